@@ -1,0 +1,124 @@
+"""The bot's settings: one ``Settings`` model, read once from the environment (and ``.env``).
+
+Build it with :func:`load_settings`, which turns pydantic's validation errors into a single
+:class:`~bot.errors.ConfigError` naming every problem (never a traceback), then pass it down.
+Secrets are ``SecretStr``: their ``repr``/``str`` are masked, so logging a ``Settings`` is safe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///sdrs-bot.sqlite3"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    # Slack
+    slack_bot_token: SecretStr | None = Field(default=None, description="Bot token (xoxb-...)")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, description="Signing secret, for HTTP mode"
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, description="App-level token (xapp-...), for Socket Mode"
+    )
+
+    # Huawei Cloud (names as the official SDK's environment credentials use them)
+    huaweicloud_sdk_ak: str | None = Field(default=None, description="Access key id (AK)")
+    huaweicloud_sdk_sk: SecretStr | None = Field(default=None, description="Secret access key")
+    huaweicloud_sdk_auth_token: SecretStr | None = Field(
+        default=None, description="IAM token (X-Auth-Token), instead of AK/SK"
+    )
+    huaweicloud_sdk_project_id: str | None = Field(default=None, description="Project id")
+    huaweicloud_sdk_region: str = Field(default="cn-north-4", description="Region, e.g. cn-north-4")
+    sdrs_endpoint: str | None = Field(
+        default=None, description="SDRS endpoint override (default https://sdrs.{region}...)"
+    )
+    ecs_endpoint: str | None = Field(
+        default=None, description="ECS endpoint override (default https://ecs.{region}...)"
+    )
+
+    # HTTP behaviour towards the cloud
+    http_connect_timeout: float = Field(default=5.0, gt=0, description="Seconds")
+    http_read_timeout: float = Field(default=30.0, gt=0, description="Seconds")
+    http_max_attempts: int = Field(default=4, ge=1, le=10, description="Tries for safe requests")
+    http_backoff_base: float = Field(default=0.5, ge=0, description="First retry delay, seconds")
+    http_backoff_cap: float = Field(default=8.0, ge=0, description="Longest retry delay, seconds")
+
+    # Store and scheduling
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, description="SQLAlchemy URL")
+    job_poll_first_seconds: float = Field(default=5.0, gt=0)
+    job_poll_max_seconds: float = Field(default=60.0, gt=0)
+    job_timeout_seconds: float = Field(default=3600.0, gt=0)
+    confirmation_ttl_seconds: float = Field(default=900.0, gt=0)
+
+    @field_validator("huaweicloud_sdk_project_id")
+    @classmethod
+    def _project_id_form(cls, v: str | None) -> str | None:
+        if v is not None and not (len(v) == 32 and all(c in "0123456789abcdef" for c in v)):
+            raise ValueError("must be the 32-character lower-case hex project id from the console")
+        return v
+
+    @field_validator("sdrs_endpoint", "ecs_endpoint")
+    @classmethod
+    def _endpoint_form(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http:// for a local emulator)")
+        return v.rstrip("/") if v else v
+
+    @field_validator("huaweicloud_sdk_region")
+    @classmethod
+    def _region_form(cls, v: str) -> str:
+        if not v or any(c not in "abcdefghijklmnopqrstuvwxyz0123456789-" for c in v):
+            raise ValueError("must look like cn-north-4 (lower-case letters, digits and '-')")
+        return v
+
+    @model_validator(mode="after")
+    def _credentials_pair(self) -> Settings:
+        if (self.huaweicloud_sdk_ak is None) != (self.huaweicloud_sdk_sk is None):
+            raise ValueError("HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK must be set together")
+        if self.job_poll_first_seconds > self.job_poll_max_seconds:
+            raise ValueError("JOB_POLL_FIRST_SECONDS must not exceed JOB_POLL_MAX_SECONDS")
+        return self
+
+    @property
+    def has_cloud_credentials(self) -> bool:
+        has_auth = bool(self.huaweicloud_sdk_ak or self.huaweicloud_sdk_auth_token)
+        return has_auth and self.huaweicloud_sdk_project_id is not None
+
+    @property
+    def sdrs_base_url(self) -> str:
+        return self.sdrs_endpoint or f"https://sdrs.{self.huaweicloud_sdk_region}.myhuaweicloud.com"
+
+    @property
+    def ecs_base_url(self) -> str:
+        return self.ecs_endpoint or f"https://ecs.{self.huaweicloud_sdk_region}.myhuaweicloud.com"
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = ".".join(str(p) for p in error.get("loc", ()))
+    name = loc.upper() if loc else "settings"
+    msg = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    inp = error.get("input")
+    # Never echo the offending value: it may be a secret.
+    kind = f" (got a {type(inp).__name__})" if loc and not isinstance(inp, str | dict) else ""
+    return f"{name}: {msg}{kind}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, or raise one ConfigError listing every problem."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError([_describe(dict(e)) for e in exc.errors()]) from None

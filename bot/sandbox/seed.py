@@ -1,0 +1,99 @@
+"""A realistic emulated world: groups and instances in several states, running and stopped
+servers, a failed-over instance, a dedicated host, a yearly/monthly server, drills with Chinese
+and ASCII names, and a flavor catalogue. Ids are stable UUIDs derived from readable names, so
+tests and the playground can refer to them as ``ids["pi-erp-db"]``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.sandbox.world import DedicatedHost, Drill, Group, Instance, Server, World
+
+SANDBOX_PROJECT_ID = "5a4db1a5e0e64c3a9a1f5d0c2b7e9f10"
+SANDBOX_AK = "SANDBOXAKEXAMPLE0001"
+SANDBOX_SK = "sandbox-secret-key-not-a-real-one"
+SANDBOX_TOKEN = "sandbox-iam-token"
+AZ_PROD = "cn-north-4a"
+AZ_DR = "cn-north-4b"
+_NS = uuid.UUID("3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162")
+
+
+def sid(name: str) -> str:
+    """The stable UUID the seeded world uses for a readable name."""
+    return str(uuid.uuid5(_NS, name))
+
+
+def seeded_world(
+    *,
+    now: Callable[[], datetime] | None = None,
+    job_init_seconds: float = 0.2,
+    job_seconds: float = 1.0,
+) -> World:
+    w = World(now=now, job_init_seconds=job_init_seconds, job_seconds=job_seconds)
+    w.credentials[SANDBOX_AK] = SANDBOX_SK
+    w.tokens.add(SANDBOX_TOKEN)
+    for fid, vcpus, ram in (
+        ("s6.small.1", 1, 1024),
+        ("s6.medium.2", 1, 2048),
+        ("s6.large.2", 2, 4096),
+        ("s6.xlarge.2", 4, 8192),
+        ("s6.2xlarge.2", 8, 16384),
+        ("m6.large.8", 2, 16384),
+        ("c7.xlarge.2", 4, 8192),
+    ):
+        w.add_flavor(fid, vcpus, ram)
+    w.add_flavor("c7.large.2", 2, 4096, azs={AZ_PROD})  # not sold in the DR AZ
+    w.add_host(DedicatedHost(sid("deh-prod"), AZ_PROD))
+    w.add_host(DedicatedHost(sid("deh-dr"), AZ_DR))
+
+    groups = (
+        ("pg-erp", "erp-protection", "protected", "source"),
+        ("pg-web", "web-protection", "available", "source"),
+        ("pg-failover", "billing-after-failover", "protected", "target"),
+        ("pg-busy", "reports-failing-over", "failing-over", "source"),
+    )
+    for key, name, status, station in groups:
+        w.add_group(Group(sid(key), name, status, AZ_PROD, AZ_DR, station))
+
+    # (instance key, name, status, group, prod server state, dr server state, flavor, extras)
+    instances: tuple[tuple[str, str, str, str, str, str, str, dict[str, str]], ...] = (
+        ("pi-erp-db", "erp-db", "protected", "pg-erp", "SHUTOFF", "SHUTOFF", "s6.large.2", {}),
+        ("pi-erp-app", "erp-app", "protected", "pg-erp", "ACTIVE", "SHUTOFF", "s6.large.2", {}),
+        ("pi-web-1", "web-1", "available", "pg-web", "SHUTOFF", "ACTIVE", "s6.medium.2", {}),
+        ("pi-web-2", "web-2", "error-resizing", "pg-web", "SHUTOFF", "SHUTOFF", "s6.medium.2", {}),
+        ("pi-billing", "billing", "protected", "pg-failover", "SHUTOFF", "SHUTOFF", "s6.xlarge.2", {}),
+        ("pi-reports", "reports", "protected", "pg-busy", "SHUTOFF", "SHUTOFF", "s6.large.2", {}),
+        ("pi-erp-cache", "erp-cache", "error", "pg-erp", "SHUTOFF", "SHUTOFF", "s6.medium.2", {}),
+        ("pi-deh", "erp-deh", "protected", "pg-erp", "SHUTOFF", "SHUTOFF", "s6.large.2", {"deh": "1"}),
+        ("pi-prepaid", "erp-prepaid", "protected", "pg-erp", "SHUTOFF", "SHUTOFF", "s6.large.2", {"prepaid": "1"}),
+    )  # fmt: skip
+    for key, name, status, group, prod_state, dr_state, flavor, extra in instances:
+        station = "target" if group == "pg-failover" else "source"
+        src = Server(sid(f"{key}-src"), f"ecs-{name}-src", AZ_PROD, flavor)
+        tgt = Server(sid(f"{key}-tgt"), f"ecs-{name}-tgt", AZ_DR, flavor)
+        # After a failover (priority_station=target) production runs on the target server.
+        prod, dr = (tgt, src) if station == "target" else (src, tgt)
+        prod.status, dr.status = prod_state, dr_state
+        if extra.get("deh"):
+            src.dedicated_host_id = sid("deh-prod")
+        if extra.get("prepaid"):
+            src.charging_mode = "prePaid"
+        w.add_server(src)
+        w.add_server(tgt)
+        w.add_instance(Instance(sid(key), name, status, sid(group), src.id, tgt.id, station))
+
+    for key, name, group in (
+        ("drill-erp", "erp-季度演练", "pg-erp"),
+        ("drill-web", "web_drill-2026.q1", "pg-web"),
+        ("drill-billing", "账单容灾演练", "pg-failover"),
+    ):
+        drill = Drill(sid(key), name, sid(group))
+        drill.drill_servers = [
+            {"protected_instance": i.id, "drill_server_id": sid(f"{key}-{i.id}")}
+            for i in w.instances.values()
+            if i.group_id == sid(group)
+        ]
+        w.add_drill(drill)
+    return w

@@ -1,0 +1,313 @@
+"""The SDRS (+ ECS) emulator as a real HTTP server (aiohttp).
+
+It serves the documented paths for one project, checks authentication the way the API gateway
+does (``SDK-HMAC-SHA256`` signatures with a 15-minute clock window, or ``X-Auth-Token``), answers
+with the documented error shapes and an ``X-Request-Id`` on every answer, records every request
+it received (for fidelity tests), and injects faults on demand (:mod:`bot.sandbox.faults`).
+
+Control endpoints under ``/_sandbox/`` (no authentication; the emulator binds to loopback by
+default): ``GET state``, ``POST faults``, ``DELETE faults``, ``POST servers/{id}/power``,
+``POST next-job``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import re
+import threading
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from bot.sandbox.faults import Fault, FaultPlan
+from bot.sandbox.world import JobPlan, SdrsApiError, World
+from bot.sdrs import signing
+
+MAX_CLOCK_SKEW_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True)
+class CapturedRequest:
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    def signed_headers(self) -> list[str]:
+        parsed = signing.parse_authorization(self.headers.get("authorization", ""))
+        return parsed[1] if parsed else []
+
+
+Handler = Callable[[web.Request, dict[str, str]], Awaitable[Any]]
+
+
+def _gateway_error(status: int, code: str, message: str) -> web.Response:
+    body = {"error_code": code, "error_msg": message, "request_id": uuid.uuid4().hex}
+    return web.json_response(body, status=status)
+
+
+class Emulator:
+    """Wraps a :class:`World` in an aiohttp application."""
+
+    def __init__(self, world: World, project_id: str) -> None:
+        self.world = world
+        self.project_id = project_id
+        self.faults = FaultPlan()
+        self.requests: deque[CapturedRequest] = deque(maxlen=20_000)
+        p = r"/v1/(?P<project>[^/]+)"
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
+            ("POST", re.compile(p + r"/protected-instances/(?P<id>[^/]+)/resize"), self._resize),
+            ("GET", re.compile(p + r"/protected-instances/(?P<id>[^/]+)"), self._instance),
+            ("GET", re.compile(p + r"/protected-instances"), self._instances),
+            ("GET", re.compile(p + r"/server-groups/(?P<id>[^/]+)"), self._group),
+            ("GET", re.compile(p + r"/jobs/(?P<id>[^/]+)"), self._job),
+            ("GET", re.compile(p + r"/disaster-recovery-drills/(?P<id>[^/]+)"), self._drill),
+            ("PUT", re.compile(p + r"/disaster-recovery-drills/(?P<id>[^/]+)"), self._rename),
+            ("GET", re.compile(p + r"/disaster-recovery-drills"), self._drills),
+            ("GET", re.compile(p + r"/cloudservers/resize_flavors"), self._flavors),
+            ("GET", re.compile(p + r"/cloudservers/(?P<id>[^/]+)"), self._server),
+        ]
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/_sandbox/state", self._ctl_state)
+        app.router.add_post("/_sandbox/faults", self._ctl_add_fault)
+        app.router.add_delete("/_sandbox/faults", self._ctl_clear_faults)
+        app.router.add_post("/_sandbox/servers/{id}/power", self._ctl_power)
+        app.router.add_post("/_sandbox/next-job", self._ctl_next_job)
+        app.router.add_route("*", "/v1/{tail:.*}", self._dispatch)
+        return app
+
+    # ---- the API ------------------------------------------------------------------------
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        raw_path = request.raw_path.split("?", 1)[0]
+        query = parse_qsl(request.rel_url.raw_query_string, keep_blank_values=True)
+        self.requests.append(
+            CapturedRequest(
+                request.method,
+                request.path,
+                query,
+                {k.lower(): v for k, v in request.headers.items()},
+                body,
+            )
+        )
+        for fault in self.faults.take(request.method, request.path):
+            if fault.kind == "latency":
+                await asyncio.sleep(fault.seconds)
+            elif fault.kind == "drop":
+                if request.transport is not None:
+                    request.transport.abort()
+                raise asyncio.CancelledError
+            else:
+                headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after else {}
+                err = {"error_code": f"APIGW.{fault.status}", "error_msg": "injected fault"}
+                if fault.status == 429:
+                    err = {
+                        "error_code": "APIGW.0308",
+                        "error_msg": "The throttling threshold has been reached",
+                    }
+                return web.json_response(err, status=fault.status, headers=headers)
+        refusal = self._authenticate(request, raw_path, query, body)
+        if refusal is not None:
+            return refusal
+        for method, pattern, handler in self._routes:
+            match = pattern.fullmatch(request.path)
+            if match is None or method != request.method:
+                continue
+            if match["project"] != self.project_id:
+                return self._error(SdrsApiError(400, "SDRS.0001", "Invalid tenant ID"))
+            try:
+                payload = json.loads(body) if body else None
+            except ValueError:
+                return self._error(
+                    SdrsApiError(400, "SDRS.0201", "Invalid request parameters: body is not JSON")
+                )
+            params = {k: v for k, v in match.groupdict().items() if v is not None}
+            params.update({f"q:{k}": v for k, v in query})
+            request["payload"] = payload
+            try:
+                result = await handler(request, params)
+            except SdrsApiError as exc:
+                return self._error(exc)
+            return web.json_response(result, headers={"X-Request-Id": uuid.uuid4().hex})
+        return _gateway_error(404, "APIGW.0101", "The API does not exist or has not been published")
+
+    def _authenticate(
+        self, request: web.Request, raw_path: str, query: list[tuple[str, str]], body: bytes
+    ) -> web.Response | None:
+        token = request.headers.get("X-Auth-Token")
+        if token is not None:
+            if token in self.world.tokens:
+                return None
+            return _gateway_error(401, "APIGW.0301", "Incorrect IAM authentication information")
+        parsed = signing.parse_authorization(request.headers.get("Authorization", ""))
+        if parsed is None:
+            return _gateway_error(
+                401, "APIGW.0301", "Incorrect IAM authentication information: Authorization missing"
+            )
+        ak, signed, given = parsed
+        sk = self.world.credentials.get(ak)
+        if sk is None:
+            return _gateway_error(
+                401, "APIGW.0301", "Incorrect IAM authentication information: ak not found"
+            )
+        date = request.headers.get(signing.HEADER_DATE, "")
+        try:
+            when = datetime.strptime(date, signing.DATE_FORMAT).replace(tzinfo=UTC)
+        except ValueError:
+            return _gateway_error(
+                401, "APIGW.0301", "Incorrect IAM authentication information: bad X-Sdk-Date"
+            )
+        if abs((self.world.now() - when).total_seconds()) > MAX_CLOCK_SKEW_SECONDS:
+            return _gateway_error(
+                401,
+                "APIGW.0301",
+                "Incorrect IAM authentication information: the request time is more than "
+                "15 minutes away from the server time",
+            )
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        if "host" not in signed or any(name not in headers for name in signed):
+            return _gateway_error(
+                401, "APIGW.0301", "Incorrect IAM authentication information: signed header missing"
+            )
+        canonical = signing.canonical_request(
+            request.method, raw_path, query, headers, signed, body
+        )
+        expected = signing.signature(sk, signing.string_to_sign(canonical, date))
+        if not hmac.compare_digest(expected, given):
+            return _gateway_error(
+                401,
+                "APIGW.0301",
+                "Incorrect IAM authentication information: verify aksk signature fail",
+            )
+        return None
+
+    @staticmethod
+    def _error(exc: SdrsApiError) -> web.Response:
+        return web.json_response(
+            exc.body(), status=exc.status, headers={"X-Request-Id": uuid.uuid4().hex}
+        )
+
+    async def _resize(self, request: web.Request, p: dict[str, str]) -> Any:
+        return {"job_id": self.world.resize(p["id"], request["payload"])}
+
+    async def _instance(self, request: web.Request, p: dict[str, str]) -> Any:
+        return {"protected_instance": self.world.instance(p["id"])}
+
+    async def _instances(self, request: web.Request, p: dict[str, str]) -> Any:
+        items = self.world.list_instances(p.get("q:server_group_id"))
+        offset = int(p.get("q:offset", "0"))
+        limit = int(p.get("q:limit", "1000"))
+        page = items[offset : offset + limit]
+        return {"protected_instances": page, "count": len(page)}
+
+    async def _group(self, request: web.Request, p: dict[str, str]) -> Any:
+        return {"server_group": self.world.group(p["id"])}
+
+    async def _job(self, request: web.Request, p: dict[str, str]) -> Any:
+        return self.world.job(p["id"])
+
+    async def _drill(self, request: web.Request, p: dict[str, str]) -> Any:
+        return {"disaster_recovery_drill": self.world.drill(p["id"])}
+
+    async def _rename(self, request: web.Request, p: dict[str, str]) -> Any:
+        return {"disaster_recovery_drill": self.world.rename_drill(p["id"], request["payload"])}
+
+    async def _drills(self, request: web.Request, p: dict[str, str]) -> Any:
+        filters = {k[2:]: v for k, v in p.items() if k.startswith("q:")}
+        return self.world.list_drills(filters)
+
+    async def _server(self, request: web.Request, p: dict[str, str]) -> Any:
+        return {"server": self.world.server_wire(p["id"])}
+
+    async def _flavors(self, request: web.Request, p: dict[str, str]) -> Any:
+        server_id = p.get("q:instance_uuid")
+        if not server_id:
+            raise SdrsApiError(400, "Ecs.0005", "Request parameter instance_uuid is missing")
+        return {"flavors": self.world.resize_flavors(server_id)}
+
+    # ---- control ------------------------------------------------------------------------
+    async def _ctl_state(self, request: web.Request) -> web.Response:
+        return web.json_response(self.world.snapshot())
+
+    async def _ctl_add_fault(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        self.faults.add(Fault(**data))
+        return web.json_response({"ok": True})
+
+    async def _ctl_clear_faults(self, request: web.Request) -> web.Response:
+        self.faults.clear()
+        return web.json_response({"ok": True})
+
+    async def _ctl_power(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        try:
+            self.world.set_power(request.match_info["id"], str(data["status"]))
+        except KeyError as exc:
+            return web.json_response({"ok": False, "error": str(exc)}, status=404)
+        return web.json_response({"ok": True})
+
+    async def _ctl_next_job(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        fail = data.get("fail")
+        plan = JobPlan(
+            seconds=data.get("seconds"),
+            fail=(str(fail[0]), str(fail[1])) if fail else None,
+            hang=bool(data.get("hang", False)),
+        )
+        self.world.plan_next_job(plan)
+        return web.json_response({"ok": True})
+
+
+class EmulatorThread:
+    """Runs an :class:`Emulator` on its own event loop in a daemon thread (port 0 by default)."""
+
+    def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.emulator = emulator
+        self._host = host
+        self._port = port
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    def start(self) -> str:
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(self._start(), self._loop)
+        self.url = future.result(timeout=10)
+        return self.url
+
+    async def _start(self) -> str:
+        self._runner = web.AppRunner(self.emulator.app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    def __enter__(self) -> EmulatorThread:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

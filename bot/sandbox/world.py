@@ -1,0 +1,568 @@
+"""The emulated cloud: protection groups, protected instances, ECS servers, drills and jobs.
+
+All state lives in one :class:`World`, guarded by a lock (the HTTP server and a test may touch
+it from different threads). Time comes from an injected ``now()``; jobs advance lazily, on every
+read, so a test can move a fake clock instead of sleeping.
+
+Rules enforced on resize, in this order, with the documented error codes (the SDRS error-code
+table says which code exists; which of 1316/1319/1342 and of 1367-1370 the service picks for
+each case is not documented, so the mapping below is this emulator's, stated here):
+
+* unknown protected instance: 404 SDRS.1320
+* malformed body or no flavor at all: 400 SDRS.0201
+* protection group not available/protected: 400 SDRS.1024
+* instance not available/protected/error-resizing: 400 SDRS.1328
+* unknown flavor: 400 SDRS.1378; flavor not sold in the server's AZ: 400 SDRS.1379
+* yearly/monthly (prePaid) server: 400 SDRS.1376
+* a resized server not SHUTOFF: SDRS.1316 (production site), SDRS.1319 (DR site),
+  SDRS.1342 (both sites running, when both are resized)
+* every resized server already has the flavor: 400 SDRS.1341
+* dedicated hosts: server on a DeH but no DeH id for its site: SDRS.1367; unknown DeH id:
+  SDRS.1368; DeH in another AZ than the server: SDRS.1369; DeH id for a site not resized:
+  SDRS.1370
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.sdrs.rules import (
+    RESIZABLE_GROUP_STATUSES,
+    RESIZABLE_INSTANCE_STATUSES,
+    drill_name_problem,
+)
+
+JOB_TYPE_RESIZE = "resizeProtectedInstanceNew"
+SUB_JOB_TYPE_RESIZE = "resizeServer"
+
+
+class SdrsApiError(Exception):
+    """An error answer: HTTP status, error code, message, and the outer JSON key."""
+
+    def __init__(self, status: int, code: str, message: str, outer: str = "error") -> None:
+        super().__init__(f"{code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.outer = outer
+
+    def body(self) -> dict[str, Any]:
+        return {self.outer: {"code": self.code, "message": self.message}}
+
+
+def _bad(code: str, message: str) -> SdrsApiError:
+    return SdrsApiError(400, code, message, "error")
+
+
+def _not_found(code: str, message: str) -> SdrsApiError:
+    return SdrsApiError(404, code, message, "itemNotFound")
+
+
+def _instance_missing(instance_id: str) -> SdrsApiError:
+    return _not_found("SDRS.1320", f"The protected instance {instance_id} does not exist")
+
+
+def _ts(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class Flavor:
+    id: str
+    vcpus: int
+    ram: int  # MiB
+    azs: frozenset[str] | None = None  # None: sold everywhere
+
+    def ecs(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.id, "vcpus": str(self.vcpus), "ram": str(self.ram)}
+
+
+@dataclass
+class Server:
+    id: str
+    name: str
+    az: str
+    flavor: str
+    status: str = "SHUTOFF"
+    dedicated_host_id: str | None = None
+    charging_mode: str = "postPaid"
+
+
+@dataclass
+class DedicatedHost:
+    id: str
+    az: str
+
+
+@dataclass
+class Group:
+    id: str
+    name: str
+    status: str
+    source_az: str
+    target_az: str
+    priority_station: str = "source"
+
+
+@dataclass
+class Instance:
+    id: str
+    name: str
+    status: str
+    group_id: str
+    source_server: str
+    target_server: str
+    priority_station: str = "source"
+
+
+@dataclass
+class Drill:
+    id: str
+    name: str
+    group_id: str
+    status: str = "available"
+    drill_vpc_id: str = "vpc-drill-0001"
+    created_at: str = "2026-01-05T08:00:00.000Z"
+    updated_at: str = "2026-01-05T08:00:00.000Z"
+    drill_servers: list[dict[str, str]] = field(default_factory=list)
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "drill_vpc_id": self.drill_vpc_id,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "server_group_id": self.group_id,
+            "drill_servers": list(self.drill_servers),
+        }
+
+
+@dataclass
+class JobPlan:
+    """How the next resize job behaves."""
+
+    seconds: float | None = None  # total duration; None: the world's default
+    fail: tuple[str, str] | None = None  # (error_code, fail_reason)
+    hang: bool = False  # stays RUNNING forever
+
+
+@dataclass
+class Job:
+    id: str
+    instance_id: str
+    group_id: str
+    created: datetime
+    run_after: float
+    done_after: float
+    changes: dict[str, str]  # server id -> new flavor
+    fail: tuple[str, str] | None = None
+    hang: bool = False
+    status: str = "INIT"
+    ended: datetime | None = None
+    restore_status: str = "protected"
+
+    def wire(self) -> dict[str, Any]:
+        error_code = self.fail[0] if self.status == "FAIL" and self.fail else None
+        reason = self.fail[1] if self.status == "FAIL" and self.fail else None
+        sub_jobs = [
+            {
+                "status": self.status,
+                "job_id": f"{self.id}-{i}",
+                "job_type": SUB_JOB_TYPE_RESIZE,
+                "begin_time": _ts(self.created),
+                "end_time": _ts(self.ended) if self.ended else "",
+                "error_code": error_code,
+                "fail_reason": reason,
+                "entities": {"protected_instance_id": self.instance_id, "native_server_id": sid},
+            }
+            for i, sid in enumerate(sorted(self.changes))
+        ]
+        return {
+            "status": self.status,
+            "job_id": self.id,
+            "job_type": JOB_TYPE_RESIZE,
+            "begin_time": _ts(self.created),
+            "end_time": _ts(self.ended) if self.ended else "",
+            "error_code": error_code,
+            "fail_reason": reason,
+            "entities": {
+                "server_group_id": self.group_id,
+                "protected_instance_id": self.instance_id,
+                "sub_jobs": sub_jobs,
+            },
+        }
+
+
+def _str_field(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise _bad("SDRS.0201", f"Invalid request parameters: {key} must be a string")
+    return value
+
+
+class World:
+    def __init__(
+        self,
+        *,
+        now: Callable[[], datetime] | None = None,
+        job_init_seconds: float = 0.2,
+        job_seconds: float = 1.0,
+    ) -> None:
+        self.now = now or (lambda: datetime.now(UTC))
+        self.job_init_seconds = job_init_seconds
+        self.job_seconds = job_seconds
+        self.lock = threading.RLock()
+        self.flavors: dict[str, Flavor] = {}
+        self.servers: dict[str, Server] = {}
+        self.hosts: dict[str, DedicatedHost] = {}
+        self.groups: dict[str, Group] = {}
+        self.instances: dict[str, Instance] = {}
+        self.drills: dict[str, Drill] = {}
+        self.jobs: dict[str, Job] = {}
+        self.job_plans: list[JobPlan] = []
+        self.credentials: dict[str, str] = {}  # AK -> SK
+        self.tokens: set[str] = set()
+
+    # ---- building the world -------------------------------------------------------------
+    def add_flavor(self, fid: str, vcpus: int, ram: int, azs: set[str] | None = None) -> None:
+        with self.lock:
+            self.flavors[fid] = Flavor(fid, vcpus, ram, frozenset(azs) if azs else None)
+
+    def add_server(self, server: Server) -> None:
+        with self.lock:
+            self.servers[server.id] = server
+
+    def add_group(self, group: Group) -> None:
+        with self.lock:
+            self.groups[group.id] = group
+
+    def add_instance(self, instance: Instance) -> None:
+        with self.lock:
+            self.instances[instance.id] = instance
+
+    def add_drill(self, drill: Drill) -> None:
+        with self.lock:
+            self.drills[drill.id] = drill
+
+    def add_host(self, host: DedicatedHost) -> None:
+        with self.lock:
+            self.hosts[host.id] = host
+
+    def plan_next_job(self, plan: JobPlan) -> None:
+        with self.lock:
+            self.job_plans.append(plan)
+
+    def set_power(self, server_id: str, status: str) -> None:
+        with self.lock:
+            self._server(server_id).status = status
+
+    # ---- SDRS ---------------------------------------------------------------------------
+    def resize(self, instance_id: str, body: Any) -> str:
+        with self.lock:
+            self._advance()
+            inst = self.instances.get(instance_id)
+            if inst is None:
+                raise _not_found(
+                    "SDRS.1320", f"The protected instance {instance_id} does not exist"
+                )
+            if not isinstance(body, dict) or not isinstance(body.get("resize"), dict):
+                raise _bad("SDRS.0201", "Invalid request parameters: 'resize' object required")
+            spec = body["resize"]
+            flavor_ref = _str_field(spec, "flavorRef")
+            prod_flavor = flavor_ref or _str_field(spec, "production_flavorRef")
+            dr_flavor = flavor_ref or _str_field(spec, "dr_flavorRef")
+            prod_host = _str_field(spec, "production_dedicated_host_id")
+            dr_host = _str_field(spec, "dr_dedicated_host_id")
+            if not (prod_flavor or dr_flavor):
+                raise _bad(
+                    "SDRS.0201",
+                    "Invalid request parameters: give flavorRef, production_flavorRef or "
+                    "dr_flavorRef",
+                )
+            group = self.groups[inst.group_id]
+            if group.status not in RESIZABLE_GROUP_STATUSES:
+                raise _bad(
+                    "SDRS.1024",
+                    f"The protection group status is {group.status}; this operation needs "
+                    "available or protected",
+                )
+            if inst.status not in RESIZABLE_INSTANCE_STATUSES:
+                raise _bad(
+                    "SDRS.1328",
+                    f"The protected instance status is {inst.status}; resize needs available, "
+                    "protected or error-resizing",
+                )
+            prod_id, dr_id = (
+                (inst.target_server, inst.source_server)
+                if inst.priority_station == "target"
+                else (inst.source_server, inst.target_server)
+            )
+            sites = [
+                (site, self._server(sid), flv, host)
+                for site, sid, flv, host in (
+                    ("production", prod_id, prod_flavor, prod_host),
+                    ("dr", dr_id, dr_flavor, dr_host),
+                )
+            ]
+            for site, _srv, flv, host in sites:
+                if host and not flv:
+                    raise _bad(
+                        "SDRS.1370",
+                        f"A dedicated host was given for the {site} site, which is not resized",
+                    )
+            targets = [(site, srv, flv, host) for site, srv, flv, host in sites if flv]
+            for _site, srv, flv, _host in targets:
+                flavor = self.flavors.get(flv or "")
+                if flavor is None:
+                    raise _bad("SDRS.1378", f"The flavor {flv} does not exist")
+                if flavor.azs is not None and srv.az not in flavor.azs:
+                    raise _bad("SDRS.1379", f"The flavor {flv} is not available in {srv.az}")
+            for _site, srv, _flv, _host in targets:
+                if srv.charging_mode == "prePaid":
+                    raise _bad(
+                        "SDRS.1376",
+                        f"Server {srv.id} is billed yearly/monthly; change its specifications "
+                        "in the ECS console",
+                    )
+            running = [(site, srv) for site, srv, _f, _h in targets if srv.status != "SHUTOFF"]
+            if len(running) == 2:
+                raise _bad("SDRS.1342", "The production-site and DR-site servers are not stopped")
+            if running:
+                site, srv = running[0]
+                code = "SDRS.1316" if site == "production" else "SDRS.1319"
+                where = "production-site" if site == "production" else "DR-site"
+                raise _bad(code, f"The {where} server {srv.id} is {srv.status}, not stopped")
+            if all(srv.flavor == flv for _s, srv, flv, _h in targets):
+                raise _bad("SDRS.1341", "The new flavor is the same as the current flavor")
+            for site, srv, _flv, host in targets:
+                self._check_host(site, srv, host)
+            plan = self.job_plans.pop(0) if self.job_plans else JobPlan()
+            total = self.job_seconds if plan.seconds is None else plan.seconds
+            job = Job(
+                id=uuid.uuid4().hex,
+                instance_id=inst.id,
+                group_id=group.id,
+                created=self.now(),
+                run_after=min(self.job_init_seconds, total),
+                done_after=total,
+                changes={srv.id: flv for _s, srv, flv, _h in targets if flv},
+                fail=plan.fail,
+                hang=plan.hang,
+                restore_status=inst.status if inst.status != "error-resizing" else "protected",
+            )
+            self.jobs[job.id] = job
+            inst.status = "resizing"
+            return job.id
+
+    def _check_host(self, site: str, srv: Server, host: str | None) -> None:
+        if srv.dedicated_host_id and not host:
+            raise _bad(
+                "SDRS.1367",
+                f"The {site}-site server {srv.id} runs on a dedicated host; give the dedicated "
+                "host id for that site",
+            )
+        if host:
+            deh = self.hosts.get(host)
+            if deh is None:
+                raise _bad("SDRS.1368", f"The dedicated host {host} does not exist")
+            if deh.az != srv.az:
+                raise _bad(
+                    "SDRS.1369",
+                    f"The dedicated host {host} is in {deh.az}, the server is in {srv.az}",
+                )
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        with self.lock:
+            self._advance()
+            job = self.jobs.get(job_id)
+            if job is None:
+                raise _not_found("SDRS.0201", f"The job {job_id} does not exist")
+            return job.wire()
+
+    def instance(self, instance_id: str) -> dict[str, Any]:
+        with self.lock:
+            self._advance()
+            inst = self.instances.get(instance_id)
+            if inst is None:
+                raise _not_found(
+                    "SDRS.1320", f"The protected instance {instance_id} does not exist"
+                )
+            return self._instance_wire(inst)
+
+    def list_instances(self, group_id: str | None) -> list[dict[str, Any]]:
+        with self.lock:
+            self._advance()
+            return [
+                self._instance_wire(i)
+                for i in self.instances.values()
+                if group_id is None or i.group_id == group_id
+            ]
+
+    def _instance_wire(self, inst: Instance) -> dict[str, Any]:
+        return {
+            "id": inst.id,
+            "name": inst.name,
+            "description": "",
+            "status": inst.status,
+            "source_server": inst.source_server,
+            "target_server": inst.target_server,
+            "server_group_id": inst.group_id,
+            "created_at": "2026-01-05T08:00:00.000Z",
+            "updated_at": "2026-01-05T08:00:00.000Z",
+            "metadata": {},
+            "attachment": [],
+            "tags": [],
+            "progress": 100,
+            "priority_station": inst.priority_station,
+        }
+
+    def group(self, group_id: str) -> dict[str, Any]:
+        with self.lock:
+            grp = self.groups.get(group_id)
+            if grp is None:
+                raise _not_found("SDRS.0207", f"The protection group {group_id} does not exist")
+            return {
+                "id": grp.id,
+                "name": grp.name,
+                "description": "",
+                "status": grp.status,
+                "progress": 100,
+                "source_availability_zone": grp.source_az,
+                "target_availability_zone": grp.target_az,
+                "priority_station": grp.priority_station,
+                "protected_instance_num": sum(
+                    1 for i in self.instances.values() if i.group_id == grp.id
+                ),
+                "protected_status": "started" if grp.status == "protected" else "stopped",
+                "dr_type": "migration",
+            }
+
+    def drill(self, drill_id: str) -> dict[str, Any]:
+        with self.lock:
+            return self._drill(drill_id).wire()
+
+    def list_drills(self, filters: dict[str, str]) -> dict[str, Any]:
+        with self.lock:
+            items = [
+                d.wire()
+                for d in self.drills.values()
+                if all(
+                    d.wire().get(k) == v
+                    for k, v in filters.items()
+                    if k in ("server_group_id", "name", "status", "drill_vpc_id")
+                )
+            ]
+            offset = int(filters.get("offset", 0))
+            limit = int(filters.get("limit", 1000))
+            page = items[offset : offset + limit]
+            return {"disaster_recovery_drills": page, "count": len(page)}
+
+    def rename_drill(self, drill_id: str, body: Any) -> dict[str, Any]:
+        with self.lock:
+            drill = self._drill(drill_id)
+            spec = body.get("disaster_recovery_drill") if isinstance(body, dict) else None
+            if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+                raise _bad("SDRS.0201", "Invalid request parameters: disaster_recovery_drill.name")
+            problem = drill_name_problem(spec["name"])
+            if problem:
+                raise _bad("SDRS.0202", f"Invalid name: {problem}")
+            drill.name = spec["name"]
+            drill.updated_at = _ts(self.now())
+            return drill.wire()
+
+    def _drill(self, drill_id: str) -> Drill:
+        drill = self.drills.get(drill_id)
+        if drill is None:
+            raise _not_found("SDRS.1902", f"The disaster recovery drill {drill_id} does not exist")
+        return drill
+
+    # ---- ECS ----------------------------------------------------------------------------
+    def server_wire(self, server_id: str) -> dict[str, Any]:
+        with self.lock:
+            self._advance()
+            srv = self.servers.get(server_id)
+            if srv is None:
+                raise SdrsApiError(
+                    404, "Ecs.0114", f"Instance[{server_id}] could not be found.", "error"
+                )
+            flavor = self.flavors.get(srv.flavor) or Flavor(srv.flavor, 0, 0)
+            return {
+                "id": srv.id,
+                "name": srv.name,
+                "status": srv.status,
+                "flavor": flavor.ecs(),
+                "OS-EXT-AZ:availability_zone": srv.az,
+                "OS-EXT-SRV-ATTR:host": srv.dedicated_host_id or "",
+                "metadata": {"charging_mode": "1" if srv.charging_mode == "prePaid" else "0"},
+            }
+
+    def resize_flavors(self, server_id: str) -> list[dict[str, Any]]:
+        with self.lock:
+            srv = self.servers.get(server_id)
+            if srv is None:
+                raise SdrsApiError(
+                    404, "Ecs.0114", f"Instance[{server_id}] could not be found.", "error"
+                )
+            return [
+                {
+                    **f.ecs(),
+                    "ram": f.ram,
+                    "disk": "0",
+                    "swap": "",
+                    "os_flv_disable_ddisabled": False,
+                }
+                for f in sorted(self.flavors.values(), key=lambda f: (f.vcpus, f.ram, f.id))
+                if f.id != srv.flavor and (f.azs is None or srv.az in f.azs)
+            ]
+
+    # ---- time ---------------------------------------------------------------------------
+    def _advance(self) -> None:
+        now = self.now()
+        for job in self.jobs.values():
+            if job.status in ("SUCCESS", "FAIL"):
+                continue
+            age = (now - job.created).total_seconds()
+            if age >= job.run_after:
+                job.status = "RUNNING"
+            if job.hang or age < job.done_after:
+                continue
+            job.ended = job.created + timedelta(seconds=job.done_after)
+            inst = self.instances[job.instance_id]
+            if job.fail:
+                job.status = "FAIL"
+                inst.status = "error-resizing"
+            else:
+                job.status = "SUCCESS"
+                for sid, flv in job.changes.items():
+                    self.servers[sid].flavor = flv
+                inst.status = job.restore_status
+
+    def _server(self, server_id: str) -> Server:
+        srv = self.servers.get(server_id)
+        if srv is None:
+            raise KeyError(f"no server {server_id} in the emulated world")
+        return srv
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole state as plain data (for the playground's side panel and for tests)."""
+        with self.lock:
+            self._advance()
+            return copy.deepcopy(
+                {
+                    "groups": {k: vars(v) for k, v in self.groups.items()},
+                    "instances": {k: vars(v) for k, v in self.instances.items()},
+                    "servers": {k: vars(v) for k, v in self.servers.items()},
+                    "jobs": {k: v.wire() for k, v in self.jobs.items()},
+                    "drills": {k: v.wire() for k, v in self.drills.items()},
+                }
+            )
