@@ -41,7 +41,9 @@ class FaultPlan:
             self._faults.clear()
 
     def take(self, method: str, path: str) -> list[Fault]:
-        """The faults that fire for this request (each used once more), in the order added."""
+        """The faults that fire for this request, in the order added: every matching latency
+        fault, then at most one status or drop fault (the first that matches). Each one that
+        fires is used up once; the others wait for later requests."""
         fired: list[Fault] = []
         with self._lock:
             for fault in list(self._faults):
@@ -52,4 +54,6 @@ class FaultPlan:
                     fault.times -= 1
                     if fault.times <= 0:
                         self._faults.remove(fault)
+                if fault.kind != "latency":
+                    break
         return fired

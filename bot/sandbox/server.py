@@ -50,7 +50,7 @@ class CapturedRequest:
         return parsed[1] if parsed else []
 
 
-Handler = Callable[[web.Request, dict[str, str]], Awaitable[Any]]
+Handler = Callable[[Any, dict[str, str]], Awaitable[Any]]
 
 
 def _gateway_error(status: int, code: str, message: str) -> web.Response:
@@ -137,9 +137,8 @@ class Emulator:
                 )
             params = {k: v for k, v in match.groupdict().items() if v is not None}
             params.update({f"q:{k}": v for k, v in query})
-            request["payload"] = payload
             try:
-                result = await handler(request, params)
+                result = await handler(payload, params)
             except SdrsApiError as exc:
                 return self._error(exc)
             return web.json_response(result, headers={"X-Request-Id": uuid.uuid4().hex})
@@ -201,39 +200,39 @@ class Emulator:
             exc.body(), status=exc.status, headers={"X-Request-Id": uuid.uuid4().hex}
         )
 
-    async def _resize(self, request: web.Request, p: dict[str, str]) -> Any:
-        return {"job_id": self.world.resize(p["id"], request["payload"])}
+    async def _resize(self, payload: Any, p: dict[str, str]) -> Any:
+        return {"job_id": self.world.resize(p["id"], payload)}
 
-    async def _instance(self, request: web.Request, p: dict[str, str]) -> Any:
+    async def _instance(self, payload: Any, p: dict[str, str]) -> Any:
         return {"protected_instance": self.world.instance(p["id"])}
 
-    async def _instances(self, request: web.Request, p: dict[str, str]) -> Any:
+    async def _instances(self, payload: Any, p: dict[str, str]) -> Any:
         items = self.world.list_instances(p.get("q:server_group_id"))
         offset = int(p.get("q:offset", "0"))
         limit = int(p.get("q:limit", "1000"))
         page = items[offset : offset + limit]
         return {"protected_instances": page, "count": len(page)}
 
-    async def _group(self, request: web.Request, p: dict[str, str]) -> Any:
+    async def _group(self, payload: Any, p: dict[str, str]) -> Any:
         return {"server_group": self.world.group(p["id"])}
 
-    async def _job(self, request: web.Request, p: dict[str, str]) -> Any:
+    async def _job(self, payload: Any, p: dict[str, str]) -> Any:
         return self.world.job(p["id"])
 
-    async def _drill(self, request: web.Request, p: dict[str, str]) -> Any:
+    async def _drill(self, payload: Any, p: dict[str, str]) -> Any:
         return {"disaster_recovery_drill": self.world.drill(p["id"])}
 
-    async def _rename(self, request: web.Request, p: dict[str, str]) -> Any:
-        return {"disaster_recovery_drill": self.world.rename_drill(p["id"], request["payload"])}
+    async def _rename(self, payload: Any, p: dict[str, str]) -> Any:
+        return {"disaster_recovery_drill": self.world.rename_drill(p["id"], payload)}
 
-    async def _drills(self, request: web.Request, p: dict[str, str]) -> Any:
+    async def _drills(self, payload: Any, p: dict[str, str]) -> Any:
         filters = {k[2:]: v for k, v in p.items() if k.startswith("q:")}
         return self.world.list_drills(filters)
 
-    async def _server(self, request: web.Request, p: dict[str, str]) -> Any:
+    async def _server(self, payload: Any, p: dict[str, str]) -> Any:
         return {"server": self.world.server_wire(p["id"])}
 
-    async def _flavors(self, request: web.Request, p: dict[str, str]) -> Any:
+    async def _flavors(self, payload: Any, p: dict[str, str]) -> Any:
         server_id = p.get("q:instance_uuid")
         if not server_id:
             raise SdrsApiError(400, "Ecs.0005", "Request parameter instance_uuid is missing")

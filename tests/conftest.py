@@ -1,0 +1,84 @@
+"""Shared fixtures: a clean environment, the seeded emulator on port 0, clients pointed at it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from pydantic import SecretStr
+
+from bot.config import Settings
+from bot.ecs import EcsClient
+from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, seeded_world
+from bot.sandbox.server import Emulator, EmulatorThread
+from bot.sandbox.world import World
+from bot.sdrs.client import SdrsClient
+
+_SETTINGS_ENV = {name.upper() for name in Settings.model_fields}
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test sees the developer's environment or .env (pydantic-settings' own practice)."""
+    for name in list(os.environ):
+        if name.upper() in _SETTINGS_ENV or name.startswith(("HUAWEICLOUD_", "SLACK_")):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+@pytest.fixture
+def world() -> World:
+    return seeded_world(job_init_seconds=0.05, job_seconds=0.3)
+
+
+@pytest.fixture
+def emulator(world: World) -> Iterator[EmulatorThread]:
+    with EmulatorThread(Emulator(world, SANDBOX_PROJECT_ID)) as running:
+        yield running
+
+
+def sandbox_settings(url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "huaweicloud_sdk_ak": SANDBOX_AK,
+        "huaweicloud_sdk_sk": SecretStr(SANDBOX_SK),
+        "huaweicloud_sdk_project_id": SANDBOX_PROJECT_ID,
+        "sdrs_endpoint": url,
+        "ecs_endpoint": url,
+        "http_backoff_base": 0.01,
+        "http_backoff_cap": 0.05,
+        "http_read_timeout": 5.0,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+class SleepRecorder:
+    """Stands in for asyncio.sleep in the retry loop: records the delays, yields once."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    return SleepRecorder()
+
+
+@pytest.fixture
+async def sdrs(emulator: EmulatorThread, sleeps: SleepRecorder) -> AsyncIterator[SdrsClient]:
+    client = SdrsClient.from_settings(sandbox_settings(emulator.url), sleep=sleeps)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def ecs(emulator: EmulatorThread) -> AsyncIterator[EcsClient]:
+    client = EcsClient.from_settings(sandbox_settings(emulator.url))
+    yield client
+    await client.aclose()

@@ -1,0 +1,247 @@
+"""Retries, backoff and error conversion: pure decisions, then against the emulator's faults."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+import pytest
+
+from bot.cloud_http import (
+    Failure,
+    RetryDecision,
+    backoff_delay,
+    decide_retry,
+    error_for,
+    parse_error_body,
+    parse_retry_after,
+)
+from bot.errors import (
+    AuthError,
+    ClientError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
+from bot.sandbox.faults import Fault
+from bot.sandbox.seed import SANDBOX_AK, sid
+from bot.sandbox.server import EmulatorThread
+from bot.sdrs.client import SdrsClient
+from bot.sdrs.models import ResizeParams
+from tests.conftest import SleepRecorder, sandbox_settings
+
+XLARGE = ResizeParams(flavorRef="s6.xlarge.2")
+
+
+@pytest.mark.parametrize(
+    ("method", "failure", "status", "attempt", "expected"),
+    [
+        ("GET", Failure.NOT_SENT, None, 1, RetryDecision(True)),
+        ("POST", Failure.NOT_SENT, None, 1, RetryDecision(True)),
+        ("GET", Failure.MAYBE_SENT, None, 1, RetryDecision(True)),
+        ("PUT", Failure.MAYBE_SENT, None, 1, RetryDecision(True)),
+        ("POST", Failure.MAYBE_SENT, None, 1, RetryDecision(False, outcome_unknown=True)),
+        ("GET", Failure.STATUS, 503, 1, RetryDecision(True)),
+        ("GET", Failure.STATUS, 429, 3, RetryDecision(True)),
+        ("GET", Failure.STATUS, 500, 4, RetryDecision(False)),
+        ("GET", Failure.STATUS, 400, 1, RetryDecision(False)),
+        ("GET", Failure.STATUS, 404, 1, RetryDecision(False)),
+        ("PUT", Failure.STATUS, 503, 1, RetryDecision(True)),
+        ("POST", Failure.STATUS, 503, 1, RetryDecision(False)),
+        ("POST", Failure.STATUS, 429, 1, RetryDecision(False)),
+        ("POST", Failure.STATUS, 500, 1, RetryDecision(False)),
+        ("POST", Failure.STATUS, 502, 1, RetryDecision(False, outcome_unknown=True)),
+        ("POST", Failure.STATUS, 504, 1, RetryDecision(False, outcome_unknown=True)),
+        ("POST", Failure.STATUS, 400, 1, RetryDecision(False)),
+        ("GET", Failure.NOT_SENT, None, 4, RetryDecision(False)),
+    ],
+)
+def test_decide_retry(
+    method: str, failure: Failure, status: int | None, attempt: int, expected: RetryDecision
+) -> None:
+    assert decide_retry(method, failure, status, attempt, max_attempts=4) == expected
+
+
+def test_backoff_grows_is_capped_and_honours_retry_after() -> None:
+    assert [backoff_delay(a, 0.5, 8.0, None, 1.0) for a in range(1, 7)] == [
+        0.5, 1.0, 2.0, 4.0, 8.0, 8.0,
+    ]  # fmt: skip
+    assert backoff_delay(3, 0.5, 8.0, None, 0.25) == 0.5
+    assert backoff_delay(1, 0.5, 8.0, 3.0, 0.0) == 3.0
+    assert backoff_delay(1, 0.5, 8.0, 600.0, 0.0) == 8.0
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past
+    assert parse_retry_after("soon") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "message"),
+    [
+        (b'{"error": {"code": "SDRS.1341", "message": "same flavor"}}', "SDRS.1341", "same flavor"),
+        (b'{"badRequest": {"code": "SDRS.0201", "message": "bad"}}', "SDRS.0201", "bad"),
+        (b'{"itemNotFound": {"code": "SDRS.1320", "message": "gone"}}', "SDRS.1320", "gone"),
+        (
+            b'{"error_code": "APIGW.0301", "error_msg": "sig", "request_id": "r"}',
+            "APIGW.0301",
+            "sig",
+        ),
+        (b'{"errorCode": "X.1", "errorMsg": "camel"}', "X.1", "camel"),
+        (b"<html>Bad Gateway</html>", "HTTP.502", "<html>Bad Gateway</html>"),
+        (b"", "HTTP.502", "HTTP 502 with an empty body"),
+    ],
+)
+def test_parse_error_body_shapes(body: bytes, code: str, message: str) -> None:
+    assert parse_error_body(502, body) == (code, message)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "cls"),
+    [
+        (400, b'{"error": {"code": "SDRS.1341", "message": "m"}}', ClientError),
+        (400, b'{"error": {"code": "SDRS.1902", "message": "m"}}', NotFoundError),
+        (404, b'{"itemNotFound": {"code": "SDRS.1320", "message": "m"}}', NotFoundError),
+        (401, b'{"error_code": "APIGW.0301", "error_msg": "m"}', AuthError),
+        (403, b'{"error": {"code": "SDRS.0004", "message": "m"}}', AuthError),
+        (429, b'{"error_code": "APIGW.0308", "error_msg": "m"}', RateLimitedError),
+        (503, b"", ServerError),
+    ],
+)
+def test_error_classes(status: int, body: bytes, cls: type) -> None:
+    headers = httpx.Headers({"X-Request-Id": "req-1", "Retry-After": "2"})
+    err = error_for(status, body, headers, "GET", "https://x/y")
+    assert type(err) is cls
+    assert err.status == status
+    assert err.request_id == "req-1"
+    assert err.retry_after == 2.0
+
+
+# ---- against the emulator ------------------------------------------------------------------
+
+
+def _count(emulator: EmulatorThread, method: str, fragment: str) -> int:
+    return sum(1 for r in emulator.emulator.requests if r.method == method and fragment in r.path)
+
+
+async def test_get_retries_through_503_429_and_a_dropped_connection(
+    sdrs: SdrsClient, emulator: EmulatorThread, sleeps: SleepRecorder
+) -> None:
+    faults = emulator.emulator.faults
+    faults.add(Fault("status", method="GET", path_contains="/protected-instances/", status=503))
+    faults.add(
+        Fault("status", method="GET", path_contains="/protected-instances/", status=429,
+              retry_after=0.04)
+    )  # fmt: skip
+    faults.add(Fault("drop", method="GET", path_contains="/protected-instances/"))
+    instance = await sdrs.get_protected_instance(sid("pi-erp-db"))
+    assert instance.name == "erp-db"
+    assert _count(emulator, "GET", "/protected-instances/") == 4
+    assert len(sleeps.delays) == 3
+    assert 0.04 in sleeps.delays  # Retry-After honoured (within the cap)
+
+
+async def test_get_gives_up_after_max_attempts_with_the_last_error(
+    sdrs: SdrsClient, emulator: EmulatorThread
+) -> None:
+    emulator.emulator.faults.add(Fault("status", method="GET", status=500, times=None))
+    with pytest.raises(ServerError) as caught:
+        await sdrs.get_job("anything")
+    assert caught.value.status == 500
+    assert _count(emulator, "GET", "/jobs/") == 4
+
+
+async def test_resize_post_is_never_repeated_on_5xx(
+    sdrs: SdrsClient, emulator: EmulatorThread
+) -> None:
+    emulator.emulator.faults.add(Fault("status", method="POST", status=503))
+    with pytest.raises(ServerError):
+        await sdrs.resize_protected_instance(sid("pi-erp-db"), XLARGE)
+    assert _count(emulator, "POST", "/resize") == 1
+
+
+async def test_resize_post_dropped_connection_is_outcome_unknown(
+    sdrs: SdrsClient, emulator: EmulatorThread
+) -> None:
+    emulator.emulator.faults.add(Fault("drop", method="POST"))
+    with pytest.raises(OutcomeUnknownError) as caught:
+        await sdrs.resize_protected_instance(sid("pi-erp-db"), XLARGE)
+    assert "resizing" in caught.value.hint
+    assert sid("pi-erp-db") in caught.value.hint
+    assert _count(emulator, "POST", "/resize") == 1
+
+
+async def test_resize_post_read_timeout_is_outcome_unknown(emulator: EmulatorThread) -> None:
+    emulator.emulator.faults.add(Fault("latency", method="POST", seconds=1.0))
+    settings = sandbox_settings(emulator.url, http_read_timeout=0.2)
+    async with SdrsClient.from_settings(settings) as client:
+        with pytest.raises(OutcomeUnknownError):
+            await client.resize_protected_instance(
+                sid("pi-erp-db"), ResizeParams(flavorRef="s6.xlarge.2")
+            )
+    assert _count(emulator, "POST", "/resize") == 1
+
+
+async def test_resize_post_502_from_gateway_is_outcome_unknown(
+    sdrs: SdrsClient, emulator: EmulatorThread
+) -> None:
+    emulator.emulator.faults.add(Fault("status", method="POST", status=502))
+    with pytest.raises(OutcomeUnknownError):
+        await sdrs.resize_protected_instance(sid("pi-erp-db"), XLARGE)
+
+
+async def test_connection_refused_is_a_transport_error_after_retries(
+    sleeps: SleepRecorder,
+) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = sandbox_settings(f"http://127.0.0.1:{port}")
+    async with SdrsClient.from_settings(settings, sleep=sleeps) as client:
+        with pytest.raises(TransportError) as caught:
+            await client.get_job("j")
+    assert not isinstance(caught.value, OutcomeUnknownError)
+    assert len(sleeps.delays) == settings.http_max_attempts - 1
+
+
+async def test_wrong_secret_key_is_refused_like_the_gateway(emulator: EmulatorThread) -> None:
+    settings = sandbox_settings(emulator.url, huaweicloud_sdk_sk="not-the-sk")
+    async with SdrsClient.from_settings(settings) as client:
+        with pytest.raises(AuthError) as caught:
+            await client.get_protected_instance(sid("pi-erp-db"))
+    assert caught.value.code == "APIGW.0301"
+    assert caught.value.status == 401
+    assert "signature" in caught.value.message
+
+
+async def test_unknown_access_key_and_token_auth(emulator: EmulatorThread) -> None:
+    bad_ak = sandbox_settings(emulator.url, huaweicloud_sdk_ak="AK-UNKNOWN")
+    async with SdrsClient.from_settings(bad_ak) as client:
+        with pytest.raises(AuthError):
+            await client.get_protected_instance(sid("pi-erp-db"))
+    token = sandbox_settings(
+        emulator.url,
+        huaweicloud_sdk_ak=None,
+        huaweicloud_sdk_sk=None,
+        huaweicloud_sdk_auth_token="sandbox-iam-token",
+    )
+    async with SdrsClient.from_settings(token) as client:
+        assert (await client.get_protected_instance(sid("pi-erp-db"))).name == "erp-db"
+    assert SANDBOX_AK not in emulator.emulator.requests[-1].headers.get("authorization", "")
+
+
+async def test_stale_signature_date_is_refused(emulator: EmulatorThread) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.cloud_http import CloudHttp
+    from bot.sandbox.seed import SANDBOX_PROJECT_ID, SANDBOX_SK
+    from bot.sdrs.signing import AkSkAuth
+
+    stale = datetime.now(UTC) - timedelta(minutes=16)
+    auth = AkSkAuth(SANDBOX_AK, __import__("pydantic").SecretStr(SANDBOX_SK), now=lambda: stale)
+    client = SdrsClient(CloudHttp(emulator.url, auth), SANDBOX_PROJECT_ID)
+    try:
+        with pytest.raises(AuthError, match="15 minutes"):
+            await client.get_job("j")
+    finally:
+        await client.aclose()

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.config import DEFAULT_DATABASE_URL, load_settings
+from bot.errors import ConfigError
+
+SECRET = "sk-3c1f-do-not-print"
+
+
+def test_defaults_without_any_environment() -> None:
+    settings = load_settings(_env_file=None)
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.sdrs_base_url == "https://sdrs.cn-north-4.myhuaweicloud.com"
+    assert settings.ecs_base_url == "https://ecs.cn-north-4.myhuaweicloud.com"
+    assert not settings.has_cloud_credentials
+
+
+def test_reads_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", "AK1")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", SECRET)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", "0123456789abcdef0123456789abcdef")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_REGION", "ap-southeast-1")
+    monkeypatch.setenv("SDRS_ENDPOINT", "http://127.0.0.1:8780/")
+    settings = load_settings(_env_file=None)
+    assert settings.has_cloud_credentials
+    assert settings.sdrs_base_url == "http://127.0.0.1:8780"
+    assert settings.ecs_base_url == "https://ecs.ap-southeast-1.myhuaweicloud.com"
+    assert settings.huaweicloud_sdk_sk is not None
+    assert settings.huaweicloud_sdk_sk.get_secret_value() == SECRET
+
+
+def test_reads_dotenv_file(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / ".env").write_text("HUAWEICLOUD_SDK_REGION=eu-west-101\nDATABASE_URL=sqlite:///x\n")
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.huaweicloud_sdk_region == "eu-west-101"
+    assert settings.database_url == "sqlite:///x"
+
+
+def test_every_problem_is_named_in_one_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", "not-a-project")
+    monkeypatch.setenv("SDRS_ENDPOINT", "sdrs.example.com")
+    monkeypatch.setenv("HTTP_READ_TIMEOUT", "soon")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_REGION", "CN North")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None)
+    text = str(caught.value)
+    assert len(caught.value.problems) == 4
+    for name in ("HUAWEICLOUD_SDK_PROJECT_ID", "SDRS_ENDPOINT", "HTTP_READ_TIMEOUT", "REGION"):
+        assert name in text
+    assert "Traceback" not in text
+
+
+def test_ak_without_sk_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", "AK1")
+    with pytest.raises(ConfigError, match="must be set together"):
+        load_settings(_env_file=None)
+
+
+def test_secrets_never_in_repr_str_or_logs(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", "AK1")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", SECRET)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-" + SECRET)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "sig-" + SECRET)
+    settings = load_settings(_env_file=None)
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("test").info("settings: %s / %r", settings, settings)
+    assert SECRET not in repr(settings)
+    assert SECRET not in str(settings)
+    assert SECRET not in caplog.text
+    assert SECRET not in settings.model_dump_json()
+
+
+def test_malformed_secret_value_is_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", SECRET)  # SK without AK: refused
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None)
+    assert SECRET not in str(caught.value)
