@@ -245,3 +245,15 @@ async def test_stale_signature_date_is_refused(emulator: EmulatorThread) -> None
             await client.get_job("j")
     finally:
         await client.aclose()
+
+
+async def test_ecs_reads_power_state_and_resize_flavors(ecs, world) -> None:  # type: ignore[no-untyped-def]
+    server = await ecs.get_server(sid("pi-erp-app-src"))
+    assert server.status == "ACTIVE" and not server.powered_off
+    assert server.flavor.id == "s6.large.2" and server.flavor.vcpus == 2
+    assert server.availability_zone == "cn-north-4a"
+    flavors = await ecs.list_resize_flavors(sid("pi-erp-app-tgt"))
+    names = [f.id for f in flavors]
+    assert "s6.large.2" not in names and "c7.large.2" not in names and "s6.xlarge.2" in names
+    with pytest.raises(NotFoundError):
+        await ecs.get_server("missing")

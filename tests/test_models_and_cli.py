@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from bot.cli import main
+from bot.ecs import Server
+from bot.sdrs.models import Job, JobStatus, ProtectedInstance, ResizeParams
+
+
+def test_resize_body_omits_empty_fields_and_uses_documented_names() -> None:
+    params = ResizeParams(
+        production_flavorRef="s6.large.2", dr_flavorRef="", dr_dedicated_host_id=""
+    )
+    assert params.body() == {"resize": {"production_flavorRef": "s6.large.2"}}
+    full = ResizeParams(
+        flavorRef="a",
+        production_flavorRef="b",
+        dr_flavorRef="c",
+        production_dedicated_host_id="d",
+        dr_dedicated_host_id="e",
+    )
+    assert full.body() == {
+        "resize": {
+            "flavorRef": "a",
+            "production_flavorRef": "b",
+            "dr_flavorRef": "c",
+            "production_dedicated_host_id": "d",
+            "dr_dedicated_host_id": "e",
+        }
+    }
+
+
+def test_resize_needs_a_flavor() -> None:
+    with pytest.raises(ValidationError):
+        ResizeParams(production_dedicated_host_id="deh")
+
+
+def test_job_status_terminal_and_unknown_fields_ignored() -> None:
+    job = Job.model_validate({"status": "FAIL", "job_id": "j", "new_field": 1, "entities": {}})
+    assert job.status is JobStatus.FAIL and job.status.terminal
+    assert not JobStatus.RUNNING.terminal and not JobStatus.INIT.terminal
+
+
+def test_priority_station_decides_which_server_is_production() -> None:
+    normal = ProtectedInstance(id="i", status="protected", source_server="s", target_server="t")
+    failed_over = normal.model_copy(update={"priority_station": "target"})
+    assert (normal.production_server(), normal.dr_server()) == ("s", "t")
+    assert (failed_over.production_server(), failed_over.dr_server()) == ("t", "s")
+
+
+def test_ecs_server_coerces_string_numbers() -> None:
+    server = Server.model_validate(
+        {"id": "x", "status": "SHUTOFF", "flavor": {"id": "f", "vcpus": "2", "ram": "4096"}}
+    )
+    assert server.powered_off and server.flavor.vcpus == 2 and server.flavor.ram == 4096
+
+
+def test_demo_runs_the_flow_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--job-seconds", "0.6"]) == 0
+    text = capsys.readouterr().out
+    assert "job SUCCESS" in text
+    assert "s6.xlarge.2 (4 vCPU, 8 GiB)" in text
+    assert "refused: SDRS.1316" in text
+    assert "web_drill-2026.q1 -> web季度演练-2026.q2" in text
