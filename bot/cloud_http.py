@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 import httpx
 
+from bot.aiohttp_transport import AiohttpTransport
 from bot.errors import (
     ApiError,
     AuthError,
@@ -192,7 +193,7 @@ class CloudHttp:
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
             headers={"User-Agent": USER_AGENT},
-            transport=transport,
+            transport=transport or AiohttpTransport(max_connections),
         )
         self._max_attempts = max_attempts
         self._base = backoff_base

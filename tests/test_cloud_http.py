@@ -137,7 +137,9 @@ async def test_get_retries_through_503_429_and_a_dropped_connection(
     instance = await sdrs.get_protected_instance(sid("pi-erp-db"))
     assert instance.name == "erp-db"
     assert _count(emulator, "GET", "/protected-instances/") == 4
-    assert len(sleeps.delays) == 3
+    # 503 and 429 go through our backoff; a GET whose reused keep-alive connection drops is
+    # re-sent once by the aiohttp pool itself (idempotent methods only), else by our loop.
+    assert len(sleeps.delays) in (2, 3)
     assert 0.04 in sleeps.delays  # Retry-After honoured (within the cap)
 
 
@@ -163,6 +165,9 @@ async def test_resize_post_is_never_repeated_on_5xx(
 async def test_resize_post_dropped_connection_is_outcome_unknown(
     sdrs: SdrsClient, emulator: EmulatorThread
 ) -> None:
+    # Warm the pool first, so the POST goes out on a reused keep-alive connection: even there
+    # it must not be re-sent (by us or by the pool).
+    await sdrs.get_protected_instance(sid("pi-erp-db"))
     emulator.emulator.faults.add(Fault("drop", method="POST"))
     with pytest.raises(OutcomeUnknownError) as caught:
         await sdrs.resize_protected_instance(sid("pi-erp-db"), XLARGE)

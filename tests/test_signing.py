@@ -94,7 +94,11 @@ def test_non_json_body_is_unsigned_payload_like_the_sdk() -> None:
 # ---- property test: our signer == the official SDK's signer --------------------------------
 
 _SEGMENT_ALPHABET = string.ascii_letters + string.digits + " -_.~!$&'()*+,;=:@" + "中文éß€"
-segments = st.text(alphabet=_SEGMENT_ALPHABET, min_size=1, max_size=12)
+# "." and ".." are dot-segments that httpx (rightly, RFC 3986) removes before sending; no SDRS
+# path parameter is one, so they are left out of the comparison.
+segments = st.text(alphabet=_SEGMENT_ALPHABET, min_size=1, max_size=12).filter(
+    lambda s: s not in (".", "..")
+)
 query_text = st.text(
     alphabet=st.characters(
         codec="utf-8", exclude_categories=("Cs", "Cc"), exclude_characters="\x00"

@@ -1,0 +1,124 @@
+"""Our async SDRS client against the official SDK (huaweicloudsdksdrs), same emulator, same run.
+
+Each client does N ``show job`` calls sequentially, then N at concurrency C (ours: asyncio tasks
+on one connection pool; the SDK: C threads sharing its client, the way its sync API is used
+concurrently). The emulator runs in its own process so it does not share our GIL. Prints calls/s
+for both and the ratio ours/SDK; the figures are only comparable within one run.
+
+    python bench/client_vs_sdk.py [--calls 500] [--concurrency 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from huaweicloudsdkcore.auth.credentials import BasicCredentials
+from huaweicloudsdksdrs.v1 import ResizeProtectedInstanceRequest, ShowJobStatusRequest
+from huaweicloudsdksdrs.v1 import SdrsClient as SdkClient
+from huaweicloudsdksdrs.v1.model import (
+    ResizeProtectedInstanceRequestBody,
+    ResizeProtectedInstanceRequestParams,
+)
+from pydantic import SecretStr
+
+from bot.config import Settings
+from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, sid
+from bot.sdrs.client import SdrsClient
+
+
+def start_emulator() -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "sandbox", "--port", "0", "--job-seconds", "3600"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    url = line.strip().rsplit(" ", 1)[-1]
+    if not url.startswith("http://"):
+        proc.kill()
+        raise SystemExit(f"emulator did not start: {line!r}")
+    return proc, url
+
+
+def sdk_client(url: str) -> SdkClient:
+    creds = BasicCredentials(SANDBOX_AK, SANDBOX_SK, SANDBOX_PROJECT_ID)
+    return SdkClient.new_builder().with_credentials(creds).with_endpoints([url]).build()
+
+
+def make_job(sdk: SdkClient) -> str:
+    body = ResizeProtectedInstanceRequestBody(
+        resize=ResizeProtectedInstanceRequestParams(flavor_ref="s6.xlarge.2")
+    )
+    req = ResizeProtectedInstanceRequest(protected_instance_id=sid("pi-erp-db"), body=body)
+    return str(sdk.resize_protected_instance(req).job_id)
+
+
+def bench_sdk(sdk: SdkClient, job_id: str, calls: int, concurrency: int) -> float:
+    request = ShowJobStatusRequest(job_id=job_id)
+    started = time.perf_counter()
+    if concurrency == 1:
+        for _ in range(calls):
+            sdk.show_job_status(request)
+    else:
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(lambda _: sdk.show_job_status(request), range(calls)))
+    return calls / (time.perf_counter() - started)
+
+
+async def bench_ours(url: str, job_id: str, calls: int, concurrency: int) -> float:
+    settings = Settings(
+        _env_file=None,
+        huaweicloud_sdk_ak=SANDBOX_AK,
+        huaweicloud_sdk_sk=SecretStr(SANDBOX_SK),
+        huaweicloud_sdk_project_id=SANDBOX_PROJECT_ID,
+        sdrs_endpoint=url,
+    )
+    async with SdrsClient.from_settings(settings) as client:
+        await client.get_job(job_id)  # open the pool, as the SDK's warm-up call below does
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def one() -> None:
+            async with semaphore:
+                await client.get_job(job_id)
+
+        started = time.perf_counter()
+        if concurrency == 1:
+            for _ in range(calls):
+                await client.get_job(job_id)
+        else:
+            await asyncio.gather(*(one() for _ in range(calls)))
+        return calls / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=20)
+    args = parser.parse_args()
+    proc, url = start_emulator()
+    try:
+        httpx.get(f"{url}/_sandbox/state", timeout=5).raise_for_status()
+        sdk = sdk_client(url)
+        job_id = make_job(sdk)
+        sdk.show_job_status(ShowJobStatusRequest(job_id=job_id))  # warm-up
+        print(f"emulator {url}, {args.calls} show-job calls per measurement")
+        print(f"{'mode':<16}{'ours calls/s':>14}{'SDK calls/s':>14}{'ratio':>8}")
+        for concurrency in (1, args.concurrency):
+            ours = asyncio.run(bench_ours(url, job_id, args.calls, concurrency))
+            theirs = bench_sdk(sdk, job_id, args.calls, concurrency)
+            mode = "sequential" if concurrency == 1 else f"concurrency {concurrency}"
+            print(f"{mode:<16}{ours:>14.0f}{theirs:>14.0f}{ours / theirs:>7.2f}x")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
