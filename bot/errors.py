@@ -4,6 +4,7 @@ The tree::
 
     BotError
     ├── ConfigError                 settings missing or malformed (one message, every problem)
+    ├── ParseError                  an /sdrs command the parser cannot accept (problem + usage)
     └── CloudError                  anything that went wrong talking to SDRS or ECS
         ├── ApiError                the service answered with an HTTP error status
         │   ├── ClientError         4xx: refused; retrying it unchanged will not help
@@ -35,6 +36,15 @@ class ConfigError(BotError):
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"invalid configuration ({len(problems)} problem(s)):\n{lines}")
+
+
+class ParseError(BotError):
+    """The user's command text is not valid: ``problem`` says why, ``usage`` shows the form."""
+
+    def __init__(self, problem: str, usage: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.usage = usage
 
 
 class CloudError(BotError):

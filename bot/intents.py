@@ -1,0 +1,257 @@
+"""``/sdrs`` text -> an intent. Pure: plain strings in, pydantic models or :class:`ParseError` out.
+
+Forms::
+
+    help | help resize | help drill
+    resize <protected-instance-id> <flavor>                    both sites (flavorRef)
+    resize <id> production=<flavor> [dr=<flavor>]              per site; either alone
+    resize <id> --production <flavor> --dr=<flavor>            the same as flags
+    resize <id> ... production-host=<DeH id> dr-host=<DeH id>  dedicated hosts per site
+    drill rename <drill-id> <new name>                         quotes allowed ("..." or “...”)
+
+:func:`parse` raises only :class:`ParseError`, whatever the input; its ``problem`` says what was
+wrong and ``usage`` shows the right form.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shlex
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.errors import ParseError
+from bot.sdrs.models import ResizeParams
+from bot.sdrs.rules import DRILL_NAME_RULE, drill_name_problem
+
+MAX_INPUT_CHARS = 2000
+_UUID_RE = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+# ECS flavor names: series.size.ratio, e.g. s6.large.2, c7n.2xlarge.4, ai1s.large.4
+_FLAVOR_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z0-9-]+){1,3}")
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "「": '"', "」": '"'})
+
+Topic = Literal["resize", "drill"]
+
+USAGE: dict[str, str] = {
+    "resize": (
+        "/sdrs resize <protected-instance-id> <flavor>\n"
+        "/sdrs resize <protected-instance-id> production=<flavor> dr=<flavor>\n"
+        "/sdrs resize <protected-instance-id> production=<flavor> production-host=<DeH id>"
+    ),
+    "drill": "/sdrs drill rename <drill-id> <new name>",
+    "general": "/sdrs resize ... | /sdrs drill rename ... | /sdrs help [resize|drill]",
+}
+
+
+class _Intent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class HelpIntent(_Intent):
+    kind: Literal["help"] = "help"
+    topic: Topic | None = None
+
+
+class ResizeIntent(_Intent):
+    kind: Literal["resize"] = "resize"
+    instance_id: str
+    flavor: str | None = None  # both sites (flavorRef)
+    production_flavor: str | None = None
+    dr_flavor: str | None = None
+    production_host: str | None = None
+    dr_host: str | None = None
+
+    def params(self) -> ResizeParams:
+        return ResizeParams(
+            flavorRef=self.flavor,
+            production_flavorRef=self.production_flavor,
+            dr_flavorRef=self.dr_flavor,
+            production_dedicated_host_id=self.production_host,
+            dr_dedicated_host_id=self.dr_host,
+        )
+
+    def site_flavors(self) -> dict[str, str]:
+        """Which site gets which flavor: {'production': ..., 'dr': ...} (only resized sites)."""
+        prod = self.flavor or self.production_flavor
+        dr = self.flavor or self.dr_flavor
+        return {site: f for site, f in (("production", prod), ("dr", dr)) if f}
+
+
+class RenameDrillIntent(_Intent):
+    kind: Literal["rename_drill"] = "rename_drill"
+    drill_id: str
+    name: str
+
+
+Intent = HelpIntent | ResizeIntent | RenameDrillIntent
+
+# option name -> ResizeIntent field; "--x y", "--x=y" and "x=y" are all accepted
+_RESIZE_OPTIONS = {
+    "flavor": "flavor",
+    "production": "production_flavor",
+    "prod": "production_flavor",
+    "dr": "dr_flavor",
+    "production-host": "production_host",
+    "prod-host": "production_host",
+    "dr-host": "dr_host",
+}
+_COMMANDS = ("resize", "drill", "help")
+
+
+def _fail(problem: str, topic: str) -> ParseError:
+    return ParseError(problem, USAGE[topic])
+
+
+def _tokens(text: str) -> list[str]:
+    if len(text) > MAX_INPUT_CHARS:
+        raise _fail(f"the command is {len(text)} characters long; the limit is 2000", "general")
+    try:
+        return shlex.split(text.translate(_QUOTES).replace("\u00a0", " "), posix=True)
+    except ValueError:
+        raise _fail("a quote is not closed", "general") from None
+
+
+def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(word.lower(), choices, n=1, cutoff=0.6)
+    return f" Did you mean `{close[0]}`?" if close else ""
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def parse(text: str) -> Intent:
+    tokens = _tokens(text)
+    if not tokens:
+        return HelpIntent()
+    command, rest = tokens[0].lower(), tokens[1:]
+    if command == "help":
+        return _parse_help(rest)
+    if command == "resize":
+        return _parse_resize(rest)
+    if command == "drill":
+        return _parse_drill(rest)
+    raise _fail(f"`{_shown(tokens[0])}` is not a command.{_suggest(command, _COMMANDS)}", "general")
+
+
+def _parse_help(rest: list[str]) -> HelpIntent:
+    if not rest:
+        return HelpIntent()
+    topic = rest[0].lower()
+    if topic == "resize" and len(rest) == 1:
+        return HelpIntent(topic="resize")
+    if topic == "drill" and len(rest) <= 2:
+        return HelpIntent(topic="drill")
+    raise _fail(f"there is no help on `{_shown(' '.join(rest))}`; try `help resize`", "general")
+
+
+def _check_uuid(value: str, what: str, topic: str) -> str:
+    if not _UUID_RE.fullmatch(value):
+        raise _fail(
+            f"`{_shown(value)}` is not a {what}: it should be a UUID such as "
+            "`3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162`",
+            topic,
+        )
+    return value.lower()
+
+
+def _check_flavor(value: str) -> str:
+    if not _FLAVOR_RE.fullmatch(value) or len(value) > 64:
+        raise _fail(
+            f"`{_shown(value)}` is not a flavor name: flavors look like `s6.large.2` "
+            "(series.size.memory-ratio)",
+            "resize",
+        )
+    return value
+
+
+def _split_options(args: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Separate positional words from options (``--x y``, ``--x=y``, ``x=y``)."""
+    positional: list[str] = []
+    options: list[tuple[str, str]] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg.startswith("--") or ("=" in arg and not arg.startswith("=")):
+            name, sep, value = arg.lstrip("-").partition("=")
+            if not sep:
+                if i + 1 >= len(args):
+                    raise _fail(f"`{_shown(arg)}` needs a value", "resize")
+                value = args[i + 1]
+                i += 1
+            options.append((name.lower(), value))
+        else:
+            positional.append(arg)
+        i += 1
+    return positional, options
+
+
+def _parse_resize(args: list[str]) -> ResizeIntent:
+    if not args:
+        raise _fail("say which protected instance to resize, and to which flavor", "resize")
+    positional, options = _split_options(args)
+    if not positional:
+        raise _fail("the protected instance id is missing", "resize")
+    instance_id = _check_uuid(positional[0], "protected instance id", "resize")
+    fields: dict[str, str] = {}
+    if len(positional) == 2:
+        fields["flavor"] = _check_flavor(positional[1])
+    elif len(positional) > 2:
+        extra = " ".join(positional[2:])
+        raise _fail(f"unexpected words after the flavor: `{_shown(extra)}`", "resize")
+    for name, value in options:
+        field = _RESIZE_OPTIONS.get(name)
+        if field is None:
+            hint = _suggest(name, list(_RESIZE_OPTIONS))
+            raise _fail(f"`{_shown(name)}` is not a resize option.{hint}", "resize")
+        if field in fields:
+            raise _fail(f"`{name}` is given twice", "resize")
+        if not value:
+            raise _fail(f"`{name}=` needs a value", "resize")
+        is_host = field.endswith("_host")
+        fields[field] = (
+            _check_uuid(value, "dedicated host id", "resize") if is_host else _check_flavor(value)
+        )
+    flavor = fields.get("flavor")
+    per_site = [f for f in ("production_flavor", "dr_flavor") if f in fields]
+    if flavor and per_site:
+        raise _fail(
+            "a flavor for both sites and a per-site flavor together are ambiguous (SDRS would "
+            "silently ignore the per-site one): give either one flavor, or production=/dr=",
+            "resize",
+        )
+    if not flavor and not per_site:
+        raise _fail("no flavor given: add a flavor, or production=<flavor> / dr=<flavor>", "resize")
+    for site in ("production", "dr"):
+        if f"{site}_host" in fields and not (flavor or f"{site}_flavor" in fields):
+            raise _fail(
+                f"`{site}-host` is only used when the {site} site is resized: add {site}=<flavor>",
+                "resize",
+            )
+    return ResizeIntent(instance_id=instance_id, **fields)
+
+
+def _parse_drill(args: list[str]) -> RenameDrillIntent:
+    if not args or args[0].lower() != "rename":
+        got = f" (got `{_shown(args[0])}`)" if args else ""
+        raise _fail(f"the only drill action is `rename`{got}", "drill")
+    if len(args) < 2:
+        raise _fail("the drill id is missing", "drill")
+    drill_id = _check_uuid(args[1], "drill id", "drill")
+    if len(args) < 3:
+        raise _fail("the new name is missing", "drill")
+    if len(args) > 3:
+        raise _fail(
+            "drill names cannot contain spaces; use `-`, `_` or `.` instead "
+            f"(allowed: {DRILL_NAME_RULE})",
+            "drill",
+        )
+    name = args[2]
+    problem = drill_name_problem(name)
+    if problem:
+        raise _fail(f"{problem}. A drill name has {DRILL_NAME_RULE}", "drill")
+    return RenameDrillIntent(drill_id=drill_id, name=name)

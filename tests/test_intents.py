@@ -1,0 +1,138 @@
+"""The /sdrs parser: every form, its mistakes, and robustness on random input."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.errors import ParseError
+from bot.intents import HelpIntent, RenameDrillIntent, ResizeIntent, parse
+
+PI = "3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162"
+DEH = "0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d"
+DEH2 = "9a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", HelpIntent()),
+        ("   ", HelpIntent()),
+        ("help", HelpIntent()),
+        ("HELP resize", HelpIntent(topic="resize")),
+        ("help drill", HelpIntent(topic="drill")),
+        ("help drill rename", HelpIntent(topic="drill")),
+        (f"resize {PI} s6.large.2", ResizeIntent(instance_id=PI, flavor="s6.large.2")),
+        (f"Resize {PI.upper()} s6.large.2", ResizeIntent(instance_id=PI, flavor="s6.large.2")),
+        (
+            f"resize {PI} production=s6.large.2 dr=s6.xlarge.2",
+            ResizeIntent(instance_id=PI, production_flavor="s6.large.2", dr_flavor="s6.xlarge.2"),
+        ),
+        (f"resize {PI} dr=c7n.2xlarge.4", ResizeIntent(instance_id=PI, dr_flavor="c7n.2xlarge.4")),
+        (
+            f"resize {PI} production=s6.large.2",
+            ResizeIntent(instance_id=PI, production_flavor="s6.large.2"),
+        ),
+        (
+            f"resize {PI} --production s6.large.2 --dr=s6.xlarge.2",
+            ResizeIntent(instance_id=PI, production_flavor="s6.large.2", dr_flavor="s6.xlarge.2"),
+        ),
+        (
+            f"resize --dr s6.xlarge.2 {PI}",
+            ResizeIntent(instance_id=PI, dr_flavor="s6.xlarge.2"),
+        ),
+        (
+            f"resize {PI} production=s6.large.2 production-host={DEH}",
+            ResizeIntent(instance_id=PI, production_flavor="s6.large.2", production_host=DEH),
+        ),
+        (
+            f"resize {PI} s6.large.2 production-host={DEH} dr-host={DEH2}",
+            ResizeIntent(instance_id=PI, flavor="s6.large.2", production_host=DEH, dr_host=DEH2),
+        ),
+        (
+            f"resize {PI} --flavor s6.large.2",
+            ResizeIntent(instance_id=PI, flavor="s6.large.2"),
+        ),
+        (f"drill rename {PI} erp-季度演练", RenameDrillIntent(drill_id=PI, name="erp-季度演练")),
+        (f'drill rename {PI} "web_drill-2026.q1"', RenameDrillIntent(drill_id=PI, name="web_drill-2026.q1")),  # noqa: E501
+        (f"drill rename {PI} “账单演练”", RenameDrillIntent(drill_id=PI, name="账单演练")),
+        (f"drill rename {PI} '{'演' * 21}a'", RenameDrillIntent(drill_id=PI, name="演" * 21 + "a")),
+    ],
+)  # fmt: skip
+def test_valid_forms(text: str, expected: object) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment", "usage"),
+    [
+        ("resise x", "Did you mean `resize`?", "/sdrs resize ..."),
+        ("frobnicate", "is not a command", "/sdrs help"),
+        ("help me", "no help on", "/sdrs help"),
+        ("resize", "which protected instance", "production=<flavor>"),
+        ("resize not-an-id s6.large.2", "is not a protected instance id", "<protected-instance-id>"),  # noqa: E501
+        (f"resize {PI}", "no flavor given", "<flavor>"),
+        (f"resize {PI} large", "is not a flavor name", "<flavor>"),
+        (f"resize {PI} s6.large.2 extra", "unexpected words", "<flavor>"),
+        (f"resize {PI} s6.large.2 dr=s6.xlarge.2", "ambiguous", "<flavor>"),
+        (f"resize {PI} s6.large.2 production=s6.xlarge.2", "ambiguous", "<flavor>"),
+        (f"resize {PI} prodution=s6.large.2", "Did you mean `production`?", "<flavor>"),
+        (f"resize {PI} dr=s6.large.2 dr=s6.xlarge.2", "given twice", "<flavor>"),
+        (f"resize {PI} dr=", "needs a value", "<flavor>"),
+        (f"resize {PI} --dr", "needs a value", "<flavor>"),
+        (f"resize {PI} dr=s6.large.2 production-host={DEH}", "only used when the production", "DeH"),  # noqa: E501
+        (f"resize {PI} dr=s6.large.2 dr-host=deh-1", "not a dedicated host id", "DeH"),
+        ("drill", "only drill action is `rename`", "drill rename"),
+        ("drill delete x", "(got `delete`)", "drill rename"),
+        ("drill rename", "drill id is missing", "drill rename"),
+        ("drill rename abc name", "is not a drill id", "drill rename"),
+        (f"drill rename {PI}", "new name is missing", "drill rename"),
+        (f"drill rename {PI} two words", "cannot contain spaces", "drill rename"),
+        (f"drill rename {PI} bad/name", "not allowed: '/'", "drill rename"),
+        (f"drill rename {PI} {'x' * 65}", "65 bytes", "drill rename"),
+        (f"drill rename {PI} {'演' * 22}", "66 bytes", "drill rename"),
+        (f"drill rename {PI} 'unclosed", "quote is not closed", "/sdrs help"),
+        ("x" * 2001, "limit is 2000", "/sdrs help"),
+    ],
+)  # fmt: skip
+def test_mistakes_say_what_and_show_the_form(text: str, fragment: str, usage: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    assert fragment in caught.value.problem
+    assert usage in caught.value.usage
+
+
+def test_resize_intent_params_and_sites() -> None:
+    both = parse(f"resize {PI} s6.large.2 production-host={DEH}")
+    assert isinstance(both, ResizeIntent)
+    assert both.params().body() == {
+        "resize": {"flavorRef": "s6.large.2", "production_dedicated_host_id": DEH}
+    }
+    assert both.site_flavors() == {"production": "s6.large.2", "dr": "s6.large.2"}
+    dr_only = parse(f"resize {PI} dr=s6.xlarge.2")
+    assert isinstance(dr_only, ResizeIntent)
+    assert dr_only.site_flavors() == {"dr": "s6.xlarge.2"}
+    assert dr_only.params().body() == {"resize": {"dr_flavorRef": "s6.xlarge.2"}}
+
+
+_words = st.sampled_from(
+    ["resize", "drill", "rename", "help", PI, DEH, "s6.large.2", "production=", "dr=", "--dr",
+     "production-host=", "=", "--", '"', "'", "“", "\\", "演练", "\u00a0", "\n", "\t"]
+)  # fmt: skip
+random_text = st.one_of(
+    st.text(max_size=300),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1000, max_size=2500),
+    st.lists(st.one_of(_words, st.text(max_size=12)), max_size=12).map(" ".join),
+)
+
+
+@settings(max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_text)
+def test_random_input_never_raises_anything_but_parse_error(text: str) -> None:
+    try:
+        result = parse(text)
+    except ParseError as exc:
+        assert exc.problem and exc.usage
+    else:
+        assert isinstance(result, HelpIntent | ResizeIntent | RenameDrillIntent)
