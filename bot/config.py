@@ -7,14 +7,20 @@ Secrets are ``SecretStr``: their ``repr``/``str`` are masked, so logging a ``Set
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.policy import AccessRule, Policy
 
 DEFAULT_DATABASE_URL = "sqlite:///sdrs-bot.sqlite3"
+_SLACK_ID_RE = re.compile(r"[A-Z0-9]{2,32}")
+
+# Comma-separated Slack ids in the environment: "U012AB3CD,U045EF6GH".
+SlackIds = Annotated[frozenset[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -63,6 +69,44 @@ class Settings(BaseSettings):
     job_timeout_seconds: float = Field(default=3600.0, gt=0)
     confirmation_ttl_seconds: float = Field(default=900.0, gt=0)
 
+    # Authorization policy (comma-separated Slack ids; empty users+groups: anyone)
+    policy_resize_users: SlackIds = Field(default=frozenset(), description="User ids")
+    policy_resize_usergroups: SlackIds = Field(default=frozenset(), description="Group ids")
+    policy_resize_channels: SlackIds = Field(default=frozenset(), description="Channel ids")
+    policy_rename_users: SlackIds = Field(default=frozenset(), description="User ids")
+    policy_rename_usergroups: SlackIds = Field(default=frozenset(), description="Group ids")
+    policy_rename_channels: SlackIds = Field(default=frozenset(), description="Channel ids")
+    approval_mode: Literal["requester", "two-person"] = Field(
+        default="requester", description="Who confirms: the requester, or a different approver"
+    )
+    approvers: SlackIds = Field(default=frozenset(), description="Approver user ids")
+    approver_usergroups: SlackIds = Field(default=frozenset(), description="Approver groups")
+
+    @field_validator(
+        "policy_resize_users",
+        "policy_resize_usergroups",
+        "policy_resize_channels",
+        "policy_rename_users",
+        "policy_rename_usergroups",
+        "policy_rename_channels",
+        "approvers",
+        "approver_usergroups",
+        mode="before",
+    )
+    @classmethod
+    def _slack_ids(cls, v: object) -> object:
+        if isinstance(v, str):
+            v = [part.strip() for part in v.split(",") if part.strip()]
+        if isinstance(v, list | set | frozenset | tuple):
+            bad = [str(x) for x in v if not _SLACK_ID_RE.fullmatch(str(x))]
+            if bad:
+                raise ValueError(
+                    f"not Slack ids: {', '.join(bad[:3])} (ids look like U012AB3CD, S0614TZR7, "
+                    "C024BE91L; names are not accepted)"
+                )
+            return frozenset(str(x) for x in v)
+        return v
+
     @field_validator("huaweicloud_sdk_project_id")
     @classmethod
     def _project_id_form(cls, v: str | None) -> str | None:
@@ -88,9 +132,30 @@ class Settings(BaseSettings):
     def _credentials_pair(self) -> Settings:
         if (self.huaweicloud_sdk_ak is None) != (self.huaweicloud_sdk_sk is None):
             raise ValueError("HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK must be set together")
+        if self.approval_mode == "two-person" and not (self.approvers or self.approver_usergroups):
+            raise ValueError("APPROVAL_MODE=two-person needs APPROVERS or APPROVER_USERGROUPS")
         if self.job_poll_first_seconds > self.job_poll_max_seconds:
             raise ValueError("JOB_POLL_FIRST_SECONDS must not exceed JOB_POLL_MAX_SECONDS")
         return self
+
+    def policy(self) -> Policy:
+        return Policy(
+            requests={
+                "resize": AccessRule(
+                    self.policy_resize_users,
+                    self.policy_resize_usergroups,
+                    self.policy_resize_channels,
+                ),
+                "rename_drill": AccessRule(
+                    self.policy_rename_users,
+                    self.policy_rename_usergroups,
+                    self.policy_rename_channels,
+                ),
+            },
+            approval_mode=self.approval_mode,
+            approvers=self.approvers,
+            approver_groups=self.approver_usergroups,
+        )
 
     @property
     def has_cloud_credentials(self) -> bool:

@@ -82,3 +82,32 @@ def test_malformed_secret_value_is_not_echoed(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(ConfigError) as caught:
         load_settings(_env_file=None)
     assert SECRET not in str(caught.value)
+
+
+def test_policy_from_comma_separated_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLICY_RESIZE_USERS", "U012AB3CD, U045EF6GH")
+    monkeypatch.setenv("POLICY_RESIZE_CHANNELS", "C024BE91L")
+    monkeypatch.setenv("APPROVAL_MODE", "two-person")
+    monkeypatch.setenv("APPROVER_USERGROUPS", "S0614TZR7")
+    policy = load_settings(_env_file=None).policy()
+    assert policy.requests["resize"].users == {"U012AB3CD", "U045EF6GH"}
+    assert policy.requests["resize"].channels == {"C024BE91L"}
+    assert policy.requests["rename_drill"].users == frozenset()
+    assert policy.approval_mode == "two-person"
+    assert policy.approver_groups == {"S0614TZR7"}
+
+
+def test_policy_mistakes_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLICY_RESIZE_USERS", "@alice,U045EF6GH")
+    monkeypatch.setenv("APPROVAL_MODE", "four-eyes")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None)
+    text = str(caught.value)
+    assert "POLICY_RESIZE_USERS" in text and "@alice" in text
+    assert "APPROVAL_MODE" in text
+
+
+def test_two_person_mode_needs_approvers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APPROVAL_MODE", "two-person")
+    with pytest.raises(ConfigError, match="APPROVERS"):
+        load_settings(_env_file=None)

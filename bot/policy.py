@@ -1,0 +1,94 @@
+"""Who may ask for what, where, and who may confirm it. Pure: ids in, a :class:`Decision` out.
+
+* Requesting: per intent kind, allow-lists of users, user groups and channels. An empty user
+  list *and* empty group list means anyone; an empty channel list means any channel.
+* Confirming: ``requester`` mode (the default) lets only the requester confirm; ``two-person``
+  mode needs a *different* user who is an approver (listed, or in an approver group). Anyone
+  allowed to confirm may also cancel; the requester may always cancel their own request.
+
+User-group membership needs a Slack call; the caller resolves it and passes the groups in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+
+class Denial(StrEnum):
+    CHANNEL = "channel-not-allowed"
+    USER = "user-not-allowed"
+    NOT_REQUESTER = "only-requester-confirms"
+    SELF_APPROVAL = "two-person-rule"
+    NOT_APPROVER = "not-an-approver"
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    denial: Denial | None = None
+
+    @classmethod
+    def allow(cls) -> Decision:
+        return cls(True)
+
+    @classmethod
+    def deny(cls, why: Denial) -> Decision:
+        return cls(False, why)
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    users: frozenset[str] = frozenset()
+    usergroups: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Policy:
+    requests: dict[str, AccessRule] = field(default_factory=dict)  # intent kind -> rule
+    approval_mode: Literal["requester", "two-person"] = "requester"
+    approvers: frozenset[str] = frozenset()
+    approver_groups: frozenset[str] = frozenset()
+
+
+def may_request(
+    policy: Policy, kind: str, user: str, user_groups: Collection[str], channel: str
+) -> Decision:
+    rule = policy.requests.get(kind, AccessRule())
+    if rule.channels and channel not in rule.channels:
+        return Decision.deny(Denial.CHANNEL)
+    if (rule.users or rule.usergroups) and not (
+        user in rule.users or rule.usergroups.intersection(user_groups)
+    ):
+        return Decision.deny(Denial.USER)
+    return Decision.allow()
+
+
+def may_confirm(
+    policy: Policy, requester: str, clicker: str, clicker_groups: Collection[str]
+) -> Decision:
+    if policy.approval_mode == "requester":
+        return Decision.allow() if clicker == requester else Decision.deny(Denial.NOT_REQUESTER)
+    if clicker == requester:
+        return Decision.deny(Denial.SELF_APPROVAL)
+    if clicker in policy.approvers or policy.approver_groups.intersection(clicker_groups):
+        return Decision.allow()
+    return Decision.deny(Denial.NOT_APPROVER)
+
+
+def may_cancel(
+    policy: Policy, requester: str, clicker: str, clicker_groups: Collection[str]
+) -> Decision:
+    if clicker == requester:
+        return Decision.allow()
+    return may_confirm(policy, requester, clicker, clicker_groups)
+
+
+def needs_groups(policy: Policy, kind: str | None = None) -> bool:
+    """Whether deciding needs the user's groups (so the caller can skip the Slack call)."""
+    if kind is not None:
+        return bool(policy.requests.get(kind, AccessRule()).usergroups)
+    return bool(policy.approver_groups)
