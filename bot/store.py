@@ -1,0 +1,227 @@
+"""Durable state behind one interface (SQLAlchemy Core; SQLite by default).
+
+This first part holds the pending confirmations of the Slack flow. A confirmation moves
+``pending -> confirmed | cancelled | expired`` exactly once: the move is a single conditional
+``UPDATE ... WHERE state = 'pending' AND expires_at > now``, so double clicks, two people
+clicking at once, Slack retries and clicks served by another replica all see one winner (the
+database decides, not the process). Times are stored as UTC epoch seconds, which compare the
+same way on every backend.
+
+Tracked jobs, the outbox, the audit trail and versioned migrations join with the job-tracking
+issue; until then the schema is created on start with ``create_all``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Column,
+    Float,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+
+metadata = MetaData()
+
+pending_operations = Table(
+    "pending_operations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("intent_json", Text, nullable=False),
+    Column("requester", String(32), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("message_ts", String(32)),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("decided_by", String(32)),
+    Column("decided_at", Float),
+)
+
+
+class OpState(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class PendingOperation:
+    id: str
+    kind: str
+    intent_json: str
+    requester: str
+    channel: str
+    message_ts: str | None
+    created_at: datetime
+    expires_at: datetime
+    state: OpState
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The outcome of trying to move a pending operation: ``won`` is True for exactly one caller.
+    ``op`` is the operation as it is after the attempt (None: no such operation)."""
+
+    won: bool
+    op: PendingOperation | None
+
+
+def _epoch(t: datetime) -> float:
+    if t.tzinfo is None:
+        raise ValueError("times must be timezone-aware")
+    return t.timestamp()
+
+
+def _time(v: float | None) -> datetime | None:
+    return None if v is None else datetime.fromtimestamp(v, UTC)
+
+
+def new_operation_id() -> str:
+    """Opaque and unguessable: it is all a button carries."""
+    return uuid.uuid4().hex
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(conn, _record):  # type: ignore[no-untyped-def]
+            cursor = conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine)
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        return cls(make_engine(url))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- pending operations -------------------------------------------------------------
+    def create_pending(
+        self,
+        *,
+        kind: str,
+        intent_json: str,
+        requester: str,
+        channel: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> PendingOperation:
+        op_id = new_operation_id()
+        with self.engine.begin() as conn:
+            conn.execute(
+                pending_operations.insert().values(
+                    id=op_id,
+                    kind=kind,
+                    intent_json=intent_json,
+                    requester=requester,
+                    channel=channel,
+                    created_at=_epoch(now),
+                    expires_at=_epoch(expires_at),
+                    state=OpState.PENDING.value,
+                )
+            )
+        op = self.get_pending(op_id)
+        assert op is not None
+        return op
+
+    def get_pending(self, op_id: str) -> PendingOperation | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(pending_operations).where(pending_operations.c.id == op_id)
+            ).first()
+        if row is None:
+            return None
+        m = row._mapping
+        created, expires = _time(m["created_at"]), _time(m["expires_at"])
+        assert created is not None and expires is not None
+        return PendingOperation(
+            id=m["id"],
+            kind=m["kind"],
+            intent_json=m["intent_json"],
+            requester=m["requester"],
+            channel=m["channel"],
+            message_ts=m["message_ts"],
+            created_at=created,
+            expires_at=expires,
+            state=OpState(m["state"]),
+            decided_by=m["decided_by"],
+            decided_at=_time(m["decided_at"]),
+        )
+
+    def set_message_ts(self, op_id: str, ts: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(pending_operations)
+                .where(pending_operations.c.id == op_id)
+                .values(message_ts=ts)
+            )
+
+    def decide(self, op_id: str, to: OpState, user: str, now: datetime) -> Transition:
+        """Move a still-pending, unexpired operation to ``to`` (confirmed or cancelled)."""
+        if to not in (OpState.CONFIRMED, OpState.CANCELLED):
+            raise ValueError(f"cannot decide to {to}")
+        t = pending_operations.c
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(pending_operations)
+                .where(
+                    t.id == op_id,
+                    t.state == OpState.PENDING.value,
+                    t.expires_at > _epoch(now),
+                )
+                .values(state=to.value, decided_by=user, decided_at=_epoch(now))
+            )
+            won = result.rowcount == 1
+        return Transition(won, self.get_pending(op_id))
+
+    def expire_due(self, now: datetime) -> list[str]:
+        """Mark every pending operation past its expiry as expired; returns their ids."""
+        t = pending_operations.c
+        with self.engine.begin() as conn:
+            due = [
+                r.id
+                for r in conn.execute(
+                    select(t.id).where(
+                        t.state == OpState.PENDING.value, t.expires_at <= _epoch(now)
+                    )
+                )
+            ]
+            expired = []
+            for op_id in due:
+                res = conn.execute(
+                    update(pending_operations)
+                    .where(t.id == op_id, t.state == OpState.PENDING.value)
+                    .values(state=OpState.EXPIRED.value, decided_at=_epoch(now))
+                )
+                if res.rowcount == 1:
+                    expired.append(op_id)
+        return expired

@@ -1,0 +1,114 @@
+"""Pending confirmations: one winner per operation, expiry, and nothing lost across a reopen."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.store import OpState, Store
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store.from_url(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    yield s  # type: ignore[misc]
+    s.close()
+
+
+def _pending(store: Store, ttl: float = 900) -> str:
+    op = store.create_pending(
+        kind="resize",
+        intent_json='{"kind": "resize"}',
+        requester="U_A",
+        channel="C_1",
+        now=NOW,
+        expires_at=NOW + timedelta(seconds=ttl),
+    )
+    assert op.state is OpState.PENDING and len(op.id) == 32
+    return op.id
+
+
+def test_confirm_once_then_every_other_attempt_loses(store: Store) -> None:
+    op_id = _pending(store)
+    first = store.decide(op_id, OpState.CONFIRMED, "U_A", NOW + timedelta(seconds=5))
+    assert first.won and first.op is not None
+    assert first.op.state is OpState.CONFIRMED and first.op.decided_by == "U_A"
+    again = store.decide(op_id, OpState.CONFIRMED, "U_A", NOW + timedelta(seconds=6))
+    cancel = store.decide(op_id, OpState.CANCELLED, "U_B", NOW + timedelta(seconds=7))
+    assert not again.won and not cancel.won
+    assert cancel.op is not None and cancel.op.state is OpState.CONFIRMED
+
+
+def test_expired_confirmation_cannot_be_confirmed(store: Store) -> None:
+    op_id = _pending(store, ttl=60)
+    late = store.decide(op_id, OpState.CONFIRMED, "U_A", NOW + timedelta(seconds=60))
+    assert not late.won
+    assert late.op is not None and late.op.state is OpState.PENDING
+    assert store.expire_due(NOW + timedelta(seconds=61)) == [op_id]
+    assert store.expire_due(NOW + timedelta(seconds=62)) == []
+    op = store.get_pending(op_id)
+    assert op is not None and op.state is OpState.EXPIRED
+
+
+def test_unknown_operation(store: Store) -> None:
+    result = store.decide("0" * 32, OpState.CONFIRMED, "U_A", NOW)
+    assert not result.won and result.op is None
+
+
+def test_concurrent_clicks_have_exactly_one_winner(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'race.sqlite3'}"
+    seed = Store.from_url(url)
+    op_ids = [_pending(seed) for _ in range(20)]
+    seed.close()
+    stores = [Store.from_url(url) for _ in range(4)]  # four "replicas"
+    wins: list[tuple[str, str]] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def click(store: Store, user: str) -> None:
+        barrier.wait()
+        for op_id in op_ids:
+            result = store.decide(op_id, OpState.CONFIRMED, user, NOW)
+            if result.won:
+                with lock:
+                    wins.append((op_id, user))
+
+    threads = [threading.Thread(target=click, args=(stores[i % 4], f"U_{i}")) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(op for op, _ in wins) == sorted(op_ids)  # each exactly once
+    for s in stores:
+        s.close()
+
+
+def test_state_survives_reopen(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'reopen.sqlite3'}"
+    first = Store.from_url(url)
+    op_id = _pending(first)
+    first.set_message_ts(op_id, "1700000000.000100")
+    first.close()
+    second = Store.from_url(url)
+    op = second.get_pending(op_id)
+    assert op is not None and op.message_ts == "1700000000.000100"
+    assert op.expires_at == NOW + timedelta(seconds=900)
+    assert second.decide(op_id, OpState.CANCELLED, "U_A", NOW).won
+    second.close()
+
+
+def test_naive_times_are_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store.create_pending(
+            kind="resize",
+            intent_json="{}",
+            requester="U",
+            channel="C",
+            now=datetime(2026, 1, 1),
+            expires_at=datetime(2026, 1, 2),
+        )
