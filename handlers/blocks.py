@@ -1,0 +1,177 @@
+"""All Block Kit and all user-facing text of the Slack flow, in one place.
+
+Builders are pure: data in, ``slack_sdk.models.blocks`` out (as dicts, ready for the Web API).
+User-supplied values are escaped for mrkdwn (``&``, ``<``, ``>``) so a drill name cannot ping
+``@channel`` or forge a link.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.errors import ApiError, OutcomeUnknownError, ParseError
+from bot.intents import USAGE, RenameDrillIntent, ResizeIntent
+from bot.policy import Denial
+
+CONFIRM_ACTION = "sdrs_confirm"
+CANCEL_ACTION = "sdrs_cancel"
+SITE_LABEL = {"production": "production site", "dr": "DR site"}
+
+DENIAL_TEXT = {
+    Denial.CHANNEL: "This operation cannot be requested in this channel.",
+    Denial.USER: "You are not on the list of people who may request this operation.",
+    Denial.NOT_REQUESTER: "Only the person who asked for this operation can confirm it.",
+    Denial.SELF_APPROVAL: (
+        "Two-person rule: someone other than the requester must confirm this operation."
+    ),
+    Denial.NOT_APPROVER: "Only an approver can confirm this operation.",
+}
+
+HELP_TEXT = {
+    None: (
+        "*sdrs-bot* changes Huawei Cloud SDRS resources after a button confirmation.\n"
+        f"```{USAGE['general']}```\n"
+        "`/sdrs help resize` and `/sdrs help drill` tell more."
+    ),
+    "resize": (
+        "*Resize a protected instance* (the servers being resized must be stopped; the "
+        "protection group must be available/protected; the instance "
+        "available/protected/error-resizing).\n"
+        f"```{USAGE['resize']}```\n"
+        "One flavor resizes both sites; `production=`/`dr=` resize one site each. "
+        "`production-host=`/`dr-host=` give a dedicated host for a site on DeH."
+    ),
+    "drill": (
+        "*Rename a DR drill.* Names: at most 64 bytes (a Chinese character takes 3), only "
+        "Chinese characters, a-z, A-Z, 0-9, `.`, `_`, `-`. Quote a name if you like.\n"
+        f"```{USAGE['drill']}```"
+    ),
+}
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _dicts(blocks: list[Block]) -> list[dict[str, Any]]:
+    return [b.to_dict() for b in blocks]
+
+
+def _md(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def help_blocks(topic: str | None) -> list[dict[str, Any]]:
+    return _dicts([_md(HELP_TEXT.get(topic, HELP_TEXT[None]))])
+
+
+def parse_error_blocks(error: ParseError) -> list[dict[str, Any]]:
+    return _dicts(
+        [
+            _md(f":warning: {escape(error.problem)}"),
+            _md(f"Write it like this:\n```{error.usage}```"),
+        ]
+    )
+
+
+def denial_text(denial: Denial) -> str:
+    return DENIAL_TEXT[denial]
+
+
+def describe_resize(intent: ResizeIntent) -> str:
+    lines = [f"*Resize protected instance* `{intent.instance_id}`"]
+    for site, flavor in intent.site_flavors().items():
+        host = intent.production_host if site == "production" else intent.dr_host
+        on_host = f" on dedicated host `{host}`" if host else ""
+        lines.append(f"• {SITE_LABEL[site]} → `{escape(flavor)}`{on_host}")
+    if intent.flavor:
+        lines.append("_One flavor for both sites (flavorRef)._")
+    return "\n".join(lines)
+
+
+def describe_rename(intent: RenameDrillIntent, current_name: str | None) -> str:
+    old = f"`{escape(current_name)}`" if current_name else "_(current name not read)_"
+    return f"*Rename DR drill* `{intent.drill_id}`\n{old} → `{escape(intent.name)}`"
+
+
+def confirmation_blocks(
+    *, op_id: str, summary: str, requester: str, expires_at: datetime, two_person: bool
+) -> list[dict[str, Any]]:
+    """The channel message: the intent spelled out, Confirm (primary) and Cancel. The buttons
+    carry only the opaque operation id."""
+    who = "an approver other than the requester" if two_person else f"<@{requester}>"
+    confirm = ButtonElement(
+        text="Confirm",
+        action_id=CONFIRM_ACTION,
+        value=op_id,
+        style="primary",
+        confirm=ConfirmObject(
+            title="Change SDRS now?",
+            text="This calls the SDRS API on the real cloud.",
+            confirm="Yes, do it",
+            deny="Back",
+        ),
+    )
+    cancel = ButtonElement(text="Cancel", action_id=CANCEL_ACTION, value=op_id)
+    return _dicts(
+        [
+            _md(summary),
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"Requested by <@{requester}> · confirmable by {who} · expires "
+                        f"<!date^{int(expires_at.timestamp())}^{{time}}|{expires_at:%H:%M} UTC>"
+                    )
+                ]
+            ),
+            ActionsBlock(block_id=f"sdrs_op_{op_id}", elements=[confirm, cancel]),
+        ]
+    )
+
+
+def outcome_blocks(summary: str, outcome: str) -> list[dict[str, Any]]:
+    """The confirmation message after the decision: buttons replaced by the outcome."""
+    return _dicts([_md(summary), ContextBlock(elements=[MarkdownTextObject(text=outcome)])])
+
+
+def confirmed_text(user: str, when: datetime) -> str:
+    return f":white_check_mark: Confirmed by <@{user}> at {when:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def cancelled_text(user: str) -> str:
+    return f":no_entry_sign: Cancelled by <@{user}>"
+
+
+def expired_text() -> str:
+    return ":hourglass: Expired - nothing was sent to SDRS. Ask again if it is still needed."
+
+
+def submitted_text(job_id: str) -> str:
+    return f"Submitted to SDRS, job `{job_id}`. I will report here when it finishes."
+
+
+def renamed_text(name: str) -> str:
+    return f":white_check_mark: Drill renamed to `{escape(name)}`."
+
+
+def cloud_error_text(error: Exception) -> str:
+    """A readable SDRS/ECS failure for the thread: code and message, never a traceback."""
+    if isinstance(error, OutcomeUnknownError):
+        return (
+            f":warning: No reliable answer from SDRS - it may or may not have acted. {error.hint}"
+        )
+    if isinstance(error, ApiError):
+        rid = f" (request id `{error.request_id}`)" if error.request_id else ""
+        return f":x: SDRS refused: *{error.code}* - {escape(error.message)}{rid}"
+    return f":x: Could not reach SDRS: {escape(str(error))}"

@@ -1,0 +1,76 @@
+"""Block Kit builders: documented shapes, the opaque op id on buttons, escaping, error text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+
+from bot.errors import ClientError, OutcomeUnknownError, ParseError
+from bot.intents import RenameDrillIntent, ResizeIntent, parse
+from bot.policy import Denial
+from handlers import blocks
+
+PI = "3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162"
+DEH = "0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d"
+WHEN = datetime(2026, 11, 23, 12, 15, tzinfo=UTC)
+
+
+def test_confirmation_message_has_summary_context_and_two_buttons() -> None:
+    intent = parse(f"resize {PI} production=s6.large.2 dr=s6.xlarge.2 production-host={DEH}")
+    assert isinstance(intent, ResizeIntent)
+    summary = blocks.describe_resize(intent)
+    assert "production site → `s6.large.2` on dedicated host" in summary
+    assert "DR site → `s6.xlarge.2`" in summary
+    result = blocks.confirmation_blocks(
+        op_id="a" * 32, summary=summary, requester="U_A", expires_at=WHEN, two_person=False
+    )
+    assert [b["type"] for b in result] == ["section", "context", "actions"]
+    confirm, cancel = result[2]["elements"]
+    assert confirm["action_id"] == blocks.CONFIRM_ACTION and confirm["style"] == "primary"
+    assert confirm["value"] == cancel["value"] == "a" * 32  # only the opaque id
+    assert "confirm" in confirm  # a confirm dialog before anything is sent
+    assert cancel["action_id"] == blocks.CANCEL_ACTION
+    assert "<@U_A>" in result[1]["elements"][0]["text"]
+    assert "<!date^" in result[1]["elements"][0]["text"]
+
+
+def test_two_person_wording_and_outcome_replaces_buttons() -> None:
+    result = blocks.confirmation_blocks(
+        op_id="b" * 32, summary="s", requester="U_A", expires_at=WHEN, two_person=True
+    )
+    assert "approver other than the requester" in result[1]["elements"][0]["text"]
+    done = blocks.outcome_blocks("s", blocks.confirmed_text("U_B", WHEN))
+    assert [b["type"] for b in done] == ["section", "context"]
+    assert "Confirmed by <@U_B> at 2026-11-23 12:15:00 UTC" in str(done)
+
+
+def test_user_values_are_escaped() -> None:
+    intent = RenameDrillIntent(drill_id=PI, name="x")
+    text = blocks.describe_rename(intent, "<!channel> & <http://evil|click>")
+    assert "<!channel>" not in text and "&lt;!channel&gt; &amp;" in text
+
+
+def test_parse_error_and_help_are_readable() -> None:
+    error = ParseError("`x` is not a flavor name", "/sdrs resize <id> <flavor>")
+    text = str(blocks.parse_error_blocks(error))
+    assert "is not a flavor name" in text and "/sdrs resize <id> <flavor>" in text
+    for topic in (None, "resize", "drill"):
+        assert blocks.help_blocks(topic)[0]["type"] == "section"
+    assert "64 bytes" in str(blocks.help_blocks("drill"))
+    for denial in Denial:
+        assert blocks.denial_text(denial)
+
+
+def test_cloud_errors_are_shown_with_code_never_a_traceback() -> None:
+    refused = ClientError(
+        "The production-site server x is ACTIVE, not stopped",
+        status=400,
+        code="SDRS.1316",
+        request_id="req-9",
+    )
+    text = blocks.cloud_error_text(refused)
+    assert "*SDRS.1316*" in text and "req-9" in text and "Traceback" not in text
+    unknown = OutcomeUnknownError("no answer", hint="Check instance y before asking again.")
+    assert "Check instance y" in blocks.cloud_error_text(unknown)
+    assert "Could not reach SDRS" in blocks.cloud_error_text(httpx.ConnectError("refused"))
