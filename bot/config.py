@@ -40,6 +40,12 @@ class Settings(BaseSettings):
         default=None, description="App-level token (xapp-...), for Socket Mode"
     )
 
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", description="Slack Web API base URL (tests, playground)"
+    )
+    http_host: str = Field(default="0.0.0.0", description="HTTP mode: address to listen on")
+    http_port: int = Field(default=3000, ge=0, le=65535, description="HTTP mode: port")
+
     # Huawei Cloud (names as the official SDK's environment credentials use them)
     huaweicloud_sdk_ak: str | None = Field(default=None, description="Access key id (AK)")
     huaweicloud_sdk_sk: SecretStr | None = Field(default=None, description="Secret access key")

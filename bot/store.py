@@ -31,6 +31,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 metadata = MetaData()
 
@@ -40,6 +42,9 @@ pending_operations = Table(
     Column("id", String(32), primary_key=True),
     Column("kind", String(32), nullable=False),
     Column("intent_json", Text, nullable=False),
+    Column("summary", Text, nullable=False, default=""),
+    # Slack's trigger_id of the command: a repeated delivery of one command maps to one row.
+    Column("request_key", String(255), unique=True),
     Column("requester", String(32), nullable=False),
     Column("channel", String(32), nullable=False),
     Column("message_ts", String(32)),
@@ -63,6 +68,8 @@ class PendingOperation:
     id: str
     kind: str
     intent_json: str
+    summary: str
+    request_key: str | None
     requester: str
     channel: str
     message_ts: str | None
@@ -134,30 +141,45 @@ class Store:
         channel: str,
         now: datetime,
         expires_at: datetime,
-    ) -> PendingOperation:
+        summary: str = "",
+        request_key: str | None = None,
+    ) -> tuple[PendingOperation, bool]:
+        """Insert a pending operation; ``(op, False)`` when ``request_key`` was seen before
+        (the same command delivered twice), with the operation made the first time."""
         op_id = new_operation_id()
-        with self.engine.begin() as conn:
-            conn.execute(
-                pending_operations.insert().values(
-                    id=op_id,
-                    kind=kind,
-                    intent_json=intent_json,
-                    requester=requester,
-                    channel=channel,
-                    created_at=_epoch(now),
-                    expires_at=_epoch(expires_at),
-                    state=OpState.PENDING.value,
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    pending_operations.insert().values(
+                        id=op_id,
+                        kind=kind,
+                        intent_json=intent_json,
+                        summary=summary,
+                        request_key=request_key,
+                        requester=requester,
+                        channel=channel,
+                        created_at=_epoch(now),
+                        expires_at=_epoch(expires_at),
+                        state=OpState.PENDING.value,
+                    )
                 )
-            )
+        except IntegrityError:
+            if request_key is None:
+                raise
+            existing = self._get_where(pending_operations.c.request_key == request_key)
+            if existing is None:
+                raise
+            return existing, False
         op = self.get_pending(op_id)
         assert op is not None
-        return op
+        return op, True
 
     def get_pending(self, op_id: str) -> PendingOperation | None:
+        return self._get_where(pending_operations.c.id == op_id)
+
+    def _get_where(self, condition: ColumnElement[bool]) -> PendingOperation | None:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(pending_operations).where(pending_operations.c.id == op_id)
-            ).first()
+            row = conn.execute(select(pending_operations).where(condition)).first()
         if row is None:
             return None
         m = row._mapping
@@ -167,6 +189,8 @@ class Store:
             id=m["id"],
             kind=m["kind"],
             intent_json=m["intent_json"],
+            summary=m["summary"],
+            request_key=m["request_key"],
             requester=m["requester"],
             channel=m["channel"],
             message_ts=m["message_ts"],

@@ -175,3 +175,36 @@ def cloud_error_text(error: Exception) -> str:
         rid = f" (request id `{error.request_id}`)" if error.request_id else ""
         return f":x: SDRS refused: *{error.code}* - {escape(error.message)}{rid}"
     return f":x: Could not reach SDRS: {escape(str(error))}"
+
+
+def fallback_text(summary: str) -> str:
+    """The notification text for a message whose content is in blocks."""
+    return summary.replace("*", "").split("\n", 1)[0] + " - waiting for confirmation"
+
+
+def same_name_text(name: str) -> str:
+    return f"The drill is already named `{escape(name)}`; nothing to change."
+
+
+def not_posted_text(error: str) -> str:
+    if error in ("not_in_channel", "channel_not_found"):
+        return (
+            "I cannot post the confirmation in this channel. Invite me first "
+            "(`/invite @sdrs-bot`), then ask again. Nothing was sent to SDRS."
+        )
+    return f"I could not post the confirmation (Slack said `{error}`). Nothing was sent to SDRS."
+
+
+def unknown_operation_text() -> str:
+    return "This confirmation is not known to me (it may belong to another installation)."
+
+
+def foreign_operation_text() -> str:
+    return "This confirmation belongs to another channel; nothing was changed."
+
+
+def already_decided_text(state: str, by: str | None) -> str:
+    who = f" by <@{by}>" if by else ""
+    if state == "expired":
+        return "This confirmation has expired; nothing was sent to SDRS. Ask again if needed."
+    return f"This operation was already {state}{who}; nothing more was done."

@@ -21,7 +21,7 @@ def store(tmp_path: Path) -> Store:
 
 
 def _pending(store: Store, ttl: float = 900) -> str:
-    op = store.create_pending(
+    op, created = store.create_pending(
         kind="resize",
         intent_json='{"kind": "resize"}',
         requester="U_A",
@@ -29,7 +29,7 @@ def _pending(store: Store, ttl: float = 900) -> str:
         now=NOW,
         expires_at=NOW + timedelta(seconds=ttl),
     )
-    assert op.state is OpState.PENDING and len(op.id) == 32
+    assert created and op.state is OpState.PENDING and len(op.id) == 32
     return op.id
 
 
@@ -112,3 +112,20 @@ def test_naive_times_are_refused(store: Store) -> None:
             now=datetime(2026, 1, 1),
             expires_at=datetime(2026, 1, 2),
         )
+
+
+def test_same_command_delivered_twice_maps_to_one_operation(store: Store) -> None:
+    kwargs = {
+        "kind": "resize",
+        "intent_json": "{}",
+        "summary": "Resize x",
+        "requester": "U_A",
+        "channel": "C_1",
+        "now": NOW,
+        "expires_at": NOW + timedelta(minutes=15),
+        "request_key": "trigger-123",
+    }
+    first, created = store.create_pending(**kwargs)  # type: ignore[arg-type]
+    again, created_again = store.create_pending(**kwargs)  # type: ignore[arg-type]
+    assert created and not created_again
+    assert again.id == first.id and again.summary == "Resize x"

@@ -16,7 +16,6 @@ import asyncio
 import hmac
 import json
 import re
-import threading
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -28,6 +27,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from bot.sandbox.faults import Fault, FaultPlan
+from bot.sandbox.runner import AppThread
 from bot.sandbox.world import JobPlan, SdrsApiError, World
 from bot.sdrs import signing
 
@@ -271,38 +271,12 @@ class Emulator:
         return web.json_response({"ok": True})
 
 
-class EmulatorThread:
+class EmulatorThread(AppThread):
     """Runs an :class:`Emulator` on its own event loop in a daemon thread (port 0 by default)."""
 
     def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(emulator.app(), host, port)
         self.emulator = emulator
-        self._host = host
-        self._port = port
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
-        self.url = ""
-
-    def start(self) -> str:
-        self._thread.start()
-        future = asyncio.run_coroutine_threadsafe(self._start(), self._loop)
-        self.url = future.result(timeout=10)
-        return self.url
-
-    async def _start(self) -> str:
-        self._runner = web.AppRunner(self.emulator.app(), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        return f"http://{host}:{port}"
-
-    def stop(self) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
 
     def __enter__(self) -> EmulatorThread:
         self.start()

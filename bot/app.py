@@ -1,0 +1,145 @@
+"""Builds the Bolt ``AsyncApp`` and wires everything; runs it in HTTP mode or Socket Mode.
+
+* HTTP mode (``SLACK_SIGNING_SECRET``): an aiohttp server with ``POST /slack/events`` (Bolt
+  verifies the ``v0`` signature and its 5-minute window) and ``GET /healthz``.
+* Socket Mode (``SLACK_APP_TOKEN``, ``xapp-...``): no public URL; Slack delivers each payload to
+  one of the app's connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.policy import Policy
+from bot.sdrs.client import SdrsClient
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    """What the listeners need, built once and passed down."""
+
+    settings: Settings
+    store: Store
+    sdrs: SdrsClient
+    policy: Policy
+    now: Callable[[], datetime] = utc_now
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    if settings.slack_bot_token is None:
+        raise ConfigError(["SLACK_BOT_TOKEN is required (the xoxb- token of the app)"])
+    client = AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
+    )
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+    client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def build_app(deps: Deps, client: AsyncWebClient | None = None) -> AsyncApp:
+    from handlers import actions, commands
+
+    settings = deps.settings
+    secret = settings.slack_signing_secret
+    app = AsyncApp(
+        client=client or slack_client(settings),
+        signing_secret=secret.get_secret_value() if secret else None,
+        request_verification_enabled=secret is not None,
+        logger=logging.getLogger("bot.slack"),
+    )
+    commands.register(app, deps)
+    actions.register(app, deps)
+    return app
+
+
+def build_web_app(app: AsyncApp, path: str = "/slack/events") -> web.Application:
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    web_app = web.Application()
+    web_app.router.add_post(path, events)
+    web_app.router.add_get("/healthz", healthz)
+    return web_app
+
+
+def serve_problems(settings: Settings) -> list[str]:
+    problems = []
+    if settings.slack_bot_token is None:
+        problems.append("SLACK_BOT_TOKEN is required (the xoxb- token of the app)")
+    if settings.slack_app_token is None and settings.slack_signing_secret is None:
+        problems.append(
+            "set SLACK_APP_TOKEN (xapp-..., Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)"
+        )
+    if not settings.has_cloud_credentials:
+        problems.append(
+            "set HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN) and "
+            "HUAWEICLOUD_SDK_PROJECT_ID"
+        )
+    return problems
+
+
+async def serve(settings: Settings) -> None:
+    """Run until cancelled: Socket Mode when an app token is set, else HTTP mode."""
+    problems = serve_problems(settings)
+    if problems:
+        raise ConfigError(problems)
+    store = Store.from_url(settings.database_url)
+    sdrs = SdrsClient.from_settings(settings)
+    deps = Deps(settings=settings, store=store, sdrs=sdrs, policy=settings.policy())
+    app = build_app(deps)
+    from handlers.actions import expire_sweep
+
+    async def sweeper() -> None:
+        while True:
+            await asyncio.sleep(30)
+            try:
+                await expire_sweep(deps, app.client)
+            except Exception:
+                log.exception("expiry sweep failed; will try again")
+
+    sweep_task = asyncio.create_task(sweeper())
+    try:
+        if settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+            log.info("Socket Mode: connecting to Slack")
+            await handler.start_async()  # type: ignore[no-untyped-call]
+        else:
+            runner = web.AppRunner(build_web_app(app), access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+            log.info("HTTP mode on %s:%s (/slack/events)", settings.http_host, settings.http_port)
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await runner.cleanup()
+    finally:
+        sweep_task.cancel()
+        await sdrs.aclose()
+        store.close()

@@ -1,0 +1,175 @@
+"""A local stand-in for the Slack Web API (``https://slack.com/api/<method>``) that records
+every call the bot makes, for tests and the playground.
+
+It answers the methods the bot uses with Slack's documented shapes (``{"ok": true, ...}`` or
+``{"ok": false, "error": "..."}``), checks the bot token (``Authorization: Bearer``), accepts
+JSON and form bodies as ``slack_sdk`` sends them, serves ``response_url`` posts under
+``/response/<id>``, and can be told to answer ``429 Retry-After`` or ``not_in_channel``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from bot.sandbox.runner import AppThread
+
+
+@dataclass
+class SlackCall:
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class SlackApiState:
+    token: str
+    bot_user_id: str = "U0BOT00001"
+    bot_id: str = "B0BOT00001"
+    team_id: str = "T0TEAM0001"
+    usergroups: dict[str, list[str]] = field(default_factory=dict)
+    not_in_channels: set[str] = field(default_factory=set)
+    rate_limit_next: dict[str, float] = field(default_factory=dict)  # method -> Retry-After
+    calls: list[SlackCall] = field(default_factory=list)
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def calls_to(self, method: str) -> list[SlackCall]:
+        return [c for c in list(self.calls) if c.method == method]
+
+
+class SlackApiServer:
+    def __init__(self, state: SlackApiState) -> None:
+        self.state = state
+        self._ts = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{id}", self._response_url)
+        return app
+
+    def _next_ts(self) -> str:
+        with self._lock:
+            return f"1700000000.{next(self._ts):06d}"
+
+    async def _args(self, request: web.Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query)
+        body = await request.read()
+        if body:
+            if request.content_type == "application/json":
+                args.update(json.loads(body))
+            else:
+                args.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        for key in ("blocks", "attachments"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        return args
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        args = await self._args(request)
+        self.state.calls.append(SlackCall(f"response_url:{request.match_info['id']}", args))
+        return web.Response(text="ok")
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._args(request)
+        self.state.calls.append(SlackCall(method, args))
+        retry_after = self.state.rate_limit_next.pop(method, None)
+        if retry_after is not None:
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": f"{retry_after:g}"},
+            )
+        auth = request.headers.get("Authorization", "")
+        if auth != f"Bearer {self.state.token}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        result: dict[str, Any] = await handler(args)
+        return web.json_response(result)
+
+    async def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        s = self.state
+        return {
+            "ok": True,
+            "url": "https://sandbox.slack.com/",
+            "team": "sandbox",
+            "user": "sdrs-bot",
+            "team_id": s.team_id,
+            "user_id": s.bot_user_id,
+            "bot_id": s.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def _channel_error(self, channel: str) -> dict[str, Any] | None:
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if channel in self.state.not_in_channels:
+            return {"ok": False, "error": "not_in_channel"}
+        return None
+
+    async def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel", ""))
+        error = self._channel_error(channel)
+        if error:
+            return error
+        if not args.get("text") and not args.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        ts = self._next_ts()
+        message = {
+            "type": "message",
+            "user": self.state.bot_user_id,
+            "bot_id": self.state.bot_id,
+            "text": args.get("text", ""),
+            "blocks": args.get("blocks", []),
+            "ts": ts,
+        }
+        if args.get("thread_ts"):
+            message["thread_ts"] = args["thread_ts"]
+        self.state.messages[(channel, ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    async def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        key = (str(args.get("channel", "")), str(args.get("ts", "")))
+        if key not in self.state.messages:
+            return {"ok": False, "error": "message_not_found"}
+        message = self.state.messages[key]
+        message.update({k: args[k] for k in ("text", "blocks") if k in args})
+        return {"ok": True, "channel": key[0], "ts": key[1], "text": message["text"]}
+
+    async def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        error = self._channel_error(str(args.get("channel", "")))
+        if error:
+            return error
+        if not args.get("user"):
+            return {"ok": False, "error": "user_not_in_channel"}
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    async def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = str(args.get("usergroup", ""))
+        if group not in self.state.usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(self.state.usergroups[group])}
+
+
+class SlackApiThread(AppThread):
+    """Runs the stand-in in a daemon thread; ``api_url`` (ends with ``/api/``) is the base URL
+    to give ``AsyncWebClient``."""
+
+    def __init__(self, state: SlackApiState, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.server = SlackApiServer(state)
+        super().__init__(self.server.app(), host, port)
+        self.state = state
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"

@@ -1,0 +1,133 @@
+"""Confirm / Cancel buttons: ack at once, then decide exactly once, then act.
+
+A click is refused (ephemeral explanation, nothing changed) when the operation is unknown, from
+another channel, already decided, expired, or the clicker may not confirm it. Otherwise the
+store's atomic ``pending -> confirmed`` move picks one winner among double clicks, concurrent
+clicks, retries and replicas; only the winner updates the message and calls SDRS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import Deps
+from bot.errors import CloudError
+from bot.intents import RenameDrillIntent, ResizeIntent
+from bot.policy import may_cancel, may_confirm
+from bot.store import OpState, PendingOperation
+from handlers import blocks
+from handlers.slack_io import groups_of, tell_user
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.action(blocks.CONFIRM_ACTION)
+    async def confirm(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await on_click(deps, client, body, OpState.CONFIRMED)
+
+    @app.action(blocks.CANCEL_ACTION)
+    async def cancel(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await on_click(deps, client, body, OpState.CANCELLED)
+
+
+async def on_click(deps: Deps, client: AsyncWebClient, body: dict[str, Any], to: OpState) -> None:
+    user = str(body.get("user", {}).get("id", ""))
+    channel = str(body.get("channel", {}).get("id", ""))
+    actions = body.get("actions") or [{}]
+    op_id = str(actions[0].get("value", ""))
+    op = await asyncio.to_thread(deps.store.get_pending, op_id)
+    if op is None:
+        await tell_user(client, channel, user, blocks.unknown_operation_text())
+        return
+    if op.channel != channel:
+        log.warning("click on %s from foreign channel %s by %s", op.id, channel, user)
+        await tell_user(client, channel, user, blocks.foreign_operation_text())
+        return
+    if op.state is not OpState.PENDING:
+        await tell_user(client, channel, user, blocks.already_decided_text(op.state, op.decided_by))
+        return
+    now = deps.now()
+    if now >= op.expires_at:
+        await expire_sweep(deps, client)
+        await tell_user(client, channel, user, blocks.already_decided_text("expired", None))
+        return
+    groups = (
+        await groups_of(client, user, deps.policy.approver_groups)
+        if deps.policy.approver_groups
+        else set()
+    )
+    check = may_confirm if to is OpState.CONFIRMED else may_cancel
+    decision = check(deps.policy, op.requester, user, groups)
+    if not decision.allowed and decision.denial is not None:
+        log.info("click on %s by %s refused: %s", op.id, user, decision.denial)
+        await tell_user(client, channel, user, blocks.denial_text(decision.denial))
+        return
+    result = await asyncio.to_thread(deps.store.decide, op.id, to, user, now)
+    if not result.won or result.op is None:
+        after = result.op or op
+        await tell_user(
+            client, channel, user, blocks.already_decided_text(after.state, after.decided_by)
+        )
+        return
+    log.info("operation %s %s by %s", op.id, to.value, user)
+    outcome = (
+        blocks.confirmed_text(user, now) if to is OpState.CONFIRMED else blocks.cancelled_text(user)
+    )
+    await update_message(client, result.op, outcome)
+    if to is OpState.CONFIRMED:
+        await execute(deps, client, result.op)
+
+
+async def update_message(client: AsyncWebClient, op: PendingOperation, outcome: str) -> None:
+    if not op.message_ts:
+        return
+    try:
+        await client.chat_update(
+            channel=op.channel,
+            ts=op.message_ts,
+            text=outcome,
+            blocks=blocks.outcome_blocks(op.summary, outcome),
+        )
+    except SlackApiError as exc:
+        log.warning("could not update the message of %s: %s", op.id, exc.response.get("error"))
+
+
+async def execute(deps: Deps, client: AsyncWebClient, op: PendingOperation) -> None:
+    """Call SDRS for a confirmed operation and say what happened in the thread."""
+    try:
+        if op.kind == "resize":
+            resize = ResizeIntent.model_validate_json(op.intent_json)
+            job_id = await deps.sdrs.resize_protected_instance(resize.instance_id, resize.params())
+            text = blocks.submitted_text(job_id)
+            log.info("operation %s submitted: job %s", op.id, job_id)
+        else:
+            rename = RenameDrillIntent.model_validate_json(op.intent_json)
+            drill = await deps.sdrs.rename_drill(rename.drill_id, rename.name)
+            text = blocks.renamed_text(drill.name)
+            log.info("operation %s done: drill %s renamed", op.id, drill.id)
+    except CloudError as exc:
+        log.warning("operation %s failed at SDRS: %s", op.id, exc)
+        text = blocks.cloud_error_text(exc)
+    try:
+        await client.chat_postMessage(channel=op.channel, thread_ts=op.message_ts, text=text)
+    except SlackApiError as exc:
+        log.error("result of %s not posted: %s", op.id, exc.response.get("error"))
+
+
+async def expire_sweep(deps: Deps, client: AsyncWebClient) -> list[str]:
+    """Expire every overdue confirmation and replace its buttons with "Expired"."""
+    expired = await asyncio.to_thread(deps.store.expire_due, deps.now())
+    for op_id in expired:
+        op = await asyncio.to_thread(deps.store.get_pending, op_id)
+        if op is not None:
+            await update_message(client, op, blocks.expired_text())
+    return expired

@@ -1,0 +1,127 @@
+"""The ``/sdrs`` slash command: ack at once, then answer.
+
+Parse errors and help are answered in the ack itself (ephemeral, no extra call). A valid intent
+is acked empty, then checked against the policy, and posted in the channel as a confirmation
+message whose buttons carry only an opaque operation id; the intent stays in the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import Deps
+from bot.errors import CloudError, ParseError
+from bot.intents import HelpIntent, RenameDrillIntent, ResizeIntent, parse
+from bot.policy import may_request
+from bot.store import OpState
+from handlers import blocks
+from handlers.slack_io import groups_of
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.command("/sdrs")
+    async def sdrs_command(
+        ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        try:
+            intent = parse(str(command.get("text", "")))
+        except ParseError as exc:
+            await ack(
+                response_type="ephemeral", text=exc.problem, blocks=blocks.parse_error_blocks(exc)
+            )
+            return
+        if isinstance(intent, HelpIntent):
+            await ack(
+                response_type="ephemeral",
+                text="sdrs-bot help",
+                blocks=blocks.help_blocks(intent.topic),
+            )
+            return
+        await ack()
+        await request_confirmation(
+            deps,
+            client,
+            respond,
+            intent,
+            user=str(command["user_id"]),
+            channel=str(command["channel_id"]),
+            request_key=str(command.get("trigger_id") or "") or None,
+        )
+
+
+async def request_confirmation(
+    deps: Deps,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    intent: ResizeIntent | RenameDrillIntent,
+    *,
+    user: str,
+    channel: str,
+    request_key: str | None,
+) -> None:
+    rule = deps.policy.requests.get(intent.kind)
+    groups = await groups_of(client, user, rule.usergroups) if rule and rule.usergroups else set()
+    decision = may_request(deps.policy, intent.kind, user, groups, channel)
+    if not decision.allowed and decision.denial is not None:
+        log.info("request denied: %s by %s in %s (%s)", intent.kind, user, channel, decision.denial)
+        await respond(response_type="ephemeral", text=blocks.denial_text(decision.denial))
+        return
+
+    if isinstance(intent, RenameDrillIntent):
+        try:
+            drill = await deps.sdrs.get_drill(intent.drill_id)
+        except CloudError as exc:
+            await respond(response_type="ephemeral", text=blocks.cloud_error_text(exc))
+            return
+        if drill.name == intent.name:
+            await respond(response_type="ephemeral", text=blocks.same_name_text(drill.name))
+            return
+        summary = blocks.describe_rename(intent, drill.name)
+    else:
+        summary = blocks.describe_resize(intent)
+
+    now = deps.now()
+    expires_at = now + timedelta(seconds=deps.settings.confirmation_ttl_seconds)
+    op, created = await asyncio.to_thread(
+        deps.store.create_pending,
+        kind=intent.kind,
+        intent_json=intent.model_dump_json(),
+        summary=summary,
+        requester=user,
+        channel=channel,
+        now=now,
+        expires_at=expires_at,
+        request_key=request_key,
+    )
+    if not created:
+        log.info("command %s delivered again; operation %s already exists", request_key, op.id)
+        return
+    try:
+        posted = await client.chat_postMessage(
+            channel=channel,
+            text=blocks.fallback_text(summary),
+            blocks=blocks.confirmation_blocks(
+                op_id=op.id,
+                summary=summary,
+                requester=user,
+                expires_at=expires_at,
+                two_person=deps.policy.approval_mode == "two-person",
+            ),
+        )
+    except SlackApiError as exc:
+        error = str(exc.response.get("error"))
+        log.warning("confirmation for %s not posted in %s: %s", op.id, channel, error)
+        await asyncio.to_thread(deps.store.decide, op.id, OpState.CANCELLED, user, deps.now())
+        await respond(response_type="ephemeral", text=blocks.not_posted_text(error))
+        return
+    await asyncio.to_thread(deps.store.set_message_ts, op.id, str(posted["ts"]))
+    log.info("operation %s requested by %s in %s: %s", op.id, user, channel, intent.kind)
