@@ -1,0 +1,386 @@
+"""Scenario tests: signed Slack payloads through the real app, a local Slack Web API server that
+records what the bot sent, and the SDRS emulator behind the real client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
+
+from bot.app import Deps, build_app, build_web_app, slack_client
+from bot.sandbox.faults import Fault
+from bot.sandbox.seed import sid
+from bot.sandbox.server import EmulatorThread
+from bot.sandbox.slack_api import SlackApiState, SlackApiThread
+from bot.sandbox.world import World
+from bot.sdrs.client import SdrsClient
+from bot.store import OpState, Store
+from handlers import blocks
+from handlers.actions import expire_sweep
+from tests.conftest import sandbox_settings
+from tests.slack_helpers import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    action_body,
+    command_body,
+    dispatch,
+    settle,
+    signed_headers,
+    until,
+)
+
+CHANNEL = "C0DROPS001"
+ALICE, BOB, CAROL = "U0ALICE001", "U0BOB00001", "U0CAROL001"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.t
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackApiThread]:
+    server = SlackApiThread(SlackApiState(token=BOT_TOKEN))
+    server.start()
+    yield server
+    server.stop()
+
+
+class Harness:
+    def __init__(
+        self,
+        app: Any,
+        deps: Deps,
+        slack: SlackApiThread,
+        world: World,
+        emulator: EmulatorThread,
+        clock: Clock,
+    ) -> None:  # noqa: E501
+        self.app, self.deps, self.slack, self.world, self.emulator = (
+            app,
+            deps,
+            slack,
+            world,
+            emulator,
+        )
+        self.clock = clock
+        self._trigger = 0
+
+    @property
+    def state(self) -> SlackApiState:
+        return self.slack.state
+
+    async def command(
+        self,
+        text: str,
+        user: str = ALICE,
+        channel: str = CHANNEL,
+        trigger: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:  # noqa: E501
+        self._trigger += 1
+        trig = trigger or f"trigger-{self._trigger}"
+        body = command_body(text, user=user, channel=channel, trigger=trig,
+                            response_url=f"{self.slack.url}/response/{trig}")  # fmt: skip
+        return await dispatch(self.app, body, headers)
+
+    async def click(
+        self, action_id: str, op_id: str, user: str, message_ts: str, channel: str = CHANNEL
+    ) -> Any:  # noqa: E501
+        url = f"{self.slack.url}/response/act"
+        body = action_body(action_id=action_id, op_id=op_id, user=user, channel=channel,
+                           message_ts=message_ts, response_url=url)  # fmt: skip
+        return await dispatch(self.app, body)
+
+    async def confirmation(self, index: int = 0) -> tuple[str, str]:
+        """(op id, message ts) of the index-th confirmation posted."""
+        posts = await until(lambda: [c for c in self.state.calls_to("chat.postMessage")
+                                     if c.args.get("blocks")] [index:] or None)  # fmt: skip
+        call = posts[0]
+        actions = [b for b in call.args["blocks"] if b["type"] == "actions"][0]
+        op_id = actions["elements"][0]["value"]
+        ts = next(
+            ts for (ch, ts), m in self.state.messages.items() if m["blocks"] == call.args["blocks"]
+        )
+        return op_id, ts
+
+    def sdrs_posts(self) -> int:
+        return sum(1 for r in self.emulator.emulator.requests if r.method == "POST")
+
+    def sdrs_puts(self) -> int:
+        return sum(1 for r in self.emulator.emulator.requests if r.method == "PUT")
+
+    def ephemerals(self, user: str) -> list[str]:
+        return [str(c.args.get("text")) for c in self.state.calls_to("chat.postEphemeral")
+                if c.args.get("user") == user]  # fmt: skip
+
+    def responses(self) -> list[dict[str, Any]]:
+        return [c.args for c in self.state.calls if c.method.startswith("response_url:")]
+
+    def thread_replies(self, ts: str) -> list[str]:
+        return [str(c.args.get("text")) for c in self.state.calls_to("chat.postMessage")
+                if c.args.get("thread_ts") == ts]  # fmt: skip
+
+    def updates(self, ts: str) -> list[str]:
+        return [str(c.args.get("text")) for c in self.state.calls_to("chat.update")
+                if c.args.get("ts") == ts]  # fmt: skip
+
+
+def make_harness(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World, **overrides: Any
+) -> tuple[Harness, Store, SdrsClient]:  # noqa: E501
+    settings = sandbox_settings(
+        emulator.url,
+        slack_bot_token=SecretStr(BOT_TOKEN),
+        slack_signing_secret=SecretStr(SIGNING_SECRET),
+        slack_api_url=slack.api_url,
+        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        **overrides,
+    )
+    store = Store.from_url(settings.database_url)
+    sdrs = SdrsClient.from_settings(settings)
+    clock = Clock()
+    deps = Deps(settings=settings, store=store, sdrs=sdrs, policy=settings.policy(), now=clock)
+    app = build_app(deps, slack_client(settings))
+    return Harness(app, deps, slack, world, emulator, clock), store, sdrs
+
+
+@pytest.fixture
+async def h(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> AsyncIterator[Harness]:  # noqa: E501
+    harness, store, sdrs = make_harness(tmp_path, slack, emulator, world)
+    yield harness
+    await settle(0.05)
+    await sdrs.aclose()
+    store.close()
+
+
+RESIZE = f"resize {sid('pi-erp-db')} s6.xlarge.2"
+
+
+async def test_help_and_parse_errors_are_ephemeral_in_the_ack(h: Harness) -> None:
+    response = await h.command("help resize")
+    assert response.status == 200
+    body = json.loads(response.body)
+    assert body["response_type"] == "ephemeral"
+    assert "Resize a protected instance" in json.dumps(body["blocks"])
+    response = await h.command(f"resize {sid('pi-erp-db')} large")
+    body = json.loads(response.body)
+    assert body["response_type"] == "ephemeral"
+    assert "is not a flavor name" in body["text"]
+    assert "/sdrs resize <protected-instance-id> <flavor>" in json.dumps(body["blocks"])
+    await settle()
+    assert not h.state.calls_to("chat.postMessage")
+    assert h.sdrs_posts() == 0
+
+
+async def test_resize_happy_path(h: Harness) -> None:
+    response = await h.command(RESIZE)
+    assert response.status == 200 and response.body == ""
+    op_id, ts = await h.confirmation()
+    post = h.state.calls_to("chat.postMessage")[0].args
+    assert post["channel"] == CHANNEL
+    assert "s6.xlarge.2" in json.dumps(post["blocks"]) and op_id in json.dumps(post["blocks"])
+    assert h.sdrs_posts() == 0  # nothing before the click
+    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    replies = await until(lambda: h.thread_replies(ts))
+    assert "Submitted to SDRS, job" in replies[0]
+    assert any("Confirmed by <@U0ALICE001>" in u for u in h.updates(ts))
+    assert h.sdrs_posts() == 1
+    job_id = replies[0].split("`")[1]
+    assert job_id in h.world.jobs
+    op = h.deps.store.get_pending(op_id)
+    assert op is not None and op.state is OpState.CONFIRMED and op.decided_by == ALICE
+
+
+async def test_rename_happy_path_shows_old_and_new_name(h: Harness) -> None:
+    await h.command(f"drill rename {sid('drill-web')} “web季度演练-q2”")
+    op_id, ts = await h.confirmation()
+    summary = json.dumps(h.state.calls_to("chat.postMessage")[0].args["blocks"], ensure_ascii=False)
+    assert "web_drill-2026.q1" in summary and "web季度演练-q2" in summary
+    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    replies = await until(lambda: h.thread_replies(ts))
+    assert "Drill renamed to `web季度演练-q2`" in replies[0]
+    assert h.world.drills[sid("drill-web")].name == "web季度演练-q2"
+
+
+async def test_ack_is_immediate_even_when_sdrs_is_slow(h: Harness) -> None:
+    h.emulator.emulator.faults.add(Fault("latency", method="GET", seconds=2.0))
+    started = asyncio.get_running_loop().time()
+    response = await h.command(f"drill rename {sid('drill-web')} new-name")
+    elapsed = asyncio.get_running_loop().time() - started
+    assert response.status == 200
+    assert elapsed < 1.0, f"ack took {elapsed:.2f}s"
+    await h.confirmation()  # the confirmation still arrives, after SDRS answered
+
+
+async def test_foreign_user_click_changes_nothing(h: Harness) -> None:
+    await h.command(RESIZE)
+    op_id, ts = await h.confirmation()
+    await h.click(blocks.CONFIRM_ACTION, op_id, BOB, ts)
+    texts = await until(lambda: h.ephemerals(BOB))
+    assert "Only the person who asked" in texts[0]
+    await settle()
+    assert h.sdrs_posts() == 0 and not h.updates(ts)
+    op = h.deps.store.get_pending(op_id)
+    assert op is not None and op.state is OpState.PENDING
+
+
+async def test_expired_confirmation_is_refused_and_marked(h: Harness) -> None:
+    await h.command(RESIZE)
+    op_id, ts = await h.confirmation()
+    h.clock.t += timedelta(seconds=h.deps.settings.confirmation_ttl_seconds + 1)
+    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    texts = await until(lambda: h.ephemerals(ALICE))
+    assert "expired" in texts[0]
+    assert any("Expired" in u for u in await until(lambda: h.updates(ts)))
+    await settle()
+    assert h.sdrs_posts() == 0
+
+
+async def test_expiry_sweep_marks_unclicked_confirmations(h: Harness) -> None:
+    await h.command(RESIZE)
+    op_id, ts = await h.confirmation()
+    assert await expire_sweep(h.deps, h.app.client) == []
+    h.clock.t += timedelta(hours=1)
+    assert await expire_sweep(h.deps, h.app.client) == [op_id]
+    assert any("Expired" in u for u in h.updates(ts))
+
+
+async def test_cancel_then_confirm_does_nothing(h: Harness) -> None:
+    await h.command(RESIZE)
+    op_id, ts = await h.confirmation()
+    await h.click(blocks.CANCEL_ACTION, op_id, ALICE, ts)
+    assert any("Cancelled by <@U0ALICE001>" in u for u in await until(lambda: h.updates(ts)))
+    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    texts = await until(lambda: h.ephemerals(ALICE))
+    assert "already cancelled" in texts[0]
+    await settle()
+    assert h.sdrs_posts() == 0
+
+
+async def test_double_and_concurrent_clicks_make_exactly_one_sdrs_call(h: Harness) -> None:
+    await h.command(RESIZE)
+    op_id, ts = await h.confirmation()
+    await asyncio.gather(*(h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts) for _ in range(6)))
+    await until(lambda: h.thread_replies(ts))
+    await until(lambda: len(h.ephemerals(ALICE)) == 5)
+    await settle()
+    assert h.sdrs_posts() == 1
+    assert len(h.thread_replies(ts)) == 1
+    assert all("already confirmed" in t for t in h.ephemerals(ALICE))
+
+
+async def test_slack_retry_of_the_same_command_posts_one_confirmation(h: Harness) -> None:
+    await h.command(RESIZE, trigger="same-trigger")
+    await h.confirmation()
+    await h.command(RESIZE, trigger="same-trigger", headers={"x-slack-retry-num": "1"})
+    await settle()
+    assert len([c for c in h.state.calls_to("chat.postMessage") if c.args.get("blocks")]) == 1
+
+
+async def test_sdrs_errors_are_shown_readably_in_the_thread(h: Harness) -> None:
+    await h.command(f"resize {sid('pi-erp-app')} production=s6.xlarge.2")
+    op_id, ts = await h.confirmation()
+    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    reply = (await until(lambda: h.thread_replies(ts)))[0]
+    assert "*SDRS.1316*" in reply and "not stopped" in reply and "Traceback" not in reply
+
+
+async def test_rename_of_unknown_drill_is_refused_before_confirmation(h: Harness) -> None:
+    await h.command(f"drill rename {sid('drill-missing')} new-name")
+    responses = await until(h.responses)
+    assert "SDRS.1902" in responses[0]["text"]
+    assert responses[0]["response_type"] == "ephemeral"
+    await settle()
+    assert not h.state.calls_to("chat.postMessage")
+
+
+async def test_not_in_channel_tells_the_user_how_to_fix_it(h: Harness) -> None:
+    h.state.not_in_channels.add("C0PRIVATE1")
+    await h.command(RESIZE, channel="C0PRIVATE1")
+    responses = await until(h.responses)
+    assert "/invite @sdrs-bot" in responses[0]["text"]
+
+
+async def test_two_person_rule(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> None:  # noqa: E501
+    slack.state.usergroups["S0LEADS001"] = [CAROL]
+    h, store, sdrs = make_harness(
+        tmp_path, slack, emulator, world,
+        approval_mode="two-person", approvers=frozenset({BOB}),
+        approver_usergroups=frozenset({"S0LEADS001"}),
+    )  # fmt: skip
+    try:
+        await h.command(RESIZE)
+        op_id, ts = await h.confirmation()
+        await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)  # the requester
+        assert "Two-person rule" in (await until(lambda: h.ephemerals(ALICE)))[0]
+        await h.click(blocks.CONFIRM_ACTION, op_id, "U0NOBODY01", ts)
+        assert "Only an approver" in (await until(lambda: h.ephemerals("U0NOBODY01")))[0]
+        await settle()
+        assert h.sdrs_posts() == 0
+        await h.click(blocks.CONFIRM_ACTION, op_id, CAROL, ts)  # approver through a group
+        await until(lambda: h.thread_replies(ts))
+        assert h.sdrs_posts() == 1
+        assert any("Confirmed by <@U0CAROL001>" in u for u in h.updates(ts))
+    finally:
+        await sdrs.aclose()
+        store.close()
+
+
+async def test_request_policy_denial(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> None:  # noqa: E501
+    h, store, sdrs = make_harness(
+        tmp_path, slack, emulator, world, policy_resize_channels=frozenset({"C0OTHER001"})
+    )
+    try:
+        await h.command(RESIZE)
+        responses = await until(h.responses)
+        assert "cannot be requested in this channel" in responses[0]["text"]
+        await settle()
+        assert not h.state.calls_to("chat.postMessage")
+    finally:
+        await sdrs.aclose()
+        store.close()
+
+
+async def test_http_mode_rejects_bad_signature_and_stale_timestamp(h: Harness) -> None:
+    server = TestServer(build_web_app(h.app))
+    await server.start_server()
+    try:
+        url = str(server.make_url("/slack/events"))
+        body = (
+            "command=%2Fsdrs&text=help&user_id=U0ALICE001&channel_id=C0DROPS001&team_id=T0TEAM0001"
+        )
+        ctype = {"content-type": "application/x-www-form-urlencoded"}
+        async with httpx.AsyncClient() as http:
+            good = await http.post(url, content=body, headers={**ctype, **signed_headers(body)})
+            assert good.status_code == 200 and good.json()["response_type"] == "ephemeral"
+            forged = signed_headers(body)
+            forged["x-slack-signature"] = "v0=" + "0" * 64
+            assert (
+                await http.post(url, content=body, headers={**ctype, **forged})
+            ).status_code == 401
+            stale = signed_headers(body, timestamp=int(datetime.now(UTC).timestamp()) - 600)
+            assert (
+                await http.post(url, content=body, headers={**ctype, **stale})
+            ).status_code == 401
+            health = await http.get(str(server.make_url("/healthz")))
+            assert health.json() == {"ok": True}
+    finally:
+        await server.close()
