@@ -13,9 +13,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -87,6 +89,17 @@ def build_web_app(app: AsyncApp, path: str = "/slack/events") -> web.Application
     return web_app
 
 
+def transport(settings: Settings) -> Literal["socket", "http"]:
+    """Socket Mode when an app-level token is configured, else HTTP mode."""
+    return "socket" if settings.slack_app_token is not None else "http"
+
+
+def socket_mode_handler(app: AsyncApp, settings: Settings) -> AsyncSocketModeHandler:
+    if settings.slack_app_token is None:
+        raise ConfigError(["SLACK_APP_TOKEN (xapp-...) is required for Socket Mode"])
+    return AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+
+
 def serve_problems(settings: Settings) -> list[str]:
     problems = []
     if settings.slack_bot_token is None:
@@ -124,10 +137,8 @@ async def serve(settings: Settings) -> None:
 
     sweep_task = asyncio.create_task(sweeper())
     try:
-        if settings.slack_app_token is not None:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        if transport(settings) == "socket":
+            handler = socket_mode_handler(app, settings)
             log.info("Socket Mode: connecting to Slack")
             await handler.start_async()  # type: ignore[no-untyped-call]
         else:

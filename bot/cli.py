@@ -125,12 +125,29 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.app import serve
+    from bot.config import load_settings
+
+    logging.getLogger().setLevel(logging.INFO)
+    settings = load_settings()
+    try:
+        asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sdrs-bot", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run the flow end to end against the local emulator")
     demo.add_argument("--job-seconds", type=float, default=3.0, help="emulated job duration")
     demo.set_defaults(func=cmd_demo)
+    serve = sub.add_parser(
+        "serve", help="run the bot: Socket Mode if SLACK_APP_TOKEN is set, else HTTP mode"
+    )
+    serve.set_defaults(func=cmd_serve)
     sandbox = sub.add_parser("sandbox", help="run the SDRS/ECS emulator alone")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8780)

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, unquote
 
 import httpx
 import pytest
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
-from bot.app import Deps, build_app, build_web_app, slack_client
+from bot.app import Deps, build_app, build_web_app, slack_client, socket_mode_handler, transport
 from bot.sandbox.faults import Fault
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
@@ -384,3 +386,94 @@ async def test_http_mode_rejects_bad_signature_and_stale_timestamp(h: Harness) -
             assert health.json() == {"ok": True}
     finally:
         await server.close()
+
+
+async def test_socket_mode_delivers_commands_and_clicks(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> None:
+    """Socket Mode end to end: apps.connections.open on the stand-in, a WebSocket, envelopes
+    acked by the app, and the same flow as over HTTP."""
+    h, store, sdrs = make_harness(
+        tmp_path, slack, emulator, world, slack_app_token=SecretStr(slack.state.app_token)
+    )
+    assert transport(h.deps.settings) == "socket"
+    handler = socket_mode_handler(h.app, h.deps.settings)
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    try:
+        await until(lambda: slack.server.connections)
+        command = dict(parse_qsl(command_body(
+            RESIZE, user=ALICE, channel=CHANNEL, trigger="sock-1",
+            response_url=f"{slack.url}/response/sock-1")))  # fmt: skip
+        ack = await asyncio.to_thread(slack.deliver, "slash_commands", command)
+        assert ack == {} or ack.get("text") is None  # empty ack: the confirmation follows
+        op_id, ts = await h.confirmation()
+        form = action_body(
+            action_id=blocks.CONFIRM_ACTION, op_id=op_id, user=ALICE, channel=CHANNEL,
+            message_ts=ts, response_url=f"{slack.url}/response/act")  # fmt: skip
+        click = json.loads(unquote(form.removeprefix("payload=")))
+        await asyncio.to_thread(slack.deliver, "interactive", click)
+        replies = await until(lambda: h.thread_replies(ts))
+        assert "Submitted to SDRS, job" in replies[0]
+        assert h.sdrs_posts() == 1
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+        await sdrs.aclose()
+        store.close()
+
+
+def test_transport_choice_and_serve_problems() -> None:
+    from bot.app import serve_problems
+    from bot.config import load_settings
+
+    bare = load_settings(_env_file=None)
+    assert transport(bare) == "http"
+    problems = serve_problems(bare)
+    assert any("SLACK_BOT_TOKEN" in p for p in problems)
+    assert any("SLACK_APP_TOKEN" in p and "SLACK_SIGNING_SECRET" in p for p in problems)
+    assert any("HUAWEICLOUD_SDK_AK" in p for p in problems)
+
+
+async def test_serve_runs_http_mode_until_cancelled(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread
+) -> None:
+    from bot.app import serve
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = sandbox_settings(
+        emulator.url,
+        slack_bot_token=SecretStr(BOT_TOKEN),
+        slack_signing_secret=SecretStr(SIGNING_SECRET),
+        slack_api_url=slack.api_url,
+        database_url=f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+        http_host="127.0.0.1",
+        http_port=port,
+    )
+    task = asyncio.create_task(serve(settings))
+    body = command_body(RESIZE, user=ALICE, channel=CHANNEL, trigger="serve-1",
+                        response_url=f"{slack.url}/response/serve-1")  # fmt: skip
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+
+            async def healthy() -> bool:
+                try:
+                    return (await http.get("/healthz")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            for _ in range(200):
+                if await healthy():
+                    break
+                await asyncio.sleep(0.02)
+            headers = {"content-type": "application/x-www-form-urlencoded", **signed_headers(body)}
+            response = await http.post("/slack/events", content=body, headers=headers)
+            assert response.status_code == 200
+        await until(
+            lambda: [c for c in slack.state.calls_to("chat.postMessage") if c.args.get("blocks")]
+        )
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert (tmp_path / "serve.sqlite3").exists()

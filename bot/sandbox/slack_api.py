@@ -9,6 +9,7 @@ JSON and form bodies as ``slack_sdk`` sends them, serves ``response_url`` posts 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import threading
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from bot.sandbox.runner import AppThread
 
@@ -30,6 +31,7 @@ class SlackCall:
 @dataclass
 class SlackApiState:
     token: str
+    app_token: str = "xapp-sandbox-app-token"
     bot_user_id: str = "U0BOT00001"
     bot_id: str = "B0BOT00001"
     team_id: str = "T0TEAM0001"
@@ -48,12 +50,61 @@ class SlackApiServer:
         self.state = state
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
+        self._sockets: list[web.WebSocketResponse] = []
+        self._acks: dict[str, asyncio.Future[Any]] = {}
+        self.ws_url = ""
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response_url)
+        app.router.add_get("/link", self._socket)
         return app
+
+    @property
+    def connections(self) -> int:
+        """How many Socket Mode connections are open."""
+        return len(self._sockets)
+
+    # ---- Socket Mode ------------------------------------------------------------------------
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json(
+            {"type": "hello", "num_connections": len(self._sockets), "debug_info": {}}
+        )
+        try:
+            async for message in ws:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                data = json.loads(message.data)
+                waiter = self._acks.pop(str(data.get("envelope_id", "")), None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(data.get("payload") or {})
+        finally:
+            self._sockets.remove(ws)
+        return ws
+
+    async def deliver(self, kind: str, payload: dict[str, Any], wait: float = 5.0) -> Any:
+        """Send one Socket Mode envelope to one connected client (as Slack does) and return
+        the payload of its ack."""
+        if not self._sockets:
+            raise RuntimeError("no Socket Mode connection")
+        envelope_id = f"env-{next(self._ts)}"
+        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._acks[envelope_id] = waiter
+        await self._sockets[0].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind in ("slash_commands", "interactive"),
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        return await asyncio.wait_for(waiter, wait)
 
     def _next_ts(self) -> str:
         with self._lock:
@@ -89,6 +140,10 @@ class SlackApiServer:
                 headers={"Retry-After": f"{retry_after:g}"},
             )
         auth = request.headers.get("Authorization", "")
+        if method == "apps.connections.open":
+            if auth != f"Bearer {self.state.app_token}":
+                return web.json_response({"ok": False, "error": "invalid_auth"})
+            return web.json_response({"ok": True, "url": self.ws_url})
         if auth != f"Bearer {self.state.token}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
@@ -170,6 +225,15 @@ class SlackApiThread(AppThread):
         super().__init__(self.server.app(), host, port)
         self.state = state
 
+    def start(self) -> str:
+        url = super().start()
+        self.server.ws_url = url.replace("http://", "ws://") + "/link"
+        return url
+
     @property
     def api_url(self) -> str:
         return f"{self.url}/api/"
+
+    def deliver(self, kind: str, payload: dict[str, Any], timeout: float = 5.0) -> Any:
+        """Thread-safe :meth:`SlackApiServer.deliver` from any thread."""
+        return self.submit(self.server.deliver(kind, payload, timeout)).result(timeout + 1)
