@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from bot.config import Settings
 from bot.ecs import EcsClient
 from bot.errors import ApiError, BotError
+from bot.sandbox.faults import Fault
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, seeded_world, sid
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sdrs.client import SdrsClient
@@ -110,7 +111,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     world = seeded_world(job_seconds=args.job_seconds)
-    emulator = EmulatorThread(Emulator(world, SANDBOX_PROJECT_ID), args.host, args.port)
+    service = Emulator(world, SANDBOX_PROJECT_ID)
+    if args.latency > 0:
+        service.faults.add(Fault("latency", seconds=args.latency, times=None))
+    emulator = EmulatorThread(service, args.host, args.port)
     emulator.start()
     out(f"SDRS/ECS emulator on {emulator.url}")
     out(f"  project id {SANDBOX_PROJECT_ID}, AK {SANDBOX_AK} (SK in bot/sandbox/seed.py)")
@@ -152,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8780)
     sandbox.add_argument("--job-seconds", type=float, default=20.0)
+    sandbox.add_argument(
+        "--latency", type=float, default=0.0, help="answer every API call this many seconds late"
+    )
     sandbox.set_defaults(func=cmd_sandbox)
     return parser
 

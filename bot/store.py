@@ -113,6 +113,9 @@ def make_engine(url: str) -> Engine:
             cursor = conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # WAL + NORMAL: a commit survives a crash of the process (what we must not lose);
+            # only an OS crash or power cut may drop the last commits.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
         return engine
@@ -170,8 +173,19 @@ class Store:
             if existing is None:
                 raise
             return existing, False
-        op = self.get_pending(op_id)
-        assert op is not None
+        op = PendingOperation(
+            id=op_id,
+            kind=kind,
+            intent_json=intent_json,
+            summary=summary,
+            request_key=request_key,
+            requester=requester,
+            channel=channel,
+            message_ts=None,
+            created_at=now,
+            expires_at=expires_at,
+            state=OpState.PENDING,
+        )
         return op, True
 
     def get_pending(self, op_id: str) -> PendingOperation | None:

@@ -31,12 +31,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(blocks.CONFIRM_ACTION)
     async def confirm(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        await on_click(deps, client, body, OpState.CONFIRMED)
+        deps.background.spawn(on_click(deps, client, body, OpState.CONFIRMED), name="confirm")
 
     @app.action(blocks.CANCEL_ACTION)
     async def cancel(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        await on_click(deps, client, body, OpState.CANCELLED)
+        deps.background.spawn(on_click(deps, client, body, OpState.CANCELLED), name="cancel")
 
 
 async def on_click(deps: Deps, client: AsyncWebClient, body: dict[str, Any], to: OpState) -> None:

@@ -47,7 +47,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             )
             return
         await ack()
-        await request_confirmation(
+        work = request_confirmation(
             deps,
             client,
             respond,
@@ -56,6 +56,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             channel=str(command["channel_id"]),
             request_key=str(command.get("trigger_id") or "") or None,
         )
+        deps.background.spawn(work, name=f"request {intent.kind} by {command['user_id']}")
 
 
 async def request_confirmation(

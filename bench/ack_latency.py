@@ -1,0 +1,274 @@
+"""Slash-command ack latency: sdrs-bot against a bare Bolt app that only acks, same run.
+
+Each app runs in its own process, in HTTP mode, behind the same aiohttp adapter; both talk to
+one Slack Web API stand-in (its own process), and the bot to the SDRS emulator (its own process)
+answering every call 2 s late. The load generator sends N signed ``/sdrs`` commands (half
+resize, half drill rename - the rename reads SDRS before posting its confirmation) at
+concurrency C and prints p50/p99 of the time to the HTTP answer (the ack) for both apps, and
+the ratios bot/bare. Figures are comparable only within one run.
+
+    python bench/ack_latency.py [--requests 1000] [--concurrency 20] [--sdrs-delay 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.sandbox.seed import sid  # noqa: E402
+from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, command_body, signed_headers  # noqa: E402
+
+CHILD = Path(__file__).resolve()
+
+
+def spawn(*args: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    url = line.rsplit(" ", 1)[-1]
+    if not url.startswith("http"):
+        proc.kill()
+        raise SystemExit(f"{args}: did not start ({line!r})")
+    return proc, url
+
+
+# ---- child processes --------------------------------------------------------------------------
+
+
+async def _serve_app(app: object) -> None:
+    from aiohttp import web
+
+    from bot.app import build_web_app
+
+    runner = web.AppRunner(build_web_app(app), access_log=None)  # type: ignore[arg-type]
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    print(f"listening http://{host}:{port}", flush=True)
+    await asyncio.Event().wait()
+
+
+def child_slack() -> None:
+    from bot.sandbox.slack_api import SlackApiState, SlackApiThread
+
+    server = SlackApiThread(SlackApiState(token=BOT_TOKEN))
+    server.start()
+    print(f"slack {server.api_url}", flush=True)
+    while True:
+        time.sleep(3600)
+
+
+def child_bare(slack_api: str) -> None:
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    app = AsyncApp(
+        client=AsyncWebClient(token=BOT_TOKEN, base_url=slack_api), signing_secret=SIGNING_SECRET
+    )
+
+    @app.command("/sdrs")
+    async def only_ack(ack):  # type: ignore[no-untyped-def]
+        await ack()
+
+    asyncio.run(_serve_app(app))
+
+
+def child_bot(slack_api: str, sdrs_url: str, db: str) -> None:
+    """The real ``serve()`` in HTTP mode, as ``sdrs-bot serve`` runs it."""
+    import socket
+
+    from pydantic import SecretStr
+
+    from bot.app import serve
+    from bot.config import Settings
+    from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = Settings(
+        _env_file=None,
+        slack_bot_token=SecretStr(BOT_TOKEN),
+        slack_signing_secret=SecretStr(SIGNING_SECRET),
+        slack_api_url=slack_api,
+        huaweicloud_sdk_ak=SANDBOX_AK,
+        huaweicloud_sdk_sk=SecretStr(SANDBOX_SK),
+        huaweicloud_sdk_project_id=SANDBOX_PROJECT_ID,
+        sdrs_endpoint=sdrs_url,
+        database_url=f"sqlite:///{db}",
+        http_host="127.0.0.1",
+        http_port=port,
+    )
+    print(f"listening http://127.0.0.1:{port}", flush=True)
+    asyncio.run(serve(settings))
+
+
+def wait_healthy(url: str) -> None:
+    import urllib.request
+
+    for _ in range(500):
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.02)
+    raise SystemExit(f"{url} never became healthy")
+
+
+# ---- load -------------------------------------------------------------------------------------
+
+
+async def load(
+    url: str, bodies: list[str], concurrency: int, rate: float | None = None
+) -> list[float]:
+    """Closed loop (``concurrency`` requests in flight) or, with ``rate``, open loop: one
+    request every 1/rate seconds whatever the answers do."""
+    latencies: list[float] = []
+    semaphore = asyncio.Semaphore(concurrency)
+    connector = aiohttp.TCPConnector(limit=0 if rate else concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one(body: str) -> None:
+            headers = {"content-type": "application/x-www-form-urlencoded", **signed_headers(body)}
+            async with semaphore:
+                started = time.perf_counter()
+                async with session.post(url, data=body.encode(), headers=headers) as response:
+                    await response.read()
+                    if response.status != 200:
+                        raise SystemExit(f"HTTP {response.status} from {url}")
+                latencies.append(time.perf_counter() - started)
+
+        if rate is None:
+            await asyncio.gather(*(one(b) for b in bodies))
+        else:
+            semaphore = asyncio.Semaphore(len(bodies))
+            tasks = []
+            for body in bodies:
+                tasks.append(asyncio.create_task(one(body)))
+                await asyncio.sleep(1 / rate)
+            await asyncio.gather(*tasks)
+    return latencies
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a child process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def bodies_for(n: int, slack_api: str, tag: str) -> list[str]:
+    out = []
+    for i in range(n):
+        text = (
+            f"resize {sid('pi-erp-db')} s6.xlarge.2"
+            if i % 2 == 0
+            else f"drill rename {sid('drill-web')} drill-{i}"
+        )
+        trigger = f"{tag}-{i}"
+        out.append(
+            command_body(text, user="U0BENCH001", channel="C0BENCH001", trigger=trigger,
+                         response_url=f"{slack_api.removesuffix('/api/')}/response/{trigger}")
+        )  # fmt: skip
+    return out
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1].startswith("--child-"):
+        role = sys.argv[1].removeprefix("--child-")
+        {"slack": child_slack, "bare": child_bare, "bot": child_bot}[role](*sys.argv[2:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--sdrs-delay", type=float, default=2.0)
+    parser.add_argument(
+        "--rate", type=float, default=100.0, help="open-loop run: commands per second"
+    )
+    args = parser.parse_args()
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            env_sandbox = [
+                "-m",
+                "bot.cli",
+                "sandbox",
+                "--port",
+                "0",
+                "--latency",
+                str(args.sdrs_delay),
+            ]
+            emulator, sdrs_url = spawn(*env_sandbox)
+            procs.append(emulator)
+            slack, slack_api = spawn(str(CHILD), "--child-slack")
+            procs.append(slack)
+            bare, bare_url = spawn(str(CHILD), "--child-bare", slack_api)
+            procs.append(bare)
+            bot, bot_url = spawn(
+                str(CHILD), "--child-bot", slack_api, sdrs_url, os.path.join(tmp, "b.sqlite3")
+            )
+            procs.append(bot)
+            wait_healthy(bot_url)
+            results = {}
+            open_loop = {}
+            for name, url in (("bare Bolt", bare_url), ("sdrs-bot", bot_url)):
+                endpoint = f"{url}/slack/events"
+                warm = bodies_for(50, slack_api, f"warm-{name}")
+                asyncio.run(load(endpoint, warm, args.concurrency))
+                lat = asyncio.run(
+                    load(endpoint, bodies_for(args.requests, slack_api, name), args.concurrency)
+                )
+                results[name] = (pct(lat, 0.5), pct(lat, 0.99), statistics.mean(lat) * 1000)
+                paced = bodies_for(args.requests // 2, slack_api, f"open-{name}")
+                lat = asyncio.run(load(endpoint, paced, args.concurrency, rate=args.rate))
+                open_loop[name] = (pct(lat, 0.5), pct(lat, 0.99), statistics.mean(lat) * 1000)
+            print(
+                f"{args.requests} signed /sdrs commands over HTTP, concurrency "
+                f"{args.concurrency}, SDRS answering {args.sdrs_delay:g}s late"
+            )
+            print(f"{'app':<12}{'p50 ms':>10}{'p99 ms':>10}{'mean ms':>10}")
+            for name, (p50, p99, mean) in results.items():
+                print(f"{name:<12}{p50:>10.1f}{p99:>10.1f}{mean:>10.1f}")
+            cpu = {
+                name: cpu_seconds(p.pid)
+                for name, p in (
+                    ("emulator", emulator),
+                    ("slack", slack),
+                    ("bare", bare),
+                    ("bot", bot),
+                )
+            }
+            print("CPU seconds used: " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
+            (b50, b99, _), (o50, o99, _) = results["bare Bolt"], results["sdrs-bot"]
+            print(f"ratio sdrs-bot/bare: p50 {o50 / b50:.2f}x, p99 {o99 / b99:.2f}x")
+            print(f"\nopen loop: {args.requests // 2} commands at {args.rate:g}/s")
+            print(f"{'app':<12}{'p50 ms':>10}{'p99 ms':>10}{'mean ms':>10}")
+            for name, (p50, p99, mean) in open_loop.items():
+                print(f"{name:<12}{p50:>10.1f}{p99:>10.1f}{mean:>10.1f}")
+            (b50, b99, _), (o50, o99, _) = open_loop["bare Bolt"], open_loop["sdrs-bot"]
+            print(f"ratio sdrs-bot/bare: p50 {o50 / b50:.2f}x, p99 {o99 / b99:.2f}x")
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
