@@ -28,6 +28,38 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
 
 
+PG_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/sdrs_bot_test"
+)
+PG_NEEDED = "PostgreSQL at 127.0.0.1:5432 with database sdrs_bot_test (.ci/run creates it)"
+
+
+def _reset_postgres(url: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Each store contract test runs on the embedded default and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'bot.sqlite3'}"
+    try:
+        _reset_postgres(PG_URL)
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "not available"
+        if os.environ.get("CI"):
+            raise RuntimeError(f"CI needs {PG_NEEDED}: {exc}") from exc
+        pytest.skip(f"needs {PG_NEEDED}; not reachable: {type(exc).__name__}")
+    return PG_URL
+
+
 @pytest.fixture
 def world() -> World:
     return seeded_world(job_init_seconds=0.05, job_seconds=0.3)

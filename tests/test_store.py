@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,9 +14,9 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store.from_url(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
-    yield s  # type: ignore[misc]
+def store(db_url: str) -> Iterator[Store]:
+    s = Store.from_url(db_url)
+    yield s
     s.close()
 
 
@@ -60,8 +60,8 @@ def test_unknown_operation(store: Store) -> None:
     assert not result.won and result.op is None
 
 
-def test_concurrent_clicks_have_exactly_one_winner(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'race.sqlite3'}"
+def test_concurrent_clicks_have_exactly_one_winner(db_url: str) -> None:
+    url = db_url
     seed = Store.from_url(url)
     op_ids = [_pending(seed) for _ in range(20)]
     seed.close()
@@ -88,8 +88,8 @@ def test_concurrent_clicks_have_exactly_one_winner(tmp_path: Path) -> None:
         s.close()
 
 
-def test_state_survives_reopen(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'reopen.sqlite3'}"
+def test_state_survives_reopen(db_url: str) -> None:
+    url = db_url
     first = Store.from_url(url)
     op_id = _pending(first)
     first.set_message_ts(op_id, "1700000000.000100")
@@ -129,3 +129,43 @@ def test_same_command_delivered_twice_maps_to_one_operation(store: Store) -> Non
     again, created_again = store.create_pending(**kwargs)  # type: ignore[arg-type]
     assert created and not created_again
     assert again.id == first.id and again.summary == "Resize x"
+
+
+def test_migrations_record_the_version_and_refuse_a_newer_schema(db_url: str) -> None:
+    from sqlalchemy import update
+
+    from bot.store import SchemaTooNewError
+    from bot.store.schema import LATEST, schema_version
+
+    store = Store.from_url(db_url)
+    assert store.schema_version == LATEST
+    store.close()
+    again = Store.from_url(db_url)  # a second start migrates nothing and keeps the data
+    assert again.schema_version == LATEST
+    with again.engine.begin() as conn:
+        conn.execute(update(schema_version).values(version=LATEST + 1))
+    again.close()
+    with pytest.raises(SchemaTooNewError, match="newer than this sdrs-bot knows"):
+        Store.from_url(db_url)
+
+
+def test_concurrent_first_starts_migrate_once(db_url: str) -> None:
+    from bot.store.schema import LATEST
+
+    results: list[int] = []
+    errors: list[Exception] = []
+
+    def start() -> None:
+        try:
+            s = Store.from_url(db_url)
+            results.append(s.schema_version)
+            s.close()
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and results == [LATEST] * 4

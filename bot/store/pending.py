@@ -1,59 +1,28 @@
-"""Durable state behind one interface (SQLAlchemy Core; SQLite by default).
+"""Pending confirmations of the Slack flow.
 
-This first part holds the pending confirmations of the Slack flow. A confirmation moves
+A confirmation moves
 ``pending -> confirmed | cancelled | expired`` exactly once: the move is a single conditional
 ``UPDATE ... WHERE state = 'pending' AND expires_at > now``, so double clicks, two people
 clicking at once, Slack retries and clicks served by another replica all see one winner (the
 database decides, not the process). Times are stored as UTC epoch seconds, which compare the
 same way on every backend.
-
-Tracked jobs, the outbox, the audit trail and versioned migrations join with the job-tracking
-issue; until then the schema is created on start with ``create_all``.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import (
-    Column,
-    Float,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    event,
-    select,
-    update,
-)
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-metadata = MetaData()
-
-pending_operations = Table(
-    "pending_operations",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("kind", String(32), nullable=False),
-    Column("intent_json", Text, nullable=False),
-    Column("summary", Text, nullable=False, default=""),
-    # Slack's trigger_id of the command: a repeated delivery of one command maps to one row.
-    Column("request_key", String(255), unique=True),
-    Column("requester", String(32), nullable=False),
-    Column("channel", String(32), nullable=False),
-    Column("message_ts", String(32)),
-    Column("created_at", Float, nullable=False),
-    Column("expires_at", Float, nullable=False),
-    Column("state", String(16), nullable=False, index=True),
-    Column("decided_by", String(32)),
-    Column("decided_at", Float),
-)
+from bot.store.schema import pending_operations
+from bot.store.times import epoch as _epoch
+from bot.store.times import from_epoch as _time
 
 
 class OpState(StrEnum):
@@ -89,50 +58,15 @@ class Transition:
     op: PendingOperation | None
 
 
-def _epoch(t: datetime) -> float:
-    if t.tzinfo is None:
-        raise ValueError("times must be timezone-aware")
-    return t.timestamp()
-
-
-def _time(v: float | None) -> datetime | None:
-    return None if v is None else datetime.fromtimestamp(v, UTC)
-
-
 def new_operation_id() -> str:
     """Opaque and unguessable: it is all a button carries."""
     return uuid.uuid4().hex
 
 
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+class PendingStore:
+    """Pending confirmations (a mixin of :class:`bot.store.Store`)."""
 
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(conn, _record):  # type: ignore[no-untyped-def]
-            cursor = conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            # WAL + NORMAL: a commit survives a crash of the process (what we must not lose);
-            # only an OS crash or power cut may drop the last commits.
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        return engine
-    return create_engine(url, pool_pre_ping=True)
-
-
-class Store:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        metadata.create_all(engine)
-
-    @classmethod
-    def from_url(cls, url: str) -> Store:
-        return cls(make_engine(url))
-
-    def close(self) -> None:
-        self.engine.dispose()
+    engine: Engine
 
     # ---- pending operations -------------------------------------------------------------
     def create_pending(

@@ -1,0 +1,60 @@
+"""Durable state behind one interface (SQLAlchemy Core): SQLite by default (a file), PostgreSQL
+for several replicas. Every part is a mixin over one engine:
+
+* :mod:`bot.store.pending` - confirmations, decided exactly once;
+* :mod:`bot.store.schema` - tables and forward-only versioned migrations (run on open).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+
+from bot.store.pending import OpState, PendingOperation, PendingStore, Transition
+from bot.store.schema import SchemaTooNewError, migrate
+
+__all__ = [
+    "OpState",
+    "PendingOperation",
+    "SchemaTooNewError",
+    "Store",
+    "Transition",
+    "make_engine",
+]
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(conn, _record):  # type: ignore[no-untyped-def]
+            cursor = conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            # WAL + NORMAL: a commit survives a crash of the process (what we must not lose);
+            # only an OS crash or power cut may drop the last commits.
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+class Store(PendingStore):
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        try:
+            self.schema_version = migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        return cls(make_engine(url))
+
+    def close(self) -> None:
+        self.engine.dispose()
