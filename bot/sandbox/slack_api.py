@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -40,9 +42,26 @@ class SlackApiState:
     rate_limit_next: dict[str, float] = field(default_factory=dict)  # method -> Retry-After
     calls: list[SlackCall] = field(default_factory=list)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # method -> (share of calls, kind): "ratelimited" (429 + Retry-After), "server_error" (503),
+    # "lost" (the call takes effect, then the answer is a 503: the caller cannot know)
+    faults: dict[str, tuple[float, str]] = field(default_factory=dict)
+    fault_seed: int = 7
+    posted_at: list[tuple[str, float]] = field(default_factory=list)  # (channel, when) per post
+    fail_next: dict[str, list[str]] = field(default_factory=dict)  # method -> kinds, in order
 
     def calls_to(self, method: str) -> list[SlackCall]:
         return [c for c in list(self.calls) if c.method == method]
+
+    def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """The replies in a thread, oldest first (the parent excluded)."""
+        return sorted(
+            (
+                m
+                for (ch, ts), m in list(self.messages.items())
+                if ch == channel and m.get("thread_ts") == thread_ts and ts != thread_ts
+            ),
+            key=lambda m: float(m["ts"]),
+        )
 
 
 class SlackApiServer:
@@ -51,6 +70,7 @@ class SlackApiServer:
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self._sockets: list[web.WebSocketResponse] = []
+        self._random = random.Random(state.fault_seed)
         self._acks: dict[str, asyncio.Future[Any]] = {}
         self.ws_url = ""
 
@@ -132,6 +152,17 @@ class SlackApiServer:
         method = request.match_info["method"]
         args = await self._args(request)
         self.state.calls.append(SlackCall(method, args))
+        fault = self.state.faults.get(method)
+        kind = fault[1] if fault and self._random.random() < fault[0] else None
+        queued = self.state.fail_next.get(method)
+        if queued:
+            kind = queued.pop(0)
+        if kind == "ratelimited":
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+            )
+        if kind == "server_error":
+            return web.Response(status=503, text="Service Unavailable")
         retry_after = self.state.rate_limit_next.pop(method, None)
         if retry_after is not None:
             return web.json_response(
@@ -150,6 +181,8 @@ class SlackApiServer:
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
         result: dict[str, Any] = await handler(args)
+        if kind == "lost":
+            return web.Response(status=503, text="upstream timeout")
         return web.json_response(result)
 
     async def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -190,7 +223,15 @@ class SlackApiServer:
         }
         if args.get("thread_ts"):
             message["thread_ts"] = args["thread_ts"]
+            if args.get("reply_broadcast") in (True, "true", "1"):
+                message["reply_broadcast"] = True
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if metadata:
+            message["metadata"] = metadata
         self.state.messages[(channel, ts)] = message
+        self.state.posted_at.append((channel, time.monotonic()))
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
     async def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -208,6 +249,35 @@ class SlackApiServer:
         if not args.get("user"):
             return {"ok": False, "error": "user_not_in_channel"}
         return {"ok": True, "message_ts": self._next_ts()}
+
+    def _visible(self, message: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+        shown = {k: v for k, v in message.items() if k != "metadata"}
+        if (
+            str(args.get("include_all_metadata", "")).lower() in ("true", "1")
+            and "metadata" in message
+        ):
+            shown["metadata"] = message["metadata"]
+        return shown
+
+    async def _m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
+        parent = self.state.messages.get((channel, ts))
+        if parent is None:
+            return {"ok": False, "error": "thread_not_found"}
+        replies = self.state.thread(channel, ts)
+        messages = [self._visible(m, args) for m in [parent, *replies]]
+        return {"ok": True, "messages": messages, "has_more": False}
+
+    async def _m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel", ""))
+        oldest = float(args.get("oldest") or 0)
+        top = [
+            m
+            for (ch, ts), m in list(self.state.messages.items())
+            if ch == channel and "thread_ts" not in m and float(ts) >= oldest
+        ]
+        top.sort(key=lambda m: float(m["ts"]), reverse=True)
+        return {"ok": True, "messages": [self._visible(m, args) for m in top], "has_more": False}
 
     async def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         group = str(args.get("usergroup", ""))

@@ -2,6 +2,7 @@
 for several replicas. Every part is a mixin over one engine:
 
 * :mod:`bot.store.pending` - confirmations, decided exactly once;
+* :mod:`bot.store.outbox` - Slack messages to deliver, in order and paced per channel;
 * :mod:`bot.store.schema` - tables and forward-only versioned migrations (run on open).
 """
 
@@ -10,11 +11,14 @@ from __future__ import annotations
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
+from bot.store.outbox import OutboxMessage, OutboxRow, OutboxStore
 from bot.store.pending import OpState, PendingOperation, PendingStore, Transition
 from bot.store.schema import SchemaTooNewError, migrate
 
 __all__ = [
     "OpState",
+    "OutboxMessage",
+    "OutboxRow",
     "PendingOperation",
     "SchemaTooNewError",
     "Store",
@@ -43,7 +47,7 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-class Store(PendingStore):
+class Store(PendingStore, OutboxStore):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         try:

@@ -100,6 +100,8 @@ outbox = Table(
     Column("reply_broadcast", Boolean, nullable=False, default=False),
     Column("state", String(16), nullable=False, index=True),  # pending | sending | sent | dead
     Column("attempts", Integer, nullable=False, default=0),
+    # the last attempt may have reached Slack (crash or timeout mid-send): check before re-posting
+    Column("uncertain", Boolean, nullable=False, default=False),
     Column("next_attempt_at", Float, nullable=False, index=True),
     Column("created_at", Float, nullable=False),
     Column("lease_owner", String(64)),

@@ -1,0 +1,195 @@
+"""Reliable Slack delivery: the sender side of the outbox (:mod:`bot.store.outbox`).
+
+Guarantees:
+
+* nothing is lost: a message is written to the outbox in the same transaction as the state
+  change that causes it, and a row is marked ``sent`` only after Slack answered ``ok``;
+* Slack is respected: at most one message per channel per ``pace_seconds`` across every
+  replica (the store reserves a per-channel slot with each claim); a 429 holds the channel and
+  the message for ``Retry-After``; network errors and 5xx are retried with backoff;
+* nothing is posted twice, visibly.
+
+How "no duplicate" is kept - the choice, and why. ``chat.postMessage`` has no idempotency key,
+so after an attempt whose outcome is unknown (the process died while sending, a timeout, a
+dropped connection, a 5xx) simply posting again could show the message twice. Every post
+therefore carries Slack message metadata ``{"event_type": "sdrs_bot_message",
+"event_payload": {"dedupe_key": ...}}``, and before re-sending such an *uncertain* row the
+sender looks for its key in the thread (``conversations.replies``) or, for a top-level message,
+the channel's recent history (``conversations.history``), both with ``include_all_metadata``.
+Found: the row is marked sent with that ts and nothing is posted. Only uncertain rows pay for
+the look-up; rows whose earlier attempt Slack refused (4xx, 429) are re-sent directly.
+``chat.update`` of a known ts is idempotent by nature and is simply repeated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.store import OutboxRow, Store
+
+log = logging.getLogger(__name__)
+
+METADATA_EVENT = "sdrs_bot_message"
+# Errors that no retry will fix: the row is set aside as dead (and logged).
+PERMANENT_ERRORS = frozenset(
+    {
+        "account_inactive",
+        "cant_update_message",
+        "channel_not_found",
+        "edit_window_closed",
+        "invalid_auth",
+        "invalid_blocks",
+        "invalid_metadata_format",
+        "is_archived",
+        "message_not_found",
+        "missing_scope",
+        "msg_too_long",
+        "no_text",
+        "not_authed",
+        "not_in_channel",
+        "restricted_action",
+        "token_revoked",
+    }
+)
+
+
+def retry_delay(attempts: int) -> float:
+    return float(min(60, 2 ** max(attempts - 1, 0)))
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        store: Store,
+        client: AsyncWebClient,
+        *,
+        owner: str,
+        now: Callable[[], datetime],
+        pace_seconds: float = 1.0,
+        lease_seconds: float = 60.0,
+        max_attempts: int = 25,
+        batch: int = 50,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.owner = owner
+        self.now = now
+        self.pace = pace_seconds
+        self.lease = lease_seconds
+        self.max_attempts = max_attempts
+        self.batch = batch
+        self.sent = 0
+        self.rate_limited = 0
+
+    async def run_once(self) -> int:
+        """Claim what is due and deliver it; returns how many rows were delivered."""
+        rows = await asyncio.to_thread(
+            self.store.claim_messages,
+            self.owner,
+            self.now(),
+            lease_seconds=self.lease,
+            pace_seconds=self.pace,
+            limit=self.batch,
+        )
+        results = await asyncio.gather(*(self._deliver(row) for row in rows))
+        return sum(results)
+
+    async def _deliver(self, row: OutboxRow) -> int:
+        msg = row.message
+        try:
+            if row.uncertain and msg.method == "chat.postMessage":
+                found = await self._find_posted(row)
+                if found is not None:
+                    log.info("outbox %s was already posted (ts %s)", msg.dedupe_key, found)
+                    await asyncio.to_thread(self.store.mark_sent, row.id, self.owner, found)
+                    return 1
+            response = await self._send(row)
+        except SlackApiError as exc:
+            await self._failed(row, exc)
+            return 0
+        except Exception as exc:  # noqa: BLE001 - network errors, timeouts, bad answers
+            log.warning("outbox %s: %s; will retry", msg.dedupe_key, type(exc).__name__)
+            await self._retry(row, f"{type(exc).__name__}: {exc}", uncertain=True)
+            return 0
+        ts = response.get("ts")
+        await asyncio.to_thread(self.store.mark_sent, row.id, self.owner, str(ts) if ts else None)
+        self.sent += 1
+        return 1
+
+    async def _send(self, row: OutboxRow) -> Any:
+        msg = row.message
+        if msg.method == "chat.update":
+            return await self.client.chat_update(
+                channel=msg.channel, ts=msg.ts or "", text=msg.text, blocks=msg.blocks
+            )
+        return await self.client.chat_postMessage(
+            channel=msg.channel,
+            text=msg.text,
+            blocks=msg.blocks,
+            thread_ts=msg.thread_ts,
+            reply_broadcast=msg.reply_broadcast or None,
+            metadata={
+                "event_type": METADATA_EVENT,
+                "event_payload": {"dedupe_key": msg.dedupe_key},
+            },
+        )
+
+    async def _find_posted(self, row: OutboxRow) -> str | None:
+        msg = row.message
+        if msg.thread_ts:
+            response = await self.client.conversations_replies(
+                channel=msg.channel, ts=msg.thread_ts, include_all_metadata=True, limit=200
+            )
+        else:
+            response = await self.client.conversations_history(
+                channel=msg.channel,
+                oldest=f"{row.created_at - 5:.6f}",
+                include_all_metadata=True,
+                limit=200,
+            )
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if (
+                metadata.get("event_type") == METADATA_EVENT
+                and payload.get("dedupe_key") == msg.dedupe_key
+            ):
+                return str(message.get("ts"))
+        return None
+
+    async def _failed(self, row: OutboxRow, exc: SlackApiError) -> None:
+        status = exc.response.status_code
+        data = exc.response.data
+        error = str((data.get("error") if isinstance(data, dict) else None) or f"HTTP {status}")
+        if status == 429 or error == "ratelimited":
+            self.rate_limited += 1
+            wait = float(exc.response.headers.get("Retry-After", "1") or 1)
+            until = self.now() + timedelta(seconds=wait)
+            log.info("Slack 429 for %s; holding %s for %.0fs", row.message.dedupe_key,
+                     row.message.channel, wait)  # fmt: skip
+            await asyncio.to_thread(self.store.hold_channel, row.message.channel, until)
+            await asyncio.to_thread(
+                self.store.mark_retry, row.id, self.owner, until, error, uncertain=False
+            )
+            return
+        if error in PERMANENT_ERRORS or row.attempts >= self.max_attempts:
+            log.error("outbox %s given up: %s", row.message.dedupe_key, error)
+            await asyncio.to_thread(self.store.mark_dead, row.id, self.owner, error)
+            return
+        await self._retry(row, error, uncertain=status >= 500)
+
+    async def _retry(self, row: OutboxRow, error: str, *, uncertain: bool) -> None:
+        if row.attempts >= self.max_attempts:
+            await asyncio.to_thread(self.store.mark_dead, row.id, self.owner, error)
+            return
+        at = self.now() + timedelta(seconds=retry_delay(row.attempts))
+        await asyncio.to_thread(
+            self.store.mark_retry, row.id, self.owner, at, error, uncertain=uncertain
+        )

@@ -1,0 +1,232 @@
+"""The outbox: Slack messages to deliver, written in the same transaction as the state change
+that causes them (see :mod:`bot.outbox` for the sender and the no-duplicate rule).
+
+Delivery order is kept per channel: only the oldest undelivered message of a channel can be
+claimed. Pacing is kept per channel in ``channel_pacing``: claiming a message reserves the
+channel's next slot, so any number of replicas together send at most one message per channel
+per interval. A claim is a lease: a sender that dies mid-send loses it after ``lease_seconds``,
+and the message is claimed again, marked ``uncertain``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.store.schema import channel_pacing, outbox
+from bot.store.times import epoch
+
+SEND_STATES = ("pending", "sending")
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    dedupe_key: str
+    channel: str
+    text: str
+    method: str = "chat.postMessage"
+    thread_ts: str | None = None
+    ts: str | None = None  # for chat.update
+    blocks: list[dict[str, Any]] | None = None
+    reply_broadcast: bool = False
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    message: OutboxMessage
+    attempts: int
+    uncertain: bool
+    created_at: float
+
+
+def enqueue_in(conn: Connection, message: OutboxMessage, now: datetime) -> bool:
+    """Add a message inside the caller's transaction; False when its dedupe key exists."""
+    exists = conn.execute(
+        select(outbox.c.id).where(outbox.c.dedupe_key == message.dedupe_key)
+    ).first()
+    if exists:
+        return False
+    _ensure_pacing_row(conn, message.channel)
+    conn.execute(
+        insert(outbox).values(
+            dedupe_key=message.dedupe_key,
+            method=message.method,
+            channel=message.channel,
+            thread_ts=message.thread_ts,
+            ts=message.ts,
+            text=message.text,
+            blocks_json=json.dumps(message.blocks) if message.blocks is not None else None,
+            reply_broadcast=message.reply_broadcast,
+            state="pending",
+            attempts=0,
+            uncertain=False,
+            next_attempt_at=epoch(now),
+            created_at=epoch(now),
+        )
+    )
+    return True
+
+
+def _ensure_pacing_row(conn: Connection, channel: str) -> None:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+    conn.execute(
+        upsert(channel_pacing).values(channel=channel, next_at=0.0).on_conflict_do_nothing()
+    )
+
+
+class OutboxStore:
+    engine: Engine
+
+    def enqueue(self, message: OutboxMessage, now: datetime) -> bool:
+        try:
+            with self.engine.begin() as conn:
+                return enqueue_in(conn, message, now)
+        except IntegrityError:
+            return False  # the same key, inserted at the same moment by another replica
+
+    def claim_messages(
+        self, owner: str, now: datetime, *, lease_seconds: float, pace_seconds: float, limit: int
+    ) -> list[OutboxRow]:
+        """Claim up to ``limit`` due messages, the oldest undelivered one of each channel whose
+        pacing slot is free; each claim reserves that channel's next slot."""
+        t = outbox.c
+        at = epoch(now)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox).where(t.state.in_(SEND_STATES)).order_by(t.id).limit(2000)
+            ).all()
+        heads: dict[str, Any] = {}
+        for row in rows:
+            heads.setdefault(row.channel, row)
+        claimed: list[OutboxRow] = []
+        for row in heads.values():
+            if len(claimed) >= limit:
+                break
+            due = row.next_attempt_at <= at and (
+                row.state == "pending" or (row.lease_until or 0) < at
+            )
+            if not due:
+                continue
+            crashed_mid_send = row.state == "sending"
+            with self.engine.connect() as conn, conn.begin() as tx:
+                won = conn.execute(
+                    update(outbox)
+                    .where(
+                        t.id == row.id,
+                        t.state.in_(SEND_STATES),
+                        t.next_attempt_at <= at,
+                        or_(t.state == "pending", t.lease_until < at),
+                    )
+                    .values(
+                        state="sending",
+                        lease_owner=owner,
+                        lease_until=at + lease_seconds,
+                        attempts=t.attempts + 1,
+                        uncertain=t.uncertain | crashed_mid_send,
+                    )
+                ).rowcount
+                if won != 1:
+                    continue
+                if not self._reserve_slot(conn, row.channel, at, pace_seconds):
+                    tx.rollback()
+                    continue
+            claimed.append(
+                OutboxRow(
+                    id=row.id,
+                    message=OutboxMessage(
+                        dedupe_key=row.dedupe_key,
+                        channel=row.channel,
+                        text=row.text,
+                        method=row.method,
+                        thread_ts=row.thread_ts,
+                        ts=row.ts,
+                        blocks=json.loads(row.blocks_json) if row.blocks_json else None,
+                        reply_broadcast=bool(row.reply_broadcast),
+                    ),
+                    attempts=row.attempts + 1,
+                    uncertain=bool(row.uncertain) or crashed_mid_send,
+                    created_at=row.created_at,
+                )
+            )
+        return claimed
+
+    @staticmethod
+    def _reserve_slot(conn: Connection, channel: str, at: float, pace: float) -> bool:
+        p = channel_pacing.c
+        return (
+            conn.execute(
+                update(channel_pacing)
+                .where(p.channel == channel, p.next_at <= at)
+                .values(next_at=at + pace)
+            ).rowcount
+            == 1
+        )
+
+    def hold_channel(self, channel: str, until: datetime) -> None:
+        """Keep a channel quiet until ``until`` (Slack said Retry-After)."""
+        p = channel_pacing.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(channel_pacing)
+                .where(p.channel == channel, p.next_at < epoch(until))
+                .values(next_at=epoch(until))
+            )
+
+    def mark_sent(self, row_id: int, owner: str, sent_ts: str | None) -> bool:
+        t = outbox.c
+        with self.engine.begin() as conn:
+            return (
+                conn.execute(
+                    update(outbox)
+                    .where(t.id == row_id, t.lease_owner == owner, t.state == "sending")
+                    .values(state="sent", sent_ts=sent_ts, lease_until=None, last_error=None)
+                ).rowcount
+                == 1
+            )
+
+    def mark_retry(
+        self, row_id: int, owner: str, at: datetime, error: str, *, uncertain: bool
+    ) -> None:
+        t = outbox.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(t.id == row_id, t.lease_owner == owner, t.state == "sending")
+                .values(
+                    state="pending",
+                    next_attempt_at=epoch(at),
+                    last_error=error[:500],
+                    lease_until=None,
+                    uncertain=t.uncertain | uncertain,
+                )
+            )
+
+    def mark_dead(self, row_id: int, owner: str, error: str) -> None:
+        t = outbox.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(t.id == row_id, t.lease_owner == owner)
+                .values(state="dead", last_error=error[:500], lease_until=None)
+            )
+
+    def outbox_stats(self, now: datetime) -> tuple[int, float | None]:
+        """(messages waiting, age in seconds of the oldest waiting one)."""
+        t = outbox.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.created_at).where(t.state.in_(SEND_STATES)).order_by(t.id)
+            ).all()
+        if not rows:
+            return 0, None
+        return len(rows), epoch(now) - rows[0].created_at

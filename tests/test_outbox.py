@@ -1,0 +1,224 @@
+"""The outbox: delivered once, in order, paced per channel, through 429s, 5xx, lost answers and
+a sender that dies mid-send; on SQLite and on real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.outbox import OutboxSender
+from bot.sandbox.slack_api import SlackApiState, SlackApiThread
+from bot.store import OutboxMessage, Store
+from tests.slack_helpers import BOT_TOKEN
+
+CH = "C0OUTBOX01"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackApiThread]:
+    server = SlackApiThread(SlackApiState(token=BOT_TOKEN))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = Store.from_url(db_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+async def client(slack: SlackApiThread) -> AsyncIterator[AsyncWebClient]:
+    async with aiohttp.ClientSession() as session:
+        yield AsyncWebClient(token=BOT_TOKEN, base_url=slack.api_url, session=session)
+
+
+def sender(
+    store: Store, client: AsyncWebClient, clock: Clock, owner: str = "r1", pace: float = 1.0
+) -> OutboxSender:  # noqa: E501
+    return OutboxSender(store, client, owner=owner, now=clock, pace_seconds=pace, lease_seconds=30)
+
+
+def parent(slack: SlackApiThread, channel: str = CH) -> str:
+    """A message to thread under, as the confirmation message would be."""
+    ts = f"1699999999.{len(slack.state.messages):06d}"
+    slack.state.messages[(channel, ts)] = {"type": "message", "text": "parent", "ts": ts}
+    return ts
+
+
+def reply(key: str, thread_ts: str, text: str = "report", channel: str = CH) -> OutboxMessage:
+    return OutboxMessage(dedupe_key=key, channel=channel, text=text, thread_ts=thread_ts)
+
+
+async def test_delivered_once_and_dedupe_key_is_unique(
+    store: Store, client: AsyncWebClient, slack: SlackApiThread
+) -> None:  # noqa: E501
+    clock = Clock()
+    ts = parent(slack)
+    assert store.enqueue(reply("job-1:final", ts), clock())
+    assert not store.enqueue(reply("job-1:final", ts, "again"), clock())
+    s = sender(store, client, clock)
+    assert await s.run_once() == 1
+    assert await s.run_once() == 0
+    assert [m["text"] for m in slack.state.thread(CH, ts)] == ["report"]
+    assert store.outbox_stats(clock()) == (0, None)
+
+
+async def test_order_and_pacing_per_channel(
+    store: Store, client: AsyncWebClient, slack: SlackApiThread
+) -> None:  # noqa: E501
+    clock = Clock()
+    ts = parent(slack)
+    other = parent(slack, "C0OTHER001")
+    for i in range(3):
+        store.enqueue(reply(f"k{i}", ts, f"m{i}"), clock())
+    store.enqueue(reply("other", other, "o", channel="C0OTHER001"), clock())
+    s = sender(store, client, clock)
+    assert await s.run_once() == 2  # one per channel
+    assert await s.run_once() == 0  # the channel's slot is taken for a second
+    clock.advance(1.0)
+    assert await s.run_once() == 1
+    clock.advance(1.0)
+    assert await s.run_once() == 1
+    assert [m["text"] for m in slack.state.thread(CH, ts)] == ["m0", "m1", "m2"]
+    assert store.outbox_stats(clock())[0] == 0
+
+
+async def test_rate_limit_holds_the_channel_for_retry_after(
+    store: Store, client: AsyncWebClient, slack: SlackApiThread
+) -> None:  # noqa: E501
+    clock = Clock()
+    ts = parent(slack)
+    slack.state.rate_limit_next["chat.postMessage"] = 3
+    store.enqueue(reply("rl", ts), clock())
+    s = sender(store, client, clock)
+    assert await s.run_once() == 0 and s.rate_limited == 1
+    clock.advance(2.0)
+    assert await s.run_once() == 0  # still held
+    clock.advance(1.0)
+    assert await s.run_once() == 1
+    assert len(slack.state.thread(CH, ts)) == 1
+
+
+async def test_lost_answer_is_checked_before_posting_again(
+    store: Store, client: AsyncWebClient, slack: SlackApiThread
+) -> None:  # noqa: E501
+    clock = Clock()
+    ts = parent(slack)
+    slack.state.fail_next["chat.postMessage"] = ["lost"]  # posted, but answered 503
+    store.enqueue(reply("lost-1", ts), clock())
+    s = sender(store, client, clock)
+    assert await s.run_once() == 0
+    clock.advance(5)
+    assert await s.run_once() == 1
+    assert len(slack.state.thread(CH, ts)) == 1
+    assert len(slack.state.calls_to("chat.postMessage")) == 1  # found, not re-posted
+    assert slack.state.calls_to("conversations.replies")
+
+
+async def test_server_error_that_did_not_post_is_posted_after_the_check(
+    store: Store, client: AsyncWebClient, slack: SlackApiThread
+) -> None:  # noqa: E501
+    clock = Clock()
+    ts = parent(slack)
+    slack.state.fail_next["chat.postMessage"] = ["server_error"]
+    store.enqueue(reply("se-1", ts), clock())
+    s = sender(store, client, clock)
+    assert await s.run_once() == 0
+    clock.advance(5)
+    assert await s.run_once() == 1
+    assert len(slack.state.thread(CH, ts)) == 1
+
+
+async def test_a_sender_that_dies_mid_send_is_replaced_without_a_duplicate(
+    store: Store, client: AsyncWebClient, slack: SlackApiThread
+) -> None:  # noqa: E501
+    clock = Clock()
+    ts = parent(slack)
+    store.enqueue(reply("crash-1", ts), clock())
+    # replica A claims the row and posts, then dies before marking it sent
+    [row] = store.claim_messages("A", clock(), lease_seconds=30, pace_seconds=1, limit=10)
+    marker = {"event_type": "sdrs_bot_message", "event_payload": {"dedupe_key": "crash-1"}}
+    await client.chat_postMessage(channel=CH, thread_ts=ts, text="report", metadata=marker)
+    b = sender(store, client, clock, owner="B")
+    assert await b.run_once() == 0  # A's lease still holds
+    clock.advance(31)
+    assert await b.run_once() == 1
+    assert len(slack.state.thread(CH, ts)) == 1
+    assert row.attempts == 1
+
+
+async def test_permanent_error_is_set_aside(
+    store: Store, client: AsyncWebClient, slack: SlackApiThread
+) -> None:  # noqa: E501
+    clock = Clock()
+    slack.state.not_in_channels.add("C0GONE0001")
+    store.enqueue(OutboxMessage(dedupe_key="gone", channel="C0GONE0001", text="x"), clock())
+    store.enqueue(reply("next", parent(slack)), clock())
+    s = sender(store, client, clock)
+    await s.run_once()
+    clock.advance(2)
+    await s.run_once()
+    assert store.outbox_stats(clock())[0] == 0
+    assert len(slack.state.calls_to("chat.postMessage")) == 2
+
+
+async def test_update_of_a_known_ts(
+    store: Store, client: AsyncWebClient, slack: SlackApiThread
+) -> None:  # noqa: E501
+    clock = Clock()
+    ts = parent(slack)
+    store.enqueue(
+        OutboxMessage(dedupe_key="upd", channel=CH, text="SUCCESS", method="chat.update", ts=ts),
+        clock(),
+    )  # noqa: E501
+    assert await sender(store, client, clock).run_once() == 1
+    assert slack.state.messages[(CH, ts)]["text"] == "SUCCESS"
+
+
+async def test_two_replicas_deliver_each_message_once_within_the_pace(
+    store: Store, client: AsyncWebClient, slack: SlackApiThread
+) -> None:  # noqa: E501
+    """Real time, two senders sharing the store: every message once; a channel never gets two
+    messages closer than the pace (with a little tolerance for scheduling)."""
+    pace = 0.1
+    now = lambda: datetime.now(UTC)  # noqa: E731
+    channels = ["C0PACE0001", "C0PACE0002", "C0PACE0003"]
+    threads = {ch: parent(slack, ch) for ch in channels}
+    for i in range(30):
+        ch = channels[i % 3]
+        store.enqueue(reply(f"pace-{i}", threads[ch], f"m{i}", channel=ch), now())
+    senders = [OutboxSender(store, client, owner=o, now=now, pace_seconds=pace) for o in ("A", "B")]
+
+    async def loop(s: OutboxSender) -> None:
+        for _ in range(400):
+            await s.run_once()
+            if store.outbox_stats(now())[0] == 0:
+                return
+            await asyncio.sleep(0.01)
+
+    await asyncio.gather(*(loop(s) for s in senders))
+    for ch in channels:
+        texts = [m["text"] for m in slack.state.thread(ch, threads[ch])]
+        assert len(texts) == 10 and len(set(texts)) == 10
+        times = [t for c, t in slack.state.posted_at if c == ch]
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        assert min(gaps) >= pace * 0.8, gaps
