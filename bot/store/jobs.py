@@ -1,0 +1,267 @@
+"""Tracked SDRS jobs and the audit trail.
+
+Claiming is one statement per batch: ``UPDATE ... WHERE job_id IN (SELECT ... due and not
+leased ... LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING *``. On PostgreSQL the ``SKIP LOCKED``
+sub-select lets replicas claim disjoint batches without waiting on each other; on SQLite the
+single writer makes the statement atomic. A lease that is not renewed (the replica died)
+expires after ``lease_seconds`` and the job is claimed again.
+
+Applying the result of a check is conditional on still holding the lease, and writes the job's
+new state, the Slack messages it causes (outbox) and the audit event in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy.engine import Engine
+
+from bot.store.outbox import OutboxMessage, enqueue_in
+from bot.store.schema import audit_events, pending_operations, tracked_jobs
+from bot.store.times import epoch, from_epoch
+
+
+@dataclass(frozen=True)
+class TrackedJob:
+    job_id: str
+    op_id: str | None
+    kind: str
+    subject: str
+    channel: str
+    thread_ts: str | None
+    requester: str
+    confirmer: str | None
+    detail: dict[str, Any]
+    submitted_at: datetime
+    next_check_at: datetime
+    checks: int
+    errors: int
+    last_status: str | None
+    state: str
+    stuck_reported: bool
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class JobUpdate:
+    next_check_at: datetime | None
+    state: str
+    checks: int
+    errors: int
+    last_status: str | None
+    stuck_reported: bool
+    finished_at: datetime | None = None
+
+
+def _row_to_job(m: Any) -> TrackedJob:
+    return TrackedJob(
+        job_id=m["job_id"],
+        op_id=m["op_id"],
+        kind=m["kind"],
+        subject=m["subject"],
+        channel=m["channel"],
+        thread_ts=m["thread_ts"],
+        requester=m["requester"],
+        confirmer=m["confirmer"],
+        detail=json.loads(m["detail_json"] or "{}"),
+        submitted_at=from_epoch(m["submitted_at"]),
+        next_check_at=from_epoch(m["next_check_at"]),
+        checks=m["checks"],
+        errors=m["errors"],
+        last_status=m["last_status"],
+        state=m["state"],
+        stuck_reported=bool(m["stuck_reported"]),
+        finished_at=from_epoch(m["finished_at"]) if m["finished_at"] is not None else None,
+    )
+
+
+def audit_in(
+    conn: Connection,
+    now: datetime,
+    action: str,
+    *,
+    op_id: str | None = None,
+    job_id: str | None = None,
+    actor: str | None = None,
+    channel: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        insert(audit_events).values(
+            at=epoch(now),
+            action=action,
+            op_id=op_id,
+            job_id=job_id,
+            actor=actor,
+            channel=channel,
+            detail_json=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
+        )
+    )
+
+
+class JobStore:
+    engine: Engine
+
+    def record_submission(
+        self,
+        *,
+        job_id: str,
+        op_id: str | None,
+        kind: str,
+        subject: str,
+        channel: str,
+        thread_ts: str | None,
+        requester: str,
+        confirmer: str | None,
+        detail: dict[str, Any],
+        now: datetime,
+        first_check_at: datetime,
+        messages: Sequence[OutboxMessage],
+        audit_detail: dict[str, Any],
+    ) -> None:
+        """The job SDRS accepted: start tracking it, queue its 'submitted' messages, audit."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(tracked_jobs).values(
+                    job_id=job_id,
+                    op_id=op_id,
+                    kind=kind,
+                    subject=subject,
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    requester=requester,
+                    confirmer=confirmer,
+                    detail_json=json.dumps(detail, ensure_ascii=False, sort_keys=True),
+                    submitted_at=epoch(now),
+                    next_check_at=epoch(first_check_at),
+                    checks=0,
+                    errors=0,
+                    state="tracking",
+                    stuck_reported=False,
+                )
+            )
+            for message in messages:
+                enqueue_in(conn, message, now)
+            audit_in(conn, now, "submitted", op_id=op_id, job_id=job_id, actor=confirmer,
+                     channel=channel, detail=audit_detail)  # fmt: skip
+
+    def record_event(
+        self,
+        now: datetime,
+        action: str,
+        *,
+        messages: Sequence[OutboxMessage] = (),
+        **fields: Any,
+    ) -> None:
+        """An audit event and the messages it causes, in one transaction."""
+        with self.engine.begin() as conn:
+            for message in messages:
+                enqueue_in(conn, message, now)
+            audit_in(conn, now, action, **fields)
+
+    def claim_jobs(
+        self, owner: str, now: datetime, *, lease_seconds: float, limit: int
+    ) -> list[TrackedJob]:
+        t = tracked_jobs.c
+        at = epoch(now)
+        due = (
+            select(t.job_id)
+            .where(
+                t.state == "tracking",
+                t.next_check_at <= at,
+                or_(t.lease_until.is_(None), t.lease_until < at),
+            )
+            .order_by(t.next_check_at)
+            .limit(limit)
+        )
+        if self.engine.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                update(tracked_jobs)
+                .where(t.job_id.in_(due.scalar_subquery()))
+                .values(lease_owner=owner, lease_until=at + lease_seconds)
+                .returning(*tracked_jobs.c)
+            ).all()
+        return [_row_to_job(r._mapping) for r in rows]
+
+    def apply_check(
+        self,
+        job_id: str,
+        owner: str,
+        change: JobUpdate,
+        now: datetime,
+        *,
+        messages: Sequence[OutboxMessage] = (),
+        audit: tuple[str, dict[str, Any]] | None = None,
+    ) -> bool:
+        """Write a check's outcome if this owner still holds the lease; False if it lost it."""
+        t = tracked_jobs.c
+        with self.engine.begin() as conn:
+            won = conn.execute(
+                update(tracked_jobs)
+                .where(and_(t.job_id == job_id, t.lease_owner == owner))
+                .values(
+                    next_check_at=epoch(change.next_check_at)
+                    if change.next_check_at
+                    else t.next_check_at,
+                    state=change.state,
+                    checks=change.checks,
+                    errors=change.errors,
+                    last_status=change.last_status,
+                    stuck_reported=change.stuck_reported,
+                    finished_at=epoch(change.finished_at) if change.finished_at else None,
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            ).rowcount
+            if won != 1:
+                return False
+            for message in messages:
+                enqueue_in(conn, message, now)
+            if audit is not None:
+                action, detail = audit
+                audit_in(conn, now, action, job_id=job_id, detail=detail)
+        return True
+
+    def release_leases(self, owner: str) -> int:
+        """Give back every job lease this owner holds (graceful shutdown)."""
+        t = tracked_jobs.c
+        with self.engine.begin() as conn:
+            return int(
+                conn.execute(
+                    update(tracked_jobs)
+                    .where(t.lease_owner == owner)
+                    .values(lease_owner=None, lease_until=None)
+                ).rowcount
+            )
+
+    def get_tracked(self, job_id: str) -> TrackedJob | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(tracked_jobs).where(tracked_jobs.c.job_id == job_id)).first()
+        return _row_to_job(row._mapping) if row else None
+
+    def list_tracked(self, channel: str, *, active_only: bool = True) -> list[TrackedJob]:
+        t = tracked_jobs.c
+        query = select(tracked_jobs).where(t.channel == channel)
+        if active_only:
+            query = query.where(t.state == "tracking")
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(t.submitted_at.desc()).limit(50)).all()
+        return [_row_to_job(r._mapping) for r in rows]
+
+    def confirmation_of(self, op_id: str | None) -> tuple[str, str | None, str] | None:
+        """(channel, message ts, summary) of the confirmation message of an operation."""
+        if op_id is None:
+            return None
+        p = pending_operations.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(p.channel, p.message_ts, p.summary).where(p.id == op_id)
+            ).first()
+        return (row.channel, row.message_ts, row.summary) if row else None

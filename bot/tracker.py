@@ -1,0 +1,194 @@
+"""Following SDRS jobs until they end, and reporting in the thread.
+
+:func:`decide` is pure: (now, what we know of the job, what this check saw, the policy) ->
+when to look next, whether the job is over, and which report is due. The :class:`Tracker`
+does the I/O: it claims due jobs with a lease (so one replica checks each job), asks SDRS,
+applies :func:`decide`, and writes the outcome, the reports (outbox) and the audit event in one
+transaction. APScheduler drives :meth:`Tracker.tick`.
+
+Polling backs off: the first check ``first`` seconds after submission, then each wait
+``factor`` times longer, capped at ``cap``. A transient failure (5xx, 429, timeout) is not a
+verdict: the job is checked again later with its own backoff. After ``timeout`` the thread gets
+one "still running" report; tracking then continues, or stops when ``stop_when_stuck``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+from bot.errors import CloudError, NotFoundError
+from bot.sdrs.client import SdrsClient
+from bot.sdrs.models import Job, JobStatus
+from bot.store import JobUpdate, OutboxMessage, Store, TrackedJob
+
+log = logging.getLogger(__name__)
+
+Report = Literal["final", "stuck"]
+
+
+@dataclass(frozen=True)
+class TrackerPolicy:
+    first: float = 5.0
+    cap: float = 60.0
+    factor: float = 2.0
+    timeout: float = 3600.0
+    stop_when_stuck: bool = False
+
+    def wait(self, n: int) -> float:
+        """Seconds to wait after the n-th (0-based) check or failure."""
+        return min(self.cap, self.first * self.factor**n)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The check got an answer from SDRS."""
+
+    status: JobStatus
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The check got no usable answer (5xx, 429, timeout, connection)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    update: JobUpdate
+    report: Report | None
+
+
+def decide(
+    now: datetime, job: TrackedJob, outcome: Seen | Failed, policy: TrackerPolicy
+) -> Decision:
+    age = (now - job.submitted_at).total_seconds()
+    status: str | None
+    if isinstance(outcome, Seen) and outcome.status.terminal:
+        return Decision(
+            JobUpdate(
+                next_check_at=None,
+                state="finished",
+                checks=job.checks + 1,
+                errors=0,
+                last_status=outcome.status.value,
+                stuck_reported=job.stuck_reported,
+                finished_at=now,
+            ),
+            "final",
+        )
+    if isinstance(outcome, Seen):
+        checks, errors = job.checks + 1, 0
+        status = outcome.status.value
+        wait = policy.wait(job.checks)
+    else:
+        checks, errors = job.checks, job.errors + 1
+        status = job.last_status
+        wait = policy.wait(job.errors)
+    stuck_now = age >= policy.timeout and not job.stuck_reported
+    gave_up = age >= policy.timeout and policy.stop_when_stuck
+    return Decision(
+        JobUpdate(
+            next_check_at=None if gave_up else now + timedelta(seconds=wait),
+            state="gave-up" if gave_up else "tracking",
+            checks=checks,
+            errors=errors,
+            last_status=status,
+            stuck_reported=job.stuck_reported or stuck_now,
+            finished_at=now if gave_up else None,
+        ),
+        "stuck" if stuck_now else None,
+    )
+
+
+class Reports(Protocol):
+    """Renders the tracker's Slack messages (the app wires ``handlers.blocks``)."""
+
+    def final(self, job: TrackedJob, sdrs_job: Job, now: datetime) -> list[OutboxMessage]: ...
+
+    def stuck(
+        self, job: TrackedJob, now: datetime, stopped: bool, status: str | None
+    ) -> list[OutboxMessage]: ...
+
+
+class Tracker:
+    def __init__(
+        self,
+        store: Store,
+        sdrs: SdrsClient,
+        reports: Reports,
+        *,
+        owner: str,
+        now: Callable[[], datetime],
+        policy: TrackerPolicy,
+        lease_seconds: float = 60.0,
+        batch: int = 200,
+        concurrency: int = 20,
+    ) -> None:
+        self.store = store
+        self.sdrs = sdrs
+        self.reports = reports
+        self.owner = owner
+        self.now = now
+        self.policy = policy
+        self.lease = lease_seconds
+        self.batch = batch
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self.checks = 0
+
+    async def tick(self) -> int:
+        """Check every due job this replica can claim; returns how many were checked."""
+        jobs = await asyncio.to_thread(
+            self.store.claim_jobs, self.owner, self.now(), lease_seconds=self.lease,
+            limit=self.batch,
+        )  # fmt: skip
+        await asyncio.gather(*(self._check(job) for job in jobs))
+        return len(jobs)
+
+    async def _check(self, job: TrackedJob) -> None:
+        async with self._semaphore:
+            sdrs_job: Job | None = None
+            outcome: Seen | Failed
+            try:
+                sdrs_job = await self.sdrs.get_job(job.job_id)
+                outcome = Seen(sdrs_job.status)
+            except NotFoundError as exc:
+                # The job id is gone at SDRS: keep trying (it may be eventual consistency);
+                # the timeout report will say it if it never shows up.
+                outcome = Failed(f"{exc.code}: not found")
+            except CloudError as exc:
+                outcome = Failed(str(exc))
+        self.checks += 1
+        now = self.now()
+        decision = decide(now, job, outcome, self.policy)
+        messages: list[OutboxMessage] = []
+        audit: tuple[str, dict[str, object]] | None = None
+        if decision.report == "final" and sdrs_job is not None:
+            messages = self.reports.final(job, sdrs_job, now)
+            audit = (
+                "job-finished",
+                {
+                    "status": sdrs_job.status.value,
+                    "error_code": sdrs_job.error_code,
+                    "fail_reason": sdrs_job.fail_reason,
+                },
+            )
+        elif decision.report == "stuck":
+            stopped = decision.update.state == "gave-up"
+            messages = self.reports.stuck(job, now, stopped, decision.update.last_status)
+            audit = ("job-stuck", {"stopped_tracking": stopped})
+        if isinstance(outcome, Failed):
+            log.info("job %s: check failed (%s), next try later", job.job_id, outcome.reason)
+        applied = await asyncio.to_thread(
+            self.store.apply_check, job.job_id, self.owner, decision.update, now,
+            messages=messages, audit=audit,
+        )  # fmt: skip
+        if not applied:
+            log.warning("job %s: lease lost before the result was written", job.job_id)
+        elif decision.report:
+            log.info("job %s: %s report queued", job.job_id, decision.report)
