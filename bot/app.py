@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,21 +20,21 @@ from typing import Literal
 
 import aiohttp
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.background import Background
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.outbox import OutboxSender
 from bot.policy import Policy
 from bot.sdrs.client import SdrsClient
 from bot.store import Store
+from bot.tracker import Tracker, TrackerPolicy
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,7 @@ class Deps:
 
 
 def slack_client(
-    settings: Settings, session: aiohttp.ClientSession | None = None
+    settings: Settings, session: aiohttp.ClientSession | None = None, *, retries: bool = True
 ) -> AsyncWebClient:
     """The Web API client. Pass a shared ``session`` (created inside the running loop) so calls
     reuse keep-alive connections; without one, slack_sdk opens a new session per call."""
@@ -65,9 +67,54 @@ def slack_client(
         base_url=settings.slack_api_url,
         session=session,
     )
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
-    client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=2))
+    if retries:
+        # 429s only: a 429 was not processed, so repeating is safe. (A connection error after
+        # sending may have posted; the outbox, which uses retries=False, handles those.)
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     return client
+
+
+def replica_name(settings: Settings) -> str:
+    return settings.replica_id or f"{socket.gethostname()}-{os.getpid()}"
+
+
+def build_workers(deps: Deps, outbox_client: AsyncWebClient) -> tuple[Tracker, OutboxSender]:
+    """The tracker and the outbox sender of this replica (the scheduler drives them)."""
+    from handlers.reports import SlackReports
+
+    settings = deps.settings
+    owner = replica_name(settings)
+    policy = TrackerPolicy(
+        first=settings.job_poll_first_seconds,
+        cap=settings.job_poll_max_seconds,
+        timeout=settings.job_timeout_seconds,
+        stop_when_stuck=settings.job_stop_when_stuck,
+    )
+    tracker = Tracker(
+        deps.store, deps.sdrs, SlackReports(), owner=owner, now=deps.now, policy=policy,
+        lease_seconds=settings.lease_seconds,
+    )  # fmt: skip
+    sender = OutboxSender(
+        deps.store, outbox_client, owner=owner, now=deps.now,
+        pace_seconds=settings.outbox_pace_seconds, lease_seconds=settings.lease_seconds,
+    )  # fmt: skip
+    return tracker, sender
+
+
+def start_scheduler(
+    deps: Deps, tracker: Tracker, sender: OutboxSender, app_client: AsyncWebClient
+) -> AsyncIOScheduler:
+    """APScheduler drives the periodic work; each job runs one at a time (no overlap)."""
+    from handlers.actions import expire_sweep
+
+    settings = deps.settings
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    common = {"trigger": "interval", "max_instances": 1, "coalesce": True}
+    scheduler.add_job(tracker.tick, seconds=settings.tracker_tick_seconds, id="tracker", **common)
+    scheduler.add_job(sender.run_once, seconds=settings.outbox_tick_seconds, id="outbox", **common)
+    scheduler.add_job(expire_sweep, args=(deps, app_client), seconds=30, id="expiry", **common)
+    scheduler.start()
+    return scheduler
 
 
 def build_app(deps: Deps, client: AsyncWebClient | None = None) -> AsyncApp:
@@ -137,17 +184,8 @@ async def serve(settings: Settings) -> None:
     deps = Deps(settings=settings, store=store, sdrs=sdrs, policy=settings.policy())
     session = aiohttp.ClientSession()
     app = build_app(deps, slack_client(settings, session))
-    from handlers.actions import expire_sweep
-
-    async def sweeper() -> None:
-        while True:
-            await asyncio.sleep(30)
-            try:
-                await expire_sweep(deps, app.client)
-            except Exception:
-                log.exception("expiry sweep failed; will try again")
-
-    sweep_task = asyncio.create_task(sweeper())
+    tracker, sender = build_workers(deps, slack_client(settings, session, retries=False))
+    scheduler = start_scheduler(deps, tracker, sender, app.client)
     # Everything built so far lives as long as the process: keep it out of the garbage
     # collector's scans, which shortens its pauses (and so the ack latency tail).
     gc.collect()
@@ -167,8 +205,10 @@ async def serve(settings: Settings) -> None:
             finally:
                 await runner.cleanup()
     finally:
-        sweep_task.cancel()
+        scheduler.shutdown(wait=False)
         await deps.background.drain(within=10)
+        released = await asyncio.to_thread(store.release_leases, tracker.owner)
+        log.info("stopped; %d job leases released", released)
         await session.close()
         await sdrs.aclose()
         store.close()

@@ -73,7 +73,21 @@ class Settings(BaseSettings):
     job_poll_first_seconds: float = Field(default=5.0, gt=0)
     job_poll_max_seconds: float = Field(default=60.0, gt=0)
     job_timeout_seconds: float = Field(default=3600.0, gt=0)
+    job_stop_when_stuck: bool = Field(
+        default=False, description="Stop tracking a job after JOB_TIMEOUT_SECONDS (else go on)"
+    )
     confirmation_ttl_seconds: float = Field(default=900.0, gt=0)
+    tracker_tick_seconds: float = Field(default=1.0, gt=0, description="How often due jobs run")
+    outbox_tick_seconds: float = Field(default=0.5, gt=0, description="How often the outbox runs")
+    outbox_pace_seconds: float = Field(
+        default=1.0, ge=0, description="At most one message per channel per this many seconds"
+    )
+    lease_seconds: float = Field(
+        default=60.0, gt=0, description="A dead replica's jobs and messages move on after this"
+    )
+    replica_id: str = Field(
+        default="", description="This process's name in leases (default host-pid)"
+    )
 
     # Authorization policy (comma-separated Slack ids; empty users+groups: anyone)
     policy_resize_users: SlackIds = Field(default=frozenset(), description="User ids")

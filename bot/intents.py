@@ -3,6 +3,7 @@
 Forms::
 
     help | help resize | help drill
+    status <job-id> | jobs                                     tracked jobs
     resize <protected-instance-id> <flavor>                    both sites (flavorRef)
     resize <id> production=<flavor> [dr=<flavor>]              per site; either alone
     resize <id> --production <flavor> --dr=<flavor>            the same as flags
@@ -43,7 +44,11 @@ USAGE: dict[str, str] = {
         "/sdrs resize <protected-instance-id> production=<flavor> production-host=<DeH id>"
     ),
     "drill": "/sdrs drill rename <drill-id> <new name>",
-    "general": "/sdrs resize ... | /sdrs drill rename ... | /sdrs help [resize|drill]",
+    "general": (
+        "/sdrs resize ... | /sdrs drill rename ... | /sdrs status <job-id> | /sdrs jobs | "
+        "/sdrs help [resize|drill]"
+    ),
+    "status": "/sdrs status <job-id>   (or /sdrs jobs for every job tracked in this channel)",
 }
 
 
@@ -81,13 +86,23 @@ class ResizeIntent(_Intent):
         return {site: f for site, f in (("production", prod), ("dr", dr)) if f}
 
 
+class StatusIntent(_Intent):
+    kind: Literal["status"] = "status"
+    job_id: str
+
+
+class JobsIntent(_Intent):
+    kind: Literal["jobs"] = "jobs"
+
+
 class RenameDrillIntent(_Intent):
     kind: Literal["rename_drill"] = "rename_drill"
     drill_id: str
     name: str
 
 
-Intent = HelpIntent | ResizeIntent | RenameDrillIntent
+Intent = HelpIntent | ResizeIntent | RenameDrillIntent | StatusIntent | JobsIntent
+_JOB_ID_RE = re.compile(r"[A-Za-z0-9-]{8,64}")
 
 # option name -> ResizeIntent field; "--x y", "--x=y" and "x=y" are all accepted
 _RESIZE_OPTIONS = {
@@ -99,7 +114,7 @@ _RESIZE_OPTIONS = {
     "prod-host": "production_host",
     "dr-host": "dr_host",
 }
-_COMMANDS = ("resize", "drill", "help")
+_COMMANDS = ("resize", "drill", "help", "status", "jobs")
 
 
 def _fail(problem: str, topic: str) -> ParseError:
@@ -135,6 +150,16 @@ def parse(text: str) -> Intent:
         return _parse_resize(rest)
     if command == "drill":
         return _parse_drill(rest)
+    if command == "jobs":
+        if rest:
+            raise _fail("`jobs` takes no arguments", "status")
+        return JobsIntent()
+    if command == "status":
+        if len(rest) != 1:
+            raise _fail("give exactly one job id", "status")
+        if not _JOB_ID_RE.fullmatch(rest[0]):
+            raise _fail(f"`{_shown(rest[0])}` is not an SDRS job id", "status")
+        return StatusIntent(job_id=rest[0])
     raise _fail(f"`{_shown(tokens[0])}` is not a command.{_suggest(command, _COMMANDS)}", "general")
 
 

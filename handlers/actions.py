@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -20,7 +21,7 @@ from bot.app import Deps
 from bot.errors import CloudError
 from bot.intents import RenameDrillIntent, ResizeIntent
 from bot.policy import may_cancel, may_confirm
-from bot.store import OpState, PendingOperation
+from bot.store import OpState, OutboxMessage, PendingOperation
 from handlers import blocks
 from handlers.slack_io import groups_of, tell_user
 
@@ -102,25 +103,57 @@ async def update_message(client: AsyncWebClient, op: PendingOperation, outcome: 
 
 
 async def execute(deps: Deps, client: AsyncWebClient, op: PendingOperation) -> None:
-    """Call SDRS for a confirmed operation and say what happened in the thread."""
+    """Call SDRS for a confirmed operation. What happened goes to the thread through the outbox,
+    in the same transaction as the state it records (a tracked job, or an audit event)."""
+    now = deps.now()
+    thread = op.message_ts
+    confirmed = blocks.confirmed_text(op.decided_by or op.requester, op.decided_at or now)
+
+    def reply(key: str, text: str) -> OutboxMessage:
+        return OutboxMessage(dedupe_key=key, channel=op.channel, thread_ts=thread, text=text)
+
+    if op.kind == "resize":
+        resize = ResizeIntent.model_validate_json(op.intent_json)
+        params = resize.params()
+        try:
+            job_id = await deps.sdrs.resize_protected_instance(resize.instance_id, params)
+        except CloudError as exc:
+            log.warning("operation %s failed at SDRS: %s", op.id, exc)
+            await asyncio.to_thread(
+                deps.store.record_event, deps.now(), "submit-failed",
+                messages=[reply(f"op:{op.id}:result", blocks.cloud_error_text(exc))],
+                op_id=op.id, actor=op.decided_by, channel=op.channel,
+                detail={"request": params.body(), "error": str(exc)},
+            )  # fmt: skip
+            return
+        log.info("operation %s submitted: job %s", op.id, job_id)
+        now = deps.now()
+        await asyncio.to_thread(
+            deps.store.record_submission,
+            job_id=job_id, op_id=op.id, kind="resize", subject=resize.instance_id,
+            channel=op.channel, thread_ts=thread, requester=op.requester,
+            confirmer=op.decided_by,
+            detail={"sites": resize.site_flavors(), "summary": op.summary, "confirmed": confirmed},
+            now=now, first_check_at=now + timedelta(seconds=deps.settings.job_poll_first_seconds),
+            messages=[reply(f"job:{job_id}:submitted", blocks.submitted_text(job_id))],
+            audit_detail={"request": params.body(), "job_id": job_id},
+        )  # fmt: skip
+        return
+    rename = RenameDrillIntent.model_validate_json(op.intent_json)
     try:
-        if op.kind == "resize":
-            resize = ResizeIntent.model_validate_json(op.intent_json)
-            job_id = await deps.sdrs.resize_protected_instance(resize.instance_id, resize.params())
-            text = blocks.submitted_text(job_id)
-            log.info("operation %s submitted: job %s", op.id, job_id)
-        else:
-            rename = RenameDrillIntent.model_validate_json(op.intent_json)
-            drill = await deps.sdrs.rename_drill(rename.drill_id, rename.name)
-            text = blocks.renamed_text(drill.name)
-            log.info("operation %s done: drill %s renamed", op.id, drill.id)
+        drill = await deps.sdrs.rename_drill(rename.drill_id, rename.name)
     except CloudError as exc:
         log.warning("operation %s failed at SDRS: %s", op.id, exc)
-        text = blocks.cloud_error_text(exc)
-    try:
-        await client.chat_postMessage(channel=op.channel, thread_ts=op.message_ts, text=text)
-    except SlackApiError as exc:
-        log.error("result of %s not posted: %s", op.id, exc.response.get("error"))
+        text, action, detail = blocks.cloud_error_text(exc), "rename-failed", {"error": str(exc)}
+    else:
+        log.info("operation %s done: drill %s renamed", op.id, drill.id)
+        text, action, detail = blocks.renamed_text(drill.name), "renamed", {"name": drill.name}
+    await asyncio.to_thread(
+        deps.store.record_event, deps.now(), action,
+        messages=[reply(f"op:{op.id}:result", text)],
+        op_id=op.id, actor=op.decided_by, channel=op.channel,
+        detail={"drill_id": rename.drill_id, **detail},
+    )  # fmt: skip
 
 
 async def expire_sweep(deps: Deps, client: AsyncWebClient) -> list[str]:

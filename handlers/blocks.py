@@ -208,3 +208,83 @@ def already_decided_text(state: str, by: str | None) -> str:
     if state == "expired":
         return "This confirmation has expired; nothing was sent to SDRS. Ask again if needed."
     return f"This operation was already {state}{who}; nothing more was done."
+
+
+# ---- job reports ---------------------------------------------------------------------------
+
+
+def duration_text(seconds: float) -> str:
+    seconds = max(int(seconds), 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
+
+
+def final_report_text(
+    *,
+    requester: str,
+    instance_id: str,
+    job_id: str,
+    job_type: str | None,
+    status: str,
+    seconds: float,
+    sites: dict[str, str],
+    error_code: str | None,
+    fail_reason: str | None,
+    failed_sub_jobs: list[tuple[str, str | None, str | None, str | None]],
+) -> str:
+    """The thread report when a job ends. ``failed_sub_jobs``: (id, type, code, reason)."""
+    head = (
+        f"resize of `{instance_id}` (job `{job_id}`, {job_type or 'job'}, {duration_text(seconds)})"
+    )
+    if status == "SUCCESS":
+        flavors = ", ".join(f"{SITE_LABEL[s]} → `{escape(f)}`" for s, f in sites.items())
+        return f":white_check_mark: <@{requester}> SUCCESS: {head}. New flavors: {flavors}."
+    lines = [f":x: <@{requester}> FAIL: {head}."]
+    if error_code or fail_reason:
+        lines.append(
+            f"*{escape(error_code or 'no code')}* - {escape(fail_reason or 'no reason given')}"
+        )
+    for sub_id, sub_type, code, reason in failed_sub_jobs:
+        detail = " - ".join(escape(x) for x in (code, reason) if x)
+        lines.append(f"• sub-job `{sub_id}` ({sub_type or 'sub-job'}) failed: {detail}")
+    return "\n".join(lines)
+
+
+def final_outcome_text(confirmed_line: str, job_id: str, status: str) -> str:
+    mark = ":white_check_mark:" if status == "SUCCESS" else ":x:"
+    return f"{confirmed_line} · job `{job_id}`: {mark} {status}"
+
+
+def stuck_text(
+    *, requester: str, job_id: str, seconds: float, status: str | None, stopped: bool
+) -> str:
+    state = status or "unknown"
+    then = (
+        "I stopped watching it: check it in the SDRS console."
+        if stopped
+        else "I keep watching and will report when it ends."
+    )
+    return (
+        f":hourglass: <@{requester}> job `{job_id}` is still {state} after "
+        f"{duration_text(seconds)}. {then}"
+    )
+
+
+def status_text(job_id: str, state: str, last_status: str | None, age_seconds: float) -> str:
+    return (
+        f"Job `{job_id}`: {last_status or 'not checked yet'} (tracking: {state}, submitted "
+        f"{duration_text(age_seconds)} ago)."
+    )
+
+
+def jobs_text(lines: list[str]) -> str:
+    if not lines:
+        return "No SDRS jobs are being tracked in this channel."
+    return "Jobs being tracked here:\n" + "\n".join(f"• {line}" for line in lines)
+
+
+def unknown_job_text(job_id: str) -> str:
+    return f"I am not tracking a job `{escape(job_id)}` (jobs are tracked from their confirmation)."

@@ -18,7 +18,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Deps
 from bot.errors import CloudError, ParseError
-from bot.intents import HelpIntent, RenameDrillIntent, ResizeIntent, parse
+from bot.intents import (
+    HelpIntent,
+    JobsIntent,
+    RenameDrillIntent,
+    ResizeIntent,
+    StatusIntent,
+    parse,
+)
 from bot.policy import may_request
 from bot.store import OpState
 from handlers import blocks
@@ -38,6 +45,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(
                 response_type="ephemeral", text=exc.problem, blocks=blocks.parse_error_blocks(exc)
             )
+            return
+        if isinstance(intent, StatusIntent | JobsIntent):
+            await ack()
+            work = answer_status(deps, respond, intent, str(command["channel_id"]))
+            deps.background.spawn(work, name="status")
             return
         if isinstance(intent, HelpIntent):
             await ack(
@@ -126,3 +138,27 @@ async def request_confirmation(
         return
     await asyncio.to_thread(deps.store.set_message_ts, op.id, str(posted["ts"]))
     log.info("operation %s requested by %s in %s: %s", op.id, user, channel, intent.kind)
+
+
+async def answer_status(
+    deps: Deps, respond: AsyncRespond, intent: StatusIntent | JobsIntent, channel: str
+) -> None:
+    now = deps.now()
+    if isinstance(intent, StatusIntent):
+        job = await asyncio.to_thread(deps.store.get_tracked, intent.job_id)
+        if job is None:
+            text = blocks.unknown_job_text(intent.job_id)
+        else:
+            age = (now - job.submitted_at).total_seconds()
+            text = blocks.status_text(job.job_id, job.state, job.last_status, age)
+    else:
+        jobs = await asyncio.to_thread(deps.store.list_tracked, channel)
+        text = blocks.jobs_text(
+            [
+                blocks.status_text(
+                    j.job_id, j.state, j.last_status, (now - j.submitted_at).total_seconds()
+                )  # fmt: skip
+                for j in jobs
+            ]
+        )
+    await respond(response_type="ephemeral", text=text)

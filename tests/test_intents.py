@@ -7,7 +7,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import ParseError
-from bot.intents import HelpIntent, RenameDrillIntent, ResizeIntent, parse
+from bot.intents import (
+    HelpIntent,
+    JobsIntent,
+    RenameDrillIntent,
+    ResizeIntent,
+    StatusIntent,
+    parse,
+)
 
 PI = "3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162"
 DEH = "0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d"
@@ -57,6 +64,8 @@ DEH2 = "9a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d"
         (f"drill rename {PI} erp-季度演练", RenameDrillIntent(drill_id=PI, name="erp-季度演练")),
         (f'drill rename {PI} "web_drill-2026.q1"', RenameDrillIntent(drill_id=PI, name="web_drill-2026.q1")),  # noqa: E501
         (f"drill rename {PI} “账单演练”", RenameDrillIntent(drill_id=PI, name="账单演练")),
+        ("status 0000000062db92d70162db9d200f000a", StatusIntent(job_id="0000000062db92d70162db9d200f000a")),  # noqa: E501
+        ("jobs", JobsIntent()),
         (f"drill rename {PI} '{'演' * 21}a'", RenameDrillIntent(drill_id=PI, name="演" * 21 + "a")),
     ],
 )  # fmt: skip
@@ -94,6 +103,9 @@ def test_valid_forms(text: str, expected: object) -> None:
         (f"drill rename {PI} {'演' * 22}", "66 bytes", "drill rename"),
         (f"drill rename {PI} 'unclosed", "quote is not closed", "/sdrs help"),
         ("x" * 2001, "limit is 2000", "/sdrs help"),
+        ("status", "exactly one job id", "/sdrs status <job-id>"),
+        ("status a/b", "not an SDRS job id", "/sdrs status <job-id>"),
+        ("jobs all", "takes no arguments", "/sdrs jobs"),
     ],
 )  # fmt: skip
 def test_mistakes_say_what_and_show_the_form(text: str, fragment: str, usage: str) -> None:
@@ -135,4 +147,6 @@ def test_random_input_never_raises_anything_but_parse_error(text: str) -> None:
     except ParseError as exc:
         assert exc.problem and exc.usage
     else:
-        assert isinstance(result, HelpIntent | ResizeIntent | RenameDrillIntent)
+        assert isinstance(
+            result, HelpIntent | ResizeIntent | RenameDrillIntent | StatusIntent | JobsIntent
+        )

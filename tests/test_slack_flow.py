@@ -17,7 +17,16 @@ import pytest
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
-from bot.app import Deps, build_app, build_web_app, slack_client, socket_mode_handler, transport
+from bot.app import (
+    Deps,
+    build_app,
+    build_web_app,
+    build_workers,
+    slack_client,
+    socket_mode_handler,
+    transport,
+)
+from bot.outbox import OutboxSender
 from bot.sandbox.faults import Fault
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
@@ -25,6 +34,7 @@ from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import World
 from bot.sdrs.client import SdrsClient
 from bot.store import OpState, Store
+from bot.tracker import Tracker
 from handlers import blocks
 from handlers.actions import expire_sweep
 from tests.conftest import sandbox_settings
@@ -44,11 +54,21 @@ ALICE, BOB, CAROL = "U0ALICE001", "U0BOB00001", "U0CAROL001"
 
 
 class Clock:
+    """Real time plus an offset that a test can move forward (``clock.t += ...``)."""
+
     def __init__(self) -> None:
-        self.t = datetime.now(UTC)
+        self.offset = timedelta(0)
 
     def __call__(self) -> datetime:
-        return self.t
+        return datetime.now(UTC) + self.offset
+
+    @property
+    def t(self) -> datetime:
+        return self()
+
+    @t.setter
+    def t(self, value: datetime) -> None:
+        self.offset += value - self()
 
 
 @pytest.fixture
@@ -78,6 +98,8 @@ class Harness:
         )
         self.clock = clock
         self._trigger = 0
+        self.tracker: Tracker
+        self.sender: OutboxSender
 
     @property
     def state(self) -> SlackApiState:
@@ -139,6 +161,14 @@ class Harness:
                 if c.args.get("ts") == ts]  # fmt: skip
 
 
+async def pump(h: Harness) -> None:
+    """What the scheduler does in production: run the tracker and the outbox, often."""
+    while True:
+        await h.tracker.tick()
+        await h.sender.run_once()
+        await asyncio.sleep(0.02)
+
+
 def make_harness(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World, **overrides: Any
 ) -> tuple[Harness, Store, SdrsClient]:  # noqa: E501
@@ -148,6 +178,9 @@ def make_harness(
         slack_signing_secret=SecretStr(SIGNING_SECRET),
         slack_api_url=slack.api_url,
         database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        outbox_pace_seconds=0.0,
+        job_poll_first_seconds=0.1,
+        job_poll_max_seconds=0.3,
         **overrides,
     )
     store = Store.from_url(settings.database_url)
@@ -155,7 +188,9 @@ def make_harness(
     clock = Clock()
     deps = Deps(settings=settings, store=store, sdrs=sdrs, policy=settings.policy(), now=clock)
     app = build_app(deps, slack_client(settings))
-    return Harness(app, deps, slack, world, emulator, clock), store, sdrs
+    harness = Harness(app, deps, slack, world, emulator, clock)
+    harness.tracker, harness.sender = build_workers(deps, slack_client(settings, retries=False))
+    return harness, store, sdrs
 
 
 @pytest.fixture
@@ -163,8 +198,10 @@ async def h(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
 ) -> AsyncIterator[Harness]:  # noqa: E501
     harness, store, sdrs = make_harness(tmp_path, slack, emulator, world)
+    pumping = asyncio.create_task(pump(harness))
     yield harness
     await settle(0.05)
+    pumping.cancel()
     await sdrs.aclose()
     store.close()
 
@@ -326,6 +363,7 @@ async def test_two_person_rule(
         approval_mode="two-person", approvers=frozenset({BOB}),
         approver_usergroups=frozenset({"S0LEADS001"}),
     )  # fmt: skip
+    pumping_task = asyncio.create_task(pump(h))
     try:
         await h.command(RESIZE)
         op_id, ts = await h.confirmation()
@@ -340,6 +378,7 @@ async def test_two_person_rule(
         assert h.sdrs_posts() == 1
         assert any("Confirmed by <@U0CAROL001>" in u for u in h.updates(ts))
     finally:
+        pumping_task.cancel()
         await sdrs.aclose()
         store.close()
 
@@ -350,6 +389,7 @@ async def test_request_policy_denial(
     h, store, sdrs = make_harness(
         tmp_path, slack, emulator, world, policy_resize_channels=frozenset({"C0OTHER001"})
     )
+    pumping_task = asyncio.create_task(pump(h))
     try:
         await h.command(RESIZE)
         responses = await until(h.responses)
@@ -357,6 +397,7 @@ async def test_request_policy_denial(
         await settle()
         assert not h.state.calls_to("chat.postMessage")
     finally:
+        pumping_task.cancel()
         await sdrs.aclose()
         store.close()
 
@@ -399,6 +440,7 @@ async def test_socket_mode_delivers_commands_and_clicks(
     assert transport(h.deps.settings) == "socket"
     handler = socket_mode_handler(h.app, h.deps.settings)
     await handler.connect_async()  # type: ignore[no-untyped-call]
+    pumping_task = asyncio.create_task(pump(h))
     try:
         await until(lambda: slack.server.connections)
         command = dict(parse_qsl(command_body(
@@ -416,6 +458,7 @@ async def test_socket_mode_delivers_commands_and_clicks(
         assert "Submitted to SDRS, job" in replies[0]
         assert h.sdrs_posts() == 1
     finally:
+        pumping_task.cancel()
         await handler.close_async()  # type: ignore[no-untyped-call]
         await sdrs.aclose()
         store.close()
@@ -477,3 +520,83 @@ async def test_serve_runs_http_mode_until_cancelled(
         with pytest.raises(asyncio.CancelledError):
             await task
     assert (tmp_path / "serve.sqlite3").exists()
+
+
+# ---- tracking: the job's end reported in the thread --------------------------------------------
+
+
+async def _confirmed_resize(h: Harness, text: str = RESIZE) -> tuple[str, str]:
+    await h.command(text)
+    op_id, ts = await h.confirmation()
+    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    return op_id, ts
+
+
+async def test_success_is_reported_once_in_the_thread_with_the_new_flavors(h: Harness) -> None:
+    _, ts = await _confirmed_resize(h)
+    replies = await until(lambda: len(h.thread_replies(ts)) >= 2 and h.thread_replies(ts))
+    assert "Submitted to SDRS, job" in replies[0]
+    final = replies[1]
+    assert "SUCCESS" in final and "<@U0ALICE001>" in final
+    assert "production site → `s6.xlarge.2`" in final and "DR site → `s6.xlarge.2`" in final
+    assert "resizeProtectedInstanceNew" in final
+    await until(lambda: any("SUCCESS" in u and "job `" in u for u in h.updates(ts)))
+    await settle(0.5)
+    assert len(h.thread_replies(ts)) == 2  # exactly one final report
+    job_id = final.split("job `")[1].split("`")[0]
+    tracked = h.deps.store.get_tracked(job_id)
+    assert tracked is not None and tracked.state == "finished" and tracked.last_status == "SUCCESS"
+
+
+async def test_failure_is_reported_with_reason_and_broadcast(h: Harness) -> None:
+    from bot.sandbox.world import JobPlan
+
+    h.world.plan_next_job(JobPlan(fail=("SDRS.1399", "ECS resize of the DR server failed")))
+    _, ts = await _confirmed_resize(h)
+    await until(lambda: len(h.thread_replies(ts)) >= 2)
+    final = h.thread_replies(ts)[1]
+    assert "FAIL" in final and "*SDRS.1399*" in final and "DR server failed" in final
+    assert "sub-job" in final
+    post = [c for c in h.state.calls_to("chat.postMessage") if c.args.get("text") == final][0]
+    assert post.args.get("reply_broadcast") is True
+
+
+async def test_stuck_job_gets_one_still_running_report(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> None:
+    from bot.sandbox.world import JobPlan
+
+    world.plan_next_job(JobPlan(hang=True))
+    h, store, sdrs = make_harness(tmp_path, slack, emulator, world, job_timeout_seconds=0.5)
+    pumping_task = asyncio.create_task(pump(h))
+    try:
+        _, ts = await _confirmed_resize(h)
+        await until(lambda: len(h.thread_replies(ts)) >= 1)
+        h.clock.t += timedelta(seconds=1)  # the tracker's clock passes the timeout
+        await until(lambda: len(h.thread_replies(ts)) >= 2)
+        stuck = h.thread_replies(ts)[1]
+        assert "is still RUNNING after" in stuck or "is still INIT after" in stuck
+        assert "keep watching" in h.thread_replies(ts)[1]
+        await settle(0.5)
+        assert len(h.thread_replies(ts)) == 2
+    finally:
+        pumping_task.cancel()
+        await sdrs.aclose()
+        store.close()
+
+
+async def test_status_and_jobs_commands(h: Harness) -> None:
+    from bot.sandbox.world import JobPlan
+
+    h.world.plan_next_job(JobPlan(hang=True))
+    _, ts = await _confirmed_resize(h)
+    submitted = (await until(lambda: h.thread_replies(ts)))[0]
+    job_id = submitted.split("`")[1]
+    await until(lambda: (j := h.deps.store.get_tracked(job_id)) and j.last_status == "RUNNING")
+    await h.command(f"status {job_id}")
+    await h.command("jobs")
+    await h.command("status 0123456789abcdef")
+    texts = [r["text"] for r in await until(lambda: len(h.responses()) >= 3 and h.responses())]
+    assert any(f"Job `{job_id}`: RUNNING" in t for t in texts)
+    assert any(t.startswith("Jobs being tracked here:") and job_id in t for t in texts)
+    assert any("I am not tracking a job `0123456789abcdef`" in t for t in texts)
