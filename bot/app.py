@@ -105,7 +105,7 @@ def start_scheduler(
     deps: Deps, tracker: Tracker, sender: OutboxSender, app_client: AsyncWebClient
 ) -> AsyncIOScheduler:
     """APScheduler drives the periodic work; each job runs one at a time (no overlap)."""
-    from handlers.actions import expire_sweep
+    from handlers.actions import expire_sweep, recover_interrupted
 
     settings = deps.settings
     scheduler = AsyncIOScheduler(timezone=UTC)
@@ -113,6 +113,10 @@ def start_scheduler(
     scheduler.add_job(tracker.tick, seconds=settings.tracker_tick_seconds, id="tracker", **common)
     scheduler.add_job(sender.run_once, seconds=settings.outbox_tick_seconds, id="outbox", **common)
     scheduler.add_job(expire_sweep, args=(deps, app_client), seconds=30, id="expiry", **common)
+    scheduler.add_job(
+        recover_interrupted, args=(deps,), seconds=30, id="recovery",
+        next_run_time=datetime.now(UTC), **common,
+    )  # fmt: skip
     scheduler.start()
     return scheduler
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import Deps
+from bot.app import Deps, replica_name
 from bot.errors import CloudError
 from bot.intents import RenameDrillIntent, ResizeIntent
 from bot.policy import may_cancel, may_confirm
@@ -45,6 +46,7 @@ async def on_click(deps: Deps, client: AsyncWebClient, body: dict[str, Any], to:
     channel = str(body.get("channel", {}).get("id", ""))
     actions = body.get("actions") or [{}]
     op_id = str(actions[0].get("value", ""))
+    clicked_ts = str((body.get("container") or {}).get("message_ts") or "")
     op = await asyncio.to_thread(deps.store.get_pending, op_id)
     if op is None:
         await tell_user(client, channel, user, blocks.unknown_operation_text())
@@ -53,6 +55,9 @@ async def on_click(deps: Deps, client: AsyncWebClient, body: dict[str, Any], to:
         log.warning("click on %s from foreign channel %s by %s", op.id, channel, user)
         await tell_user(client, channel, user, blocks.foreign_operation_text())
         return
+    if op.message_ts is None and clicked_ts:
+        await asyncio.to_thread(deps.store.adopt_message_ts, op.id, clicked_ts)
+        op = replace(op, message_ts=clicked_ts)
     if op.state is not OpState.PENDING:
         await tell_user(client, channel, user, blocks.already_decided_text(op.state, op.decided_by))
         return
@@ -72,7 +77,10 @@ async def on_click(deps: Deps, client: AsyncWebClient, body: dict[str, Any], to:
         log.info("click on %s by %s refused: %s", op.id, user, decision.denial)
         await tell_user(client, channel, user, blocks.denial_text(decision.denial))
         return
-    result = await asyncio.to_thread(deps.store.decide, op.id, to, user, now)
+    result = await asyncio.to_thread(
+        deps.store.decide, op.id, to, user, now,
+        owner=replica_name(deps.settings), exec_lease=execution_lease(deps),
+    )  # fmt: skip
     if not result.won or result.op is None:
         after = result.op or op
         await tell_user(
@@ -85,7 +93,7 @@ async def on_click(deps: Deps, client: AsyncWebClient, body: dict[str, Any], to:
     )
     await update_message(client, result.op, outcome)
     if to is OpState.CONFIRMED:
-        await execute(deps, client, result.op)
+        await execute(deps, result.op)
 
 
 async def update_message(client: AsyncWebClient, op: PendingOperation, outcome: str) -> None:
@@ -102,7 +110,7 @@ async def update_message(client: AsyncWebClient, op: PendingOperation, outcome: 
         log.warning("could not update the message of %s: %s", op.id, exc.response.get("error"))
 
 
-async def execute(deps: Deps, client: AsyncWebClient, op: PendingOperation) -> None:
+async def execute(deps: Deps, op: PendingOperation) -> None:
     """Call SDRS for a confirmed operation. What happened goes to the thread through the outbox,
     in the same transaction as the state it records (a tracked job, or an audit event)."""
     now = deps.now()
@@ -154,6 +162,42 @@ async def execute(deps: Deps, client: AsyncWebClient, op: PendingOperation) -> N
         op_id=op.id, actor=op.decided_by, channel=op.channel,
         detail={"drill_id": rename.drill_id, **detail},
     )  # fmt: skip
+
+
+def execution_lease(deps: Deps) -> float:
+    """Long enough for every attempt of the SDRS call, with a margin."""
+    settings = deps.settings
+    return (
+        settings.http_max_attempts * (settings.http_read_timeout + settings.http_backoff_cap) + 30
+    )
+
+
+async def recover_interrupted(deps: Deps) -> int:
+    """Finish confirmed operations whose replica died while executing them.
+
+    A rename is simply sent again (PUT of the same name is idempotent). A resize may or may not
+    have reached SDRS - repeating the POST could resize twice - so the thread is told exactly
+    that, with what to check; nothing is sent again.
+    """
+    ops = await asyncio.to_thread(
+        deps.store.claim_interrupted, replica_name(deps.settings), deps.now(),
+        execution_lease(deps),
+    )  # fmt: skip
+    for op in ops:
+        log.warning("operation %s was interrupted while executing; recovering", op.id)
+        if op.kind == "rename_drill":
+            await execute(deps, op)
+            continue
+        resize = ResizeIntent.model_validate_json(op.intent_json)
+        text = blocks.interrupted_resize_text(resize.instance_id)
+        message = OutboxMessage(
+            dedupe_key=f"op:{op.id}:result", channel=op.channel, thread_ts=op.message_ts, text=text
+        )
+        await asyncio.to_thread(
+            deps.store.record_event, deps.now(), "interrupted", messages=[message],
+            op_id=op.id, channel=op.channel, detail={"instance": resize.instance_id},
+        )  # fmt: skip
+    return len(ops)
 
 
 async def expire_sweep(deps: Deps, client: AsyncWebClient) -> list[str]:

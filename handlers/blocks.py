@@ -288,3 +288,11 @@ def jobs_text(lines: list[str]) -> str:
 
 def unknown_job_text(job_id: str) -> str:
     return f"I am not tracking a job `{escape(job_id)}` (jobs are tracked from their confirmation)."
+
+
+def interrupted_resize_text(instance_id: str) -> str:
+    return (
+        ":warning: I was restarted while sending this resize to SDRS, so I cannot tell whether "
+        f"SDRS received it. Check protected instance `{instance_id}` (status `resizing`, or a "
+        "new resize job) before asking again. I did not send it a second time."
+    )

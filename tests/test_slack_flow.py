@@ -600,3 +600,40 @@ async def test_status_and_jobs_commands(h: Harness) -> None:
     assert any(f"Job `{job_id}`: RUNNING" in t for t in texts)
     assert any(t.startswith("Jobs being tracked here:") and job_id in t for t in texts)
     assert any("I am not tracking a job `0123456789abcdef`" in t for t in texts)
+
+
+async def test_interrupted_executions_are_reported_not_repeated(h: Harness) -> None:
+    """A replica died after the confirmation but before recording the outcome: a resize is
+    reported as 'outcome unknown' (never re-sent); a rename is simply sent again."""
+    from handlers.actions import recover_interrupted
+
+    await h.command(RESIZE)
+    resize_op, resize_ts = await h.confirmation()
+    await h.command(f"drill rename {sid('drill-web')} after-restart")
+    rename_op, rename_ts = await h.confirmation(1)
+    for op_id in (resize_op, rename_op):  # confirmed by a replica that then died
+        assert h.deps.store.decide(op_id, OpState.CONFIRMED, ALICE, h.clock(), owner="dead",
+                                   exec_lease=5).won  # fmt: skip
+    assert await recover_interrupted(h.deps) == 0  # its lease still holds
+    h.clock.t += timedelta(seconds=6)
+    assert await recover_interrupted(h.deps) == 2
+    assert (
+        "cannot tell whether SDRS received it"
+        in (await until(lambda: h.thread_replies(resize_ts)))[0]
+    )
+    assert "after-restart" in (await until(lambda: h.thread_replies(rename_ts)))[0]
+    assert h.sdrs_posts() == 0 and h.world.drills[sid("drill-web")].name == "after-restart"
+    assert await recover_interrupted(h.deps) == 0  # done once
+
+
+async def test_click_adopts_the_message_ts_when_it_was_not_saved(h: Harness) -> None:
+    await h.command(RESIZE)
+    op_id, ts = await h.confirmation()
+    with h.deps.store.engine.begin() as conn:  # as if the process died before saving the ts
+        from sqlalchemy import update
+
+        from bot.store.schema import pending_operations
+
+        conn.execute(update(pending_operations).values(message_ts=None))
+    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    assert "Submitted to SDRS" in (await until(lambda: h.thread_replies(ts)))[0]

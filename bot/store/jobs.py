@@ -104,6 +104,17 @@ def audit_in(
     )
 
 
+def _finish_execution(conn: Connection, op_id: str | None) -> None:
+    if op_id is None:
+        return
+    p = pending_operations.c
+    conn.execute(
+        update(pending_operations)
+        .where(p.id == op_id, p.exec_state == "running")
+        .values(exec_state="done", exec_until=None)
+    )
+
+
 class JobStore:
     engine: Engine
 
@@ -147,6 +158,7 @@ class JobStore:
             )
             for message in messages:
                 enqueue_in(conn, message, now)
+            _finish_execution(conn, op_id)
             audit_in(conn, now, "submitted", op_id=op_id, job_id=job_id, actor=confirmer,
                      channel=channel, detail=audit_detail)  # fmt: skip
 
@@ -162,6 +174,8 @@ class JobStore:
         with self.engine.begin() as conn:
             for message in messages:
                 enqueue_in(conn, message, now)
+            if fields.get("op_id"):
+                _finish_execution(conn, str(fields["op_id"]))
             audit_in(conn, now, action, **fields)
 
     def claim_jobs(

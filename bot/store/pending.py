@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.store.jobs import audit_in
 from bot.store.schema import pending_operations
 from bot.store.times import epoch as _epoch
 from bot.store.times import from_epoch as _time
@@ -100,6 +101,8 @@ class PendingStore:
                         state=OpState.PENDING.value,
                     )
                 )
+                audit_in(conn, now, "requested", op_id=op_id, actor=requester, channel=channel,
+                         detail={"kind": kind, "intent": intent_json})  # fmt: skip
         except IntegrityError:
             if request_key is None:
                 raise
@@ -157,8 +160,21 @@ class PendingStore:
                 .values(message_ts=ts)
             )
 
-    def decide(self, op_id: str, to: OpState, user: str, now: datetime) -> Transition:
-        """Move a still-pending, unexpired operation to ``to`` (confirmed or cancelled)."""
+    def decide(
+        self,
+        op_id: str,
+        to: OpState,
+        user: str,
+        now: datetime,
+        *,
+        owner: str = "",
+        exec_lease: float = 300.0,
+    ) -> Transition:
+        """Move a still-pending, unexpired operation to ``to`` (confirmed or cancelled).
+
+        Confirming also starts its execution under ``owner``'s lease, in the same statement:
+        if that replica dies before recording the outcome, :meth:`claim_interrupted` finds it.
+        """
         if to not in (OpState.CONFIRMED, OpState.CANCELLED):
             raise ValueError(f"cannot decide to {to}")
         t = pending_operations.c
@@ -170,10 +186,63 @@ class PendingStore:
                     t.state == OpState.PENDING.value,
                     t.expires_at > _epoch(now),
                 )
-                .values(state=to.value, decided_by=user, decided_at=_epoch(now))
+                .values(
+                    state=to.value,
+                    decided_by=user,
+                    decided_at=_epoch(now),
+                    **(
+                        {
+                            "exec_state": "running",
+                            "exec_owner": owner,
+                            "exec_until": _epoch(now) + exec_lease,
+                        }
+                        if to is OpState.CONFIRMED
+                        else {}
+                    ),
+                )
             )
             won = result.rowcount == 1
+            if won:
+                audit_in(conn, now, to.value, op_id=op_id, actor=user)
         return Transition(won, self.get_pending(op_id))
+
+    def adopt_message_ts(self, op_id: str, ts: str) -> None:
+        """Record the confirmation's ts if it is missing (the process died between posting
+        the confirmation and saving its ts; the click tells us)."""
+        t = pending_operations.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(pending_operations)
+                .where(t.id == op_id, t.message_ts.is_(None))
+                .values(message_ts=ts)
+            )
+
+    def claim_interrupted(
+        self, owner: str, now: datetime, lease_seconds: float
+    ) -> list[PendingOperation]:
+        """Confirmed operations whose execution lease ran out (the replica died mid-way)."""
+        t = pending_operations.c
+        at = _epoch(now)
+        claimed = []
+        with self.engine.connect() as conn:
+            ids = [
+                r.id
+                for r in conn.execute(
+                    select(t.id).where(t.exec_state == "running", t.exec_until < at).limit(100)
+                )
+            ]
+        for op_id in ids:
+            with self.engine.begin() as conn:
+                won = conn.execute(
+                    update(pending_operations)
+                    .where(t.id == op_id, t.exec_state == "running", t.exec_until < at)
+                    .values(exec_owner=owner, exec_until=at + lease_seconds)
+                ).rowcount
+            if won == 1:
+                op = self.get_pending(op_id)
+                if op is not None:
+                    claimed.append(op)
+        return claimed
 
     def expire_due(self, now: datetime) -> list[str]:
         """Mark every pending operation past its expiry as expired; returns their ids."""
@@ -196,4 +265,5 @@ class PendingStore:
                 )
                 if res.rowcount == 1:
                     expired.append(op_id)
+                    audit_in(conn, now, "expired", op_id=op_id)
         return expired

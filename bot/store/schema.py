@@ -60,6 +60,11 @@ pending_operations = Table(
     Column("state", String(16), nullable=False, index=True),
     Column("decided_by", String(32)),
     Column("decided_at", Float),
+    # Executing a confirmed operation: "running" while a replica calls SDRS (leased, so a
+    # replica that dies mid-call is noticed), "done" once its outcome is recorded.
+    Column("exec_state", String(16)),
+    Column("exec_owner", String(64)),
+    Column("exec_until", Float, index=True),
 )
 
 tracked_jobs = Table(
