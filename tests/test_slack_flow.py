@@ -612,6 +612,7 @@ async def test_interrupted_executions_are_reported_not_repeated(h: Harness) -> N
     await h.command(f"drill rename {sid('drill-web')} after-restart")
     rename_op, rename_ts = await h.confirmation(1)
     for op_id in (resize_op, rename_op):  # confirmed by a replica that then died
+        await until(lambda op_id=op_id: (op := h.deps.store.get_pending(op_id)) and op.message_ts)
         assert h.deps.store.decide(op_id, OpState.CONFIRMED, ALICE, h.clock(), owner="dead",
                                    exec_lease=5).won  # fmt: skip
     assert await recover_interrupted(h.deps) == 0  # its lease still holds
