@@ -1,0 +1,272 @@
+"""Crash test: the real ``sdrs-bot serve`` process is killed with SIGKILL at random moments while
+200 resize jobs of varied length are requested, confirmed and tracked; it is restarted each
+time on the same database. At the end every job SDRS accepted has exactly one final report in
+its thread (or, if the kill fell inside the SDRS call itself, exactly one "outcome unknown"
+report), no report is doubled, and no instance was resized twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.sandbox.seed import (
+    SANDBOX_AK,
+    SANDBOX_PROJECT_ID,
+    SANDBOX_SK,
+    add_bulk_instances,
+    seeded_world,
+)
+from bot.sandbox.server import Emulator, EmulatorThread
+from bot.sandbox.slack_api import SlackApiState, SlackApiThread
+from bot.sandbox.world import JobPlan
+from bot.store import Store
+from handlers import blocks
+from tests.slack_helpers import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    action_body,
+    command_body,
+    signed_headers,
+)
+
+JOBS = 200
+CHANNELS = [f"C0CRASH{n:03d}" for n in range(20)]
+USER = "U0CRASH001"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Bot:
+    """``sdrs-bot serve`` as a child process that can be killed and started again."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.kills = 0
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "serve"], env=self.env, cwd=ROOT,
+                stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        self.kills += 1
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture
+def stands() -> Iterator[tuple[EmulatorThread, SlackApiThread]]:
+    world = seeded_world(job_init_seconds=0.3, job_seconds=2.0)
+    add_bulk_instances(world, JOBS)
+    rng = random.Random(11)
+    for _ in range(JOBS):
+        world.plan_next_job(JobPlan(seconds=rng.uniform(1.0, 8.0)))
+    emulator = EmulatorThread(Emulator(world, SANDBOX_PROJECT_ID))
+    emulator.start()
+    slack = SlackApiThread(SlackApiState(token=BOT_TOKEN))
+    slack.start()
+    yield emulator, slack
+    slack.stop()
+    emulator.stop()
+
+
+def _confirmation(slack: SlackApiThread, channel: str, instance: str) -> tuple[str, str] | None:
+    """(op id, ts) of the newest confirmation for this instance in the channel, if any."""
+    found = None
+    for (ch, ts), message in list(slack.state.messages.items()):
+        if ch != channel or "thread_ts" in message:
+            continue
+        text = str(message.get("blocks"))
+        if instance in text and blocks.CONFIRM_ACTION in text:
+            actions = [b for b in message["blocks"] if b.get("type") == "actions"]
+            if actions:
+                found = (actions[0]["elements"][0]["value"], ts)
+    return found
+
+
+async def _post(http: httpx.AsyncClient, url: str, body: str) -> bool:
+    headers = {"content-type": "application/x-www-form-urlencoded", **signed_headers(body)}
+    try:
+        response = await http.post(url, content=body, headers=headers, timeout=5)
+    except httpx.TransportError:
+        return False  # the bot is down (being killed or restarting)
+    return response.status_code == 200
+
+
+async def _drive(index: int, instance: str, url: str, slack: SlackApiThread) -> None:
+    """One operator: ask, wait for the confirmation, click; ask again / click again as a person
+    would when nothing visible happens (the bot died at the wrong moment)."""
+    channel = CHANNELS[index % len(CHANNELS)]
+    text = f"resize {instance} s6.xlarge.2"
+    deadline = time.monotonic() + 150
+    attempt = 0
+    async with httpx.AsyncClient() as http:
+        while time.monotonic() < deadline:
+            attempt += 1
+            body = command_body(text, user=USER, channel=channel, trigger=f"t{index}-{attempt}",
+                                response_url=f"{slack.url}/response/t{index}")  # fmt: skip
+            if not await _post(http, url, body):
+                await asyncio.sleep(0.5)
+                continue
+            for _ in range(40):  # up to ~8 s for the confirmation to appear
+                await asyncio.sleep(0.2)
+                found = _confirmation(slack, channel, instance)
+                if found:
+                    break
+            else:
+                continue  # nothing posted: type the command again
+            op_id, ts = found
+            while time.monotonic() < deadline:
+                click = action_body(action_id=blocks.CONFIRM_ACTION, op_id=op_id, user=USER,
+                                    channel=channel, message_ts=ts,
+                                    response_url=f"{slack.url}/response/a{index}")  # fmt: skip
+                await _post(http, url, click)
+                for _ in range(25):
+                    await asyncio.sleep(0.2)
+                    if slack.state.thread(channel, ts) or "Confirmed by" in str(
+                        slack.state.messages.get((channel, ts), {}).get("text")
+                    ):
+                        return
+            return
+
+
+def _settled(store: Store) -> bool:
+    from sqlalchemy import func, select
+
+    from bot.store.schema import outbox, pending_operations, tracked_jobs
+
+    with store.engine.connect() as conn:
+        tracking = conn.execute(
+            select(func.count()).where(tracked_jobs.c.state == "tracking")
+        ).scalar()
+        sending = conn.execute(
+            select(func.count()).where(outbox.c.state.in_(("pending", "sending")))
+        ).scalar()
+        running = conn.execute(
+            select(func.count()).where(pending_operations.c.exec_state == "running")
+        ).scalar()
+    return tracking == 0 and sending == 0 and running == 0
+
+
+def test_reports_survive_sigkill(
+    tmp_path: Path, stands: tuple[EmulatorThread, SlackApiThread]
+) -> None:
+    emulator, slack = stands
+    world = emulator.emulator.world
+    port = free_port()
+    db = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("HUAWEICLOUD_", "SLACK_"))},
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "HUAWEICLOUD_SDK_AK": SANDBOX_AK,
+        "HUAWEICLOUD_SDK_SK": SANDBOX_SK,
+        "HUAWEICLOUD_SDK_PROJECT_ID": SANDBOX_PROJECT_ID,
+        "SDRS_ENDPOINT": emulator.url,
+        "ECS_ENDPOINT": emulator.url,
+        "DATABASE_URL": db,
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": str(port),
+        "OUTBOX_PACE_SECONDS": "0.2",
+        "OUTBOX_TICK_SECONDS": "0.1",
+        "TRACKER_TICK_SECONDS": "0.2",
+        "JOB_POLL_FIRST_SECONDS": "0.5",
+        "JOB_POLL_MAX_SECONDS": "2",
+        "LEASE_SECONDS": "3",
+        "HTTP_READ_TIMEOUT": "5",
+        "HTTP_MAX_ATTEMPTS": "2",
+        "CONFIRMATION_TTL_SECONDS": "3600",
+        "PYTHONPATH": str(ROOT),
+    }
+    bot = Bot(env, tmp_path / "bot.log")
+    bot.start()
+    url = f"http://127.0.0.1:{port}/slack/events"
+    instances = [s for s in world.instances if world.instances[s].name.startswith("pi-bulk")]
+    rng = random.Random(5)
+
+    async def killer() -> None:
+        for _ in range(4):
+            await asyncio.sleep(rng.uniform(2.0, 6.0))
+            await asyncio.to_thread(bot.kill)
+            await asyncio.sleep(rng.uniform(0.1, 1.0))
+            await asyncio.to_thread(bot.start)
+
+    async def scenario() -> None:
+        semaphore = asyncio.Semaphore(40)
+
+        async def one(i: int, instance: str) -> None:
+            async with semaphore:
+                await _drive(i, instance, url, slack)
+
+        await asyncio.gather(killer(), *(one(i, pi) for i, pi in enumerate(instances)))
+
+    try:
+        asyncio.run(scenario())
+        store = Store.from_url(db)
+        deadline = time.monotonic() + 120
+        while not _settled(store) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _settled(store), "jobs or messages still pending after 120 s"
+        # ---- the verdict ---------------------------------------------------------------
+        assert bot.kills >= 3
+        per_instance = Counter(job.instance_id for job in world.jobs.values())
+        assert per_instance and max(per_instance.values()) == 1, "an instance was resized twice"
+        missing, doubled = [], []
+        for job_id in world.jobs:
+            tracked = store.get_tracked(job_id)
+            if tracked is None:
+                continue  # checked below: an interrupted submission
+            thread = slack.state.thread(tracked.channel, tracked.thread_ts or "")
+            finals = [m for m in thread if "SUCCESS:" in m["text"] or "FAIL:" in m["text"]]
+            texts = [m["text"] for m in thread]
+            if len(finals) == 0:
+                missing.append(job_id)
+            if len(finals) > 1 or len(texts) != len(set(texts)):
+                doubled.append(job_id)
+        assert not missing, f"{len(missing)} jobs without a final report"
+        assert not doubled, f"{len(doubled)} threads with a doubled report"
+        untracked = [j for j in world.jobs if store.get_tracked(j) is None]
+        interrupted_reports = [
+            m for m in slack.state.messages.values()
+            if "cannot tell whether SDRS received it" in str(m.get("text"))
+        ]  # fmt: skip
+        assert len(untracked) <= len(interrupted_reports)
+        print(  # noqa: T201 - the figures of this run, for the record
+            f"\ncrash test: {len(world.jobs)} jobs, {bot.kills} SIGKILLs, "
+            f"{len(untracked)} interrupted submissions, "
+            f"{len(slack.state.calls_to('chat.postMessage'))} posts"
+        )
+        store.close()
+    finally:
+        bot.stop()
