@@ -32,6 +32,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack_errors import slack_error
 from bot.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)
@@ -166,8 +167,7 @@ class OutboxSender:
 
     async def _failed(self, row: OutboxRow, exc: SlackApiError) -> None:
         status = exc.response.status_code
-        data = exc.response.data
-        error = str((data.get("error") if isinstance(data, dict) else None) or f"HTTP {status}")
+        error = slack_error(exc)
         if status == 429 or error == "ratelimited":
             self.rate_limited += 1
             wait = float(exc.response.headers.get("Retry-After", "1") or 1)

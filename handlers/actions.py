@@ -24,7 +24,7 @@ from bot.intents import RenameDrillIntent, ResizeIntent
 from bot.policy import may_cancel, may_confirm
 from bot.store import OpState, OutboxMessage, PendingOperation
 from handlers import blocks
-from handlers.slack_io import groups_of, tell_user
+from handlers.slack_io import groups_of, slack_error, tell_user
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ async def update_message(client: AsyncWebClient, op: PendingOperation, outcome: 
             blocks=blocks.outcome_blocks(op.summary, outcome),
         )
     except SlackApiError as exc:
-        log.warning("could not update the message of %s: %s", op.id, exc.response.get("error"))
+        log.warning("could not update the message of %s: %s", op.id, slack_error(exc))
 
 
 async def execute(deps: Deps, op: PendingOperation) -> None:

@@ -29,7 +29,7 @@ from bot.intents import (
 from bot.policy import may_request
 from bot.store import OpState
 from handlers import blocks
-from handlers.slack_io import groups_of
+from handlers.slack_io import groups_of, slack_error
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ async def request_confirmation(
             ),
         )
     except SlackApiError as exc:
-        error = str(exc.response.get("error"))
+        error = slack_error(exc)
         log.warning("confirmation for %s not posted in %s: %s", op.id, channel, error)
         await asyncio.to_thread(deps.store.decide, op.id, OpState.CANCELLED, user, deps.now())
         await respond(response_type="ephemeral", text=blocks.not_posted_text(error))

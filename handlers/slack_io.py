@@ -8,7 +8,11 @@ from collections.abc import Collection
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack_errors import slack_error
+
 log = logging.getLogger(__name__)
+
+__all__ = ["groups_of", "slack_error", "tell_user"]
 
 
 async def groups_of(client: AsyncWebClient, user: str, groups: Collection[str]) -> set[str]:
@@ -19,7 +23,7 @@ async def groups_of(client: AsyncWebClient, user: str, groups: Collection[str]) 
         try:
             response = await client.usergroups_users_list(usergroup=group)
         except SlackApiError as exc:
-            log.warning("cannot list user group %s: %s", group, exc.response.get("error"))
+            log.warning("cannot list user group %s: %s", group, slack_error(exc))
             continue
         if user in (response.get("users") or []):
             member_of.add(group)
@@ -31,4 +35,4 @@ async def tell_user(client: AsyncWebClient, channel: str, user: str, text: str) 
     try:
         await client.chat_postEphemeral(channel=channel, user=user, text=text)
     except SlackApiError as exc:
-        log.warning("ephemeral to %s in %s failed: %s", user, channel, exc.response.get("error"))
+        log.warning("ephemeral to %s in %s failed: %s", user, channel, slack_error(exc))

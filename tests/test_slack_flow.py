@@ -638,3 +638,59 @@ async def test_click_adopts_the_message_ts_when_it_was_not_saved(h: Harness) -> 
         conn.execute(update(pending_operations).values(message_ts=None))
     await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
     assert "Submitted to SDRS" in (await until(lambda: h.thread_replies(ts)))[0]
+
+
+async def test_reports_arrive_once_through_slack_faults_within_the_pace(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> None:
+    """While reports are being delivered, the Slack stand-in answers a share of posts with
+    429 + Retry-After, with 503, or with a 503 after the post took effect. Every report still
+    arrives exactly once, and no channel gets two messages closer together than the pace."""
+    from bot.sandbox.seed import add_bulk_instances
+
+    pace = 0.2
+    ids = add_bulk_instances(world, 12)
+    h, store, sdrs = make_harness(tmp_path, slack, emulator, world)
+    h.sender.pace = pace
+    pumping_task = asyncio.create_task(pump(h))
+    try:
+        confirmations = []
+        for i, pi in enumerate(ids):  # confirmations are posted without faults
+            channel = f"C0FAULT{i % 3:03d}"
+            await h.command(f"resize {pi} s6.xlarge.2", channel=channel)
+            op_id, ts = await h.confirmation(i)
+            confirmations.append((channel, op_id, ts))
+        posts_before = len(slack.state.posted_at)
+
+        async def weather() -> None:  # the faults change while the reports go out
+            for kind in ("lost", "ratelimited", "server_error") * 10:
+                slack.state.faults["chat.postMessage"] = (0.3, kind)
+                await asyncio.sleep(0.3)
+            slack.state.faults.clear()
+
+        faults = asyncio.create_task(weather())
+        for channel, op_id, ts in confirmations:
+            await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts, channel=channel)
+
+        def done() -> bool:
+            return all(
+                sum("SUCCESS:" in m["text"] for m in slack.state.thread(ch, ts)) == 1
+                for ch, _, ts in confirmations
+            )
+
+        await until(done, within=60)
+        await faults
+        await settle(1.0)
+        for ch, _, ts in confirmations:
+            texts = [m["text"] for m in slack.state.thread(ch, ts)]
+            assert len(texts) == len(set(texts)) == 2, texts  # submitted + final, once each
+        reports = slack.state.posted_at[posts_before:]
+        for channel in {ch for ch, _, _ in confirmations}:
+            times = [t for c, t in reports if c == channel]
+            gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+            assert len(times) == 8 and min(gaps) >= pace * 0.8, gaps
+        assert h.sender.rate_limited > 0
+    finally:
+        pumping_task.cancel()
+        await sdrs.aclose()
+        store.close()
