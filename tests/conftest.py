@@ -51,6 +51,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     """Each store contract test runs on the embedded default and on a real PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'bot.sqlite3'}"
+    return fresh_postgres()
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """A real, emptied PostgreSQL database (for tests that are about PostgreSQL only)."""
+    return fresh_postgres()
+
+
+def fresh_postgres() -> str:
     try:
         _reset_postgres(PG_URL)
     except Exception as exc:  # noqa: BLE001 - any connection failure means "not available"

@@ -230,7 +230,7 @@ class SlackApiServer:
             metadata = json.loads(metadata)
         if metadata:
             message["metadata"] = metadata
-        self.state.messages[(channel, ts)] = message
+        self.state.messages[(channel, ts)] = {**message, "_received_at": time.time()}
         self.state.posted_at.append((channel, time.monotonic()))
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
@@ -251,7 +251,7 @@ class SlackApiServer:
         return {"ok": True, "message_ts": self._next_ts()}
 
     def _visible(self, message: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
-        shown = {k: v for k, v in message.items() if k != "metadata"}
+        shown = {k: v for k, v in message.items() if k != "metadata" and not k.startswith("_")}
         if (
             str(args.get("include_all_metadata", "")).lower() in ("true", "1")
             and "metadata" in message
