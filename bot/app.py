@@ -92,7 +92,8 @@ def build_workers(deps: Deps, outbox_client: AsyncWebClient) -> tuple[Tracker, O
     )
     tracker = Tracker(
         deps.store, deps.sdrs, SlackReports(), owner=owner, now=deps.now, policy=policy,
-        lease_seconds=settings.lease_seconds,
+        lease_seconds=settings.lease_seconds, batch=settings.tracker_batch,
+        concurrency=settings.tracker_concurrency,
     )  # fmt: skip
     sender = OutboxSender(
         deps.store, outbox_client, owner=owner, now=deps.now,

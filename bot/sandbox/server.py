@@ -17,7 +17,7 @@ import hmac
 import json
 import re
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,6 +66,7 @@ class Emulator:
         self.project_id = project_id
         self.faults = FaultPlan()
         self.requests: deque[CapturedRequest] = deque(maxlen=20_000)
+        self.counts: Counter[str] = Counter()  # "METHOD /route" -> calls served
         p = r"/v1/(?P<project>[^/]+)"
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
             ("POST", re.compile(p + r"/protected-instances/(?P<id>[^/]+)/resize"), self._resize),
@@ -135,6 +136,7 @@ class Emulator:
                 return self._error(
                     SdrsApiError(400, "SDRS.0201", "Invalid request parameters: body is not JSON")
                 )
+            self.counts[f"{method} {handler.__name__.lstrip('_')}"] += 1
             params = {k: v for k, v in match.groupdict().items() if v is not None}
             params.update({f"q:{k}": v for k, v in query})
             try:

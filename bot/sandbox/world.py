@@ -383,8 +383,9 @@ class World:
 
     def job(self, job_id: str) -> dict[str, Any]:
         with self.lock:
-            self._advance()
             job = self.jobs.get(job_id)
+            if job is not None:
+                self._advance_job(job, self.now())
             if job is None:
                 raise _not_found("SDRS.0201", f"The job {job_id} does not exist")
             return job.wire()
@@ -529,23 +530,26 @@ class World:
     def _advance(self) -> None:
         now = self.now()
         for job in self.jobs.values():
-            if job.status in ("SUCCESS", "FAIL"):
-                continue
-            age = (now - job.created).total_seconds()
-            if age >= job.run_after:
-                job.status = "RUNNING"
-            if job.hang or age < job.done_after:
-                continue
-            job.ended = job.created + timedelta(seconds=job.done_after)
-            inst = self.instances[job.instance_id]
-            if job.fail:
-                job.status = "FAIL"
-                inst.status = "error-resizing"
-            else:
-                job.status = "SUCCESS"
-                for sid, flv in job.changes.items():
-                    self.servers[sid].flavor = flv
-                inst.status = job.restore_status
+            self._advance_job(job, now)
+
+    def _advance_job(self, job: Job, now: datetime) -> None:
+        if job.status in ("SUCCESS", "FAIL"):
+            return
+        age = (now - job.created).total_seconds()
+        if age >= job.run_after:
+            job.status = "RUNNING"
+        if job.hang or age < job.done_after:
+            return
+        job.ended = job.created + timedelta(seconds=job.done_after)
+        inst = self.instances[job.instance_id]
+        if job.fail:
+            job.status = "FAIL"
+            inst.status = "error-resizing"
+        else:
+            job.status = "SUCCESS"
+            for sid, flv in job.changes.items():
+                self.servers[sid].flavor = flv
+            inst.status = job.restore_status
 
     def _server(self, server_id: str) -> Server:
         srv = self.servers.get(server_id)
