@@ -30,7 +30,7 @@ from bot.sandbox.seed import (
 )
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
-from bot.sandbox.world import JobPlan
+from bot.sandbox.world import JobPlan, World
 from bot.store import Store
 from handlers import blocks
 from tests.slack_helpers import (
@@ -123,7 +123,7 @@ async def _post(http: httpx.AsyncClient, url: str, body: str) -> bool:
     return response.status_code == 200
 
 
-async def _drive(index: int, instance: str, url: str, slack: SlackApiThread) -> None:
+async def _drive(index: int, instance: str, url: str, slack: SlackApiThread, world: World) -> None:
     """One operator: ask, wait for the confirmation, click; ask again / click again as a person
     would when nothing visible happens (the bot died at the wrong moment)."""
     channel = CHANNELS[index % len(CHANNELS)]
@@ -153,11 +153,23 @@ async def _drive(index: int, instance: str, url: str, slack: SlackApiThread) -> 
                 await _post(http, url, click)
                 for _ in range(25):
                     await asyncio.sleep(0.2)
-                    if slack.state.thread(channel, ts) or "Confirmed by" in str(
-                        slack.state.messages.get((channel, ts), {}).get("text")
-                    ):
-                        return
-            return
+                    replies = slack.state.thread(channel, ts)
+                    if replies:
+                        break
+                else:
+                    continue  # nothing visible: click again
+                # Told the outcome is unknown: a person checks the instance (here: whether SDRS
+                # has a job for it) and asks again only if nothing was submitted.
+                for _ in range(50):  # the first reply may be the confirmation's own update
+                    if any(k in m["text"] for m in replies for k in ("Submitted", "cannot tell",
+                                                                     "SDRS")):  # fmt: skip
+                        break
+                    await asyncio.sleep(0.2)
+                    replies = slack.state.thread(channel, ts)
+                submitted = any(j.instance_id == instance for j in list(world.jobs.values()))
+                if submitted:
+                    return
+                break  # ask again with a new command
 
 
 def _settled(store: Store) -> bool:
@@ -227,7 +239,7 @@ def test_reports_survive_sigkill(
 
         async def one(i: int, instance: str) -> None:
             async with semaphore:
-                await _drive(i, instance, url, slack)
+                await _drive(i, instance, url, slack, world)
 
         await asyncio.gather(killer(), *(one(i, pi) for i, pi in enumerate(instances)))
 
@@ -240,6 +252,7 @@ def test_reports_survive_sigkill(
         assert _settled(store), "jobs or messages still pending after 120 s"
         # ---- the verdict ---------------------------------------------------------------
         assert bot.kills >= 3
+        assert len(world.jobs) == JOBS, f"only {len(world.jobs)} of {JOBS} resizes reached SDRS"
         per_instance = Counter(job.instance_id for job in world.jobs.values())
         assert per_instance and max(per_instance.values()) == 1, "an instance was resized twice"
         missing, doubled = [], []
