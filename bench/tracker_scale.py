@@ -28,13 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.sandbox.seed import (  # noqa: E402
-    SANDBOX_AK,
-    SANDBOX_PROJECT_ID,
-    SANDBOX_SK,
-    add_bulk_instances,
-    seeded_world,
-)
+from bot.sandbox.local_env import serve_env  # noqa: E402
+from bot.sandbox.seed import SANDBOX_PROJECT_ID, add_bulk_instances, seeded_world  # noqa: E402
 from bot.sandbox.server import Emulator, EmulatorThread  # noqa: E402
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread  # noqa: E402
 from bot.sandbox.world import JobPlan  # noqa: E402
@@ -62,18 +57,7 @@ def proc_figures(pid: int) -> tuple[float, float]:
 
 
 def settled(store: Store) -> bool:
-    from sqlalchemy import func, select
-
-    from bot.store.schema import outbox, tracked_jobs
-
-    with store.engine.connect() as conn:
-        tracking = conn.execute(
-            select(func.count()).where(tracked_jobs.c.state == "tracking")
-        ).scalar()
-        sending = conn.execute(
-            select(func.count()).where(outbox.c.state.in_(("pending", "sending")))
-        ).scalar()
-    return tracking == 0 and sending == 0
+    return not any(store.pending_work().values())
 
 
 def reset_postgres(url: str) -> bool:
@@ -113,23 +97,11 @@ def run(db_url: str, jobs: int, lo: float, hi: float, channels: int) -> None:
             detail={"sites": {"production": "s6.xlarge.2", "dr": "s6.xlarge.2"}}, now=now,
             first_check_at=now + timedelta(seconds=POLL_FIRST), messages=[], audit_detail={},
         )  # fmt: skip
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("HUAWEICLOUD_", "SLACK_"))},
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": "bench",
-        "SLACK_API_URL": slack.api_url,
-        "HUAWEICLOUD_SDK_AK": SANDBOX_AK,
-        "HUAWEICLOUD_SDK_SK": SANDBOX_SK,
-        "HUAWEICLOUD_SDK_PROJECT_ID": SANDBOX_PROJECT_ID,
-        "SDRS_ENDPOINT": emulator.url,
-        "ECS_ENDPOINT": emulator.url,
-        "DATABASE_URL": db_url,
-        "HTTP_HOST": "127.0.0.1",
-        "HTTP_PORT": str(free_port()),
-        "JOB_POLL_FIRST_SECONDS": str(POLL_FIRST),
-        "JOB_POLL_MAX_SECONDS": str(POLL_CAP),
-        "PYTHONPATH": str(ROOT),
-    }
+    env = serve_env(
+        slack_api_url=slack.api_url, sdrs_url=emulator.url, database_url=db_url,
+        bot_token=TOKEN, signing_secret="bench", http_port=str(free_port()),
+        job_poll_first_seconds=str(POLL_FIRST), job_poll_max_seconds=str(POLL_CAP),
+    )  # fmt: skip
     started = time.monotonic()
     bot = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=ROOT,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
@@ -144,23 +116,39 @@ def run(db_url: str, jobs: int, lo: float, hi: float, channels: int) -> None:
         elapsed = time.monotonic() - started
         checks = emulator.emulator.counts["GET job"]
         latencies, missing, doubled = [], 0, 0
+        finals_in: dict[tuple[str, str], list[dict[str, object]]] = {}
+        for (channel, _ts), message in slack.state.messages.items():
+            text = str(message.get("text"))
+            if "thread_ts" in message and ("SUCCESS:" in text or "FAIL:" in text):
+                finals_in.setdefault((channel, str(message["thread_ts"])), []).append(message)
+        tracked = {j.job_id: j for j in store.all_tracked()}
+        noticed, delivered = [], []
         for job_id, job in world.jobs.items():
-            tracked = store.get_tracked(job_id)
-            thread = slack.state.thread(tracked.channel, tracked.thread_ts or "") if tracked else []
-            finals = [m for m in thread if "SUCCESS:" in m["text"] or "FAIL:" in m["text"]]
+            t = tracked.get(job_id)
+            finals = finals_in.get((t.channel, t.thread_ts or "") if t else ("", ""), [])
             missing += not finals
             doubled += len(finals) > 1
             if finals:
                 ended = (job.created + timedelta(seconds=job.done_after)).timestamp()
-                latencies.append(finals[0]["_received_at"] - ended)
-        latencies.sort()
-        pct = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
+                received = float(finals[0]["_received_at"])  # type: ignore[arg-type]
+                latencies.append(received - ended)
+                if t is not None and t.finished_at is not None:
+                    noticed.append(t.finished_at.timestamp() - ended)
+                    delivered.append(received - t.finished_at.timestamp())
+
+        def figures(values: list[float]) -> str:
+            values = sorted(values)
+            at = lambda q: values[min(len(values) - 1, int(q * len(values)))]  # noqa: E731
+            return f"{at(0.5):.1f} / {at(0.99):.1f} / {values[-1]:.1f} s"
+
         backend = db_url.split(":", 1)[0]
         print(f"\n{backend}: {jobs} jobs ({lo:g}-{hi:g} s), {channels} channels, "
               f"poll {POLL_FIRST:g} s -> cap {POLL_CAP:g} s, done in {elapsed:.0f} s")  # fmt: skip
         print(f"  SDRS job checks per job    {checks / jobs:.2f}")
-        print(f"  report latency p50/p99/max {pct(0.5):.1f} / {pct(0.99):.1f} / "
-              f"{latencies[-1]:.1f} s   (target p99 <= {POLL_CAP + 2:g} s)")  # fmt: skip
+        print(f"  report latency p50/p99/max {figures(latencies)}   "
+              f"(target p99 <= {POLL_CAP + 2:g} s)")  # fmt: skip
+        print(f"    job end -> noticed       {figures(noticed)}")
+        print(f"    noticed -> in Slack      {figures(delivered)}")
         print(f"  bot CPU per 1,000 checks   {cpu / max(checks, 1) * 1000:.2f} s "
               f"({cpu:.0f} s in all)")  # fmt: skip
         print(f"  bot peak RSS               {peak:.0f} MiB   (target < 200 MiB)")

@@ -99,6 +99,7 @@ def build_workers(deps: Deps, outbox_client: AsyncWebClient) -> tuple[Tracker, O
         deps.store, outbox_client, owner=owner, now=deps.now,
         pace_seconds=settings.outbox_pace_seconds, lease_seconds=settings.lease_seconds,
     )  # fmt: skip
+    tracker.on_report = sender.kick
     return tracker, sender
 
 

@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     confirmation_ttl_seconds: float = Field(default=900.0, gt=0)
     tracker_tick_seconds: float = Field(default=1.0, gt=0, description="How often due jobs run")
     tracker_batch: int = Field(default=500, ge=1, description="Jobs claimed per tick")
-    tracker_concurrency: int = Field(default=20, ge=1, description="SDRS job checks in flight")
+    tracker_concurrency: int = Field(default=50, ge=1, description="SDRS job checks in flight")
     outbox_tick_seconds: float = Field(default=0.5, gt=0, description="How often the outbox runs")
     outbox_pace_seconds: float = Field(
         default=1.0, ge=0, description="At most one message per channel per this many seconds"

@@ -61,6 +61,11 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
+def _log_failure(task: asyncio.Task[int]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("outbox run failed", exc_info=task.exception())
+
+
 def retry_delay(attempts: int) -> float:
     return float(min(60, 2 ** max(attempts - 1, 0)))
 
@@ -76,7 +81,7 @@ class OutboxSender:
         pace_seconds: float = 1.0,
         lease_seconds: float = 60.0,
         max_attempts: int = 25,
-        batch: int = 50,
+        batch: int = 200,
     ) -> None:
         self.store = store
         self.client = client
@@ -88,6 +93,14 @@ class OutboxSender:
         self.batch = batch
         self.sent = 0
         self.rate_limited = 0
+        self._kicked: asyncio.Task[int] | None = None
+
+    def kick(self) -> None:
+        """Deliver soon, without waiting for the next scheduled run (a report was queued).
+        At most one extra run is in flight; claims are leased, so it cannot double a send."""
+        if self._kicked is None or self._kicked.done():
+            self._kicked = asyncio.get_running_loop().create_task(self.run_once())
+            self._kicked.add_done_callback(_log_failure)
 
     async def run_once(self) -> int:
         """Claim what is due and deliver it; returns how many rows were delivered."""

@@ -24,7 +24,7 @@ from typing import Literal, Protocol
 from bot.errors import CloudError, NotFoundError
 from bot.sdrs.client import SdrsClient
 from bot.sdrs.models import Job, JobStatus
-from bot.store import JobUpdate, OutboxMessage, Store, TrackedJob
+from bot.store import CheckResult, JobUpdate, OutboxMessage, Store, TrackedJob
 
 log = logging.getLogger(__name__)
 
@@ -140,31 +140,47 @@ class Tracker:
         self.batch = batch
         self._semaphore = asyncio.Semaphore(concurrency)
         self.checks = 0
+        self.on_report: Callable[[], None] | None = None  # e.g. OutboxSender.kick
 
     async def tick(self) -> int:
-        """Check every due job this replica can claim; returns how many were checked."""
+        """Check every due job this replica can claim; returns how many were checked. The
+        outcomes of one tick are written in one transaction."""
         jobs = await asyncio.to_thread(
             self.store.claim_jobs, self.owner, self.now(), lease_seconds=self.lease,
             limit=self.batch,
         )  # fmt: skip
-        await asyncio.gather(*(self._check(job) for job in jobs))
+        if not jobs:
+            return 0
+        seen = await asyncio.gather(*(self._observe(job) for job in jobs))
+        now = self.now()
+        results = [self._result(job, outcome, sdrs_job, now) for job, (outcome, sdrs_job) in
+                   zip(jobs, seen, strict=True)]  # fmt: skip
+        written = await asyncio.to_thread(self.store.apply_checks, self.owner, results, now)
+        if written < len(results):
+            log.warning(
+                "%d job results not written: their leases were lost", len(results) - written
+            )
+        if self.on_report is not None and any(r.messages for r in results):
+            self.on_report()
         return len(jobs)
 
-    async def _check(self, job: TrackedJob) -> None:
+    async def _observe(self, job: TrackedJob) -> tuple[Seen | Failed, Job | None]:
         async with self._semaphore:
-            sdrs_job: Job | None = None
-            outcome: Seen | Failed
             try:
                 sdrs_job = await self.sdrs.get_job(job.job_id)
-                outcome = Seen(sdrs_job.status)
             except NotFoundError as exc:
                 # The job id is gone at SDRS: keep trying (it may be eventual consistency);
                 # the timeout report will say it if it never shows up.
-                outcome = Failed(f"{exc.code}: not found")
+                return Failed(f"{exc.code}: not found"), None
             except CloudError as exc:
-                outcome = Failed(str(exc))
+                log.info("job %s: check failed (%s), next try later", job.job_id, exc)
+                return Failed(str(exc)), None
         self.checks += 1
-        now = self.now()
+        return Seen(sdrs_job.status), sdrs_job
+
+    def _result(
+        self, job: TrackedJob, outcome: Seen | Failed, sdrs_job: Job | None, now: datetime
+    ) -> CheckResult:
         decision = decide(now, job, outcome, self.policy)
         messages: list[OutboxMessage] = []
         audit: tuple[str, dict[str, object]] | None = None
@@ -182,13 +198,6 @@ class Tracker:
             stopped = decision.update.state == "gave-up"
             messages = self.reports.stuck(job, now, stopped, decision.update.last_status)
             audit = ("job-stuck", {"stopped_tracking": stopped})
-        if isinstance(outcome, Failed):
-            log.info("job %s: check failed (%s), next try later", job.job_id, outcome.reason)
-        applied = await asyncio.to_thread(
-            self.store.apply_check, job.job_id, self.owner, decision.update, now,
-            messages=messages, audit=audit,
-        )  # fmt: skip
-        if not applied:
-            log.warning("job %s: lease lost before the result was written", job.job_id)
-        elif decision.report:
+        if decision.report:
             log.info("job %s: %s report queued", job.job_id, decision.report)
+        return CheckResult(job.job_id, decision.update, messages, audit)

@@ -7,7 +7,6 @@ report), no report is doubled, and no instance was resized twice."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
 import socket
@@ -21,13 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.sandbox.seed import (
-    SANDBOX_AK,
-    SANDBOX_PROJECT_ID,
-    SANDBOX_SK,
-    add_bulk_instances,
-    seeded_world,
-)
+from bot.sandbox.local_env import ROOT, serve_env
+from bot.sandbox.seed import SANDBOX_PROJECT_ID, add_bulk_instances, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import JobPlan, World
@@ -44,7 +38,6 @@ from tests.slack_helpers import (
 JOBS = 200
 CHANNELS = [f"C0CRASH{n:03d}" for n in range(20)]
 USER = "U0CRASH001"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -173,21 +166,7 @@ async def _drive(index: int, instance: str, url: str, slack: SlackApiThread, wor
 
 
 def _settled(store: Store) -> bool:
-    from sqlalchemy import func, select
-
-    from bot.store.schema import outbox, pending_operations, tracked_jobs
-
-    with store.engine.connect() as conn:
-        tracking = conn.execute(
-            select(func.count()).where(tracked_jobs.c.state == "tracking")
-        ).scalar()
-        sending = conn.execute(
-            select(func.count()).where(outbox.c.state.in_(("pending", "sending")))
-        ).scalar()
-        running = conn.execute(
-            select(func.count()).where(pending_operations.c.exec_state == "running")
-        ).scalar()
-    return tracking == 0 and sending == 0 and running == 0
+    return not any(store.pending_work().values())
 
 
 def test_reports_survive_sigkill(
@@ -197,30 +176,13 @@ def test_reports_survive_sigkill(
     world = emulator.emulator.world
     port = free_port()
     db = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("HUAWEICLOUD_", "SLACK_"))},
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "HUAWEICLOUD_SDK_AK": SANDBOX_AK,
-        "HUAWEICLOUD_SDK_SK": SANDBOX_SK,
-        "HUAWEICLOUD_SDK_PROJECT_ID": SANDBOX_PROJECT_ID,
-        "SDRS_ENDPOINT": emulator.url,
-        "ECS_ENDPOINT": emulator.url,
-        "DATABASE_URL": db,
-        "HTTP_HOST": "127.0.0.1",
-        "HTTP_PORT": str(port),
-        "OUTBOX_PACE_SECONDS": "0.2",
-        "OUTBOX_TICK_SECONDS": "0.1",
-        "TRACKER_TICK_SECONDS": "0.2",
-        "JOB_POLL_FIRST_SECONDS": "0.5",
-        "JOB_POLL_MAX_SECONDS": "2",
-        "LEASE_SECONDS": "3",
-        "HTTP_READ_TIMEOUT": "5",
-        "HTTP_MAX_ATTEMPTS": "2",
-        "CONFIRMATION_TTL_SECONDS": "3600",
-        "PYTHONPATH": str(ROOT),
-    }
+    env = serve_env(
+        slack_api_url=slack.api_url, sdrs_url=emulator.url, database_url=db,
+        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, http_port=str(port),
+        outbox_pace_seconds="0.2", outbox_tick_seconds="0.1", tracker_tick_seconds="0.2",
+        job_poll_first_seconds="0.5", job_poll_max_seconds="2", lease_seconds="3",
+        http_read_timeout="5", http_max_attempts="2", confirmation_ttl_seconds="3600",
+    )  # fmt: skip
     bot = Bot(env, tmp_path / "bot.log")
     bot.start()
     url = f"http://127.0.0.1:{port}/slack/events"

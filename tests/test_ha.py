@@ -6,7 +6,6 @@ after that is paced per channel; its latency is printed, not bounded here."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
@@ -18,13 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.seed import (
-    SANDBOX_AK,
-    SANDBOX_PROJECT_ID,
-    SANDBOX_SK,
-    add_bulk_instances,
-    seeded_world,
-)
+from bot.sandbox.local_env import ROOT, serve_env
+from bot.sandbox.seed import SANDBOX_PROJECT_ID, add_bulk_instances, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import JobPlan
@@ -37,7 +31,6 @@ CHANNELS = [f"C0HA{n:05d}" for n in range(25)]
 LEASE = 3.0
 POLL_CAP = 2.0
 MARGIN = 4.0
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -78,26 +71,13 @@ def test_three_replicas_on_postgresql_one_killed(
                                     thread_ts=parent, text="submitted")],
             audit_detail={},
         )  # fmt: skip
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("HUAWEICLOUD_", "SLACK_"))},
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "HUAWEICLOUD_SDK_AK": SANDBOX_AK,
-        "HUAWEICLOUD_SDK_SK": SANDBOX_SK,
-        "HUAWEICLOUD_SDK_PROJECT_ID": SANDBOX_PROJECT_ID,
-        "SDRS_ENDPOINT": emulator.url,
-        "ECS_ENDPOINT": emulator.url,
-        "DATABASE_URL": db_url,
-        "HTTP_HOST": "127.0.0.1",
-        "OUTBOX_PACE_SECONDS": "0.1",
-        "OUTBOX_TICK_SECONDS": "0.1",
-        "TRACKER_TICK_SECONDS": "0.2",
-        "JOB_POLL_FIRST_SECONDS": "0.5",
-        "JOB_POLL_MAX_SECONDS": str(POLL_CAP),
-        "LEASE_SECONDS": str(LEASE),
-        "PYTHONPATH": str(ROOT),
-    }
+    env = serve_env(
+        slack_api_url=slack.api_url, sdrs_url=emulator.url, database_url=db_url,
+        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,
+        outbox_pace_seconds="0.1", outbox_tick_seconds="0.1", tracker_tick_seconds="0.2",
+        job_poll_first_seconds="0.5", job_poll_max_seconds=str(POLL_CAP),
+        lease_seconds=str(LEASE),
+    )  # fmt: skip
     replicas: list[subprocess.Popen[bytes]] = []
     try:
         for r in range(3):

@@ -12,12 +12,13 @@ from __future__ import annotations
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
-from bot.store.jobs import JobStore, JobUpdate, TrackedJob
+from bot.store.jobs import CheckResult, JobStore, JobUpdate, TrackedJob
 from bot.store.outbox import OutboxMessage, OutboxRow, OutboxStore
 from bot.store.pending import OpState, PendingOperation, PendingStore, Transition
 from bot.store.schema import SchemaTooNewError, migrate
 
 __all__ = [
+    "CheckResult",
     "JobUpdate",
     "OpState",
     "OutboxMessage",
@@ -66,3 +67,23 @@ class Store(PendingStore, OutboxStore, JobStore):
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def pending_work(self) -> dict[str, int]:
+        """Work not finished yet: jobs being tracked, messages not delivered, operations being
+        executed. All zero: the bot is idle."""
+        from sqlalchemy import func, select
+
+        from bot.store.schema import outbox, pending_operations, tracked_jobs
+
+        with self.engine.connect() as conn:
+            return {
+                "tracking": int(conn.execute(
+                    select(func.count()).where(tracked_jobs.c.state == "tracking")
+                ).scalar_one()),
+                "outbox": int(conn.execute(
+                    select(func.count()).where(outbox.c.state.in_(("pending", "sending")))
+                ).scalar_one()),
+                "executing": int(conn.execute(
+                    select(func.count()).where(pending_operations.c.exec_state == "running")
+                ).scalar_one()),
+            }  # fmt: skip

@@ -58,6 +58,14 @@ class JobUpdate:
     finished_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class CheckResult:
+    job_id: str
+    change: JobUpdate
+    messages: Sequence[OutboxMessage] = ()
+    audit: tuple[str, dict[str, Any]] | None = None
+
+
 def _row_to_job(m: Any) -> TrackedJob:
     return TrackedJob(
         job_id=m["job_id"],
@@ -215,33 +223,42 @@ class JobStore:
         audit: tuple[str, dict[str, Any]] | None = None,
     ) -> bool:
         """Write a check's outcome if this owner still holds the lease; False if it lost it."""
+        return self.apply_checks(owner, [CheckResult(job_id, change, messages, audit)], now) == 1
+
+    def apply_checks(self, owner: str, results: Sequence[CheckResult], now: datetime) -> int:
+        """Write a batch of checks in one transaction; each row only if this owner still holds
+        its lease (others are skipped). Returns how many were written."""
         t = tracked_jobs.c
+        written = 0
         with self.engine.begin() as conn:
-            won = conn.execute(
-                update(tracked_jobs)
-                .where(and_(t.job_id == job_id, t.lease_owner == owner))
-                .values(
-                    next_check_at=epoch(change.next_check_at)
-                    if change.next_check_at
-                    else t.next_check_at,
-                    state=change.state,
-                    checks=change.checks,
-                    errors=change.errors,
-                    last_status=change.last_status,
-                    stuck_reported=change.stuck_reported,
-                    finished_at=epoch(change.finished_at) if change.finished_at else None,
-                    lease_owner=None,
-                    lease_until=None,
-                )
-            ).rowcount
-            if won != 1:
-                return False
-            for message in messages:
-                enqueue_in(conn, message, now)
-            if audit is not None:
-                action, detail = audit
-                audit_in(conn, now, action, job_id=job_id, detail=detail)
-        return True
+            for result in results:
+                change = result.change
+                won = conn.execute(
+                    update(tracked_jobs)
+                    .where(and_(t.job_id == result.job_id, t.lease_owner == owner))
+                    .values(
+                        next_check_at=epoch(change.next_check_at)
+                        if change.next_check_at
+                        else t.next_check_at,
+                        state=change.state,
+                        checks=change.checks,
+                        errors=change.errors,
+                        last_status=change.last_status,
+                        stuck_reported=change.stuck_reported,
+                        finished_at=epoch(change.finished_at) if change.finished_at else None,
+                        lease_owner=None,
+                        lease_until=None,
+                    )
+                ).rowcount
+                if won != 1:
+                    continue
+                written += 1
+                for message in result.messages:
+                    enqueue_in(conn, message, now)
+                if result.audit is not None:
+                    action, detail = result.audit
+                    audit_in(conn, now, action, job_id=result.job_id, detail=detail)
+        return written
 
     def release_leases(self, owner: str) -> int:
         """Give back every job lease this owner holds (graceful shutdown)."""
@@ -259,6 +276,11 @@ class JobStore:
         with self.engine.connect() as conn:
             row = conn.execute(select(tracked_jobs).where(tracked_jobs.c.job_id == job_id)).first()
         return _row_to_job(row._mapping) if row else None
+
+    def all_tracked(self) -> list[TrackedJob]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(tracked_jobs)).all()
+        return [_row_to_job(r._mapping) for r in rows]
 
     def list_tracked(self, channel: str, *, active_only: bool = True) -> list[TrackedJob]:
         t = tracked_jobs.c
