@@ -170,11 +170,14 @@ def main() -> None:
     parser.add_argument(
         "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/sdrs_bot_test"
     )
+    parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{tmp}/scale.sqlite3", args.jobs, args.min_seconds, args.max_seconds,
-            args.channels)  # fmt: skip
-    if reset_postgres(args.postgres):
+    backends = args.backends.split(",")
+    if "sqlite" in backends:
+        with tempfile.TemporaryDirectory() as tmp:
+            run(f"sqlite:///{tmp}/scale.sqlite3", args.jobs, args.min_seconds, args.max_seconds,
+                args.channels)  # fmt: skip
+    if "postgresql" in backends and reset_postgres(args.postgres):
         run(args.postgres, args.jobs, args.min_seconds, args.max_seconds, args.channels)
 
 

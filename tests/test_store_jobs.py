@@ -97,3 +97,32 @@ def test_list_and_get(store: Store) -> None:
     assert [j.job_id for j in store.list_tracked("C1")] == ["l2", "l1"]
     assert store.list_tracked("C2") == []
     assert store.get_tracked("nope") is None
+
+
+def test_batch_apply_writes_only_rows_still_leased_to_us(store: Store) -> None:
+    from bot.store import CheckResult
+
+    for job_id in ("b1", "b2", "b3"):
+        submit(store, job_id)
+    at = NOW + timedelta(seconds=6)
+    store.claim_jobs("A", at, lease_seconds=5, limit=10)
+    later = at + timedelta(seconds=6)
+    [taken] = store.claim_jobs("B", later, lease_seconds=5, limit=1)  # A's lease ran out
+    running = JobUpdate(next_check_at=later + timedelta(seconds=10), state="tracking", checks=1,
+                        errors=0, last_status="RUNNING", stuck_reported=False)  # fmt: skip
+    finished = JobUpdate(next_check_at=None, state="finished", checks=1, errors=0,
+                         last_status="SUCCESS", stuck_reported=False,
+                         finished_at=later)  # fmt: skip
+    results = [
+        CheckResult("b1", finished, [OutboxMessage(dedupe_key="b1:final", channel="C1", text="f")]),
+        CheckResult("b2", running),
+        CheckResult("b3", running),
+    ]
+    written = store.apply_checks("A", results, later)
+    assert written == 2  # the one B took over is left to B
+    states = {j: store.get_tracked(j) for j in ("b1", "b2", "b3")}
+    assert states[taken.job_id] is not None and states[taken.job_id].checks == 0  # type: ignore[union-attr]
+    others = [j for j in ("b1", "b2", "b3") if j != taken.job_id]
+    assert all(states[j].checks == 1 for j in others)  # type: ignore[union-attr]
+    expected_outbox = 3 + (1 if "b1" in others else 0)  # 3 "submitted" + b1's final if ours
+    assert store.outbox_stats(later)[0] == expected_outbox

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
 from bot.store.outbox import OutboxMessage, enqueue_in
@@ -227,38 +227,62 @@ class JobStore:
 
     def apply_checks(self, owner: str, results: Sequence[CheckResult], now: datetime) -> int:
         """Write a batch of checks in one transaction; each row only if this owner still holds
-        its lease (others are skipped). Returns how many were written."""
+        its lease (others are skipped). Returns how many were written.
+
+        Set-based, so a batch costs a few round trips whatever its size: lock the rows still
+        leased to us, update them with one executemany, then queue their messages and audit.
+        """
+        if not results:
+            return 0
         t = tracked_jobs.c
-        written = 0
+        at = epoch(now)
         with self.engine.begin() as conn:
-            for result in results:
-                change = result.change
-                won = conn.execute(
-                    update(tracked_jobs)
-                    .where(and_(t.job_id == result.job_id, t.lease_owner == owner))
-                    .values(
-                        next_check_at=epoch(change.next_check_at)
-                        if change.next_check_at
-                        else t.next_check_at,
-                        state=change.state,
-                        checks=change.checks,
-                        errors=change.errors,
-                        last_status=change.last_status,
-                        stuck_reported=change.stuck_reported,
-                        finished_at=epoch(change.finished_at) if change.finished_at else None,
-                        lease_owner=None,
-                        lease_until=None,
-                    )
-                ).rowcount
-                if won != 1:
-                    continue
-                written += 1
+            owned = set(
+                conn.execute(
+                    select(t.job_id)
+                    .where(t.job_id.in_([r.job_id for r in results]), t.lease_owner == owner)
+                    .with_for_update()
+                ).scalars()
+            )
+            mine = [r for r in results if r.job_id in owned]
+            if not mine:
+                return 0
+            conn.execute(
+                update(tracked_jobs)
+                .where(t.job_id == bindparam("b_job_id"))
+                .values(
+                    next_check_at=bindparam("b_next"),
+                    state=bindparam("b_state"),
+                    checks=bindparam("b_checks"),
+                    errors=bindparam("b_errors"),
+                    last_status=bindparam("b_status"),
+                    stuck_reported=bindparam("b_stuck"),
+                    finished_at=bindparam("b_finished"),
+                    lease_owner=None,
+                    lease_until=None,
+                ),
+                [
+                    {
+                        "b_job_id": r.job_id,
+                        # a job that is over is never due again; keep the column filled
+                        "b_next": epoch(r.change.next_check_at) if r.change.next_check_at else at,
+                        "b_state": r.change.state,
+                        "b_checks": r.change.checks,
+                        "b_errors": r.change.errors,
+                        "b_status": r.change.last_status,
+                        "b_stuck": r.change.stuck_reported,
+                        "b_finished": epoch(r.change.finished_at) if r.change.finished_at else None,
+                    }
+                    for r in mine
+                ],
+            )
+            for result in mine:
                 for message in result.messages:
                     enqueue_in(conn, message, now)
                 if result.audit is not None:
                     action, detail = result.audit
                     audit_in(conn, now, action, job_id=result.job_id, detail=detail)
-        return written
+        return len(mine)
 
     def release_leases(self, owner: str) -> int:
         """Give back every job lease this owner holds (graceful shutdown)."""
