@@ -13,6 +13,8 @@ waiting for the answer is ``ReadTimeout``; a connection lost after sending is ``
 
 from __future__ import annotations
 
+import urllib.request
+
 import aiohttp
 import httpx
 
@@ -27,6 +29,19 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, max_connections: int = 50) -> None:
         self._limit = max_connections
         self._session: aiohttp.ClientSession | None = None
+        # HTTP(S)_PROXY / NO_PROXY, read once: aiohttp's trust_env re-reads the environment
+        # and ~/.netrc on every request, which halved throughput.
+        self._proxies = urllib.request.getproxies()
+        self._bypass: dict[str, bool] = {}
+
+    def _proxy_for(self, url: httpx.URL) -> str | None:
+        proxy = self._proxies.get(url.scheme)
+        if not proxy:
+            return None
+        host = url.host
+        if host not in self._bypass:
+            self._bypass[host] = bool(urllib.request.proxy_bypass(host))
+        return None if self._bypass[host] else proxy
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -36,7 +51,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 auto_decompress=False,
                 skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
                 cookie_jar=aiohttp.DummyCookieJar(),
-                trust_env=True,  # HTTPS_PROXY / NO_PROXY, as httpx would honour them
             )
         return self._session
 
@@ -58,6 +72,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 headers=headers,
                 data=request.content or None,
                 timeout=timeout,
+                proxy=self._proxy_for(request.url),
                 allow_redirects=False,
                 compress=None,
             ) as response:

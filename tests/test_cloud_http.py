@@ -262,3 +262,18 @@ async def test_ecs_reads_power_state_and_resize_flavors(ecs, world) -> None:  # 
     assert "s6.large.2" not in names and "c7.large.2" not in names and "s6.xlarge.2" in names
     with pytest.raises(NotFoundError):
         await ecs.get_server("missing")
+
+
+def test_transport_honours_proxy_environment_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.aiohttp_transport import AiohttpTransport
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,.local.example")
+    transport = AiohttpTransport()
+    monkeypatch.delenv("HTTPS_PROXY")  # read at creation, not per request
+    assert transport._proxy_for(httpx.URL("https://sdrs.cn-north-4.myhuaweicloud.com/v1")) == (
+        "http://proxy.internal:3128"
+    )
+    assert transport._proxy_for(httpx.URL("https://127.0.0.1:8443/v1")) is None
+    assert transport._proxy_for(httpx.URL("https://x.local.example/v1")) is None
+    assert transport._proxy_for(httpx.URL("http://plain.example/v1")) is None  # no HTTP_PROXY
