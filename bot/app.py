@@ -116,7 +116,7 @@ def start_scheduler(
     scheduler.add_job(sender.run_once, seconds=settings.outbox_tick_seconds, id="outbox", **common)
     scheduler.add_job(expire_sweep, args=(deps, app_client), seconds=30, id="expiry", **common)
     scheduler.add_job(
-        recover_interrupted, args=(deps,), seconds=30, id="recovery",
+        recover_interrupted, args=(deps,), seconds=settings.recovery_tick_seconds, id="recovery",
         next_run_time=datetime.now(UTC), **common,
     )  # fmt: skip
     scheduler.start()

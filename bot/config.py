@@ -84,6 +84,15 @@ class Settings(BaseSettings):
     outbox_pace_seconds: float = Field(
         default=1.0, ge=0, description="At most one message per channel per this many seconds"
     )
+    execution_lease_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="How long a confirmed operation may take before it counts as interrupted "
+        "(0: derived from the HTTP timeouts and attempts)",
+    )
+    recovery_tick_seconds: float = Field(
+        default=30.0, gt=0, description="How often interrupted operations are looked for"
+    )
     lease_seconds: float = Field(
         default=60.0, gt=0, description="A dead replica's jobs and messages move on after this"
     )

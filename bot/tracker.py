@@ -29,6 +29,27 @@ from bot.store import CheckResult, JobUpdate, OutboxMessage, Store, TrackedJob
 log = logging.getLogger(__name__)
 
 Report = Literal["final", "stuck"]
+# A resize whose job id was lost (the process died right after SDRS accepted it) is followed
+# through its protected instance's status instead of the job.
+RESIZE_BY_INSTANCE = "resize-by-instance"
+INSTANCE_JOB_PREFIX = "instance:"
+_INSTANCE_STATUS = {
+    "resizing": JobStatus.RUNNING,
+    "available": JobStatus.SUCCESS,
+    "protected": JobStatus.SUCCESS,
+    "error-resizing": JobStatus.FAIL,
+}
+
+
+def job_from_instance(job_id: str, instance_status: str) -> Job:
+    """What a job check would have said, read from the instance (any other status: FAIL)."""
+    status = _INSTANCE_STATUS.get(instance_status, JobStatus.FAIL)
+    return Job(
+        status=status,
+        job_id=job_id,
+        job_type="resize, followed through the instance status (job id unknown)",
+        fail_reason=None if status != JobStatus.FAIL else f"instance status is {instance_status}",
+    )
 
 
 @dataclass(frozen=True)
@@ -167,7 +188,11 @@ class Tracker:
     async def _observe(self, job: TrackedJob) -> tuple[Seen | Failed, Job | None]:
         async with self._semaphore:
             try:
-                sdrs_job = await self.sdrs.get_job(job.job_id)
+                if job.kind == RESIZE_BY_INSTANCE:
+                    instance = await self.sdrs.get_protected_instance(job.subject)
+                    sdrs_job = job_from_instance(job.job_id, instance.status)
+                else:
+                    sdrs_job = await self.sdrs.get_job(job.job_id)
             except NotFoundError as exc:
                 # The job id is gone at SDRS: keep trying (it may be eventual consistency);
                 # the timeout report will say it if it never shows up.

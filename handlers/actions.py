@@ -23,6 +23,7 @@ from bot.errors import CloudError
 from bot.intents import RenameDrillIntent, ResizeIntent
 from bot.policy import may_cancel, may_confirm
 from bot.store import OpState, OutboxMessage, PendingOperation
+from bot.tracker import INSTANCE_JOB_PREFIX, RESIZE_BY_INSTANCE
 from handlers import blocks
 from handlers.slack_io import groups_of, slack_error, tell_user
 
@@ -165,8 +166,10 @@ async def execute(deps: Deps, op: PendingOperation) -> None:
 
 
 def execution_lease(deps: Deps) -> float:
-    """Long enough for every attempt of the SDRS call, with a margin."""
+    """Long enough for every attempt of the SDRS call, with a margin (or as configured)."""
     settings = deps.settings
+    if settings.execution_lease_seconds:
+        return settings.execution_lease_seconds
     return (
         settings.http_max_attempts * (settings.http_read_timeout + settings.http_backoff_cap) + 30
     )
@@ -175,9 +178,10 @@ def execution_lease(deps: Deps) -> float:
 async def recover_interrupted(deps: Deps) -> int:
     """Finish confirmed operations whose replica died while executing them.
 
-    A rename is simply sent again (PUT of the same name is idempotent). A resize may or may not
-    have reached SDRS - repeating the POST could resize twice - so the thread is told exactly
-    that, with what to check; nothing is sent again.
+    A rename is simply sent again (PUT of the same name is idempotent). A resize is never sent
+    again (that could resize twice). If its protected instance is ``resizing``, SDRS did get
+    it: the job id is lost with the process, so the instance itself is followed to the end and
+    reported like a job. Otherwise the thread is told the outcome is unknown and what to check.
     """
     ops = await asyncio.to_thread(
         deps.store.claim_interrupted, replica_name(deps.settings), deps.now(),
@@ -189,6 +193,8 @@ async def recover_interrupted(deps: Deps) -> int:
             await execute(deps, op)
             continue
         resize = ResizeIntent.model_validate_json(op.intent_json)
+        if await _follow_instance_if_resizing(deps, op, resize):
+            continue
         text = blocks.interrupted_resize_text(resize.instance_id)
         message = OutboxMessage(
             dedupe_key=f"op:{op.id}:result", channel=op.channel, thread_ts=op.message_ts, text=text
@@ -198,6 +204,33 @@ async def recover_interrupted(deps: Deps) -> int:
             op_id=op.id, channel=op.channel, detail={"instance": resize.instance_id},
         )  # fmt: skip
     return len(ops)
+
+
+async def _follow_instance_if_resizing(
+    deps: Deps, op: PendingOperation, resize: ResizeIntent
+) -> bool:
+    try:
+        instance = await deps.sdrs.get_protected_instance(resize.instance_id)
+    except CloudError as exc:
+        log.warning("operation %s: cannot read instance %s: %s", op.id, resize.instance_id, exc)
+        return False
+    if instance.status != "resizing":
+        return False
+    now = deps.now()
+    confirmed = blocks.confirmed_text(op.decided_by or op.requester, op.decided_at or now)
+    text = blocks.interrupted_but_received_text(resize.instance_id)
+    await asyncio.to_thread(
+        deps.store.record_submission,
+        job_id=f"{INSTANCE_JOB_PREFIX}{resize.instance_id}:{op.id}", op_id=op.id,
+        kind=RESIZE_BY_INSTANCE, subject=resize.instance_id, channel=op.channel,
+        thread_ts=op.message_ts, requester=op.requester, confirmer=op.decided_by,
+        detail={"sites": resize.site_flavors(), "summary": op.summary, "confirmed": confirmed},
+        now=now, first_check_at=now + timedelta(seconds=deps.settings.job_poll_first_seconds),
+        messages=[OutboxMessage(dedupe_key=f"op:{op.id}:result", channel=op.channel,
+                                thread_ts=op.message_ts, text=text)],
+        audit_detail={"recovered": "instance is resizing; job id unknown"},
+    )  # fmt: skip
+    return True
 
 
 async def expire_sweep(deps: Deps, client: AsyncWebClient) -> list[str]:

@@ -296,3 +296,11 @@ def interrupted_resize_text(instance_id: str) -> str:
         f"SDRS received it. Check protected instance `{instance_id}` (status `resizing`, or a "
         "new resize job) before asking again. I did not send it a second time."
     )
+
+
+def interrupted_but_received_text(instance_id: str) -> str:
+    return (
+        ":warning: I was restarted while sending this resize, and SDRS did receive it: protected "
+        f"instance `{instance_id}` is resizing. Its job id was lost with the restart, so I follow "
+        "the instance and report here when it ends. I did not send it a second time."
+    )

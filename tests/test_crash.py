@@ -1,8 +1,10 @@
 """Crash test: the real ``sdrs-bot serve`` process is killed with SIGKILL at random moments while
 200 resize jobs of varied length are requested, confirmed and tracked; it is restarted each
 time on the same database. At the end every job SDRS accepted has exactly one final report in
-its thread (or, if the kill fell inside the SDRS call itself, exactly one "outcome unknown"
-report), no report is doubled, and no instance was resized twice."""
+its thread, none doubled, and no instance was resized twice. When a kill falls between SDRS
+accepting the POST and the bot saving the job id, the job id is lost: the bot then follows the
+instance (it is resizing) and reports its end the same way; only a job already over by then
+would get an "outcome unknown" report instead (not here: jobs outlast the recovery delay)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import JobPlan, World
 from bot.store import Store
+from bot.tracker import RESIZE_BY_INSTANCE
 from handlers import blocks
 from tests.slack_helpers import (
     BOT_TOKEN,
@@ -83,7 +86,7 @@ def stands() -> Iterator[tuple[EmulatorThread, SlackApiThread]]:
     add_bulk_instances(world, JOBS)
     rng = random.Random(11)
     for _ in range(JOBS):
-        world.plan_next_job(JobPlan(seconds=rng.uniform(1.0, 8.0)))
+        world.plan_next_job(JobPlan(seconds=rng.uniform(8.0, 20.0)))
     emulator = EmulatorThread(Emulator(world, SANDBOX_PROJECT_ID))
     emulator.start()
     slack = SlackApiThread(SlackApiState(token=BOT_TOKEN))
@@ -182,6 +185,7 @@ def test_reports_survive_sigkill(
         outbox_pace_seconds="0.2", outbox_tick_seconds="0.1", tracker_tick_seconds="0.2",
         job_poll_first_seconds="0.5", job_poll_max_seconds="2", lease_seconds="3",
         http_read_timeout="5", http_max_attempts="2", confirmation_ttl_seconds="3600",
+        execution_lease_seconds="4", recovery_tick_seconds="1",
     )  # fmt: skip
     bot = Bot(env, tmp_path / "bot.log")
     bot.start()
@@ -218,8 +222,9 @@ def test_reports_survive_sigkill(
         per_instance = Counter(job.instance_id for job in world.jobs.values())
         assert per_instance and max(per_instance.values()) == 1, "an instance was resized twice"
         missing, doubled = [], []
-        for job_id in world.jobs:
-            tracked = store.get_tracked(job_id)
+        followed = {j.subject: j for j in store.all_tracked() if j.kind == RESIZE_BY_INSTANCE}
+        for job_id, sdrs_job in world.jobs.items():
+            tracked = store.get_tracked(job_id) or followed.get(sdrs_job.instance_id)
             if tracked is None:
                 continue  # checked below: an interrupted submission
             thread = slack.state.thread(tracked.channel, tracked.thread_ts or "")
@@ -231,15 +236,18 @@ def test_reports_survive_sigkill(
                 doubled.append(job_id)
         assert not missing, f"{len(missing)} jobs without a final report"
         assert not doubled, f"{len(doubled)} threads with a doubled report"
-        untracked = [j for j in world.jobs if store.get_tracked(j) is None]
-        interrupted_reports = [
-            m for m in slack.state.messages.values()
-            if "cannot tell whether SDRS received it" in str(m.get("text"))
+        by_instance = {j.subject for j in store.all_tracked() if j.kind == RESIZE_BY_INSTANCE}
+        untracked = [
+            j for j, job in world.jobs.items()
+            if store.get_tracked(j) is None and job.instance_id not in by_instance
         ]  # fmt: skip
-        assert len(untracked) <= len(interrupted_reports)
+        # Jobs last 8-20 s and an interrupted execution is picked up 4-7 s after the kill, so
+        # every job whose id was lost is still resizing then and gets followed to its end.
+        assert not untracked, f"{len(untracked)} accepted jobs without a final report"
         print(  # noqa: T201 - the figures of this run, for the record
             f"\ncrash test: {len(world.jobs)} jobs, {bot.kills} SIGKILLs, "
-            f"{len(untracked)} interrupted submissions, "
+            f"{len(followed)} followed through the instance after an interrupted submission, "
+            f"{len(untracked)} reported as outcome unknown, "
             f"{len(slack.state.calls_to('chat.postMessage'))} posts"
         )
         store.close()

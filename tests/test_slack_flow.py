@@ -694,3 +694,28 @@ async def test_reports_arrive_once_through_slack_faults_within_the_pace(
         pumping_task.cancel()
         await sdrs.aclose()
         store.close()
+
+
+async def test_interrupted_resize_that_reached_sdrs_is_followed_through_the_instance(
+    h: Harness,
+) -> None:
+    """The replica died right after SDRS accepted the resize: the job id is lost, but the
+    instance is resizing, so the bot follows the instance and reports its end once."""
+    from bot.sandbox.world import JobPlan
+    from handlers.actions import recover_interrupted
+
+    await h.command(RESIZE)
+    op_id, ts = await h.confirmation()
+    await until(lambda: (op := h.deps.store.get_pending(op_id)) and op.message_ts)
+    assert h.deps.store.decide(op_id, OpState.CONFIRMED, ALICE, h.clock(), owner="dead",
+                               exec_lease=1).won  # fmt: skip
+    h.world.plan_next_job(JobPlan(seconds=1.5))
+    h.world.resize(sid("pi-erp-db"), {"resize": {"flavorRef": "s6.xlarge.2"}})  # SDRS got it
+    h.clock.t += timedelta(seconds=2)
+    assert await recover_interrupted(h.deps) == 1
+    replies = await until(lambda: len(h.thread_replies(ts)) >= 2 and h.thread_replies(ts))
+    assert "SDRS did receive it" in replies[0]
+    assert "SUCCESS:" in replies[1] and "job id unknown" in replies[1]
+    assert "production site → `s6.xlarge.2`" in replies[1]
+    await settle(0.5)
+    assert len(h.thread_replies(ts)) == 2 and h.sdrs_posts() == 0  # the bot never re-sent it
