@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.ecs import EcsClient
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
+from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import World
 from bot.sdrs.client import SdrsClient
 
@@ -68,6 +69,17 @@ def fresh_postgres() -> str:
             raise RuntimeError(f"CI needs {PG_NEEDED}: {exc}") from exc
         pytest.skip(f"needs {PG_NEEDED}; not reachable: {type(exc).__name__}")
     return PG_URL
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackApiThread]:
+    """The local Slack Web API stand-in (port 0), recording every call."""
+    from tests.slack_helpers import BOT_TOKEN
+
+    server = SlackApiThread(SlackApiState(token=BOT_TOKEN))
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

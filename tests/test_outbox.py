@@ -12,7 +12,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.outbox import OutboxSender
-from bot.sandbox.slack_api import SlackApiState, SlackApiThread
+from bot.sandbox.slack_api import SlackApiThread
 from bot.store import OutboxMessage, Store
 from tests.slack_helpers import BOT_TOKEN
 
@@ -28,14 +28,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.t += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackApiThread]:
-    server = SlackApiThread(SlackApiState(token=BOT_TOKEN))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

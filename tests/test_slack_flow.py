@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,14 +69,6 @@ class Clock:
     @t.setter
     def t(self, value: datetime) -> None:
         self.offset += value - self()
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackApiThread]:
-    server = SlackApiThread(SlackApiState(token=BOT_TOKEN))
-    server.start()
-    yield server
-    server.stop()
 
 
 class Harness:
