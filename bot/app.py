@@ -110,6 +110,9 @@ def start_scheduler(
     from handlers.actions import expire_sweep, recover_interrupted
 
     settings = deps.settings
+    # A run skipped because the previous one is still going is by design (max_instances=1),
+    # not worth a warning per tick under load.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     scheduler = AsyncIOScheduler(timezone=UTC)
     common = {"trigger": "interval", "max_instances": 1, "coalesce": True}
     scheduler.add_job(tracker.tick, seconds=settings.tracker_tick_seconds, id="tracker", **common)
