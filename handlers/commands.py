@@ -130,9 +130,10 @@ async def request_confirmation(
                 two_person=deps.policy.approval_mode == "two-person",
             ),
         )
-    except SlackApiError as exc:
-        error = slack_error(exc)
+    except Exception as exc:  # noqa: BLE001 - Slack refused, or the network failed
+        error = slack_error(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
         log.warning("confirmation for %s not posted in %s: %s", op.id, channel, error)
+        # A confirmation that may exist without us knowing must not be confirmable.
         await asyncio.to_thread(deps.store.decide, op.id, OpState.CANCELLED, user, deps.now())
         await respond(response_type="ephemeral", text=blocks.not_posted_text(error))
         return

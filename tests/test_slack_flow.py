@@ -711,3 +711,18 @@ async def test_interrupted_resize_that_reached_sdrs_is_followed_through_the_inst
     assert "production site → `s6.xlarge.2`" in replies[1]
     await settle(0.5)
     assert len(h.thread_replies(ts)) == 2 and h.sdrs_posts() == 0  # the bot never re-sent it
+
+
+async def test_confirmation_that_slack_failed_to_take_is_cancelled_and_explained(
+    h: Harness,
+) -> None:
+    h.state.fail_next["chat.postMessage"] = ["lost"]  # posted, but answered 503
+    await h.command(RESIZE)
+    responses = await until(h.responses)
+    assert "could not post the confirmation" in responses[0]["text"]
+    assert "HTTP 503" in responses[0]["text"] and "Nothing was sent to SDRS" in responses[0]["text"]
+    op_id, ts = await h.confirmation()  # the message did arrive; its buttons must not work
+    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    assert "already cancelled" in (await until(lambda: h.ephemerals(ALICE)))[0]
+    await settle()
+    assert h.sdrs_posts() == 0
