@@ -86,17 +86,14 @@ def child_bare(slack_api: str) -> None:
 
 def child_bot(slack_api: str, sdrs_url: str, db: str) -> None:
     """The real ``serve()`` in HTTP mode, as ``sdrs-bot serve`` runs it."""
-    import socket
-
     from pydantic import SecretStr
 
     from bot.app import serve
     from bot.config import Settings
+    from bot.sandbox.local_env import free_port
     from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     settings = Settings(
         _env_file=None,
         slack_bot_token=SecretStr(BOT_TOKEN),

@@ -17,7 +17,6 @@ import argparse
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.sandbox.local_env import serve_env  # noqa: E402
+from bot.sandbox.local_env import free_port, serve_env  # noqa: E402
 from bot.sandbox.seed import SANDBOX_PROJECT_ID, add_bulk_instances, seeded_world  # noqa: E402
 from bot.sandbox.server import Emulator, EmulatorThread  # noqa: E402
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread  # noqa: E402
@@ -37,12 +36,6 @@ from bot.store import Store  # noqa: E402
 
 TOKEN = "xoxb-bench"
 POLL_FIRST, POLL_CAP = 5.0, 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def proc_figures(pid: int) -> tuple[float, float]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import httpx
 import pytest
 
@@ -26,6 +24,7 @@ from bot.errors import (
     TransportError,
 )
 from bot.sandbox.faults import Fault
+from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import SANDBOX_AK, sid
 from bot.sandbox.server import EmulatorThread
 from bot.sdrs.client import SdrsClient
@@ -198,10 +197,7 @@ async def test_resize_post_502_from_gateway_is_outcome_unknown(
 async def test_connection_refused_is_a_transport_error_after_retries(
     sleeps: SleepRecorder,
 ) -> None:
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    settings = sandbox_settings(f"http://127.0.0.1:{port}")
+    settings = sandbox_settings(f"http://127.0.0.1:{free_port()}")  # nobody listens there
     async with SdrsClient.from_settings(settings, sleep=sleeps) as client:
         with pytest.raises(TransportError) as caught:
             await client.get_job("j")

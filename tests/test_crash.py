@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.sandbox.local_env import ROOT, serve_env
+from bot.sandbox.local_env import ROOT, free_port, serve_env
 from bot.sandbox.seed import SANDBOX_PROJECT_ID, add_bulk_instances, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
@@ -41,12 +40,6 @@ from tests.slack_helpers import (
 JOBS = 200
 CHANNELS = [f"C0CRASH{n:03d}" for n in range(20)]
 USER = "U0CRASH001"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Bot:

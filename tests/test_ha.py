@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.local_env import ROOT, serve_env
+from bot.sandbox.local_env import ROOT, free_port, serve_env
 from bot.sandbox.seed import SANDBOX_PROJECT_ID, add_bulk_instances, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import JobPlan
 from bot.store import OutboxMessage, Store
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET
-from tests.test_crash import _settled, free_port
+from tests.test_crash import _settled
 
 JOBS = 500
 CHANNELS = [f"C0HA{n:05d}" for n in range(25)]

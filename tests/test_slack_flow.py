@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ from bot.app import (
 )
 from bot.outbox import OutboxSender
 from bot.sandbox.faults import Fault
+from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
@@ -473,9 +473,7 @@ async def test_serve_runs_http_mode_until_cancelled(
 ) -> None:
     from bot.app import serve
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     settings = sandbox_settings(
         emulator.url,
         slack_bot_token=SecretStr(BOT_TOKEN),

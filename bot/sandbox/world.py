@@ -454,15 +454,13 @@ class World:
 
     def list_drills(self, filters: dict[str, str]) -> dict[str, Any]:
         with self.lock:
-            items = [
-                d.wire()
-                for d in self.drills.values()
-                if all(
-                    d.wire().get(k) == v
-                    for k, v in filters.items()
-                    if k in ("server_group_id", "name", "status", "drill_vpc_id")
-                )
-            ]
+            wanted = {
+                k: v
+                for k, v in filters.items()
+                if k in ("server_group_id", "name", "status", "drill_vpc_id")
+            }
+            wires = [d.wire() for d in self.drills.values()]
+            items = [w for w in wires if all(w.get(k) == v for k, v in wanted.items())]
             offset = int(filters.get("offset", 0))
             limit = int(filters.get("limit", 1000))
             page = items[offset : offset + limit]
