@@ -133,7 +133,11 @@ class OutboxSender:
             await self._retry(row, f"{type(exc).__name__}: {exc}", uncertain=True)
             return 0
         ts = response.get("ts")
-        await asyncio.to_thread(self.store.mark_sent, row.id, self.owner, str(ts) if ts else None)
+        await asyncio.to_thread(
+            self.store.mark_sent, row.id, self.owner, str(ts) if ts else None,
+            channel=row.message.channel,
+            quiet_until=self.now() + timedelta(seconds=self.pace),
+        )  # fmt: skip
         self.sent += 1
         return 1
 

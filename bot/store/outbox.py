@@ -182,10 +182,22 @@ class OutboxStore:
                 .values(next_at=epoch(until))
             )
 
-    def mark_sent(self, row_id: int, owner: str, sent_ts: str | None) -> bool:
+    def mark_sent(
+        self,
+        row_id: int,
+        owner: str,
+        sent_ts: str | None,
+        *,
+        channel: str | None = None,
+        quiet_until: datetime | None = None,
+    ) -> bool:
+        """Record a delivery. With ``quiet_until``, the channel's next slot starts no earlier
+        than that: pacing then counts from when Slack had the message, not from the claim, so
+        a slow send cannot bring two messages closer together than the pace."""
         t = outbox.c
+        p = channel_pacing.c
         with self.engine.begin() as conn:
-            return (
+            won = (
                 conn.execute(
                     update(outbox)
                     .where(t.id == row_id, t.lease_owner == owner, t.state == "sending")
@@ -193,6 +205,13 @@ class OutboxStore:
                 ).rowcount
                 == 1
             )
+            if won and channel is not None and quiet_until is not None:
+                conn.execute(
+                    update(channel_pacing)
+                    .where(p.channel == channel, p.next_at < epoch(quiet_until))
+                    .values(next_at=epoch(quiet_until))
+                )
+            return won
 
     def mark_retry(
         self, row_id: int, owner: str, at: datetime, error: str, *, uncertain: bool
