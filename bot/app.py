@@ -29,6 +29,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.background import Background
 from bot.config import Settings
+from bot.ecs import EcsClient
 from bot.errors import ConfigError
 from bot.outbox import OutboxSender
 from bot.policy import Policy
@@ -51,6 +52,7 @@ class Deps:
     store: Store
     sdrs: SdrsClient
     policy: Policy
+    ecs: EcsClient
     now: Callable[[], datetime] = utc_now
     background: Background = field(default_factory=Background)
 
@@ -190,7 +192,8 @@ async def serve(settings: Settings) -> None:
         raise ConfigError(problems)
     store = Store.from_url(settings.database_url)
     sdrs = SdrsClient.from_settings(settings)
-    deps = Deps(settings=settings, store=store, sdrs=sdrs, policy=settings.policy())
+    ecs = EcsClient.from_settings(settings)
+    deps = Deps(settings=settings, store=store, sdrs=sdrs, policy=settings.policy(), ecs=ecs)
     session = aiohttp.ClientSession()
     app = build_app(deps, slack_client(settings, session))
     tracker, sender = build_workers(deps, slack_client(settings, session, retries=False))
@@ -220,4 +223,5 @@ async def serve(settings: Settings) -> None:
         log.info("stopped; %d job leases released", released)
         await session.close()
         await sdrs.aclose()
+        await ecs.aclose()
         store.close()

@@ -5,16 +5,19 @@
   and its servers, submits a resize, follows the job to its end, shows a refused resize, and
   renames a drill. (The Slack side joins it as the Slack issues land.)
 * ``sdrs-bot sandbox``: runs the emulator alone on a fixed port, for manual tests.
+* ``sdrs-bot audit export``: the audit trail (``DATABASE_URL``) as JSON lines.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from pydantic import SecretStr
 
@@ -142,6 +145,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_export(args: argparse.Namespace) -> int:
+    """The audit trail as JSON lines (one event per line, oldest first)."""
+    from bot.config import load_settings
+    from bot.store import Store
+
+    since = _utc(args.since) if args.since else None
+    store = Store.from_url(load_settings().database_url)
+    target = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    count = 0
+    try:
+        for event in store.audit_events(since=since, channel=args.channel):
+            target.write(json.dumps(event.record(), ensure_ascii=False, sort_keys=True) + "\n")
+            count += 1
+    finally:
+        if target is not sys.stdout:
+            target.close()
+        store.close()
+    sys.stderr.write(f"{count} audit events exported\n")
+    return 0
+
+
+def _utc(value: str) -> datetime:
+    """An ISO date or date-time; without a zone it is UTC."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BotError(f"--since {value!r} is not an ISO date such as 2026-11-01") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sdrs-bot", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -160,6 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--latency", type=float, default=0.0, help="answer every API call this many seconds late"
     )
     sandbox.set_defaults(func=cmd_sandbox)
+    audit = sub.add_parser("audit", help="the audit trail (DATABASE_URL)")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    export = audit_sub.add_parser("export", help="write the audit trail as JSON lines")
+    export.add_argument("--since", help="only events at or after this ISO date/time (UTC)")
+    export.add_argument("--channel", help="only events of this Slack channel id")
+    export.add_argument("--output", "-o", help="write to this file instead of standard output")
+    export.set_defaults(func=cmd_audit_export)
     return parser
 
 

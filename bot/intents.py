@@ -4,6 +4,7 @@ Forms::
 
     help | help resize | help drill
     status <job-id> | jobs                                     tracked jobs
+    history [n]                                                the channel's latest operations
     resize <protected-instance-id> <flavor>                    both sites (flavorRef)
     resize <id> production=<flavor> [dr=<flavor>]              per site; either alone
     resize <id> --production <flavor> --dr=<flavor>            the same as flags
@@ -46,9 +47,10 @@ USAGE: dict[str, str] = {
     "drill": "/sdrs drill rename <drill-id> <new name>",
     "general": (
         "/sdrs resize ... | /sdrs drill rename ... | /sdrs status <job-id> | /sdrs jobs | "
-        "/sdrs help [resize|drill]"
+        "/sdrs history [n] | /sdrs help [resize|drill]"
     ),
     "status": "/sdrs status <job-id>   (or /sdrs jobs for every job tracked in this channel)",
+    "history": "/sdrs history [n]   (the latest n operations in this channel; n up to 50)",
 }
 
 
@@ -95,13 +97,21 @@ class JobsIntent(_Intent):
     kind: Literal["jobs"] = "jobs"
 
 
+class HistoryIntent(_Intent):
+    kind: Literal["history"] = "history"
+    limit: int = 10
+
+
+HISTORY_MAX = 50
+
+
 class RenameDrillIntent(_Intent):
     kind: Literal["rename_drill"] = "rename_drill"
     drill_id: str
     name: str
 
 
-Intent = HelpIntent | ResizeIntent | RenameDrillIntent | StatusIntent | JobsIntent
+Intent = HelpIntent | ResizeIntent | RenameDrillIntent | StatusIntent | JobsIntent | HistoryIntent
 _JOB_ID_RE = re.compile(r"[A-Za-z0-9-]{8,64}")
 
 # option name -> ResizeIntent field; "--x y", "--x=y" and "x=y" are all accepted
@@ -114,7 +124,7 @@ _RESIZE_OPTIONS = {
     "prod-host": "production_host",
     "dr-host": "dr_host",
 }
-_COMMANDS = ("resize", "drill", "help", "status", "jobs")
+_COMMANDS = ("resize", "drill", "help", "status", "jobs", "history")
 
 
 def _fail(problem: str, topic: str) -> ParseError:
@@ -154,6 +164,8 @@ def parse(text: str) -> Intent:
         if rest:
             raise _fail("`jobs` takes no arguments", "status")
         return JobsIntent()
+    if command == "history":
+        return _parse_history(rest)
     if command == "status":
         if len(rest) != 1:
             raise _fail("give exactly one job id", "status")
@@ -161,6 +173,21 @@ def parse(text: str) -> Intent:
             raise _fail(f"`{_shown(rest[0])}` is not an SDRS job id", "status")
         return StatusIntent(job_id=rest[0])
     raise _fail(f"`{_shown(tokens[0])}` is not a command.{_suggest(command, _COMMANDS)}", "general")
+
+
+def _parse_history(rest: list[str]) -> HistoryIntent:
+    if not rest:
+        return HistoryIntent()
+    if (
+        len(rest) > 1
+        or not re.fullmatch(r"[0-9]{1,3}", rest[0])
+        or not 0 < int(rest[0]) <= HISTORY_MAX
+    ):
+        raise _fail(
+            f"`{_shown(' '.join(rest))}` is not a count: give a number from 1 to {HISTORY_MAX}",
+            "history",
+        )
+    return HistoryIntent(limit=int(rest[0]))
 
 
 def _parse_help(rest: list[str]) -> HelpIntent:

@@ -9,6 +9,7 @@ confirming. "Production" is the current production site: after a failover
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -23,6 +24,7 @@ class Refusal(StrEnum):
     INSTANCE_STATUS = "instance-status"
     SERVER_RUNNING = "server-running"
     SERVER_MISSING = "server-missing"
+    FLAVOR_NOT_ALLOWED = "flavor-not-allowed"
 
 
 class Warning(StrEnum):  # noqa: A001 - the domain's word; not the builtin exception
@@ -47,6 +49,59 @@ class Preflight:
     detail: str = ""  # what exactly failed (status, server), for the message
     changes: list[SiteChange] = field(default_factory=list)
     warnings: list[tuple[Warning, str]] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)  # valid flavors close to a wrong one
+    site: str = ""  # the site a refusal is about ("production" | "dr"), if any
+    subject: str = ""  # the group, instance or server a refusal is about
+    status: str = ""  # its status (or the refused flavor)
+    group_name: str = ""
+    instance_name: str = ""
+
+    def snapshot(self) -> dict[str, str]:
+        """What the confirmation showed, to compare with a later preflight: each resized
+        site's physical server and its current flavor."""
+        return {c.site: f"{c.server_id}:{c.current.id}" for c in self.changes}
+
+
+@dataclass(frozen=True)
+class ResizeState:
+    """Everything a resize preflight reads, as it was read."""
+
+    instance: ProtectedInstance
+    group: ProtectionGroup
+    servers: dict[str, Server]  # by id, both sites where readable
+    # per resized site: the flavors ECS says its server may be resized to (None: not listed)
+    allowed_flavors: dict[str, list[Flavor]] = field(default_factory=dict)
+
+    def catalogue(self) -> dict[str, Flavor]:
+        known = {s.flavor.id: s.flavor for s in self.servers.values()}
+        for flavors in self.allowed_flavors.values():
+            known.update((f.id, f) for f in flavors)
+        return known
+
+
+def check_resize(intent: ResizeIntent, state: ResizeState) -> Preflight:
+    return decide_resize(
+        intent, state.instance, state.group, state.servers, state.catalogue(),
+        allowed_flavors=state.allowed_flavors,
+    )  # fmt: skip
+
+
+def closest_flavors(wanted: str, choices: list[Flavor], n: int = 3) -> list[str]:
+    """Valid flavor names closest to a wrong one: by spelling first, then same series."""
+    names = [f.id for f in choices]
+    close = difflib.get_close_matches(wanted, names, n=n, cutoff=0.5)
+    if len(close) < n:
+        series = wanted.split(".", 1)[0]
+        close += [x for x in names if x.split(".", 1)[0] == series and x not in close]
+    return close[:n]
+
+
+def changed_since(before: dict[str, str], now: Preflight) -> list[str]:
+    """Sites whose server or current flavor differ from what the confirmation showed."""
+    after = now.snapshot()
+    return sorted(
+        site for site in before.keys() | after.keys() if before.get(site) != after.get(site)
+    )
 
 
 def decide_resize(
@@ -55,26 +110,51 @@ def decide_resize(
     group: ProtectionGroup,
     servers: dict[str, Server],
     catalogue: dict[str, Flavor],
+    *,
+    allowed_flavors: dict[str, list[Flavor]] | None = None,
 ) -> Preflight:
     """``servers`` by id (both sites when known); ``catalogue`` the flavors known by id, for
-    comparing sizes (a flavor missing from it is compared as unknown)."""
-    if group.status not in RESIZABLE_GROUP_STATUSES:
-        return Preflight(False, Refusal.GROUP_STATUS, f"{group.name or group.id}: {group.status}")
-    if instance.status not in RESIZABLE_INSTANCE_STATUSES:
+    comparing sizes (a flavor missing from it is compared as unknown); ``allowed_flavors`` per
+    site, where ECS listed them: a new flavor outside that list (and not the current one) is
+    refused with the closest valid names."""
+    group_name, instance_name = group.name or group.id, instance.name or instance.id
+
+    def refuse(
+        refusal: Refusal,
+        subject: str,
+        status: str = "",
+        site: str = "",
+        suggestions: list[str] | None = None,
+    ) -> Preflight:
+        detail = f"{site}: {subject} {status}" if site else f"{subject}: {status}"
         return Preflight(
-            False, Refusal.INSTANCE_STATUS, f"{instance.name or instance.id}: {instance.status}"
-        )
+            False, refusal, detail.strip(), site=site, subject=subject, status=status,
+            suggestions=suggestions or [], group_name=group_name, instance_name=instance_name,
+        )  # fmt: skip
+
+    if group.status not in RESIZABLE_GROUP_STATUSES:
+        return refuse(Refusal.GROUP_STATUS, group_name, group.status)
+    if instance.status not in RESIZABLE_INSTANCE_STATUSES:
+        return refuse(Refusal.INSTANCE_STATUS, instance_name, instance.status)
     site_server = {"production": instance.production_server(), "dr": instance.dr_server()}
     changes: list[SiteChange] = []
     for site, new_flavor in intent.site_flavors().items():
         server_id = site_server[site] or ""
         server = servers.get(server_id)
         if server is None:
-            return Preflight(False, Refusal.SERVER_MISSING, f"{site}: {server_id or 'none'}")
+            return refuse(Refusal.SERVER_MISSING, server_id or "none", site=site)
         if not server.powered_off:
-            return Preflight(
-                False, Refusal.SERVER_RUNNING, f"{site}: {server.name or server.id} {server.status}"
-            )
+            return refuse(Refusal.SERVER_RUNNING, server.name or server.id, server.status, site)
+        allowed = (allowed_flavors or {}).get(site)
+        if (
+            allowed is not None
+            and new_flavor != server.flavor.id
+            and new_flavor not in {f.id for f in allowed}
+        ):
+            return refuse(
+                Refusal.FLAVOR_NOT_ALLOWED, server.name or server.id, new_flavor, site,
+                suggestions=closest_flavors(new_flavor, allowed),
+            )  # fmt: skip
         changes.append(SiteChange(site, server.id, server.name, server.flavor, new_flavor))
     warnings: list[tuple[Warning, str]] = []
     for change in changes:
@@ -91,7 +171,10 @@ def decide_resize(
     prod, dr = after["production"], after["dr"]
     if prod and dr and (dr.vcpus < prod.vcpus or dr.ram < prod.ram):
         warnings.append((Warning.DR_SMALLER, f"{dr.id} < {prod.id}"))
-    return Preflight(True, changes=changes, warnings=warnings)
+    return Preflight(
+        True, changes=changes, warnings=warnings, group_name=group_name,
+        instance_name=instance_name,
+    )  # fmt: skip
 
 
 def _flavor_after(

@@ -9,6 +9,7 @@ clicks, retries and replicas; only the winner updates the message and calls SDRS
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from dataclasses import replace
 from datetime import timedelta
@@ -19,12 +20,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Deps, replica_name
+from bot.cloud_state import read_resize_state
 from bot.errors import CloudError
 from bot.intents import RenameDrillIntent, ResizeIntent
 from bot.policy import may_cancel, may_confirm
+from bot.preflight import changed_since, check_resize
 from bot.store import OpState, OutboxMessage, PendingOperation
 from bot.tracker import INSTANCE_JOB_PREFIX, RESIZE_BY_INSTANCE
-from handlers import blocks
+from handlers import blocks, preflight_blocks
 from handlers.slack_io import groups_of, slack_error, tell_user
 
 log = logging.getLogger(__name__)
@@ -78,6 +81,10 @@ async def on_click(deps: Deps, client: AsyncWebClient, body: dict[str, Any], to:
         log.info("click on %s by %s refused: %s", op.id, user, decision.denial)
         await tell_user(client, channel, user, blocks.denial_text(decision.denial))
         return
+    if to is OpState.CONFIRMED and op.kind == "resize":
+        if not await recheck_resize(deps, client, op, user):
+            return
+        now = deps.now()
     result = await asyncio.to_thread(
         deps.store.decide, op.id, to, user, now,
         owner=replica_name(deps.settings), exec_lease=execution_lease(deps),
@@ -95,6 +102,44 @@ async def on_click(deps: Deps, client: AsyncWebClient, body: dict[str, Any], to:
     await update_message(client, result.op, outcome)
     if to is OpState.CONFIRMED:
         await execute(deps, result.op)
+
+
+async def recheck_resize(
+    deps: Deps, client: AsyncWebClient, op: PendingOperation, user: str
+) -> bool:
+    """Preflight again at Confirm: True when the resize may go ahead as shown. If the cloud now
+    refuses it, the clicker is told and the confirmation stays open; if what it showed is out
+    of date (another server or flavor), it is closed as stale. Nothing is sent either way."""
+    intent = ResizeIntent.model_validate_json(op.intent_json)
+    try:
+        state = await read_resize_state(deps.sdrs, deps.ecs, intent)
+    except CloudError as exc:
+        await tell_user(client, op.channel, user, blocks.cloud_error_text(exc))
+        return False
+    check = check_resize(intent, state)
+    if not check.allowed:
+        log.info("confirm of %s refused by preflight: %s", op.id, check.detail)
+        await asyncio.to_thread(
+            deps.store.record_event, deps.now(), "confirm-refused", actor=user,
+            channel=op.channel, op_id=op.id,
+            detail={"refusal": str(check.refusal), "detail": check.detail},
+        )  # fmt: skip
+        await tell_user(client, op.channel, user, preflight_blocks.refused_at_confirm_text(check))
+        return False
+    shown: dict[str, str] = json.loads(op.checked_json) if op.checked_json else {}
+    changed = changed_since(shown, check) if op.checked_json else []
+    if not changed:
+        return True
+    result = await asyncio.to_thread(deps.store.decide, op.id, OpState.STALE, user, deps.now())
+    if result.won and result.op is not None:
+        log.info("operation %s is stale: %s changed since the request", op.id, changed)
+        await update_message(client, result.op, preflight_blocks.changed_text(changed))
+    else:
+        after = result.op or op
+        await tell_user(
+            client, op.channel, user, blocks.already_decided_text(after.state, after.decided_by)
+        )
+    return False
 
 
 async def update_message(client: AsyncWebClient, op: PendingOperation, outcome: str) -> None:

@@ -21,8 +21,9 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.errors import ApiError, OutcomeUnknownError, ParseError
-from bot.intents import USAGE, RenameDrillIntent, ResizeIntent
+from bot.intents import USAGE, RenameDrillIntent
 from bot.policy import Denial
+from bot.store.audit import HistoryEntry
 
 CONFIRM_ACTION = "sdrs_confirm"
 CANCEL_ACTION = "sdrs_cancel"
@@ -89,20 +90,12 @@ def denial_text(denial: Denial) -> str:
     return DENIAL_TEXT[denial]
 
 
-def describe_resize(intent: ResizeIntent) -> str:
-    lines = [f"*Resize protected instance* `{intent.instance_id}`"]
-    for site, flavor in intent.site_flavors().items():
-        host = intent.production_host if site == "production" else intent.dr_host
-        on_host = f" on dedicated host `{host}`" if host else ""
-        lines.append(f"• {SITE_LABEL[site]} → `{escape(flavor)}`{on_host}")
-    if intent.flavor:
-        lines.append("_One flavor for both sites (flavorRef)._")
-    return "\n".join(lines)
-
-
-def describe_rename(intent: RenameDrillIntent, current_name: str | None) -> str:
+def describe_rename(
+    intent: RenameDrillIntent, current_name: str | None, group: str | None = None
+) -> str:
     old = f"`{escape(current_name)}`" if current_name else "_(current name not read)_"
-    return f"*Rename DR drill* `{intent.drill_id}`\n{old} → `{escape(intent.name)}`"
+    in_group = f" in protection group `{escape(group)}`" if group else ""
+    return f"*Rename DR drill* `{intent.drill_id}`{in_group}\n{old} → `{escape(intent.name)}`"
 
 
 def confirmation_blocks(
@@ -207,6 +200,11 @@ def already_decided_text(state: str, by: str | None) -> str:
     who = f" by <@{by}>" if by else ""
     if state == "expired":
         return "This confirmation has expired; nothing was sent to SDRS. Ask again if needed."
+    if state == "stale":
+        return (
+            "This confirmation is out of date (the cloud changed since it was requested); "
+            "nothing was sent to SDRS. Ask again to see the current state."
+        )
     return f"This operation was already {state}{who}; nothing more was done."
 
 
@@ -303,4 +301,42 @@ def interrupted_but_received_text(instance_id: str) -> str:
         ":warning: I was restarted while sending this resize, and SDRS did receive it: protected "
         f"instance `{instance_id}` is resizing. Its job id was lost with the restart, so I follow "
         "the instance and report here when it ends. I did not send it a second time."
+    )
+
+
+# ---- history -------------------------------------------------------------------------------
+
+OUTCOME_MARK = {
+    "SUCCESS": ":white_check_mark:",
+    "renamed": ":white_check_mark:",
+    "FAIL": ":x:",
+    "submit-failed": ":x:",
+    "rename-failed": ":x:",
+    "interrupted": ":warning:",
+    "still running": ":hourglass:",
+    "submitted": ":arrows_counterclockwise:",
+}
+
+
+def history_line(entry: HistoryEntry) -> str:
+    what = entry.summary.split("\n", 1)[0].replace("*", "")
+    outcome = entry.outcome or entry.state
+    mark = OUTCOME_MARK.get(outcome, ":white_small_square:")
+    confirmed = (
+        f", {entry.state} by <@{entry.decided_by}>"
+        if entry.decided_by and entry.state in ("confirmed", "cancelled")
+        else ""
+    )
+    job = f" · job `{entry.job_id}`" if entry.job_id else ""
+    return (
+        f"{mark} {entry.requested_at:%Y-%m-%d %H:%M} UTC · {what} · asked by "
+        f"<@{entry.requester}>{confirmed} · *{escape(outcome)}*{job}"
+    )
+
+
+def history_text(entries: list[HistoryEntry]) -> str:
+    if not entries:
+        return "No SDRS operations have been requested in this channel yet."
+    return f"Latest {len(entries)} operations in this channel:\n" + "\n".join(
+        history_line(e) for e in entries
     )

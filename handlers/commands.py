@@ -8,7 +8,9 @@ message whose buttons carry only an opaque operation id; the intent stays in the
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -17,9 +19,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Deps
+from bot.cloud_state import read_resize_state
 from bot.errors import CloudError, ParseError
 from bot.intents import (
     HelpIntent,
+    HistoryIntent,
     JobsIntent,
     RenameDrillIntent,
     ResizeIntent,
@@ -27,8 +31,9 @@ from bot.intents import (
     parse,
 )
 from bot.policy import may_request
+from bot.preflight import check_resize
 from bot.store import OpState
-from handlers import blocks
+from handlers import blocks, preflight_blocks
 from handlers.slack_io import groups_of, slack_error
 
 log = logging.getLogger(__name__)
@@ -46,7 +51,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 response_type="ephemeral", text=exc.problem, blocks=blocks.parse_error_blocks(exc)
             )
             return
-        if isinstance(intent, StatusIntent | JobsIntent):
+        if isinstance(intent, StatusIntent | JobsIntent | HistoryIntent):
             await ack()
             work = answer_status(deps, respond, intent, str(command["channel_id"]))
             deps.background.spawn(work, name="status")
@@ -62,7 +67,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         work = request_confirmation(
             deps,
             client,
-            respond,
+            responder(respond),
             intent,
             user=str(command["user_id"]),
             channel=str(command["channel_id"]),
@@ -71,36 +76,64 @@ def register(app: AsyncApp, deps: Deps) -> None:
         deps.background.spawn(work, name=f"request {intent.kind} by {command['user_id']}")
 
 
+Tell = Callable[[str], Awaitable[None]]
+
+
+def responder(respond: AsyncRespond) -> Tell:
+    async def tell(text: str) -> None:
+        await respond(response_type="ephemeral", text=text)
+
+    return tell
+
+
 async def request_confirmation(
     deps: Deps,
     client: AsyncWebClient,
-    respond: AsyncRespond,
+    tell: Tell,
     intent: ResizeIntent | RenameDrillIntent,
     *,
     user: str,
     channel: str,
     request_key: str | None,
 ) -> None:
+    """Policy, then preflight (read the real state; refuse before anything is posted), then the
+    confirmation message. ``tell`` answers the requester privately."""
     rule = deps.policy.requests.get(intent.kind)
     groups = await groups_of(client, user, rule.usergroups) if rule and rule.usergroups else set()
     decision = may_request(deps.policy, intent.kind, user, groups, channel)
     if not decision.allowed and decision.denial is not None:
         log.info("request denied: %s by %s in %s (%s)", intent.kind, user, channel, decision.denial)
-        await respond(response_type="ephemeral", text=blocks.denial_text(decision.denial))
+        await tell(blocks.denial_text(decision.denial))
         return
 
-    if isinstance(intent, RenameDrillIntent):
-        try:
+    checked: str | None = None
+    try:
+        if isinstance(intent, RenameDrillIntent):
             drill = await deps.sdrs.get_drill(intent.drill_id)
-        except CloudError as exc:
-            await respond(response_type="ephemeral", text=blocks.cloud_error_text(exc))
-            return
-        if drill.name == intent.name:
-            await respond(response_type="ephemeral", text=blocks.same_name_text(drill.name))
-            return
-        summary = blocks.describe_rename(intent, drill.name)
-    else:
-        summary = blocks.describe_resize(intent)
+            if drill.name == intent.name:
+                await tell(blocks.same_name_text(drill.name))
+                return
+            group = await _group_name(deps, drill.server_group_id)
+            summary = blocks.describe_rename(intent, drill.name, group)
+        else:
+            state = await read_resize_state(deps.sdrs, deps.ecs, intent)
+            check = check_resize(intent, state)
+            if not check.allowed:
+                log.info("resize of %s refused by preflight: %s (%s)",
+                         intent.instance_id, check.refusal, check.detail)  # fmt: skip
+                await asyncio.to_thread(
+                    deps.store.record_event, deps.now(), "preflight-refused", actor=user,
+                    channel=channel,
+                    detail={"intent": intent.model_dump(exclude_none=True),
+                            "refusal": str(check.refusal), "detail": check.detail},
+                )  # fmt: skip
+                await tell(preflight_blocks.refused_request_text(check))
+                return
+            summary = preflight_blocks.describe_resize(intent, check, state.catalogue())
+            checked = json.dumps(check.snapshot(), sort_keys=True)
+    except CloudError as exc:
+        await tell(blocks.cloud_error_text(exc))
+        return
 
     now = deps.now()
     expires_at = now + timedelta(seconds=deps.settings.confirmation_ttl_seconds)
@@ -114,6 +147,7 @@ async def request_confirmation(
         now=now,
         expires_at=expires_at,
         request_key=request_key,
+        checked_json=checked,
     )
     if not created:
         log.info("command %s delivered again; operation %s already exists", request_key, op.id)
@@ -135,17 +169,34 @@ async def request_confirmation(
         log.warning("confirmation for %s not posted in %s: %s", op.id, channel, error)
         # A confirmation that may exist without us knowing must not be confirmable.
         await asyncio.to_thread(deps.store.decide, op.id, OpState.CANCELLED, user, deps.now())
-        await respond(response_type="ephemeral", text=blocks.not_posted_text(error))
+        await tell(blocks.not_posted_text(error))
         return
     await asyncio.to_thread(deps.store.set_message_ts, op.id, str(posted["ts"]))
     log.info("operation %s requested by %s in %s: %s", op.id, user, channel, intent.kind)
 
 
+async def _group_name(deps: Deps, group_id: str | None) -> str | None:
+    """The protection group's name for a drill's confirmation (its id if it cannot be read)."""
+    if not group_id:
+        return None
+    try:
+        return (await deps.sdrs.get_protection_group(group_id)).name or group_id
+    except CloudError as exc:
+        log.warning("protection group %s not read: %s", group_id, exc)
+        return group_id
+
+
 async def answer_status(
-    deps: Deps, respond: AsyncRespond, intent: StatusIntent | JobsIntent, channel: str
+    deps: Deps,
+    respond: AsyncRespond,
+    intent: StatusIntent | JobsIntent | HistoryIntent,
+    channel: str,
 ) -> None:
     now = deps.now()
-    if isinstance(intent, StatusIntent):
+    if isinstance(intent, HistoryIntent):
+        entries = await asyncio.to_thread(deps.store.history, channel, intent.limit)
+        text = blocks.history_text(entries)
+    elif isinstance(intent, StatusIntent):
         job = await asyncio.to_thread(deps.store.get_tracked, intent.job_id)
         if job is None:
             text = blocks.unknown_job_text(intent.job_id)

@@ -17,6 +17,8 @@ from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import World
 from bot.sdrs.client import SdrsClient
 
+pytest_plugins = ["tests.slack_harness"]
+
 _SETTINGS_ENV = {name.upper() for name in Settings.model_fields}
 
 

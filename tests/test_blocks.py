@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 
 import httpx
 
+from bot.ecs import Flavor
 from bot.errors import ClientError, OutcomeUnknownError, ParseError
 from bot.intents import RenameDrillIntent, ResizeIntent, parse
 from bot.policy import Denial
-from handlers import blocks
+from bot.preflight import Preflight, SiteChange, Warning
+from handlers import blocks, preflight_blocks
 
 PI = "3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162"
 DEH = "0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d"
@@ -19,9 +21,20 @@ WHEN = datetime(2026, 11, 23, 12, 15, tzinfo=UTC)
 def test_confirmation_message_has_summary_context_and_two_buttons() -> None:
     intent = parse(f"resize {PI} production=s6.large.2 dr=s6.xlarge.2 production-host={DEH}")
     assert isinstance(intent, ResizeIntent)
-    summary = blocks.describe_resize(intent)
-    assert "production site → `s6.large.2` on dedicated host" in summary
-    assert "DR site → `s6.xlarge.2`" in summary
+    small = Flavor(id="s6.medium.2", vcpus=1, ram=2048)
+    check = Preflight(
+        True, group_name="erp", instance_name="erp-db",
+        changes=[SiteChange("production", "s1", "ecs-a", small, "s6.large.2"),
+                 SiteChange("dr", "s2", "ecs-b", small, "s6.xlarge.2")],
+        warnings=[(Warning.SAME_FLAVOR, "dr")],
+    )  # fmt: skip
+    summary = preflight_blocks.describe_resize(intent, check)
+    assert (
+        "production site, server `ecs-a`: `s6.medium.2` (1 vCPU, 2 GiB) → `s6.large.2` "
+        f"on dedicated host `{DEH}`"
+    ) in summary
+    assert "DR site, server `ecs-b`: `s6.medium.2` (1 vCPU, 2 GiB) → `s6.xlarge.2`" in summary
+    assert ":warning: The DR site server already has this flavor" in summary
     result = blocks.confirmation_blocks(
         op_id="a" * 32, summary=summary, requester="U_A", expires_at=WHEN, two_person=False
     )

@@ -6,7 +6,7 @@ import pytest
 
 from bot.ecs import Flavor, Server
 from bot.intents import ResizeIntent
-from bot.preflight import Refusal, Warning, decide_resize
+from bot.preflight import Refusal, Warning, changed_since, closest_flavors, decide_resize
 from bot.sdrs.models import ProtectedInstance, ProtectionGroup
 from bot.sdrs.rules import INSTANCE_STATUSES, RESIZABLE_INSTANCE_STATUSES
 
@@ -114,3 +114,34 @@ def test_missing_server_is_refused() -> None:
     del servers["tgt"]
     result = decide_resize(BOTH, inst, grp, servers, CAT)
     assert result.refusal is Refusal.SERVER_MISSING
+
+
+def test_flavor_outside_the_resize_list_is_refused_with_close_names() -> None:
+    listed = [CAT["s6.xlarge.2"], CAT["s6.medium.2"], Flavor(id="c7.xlarge.2", vcpus=4, ram=8192)]
+    typo = ResizeIntent(instance_id=PI, production_flavor="s6.xlarg.2")
+    result = decide_resize(typo, *world(), CAT, allowed_flavors={"production": listed})
+    assert result.refusal is Refusal.FLAVOR_NOT_ALLOWED and result.site == "production"
+    assert result.suggestions[0] == "s6.xlarge.2"
+    # listed, or the current flavor (a warning, not a refusal), or a site ECS did not list
+    assert decide_resize(PROD, *world(), CAT, allowed_flavors={"production": listed}).allowed
+    same = ResizeIntent(instance_id=PI, production_flavor="s6.large.2")
+    assert decide_resize(same, *world(), CAT, allowed_flavors={"production": listed}).allowed
+    assert decide_resize(typo, *world(), CAT, allowed_flavors={"dr": listed}).allowed
+
+
+def test_closest_flavors_prefers_spelling_then_series() -> None:
+    choices = [Flavor(id=n) for n in ("s6.large.2", "s6.xlarge.2", "c7.large.2", "m6.large.8")]
+    assert closest_flavors("s6.xlarg.2", choices)[0] == "s6.xlarge.2"
+    assert closest_flavors("c7.huge.9", choices)[0] == "c7.large.2"
+    assert closest_flavors("zz.q", choices) == []
+
+
+def test_snapshot_and_what_changed_since() -> None:
+    before = decide_resize(BOTH, *world(), CAT)
+    shown = before.snapshot()
+    assert shown == {"production": "src:s6.large.2", "dr": "tgt:s6.large.2"}
+    assert changed_since(shown, decide_resize(BOTH, *world(), CAT)) == []
+    resized = world(tgt=server("tgt", flavor="s6.medium.2"))
+    assert changed_since(shown, decide_resize(BOTH, *resized, CAT)) == ["dr"]
+    failed_over = world(station="target")  # production is now the target server
+    assert changed_since(shown, decide_resize(BOTH, *failed_over, CAT)) == ["dr", "production"]

@@ -169,3 +169,29 @@ def test_concurrent_first_starts_migrate_once(db_url: str) -> None:
     for t in threads:
         t.join()
     assert not errors and results == [LATEST] * 4
+
+
+def test_version_1_database_is_upgraded_in_place_keeping_its_operations(db_url: str) -> None:
+    """A database made by the first release (no checked_json column, version 1) gains the
+    column on start; its pending operations stay readable."""
+    from sqlalchemy import inspect, text, update
+
+    from bot.store.schema import LATEST, schema_version
+
+    store = Store.from_url(db_url)
+    op, _ = store.create_pending(
+        kind="resize", intent_json="{}", requester="U1", channel="C1", now=NOW,
+        expires_at=NOW + timedelta(minutes=15), summary="old",
+    )  # fmt: skip
+    with store.engine.begin() as conn:  # back to what version 1 created
+        conn.execute(text("ALTER TABLE pending_operations DROP COLUMN checked_json"))
+        conn.execute(update(schema_version).values(version=1))
+    store.close()
+    upgraded = Store.from_url(db_url)
+    assert upgraded.schema_version == LATEST == 2
+    with upgraded.engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("pending_operations")}
+    assert "checked_json" in columns
+    kept = upgraded.get_pending(op.id)
+    assert kept is not None and kept.summary == "old" and kept.checked_json is None
+    upgraded.close()

@@ -4,6 +4,7 @@ for several replicas. Every part is a mixin over one engine:
 * :mod:`bot.store.pending` - confirmations, decided exactly once;
 * :mod:`bot.store.outbox` - Slack messages to deliver, in order and paced per channel;
 * :mod:`bot.store.jobs` - tracked SDRS jobs (leased checks) and the audit trail;
+* :mod:`bot.store.audit` - reading the audit trail (history, export);
 * :mod:`bot.store.schema` - tables and forward-only versioned migrations (run on open).
 """
 
@@ -12,12 +13,15 @@ from __future__ import annotations
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
+from bot.store.audit import AuditEvent, AuditStore, HistoryEntry
 from bot.store.jobs import CheckResult, JobStore, JobUpdate, TrackedJob
 from bot.store.outbox import OutboxMessage, OutboxRow, OutboxStore
 from bot.store.pending import OpState, PendingOperation, PendingStore, Transition
 from bot.store.schema import SchemaTooNewError, migrate
 
 __all__ = [
+    "AuditEvent",
+    "HistoryEntry",
     "CheckResult",
     "JobUpdate",
     "OpState",
@@ -52,7 +56,7 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-class Store(PendingStore, OutboxStore, JobStore):
+class Store(PendingStore, OutboxStore, JobStore, AuditStore):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         try:

@@ -31,6 +31,8 @@ class OpState(StrEnum):
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    # Confirm found the cloud changed since the request (what was shown is out of date)
+    STALE = "stale"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class PendingOperation:
     state: OpState
     decided_by: str | None = None
     decided_at: datetime | None = None
+    checked_json: str | None = None  # what the preflight showed (resize), for Confirm
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class PendingStore:
         expires_at: datetime,
         summary: str = "",
         request_key: str | None = None,
+        checked_json: str | None = None,
     ) -> tuple[PendingOperation, bool]:
         """Insert a pending operation; ``(op, False)`` when ``request_key`` was seen before
         (the same command delivered twice), with the operation made the first time."""
@@ -99,6 +103,7 @@ class PendingStore:
                         created_at=_epoch(now),
                         expires_at=_epoch(expires_at),
                         state=OpState.PENDING.value,
+                        checked_json=checked_json,
                     )
                 )
                 audit_in(conn, now, "requested", op_id=op_id, actor=requester, channel=channel,
@@ -122,6 +127,7 @@ class PendingStore:
             created_at=now,
             expires_at=expires_at,
             state=OpState.PENDING,
+            checked_json=checked_json,
         )
         return op, True
 
@@ -150,6 +156,7 @@ class PendingStore:
             state=OpState(m["state"]),
             decided_by=m["decided_by"],
             decided_at=_time(m["decided_at"]),
+            checked_json=m["checked_json"],
         )
 
     def set_message_ts(self, op_id: str, ts: str) -> None:
@@ -170,12 +177,12 @@ class PendingStore:
         owner: str = "",
         exec_lease: float = 300.0,
     ) -> Transition:
-        """Move a still-pending, unexpired operation to ``to`` (confirmed or cancelled).
+        """Move a still-pending, unexpired operation to ``to`` (confirmed, cancelled or stale).
 
         Confirming also starts its execution under ``owner``'s lease, in the same statement:
         if that replica dies before recording the outcome, :meth:`claim_interrupted` finds it.
         """
-        if to not in (OpState.CONFIRMED, OpState.CANCELLED):
+        if to not in (OpState.CONFIRMED, OpState.CANCELLED, OpState.STALE):
             raise ValueError(f"cannot decide to {to}")
         t = pending_operations.c
         with self.engine.begin() as conn:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
     select,
     text,
 )
@@ -65,6 +66,8 @@ pending_operations = Table(
     Column("exec_state", String(16)),
     Column("exec_owner", String(64)),
     Column("exec_until", Float, index=True),
+    # v2: what the preflight showed in the confirmation (JSON), compared again at Confirm
+    Column("checked_json", Text),
 )
 
 tracked_jobs = Table(
@@ -147,13 +150,24 @@ class SchemaTooNewError(BotError):
 
 
 def _v1(conn: Connection) -> None:
-    """The first schema: every table above, as of version 1."""
+    """The first schema: every table above. (On a new database this already has the columns
+    later steps add; those steps add them only where they are missing.)"""
     for table in (pending_operations, tracked_jobs, outbox, channel_pacing, audit_events):
         table.create(conn, checkfirst=True)
 
 
+def _add_column(conn: Connection, table: str, column: str, sql_type: str) -> None:
+    if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+
+
+def _v2(conn: Connection) -> None:
+    _add_column(conn, "pending_operations", "checked_json", "TEXT")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "pending operations, tracked jobs, outbox, pacing, audit", _v1),
+    (2, "pending operations remember what their preflight showed", _v2),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -1,0 +1,67 @@
+"""Reading what a resize preflight decides on (the I/O half of :mod:`bot.preflight`).
+
+The protected instance first (it names the group and both servers), then in parallel: the
+protection group, both sites' servers (both are needed to compare sizes), and for each resized
+site the flavors ECS lets its server be resized to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.ecs import EcsClient, Flavor, Server
+from bot.errors import CloudError, NotFoundError
+from bot.intents import ResizeIntent
+from bot.preflight import ResizeState
+from bot.sdrs.client import SdrsClient
+from bot.sdrs.models import ProtectionGroup
+
+log = logging.getLogger(__name__)
+
+
+async def read_resize_state(sdrs: SdrsClient, ecs: EcsClient, intent: ResizeIntent) -> ResizeState:
+    """Raises :class:`CloudError` when the instance or its group cannot be read."""
+    instance = await sdrs.get_protected_instance(intent.instance_id)
+    site_server = {"production": instance.production_server(), "dr": instance.dr_server()}
+    server_ids = [s for s in site_server.values() if s]
+    resized = {site: site_server[site] for site in intent.site_flavors() if site_server[site]}
+
+    group_read = _group(sdrs, instance.server_group_id)
+    servers_read = asyncio.gather(*(_server(ecs, s) for s in server_ids))
+    flavors_read = asyncio.gather(*(_flavors(ecs, s) for s in resized.values() if s))
+    group, servers, flavors = await asyncio.gather(group_read, servers_read, flavors_read)
+    allowed = {
+        site: listed for site, listed in zip(resized, flavors, strict=True) if listed is not None
+    }
+    return ResizeState(
+        instance=instance,
+        group=group,
+        servers={s.id: s for s in servers if s is not None},
+        allowed_flavors=allowed,
+    )
+
+
+async def _group(sdrs: SdrsClient, group_id: str | None) -> ProtectionGroup:
+    if not group_id:
+        raise NotFoundError(
+            "the protected instance names no protection group", status=404, code="SDRS.0207"
+        )
+    return await sdrs.get_protection_group(group_id)
+
+
+async def _server(ecs: EcsClient, server_id: str) -> Server | None:
+    try:
+        return await ecs.get_server(server_id)
+    except NotFoundError:
+        return None  # the preflight refuses: "server missing"
+
+
+async def _flavors(ecs: EcsClient, server_id: str) -> list[Flavor] | None:
+    """The flavors ECS lists for the server, or None when it cannot list them (SDRS still
+    checks the flavor when the resize is sent)."""
+    try:
+        return await ecs.list_resize_flavors(server_id)
+    except CloudError as exc:
+        log.warning("resize flavors of %s not listed: %s", server_id, exc)
+        return None

@@ -1,0 +1,112 @@
+"""What the preflight tells people: the resize summary with current -> new flavors, refusals,
+warnings and "the state changed". Pure text builders (mrkdwn), like :mod:`handlers.blocks`."""
+
+from __future__ import annotations
+
+from bot.ecs import Flavor
+from bot.intents import ResizeIntent
+from bot.preflight import Preflight, Refusal, Warning
+from handlers.blocks import SITE_LABEL, escape
+
+SITE_SERVER = {"production": "Production-site server", "dr": "DR-site server"}
+
+
+def flavor_text(flavor: Flavor) -> str:
+    size = f" ({flavor.vcpus} vCPU, {flavor.ram / 1024:g} GiB)" if flavor.vcpus else ""
+    return f"`{escape(flavor.id)}`{size}"
+
+
+def _new_flavor_text(name: str, catalogue: dict[str, Flavor]) -> str:
+    known = catalogue.get(name)
+    return flavor_text(known) if known else f"`{escape(name)}`"
+
+
+def describe_resize(
+    intent: ResizeIntent, check: Preflight, catalogue: dict[str, Flavor] | None = None
+) -> str:
+    """The confirmation text: which physical server at which site goes from which flavor to
+    which, on which dedicated host, and the warnings to read before confirming."""
+    catalogue = catalogue or {}
+    lines = [
+        f"*Resize protected instance* `{escape(check.instance_name)}` (`{intent.instance_id}`, "
+        f"group `{escape(check.group_name)}`)"
+    ]
+    for change in check.changes:
+        host = intent.production_host if change.site == "production" else intent.dr_host
+        on_host = f" on dedicated host `{host}`" if host else ""
+        server = escape(change.server_name or change.server_id)
+        lines.append(
+            f"• {SITE_LABEL[change.site]}, server `{server}`: {flavor_text(change.current)} → "
+            f"{_new_flavor_text(change.new_flavor, catalogue)}{on_host}"
+        )
+    if intent.flavor:
+        lines.append("_One flavor for both sites (flavorRef)._")
+    lines += [f":warning: {warning_text(kind, what)}" for kind, what in check.warnings]
+    return "\n".join(lines)
+
+
+def warning_text(kind: Warning, what: str) -> str:
+    if kind is Warning.DR_SMALLER:
+        return (
+            f"The DR-site flavor would be smaller than the production-site flavor ({what}); "
+            "SDRS recommends DR >= production, or a failover runs on less capacity."
+        )
+    if kind is Warning.SAME_FLAVOR:
+        return (
+            f"The {SITE_LABEL[what]} server already has this flavor: nothing changes there "
+            "(SDRS refuses a resize that changes nothing at all)."
+        )
+    return (
+        f"The {SITE_LABEL[what]} server runs on a dedicated host but no host id was given "
+        f"(add `{'production' if what == 'production' else 'dr'}-host=<DeH id>`)."
+    )
+
+
+def refusal_text(check: Preflight) -> str:
+    """Why the resize cannot be asked for now, and what to do about it."""
+    subject = escape(check.subject)
+    if check.refusal is Refusal.GROUP_STATUS:
+        return (
+            f"Protection group `{subject}` is `{escape(check.status)}`; a resize needs it "
+            "`available` or `protected`. Wait until it is, then ask again."
+        )
+    if check.refusal is Refusal.INSTANCE_STATUS:
+        return (
+            f"Protected instance `{subject}` is `{escape(check.status)}`; SDRS resizes only "
+            "`available`, `protected` or `error-resizing` instances."
+        )
+    if check.refusal is Refusal.SERVER_RUNNING:
+        return (
+            f"{SITE_SERVER[check.site]} `{subject}` is {escape(check.status)}; it must be "
+            "stopped (SHUTOFF) before resizing. Stop it, then ask again."
+        )
+    if check.refusal is Refusal.SERVER_MISSING:
+        return (
+            f"The {SITE_LABEL.get(check.site, check.site)} server `{subject}` of this "
+            "protected instance could not be read from ECS."
+        )
+    hint = ", ".join(f"`{escape(s)}`" for s in check.suggestions)
+    return (
+        f"`{escape(check.status)}` is not a flavor the {SITE_LABEL[check.site]} server "
+        f"`{subject}` can be resized to." + (f" Closest valid flavors: {hint}." if hint else "")
+    )
+
+
+def refused_request_text(check: Preflight) -> str:
+    return f":no_entry: {refusal_text(check)} Nothing was posted or sent to SDRS."
+
+
+def refused_at_confirm_text(check: Preflight) -> str:
+    return (
+        f":no_entry: Not sent: {refusal_text(check)} The confirmation stays open until it "
+        "expires; click Confirm again once this is fixed."
+    )
+
+
+def changed_text(sites: list[str]) -> str:
+    which = " and ".join(SITE_LABEL[s] for s in sites)
+    return (
+        f":warning: The {which} changed since this was requested (another server or flavor "
+        "now), so what this confirmation shows is out of date. Nothing was sent to SDRS; "
+        "ask again to see the current state."
+    )

@@ -1,0 +1,184 @@
+"""The Slack-flow harness: the real app with its store, SDRS and ECS clients, the Slack Web API
+stand-in and the emulator; a pytest plugin (``h`` fixture), loaded from conftest."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from bot.app import Deps, build_app, build_workers, slack_client
+from bot.ecs import EcsClient
+from bot.outbox import OutboxSender
+from bot.sandbox.server import EmulatorThread
+from bot.sandbox.slack_api import SlackApiState, SlackApiThread
+from bot.sandbox.world import World
+from bot.sdrs.client import SdrsClient
+from bot.store import Store
+from bot.tracker import Tracker
+from tests.conftest import sandbox_settings
+from tests.slack_helpers import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    action_body,
+    command_body,
+    dispatch,
+    settle,
+    until,
+)
+
+CHANNEL = "C0DROPS001"
+ALICE, BOB, CAROL = "U0ALICE001", "U0BOB00001", "U0CAROL001"
+
+
+class Clock:
+    """Real time plus an offset that a test can move forward (``clock.t += ...``)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    @property
+    def t(self) -> datetime:
+        return self()
+
+    @t.setter
+    def t(self, value: datetime) -> None:
+        self.offset += value - self()
+
+
+class Harness:
+    def __init__(
+        self,
+        app: Any,
+        deps: Deps,
+        slack: SlackApiThread,
+        world: World,
+        emulator: EmulatorThread,
+        clock: Clock,
+    ) -> None:  # noqa: E501
+        self.app, self.deps, self.slack, self.world, self.emulator = (
+            app,
+            deps,
+            slack,
+            world,
+            emulator,
+        )
+        self.clock = clock
+        self._trigger = 0
+        self.tracker: Tracker
+        self.sender: OutboxSender
+
+    @property
+    def state(self) -> SlackApiState:
+        return self.slack.state
+
+    async def command(
+        self,
+        text: str,
+        user: str = ALICE,
+        channel: str = CHANNEL,
+        trigger: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:  # noqa: E501
+        self._trigger += 1
+        trig = trigger or f"trigger-{self._trigger}"
+        body = command_body(text, user=user, channel=channel, trigger=trig,
+                            response_url=f"{self.slack.url}/response/{trig}")  # fmt: skip
+        return await dispatch(self.app, body, headers)
+
+    async def click(
+        self, action_id: str, op_id: str, user: str, message_ts: str, channel: str = CHANNEL
+    ) -> Any:  # noqa: E501
+        url = f"{self.slack.url}/response/act"
+        body = action_body(action_id=action_id, op_id=op_id, user=user, channel=channel,
+                           message_ts=message_ts, response_url=url)  # fmt: skip
+        return await dispatch(self.app, body)
+
+    async def confirmation(self, index: int = 0) -> tuple[str, str]:
+        """(op id, message ts) of the index-th confirmation posted."""
+        posts = await until(lambda: [c for c in self.state.calls_to("chat.postMessage")
+                                     if c.args.get("blocks")] [index:] or None)  # fmt: skip
+        call = posts[0]
+        actions = [b for b in call.args["blocks"] if b["type"] == "actions"][0]
+        op_id = actions["elements"][0]["value"]
+        ts = next(
+            ts for (ch, ts), m in self.state.messages.items() if m["blocks"] == call.args["blocks"]
+        )
+        return op_id, ts
+
+    def sdrs_posts(self) -> int:
+        return sum(1 for r in self.emulator.emulator.requests if r.method == "POST")
+
+    def sdrs_puts(self) -> int:
+        return sum(1 for r in self.emulator.emulator.requests if r.method == "PUT")
+
+    def ephemerals(self, user: str) -> list[str]:
+        return [str(c.args.get("text")) for c in self.state.calls_to("chat.postEphemeral")
+                if c.args.get("user") == user]  # fmt: skip
+
+    def responses(self) -> list[dict[str, Any]]:
+        return [c.args for c in self.state.calls if c.method.startswith("response_url:")]
+
+    def thread_replies(self, ts: str) -> list[str]:
+        return [str(c.args.get("text")) for c in self.state.calls_to("chat.postMessage")
+                if c.args.get("thread_ts") == ts]  # fmt: skip
+
+    def updates(self, ts: str) -> list[str]:
+        return [str(c.args.get("text")) for c in self.state.calls_to("chat.update")
+                if c.args.get("ts") == ts]  # fmt: skip
+
+
+async def pump(h: Harness) -> None:
+    """What the scheduler does in production: run the tracker and the outbox, often."""
+    while True:
+        await h.tracker.tick()
+        await h.sender.run_once()
+        await asyncio.sleep(0.02)
+
+
+def make_harness(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World, **overrides: Any
+) -> tuple[Harness, Store, SdrsClient]:  # noqa: E501
+    settings = sandbox_settings(
+        emulator.url,
+        slack_bot_token=SecretStr(BOT_TOKEN),
+        slack_signing_secret=SecretStr(SIGNING_SECRET),
+        slack_api_url=slack.api_url,
+        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        outbox_pace_seconds=0.0,
+        job_poll_first_seconds=0.1,
+        job_poll_max_seconds=0.3,
+        **overrides,
+    )
+    store = Store.from_url(settings.database_url)
+    sdrs = SdrsClient.from_settings(settings)
+    clock = Clock()
+    ecs = EcsClient.from_settings(settings)
+    deps = Deps(settings=settings, store=store, sdrs=sdrs, policy=settings.policy(), ecs=ecs,
+                now=clock)  # fmt: skip
+    app = build_app(deps, slack_client(settings))
+    harness = Harness(app, deps, slack, world, emulator, clock)
+    harness.tracker, harness.sender = build_workers(deps, slack_client(settings, retries=False))
+    return harness, store, sdrs
+
+
+@pytest.fixture
+async def h(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> AsyncIterator[Harness]:  # noqa: E501
+    harness, store, sdrs = make_harness(tmp_path, slack, emulator, world)
+    pumping = asyncio.create_task(pump(harness))
+    yield harness
+    await settle(0.05)
+    pumping.cancel()
+    await sdrs.aclose()
+    await harness.deps.ecs.aclose()
+    store.close()
