@@ -129,7 +129,7 @@ def start_scheduler(
 
 
 def build_app(deps: Deps, client: AsyncWebClient | None = None) -> AsyncApp:
-    from handlers import actions, commands
+    from handlers import actions, commands, forms
 
     settings = deps.settings
     secret = settings.slack_signing_secret
@@ -142,6 +142,7 @@ def build_app(deps: Deps, client: AsyncWebClient | None = None) -> AsyncApp:
     )
     commands.register(app, deps)
     actions.register(app, deps)
+    forms.register(app, deps)
     return app
 
 

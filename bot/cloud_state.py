@@ -22,10 +22,17 @@ log = logging.getLogger(__name__)
 
 async def read_resize_state(sdrs: SdrsClient, ecs: EcsClient, intent: ResizeIntent) -> ResizeState:
     """Raises :class:`CloudError` when the instance or its group cannot be read."""
-    instance = await sdrs.get_protected_instance(intent.instance_id)
+    return await read_instance_state(sdrs, ecs, intent.instance_id, list(intent.site_flavors()))
+
+
+async def read_instance_state(
+    sdrs: SdrsClient, ecs: EcsClient, instance_id: str, sites: list[str]
+) -> ResizeState:
+    """The instance, its group, both servers, and the resize flavors of ``sites``' servers."""
+    instance = await sdrs.get_protected_instance(instance_id)
     site_server = {"production": instance.production_server(), "dr": instance.dr_server()}
     server_ids = [s for s in site_server.values() if s]
-    resized = {site: site_server[site] for site in intent.site_flavors() if site_server[site]}
+    resized = {site: site_server[site] for site in sites if site_server.get(site)}
 
     group_read = _group(sdrs, instance.server_group_id)
     servers_read = asyncio.gather(*(_server(ecs, s) for s in server_ids))

@@ -5,11 +5,13 @@ Forms::
     help | help resize | help drill
     status <job-id> | jobs                                     tracked jobs
     history [n]                                                the channel's latest operations
+    resize                                                     the resize form (a modal)
     resize <protected-instance-id> <flavor>                    both sites (flavorRef)
     resize <id> production=<flavor> [dr=<flavor>]              per site; either alone
     resize <id> --production <flavor> --dr=<flavor>            the same as flags
     resize <id> ... production-host=<DeH id> dr-host=<DeH id>  dedicated hosts per site
     drill rename <drill-id> <new name>                         quotes allowed ("..." or “...”)
+    drill rename [<drill-id>]                                  the rename form (a modal)
 
 :func:`parse` raises only :class:`ParseError`, whatever the input; its ``problem`` says what was
 wrong and ``usage`` shows the right form.
@@ -88,6 +90,19 @@ class ResizeIntent(_Intent):
         return {site: f for site, f in (("production", prod), ("dr", dr)) if f}
 
 
+class ResizeFormIntent(_Intent):
+    """``resize`` with nothing after it: open the resize form."""
+
+    kind: Literal["resize_form"] = "resize_form"
+
+
+class RenameFormIntent(_Intent):
+    """``drill rename`` without a name: open the rename form (for this drill, if given)."""
+
+    kind: Literal["rename_form"] = "rename_form"
+    drill_id: str | None = None
+
+
 class StatusIntent(_Intent):
     kind: Literal["status"] = "status"
     job_id: str
@@ -111,7 +126,16 @@ class RenameDrillIntent(_Intent):
     name: str
 
 
-Intent = HelpIntent | ResizeIntent | RenameDrillIntent | StatusIntent | JobsIntent | HistoryIntent
+Intent = (
+    HelpIntent
+    | ResizeIntent
+    | RenameDrillIntent
+    | StatusIntent
+    | JobsIntent
+    | HistoryIntent
+    | ResizeFormIntent
+    | RenameFormIntent
+)
 _JOB_ID_RE = re.compile(r"[A-Za-z0-9-]{8,64}")
 
 # option name -> ResizeIntent field; "--x y", "--x=y" and "x=y" are all accepted
@@ -242,9 +266,9 @@ def _split_options(args: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     return positional, options
 
 
-def _parse_resize(args: list[str]) -> ResizeIntent:
+def _parse_resize(args: list[str]) -> ResizeIntent | ResizeFormIntent:
     if not args:
-        raise _fail("say which protected instance to resize, and to which flavor", "resize")
+        return ResizeFormIntent()
     positional, options = _split_options(args)
     if not positional:
         raise _fail("the protected instance id is missing", "resize")
@@ -287,15 +311,15 @@ def _parse_resize(args: list[str]) -> ResizeIntent:
     return ResizeIntent(instance_id=instance_id, **fields)
 
 
-def _parse_drill(args: list[str]) -> RenameDrillIntent:
+def _parse_drill(args: list[str]) -> RenameDrillIntent | RenameFormIntent:
     if not args or args[0].lower() != "rename":
         got = f" (got `{_shown(args[0])}`)" if args else ""
         raise _fail(f"the only drill action is `rename`{got}", "drill")
     if len(args) < 2:
-        raise _fail("the drill id is missing", "drill")
+        return RenameFormIntent()
     drill_id = _check_uuid(args[1], "drill id", "drill")
     if len(args) < 3:
-        raise _fail("the new name is missing", "drill")
+        return RenameFormIntent(drill_id=drill_id)
     if len(args) > 3:
         raise _fail(
             "drill names cannot contain spaces; use `-`, `_` or `.` instead "

@@ -43,7 +43,8 @@ HELP_TEXT = {
     None: (
         "*sdrs-bot* changes Huawei Cloud SDRS resources after a button confirmation.\n"
         f"```{USAGE['general']}```\n"
-        "`/sdrs help resize` and `/sdrs help drill` tell more."
+        "`/sdrs help resize` and `/sdrs help drill` tell more; `/sdrs resize` and "
+        "`/sdrs drill rename` alone open a form."
     ),
     "resize": (
         "*Resize a protected instance* (the servers being resized must be stopped; the "
@@ -73,8 +74,20 @@ def _md(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=text))
 
 
+OPEN_RESIZE_ACTION = "sdrs_open_resize"
+OPEN_RENAME_ACTION = "sdrs_open_rename"
+
+
 def help_blocks(topic: str | None) -> list[dict[str, Any]]:
-    return _dicts([_md(HELP_TEXT.get(topic, HELP_TEXT[None]))])
+    """The help text, with buttons that open the resize and rename forms."""
+    buttons = ActionsBlock(
+        block_id="sdrs_help_forms",
+        elements=[
+            ButtonElement(text="Resize...", action_id=OPEN_RESIZE_ACTION, value="resize"),
+            ButtonElement(text="Rename a drill...", action_id=OPEN_RENAME_ACTION, value="rename"),
+        ],
+    )
+    return _dicts([_md(HELP_TEXT.get(topic, HELP_TEXT[None])), buttons])
 
 
 def parse_error_blocks(error: ParseError) -> list[dict[str, Any]]:
@@ -166,8 +179,25 @@ def cloud_error_text(error: Exception) -> str:
         )
     if isinstance(error, ApiError):
         rid = f" (request id `{error.request_id}`)" if error.request_id else ""
-        return f":x: SDRS refused: *{error.code}* - {escape(error.message)}{rid}"
+        hint = CODE_HINTS.get(error.code, "")
+        return f":x: SDRS refused: *{error.code}* - {escape(error.message)}{rid}{hint}"
     return f":x: Could not reach SDRS: {escape(str(error))}"
+
+
+# What to do about the refusals an operator meets most (codes from the SDRS error-code list).
+CODE_HINTS = {
+    "SDRS.0202": (
+        "\nDrill names: at most 64 bytes, only Chinese characters, a-z, A-Z, 0-9, `.`, `_`, `-`."
+    ),
+    "SDRS.1902": (
+        "\nNo drill has that id in this project: `/sdrs drill rename` alone opens a form to "
+        "pick one by name."
+    ),
+    "SDRS.1320": (
+        "\nNo protected instance has that id in this project: `/sdrs resize` alone opens a "
+        "form to pick one by name."
+    ),
+}
 
 
 def fallback_text(summary: str) -> str:

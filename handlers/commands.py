@@ -26,6 +26,8 @@ from bot.intents import (
     HistoryIntent,
     JobsIntent,
     RenameDrillIntent,
+    RenameFormIntent,
+    ResizeFormIntent,
     ResizeIntent,
     StatusIntent,
     parse,
@@ -56,6 +58,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             work = answer_status(deps, respond, intent, str(command["channel_id"]))
             deps.background.spawn(work, name="status")
             return
+        if isinstance(intent, ResizeFormIntent | RenameFormIntent):
+            await ack()
+            await open_form(deps, client, command, intent)
+            return
         if isinstance(intent, HelpIntent):
             await ack(
                 response_type="ephemeral",
@@ -77,6 +83,24 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 Tell = Callable[[str], Awaitable[None]]
+
+
+async def open_form(
+    deps: Deps,
+    client: AsyncWebClient,
+    command: dict[str, Any],
+    intent: ResizeFormIntent | RenameFormIntent,
+) -> None:
+    """Open the modal right away: the trigger id is only valid for 3 seconds."""
+    from handlers import forms, modals
+
+    trigger, channel = str(command.get("trigger_id", "")), str(command["channel_id"])
+    if isinstance(intent, ResizeFormIntent):
+        await forms.open_view(client, trigger, modals.resize_view(channel))
+    else:
+        deps.background.spawn(
+            forms.open_rename_form(deps, client, trigger, channel, intent), name="rename form"
+        )
 
 
 def responder(respond: AsyncRespond) -> Tell:

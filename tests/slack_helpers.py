@@ -84,6 +84,64 @@ def action_body(
     return "payload=" + quote(json.dumps(payload))
 
 
+def _user(user: str) -> dict[str, str]:
+    return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM}
+
+
+def _interaction(kind: str, user: str, **fields: Any) -> str:
+    """An interaction payload as Slack posts it: form-encoded, ``payload=<JSON>``."""
+    payload: dict[str, Any] = {
+        "type": kind,
+        "team": {"id": TEAM, "domain": "sandbox"},
+        "user": _user(user),
+        "api_app_id": "A0APP00001",
+        "token": "legacy-verification-token",
+        "is_enterprise_install": False,
+        "enterprise": None,
+        **fields,
+    }
+    return "payload=" + quote(json.dumps(payload))
+
+
+def view_with_state(view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """A view as Slack sends it back: the opened view plus what the user entered."""
+    return {**view, "state": {"values": values}}
+
+
+def view_submission_body(user: str, view: dict[str, Any]) -> str:
+    return _interaction(
+        "view_submission", user, trigger_id=f"trig-{time.monotonic_ns()}", view=view,
+        response_urls=[],
+    )  # fmt: skip
+
+
+def view_action_body(
+    user: str, view: dict[str, Any], *, action_id: str, block_id: str, value: str, text: str
+) -> str:
+    """block_actions from a select inside a modal (an input block with dispatch_action)."""
+    action = {
+        "type": "external_select",
+        "action_id": action_id,
+        "block_id": block_id,
+        "selected_option": {"text": {"type": "plain_text", "text": text}, "value": value},
+        "action_ts": f"{time.time():.6f}",
+    }
+    return _interaction(
+        "block_actions", user, container={"type": "view", "view_id": view["id"]},
+        trigger_id=f"trig-{time.monotonic_ns()}", view=view, actions=[action],
+    )  # fmt: skip
+
+
+def suggestion_body(
+    user: str, view: dict[str, Any], *, action_id: str, block_id: str, value: str
+) -> str:
+    """block_suggestion: Slack asks for an external select's options as the user types."""
+    return _interaction(
+        "block_suggestion", user, container={"type": "view", "view_id": view["id"]},
+        action_id=action_id, block_id=block_id, value=value, view=view,
+    )  # fmt: skip
+
+
 async def dispatch(
     app: AsyncApp, body: str, extra_headers: dict[str, str] | None = None
 ) -> BoltResponse:

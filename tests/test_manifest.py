@@ -17,6 +17,9 @@ SCOPE_OF = {
     # public and private channels the bot is in
     "conversations_replies": {"channels:history", "groups:history"},
     "conversations_history": {"channels:history", "groups:history"},
+    # modals: the interaction's trigger id is the permission (no scope)
+    "views_open": set(),
+    "views_update": set(),
 }
 
 

@@ -177,6 +177,7 @@ async def test_rename_of_unknown_drill_is_refused_before_confirmation(h: Harness
     await h.command(f"drill rename {sid('drill-missing')} new-name")
     responses = await until(h.responses)
     assert "SDRS.1902" in responses[0]["text"]
+    assert "`/sdrs drill rename` alone opens a form" in responses[0]["text"]
     assert responses[0]["response_type"] == "ephemeral"
     await settle()
     assert not h.state.calls_to("chat.postMessage")

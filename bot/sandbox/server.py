@@ -209,7 +209,7 @@ class Emulator:
         return {"protected_instance": self.world.instance(p["id"])}
 
     async def _instances(self, payload: Any, p: dict[str, str]) -> Any:
-        items = self.world.list_instances(p.get("q:server_group_id"))
+        items = self.world.list_instances(p.get("q:server_group_id"), p.get("q:name"))
         offset = int(p.get("q:offset", "0"))
         limit = int(p.get("q:limit", "1000"))
         page = items[offset : offset + limit]

@@ -48,6 +48,8 @@ class SlackApiState:
     fault_seed: int = 7
     posted_at: list[tuple[str, float]] = field(default_factory=list)  # (channel, when) per post
     fail_next: dict[str, list[str]] = field(default_factory=dict)  # method -> kinds, in order
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)  # open modals by view id
+    used_triggers: set[str] = field(default_factory=set)
 
     def calls_to(self, method: str) -> list[SlackCall]:
         return [c for c in list(self.calls) if c.method == method]
@@ -68,6 +70,7 @@ class SlackApiServer:
     def __init__(self, state: SlackApiState) -> None:
         self.state = state
         self._ts = itertools.count(1)
+        self._ts_counter = itertools.count(1)  # view ids and hashes
         self._lock = threading.Lock()
         self._sockets: list[web.WebSocketResponse] = []
         self._random = random.Random(state.fault_seed)
@@ -249,6 +252,54 @@ class SlackApiServer:
         if not args.get("user"):
             return {"ok": False, "error": "user_not_in_channel"}
         return {"ok": True, "message_ts": self._next_ts()}
+
+    def _view_arg(self, args: dict[str, Any]) -> dict[str, Any] | None:
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        return view if isinstance(view, dict) and view.get("type") == "modal" else None
+
+    def _stored_view(self, view: dict[str, Any], view_id: str) -> dict[str, Any]:
+        stored = {
+            **view,
+            "id": view_id,
+            "team_id": self.state.team_id,
+            "app_id": "A0APP00001",
+            "bot_id": self.state.bot_id,
+            "root_view_id": view_id,
+            "previous_view_id": None,
+            "hash": f"{time.time():.6f}.{next(self._ts_counter)}",
+            "state": {"values": {}},
+        }
+        self.state.views[view_id] = stored
+        return stored
+
+    async def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        """views.open: a trigger id works once (Slack: it expires after 3 seconds)."""
+        trigger = str(args.get("trigger_id") or "")
+        if not trigger or trigger in self.state.used_triggers:
+            return {
+                "ok": False,
+                "error": "invalid_trigger_id" if not trigger else "expired_trigger_id",
+            }
+        view = self._view_arg(args)
+        if view is None:
+            return {"ok": False, "error": "invalid_arguments"}
+        self.state.used_triggers.add(trigger)
+        view_id = f"V{next(self._ts_counter):09d}"
+        return {"ok": True, "view": self._stored_view(view, view_id)}
+
+    async def _m_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view_id = str(args.get("view_id") or "")
+        current = self.state.views.get(view_id)
+        if current is None:
+            return {"ok": False, "error": "not_found"}
+        if args.get("hash") and args["hash"] != current["hash"]:
+            return {"ok": False, "error": "hash_conflict"}
+        view = self._view_arg(args)
+        if view is None:
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True, "view": self._stored_view(view, view_id)}
 
     def _visible(self, message: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
         shown = {k: v for k, v in message.items() if k != "metadata" and not k.startswith("_")}

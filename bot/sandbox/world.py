@@ -400,13 +400,16 @@ class World:
                 )
             return self._instance_wire(inst)
 
-    def list_instances(self, group_id: str | None) -> list[dict[str, Any]]:
+    def list_instances(self, group_id: str | None, name: str | None = None) -> list[dict[str, Any]]:
+        """``name`` matches fuzzily, as the API reference says (here: a case-insensitive
+        substring)."""
         with self.lock:
             self._advance()
             return [
                 self._instance_wire(i)
                 for i in self.instances.values()
-                if group_id is None or i.group_id == group_id
+                if (group_id is None or i.group_id == group_id)
+                and (not name or name.lower() in i.name.lower())
             ]
 
     def _instance_wire(self, inst: Instance) -> dict[str, Any]:

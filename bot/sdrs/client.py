@@ -115,9 +115,17 @@ class SdrsClient:
         return parse_model(ProtectedInstance, data.get("protected_instance"), "protected instance")
 
     async def list_protected_instances(
-        self, *, server_group_id: str | None = None, limit: int | None = None, offset: int = 0
+        self,
+        *,
+        server_group_id: str | None = None,
+        name: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[ProtectedInstance]:
-        query = _query(server_group_id=server_group_id, limit=limit, offset=offset or None)
+        """``name`` matches fuzzily (the API reference: 支持模糊查询)."""
+        query = _query(
+            server_group_id=server_group_id, name=name or None, limit=limit, offset=offset or None
+        )
         data = await self._http.request("GET", f"{self._prefix}/protected-instances", query=query)
         items = data.get("protected_instances")
         if not isinstance(items, list):

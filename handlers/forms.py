@@ -1,0 +1,242 @@
+"""The resize and rename modals: opening them (``/sdrs resize``, ``/sdrs drill rename [id]``, the
+help message's buttons), loading their selects from SDRS and ECS, and their submission, which
+becomes the same intent as a typed command and goes through the same policy, preflight and
+confirmation (:func:`handlers.commands.request_confirmation`).
+
+Opening acks first, then calls ``views.open`` with the trigger id (valid for 3 seconds) before
+reading anything slow; what is read later arrives with ``views.update`` (guarded by the view's
+hash, so a user's newer edit is not overwritten).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import Deps
+from bot.cloud_state import read_instance_state
+from bot.errors import CloudError
+from bot.intents import RenameFormIntent
+from handlers import blocks, modals
+from handlers.commands import request_confirmation
+from handlers.slack_io import slack_error, tell_user
+
+log = logging.getLogger(__name__)
+# options must be answered within Slack's 3 seconds: give SDRS most of them, not all
+OPTIONS_WITHIN = 2.5
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.action(modals.OPEN_RESIZE)
+    async def open_resize_button(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        channel = _channel_of(body)
+        await open_view(client, str(body.get("trigger_id", "")), modals.resize_view(channel))
+
+    @app.action(modals.OPEN_RENAME)
+    async def open_rename_button(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        channel = _channel_of(body)
+        await open_view(client, str(body.get("trigger_id", "")), modals.rename_view(channel))
+
+    @app.options(modals.PICK_INSTANCE)
+    async def instance_options(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack(options=await instance_choices(deps, str(body.get("value") or "")))
+
+    @app.options(modals.PICK_DRILL)
+    async def drill_options(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack(options=await drill_choices(deps, str(body.get("value") or "")))
+
+    @app.action(modals.PICK_INSTANCE)
+    async def instance_picked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        deps.background.spawn(show_instance(deps, client, body), name="resize form")
+
+    @app.action(modals.PICK_DRILL)
+    async def drill_picked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        deps.background.spawn(show_drill(deps, client, body), name="rename form")
+
+    @app.view(modals.RESIZE_CALLBACK)
+    async def resize_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        view = body.get("view") or {}
+        intent = modals.resize_from_view(view)
+        if isinstance(intent, dict):
+            await ack(response_action="errors", errors=intent)
+            return
+        await ack()
+        _submit(deps, client, body, intent)
+
+    @app.view(modals.RENAME_CALLBACK)
+    async def rename_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        view = body.get("view") or {}
+        intent = modals.rename_from_view(view)
+        if isinstance(intent, dict):
+            await ack(response_action="errors", errors=intent)
+            return
+        await ack()
+        _submit(deps, client, body, intent)
+
+
+def _channel_of(body: dict[str, Any]) -> str:
+    channel = body.get("channel") or {}
+    container = body.get("container") or {}
+    return str(channel.get("id") or container.get("channel_id") or "")
+
+
+def _submit(deps: Deps, client: AsyncWebClient, body: dict[str, Any], intent: Any) -> None:
+    user = str((body.get("user") or {}).get("id", ""))
+    view = body.get("view") or {}
+    channel = modals.metadata_of(view).get("channel", "")
+
+    async def tell(text: str) -> None:
+        await tell_user(client, channel, user, text)
+
+    work = request_confirmation(
+        deps, client, tell, intent, user=user, channel=channel,
+        request_key=f"view:{view.get('id', '')}",  # a repeated submission is one request
+    )  # fmt: skip
+    deps.background.spawn(work, name=f"form {intent.kind} by {user}")
+
+
+async def open_view(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> str | None:
+    """views.open; the new view's id, or None when Slack refused (logged)."""
+    try:
+        opened = await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        log.warning("views.open failed: %s", slack_error(exc))
+        return None
+    return str((opened.get("view") or {}).get("id") or "") or None
+
+
+async def update_view(
+    client: AsyncWebClient, view_id: str, view: dict[str, Any], view_hash: str | None = None
+) -> None:
+    try:
+        await client.views_update(view_id=view_id, view=view, hash=view_hash)
+    except SlackApiError as exc:
+        # hash_conflict: the user changed the form meanwhile; their newer state wins
+        log.info("views.update of %s not applied: %s", view_id, slack_error(exc))
+
+
+async def open_rename_form(
+    deps: Deps, client: AsyncWebClient, trigger_id: str, channel: str, intent: RenameFormIntent
+) -> None:
+    """``/sdrs drill rename [id]``: open at once, then prefill the name when the drill is read."""
+    drill_id = intent.drill_id
+    view = modals.rename_view(channel, (drill_id, drill_id) if drill_id else None)
+    view_id = await open_view(client, trigger_id, view)
+    if view_id and drill_id:
+        await _fill_drill(deps, client, view_id, None, channel, drill_id)
+
+
+async def instance_choices(deps: Deps, query: str) -> list[dict[str, Any]]:
+    """Protected instances whose name contains ``query`` (SDRS matches fuzzily)."""
+    try:
+        found = await asyncio.wait_for(
+            deps.sdrs.list_protected_instances(name=query.strip() or None, limit=100),
+            OPTIONS_WITHIN,
+        )
+    except (CloudError, TimeoutError) as exc:
+        log.warning("protected instances not listed for the form: %s", exc)
+        return []
+    return [
+        modals.option(f"{i.name or i.id} ({i.status})", i.id).to_dict()
+        for i in found[: modals.MAX_OPTIONS]
+    ]
+
+
+async def drill_choices(deps: Deps, query: str) -> list[dict[str, Any]]:
+    try:
+        found = await asyncio.wait_for(deps.sdrs.list_drills(limit=1000), OPTIONS_WITHIN)
+    except (CloudError, TimeoutError) as exc:
+        log.warning("drills not listed for the form: %s", exc)
+        return []
+    wanted = query.strip().lower()
+    drills = [
+        d
+        for d in found.disaster_recovery_drills
+        if not wanted or wanted in d.name.lower() or d.id.startswith(wanted)
+    ]
+    return [modals.option(d.name, d.id).to_dict() for d in drills[: modals.MAX_OPTIONS]]
+
+
+async def show_instance(deps: Deps, client: AsyncWebClient, body: dict[str, Any]) -> None:
+    """An instance was chosen: show its servers and fill the flavor selects from ECS."""
+    view = body.get("view") or {}
+    action = (body.get("actions") or [{}])[0]
+    selected = action.get("selected_option") or {}
+    instance_id = str(selected.get("value") or "")
+    label = str((selected.get("text") or {}).get("text") or instance_id)
+    channel = modals.metadata_of(view).get("channel", "")
+    if not instance_id:
+        return
+    try:
+        state = await read_instance_state(deps.sdrs, deps.ecs, instance_id, list(modals.SITES))
+    except CloudError as exc:
+        new = modals.resize_view(channel, (instance_id, label), problem=_plain(exc))
+        await update_view(client, str(view.get("id")), new, view.get("hash"))
+        return
+    inst = state.instance
+    sites = []
+    for site, server_id in (("production", inst.production_server()), ("dr", inst.dr_server())):
+        server = state.servers.get(server_id or "")
+        if server is None:
+            continue
+        sites.append(
+            modals.SiteInfo(
+                site=site,
+                server_name=server.name or server.id,
+                status=server.status,
+                flavor=server.flavor,
+                choices=state.allowed_flavors.get(site),
+                on_dedicated_host=bool(server.dedicated_host_id),
+            )  # fmt: skip
+        )
+    new = modals.resize_view(channel, (instance_id, label), sites)
+    await update_view(client, str(view.get("id")), new, view.get("hash"))
+
+
+async def show_drill(deps: Deps, client: AsyncWebClient, body: dict[str, Any]) -> None:
+    view = body.get("view") or {}
+    action = (body.get("actions") or [{}])[0]
+    drill_id = str((action.get("selected_option") or {}).get("value") or "")
+    channel = modals.metadata_of(view).get("channel", "")
+    if drill_id:
+        await _fill_drill(deps, client, str(view.get("id")), view.get("hash"), channel, drill_id)
+
+
+async def _fill_drill(
+    deps: Deps,
+    client: AsyncWebClient,
+    view_id: str,
+    view_hash: str | None,
+    channel: str,
+    drill_id: str,
+) -> None:
+    try:
+        drill = await deps.sdrs.get_drill(drill_id)
+    except CloudError as exc:
+        log.info("drill %s not read for the form: %s", drill_id, exc)
+        return
+    group = None
+    if drill.server_group_id:
+        try:
+            group = (await deps.sdrs.get_protection_group(drill.server_group_id)).name
+        except CloudError:
+            group = drill.server_group_id
+    new = modals.rename_view(channel, (drill.id, drill.name), drill.name, group)
+    await update_view(client, view_id, new, view_hash)
+
+
+def _plain(exc: CloudError) -> str:
+    return blocks.cloud_error_text(exc).replace("*", "").replace(":x: ", "")

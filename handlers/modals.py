@@ -1,0 +1,293 @@
+"""The resize and drill-rename modals: views (``slack_sdk.models.views``) and reading a submitted
+view's state back into an intent. Pure: data in, view dicts or intents/errors out.
+
+A submitted form becomes the same intent a typed command would (it is checked by the same
+parser), so it goes through the same policy, preflight and confirmation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    CheckboxesElement,
+    ContextBlock,
+    ExternalDataSelectElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.ecs import Flavor
+from bot.errors import ParseError
+from bot.intents import RenameDrillIntent, ResizeIntent, parse
+from bot.sdrs.rules import DRILL_NAME_RULE, drill_name_problem
+from handlers.blocks import OPEN_RENAME_ACTION, OPEN_RESIZE_ACTION, SITE_LABEL, escape
+
+RESIZE_CALLBACK = "sdrs_resize_form"
+RENAME_CALLBACK = "sdrs_rename_form"
+PICK_INSTANCE = "sdrs_pick_instance"
+PICK_DRILL = "sdrs_pick_drill"
+OPEN_RESIZE = OPEN_RESIZE_ACTION  # the help message's buttons
+OPEN_RENAME = OPEN_RENAME_ACTION
+MAX_OPTIONS = 100  # Slack's limit for a select's options
+SITES = ("production", "dr")
+_UUID_RE = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+_FLAVOR_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z0-9-]+){1,3}")
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """One site of the chosen instance, as the form shows it."""
+
+    site: str
+    server_name: str
+    status: str
+    flavor: Flavor
+    choices: list[Flavor] | None  # what ECS lists for a resize (None: could not list)
+    on_dedicated_host: bool
+
+
+def option(text: str, value: str) -> Option:
+    return Option(text=text[:75], value=value)  # Slack: option text at most 75 characters
+
+
+def flavor_option(flavor: Flavor) -> Option:
+    size = f" · {flavor.vcpus} vCPU, {flavor.ram / 1024:g} GiB" if flavor.vcpus else ""
+    return option(f"{flavor.id}{size}", flavor.id)
+
+
+def _md(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def _metadata(**fields: str) -> str:
+    return json.dumps(fields, sort_keys=True)
+
+
+def metadata_of(view: dict[str, Any]) -> dict[str, str]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def resize_view(
+    channel: str,
+    instance: tuple[str, str] | None = None,
+    sites: list[SiteInfo] | None = None,
+    problem: str | None = None,
+) -> dict[str, Any]:
+    """``instance``: (id, label) once chosen; ``sites`` what was read about it."""
+    picker = ExternalDataSelectElement(
+        action_id=PICK_INSTANCE,
+        placeholder="Type part of a name",
+        min_query_length=0,
+        initial_option=option(instance[1], instance[0]) if instance else None,
+    )
+    blocks: list[Block] = [
+        InputBlock(
+            block_id="instance", label="Protected instance", element=picker, dispatch_action=True
+        )
+    ]
+    if problem:
+        blocks.append(_md(f":warning: {escape(problem)}"))
+    if instance is None or not sites:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="Choose a protected instance to see its servers and the flavors "
+                        "they can be resized to."
+                    )
+                ]
+            )
+        )
+    else:
+        blocks += _site_blocks(sites)
+    view = View(
+        type="modal",
+        callback_id=RESIZE_CALLBACK,
+        title="Resize an instance",
+        submit="Review",
+        close="Cancel",
+        blocks=blocks,
+        private_metadata=_metadata(channel=channel, instance=instance[0] if instance else ""),
+    )
+    return view.to_dict()
+
+
+def _site_blocks(sites: list[SiteInfo]) -> list[Block]:
+    lines = []
+    for s in sites:
+        power = "stopped" if s.status == "SHUTOFF" else f"*{escape(s.status)}* - must be stopped"
+        size = f"{s.flavor.vcpus} vCPU, {s.flavor.ram / 1024:g} GiB" if s.flavor.vcpus else ""
+        lines.append(
+            f"*{SITE_LABEL[s.site]}*: `{escape(s.server_name)}` ({power}), "
+            f"`{escape(s.flavor.id)}` {size}".rstrip()
+        )
+    blocks: list[Block] = [_md("\n".join(lines))]
+    site_options = [option(SITE_LABEL[s], s) for s in SITES]
+    blocks.append(
+        InputBlock(
+            block_id="sites",
+            label="Sites to resize",
+            element=CheckboxesElement(
+                action_id="sites", options=site_options, initial_options=site_options
+            ),
+        )
+    )
+    for s in sites:
+        label = f"New flavor, {SITE_LABEL[s.site]}"
+        element: StaticSelectElement | PlainTextInputElement
+        if s.choices:
+            element = StaticSelectElement(
+                action_id="flavor",
+                placeholder="Choose a flavor",
+                options=[flavor_option(f) for f in s.choices[:MAX_OPTIONS]],
+            )
+        else:
+            element = PlainTextInputElement(action_id="flavor", placeholder="e.g. s6.xlarge.2")
+        blocks.append(
+            InputBlock(block_id=f"{s.site}_flavor", label=label, element=element, optional=True)
+        )
+        if s.on_dedicated_host:
+            blocks.append(
+                InputBlock(
+                    block_id=f"{s.site}_host",
+                    label=f"Dedicated host id, {SITE_LABEL[s.site]}",
+                    element=PlainTextInputElement(action_id="host"),
+                    hint="This server runs on a dedicated host (DeH): give the host for the "
+                    "new flavor.",
+                    optional=True,
+                )
+            )
+    return blocks
+
+
+def rename_view(
+    channel: str,
+    drill: tuple[str, str] | None = None,
+    current_name: str | None = None,
+    group: str | None = None,
+) -> dict[str, Any]:
+    """``drill``: (id, label) when known; the name field is prefilled with ``current_name``.
+    The name block's id follows the drill, so Slack shows the new prefill after a change."""
+    picker = ExternalDataSelectElement(
+        action_id=PICK_DRILL,
+        placeholder="Type part of a name",
+        min_query_length=0,
+        initial_option=option(drill[1], drill[0]) if drill else None,
+    )
+    blocks: list[Block] = [
+        InputBlock(block_id="drill", label="DR drill", element=picker, dispatch_action=True)
+    ]
+    if drill and current_name is not None:
+        in_group = f" · protection group `{escape(group)}`" if group else ""
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(text=f"Current name `{escape(current_name)}`{in_group}")
+                ]
+            )
+        )
+    blocks.append(
+        InputBlock(
+            block_id=name_block_id(drill[0] if drill else None),
+            label="New name",
+            element=PlainTextInputElement(action_id="name", initial_value=current_name or None),
+            hint=f"Drill names: {DRILL_NAME_RULE}.",
+        )
+    )
+    view = View(
+        type="modal",
+        callback_id=RENAME_CALLBACK,
+        title="Rename a DR drill",
+        submit="Review",
+        close="Cancel",
+        blocks=blocks,
+        private_metadata=_metadata(
+            channel=channel, drill=drill[0] if drill else "", current=current_name or ""
+        ),
+    )
+    return view.to_dict()
+
+
+def name_block_id(drill_id: str | None) -> str:
+    return f"name_{(drill_id or 'none')[:8]}"
+
+
+# ---- reading a submitted view ---------------------------------------------------------------
+
+
+def _value(values: dict[str, Any], block: str, action: str) -> str:
+    state = (values.get(block) or {}).get(action) or {}
+    selected = state.get("selected_option")
+    if isinstance(selected, dict):
+        return str(selected.get("value") or "")
+    return str(state.get("value") or "").strip()
+
+
+def _selected(values: dict[str, Any], block: str, action: str) -> list[str]:
+    state = (values.get(block) or {}).get(action) or {}
+    return [str(o.get("value")) for o in state.get("selected_options") or []]
+
+
+def resize_from_view(view: dict[str, Any]) -> ResizeIntent | dict[str, str]:
+    """The intent the form asks for, or Slack's ``errors`` (block id -> message)."""
+    values = (view.get("state") or {}).get("values") or {}
+    instance = _value(values, "instance", PICK_INSTANCE)
+    if not instance:
+        return {"instance": "Choose a protected instance."}
+    if "sites" not in values:
+        return {"instance": "Wait for the instance's servers to load, then choose flavors."}
+    sites = _selected(values, "sites", "sites")
+    if not sites:
+        return {"sites": "Choose at least one site to resize."}
+    errors: dict[str, str] = {}
+    words = ["resize", instance]
+    for site in sites:
+        flavor = _value(values, f"{site}_flavor", "flavor")
+        host = _value(values, f"{site}_host", "host")
+        if not flavor:
+            errors[f"{site}_flavor"] = f"Choose the new flavor for the {SITE_LABEL[site]}."
+        elif not _FLAVOR_RE.fullmatch(flavor):
+            errors[f"{site}_flavor"] = "A flavor looks like s6.large.2."
+        else:
+            words.append(f"{site}={flavor}")
+        if host and not _UUID_RE.fullmatch(host):
+            errors[f"{site}_host"] = "A dedicated host id is a UUID."
+        elif host:
+            words.append(f"{site}-host={host}")
+    if errors:
+        return errors
+    try:
+        intent = parse(" ".join(words))
+    except ParseError as exc:
+        return {"instance": exc.problem}
+    assert isinstance(intent, ResizeIntent)
+    return intent
+
+
+def rename_from_view(view: dict[str, Any]) -> RenameDrillIntent | dict[str, str]:
+    values = (view.get("state") or {}).get("values") or {}
+    drill = _value(values, "drill", PICK_DRILL)
+    if not drill:
+        return {"drill": "Choose a DR drill."}
+    block = next((b for b in values if b.startswith("name_")), name_block_id(drill))
+    name = _value(values, block, "name")
+    problem = drill_name_problem(name)
+    if problem:
+        return {block: f"{problem[0].upper()}{problem[1:]}. Allowed: {DRILL_NAME_RULE}."}
+    if name == metadata_of(view).get("current") and metadata_of(view).get("drill") == drill:
+        return {block: "That is the drill's current name; type a new one."}
+    return RenameDrillIntent(drill_id=drill.lower(), name=name)

@@ -1,0 +1,191 @@
+"""The resize and rename modals: views.open / views.update as Slack documents them, options
+loaded from SDRS, signed block_suggestion, block_actions and view_submission bodies through the
+real app; a submitted form reaches the same preflight and confirmation as the typed command."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.sandbox.seed import sid
+from handlers import blocks, modals
+from tests.slack_harness import ALICE, CHANNEL, Harness
+from tests.slack_helpers import (
+    action_body,
+    dispatch,
+    settle,
+    suggestion_body,
+    until,
+    view_action_body,
+    view_submission_body,
+    view_with_state,
+)
+
+DB = sid("pi-erp-db")
+
+
+def opened_view(h: Harness, index: int = 0) -> dict[str, Any]:
+    call = h.state.calls_to("views.open")[index]
+    view_id = next(
+        v
+        for v in h.state.views
+        if h.state.views[v]["callback_id"] == call.args["view"]["callback_id"]
+    )
+    return h.state.views[view_id]
+
+
+async def latest_view(h: Harness, updates: int) -> dict[str, Any]:
+    """The view after ``updates`` views.update calls (as the stand-in holds it)."""
+    call = (await until(lambda: h.state.calls_to("views.update")[updates - 1 :] or None))[0]
+    return h.state.views[call.args["view_id"]]
+
+
+def select(value: str, text: str = "") -> dict[str, Any]:
+    return {
+        "type": "static_select",
+        "selected_option": {"text": {"type": "plain_text", "text": text or value}, "value": value},
+    }
+
+
+def resize_state(instance: str, sites: list[str], **flavors: str) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "instance": {modals.PICK_INSTANCE: {**select(instance), "type": "external_select"}},
+        "sites": {
+            "sites": {
+                "type": "checkboxes",
+                "selected_options": [
+                    {"text": {"type": "plain_text", "text": s}, "value": s} for s in sites
+                ],
+            }
+        },
+    }
+    for site, flavor in flavors.items():
+        values[f"{site}_flavor"] = {"flavor": select(flavor)}
+    return values
+
+
+async def pick_instance(h: Harness, instance_id: str) -> dict[str, Any]:
+    await h.command("resize")
+    view = await until(lambda: h.state.views and opened_view(h))
+    assert view["callback_id"] == modals.RESIZE_CALLBACK
+    assert json.loads(view["private_metadata"])["channel"] == CHANNEL
+    await dispatch(h.app, view_action_body(
+        ALICE, view, action_id=modals.PICK_INSTANCE, block_id="instance", value=instance_id,
+        text="erp-db (protected)",
+    ))  # fmt: skip
+    return await latest_view(h, 1)
+
+
+async def test_resize_form_loads_instances_and_flavors_then_confirms_like_the_command(
+    h: Harness,
+) -> None:
+    await h.command("resize")
+    view = await until(lambda: h.state.views and opened_view(h))
+    opened = h.state.calls_to("views.open")[0].args
+    assert opened["trigger_id"].startswith("trigger-")
+    # the searchable select: Slack asks for options as the user types
+    response = await dispatch(h.app, suggestion_body(
+        ALICE, view, action_id=modals.PICK_INSTANCE, block_id="instance", value="erp",
+    ))  # fmt: skip
+    options = json.loads(response.body)["options"]
+    labels = [o["text"]["text"] for o in options]
+    assert "erp-db (protected)" in labels and "erp-cache (error)" in labels
+    assert not any(label.startswith("web") for label in labels)  # SDRS filtered by name
+    assert {o["value"] for o in options} >= {DB}
+
+    view = await pick_instance(h, DB)
+    shown = json.dumps(view["blocks"])
+    assert "`ecs-erp-db-src` (stopped), `s6.large.2` 2 vCPU, 4 GiB" in shown
+    prod_select = next(b for b in view["blocks"] if b.get("block_id") == "production_flavor")
+    values = [o["value"] for o in prod_select["element"]["options"]]
+    assert "s6.xlarge.2" in values and "c7.large.2" in values  # ECS resize flavors, prod AZ
+    dr_select = next(b for b in view["blocks"] if b.get("block_id") == "dr_flavor")
+    assert "c7.large.2" not in [o["value"] for o in dr_select["element"]["options"]]
+    assert view["blocks"][0]["element"]["initial_option"]["value"] == DB
+
+    submitted = view_with_state(
+        view, resize_state(DB, ["production", "dr"], production="s6.xlarge.2", dr="s6.xlarge.2")
+    )
+    response = await dispatch(h.app, view_submission_body(ALICE, submitted))
+    assert response.status == 200 and response.body == ""  # closes the modal
+    await h.confirmation()
+    await h.command(f"resize {DB} production=s6.xlarge.2 dr=s6.xlarge.2")
+    await h.confirmation(1)
+    form, typed = [c.args for c in h.state.calls_to("chat.postMessage") if c.args.get("blocks")]
+    assert form["channel"] == typed["channel"] == CHANNEL
+    assert form["blocks"][0] == typed["blocks"][0]  # the same summary, same preflight
+    op_id, ts = await h.confirmation()
+    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    assert "Submitted to SDRS" in (await until(lambda: h.thread_replies(ts)))[0]
+
+
+async def test_form_mistakes_come_back_as_field_errors(h: Harness) -> None:
+    view = await pick_instance(h, DB)
+    cases = [
+        (resize_state(DB, []), {"sites": "Choose at least one site to resize."}),
+        (resize_state(DB, ["dr"]), {"dr_flavor": "Choose the new flavor for the DR site."}),
+    ]
+    for values, errors in cases:
+        response = await dispatch(h.app, view_submission_body(ALICE, view_with_state(view, values)))
+        assert json.loads(response.body) == {"response_action": "errors", "errors": errors}
+    unpicked = view_with_state(opened_view(h), {"instance": {modals.PICK_INSTANCE: {}}})
+    response = await dispatch(h.app, view_submission_body(ALICE, unpicked))
+    assert json.loads(response.body)["errors"] == {"instance": "Choose a protected instance."}
+    await settle()
+    assert not h.state.calls_to("chat.postMessage") and h.sdrs_posts() == 0
+
+
+async def test_form_submission_refused_by_preflight_tells_the_user_privately(h: Harness) -> None:
+    view = await pick_instance(h, sid("pi-erp-app"))
+    assert "*ACTIVE* - must be stopped" in json.dumps(view["blocks"])
+    values = resize_state(sid("pi-erp-app"), ["production"], production="s6.xlarge.2")
+    await dispatch(h.app, view_submission_body(ALICE, view_with_state(view, values)))
+    text = (await until(lambda: h.ephemerals(ALICE)))[0]
+    assert "Production-site server `ecs-erp-app-src` is ACTIVE" in text
+    await settle()
+    assert not h.state.calls_to("chat.postMessage") and h.sdrs_posts() == 0
+
+
+async def test_rename_form_is_prefilled_and_checks_the_name(h: Harness) -> None:
+    drill = sid("drill-erp")
+    await h.command(f"drill rename {drill}")
+    view = await latest_view(h, 1)  # opened at once, then filled once the drill was read
+    assert view["callback_id"] == modals.RENAME_CALLBACK
+    name_block = next(b for b in view["blocks"] if b.get("block_id", "").startswith("name_"))
+    assert name_block["element"]["initial_value"] == "erp-季度演练"
+    assert "erp-protection" in json.dumps(view["blocks"], ensure_ascii=False)
+
+    def state(name: str) -> dict[str, Any]:
+        return {
+            "drill": {modals.PICK_DRILL: {**select(drill), "type": "external_select"}},
+            name_block["block_id"]: {"name": {"type": "plain_text_input", "value": name}},
+        }
+
+    for name, error in (("erp-季度演练", "current name"), ("bad name!", "not allowed")):
+        body = view_submission_body(ALICE, view_with_state(view, state(name)))
+        errors = json.loads((await dispatch(h.app, body)).body)["errors"]
+        assert error in errors[name_block["block_id"]]
+    body = view_submission_body(ALICE, view_with_state(view, state("erp-演练-2")))
+    assert (await dispatch(h.app, body)).body == ""
+    await h.confirmation()
+    summary = json.dumps(h.state.calls_to("chat.postMessage")[0].args["blocks"], ensure_ascii=False)
+    assert "`erp-季度演练` → `erp-演练-2`" in summary
+
+
+async def test_help_buttons_open_the_forms_and_drills_are_searchable(h: Harness) -> None:
+    response = await h.command("help")
+    help_blocks = json.loads(response.body)["blocks"]
+    buttons = [e["action_id"] for b in help_blocks if b["type"] == "actions" for e in b["elements"]]
+    assert buttons == [modals.OPEN_RESIZE, modals.OPEN_RENAME]
+    body = action_body(
+        action_id=modals.OPEN_RENAME, op_id="rename", user=ALICE, channel=CHANNEL,
+        message_ts="1700000000.000001", response_url=f"{h.slack.url}/response/x",
+    )  # fmt: skip
+    await dispatch(h.app, body)
+    view = await until(lambda: h.state.views and opened_view(h))
+    assert view["callback_id"] == modals.RENAME_CALLBACK
+    response = await dispatch(h.app, suggestion_body(
+        ALICE, view, action_id=modals.PICK_DRILL, block_id="drill", value="演练",
+    ))  # fmt: skip
+    labels = [o["text"]["text"] for o in json.loads(response.body)["options"]]
+    assert sorted(labels) == ["erp-季度演练", "账单容灾演练"]
