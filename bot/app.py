@@ -31,10 +31,11 @@ from bot.background import Background
 from bot.config import Settings
 from bot.ecs import EcsClient
 from bot.errors import ConfigError
+from bot.notify import announcements
 from bot.outbox import OutboxSender
 from bot.policy import Policy
 from bot.sdrs.client import SdrsClient
-from bot.store import Store
+from bot.store import OutboxMessage, Store
 from bot.tracker import Tracker, TrackerPolicy
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,12 @@ class Deps:
     ecs: EcsClient
     now: Callable[[], datetime] = utc_now
     background: Background = field(default_factory=Background)
+
+    def announce(
+        self, kind: str, key: str, text: str, *, skip: str | None = None
+    ) -> list[OutboxMessage]:
+        """Announcements of one lifecycle event to the channels NOTIFY_ROUTES names."""
+        return announcements(self.settings.routes(), kind, key, text, skip=skip)
 
 
 def slack_client(
@@ -93,7 +100,8 @@ def build_workers(deps: Deps, outbox_client: AsyncWebClient) -> tuple[Tracker, O
         stop_when_stuck=settings.job_stop_when_stuck,
     )
     tracker = Tracker(
-        deps.store, deps.sdrs, SlackReports(), owner=owner, now=deps.now, policy=policy,
+        deps.store, deps.sdrs, SlackReports(settings.routes()), owner=owner, now=deps.now,
+        policy=policy,
         lease_seconds=settings.lease_seconds, batch=settings.tracker_batch,
         concurrency=settings.tracker_concurrency,
     )  # fmt: skip

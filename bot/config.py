@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.notify import parse_routes
 from bot.policy import AccessRule, Policy
 
 DEFAULT_DATABASE_URL = "sqlite:///sdrs-bot.sqlite3"
@@ -100,6 +101,28 @@ class Settings(BaseSettings):
         default="", description="This process's name in leases (default host-pid)"
     )
 
+    # Operating it
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto", description="auto: JSON lines unless the output is a terminal"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Least severe level logged"
+    )
+    health_host: str = Field(
+        default="0.0.0.0", description="Address of /healthz, /readyz, /metrics"
+    )
+    health_port: int = Field(
+        default=9464, ge=0, le=65535, description="Port of /healthz, /readyz, /metrics (both modes)"
+    )
+    shutdown_seconds: float = Field(
+        default=20.0, gt=0, description="On SIGTERM: finish in-flight work within this long"
+    )
+    notify_routes: str = Field(
+        default="",
+        description="Announce lifecycle events to channels: 'kind,kind=C1,C2;...' with kinds "
+        "requested, confirmed, cancelled, expired, submitted, finished, failed, stuck, all",
+    )
+
     # Authorization policy (comma-separated Slack ids; empty users+groups: anyone)
     policy_resize_users: SlackIds = Field(default=frozenset(), description="User ids")
     policy_resize_usergroups: SlackIds = Field(default=frozenset(), description="Group ids")
@@ -137,6 +160,15 @@ class Settings(BaseSettings):
                 )
             return frozenset(str(x) for x in v)
         return v
+
+    @field_validator("notify_routes")
+    @classmethod
+    def _routes_form(cls, v: str) -> str:
+        parse_routes(v)  # raises ValueError with what to write
+        return v
+
+    def routes(self) -> dict[str, frozenset[str]]:
+        return parse_routes(self.notify_routes)
 
     @field_validator("huaweicloud_sdk_project_id")
     @classmethod

@@ -85,9 +85,11 @@ async def on_click(deps: Deps, client: AsyncWebClient, body: dict[str, Any], to:
         if not await recheck_resize(deps, client, op, user):
             return
         now = deps.now()
+    text = blocks.announce_text(to.value, summary=op.summary, channel=op.channel, actor=user)
     result = await asyncio.to_thread(
         deps.store.decide, op.id, to, user, now,
         owner=replica_name(deps.settings), exec_lease=execution_lease(deps),
+        messages=deps.announce(to.value, op.id, text, skip=op.channel),
     )  # fmt: skip
     if not result.won or result.op is None:
         after = result.op or op
@@ -130,7 +132,13 @@ async def recheck_resize(
     changed = changed_since(shown, check) if op.checked_json else []
     if not changed:
         return True
-    result = await asyncio.to_thread(deps.store.decide, op.id, OpState.STALE, user, deps.now())
+    text = blocks.announce_text(
+        "cancelled", summary=op.summary, channel=op.channel, detail="closed: out of date"
+    )
+    result = await asyncio.to_thread(
+        deps.store.decide, op.id, OpState.STALE, user, deps.now(),
+        messages=deps.announce("cancelled", op.id, text, skip=op.channel),
+    )  # fmt: skip
     if result.won and result.op is not None:
         log.info("operation %s is stale: %s changed since the request", op.id, changed)
         await update_message(client, result.op, preflight_blocks.changed_text(changed))
@@ -166,21 +174,34 @@ async def execute(deps: Deps, op: PendingOperation) -> None:
     def reply(key: str, text: str) -> OutboxMessage:
         return OutboxMessage(dedupe_key=key, channel=op.channel, thread_ts=thread, text=text)
 
+    def announce(kind: str, job_id: str | None = None, detail: str = "") -> list[OutboxMessage]:
+        text = blocks.announce_text(
+            kind, summary=op.summary, channel=op.channel, actor=op.decided_by, job_id=job_id,
+            detail=detail,
+        )  # fmt: skip
+        return deps.announce(kind, op.id, text, skip=op.channel)
+
+    context = {"op_id": op.id, "user": op.decided_by, "channel": op.channel, "kind": op.kind}
+
     if op.kind == "resize":
         resize = ResizeIntent.model_validate_json(op.intent_json)
         params = resize.params()
         try:
             job_id = await deps.sdrs.resize_protected_instance(resize.instance_id, params)
         except CloudError as exc:
-            log.warning("operation %s failed at SDRS: %s", op.id, exc)
+            log.warning("operation %s failed at SDRS: %s", op.id, exc,
+                        extra={**context, "request_id": getattr(exc, "request_id", None),
+                               "outcome": "submit-failed"})  # fmt: skip
             await asyncio.to_thread(
                 deps.store.record_event, deps.now(), "submit-failed",
-                messages=[reply(f"op:{op.id}:result", blocks.cloud_error_text(exc))],
+                messages=[reply(f"op:{op.id}:result", blocks.cloud_error_text(exc)),
+                          *announce("failed", detail=_code_of(exc))],
                 op_id=op.id, actor=op.decided_by, channel=op.channel,
                 detail={"request": params.body(), "error": str(exc)},
             )  # fmt: skip
             return
-        log.info("operation %s submitted: job %s", op.id, job_id)
+        log.info("operation %s submitted: job %s", op.id, job_id,
+                 extra={**context, "job_id": job_id, "outcome": "submitted"})  # fmt: skip
         now = deps.now()
         await asyncio.to_thread(
             deps.store.record_submission,
@@ -189,7 +210,8 @@ async def execute(deps: Deps, op: PendingOperation) -> None:
             confirmer=op.decided_by,
             detail={"sites": resize.site_flavors(), "summary": op.summary, "confirmed": confirmed},
             now=now, first_check_at=now + timedelta(seconds=deps.settings.job_poll_first_seconds),
-            messages=[reply(f"job:{job_id}:submitted", blocks.submitted_text(job_id))],
+            messages=[reply(f"job:{job_id}:submitted", blocks.submitted_text(job_id)),
+                      *announce("submitted", job_id)],
             audit_detail={"request": params.body(), "job_id": job_id},
         )  # fmt: skip
         return
@@ -197,17 +219,27 @@ async def execute(deps: Deps, op: PendingOperation) -> None:
     try:
         drill = await deps.sdrs.rename_drill(rename.drill_id, rename.name)
     except CloudError as exc:
-        log.warning("operation %s failed at SDRS: %s", op.id, exc)
+        log.warning("operation %s failed at SDRS: %s", op.id, exc,
+                    extra={**context, "request_id": getattr(exc, "request_id", None),
+                           "outcome": "rename-failed"})  # fmt: skip
         text, action, detail = blocks.cloud_error_text(exc), "rename-failed", {"error": str(exc)}
+        announced = announce("failed", detail=_code_of(exc))
     else:
-        log.info("operation %s done: drill %s renamed", op.id, drill.id)
+        log.info("operation %s done: drill %s renamed", op.id, drill.id,
+                 extra={**context, "outcome": "renamed"})  # fmt: skip
         text, action, detail = blocks.renamed_text(drill.name), "renamed", {"name": drill.name}
+        announced = announce("finished", detail=f"renamed to `{blocks.escape(drill.name)}`")
     await asyncio.to_thread(
         deps.store.record_event, deps.now(), action,
-        messages=[reply(f"op:{op.id}:result", text)],
+        messages=[reply(f"op:{op.id}:result", text), *announced],
         op_id=op.id, actor=op.decided_by, channel=op.channel,
         detail={"drill_id": rename.drill_id, **detail},
     )  # fmt: skip
+
+
+def _code_of(exc: CloudError) -> str:
+    code = getattr(exc, "code", None)
+    return f"*{code}*" if code else "no answer from SDRS"
 
 
 def execution_lease(deps: Deps) -> float:
@@ -244,8 +276,13 @@ async def recover_interrupted(deps: Deps) -> int:
         message = OutboxMessage(
             dedupe_key=f"op:{op.id}:result", channel=op.channel, thread_ts=op.message_ts, text=text
         )
+        note = blocks.announce_text(
+            "failed", summary=op.summary, channel=op.channel, actor=op.decided_by,
+            detail="outcome unknown (interrupted)",
+        )  # fmt: skip
+        announced = deps.announce("failed", op.id, note, skip=op.channel)
         await asyncio.to_thread(
-            deps.store.record_event, deps.now(), "interrupted", messages=[message],
+            deps.store.record_event, deps.now(), "interrupted", messages=[message, *announced],
             op_id=op.id, channel=op.channel, detail={"instance": resize.instance_id},
         )  # fmt: skip
     return len(ops)
@@ -280,7 +317,12 @@ async def _follow_instance_if_resizing(
 
 async def expire_sweep(deps: Deps, client: AsyncWebClient) -> list[str]:
     """Expire every overdue confirmation and replace its buttons with "Expired"."""
-    expired = await asyncio.to_thread(deps.store.expire_due, deps.now())
+
+    def announce(op: PendingOperation) -> list[OutboxMessage]:
+        text = blocks.announce_text("expired", summary=op.summary, channel=op.channel)
+        return deps.announce("expired", op.id, text, skip=op.channel)
+
+    expired = await asyncio.to_thread(deps.store.expire_due, deps.now(), announce)
     for op_id in expired:
         op = await asyncio.to_thread(deps.store.get_pending, op_id)
         if op is not None:

@@ -253,6 +253,7 @@ def duration_text(seconds: float) -> str:
 def final_report_text(
     *,
     requester: str,
+    confirmer: str | None = None,
     instance_id: str,
     job_id: str,
     job_type: str | None,
@@ -264,8 +265,10 @@ def final_report_text(
     failed_sub_jobs: list[tuple[str, str | None, str | None, str | None]],
 ) -> str:
     """The thread report when a job ends. ``failed_sub_jobs``: (id, type, code, reason)."""
+    who = f", confirmed by <@{confirmer}>" if confirmer and confirmer != requester else ""
     head = (
-        f"resize of `{instance_id}` (job `{job_id}`, {job_type or 'job'}, {duration_text(seconds)})"
+        f"resize of `{instance_id}` (job `{job_id}`, {job_type or 'job'}, "
+        f"{duration_text(seconds)}{who})"
     )
     if status == "SUCCESS":
         flavors = ", ".join(f"{SITE_LABEL[s]} → `{escape(f)}`" for s, f in sites.items())
@@ -370,3 +373,34 @@ def history_text(entries: list[HistoryEntry]) -> str:
     return f"Latest {len(entries)} operations in this channel:\n" + "\n".join(
         history_line(e) for e in entries
     )
+
+
+# ---- announcements (NOTIFY_ROUTES) ---------------------------------------------------------
+
+ANNOUNCE_MARK = {
+    "requested": ":inbox_tray:",
+    "confirmed": ":white_check_mark:",
+    "cancelled": ":no_entry_sign:",
+    "expired": ":hourglass:",
+    "submitted": ":arrow_forward:",
+    "finished": ":white_check_mark:",
+    "failed": ":x:",
+    "stuck": ":hourglass:",
+}
+
+
+def announce_text(
+    kind: str,
+    *,
+    summary: str,
+    channel: str,
+    actor: str | None = None,
+    job_id: str | None = None,
+    detail: str = "",
+) -> str:
+    """One line for an audit/on-call channel: what, where, who, which job."""
+    what = summary.split("\n", 1)[0].replace("*", "")
+    by = f" by <@{actor}>" if actor else ""
+    job = f" · job `{job_id}`" if job_id else ""
+    more = f" · {detail}" if detail else ""
+    return f"{ANNOUNCE_MARK.get(kind, '')} *{kind}*{by} in <#{channel}>: {what}{job}{more}".strip()

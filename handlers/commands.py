@@ -195,8 +195,13 @@ async def request_confirmation(
         await asyncio.to_thread(deps.store.decide, op.id, OpState.CANCELLED, user, deps.now())
         await tell(blocks.not_posted_text(error))
         return
-    await asyncio.to_thread(deps.store.set_message_ts, op.id, str(posted["ts"]))
-    log.info("operation %s requested by %s in %s: %s", op.id, user, channel, intent.kind)
+    text = blocks.announce_text("requested", summary=summary, channel=channel, actor=user)
+    await asyncio.to_thread(
+        deps.store.set_message_ts, op.id, str(posted["ts"]),
+        messages=deps.announce("requested", op.id, text, skip=channel), now=deps.now(),
+    )  # fmt: skip
+    context = {"op_id": op.id, "user": user, "channel": channel, "kind": intent.kind}
+    log.info("operation %s requested: %s", op.id, intent.kind, extra=context)
 
 
 async def _group_name(deps: Deps, group_id: str | None) -> str | None:

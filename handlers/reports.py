@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.notify import Routes, announcements
 from bot.sdrs.models import Job, JobStatus
 from bot.store import OutboxMessage, TrackedJob
 from handlers import blocks
@@ -24,6 +25,17 @@ def _seconds(sdrs_job: Job, job: TrackedJob, now: datetime) -> float:
 
 
 class SlackReports:
+    def __init__(self, routes: Routes | None = None) -> None:
+        self.routes: Routes = routes or {}
+
+    def _announce(self, kind: str, job: TrackedJob, detail: str = "") -> list[OutboxMessage]:
+        summary = str(job.detail.get("summary") or f"resize of `{job.subject}`")
+        text = blocks.announce_text(
+            kind, summary=summary, channel=job.channel, actor=job.confirmer, job_id=job.job_id,
+            detail=detail,
+        )  # fmt: skip
+        return announcements(self.routes, kind, job.job_id, text, skip=job.channel)
+
     def final(self, job: TrackedJob, sdrs_job: Job, now: datetime) -> list[OutboxMessage]:
         subs = sdrs_job.entities.sub_jobs if sdrs_job.entities else []
         failed = [
@@ -33,6 +45,7 @@ class SlackReports:
         ]
         text = blocks.final_report_text(
             requester=job.requester,
+            confirmer=job.confirmer,
             instance_id=job.subject,
             job_id=job.job_id,
             job_type=sdrs_job.job_type,
@@ -53,6 +66,10 @@ class SlackReports:
                 reply_broadcast=failed_job,  # a failure is shown in the channel, not buried
             )
         ]
+        messages += self._announce(
+            "failed" if failed_job else "finished", job,
+            f"*{sdrs_job.error_code}*" if failed_job and sdrs_job.error_code else "",
+        )  # fmt: skip
         if job.thread_ts and job.detail.get("summary"):
             outcome = blocks.final_outcome_text(
                 str(job.detail.get("confirmed", "")), job.job_id, sdrs_job.status.value
@@ -86,5 +103,6 @@ class SlackReports:
                 thread_ts=job.thread_ts,
                 text=text,
                 reply_broadcast=True,
-            )
+            ),
+            *self._announce("stuck", job, f"still {status or 'unknown'}"),
         ]

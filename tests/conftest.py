@@ -37,16 +37,52 @@ PG_URL = os.environ.get(
 PG_NEEDED = "PostgreSQL at 127.0.0.1:5432 with database sdrs_bot_test (.ci/run creates it)"
 
 
-def _reset_postgres(url: str) -> None:
+def _session_database(base_url: str) -> str:
+    """This test run's own database, made next to ``sdrs_bot_test`` (so two runs on one server,
+    e.g. a developer's and CI's, never empty each other's tables). Dropped at exit."""
+    import atexit
+
     import sqlalchemy as sa
 
-    engine = sa.create_engine(url)
+    name = f"sdrs_bot_test_{os.getpid()}"
+    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+    def drop() -> None:
+        engine = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        except Exception:  # noqa: BLE001, S110 - best effort at exit; the name is per pid
+            pass
+        finally:
+            engine.dispose()
+
+    atexit.register(drop)
+    return base_url.rsplit("/", 1)[0] + "/" + name
+
+
+_run_url: list[str] = []
+
+
+def _reset_postgres() -> str:
+    import sqlalchemy as sa
+
+    if not _run_url:
+        _run_url.append(_session_database(PG_URL))
+    engine = sa.create_engine(_run_url[0])
     try:
         with engine.begin() as conn:
             conn.execute(sa.text("DROP SCHEMA public CASCADE"))
             conn.execute(sa.text("CREATE SCHEMA public"))
     finally:
         engine.dispose()
+    return _run_url[0]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -65,12 +101,11 @@ def pg_url() -> str:
 
 def fresh_postgres() -> str:
     try:
-        _reset_postgres(PG_URL)
+        return _reset_postgres()
     except Exception as exc:  # noqa: BLE001 - any connection failure means "not available"
         if os.environ.get("CI"):
             raise RuntimeError(f"CI needs {PG_NEEDED}: {exc}") from exc
         pytest.skip(f"needs {PG_NEEDED}; not reachable: {type(exc).__name__}")
-    return PG_URL
 
 
 @pytest.fixture

@@ -11,9 +11,11 @@ same way on every backend.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
@@ -21,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.store.jobs import audit_in
+from bot.store.outbox import OutboxMessage, enqueue_in
 from bot.store.schema import pending_operations
 from bot.store.times import epoch as _epoch
 from bot.store.times import from_epoch as _time
@@ -65,6 +68,27 @@ class Transition:
 def new_operation_id() -> str:
     """Opaque and unguessable: it is all a button carries."""
     return uuid.uuid4().hex
+
+
+def _row_to_op(m: Any) -> PendingOperation:
+    created, expires = _time(m["created_at"]), _time(m["expires_at"])
+    assert created is not None and expires is not None
+    return PendingOperation(
+        id=m["id"],
+        kind=m["kind"],
+        intent_json=m["intent_json"],
+        summary=m["summary"],
+        request_key=m["request_key"],
+        requester=m["requester"],
+        channel=m["channel"],
+        message_ts=m["message_ts"],
+        created_at=created,
+        expires_at=expires,
+        state=OpState(m["state"]),
+        decided_by=m["decided_by"],
+        decided_at=_time(m["decided_at"]),
+        checked_json=m["checked_json"],
+    )
 
 
 class PendingStore:
@@ -137,35 +161,25 @@ class PendingStore:
     def _get_where(self, condition: ColumnElement[bool]) -> PendingOperation | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(pending_operations).where(condition)).first()
-        if row is None:
-            return None
-        m = row._mapping
-        created, expires = _time(m["created_at"]), _time(m["expires_at"])
-        assert created is not None and expires is not None
-        return PendingOperation(
-            id=m["id"],
-            kind=m["kind"],
-            intent_json=m["intent_json"],
-            summary=m["summary"],
-            request_key=m["request_key"],
-            requester=m["requester"],
-            channel=m["channel"],
-            message_ts=m["message_ts"],
-            created_at=created,
-            expires_at=expires,
-            state=OpState(m["state"]),
-            decided_by=m["decided_by"],
-            decided_at=_time(m["decided_at"]),
-            checked_json=m["checked_json"],
-        )
+        return None if row is None else _row_to_op(row._mapping)
 
-    def set_message_ts(self, op_id: str, ts: str) -> None:
+    def set_message_ts(
+        self,
+        op_id: str,
+        ts: str,
+        *,
+        messages: Sequence[OutboxMessage] = (),
+        now: datetime | None = None,
+    ) -> None:
+        """Record the confirmation's ts, and queue ``messages`` (announcements) with it."""
         with self.engine.begin() as conn:
             conn.execute(
                 update(pending_operations)
                 .where(pending_operations.c.id == op_id)
                 .values(message_ts=ts)
             )
+            for message in messages:
+                enqueue_in(conn, message, now or datetime.now(UTC))
 
     def decide(
         self,
@@ -176,6 +190,7 @@ class PendingStore:
         *,
         owner: str = "",
         exec_lease: float = 300.0,
+        messages: Sequence[OutboxMessage] = (),
     ) -> Transition:
         """Move a still-pending, unexpired operation to ``to`` (confirmed, cancelled or stale).
 
@@ -211,6 +226,8 @@ class PendingStore:
             won = result.rowcount == 1
             if won:
                 audit_in(conn, now, to.value, op_id=op_id, actor=user)
+                for message in messages:  # announcements: only the winner's
+                    enqueue_in(conn, message, now)
         return Transition(won, self.get_pending(op_id))
 
     def adopt_message_ts(self, op_id: str, ts: str) -> None:
@@ -251,26 +268,33 @@ class PendingStore:
                     claimed.append(op)
         return claimed
 
-    def expire_due(self, now: datetime) -> list[str]:
-        """Mark every pending operation past its expiry as expired; returns their ids."""
+    def expire_due(
+        self,
+        now: datetime,
+        announce: Callable[[PendingOperation], Sequence[OutboxMessage]] | None = None,
+    ) -> list[str]:
+        """Mark every pending operation past its expiry as expired; returns their ids.
+        ``announce`` gives the messages each expiry queues (in the same transaction)."""
         t = pending_operations.c
         with self.engine.begin() as conn:
             due = [
-                r.id
+                _row_to_op(r._mapping)
                 for r in conn.execute(
-                    select(t.id).where(
+                    select(pending_operations).where(
                         t.state == OpState.PENDING.value, t.expires_at <= _epoch(now)
                     )
                 )
             ]
             expired = []
-            for op_id in due:
+            for op in due:
                 res = conn.execute(
                     update(pending_operations)
-                    .where(t.id == op_id, t.state == OpState.PENDING.value)
+                    .where(t.id == op.id, t.state == OpState.PENDING.value)
                     .values(state=OpState.EXPIRED.value, decided_at=_epoch(now))
                 )
                 if res.rowcount == 1:
-                    expired.append(op_id)
-                    audit_in(conn, now, "expired", op_id=op_id)
+                    expired.append(op.id)
+                    audit_in(conn, now, "expired", op_id=op.id)
+                    for message in announce(op) if announce else ():
+                        enqueue_in(conn, message, now)
         return expired

@@ -1,0 +1,68 @@
+"""Notification routing (pure): which channels hear about which lifecycle event.
+
+``NOTIFY_ROUTES`` lists ``kinds=channels`` entries separated by ``;``, kinds and channels
+comma-separated, e.g. ``all=C0AUDIT;failed,stuck=C0ONCALL``: every event to the audit channel,
+failures and stuck jobs also to on-call. Announcements are ordinary outbox messages (one per
+event and channel, with a dedupe key), queued in the same transaction as the state they announce.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from bot.store.outbox import OutboxMessage
+
+EVENT_KINDS = (
+    "requested",
+    "confirmed",
+    "cancelled",
+    "expired",
+    "submitted",
+    "finished",
+    "failed",
+    "stuck",
+)
+_CHANNEL_RE = re.compile(r"[CG][A-Z0-9]{2,31}")
+
+Routes = Mapping[str, frozenset[str]]
+
+
+def parse_routes(text: str) -> dict[str, frozenset[str]]:
+    """Raises ValueError saying what is wrong and how to write it."""
+    routes: dict[str, set[str]] = {}
+    for entry in (e.strip() for e in text.split(";")):
+        if not entry:
+            continue
+        kinds_part, sep, channels_part = entry.partition("=")
+        if not sep:
+            raise ValueError(f"'{entry}' has no '=': write kinds=channels, e.g. failed=C0ONCALL")
+        kinds = [k.strip().lower() for k in kinds_part.split(",") if k.strip()]
+        channels = [c.strip() for c in channels_part.split(",") if c.strip()]
+        unknown = [k for k in kinds if k not in EVENT_KINDS and k != "all"]
+        if unknown or not kinds:
+            raise ValueError(
+                f"unknown event kind {', '.join(unknown) or '(none)'}: use "
+                f"{', '.join(EVENT_KINDS)} or all"
+            )
+        bad = [c for c in channels if not _CHANNEL_RE.fullmatch(c)]
+        if bad or not channels:
+            raise ValueError(
+                f"not channel ids: {', '.join(bad) or '(none)'} (ids look like C024BE91L)"
+            )
+        for kind in EVENT_KINDS if "all" in kinds else kinds:
+            routes.setdefault(kind, set()).update(channels)
+    return {kind: frozenset(channels) for kind, channels in routes.items()}
+
+
+def announcements(
+    routes: Routes, kind: str, key: str, text: str, *, skip: str | None = None
+) -> list[OutboxMessage]:
+    """The messages announcing one event (``key`` names the operation or job) to the channels
+    routed for ``kind``, in a stable order; ``skip`` is the channel the thread is in (it hears
+    about the operation already)."""
+    return [
+        OutboxMessage(dedupe_key=f"notify:{key}:{kind}:{channel}", channel=channel, text=text)
+        for channel in sorted(routes.get(kind, ()))
+        if channel != skip
+    ]
