@@ -6,6 +6,8 @@
   renames a drill. (The Slack side joins it as the Slack issues land.)
 * ``sdrs-bot sandbox``: runs the emulator alone on a fixed port, for manual tests.
 * ``sdrs-bot audit export``: the audit trail (``DATABASE_URL``) as JSON lines.
+* ``sdrs-bot check``: is the configuration ready (Slack token and scopes, transport, SDRS, ECS,
+  database)? One line per check; exit status 1 if any failed.
 """
 
 from __future__ import annotations
@@ -145,6 +147,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Check the configuration: one line per check, exit 1 if any failed."""
+    from bot.check import run_checks, settings_problems
+    from bot.config import load_settings
+    from bot.errors import ConfigError
+
+    try:
+        results = asyncio.run(run_checks(load_settings()))
+    except ConfigError as exc:
+        results = settings_problems(exc)
+    for result in results:
+        out(result.line())
+    failed = sum(1 for r in results if not r.ok)
+    out(f"{len(results) - failed} ok, {failed} failed")
+    return 1 if failed else 0
+
+
 def cmd_audit_export(args: argparse.Namespace) -> int:
     """The audit trail as JSON lines (one event per line, oldest first)."""
     from bot.config import load_settings
@@ -193,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--latency", type=float, default=0.0, help="answer every API call this many seconds late"
     )
     sandbox.set_defaults(func=cmd_sandbox)
+    check = sub.add_parser("check", help="check the configuration: Slack, SDRS, ECS, database")
+    check.set_defaults(func=cmd_check)
     audit = sub.add_parser("audit", help="the audit trail (DATABASE_URL)")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     export = audit_sub.add_parser("export", help="write the audit trail as JSON lines")

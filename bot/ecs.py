@@ -61,6 +61,14 @@ class EcsClient:
         data = await self._http.request("GET", f"{self._prefix}/{path_param(server_id)}")
         return parse_model(Server, data.get("server"), "show server")
 
+    async def count_servers(self) -> int:
+        """ListServersDetails with limit=1: a harmless read that proves the credentials work."""
+        data = await self._http.request("GET", f"{self._prefix}/detail", query=[("limit", "1")])
+        count = data.get("count")
+        if not isinstance(count, int):
+            raise ResponseFormatError("list servers: no 'count' in the answer")
+        return count
+
     async def list_resize_flavors(self, server_id: str) -> list[Flavor]:
         data = await self._http.request(
             "GET", f"{self._prefix}/resize_flavors", query=[("instance_uuid", server_id)]

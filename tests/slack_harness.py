@@ -4,6 +4,7 @@ stand-in and the emulator; a pytest plugin (``h`` fixture), loaded from conftest
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -182,3 +183,20 @@ async def h(
     await sdrs.aclose()
     await harness.deps.ecs.aclose()
     store.close()
+
+
+@contextlib.asynccontextmanager
+async def running(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World, **overrides: Any
+) -> AsyncIterator[Harness]:
+    """A harness with its own settings, pumped like the scheduler would, closed afterwards."""
+    harness, store, sdrs = make_harness(tmp_path, slack, emulator, world, **overrides)
+    pumping = asyncio.create_task(pump(harness))
+    try:
+        yield harness
+    finally:
+        await settle(0.05)
+        pumping.cancel()
+        await sdrs.aclose()
+        await harness.deps.ecs.aclose()
+        store.close()

@@ -78,6 +78,7 @@ class Emulator:
             ("PUT", re.compile(p + r"/disaster-recovery-drills/(?P<id>[^/]+)"), self._rename),
             ("GET", re.compile(p + r"/disaster-recovery-drills"), self._drills),
             ("GET", re.compile(p + r"/cloudservers/resize_flavors"), self._flavors),
+            ("GET", re.compile(p + r"/cloudservers/detail"), self._servers),
             ("GET", re.compile(p + r"/cloudservers/(?P<id>[^/]+)"), self._server),
         ]
 
@@ -230,6 +231,12 @@ class Emulator:
     async def _drills(self, payload: Any, p: dict[str, str]) -> Any:
         filters = {k[2:]: v for k, v in p.items() if k.startswith("q:")}
         return self.world.list_drills(filters)
+
+    async def _servers(self, payload: Any, p: dict[str, str]) -> Any:
+        ids = sorted(self.world.servers)
+        limit = int(p.get("q:limit", "1000"))
+        servers = [self.world.server_wire(i) for i in ids[:limit]]
+        return {"count": len(ids), "servers": servers}
 
     async def _server(self, payload: Any, p: dict[str, str]) -> Any:
         return {"server": self.world.server_wire(p["id"])}

@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl
 from aiohttp import WSMsgType, web
 
 from bot.sandbox.runner import AppThread
+from bot.slack_scopes import BOT_SCOPES
 
 
 @dataclass
@@ -49,6 +50,7 @@ class SlackApiState:
     posted_at: list[tuple[str, float]] = field(default_factory=list)  # (channel, when) per post
     fail_next: dict[str, list[str]] = field(default_factory=dict)  # method -> kinds, in order
     views: dict[str, dict[str, Any]] = field(default_factory=dict)  # open modals by view id
+    scopes: list[str] = field(default_factory=lambda: list(BOT_SCOPES))
     used_triggers: set[str] = field(default_factory=set)
 
     def calls_to(self, method: str) -> list[SlackCall]:
@@ -186,7 +188,8 @@ class SlackApiServer:
         result: dict[str, Any] = await handler(args)
         if kind == "lost":
             return web.Response(status=503, text="upstream timeout")
-        return web.json_response(result)
+        # Slack reports the token's scopes on every Web API answer
+        return web.json_response(result, headers={"x-oauth-scopes": ",".join(self.state.scopes)})
 
     async def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         s = self.state

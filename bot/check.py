@@ -1,0 +1,167 @@
+"""``sdrs-bot check``: is this configuration ready to run? One line per check, with a remedy.
+
+Checks, in order: the settings parse; Slack's bot token (``auth.test``) and its scopes (the
+``x-oauth-scopes`` header Slack returns) against :data:`bot.slack_scopes.BOT_SCOPES`; the
+transport (Socket Mode: the app token opens a connection URL with ``apps.connections.open``;
+HTTP mode: a signing secret is set); SDRS and ECS reachable with the credentials accepted (a
+harmless read each); the database reachable and its schema current. Secrets are never printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import create_engine
+
+from bot.config import Settings
+from bot.ecs import EcsClient
+from bot.errors import ApiError, CloudError, ConfigError
+from bot.sdrs.client import SdrsClient
+from bot.slack_scopes import BOT_SCOPES
+from bot.store.schema import LATEST, current_version
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    remedy: str = ""
+
+    def line(self) -> str:
+        mark = "ok  " if self.ok else "FAIL"
+        fix = f"\n       -> {self.remedy}" if not self.ok and self.remedy else ""
+        return f"{mark} {self.name:<16} {self.detail}{fix}"
+
+
+def settings_problems(error: ConfigError) -> list[Check]:
+    return [
+        Check("settings", False, problem, "fix it in the environment or .env")
+        for problem in error.problems
+    ]
+
+
+async def run_checks(settings: Settings) -> list[Check]:
+    results = [Check("settings", True, "every setting parsed")]
+    results += await _slack(settings)
+    results.append(await _cloud("sdrs", settings, _sdrs_read))
+    results.append(await _cloud("ecs", settings, _ecs_read))
+    results.append(await asyncio.to_thread(_database, settings))
+    return results
+
+
+async def _slack(settings: Settings) -> list[Check]:
+    if settings.slack_bot_token is None:
+        return [Check("slack token", False, "SLACK_BOT_TOKEN is not set",
+                      "set it to the app's Bot User OAuth Token (xoxb-...)")]  # fmt: skip
+    client = AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
+    )
+    try:
+        answer = await client.auth_test()
+    except SlackApiError as exc:
+        error = str(exc.response.get("error", "error"))
+        return [Check("slack token", False, f"Slack refused the token: {error}",
+                      "copy the Bot User OAuth Token again (OAuth & Permissions)")]  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 - any network failure is a failed check
+        return [Check("slack token", False, f"Slack not reachable: {type(exc).__name__}",
+                      f"check the network path to {settings.slack_api_url}")]  # fmt: skip
+    results = [Check("slack token", True, f"bot {answer.get('user')} in {answer.get('team')}")]
+    granted = {
+        s.strip() for s in str(answer.headers.get("x-oauth-scopes", "")).split(",") if s.strip()
+    }
+    missing = sorted(set(BOT_SCOPES) - granted)
+    if missing:
+        remedy = "add them (manifest.yml lists them) and reinstall the app"
+        results.append(Check("slack scopes", False, f"missing {', '.join(missing)}", remedy))
+    else:
+        results.append(Check("slack scopes", True, ", ".join(BOT_SCOPES)))
+    results.append(await _transport(settings))
+    return results
+
+
+async def _transport(settings: Settings) -> Check:
+    if settings.slack_app_token is not None:
+        app_token = settings.slack_app_token.get_secret_value()
+        client = AsyncWebClient(base_url=settings.slack_api_url)
+        try:
+            await client.apps_connections_open(app_token=app_token)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "error"))
+            return Check("socket mode", False, f"the app token was refused: {error}",
+                         "create an app-level token with connections:write (xapp-...)")  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - network failure
+            return Check("socket mode", False, f"Slack not reachable: {type(exc).__name__}")
+        return Check("socket mode", True, "the app token opens a connection")
+    if settings.slack_signing_secret is not None:
+        return Check("http mode", True, f"signing secret set; listening on :{settings.http_port}")
+    remedy = "set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)"
+    return Check(
+        "transport", False, "neither SLACK_APP_TOKEN nor SLACK_SIGNING_SECRET is set", remedy
+    )
+
+
+def _once(settings: Settings) -> Settings:
+    """One attempt, a short wait: a check should answer quickly."""
+    read = min(settings.http_read_timeout, 10.0)
+    return settings.model_copy(update={"http_max_attempts": 1, "http_read_timeout": read})
+
+
+async def _sdrs_read(settings: Settings) -> str:
+    sdrs = SdrsClient.from_settings(_once(settings))
+    try:
+        found = await sdrs.list_protected_instances(limit=1)
+    finally:
+        await sdrs.aclose()
+    return f"{settings.sdrs_base_url} answers ({len(found)} protected instance(s) on page 1)"
+
+
+async def _ecs_read(settings: Settings) -> str:
+    ecs = EcsClient.from_settings(_once(settings))
+    try:
+        count = await ecs.count_servers()
+    finally:
+        await ecs.aclose()
+    return f"{settings.ecs_base_url} answers ({count} server(s) in the project)"
+
+
+async def _cloud(
+    name: str, settings: Settings, read: Callable[[Settings], Awaitable[str]]
+) -> Check:
+    if not settings.has_cloud_credentials:
+        return Check(name, False, "no cloud credentials",
+                     "set HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN) "
+                     "and HUAWEICLOUD_SDK_PROJECT_ID")  # fmt: skip
+    try:
+        return Check(name, True, await read(settings))
+    except ApiError as exc:
+        remedy = (
+            "check HUAWEICLOUD_SDK_AK/SK (or the token), the project id and the region"
+            if exc.status in (401, 403) or exc.code.startswith("APIGW")
+            else "see the error code in the API reference"
+        )
+        return Check(name, False, f"{exc.code} (HTTP {exc.status}): {exc.message}", remedy)
+    except CloudError as exc:
+        return Check(name, False, f"not reachable: {exc}", "check the endpoint and the network")
+
+
+def _database(settings: Settings) -> Check:
+    engine = create_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            version = current_version(conn)
+            conn.rollback()  # current_version may create the version table: leave nothing
+    except Exception as exc:  # noqa: BLE001 - any driver error is a failed check
+        return Check("database", False, f"not reachable: {type(exc).__name__}",
+                     "check DATABASE_URL and that the server is up")  # fmt: skip
+    finally:
+        engine.dispose()
+    if version > LATEST:
+        return Check("database", False, f"schema version {version} is newer than this code",
+                     "upgrade sdrs-bot")  # fmt: skip
+    state = "current" if version == LATEST else f"version {version}; serve migrates it to {LATEST}"
+    return Check("database", True, f"reachable, schema {state}")

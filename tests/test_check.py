@@ -1,0 +1,115 @@
+"""`sdrs-bot check` against the Slack Web API stand-in, the SDRS/ECS emulator and real databases:
+one line per check, a remedy on failure, exit status 1 on any failure, no secret printed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK
+from bot.sandbox.server import EmulatorThread
+from bot.sandbox.slack_api import SlackApiThread
+from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET
+
+
+@pytest.fixture
+def env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread
+) -> pytest.MonkeyPatch:
+    for name, value in {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "HUAWEICLOUD_SDK_AK": SANDBOX_AK,
+        "HUAWEICLOUD_SDK_SK": SANDBOX_SK,
+        "HUAWEICLOUD_SDK_PROJECT_ID": SANDBOX_PROJECT_ID,
+        "SDRS_ENDPOINT": emulator.url,
+        "ECS_ENDPOINT": emulator.url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+    }.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def run(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, str]]:
+    code = main(["check"])
+    output = capsys.readouterr().out
+    for secret in (BOT_TOKEN, SIGNING_SECRET, SANDBOX_SK, "xapp-sandbox-app-token"):
+        assert secret not in output
+    lines = {}
+    for line in output.splitlines():
+        if line[:4] in ("ok  ", "FAIL"):
+            lines[line[5:21].strip()] = line
+        elif line.strip().startswith("->"):
+            key = list(lines)[-1]
+            lines[key] += "\n" + line
+    return code, lines
+
+
+def test_all_good_in_http_mode(env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = run(capsys)
+    assert code == 0, lines
+    assert set(lines) == {"settings", "slack token", "slack scopes", "http mode", "sdrs", "ecs",
+                          "database"}  # fmt: skip
+    assert all(line.startswith("ok") for line in lines.values())
+    assert "bot sdrs-bot in sandbox" in lines["slack token"]
+    assert "server(s) in the project" in lines["ecs"]
+    assert "schema version 0; serve migrates it to" in lines["database"]
+
+
+def test_socket_mode_and_a_current_postgresql_schema(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], pg_url: str
+) -> None:
+    from bot.store import Store
+
+    Store.from_url(pg_url).close()
+    env.setenv("SLACK_APP_TOKEN", "xapp-sandbox-app-token")
+    env.setenv("DATABASE_URL", pg_url)
+    code, lines = run(capsys)
+    assert code == 0, lines
+    assert "the app token opens a connection" in lines["socket mode"]
+    assert "reachable, schema current" in lines["database"]
+
+
+def test_bad_slack_token(env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    env.setenv("SLACK_BOT_TOKEN", "xoxb-not-the-right-one")
+    code, lines = run(capsys)
+    assert code == 1
+    assert lines["slack token"].startswith("FAIL") and "invalid_auth" in lines["slack token"]
+    assert "Bot User OAuth Token" in lines["slack token"]
+    assert "xoxb-not-the-right-one" not in "".join(lines.values())
+
+
+def test_missing_scopes(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], slack: SlackApiThread
+) -> None:
+    slack.state.scopes = ["chat:write", "commands"]
+    code, lines = run(capsys)
+    assert code == 1
+    assert "missing channels:history, groups:history, usergroups:read" in lines["slack scopes"]
+    assert "reinstall the app" in lines["slack scopes"]
+
+
+def test_bad_ak_sk_is_refused_by_the_signature_check(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.setenv("HUAWEICLOUD_SDK_SK", "not-the-secret-key")
+    code, lines = run(capsys)
+    assert code == 1
+    for service in ("sdrs", "ecs"):
+        assert lines[service].startswith("FAIL") and "APIGW.0301" in lines[service]
+        assert "check HUAWEICLOUD_SDK_AK/SK" in lines[service]
+
+
+def test_unreachable_database_and_bad_settings(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
+    code, lines = run(capsys)
+    assert code == 1 and lines["database"].startswith("FAIL")
+    assert "check DATABASE_URL" in lines["database"]
+    env.setenv("NOTIFY_ROUTES", "failed=#oncall")
+    code, lines = run(capsys)
+    assert code == 1 and "NOTIFY_ROUTES" in lines["settings"]
