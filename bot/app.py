@@ -12,7 +12,9 @@ import asyncio
 import gc
 import logging
 import os
+import signal
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +33,8 @@ from bot.background import Background
 from bot.config import Settings
 from bot.ecs import EcsClient
 from bot.errors import ConfigError
+from bot.health import build_health_app
+from bot.metrics import Metrics
 from bot.notify import announcements
 from bot.outbox import OutboxSender
 from bot.policy import Policy
@@ -56,6 +60,7 @@ class Deps:
     ecs: EcsClient
     now: Callable[[], datetime] = utc_now
     background: Background = field(default_factory=Background)
+    metrics: Metrics = field(default_factory=Metrics)
 
     def announce(
         self, kind: str, key: str, text: str, *, skip: str | None = None
@@ -125,12 +130,20 @@ def start_scheduler(
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     scheduler = AsyncIOScheduler(timezone=UTC)
     common = {"trigger": "interval", "max_instances": 1, "coalesce": True}
-    scheduler.add_job(tracker.tick, seconds=settings.tracker_tick_seconds, id="tracker", **common)
-    scheduler.add_job(sender.run_once, seconds=settings.outbox_tick_seconds, id="outbox", **common)
-    scheduler.add_job(expire_sweep, args=(deps, app_client), seconds=30, id="expiry", **common)
+    tracked = deps.background.tracked  # a shutdown waits for a run in progress
     scheduler.add_job(
-        recover_interrupted, args=(deps,), seconds=settings.recovery_tick_seconds, id="recovery",
-        next_run_time=datetime.now(UTC), **common,
+        tracked(tracker.tick, interruptible=True), seconds=settings.tracker_tick_seconds,
+        id="tracker", **common,
+    )  # fmt: skip
+    scheduler.add_job(
+        tracked(sender.run_once), seconds=settings.outbox_tick_seconds, id="outbox", **common
+    )
+    scheduler.add_job(
+        tracked(expire_sweep), args=(deps, app_client), seconds=30, id="expiry", **common
+    )
+    scheduler.add_job(
+        tracked(recover_interrupted), args=(deps,), seconds=settings.recovery_tick_seconds,
+        id="recovery", next_run_time=datetime.now(UTC), **common,
     )  # fmt: skip
     scheduler.start()
     return scheduler
@@ -194,43 +207,113 @@ def serve_problems(settings: Settings) -> list[str]:
     return problems
 
 
-async def serve(settings: Settings) -> None:
-    """Run until cancelled: Socket Mode when an app token is set, else HTTP mode."""
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or ``stop``): Socket Mode when an app token is set, else HTTP
+    mode; the health/metrics endpoints on HEALTH_PORT in both. Stopping is graceful, within
+    SHUTDOWN_SECONDS: no new commands, in-flight work finished, job leases released (another
+    replica takes those jobs at its next tick), the outbox flushed as far as time allows.
+    Killed instead, nothing is lost either: leases expire and the outbox is durable."""
     problems = serve_problems(settings)
     if problems:
         raise ConfigError(problems)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            handled.append(sig)
+        except (NotImplementedError, RuntimeError):  # not the main thread: the caller stops us
+            pass
     store = Store.from_url(settings.database_url)
-    sdrs = SdrsClient.from_settings(settings)
-    ecs = EcsClient.from_settings(settings)
-    deps = Deps(settings=settings, store=store, sdrs=sdrs, policy=settings.policy(), ecs=ecs)
+    metrics = Metrics()
+    sdrs = SdrsClient.from_settings(settings, observe=metrics.observer("sdrs"))
+    ecs = EcsClient.from_settings(settings, observe=metrics.observer("ecs"))
+    deps = Deps(
+        settings=settings, store=store, sdrs=sdrs, policy=settings.policy(), ecs=ecs,
+        metrics=metrics,
+    )  # fmt: skip
     session = aiohttp.ClientSession()
     app = build_app(deps, slack_client(settings, session))
     tracker, sender = build_workers(deps, slack_client(settings, session, retries=False))
+    metrics.watch(store, lambda: sender.rate_limited)
     scheduler = start_scheduler(deps, tracker, sender, app.client)
+    socket_handler = socket_mode_handler(app, settings) if transport(settings) == "socket" else None
+    slack_connected = socket_handler.client.is_connected if socket_handler else None
+    health = await _start_site(
+        build_health_app(store, metrics, scheduler_running=lambda: scheduler.running,
+                         slack_connected=slack_connected),
+        settings.health_host, settings.health_port,
+    )  # fmt: skip
     # Everything built so far lives as long as the process: keep it out of the garbage
     # collector's scans, which shortens its pauses (and so the ack latency tail).
     gc.collect()
     gc.freeze()
+    web_runner: web.AppRunner | None = None
     try:
-        if transport(settings) == "socket":
-            handler = socket_mode_handler(app, settings)
+        if socket_handler is not None:
             log.info("Socket Mode: connecting to Slack")
-            await handler.start_async()  # type: ignore[no-untyped-call]
+            await socket_handler.connect_async()  # type: ignore[no-untyped-call]
         else:
-            runner = web.AppRunner(build_web_app(app), access_log=None)
-            await runner.setup()
-            await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+            web_runner = await _start_site(
+                build_web_app(app), settings.http_host, settings.http_port
+            )
             log.info("HTTP mode on %s:%s (/slack/events)", settings.http_host, settings.http_port)
-            try:
-                await asyncio.Event().wait()
-            finally:
-                await runner.cleanup()
+        await stop.wait()
     finally:
-        scheduler.shutdown(wait=False)
-        await deps.background.drain(within=10)
-        released = await asyncio.to_thread(store.release_leases, tracker.owner)
-        log.info("stopped; %d job leases released", released)
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+        await _shut_down(deps, tracker, sender, scheduler, socket_handler, web_runner)
+        await health.cleanup()
         await session.close()
         await sdrs.aclose()
         await ecs.aclose()
         store.close()
+
+
+async def _start_site(web_app: web.Application, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+async def _shut_down(
+    deps: Deps,
+    tracker: Tracker,
+    sender: OutboxSender,
+    scheduler: AsyncIOScheduler,
+    socket_handler: AsyncSocketModeHandler | None,
+    web_runner: web.AppRunner | None,
+) -> None:
+    deadline = time.monotonic() + deps.settings.shutdown_seconds
+
+    def left() -> float:
+        return max(deadline - time.monotonic(), 0.0)
+
+    log.info("stopping: no new commands; finishing in-flight work")
+    if socket_handler is not None:
+        await socket_handler.close_async()  # type: ignore[no-untyped-call]
+    if web_runner is not None:
+        # stops listening, then waits for requests in flight (their acks) up to the timeout
+        web_runner._shutdown_timeout = min(left(), 5.0)  # noqa: SLF001 - aiohttp's knob
+        await web_runner.cleanup()
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+    # a tracker tick in flight is cut short: its jobs go to another replica right away
+    await deps.background.interrupt()
+    released = await asyncio.to_thread(deps.store.release_leases, tracker.owner)
+    log.info("job leases released: %d (another replica takes them at its next tick)", released)
+    finished = await deps.background.drain(within=left() * 0.6)
+    flushed, idle_rounds = 0, 0
+    while left() > 0.5 and idle_rounds < 10:  # what is left waits for another replica
+        sent = await asyncio.wait_for(sender.run_once(), timeout=left())
+        flushed += sent
+        waiting, _ = await asyncio.to_thread(deps.store.outbox_stats, deps.now())
+        if not waiting:
+            break
+        idle_rounds = 0 if sent else idle_rounds + 1
+        if not sent:
+            await asyncio.sleep(min(0.2, left()))
+    log.info("stopped: in-flight work %s, %d outbox messages flushed",
+             "finished" if finished else "cut short", flushed)  # fmt: skip

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -19,12 +19,43 @@ log = logging.getLogger(__name__)
 class Background:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._interruptible: set[asyncio.Task[Any]] = set()
 
     def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._done)
         return task
+
+    def tracked(
+        self, fn: Callable[..., Awaitable[Any]], *, interruptible: bool = False
+    ) -> Callable[..., Coroutine[Any, Any, Any]]:
+        """``fn`` as a coroutine function whose runs :meth:`drain` waits for (for the
+        scheduler's jobs: a shutdown lets a running outbox run finish). An ``interruptible``
+        run is cancelled by :meth:`interrupt` instead (a tracker tick: another replica checks
+        those jobs again, nothing is lost by not finishing it)."""
+
+        async def run(*args: Any) -> Any:
+            task = asyncio.current_task()
+            if task is not None:
+                (self._interruptible if interruptible else self._tasks).add(task)
+            try:
+                return await fn(*args)
+            finally:
+                if task is not None:
+                    self._tasks.discard(task)
+                    self._interruptible.discard(task)
+
+        return run
+
+    async def interrupt(self) -> int:
+        """Cancel the interruptible runs in flight and wait for them to unwind."""
+        tasks = set(self._interruptible)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        return len(tasks)
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
@@ -37,7 +68,9 @@ class Background:
 
     async def drain(self, within: float) -> bool:
         """Wait for the work in flight (at most ``within`` seconds); True if all finished."""
-        if not self._tasks:
+        current = asyncio.current_task()
+        tasks = {t for t in self._tasks if t is not current}
+        if not tasks:
             return True
-        _, still = await asyncio.wait(set(self._tasks), timeout=within)
+        _, still = await asyncio.wait(tasks, timeout=max(within, 0))
         return not still

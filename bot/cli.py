@@ -137,13 +137,11 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.app import serve
     from bot.config import load_settings
+    from bot.logs import configure_logging
 
-    logging.getLogger().setLevel(logging.INFO)
     settings = load_settings()
-    try:
-        asyncio.run(serve(settings))
-    except KeyboardInterrupt:
-        pass
+    configure_logging(settings)
+    asyncio.run(serve(settings))
     return 0
 
 

@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -166,6 +167,8 @@ def path_param(value: str) -> str:
 
 
 SleepFn = Callable[[float], Awaitable[None]]
+# (method, path, outcome: HTTP status or "not-sent"/"no-answer", seconds) for each attempt
+Observer = Callable[[str, str, str, float], None]
 
 
 class CloudHttp:
@@ -184,7 +187,9 @@ class CloudHttp:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: SleepFn = asyncio.sleep,
         max_connections: int = 50,
+        observe: Observer | None = None,
     ) -> None:
+        self._observe = observe
         self._client = httpx.AsyncClient(
             base_url=base_url,
             auth=auth,
@@ -202,6 +207,10 @@ class CloudHttp:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    def _observed(self, method: str, path: str, outcome: str, started: float) -> None:
+        if self._observe is not None:
+            self._observe(method, path, outcome, time.perf_counter() - started)
 
     async def request(
         self,
@@ -225,13 +234,17 @@ class CloudHttp:
             retry_after: float | None = None
             status: int | None = None
             cause: Exception
+            started = time.perf_counter()
             try:
                 response = await self._client.request(method, url, content=content, headers=headers)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 failure, cause = Failure.NOT_SENT, exc
+                self._observed(method, path, "not-sent", started)
             except httpx.TransportError as exc:
                 failure, cause = Failure.MAYBE_SENT, exc
+                self._observed(method, path, "no-answer", started)
             else:
+                self._observed(method, path, str(response.status_code), started)
                 if response.is_success:
                     return self._decode(response, method, full_url)
                 error = error_for(

@@ -52,10 +52,16 @@ async def on_click(deps: Deps, client: AsyncWebClient, body: dict[str, Any], to:
     op_id = str(actions[0].get("value", ""))
     clicked_ts = str((body.get("container") or {}).get("message_ts") or "")
     op = await asyncio.to_thread(deps.store.get_pending, op_id)
+
+    def count(outcome: str) -> None:
+        deps.metrics.confirmations.labels(outcome).inc()
+
     if op is None:
+        count("unknown")
         await tell_user(client, channel, user, blocks.unknown_operation_text())
         return
     if op.channel != channel:
+        count("foreign")
         log.warning("click on %s from foreign channel %s by %s", op.id, channel, user)
         await tell_user(client, channel, user, blocks.foreign_operation_text())
         return
@@ -63,10 +69,12 @@ async def on_click(deps: Deps, client: AsyncWebClient, body: dict[str, Any], to:
         await asyncio.to_thread(deps.store.adopt_message_ts, op.id, clicked_ts)
         op = replace(op, message_ts=clicked_ts)
     if op.state is not OpState.PENDING:
+        count("already-decided")
         await tell_user(client, channel, user, blocks.already_decided_text(op.state, op.decided_by))
         return
     now = deps.now()
     if now >= op.expires_at:
+        count("too-late")
         await expire_sweep(deps, client)
         await tell_user(client, channel, user, blocks.already_decided_text("expired", None))
         return
@@ -78,11 +86,14 @@ async def on_click(deps: Deps, client: AsyncWebClient, body: dict[str, Any], to:
     check = may_confirm if to is OpState.CONFIRMED else may_cancel
     decision = check(deps.policy, op.requester, user, groups)
     if not decision.allowed and decision.denial is not None:
-        log.info("click on %s by %s refused: %s", op.id, user, decision.denial)
+        context = {"op_id": op.id, "user": user, "channel": channel, "outcome": "denied"}
+        log.info("click on %s refused: %s", op.id, decision.denial, extra=context)
+        count("denied")
         await tell_user(client, channel, user, blocks.denial_text(decision.denial))
         return
     if to is OpState.CONFIRMED and op.kind == "resize":
         if not await recheck_resize(deps, client, op, user):
+            count("preflight-blocked")
             return
         now = deps.now()
     text = blocks.announce_text(to.value, summary=op.summary, channel=op.channel, actor=user)
@@ -92,12 +103,15 @@ async def on_click(deps: Deps, client: AsyncWebClient, body: dict[str, Any], to:
         messages=deps.announce(to.value, op.id, text, skip=op.channel),
     )  # fmt: skip
     if not result.won or result.op is None:
+        count("lost-race")
         after = result.op or op
         await tell_user(
             client, channel, user, blocks.already_decided_text(after.state, after.decided_by)
         )
         return
-    log.info("operation %s %s by %s", op.id, to.value, user)
+    count(to.value)
+    context = {"op_id": op.id, "user": user, "channel": channel, "outcome": to.value}
+    log.info("operation %s %s by %s", op.id, to.value, user, extra=context)
     outcome = (
         blocks.confirmed_text(user, now) if to is OpState.CONFIRMED else blocks.cancelled_text(user)
     )
@@ -323,6 +337,8 @@ async def expire_sweep(deps: Deps, client: AsyncWebClient) -> list[str]:
         return deps.announce("expired", op.id, text, skip=op.channel)
 
     expired = await asyncio.to_thread(deps.store.expire_due, deps.now(), announce)
+    if expired:
+        deps.metrics.confirmations.labels("expired").inc(len(expired))
     for op_id in expired:
         op = await asyncio.to_thread(deps.store.get_pending, op_id)
         if op is not None:

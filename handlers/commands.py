@@ -49,10 +49,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             intent = parse(str(command.get("text", "")))
         except ParseError as exc:
+            deps.metrics.commands.labels("unknown", "parse-error").inc()
             await ack(
                 response_type="ephemeral", text=exc.problem, blocks=blocks.parse_error_blocks(exc)
             )
             return
+        if not isinstance(intent, ResizeIntent | RenameDrillIntent):
+            deps.metrics.commands.labels(intent.kind, "answered").inc()
         if isinstance(intent, StatusIntent | JobsIntent | HistoryIntent):
             await ack()
             work = answer_status(deps, respond, intent, str(command["channel_id"]))
@@ -122,11 +125,18 @@ async def request_confirmation(
 ) -> None:
     """Policy, then preflight (read the real state; refuse before anything is posted), then the
     confirmation message. ``tell`` answers the requester privately."""
+
+    def count(outcome: str) -> None:
+        deps.metrics.commands.labels(intent.kind, outcome).inc()
+
     rule = deps.policy.requests.get(intent.kind)
     groups = await groups_of(client, user, rule.usergroups) if rule and rule.usergroups else set()
     decision = may_request(deps.policy, intent.kind, user, groups, channel)
     if not decision.allowed and decision.denial is not None:
-        log.info("request denied: %s by %s in %s (%s)", intent.kind, user, channel, decision.denial)
+        log.info("request denied: %s (%s)", intent.kind, decision.denial,
+                 extra={"user": user, "channel": channel, "kind": intent.kind,
+                        "outcome": "denied"})  # fmt: skip
+        count("denied")
         await tell(blocks.denial_text(decision.denial))
         return
 
@@ -135,6 +145,7 @@ async def request_confirmation(
         if isinstance(intent, RenameDrillIntent):
             drill = await deps.sdrs.get_drill(intent.drill_id)
             if drill.name == intent.name:
+                count("same-name")
                 await tell(blocks.same_name_text(drill.name))
                 return
             group = await _group_name(deps, drill.server_group_id)
@@ -144,7 +155,10 @@ async def request_confirmation(
             check = check_resize(intent, state)
             if not check.allowed:
                 log.info("resize of %s refused by preflight: %s (%s)",
-                         intent.instance_id, check.refusal, check.detail)  # fmt: skip
+                         intent.instance_id, check.refusal, check.detail,
+                         extra={"user": user, "channel": channel, "kind": intent.kind,
+                                "outcome": "preflight-refused"})  # fmt: skip
+                count("preflight-refused")
                 await asyncio.to_thread(
                     deps.store.record_event, deps.now(), "preflight-refused", actor=user,
                     channel=channel,
@@ -156,6 +170,7 @@ async def request_confirmation(
             summary = preflight_blocks.describe_resize(intent, check, state.catalogue())
             checked = json.dumps(check.snapshot(), sort_keys=True)
     except CloudError as exc:
+        count("cloud-error")
         await tell(blocks.cloud_error_text(exc))
         return
 
@@ -175,6 +190,7 @@ async def request_confirmation(
     )
     if not created:
         log.info("command %s delivered again; operation %s already exists", request_key, op.id)
+        count("duplicate")
         return
     try:
         posted = await client.chat_postMessage(
@@ -193,6 +209,7 @@ async def request_confirmation(
         log.warning("confirmation for %s not posted in %s: %s", op.id, channel, error)
         # A confirmation that may exist without us knowing must not be confirmable.
         await asyncio.to_thread(deps.store.decide, op.id, OpState.CANCELLED, user, deps.now())
+        count("not-posted")
         await tell(blocks.not_posted_text(error))
         return
     text = blocks.announce_text("requested", summary=summary, channel=channel, actor=user)
@@ -200,6 +217,7 @@ async def request_confirmation(
         deps.store.set_message_ts, op.id, str(posted["ts"]),
         messages=deps.announce("requested", op.id, text, skip=channel), now=deps.now(),
     )  # fmt: skip
+    count("confirmation-posted")
     context = {"op_id": op.id, "user": user, "channel": channel, "kind": intent.kind}
     log.info("operation %s requested: %s", op.id, intent.kind, extra=context)
 

@@ -19,6 +19,15 @@ from bot.sdrs.client import SdrsClient
 
 pytest_plugins = ["tests.slack_harness"]
 
+# every secret the scenario suites configure (tests/test_secret_logs.py greps for each)
+CONFIGURED_SECRETS = (
+    "test-signing-secret-4f2a",  # tests.slack_helpers.SIGNING_SECRET
+    "xoxb-test-token-8d1c",  # tests.slack_helpers.BOT_TOKEN
+    "xapp-sandbox-app-token",  # the Socket Mode app token of the Slack stand-in
+    "sandbox-secret-key-not-a-real-one",  # bot.sandbox.seed.SANDBOX_SK
+    "sandbox-iam-token",  # bot.sandbox.seed.SANDBOX_TOKEN
+)
+
 _SETTINGS_ENV = {name.upper() for name in Settings.model_fields}
 
 
@@ -140,6 +149,8 @@ def sandbox_settings(url: str, **overrides: object) -> Settings:
         "http_backoff_base": 0.01,
         "http_backoff_cap": 0.05,
         "http_read_timeout": 5.0,
+        "health_host": "127.0.0.1",
+        "health_port": 0,  # any free port (a test that scrapes picks one)
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
@@ -173,3 +184,30 @@ async def ecs(emulator: EmulatorThread) -> AsyncIterator[EcsClient]:
     client = EcsClient.from_settings(sandbox_settings(emulator.url))
     yield client
     await client.aclose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _log_everything_to_a_file() -> Iterator[None]:
+    """With SDRS_BOT_TEST_LOG set (tests/test_secret_logs.py does), every log record of this run,
+    at DEBUG, goes to that file as the bot writes them in production (JSON, secrets redacted).
+    SDRS_BOT_TEST_LOG_RAW=1 leaves redaction out, to see what the code itself logs."""
+    import logging
+
+    path = os.environ.get("SDRS_BOT_TEST_LOG")
+    if not path:
+        yield
+        return
+    from bot.logs import JsonFormatter, RedactSecrets
+
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(JsonFormatter())
+    if not os.environ.get("SDRS_BOT_TEST_LOG_RAW"):
+        handler.addFilter(RedactSecrets(CONFIGURED_SECRETS))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.DEBUG)
+    yield
+    root.removeHandler(handler)
+    root.setLevel(level)
+    handler.close()

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from bot.app import Deps, build_app, build_workers, slack_client
 from bot.ecs import EcsClient
+from bot.metrics import Metrics
 from bot.outbox import OutboxSender
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
@@ -160,14 +161,16 @@ def make_harness(
         **overrides,
     )
     store = Store.from_url(settings.database_url)
-    sdrs = SdrsClient.from_settings(settings)
+    metrics = Metrics()  # as serve() wires it
+    sdrs = SdrsClient.from_settings(settings, observe=metrics.observer("sdrs"))
     clock = Clock()
-    ecs = EcsClient.from_settings(settings)
+    ecs = EcsClient.from_settings(settings, observe=metrics.observer("ecs"))
     deps = Deps(settings=settings, store=store, sdrs=sdrs, policy=settings.policy(), ecs=ecs,
-                now=clock)  # fmt: skip
+                now=clock, metrics=metrics)  # fmt: skip
     app = build_app(deps, slack_client(settings))
     harness = Harness(app, deps, slack, world, emulator, clock)
     harness.tracker, harness.sender = build_workers(deps, slack_client(settings, retries=False))
+    metrics.watch(store, lambda: harness.sender.rate_limited)
     return harness, store, sdrs
 
 

@@ -42,6 +42,8 @@ def serve_env(
             "ECS_ENDPOINT": sdrs_url,
             "DATABASE_URL": database_url,
             "HTTP_HOST": "127.0.0.1",
+            "HEALTH_HOST": "127.0.0.1",
+            "HEALTH_PORT": "0",  # any free port; a test that scrapes sets one
             "PYTHONPATH": str(ROOT),
         }
     )

@@ -16,10 +16,11 @@ import asyncio
 import hmac
 import json
 import re
+import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -41,6 +42,7 @@ class CapturedRequest:
     query: list[tuple[str, str]]
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.time)  # when it arrived (epoch seconds)
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -243,9 +243,9 @@ class OutboxStore:
         """(messages waiting, age in seconds of the oldest waiting one)."""
         t = outbox.c
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(t.created_at).where(t.state.in_(SEND_STATES)).order_by(t.id)
-            ).all()
-        if not rows:
+            count, oldest = conn.execute(
+                select(func.count(), func.min(t.created_at)).where(t.state.in_(SEND_STATES))
+            ).one()
+        if not count:
             return 0, None
-        return len(rows), epoch(now) - rows[0].created_at
+        return int(count), epoch(now) - float(oldest)

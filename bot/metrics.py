@@ -1,0 +1,114 @@
+"""Prometheus metrics (``prometheus-client``), one registry per running bot.
+
+Counted where things happen: commands by kind and outcome, confirmations by outcome, every
+SDRS/ECS call attempt by operation and status with a latency histogram. Read from the store at
+scrape time (so every replica reports the shared truth): jobs by tracking state, finished jobs
+by status, outbox depth and the age of its oldest message. Slack 429s are the outbox sender's
+and the app client's count.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from bot.store import Store
+from bot.store.schema import tracked_jobs
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+_PROJECT_PREFIX = re.compile(r"^/v1/[^/]+")
+_ID_SEGMENT = re.compile(r"^(?=.*\d)[0-9A-Za-z-]{16,}$")
+
+
+def operation_of(method: str, path: str) -> str:
+    """A low-cardinality label: ``GET /protected-instances/{id}`` (project and ids removed)."""
+    rest = _PROJECT_PREFIX.sub("", path.split("?", 1)[0])
+    parts = ["{id}" if _ID_SEGMENT.match(p) else p for p in rest.split("/")]
+    return f"{method} {'/'.join(parts) or '/'}"
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.commands = Counter(
+            "sdrs_bot_commands", "Slash commands by kind and outcome", ["kind", "outcome"],
+            registry=r,
+        )  # fmt: skip
+        self.confirmations = Counter(
+            "sdrs_bot_confirmations", "Confirm/Cancel clicks and expiries by outcome", ["outcome"],
+            registry=r,
+        )  # fmt: skip
+        self.cloud_calls = Counter(
+            "sdrs_bot_cloud_calls", "SDRS/ECS call attempts by operation and HTTP status",
+            ["service", "operation", "status"], registry=r,
+        )  # fmt: skip
+        self.cloud_seconds = Histogram(
+            "sdrs_bot_cloud_call_seconds", "SDRS/ECS call latency", ["service", "operation"],
+            registry=r, buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )  # fmt: skip
+
+    def observer(self, service: str) -> Callable[[str, str, str, float], None]:
+        """For :class:`bot.cloud_http.CloudHttp`: one observation per attempt."""
+
+        def observe(method: str, path: str, status: str, seconds: float) -> None:
+            operation = operation_of(method, path)
+            self.cloud_calls.labels(service, operation, status).inc()
+            self.cloud_seconds.labels(service, operation).observe(seconds)
+
+        return observe
+
+    def watch(self, store: Store, ratelimited: Callable[[], int]) -> None:
+        """Read the store (and the Slack 429 count) at every scrape."""
+        self.registry.register(_StoreCollector(store, ratelimited))
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class _StoreCollector(Collector):
+    def __init__(self, store: Store, ratelimited: Callable[[], int]) -> None:
+        self.store = store
+        self.ratelimited = ratelimited
+
+    def collect(self) -> Iterator[Metric]:
+        t = tracked_jobs.c
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.state, t.last_status, func.count()).group_by(t.state, t.last_status)
+            ).all()
+        tracked = GaugeMetricFamily("sdrs_bot_jobs", "Tracked SDRS jobs by state", labels=["state"])
+        finished = GaugeMetricFamily(
+            "sdrs_bot_jobs_finished", "Finished SDRS jobs by final status", labels=["status"]
+        )
+        by_state: dict[str, int] = {}
+        for state, status, count in rows:
+            by_state[state] = by_state.get(state, 0) + int(count)
+            if state == "finished":
+                finished.add_metric([str(status)], int(count))
+        for state in ("tracking", "finished", "gave-up"):
+            tracked.add_metric([state], by_state.get(state, 0))
+        yield tracked
+        yield finished
+        depth, oldest = self.store.outbox_stats(datetime.now(UTC))
+        yield GaugeMetricFamily("sdrs_bot_outbox_depth", "Slack messages waiting", value=depth)
+        yield GaugeMetricFamily(
+            "sdrs_bot_outbox_oldest_seconds", "Age of the oldest waiting message",
+            value=oldest or 0.0,
+        )  # fmt: skip
+        yield CounterMetricFamily(
+            "sdrs_bot_slack_ratelimited", "Slack answers 429 (rate limited)",
+            value=self.ratelimited(),
+        )  # fmt: skip
