@@ -128,6 +128,7 @@ def start_scheduler(
     # A run skipped because the previous one is still going is by design (max_instances=1),
     # not worth a warning per tick under load.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # a line per run
     scheduler = AsyncIOScheduler(timezone=UTC)
     common = {"trigger": "interval", "max_instances": 1, "coalesce": True}
     tracked = deps.background.tracked  # a shutdown waits for a run in progress

@@ -71,13 +71,21 @@ class Settings(BaseSettings):
 
     # Store and scheduling
     database_url: str = Field(default=DEFAULT_DATABASE_URL, description="SQLAlchemy URL")
-    job_poll_first_seconds: float = Field(default=5.0, gt=0)
-    job_poll_max_seconds: float = Field(default=60.0, gt=0)
-    job_timeout_seconds: float = Field(default=3600.0, gt=0)
+    job_poll_first_seconds: float = Field(
+        default=5.0, gt=0, description="First check of a submitted job after this long"
+    )
+    job_poll_max_seconds: float = Field(
+        default=60.0, gt=0, description="Job checks back off up to this interval"
+    )
+    job_timeout_seconds: float = Field(
+        default=3600.0, gt=0, description="One 'still running' report after this long"
+    )
     job_stop_when_stuck: bool = Field(
         default=False, description="Stop tracking a job after JOB_TIMEOUT_SECONDS (else go on)"
     )
-    confirmation_ttl_seconds: float = Field(default=900.0, gt=0)
+    confirmation_ttl_seconds: float = Field(
+        default=900.0, gt=0, description="A confirmation expires after this long"
+    )
     tracker_tick_seconds: float = Field(default=1.0, gt=0, description="How often due jobs run")
     tracker_batch: int = Field(default=500, ge=1, description="Jobs claimed per tick")
     tracker_concurrency: int = Field(default=50, ge=1, description="SDRS job checks in flight")
@@ -234,6 +242,24 @@ class Settings(BaseSettings):
         return self.ecs_endpoint or f"https://ecs.{self.huaweicloud_sdk_region}.myhuaweicloud.com"
 
 
+def env_table() -> str:
+    """The environment variables as a Markdown table, from this model (the README embeds it;
+    a test keeps the two equal). ``python -m bot.config`` prints it."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for name, info in Settings.model_fields.items():
+        default = info.default
+        if isinstance(default, frozenset):
+            shown = "" if not default else ",".join(sorted(default))
+        elif default is None:
+            shown = ""
+        else:
+            shown = str(default).lower() if isinstance(default, bool) else str(default)
+        secret = " (secret)" if "SecretStr" in str(info.annotation) else ""
+        shown = f"`{shown}`" if shown else "-"
+        rows.append(f"| `{name.upper()}` | {shown} | {info.description or ''}{secret} |")
+    return "\n".join(rows) + "\n"
+
+
 def _describe(error: dict[str, Any]) -> str:
     loc = ".".join(str(p) for p in error.get("loc", ()))
     name = loc.upper() if loc else "settings"
@@ -250,3 +276,9 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError([_describe(dict(e)) for e in exc.errors()]) from None
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(env_table())

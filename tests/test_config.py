@@ -111,3 +111,17 @@ def test_two_person_mode_needs_approvers(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("APPROVAL_MODE", "two-person")
     with pytest.raises(ConfigError, match="APPROVERS"):
         load_settings(_env_file=None)
+
+
+def test_readme_environment_table_is_generated_from_the_settings_model() -> None:
+    from pathlib import Path
+
+    from bot.config import Settings, env_table
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    embedded = readme.split("<!-- settings-table:start -->\n")[1].split("<!-- settings-table:end")[
+        0
+    ]
+    assert embedded == env_table(), "run `python -m bot.config` and paste it into README.md"
+    for name in Settings.model_fields:
+        assert f"`{name.upper()}`" in embedded

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -117,21 +117,33 @@ async def test_health_and_readiness(h: Harness, ops: Callable[..., Awaitable[Tes
                                    "slack_connection": False}  # fmt: skip
 
 
+@pytest.fixture
+def root_logging() -> Iterator[None]:
+    """configure_logging replaces the root handlers (as a process start should); put back
+    what the test run had (pytest's capture, a run-wide log file)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("root_logging")
 def test_json_logs_carry_context_and_redact_secrets() -> None:
     settings = Settings(_env_file=None, slack_bot_token=BOT_TOKEN, huaweicloud_sdk_ak="AK",
                         huaweicloud_sdk_sk=SANDBOX_SK, log_format="json")  # fmt: skip
     out = io.StringIO()
-    handler = configure_logging(settings, out)
+    configure_logging(settings, out)
+    log = logging.getLogger("bot.test")
+    log.info("operation %s requested", "op1", extra={"op_id": "op1", "user": "U1"})
+    log.warning("a library echoed Authorization: Bearer %s", BOT_TOKEN)
     try:
-        log = logging.getLogger("bot.test")
-        log.info("operation %s requested", "op1", extra={"op_id": "op1", "user": "U1"})
-        log.warning("a library echoed Authorization: Bearer %s", BOT_TOKEN)
-        try:
-            raise RuntimeError(f"signature with {SANDBOX_SK}")
-        except RuntimeError:
-            log.exception("failed")
-    finally:
-        logging.getLogger().removeHandler(handler)
+        raise RuntimeError(f"signature with {SANDBOX_SK}")
+    except RuntimeError:
+        log.exception("failed")
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert lines[0]["msg"] == "operation op1 requested" and lines[0]["op_id"] == "op1"
     assert lines[0]["user"] == "U1" and lines[0]["level"] == "info"
@@ -140,15 +152,13 @@ def test_json_logs_carry_context_and_redact_secrets() -> None:
     assert BOT_TOKEN not in text and SANDBOX_SK not in text and REDACTED in lines[2]["exc"]
 
 
+@pytest.mark.usefixtures("root_logging")
 def test_text_logs_on_a_terminal() -> None:
     class Tty(io.StringIO):
         def isatty(self) -> bool:
             return True
 
     out = Tty()
-    handler = configure_logging(Settings(_env_file=None), out)
-    try:
-        logging.getLogger("bot.test").info("hello", extra={"channel": "C1"})
-    finally:
-        logging.getLogger().removeHandler(handler)
+    configure_logging(Settings(_env_file=None), out)
+    logging.getLogger("bot.test").info("hello", extra={"channel": "C1"})
     assert out.getvalue().rstrip().endswith("bot.test: hello  channel=C1")
