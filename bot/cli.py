@@ -1,9 +1,8 @@
 """``sdrs-bot`` command line.
 
-* ``sdrs-bot demo``: the bot's core job end to end on this machine, with no cloud account: it
-  starts the SDRS/ECS emulator (a seeded world), then through the real client reads an instance
-  and its servers, submits a resize, follows the job to its end, shows a refused resize, and
-  renames a drill. (The Slack side joins it as the Slack issues land.)
+* ``sdrs-bot demo``: the playground - the real bot (``serve``, HTTP mode, SQLite), the SDRS/ECS
+  emulator and a local Slack whose web page behaves like a channel; no Slack or cloud account.
+  ``--scripted`` drives the main flows through it, prints them and exits (CI's smoke test).
 * ``sdrs-bot sandbox``: runs the emulator alone on a fixed port, for manual tests.
 * ``sdrs-bot audit export``: the audit trail (``DATABASE_URL``) as JSON lines.
 * ``sdrs-bot check``: is the configuration ready (Slack token and scopes, transport, SDRS, ECS,
@@ -21,16 +20,10 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from pydantic import SecretStr
-
-from bot.config import Settings
-from bot.ecs import EcsClient
-from bot.errors import ApiError, BotError
+from bot.errors import BotError
 from bot.sandbox.faults import Fault
-from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, seeded_world, sid
+from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
-from bot.sdrs.client import SdrsClient
-from bot.sdrs.models import ResizeParams
 
 
 def out(line: str = "") -> None:
@@ -38,80 +31,34 @@ def out(line: str = "") -> None:
     sys.stdout.flush()
 
 
-def sandbox_settings(url: str) -> Settings:
-    return Settings(
-        _env_file=None,
-        huaweicloud_sdk_ak=SANDBOX_AK,
-        huaweicloud_sdk_sk=SecretStr(SANDBOX_SK),
-        huaweicloud_sdk_project_id=SANDBOX_PROJECT_ID,
-        sdrs_endpoint=url,
-        ecs_endpoint=url,
-    )
-
-
-async def _describe_instance(sdrs: SdrsClient, ecs: EcsClient, instance_id: str) -> None:
-    inst = await sdrs.get_protected_instance(instance_id)
-    group = await sdrs.get_protection_group(inst.server_group_id or "")
-    out(f"  protected instance {inst.name} ({inst.id}): {inst.status}")
-    out(f"  protection group {group.name}: {group.status}")
-    for site, server_id in (("production", inst.production_server()), ("DR", inst.dr_server())):
-        server = await ecs.get_server(server_id or "")
-        out(
-            f"  {site:>10} site: {server.name} {server.status} {server.flavor.id} "
-            f"({server.flavor.vcpus} vCPU, {server.flavor.ram // 1024} GiB)"
-        )
-
-
-async def run_demo(url: str, poll_seconds: float = 0.5) -> int:
-    settings = sandbox_settings(url)
-    sdrs = SdrsClient.from_settings(settings)
-    ecs = EcsClient.from_settings(settings)
-    try:
-        erp_db = sid("pi-erp-db")
-        out("1. Current state")
-        await _describe_instance(sdrs, ecs, erp_db)
-
-        out("\n2. Resize both sites of erp-db to s6.xlarge.2")
-        job_id = await sdrs.resize_protected_instance(erp_db, ResizeParams(flavorRef="s6.xlarge.2"))
-        out(f"  submitted, job {job_id}")
-        started = time.monotonic()
-        last = None
-        while True:
-            job = await sdrs.get_job(job_id)
-            if job.status != last:
-                out(f"  job {job.status} after {time.monotonic() - started:.1f}s")
-                last = job.status
-            if job.status.terminal:
-                break
-            await asyncio.sleep(poll_seconds)
-        await _describe_instance(sdrs, ecs, erp_db)
-
-        out("\n3. Resize erp-app, whose production server is running")
-        try:
-            await sdrs.resize_protected_instance(
-                sid("pi-erp-app"), ResizeParams(production_flavorRef="s6.xlarge.2")
-            )
-            out("  unexpectedly accepted")
-            return 1
-        except ApiError as exc:
-            out(f"  refused: {exc.code}: {exc.message}")
-
-        out("\n4. Rename a drill")
-        drill_id = sid("drill-web")
-        before = await sdrs.get_drill(drill_id)
-        after = await sdrs.rename_drill(drill_id, "web季度演练-2026.q2")
-        out(f"  {before.name} -> {after.name}")
-        return 0 if job.status == "SUCCESS" else 1
-    finally:
-        await sdrs.aclose()
-        await ecs.aclose()
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
-    world = seeded_world(job_init_seconds=0.5, job_seconds=args.job_seconds)
-    with EmulatorThread(Emulator(world, SANDBOX_PROJECT_ID)) as emulator:
-        out(f"SDRS/ECS emulator on {emulator.url} (project {SANDBOX_PROJECT_ID})\n")
-        return asyncio.run(run_demo(emulator.url))
+    """The playground: the real bot with local stand-ins for Slack and the cloud."""
+    from bot.playground.run import Running, run_playground
+    from bot.playground.script import Script
+
+    logging.getLogger().setLevel(logging.WARNING)
+    failed: list[BaseException] = []
+    stop = asyncio.Event()
+
+    async def ready(running: Running) -> None:
+        if not args.scripted:
+            out(f"sdrs-bot playground: open {running.url}")
+            out("  (the real bot, a local Slack stand-in and an emulated cloud; Ctrl-C stops it)")
+            return
+        try:
+            await Script(running).run()
+        except (AssertionError, BotError) as exc:
+            out(f"\nFAILED: {exc}")
+            failed.append(exc)
+        stop.set()
+
+    asyncio.run(
+        run_playground(
+            host=args.host, port=args.port, job_seconds=args.job_seconds,
+            two_person=args.two_person, stop=stop, on_ready=ready,
+        )
+    )  # fmt: skip
+    return 1 if failed else 0
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -195,8 +142,20 @@ def _utc(value: str) -> datetime:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sdrs-bot", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the flow end to end against the local emulator")
-    demo.add_argument("--job-seconds", type=float, default=3.0, help="emulated job duration")
+    demo = sub.add_parser(
+        "demo",
+        help="the playground: the real bot, a local Slack (a web page) and an emulated cloud",
+    )
+    demo.add_argument("--host", default="127.0.0.1", help="address of the page")
+    demo.add_argument("--port", type=int, default=8700, help="port of the page (0: any)")
+    demo.add_argument("--job-seconds", type=float, default=8.0, help="emulated job duration")
+    demo.add_argument(
+        "--two-person", action="store_true", help="an approver (bob, carol) must confirm"
+    )
+    demo.add_argument(
+        "--scripted", action="store_true",
+        help="drive the main flows through the page's Slack side, print them, exit",
+    )  # fmt: skip
     demo.set_defaults(func=cmd_demo)
     serve = sub.add_parser(
         "serve", help="run the bot: Socket Mode if SLACK_APP_TOKEN is set, else HTTP mode"

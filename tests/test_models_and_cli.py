@@ -56,10 +56,13 @@ def test_ecs_server_coerces_string_numbers() -> None:
     assert server.powered_off and server.flavor.vcpus == 2 and server.flavor.ram == 4096
 
 
-def test_demo_runs_the_flow_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--job-seconds", "0.6"]) == 0
+def test_scripted_demo_runs_the_flows_through_the_slack_side(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["demo", "--scripted", "--job-seconds", "0.6", "--port", "0"]) == 0
     text = capsys.readouterr().out
-    assert "job SUCCESS" in text
-    assert "s6.xlarge.2 (4 vCPU, 8 GiB)" in text
-    assert "refused: SDRS.1316" in text
-    assert "web_drill-2026.q1 -> web季度演练-2026.q2" in text
+    assert "`s6.large.2` (2 vCPU, 4 GiB) → `s6.xlarge.2` (4 vCPU, 8 GiB)" in text
+    assert "alice clicked Confirm" in text and "@alice SUCCESS: resize" in text
+    assert "only alice sees: :no_entry: Production-site server `ecs-erp-app-src` is ACTIVE" in text
+    assert "Drill renamed to `容灾演练-2026`" in text
+    assert text.rstrip().endswith("All steps ended as expected.")

@@ -24,6 +24,11 @@ class AppThread:
         self._runner: web.AppRunner | None = None
         self.url = ""
 
+    @property
+    def app(self) -> web.Application:
+        """The application; routes may still be added until :meth:`start`."""
+        return self._app
+
     def start(self) -> str:
         self._thread.start()
         future = asyncio.run_coroutine_threadsafe(self._start(), self._loop)

@@ -15,6 +15,7 @@ import json
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -51,6 +52,9 @@ class SlackApiState:
     fail_next: dict[str, list[str]] = field(default_factory=dict)  # method -> kinds, in order
     views: dict[str, dict[str, Any]] = field(default_factory=dict)  # open modals by view id
     scopes: list[str] = field(default_factory=lambda: list(BOT_SCOPES))
+    trigger_users: dict[str, str] = field(default_factory=dict)  # trigger id -> user (views)
+    # called with (method, args) after each Web API call or response_url post took effect
+    listeners: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
     used_triggers: set[str] = field(default_factory=set)
 
     def calls_to(self, method: str) -> list[SlackCall]:
@@ -72,6 +76,7 @@ class SlackApiServer:
     def __init__(self, state: SlackApiState) -> None:
         self.state = state
         self._ts = itertools.count(1)
+        self._last_ts = 0.0
         self._ts_counter = itertools.count(1)  # view ids and hashes
         self._lock = threading.Lock()
         self._sockets: list[web.WebSocketResponse] = []
@@ -132,8 +137,11 @@ class SlackApiServer:
         return await asyncio.wait_for(waiter, wait)
 
     def _next_ts(self) -> str:
+        """Message ts as Slack makes them: epoch seconds with microseconds, increasing."""
         with self._lock:
-            return f"1700000000.{next(self._ts):06d}"
+            self._last_ts = max(time.time(), self._last_ts + 0.000001)
+            next(self._ts)
+            return f"{self._last_ts:.6f}"
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
         args: dict[str, Any] = dict(request.query)
@@ -150,7 +158,10 @@ class SlackApiServer:
 
     async def _response_url(self, request: web.Request) -> web.Response:
         args = await self._args(request)
-        self.state.calls.append(SlackCall(f"response_url:{request.match_info['id']}", args))
+        method = f"response_url:{request.match_info['id']}"
+        self.state.calls.append(SlackCall(method, args))
+        for listener in self.state.listeners:
+            listener(method, args)
         return web.Response(text="ok")
 
     async def _api(self, request: web.Request) -> web.Response:
@@ -186,6 +197,9 @@ class SlackApiServer:
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
         result: dict[str, Any] = await handler(args)
+        if result.get("ok"):
+            for listener in self.state.listeners:
+                listener(method, {**args, "_result": result})
         if kind == "lost":
             return web.Response(status=503, text="upstream timeout")
         # Slack reports the token's scopes on every Web API answer
@@ -290,7 +304,9 @@ class SlackApiServer:
             return {"ok": False, "error": "invalid_arguments"}
         self.state.used_triggers.add(trigger)
         view_id = f"V{next(self._ts_counter):09d}"
-        return {"ok": True, "view": self._stored_view(view, view_id)}
+        stored = self._stored_view(view, view_id)
+        stored["_user"] = self.state.trigger_users.get(trigger, "")
+        return {"ok": True, "view": {k: v for k, v in stored.items() if not k.startswith("_")}}
 
     async def _m_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         view_id = str(args.get("view_id") or "")
@@ -302,7 +318,9 @@ class SlackApiServer:
         view = self._view_arg(args)
         if view is None:
             return {"ok": False, "error": "invalid_arguments"}
-        return {"ok": True, "view": self._stored_view(view, view_id)}
+        stored = self._stored_view(view, view_id)
+        stored["_user"] = current.get("_user", "")
+        return {"ok": True, "view": {k: v for k, v in stored.items() if not k.startswith("_")}}
 
     def _visible(self, message: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
         shown = {k: v for k, v in message.items() if k != "metadata" and not k.startswith("_")}

@@ -1,0 +1,106 @@
+"""``sdrs-bot demo --scripted``: the playground drives itself through the main flows, exactly as
+a person on the page would (signed Slack requests to the real bot), prints what Slack would show,
+and exits 0 when every step ended as expected. CI runs it as the smoke test of the README's
+first command."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from bot.playground.run import Running
+from bot.playground.ui import CHANNEL, PEOPLE
+from bot.sandbox.seed import sid
+
+T = TypeVar("T")
+ALICE = PEOPLE[0].id
+
+
+def out(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+NAMES = {p.id: p.name for p in PEOPLE}
+
+
+def _flat(text: str) -> str:
+    text = re.sub(r"<@(\w+)>", lambda m: "@" + NAMES.get(m[1], m[1]), text)
+    return re.sub(r"<!date\^\d+\^[^|]*\|([^>]*)>", r"\1", text).replace("*", "")
+
+
+class Script:
+    def __init__(self, running: Running) -> None:
+        self.r = running
+        self.state = running.slack.state
+
+    async def call(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run a playground coroutine on the Slack stand-in's loop (it owns the HTTP session)."""
+        return await asyncio.wrap_future(self.r.slack.submit(work))
+
+    async def until(self, what: str, check: Callable[[], T | None], within: float = 30) -> T:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            value = check()
+            if value:
+                return value
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"timed out waiting for: {what}")
+
+    def confirmations(self) -> list[tuple[str, dict[str, Any]]]:
+        """Confirmations still open (their buttons are replaced once decided)."""
+        return sorted(
+            ((ts, m) for (ch, ts), m in list(self.state.messages.items())
+             if ch == CHANNEL[0] and any(b.get("type") == "actions" for b in m.get("blocks", []))),
+            key=lambda item: float(item[0]),
+        )  # fmt: skip
+
+    def replies(self, ts: str) -> list[str]:
+        return [m["text"] for m in self.state.thread(CHANNEL[0], ts)]
+
+    async def confirm(self, index: int, user: str = ALICE) -> str:
+        ts, message = (await self.until("the confirmation", lambda: self.confirmations()[index:]))[
+            0
+        ]
+        section = message["blocks"][0]["text"]["text"]
+        out("  confirmation in #dr-ops:\n    " + _flat(section).replace("\n", "\n    "))
+        actions = next(b for b in message["blocks"] if b["type"] == "actions")
+        button = actions["elements"][0]
+        await self.call(self.r.playground.action(user, {
+            "action_id": button["action_id"], "block_id": actions["block_id"],
+            "value": button["value"], "message_ts": ts,
+        }))  # fmt: skip
+        out(f"  {NAMES[user]} clicked Confirm")
+        return ts
+
+    async def run(self) -> None:
+        p = self.r.playground
+        out("1. alice: /sdrs resize erp-db s6.xlarge.2 (both sites)")
+        await self.call(p.command(ALICE, f"/sdrs resize {sid('pi-erp-db')} s6.xlarge.2"))
+        ts = await self.confirm(0)
+        final = await self.until("the job's final report", lambda: [
+            r for r in self.replies(ts) if "SUCCESS" in r or "FAIL" in r])  # fmt: skip
+        for reply in self.replies(ts):
+            out(f"  thread: {_flat(reply)}")
+        assert "SUCCESS" in final[0], final[0]
+
+        out("\n2. alice: /sdrs resize erp-app s6.xlarge.2 (its production server is running)")
+        before = len(self.state.messages)
+        await self.call(p.command(ALICE, f"/sdrs resize {sid('pi-erp-app')} s6.xlarge.2"))
+        refusal = await self.until("the refusal", lambda: [
+            e["text"] for e in p.ephemerals if "ACTIVE" in e["text"]])  # fmt: skip
+        out(f"  only alice sees: {_flat(refusal[0])}")
+        assert len(self.state.messages) == before, "a refused resize must post nothing"
+
+        out("\n3. alice: /sdrs drill rename drill-erp 容灾演练-2026")
+        await self.call(p.command(ALICE, f"/sdrs drill rename {sid('drill-erp')} 容灾演练-2026"))
+        ts = await self.confirm(0)
+        renamed = await self.until("the rename result", lambda: [
+            r for r in self.replies(ts) if "renamed" in r or "refused" in r])  # fmt: skip
+        out(f"  thread: {_flat(renamed[0])}")
+        assert "容灾演练-2026" in renamed[0]
+        out("\nAll steps ended as expected.")

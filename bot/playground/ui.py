@@ -1,0 +1,287 @@
+"""The playground's Slack side: a workspace with one channel and a few people, whose web page
+(``/``) shows the channel as Slack would and sends what people do to the bot as Slack would -
+signed slash commands, block_actions, block_suggestion and view_submission payloads posted to
+the bot's Request URL (:mod:`bot.playground.payloads`). What the bot sends back through the Web
+API is what the Slack stand-in (:mod:`bot.sandbox.slack_api`) recorded.
+
+The page polls ``GET /ui/state?user=...``; everything else is one POST per user action.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.playground import payloads
+from bot.sandbox.slack_api import SlackApiServer, SlackApiState
+from bot.sandbox.world import World
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    role: str
+
+
+PEOPLE = (
+    Person("U0ALICE001", "alice", "operator"),
+    Person("U0BOB00001", "bob", "approver"),
+    Person("U0CAROL001", "carol", "approver"),
+)
+CHANNEL = ("C0DROPS001", "dr-ops")
+
+
+class Playground:
+    def __init__(
+        self,
+        server: SlackApiServer,
+        world: World,
+        *,
+        signing_secret: str,
+        people: tuple[Person, ...] = PEOPLE,
+    ) -> None:
+        self.server = server
+        self.state: SlackApiState = server.state
+        self.world = world
+        self.secret = signing_secret
+        self.people = {p.id: p for p in people}
+        self.bot_url = ""  # the bot's Request URL, set once it listens
+        self.base_url = ""  # this server's own URL (for response_url)
+        self.ephemerals: list[dict[str, Any]] = []
+        self._triggers = itertools.count(1)
+        self._session: aiohttp.ClientSession | None = None
+        self.state.listeners.append(self._on_api_call)
+
+    # ---- what the bot sent ------------------------------------------------------------------
+    def _on_api_call(self, method: str, args: dict[str, Any]) -> None:
+        if method == "chat.postEphemeral":
+            self._ephemeral(str(args.get("user", "")), args)
+        elif method.startswith("response_url:"):
+            user = self.state.trigger_users.get(method.split(":", 1)[1], "")
+            if args.get("response_type") == "in_channel":
+                ts = self.server._next_ts()  # noqa: SLF001 - the stand-in's ts source
+                self.state.messages[(CHANNEL[0], ts)] = {
+                    "type": "message", "text": args.get("text", ""), "ts": ts,
+                    "blocks": args.get("blocks") or [], "user": self.state.bot_user_id,
+                }  # fmt: skip
+            else:
+                self._ephemeral(user, args)
+
+    def _ephemeral(self, user: str, args: dict[str, Any]) -> None:
+        blocks = args.get("blocks") or []
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        self.ephemerals.append(
+            {"user": user, "text": args.get("text", ""), "blocks": blocks,
+             "ts": self.server._next_ts(), "ephemeral": True}  # noqa: SLF001
+        )  # fmt: skip
+
+    # ---- delivering to the bot, as Slack does -----------------------------------------------
+    def _trigger(self, user: str) -> str:
+        trigger = f"{next(self._triggers)}.{abs(hash(user)) % 10**8}.playground"
+        self.state.trigger_users[trigger] = user
+        return trigger
+
+    async def _deliver(self, body: str) -> tuple[int, str]:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        headers = payloads.signed_headers(self.secret, body)
+        async with self._session.post(self.bot_url, data=body, headers=headers) as response:
+            return response.status, await response.text()
+
+    async def command(self, user: str, text: str) -> dict[str, Any]:
+        person = self.people[user]
+        trigger = self._trigger(user)
+        text = text.strip()
+        if text.startswith("/sdrs"):
+            text = text[len("/sdrs") :].strip()
+        body = payloads.command_body(
+            text, user=user, user_name=person.name, channel=CHANNEL[0], channel_name=CHANNEL[1],
+            trigger=trigger, response_url=f"{self.base_url}/response/{trigger}",
+        )  # fmt: skip
+        status, answer = await self._deliver(body)
+        if status != 200:
+            return {"ok": False, "error": f"the bot answered HTTP {status}"}
+        if answer.strip():
+            ack = json.loads(answer)
+            if ack.get("response_type") == "in_channel":
+                self._on_api_call(f"response_url:{trigger}", ack)
+            else:
+                self._ephemeral(user, ack)
+        return {"ok": True}
+
+    async def action(self, user: str, spec: dict[str, Any]) -> dict[str, Any]:
+        """A click on a button (message or ephemeral) or a choice in a modal's select."""
+        person = self.people[user]
+        trigger = self._trigger(user)
+        action: dict[str, Any] = {
+            "action_id": spec["action_id"], "block_id": spec.get("block_id", ""),
+            "type": spec.get("type", "button"), "action_ts": self.server._next_ts(),  # noqa: SLF001
+        }  # fmt: skip
+        if "value" in spec:
+            action["value"] = spec["value"]
+        if "selected_option" in spec:
+            action["selected_option"] = spec["selected_option"]
+        fields: dict[str, Any] = {"trigger_id": trigger, "actions": [action]}
+        view_id = spec.get("view_id")
+        if view_id:
+            view = self._view(view_id)
+            fields.update(container={"type": "view", "view_id": view_id}, view=view)
+        else:
+            ts = str(spec.get("message_ts", ""))
+            ephemeral = bool(spec.get("ephemeral"))
+            message = {} if ephemeral else self.state.messages.get((CHANNEL[0], ts), {})
+            fields.update(
+                container={"type": "message", "message_ts": ts, "channel_id": CHANNEL[0],
+                           "is_ephemeral": ephemeral},
+                channel={"id": CHANNEL[0], "name": CHANNEL[1]},
+                message={k: v for k, v in message.items() if not k.startswith("_")},
+                response_url=f"{self.base_url}/response/{trigger}",
+                state={"values": {}},
+            )  # fmt: skip
+        body = payloads.interaction_body("block_actions", user=user, user_name=person.name,
+                                         **fields)  # fmt: skip
+        status, _ = await self._deliver(body)
+        return {"ok": status == 200}
+
+    async def options(self, user: str, spec: dict[str, Any]) -> dict[str, Any]:
+        person = self.people[user]
+        view_id = str(spec["view_id"])
+        body = payloads.interaction_body(
+            "block_suggestion", user=user, user_name=person.name,
+            container={"type": "view", "view_id": view_id}, action_id=spec["action_id"],
+            block_id=spec["block_id"], value=spec.get("value", ""), view=self._view(view_id),
+        )  # fmt: skip
+        status, answer = await self._deliver(body)
+        options = json.loads(answer).get("options", []) if status == 200 and answer else []
+        return {"ok": status == 200, "options": options}
+
+    async def submit(self, user: str, spec: dict[str, Any]) -> dict[str, Any]:
+        person = self.people[user]
+        view_id = str(spec["view_id"])
+        view = {**self._view(view_id), "state": {"values": spec.get("values", {})}}
+        body = payloads.interaction_body(
+            "view_submission", user=user, user_name=person.name, trigger_id=self._trigger(user),
+            view=view, response_urls=[],
+        )  # fmt: skip
+        status, answer = await self._deliver(body)
+        if status != 200:
+            return {"ok": False, "error": f"the bot answered HTTP {status}"}
+        ack = json.loads(answer) if answer.strip() else {}
+        if ack.get("response_action") == "errors":
+            return {"ok": True, "errors": ack.get("errors", {})}
+        self.state.views.pop(view_id, None)  # an empty ack closes the modal
+        return {"ok": True, "closed": True}
+
+    def close(self, view_id: str) -> dict[str, Any]:
+        self.state.views.pop(view_id, None)
+        return {"ok": True}
+
+    def _view(self, view_id: str) -> dict[str, Any]:
+        view = self.state.views.get(view_id)
+        if view is None:
+            raise web.HTTPNotFound(text="that modal is closed")
+        return {k: v for k, v in view.items() if not k.startswith("_")}
+
+    # ---- what the page shows ----------------------------------------------------------------
+    def snapshot(self, user: str) -> dict[str, Any]:
+        channel = CHANNEL[0]
+        top: list[dict[str, Any]] = []
+        replies: dict[str, list[dict[str, Any]]] = {}
+        for (ch, ts), message in sorted(self.state.messages.items(), key=lambda i: float(i[0][1])):
+            if ch != channel:
+                continue
+            shown = {k: v for k, v in message.items() if not k.startswith("_") and k != "metadata"}
+            parent = message.get("thread_ts")
+            if parent and parent != ts:
+                replies.setdefault(parent, []).append(shown)
+                if not message.get("reply_broadcast"):
+                    continue
+            top.append(shown)
+        for message in top:
+            if not message.get("thread_ts") or message.get("thread_ts") == message["ts"]:
+                message["replies"] = replies.get(message["ts"], [])
+        mine = [e for e in self.ephemerals if e["user"] == user]
+        views = [
+            {k: v for k, v in view.items() if not k.startswith("_")}
+            for view in self.state.views.values()
+            if view.get("_user") == user
+        ]
+        return {
+            "channel": {"id": channel, "name": CHANNEL[1]},
+            "people": [vars(p) for p in self.people.values()],
+            "bot": self.state.bot_user_id,
+            "messages": top,
+            "ephemerals": mine,
+            "view": views[-1] if views else None,
+        }
+
+    def cloud(self) -> dict[str, Any]:
+        return self.world.snapshot()
+
+    # ---- HTTP -------------------------------------------------------------------------------
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/", self._page)
+        app.router.add_get("/static/{name}", self._static)
+        app.router.add_get("/ui/state", self._state)
+        app.router.add_get("/ui/cloud", self._cloud)
+        app.router.add_post("/ui/{verb}", self._post)
+        app.on_cleanup.append(self._close_session)
+
+    async def _close_session(self, app: web.Application) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def _page(self, request: web.Request) -> web.Response:
+        return await self._static_file("index.html")
+
+    async def _static(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in ("app.js", "style.css", "index.html"):
+            raise web.HTTPNotFound()
+        return await self._static_file(name)
+
+    async def _static_file(self, name: str) -> web.Response:
+        text = resources.files("bot.playground").joinpath("static", name).read_text("utf-8")
+        kind = {"js": "application/javascript", "css": "text/css"}.get(name.rsplit(".")[-1])
+        return web.Response(text=text, content_type=kind or "text/html")
+
+    async def _state(self, request: web.Request) -> web.Response:
+        user = request.query.get("user", PEOPLE[0].id)
+        return web.json_response(self.snapshot(user))
+
+    async def _cloud(self, request: web.Request) -> web.Response:
+        return web.json_response(self.cloud(), dumps=lambda o: json.dumps(o, default=str))
+
+    async def _post(self, request: web.Request) -> web.Response:
+        verb = request.match_info["verb"]
+        spec = await request.json()
+        user = str(spec.get("user", ""))
+        if verb != "power" and user not in self.people:
+            raise web.HTTPBadRequest(text="unknown user")
+        if verb == "command":
+            result = await self.command(user, str(spec.get("text", "")))
+        elif verb == "action":
+            result = await self.action(user, spec)
+        elif verb == "options":
+            result = await self.options(user, spec)
+        elif verb == "submit":
+            result = await self.submit(user, spec)
+        elif verb == "close":
+            result = self.close(str(spec.get("view_id", "")))
+        elif verb == "power":
+            self.world.set_power(str(spec["server_id"]), str(spec["status"]))
+            result = {"ok": True}
+        else:
+            raise web.HTTPNotFound()
+        return web.json_response(result)
