@@ -32,21 +32,18 @@ OPTIONS_WITHIN = 2.5
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    @app.action(modals.OPEN_RESIZE)
-    async def open_resize_button(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
+    async def open_from_button(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """The help message's "Resize..." / "Rename a drill..." buttons."""
         await ack()
         channel = _channel_of(body)
-        await open_view(client, str(body.get("trigger_id", "")), modals.resize_view(channel))
+        action = str(((body.get("actions") or [{}])[0]).get("action_id", ""))
+        view = modals.resize_view(channel) if action == modals.OPEN_RESIZE else None
+        await open_view(
+            client, str(body.get("trigger_id", "")), view or modals.rename_view(channel)
+        )
 
-    @app.action(modals.OPEN_RENAME)
-    async def open_rename_button(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        channel = _channel_of(body)
-        await open_view(client, str(body.get("trigger_id", "")), modals.rename_view(channel))
+    app.action(modals.OPEN_RESIZE)(open_from_button)
+    app.action(modals.OPEN_RENAME)(open_from_button)
 
     @app.options(modals.PICK_INSTANCE)
     async def instance_options(ack: AsyncAck, body: dict[str, Any]) -> None:

@@ -65,6 +65,16 @@ def flavor_option(flavor: Flavor) -> Option:
     return option(f"{flavor.id}{size}", flavor.id)
 
 
+def _picker(action_id: str, chosen: tuple[str, str] | None) -> ExternalDataSelectElement:
+    """A searchable select whose options the app loads (block_suggestion) as the user types."""
+    return ExternalDataSelectElement(
+        action_id=action_id,
+        placeholder="Type part of a name",
+        min_query_length=0,
+        initial_option=option(chosen[1], chosen[0]) if chosen else None,
+    )
+
+
 def _md(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=text))
 
@@ -88,12 +98,7 @@ def resize_view(
     problem: str | None = None,
 ) -> dict[str, Any]:
     """``instance``: (id, label) once chosen; ``sites`` what was read about it."""
-    picker = ExternalDataSelectElement(
-        action_id=PICK_INSTANCE,
-        placeholder="Type part of a name",
-        min_query_length=0,
-        initial_option=option(instance[1], instance[0]) if instance else None,
-    )
+    picker = _picker(PICK_INSTANCE, instance)
     blocks: list[Block] = [
         InputBlock(
             block_id="instance", label="Protected instance", element=picker, dispatch_action=True
@@ -182,12 +187,7 @@ def rename_view(
 ) -> dict[str, Any]:
     """``drill``: (id, label) when known; the name field is prefilled with ``current_name``.
     The name block's id follows the drill, so Slack shows the new prefill after a change."""
-    picker = ExternalDataSelectElement(
-        action_id=PICK_DRILL,
-        placeholder="Type part of a name",
-        min_query_length=0,
-        initial_option=option(drill[1], drill[0]) if drill else None,
-    )
+    picker = _picker(PICK_DRILL, drill)
     blocks: list[Block] = [
         InputBlock(block_id="drill", label="DR drill", element=picker, dispatch_action=True)
     ]

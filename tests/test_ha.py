@@ -6,23 +6,21 @@ after that is paced per channel; its latency is printed, not bounded here."""
 
 from __future__ import annotations
 
-import random
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.sandbox.local_env import ROOT, free_port, serve_env
-from bot.sandbox.seed import SANDBOX_PROJECT_ID, add_bulk_instances, seeded_world
-from bot.sandbox.server import Emulator, EmulatorThread
-from bot.sandbox.slack_api import SlackApiState, SlackApiThread
-from bot.sandbox.world import JobPlan
-from bot.store import OutboxMessage, Store
+from bot.sandbox.server import EmulatorThread
+from bot.sandbox.slack_api import SlackApiThread
+from bot.store import Store
+from tests.fleet import stands, submit_tracked_jobs
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET
 from tests.test_crash import _settled
 
@@ -34,43 +32,20 @@ MARGIN = 4.0
 
 
 @pytest.fixture
-def stands() -> Iterator[tuple[EmulatorThread, SlackApiThread]]:
-    world = seeded_world(job_init_seconds=0.3)
-    add_bulk_instances(world, JOBS)
-    emulator = EmulatorThread(Emulator(world, SANDBOX_PROJECT_ID))
-    emulator.start()
-    slack = SlackApiThread(SlackApiState(token=BOT_TOKEN))
-    slack.start()
-    yield emulator, slack
-    slack.stop()
-    emulator.stop()
+def stands_ha() -> Iterator[tuple[EmulatorThread, SlackApiThread]]:
+    with stands(JOBS) as both:
+        yield both
 
 
 def test_three_replicas_on_postgresql_one_killed(
-    pg_url: str, tmp_path: Path, stands: tuple[EmulatorThread, SlackApiThread]
+    pg_url: str, tmp_path: Path, stands_ha: tuple[EmulatorThread, SlackApiThread]
 ) -> None:
     db_url = pg_url
-    emulator, slack = stands
+    emulator, slack = stands_ha
     world = emulator.emulator.world
     store = Store.from_url(db_url)
-    rng = random.Random(3)
-    now = datetime.now(UTC)
-    instances = [i for i in world.instances if world.instances[i].name.startswith("pi-bulk")]
-    for n, pi in enumerate(instances):
-        world.plan_next_job(JobPlan(seconds=rng.uniform(2.0, 12.0)))
-        job_id = world.resize(pi, {"resize": {"flavorRef": "s6.xlarge.2"}})
-        channel = CHANNELS[n % len(CHANNELS)]
-        parent = f"1700000001.{n:06d}"
-        slack.state.messages[(channel, parent)] = {"type": "message", "text": "c", "ts": parent}
-        store.record_submission(
-            job_id=job_id, op_id=None, kind="resize", subject=pi, channel=channel,
-            thread_ts=parent, requester="U0HA000001", confirmer="U0HA000001",
-            detail={"sites": {"production": "s6.xlarge.2", "dr": "s6.xlarge.2"}},
-            now=now, first_check_at=now + timedelta(seconds=0.5),
-            messages=[OutboxMessage(dedupe_key=f"job:{job_id}:submitted", channel=channel,
-                                    thread_ts=parent, text="submitted")],
-            audit_detail={},
-        )  # fmt: skip
+    submit_tracked_jobs(world, store, slack, channels=CHANNELS, seconds=(2.0, 12.0), seed=3,
+                        requester="U0HA000001")  # fmt: skip
     env = serve_env(
         slack_api_url=slack.api_url, sdrs_url=emulator.url, database_url=db_url,
         bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,

@@ -7,24 +7,22 @@ below the lease time it would otherwise have waited. Every report arrives exactl
 from __future__ import annotations
 
 import json
-import random
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.sandbox.faults import Fault
 from bot.sandbox.local_env import ROOT, free_port, serve_env
-from bot.sandbox.seed import SANDBOX_PROJECT_ID, add_bulk_instances, seeded_world
-from bot.sandbox.server import Emulator, EmulatorThread
-from bot.sandbox.slack_api import SlackApiState, SlackApiThread
-from bot.sandbox.world import JobPlan
-from bot.store import OutboxMessage, Store
+from bot.sandbox.server import EmulatorThread
+from bot.sandbox.slack_api import SlackApiThread
+from bot.store import Store
+from tests.fleet import stands, submit_tracked_jobs
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET
 from tests.test_crash import _settled
 
@@ -39,16 +37,9 @@ SHUTDOWN = 10.0
 
 
 @pytest.fixture
-def stands() -> Iterator[tuple[EmulatorThread, SlackApiThread]]:
-    world = seeded_world(job_init_seconds=0.3)
-    add_bulk_instances(world, JOBS)
-    emulator = EmulatorThread(Emulator(world, SANDBOX_PROJECT_ID))
-    emulator.start()
-    slack = SlackApiThread(SlackApiState(token=BOT_TOKEN))
-    slack.start()
-    yield emulator, slack
-    slack.stop()
-    emulator.stop()
+def stands_sd() -> Iterator[tuple[EmulatorThread, SlackApiThread]]:
+    with stands(JOBS) as both:
+        yield both
 
 
 def leases_of(store: Store, owner: str) -> set[str]:
@@ -75,9 +66,9 @@ def released_leases(log_path: Path) -> int:
 
 
 def test_sigterm_hands_jobs_over_within_one_poll(
-    pg_url: str, tmp_path: Path, stands: tuple[EmulatorThread, SlackApiThread]
+    pg_url: str, tmp_path: Path, stands_sd: tuple[EmulatorThread, SlackApiThread]
 ) -> None:
-    emulator, slack = stands
+    emulator, slack = stands_sd
     world = emulator.emulator.world
     # Each job check takes CHECK seconds at SDRS, so replica 0 is mid-tick (holding leases)
     # when told to stop; a killed replica's jobs would wait LEASE seconds.
@@ -85,24 +76,8 @@ def test_sigterm_hands_jobs_over_within_one_poll(
         Fault("latency", method="GET", path_contains="/jobs/", seconds=CHECK, times=None)
     )
     store = Store.from_url(pg_url)
-    rng = random.Random(11)
-    now = datetime.now(UTC)
-    instances = [i for i in world.instances if world.instances[i].name.startswith("pi-bulk")]
-    for n, pi in enumerate(instances):
-        world.plan_next_job(JobPlan(seconds=rng.uniform(6.0, 14.0)))
-        job_id = world.resize(pi, {"resize": {"flavorRef": "s6.xlarge.2"}})
-        channel = CHANNELS[n % len(CHANNELS)]
-        parent = f"1700000002.{n:06d}"
-        slack.state.messages[(channel, parent)] = {"type": "message", "text": "c", "ts": parent}
-        store.record_submission(
-            job_id=job_id, op_id=None, kind="resize", subject=pi, channel=channel,
-            thread_ts=parent, requester="U0SD000001", confirmer="U0SD000001",
-            detail={"sites": {"production": "s6.xlarge.2", "dr": "s6.xlarge.2"}},
-            now=now, first_check_at=now + timedelta(seconds=0.5),
-            messages=[OutboxMessage(dedupe_key=f"job:{job_id}:submitted", channel=channel,
-                                    thread_ts=parent, text="submitted")],
-            audit_detail={},
-        )  # fmt: skip
+    submit_tracked_jobs(world, store, slack, channels=CHANNELS, seconds=(6.0, 14.0), seed=11,
+                        requester="U0SD000001")  # fmt: skip
     env = serve_env(
         slack_api_url=slack.api_url, sdrs_url=emulator.url, database_url=pg_url,
         bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,
