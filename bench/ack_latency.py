@@ -103,6 +103,10 @@ def child_bot(slack_api: str, sdrs_url: str, db: str) -> None:
         huaweicloud_sdk_sk=SecretStr(SANDBOX_SK),
         huaweicloud_sdk_project_id=SANDBOX_PROJECT_ID,
         sdrs_endpoint=sdrs_url,
+        ecs_endpoint=sdrs_url,
+        health_host="127.0.0.1",
+        health_port=0,
+        shutdown_seconds=5.0,
         database_url=f"sqlite:///{db}",
         http_host="127.0.0.1",
         http_port=port,
@@ -280,10 +284,12 @@ def main() -> None:
             (b50, b99, _), (o50, o99, _) = open_loop["bare Bolt"], open_loop["sdrs-bot"]
             print(f"ratio sdrs-bot/bare: p50 {o50 / b50:.2f}x, p99 {o99 / b99:.2f}x")
     finally:
-        for proc in procs:
+        for proc in reversed(procs):  # the apps first, then the stand-ins they call
             proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=10)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 if __name__ == "__main__":

@@ -257,8 +257,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             await socket_handler.connect_async()  # type: ignore[no-untyped-call]
         else:
             web_runner = await _start_site(
-                build_web_app(app), settings.http_host, settings.http_port
-            )
+                build_web_app(app), settings.http_host, settings.http_port,
+                shutdown_timeout=min(settings.shutdown_seconds / 4, 5.0),
+            )  # fmt: skip
             log.info("HTTP mode on %s:%s (/slack/events)", settings.http_host, settings.http_port)
         await stop.wait()
     finally:
@@ -272,8 +273,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         store.close()
 
 
-async def _start_site(web_app: web.Application, host: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(web_app, access_log=None)
+async def _start_site(
+    web_app: web.Application, host: str, port: int, shutdown_timeout: float = 5.0
+) -> web.AppRunner:
+    """Serve ``web_app``; on cleanup, requests in flight get ``shutdown_timeout`` to finish."""
+    runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=shutdown_timeout)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner
@@ -296,8 +300,7 @@ async def _shut_down(
     if socket_handler is not None:
         await socket_handler.close_async()  # type: ignore[no-untyped-call]
     if web_runner is not None:
-        # stops listening, then waits for requests in flight (their acks) up to the timeout
-        web_runner._shutdown_timeout = min(left(), 5.0)  # noqa: SLF001 - aiohttp's knob
+        # stops listening, then waits for requests in flight (their acks) up to its timeout
         await web_runner.cleanup()
     if scheduler.running:
         scheduler.shutdown(wait=False)
