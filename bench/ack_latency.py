@@ -7,13 +7,17 @@ resize, half drill rename - the rename reads SDRS before posting its confirmatio
 concurrency C and prints p50/p99 of the time to the HTTP answer (the ack) for both apps, and
 the ratios bot/bare. Figures are comparable only within one run.
 
-    python bench/ack_latency.py [--requests 1000] [--concurrency 20] [--sdrs-delay 2]
+    python bench/ack_latency.py [--requests 1000] [--concurrency 20] [--sdrs-delay 2] [--workers 1]
+
+With ``--workers 1`` (the default here) the bot acks and queues in its serving process and a
+worker process does the rest; ``--workers 0`` measures the all-in-one process for comparison.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
@@ -84,7 +88,7 @@ def child_bare(slack_api: str) -> None:
     asyncio.run(_serve_app(app))
 
 
-def child_bot(slack_api: str, sdrs_url: str, db: str) -> None:
+def child_bot(slack_api: str, sdrs_url: str, db: str, workers: str = "0") -> None:
     """The real ``serve()`` in HTTP mode, as ``sdrs-bot serve`` runs it."""
     from pydantic import SecretStr
 
@@ -107,6 +111,7 @@ def child_bot(slack_api: str, sdrs_url: str, db: str) -> None:
         health_host="127.0.0.1",
         health_port=0,
         shutdown_seconds=5.0,
+        worker_processes=int(workers),
         database_url=f"sqlite:///{db}",
         http_host="127.0.0.1",
         http_port=port,
@@ -126,6 +131,27 @@ def wait_healthy(url: str) -> None:
         except OSError:
             time.sleep(0.02)
     raise SystemExit(f"{url} never became healthy")
+
+
+def work_done(db: str, sent: int, within: float = 240.0) -> str:
+    """A fast ack proves nothing if the work is dropped: wait until every command the bot acked
+    became a confirmation (an operation in its database) and the inbox is empty."""
+    import sqlite3
+
+    started = time.monotonic()
+    made = left = -1
+    while time.monotonic() - started < within:
+        with contextlib.closing(sqlite3.connect(db, timeout=5)) as conn:
+            made = conn.execute("SELECT count(*) FROM pending_operations").fetchone()[0]
+            left = conn.execute("SELECT count(*) FROM inbox").fetchone()[0]
+        if made >= sent and left == 0:
+            break
+        time.sleep(0.5)
+    took = time.monotonic() - started
+    return (
+        f"work done: {made} of {sent} acked commands reached a confirmation, inbox {left}, "
+        f"{took:.1f}s after the last ack"
+    )
 
 
 # ---- load -------------------------------------------------------------------------------------
@@ -203,6 +229,10 @@ def main() -> None:
     parser.add_argument(
         "--rate", type=float, default=100.0, help="open-loop run: commands per second"
     )
+    parser.add_argument(
+        "--workers", type=int, default=1,
+        help="the bot's WORKER_PROCESSES (0: everything in the serving process)",
+    )  # fmt: skip
     args = parser.parse_args()
     procs: list[subprocess.Popen[str]] = []
     try:
@@ -223,7 +253,12 @@ def main() -> None:
             bare, bare_url = spawn(str(CHILD), "--child-bare", slack_api)
             procs.append(bare)
             bot, bot_url = spawn(
-                str(CHILD), "--child-bot", slack_api, sdrs_url, os.path.join(tmp, "b.sqlite3")
+                str(CHILD),
+                "--child-bot",
+                slack_api,
+                sdrs_url,
+                os.path.join(tmp, "b.sqlite3"),
+                str(args.workers),
             )
             procs.append(bot)
             wait_healthy(bot_url)
@@ -258,7 +293,8 @@ def main() -> None:
                 open_loop[name] = (pct(lat, 0.5), pct(lat, 0.99), statistics.mean(lat) * 1000)
             print(
                 f"{args.requests} signed /sdrs commands over HTTP, concurrency "
-                f"{args.concurrency}, SDRS answering {args.sdrs_delay:g}s late"
+                f"{args.concurrency}, SDRS answering {args.sdrs_delay:g}s late, the bot with "
+                f"WORKER_PROCESSES={args.workers}"
             )
             print(f"{'app':<12}{'p50 ms':>10}{'p99 ms':>10}{'mean ms':>10}")
             for name, (p50, p99, mean) in results.items():
@@ -283,6 +319,8 @@ def main() -> None:
                 print(f"{name:<12}{p50:>10.1f}{p99:>10.1f}{mean:>10.1f}")
             (b50, b99, _), (o50, o99, _) = open_loop["bare Bolt"], open_loop["sdrs-bot"]
             print(f"ratio sdrs-bot/bare: p50 {o50 / b50:.2f}x, p99 {o99 / b99:.2f}x")
+            sent_to_bot = 50 + per_round * args.rounds + args.requests // 2
+            print(work_done(os.path.join(tmp, "b.sqlite3"), sent_to_bot))
     finally:
         for proc in reversed(procs):  # the apps first, then the stand-ins they call
             proc.terminate()

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import aiohttp
 from aiohttp import web
@@ -41,6 +41,9 @@ from bot.policy import Policy
 from bot.sdrs.client import SdrsClient
 from bot.store import OutboxMessage, Store
 from bot.tracker import Tracker, TrackerPolicy
+
+if TYPE_CHECKING:
+    from bot.worker import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -238,11 +241,23 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     app = build_app(deps, slack_client(settings, session))
     tracker, sender = build_workers(deps, slack_client(settings, session, retries=False))
     metrics.watch(store, lambda: sender.rate_limited)
-    scheduler = start_scheduler(deps, tracker, sender, app.client)
+    pool: WorkerPool | None = None
+    scheduler: AsyncIOScheduler | None = None
+    if settings.worker_processes:
+        from bot.worker import (
+            WorkerPool,  # they run the scheduler's work and the inbox (bot.worker)
+        )
+
+        pool = WorkerPool(settings, settings.worker_processes)
+        await pool.start()
+        running = pool.alive
+    else:
+        scheduler = start_scheduler(deps, tracker, sender, app.client)
+        running = lambda: scheduler is not None and scheduler.running  # noqa: E731
     socket_handler = socket_mode_handler(app, settings) if transport(settings) == "socket" else None
     slack_connected = socket_handler.client.is_connected if socket_handler else None
     health = await _start_site(
-        build_health_app(store, metrics, scheduler_running=lambda: scheduler.running,
+        build_health_app(store, metrics, scheduler_running=running,
                          slack_connected=slack_connected),
         settings.health_host, settings.health_port,
     )  # fmt: skip
@@ -265,7 +280,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)
-        await _shut_down(deps, tracker, sender, scheduler, socket_handler, web_runner)
+        await _shut_down(deps, tracker, sender, scheduler, socket_handler, web_runner, pool)
         await health.cleanup()
         await session.close()
         await sdrs.aclose()
@@ -287,9 +302,10 @@ async def _shut_down(
     deps: Deps,
     tracker: Tracker,
     sender: OutboxSender,
-    scheduler: AsyncIOScheduler,
+    scheduler: AsyncIOScheduler | None,
     socket_handler: AsyncSocketModeHandler | None,
     web_runner: web.AppRunner | None,
+    pool: WorkerPool | None = None,
 ) -> None:
     deadline = time.monotonic() + deps.settings.shutdown_seconds
 
@@ -302,7 +318,9 @@ async def _shut_down(
     if web_runner is not None:
         # stops listening, then waits for requests in flight (their acks) up to its timeout
         await web_runner.cleanup()
-    if scheduler.running:
+    if pool is not None:  # each worker stops gracefully on its own (bot.worker)
+        await pool.stop(within=left())
+    if scheduler is not None and scheduler.running:
         scheduler.shutdown(wait=False)
     # a tracker tick in flight is cut short: its jobs go to another replica right away
     await deps.background.interrupt()
@@ -310,7 +328,9 @@ async def _shut_down(
     log.info("job leases released: %d (another replica takes them at its next tick)", released)
     finished = await deps.background.drain(within=left() * 0.6)
     flushed, idle_rounds = 0, 0
-    while left() > 0.5 and idle_rounds < 10:  # what is left waits for another replica
+    while (
+        scheduler is not None and left() > 0.5 and idle_rounds < 10
+    ):  # what is left waits for another replica
         sent = await asyncio.wait_for(sender.run_once(), timeout=left())
         flushed += sent
         waiting, _ = await asyncio.to_thread(deps.store.outbox_stats, deps.now())

@@ -92,6 +92,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """A worker process (serve starts them with WORKER_PROCESSES; one can also run alone)."""
+    from bot.config import load_settings
+    from bot.logs import configure_logging
+    from bot.worker import run_worker
+
+    settings = load_settings()
+    configure_logging(settings)
+    asyncio.run(run_worker(settings))
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Check the configuration: one line per check, exit 1 if any failed."""
     from bot.check import run_checks, settings_problems
@@ -169,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--latency", type=float, default=0.0, help="answer every API call this many seconds late"
     )
     sandbox.set_defaults(func=cmd_sandbox)
+    worker = sub.add_parser(
+        "worker", help="a worker process: acked commands and clicks, tracking, reports"
+    )
+    worker.set_defaults(func=cmd_worker)
     check = sub.add_parser("check", help="check the configuration: Slack, SDRS, ECS, database")
     check.set_defaults(func=cmd_check)
     audit = sub.add_parser("audit", help="the audit trail (DATABASE_URL)")

@@ -122,6 +122,14 @@ class Settings(BaseSettings):
     health_port: int = Field(
         default=9464, ge=0, le=65535, description="Port of /healthz, /readyz, /metrics (both modes)"
     )
+    worker_processes: int = Field(
+        default=0, ge=0, le=16,
+        description="0: the serving process does the work after each ack; N: serve starts N "
+        "worker processes (lower CPU priority) fed by a durable inbox, so acks stay fast",
+    )  # fmt: skip
+    inbox_tick_seconds: float = Field(
+        default=0.05, gt=0, description="How often a worker looks for acked commands and clicks"
+    )
     shutdown_seconds: float = Field(
         default=20.0, gt=0, description="On SIGTERM: finish in-flight work within this long"
     )
@@ -240,6 +248,23 @@ class Settings(BaseSettings):
     @property
     def ecs_base_url(self) -> str:
         return self.ecs_endpoint or f"https://ecs.{self.huaweicloud_sdk_region}.myhuaweicloud.com"
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as environment variables (for a child process: ``sdrs-bot worker``)."""
+    env: dict[str, str] = {}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, frozenset):
+            value = ",".join(sorted(value))
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        env[name.upper()] = str(value)
+    return env
 
 
 def env_table() -> str:

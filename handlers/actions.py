@@ -36,13 +36,29 @@ log = logging.getLogger(__name__)
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(blocks.CONFIRM_ACTION)
     async def confirm(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        deps.background.spawn(on_click(deps, client, body, OpState.CONFIRMED), name="confirm")
+        await clicked(deps, ack, client, body, OpState.CONFIRMED)
 
     @app.action(blocks.CANCEL_ACTION)
     async def cancel(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        deps.background.spawn(on_click(deps, client, body, OpState.CANCELLED), name="cancel")
+        await clicked(deps, ack, client, body, OpState.CANCELLED)
+
+
+async def clicked(
+    deps: Deps, ack: AsyncAck, client: AsyncWebClient, body: dict[str, Any], to: OpState
+) -> None:
+    """Ack, then decide here - or, with worker processes, queue the click for them."""
+    await ack()
+    if deps.settings.worker_processes:
+        action = (body.get("actions") or [{}])[0]
+        user = (body.get("user") or {}).get("id", "")
+        key = f"click:{action.get('action_ts')}:{user}:{action.get('value')}"
+        payload = {"body": body, "to": to.value}
+        deps.background.spawn(
+            asyncio.to_thread(deps.store.put_inbox, "click", key, payload, deps.now()),
+            name="inbox click",
+        )
+        return
+    deps.background.spawn(on_click(deps, client, body, to), name=to.value)
 
 
 async def on_click(deps: Deps, client: AsyncWebClient, body: dict[str, Any], to: OpState) -> None:

@@ -41,6 +41,10 @@ from handlers.slack_io import groups_of, slack_error
 log = logging.getLogger(__name__)
 
 
+# what a worker process answers when WORKER_PROCESSES is set (help, errors, forms: in the ack)
+WORKER_INTENTS = StatusIntent | JobsIntent | HistoryIntent | ResizeIntent | RenameDrillIntent
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.command("/sdrs")
     async def sdrs_command(
@@ -56,6 +60,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         if not isinstance(intent, ResizeIntent | RenameDrillIntent):
             deps.metrics.commands.labels(intent.kind, "answered").inc()
+        if deps.settings.worker_processes and isinstance(intent, WORKER_INTENTS):
+            # a worker process does the rest (bot.worker); the inbox row is written right
+            # after the ack, off the ack's path (the serving process's database writes would
+            # otherwise wait on the workers' under load)
+            await ack()
+            key = f"command:{command.get('trigger_id') or command.get('response_url')}"
+            deps.background.spawn(
+                asyncio.to_thread(deps.store.put_inbox, "command", key, dict(command), deps.now()),
+                name="inbox command",
+            )
+            return
         if isinstance(intent, StatusIntent | JobsIntent | HistoryIntent):
             await ack()
             work = answer_status(deps, respond, intent, str(command["channel_id"]))

@@ -5,6 +5,7 @@ for several replicas. Every part is a mixin over one engine:
 * :mod:`bot.store.outbox` - Slack messages to deliver, in order and paced per channel;
 * :mod:`bot.store.jobs` - tracked SDRS jobs (leased checks) and the audit trail;
 * :mod:`bot.store.audit` - reading the audit trail (history, export);
+* :mod:`bot.store.inbox` - acked Slack payloads waiting for a worker process;
 * :mod:`bot.store.schema` - tables and forward-only versioned migrations (run on open).
 """
 
@@ -14,6 +15,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
 from bot.store.audit import AuditEvent, AuditStore, HistoryEntry
+from bot.store.inbox import InboxItem, InboxStore
 from bot.store.jobs import CheckResult, JobStore, JobUpdate, TrackedJob
 from bot.store.outbox import OutboxMessage, OutboxRow, OutboxStore
 from bot.store.pending import OpState, PendingOperation, PendingStore, Transition
@@ -22,6 +24,7 @@ from bot.store.schema import SchemaTooNewError, migrate
 __all__ = [
     "AuditEvent",
     "HistoryEntry",
+    "InboxItem",
     "CheckResult",
     "JobUpdate",
     "OpState",
@@ -56,7 +59,7 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-class Store(PendingStore, OutboxStore, JobStore, AuditStore):
+class Store(PendingStore, OutboxStore, JobStore, AuditStore, InboxStore):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         try:
@@ -77,7 +80,7 @@ class Store(PendingStore, OutboxStore, JobStore, AuditStore):
         executed. All zero: the bot is idle."""
         from sqlalchemy import func, select
 
-        from bot.store.schema import outbox, pending_operations, tracked_jobs
+        from bot.store.schema import inbox, outbox, pending_operations, tracked_jobs
 
         with self.engine.connect() as conn:
             return {
@@ -87,6 +90,7 @@ class Store(PendingStore, OutboxStore, JobStore, AuditStore):
                 "outbox": int(conn.execute(
                     select(func.count()).where(outbox.c.state.in_(("pending", "sending")))
                 ).scalar_one()),
+                "inbox": int(conn.execute(select(func.count()).select_from(inbox)).scalar_one()),
                 "executing": int(conn.execute(
                     select(func.count()).where(pending_operations.c.exec_state == "running")
                 ).scalar_one()),

@@ -139,6 +139,21 @@ audit_events = Table(
 )
 
 
+inbox = Table(
+    "inbox",
+    metadata,
+    # v3: Slack payloads acked by a web process and waiting for a worker (WORKER_PROCESSES)
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dedupe_key", String(255), nullable=False, unique=True),  # a Slack retry: one row
+    Column("kind", String(16), nullable=False),  # command | click
+    Column("payload_json", Text, nullable=False),
+    Column("received_at", Float, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_owner", String(64)),
+    Column("lease_until", Float, index=True),
+)
+
+
 class SchemaTooNewError(BotError):
     def __init__(self, found: int, known: int) -> None:
         super().__init__(
@@ -156,6 +171,10 @@ def _v1(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _v3(conn: Connection) -> None:
+    inbox.create(conn, checkfirst=True)
+
+
 def _add_column(conn: Connection, table: str, column: str, sql_type: str) -> None:
     if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
         conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
@@ -168,6 +187,7 @@ def _v2(conn: Connection) -> None:
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "pending operations, tracked jobs, outbox, pacing, audit", _v1),
     (2, "pending operations remember what their preflight showed", _v2),
+    (3, "an inbox of acked Slack payloads for worker processes", _v3),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -1,0 +1,212 @@
+"""Worker processes (``WORKER_PROCESSES=N``): the work after each ack, away from the process that
+acks.
+
+With workers, the serving process only verifies, parses and acks; commands and clicks that need
+more go into the store's inbox first (durable before the ack), and ``sdrs-bot worker`` processes
+take them from there and run exactly what the serving process would have run in-process
+(policy, preflight, confirmation, the SDRS call). The workers also run the scheduler's work
+(tracker, outbox, expiry, recovery). They run at a lower CPU priority than the serving process,
+so bursts of SDRS answers never queue in front of an ack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from typing import Any
+
+import aiohttp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import (
+    Deps,
+    _shut_down,
+    build_workers,
+    replica_name,
+    slack_client,
+    start_scheduler,
+)
+from bot.config import Settings, settings_env
+from bot.ecs import EcsClient
+from bot.errors import ParseError
+from bot.intents import RenameDrillIntent, ResizeIntent, parse
+from bot.metrics import Metrics
+from bot.sdrs.client import SdrsClient
+from bot.store import InboxItem, OpState, Store
+
+log = logging.getLogger(__name__)
+WORKER_NICE = 10  # below the serving process: acks first
+INBOX_LEASE = 120.0  # an item a dead worker held is taken again after this long
+
+
+async def handle(deps: Deps, client: AsyncWebClient, item: InboxItem) -> None:
+    """What the serving process's listener would have done after its ack."""
+    from handlers.actions import on_click
+    from handlers.commands import WORKER_INTENTS, answer_status, request_confirmation, responder
+
+    if item.kind == "click":
+        await on_click(deps, client, item.payload["body"], OpState(item.payload["to"]))
+        return
+    command: dict[str, Any] = item.payload
+    try:
+        intent = parse(str(command.get("text", "")))
+    except ParseError:  # the serving process answered it in the ack
+        return
+    if not isinstance(intent, WORKER_INTENTS):
+        return
+    respond = AsyncRespond(response_url=str(command.get("response_url", "")))
+    channel, user = str(command["channel_id"]), str(command["user_id"])
+    if isinstance(intent, ResizeIntent | RenameDrillIntent):
+        await request_confirmation(
+            deps, client, responder(respond), intent, user=user, channel=channel,
+            request_key=str(command.get("trigger_id") or "") or None,
+        )  # fmt: skip
+    else:
+        await answer_status(deps, respond, intent, channel)
+
+
+class InboxRunner:
+    """Takes inbox items up to ``concurrency`` in flight and handles each on its own (a slow
+    SDRS answer holds only its own item); an item is deleted once handled."""
+
+    def __init__(
+        self, deps: Deps, client: AsyncWebClient, owner: str, concurrency: int = 100
+    ) -> None:
+        self.deps, self.client, self.owner = deps, client, owner
+        self.concurrency = concurrency
+        self.in_flight: set[asyncio.Task[None]] = set()
+
+    async def tick(self) -> int:
+        room = self.concurrency - len(self.in_flight)
+        if room <= 0:
+            return 0
+        items = await asyncio.to_thread(
+            self.deps.store.take_inbox, self.owner, self.deps.now(), lease_seconds=INBOX_LEASE,
+            limit=room,
+        )  # fmt: skip
+        for item in items:
+            task = self.deps.background.spawn(self._one(item), name=f"inbox {item.kind}")
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
+        return len(items)
+
+    async def _one(self, item: InboxItem) -> None:
+        try:
+            await handle(self.deps, self.client, item)
+        except Exception:  # noqa: BLE001 - logged; the item is not retried forever
+            log.exception("inbox item %s (%s) failed", item.id, item.kind)
+        await asyncio.to_thread(self.deps.store.done_inbox, [item.id])
+
+    async def settle(self) -> None:
+        if self.in_flight:
+            await asyncio.wait(set(self.in_flight))
+
+
+async def drain_inbox(deps: Deps, client: AsyncWebClient, owner: str) -> int:
+    """Take what is waiting and handle it to the end; how many items were taken."""
+    runner = InboxRunner(deps, client, owner)
+    taken = await runner.tick()
+    await runner.settle()
+    return taken
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """One worker: the inbox, and the scheduler's work; until SIGTERM/SIGINT or ``stop``."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    store = Store.from_url(settings.database_url)
+    metrics = Metrics()
+    sdrs = SdrsClient.from_settings(settings, observe=metrics.observer("sdrs"))
+    ecs = EcsClient.from_settings(settings, observe=metrics.observer("ecs"))
+    deps = Deps(
+        settings=settings, store=store, sdrs=sdrs, policy=settings.policy(), ecs=ecs,
+        metrics=metrics,
+    )  # fmt: skip
+    session = aiohttp.ClientSession()
+    client = slack_client(settings, session)
+    tracker, sender = build_workers(deps, slack_client(settings, session, retries=False))
+    scheduler = start_scheduler(deps, tracker, sender, client)
+    owner = replica_name(settings)
+    inbox = InboxRunner(deps, client, owner)
+    scheduler.add_job(
+        deps.background.tracked(inbox.tick), trigger="interval",
+        seconds=settings.inbox_tick_seconds, id="inbox", max_instances=1, coalesce=True,
+    )  # fmt: skip
+    log.info("worker %s started", owner)
+    try:
+        await stop.wait()
+    finally:
+        await _shut_down(deps, tracker, sender, scheduler, None, None)
+        await session.close()
+        await sdrs.aclose()
+        await ecs.aclose()
+        store.close()
+
+
+def _as_worker() -> None:
+    """In the child before it runs: a lower CPU priority, and (Linux) SIGTERM when the serving
+    process dies, even by SIGKILL - a worker never outlives its parent."""
+    os.nice(WORKER_NICE)
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+class WorkerPool:
+    """The serving process's worker children: started, restarted if one dies, stopped."""
+
+    def __init__(self, settings: Settings, count: int) -> None:
+        self.settings = settings
+        self.count = count
+        self.procs: list[asyncio.subprocess.Process] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+
+    def alive(self) -> bool:
+        return len(self.procs) == self.count and all(p.returncode is None for p in self.procs)
+
+    async def start(self) -> None:
+        for n in range(self.count):
+            self.procs.append(await self._spawn(n))
+            self._tasks.append(asyncio.create_task(self._watch(n)))
+
+    async def _spawn(self, n: int) -> asyncio.subprocess.Process:
+        env = {**os.environ, **settings_env(self.settings)}
+        env["REPLICA_ID"] = f"{replica_name(self.settings)}-worker{n}"
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "worker", env=env, preexec_fn=_as_worker,
+        )  # fmt: skip
+
+    async def _watch(self, n: int) -> None:
+        while not self._stopping:
+            code = await self.procs[n].wait()
+            if self._stopping:
+                return
+            log.warning("worker %d exited (%s); starting it again", n, code)
+            await asyncio.sleep(1.0)
+            self.procs[n] = await self._spawn(n)
+
+    async def stop(self, within: float) -> None:
+        self._stopping = True
+        for proc in self.procs:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                await asyncio.wait_for(proc.wait(), within)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+        for task in self._tasks:
+            task.cancel()

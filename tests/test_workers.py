@@ -1,0 +1,176 @@
+"""WORKER_PROCESSES (issue 3's ack latency): the serving process queues commands and clicks in
+the durable inbox before acking; workers do the rest exactly as the in-process path would.
+In-process scenarios drive a worker's inbox step directly; one test runs `sdrs-bot serve` with
+a real worker child over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from urllib.request import Request, urlopen
+
+from bot.sandbox.local_env import ROOT, free_port, serve_env
+from bot.sandbox.seed import sid
+from bot.sandbox.server import EmulatorThread
+from bot.sandbox.slack_api import SlackApiThread
+from bot.sandbox.world import World
+from bot.worker import drain_inbox
+from handlers import blocks
+from tests.slack_harness import ALICE, CHANNEL, Harness, running
+from tests.slack_helpers import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    command_body,
+    settle,
+    signed_headers,
+    until,
+)
+
+RESIZE = f"resize {sid('pi-erp-db')} s6.xlarge.2"
+
+
+@contextlib.asynccontextmanager
+async def with_worker(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> AsyncIterator[Harness]:
+    async with running(tmp_path, slack, emulator, world, worker_processes=1) as h:
+
+        async def work() -> None:
+            while True:
+                await drain_inbox(h.deps, h.app.client, "worker-0")
+                await asyncio.sleep(0.02)
+
+        task = asyncio.create_task(work())
+        try:
+            yield h
+        finally:
+            task.cancel()
+
+
+async def test_commands_and_clicks_go_through_the_inbox(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> None:
+    async with running(tmp_path, slack, emulator, world, worker_processes=1) as h:
+        response = await h.command(RESIZE, trigger="t-1")
+        assert response.status == 200 and response.body == ""
+        await h.command(RESIZE, trigger="t-1", headers={"x-slack-retry-num": "1"})  # a retry
+        await settle(0.2)
+        assert h.deps.store.inbox_depth() == 1  # queued once, nothing done in this process
+        assert not h.state.calls_to("chat.postMessage")
+        assert h.deps.store.inbox_depth() == 1
+        await drain_inbox(h.deps, h.app.client, "worker-0")
+        op_id, ts = await h.confirmation()
+        assert h.deps.store.inbox_depth() == 0
+        await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+        await settle(0.2)
+        assert h.sdrs_posts() == 0  # the click waits in the inbox
+        await drain_inbox(h.deps, h.app.client, "worker-0")
+        replies = await until(lambda: h.thread_replies(ts))
+        assert "Submitted to SDRS" in replies[0] and h.sdrs_posts() == 1
+
+
+async def test_an_acked_command_survives_a_worker_that_died(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> None:
+    async with running(tmp_path, slack, emulator, world, worker_processes=1) as h:
+        await h.command(RESIZE)
+        await until(lambda: h.deps.store.inbox_depth() == 1)
+        taken = h.deps.store.take_inbox("dead-worker", h.deps.now(), lease_seconds=60, limit=10)
+        assert len(taken) == 1  # ... and that worker died holding it
+        assert await drain_inbox(h.deps, h.app.client, "worker-1") == 0  # leased: not taken
+        h.clock.t += timedelta(seconds=61)
+        assert await drain_inbox(h.deps, h.app.client, "worker-1") == 1
+        await h.confirmation()
+        await settle(0.2)
+        assert len([c for c in h.state.calls_to("chat.postMessage") if c.args.get("blocks")]) == 1
+
+
+async def test_status_and_refusals_are_answered_by_the_worker(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> None:
+    async with with_worker(tmp_path, slack, emulator, world) as h:
+        await h.command(f"resize {sid('pi-erp-app')} s6.xlarge.2")
+        await h.command("history")
+        texts = [r["text"] for r in await until(lambda: len(h.responses()) >= 2 and h.responses())]
+        assert any("is ACTIVE" in t for t in texts)
+        assert any("No SDRS operations" in t for t in texts)
+        await h.command("help")  # answered in the ack, never queued
+        assert h.deps.store.inbox_depth() == 0
+
+
+def test_serve_with_a_worker_process_over_http(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread
+) -> None:
+    port = free_port()
+    env = serve_env(
+        slack_api_url=slack.api_url, sdrs_url=emulator.url,
+        database_url=f"sqlite:///{tmp_path / 'w.sqlite3'}", bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET, http_port=str(port), worker_processes="1",
+        inbox_tick_seconds="0.05", shutdown_seconds="5",
+    )  # fmt: skip
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=ROOT,
+                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        body = command_body(RESIZE, user=ALICE, channel=CHANNEL, trigger="w-1",
+                            response_url=f"{slack.url}/response/w-1")  # fmt: skip
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                request = Request(f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
+                                  headers={"content-type": "application/x-www-form-urlencoded",
+                                           **signed_headers(body)})  # fmt: skip
+                with urlopen(request, timeout=5) as answer:  # noqa: S310 - local
+                    assert answer.status == 200
+                break
+            except OSError:
+                assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+                time.sleep(0.1)
+        while not [c for c in slack.state.calls_to("chat.postMessage") if c.args.get("blocks")]:
+            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+            time.sleep(0.05)
+        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                  text=True, check=False).stdout.split()  # fmt: skip
+        assert len(children) == 1  # the worker
+        posted = [c for c in slack.state.calls_to("chat.postMessage") if c.args.get("blocks")]
+        assert "ecs-erp-db-src" in json.dumps(posted[0].args["blocks"])
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(20)
+        log.close()
+    assert code == 0, (tmp_path / "serve.log").read_text()
+    assert not any(Path(f"/proc/{c}").exists() for c in children)
+
+
+def test_a_worker_never_outlives_a_killed_serve(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread
+) -> None:
+    env = serve_env(
+        slack_api_url=slack.api_url, sdrs_url=emulator.url,
+        database_url=f"sqlite:///{tmp_path / 'k.sqlite3'}", bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET, http_port=str(free_port()), worker_processes="1",
+    )  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 20
+    children: list[str] = []
+    while not children and time.monotonic() < deadline:
+        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                  text=True, check=False).stdout.split()  # fmt: skip
+        time.sleep(0.05)
+    assert children, "serve did not start its worker"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    while any(Path(f"/proc/{c}").exists() for c in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    alive = [c for c in children if Path(f"/proc/{c}/status").exists()
+             and "zombie" not in Path(f"/proc/{c}/status").read_text()]  # fmt: skip
+    assert alive == [], "the worker outlived its killed parent"
