@@ -64,12 +64,16 @@ class Deps:
     now: Callable[[], datetime] = utc_now
     background: Background = field(default_factory=Background)
     metrics: Metrics = field(default_factory=Metrics)
+    routes: dict[str, frozenset[str]] = field(init=False)  # NOTIFY_ROUTES, parsed once
+
+    def __post_init__(self) -> None:
+        self.routes = self.settings.routes()
 
     def announce(
         self, kind: str, key: str, text: str, *, skip: str | None = None
     ) -> list[OutboxMessage]:
         """Announcements of one lifecycle event to the channels NOTIFY_ROUTES names."""
-        return announcements(self.settings.routes(), kind, key, text, skip=skip)
+        return announcements(self.routes, kind, key, text, skip=skip)
 
 
 def slack_client(
@@ -108,7 +112,7 @@ def build_workers(deps: Deps, outbox_client: AsyncWebClient) -> tuple[Tracker, O
         stop_when_stuck=settings.job_stop_when_stuck,
     )
     tracker = Tracker(
-        deps.store, deps.sdrs, SlackReports(settings.routes()), owner=owner, now=deps.now,
+        deps.store, deps.sdrs, SlackReports(deps.routes), owner=owner, now=deps.now,
         policy=policy,
         lease_seconds=settings.lease_seconds, batch=settings.tracker_batch,
         concurrency=settings.tracker_concurrency,

@@ -48,7 +48,9 @@ def run(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, str]]:
     return code, lines
 
 
-def test_all_good_in_http_mode(env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_all_good_in_http_mode(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     code, lines = run(capsys)
     assert code == 0, lines
     assert set(lines) == {"settings", "slack token", "slack scopes", "http mode", "sdrs", "ecs",
@@ -56,7 +58,22 @@ def test_all_good_in_http_mode(env: pytest.MonkeyPatch, capsys: pytest.CaptureFi
     assert all(line.startswith("ok") for line in lines.values())
     assert "bot sdrs-bot in sandbox" in lines["slack token"]
     assert "server(s) in the project" in lines["ecs"]
-    assert "schema version 0; serve migrates it to" in lines["database"]
+    assert "will be created by serve" in lines["database"]
+    assert not (tmp_path / "bot.sqlite3").exists()  # checking created nothing
+
+
+def test_an_old_schema_is_reported_as_migrated_at_start(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import sqlite3
+
+    db = tmp_path / "old.sqlite3"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE schema_version (id INTEGER PRIMARY KEY, version INTEGER)")
+        conn.execute("INSERT INTO schema_version VALUES (1, 1)")
+    env.setenv("DATABASE_URL", f"sqlite:///{db}")
+    code, lines = run(capsys)
+    assert code == 0 and "schema version 1; serve migrates it to" in lines["database"]
 
 
 def test_socket_mode_and_a_current_postgresql_schema(

@@ -105,6 +105,7 @@ async def test_cancel_expiry_and_refused_submission_are_announced(
         await h.command(f"resize {sid('pi-erp-db')} s6.xlarge.2")
         op_id, ts = await h.confirmation()
         await h.click(blocks.CANCEL_ACTION, op_id, ALICE, ts)
+        await until(lambda: len(posts_to(h, AUDIT)) == 2)  # requested, cancelled
         await h.command(f"resize {sid('pi-web-2')} s6.large.2")
         await h.confirmation(1)
         await until(lambda: len(posts_to(h, AUDIT)) == 3)  # requested, cancelled, requested

@@ -191,8 +191,9 @@ def test_the_resize_form_in_the_browser(browser: WebDriver) -> None:
         type_command(browser, "/sdrs resize")
         picker = wait_for(browser, "//*[@id='modal']//input[@name='instance']")
         picker.send_keys("erp-db")  # type: ignore[attr-defined]
-        retry(lambda: browser.find_element(  # type: ignore[no-any-return]
-            By.XPATH, "//div[@class='suggest']/div[contains(., 'erp-db')]").click())  # fmt: skip
+        choice = "//div[@class='suggest']/div[contains(., 'erp-db')]"
+        wait_for(browser, choice)  # options come from SDRS through the bot as you type
+        retry(lambda: browser.find_element(By.XPATH, choice).click())
         wait_for(browser, "//*[@id='modal']//select[@name='production_flavor']")
         for site in ("production", "dr"):
             retry(lambda site=site: Select(  # type: ignore[misc]

@@ -152,7 +152,8 @@ async def test_double_and_concurrent_clicks_make_exactly_one_sdrs_call(h: Harnes
     await until(lambda: len(h.ephemerals(ALICE)) == 5)
     await settle()
     assert h.sdrs_posts() == 1
-    assert len(h.thread_replies(ts)) == 1
+    # one submission reported (the job's own final report may follow: the emulated job is short)
+    assert len([r for r in h.thread_replies(ts) if "Submitted to SDRS" in r]) == 1
     assert all("already confirmed" in t for t in h.ephemerals(ALICE))
 
 
