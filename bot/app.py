@@ -215,6 +215,53 @@ def serve_problems(settings: Settings) -> list[str]:
     return problems
 
 
+def stop_on_signals(stop: asyncio.Event) -> list[signal.Signals]:
+    """SIGTERM and SIGINT set ``stop`` (where this is the main thread); the signals handled."""
+    loop = asyncio.get_running_loop()
+    handled = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            handled.append(sig)
+        except (NotImplementedError, RuntimeError):  # not the main thread: the caller stops us
+            pass
+    return handled
+
+
+@dataclass
+class Runtime:
+    """What a serving or worker process runs on: the dependencies, one Slack session, the
+    tracker and the outbox sender of this replica."""
+
+    deps: Deps
+    session: aiohttp.ClientSession
+    client: AsyncWebClient
+    tracker: Tracker
+    sender: OutboxSender
+
+    async def close(self) -> None:
+        await self.session.close()
+        await self.deps.sdrs.aclose()
+        await self.deps.ecs.aclose()
+        self.deps.store.close()
+
+
+def open_runtime(settings: Settings) -> Runtime:
+    """Build it (inside the running loop: the Slack session is made here)."""
+    store = Store.from_url(settings.database_url)
+    metrics = Metrics()
+    sdrs = SdrsClient.from_settings(settings, observe=metrics.observer("sdrs"))
+    ecs = EcsClient.from_settings(settings, observe=metrics.observer("ecs"))
+    deps = Deps(
+        settings=settings, store=store, sdrs=sdrs, policy=settings.policy(), ecs=ecs,
+        metrics=metrics,
+    )  # fmt: skip
+    session = aiohttp.ClientSession()
+    tracker, sender = build_workers(deps, slack_client(settings, session, retries=False))
+    metrics.watch(store, lambda: sender.rate_limited)
+    return Runtime(deps, session, slack_client(settings, session), tracker, sender)
+
+
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until SIGTERM/SIGINT (or ``stop``): Socket Mode when an app token is set, else HTTP
     mode; the health/metrics endpoints on HEALTH_PORT in both. Stopping is graceful, within
@@ -225,26 +272,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     if problems:
         raise ConfigError(problems)
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    handled = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-            handled.append(sig)
-        except (NotImplementedError, RuntimeError):  # not the main thread: the caller stops us
-            pass
-    store = Store.from_url(settings.database_url)
-    metrics = Metrics()
-    sdrs = SdrsClient.from_settings(settings, observe=metrics.observer("sdrs"))
-    ecs = EcsClient.from_settings(settings, observe=metrics.observer("ecs"))
-    deps = Deps(
-        settings=settings, store=store, sdrs=sdrs, policy=settings.policy(), ecs=ecs,
-        metrics=metrics,
-    )  # fmt: skip
-    session = aiohttp.ClientSession()
-    app = build_app(deps, slack_client(settings, session))
-    tracker, sender = build_workers(deps, slack_client(settings, session, retries=False))
-    metrics.watch(store, lambda: sender.rate_limited)
+    handled = stop_on_signals(stop)
+    rt = open_runtime(settings)
+    deps, tracker, sender = rt.deps, rt.tracker, rt.sender
+    app = build_app(deps, rt.client)
     pool: WorkerPool | None = None
     scheduler: AsyncIOScheduler | None = None
     if settings.worker_processes:
@@ -261,7 +292,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     socket_handler = socket_mode_handler(app, settings) if transport(settings) == "socket" else None
     slack_connected = socket_handler.client.is_connected if socket_handler else None
     health = await _start_site(
-        build_health_app(store, metrics, scheduler_running=running,
+        build_health_app(deps.store, deps.metrics, scheduler_running=running,
                          slack_connected=slack_connected),
         settings.health_host, settings.health_port,
     )  # fmt: skip
@@ -283,13 +314,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await stop.wait()
     finally:
         for sig in handled:
-            loop.remove_signal_handler(sig)
+            asyncio.get_running_loop().remove_signal_handler(sig)
         await _shut_down(deps, tracker, sender, scheduler, socket_handler, web_runner, pool)
         await health.cleanup()
-        await session.close()
-        await sdrs.aclose()
-        await ecs.aclose()
-        store.close()
+        await rt.close()
 
 
 async def _start_site(

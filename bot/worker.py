@@ -18,25 +18,14 @@ import signal
 import sys
 from typing import Any
 
-import aiohttp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import (
-    Deps,
-    _shut_down,
-    build_workers,
-    replica_name,
-    slack_client,
-    start_scheduler,
-)
+from bot.app import Deps, _shut_down, open_runtime, replica_name, start_scheduler, stop_on_signals
 from bot.config import Settings, settings_env
-from bot.ecs import EcsClient
 from bot.errors import ParseError
 from bot.intents import RenameDrillIntent, ResizeIntent, parse
-from bot.metrics import Metrics
-from bot.sdrs.client import SdrsClient
-from bot.store import InboxItem, OpState, Store
+from bot.store import InboxItem, OpState
 
 log = logging.getLogger(__name__)
 WORKER_NICE = 10  # below the serving process: acks first
@@ -117,24 +106,10 @@ async def drain_inbox(deps: Deps, client: AsyncWebClient, owner: str) -> int:
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """One worker: the inbox, and the scheduler's work; until SIGTERM/SIGINT or ``stop``."""
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):
-            pass
-    store = Store.from_url(settings.database_url)
-    metrics = Metrics()
-    sdrs = SdrsClient.from_settings(settings, observe=metrics.observer("sdrs"))
-    ecs = EcsClient.from_settings(settings, observe=metrics.observer("ecs"))
-    deps = Deps(
-        settings=settings, store=store, sdrs=sdrs, policy=settings.policy(), ecs=ecs,
-        metrics=metrics,
-    )  # fmt: skip
-    session = aiohttp.ClientSession()
-    client = slack_client(settings, session)
-    tracker, sender = build_workers(deps, slack_client(settings, session, retries=False))
-    scheduler = start_scheduler(deps, tracker, sender, client)
+    stop_on_signals(stop)
+    rt = open_runtime(settings)
+    deps, client = rt.deps, rt.client
+    scheduler = start_scheduler(deps, rt.tracker, rt.sender, client)
     owner = replica_name(settings)
     inbox = InboxRunner(deps, client, owner)
     scheduler.add_job(
@@ -145,11 +120,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     try:
         await stop.wait()
     finally:
-        await _shut_down(deps, tracker, sender, scheduler, None, None)
-        await session.close()
-        await sdrs.aclose()
-        await ecs.aclose()
-        store.close()
+        await _shut_down(deps, rt.tracker, rt.sender, scheduler, None, None)
+        await rt.close()
 
 
 def _as_worker() -> None:

@@ -7,8 +7,6 @@ after that is paced per channel; its latency is printed, not bounded here."""
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -16,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.local_env import ROOT, free_port, serve_env
+from bot.sandbox.local_env import serve_env
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.store import Store
-from tests.fleet import stands, submit_tracked_jobs
+from tests.fleet import replicas, stands, submit_tracked_jobs
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET
 from tests.test_crash import _settled
 
@@ -53,55 +51,36 @@ def test_three_replicas_on_postgresql_one_killed(
         job_poll_first_seconds="0.5", job_poll_max_seconds=str(POLL_CAP),
         lease_seconds=str(LEASE),
     )  # fmt: skip
-    replicas: list[subprocess.Popen[bytes]] = []
     try:
-        for r in range(3):
-            with (tmp_path / f"replica-{r}.log").open("ab") as log:
-                replicas.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "bot.cli", "serve"],
-                        env={**env, "HTTP_PORT": str(free_port()), "REPLICA_ID": f"replica-{r}"},
-                        cwd=ROOT,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )  # fmt: skip
-                )
-        time.sleep(5)
-        replicas[0].send_signal(signal.SIGKILL)
-        replicas[0].wait(10)
-        deadline = time.monotonic() + 120
-        while not _settled(store) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert _settled(store), "jobs or messages still pending after 120 s"
-        latencies, noticed = [], []
-        for job_id, job in world.jobs.items():
-            tracked = store.get_tracked(job_id)
-            assert tracked is not None
-            thread = slack.state.thread(tracked.channel, tracked.thread_ts or "")
-            finals = [m for m in thread if "SUCCESS:" in m["text"]]
-            assert len(finals) == 1, (job_id, [m["text"] for m in thread])
-            ended = (job.created + timedelta(seconds=job.done_after)).timestamp()
-            latencies.append(finals[0]["_received_at"] - ended)
-            assert tracked.finished_at is not None
-            noticed.append(tracked.finished_at.timestamp() - ended)
+        with replicas(env, 3, tmp_path) as procs:
+            time.sleep(5)
+            procs[0].send_signal(signal.SIGKILL)
+            procs[0].wait(10)
+            deadline = time.monotonic() + 120
+            while not _settled(store) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert _settled(store), "jobs or messages still pending after 120 s"
+            latencies, noticed = [], []
+            for job_id, job in world.jobs.items():
+                tracked = store.get_tracked(job_id)
+                assert tracked is not None
+                thread = slack.state.thread(tracked.channel, tracked.thread_ts or "")
+                finals = [m for m in thread if "SUCCESS:" in m["text"]]
+                assert len(finals) == 1, (job_id, [m["text"] for m in thread])
+                ended = (job.created + timedelta(seconds=job.done_after)).timestamp()
+                latencies.append(finals[0]["_received_at"] - ended)
+                assert tracked.finished_at is not None
+                noticed.append(tracked.finished_at.timestamp() - ended)
 
-        def figures(values: list[float]) -> str:
-            values = sorted(values)
-            p50, p99 = values[len(values) // 2], values[int(len(values) * 0.99)]
-            return f"p50 {p50:.2f}s p99 {p99:.2f}s max {values[-1]:.2f}s"
+            def figures(values: list[float]) -> str:
+                values = sorted(values)
+                p50, p99 = values[len(values) // 2], values[int(len(values) * 0.99)]
+                return f"p50 {p50:.2f}s p99 {p99:.2f}s max {values[-1]:.2f}s"
 
-        print(  # noqa: T201 - the figures of this run, for the record
-            f"\nHA: {len(latencies)} jobs, 3 replicas (one killed at 5 s); job end -> noticed "
-            f"{figures(noticed)}; job end -> report in Slack {figures(latencies)}"
-        )
-        assert max(noticed) <= LEASE + POLL_CAP + MARGIN
+            print(  # noqa: T201 - the figures of this run, for the record
+                f"\nHA: {len(latencies)} jobs, 3 replicas (one killed at 5 s); job end -> noticed "
+                f"{figures(noticed)}; job end -> report in Slack {figures(latencies)}"
+            )
+            assert max(noticed) <= LEASE + POLL_CAP + MARGIN
     finally:
-        for proc in replicas:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in replicas:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
         store.close()

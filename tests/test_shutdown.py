@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.faults import Fault
-from bot.sandbox.local_env import ROOT, free_port, serve_env
+from bot.sandbox.local_env import serve_env
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.store import Store
-from tests.fleet import stands, submit_tracked_jobs
+from tests.fleet import replicas, stands, submit_tracked_jobs
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET
 from tests.test_crash import _settled
 
@@ -87,74 +85,55 @@ def test_sigterm_hands_jobs_over_within_one_poll(
         lease_seconds=str(LEASE), shutdown_seconds=str(SHUTDOWN), log_format="json",
     )  # fmt: skip
     logs = [tmp_path / f"replica-{r}.log" for r in range(2)]
-    replicas: list[subprocess.Popen[bytes]] = []
     try:
-        for r in range(2):
-            with logs[r].open("ab") as log:
-                replicas.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "bot.cli", "serve"],
-                        env={**env, "HTTP_PORT": str(free_port()), "REPLICA_ID": f"replica-{r}"},
-                        cwd=ROOT,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )  # fmt: skip
-                )
-        time.sleep(2.0)
-        # told to stop while it holds job leases (mid-tick: each check takes CHECK seconds)
-        deadline = time.monotonic() + 20
-        held = leases_of(store, "replica-0")
-        while not held and time.monotonic() < deadline:
-            time.sleep(0.02)
+        with replicas(env, 2, tmp_path) as procs:
+            time.sleep(2.0)
+            # told to stop while it holds job leases (mid-tick: each check takes CHECK seconds)
+            deadline = time.monotonic() + 20
             held = leases_of(store, "replica-0")
-        assert held, "replica 0 never held a job lease"
-        term_at = time.time()
-        replicas[0].send_signal(signal.SIGTERM)
-        code = replicas[0].wait(SHUTDOWN + 5)
-        stopped_in = time.time() - term_at
-        assert code == 0, logs[0].read_text()[-2000:]
-        assert stopped_in <= SHUTDOWN + 2
-        assert released_leases(logs[0]) > 0  # its tick was cut short; the leases given back
-        deadline = time.monotonic() + 90
-        while not _settled(store) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert _settled(store), "jobs or messages still pending after 90 s"
-        stopped_at = term_at + stopped_in
-        first_check_after: dict[str, float] = {}
-        for request in list(emulator.emulator.requests):
-            job_id = request.path.rsplit("/", 1)[-1]
-            if "/jobs/" in request.path and request.at >= stopped_at:
-                first_check_after.setdefault(job_id, request.at)
-        # the jobs replica 0 held when told to stop: checked again by replica 1 at its next tick
-        handover = max(first_check_after[j] - stopped_at for j in held)
-        noticed_after_term = []
-        for job_id, job in world.jobs.items():
-            tracked = store.get_tracked(job_id)
-            assert tracked is not None and tracked.finished_at is not None
-            thread = slack.state.thread(tracked.channel, tracked.thread_ts or "")
-            finals = [m for m in thread if "SUCCESS:" in m["text"]]
-            assert len(finals) == 1, (job_id, [m["text"] for m in thread])
-            ended = (job.created + timedelta(seconds=job.done_after)).timestamp()
-            if ended > term_at:
-                noticed_after_term.append(tracked.finished_at.timestamp() - ended)
-        assert len(noticed_after_term) >= JOBS // 2
-        worst = max(noticed_after_term)
-        print(  # noqa: T201 - the figures of this run, for the record
-            f"\nSIGTERM: replica 0 stopped in {stopped_in:.2f}s, released "
-            f"{released_leases(logs[0])} leases; those {len(held)} jobs checked again by replica "
-            f"1 within {handover:.2f}s; {len(noticed_after_term)} jobs ended after the stop: "
-            f"noticed within max {worst:.2f}s (lease {LEASE:g}s)"
-        )
-        # picked up at replica 1's next ticks (its tick in flight, then one poll), not after LEASE
-        assert handover <= POLL_CAP + 2 * CHECK + MARGIN < LEASE
-        assert worst < LEASE
+            while not held and time.monotonic() < deadline:
+                time.sleep(0.02)
+                held = leases_of(store, "replica-0")
+            assert held, "replica 0 never held a job lease"
+            term_at = time.time()
+            procs[0].send_signal(signal.SIGTERM)
+            code = procs[0].wait(SHUTDOWN + 5)
+            stopped_in = time.time() - term_at
+            assert code == 0, logs[0].read_text()[-2000:]
+            assert stopped_in <= SHUTDOWN + 2
+            assert released_leases(logs[0]) > 0  # its tick was cut short; the leases given back
+            deadline = time.monotonic() + 90
+            while not _settled(store) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert _settled(store), "jobs or messages still pending after 90 s"
+            stopped_at = term_at + stopped_in
+            first_check_after: dict[str, float] = {}
+            for request in list(emulator.emulator.requests):
+                job_id = request.path.rsplit("/", 1)[-1]
+                if "/jobs/" in request.path and request.at >= stopped_at:
+                    first_check_after.setdefault(job_id, request.at)
+            # the jobs replica 0 held when told to stop: checked again by replica 1 at its next tick
+            handover = max(first_check_after[j] - stopped_at for j in held)
+            noticed_after_term = []
+            for job_id, job in world.jobs.items():
+                tracked = store.get_tracked(job_id)
+                assert tracked is not None and tracked.finished_at is not None
+                thread = slack.state.thread(tracked.channel, tracked.thread_ts or "")
+                finals = [m for m in thread if "SUCCESS:" in m["text"]]
+                assert len(finals) == 1, (job_id, [m["text"] for m in thread])
+                ended = (job.created + timedelta(seconds=job.done_after)).timestamp()
+                if ended > term_at:
+                    noticed_after_term.append(tracked.finished_at.timestamp() - ended)
+            assert len(noticed_after_term) >= JOBS // 2
+            worst = max(noticed_after_term)
+            print(  # noqa: T201 - the figures of this run, for the record
+                f"\nSIGTERM: replica 0 stopped in {stopped_in:.2f}s, released "
+                f"{released_leases(logs[0])} leases; those {len(held)} jobs checked again by "
+                f"replica 1 within {handover:.2f}s; {len(noticed_after_term)} jobs ended after "
+                f"the stop: noticed within max {worst:.2f}s (lease {LEASE:g}s)"
+            )
+            # picked up at replica 1's next ticks (its tick in flight, one poll), not after LEASE
+            assert handover <= POLL_CAP + 2 * CHECK + MARGIN < LEASE
+            assert worst < LEASE
     finally:
-        for proc in replicas:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in replicas:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
         store.close()
