@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -21,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import Deps
 from bot.cloud_state import read_instance_state
 from bot.errors import CloudError
-from bot.intents import RenameFormIntent
+from bot.intents import RenameDrillIntent, RenameFormIntent, ResizeIntent
 from handlers import blocks, modals
 from handlers.commands import request_confirmation
 from handlers.slack_io import slack_error, tell_user
@@ -63,25 +64,24 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         deps.background.spawn(show_drill(deps, client, body), name="rename form")
 
-    @app.view(modals.RESIZE_CALLBACK)
-    async def resize_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        view = body.get("view") or {}
-        intent = modals.resize_from_view(view)
-        if isinstance(intent, dict):
-            await ack(response_action="errors", errors=intent)
-            return
-        await ack()
-        _submit(deps, client, body, intent)
+    def on_submit(
+        read: Callable[[dict[str, Any]], ResizeIntent | RenameDrillIntent | dict[str, str]],
+    ) -> Callable[..., Awaitable[None]]:
+        """A form's view_submission: field errors in the ack, or close it and go on like the
+        typed command."""
 
-    @app.view(modals.RENAME_CALLBACK)
-    async def rename_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        view = body.get("view") or {}
-        intent = modals.rename_from_view(view)
-        if isinstance(intent, dict):
-            await ack(response_action="errors", errors=intent)
-            return
-        await ack()
-        _submit(deps, client, body, intent)
+        async def submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+            intent = read(body.get("view") or {})
+            if isinstance(intent, dict):
+                await ack(response_action="errors", errors=intent)
+                return
+            await ack()
+            _submit(deps, client, body, intent)
+
+        return submitted
+
+    app.view(modals.RESIZE_CALLBACK)(on_submit(modals.resize_from_view))
+    app.view(modals.RENAME_CALLBACK)(on_submit(modals.rename_from_view))
 
 
 def _channel_of(body: dict[str, Any]) -> str:
@@ -90,7 +90,12 @@ def _channel_of(body: dict[str, Any]) -> str:
     return str(channel.get("id") or container.get("channel_id") or "")
 
 
-def _submit(deps: Deps, client: AsyncWebClient, body: dict[str, Any], intent: Any) -> None:
+def _submit(
+    deps: Deps,
+    client: AsyncWebClient,
+    body: dict[str, Any],
+    intent: ResizeIntent | RenameDrillIntent,
+) -> None:
     user = str((body.get("user") or {}).get("id", ""))
     view = body.get("view") or {}
     channel = modals.metadata_of(view).get("channel", "")
