@@ -78,7 +78,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         if isinstance(intent, ResizeFormIntent | RenameFormIntent):
             await ack()
-            await open_form(deps, client, command, intent)
+            open_form(deps, client, command, intent)
             return
         if isinstance(intent, HelpIntent):
             await ack(
@@ -103,22 +103,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
 Tell = Callable[[str], Awaitable[None]]
 
 
-async def open_form(
+def open_form(
     deps: Deps,
     client: AsyncWebClient,
     command: dict[str, Any],
     intent: ResizeFormIntent | RenameFormIntent,
 ) -> None:
-    """Open the modal right away: the trigger id is only valid for 3 seconds."""
+    """Open the modal right after the ack (the trigger id is only valid for 3 seconds)."""
     from handlers import forms, modals
 
     trigger, channel = str(command.get("trigger_id", "")), str(command["channel_id"])
     if isinstance(intent, ResizeFormIntent):
-        await forms.open_view(client, trigger, modals.resize_view(channel))
+        work = forms.open_view(client, trigger, modals.resize_view(channel))
     else:
-        deps.background.spawn(
-            forms.open_rename_form(deps, client, trigger, channel, intent), name="rename form"
-        )
+        work = forms.open_rename_form(deps, client, trigger, channel, intent)
+    deps.background.spawn(work, name=f"open {intent.kind}")
 
 
 def responder(respond: AsyncRespond) -> Tell:
