@@ -178,14 +178,8 @@ def make_harness(
 async def h(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
 ) -> AsyncIterator[Harness]:  # noqa: E501
-    harness, store, sdrs = make_harness(tmp_path, slack, emulator, world)
-    pumping = asyncio.create_task(pump(harness))
-    yield harness
-    await settle(0.05)
-    pumping.cancel()
-    await sdrs.aclose()
-    await harness.deps.ecs.aclose()
-    store.close()
+    async with running(tmp_path, slack, emulator, world) as harness:
+        yield harness
 
 
 @contextlib.asynccontextmanager

@@ -29,7 +29,7 @@ from bot.store import OpState
 from handlers import blocks
 from handlers.actions import expire_sweep
 from tests.conftest import sandbox_settings
-from tests.slack_harness import ALICE, BOB, CAROL, CHANNEL, Harness, make_harness, pump
+from tests.slack_harness import ALICE, BOB, CAROL, CHANNEL, Harness, running
 from tests.slack_helpers import (
     BOT_TOKEN,
     SIGNING_SECRET,
@@ -195,13 +195,11 @@ async def test_two_person_rule(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
 ) -> None:  # noqa: E501
     slack.state.usergroups["S0LEADS001"] = [CAROL]
-    h, store, sdrs = make_harness(
+    async with running(
         tmp_path, slack, emulator, world,
         approval_mode="two-person", approvers=frozenset({BOB}),
         approver_usergroups=frozenset({"S0LEADS001"}),
-    )  # fmt: skip
-    pumping_task = asyncio.create_task(pump(h))
-    try:
+    ) as h:  # fmt: skip
         await h.command(RESIZE)
         op_id, ts = await h.confirmation()
         await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)  # the requester
@@ -214,31 +212,19 @@ async def test_two_person_rule(
         await until(lambda: h.thread_replies(ts))
         assert h.sdrs_posts() == 1
         assert any("Confirmed by <@U0CAROL001>" in u for u in h.updates(ts))
-    finally:
-        pumping_task.cancel()
-        await sdrs.aclose()
-        await h.deps.ecs.aclose()
-        store.close()
 
 
 async def test_request_policy_denial(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
 ) -> None:  # noqa: E501
-    h, store, sdrs = make_harness(
+    async with running(
         tmp_path, slack, emulator, world, policy_resize_channels=frozenset({"C0OTHER001"})
-    )
-    pumping_task = asyncio.create_task(pump(h))
-    try:
+    ) as h:
         await h.command(RESIZE)
         responses = await until(h.responses)
         assert "cannot be requested in this channel" in responses[0]["text"]
         await settle()
         assert not h.state.calls_to("chat.postMessage")
-    finally:
-        pumping_task.cancel()
-        await sdrs.aclose()
-        await h.deps.ecs.aclose()
-        store.close()
 
 
 async def test_http_mode_rejects_bad_signature_and_stale_timestamp(h: Harness) -> None:
@@ -273,35 +259,30 @@ async def test_socket_mode_delivers_commands_and_clicks(
 ) -> None:
     """Socket Mode end to end: apps.connections.open on the stand-in, a WebSocket, envelopes
     acked by the app, and the same flow as over HTTP."""
-    h, store, sdrs = make_harness(
+    async with running(
         tmp_path, slack, emulator, world, slack_app_token=SecretStr(slack.state.app_token)
-    )
-    assert transport(h.deps.settings) == "socket"
-    handler = socket_mode_handler(h.app, h.deps.settings)
-    await handler.connect_async()  # type: ignore[no-untyped-call]
-    pumping_task = asyncio.create_task(pump(h))
-    try:
-        await until(lambda: slack.server.connections)
-        command = dict(parse_qsl(command_body(
-            RESIZE, user=ALICE, channel=CHANNEL, trigger="sock-1",
-            response_url=f"{slack.url}/response/sock-1")))  # fmt: skip
-        ack = await asyncio.to_thread(slack.deliver, "slash_commands", command)
-        assert ack == {} or ack.get("text") is None  # empty ack: the confirmation follows
-        op_id, ts = await h.confirmation()
-        form = action_body(
-            action_id=blocks.CONFIRM_ACTION, op_id=op_id, user=ALICE, channel=CHANNEL,
-            message_ts=ts, response_url=f"{slack.url}/response/act")  # fmt: skip
-        click = json.loads(unquote(form.removeprefix("payload=")))
-        await asyncio.to_thread(slack.deliver, "interactive", click)
-        replies = await until(lambda: h.thread_replies(ts))
-        assert "Submitted to SDRS, job" in replies[0]
-        assert h.sdrs_posts() == 1
-    finally:
-        pumping_task.cancel()
-        await handler.close_async()  # type: ignore[no-untyped-call]
-        await sdrs.aclose()
-        await h.deps.ecs.aclose()
-        store.close()
+    ) as h:
+        assert transport(h.deps.settings) == "socket"
+        handler = socket_mode_handler(h.app, h.deps.settings)
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        try:
+            await until(lambda: slack.server.connections)
+            command = dict(parse_qsl(command_body(
+                RESIZE, user=ALICE, channel=CHANNEL, trigger="sock-1",
+                response_url=f"{slack.url}/response/sock-1")))  # fmt: skip
+            ack = await asyncio.to_thread(slack.deliver, "slash_commands", command)
+            assert ack == {} or ack.get("text") is None  # empty ack: the confirmation follows
+            op_id, ts = await h.confirmation()
+            form = action_body(
+                action_id=blocks.CONFIRM_ACTION, op_id=op_id, user=ALICE, channel=CHANNEL,
+                message_ts=ts, response_url=f"{slack.url}/response/act")  # fmt: skip
+            click = json.loads(unquote(form.removeprefix("payload=")))
+            await asyncio.to_thread(slack.deliver, "interactive", click)
+            replies = await until(lambda: h.thread_replies(ts))
+            assert "Submitted to SDRS, job" in replies[0]
+            assert h.sdrs_posts() == 1
+        finally:
+            await handler.close_async()  # type: ignore[no-untyped-call]
 
 
 def test_transport_choice_and_serve_problems() -> None:
@@ -405,9 +386,7 @@ async def test_stuck_job_gets_one_still_running_report(
     from bot.sandbox.world import JobPlan
 
     world.plan_next_job(JobPlan(hang=True))
-    h, store, sdrs = make_harness(tmp_path, slack, emulator, world, job_timeout_seconds=0.5)
-    pumping_task = asyncio.create_task(pump(h))
-    try:
+    async with running(tmp_path, slack, emulator, world, job_timeout_seconds=0.5) as h:
         _, ts = await _confirmed_resize(h)
         await until(lambda: len(h.thread_replies(ts)) >= 1)
         h.clock.t += timedelta(seconds=1)  # the tracker's clock passes the timeout
@@ -417,11 +396,6 @@ async def test_stuck_job_gets_one_still_running_report(
         assert "keep watching" in h.thread_replies(ts)[1]
         await settle(0.5)
         assert len(h.thread_replies(ts)) == 2
-    finally:
-        pumping_task.cancel()
-        await sdrs.aclose()
-        await h.deps.ecs.aclose()
-        store.close()
 
 
 async def test_status_and_jobs_commands(h: Harness) -> None:
@@ -489,10 +463,8 @@ async def test_reports_arrive_once_through_slack_faults_within_the_pace(
 
     pace = 0.2
     ids = add_bulk_instances(world, 12)
-    h, store, sdrs = make_harness(tmp_path, slack, emulator, world)
-    h.sender.pace = pace
-    pumping_task = asyncio.create_task(pump(h))
-    try:
+    async with running(tmp_path, slack, emulator, world) as h:
+        h.sender.pace = pace
         confirmations = []
         for i, pi in enumerate(ids):  # confirmations are posted without faults
             channel = f"C0FAULT{i % 3:03d}"
@@ -529,11 +501,6 @@ async def test_reports_arrive_once_through_slack_faults_within_the_pace(
             gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
             assert len(times) == 8 and min(gaps) >= pace * 0.8, gaps
         assert h.sender.rate_limited > 0
-    finally:
-        pumping_task.cancel()
-        await sdrs.aclose()
-        await h.deps.ecs.aclose()
-        store.close()
 
 
 async def test_interrupted_resize_that_reached_sdrs_is_followed_through_the_instance(
