@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.store.lease import lease_rows
 from bot.store.schema import inbox
 from bot.store.times import epoch
 
@@ -57,22 +58,13 @@ class InboxStore:
         in one statement (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)."""
         t = inbox.c
         at = epoch(now)
-        free = (
-            select(t.id)
-            .where(or_(t.lease_until.is_(None), t.lease_until < at))
-            .order_by(t.id)
-            .limit(limit)
-        )
-        if self.engine.dialect.name == "postgresql":
-            free = free.with_for_update(skip_locked=True)
-        with self.engine.begin() as conn:
-            rows = conn.execute(
-                update(inbox)
-                .where(t.id.in_(free.scalar_subquery()))
-                .values(lease_owner=owner, lease_until=at + lease_seconds,
-                        attempts=t.attempts + 1)
-                .returning(t.id, t.kind, t.payload_json, t.attempts)
-            ).all()  # fmt: skip
+        rows = lease_rows(
+            self.engine, inbox, t.id, free=or_(t.lease_until.is_(None), t.lease_until < at),
+            order_by=t.id, limit=limit,
+            values={"lease_owner": owner, "lease_until": at + lease_seconds,
+                    "attempts": t.attempts + 1},
+            returning=[t.id, t.kind, t.payload_json, t.attempts],
+        )  # fmt: skip
         items = [InboxItem(r.id, r.kind, json.loads(r.payload_json), r.attempts) for r in rows]
         return sorted(items, key=lambda item: item.id)
 

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
+from bot.store.lease import lease_rows
 from bot.store.outbox import OutboxMessage, enqueue_in
 from bot.store.schema import audit_events, pending_operations, tracked_jobs
 from bot.store.times import epoch, from_epoch
@@ -191,25 +192,14 @@ class JobStore:
     ) -> list[TrackedJob]:
         t = tracked_jobs.c
         at = epoch(now)
-        due = (
-            select(t.job_id)
-            .where(
-                t.state == "tracking",
-                t.next_check_at <= at,
-                or_(t.lease_until.is_(None), t.lease_until < at),
-            )
-            .order_by(t.next_check_at)
-            .limit(limit)
-        )
-        if self.engine.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        with self.engine.begin() as conn:
-            rows = conn.execute(
-                update(tracked_jobs)
-                .where(t.job_id.in_(due.scalar_subquery()))
-                .values(lease_owner=owner, lease_until=at + lease_seconds)
-                .returning(*tracked_jobs.c)
-            ).all()
+        rows = lease_rows(
+            self.engine, tracked_jobs, t.job_id,
+            free=and_(t.state == "tracking", t.next_check_at <= at,
+                      or_(t.lease_until.is_(None), t.lease_until < at)),
+            order_by=t.next_check_at, limit=limit,
+            values={"lease_owner": owner, "lease_until": at + lease_seconds},
+            returning=list(tracked_jobs.c),
+        )  # fmt: skip
         return [_row_to_job(r._mapping) for r in rows]
 
     def apply_check(
