@@ -116,6 +116,11 @@ class Harness:
         )
         return op_id, ts
 
+    async def quiesce(self, within: float = 10.0) -> None:
+        """Wait until the work the listeners handed to the background after their acks has
+        finished (instead of sleeping before asserting that something did NOT happen)."""
+        assert await self.deps.background.drain(within), "background work still running"
+
     def sdrs_posts(self) -> int:
         return sum(1 for r in self.emulator.emulator.requests if r.method == "POST")
 

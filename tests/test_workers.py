@@ -5,14 +5,11 @@ a real worker child over HTTP."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from urllib.request import Request, urlopen
@@ -24,35 +21,16 @@ from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import World
 from bot.worker import drain_inbox
 from handlers import blocks
-from tests.slack_harness import ALICE, CHANNEL, Harness, running
+from tests.slack_harness import ALICE, CHANNEL, running
 from tests.slack_helpers import (
     BOT_TOKEN,
     SIGNING_SECRET,
     command_body,
-    settle,
     signed_headers,
     until,
 )
 
 RESIZE = f"resize {sid('pi-erp-db')} s6.xlarge.2"
-
-
-@contextlib.asynccontextmanager
-async def with_worker(
-    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
-) -> AsyncIterator[Harness]:
-    async with running(tmp_path, slack, emulator, world, worker_processes=1) as h:
-
-        async def work() -> None:
-            while True:
-                await drain_inbox(h.deps, h.app.client, "worker-0")
-                await asyncio.sleep(0.02)
-
-        task = asyncio.create_task(work())
-        try:
-            yield h
-        finally:
-            task.cancel()
 
 
 async def test_commands_and_clicks_go_through_the_inbox(
@@ -62,7 +40,7 @@ async def test_commands_and_clicks_go_through_the_inbox(
         response = await h.command(RESIZE, trigger="t-1")
         assert response.status == 200 and response.body == ""
         await h.command(RESIZE, trigger="t-1", headers={"x-slack-retry-num": "1"})  # a retry
-        await settle(0.2)
+        await h.quiesce()
         assert h.deps.store.inbox_depth() == 1  # queued once, nothing done in this process
         assert not h.state.calls_to("chat.postMessage")
         assert h.deps.store.inbox_depth() == 1
@@ -70,7 +48,7 @@ async def test_commands_and_clicks_go_through_the_inbox(
         op_id, ts = await h.confirmation()
         assert h.deps.store.inbox_depth() == 0
         await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
-        await settle(0.2)
+        await h.quiesce()
         assert h.sdrs_posts() == 0  # the click waits in the inbox
         await drain_inbox(h.deps, h.app.client, "worker-0")
         replies = await until(lambda: h.thread_replies(ts))
@@ -89,20 +67,26 @@ async def test_an_acked_command_survives_a_worker_that_died(
         h.clock.t += timedelta(seconds=61)
         assert await drain_inbox(h.deps, h.app.client, "worker-1") == 1
         await h.confirmation()
-        await settle(0.2)
+        await h.quiesce()
         assert len([c for c in h.state.calls_to("chat.postMessage") if c.args.get("blocks")]) == 1
 
 
 async def test_status_and_refusals_are_answered_by_the_worker(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
 ) -> None:
-    async with with_worker(tmp_path, slack, emulator, world) as h:
+    async with running(tmp_path, slack, emulator, world, worker_processes=1) as h:
         await h.command(f"resize {sid('pi-erp-app')} s6.xlarge.2")
         await h.command("history")
-        texts = [r["text"] for r in await until(lambda: len(h.responses()) >= 2 and h.responses())]
+        await h.quiesce()
+        assert h.deps.store.inbox_depth() == 2 and not h.responses()  # queued, not answered
+        assert await drain_inbox(h.deps, h.app.client, "worker-0") == 2
+        texts = [r["text"] for r in h.responses()]
         assert any("is ACTIVE" in t for t in texts)
         assert any("No SDRS operations" in t for t in texts)
-        await h.command("help")  # answered in the ack, never queued
+        assert h.deps.store.inbox_depth() == 0
+        answer = await h.command("help")  # answered in the ack, never queued
+        assert "/sdrs resize" in answer.body
+        await h.quiesce()
         assert h.deps.store.inbox_depth() == 0
 
 
