@@ -31,13 +31,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.background import Background
 from bot.config import Settings
+from bot.core.errors import ConfigError
+from bot.core.policy import Policy
 from bot.ecs import EcsClient
-from bot.errors import ConfigError
 from bot.health import build_health_app
 from bot.metrics import Metrics
 from bot.notify import announcements
 from bot.outbox import OutboxSender
-from bot.policy import Policy
 from bot.sdrs.client import SdrsClient
 from bot.store import OutboxMessage, Store
 from bot.tracker import Tracker, TrackerPolicy

@@ -19,8 +19,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import create_engine, make_url
 
 from bot.config import Settings
+from bot.core.errors import ApiError, CloudError, ConfigError
 from bot.ecs import EcsClient
-from bot.errors import ApiError, CloudError, ConfigError
 from bot.sdrs.client import SdrsClient
 from bot.slack_scopes import BOT_SCOPES
 from bot.store.schema import LATEST, current_version

@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from bot.errors import BotError
+from bot.core.errors import BotError
 from bot.sandbox.faults import Fault
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
@@ -108,7 +108,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Check the configuration: one line per check, exit 1 if any failed."""
     from bot.check import run_checks, settings_problems
     from bot.config import load_settings
-    from bot.errors import ConfigError
+    from bot.core.errors import ConfigError
 
     try:
         results = asyncio.run(run_checks(load_settings()))

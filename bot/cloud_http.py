@@ -1,5 +1,5 @@
 """The HTTP core shared by the SDRS and ECS clients: one ``httpx.AsyncClient``, safe retries, and
-the conversion of every failure into the :mod:`bot.errors` tree.
+the conversion of every failure into the :mod:`bot.core.errors` tree.
 
 Retry rules (decided by the pure :func:`decide_retry`):
 
@@ -31,7 +31,7 @@ from urllib.parse import quote
 import httpx
 
 from bot.aiohttp_transport import AiohttpTransport
-from bot.errors import (
+from bot.core.errors import (
     ApiError,
     AuthError,
     ClientError,

@@ -1,4 +1,4 @@
-"""Reading what a resize preflight decides on (the I/O half of :mod:`bot.preflight`).
+"""Reading what a resize preflight decides on (the I/O half of :mod:`bot.core.preflight`).
 
 The protected instance first (it names the group and both servers), then in parallel: the
 protection group, both sites' servers (both are needed to compare sizes), and for each resized
@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.ecs import EcsClient, Flavor, Server
-from bot.errors import CloudError, NotFoundError
-from bot.intents import ResizeIntent
-from bot.preflight import ResizeState
+from bot.core.errors import CloudError, NotFoundError
+from bot.core.intents import ResizeIntent
+from bot.core.preflight import ResizeState
+from bot.core.wire.ecs import Flavor, Server
+from bot.core.wire.sdrs import ProtectionGroup
+from bot.ecs import EcsClient
 from bot.sdrs.client import SdrsClient
-from bot.sdrs.models import ProtectionGroup
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The bot's settings: one ``Settings`` model, read once from the environment (and ``.env``).
 
 Build it with :func:`load_settings`, which turns pydantic's validation errors into a single
-:class:`~bot.errors.ConfigError` naming every problem (never a traceback), then pass it down.
+:class:`~bot.core.errors.ConfigError` naming every problem (never a traceback), then pass it down.
 Secrets are ``SecretStr``: their ``repr``/``str`` are masked, so logging a ``Settings`` is safe.
 """
 
@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
+from bot.core.policy import AccessRule, Policy
 from bot.notify import parse_routes
-from bot.policy import AccessRule, Policy
 
 DEFAULT_DATABASE_URL = "sqlite:///sdrs-bot.sqlite3"
 _SLACK_ID_RE = re.compile(r"[A-Z0-9]{2,32}")

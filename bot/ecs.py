@@ -6,40 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from bot.cloud_http import CloudHttp, path_param
 from bot.config import Settings
-from bot.errors import ConfigError, ResponseFormatError
+from bot.core.errors import ConfigError, ResponseFormatError
+from bot.core.wire.ecs import Flavor, Server
 from bot.sdrs.client import http_for, parse_model
-
-POWERED_OFF = "SHUTOFF"
-
-
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
-
-
-class Flavor(_Wire):
-    """A flavor as ECS describes it (``vcpus``/``ram`` arrive as strings in some answers)."""
-
-    id: str
-    name: str = ""
-    vcpus: int = 0
-    ram: int = Field(default=0, description="MiB")
-
-
-class Server(_Wire):
-    id: str
-    name: str = ""
-    status: str
-    flavor: Flavor
-    availability_zone: str | None = Field(default=None, alias="OS-EXT-AZ:availability_zone")
-    dedicated_host_id: str | None = Field(default=None, alias="OS-EXT-SRV-ATTR:host")
-
-    @property
-    def powered_off(self) -> bool:
-        return self.status == POWERED_OFF
 
 
 class EcsClient:

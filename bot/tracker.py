@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from bot.errors import CloudError, NotFoundError
+from bot.core.errors import CloudError, NotFoundError
+from bot.core.wire.sdrs import Job, JobStatus
 from bot.sdrs.client import SdrsClient
-from bot.sdrs.models import Job, JobStatus
 from bot.store import CheckResult, JobUpdate, OutboxMessage, Store, TrackedJob
 
 log = logging.getLogger(__name__)

@@ -23,8 +23,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Deps, _shut_down, open_runtime, replica_name, start_scheduler, stop_on_signals
 from bot.config import Settings, settings_env
-from bot.errors import ParseError
-from bot.intents import RenameDrillIntent, ResizeIntent, parse
+from bot.core.errors import ParseError
+from bot.core.intents import RenameDrillIntent, ResizeIntent, parse
 from bot.store import InboxItem, OpState
 
 log = logging.getLogger(__name__)

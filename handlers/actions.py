@@ -21,10 +21,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Deps, replica_name
 from bot.cloud_state import read_resize_state
-from bot.errors import CloudError
-from bot.intents import RenameDrillIntent, ResizeIntent
-from bot.policy import may_cancel, may_confirm
-from bot.preflight import changed_since, check_resize
+from bot.core.errors import CloudError
+from bot.core.intents import RenameDrillIntent, ResizeIntent
+from bot.core.policy import may_cancel, may_confirm
+from bot.core.preflight import changed_since, check_resize
 from bot.store import OpState, OutboxMessage, PendingOperation
 from bot.tracker import INSTANCE_JOB_PREFIX, RESIZE_BY_INSTANCE
 from handlers import blocks, preflight_blocks

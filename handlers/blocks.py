@@ -20,9 +20,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.errors import ApiError, OutcomeUnknownError, ParseError
-from bot.intents import USAGE, RenameDrillIntent
-from bot.policy import Denial
+from bot.core.errors import ApiError, OutcomeUnknownError, ParseError
+from bot.core.intents import USAGE, RenameDrillIntent
+from bot.core.policy import Denial
 from bot.store.audit import HistoryEntry
 
 CONFIRM_ACTION = "sdrs_confirm"

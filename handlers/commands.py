@@ -20,8 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Deps
 from bot.cloud_state import read_resize_state
-from bot.errors import CloudError, ParseError
-from bot.intents import (
+from bot.core.errors import CloudError, ParseError
+from bot.core.intents import (
     HelpIntent,
     HistoryIntent,
     JobsIntent,
@@ -32,8 +32,8 @@ from bot.intents import (
     StatusIntent,
     parse,
 )
-from bot.policy import may_request
-from bot.preflight import check_resize
+from bot.core.policy import may_request
+from bot.core.preflight import check_resize
 from bot.store import OpState
 from handlers import blocks, preflight_blocks
 from handlers.slack_io import groups_of, slack_error

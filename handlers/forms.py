@@ -21,8 +21,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Deps
 from bot.cloud_state import read_instance_state
-from bot.errors import CloudError
-from bot.intents import RenameDrillIntent, RenameFormIntent, ResizeIntent
+from bot.core.errors import CloudError
+from bot.core.intents import RenameDrillIntent, RenameFormIntent, ResizeIntent
 from handlers import blocks, modals
 from handlers.commands import request_confirmation
 from handlers.slack_io import slack_error, tell_user

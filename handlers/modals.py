@@ -26,10 +26,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.ecs import Flavor
-from bot.errors import ParseError
-from bot.intents import RenameDrillIntent, ResizeIntent, parse
-from bot.sdrs.rules import DRILL_NAME_RULE, drill_name_problem
+from bot.core.errors import ParseError
+from bot.core.intents import RenameDrillIntent, ResizeIntent, parse
+from bot.core.rules import DRILL_NAME_RULE, drill_name_problem
+from bot.core.wire.ecs import Flavor
 from handlers.blocks import OPEN_RENAME_ACTION, OPEN_RESIZE_ACTION, SITE_LABEL, escape
 
 RESIZE_CALLBACK = "sdrs_resize_form"

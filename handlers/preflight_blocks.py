@@ -3,9 +3,9 @@ warnings and "the state changed". Pure text builders (mrkdwn), like :mod:`handle
 
 from __future__ import annotations
 
-from bot.ecs import Flavor
-from bot.intents import ResizeIntent
-from bot.preflight import Preflight, Refusal, Warning
+from bot.core.intents import ResizeIntent
+from bot.core.preflight import Preflight, Refusal, Warning
+from bot.core.wire.ecs import Flavor
 from handlers.blocks import SITE_LABEL, escape
 
 SITE_SERVER = {"production": "Production-site server", "dr": "DR-site server"}

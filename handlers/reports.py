@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.core.wire.sdrs import Job, JobStatus
 from bot.notify import Routes, announcements
-from bot.sdrs.models import Job, JobStatus
 from bot.store import OutboxMessage, TrackedJob
 from handlers import blocks
 

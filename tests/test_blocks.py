@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import httpx
 
-from bot.ecs import Flavor
-from bot.errors import ClientError, OutcomeUnknownError, ParseError
-from bot.intents import RenameDrillIntent, ResizeIntent, parse
-from bot.policy import Denial
-from bot.preflight import Preflight, SiteChange, Warning
+from bot.core.errors import ClientError, OutcomeUnknownError, ParseError
+from bot.core.intents import RenameDrillIntent, ResizeIntent, parse
+from bot.core.policy import Denial
+from bot.core.preflight import Preflight, SiteChange, Warning
+from bot.core.wire.ecs import Flavor
 from handlers import blocks, preflight_blocks
 
 PI = "3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162"

@@ -14,7 +14,7 @@ from bot.cloud_http import (
     parse_error_body,
     parse_retry_after,
 )
-from bot.errors import (
+from bot.core.errors import (
     AuthError,
     ClientError,
     NotFoundError,
@@ -23,12 +23,12 @@ from bot.errors import (
     ServerError,
     TransportError,
 )
+from bot.core.wire.sdrs import ResizeParams
 from bot.sandbox.faults import Fault
 from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import SANDBOX_AK, sid
 from bot.sandbox.server import EmulatorThread
 from bot.sdrs.client import SdrsClient
-from bot.sdrs.models import ResizeParams
 from tests.conftest import SleepRecorder, sandbox_settings
 
 XLARGE = ResizeParams(flavorRef="s6.xlarge.2")

@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from bot.config import DEFAULT_DATABASE_URL, load_settings
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 
 SECRET = "sk-3c1f-do-not-print"
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.errors import RateLimitedError
+from bot.core.errors import RateLimitedError
+from bot.core.wire.sdrs import ResizeParams
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sdrs.client import SdrsClient
-from bot.sdrs.models import ResizeParams
 
 
 async def test_control_endpoints(sdrs: SdrsClient, emulator: EmulatorThread) -> None:

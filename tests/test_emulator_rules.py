@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import ApiError, ClientError, NotFoundError
+from bot.core.errors import ApiError, ClientError, NotFoundError
+from bot.core.wire.sdrs import ResizeParams
 from bot.sandbox.seed import sid
 from bot.sandbox.world import World
 from bot.sdrs.client import SdrsClient
-from bot.sdrs.models import ResizeParams
 
 CASES = [
     # (instance, params, power changes, exception, code, message fragment)

@@ -24,12 +24,12 @@ from huaweicloudsdksdrs.v1 import (
 )
 from huaweicloudsdksdrs.v1 import SdrsClient as SdkSdrsClient
 
-from bot.errors import ClientError
+from bot.core.errors import ClientError
+from bot.core.wire.sdrs import ResizeParams
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, sid
 from bot.sandbox.server import CapturedRequest, EmulatorThread
 from bot.sandbox.world import World
 from bot.sdrs.client import SdrsClient
-from bot.sdrs.models import ResizeParams
 from tests.conftest import sandbox_settings
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.errors import ParseError
-from bot.intents import HistoryIntent, parse
+from bot.core.errors import ParseError
+from bot.core.intents import HistoryIntent, parse
 from bot.sandbox.seed import sid
 from handlers import blocks
 from tests.slack_harness import ALICE, BOB, CHANNEL, Harness

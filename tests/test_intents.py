@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.errors import ParseError
-from bot.intents import (
+from bot.core.errors import ParseError
+from bot.core.intents import (
     HelpIntent,
     Intent,
     JobsIntent,

@@ -4,8 +4,8 @@ import pytest
 from pydantic import ValidationError
 
 from bot.cli import main
-from bot.ecs import Server
-from bot.sdrs.models import Job, JobStatus, ProtectedInstance, ResizeParams
+from bot.core.wire.ecs import Server
+from bot.core.wire.sdrs import Job, JobStatus, ProtectedInstance, ResizeParams
 
 
 def test_resize_body_omits_empty_fields_and_uses_documented_names() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_settings
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 from bot.notify import parse_routes
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread

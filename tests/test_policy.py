@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.policy import (
+from bot.core.policy import (
     AccessRule,
     Decision,
     Denial,

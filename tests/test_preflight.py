@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ecs import Flavor, Server
-from bot.intents import ResizeIntent
-from bot.preflight import Refusal, Warning, changed_since, closest_flavors, decide_resize
-from bot.sdrs.models import ProtectedInstance, ProtectionGroup
-from bot.sdrs.rules import INSTANCE_STATUSES, RESIZABLE_INSTANCE_STATUSES
+from bot.core.intents import ResizeIntent
+from bot.core.preflight import Refusal, Warning, changed_since, closest_flavors, decide_resize
+from bot.core.rules import INSTANCE_STATUSES, RESIZABLE_INSTANCE_STATUSES
+from bot.core.wire.ecs import Flavor, Server
+from bot.core.wire.sdrs import ProtectedInstance, ProtectionGroup
 
 PI = "3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162"
 CAT = {

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.sdrs.models import JobStatus
+from bot.core.wire.sdrs import JobStatus
 from bot.store import TrackedJob
 from bot.tracker import Failed, Seen, TrackerPolicy, decide
 

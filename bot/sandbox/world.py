@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.sdrs.rules import (
+from bot.core.rules import (
     RESIZABLE_GROUP_STATUSES,
     RESIZABLE_INSTANCE_STATUSES,
     drill_name_problem,

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ValidationError
 
 from bot.cloud_http import CloudHttp, path_param
 from bot.config import Settings
-from bot.errors import ConfigError, ResponseFormatError
-from bot.sdrs.models import (
+from bot.core.errors import ConfigError, ResponseFormatError
+from bot.core.wire.sdrs import (
     Drill,
     DrillList,
     Job,

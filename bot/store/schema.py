@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from bot.errors import BotError
+from bot.core.errors import BotError
 
 log = logging.getLogger(__name__)
 metadata = MetaData()

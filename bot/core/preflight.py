@@ -13,10 +13,10 @@ import difflib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.ecs import Flavor, Server
-from bot.intents import ResizeIntent
-from bot.sdrs.models import ProtectedInstance, ProtectionGroup
-from bot.sdrs.rules import RESIZABLE_GROUP_STATUSES, RESIZABLE_INSTANCE_STATUSES
+from bot.core.intents import ResizeIntent
+from bot.core.rules import RESIZABLE_GROUP_STATUSES, RESIZABLE_INSTANCE_STATUSES
+from bot.core.wire.ecs import Flavor, Server
+from bot.core.wire.sdrs import ProtectedInstance, ProtectionGroup
 
 
 class Refusal(StrEnum):

@@ -9,14 +9,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from bot.core.wire.base import Wire
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
-
-
-class ResizeParams(_Wire):
+class ResizeParams(Wire):
     """Body of ``POST /v1/{project_id}/protected-instances/{id}/resize`` (inside ``"resize"``).
 
     ``flavorRef`` applies to both sites and wins over the per-site flavors on the real API.
@@ -50,7 +48,7 @@ class JobStatus(StrEnum):
         return self in (JobStatus.SUCCESS, JobStatus.FAIL)
 
 
-class SubJobEntities(_Wire):
+class SubJobEntities(Wire):
     replication_pair_id: str | None = None
     volume_ids: str | None = None
     server_group_id: str | None = None
@@ -59,7 +57,7 @@ class SubJobEntities(_Wire):
     nic_id: str | None = None
 
 
-class SubJob(_Wire):
+class SubJob(Wire):
     status: JobStatus | None = None
     entities: SubJobEntities | None = None
     job_id: str | None = None
@@ -74,7 +72,7 @@ class JobEntities(SubJobEntities):
     sub_jobs: list[SubJob] = Field(default_factory=list)
 
 
-class Job(_Wire):
+class Job(Wire):
     """``GET /v1/{project_id}/jobs/{job_id}``."""
 
     status: JobStatus
@@ -87,11 +85,11 @@ class Job(_Wire):
     fail_reason: str | None = None
 
 
-class JobCreated(_Wire):
+class JobCreated(Wire):
     job_id: str
 
 
-class ProtectedInstance(_Wire):
+class ProtectedInstance(Wire):
     id: str
     name: str = ""
     description: str | None = None
@@ -112,7 +110,7 @@ class ProtectedInstance(_Wire):
         return self.source_server if self.priority_station == "target" else self.target_server
 
 
-class ProtectionGroup(_Wire):
+class ProtectionGroup(Wire):
     id: str
     name: str = ""
     description: str | None = None
@@ -130,12 +128,12 @@ class ProtectionGroup(_Wire):
     updated_at: str | None = None
 
 
-class DrillServer(_Wire):
+class DrillServer(Wire):
     protected_instance: str | None = None
     drill_server_id: str | None = None
 
 
-class Drill(_Wire):
+class Drill(Wire):
     id: str
     name: str
     status: str | None = None
@@ -146,6 +144,6 @@ class Drill(_Wire):
     drill_servers: list[DrillServer] = Field(default_factory=list)
 
 
-class DrillList(_Wire):
+class DrillList(Wire):
     disaster_recovery_drills: list[Drill] = Field(default_factory=list)
     count: int | None = None

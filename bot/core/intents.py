@@ -26,9 +26,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.errors import ParseError
-from bot.sdrs.models import ResizeParams
-from bot.sdrs.rules import DRILL_NAME_RULE, drill_name_problem
+from bot.core.errors import ParseError
+from bot.core.rules import DRILL_NAME_RULE, drill_name_problem
+from bot.core.wire.sdrs import ResizeParams
 
 MAX_INPUT_CHARS = 2000
 _UUID_RE = re.compile(
