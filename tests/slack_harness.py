@@ -112,7 +112,7 @@ class Harness:
         actions = [b for b in call.args["blocks"] if b["type"] == "actions"][0]
         op_id = actions["elements"][0]["value"]
         ts = next(
-            ts for (ch, ts), m in self.state.messages.items() if m["blocks"] == call.args["blocks"]
+            ts for (ch, ts), m in self.state.message_items() if m["blocks"] == call.args["blocks"]
         )
         return op_id, ts
 

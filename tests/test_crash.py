@@ -92,7 +92,7 @@ def stands() -> Iterator[tuple[EmulatorThread, SlackApiThread]]:
 def _confirmation(slack: SlackApiThread, channel: str, instance: str) -> tuple[str, str] | None:
     """(op id, ts) of the newest confirmation for this instance in the channel, if any."""
     found = None
-    for (ch, ts), message in list(slack.state.messages.items()):
+    for (ch, ts), message in slack.state.message_items():
         if ch != channel or "thread_ts" in message:
             continue
         text = str(message.get("blocks"))

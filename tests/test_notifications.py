@@ -134,7 +134,7 @@ async def test_announcements_survive_slack_rate_limits_without_doubles(
         await until(lambda: any("SUCCESS" in r for r in h.thread_replies(ts)), within=30)
 
         def delivered() -> list[str]:
-            return [m["text"] for (ch, _), m in list(h.state.messages.items()) if ch == AUDIT]
+            return [m["text"] for (ch, _), m in h.state.message_items() if ch == AUDIT]
 
         await until(lambda: len(delivered()) >= 4, within=30)
         await settle(0.5)

@@ -54,7 +54,7 @@ class Script:
     def confirmations(self) -> list[tuple[str, dict[str, Any]]]:
         """Confirmations still open (their buttons are replaced once decided)."""
         return sorted(
-            ((ts, m) for (ch, ts), m in list(self.state.messages.items())
+            ((ts, m) for (ch, ts), m in self.state.message_items()
              if ch == CHANNEL[0] and any(b.get("type") == "actions" for b in m.get("blocks", []))),
             key=lambda item: float(item[0]),
         )  # fmt: skip

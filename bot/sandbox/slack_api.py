@@ -60,12 +60,21 @@ class SlackApiState:
     def calls_to(self, method: str) -> list[SlackCall]:
         return [c for c in list(self.calls) if c.method == method]
 
+    def message_items(self) -> list[tuple[tuple[str, str], dict[str, Any]]]:
+        """A copy of ``messages`` that is safe to take while the server thread posts (a copy
+        interrupted by a concurrent insert raises RuntimeError: it is simply taken again)."""
+        while True:
+            try:
+                return list(self.messages.items())
+            except RuntimeError:
+                continue
+
     def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
         """The replies in a thread, oldest first (the parent excluded)."""
         return sorted(
             (
                 m
-                for (ch, ts), m in list(self.messages.items())
+                for (ch, ts), m in self.message_items()
                 if ch == channel and m.get("thread_ts") == thread_ts and ts != thread_ts
             ),
             key=lambda m: float(m["ts"]),
