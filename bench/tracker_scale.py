@@ -24,6 +24,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.core.states import JobKind
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -85,7 +87,7 @@ def run(db_url: str, jobs: int, lo: float, hi: float, channels: int) -> None:
         parent = f"1700000002.{n:06d}"
         slack.state.messages[(channel, parent)] = {"type": "message", "text": "c", "ts": parent}
         store.record_submission(
-            job_id=job_id, op_id=None, kind="resize", subject=pi, channel=channel,
+            job_id=job_id, op_id=None, kind=JobKind.RESIZE, subject=pi, channel=channel,
             thread_ts=parent, requester="U0SCALE001", confirmer="U0SCALE001",
             detail={"sites": {"production": "s6.xlarge.2", "dr": "s6.xlarge.2"}}, now=now,
             first_check_at=now + timedelta(seconds=POLL_FIRST), messages=[], audit_detail={},

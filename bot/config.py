@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.errors import ConfigError
 from bot.core.policy import AccessRule, Policy
-from bot.notify import parse_routes
+from bot.core.routing import parse_routes
 
 DEFAULT_DATABASE_URL = "sqlite:///sdrs-bot.sqlite3"
 _SLACK_ID_RE = re.compile(r"[A-Z0-9]{2,32}")

@@ -32,6 +32,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.records import OutboxMessage
 from bot.slack_errors import slack_error
 from bot.store import OutboxRow, Store
 
@@ -66,6 +67,10 @@ def _log_failure(task: asyncio.Task[int]) -> None:
         log.error("outbox run failed", exc_info=task.exception())
 
 
+# Renders an outbox message when it is sent: (text, blocks)
+Render = Callable[[OutboxMessage], tuple[str, list[dict[str, Any]] | None]]
+
+
 def retry_delay(attempts: int) -> float:
     return float(min(60, 2 ** max(attempts - 1, 0)))
 
@@ -75,6 +80,7 @@ class OutboxSender:
         self,
         store: Store,
         client: AsyncWebClient,
+        render: Render,
         *,
         owner: str,
         now: Callable[[], datetime],
@@ -85,13 +91,13 @@ class OutboxSender:
     ) -> None:
         self.store = store
         self.client = client
+        self.render = render
         self.owner = owner
         self.now = now
         self.pace = pace_seconds
         self.lease = lease_seconds
         self.max_attempts = max_attempts
         self.batch = batch
-        self.sent = 0
         self.rate_limited = 0
         self._kicked: asyncio.Task[int] | None = None
 
@@ -118,7 +124,7 @@ class OutboxSender:
     async def _deliver(self, row: OutboxRow) -> int:
         msg = row.message
         try:
-            if row.uncertain and msg.method == "chat.postMessage":
+            if row.uncertain and not msg.ts:
                 found = await self._find_posted(row)
                 if found is not None:
                     log.info("outbox %s was already posted (ts %s)", msg.dedupe_key, found)
@@ -138,19 +144,19 @@ class OutboxSender:
             channel=row.message.channel,
             quiet_until=self.now() + timedelta(seconds=self.pace),
         )  # fmt: skip
-        self.sent += 1
         return 1
 
     async def _send(self, row: OutboxRow) -> Any:
         msg = row.message
-        if msg.method == "chat.update":
+        text, blocks = self.render(msg)  # facts become text now, not when queued
+        if msg.ts:
             return await self.client.chat_update(
-                channel=msg.channel, ts=msg.ts or "", text=msg.text, blocks=msg.blocks
+                channel=msg.channel, ts=msg.ts, text=text, blocks=blocks
             )
         return await self.client.chat_postMessage(
             channel=msg.channel,
-            text=msg.text,
-            blocks=msg.blocks,
+            text=text,
+            blocks=blocks,
             thread_ts=msg.thread_ts,
             reply_broadcast=msg.reply_broadcast or None,
             metadata={

@@ -16,46 +16,18 @@ import logging
 import os
 import signal
 import sys
-from typing import Any
 
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import Deps, _shut_down, open_runtime, replica_name, start_scheduler, stop_on_signals
 from bot.config import Settings, settings_env
-from bot.core.errors import ParseError
-from bot.core.intents import RenameDrillIntent, ResizeIntent, parse
-from bot.store import InboxItem, OpState
+from bot.operations.deps import Deps, replica_name
+from bot.runtime import open_runtime, shut_down, start_scheduler, stop_on_signals
+from bot.store import InboxItem
+from handlers.inbox import handle
 
 log = logging.getLogger(__name__)
 WORKER_NICE = 10  # below the serving process: acks first
 INBOX_LEASE = 120.0  # an item a dead worker held is taken again after this long
-
-
-async def handle(deps: Deps, client: AsyncWebClient, item: InboxItem) -> None:
-    """What the serving process's listener would have done after its ack."""
-    from handlers.actions import on_click
-    from handlers.commands import WORKER_INTENTS, answer_status, request_confirmation, responder
-
-    if item.kind == "click":
-        await on_click(deps, client, item.payload["body"], OpState(item.payload["to"]))
-        return
-    command: dict[str, Any] = item.payload
-    try:
-        intent = parse(str(command.get("text", "")))
-    except ParseError:  # the serving process answered it in the ack
-        return
-    if not isinstance(intent, WORKER_INTENTS):
-        return
-    respond = AsyncRespond(response_url=str(command.get("response_url", "")))
-    channel, user = str(command["channel_id"]), str(command["user_id"])
-    if isinstance(intent, ResizeIntent | RenameDrillIntent):
-        await request_confirmation(
-            deps, client, responder(respond), intent, user=user, channel=channel,
-            request_key=str(command.get("trigger_id") or "") or None,
-        )  # fmt: skip
-    else:
-        await answer_status(deps, respond, intent, channel)
 
 
 class InboxRunner:
@@ -109,7 +81,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     stop_on_signals(stop)
     rt = open_runtime(settings)
     deps, client = rt.deps, rt.client
-    scheduler = start_scheduler(deps, rt.tracker, rt.sender, client)
+    scheduler = start_scheduler(deps, rt.tracker, rt.sender)
     owner = replica_name(settings)
     inbox = InboxRunner(deps, client, owner)
     scheduler.add_job(
@@ -120,7 +92,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     try:
         await stop.wait()
     finally:
-        await _shut_down(deps, rt.tracker, rt.sender, scheduler, None, None)
+        await shut_down(deps, rt.tracker, rt.sender, scheduler)
         await rt.close()
 
 

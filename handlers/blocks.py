@@ -20,10 +20,11 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.core.errors import ApiError, OutcomeUnknownError, ParseError
-from bot.core.intents import USAGE, RenameDrillIntent
+from bot.core.errors import CloudError, ParseError
+from bot.core.facts import Announcement, FailureFacts, FinalReport, RenameFacts, StuckReport
+from bot.core.intents import USAGE
 from bot.core.policy import Denial
-from bot.store.audit import HistoryEntry
+from bot.core.records import HistoryEntry, TrackedJob
 
 CONFIRM_ACTION = "sdrs_confirm"
 CANCEL_ACTION = "sdrs_cancel"
@@ -103,19 +104,26 @@ def denial_text(denial: Denial) -> str:
     return DENIAL_TEXT[denial]
 
 
-def describe_rename(
-    intent: RenameDrillIntent, current_name: str | None, group: str | None = None
-) -> str:
-    old = f"`{escape(current_name)}`" if current_name else "_(current name not read)_"
-    in_group = f" in protection group `{escape(group)}`" if group else ""
-    return f"*Rename DR drill* `{intent.drill_id}`{in_group}\n{old} → `{escape(intent.name)}`"
+def describe_rename(facts: RenameFacts) -> str:
+    old = f"`{escape(facts.current_name)}`" if facts.current_name else "_(current name not read)_"
+    in_group = f" in protection group `{escape(facts.group_name)}`" if facts.group_name else ""
+    return (
+        f"*Rename DR drill* `{escape(facts.drill_id)}`{in_group}\n{old} → "
+        f"`{escape(facts.new_name)}`"
+    )
 
 
 def confirmation_blocks(
-    *, op_id: str, summary: str, requester: str, expires_at: datetime, two_person: bool
+    *,
+    op_id: str,
+    summary: str,
+    requester: str,
+    expires_at: datetime,
+    two_person: bool,
+    headline: str = "",
 ) -> list[dict[str, Any]]:
     """The channel message: the intent spelled out, Confirm (primary) and Cancel. The buttons
-    carry only the opaque operation id."""
+    carry only the opaque operation id; the confirm dialog states the change once more."""
     who = "an approver other than the requester" if two_person else f"<@{requester}>"
     confirm = ButtonElement(
         text="Confirm",
@@ -124,7 +132,9 @@ def confirmation_blocks(
         style="primary",
         confirm=ConfirmObject(
             title="Change SDRS now?",
-            text="This calls the SDRS API on the real cloud.",
+            text=f"{headline}\nThis calls the SDRS API on the real cloud."
+            if headline
+            else "This calls the SDRS API on the real cloud.",
             confirm="Yes, do it",
             deny="Back",
         ),
@@ -172,16 +182,26 @@ def renamed_text(name: str) -> str:
 
 
 def cloud_error_text(error: Exception) -> str:
-    """A readable SDRS/ECS failure for the thread: code and message, never a traceback."""
-    if isinstance(error, OutcomeUnknownError):
-        return (
-            f":warning: No reliable answer from SDRS - it may or may not have acted. {error.hint}"
-        )
-    if isinstance(error, ApiError):
-        rid = f" (request id `{error.request_id}`)" if error.request_id else ""
-        hint = CODE_HINTS.get(error.code, "")
-        return f":x: SDRS refused: *{error.code}* - {escape(error.message)}{rid}{hint}"
+    """A readable SDRS/ECS failure: code and message, never a traceback."""
+    if isinstance(error, CloudError):
+        return failure_text(FailureFacts.of(error))
     return f":x: Could not reach SDRS: {escape(str(error))}"
+
+
+def failure_text(failure: FailureFacts) -> str:
+    if failure.kind == "unknown":
+        return (
+            ":warning: No reliable answer from SDRS - it may or may not have acted. "
+            f"{escape(failure.hint)}"
+        )
+    if failure.kind == "api":
+        rid = f" (request id `{escape(failure.request_id)}`)" if failure.request_id else ""
+        hint = CODE_HINTS.get(failure.code or "", "")
+        return (
+            f":x: SDRS refused: *{escape(failure.code or 'error')}* - {escape(failure.message)}"
+            f"{rid}{hint}"
+        )
+    return f":x: Could not reach SDRS: {escape(failure.message)}"
 
 
 # What to do about the refusals an operator meets most (codes from the SDRS error-code list).
@@ -198,11 +218,6 @@ CODE_HINTS = {
         "form to pick one by name."
     ),
 }
-
-
-def fallback_text(summary: str) -> str:
-    """The notification text for a message whose content is in blocks."""
-    return summary.replace("*", "").split("\n", 1)[0] + " - waiting for confirmation"
 
 
 def same_name_text(name: str) -> str:
@@ -250,64 +265,52 @@ def duration_text(seconds: float) -> str:
     return f"{minutes}m {secs}s" if minutes else f"{secs}s"
 
 
-def final_report_text(
-    *,
-    requester: str,
-    confirmer: str | None = None,
-    instance_id: str,
-    job_id: str,
-    job_type: str | None,
-    status: str,
-    seconds: float,
-    sites: dict[str, str],
-    error_code: str | None,
-    fail_reason: str | None,
-    failed_sub_jobs: list[tuple[str, str | None, str | None, str | None]],
-) -> str:
-    """The thread report when a job ends. ``failed_sub_jobs``: (id, type, code, reason)."""
-    who = f", confirmed by <@{confirmer}>" if confirmer and confirmer != requester else ""
+def final_report_text(report: FinalReport, subject: str) -> str:
+    """The thread report when a job ends (``subject``: what it acted on, rendered)."""
+    confirmer = report.confirmer
+    who = f", confirmed by <@{confirmer}>" if confirmer and confirmer != report.requester else ""
     head = (
-        f"resize of `{instance_id}` (job `{job_id}`, {job_type or 'job'}, "
-        f"{duration_text(seconds)}{who})"
+        f"{subject} (job `{escape(report.job_id)}`, {escape(report.job_type or 'job')}, "
+        f"{duration_text(report.seconds)}{who})"
     )
-    if status == "SUCCESS":
-        flavors = ", ".join(f"{SITE_LABEL[s]} → `{escape(f)}`" for s, f in sites.items())
-        return f":white_check_mark: <@{requester}> SUCCESS: {head}. New flavors: {flavors}."
-    lines = [f":x: <@{requester}> FAIL: {head}."]
-    if error_code or fail_reason:
-        lines.append(
-            f"*{escape(error_code or 'no code')}* - {escape(fail_reason or 'no reason given')}"
+    if report.status == "SUCCESS":
+        flavors = ", ".join(
+            f"{SITE_LABEL[s]} → `{escape(f)}`" for s, f in report.new_flavors.items()
         )
-    for sub_id, sub_type, code, reason in failed_sub_jobs:
-        detail = " - ".join(escape(x) for x in (code, reason) if x)
-        lines.append(f"• sub-job `{sub_id}` ({sub_type or 'sub-job'}) failed: {detail}")
+        new = f" New flavors: {flavors}." if flavors else ""
+        return f":white_check_mark: <@{report.requester}> SUCCESS: {head}.{new}"
+    lines = [f":x: <@{report.requester}> {escape(report.status)}: {head}."]
+    if report.error_code or report.fail_reason:
+        lines.append(
+            f"*{escape(report.error_code or 'no code')}* - "
+            f"{escape(report.fail_reason or 'no reason given')}"
+        )
+    for sub in report.failed_sub_jobs:
+        detail = " - ".join(escape(x) for x in (sub.error_code, sub.fail_reason) if x)
+        lines.append(
+            f"• sub-job `{escape(sub.job_id)}` ({escape(sub.job_type or 'sub-job')}) failed: "
+            f"{detail}"
+        )
     return "\n".join(lines)
 
 
-def final_outcome_text(confirmed_line: str, job_id: str, status: str) -> str:
-    mark = ":white_check_mark:" if status == "SUCCESS" else ":x:"
-    return f"{confirmed_line} · job `{job_id}`: {mark} {status}"
-
-
-def stuck_text(
-    *, requester: str, job_id: str, seconds: float, status: str | None, stopped: bool
-) -> str:
-    state = status or "unknown"
+def stuck_text(report: StuckReport) -> str:
     then = (
         "I stopped watching it: check it in the SDRS console."
-        if stopped
+        if report.stopped
         else "I keep watching and will report when it ends."
     )
     return (
-        f":hourglass: <@{requester}> job `{job_id}` is still {state} after "
-        f"{duration_text(seconds)}. {then}"
+        f":hourglass: <@{report.requester}> job `{escape(report.job_id)}` is still "
+        f"{escape(report.status or 'unknown')} after {duration_text(report.seconds)}. {then}"
     )
 
 
-def status_text(job_id: str, state: str, last_status: str | None, age_seconds: float) -> str:
+def status_text(job: TrackedJob, now: datetime) -> str:
+    age = duration_text((now - job.submitted_at).total_seconds())
     return (
-        f"Job `{job_id}`: {last_status or 'not checked yet'} (tracking: {state}, submitted "
-        f"{duration_text(age_seconds)} ago)."
+        f"Job `{escape(job.job_id)}`: {escape(job.last_status or 'not checked yet')} "
+        f"(tracking: {job.state.value}, submitted {age} ago)."
     )
 
 
@@ -351,8 +354,7 @@ OUTCOME_MARK = {
 }
 
 
-def history_line(entry: HistoryEntry) -> str:
-    what = entry.summary.split("\n", 1)[0].replace("*", "")
+def history_line(entry: HistoryEntry, headline: str) -> str:
     outcome = entry.outcome or entry.state
     mark = OUTCOME_MARK.get(outcome, ":white_small_square:")
     confirmed = (
@@ -360,18 +362,18 @@ def history_line(entry: HistoryEntry) -> str:
         if entry.decided_by and entry.state in ("confirmed", "cancelled")
         else ""
     )
-    job = f" · job `{entry.job_id}`" if entry.job_id else ""
+    job = f" · job `{escape(entry.job_id)}`" if entry.job_id else ""
     return (
-        f"{mark} {entry.requested_at:%Y-%m-%d %H:%M} UTC · {what} · asked by "
+        f"{mark} {entry.requested_at:%Y-%m-%d %H:%M} UTC · {headline} · asked by "
         f"<@{entry.requester}>{confirmed} · *{escape(outcome)}*{job}"
     )
 
 
-def history_text(entries: list[HistoryEntry]) -> str:
+def history_text(entries: list[tuple[HistoryEntry, str]]) -> str:
     if not entries:
         return "No SDRS operations have been requested in this channel yet."
     return f"Latest {len(entries)} operations in this channel:\n" + "\n".join(
-        history_line(e) for e in entries
+        history_line(e, headline) for e, headline in entries
     )
 
 
@@ -389,18 +391,22 @@ ANNOUNCE_MARK = {
 }
 
 
-def announce_text(
-    kind: str,
-    *,
-    summary: str,
-    channel: str,
-    actor: str | None = None,
-    job_id: str | None = None,
-    detail: str = "",
-) -> str:
+def announce_text(a: Announcement, headline: str) -> str:
     """One line for an audit/on-call channel: what, where, who, which job."""
-    what = summary.split("\n", 1)[0].replace("*", "")
-    by = f" by <@{actor}>" if actor else ""
-    job = f" · job `{job_id}`" if job_id else ""
-    more = f" · {detail}" if detail else ""
-    return f"{ANNOUNCE_MARK.get(kind, '')} *{kind}*{by} in <#{channel}>: {what}{job}{more}".strip()
+    by = f" by <@{a.actor}>" if a.actor else ""
+    details = [f"job `{escape(a.job_id)}`"] if a.job_id else []
+    if a.error_code:
+        details.append(f"*{escape(a.error_code)}*")
+    if a.no_answer:
+        details.append("no answer from SDRS")
+    if a.out_of_date:
+        details.append("closed: out of date")
+    if a.interrupted:
+        details.append("outcome unknown (interrupted)")
+    if a.renamed_to is not None:
+        details.append(f"renamed to `{escape(a.renamed_to)}`")
+    if a.still:
+        details.append(f"still {escape(a.still)}")
+    more = "".join(f" · {d}" for d in details)
+    mark = ANNOUNCE_MARK.get(a.event.value, "")
+    return f"{mark} *{a.event.value}*{by} in <#{a.channel}>: {headline}{more}".strip()

@@ -19,12 +19,14 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import Deps
 from bot.cloud_state import read_instance_state
 from bot.core.errors import CloudError
-from bot.core.intents import RenameDrillIntent, RenameFormIntent, ResizeIntent
-from handlers import blocks, modals
-from handlers.commands import request_confirmation
+from bot.core.intents import RenameDrillIntent, RenameFormIntent, ResizeFormIntent, ResizeIntent
+from bot.core.notices import Notice
+from bot.operations.deps import Deps
+from bot.operations.request import request_confirmation
+from handlers import blocks, modals, render
+from handlers.slack_chat import SlackChat
 from handlers.slack_io import slack_error, tell_user
 
 log = logging.getLogger(__name__)
@@ -100,14 +102,29 @@ def _submit(
     view = body.get("view") or {}
     channel = modals.metadata_of(view).get("channel", "")
 
-    async def tell(text: str) -> None:
-        await tell_user(client, channel, user, text)
+    async def tell(notice: Notice) -> None:
+        await tell_user(client, channel, user, render.notice(notice))
 
     work = request_confirmation(
-        deps, client, tell, intent, user=user, channel=channel,
+        deps, SlackChat(client), tell, intent, user=user, channel=channel,
         request_key=f"view:{view.get('id', '')}",  # a repeated submission is one request
     )  # fmt: skip
     deps.background.spawn(work, name=f"form {intent.kind} by {user}")
+
+
+def open_form(
+    deps: Deps,
+    client: AsyncWebClient,
+    command: dict[str, Any],
+    intent: ResizeFormIntent | RenameFormIntent,
+) -> None:
+    """Open the modal right after the ack (the trigger id is only valid for 3 seconds)."""
+    trigger, channel = str(command.get("trigger_id", "")), str(command["channel_id"])
+    if isinstance(intent, ResizeFormIntent):
+        work = open_view(client, trigger, modals.resize_view(channel))
+    else:
+        work = open_rename_form(deps, client, trigger, channel, intent)
+    deps.background.spawn(work, name=f"open {intent.kind}")
 
 
 async def open_view(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> str | None:

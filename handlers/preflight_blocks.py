@@ -3,52 +3,42 @@ warnings and "the state changed". Pure text builders (mrkdwn), like :mod:`handle
 
 from __future__ import annotations
 
-from bot.core.intents import ResizeIntent
+from bot.core.facts import FlavorFacts, ResizeFacts
 from bot.core.preflight import Preflight, Refusal, Warning
-from bot.core.wire.ecs import Flavor
 from handlers.blocks import SITE_LABEL, escape
 
 SITE_SERVER = {"production": "Production-site server", "dr": "DR-site server"}
 
 
-def flavor_text(flavor: Flavor) -> str:
+def flavor_text(flavor: FlavorFacts) -> str:
     size = f" ({flavor.vcpus} vCPU, {flavor.ram / 1024:g} GiB)" if flavor.vcpus else ""
     return f"`{escape(flavor.id)}`{size}"
 
 
-def _new_flavor_text(name: str, catalogue: dict[str, Flavor]) -> str:
-    known = catalogue.get(name)
-    return flavor_text(known) if known else f"`{escape(name)}`"
-
-
-def describe_resize(
-    intent: ResizeIntent, check: Preflight, catalogue: dict[str, Flavor] | None = None
-) -> str:
+def describe_resize(facts: ResizeFacts) -> str:
     """The confirmation text: which physical server at which site goes from which flavor to
     which, on which dedicated host, and the warnings to read before confirming."""
-    catalogue = catalogue or {}
-    lines = [
-        f"*Resize protected instance* `{escape(check.instance_name)}` (`{intent.instance_id}`, "
-        f"group `{escape(check.group_name)}`)"
-    ]
-    for change in check.changes:
-        host = intent.production_host if change.site == "production" else intent.dr_host
-        on_host = f" on dedicated host `{host}`" if host else ""
+    name = escape(facts.instance_name or facts.instance_id)
+    group = f", group `{escape(facts.group_name)}`" if facts.group_name else ""
+    lines = [f"*Resize protected instance* `{name}` (`{escape(facts.instance_id)}`{group})"]
+    for change in facts.changes:
+        on_host = f" on dedicated host `{escape(change.host)}`" if change.host else ""
         server = escape(change.server_name or change.server_id)
         lines.append(
             f"• {SITE_LABEL[change.site]}, server `{server}`: {flavor_text(change.current)} → "
-            f"{_new_flavor_text(change.new_flavor, catalogue)}{on_host}"
+            f"{flavor_text(change.new)}{on_host}"
         )
-    if intent.flavor:
+    if facts.one_flavor:
         lines.append("_One flavor for both sites (flavorRef)._")
-    lines += [f":warning: {warning_text(kind, what)}" for kind, what in check.warnings]
+    lines += [f":warning: {warning_text(Warning(w.kind), w.what)}" for w in facts.warnings]
     return "\n".join(lines)
 
 
 def warning_text(kind: Warning, what: str) -> str:
     if kind is Warning.DR_SMALLER:
         return (
-            f"The DR-site flavor would be smaller than the production-site flavor ({what}); "
+            "The DR-site flavor would be smaller than the production-site flavor "
+            f"({escape(what)}); "
             "SDRS recommends DR >= production, or a failover runs on less capacity."
         )
     if kind is Warning.SAME_FLAVOR:

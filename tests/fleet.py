@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.core.facts import Rendered
+from bot.core.states import JobKind
 from bot.sandbox.local_env import ROOT, free_port
 from bot.sandbox.seed import SANDBOX_PROJECT_ID, add_bulk_instances, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
@@ -59,12 +61,12 @@ def submit_tracked_jobs(
         parent = f"{1700000000 + seed}.{n:06d}"
         slack.state.messages[(channel, parent)] = {"type": "message", "text": "c", "ts": parent}
         store.record_submission(
-            job_id=job_id, op_id=None, kind="resize", subject=pi, channel=channel,
+            job_id=job_id, op_id=None, kind=JobKind.RESIZE, subject=pi, channel=channel,
             thread_ts=parent, requester=requester, confirmer=requester,
             detail={"sites": {"production": "s6.xlarge.2", "dr": "s6.xlarge.2"}},
             now=now, first_check_at=now + timedelta(seconds=0.5),
             messages=[OutboxMessage(dedupe_key=f"job:{job_id}:submitted", channel=channel,
-                                    thread_ts=parent, text="submitted")],
+                                    thread_ts=parent, content=Rendered(text="submitted"))],
             audit_detail={},
         )  # fmt: skip
 

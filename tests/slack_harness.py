@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from bot.app import Deps, build_app, build_workers, slack_client
+from bot.app import build_app
 from bot.ecs import EcsClient
 from bot.metrics import Metrics
+from bot.operations.deps import Deps
 from bot.outbox import OutboxSender
+from bot.runtime import build_workers, slack_client
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import World

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import httpx
 
 from bot.core.errors import ClientError, OutcomeUnknownError, ParseError
-from bot.core.intents import RenameDrillIntent, ResizeIntent, parse
+from bot.core.facts import RenameFacts, resize_facts
+from bot.core.intents import ResizeIntent, parse
 from bot.core.policy import Denial
 from bot.core.preflight import Preflight, SiteChange, Warning
 from bot.core.wire.ecs import Flavor
@@ -28,7 +29,7 @@ def test_confirmation_message_has_summary_context_and_two_buttons() -> None:
                  SiteChange("dr", "s2", "ecs-b", small, "s6.xlarge.2")],
         warnings=[(Warning.SAME_FLAVOR, "dr")],
     )  # fmt: skip
-    summary = preflight_blocks.describe_resize(intent, check)
+    summary = preflight_blocks.describe_resize(resize_facts(intent, check, {}))
     assert (
         "production site, server `ecs-a`: `s6.medium.2` (1 vCPU, 2 GiB) → `s6.large.2` "
         f"on dedicated host `{DEH}`"
@@ -59,8 +60,8 @@ def test_two_person_wording_and_outcome_replaces_buttons() -> None:
 
 
 def test_user_values_are_escaped() -> None:
-    intent = RenameDrillIntent(drill_id=PI, name="x")
-    text = blocks.describe_rename(intent, "<!channel> & <http://evil|click>")
+    facts = RenameFacts(drill_id=PI, new_name="x", current_name="<!channel> & <http://evil|click>")
+    text = blocks.describe_rename(facts)
     assert "<!channel>" not in text and "&lt;!channel&gt; &amp;" in text
 
 

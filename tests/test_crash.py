@@ -21,13 +21,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.core.states import JobKind
 from bot.sandbox.local_env import ROOT, free_port, serve_env
 from bot.sandbox.seed import SANDBOX_PROJECT_ID, add_bulk_instances, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import JobPlan, World
 from bot.store import Store
-from bot.tracker import RESIZE_BY_INSTANCE
 from handlers import blocks
 from tests.slack_helpers import (
     BOT_TOKEN,
@@ -215,7 +215,9 @@ def test_reports_survive_sigkill(
         per_instance = Counter(job.instance_id for job in world.jobs.values())
         assert per_instance and max(per_instance.values()) == 1, "an instance was resized twice"
         missing, doubled = [], []
-        followed = {j.subject: j for j in store.all_tracked() if j.kind == RESIZE_BY_INSTANCE}
+        followed = {
+            j.subject: j for j in store.all_tracked() if j.kind is JobKind.RESIZE_BY_INSTANCE
+        }
         for job_id, sdrs_job in world.jobs.items():
             tracked = store.get_tracked(job_id) or followed.get(sdrs_job.instance_id)
             if tracked is None:
@@ -229,7 +231,9 @@ def test_reports_survive_sigkill(
                 doubled.append(job_id)
         assert not missing, f"{len(missing)} jobs without a final report"
         assert not doubled, f"{len(doubled)} threads with a doubled report"
-        by_instance = {j.subject for j in store.all_tracked() if j.kind == RESIZE_BY_INSTANCE}
+        by_instance = {
+            j.subject for j in store.all_tracked() if j.kind is JobKind.RESIZE_BY_INSTANCE
+        }
         untracked = [
             j for j, job in world.jobs.items()
             if store.get_tracked(j) is None and job.instance_id not in by_instance

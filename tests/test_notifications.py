@@ -10,13 +10,13 @@ import pytest
 
 from bot.config import load_settings
 from bot.core.errors import ConfigError
-from bot.notify import parse_routes
+from bot.core.routing import parse_routes
+from bot.operations.expire import expire_sweep
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import JobPlan, World
 from handlers import blocks
-from handlers.actions import expire_sweep
 from tests.slack_harness import ALICE, BOB, CHANNEL, Harness, running
 from tests.slack_helpers import settle, until
 
@@ -110,7 +110,7 @@ async def test_cancel_expiry_and_refused_submission_are_announced(
         await h.confirmation(1)
         await until(lambda: len(posts_to(h, AUDIT)) == 3)  # requested, cancelled, requested
         h.clock.t += timedelta(hours=1)
-        await expire_sweep(h.deps, h.app.client)
+        await expire_sweep(h.deps)
         await h.command(f"resize {sid('pi-prepaid')} s6.xlarge.2")  # SDRS refuses: prePaid
         op3, ts3 = await h.confirmation(2)
         await h.click(blocks.CONFIRM_ACTION, op3, ALICE, ts3)

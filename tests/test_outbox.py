@@ -11,9 +11,11 @@ import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.facts import Rendered
 from bot.outbox import OutboxSender
 from bot.sandbox.slack_api import SlackApiThread
 from bot.store import OutboxMessage, Store
+from handlers import render
 from tests.slack_helpers import BOT_TOKEN
 
 CH = "C0OUTBOX01"
@@ -46,7 +48,9 @@ async def client(slack: SlackApiThread) -> AsyncIterator[AsyncWebClient]:
 def sender(
     store: Store, client: AsyncWebClient, clock: Clock, owner: str = "r1", pace: float = 1.0
 ) -> OutboxSender:  # noqa: E501
-    return OutboxSender(store, client, owner=owner, now=clock, pace_seconds=pace, lease_seconds=30)
+    return OutboxSender(
+        store, client, render.message, owner=owner, now=clock, pace_seconds=pace, lease_seconds=30
+    )
 
 
 def parent(slack: SlackApiThread, channel: str = CH) -> str:
@@ -57,7 +61,9 @@ def parent(slack: SlackApiThread, channel: str = CH) -> str:
 
 
 def reply(key: str, thread_ts: str, text: str = "report", channel: str = CH) -> OutboxMessage:
-    return OutboxMessage(dedupe_key=key, channel=channel, text=text, thread_ts=thread_ts)
+    return OutboxMessage(
+        dedupe_key=key, channel=channel, content=Rendered(text=text), thread_ts=thread_ts
+    )
 
 
 async def test_delivered_once_and_dedupe_key_is_unique(
@@ -163,7 +169,9 @@ async def test_permanent_error_is_set_aside(
 ) -> None:  # noqa: E501
     clock = Clock()
     slack.state.not_in_channels.add("C0GONE0001")
-    store.enqueue(OutboxMessage(dedupe_key="gone", channel="C0GONE0001", text="x"), clock())
+    store.enqueue(
+        OutboxMessage(dedupe_key="gone", channel="C0GONE0001", content=Rendered(text="x")), clock()
+    )
     store.enqueue(reply("next", parent(slack)), clock())
     s = sender(store, client, clock)
     await s.run_once()
@@ -179,7 +187,7 @@ async def test_update_of_a_known_ts(
     clock = Clock()
     ts = parent(slack)
     store.enqueue(
-        OutboxMessage(dedupe_key="upd", channel=CH, text="SUCCESS", method="chat.update", ts=ts),
+        OutboxMessage(dedupe_key="upd", channel=CH, content=Rendered(text="SUCCESS"), ts=ts),
         clock(),
     )  # noqa: E501
     assert await sender(store, client, clock).run_once() == 1
@@ -198,7 +206,10 @@ async def test_two_replicas_deliver_each_message_once_within_the_pace(
     for i in range(30):
         ch = channels[i % 3]
         store.enqueue(reply(f"pace-{i}", threads[ch], f"m{i}", channel=ch), now())
-    senders = [OutboxSender(store, client, owner=o, now=now, pace_seconds=pace) for o in ("A", "B")]
+    senders = [
+        OutboxSender(store, client, render.message, owner=o, now=now, pace_seconds=pace)
+        for o in ("A", "B")
+    ]
 
     async def loop(s: OutboxSender) -> None:
         for _ in range(400):

@@ -19,6 +19,8 @@ from bot.app import (
     socket_mode_handler,
     transport,
 )
+from bot.operations.execute import recover_interrupted
+from bot.operations.expire import expire_sweep
 from bot.sandbox.faults import Fault
 from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import sid
@@ -27,7 +29,6 @@ from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import World
 from bot.store import OpState
 from handlers import blocks
-from handlers.actions import expire_sweep
 from tests.conftest import sandbox_settings
 from tests.slack_harness import ALICE, BOB, CAROL, CHANNEL, Harness, running
 from tests.slack_helpers import (
@@ -126,10 +127,10 @@ async def test_expired_confirmation_is_refused_and_marked(h: Harness) -> None:
 async def test_expiry_sweep_marks_unclicked_confirmations(h: Harness) -> None:
     await h.command(RESIZE)
     op_id, ts = await h.confirmation()
-    assert await expire_sweep(h.deps, h.app.client) == []
+    assert await expire_sweep(h.deps) == []
     h.clock.t += timedelta(hours=1)
-    assert await expire_sweep(h.deps, h.app.client) == [op_id]
-    assert any("Expired" in u for u in h.updates(ts))
+    assert await expire_sweep(h.deps) == [op_id]
+    assert any("Expired" in u for u in await until(lambda: h.updates(ts)))
 
 
 async def test_cancel_then_confirm_does_nothing(h: Harness) -> None:
@@ -418,7 +419,6 @@ async def test_status_and_jobs_commands(h: Harness) -> None:
 async def test_interrupted_executions_are_reported_not_repeated(h: Harness) -> None:
     """A replica died after the confirmation but before recording the outcome: a resize is
     reported as 'outcome unknown' (never re-sent); a rename is simply sent again."""
-    from handlers.actions import recover_interrupted
 
     await h.command(RESIZE)
     resize_op, resize_ts = await h.confirmation()
@@ -509,7 +509,6 @@ async def test_interrupted_resize_that_reached_sdrs_is_followed_through_the_inst
     """The replica died right after SDRS accepted the resize: the job id is lost, but the
     instance is resizing, so the bot follows the instance and reports its end once."""
     from bot.sandbox.world import JobPlan
-    from handlers.actions import recover_interrupted
 
     await h.command(RESIZE)
     op_id, ts = await h.confirmation()

@@ -8,8 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.core.facts import ResizeFacts
+from bot.core.states import OpKind
 from bot.store import OpState, Store
 
+FACTS = ResizeFacts(instance_id="pi-1", instance_name="erp-db")
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
@@ -22,7 +25,7 @@ def store(db_url: str) -> Iterator[Store]:
 
 def _pending(store: Store, ttl: float = 900) -> str:
     op, created = store.create_pending(
-        kind="resize",
+        kind=OpKind.RESIZE,
         intent_json='{"kind": "resize"}',
         requester="U_A",
         channel="C_1",
@@ -105,7 +108,7 @@ def test_state_survives_reopen(db_url: str) -> None:
 def test_naive_times_are_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         store.create_pending(
-            kind="resize",
+            kind=OpKind.RESIZE,
             intent_json="{}",
             requester="U",
             channel="C",
@@ -116,9 +119,9 @@ def test_naive_times_are_refused(store: Store) -> None:
 
 def test_same_command_delivered_twice_maps_to_one_operation(store: Store) -> None:
     kwargs = {
-        "kind": "resize",
+        "kind": OpKind.RESIZE,
         "intent_json": "{}",
-        "summary": "Resize x",
+        "facts_json": FACTS.model_dump_json(),
         "requester": "U_A",
         "channel": "C_1",
         "now": NOW,
@@ -128,7 +131,7 @@ def test_same_command_delivered_twice_maps_to_one_operation(store: Store) -> Non
     first, created = store.create_pending(**kwargs)  # type: ignore[arg-type]
     again, created_again = store.create_pending(**kwargs)  # type: ignore[arg-type]
     assert created and not created_again
-    assert again.id == first.id and again.summary == "Resize x"
+    assert again.id == first.id and again.facts == FACTS
 
 
 def test_migrations_record_the_version_and_refuse_a_newer_schema(db_url: str) -> None:
@@ -180,8 +183,8 @@ def test_version_1_database_is_upgraded_in_place_keeping_its_operations(db_url: 
 
     store = Store.from_url(db_url)
     op, _ = store.create_pending(
-        kind="resize", intent_json="{}", requester="U1", channel="C1", now=NOW,
-        expires_at=NOW + timedelta(minutes=15), summary="old",
+        kind=OpKind.RESIZE, intent_json="{}", requester="U1", channel="C1", now=NOW,
+        expires_at=NOW + timedelta(minutes=15), facts_json=FACTS.model_dump_json(),
     )  # fmt: skip
     with store.engine.begin() as conn:  # back to what version 1 created
         conn.execute(text("ALTER TABLE pending_operations DROP COLUMN checked_json"))
@@ -193,5 +196,5 @@ def test_version_1_database_is_upgraded_in_place_keeping_its_operations(db_url: 
         columns = {c["name"] for c in inspect(conn).get_columns("pending_operations")}
     assert "checked_json" in columns
     kept = upgraded.get_pending(op.id)
-    assert kept is not None and kept.summary == "old" and kept.checked_json is None
+    assert kept is not None and kept.facts == FACTS and kept.checked_json is None
     upgraded.close()

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.core.facts import Rendered
+from bot.core.states import AuditAction, JobKind, JobState
 from bot.store import JobUpdate, OutboxMessage, Store
 from bot.store.schema import audit_events
 
@@ -25,10 +27,11 @@ def store(db_url: str) -> Iterator[Store]:
 
 def submit(store: Store, job_id: str, at: datetime = NOW) -> None:
     store.record_submission(
-        job_id=job_id, op_id=None, kind="resize", subject="pi-1", channel="C1",
+        job_id=job_id, op_id=None, kind=JobKind.RESIZE, subject="pi-1", channel="C1",
         thread_ts="1.000001", requester="U1", confirmer="U1", detail={"sites": {"dr": "x"}},
         now=at, first_check_at=at + timedelta(seconds=5),
-        messages=[OutboxMessage(dedupe_key=f"job:{job_id}:submitted", channel="C1", text="s")],
+        messages=[OutboxMessage(dedupe_key=f"job:{job_id}:submitted", channel="C1",
+                                content=Rendered(text="s"))],
         audit_detail={"job_id": job_id},
     )  # fmt: skip
 
@@ -48,11 +51,13 @@ def test_apply_needs_the_lease_and_writes_messages_and_audit(store: Store) -> No
     submit(store, "j2")
     at = NOW + timedelta(seconds=6)
     store.claim_jobs("A", at, lease_seconds=30, limit=10)
-    done = JobUpdate(next_check_at=None, state="finished", checks=1, errors=0,
+    done = JobUpdate(next_check_at=None, state=JobState.FINISHED, checks=1, errors=0,
                      last_status="SUCCESS", stuck_reported=False, finished_at=at)  # fmt: skip
-    final = OutboxMessage(dedupe_key="job:j2:final", channel="C1", text="done")
+    final = OutboxMessage(dedupe_key="job:j2:final", channel="C1", content=Rendered(text="done"))
     assert not store.apply_check("j2", "B", done, at, messages=[final])  # B never had it
-    assert store.apply_check("j2", "A", done, at, messages=[final], audit=("job-finished", {}))
+    assert store.apply_check(
+        "j2", "A", done, at, messages=[final], audit=(AuditAction.JOB_FINISHED, {})
+    )
     job = store.get_tracked("j2")
     assert job is not None and job.state == "finished" and job.last_status == "SUCCESS"
     assert store.outbox_stats(at)[0] == 2  # submitted + final
@@ -108,13 +113,18 @@ def test_batch_apply_writes_only_rows_still_leased_to_us(store: Store) -> None:
     store.claim_jobs("A", at, lease_seconds=5, limit=10)
     later = at + timedelta(seconds=6)
     [taken] = store.claim_jobs("B", later, lease_seconds=5, limit=1)  # A's lease ran out
-    running = JobUpdate(next_check_at=later + timedelta(seconds=10), state="tracking", checks=1,
-                        errors=0, last_status="RUNNING", stuck_reported=False)  # fmt: skip
-    finished = JobUpdate(next_check_at=None, state="finished", checks=1, errors=0,
+    running = JobUpdate(next_check_at=later + timedelta(seconds=10), state=JobState.TRACKING,
+                        checks=1, errors=0, last_status="RUNNING",
+                        stuck_reported=False)  # fmt: skip
+    finished = JobUpdate(next_check_at=None, state=JobState.FINISHED, checks=1, errors=0,
                          last_status="SUCCESS", stuck_reported=False,
                          finished_at=later)  # fmt: skip
     results = [
-        CheckResult("b1", finished, [OutboxMessage(dedupe_key="b1:final", channel="C1", text="f")]),
+        CheckResult(
+            "b1",
+            finished,
+            [OutboxMessage(dedupe_key="b1:final", channel="C1", content=Rendered(text="f"))],
+        ),
         CheckResult("b2", running),
         CheckResult("b3", running),
     ]

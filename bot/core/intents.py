@@ -22,9 +22,9 @@ from __future__ import annotations
 import difflib
 import re
 import shlex
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from bot.core.errors import ParseError
 from bot.core.rules import DRILL_NAME_RULE, drill_name_problem
@@ -126,7 +126,7 @@ class RenameDrillIntent(_Intent):
     name: str
 
 
-Intent = (
+Intent = Annotated[
     HelpIntent
     | ResizeIntent
     | RenameDrillIntent
@@ -134,8 +134,12 @@ Intent = (
     | JobsIntent
     | HistoryIntent
     | ResizeFormIntent
-    | RenameFormIntent
-)
+    | RenameFormIntent,
+    Field(discriminator="kind"),
+]
+INTENT: TypeAdapter[Intent] = TypeAdapter(Intent)  # reads a stored intent back, by its kind
+# the intents that change something (a confirmation first)
+MutatingIntent = ResizeIntent | RenameDrillIntent
 _JOB_ID_RE = re.compile(r"[A-Za-z0-9-]{8,64}")
 
 # option name -> ResizeIntent field; "--x y", "--x=y" and "x=y" are all accepted

@@ -11,15 +11,32 @@ for several replicas. Every part is a mixin over one engine:
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Engine
 
-from bot.store.audit import AuditEvent, AuditStore, HistoryEntry
+from bot.core.records import (
+    CheckResult,
+    HistoryEntry,
+    JobUpdate,
+    OutboxMessage,
+    PendingOperation,
+    TrackedJob,
+    Transition,
+)
+from bot.core.states import ExecState, JobState, OpState, OutboxState
+from bot.store.audit import AuditEvent, AuditStore
 from bot.store.inbox import InboxItem, InboxStore
-from bot.store.jobs import CheckResult, JobStore, JobUpdate, TrackedJob
-from bot.store.outbox import OutboxMessage, OutboxRow, OutboxStore
-from bot.store.pending import OpState, PendingOperation, PendingStore, Transition
-from bot.store.schema import SchemaTooNewError, migrate
+from bot.store.jobs import JobStore
+from bot.store.outbox import SEND_STATES, OutboxRow, OutboxStore
+from bot.store.pending import PendingStore
+from bot.store.schema import (
+    SchemaTooNewError,
+    inbox,
+    migrate,
+    outbox,
+    pending_operations,
+    tracked_jobs,
+)
 
 __all__ = [
     "AuditEvent",
@@ -28,6 +45,7 @@ __all__ = [
     "CheckResult",
     "JobUpdate",
     "OpState",
+    "OutboxState",
     "OutboxMessage",
     "OutboxRow",
     "PendingOperation",
@@ -78,20 +96,17 @@ class Store(PendingStore, OutboxStore, JobStore, AuditStore, InboxStore):
     def pending_work(self) -> dict[str, int]:
         """Work not finished yet: jobs being tracked, messages not delivered, operations being
         executed. All zero: the bot is idle."""
-        from sqlalchemy import func, select
-
-        from bot.store.schema import inbox, outbox, pending_operations, tracked_jobs
-
         with self.engine.connect() as conn:
             return {
                 "tracking": int(conn.execute(
-                    select(func.count()).where(tracked_jobs.c.state == "tracking")
+                    select(func.count()).where(tracked_jobs.c.state == JobState.TRACKING.value)
                 ).scalar_one()),
                 "outbox": int(conn.execute(
-                    select(func.count()).where(outbox.c.state.in_(("pending", "sending")))
+                    select(func.count()).where(outbox.c.state.in_(SEND_STATES))
                 ).scalar_one()),
                 "inbox": int(conn.execute(select(func.count()).select_from(inbox)).scalar_one()),
                 "executing": int(conn.execute(
-                    select(func.count()).where(pending_operations.c.exec_state == "running")
+                    select(func.count())
+                    .where(pending_operations.c.exec_state == ExecState.RUNNING.value)
                 ).scalar_one()),
             }  # fmt: skip

@@ -16,6 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from bot.core.facts import OPERATION_FACTS, LegacyFacts
+from bot.core.records import HistoryEntry
+from bot.core.states import AuditAction
 from bot.store.schema import audit_events, pending_operations, tracked_jobs
 from bot.store.times import epoch, from_epoch
 
@@ -23,16 +26,16 @@ from bot.store.times import epoch, from_epoch
 # ends. Events not listed (requested, confirmed, confirm-refused) say nothing about the outcome.
 OUTCOME_ACTIONS = frozenset(
     {
-        "cancelled",
-        "expired",
-        "stale",
-        "submitted",
-        "submit-failed",
-        "renamed",
-        "rename-failed",
-        "interrupted",
-        "job-finished",
-        "job-stuck",
+        AuditAction.CANCELLED,
+        AuditAction.EXPIRED,
+        AuditAction.STALE,
+        AuditAction.SUBMITTED,
+        AuditAction.SUBMIT_FAILED,
+        AuditAction.RENAMED,
+        AuditAction.RENAME_FAILED,
+        AuditAction.INTERRUPTED,
+        AuditAction.JOB_FINISHED,
+        AuditAction.JOB_STUCK,
     }
 )
 
@@ -62,19 +65,6 @@ class AuditEvent:
         }
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
-    op_id: str
-    kind: str
-    summary: str
-    requester: str
-    requested_at: datetime
-    state: str  # pending | confirmed | cancelled | expired | stale
-    decided_by: str | None
-    outcome: str | None  # e.g. "SUCCESS", "FAIL", "submitted", "renamed", "rename-failed"
-    job_id: str | None
-
-
 def outcome_of(events: Sequence[AuditEvent]) -> tuple[str | None, str | None]:
     """(outcome, job id) from an operation's events, oldest first."""
     outcome: str | None = None
@@ -83,9 +73,9 @@ def outcome_of(events: Sequence[AuditEvent]) -> tuple[str | None, str | None]:
         job_id = event.job_id or job_id
         if event.action not in OUTCOME_ACTIONS:
             continue
-        if event.action == "job-finished":
+        if event.action == AuditAction.JOB_FINISHED:
             outcome = str(event.detail.get("status") or "finished")
-        elif event.action == "job-stuck":
+        elif event.action == AuditAction.JOB_STUCK:
             outcome = outcome if outcome in ("SUCCESS", "FAIL") else "still running"
         else:
             outcome = event.action
@@ -144,7 +134,9 @@ class AuditStore:
                 HistoryEntry(
                     op_id=m["id"],
                     kind=m["kind"],
-                    summary=m["summary"],
+                    facts=OPERATION_FACTS.validate_json(m["facts_json"])
+                    if m["facts_json"]
+                    else LegacyFacts(summary=m["summary"] or ""),
                     requester=m["requester"],
                     requested_at=from_epoch(m["created_at"]),
                     state=m["state"],

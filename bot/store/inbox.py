@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.core.states import InboxKind
 from bot.store.lease import lease_rows
 from bot.store.schema import inbox
 from bot.store.times import epoch
@@ -26,7 +27,7 @@ from bot.store.times import epoch
 @dataclass(frozen=True)
 class InboxItem:
     id: int
-    kind: str
+    kind: InboxKind
     payload: dict[str, Any]
     attempts: int
 
@@ -34,14 +35,16 @@ class InboxItem:
 class InboxStore:
     engine: Engine
 
-    def put_inbox(self, kind: str, dedupe_key: str, payload: dict[str, Any], now: datetime) -> bool:
+    def put_inbox(
+        self, kind: InboxKind, dedupe_key: str, payload: dict[str, Any], now: datetime
+    ) -> bool:
         """False when this key is already there (a Slack retry of the same delivery)."""
         try:
             with self.engine.begin() as conn:
                 conn.execute(
                     insert(inbox).values(
                         dedupe_key=dedupe_key,
-                        kind=kind,
+                        kind=kind.value,
                         received_at=epoch(now),
                         attempts=0,
                         payload_json=json.dumps(payload, ensure_ascii=False),
@@ -65,7 +68,9 @@ class InboxStore:
                     "attempts": t.attempts + 1},
             returning=[t.id, t.kind, t.payload_json, t.attempts],
         )  # fmt: skip
-        items = [InboxItem(r.id, r.kind, json.loads(r.payload_json), r.attempts) for r in rows]
+        items = [
+            InboxItem(r.id, InboxKind(r.kind), json.loads(r.payload_json), r.attempts) for r in rows
+        ]
         return sorted(items, key=lambda item: item.id)
 
     def done_inbox(self, item_ids: list[int]) -> None:

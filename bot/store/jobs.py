@@ -14,64 +14,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
+from bot.core.records import CheckResult, JobUpdate, OutboxMessage, TrackedJob
+from bot.core.states import AuditAction, ExecState, JobKind, JobState
 from bot.store.lease import lease_rows
-from bot.store.outbox import OutboxMessage, enqueue_in
+from bot.store.outbox import enqueue_in
 from bot.store.schema import audit_events, pending_operations, tracked_jobs
 from bot.store.times import epoch, from_epoch
-
-
-@dataclass(frozen=True)
-class TrackedJob:
-    job_id: str
-    op_id: str | None
-    kind: str
-    subject: str
-    channel: str
-    thread_ts: str | None
-    requester: str
-    confirmer: str | None
-    detail: dict[str, Any]
-    submitted_at: datetime
-    next_check_at: datetime
-    checks: int
-    errors: int
-    last_status: str | None
-    state: str
-    stuck_reported: bool
-    finished_at: datetime | None
-
-
-@dataclass(frozen=True)
-class JobUpdate:
-    next_check_at: datetime | None
-    state: str
-    checks: int
-    errors: int
-    last_status: str | None
-    stuck_reported: bool
-    finished_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    job_id: str
-    change: JobUpdate
-    messages: Sequence[OutboxMessage] = ()
-    audit: tuple[str, dict[str, Any]] | None = None
 
 
 def _row_to_job(m: Any) -> TrackedJob:
     return TrackedJob(
         job_id=m["job_id"],
         op_id=m["op_id"],
-        kind=m["kind"],
+        kind=JobKind(m["kind"]),
         subject=m["subject"],
         channel=m["channel"],
         thread_ts=m["thread_ts"],
@@ -83,7 +44,7 @@ def _row_to_job(m: Any) -> TrackedJob:
         checks=m["checks"],
         errors=m["errors"],
         last_status=m["last_status"],
-        state=m["state"],
+        state=JobState(m["state"]),
         stuck_reported=bool(m["stuck_reported"]),
         finished_at=from_epoch(m["finished_at"]) if m["finished_at"] is not None else None,
     )
@@ -92,7 +53,7 @@ def _row_to_job(m: Any) -> TrackedJob:
 def audit_in(
     conn: Connection,
     now: datetime,
-    action: str,
+    action: AuditAction,
     *,
     op_id: str | None = None,
     job_id: str | None = None,
@@ -103,7 +64,7 @@ def audit_in(
     conn.execute(
         insert(audit_events).values(
             at=epoch(now),
-            action=action,
+            action=action.value,
             op_id=op_id,
             job_id=job_id,
             actor=actor,
@@ -119,8 +80,8 @@ def _finish_execution(conn: Connection, op_id: str | None) -> None:
     p = pending_operations.c
     conn.execute(
         update(pending_operations)
-        .where(p.id == op_id, p.exec_state == "running")
-        .values(exec_state="done", exec_until=None)
+        .where(p.id == op_id, p.exec_state == ExecState.RUNNING.value)
+        .values(exec_state=ExecState.DONE.value, exec_until=None)
     )
 
 
@@ -132,7 +93,7 @@ class JobStore:
         *,
         job_id: str,
         op_id: str | None,
-        kind: str,
+        kind: JobKind,
         subject: str,
         channel: str,
         thread_ts: str | None,
@@ -150,7 +111,7 @@ class JobStore:
                 insert(tracked_jobs).values(
                     job_id=job_id,
                     op_id=op_id,
-                    kind=kind,
+                    kind=kind.value,
                     subject=subject,
                     channel=channel,
                     thread_ts=thread_ts,
@@ -161,20 +122,20 @@ class JobStore:
                     next_check_at=epoch(first_check_at),
                     checks=0,
                     errors=0,
-                    state="tracking",
+                    state=JobState.TRACKING.value,
                     stuck_reported=False,
                 )
             )
             for message in messages:
                 enqueue_in(conn, message, now)
             _finish_execution(conn, op_id)
-            audit_in(conn, now, "submitted", op_id=op_id, job_id=job_id, actor=confirmer,
+            audit_in(conn, now, AuditAction.SUBMITTED, op_id=op_id, job_id=job_id, actor=confirmer,
                      channel=channel, detail=audit_detail)  # fmt: skip
 
     def record_event(
         self,
         now: datetime,
-        action: str,
+        action: AuditAction,
         *,
         messages: Sequence[OutboxMessage] = (),
         **fields: Any,
@@ -194,7 +155,7 @@ class JobStore:
         at = epoch(now)
         rows = lease_rows(
             self.engine, tracked_jobs, t.job_id,
-            free=and_(t.state == "tracking", t.next_check_at <= at,
+            free=and_(t.state == JobState.TRACKING.value, t.next_check_at <= at,
                       or_(t.lease_until.is_(None), t.lease_until < at)),
             order_by=t.next_check_at, limit=limit,
             values={"lease_owner": owner, "lease_until": at + lease_seconds},
@@ -210,7 +171,7 @@ class JobStore:
         now: datetime,
         *,
         messages: Sequence[OutboxMessage] = (),
-        audit: tuple[str, dict[str, Any]] | None = None,
+        audit: tuple[AuditAction, dict[str, Any]] | None = None,
     ) -> bool:
         """Write a check's outcome if this owner still holds the lease; False if it lost it."""
         return self.apply_checks(owner, [CheckResult(job_id, change, messages, audit)], now) == 1
@@ -256,7 +217,7 @@ class JobStore:
                         "b_job_id": r.job_id,
                         # a job that is over is never due again; keep the column filled
                         "b_next": epoch(r.change.next_check_at) if r.change.next_check_at else at,
-                        "b_state": r.change.state,
+                        "b_state": r.change.state.value,
                         "b_checks": r.change.checks,
                         "b_errors": r.change.errors,
                         "b_status": r.change.last_status,
@@ -300,18 +261,7 @@ class JobStore:
         t = tracked_jobs.c
         query = select(tracked_jobs).where(t.channel == channel)
         if active_only:
-            query = query.where(t.state == "tracking")
+            query = query.where(t.state == JobState.TRACKING.value)
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(t.submitted_at.desc()).limit(50)).all()
         return [_row_to_job(r._mapping) for r in rows]
-
-    def confirmation_of(self, op_id: str | None) -> tuple[str, str | None, str] | None:
-        """(channel, message ts, summary) of the confirmation message of an operation."""
-        if op_id is None:
-            return None
-        p = pending_operations.c
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(p.channel, p.message_ts, p.summary).where(p.id == op_id)
-            ).first()
-        return (row.channel, row.message_ts, row.summary) if row else None

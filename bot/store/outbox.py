@@ -19,22 +19,13 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.core.facts import MESSAGE, Rendered
+from bot.core.records import OutboxMessage
+from bot.core.states import OutboxState
 from bot.store.schema import channel_pacing, outbox
 from bot.store.times import epoch
 
-SEND_STATES = ("pending", "sending")
-
-
-@dataclass(frozen=True)
-class OutboxMessage:
-    dedupe_key: str
-    channel: str
-    text: str
-    method: str = "chat.postMessage"
-    thread_ts: str | None = None
-    ts: str | None = None  # for chat.update
-    blocks: list[dict[str, Any]] | None = None
-    reply_broadcast: bool = False
+SEND_STATES = (OutboxState.PENDING.value, OutboxState.SENDING.value)
 
 
 @dataclass(frozen=True)
@@ -61,10 +52,10 @@ def enqueue_in(conn: Connection, message: OutboxMessage, now: datetime) -> bool:
             channel=message.channel,
             thread_ts=message.thread_ts,
             ts=message.ts,
-            text=message.text,
-            blocks_json=json.dumps(message.blocks) if message.blocks is not None else None,
+            text="",
+            content_json=MESSAGE.dump_json(message.content).decode(),
             reply_broadcast=message.reply_broadcast,
-            state="pending",
+            state=OutboxState.PENDING.value,
             attempts=0,
             uncertain=False,
             next_attempt_at=epoch(now),
@@ -72,6 +63,14 @@ def enqueue_in(conn: Connection, message: OutboxMessage, now: datetime) -> bool:
         )
     )
     return True
+
+
+def _content(row: Any) -> Any:
+    """What a row says: its facts, or (a row queued before v4) its rendered text."""
+    if row.content_json:
+        return MESSAGE.validate_json(row.content_json)
+    blocks = json.loads(row.blocks_json) if row.blocks_json else None
+    return Rendered(text=row.text, blocks=blocks)
 
 
 def _ensure_pacing_row(conn: Connection, channel: str) -> None:
@@ -113,11 +112,11 @@ class OutboxStore:
             if len(claimed) >= limit:
                 break
             due = row.next_attempt_at <= at and (
-                row.state == "pending" or (row.lease_until or 0) < at
+                row.state == OutboxState.PENDING or (row.lease_until or 0) < at
             )
             if not due:
                 continue
-            crashed_mid_send = row.state == "sending"
+            crashed_mid_send = row.state == OutboxState.SENDING
             with self.engine.connect() as conn, conn.begin() as tx:
                 won = conn.execute(
                     update(outbox)
@@ -125,10 +124,10 @@ class OutboxStore:
                         t.id == row.id,
                         t.state.in_(SEND_STATES),
                         t.next_attempt_at <= at,
-                        or_(t.state == "pending", t.lease_until < at),
+                        or_(t.state == OutboxState.PENDING.value, t.lease_until < at),
                     )
                     .values(
-                        state="sending",
+                        state=OutboxState.SENDING.value,
                         lease_owner=owner,
                         lease_until=at + lease_seconds,
                         attempts=t.attempts + 1,
@@ -146,11 +145,9 @@ class OutboxStore:
                     message=OutboxMessage(
                         dedupe_key=row.dedupe_key,
                         channel=row.channel,
-                        text=row.text,
-                        method=row.method,
+                        content=_content(row),
                         thread_ts=row.thread_ts,
-                        ts=row.ts,
-                        blocks=json.loads(row.blocks_json) if row.blocks_json else None,
+                        ts=row.ts if row.method == "chat.update" else None,
                         reply_broadcast=bool(row.reply_broadcast),
                     ),
                     attempts=row.attempts + 1,
@@ -200,8 +197,15 @@ class OutboxStore:
             won = (
                 conn.execute(
                     update(outbox)
-                    .where(t.id == row_id, t.lease_owner == owner, t.state == "sending")
-                    .values(state="sent", sent_ts=sent_ts, lease_until=None, last_error=None)
+                    .where(
+                        t.id == row_id, t.lease_owner == owner, t.state == OutboxState.SENDING.value
+                    )
+                    .values(
+                        state=OutboxState.SENT.value,
+                        sent_ts=sent_ts,
+                        lease_until=None,
+                        last_error=None,
+                    )
                 ).rowcount
                 == 1
             )
@@ -220,9 +224,9 @@ class OutboxStore:
         with self.engine.begin() as conn:
             conn.execute(
                 update(outbox)
-                .where(t.id == row_id, t.lease_owner == owner, t.state == "sending")
+                .where(t.id == row_id, t.lease_owner == owner, t.state == OutboxState.SENDING.value)
                 .values(
-                    state="pending",
+                    state=OutboxState.PENDING.value,
                     next_attempt_at=epoch(at),
                     last_error=error[:500],
                     lease_until=None,
@@ -236,7 +240,7 @@ class OutboxStore:
             conn.execute(
                 update(outbox)
                 .where(t.id == row_id, t.lease_owner == owner)
-                .values(state="dead", last_error=error[:500], lease_until=None)
+                .values(state=OutboxState.DEAD.value, last_error=error[:500], lease_until=None)
             )
 
     def outbox_stats(self, now: datetime) -> tuple[int, float | None]:

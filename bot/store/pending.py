@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select, update
@@ -22,47 +20,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.core.records import OutboxMessage, PendingOperation, Transition
+from bot.core.states import AuditAction, ExecState, OpKind, OpState
 from bot.store.jobs import audit_in
-from bot.store.outbox import OutboxMessage, enqueue_in
+from bot.store.outbox import enqueue_in
 from bot.store.schema import pending_operations
 from bot.store.times import epoch as _epoch
 from bot.store.times import from_epoch as _time
-
-
-class OpState(StrEnum):
-    PENDING = "pending"
-    CONFIRMED = "confirmed"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-    # Confirm found the cloud changed since the request (what was shown is out of date)
-    STALE = "stale"
-
-
-@dataclass(frozen=True)
-class PendingOperation:
-    id: str
-    kind: str
-    intent_json: str
-    summary: str
-    request_key: str | None
-    requester: str
-    channel: str
-    message_ts: str | None
-    created_at: datetime
-    expires_at: datetime
-    state: OpState
-    decided_by: str | None = None
-    decided_at: datetime | None = None
-    checked_json: str | None = None  # what the preflight showed (resize), for Confirm
-
-
-@dataclass(frozen=True)
-class Transition:
-    """The outcome of trying to move a pending operation: ``won`` is True for exactly one caller.
-    ``op`` is the operation as it is after the attempt (None: no such operation)."""
-
-    won: bool
-    op: PendingOperation | None
 
 
 def new_operation_id() -> str:
@@ -75,9 +39,10 @@ def _row_to_op(m: Any) -> PendingOperation:
     assert created is not None and expires is not None
     return PendingOperation(
         id=m["id"],
-        kind=m["kind"],
+        kind=OpKind(m["kind"]),
         intent_json=m["intent_json"],
-        summary=m["summary"],
+        facts_json=m["facts_json"],
+        summary=m["summary"] or "",
         request_key=m["request_key"],
         requester=m["requester"],
         channel=m["channel"],
@@ -100,13 +65,13 @@ class PendingStore:
     def create_pending(
         self,
         *,
-        kind: str,
+        kind: OpKind,
         intent_json: str,
         requester: str,
         channel: str,
         now: datetime,
         expires_at: datetime,
-        summary: str = "",
+        facts_json: str | None = None,
         request_key: str | None = None,
         checked_json: str | None = None,
     ) -> tuple[PendingOperation, bool]:
@@ -118,9 +83,10 @@ class PendingStore:
                 conn.execute(
                     pending_operations.insert().values(
                         id=op_id,
-                        kind=kind,
+                        kind=kind.value,
                         intent_json=intent_json,
-                        summary=summary,
+                        summary="",
+                        facts_json=facts_json,
                         request_key=request_key,
                         requester=requester,
                         channel=channel,
@@ -130,8 +96,10 @@ class PendingStore:
                         checked_json=checked_json,
                     )
                 )
-                audit_in(conn, now, "requested", op_id=op_id, actor=requester, channel=channel,
-                         detail={"kind": kind, "intent": intent_json})  # fmt: skip
+                audit_in(
+                    conn, now, AuditAction.REQUESTED, op_id=op_id, actor=requester,
+                    channel=channel, detail={"kind": kind.value, "intent": intent_json},
+                )  # fmt: skip
         except IntegrityError:
             if request_key is None:
                 raise
@@ -143,7 +111,7 @@ class PendingStore:
             id=op_id,
             kind=kind,
             intent_json=intent_json,
-            summary=summary,
+            facts_json=facts_json,
             request_key=request_key,
             requester=requester,
             channel=channel,
@@ -214,7 +182,7 @@ class PendingStore:
                     decided_at=_epoch(now),
                     **(
                         {
-                            "exec_state": "running",
+                            "exec_state": ExecState.RUNNING.value,
                             "exec_owner": owner,
                             "exec_until": _epoch(now) + exec_lease,
                         }
@@ -225,7 +193,7 @@ class PendingStore:
             )
             won = result.rowcount == 1
             if won:
-                audit_in(conn, now, to.value, op_id=op_id, actor=user)
+                audit_in(conn, now, AuditAction(to.value), op_id=op_id, actor=user)
                 for message in messages:  # announcements: only the winner's
                     enqueue_in(conn, message, now)
         return Transition(won, self.get_pending(op_id))
@@ -252,14 +220,18 @@ class PendingStore:
             ids = [
                 r.id
                 for r in conn.execute(
-                    select(t.id).where(t.exec_state == "running", t.exec_until < at).limit(100)
+                    select(t.id)
+                    .where(t.exec_state == ExecState.RUNNING.value, t.exec_until < at)
+                    .limit(100)
                 )
             ]
         for op_id in ids:
             with self.engine.begin() as conn:
                 won = conn.execute(
                     update(pending_operations)
-                    .where(t.id == op_id, t.exec_state == "running", t.exec_until < at)
+                    .where(
+                        t.id == op_id, t.exec_state == ExecState.RUNNING.value, t.exec_until < at
+                    )
                     .values(exec_owner=owner, exec_until=at + lease_seconds)
                 ).rowcount
             if won == 1:
@@ -294,7 +266,7 @@ class PendingStore:
                 )
                 if res.rowcount == 1:
                     expired.append(op.id)
-                    audit_in(conn, now, "expired", op_id=op.id)
+                    audit_in(conn, now, AuditAction.EXPIRED, op_id=op.id)
                     for message in announce(op) if announce else ():
                         enqueue_in(conn, message, now)
         return expired

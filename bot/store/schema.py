@@ -68,6 +68,9 @@ pending_operations = Table(
     Column("exec_until", Float, index=True),
     # v2: what the preflight showed in the confirmation (JSON), compared again at Confirm
     Column("checked_json", Text),
+    # v4: what the operation changes, as facts (bot.core.facts); rendered when sent. Rows from
+    # before v4 have only ``summary`` (rendered text).
+    Column("facts_json", Text),
 )
 
 tracked_jobs = Table(
@@ -103,8 +106,9 @@ outbox = Table(
     Column("channel", String(32), nullable=False),
     Column("thread_ts", String(32)),
     Column("ts", String(32)),  # the message chat.update edits
-    Column("text", Text, nullable=False),
+    Column("text", Text, nullable=False),  # rows from before v4: the rendered text
     Column("blocks_json", Text),
+    Column("content_json", Text),  # v4: what to say, as facts (bot.core.facts.Message)
     Column("reply_broadcast", Boolean, nullable=False, default=False),
     Column("state", String(16), nullable=False, index=True),  # pending | sending | sent | dead
     Column("attempts", Integer, nullable=False, default=0),
@@ -184,10 +188,16 @@ def _v2(conn: Connection) -> None:
     _add_column(conn, "pending_operations", "checked_json", "TEXT")
 
 
+def _v4(conn: Connection) -> None:
+    _add_column(conn, "pending_operations", "facts_json", "TEXT")
+    _add_column(conn, "outbox", "content_json", "TEXT")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "pending operations, tracked jobs, outbox, pacing, audit", _v1),
     (2, "pending operations remember what their preflight showed", _v2),
     (3, "an inbox of acked Slack payloads for worker processes", _v3),
+    (4, "operations and outbox messages keep facts, rendered when sent", _v4),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -11,18 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from bot.store.outbox import OutboxMessage
+from bot.core.facts import Announcement
+from bot.core.records import OutboxMessage
+from bot.core.states import EventKind
 
-EVENT_KINDS = (
-    "requested",
-    "confirmed",
-    "cancelled",
-    "expired",
-    "submitted",
-    "finished",
-    "failed",
-    "stuck",
-)
+EVENT_KINDS = tuple(kind.value for kind in EventKind)
 _CHANNEL_RE = re.compile(r"[CG][A-Z0-9]{2,31}")
 
 Routes = Mapping[str, frozenset[str]]
@@ -56,13 +49,16 @@ def parse_routes(text: str) -> dict[str, frozenset[str]]:
 
 
 def announcements(
-    routes: Routes, kind: str, key: str, text: str, *, skip: str | None = None
+    routes: Routes, key: str, content: Announcement, *, skip: str | None = None
 ) -> list[OutboxMessage]:
     """The messages announcing one event (``key`` names the operation or job) to the channels
-    routed for ``kind``, in a stable order; ``skip`` is the channel the thread is in (it hears
+    routed for its kind, in a stable order; ``skip`` is the channel the thread is in (it hears
     about the operation already)."""
+    kind = content.event.value
     return [
-        OutboxMessage(dedupe_key=f"notify:{key}:{kind}:{channel}", channel=channel, text=text)
+        OutboxMessage(
+            dedupe_key=f"notify:{key}:{kind}:{channel}", channel=channel, content=content
+        )  # fmt: skip
         for channel in sorted(routes.get(kind, ()))
         if channel != skip
     ]

@@ -1,0 +1,259 @@
+"""Facts the bot stores and the chat adapter renders when it sends a message.
+
+The store never keeps rendered text: an operation keeps :data:`OperationFacts` (what it
+changes, with the names and flavors the preflight read), an outbox row keeps a
+:data:`Message` (what to say, as data), and the adapter (``handlers.render``) turns them into
+text and blocks at the moment they are sent. Rewording a sentence therefore changes how every
+past operation displays, consistently, and a new chat surface renders the same facts its way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from bot.core.errors import ApiError, CloudError, OutcomeUnknownError
+from bot.core.intents import RenameDrillIntent, ResizeIntent
+from bot.core.preflight import Preflight
+from bot.core.states import EventKind, OpState
+from bot.core.wire.ecs import Flavor
+
+Site = Literal["production", "dr"]
+
+
+class _Fact(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+# ---- what an operation changes -----------------------------------------------------------
+
+
+class FlavorFacts(_Fact):
+    id: str
+    vcpus: int = 0
+    ram: int = 0  # MiB
+
+    @classmethod
+    def of(cls, flavor: Flavor | None, name: str) -> FlavorFacts:
+        return cls(id=name) if flavor is None else cls(id=flavor.id, vcpus=flavor.vcpus,
+                                                         ram=flavor.ram)  # fmt: skip
+
+
+class SiteChange(_Fact):
+    site: Site
+    server_id: str
+    server_name: str | None = None
+    current: FlavorFacts
+    new: FlavorFacts
+    host: str | None = None  # dedicated host id given for this site
+
+
+class WarningFacts(_Fact):
+    kind: str  # bot.core.preflight.Warning
+    what: str
+
+
+class ResizeFacts(_Fact):
+    kind: Literal["resize"] = "resize"
+    instance_id: str
+    instance_name: str | None = None
+    group_name: str | None = None
+    changes: list[SiteChange] = Field(default_factory=list)
+    one_flavor: bool = False  # flavorRef: one flavor for both sites
+    warnings: list[WarningFacts] = Field(default_factory=list)
+
+    def new_flavors(self) -> dict[str, str]:
+        return {c.site: c.new.id for c in self.changes}
+
+
+class RenameFacts(_Fact):
+    kind: Literal["rename_drill"] = "rename_drill"
+    drill_id: str
+    current_name: str | None = None
+    new_name: str
+    group_name: str | None = None
+
+
+class LegacyFacts(_Fact):
+    """An operation stored before facts existed: only its rendered summary is known."""
+
+    kind: Literal["legacy"] = "legacy"
+    summary: str
+
+
+OperationFacts = Annotated[ResizeFacts | RenameFacts | LegacyFacts, Field(discriminator="kind")]
+OPERATION_FACTS: TypeAdapter[OperationFacts] = TypeAdapter(OperationFacts)
+
+
+def resize_facts(
+    intent: ResizeIntent, check: Preflight, catalogue: dict[str, Flavor]
+) -> ResizeFacts:
+    """What a resize confirmation shows: each resized site's physical server, current and new
+    flavor (with sizes where known), dedicated host, and the preflight's warnings."""
+    hosts = {"production": intent.production_host, "dr": intent.dr_host}
+    return ResizeFacts(
+        instance_id=intent.instance_id,
+        instance_name=check.instance_name,
+        group_name=check.group_name,
+        changes=[
+            SiteChange(
+                site="production" if c.site == "production" else "dr",
+                server_id=c.server_id,
+                server_name=c.server_name or None,
+                current=FlavorFacts.of(c.current, c.current.id),
+                new=FlavorFacts.of(catalogue.get(c.new_flavor), c.new_flavor),
+                host=hosts.get(c.site),
+            )
+            for c in check.changes
+        ],
+        one_flavor=intent.flavor is not None,
+        warnings=[WarningFacts(kind=str(kind), what=what) for kind, what in check.warnings],
+    )
+
+
+def rename_facts(
+    intent: RenameDrillIntent, current_name: str | None, group_name: str | None
+) -> RenameFacts:
+    return RenameFacts(drill_id=intent.drill_id, current_name=current_name,
+                       new_name=intent.name, group_name=group_name)  # fmt: skip
+
+
+# ---- what went wrong at the cloud ---------------------------------------------------------
+
+
+class FailureFacts(_Fact):
+    """A cloud failure as data: ``kind`` api (the service refused: code, message, request
+    id), unknown (no reliable answer to a non-idempotent call: ``hint`` says what to check),
+    or transport (no answer)."""
+
+    kind: Literal["api", "unknown", "transport"]
+    code: str | None = None
+    message: str = ""
+    request_id: str | None = None
+    hint: str = ""
+
+    @classmethod
+    def of(cls, error: CloudError) -> FailureFacts:
+        if isinstance(error, OutcomeUnknownError):
+            return cls(kind="unknown", message=str(error), hint=error.hint)
+        if isinstance(error, ApiError):
+            return cls(kind="api", code=error.code, message=error.message,
+                       request_id=error.request_id)  # fmt: skip
+        return cls(kind="transport", message=str(error))
+
+
+# ---- messages the outbox delivers ---------------------------------------------------------
+
+
+class Decided(_Fact):
+    """The confirmation message after its decision (a ``chat.update`` of it): the buttons are
+    replaced by how it ended, and later by the end state of what it started."""
+
+    kind: Literal["decided"] = "decided"
+    op: OperationFacts
+    requester: str
+    state: OpState
+    by: str | None = None
+    at: datetime | None = None
+    changed_sites: list[str] = Field(default_factory=list)  # stale: what changed
+    job_id: str | None = None
+    job_status: str | None = None  # SUCCESS | FAIL once the job ended
+    failure: FailureFacts | None = None  # refused or unknown at submission
+    renamed_to: str | None = None
+
+
+class Submitted(_Fact):
+    kind: Literal["submitted"] = "submitted"
+    job_id: str
+
+
+class SubmitFailed(_Fact):
+    kind: Literal["submit-failed"] = "submit-failed"
+    failure: FailureFacts
+
+
+class Renamed(_Fact):
+    kind: Literal["renamed"] = "renamed"
+    name: str
+
+
+class SubJobFailure(_Fact):
+    job_id: str
+    job_type: str | None = None
+    error_code: str | None = None
+    fail_reason: str | None = None
+
+
+class FinalReport(_Fact):
+    kind: Literal["final"] = "final"
+    op: OperationFacts
+    requester: str
+    confirmer: str | None = None
+    job_id: str
+    job_type: str | None = None
+    status: str
+    seconds: float
+    new_flavors: dict[str, str] = Field(default_factory=dict)  # site -> flavor
+    error_code: str | None = None
+    fail_reason: str | None = None
+    failed_sub_jobs: list[SubJobFailure] = Field(default_factory=list)
+
+
+class StuckReport(_Fact):
+    kind: Literal["stuck"] = "stuck"
+    requester: str
+    job_id: str
+    seconds: float
+    status: str | None = None
+    stopped: bool = False
+
+
+class Interrupted(_Fact):
+    """A resize whose outcome a restart hid: ``received`` when the instance shows SDRS got it
+    (then it is followed through the instance)."""
+
+    kind: Literal["interrupted"] = "interrupted"
+    instance_id: str
+    received: bool
+
+
+class Announcement(_Fact):
+    """One line for an audit/on-call channel (NOTIFY_ROUTES)."""
+
+    kind: Literal["announce"] = "announce"
+    event: EventKind
+    op: OperationFacts
+    channel: str
+    actor: str | None = None
+    job_id: str | None = None
+    error_code: str | None = None
+    no_answer: bool = False  # failed without an answer from SDRS
+    out_of_date: bool = False
+    interrupted: bool = False
+    renamed_to: str | None = None
+    still: str | None = None  # stuck: the job's last status
+
+
+class Rendered(_Fact):
+    """A message queued before facts existed (rows written by an older version)."""
+
+    kind: Literal["rendered"] = "rendered"
+    text: str
+    blocks: list[dict[str, object]] | None = None
+
+
+Message = Annotated[
+    Decided
+    | Submitted
+    | SubmitFailed
+    | Renamed
+    | FinalReport
+    | StuckReport
+    | Interrupted
+    | Announcement
+    | Rendered,
+    Field(discriminator="kind"),
+]
+MESSAGE: TypeAdapter[Message] = TypeAdapter(Message)

@@ -1,0 +1,99 @@
+"""What the bot tells one person privately (an ephemeral reply), as data. Operations decide
+which notice applies; the chat adapter renders it. Never stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.facts import FailureFacts
+from bot.core.policy import Denial
+from bot.core.preflight import Preflight
+from bot.core.records import HistoryEntry, TrackedJob
+
+
+@dataclass(frozen=True)
+class Denied:
+    """The policy refused the request or the click."""
+
+    denial: Denial
+
+
+@dataclass(frozen=True)
+class SameName:
+    name: str
+
+
+@dataclass(frozen=True)
+class PreflightRefused:
+    """The cloud's state refuses the resize: nothing was posted (``at_confirm``: at the
+    Confirm click; the confirmation stays open)."""
+
+    check: Preflight
+    at_confirm: bool = False
+
+
+@dataclass(frozen=True)
+class CloudFailed:
+    failure: FailureFacts
+
+
+@dataclass(frozen=True)
+class NotPosted:
+    """Slack did not take the confirmation (``error``: Slack's error code)."""
+
+    error: str
+
+
+@dataclass(frozen=True)
+class UnknownOperation:
+    pass
+
+
+@dataclass(frozen=True)
+class ForeignOperation:
+    pass
+
+
+@dataclass(frozen=True)
+class AlreadyDecided:
+    state: str  # an OpState value
+    by: str | None
+
+
+@dataclass(frozen=True)
+class History:
+    entries: list[HistoryEntry]
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    job: TrackedJob
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Jobs:
+    jobs: list[TrackedJob]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class UnknownJob:
+    job_id: str
+
+
+Notice = (
+    Denied
+    | SameName
+    | PreflightRefused
+    | CloudFailed
+    | NotPosted
+    | UnknownOperation
+    | ForeignOperation
+    | AlreadyDecided
+    | History
+    | JobStatus
+    | Jobs
+    | UnknownJob
+)

@@ -1,0 +1,89 @@
+"""Every state and kind the bot stores or decides on, as StrEnums (their values are what the
+database holds, so a value is never renamed without a migration)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OpKind(StrEnum):
+    """What a confirmed operation changes."""
+
+    RESIZE = "resize"
+    RENAME_DRILL = "rename_drill"
+
+
+class OpState(StrEnum):
+    """A confirmation moves ``pending ->`` one of the others, exactly once."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    # Confirm found the cloud changed since the request (what was shown is out of date)
+    STALE = "stale"
+
+
+class ExecState(StrEnum):
+    """Executing a confirmed operation: ``running`` while a replica calls SDRS (leased, so a
+    replica that dies mid-call is noticed), ``done`` once its outcome is recorded."""
+
+    RUNNING = "running"
+    DONE = "done"
+
+
+class JobKind(StrEnum):
+    RESIZE = "resize"
+    # a resize whose job id was lost (the process died right after SDRS accepted it),
+    # followed through its protected instance's status
+    RESIZE_BY_INSTANCE = "resize-by-instance"
+
+
+class JobState(StrEnum):
+    TRACKING = "tracking"
+    FINISHED = "finished"
+    GAVE_UP = "gave-up"
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+class InboxKind(StrEnum):
+    COMMAND = "command"
+    CLICK = "click"
+
+
+class EventKind(StrEnum):
+    """Lifecycle events that NOTIFY_ROUTES can route to channels."""
+
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    SUBMITTED = "submitted"
+    FINISHED = "finished"
+    FAILED = "failed"
+    STUCK = "stuck"
+
+
+class AuditAction(StrEnum):
+    """The audit trail's action names."""
+
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    STALE = "stale"
+    PREFLIGHT_REFUSED = "preflight-refused"
+    CONFIRM_REFUSED = "confirm-refused"
+    SUBMITTED = "submitted"
+    SUBMIT_FAILED = "submit-failed"
+    RENAMED = "renamed"
+    RENAME_FAILED = "rename-failed"
+    INTERRUPTED = "interrupted"
+    JOB_FINISHED = "job-finished"
+    JOB_STUCK = "job-stuck"

@@ -1,0 +1,8 @@
+"""Operations (use cases): request, decide once, execute, expire, recover, status queries.
+
+They know no Slack: they talk to the chat through :class:`bot.operations.chat.Chat` (post a
+confirmation, tell one person privately, know a user's groups), queue every message edit and
+report in the store's outbox as facts (rendered by the adapter when sent), and call the cloud
+clients. The Slack adapter (``handlers/``) acks, reads the typed payload and calls these; the
+worker process runs the same functions.
+"""

@@ -1,0 +1,39 @@
+"""The chat port: what the operations need from a chat surface. ``handlers.slack_chat``
+implements it for Slack; another surface implements the same three calls."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection
+from typing import Protocol
+
+from bot.core.notices import Notice
+from bot.core.records import PendingOperation
+
+
+class ChatPostError(Exception):
+    """The chat did not take the confirmation (``error``: the surface's error code); it may
+    exist without us knowing, so the operation is cancelled."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+class Chat(Protocol):
+    async def member_groups(self, user: str, groups: Collection[str]) -> set[str]:
+        """Which of ``groups`` the user belongs to; a group that cannot be read counts as not
+        a member (decisions fail closed)."""
+        ...
+
+    async def post_confirmation(self, op: PendingOperation, two_person: bool) -> str:
+        """Post the confirmation of ``op`` in its channel; its message id (ts). Raises
+        :class:`ChatPostError`."""
+        ...
+
+    async def tell(self, channel: str, user: str, notice: Notice) -> None:
+        """Tell one person privately, in a channel; failures are logged, never raised."""
+        ...
+
+
+# Answering the person who asked (a command's private reply channel)
+Tell = Callable[[Notice], Awaitable[None]]

@@ -1,0 +1,157 @@
+"""Confirm / Cancel: decide exactly once, then act.
+
+A click is refused (a private explanation, nothing changed) when the operation is unknown,
+from another channel, already decided, expired, or the clicker may not decide it. Otherwise
+the store's atomic ``pending -> confirmed`` move picks one winner among double clicks,
+concurrent clicks, retries and replicas; only the winner's message edit (queued in the outbox
+with the decision) and SDRS call happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, replace
+
+from bot.cloud_state import read_resize_state
+from bot.core import notices
+from bot.core.errors import CloudError
+from bot.core.facts import Announcement, FailureFacts
+from bot.core.intents import ResizeIntent
+from bot.core.policy import may_cancel, may_confirm
+from bot.core.preflight import changed_since, check_resize
+from bot.core.records import PendingOperation
+from bot.core.states import AuditAction, EventKind, OpKind, OpState
+from bot.operations.chat import Chat
+from bot.operations.deps import Deps
+from bot.operations.execute import execute
+from bot.operations.expire import expire_sweep
+from bot.operations.messages import decided_update
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Click:
+    """A Confirm or Cancel click, as read once from the chat payload."""
+
+    user: str
+    channel: str
+    op_id: str
+    message_ts: str  # the confirmation message the button was on
+    to: OpState  # CONFIRMED or CANCELLED
+
+
+async def on_click(deps: Deps, chat: Chat, click: Click) -> None:
+    user, channel, to = click.user, click.channel, click.to
+    op = await asyncio.to_thread(deps.store.get_pending, click.op_id)
+
+    def count(outcome: str) -> None:
+        deps.metrics.confirmations.labels(outcome).inc()
+
+    if op is None:
+        count("unknown")
+        await chat.tell(channel, user, notices.UnknownOperation())
+        return
+    if op.channel != channel:
+        count("foreign")
+        log.warning("click on %s from foreign channel %s by %s", op.id, channel, user)
+        await chat.tell(channel, user, notices.ForeignOperation())
+        return
+    if op.message_ts is None and click.message_ts:
+        await asyncio.to_thread(deps.store.adopt_message_ts, op.id, click.message_ts)
+        op = replace(op, message_ts=click.message_ts)
+    if op.state is not OpState.PENDING:
+        count("already-decided")
+        await chat.tell(channel, user, notices.AlreadyDecided(op.state, op.decided_by))
+        return
+    now = deps.now()
+    if now >= op.expires_at:
+        count("too-late")
+        await expire_sweep(deps)
+        await chat.tell(channel, user, notices.AlreadyDecided(OpState.EXPIRED, None))
+        return
+    groups = (
+        await chat.member_groups(user, deps.policy.approver_groups)
+        if deps.policy.approver_groups
+        else set()
+    )
+    check = may_confirm if to is OpState.CONFIRMED else may_cancel
+    decision = check(deps.policy, op.requester, user, groups)
+    if not decision.allowed and decision.denial is not None:
+        context = {"op_id": op.id, "user": user, "channel": channel, "outcome": "denied"}
+        log.info("click on %s refused: %s", op.id, decision.denial, extra=context)
+        count("denied")
+        await chat.tell(channel, user, notices.Denied(decision.denial))
+        return
+    if to is OpState.CONFIRMED and op.kind is OpKind.RESIZE:
+        if not await recheck_resize(deps, chat, op, user):
+            count("preflight-blocked")
+            return
+        now = deps.now()
+    # the edit that replaces the buttons is queued with the decision (only the winner's)
+    after = replace(op, state=to, decided_by=user, decided_at=now)
+    event = EventKind(to.value)
+    result = await asyncio.to_thread(
+        deps.store.decide, op.id, to, user, now,
+        owner=deps.owner, exec_lease=deps.execution_lease(),
+        messages=[decided_update(after),
+                  *deps.announce(op.id, Announcement(event=event, op=op.facts,
+                                                     channel=op.channel, actor=user),
+                                 skip=op.channel)],
+    )  # fmt: skip
+    if not result.won or result.op is None:
+        count("lost-race")
+        now_op = result.op or op
+        await chat.tell(channel, user, notices.AlreadyDecided(now_op.state, now_op.decided_by))
+        return
+    deps.kick()
+    count(to.value)
+    context = {"op_id": op.id, "user": user, "channel": channel, "outcome": to.value}
+    log.info("operation %s %s by %s", op.id, to.value, user, extra=context)
+    if to is OpState.CONFIRMED:
+        await execute(deps, result.op)
+
+
+async def recheck_resize(deps: Deps, chat: Chat, op: PendingOperation, user: str) -> bool:
+    """Preflight again at Confirm: True when the resize may go ahead as shown. If the cloud now
+    refuses it, the clicker is told and the confirmation stays open; if what it showed is out
+    of date (another server or flavor), it is closed as stale. Nothing is sent either way."""
+    intent = op.intent
+    assert isinstance(intent, ResizeIntent)
+    try:
+        state = await read_resize_state(deps.sdrs, deps.ecs, intent)
+    except CloudError as exc:
+        await chat.tell(op.channel, user, notices.CloudFailed(FailureFacts.of(exc)))
+        return False
+    check = check_resize(intent, state)
+    if not check.allowed:
+        log.info("confirm of %s refused by preflight: %s", op.id, check.detail)
+        await asyncio.to_thread(
+            deps.store.record_event, deps.now(), AuditAction.CONFIRM_REFUSED, actor=user,
+            channel=op.channel, op_id=op.id,
+            detail={"refusal": str(check.refusal), "detail": check.detail},
+        )  # fmt: skip
+        await chat.tell(op.channel, user, notices.PreflightRefused(check, at_confirm=True))
+        return False
+    shown: dict[str, str] = json.loads(op.checked_json) if op.checked_json else {}
+    changed = changed_since(shown, check) if op.checked_json else []
+    if not changed:
+        return True
+    now = deps.now()
+    stale = replace(op, state=OpState.STALE, decided_by=user, decided_at=now)
+    announced = Announcement(event=EventKind.CANCELLED, op=op.facts, channel=op.channel,
+                             out_of_date=True)  # fmt: skip
+    result = await asyncio.to_thread(
+        deps.store.decide, op.id, OpState.STALE, user, now,
+        messages=[decided_update(stale, changed_sites=changed),
+                  *deps.announce(op.id, announced, skip=op.channel)],
+    )  # fmt: skip
+    if result.won and result.op is not None:
+        log.info("operation %s is stale: %s changed since the request", op.id, changed)
+        deps.kick()
+    else:
+        after = result.op or op
+        await chat.tell(op.channel, user, notices.AlreadyDecided(after.state, after.decided_by))
+    return False

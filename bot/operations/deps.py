@@ -1,0 +1,71 @@
+"""What the operations need, built once by the composition root and passed down."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.background import Background
+from bot.config import Settings
+from bot.core.facts import Announcement
+from bot.core.policy import Policy
+from bot.core.records import OutboxMessage
+from bot.core.routing import announcements
+from bot.ecs import EcsClient
+from bot.metrics import Metrics
+from bot.sdrs.client import SdrsClient
+from bot.store import Store
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def replica_name(settings: Settings) -> str:
+    return settings.replica_id or f"{socket.gethostname()}-{os.getpid()}"
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    store: Store
+    sdrs: SdrsClient
+    policy: Policy
+    ecs: EcsClient
+    now: Callable[[], datetime] = utc_now
+    background: Background = field(default_factory=Background)
+    metrics: Metrics = field(default_factory=Metrics)
+    routes: dict[str, frozenset[str]] = field(init=False)  # NOTIFY_ROUTES, parsed once
+    # deliver queued messages soon (the outbox sender's kick), where this process sends them
+    kick_outbox: Callable[[], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.routes = self.settings.routes()
+
+    def announce(
+        self, key: str, content: Announcement, *, skip: str | None = None
+    ) -> list[OutboxMessage]:
+        """Announcements of one lifecycle event to the channels NOTIFY_ROUTES names."""
+        return announcements(self.routes, key, content, skip=skip)
+
+    def kick(self) -> None:
+        if self.kick_outbox is not None:
+            self.kick_outbox()
+
+    @property
+    def owner(self) -> str:
+        return replica_name(self.settings)
+
+    @property
+    def two_person(self) -> bool:
+        return self.policy.approval_mode == "two-person"
+
+    def execution_lease(self) -> float:
+        """Long enough for every attempt of the SDRS call, with a margin (or as configured)."""
+        s = self.settings
+        if s.execution_lease_seconds:
+            return s.execution_lease_seconds
+        return s.http_max_attempts * (s.http_read_timeout + s.http_backoff_cap) + 30

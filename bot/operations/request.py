@@ -1,0 +1,136 @@
+"""Requesting a change: policy, then preflight (read the real state; refuse before anything
+is posted), then the confirmation, whose buttons carry only the operation's opaque id."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import timedelta
+
+from bot.cloud_state import read_resize_state
+from bot.core import notices
+from bot.core.errors import CloudError
+from bot.core.facts import (
+    Announcement,
+    FailureFacts,
+    OperationFacts,
+    rename_facts,
+    resize_facts,
+)
+from bot.core.intents import MutatingIntent, RenameDrillIntent
+from bot.core.policy import may_request
+from bot.core.preflight import check_resize
+from bot.core.states import AuditAction, EventKind, OpKind, OpState
+from bot.operations.chat import Chat, ChatPostError, Tell
+from bot.operations.deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+async def request_confirmation(
+    deps: Deps,
+    chat: Chat,
+    tell: Tell,
+    intent: MutatingIntent,
+    *,
+    user: str,
+    channel: str,
+    request_key: str | None,
+) -> None:
+    """``tell`` answers the requester privately."""
+
+    def count(outcome: str) -> None:
+        deps.metrics.commands.labels(intent.kind, outcome).inc()
+
+    rule = deps.policy.requests.get(intent.kind)
+    groups = await chat.member_groups(user, rule.usergroups) if rule and rule.usergroups else set()
+    decision = may_request(deps.policy, intent.kind, user, groups, channel)
+    if not decision.allowed and decision.denial is not None:
+        log.info("request denied: %s (%s)", intent.kind, decision.denial,
+                 extra={"user": user, "channel": channel, "kind": intent.kind,
+                        "outcome": "denied"})  # fmt: skip
+        count("denied")
+        await tell(notices.Denied(decision.denial))
+        return
+
+    checked: str | None = None
+    facts: OperationFacts
+    try:
+        if isinstance(intent, RenameDrillIntent):
+            drill = await deps.sdrs.get_drill(intent.drill_id)
+            if drill.name == intent.name:
+                count("same-name")
+                await tell(notices.SameName(drill.name))
+                return
+            facts = rename_facts(intent, drill.name, await _group_name(deps, drill.server_group_id))
+        else:
+            state = await read_resize_state(deps.sdrs, deps.ecs, intent)
+            check = check_resize(intent, state)
+            if not check.allowed:
+                log.info("resize of %s refused by preflight: %s (%s)",
+                         intent.instance_id, check.refusal, check.detail,
+                         extra={"user": user, "channel": channel, "kind": intent.kind,
+                                "outcome": "preflight-refused"})  # fmt: skip
+                count("preflight-refused")
+                await asyncio.to_thread(
+                    deps.store.record_event, deps.now(), AuditAction.PREFLIGHT_REFUSED,
+                    actor=user, channel=channel,
+                    detail={"intent": intent.model_dump(exclude_none=True),
+                            "refusal": str(check.refusal), "detail": check.detail},
+                )  # fmt: skip
+                await tell(notices.PreflightRefused(check))
+                return
+            facts = resize_facts(intent, check, state.catalogue())
+            checked = json.dumps(check.snapshot(), sort_keys=True)
+    except CloudError as exc:
+        count("cloud-error")
+        await tell(notices.CloudFailed(FailureFacts.of(exc)))
+        return
+
+    now = deps.now()
+    op, created = await asyncio.to_thread(
+        deps.store.create_pending,
+        kind=OpKind(intent.kind),
+        intent_json=intent.model_dump_json(),
+        facts_json=facts.model_dump_json(),
+        requester=user,
+        channel=channel,
+        now=now,
+        expires_at=now + timedelta(seconds=deps.settings.confirmation_ttl_seconds),
+        request_key=request_key,
+        checked_json=checked,
+    )
+    if not created:
+        log.info("command %s delivered again; operation %s already exists", request_key, op.id)
+        count("duplicate")
+        return
+    try:
+        ts = await chat.post_confirmation(op, deps.two_person)
+    except ChatPostError as exc:
+        log.warning("confirmation for %s not posted in %s: %s", op.id, channel, exc.error)
+        # A confirmation that may exist without us knowing must not be confirmable.
+        await asyncio.to_thread(deps.store.decide, op.id, OpState.CANCELLED, user, deps.now())
+        count("not-posted")
+        await tell(notices.NotPosted(exc.error))
+        return
+    announced = Announcement(event=EventKind.REQUESTED, op=facts, channel=channel, actor=user)
+    await asyncio.to_thread(
+        deps.store.set_message_ts, op.id, ts,
+        messages=deps.announce(op.id, announced, skip=channel), now=deps.now(),
+    )  # fmt: skip
+    deps.kick()
+    count("confirmation-posted")
+    context = {"op_id": op.id, "user": user, "channel": channel, "kind": intent.kind}
+    log.info("operation %s requested: %s", op.id, intent.kind, extra=context)
+
+
+async def _group_name(deps: Deps, group_id: str | None) -> str | None:
+    """The protection group's name for a drill's confirmation (its id if it cannot be read)."""
+    if not group_id:
+        return None
+    try:
+        return (await deps.sdrs.get_protection_group(group_id)).name or group_id
+    except CloudError as exc:
+        log.warning("protection group %s not read: %s", group_id, exc)
+        return group_id

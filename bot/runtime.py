@@ -1,0 +1,195 @@
+"""What a serving process and a worker process both run on (part of the composition root):
+the dependencies, one Slack session, the tracker and the outbox sender of this replica, the
+scheduler that drives them, signal handling and the graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import aiohttp
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.core.errors import ConfigError
+from bot.core.tracking import TrackerPolicy
+from bot.ecs import EcsClient
+from bot.metrics import Metrics
+from bot.operations.deps import Deps, replica_name
+from bot.operations.execute import recover_interrupted
+from bot.operations.expire import expire_sweep
+from bot.outbox import OutboxSender
+from bot.sdrs.client import SdrsClient
+from bot.store import Store
+from bot.tracker import Tracker
+from handlers import render
+
+log = logging.getLogger(__name__)
+
+
+def slack_client(
+    settings: Settings, session: aiohttp.ClientSession | None = None, *, retries: bool = True
+) -> AsyncWebClient:
+    """The Web API client. Pass a shared ``session`` (created inside the running loop) so calls
+    reuse keep-alive connections; without one, slack_sdk opens a new session per call."""
+    if settings.slack_bot_token is None:
+        raise ConfigError(["SLACK_BOT_TOKEN is required (the xoxb- token of the app)"])
+    client = AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        session=session,
+    )
+    if retries:
+        # 429s only: a 429 was not processed, so repeating is safe. (A connection error after
+        # sending may have posted; the outbox, which uses retries=False, handles those.)
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+    return client
+
+
+def build_workers(deps: Deps, outbox_client: AsyncWebClient) -> tuple[Tracker, OutboxSender]:
+    """The tracker and the outbox sender of this replica (the scheduler drives them)."""
+    settings = deps.settings
+    owner = replica_name(settings)
+    policy = TrackerPolicy(
+        first=settings.job_poll_first_seconds,
+        cap=settings.job_poll_max_seconds,
+        timeout=settings.job_timeout_seconds,
+        stop_when_stuck=settings.job_stop_when_stuck,
+    )
+    tracker = Tracker(
+        deps.store, deps.sdrs, deps.routes, owner=owner, now=deps.now,
+        policy=policy,
+        lease_seconds=settings.lease_seconds, batch=settings.tracker_batch,
+        concurrency=settings.tracker_concurrency,
+    )  # fmt: skip
+    sender = OutboxSender(
+        deps.store, outbox_client, render.message, owner=owner, now=deps.now,
+        pace_seconds=settings.outbox_pace_seconds, lease_seconds=settings.lease_seconds,
+    )  # fmt: skip
+    tracker.on_report = sender.kick
+    deps.kick_outbox = sender.kick
+    return tracker, sender
+
+
+def start_scheduler(deps: Deps, tracker: Tracker, sender: OutboxSender) -> AsyncIOScheduler:
+    """APScheduler drives the periodic work; each job runs one at a time (no overlap)."""
+    settings = deps.settings
+    # A run skipped because the previous one is still going is by design (max_instances=1),
+    # not worth a warning per tick under load.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # a line per run
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    common = {"trigger": "interval", "max_instances": 1, "coalesce": True}
+    tracked = deps.background.tracked  # a shutdown waits for a run in progress
+    scheduler.add_job(
+        tracked(tracker.tick, interruptible=True), seconds=settings.tracker_tick_seconds,
+        id="tracker", **common,
+    )  # fmt: skip
+    scheduler.add_job(
+        tracked(sender.run_once), seconds=settings.outbox_tick_seconds, id="outbox", **common
+    )
+    scheduler.add_job(tracked(expire_sweep), args=(deps,), seconds=30, id="expiry", **common)
+    scheduler.add_job(
+        tracked(recover_interrupted), args=(deps,), seconds=settings.recovery_tick_seconds,
+        id="recovery", next_run_time=datetime.now(UTC), **common,
+    )  # fmt: skip
+    scheduler.start()
+    return scheduler
+
+
+def stop_on_signals(stop: asyncio.Event) -> list[signal.Signals]:
+    """SIGTERM and SIGINT set ``stop`` (where this is the main thread); the signals handled."""
+    loop = asyncio.get_running_loop()
+    handled = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            handled.append(sig)
+        except (NotImplementedError, RuntimeError):  # not the main thread: the caller stops us
+            pass
+    return handled
+
+
+@dataclass
+class Runtime:
+    """What a serving or worker process runs on: the dependencies, one Slack session, the
+    tracker and the outbox sender of this replica."""
+
+    deps: Deps
+    session: aiohttp.ClientSession
+    client: AsyncWebClient
+    tracker: Tracker
+    sender: OutboxSender
+
+    async def close(self) -> None:
+        await self.session.close()
+        await self.deps.sdrs.aclose()
+        await self.deps.ecs.aclose()
+        self.deps.store.close()
+
+
+def open_runtime(settings: Settings) -> Runtime:
+    """Build it (inside the running loop: the Slack session is made here)."""
+    store = Store.from_url(settings.database_url)
+    metrics = Metrics()
+    sdrs = SdrsClient.from_settings(settings, observe=metrics.observer("sdrs"))
+    ecs = EcsClient.from_settings(settings, observe=metrics.observer("ecs"))
+    deps = Deps(
+        settings=settings, store=store, sdrs=sdrs, policy=settings.policy(), ecs=ecs,
+        metrics=metrics,
+    )  # fmt: skip
+    session = aiohttp.ClientSession()
+    tracker, sender = build_workers(deps, slack_client(settings, session, retries=False))
+    metrics.watch(store, lambda: sender.rate_limited)
+    return Runtime(deps, session, slack_client(settings, session), tracker, sender)
+
+
+async def shut_down(
+    deps: Deps,
+    tracker: Tracker,
+    sender: OutboxSender,
+    scheduler: AsyncIOScheduler | None,
+    stop_serving: Callable[[], Awaitable[None]] | None = None,
+    stop_workers: Callable[[float], Awaitable[None]] | None = None,
+) -> None:
+    """Stop within SHUTDOWN_SECONDS: no new requests (``stop_serving``), worker children
+    stopped (``stop_workers(within)``), a tracker tick in flight cut short and its leases
+    released, in-flight work drained, the outbox flushed as far as time allows."""
+    deadline = time.monotonic() + deps.settings.shutdown_seconds
+
+    def left() -> float:
+        return max(deadline - time.monotonic(), 0.0)
+
+    log.info("stopping: no new commands; finishing in-flight work")
+    if stop_serving is not None:
+        await stop_serving()
+    if stop_workers is not None:  # each worker stops gracefully on its own (bot.worker)
+        await stop_workers(left())
+    if scheduler is not None and scheduler.running:
+        scheduler.shutdown(wait=False)
+    # a tracker tick in flight is cut short: its jobs go to another replica right away
+    await deps.background.interrupt()
+    released = await asyncio.to_thread(deps.store.release_leases, tracker.owner)
+    log.info("job leases released: %d (another replica takes them at its next tick)", released)
+    finished = await deps.background.drain(within=left() * 0.6)
+    flushed, idle_rounds = 0, 0
+    while (
+        scheduler is not None and left() > 0.5 and idle_rounds < 10
+    ):  # what is left waits for another replica
+        sent = await asyncio.wait_for(sender.run_once(), timeout=left())
+        flushed += sent
+        waiting, _ = await asyncio.to_thread(deps.store.outbox_stats, deps.now())
+        if not waiting:
+            break
+        idle_rounds = 0 if sent else idle_rounds + 1
+        if not sent:
+            await asyncio.sleep(min(0.2, left()))
+    log.info("stopped: in-flight work %s, %d outbox messages flushed",
+             "finished" if finished else "cut short", flushed)  # fmt: skip

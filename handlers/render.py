@@ -1,0 +1,162 @@
+"""Facts -> Slack text and Block Kit, at the moment a message is sent.
+
+The store keeps facts (:mod:`bot.core.facts`); every message is rendered here when it leaves,
+with the wording of :mod:`handlers.blocks` and :mod:`handlers.preflight_blocks`. Pure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core import notices
+from bot.core.facts import (
+    Announcement,
+    Decided,
+    FinalReport,
+    Interrupted,
+    LegacyFacts,
+    OperationFacts,
+    Renamed,
+    RenameFacts,
+    Rendered,
+    ResizeFacts,
+    StuckReport,
+    SubmitFailed,
+    Submitted,
+)
+from bot.core.records import OutboxMessage, PendingOperation
+from bot.core.states import OpState
+from handlers import blocks, preflight_blocks
+from handlers.blocks import escape
+
+Blocks = list[dict[str, Any]] | None
+
+
+def summary(facts: OperationFacts) -> str:
+    """The operation spelled out (mrkdwn), as the confirmation shows it."""
+    match facts:
+        case ResizeFacts():
+            return preflight_blocks.describe_resize(facts)
+        case RenameFacts():
+            return blocks.describe_rename(facts)
+        case LegacyFacts():
+            return facts.summary
+
+
+def headline(facts: OperationFacts) -> str:
+    """One line naming the operation (mrkdwn, escaped), for notifications and lists."""
+    match facts:
+        case ResizeFacts():
+            name = escape(facts.instance_name or facts.instance_id)
+            flavors = ", ".join(
+                f"{blocks.SITE_LABEL[c.site]} `{escape(c.current.id)}` → `{escape(c.new.id)}`"
+                for c in facts.changes
+            )
+            return f"Resize protected instance `{name}`" + (f" ({flavors})" if flavors else "")
+        case RenameFacts():
+            old = f"`{escape(facts.current_name)}`" if facts.current_name else "a drill"
+            return f"Rename DR drill {old} → `{escape(facts.new_name)}`"
+        case LegacyFacts():
+            return facts.summary.split("\n", 1)[0].replace("*", "")
+
+
+def subject(facts: OperationFacts) -> str:
+    """What the operation acts on, briefly (mrkdwn, escaped): "resize of `erp-db`"."""
+    match facts:
+        case ResizeFacts():
+            return f"resize of `{escape(facts.instance_name or facts.instance_id)}`"
+        case RenameFacts():
+            return f"rename of drill `{escape(facts.current_name or facts.drill_id)}`"
+        case LegacyFacts():
+            return headline(facts)
+
+
+def confirmation(op: PendingOperation, two_person: bool) -> tuple[str, Blocks]:
+    text = f"{headline(op.facts)} - waiting for confirmation"
+    return text, blocks.confirmation_blocks(
+        op_id=op.id, summary=summary(op.facts), requester=op.requester,
+        expires_at=op.expires_at, two_person=two_person, headline=headline(op.facts),
+    )  # fmt: skip
+
+
+def decided_text(d: Decided) -> str:
+    """How a confirmation ended, for the line that replaces its buttons."""
+    if d.state is OpState.EXPIRED:
+        return blocks.expired_text()
+    if d.state is OpState.STALE:
+        return preflight_blocks.changed_text(d.changed_sites)
+    requested = f"Requested by <@{d.requester}>"
+    if d.state is OpState.CANCELLED:
+        return f"{requested} · {blocks.cancelled_text(d.by or d.requester)}"
+    confirmed = blocks.confirmed_text(d.by or d.requester, d.at) if d.at else "Confirmed"
+    head = f"{requested} · {confirmed}"
+    if d.failure is not None:
+        end = ("outcome unknown: check before asking again" if d.failure.kind == "unknown"
+               else f"not done: {escape(d.failure.code or 'no answer from SDRS')}")  # fmt: skip
+        return f"{head} · :x: {end}"
+    if d.renamed_to is not None:
+        return f"{head} · :white_check_mark: renamed"
+    if d.job_id and d.job_status:
+        mark = ":white_check_mark:" if d.job_status == "SUCCESS" else ":x:"
+        return f"{head} · job `{escape(d.job_id)}`: {mark} {escape(d.job_status)}"
+    if d.job_id:
+        return f"{head} · job `{escape(d.job_id)}`: :arrows_counterclockwise: running"
+    return head
+
+
+def message(msg: OutboxMessage) -> tuple[str, Blocks]:
+    """(text, blocks) of an outbox message, rendered now."""
+    content = msg.content
+    match content:
+        case Decided():
+            outcome = decided_text(content)
+            return outcome, blocks.outcome_blocks(summary(content.op), outcome)
+        case Submitted():
+            return blocks.submitted_text(content.job_id), None
+        case SubmitFailed():
+            return blocks.failure_text(content.failure), None
+        case Renamed():
+            return blocks.renamed_text(content.name), None
+        case FinalReport():
+            return blocks.final_report_text(content, subject(content.op)), None
+        case StuckReport():
+            return blocks.stuck_text(content), None
+        case Interrupted():
+            if content.received:
+                return blocks.interrupted_but_received_text(content.instance_id), None
+            return blocks.interrupted_resize_text(content.instance_id), None
+        case Announcement():
+            return blocks.announce_text(content, headline(content.op)), None
+        case Rendered():
+            return content.text, content.blocks
+
+
+def notice(n: notices.Notice) -> str:
+    """The text of a private reply."""
+    match n:
+        case notices.Denied():
+            return blocks.denial_text(n.denial)
+        case notices.SameName():
+            return blocks.same_name_text(n.name)
+        case notices.PreflightRefused(check=check, at_confirm=True):
+            return preflight_blocks.refused_at_confirm_text(check)
+        case notices.PreflightRefused(check=check):
+            return preflight_blocks.refused_request_text(check)
+        case notices.CloudFailed():
+            return blocks.failure_text(n.failure)
+        case notices.NotPosted():
+            return blocks.not_posted_text(n.error)
+        case notices.UnknownOperation():
+            return blocks.unknown_operation_text()
+        case notices.ForeignOperation():
+            return blocks.foreign_operation_text()
+        case notices.AlreadyDecided():
+            return blocks.already_decided_text(n.state, n.by)
+        case notices.History():
+            return blocks.history_text([(e, headline(e.facts)) for e in n.entries])
+        case notices.JobStatus():
+            return blocks.status_text(n.job, n.now)
+        case notices.Jobs():
+            return blocks.jobs_text([blocks.status_text(j, n.now) for j in n.jobs])
+        case notices.UnknownJob():
+            return blocks.unknown_job_text(n.job_id)

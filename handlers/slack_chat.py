@@ -1,0 +1,64 @@
+"""The chat port (:class:`bot.operations.chat.Chat`) for Slack: group membership through
+``usergroups.users.list``, the confirmation through ``chat.postMessage``, private replies through
+``chat.postEphemeral`` (clicks, forms) or the command's ``response_url``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+
+from slack_bolt.async_app import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.notices import Notice
+from bot.core.records import PendingOperation
+from bot.operations.chat import ChatPostError, Tell
+from bot.slack_errors import slack_error
+from handlers import render
+
+log = logging.getLogger(__name__)
+
+
+class SlackChat:
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def member_groups(self, user: str, groups: Collection[str]) -> set[str]:
+        member_of: set[str] = set()
+        for group in sorted(groups):
+            try:
+                response = await self.client.usergroups_users_list(usergroup=group)
+            except SlackApiError as exc:
+                log.warning("cannot list user group %s: %s", group, slack_error(exc))
+                continue
+            if user in (response.get("users") or []):
+                member_of.add(group)
+        return member_of
+
+    async def post_confirmation(self, op: PendingOperation, two_person: bool) -> str:
+        text, blocks = render.confirmation(op, two_person)
+        try:
+            posted = await self.client.chat_postMessage(channel=op.channel, text=text,
+                                                        blocks=blocks)  # fmt: skip
+        except SlackApiError as exc:
+            raise ChatPostError(slack_error(exc)) from exc
+        except Exception as exc:  # noqa: BLE001 - the network failed: it may have been posted
+            raise ChatPostError(type(exc).__name__) from exc
+        return str(posted["ts"])
+
+    async def tell(self, channel: str, user: str, notice: Notice) -> None:
+        try:
+            await self.client.chat_postEphemeral(channel=channel, user=user,
+                                                 text=render.notice(notice))  # fmt: skip
+        except SlackApiError as exc:
+            log.warning("ephemeral to %s in %s failed: %s", user, channel, slack_error(exc))
+
+
+def responder(respond: AsyncRespond) -> Tell:
+    """Answer a slash command privately through its response_url."""
+
+    async def tell(notice: Notice) -> None:
+        await respond(response_type="ephemeral", text=render.notice(notice))
+
+    return tell
