@@ -63,8 +63,9 @@ class Background:
             log.error("background work %s failed", task.get_name(), exc_info=task.exception())
 
     @property
-    def pending(self) -> int:
-        return len(self._tasks)
+    def busy(self) -> bool:
+        """Work in flight (spawned tasks or tracked runs)."""
+        return bool(self._tasks or self._interruptible)
 
     async def drain(self, within: float) -> bool:
         """Wait for the work in flight (at most ``within`` seconds); True if all finished."""

@@ -32,7 +32,6 @@ from tests.slack_helpers import (
     action_body,
     command_body,
     dispatch,
-    settle,
     until,
 )
 
@@ -118,10 +117,19 @@ class Harness:
         )
         return op_id, ts
 
-    async def quiesce(self, within: float = 10.0) -> None:
+    async def quiesce(self, within: float = 15.0) -> None:
         """Wait until the work the listeners handed to the background after their acks has
-        finished (instead of sleeping before asserting that something did NOT happen)."""
-        assert await self.deps.background.drain(within), "background work still running"
+        finished and every message it queued was delivered (instead of sleeping before
+        asserting that something did NOT happen)."""
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            assert await self.deps.background.drain(left), "background work still running"
+            waiting, _ = await asyncio.to_thread(self.deps.store.outbox_stats, self.deps.now())
+            if not waiting and not self.deps.background.busy:
+                return
+            assert left > 0, f"{waiting} outbox messages still waiting"
+            await asyncio.sleep(0.01)
 
     def sdrs_posts(self) -> int:
         return sum(1 for r in self.emulator.emulator.requests if r.method == "POST")
@@ -199,7 +207,7 @@ async def running(
     try:
         yield harness
     finally:
-        await settle(0.05)
+        await harness.quiesce()
         pumping.cancel()
         await sdrs.aclose()
         await harness.deps.ecs.aclose()

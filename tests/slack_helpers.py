@@ -160,8 +160,3 @@ async def until(condition: Callable[[], Any], within: float = 5.0) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.01)
-
-
-async def settle(seconds: float = 0.3) -> None:
-    """Let background listener work finish before asserting that something did NOT happen."""
-    await asyncio.sleep(seconds)

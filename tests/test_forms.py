@@ -13,7 +13,6 @@ from tests.slack_harness import ALICE, CHANNEL, Harness
 from tests.slack_helpers import (
     action_body,
     dispatch,
-    settle,
     suggestion_body,
     until,
     view_action_body,
@@ -131,7 +130,7 @@ async def test_form_mistakes_come_back_as_field_errors(h: Harness) -> None:
     unpicked = view_with_state(opened_view(h), {"instance": {modals.PICK_INSTANCE: {}}})
     response = await dispatch(h.app, view_submission_body(ALICE, unpicked))
     assert json.loads(response.body)["errors"] == {"instance": "Choose a protected instance."}
-    await settle()
+    await h.quiesce()
     assert not h.state.calls_to("chat.postMessage") and h.sdrs_posts() == 0
 
 
@@ -142,7 +141,7 @@ async def test_form_submission_refused_by_preflight_tells_the_user_privately(h: 
     await dispatch(h.app, view_submission_body(ALICE, view_with_state(view, values)))
     text = (await until(lambda: h.ephemerals(ALICE)))[0]
     assert "Production-site server `ecs-erp-app-src` is ACTIVE" in text
-    await settle()
+    await h.quiesce()
     assert not h.state.calls_to("chat.postMessage") and h.sdrs_posts() == 0
 
 

@@ -18,7 +18,7 @@ from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import JobPlan, World
 from handlers import blocks
 from tests.slack_harness import ALICE, BOB, CHANNEL, Harness, running
-from tests.slack_helpers import settle, until
+from tests.slack_helpers import until
 
 AUDIT, ONCALL = "C0AUDIT001", "C0ONCALL01"
 ROUTES = f"all={AUDIT};failed,stuck={ONCALL}"
@@ -59,7 +59,7 @@ async def test_success_lifecycle_goes_to_audit_only(
         assert kinds == ["requested", "confirmed", "submitted", "finished"]
         assert all(f"<#{CHANNEL}>" in t and "Resize protected instance" in t for t in audit)
         assert "by <@U0ALICE001>" in audit[1] and "job `" in audit[2]
-        await settle(0.3)
+        await h.quiesce()
         assert posts_to(h, ONCALL) == [] and len(posts_to(h, AUDIT)) == 4
 
 
@@ -94,7 +94,7 @@ async def test_stuck_job_is_announced_once(
         assert "*stuck*" in oncall[0] and (
             "still RUNNING" in oncall[0] or "still INIT" in oncall[0]
         )
-        await settle(0.5)
+        await h.quiesce()
         assert len(posts_to(h, ONCALL)) == 1
 
 
@@ -137,6 +137,6 @@ async def test_announcements_survive_slack_rate_limits_without_doubles(
             return [m["text"] for (ch, _), m in h.state.message_items() if ch == AUDIT]
 
         await until(lambda: len(delivered()) >= 4, within=30)
-        await settle(0.5)
+        await h.quiesce()
         assert len(delivered()) == len(set(delivered())) == 4
         assert h.sender.rate_limited > 0

@@ -12,7 +12,7 @@ from bot.store import OpState
 from bot.store.schema import audit_events
 from handlers import blocks
 from tests.slack_harness import ALICE, BOB, Harness
-from tests.slack_helpers import settle, until
+from tests.slack_helpers import until
 
 DB = sid("pi-erp-db")
 
@@ -31,7 +31,7 @@ async def test_running_server_is_refused_before_anything_is_posted(h: Harness) -
     text = (await until(h.responses))[0]["text"]
     assert "Production-site server `ecs-erp-app-src` is ACTIVE" in text
     assert "must be stopped (SHUTOFF)" in text
-    await settle()
+    await h.quiesce()
     assert not confirmation_posts(h) and h.sdrs_posts() == 0
     assert "preflight-refused" in audit_actions(h)
     assert "requested" not in audit_actions(h)  # no operation was made
@@ -90,7 +90,7 @@ async def test_server_started_after_request_blocks_confirm_until_stopped(h: Harn
     await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
     text = (await until(lambda: h.ephemerals(ALICE)))[0]
     assert "Not sent: DR-site server `ecs-erp-db-tgt` is ACTIVE" in text
-    await settle()
+    await h.quiesce()
     assert h.sdrs_posts() == 0 and not h.updates(ts)
     op = h.deps.store.get_pending(op_id)
     assert op is not None and op.state is OpState.PENDING  # still open
@@ -110,7 +110,7 @@ async def test_flavor_changed_since_request_closes_the_confirmation(h: Harness) 
     updates = await until(lambda: h.updates(ts))
     assert "production site changed since this was requested" in updates[0]
     assert "Nothing was sent to SDRS" in updates[0]
-    await settle()
+    await h.quiesce()
     assert h.sdrs_posts() == 0
     op = h.deps.store.get_pending(op_id)
     assert op is not None and op.state is OpState.STALE
@@ -128,5 +128,5 @@ async def test_rename_confirmation_names_the_group_and_refuses_the_same_name(h: 
     await h.command(f"drill rename {sid('drill-billing')} 账单容灾演练", user=BOB)
     text = (await until(h.responses))[0]["text"]
     assert "already named `账单容灾演练`" in text
-    await settle()
+    await h.quiesce()
     assert len(confirmation_posts(h)) == 1 and h.sdrs_puts() == 0
