@@ -30,8 +30,8 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.sandbox.seed import sid  # noqa: E402
-from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, command_body, signed_headers  # noqa: E402
+from bot.sandbox.seed import sid
+from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, command_body, signed_headers
 
 CHILD = Path(__file__).resolve()
 

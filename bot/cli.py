@@ -128,7 +128,7 @@ def cmd_audit_export(args: argparse.Namespace) -> int:
 
     since = _utc(args.since) if args.since else None
     store = Store.from_url(load_settings().database_url)
-    target = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    target = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     count = 0
     try:
         for event in store.audit_events(since=since, channel=args.channel):

@@ -58,7 +58,7 @@ class InboxRunner:
     async def _one(self, item: InboxItem) -> None:
         try:
             await handle(self.deps, self.client, item)
-        except Exception:  # noqa: BLE001 - logged; the item is not retried forever
+        except Exception:
             log.exception("inbox item %s (%s) failed", item.id, item.kind)
         await asyncio.to_thread(self.deps.store.done_inbox, [item.id])
 

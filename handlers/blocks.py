@@ -71,7 +71,7 @@ def _dicts(blocks: list[Block]) -> list[dict[str, Any]]:
     return [b.to_dict() for b in blocks]
 
 
-def _md(text: str) -> SectionBlock:
+def md_section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=text))
 
 
@@ -88,14 +88,14 @@ def help_blocks(topic: str | None) -> list[dict[str, Any]]:
             ButtonElement(text="Rename a drill...", action_id=OPEN_RENAME_ACTION, value="rename"),
         ],
     )
-    return _dicts([_md(HELP_TEXT.get(topic, HELP_TEXT[None])), buttons])
+    return _dicts([md_section(HELP_TEXT.get(topic, HELP_TEXT[None])), buttons])
 
 
 def parse_error_blocks(error: ParseError) -> list[dict[str, Any]]:
     return _dicts(
         [
-            _md(f":warning: {escape(error.problem)}"),
-            _md(f"Write it like this:\n```{error.usage}```"),
+            md_section(f":warning: {escape(error.problem)}"),
+            md_section(f"Write it like this:\n```{error.usage}```"),
         ]
     )
 
@@ -142,7 +142,7 @@ def confirmation_blocks(
     cancel = ButtonElement(text="Cancel", action_id=CANCEL_ACTION, value=op_id)
     return _dicts(
         [
-            _md(summary),
+            md_section(summary),
             ContextBlock(
                 elements=[
                     MarkdownTextObject(
@@ -158,7 +158,7 @@ def confirmation_blocks(
 
 def outcome_blocks(summary: str, outcome: str) -> list[dict[str, Any]]:
     """The confirmation message after the decision: buttons replaced by the outcome."""
-    return _dicts([_md(summary), ContextBlock(elements=[MarkdownTextObject(text=outcome)])])
+    return _dicts([md_section(summary), ContextBlock(elements=[MarkdownTextObject(text=outcome)])])
 
 
 def confirmed_text(user: str, when: datetime) -> str:

@@ -8,7 +8,6 @@ parser), so it goes through the same policy, preflight and confirmation.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,16 +20,21 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
-    SectionBlock,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.core.errors import ParseError
-from bot.core.intents import RenameDrillIntent, ResizeIntent, parse
+from bot.core.intents import FLAVOR_RE, UUID_RE, RenameDrillIntent, ResizeIntent, parse
 from bot.core.rules import DRILL_NAME_RULE, drill_name_problem
 from bot.core.wire.ecs import Flavor
-from handlers.blocks import OPEN_RENAME_ACTION, OPEN_RESIZE_ACTION, SITE_LABEL, escape
+from handlers.blocks import (
+    OPEN_RENAME_ACTION,
+    OPEN_RESIZE_ACTION,
+    SITE_LABEL,
+    escape,
+    md_section,
+)
 
 RESIZE_CALLBACK = "sdrs_resize_form"
 RENAME_CALLBACK = "sdrs_rename_form"
@@ -40,8 +44,6 @@ OPEN_RESIZE = OPEN_RESIZE_ACTION  # the help message's buttons
 OPEN_RENAME = OPEN_RENAME_ACTION
 MAX_OPTIONS = 100  # Slack's limit for a select's options
 SITES = ("production", "dr")
-_UUID_RE = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
-_FLAVOR_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z0-9-]+){1,3}")
 
 
 @dataclass(frozen=True)
@@ -75,10 +77,6 @@ def _picker(action_id: str, chosen: tuple[str, str] | None) -> ExternalDataSelec
     )
 
 
-def _md(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text))
-
-
 def _metadata(**fields: str) -> str:
     return json.dumps(fields, sort_keys=True)
 
@@ -105,7 +103,7 @@ def resize_view(
         )
     ]
     if problem:
-        blocks.append(_md(f":warning: {escape(problem)}"))
+        blocks.append(md_section(f":warning: {escape(problem)}"))
     if instance is None or not sites:
         blocks.append(
             ContextBlock(
@@ -140,7 +138,7 @@ def _site_blocks(sites: list[SiteInfo]) -> list[Block]:
             f"*{SITE_LABEL[s.site]}*: `{escape(s.server_name)}` ({power}), "
             f"`{escape(s.flavor.id)}` {size}".rstrip()
         )
-    blocks: list[Block] = [_md("\n".join(lines))]
+    blocks: list[Block] = [md_section("\n".join(lines))]
     site_options = [option(SITE_LABEL[s], s) for s in SITES]
     blocks.append(
         InputBlock(
@@ -260,11 +258,11 @@ def resize_from_view(view: dict[str, Any]) -> ResizeIntent | dict[str, str]:
         host = _value(values, f"{site}_host", "host")
         if not flavor:
             errors[f"{site}_flavor"] = f"Choose the new flavor for the {SITE_LABEL[site]}."
-        elif not _FLAVOR_RE.fullmatch(flavor):
+        elif not FLAVOR_RE.fullmatch(flavor):
             errors[f"{site}_flavor"] = "A flavor looks like s6.large.2."
         else:
             words.append(f"{site}={flavor}")
-        if host and not _UUID_RE.fullmatch(host):
+        if host and not UUID_RE.fullmatch(host):
             errors[f"{site}_host"] = "A dedicated host id is a UUID."
         elif host:
             words.append(f"{site}-host={host}")

@@ -43,7 +43,7 @@ class SlackChat:
                                                         blocks=blocks)  # fmt: skip
         except SlackApiError as exc:
             raise ChatPostError(slack_error(exc)) from exc
-        except Exception as exc:  # noqa: BLE001 - the network failed: it may have been posted
+        except Exception as exc:
             raise ChatPostError(type(exc).__name__) from exc
         return str(posted["ts"])
 

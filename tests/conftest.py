@@ -67,7 +67,7 @@ def _session_database(base_url: str) -> str:
         try:
             with engine.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        except Exception:  # noqa: BLE001, S110 - best effort at exit; the name is per pid
+        except Exception:  # noqa: BLE001 - best effort at exit; the name is per pid
             pass
         finally:
             engine.dispose()
@@ -111,7 +111,7 @@ def pg_url() -> str:
 def fresh_postgres() -> str:
     try:
         return _reset_postgres()
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "not available"
+    except Exception as exc:
         if os.environ.get("CI"):
             raise RuntimeError(f"CI needs {PG_NEEDED}: {exc}") from exc
         pytest.skip(f"needs {PG_NEEDED}; not reachable: {type(exc).__name__}")

@@ -66,7 +66,7 @@ class Harness:
         world: World,
         emulator: EmulatorThread,
         clock: Clock,
-    ) -> None:  # noqa: E501
+    ) -> None:
         self.app, self.deps, self.slack, self.world, self.emulator = (
             app,
             deps,
@@ -90,7 +90,7 @@ class Harness:
         channel: str = CHANNEL,
         trigger: str | None = None,
         headers: dict[str, str] | None = None,
-    ) -> Any:  # noqa: E501
+    ) -> Any:
         self._trigger += 1
         trig = trigger or f"trigger-{self._trigger}"
         body = command_body(text, user=user, channel=channel, trigger=trig,
@@ -99,7 +99,7 @@ class Harness:
 
     async def click(
         self, action_id: str, op_id: str, user: str, message_ts: str, channel: str = CHANNEL
-    ) -> Any:  # noqa: E501
+    ) -> Any:
         url = f"{self.slack.url}/response/act"
         body = action_body(action_id=action_id, op_id=op_id, user=user, channel=channel,
                            message_ts=message_ts, response_url=url)  # fmt: skip
@@ -163,7 +163,7 @@ async def pump(h: Harness) -> None:
 
 def make_harness(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World, **overrides: Any
-) -> tuple[Harness, Store, SdrsClient]:  # noqa: E501
+) -> tuple[Harness, Store, SdrsClient]:
     settings = sandbox_settings(
         emulator.url,
         slack_bot_token=SecretStr(BOT_TOKEN),
@@ -192,7 +192,7 @@ def make_harness(
 @pytest.fixture
 async def h(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
-) -> AsyncIterator[Harness]:  # noqa: E501
+) -> AsyncIterator[Harness]:
     async with running(tmp_path, slack, emulator, world) as harness:
         yield harness
 

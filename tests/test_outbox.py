@@ -47,7 +47,7 @@ async def client(slack: SlackApiThread) -> AsyncIterator[AsyncWebClient]:
 
 def sender(
     store: Store, client: AsyncWebClient, clock: Clock, owner: str = "r1", pace: float = 1.0
-) -> OutboxSender:  # noqa: E501
+) -> OutboxSender:
     return OutboxSender(
         store, client, render.message, owner=owner, now=clock, pace_seconds=pace, lease_seconds=30
     )
@@ -68,7 +68,7 @@ def reply(key: str, thread_ts: str, text: str = "report", channel: str = CH) -> 
 
 async def test_delivered_once_and_dedupe_key_is_unique(
     store: Store, client: AsyncWebClient, slack: SlackApiThread
-) -> None:  # noqa: E501
+) -> None:
     clock = Clock()
     ts = parent(slack)
     assert store.enqueue(reply("job-1:final", ts), clock())
@@ -82,7 +82,7 @@ async def test_delivered_once_and_dedupe_key_is_unique(
 
 async def test_order_and_pacing_per_channel(
     store: Store, client: AsyncWebClient, slack: SlackApiThread
-) -> None:  # noqa: E501
+) -> None:
     clock = Clock()
     ts = parent(slack)
     other = parent(slack, "C0OTHER001")
@@ -102,7 +102,7 @@ async def test_order_and_pacing_per_channel(
 
 async def test_rate_limit_holds_the_channel_for_retry_after(
     store: Store, client: AsyncWebClient, slack: SlackApiThread
-) -> None:  # noqa: E501
+) -> None:
     clock = Clock()
     ts = parent(slack)
     slack.state.rate_limit_next["chat.postMessage"] = 3
@@ -118,7 +118,7 @@ async def test_rate_limit_holds_the_channel_for_retry_after(
 
 async def test_lost_answer_is_checked_before_posting_again(
     store: Store, client: AsyncWebClient, slack: SlackApiThread
-) -> None:  # noqa: E501
+) -> None:
     clock = Clock()
     ts = parent(slack)
     slack.state.fail_next["chat.postMessage"] = ["lost"]  # posted, but answered 503
@@ -134,7 +134,7 @@ async def test_lost_answer_is_checked_before_posting_again(
 
 async def test_server_error_that_did_not_post_is_posted_after_the_check(
     store: Store, client: AsyncWebClient, slack: SlackApiThread
-) -> None:  # noqa: E501
+) -> None:
     clock = Clock()
     ts = parent(slack)
     slack.state.fail_next["chat.postMessage"] = ["server_error"]
@@ -148,7 +148,7 @@ async def test_server_error_that_did_not_post_is_posted_after_the_check(
 
 async def test_a_sender_that_dies_mid_send_is_replaced_without_a_duplicate(
     store: Store, client: AsyncWebClient, slack: SlackApiThread
-) -> None:  # noqa: E501
+) -> None:
     clock = Clock()
     ts = parent(slack)
     store.enqueue(reply("crash-1", ts), clock())
@@ -166,7 +166,7 @@ async def test_a_sender_that_dies_mid_send_is_replaced_without_a_duplicate(
 
 async def test_permanent_error_is_set_aside(
     store: Store, client: AsyncWebClient, slack: SlackApiThread
-) -> None:  # noqa: E501
+) -> None:
     clock = Clock()
     slack.state.not_in_channels.add("C0GONE0001")
     store.enqueue(
@@ -183,20 +183,20 @@ async def test_permanent_error_is_set_aside(
 
 async def test_update_of_a_known_ts(
     store: Store, client: AsyncWebClient, slack: SlackApiThread
-) -> None:  # noqa: E501
+) -> None:
     clock = Clock()
     ts = parent(slack)
     store.enqueue(
         OutboxMessage(dedupe_key="upd", channel=CH, content=Rendered(text="SUCCESS"), ts=ts),
         clock(),
-    )  # noqa: E501
+    )
     assert await sender(store, client, clock).run_once() == 1
     assert slack.state.messages[(CH, ts)]["text"] == "SUCCESS"
 
 
 async def test_two_replicas_deliver_each_message_once_within_the_pace(
     store: Store, client: AsyncWebClient, slack: SlackApiThread
-) -> None:  # noqa: E501
+) -> None:
     """Real time, two senders sharing the store: every message once; a channel never gets two
     messages closer than the pace (with a little tolerance for scheduling)."""
     pace = 0.1

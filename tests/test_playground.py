@@ -56,8 +56,8 @@ async def rig() -> AsyncIterator[tuple[Playground, FakeBot, SlackApiThread]]:
     playground.base_url = slack.url
     playground.bot_url = str(server.make_url("/slack/events"))
     yield playground, bot, slack
-    if playground._session is not None:  # noqa: SLF001 - made on this loop, closed here
-        await playground._session.close()  # noqa: SLF001
+    if playground._session is not None:
+        await playground._session.close()
     slack.stop()
     await server.close()
 

@@ -10,7 +10,6 @@ from bot.core.policy import (
     may_cancel,
     may_confirm,
     may_request,
-    needs_groups,
 )
 
 OPEN = Policy()
@@ -73,9 +72,3 @@ def test_cancel_by_requester_always_and_by_approvers() -> None:
     assert may_cancel(TWO_PERSON, "U_A", "U_BOB", ()).allowed
     assert may_cancel(TWO_PERSON, "U_A", "U_C", ()) == Decision.deny(Denial.NOT_APPROVER)
     assert may_cancel(OPEN, "U_A", "U_B", ()) == Decision.deny(Denial.NOT_REQUESTER)
-
-
-def test_needs_groups() -> None:
-    assert needs_groups(RESTRICTED, "resize")
-    assert not needs_groups(RESTRICTED, "rename_drill")
-    assert needs_groups(TWO_PERSON) and not needs_groups(OPEN)

@@ -192,7 +192,7 @@ async def test_not_in_channel_tells_the_user_how_to_fix_it(h: Harness) -> None:
 
 async def test_two_person_rule(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
-) -> None:  # noqa: E501
+) -> None:
     slack.state.usergroups["S0LEADS001"] = [CAROL]
     async with running(
         tmp_path, slack, emulator, world,
@@ -215,7 +215,7 @@ async def test_two_person_rule(
 
 async def test_request_policy_denial(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
-) -> None:  # noqa: E501
+) -> None:
     async with running(
         tmp_path, slack, emulator, world, policy_resize_channels=frozenset({"C0OTHER001"})
     ) as h:

@@ -31,11 +31,9 @@ from bot.core.rules import DRILL_NAME_RULE, drill_name_problem
 from bot.core.wire.sdrs import ResizeParams
 
 MAX_INPUT_CHARS = 2000
-_UUID_RE = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-)
+UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # ECS flavor names: series.size.ratio, e.g. s6.large.2, c7n.2xlarge.4, ai1s.large.4
-_FLAVOR_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z0-9-]+){1,3}")
+FLAVOR_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z0-9-]+){1,3}")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "「": '"', "」": '"'})
 
 Topic = Literal["resize", "drill"]
@@ -230,7 +228,7 @@ def _parse_help(rest: list[str]) -> HelpIntent:
 
 
 def _check_uuid(value: str, what: str, topic: str) -> str:
-    if not _UUID_RE.fullmatch(value):
+    if not UUID_RE.fullmatch(value):
         raise _fail(
             f"`{_shown(value)}` is not a {what}: it should be a UUID such as "
             "`3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162`",
@@ -240,7 +238,7 @@ def _check_uuid(value: str, what: str, topic: str) -> str:
 
 
 def _check_flavor(value: str) -> str:
-    if not _FLAVOR_RE.fullmatch(value) or len(value) > 64:
+    if not FLAVOR_RE.fullmatch(value) or len(value) > 64:
         raise _fail(
             f"`{_shown(value)}` is not a flavor name: flavors look like `s6.large.2` "
             "(series.size.memory-ratio)",

@@ -85,10 +85,3 @@ def may_cancel(
     if clicker == requester:
         return Decision.allow()
     return may_confirm(policy, requester, clicker, clicker_groups)
-
-
-def needs_groups(policy: Policy, kind: str | None = None) -> bool:
-    """Whether deciding needs the user's groups (so the caller can skip the Slack call)."""
-    if kind is not None:
-        return bool(policy.requests.get(kind, AccessRule()).usergroups)
-    return bool(policy.approver_groups)

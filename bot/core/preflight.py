@@ -27,7 +27,7 @@ class Refusal(StrEnum):
     FLAVOR_NOT_ALLOWED = "flavor-not-allowed"
 
 
-class Warning(StrEnum):  # noqa: A001 - the domain's word; not the builtin exception
+class Warning(StrEnum):
     DR_SMALLER = "dr-smaller-than-production"
     SAME_FLAVOR = "same-flavor"
     DEDICATED_HOST_MISSING = "dedicated-host-not-given"

@@ -69,7 +69,7 @@ class Playground:
         elif method.startswith("response_url:"):
             user = self.state.trigger_users.get(method.split(":", 1)[1], "")
             if args.get("response_type") == "in_channel":
-                ts = self.server._next_ts()  # noqa: SLF001 - the stand-in's ts source
+                ts = self.server._next_ts()
                 self.state.messages[(CHANNEL[0], ts)] = {
                     "type": "message", "text": args.get("text", ""), "ts": ts,
                     "blocks": args.get("blocks") or [], "user": self.state.bot_user_id,
@@ -83,7 +83,7 @@ class Playground:
             blocks = json.loads(blocks)
         self.ephemerals.append(
             {"user": user, "text": args.get("text", ""), "blocks": blocks,
-             "ts": self.server._next_ts(), "ephemeral": True}  # noqa: SLF001
+             "ts": self.server._next_ts(), "ephemeral": True}
         )  # fmt: skip
 
     # ---- delivering to the bot, as Slack does -----------------------------------------------
@@ -126,7 +126,7 @@ class Playground:
         trigger = self._trigger(user)
         action: dict[str, Any] = {
             "action_id": spec["action_id"], "block_id": spec.get("block_id", ""),
-            "type": spec.get("type", "button"), "action_ts": self.server._next_ts(),  # noqa: SLF001
+            "type": spec.get("type", "button"), "action_ts": self.server._next_ts(),
         }  # fmt: skip
         if "value" in spec:
             action["value"] = spec["value"]
