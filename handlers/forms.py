@@ -21,7 +21,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cloud_state import read_instance_state
 from bot.core.errors import CloudError
-from bot.core.intents import RenameDrillIntent, RenameFormIntent, ResizeFormIntent, ResizeIntent
+from bot.core.intents import (
+    UUID_RE,
+    RenameDrillIntent,
+    RenameFormIntent,
+    ResizeFormIntent,
+    ResizeIntent,
+)
 from bot.core.notices import Notice
 from bot.operations.deps import Deps
 from bot.operations.request import request_confirmation
@@ -197,7 +203,7 @@ async def show_instance(deps: Deps, client: AsyncWebClient, body: dict[str, Any]
     instance_id = str(selected.get("value") or "")
     label = str((selected.get("text") or {}).get("text") or instance_id)
     channel = modals.metadata_of(view).get("channel", "")
-    if not instance_id:
+    if not UUID_RE.fullmatch(instance_id):  # only ids the picker offered reach a request path
         return
     try:
         state = await read_instance_state(deps.sdrs, deps.ecs, instance_id, list(modals.SITES))
@@ -230,7 +236,7 @@ async def show_drill(deps: Deps, client: AsyncWebClient, body: dict[str, Any]) -
     action = (body.get("actions") or [{}])[0]
     drill_id = str((action.get("selected_option") or {}).get("value") or "")
     channel = modals.metadata_of(view).get("channel", "")
-    if drill_id:
+    if UUID_RE.fullmatch(drill_id):  # only ids the picker offered reach a request path
         await _fill_drill(deps, client, str(view.get("id")), view.get("hash"), channel, drill_id)
 
 

@@ -24,8 +24,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.errors import ParseError
-from bot.core.intents import FLAVOR_RE, UUID_RE, RenameDrillIntent, ResizeIntent, parse
+from bot.core.intents import FLAVOR_RE, UUID_RE, RenameDrillIntent, ResizeIntent
 from bot.core.rules import DRILL_NAME_RULE, drill_name_problem
 from bot.core.wire.ecs import Flavor
 from handlers.blocks import (
@@ -248,39 +247,36 @@ def resize_from_view(view: dict[str, Any]) -> ResizeIntent | dict[str, str]:
         return {"instance": "Choose a protected instance."}
     if "sites" not in values:
         return {"instance": "Wait for the instance's servers to load, then choose flavors."}
-    sites = _selected(values, "sites", "sites")
+    sites = [site for site in _selected(values, "sites", "sites") if site in SITES]
     if not sites:
         return {"sites": "Choose at least one site to resize."}
+    if not UUID_RE.fullmatch(instance):
+        return {"instance": "Choose a protected instance from the list."}
     errors: dict[str, str] = {}
-    words = ["resize", instance]
+    chosen: dict[str, str | None] = {}
     for site in sites:
         flavor = _value(values, f"{site}_flavor", "flavor")
         host = _value(values, f"{site}_host", "host")
         if not flavor:
             errors[f"{site}_flavor"] = f"Choose the new flavor for the {SITE_LABEL[site]}."
-        elif not FLAVOR_RE.fullmatch(flavor):
+        elif not FLAVOR_RE.fullmatch(flavor) or len(flavor) > 64:
             errors[f"{site}_flavor"] = "A flavor looks like s6.large.2."
         else:
-            words.append(f"{site}={flavor}")
+            chosen[f"{site}_flavor"] = flavor
         if host and not UUID_RE.fullmatch(host):
             errors[f"{site}_host"] = "A dedicated host id is a UUID."
         elif host:
-            words.append(f"{site}-host={host}")
+            chosen[f"{site}_host"] = host
     if errors:
         return errors
-    try:
-        intent = parse(" ".join(words))
-    except ParseError as exc:
-        return {"instance": exc.problem}
-    assert isinstance(intent, ResizeIntent)
-    return intent
+    return ResizeIntent(instance_id=instance, **chosen)
 
 
 def rename_from_view(view: dict[str, Any]) -> RenameDrillIntent | dict[str, str]:
     values = (view.get("state") or {}).get("values") or {}
     drill = _value(values, "drill", PICK_DRILL)
-    if not drill:
-        return {"drill": "Choose a DR drill."}
+    if not drill or not UUID_RE.fullmatch(drill):
+        return {"drill": "Choose a DR drill from the list."}
     block = next((b for b in values if b.startswith("name_")), name_block_id(drill))
     name = _value(values, block, "name")
     problem = drill_name_problem(name)

@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from bot.core.intents import ResizeIntent
 from bot.sandbox.seed import sid
 from handlers import blocks, modals
 from tests.slack_harness import ALICE, CHANNEL, Harness
@@ -188,3 +191,35 @@ async def test_help_buttons_open_the_forms_and_drills_are_searchable(h: Harness)
     ))  # fmt: skip
     labels = [o["text"]["text"] for o in json.loads(response.body)["options"]]
     assert sorted(labels) == ["erp-季度演练", "账单容灾演练"]
+
+
+def _resize_view(instance: str, sites: list[str], **fields: str) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "instance": {modals.PICK_INSTANCE: {"selected_option": {"value": instance}}},
+        "sites": {"sites": {"selected_options": [{"value": s} for s in sites]}},
+    }
+    for block, value in fields.items():
+        action = "host" if block.endswith("_host") else "flavor"
+        values[block] = {action: {"selected_option": {"value": value}}}
+    return {"state": {"values": values}}
+
+
+@pytest.mark.parametrize("hostile", [".", "..", "a/b", "%2e%2e", "", "pi-1"])
+def test_forms_refuse_ids_that_are_not_picked_uuids(hostile: str) -> None:
+    """Picker values come back from the client: a forged one never reaches a request path."""
+    result = modals.resize_from_view(
+        _resize_view(hostile, ["production"], production_flavor="s6.large.2")
+    )
+    assert isinstance(result, dict) and "instance" in result
+    drill = {"state": {"values": {"drill": {modals.PICK_DRILL: {
+        "selected_option": {"value": hostile}}}}}}  # fmt: skip
+    renamed = modals.rename_from_view(drill)
+    assert isinstance(renamed, dict) and "drill" in renamed
+
+
+def test_the_form_builds_the_intent_itself() -> None:
+    pi = "3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162"
+    intent = modals.resize_from_view(
+        _resize_view(pi, ["dr", "bogus"], dr_flavor="s6.xlarge.2", production_flavor="x.y")
+    )
+    assert intent == ResizeIntent(instance_id=pi, dr_flavor="s6.xlarge.2")
