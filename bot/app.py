@@ -27,6 +27,7 @@ from bot.operations.deps import Deps
 from bot.runtime import open_runtime, shut_down, slack_client, start_scheduler, stop_on_signals
 from bot.worker import WorkerPool
 from handlers import actions, commands, forms
+from handlers.inbox import InboxRunner
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await pool.start()
         running = pool.alive
     else:
-        scheduler = start_scheduler(deps, tracker, sender)
+        # the inbox rows a process that died left behind are handled here
+        scheduler = start_scheduler(
+            deps, tracker, sender, inbox=InboxRunner(deps, app.client, deps.owner)
+        )
         running = lambda: scheduler is not None and scheduler.running  # noqa: E731
     socket_handler = socket_mode_handler(app, settings) if transport(settings) == "socket" else None
     slack_connected = socket_handler.client.is_connected if socket_handler else None

@@ -130,6 +130,10 @@ class Settings(BaseSettings):
     inbox_tick_seconds: float = Field(
         default=0.05, gt=0, description="How often a worker looks for acked commands and clicks"
     )
+    inbox_lease_seconds: float = Field(
+        default=120.0, gt=0,
+        description="An acked command or click whose process died is handled again after this",
+    )  # fmt: skip
     shutdown_seconds: float = Field(
         default=20.0, gt=0, description="On SIGTERM: finish in-flight work within this long"
     )

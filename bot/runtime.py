@@ -30,6 +30,7 @@ from bot.sdrs.client import SdrsClient
 from bot.store import Store
 from bot.tracker import Tracker
 from handlers import render
+from handlers.inbox import InboxRunner
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,17 @@ def build_workers(deps: Deps, outbox_client: AsyncWebClient) -> tuple[Tracker, O
     return tracker, sender
 
 
-def start_scheduler(deps: Deps, tracker: Tracker, sender: OutboxSender) -> AsyncIOScheduler:
-    """APScheduler drives the periodic work; each job runs one at a time (no overlap)."""
+def start_scheduler(
+    deps: Deps,
+    tracker: Tracker,
+    sender: OutboxSender,
+    *,
+    inbox: InboxRunner | None = None,
+    inbox_seconds: float | None = None,
+) -> AsyncIOScheduler:
+    """APScheduler drives the periodic work; each job runs one at a time (no overlap). With
+    ``inbox``, acked commands and clicks waiting in the inbox are taken every ``inbox_seconds``
+    (a worker: all of them; a serving process: those a process that died left behind)."""
     settings = deps.settings
     # A run skipped because the previous one is still going is by design (max_instances=1),
     # not worth a warning per tick under load.
@@ -100,6 +110,11 @@ def start_scheduler(deps: Deps, tracker: Tracker, sender: OutboxSender) -> Async
         tracked(recover_interrupted), args=(deps,), seconds=settings.recovery_tick_seconds,
         id="recovery", next_run_time=datetime.now(UTC), **common,
     )  # fmt: skip
+    if inbox is not None:
+        scheduler.add_job(
+            tracked(inbox.tick), seconds=inbox_seconds or settings.recovery_tick_seconds,
+            id="inbox", **common,
+        )  # fmt: skip
     scheduler.start()
     return scheduler
 

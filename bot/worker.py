@@ -17,62 +17,13 @@ import os
 import signal
 import sys
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.config import Settings, settings_env
-from bot.operations.deps import Deps, replica_name
+from bot.operations.deps import replica_name
 from bot.runtime import open_runtime, shut_down, start_scheduler, stop_on_signals
-from bot.store import InboxItem
-from handlers.inbox import handle
+from handlers.inbox import InboxRunner
 
 log = logging.getLogger(__name__)
 WORKER_NICE = 10  # below the serving process: acks first
-INBOX_LEASE = 120.0  # an item a dead worker held is taken again after this long
-
-
-class InboxRunner:
-    """Takes inbox items up to ``concurrency`` in flight and handles each on its own (a slow
-    SDRS answer holds only its own item); an item is deleted once handled."""
-
-    def __init__(
-        self, deps: Deps, client: AsyncWebClient, owner: str, concurrency: int = 100
-    ) -> None:
-        self.deps, self.client, self.owner = deps, client, owner
-        self.concurrency = concurrency
-        self.in_flight: set[asyncio.Task[None]] = set()
-
-    async def tick(self) -> int:
-        room = self.concurrency - len(self.in_flight)
-        if room <= 0:
-            return 0
-        items = await asyncio.to_thread(
-            self.deps.store.take_inbox, self.owner, self.deps.now(), lease_seconds=INBOX_LEASE,
-            limit=room,
-        )  # fmt: skip
-        for item in items:
-            task = self.deps.background.spawn(self._one(item), name=f"inbox {item.kind}")
-            self.in_flight.add(task)
-            task.add_done_callback(self.in_flight.discard)
-        return len(items)
-
-    async def _one(self, item: InboxItem) -> None:
-        try:
-            await handle(self.deps, self.client, item)
-        except Exception:
-            log.exception("inbox item %s (%s) failed", item.id, item.kind)
-        await asyncio.to_thread(self.deps.store.done_inbox, [item.id])
-
-    async def settle(self) -> None:
-        if self.in_flight:
-            await asyncio.wait(set(self.in_flight))
-
-
-async def drain_inbox(deps: Deps, client: AsyncWebClient, owner: str) -> int:
-    """Take what is waiting and handle it to the end; how many items were taken."""
-    runner = InboxRunner(deps, client, owner)
-    taken = await runner.tick()
-    await runner.settle()
-    return taken
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -81,13 +32,11 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     stop_on_signals(stop)
     rt = open_runtime(settings)
     deps, client = rt.deps, rt.client
-    scheduler = start_scheduler(deps, rt.tracker, rt.sender)
-    owner = replica_name(settings)
-    inbox = InboxRunner(deps, client, owner)
-    scheduler.add_job(
-        deps.background.tracked(inbox.tick), trigger="interval",
-        seconds=settings.inbox_tick_seconds, id="inbox", max_instances=1, coalesce=True,
+    scheduler = start_scheduler(
+        deps, rt.tracker, rt.sender, inbox=InboxRunner(deps, client, deps.owner),
+        inbox_seconds=settings.inbox_tick_seconds,
     )  # fmt: skip
+    owner = deps.owner
     log.info("worker %s started", owner)
     try:
         await stop.wait()

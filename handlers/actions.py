@@ -8,12 +8,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.states import OpState
-from bot.operations.decide import Click, on_click
+from bot.core.states import InboxKind, OpState
+from bot.operations.decide import Click
 from bot.operations.deps import Deps
 from handlers import blocks
-from handlers.inbox import queue_click
-from handlers.slack_chat import SlackChat
+from handlers.inbox import accept, click_item, run_here
 
 
 def click_of(
@@ -33,12 +32,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
         client: AsyncWebClient, to: OpState,
     ) -> None:  # fmt: skip
-        await ack()
         click = click_of(action, body, context, to)
-        if deps.settings.worker_processes:
-            queue_click(deps, click, action_ts=str(action.get("action_ts") or ""))
-            return
-        deps.background.spawn(on_click(deps, SlackChat(client), click), name=to.value)
+        # durable before the ack: an acked click is decided even after a crash
+        item = await accept(deps, InboxKind.CLICK,
+                            click_item(click, str(action.get("action_ts") or "")))  # fmt: skip
+        await ack()
+        if item is not None and not deps.settings.worker_processes:
+            run_here(deps, client, item, None)
 
     @app.action(blocks.CONFIRM_ACTION)
     async def confirm(

@@ -24,9 +24,10 @@ from bot.core.intents import (
     StatusIntent,
     parse,
 )
+from bot.core.states import InboxKind
 from bot.operations.deps import Deps
 from handlers import blocks, forms
-from handlers.inbox import CommandWork, queue_command, run_command
+from handlers.inbox import CommandWork, accept, command_item, run_here
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -56,17 +57,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 | RenameDrillIntent()
                 | StatusIntent()
                 | JobsIntent()
-                | (HistoryIntent())
+                | HistoryIntent()
             ):
-                await ack()
                 work = CommandWork(
                     intent=intent, user=str(command["user_id"]),
                     channel=str(command["channel_id"]),
                     request_key=str(command.get("trigger_id") or "") or None,
                     response_url=str(command.get("response_url") or ""),
                 )  # fmt: skip
-                if deps.settings.worker_processes:
-                    queue_command(deps, work)
-                else:
-                    deps.background.spawn(run_command(deps, client, work, respond),
-                                          name=f"{intent.kind} by {work.user}")  # fmt: skip
+                # durable before the ack: an acked command is answered even after a crash
+                item = await accept(deps, InboxKind.COMMAND, command_item(work))
+                await ack()
+                if item is not None and not deps.settings.worker_processes:
+                    run_here(deps, client, item, respond)

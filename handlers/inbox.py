@@ -9,6 +9,7 @@ too.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,8 @@ from bot.operations.request import request_confirmation
 from bot.operations.status import answer_status
 from bot.store import InboxItem
 from handlers.slack_chat import SlackChat, responder
+
+log = logging.getLogger(__name__)
 
 WorkIntent = ResizeIntent | RenameDrillIntent | StatusIntent | JobsIntent | HistoryIntent
 
@@ -61,36 +64,105 @@ async def run_command(
             await answer_status(deps, tell, work.intent, work.channel)
 
 
-def queue_command(deps: Deps, work: CommandWork) -> None:
-    """Write the command to the inbox (a Slack retry of it is one row)."""
+def command_item(work: CommandWork) -> tuple[str, dict[str, Any]]:
+    """(dedupe key, payload) of a command's inbox row (a Slack retry of it is one row)."""
     key = f"command:{work.request_key or work.response_url}"
-    payload = {"intent": work.intent.model_dump(mode="json"), "user": work.user,
-               "channel": work.channel, "request_key": work.request_key,
-               "response_url": work.response_url}  # fmt: skip
-    deps.background.spawn(
-        asyncio.to_thread(deps.store.put_inbox, InboxKind.COMMAND, key, payload, deps.now()),
-        name="inbox command",
-    )
+    return key, {"intent": work.intent.model_dump(mode="json"), "user": work.user,
+                 "channel": work.channel, "request_key": work.request_key,
+                 "response_url": work.response_url}  # fmt: skip
 
 
-def queue_click(deps: Deps, click: Click, action_ts: str) -> None:
+def click_item(click: Click, action_ts: str) -> tuple[str, dict[str, Any]]:
     key = f"click:{action_ts}:{click.user}:{click.op_id}"
-    payload = {"user": click.user, "channel": click.channel, "op_id": click.op_id,
-               "message_ts": click.message_ts, "to": click.to.value}  # fmt: skip
-    deps.background.spawn(
-        asyncio.to_thread(deps.store.put_inbox, InboxKind.CLICK, key, payload, deps.now()),
-        name="inbox click",
-    )
+    return key, {"user": click.user, "channel": click.channel, "op_id": click.op_id,
+                 "message_ts": click.message_ts, "to": click.to.value}  # fmt: skip
 
 
-async def handle(deps: Deps, client: AsyncWebClient, item: InboxItem) -> None:
-    """Run an inbox item to its end (in a worker process)."""
+async def accept(deps: Deps, kind: InboxKind, item: tuple[str, dict[str, Any]]) -> InboxItem | None:
+    """Write an item before acking it (an acked command survives a crash). With worker
+    processes it waits for them; without, it is leased to this process, which handles it at
+    once (:func:`run_here`). None: Slack delivered it before (its first row stands)."""
+    key, payload = item
+    here = not deps.settings.worker_processes
+    item_id = await asyncio.to_thread(
+        deps.store.put_inbox, kind, key, payload, deps.now(),
+        owner=deps.owner if here else None, lease_seconds=deps.settings.inbox_lease_seconds,
+    )  # fmt: skip
+    return None if item_id is None else InboxItem(item_id, kind, payload, 1 if here else 0)
+
+
+def run_here(
+    deps: Deps, client: AsyncWebClient, item: InboxItem, respond: AsyncRespond | None
+) -> None:
+    """Handle an item this process accepted (after the ack), then delete it."""
+
+    async def run() -> None:
+        try:
+            await handle(deps, client, item, respond)
+        finally:
+            await asyncio.to_thread(deps.store.done_inbox, [item.id])
+
+    deps.background.spawn(run(), name=f"inbox {item.kind} {item.id}")
+
+
+async def handle(
+    deps: Deps, client: AsyncWebClient, item: InboxItem, respond: AsyncRespond | None = None
+) -> None:
+    """Run an inbox item to its end."""
     if item.kind is InboxKind.CLICK:
         await on_click(deps, SlackChat(client), _click(item.payload))
         return
     work = _command(item.payload)
     if work is not None:
-        await run_command(deps, client, work, AsyncRespond(response_url=work.response_url))
+        respond = respond or AsyncRespond(response_url=work.response_url)
+        await run_command(deps, client, work, respond)
+
+
+class InboxRunner:
+    """Takes inbox items up to ``concurrency`` in flight and handles each on its own (a slow
+    SDRS answer holds only its own item); an item is deleted once handled. Worker processes
+    run it for every item; a serving process without workers, for the items a process that
+    died left behind."""
+
+    def __init__(
+        self, deps: Deps, client: AsyncWebClient, owner: str, concurrency: int = 100
+    ) -> None:
+        self.deps, self.client, self.owner = deps, client, owner
+        self.concurrency = concurrency
+        self.in_flight: set[asyncio.Task[None]] = set()
+
+    async def tick(self) -> int:
+        room = self.concurrency - len(self.in_flight)
+        if room <= 0:
+            return 0
+        items = await asyncio.to_thread(
+            self.deps.store.take_inbox, self.owner, self.deps.now(),
+            lease_seconds=self.deps.settings.inbox_lease_seconds, limit=room,
+        )  # fmt: skip
+        for item in items:
+            task = self.deps.background.spawn(self._one(item), name=f"inbox {item.kind}")
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
+        return len(items)
+
+    async def _one(self, item: InboxItem) -> None:
+        try:
+            await handle(self.deps, self.client, item)
+        except Exception:
+            log.exception("inbox item %s (%s) failed", item.id, item.kind)
+        await asyncio.to_thread(self.deps.store.done_inbox, [item.id])
+
+    async def settle(self) -> None:
+        if self.in_flight:
+            await asyncio.wait(set(self.in_flight))
+
+
+async def drain_inbox(deps: Deps, client: AsyncWebClient, owner: str) -> int:
+    """Take what is waiting and handle it to the end; how many items were taken."""
+    runner = InboxRunner(deps, client, owner)
+    taken = await runner.tick()
+    await runner.settle()
+    return taken
 
 
 def _click(payload: dict[str, Any]) -> Click:

@@ -18,6 +18,8 @@ from bot.slack_errors import slack_error
 from handlers import render
 
 log = logging.getLogger(__name__)
+CONFIRMATION_EVENT = "sdrs_bot_confirmation"  # message metadata naming the operation
+HISTORY_PAGES = 10  # a confirmation is looked for among the channel's newest 2,000 messages
 
 
 class SlackChat:
@@ -36,16 +38,45 @@ class SlackChat:
                 member_of.add(group)
         return member_of
 
-    async def post_confirmation(self, op: PendingOperation, two_person: bool) -> str:
-        text, blocks = render.confirmation(op, two_person)
+    async def post_confirmation(
+        self, op: PendingOperation, two_person: bool, *, maybe_posted: bool = False
+    ) -> str:
         try:
-            posted = await self.client.chat_postMessage(channel=op.channel, text=text,
-                                                        blocks=blocks)  # fmt: skip
+            if maybe_posted:
+                found = await self._find_confirmation(op)
+                if found is not None:
+                    return found
+            text, blocks = render.confirmation(op, two_person)
+            posted = await self.client.chat_postMessage(
+                channel=op.channel, text=text, blocks=blocks,
+                metadata={"event_type": CONFIRMATION_EVENT, "event_payload": {"op_id": op.id}},
+            )  # fmt: skip
         except SlackApiError as exc:
             raise ChatPostError(slack_error(exc)) from exc
         except Exception as exc:
             raise ChatPostError(type(exc).__name__) from exc
         return str(posted["ts"])
+
+    async def _find_confirmation(self, op: PendingOperation) -> str | None:
+        """The ts of ``op``'s confirmation if it is in the channel (its metadata names the
+        operation), looking at messages since the operation was made."""
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            page = await self.client.conversations_history(
+                channel=op.channel, oldest=f"{op.created_at.timestamp() - 5:.6f}",
+                include_all_metadata=True, limit=200, cursor=cursor,
+            )  # fmt: skip
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                if (
+                    metadata.get("event_type") == CONFIRMATION_EVENT
+                    and (metadata.get("event_payload") or {}).get("op_id") == op.id
+                ):
+                    return str(message.get("ts"))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not page.get("has_more") or not cursor:
+                return None
+        return None
 
     async def tell(self, channel: str, user: str, notice: Notice) -> None:
         try:

@@ -19,8 +19,8 @@ from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import World
-from bot.worker import drain_inbox
 from handlers import blocks
+from handlers.inbox import drain_inbox
 from tests.slack_harness import ALICE, CHANNEL, running
 from tests.slack_helpers import (
     BOT_TOKEN,

@@ -25,9 +25,12 @@ class Chat(Protocol):
         a member (decisions fail closed)."""
         ...
 
-    async def post_confirmation(self, op: PendingOperation, two_person: bool) -> str:
-        """Post the confirmation of ``op`` in its channel; its message id (ts). Raises
-        :class:`ChatPostError`."""
+    async def post_confirmation(
+        self, op: PendingOperation, two_person: bool, *, maybe_posted: bool = False
+    ) -> str:
+        """Post the confirmation of ``op`` in its channel; its message id (ts). With
+        ``maybe_posted`` (a process died after posting it, perhaps), look for it first and
+        post only if it is not there. Raises :class:`ChatPostError`."""
         ...
 
     async def tell(self, channel: str, user: str, notice: Notice) -> None:

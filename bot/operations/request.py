@@ -101,12 +101,14 @@ async def request_confirmation(
         request_key=request_key,
         checked_json=checked,
     )
-    if not created:
-        log.info("command %s delivered again; operation %s already exists", request_key, op.id)
+    if not created and (op.state is not OpState.PENDING or op.message_ts is not None):
+        log.info("command %s handled again; operation %s already exists", request_key, op.id)
         count("duplicate")
         return
     try:
-        ts = await chat.post_confirmation(op, deps.two_person)
+        # handled again after a crash between storing the operation and saving its message:
+        # the confirmation may exist already
+        ts = await chat.post_confirmation(op, deps.two_person, maybe_posted=not created)
     except ChatPostError as exc:
         log.warning("confirmation for %s not posted in %s: %s", op.id, channel, exc.error)
         # A confirmation that may exist without us knowing must not be confirmable.

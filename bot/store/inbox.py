@@ -1,11 +1,12 @@
-"""The inbox: Slack payloads a web process acked and a worker process will handle
-(``WORKER_PROCESSES``). Taking the work out of the process that acks keeps acks fast while
-SDRS answers arrive in bursts, and an acked command survives a worker's crash: a row is leased
-while a worker handles it and deleted when done; a worker that dies leaves it to another after
-the lease. (The serving process writes the row just after its ack; only a crash of the serving
-process in those milliseconds loses a command - the all-in-one mode loses every command whose
-work was in flight.) Handling is idempotent where it matters (a command's confirmation is
-keyed by its trigger id; a click's decision is one conditional UPDATE)."""
+"""The inbox: Slack payloads the serving process acked and that still need handling.
+
+Every command and click that needs more than the ack is written here before the ack, in both
+modes: with ``WORKER_PROCESSES`` the row waits for a worker process (keeping the serving
+process's acks fast while SDRS answers arrive in bursts); without, the serving process leases
+the row to itself and handles it at once. A row is leased while someone handles it and deleted
+when done; a process that dies leaves its rows to the next inbox tick after their lease, so an
+acked command or click is never lost. Handling is idempotent where it matters (a command's
+confirmation is keyed by its trigger id; a click's decision is one conditional UPDATE)."""
 
 from __future__ import annotations
 
@@ -36,23 +37,34 @@ class InboxStore:
     engine: Engine
 
     def put_inbox(
-        self, kind: InboxKind, dedupe_key: str, payload: dict[str, Any], now: datetime
-    ) -> bool:
-        """False when this key is already there (a Slack retry of the same delivery)."""
+        self,
+        kind: InboxKind,
+        dedupe_key: str,
+        payload: dict[str, Any],
+        now: datetime,
+        *,
+        owner: str | None = None,
+        lease_seconds: float = 0.0,
+    ) -> int | None:
+        """The new item's id; None when this key is already there (a Slack retry of the same
+        delivery). With ``owner``, the item is leased to it for ``lease_seconds`` (the serving
+        process handles it itself; if it dies, the item is taken again after the lease)."""
+        leased = {"lease_owner": owner, "lease_until": epoch(now) + lease_seconds} if owner else {}
         try:
             with self.engine.begin() as conn:
-                conn.execute(
-                    insert(inbox).values(
-                        dedupe_key=dedupe_key,
-                        kind=kind.value,
-                        received_at=epoch(now),
-                        attempts=0,
-                        payload_json=json.dumps(payload, ensure_ascii=False),
-                    )  # fmt: skip
-                )
+                return int(
+                    conn.execute(
+                        insert(inbox)
+                        .values(
+                            dedupe_key=dedupe_key, kind=kind.value, received_at=epoch(now),
+                            attempts=1 if owner else 0,
+                            payload_json=json.dumps(payload, ensure_ascii=False), **leased,
+                        )
+                        .returning(inbox.c.id)
+                    ).scalar_one()
+                )  # fmt: skip
         except IntegrityError:
-            return False
-        return True
+            return None
 
     def take_inbox(
         self, owner: str, now: datetime, *, lease_seconds: float, limit: int
