@@ -51,6 +51,10 @@ class Metrics:
             "sdrs_bot_confirmations", "Confirm/Cancel clicks and expiries by outcome", ["outcome"],
             registry=r,
         )  # fmt: skip
+        self.inbox_dead = Counter(
+            "sdrs_bot_inbox_dead", "Acked commands and clicks set aside after failing repeatedly",
+            ["kind"], registry=r,
+        )  # fmt: skip
         self.cloud_calls = Counter(
             "sdrs_bot_cloud_calls", "SDRS/ECS call attempts by operation and HTTP status",
             ["service", "operation", "status"], registry=r,

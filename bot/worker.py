@@ -12,6 +12,7 @@ so bursts of SDRS answers never queue in front of an ack.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import os
 import signal
@@ -28,6 +29,9 @@ WORKER_NICE = 10  # below the serving process: acks first
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """One worker: the inbox, and the scheduler's work; until SIGTERM/SIGINT or ``stop``."""
+    parent = os.environ.get(PARENT_ENV)
+    if parent:
+        become_worker(int(parent))
     stop = stop or asyncio.Event()
     stop_on_signals(stop)
     rt = open_runtime(settings)
@@ -45,15 +49,23 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         await rt.close()
 
 
-def _as_worker() -> None:
-    """In the child before it runs: a lower CPU priority, and (Linux) SIGTERM when the serving
-    process dies, even by SIGKILL - a worker never outlives its parent."""
-    os.nice(WORKER_NICE)
-    if sys.platform == "linux":
-        import ctypes
+PARENT_ENV = "SDRS_BOT_WORKER_PARENT"  # set by WorkerPool: the serving process's pid
+PR_SET_PDEATHSIG = 1
 
-        pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+def become_worker(parent_pid: int) -> None:
+    """First thing in a worker child (not in a fork of the threaded parent, where only
+    async-signal-safe calls are safe): a lower CPU priority, and on Linux SIGTERM when the
+    serving process dies, even by SIGKILL - a worker never outlives its parent. The C library
+    is the process's own (glibc or musl alike); if prctl is missing the worker still runs, and
+    still stops when its parent tells it to."""
+    os.nice(WORKER_NICE)
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            log.warning("prctl(PR_SET_PDEATHSIG) failed (errno %d)", ctypes.get_errno())
+    if os.getppid() != parent_pid:  # the parent died before the death signal was armed
+        raise SystemExit("the serving process is gone; this worker stops")
 
 
 class WorkerPool:
@@ -77,9 +89,10 @@ class WorkerPool:
     async def _spawn(self, n: int) -> asyncio.subprocess.Process:
         env = {**os.environ, **settings_env(self.settings)}
         env["REPLICA_ID"] = f"{replica_name(self.settings)}-worker{n}"
+        env[PARENT_ENV] = str(os.getpid())
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "worker", env=env, preexec_fn=_as_worker,
-        )  # fmt: skip
+            sys.executable, "-m", "bot.cli", "worker", env=env
+        )
 
     async def _watch(self, n: int) -> None:
         while not self._stopping:

@@ -233,6 +233,13 @@ def not_posted_text(error: str) -> str:
     return f"I could not post the confirmation (Slack said `{error}`). Nothing was sent to SDRS."
 
 
+def not_handled_text(attempts: int) -> str:
+    return (
+        f":x: I could not handle this after {attempts} tries and stopped trying. Check "
+        "`/sdrs history` to see whether anything was done before asking again."
+    )
+
+
 def unknown_operation_text() -> str:
     return "This confirmation is not known to me (it may belong to another installation)."
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -26,6 +27,7 @@ from bot.core.intents import (
     StatusIntent,
     parse,
 )
+from bot.core.notices import NotHandled
 from bot.core.states import InboxKind, OpState
 from bot.operations.decide import Click, on_click
 from bot.operations.deps import Deps
@@ -35,6 +37,7 @@ from bot.store import InboxItem
 from handlers.slack_chat import SlackChat, responder
 
 log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5  # tries before an inbox item is set aside (dead-lettered)
 
 WorkIntent = ResizeIntent | RenameDrillIntent | StatusIntent | JobsIntent | HistoryIntent
 
@@ -91,6 +94,19 @@ async def accept(deps: Deps, kind: InboxKind, item: tuple[str, dict[str, Any]]) 
     return None if item_id is None else InboxItem(item_id, kind, payload, 1 if here else 0)
 
 
+async def set_aside(deps: Deps, client: AsyncWebClient, item: InboxItem, reason: str) -> None:
+    """Dead-letter an item that keeps failing: out of the inbox, into the audit trail, counted,
+    and the person who sent it told."""
+    log.error("inbox item %s (%s) set aside after %d tries: %s", item.id, item.kind,
+              item.attempts, reason)  # fmt: skip
+    await asyncio.to_thread(deps.store.dead_inbox, item, deps.now(), reason)
+    deps.metrics.inbox_dead.labels(item.kind.value).inc()
+    user = str(item.payload.get("user") or item.payload.get("user_id") or "")
+    channel = str(item.payload.get("channel") or item.payload.get("channel_id") or "")
+    if user and channel:
+        await SlackChat(client).tell(channel, user, NotHandled(item.attempts))
+
+
 def run_here(
     deps: Deps, client: AsyncWebClient, item: InboxItem, respond: AsyncRespond | None
 ) -> None:
@@ -99,8 +115,10 @@ def run_here(
     async def run() -> None:
         try:
             await handle(deps, client, item, respond)
-        finally:
-            await asyncio.to_thread(deps.store.done_inbox, [item.id])
+        except Exception:
+            log.exception("inbox item %s (%s) failed; it will be taken again", item.id, item.kind)
+            return
+        await asyncio.to_thread(deps.store.done_inbox, [item.id])
 
     deps.background.spawn(run(), name=f"inbox {item.kind} {item.id}")
 
@@ -146,10 +164,19 @@ class InboxRunner:
         return len(items)
 
     async def _one(self, item: InboxItem) -> None:
+        if item.attempts > MAX_ATTEMPTS:  # taken again and again: its handler dies each time
+            await set_aside(self.deps, self.client, item, "its process died while handling it")
+            return
         try:
             await handle(self.deps, self.client, item)
-        except Exception:
-            log.exception("inbox item %s (%s) failed", item.id, item.kind)
+        except Exception as exc:
+            log.exception("inbox item %s (%s) failed (try %d)", item.id, item.kind, item.attempts)
+            if item.attempts >= MAX_ATTEMPTS:
+                await set_aside(self.deps, self.client, item, f"{type(exc).__name__}: {exc}")
+            else:  # handling is idempotent: take it again after a pause
+                at = self.deps.now() + timedelta(seconds=min(60, 2**item.attempts))
+                await asyncio.to_thread(self.deps.store.retry_inbox, item.id, self.owner, at)
+            return
         await asyncio.to_thread(self.deps.store.done_inbox, [item.id])
 
     async def settle(self) -> None:

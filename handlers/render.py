@@ -160,3 +160,5 @@ def notice(n: notices.Notice) -> str:
             return blocks.jobs_text([blocks.status_text(j, n.now) for j in n.jobs])
         case notices.UnknownJob():
             return blocks.unknown_job_text(n.job_id)
+        case notices.NotHandled():
+            return blocks.not_handled_text(n.attempts)

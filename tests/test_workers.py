@@ -14,13 +14,14 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.request import Request, urlopen
 
+from bot.core.states import InboxKind
 from bot.sandbox.local_env import ROOT, free_port, serve_env
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import World
 from handlers import blocks
-from handlers.inbox import drain_inbox
+from handlers.inbox import MAX_ATTEMPTS, drain_inbox
 from tests.slack_harness import ALICE, CHANNEL, running
 from tests.slack_helpers import (
     BOT_TOKEN,
@@ -158,3 +159,44 @@ def test_a_worker_never_outlives_a_killed_serve(
     alive = [c for c in children if Path(f"/proc/{c}/status").exists()
              and "zombie" not in Path(f"/proc/{c}/status").read_text()]  # fmt: skip
     assert alive == [], "the worker outlived its killed parent"
+
+
+async def test_an_item_that_keeps_failing_is_set_aside_and_its_sender_told(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> None:
+    """A click whose handling raises every time (here: a payload no version can read) is
+    retried with a pause, then dead-lettered: out of the inbox, into the audit trail,
+    counted, and the person who clicked is told."""
+    async with running(tmp_path, slack, emulator, world, worker_processes=1) as h:
+        bad = {"user": ALICE, "channel": CHANNEL, "op_id": "x" * 32, "message_ts": "1.1",
+               "to": "maybe"}  # fmt: skip
+        h.deps.store.put_inbox(InboxKind.CLICK, "click:bad", bad, h.deps.now())
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            assert await drain_inbox(h.deps, h.app.client, "worker-0") == 1, attempt
+            assert await drain_inbox(h.deps, h.app.client, "worker-0") == 0  # paused
+            h.clock.t += timedelta(seconds=61)
+        assert h.deps.store.inbox_depth() == 0
+        dead = [e for e in h.deps.store.audit_events() if e.action == "inbox-dead"]
+        assert len(dead) == 1 and dead[0].detail["attempts"] == MAX_ATTEMPTS
+        assert dead[0].detail["payload"] == bad
+        told = await until(lambda: h.ephemerals(ALICE))
+        assert "could not handle this after 5 tries" in told[0]
+        assert h.deps.metrics.inbox_dead.labels("click")._value.get() == 1
+
+
+async def test_an_item_whose_worker_dies_each_time_is_set_aside_unhandled(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> None:
+    async with running(tmp_path, slack, emulator, world, worker_processes=1) as h:
+        await h.command(RESIZE)
+        await h.quiesce()
+        for _ in range(MAX_ATTEMPTS):  # taken, and its worker died holding it, five times
+            taken = h.deps.store.take_inbox("doomed", h.deps.now(), lease_seconds=60, limit=1)
+            assert len(taken) == 1
+            h.clock.t += timedelta(seconds=61)
+        cloud_calls = len(h.emulator.emulator.requests)
+        assert await drain_inbox(h.deps, h.app.client, "worker-1") == 1
+        assert h.deps.store.inbox_depth() == 0
+        assert not [c for c in h.state.calls_to("chat.postMessage") if c.args.get("blocks")]
+        assert len(h.emulator.emulator.requests) == cloud_calls  # not handled at all
+        assert "could not handle this" in (await until(lambda: h.ephemerals(ALICE)))[0]

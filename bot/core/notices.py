@@ -83,6 +83,13 @@ class UnknownJob:
     job_id: str
 
 
+@dataclass(frozen=True)
+class NotHandled:
+    """An acked command or click kept failing and was set aside (``attempts`` tries)."""
+
+    attempts: int
+
+
 Notice = (
     Denied
     | SameName
@@ -96,4 +103,5 @@ Notice = (
     | JobStatus
     | Jobs
     | UnknownJob
+    | NotHandled
 )

@@ -87,3 +87,4 @@ class AuditAction(StrEnum):
     INTERRUPTED = "interrupted"
     JOB_FINISHED = "job-finished"
     JOB_STUCK = "job-stuck"
+    INBOX_DEAD = "inbox-dead"  # an acked command or click that kept failing, set aside

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.states import InboxKind
+from bot.core.states import AuditAction, InboxKind
+from bot.store.jobs import audit_in
 from bot.store.lease import lease_rows
 from bot.store.schema import inbox
 from bot.store.times import epoch
@@ -84,6 +85,29 @@ class InboxStore:
             InboxItem(r.id, InboxKind(r.kind), json.loads(r.payload_json), r.attempts) for r in rows
         ]
         return sorted(items, key=lambda item: item.id)
+
+    def retry_inbox(self, item_id: int, owner: str, at: datetime) -> None:
+        """Give an item back, to be taken again from ``at`` on (its handling failed)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(inbox)
+                .where(inbox.c.id == item_id, inbox.c.lease_owner == owner)
+                .values(lease_until=epoch(at))
+            )
+
+    def dead_inbox(self, item: InboxItem, now: datetime, reason: str) -> None:
+        """Set an item that keeps failing aside: it leaves the inbox and stays in the audit
+        trail (``inbox-dead``, with its payload) for a person to look at."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(inbox).where(inbox.c.id == item.id))
+            audit_in(
+                conn, now, AuditAction.INBOX_DEAD,
+                actor=str(item.payload.get("user") or item.payload.get("user_id") or "") or None,
+                channel=str(item.payload.get("channel") or item.payload.get("channel_id") or "")
+                or None,
+                detail={"kind": item.kind.value, "attempts": item.attempts, "reason": reason,
+                        "payload": item.payload},
+            )  # fmt: skip
 
     def done_inbox(self, item_ids: list[int]) -> None:
         if not item_ids:
