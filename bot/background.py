@@ -20,6 +20,7 @@ class Background:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._interruptible: set[asyncio.Task[Any]] = set()
+        self._interrupted: set[asyncio.Task[Any]] = set()
 
     def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(work, name=name)
@@ -41,6 +42,13 @@ class Background:
                 (self._interruptible if interruptible else self._tasks).add(task)
             try:
                 return await fn(*args)
+            except asyncio.CancelledError:
+                if task is None or task not in self._interrupted:
+                    raise
+                # cut short on purpose by interrupt() (a graceful stop): a normal end, not an
+                # error for the scheduler to log
+                log.info("%s cut short by the stop", getattr(fn, "__qualname__", fn))
+                return None
             finally:
                 if task is not None:
                     self._tasks.discard(task)
@@ -51,10 +59,12 @@ class Background:
     async def interrupt(self) -> int:
         """Cancel the interruptible runs in flight and wait for them to unwind."""
         tasks = set(self._interruptible)
+        self._interrupted |= tasks
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks)
+        self._interrupted -= tasks
         return len(tasks)
 
     def _done(self, task: asyncio.Task[Any]) -> None:

@@ -188,12 +188,15 @@ async def shut_down(
     if stop_workers is not None:  # each worker stops gracefully on its own (bot.worker)
         await stop_workers(left())
     if scheduler is not None and scheduler.running:
-        scheduler.shutdown(wait=False)
+        scheduler.pause()  # no new runs; the ones in flight finish or are cut short below
     # a tracker tick in flight is cut short: its jobs go to another replica right away
     await deps.background.interrupt()
     released = await asyncio.to_thread(deps.store.release_leases, tracker.owner)
     log.info("job leases released: %d (another replica takes them at its next tick)", released)
     finished = await deps.background.drain(within=left() * 0.6)
+    if scheduler is not None and scheduler.running:
+        # only now: APScheduler cancels what is still running, and logs that as an error
+        scheduler.shutdown(wait=False)
     flushed, idle_rounds = 0, 0
     while (
         scheduler is not None and left() > 0.5 and idle_rounds < 10
