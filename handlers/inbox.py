@@ -34,6 +34,7 @@ from bot.operations.deps import Deps
 from bot.operations.request import request_confirmation
 from bot.operations.status import answer_status
 from bot.store import InboxItem
+from bot.store.intake import Row
 from handlers.slack_chat import SlackChat, responder
 
 log = logging.getLogger(__name__)
@@ -87,9 +88,9 @@ async def accept(deps: Deps, kind: InboxKind, item: tuple[str, dict[str, Any]]) 
     once (:func:`run_here`). None: Slack delivered it before (its first row stands)."""
     key, payload = item
     here = not deps.settings.worker_processes
-    item_id = await asyncio.to_thread(
-        deps.store.put_inbox, kind, key, payload, deps.now(),
-        owner=deps.owner if here else None, lease_seconds=deps.settings.inbox_lease_seconds,
+    item_id = await deps.intake.put(
+        Row(kind, key, payload, deps.now(), owner=deps.owner if here else None,
+            lease_seconds=deps.settings.inbox_lease_seconds)
     )  # fmt: skip
     return None if item_id is None else InboxItem(item_id, kind, payload, 1 if here else 0)
 

@@ -198,3 +198,23 @@ def test_version_1_database_is_upgraded_in_place_keeping_its_operations(db_url: 
     kept = upgraded.get_pending(op.id)
     assert kept is not None and kept.facts == FACTS and kept.checked_json is None
     upgraded.close()
+
+
+def test_inbox_group_commit_keeps_one_row_per_key(store: Store) -> None:
+    """Rows written together (the serving process's group commit) are one transaction; a key
+    already there, or twice in the batch (a Slack retry), gives None and no second row."""
+    from bot.core.states import InboxKind
+    from bot.store.intake import Row
+
+    first = store.put_inbox(InboxKind.COMMAND, "command:t-0", {"n": 0}, NOW)
+    assert first is not None
+
+    def row(key: str, n: int) -> Row:
+        return Row(InboxKind.COMMAND, key, {"n": n}, NOW, owner="r1", lease_seconds=60)
+
+    ids = store.put_inbox_many([row("command:t-1", 1), row("command:t-0", 2),
+                                row("command:t-2", 3), row("command:t-1", 4)])  # fmt: skip
+    assert ids[1] is None and ids[3] is None and ids[0] and ids[2]
+    assert len({first, ids[0], ids[2]}) == 3 and store.inbox_depth() == 3
+    # leased to the writer: not taken by another before the lease runs out
+    assert [i.id for i in store.take_inbox("r2", NOW, lease_seconds=60, limit=10)] == [first]

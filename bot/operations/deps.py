@@ -18,6 +18,7 @@ from bot.ecs import EcsClient
 from bot.metrics import Metrics
 from bot.sdrs.client import SdrsClient
 from bot.store import Store
+from bot.store.intake import Intake
 
 
 def utc_now() -> datetime:
@@ -41,9 +42,11 @@ class Deps:
     routes: dict[str, frozenset[str]] = field(init=False)  # NOTIFY_ROUTES, parsed once
     # deliver queued messages soon (the outbox sender's kick), where this process sends them
     kick_outbox: Callable[[], None] | None = None
+    intake: Intake = field(init=False)  # inbox rows, written with group commit
 
     def __post_init__(self) -> None:
         self.routes = self.settings.routes()
+        self.intake = Intake(self.store)
 
     def announce(
         self, key: str, content: Announcement, *, skip: str | None = None

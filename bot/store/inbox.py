@@ -11,6 +11,7 @@ confirmation is keyed by its trigger id; a click's decision is one conditional U
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -85,6 +86,45 @@ class InboxStore:
             InboxItem(r.id, InboxKind(r.kind), json.loads(r.payload_json), r.attempts) for r in rows
         ]
         return sorted(items, key=lambda item: item.id)
+
+    def put_inbox_many(self, rows: Sequence[Any]) -> list[int | None]:
+        """Several :meth:`put_inbox` in one transaction (group commit, :mod:`bot.store.intake`);
+        each row's id, or None for a key that was there already (or earlier in ``rows``)."""
+        keys = [row.dedupe_key for row in rows]
+        try:
+            with self.engine.begin() as conn:
+                known = set(conn.execute(
+                    select(inbox.c.dedupe_key).where(inbox.c.dedupe_key.in_(keys))
+                ).scalars())  # fmt: skip
+                ids: list[int | None] = []
+                for row in rows:
+                    if row.dedupe_key in known:
+                        ids.append(None)
+                        continue
+                    known.add(row.dedupe_key)
+                    at = epoch(row.now)
+                    leased = ({"lease_owner": row.owner, "lease_until": at + row.lease_seconds}
+                              if row.owner else {})  # fmt: skip
+                    ids.append(int(conn.execute(
+                        insert(inbox).values(
+                            dedupe_key=row.dedupe_key, kind=row.kind.value, received_at=at,
+                            attempts=1 if row.owner else 0,
+                            payload_json=json.dumps(row.payload, ensure_ascii=False), **leased,
+                        ).returning(inbox.c.id)
+                    ).scalar_one()))  # fmt: skip
+                return ids
+        except IntegrityError:  # another replica wrote one of these keys meanwhile: one by one
+            return [
+                self.put_inbox(
+                    row.kind,
+                    row.dedupe_key,
+                    row.payload,
+                    row.now,
+                    owner=row.owner,
+                    lease_seconds=row.lease_seconds,
+                )  # fmt: skip
+                for row in rows
+            ]
 
     def retry_inbox(self, item_id: int, owner: str, at: datetime) -> None:
         """Give an item back, to be taken again from ``at`` on (its handling failed)."""
