@@ -28,7 +28,8 @@ from bot.core.intents import (
     ResizeFormIntent,
     ResizeIntent,
 )
-from bot.core.notices import Notice
+from bot.core.notices import Denied, Notice
+from bot.operations.access import allowed
 from bot.operations.deps import Deps
 from bot.operations.request import request_confirmation
 from handlers import blocks, modals, render
@@ -44,33 +45,43 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def open_from_button(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         """The help message's "Resize..." / "Rename a drill..." buttons."""
         await ack()
-        channel = _channel_of(body)
+        channel, user = _channel_of(body), _user_of(body)
         action = str(((body.get("actions") or [{}])[0]).get("action_id", ""))
-        view = modals.resize_view(channel) if action == modals.OPEN_RESIZE else None
-        await open_view(
-            client, str(body.get("trigger_id", "")), view or modals.rename_view(channel)
-        )
+        kind = "resize" if action == modals.OPEN_RESIZE else "rename_drill"
+        if not await _may_use(deps, client, user, channel, kind):
+            return
+        view = modals.resize_view(channel) if kind == "resize" else modals.rename_view(channel)
+        await open_view(client, str(body.get("trigger_id", "")), view)
 
     app.action(modals.OPEN_RESIZE)(open_from_button)
     app.action(modals.OPEN_RENAME)(open_from_button)
 
     @app.options(modals.PICK_INSTANCE)
-    async def instance_options(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack(options=await instance_choices(deps, str(body.get("value") or "")))
+    async def instance_options(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        query = str(body.get("value") or "")
+        may = await _may_use(deps, client, _user_of(body), _view_channel(body), "resize",
+                             tell=False)  # fmt: skip
+        await ack(options=await instance_choices(deps, query) if may else [])
 
     @app.options(modals.PICK_DRILL)
-    async def drill_options(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack(options=await drill_choices(deps, str(body.get("value") or "")))
+    async def drill_options(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        query = str(body.get("value") or "")
+        may = await _may_use(deps, client, _user_of(body), _view_channel(body), "rename_drill",
+                             tell=False)  # fmt: skip
+        await ack(options=await drill_choices(deps, query) if may else [])
 
     @app.action(modals.PICK_INSTANCE)
     async def instance_picked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        deps.background.spawn(show_instance(deps, client, body), name="resize form")
+        if await _may_use(deps, client, _user_of(body), _view_channel(body), "resize", tell=False):
+            deps.background.spawn(show_instance(deps, client, body), name="resize form")
 
     @app.action(modals.PICK_DRILL)
     async def drill_picked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        deps.background.spawn(show_drill(deps, client, body), name="rename form")
+        channel = _view_channel(body)
+        if await _may_use(deps, client, _user_of(body), channel, "rename_drill", tell=False):
+            deps.background.spawn(show_drill(deps, client, body), name="rename form")
 
     def on_submit(
         read: Callable[[dict[str, Any]], ResizeIntent | RenameDrillIntent | dict[str, str]],
@@ -90,6 +101,28 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     app.view(modals.RESIZE_CALLBACK)(on_submit(modals.resize_from_view))
     app.view(modals.RENAME_CALLBACK)(on_submit(modals.rename_from_view))
+
+
+async def _may_use(
+    deps: Deps, client: AsyncWebClient, user: str, channel: str, kind: str, *, tell: bool = True
+) -> bool:
+    """A form shows what SDRS and ECS hold: only to people who may ask for its change here."""
+    decision = await allowed(deps, SlackChat(client), user, channel, kind)
+    if decision.allowed or decision.denial is None:
+        return True
+    log.info("form %s refused to %s in %s: %s", kind, user, channel, decision.denial)
+    if tell:
+        await tell_user(client, channel, user, render.notice(Denied(decision.denial)))
+    return False
+
+
+def _user_of(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id") or "")
+
+
+def _view_channel(body: dict[str, Any]) -> str:
+    """The channel a form was opened in (kept in the view's private metadata)."""
+    return modals.metadata_of(body.get("view") or {}).get("channel", "")
 
 
 def _channel_of(body: dict[str, Any]) -> str:
@@ -126,11 +159,18 @@ def open_form(
 ) -> None:
     """Open the modal right after the ack (the trigger id is only valid for 3 seconds)."""
     trigger, channel = str(command.get("trigger_id", "")), str(command["channel_id"])
-    if isinstance(intent, ResizeFormIntent):
-        work = open_view(client, trigger, modals.resize_view(channel))
-    else:
-        work = open_rename_form(deps, client, trigger, channel, intent)
-    deps.background.spawn(work, name=f"open {intent.kind}")
+    user = str(command.get("user_id") or "")
+
+    async def work() -> None:
+        kind = "resize" if isinstance(intent, ResizeFormIntent) else "rename_drill"
+        if not await _may_use(deps, client, user, channel, kind):
+            return
+        if isinstance(intent, ResizeFormIntent):
+            await open_view(client, trigger, modals.resize_view(channel))
+        else:
+            await open_rename_form(deps, client, trigger, channel, intent)
+
+    deps.background.spawn(work(), name=f"open {intent.kind}")
 
 
 async def open_view(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> str | None:

@@ -65,7 +65,8 @@ async def run_command(
                 request_key=work.request_key,
             )  # fmt: skip
         case StatusIntent() | JobsIntent() | HistoryIntent():
-            await answer_status(deps, tell, work.intent, work.channel)
+            await answer_status(deps, SlackChat(client), tell, work.intent, user=work.user,
+                                channel=work.channel)  # fmt: skip
 
 
 def command_item(work: CommandWork) -> tuple[str, dict[str, Any]]:

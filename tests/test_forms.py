@@ -5,14 +5,18 @@ real app; a submitted form reaches the same preflight and confirmation as the ty
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.core.intents import ResizeIntent
 from bot.sandbox.seed import sid
+from bot.sandbox.server import EmulatorThread
+from bot.sandbox.slack_api import SlackApiThread
+from bot.sandbox.world import World
 from handlers import blocks, modals
-from tests.slack_harness import ALICE, CHANNEL, Harness
+from tests.slack_harness import ALICE, BOB, CHANNEL, Harness, running
 from tests.slack_helpers import (
     action_body,
     dispatch,
@@ -223,3 +227,46 @@ def test_the_form_builds_the_intent_itself() -> None:
         _resize_view(pi, ["dr", "bogus"], dr_flavor="s6.xlarge.2", production_flavor="x.y")
     )
     assert intent == ResizeIntent(instance_id=pi, dr_flavor="s6.xlarge.2")
+
+
+async def test_reading_follows_the_policy_for_changing(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> None:
+    """Someone who may not change anything here cannot read through the bot either: no form,
+    no instance or drill list, no status, jobs or history - and a job is shown only in its own
+    channel."""
+    async with running(
+        tmp_path, slack, emulator, world, policy_resize_users=frozenset({ALICE}),
+        policy_rename_users=frozenset({ALICE}),
+    ) as h:  # fmt: skip
+        await h.command("resize", user=BOB)
+        await h.command("drill rename", user=BOB)
+        denied = await until(lambda: len(h.ephemerals(BOB)) >= 2 and h.ephemerals(BOB))
+        assert all("not on the list" in text for text in denied)
+        await h.quiesce()
+        assert not h.state.calls_to("views.open")
+        view = {"id": "V0FORGED01", "private_metadata": json.dumps({"channel": CHANNEL})}
+        for action, block in ((modals.PICK_INSTANCE, "instance"), (modals.PICK_DRILL, "drill")):
+            response = await dispatch(h.app, suggestion_body(
+                BOB, view, action_id=action, block_id=block, value="",
+            ))  # fmt: skip
+            assert json.loads(response.body)["options"] == []
+        for text in ("history", "jobs", "status 0123456789abcdef"):
+            await h.command(text, user=BOB)
+        answers = await until(lambda: len(h.responses()) >= 3 and h.responses())
+        assert all("not on the list" in a["text"] for a in answers)
+        # ALICE may; her job is shown in its channel only
+        await h.command("history")
+        assert "No SDRS operations" in (await until(lambda: h.responses()[3:]))[0]["text"]
+
+
+async def test_a_job_is_shown_only_in_its_own_channel(h: Harness) -> None:
+    await h.command(f"resize {sid('pi-erp-db')} s6.xlarge.2")
+    op_id, ts = await h.confirmation()
+    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    job_id = (await until(lambda: h.thread_replies(ts)))[0].split("`")[1]
+    await h.command(f"status {job_id}", channel="C0ELSEWH01")
+    await h.command(f"status {job_id}")
+    elsewhere, here = await until(lambda: len(h.responses()) >= 2 and h.responses())
+    assert "not tracking a job" in elsewhere["text"]
+    assert job_id in here["text"] and "not tracking" not in here["text"]

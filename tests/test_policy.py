@@ -7,8 +7,10 @@ from bot.core.policy import (
     Decision,
     Denial,
     Policy,
+    groups_that_matter,
     may_cancel,
     may_confirm,
+    may_read,
     may_request,
 )
 
@@ -72,3 +74,38 @@ def test_cancel_by_requester_always_and_by_approvers() -> None:
     assert may_cancel(TWO_PERSON, "U_A", "U_BOB", ()).allowed
     assert may_cancel(TWO_PERSON, "U_A", "U_C", ()) == Decision.deny(Denial.NOT_APPROVER)
     assert may_cancel(OPEN, "U_A", "U_B", ()) == Decision.deny(Denial.NOT_REQUESTER)
+
+
+ONLY_ALICE = Policy(
+    requests={"resize": AccessRule(users=frozenset({"U_ALICE"}), channels=frozenset({"C_DR"})),
+              "rename_drill": AccessRule(users=frozenset({"U_ALICE"}),
+                                         channels=frozenset({"C_DR"}))},
+    approval_mode="two-person", approvers=frozenset({"U_BOB"}),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("policy", "user", "groups", "channel", "expected"),
+    [
+        (OPEN, "U_ANY", (), "C_ANY", Decision.allow()),
+        # may request a rename in C_OPS (anyone there), so may read there
+        (RESTRICTED, "U_CAROL", (), "C_OPS", Decision.allow()),
+        (RESTRICTED, "U_CAROL", (), "C_RANDOM", Decision.deny(Denial.CHANNEL)),
+        (ONLY_ALICE, "U_ALICE", (), "C_DR", Decision.allow()),
+        (ONLY_ALICE, "U_CAROL", (), "C_DR", Decision.deny(Denial.USER)),
+        # an approver reads where changes are asked for, not elsewhere
+        (ONLY_ALICE, "U_BOB", (), "C_DR", Decision.allow()),
+        (ONLY_ALICE, "U_BOB", (), "C_RANDOM", Decision.deny(Denial.CHANNEL)),
+        (TWO_PERSON, "U_DAVE", ("S_LEADS",), "C_ANY", Decision.allow()),
+    ],
+)
+def test_reading_follows_changing(
+    policy: Policy, user: str, groups: tuple[str, ...], channel: str, expected: Decision
+) -> None:
+    assert may_read(policy, user, groups, channel) == expected
+
+
+def test_groups_that_matter() -> None:
+    assert groups_that_matter(RESTRICTED, "resize") == {"S_ONCALL"}
+    assert groups_that_matter(RESTRICTED, "rename_drill") == frozenset()
+    assert groups_that_matter(TWO_PERSON) == {"S_LEADS"}

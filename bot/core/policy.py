@@ -67,6 +67,35 @@ def may_request(
     return Decision.allow()
 
 
+CHANGE_KINDS = ("resize", "rename_drill")  # the intents that change something
+
+
+def may_read(policy: Policy, user: str, user_groups: Collection[str], channel: str) -> Decision:
+    """Reading through the bot (forms, pickers, job status, jobs, history) follows changing:
+    allowed where the user may request some change, or - in two-person mode - where an
+    approver may be asked to confirm one (a channel some change may be requested in)."""
+    denial: Denial | None = None
+    for kind in CHANGE_KINDS:
+        decision = may_request(policy, kind, user, user_groups, channel)
+        if decision.allowed:
+            return decision
+        denial = denial or decision.denial
+    approver = user in policy.approvers or policy.approver_groups.intersection(user_groups)
+    if policy.approval_mode == "two-person" and approver:
+        rules = [policy.requests.get(kind, AccessRule()) for kind in CHANGE_KINDS]
+        if any(not rule.channels or channel in rule.channels for rule in rules):
+            return Decision.allow()
+    return Decision.deny(denial or Denial.USER)
+
+
+def groups_that_matter(policy: Policy, kind: str | None = None) -> frozenset[str]:
+    """The user groups whose membership a decision reads (``kind``: a request of it; None:
+    reading)."""
+    kinds = [kind] if kind else list(CHANGE_KINDS)
+    groups = {g for k in kinds for g in policy.requests.get(k, AccessRule()).usergroups}
+    return frozenset(groups | (set() if kind else set(policy.approver_groups)))
+
+
 def may_confirm(
     policy: Policy, requester: str, clicker: str, clicker_groups: Collection[str]
 ) -> Decision:

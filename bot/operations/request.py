@@ -19,9 +19,9 @@ from bot.core.facts import (
     resize_facts,
 )
 from bot.core.intents import MutatingIntent, RenameDrillIntent
-from bot.core.policy import may_request
 from bot.core.preflight import check_resize
 from bot.core.states import AuditAction, EventKind, OpKind, OpState
+from bot.operations.access import allowed
 from bot.operations.chat import Chat, ChatPostError, Tell
 from bot.operations.deps import Deps
 
@@ -43,9 +43,7 @@ async def request_confirmation(
     def count(outcome: str) -> None:
         deps.metrics.commands.labels(intent.kind, outcome).inc()
 
-    rule = deps.policy.requests.get(intent.kind)
-    groups = await chat.member_groups(user, rule.usergroups) if rule and rule.usergroups else set()
-    decision = may_request(deps.policy, intent.kind, user, groups, channel)
+    decision = await allowed(deps, chat, user, channel, intent.kind)
     if not decision.allowed and decision.denial is not None:
         log.info("request denied: %s (%s)", intent.kind, decision.denial,
                  extra={"user": user, "channel": channel, "kind": intent.kind,

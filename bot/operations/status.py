@@ -6,20 +6,33 @@ import asyncio
 
 from bot.core import notices
 from bot.core.intents import HistoryIntent, JobsIntent, StatusIntent
-from bot.operations.chat import Tell
+from bot.operations.access import allowed
+from bot.operations.chat import Chat, Tell
 from bot.operations.deps import Deps
 
 StatusQuery = StatusIntent | JobsIntent | HistoryIntent
 
 
-async def answer_status(deps: Deps, tell: Tell, intent: StatusQuery, channel: str) -> None:
+async def answer_status(
+    deps: Deps, chat: Chat, tell: Tell, intent: StatusQuery, *, user: str, channel: str
+) -> None:
+    """What a person may not change through the bot, they may not read through it either; a
+    job is shown only in the channel it was asked for in."""
+    decision = await allowed(deps, chat, user, channel)
+    if not decision.allowed and decision.denial is not None:
+        deps.metrics.commands.labels(intent.kind, "denied").inc()
+        await tell(notices.Denied(decision.denial))
+        return
     now = deps.now()
     notice: notices.Notice
     if isinstance(intent, HistoryIntent):
         notice = notices.History(await asyncio.to_thread(deps.store.history, channel, intent.limit))
     elif isinstance(intent, StatusIntent):
         job = await asyncio.to_thread(deps.store.get_tracked, intent.job_id)
-        notice = notices.UnknownJob(intent.job_id) if job is None else notices.JobStatus(job, now)
+        if job is None or job.channel != channel:  # another channel's job is not shown here
+            notice = notices.UnknownJob(intent.job_id)
+        else:
+            notice = notices.JobStatus(job, now)
     else:
         notice = notices.Jobs(await asyncio.to_thread(deps.store.list_tracked, channel), now)
     await tell(notice)
