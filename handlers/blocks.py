@@ -220,6 +220,13 @@ CODE_HINTS = {
 }
 
 
+def renamed_since_text(name: str) -> str:
+    return (
+        f":warning: The drill was renamed to `{escape(name)}` since this was requested, so "
+        "what this confirmation shows is out of date. Nothing was sent to SDRS; ask again."
+    )
+
+
 def same_name_text(name: str) -> str:
     return f"The drill is already named `{escape(name)}`; nothing to change."
 

@@ -538,3 +538,22 @@ async def test_confirmation_that_slack_failed_to_take_is_cancelled_and_explained
     assert "already cancelled" in (await until(lambda: h.ephemerals(ALICE)))[0]
     await h.quiesce()
     assert h.sdrs_posts() == 0
+
+
+async def test_a_rename_whose_drill_was_renamed_meanwhile_is_closed_not_sent(h: Harness) -> None:
+    """Two renames of one drill asked for at once: the first confirmed renames it; the second
+    would rename "from" a name the drill no longer has - closed as out of date at Confirm."""
+    drill = sid("drill-web")
+    await h.command(f"drill rename {drill} first-name")
+    await h.command(f"drill rename {drill} second-name")
+    first_op, first_ts = await h.confirmation(0)
+    second_op, second_ts = await h.confirmation(1)
+    await h.click(blocks.CONFIRM_ACTION, first_op, ALICE, first_ts)
+    await until(lambda: h.thread_replies(first_ts))
+    await h.click(blocks.CONFIRM_ACTION, second_op, ALICE, second_ts)
+    updates = await until(lambda: [u for u in h.updates(second_ts) if "renamed to" in u])
+    assert "`first-name`" in updates[0] and "Nothing was sent to SDRS" in updates[0]
+    await h.quiesce()
+    assert h.sdrs_puts() == 1 and h.world.drills[drill].name == "first-name"
+    op = h.deps.store.get_pending(second_op)
+    assert op is not None and op.state is OpState.STALE

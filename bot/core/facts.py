@@ -158,6 +158,7 @@ class Decided(_Fact):
     by: str | None = None
     at: datetime | None = None
     changed_sites: list[str] = Field(default_factory=list)  # stale: what changed
+    renamed_since: str | None = None  # stale rename: the drill's name now
     job_id: str | None = None
     job_status: str | None = None  # SUCCESS | FAIL once the job ended
     failure: FailureFacts | None = None  # refused or unknown at submission

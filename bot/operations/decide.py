@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from bot.cloud_state import read_resize_state
 from bot.core import notices
 from bot.core.errors import CloudError
-from bot.core.facts import Announcement, FailureFacts
+from bot.core.facts import Announcement, FailureFacts, RenameFacts
 from bot.core.intents import ResizeIntent
 from bot.core.policy import may_cancel, may_confirm
 from bot.core.preflight import changed_since, check_resize
@@ -85,8 +85,9 @@ async def on_click(deps: Deps, chat: Chat, click: Click) -> None:
         count("denied")
         await chat.tell(channel, user, notices.Denied(decision.denial))
         return
-    if to is OpState.CONFIRMED and op.kind is OpKind.RESIZE:
-        if not await recheck_resize(deps, chat, op, user):
+    if to is OpState.CONFIRMED:
+        recheck = recheck_resize if op.kind is OpKind.RESIZE else recheck_rename
+        if not await recheck(deps, chat, op, user):
             count("preflight-blocked")
             return
         now = deps.now()
@@ -139,19 +140,44 @@ async def recheck_resize(deps: Deps, chat: Chat, op: PendingOperation, user: str
     changed = changed_since(shown, check) if op.checked_json else []
     if not changed:
         return True
+    await close_as_stale(deps, chat, op, user, changed_sites=changed)
+    return False
+
+
+async def recheck_rename(deps: Deps, chat: Chat, op: PendingOperation, user: str) -> bool:
+    """At Confirm: the drill still has the name the confirmation showed. If another rename
+    (or the console) changed it meanwhile, "from" is wrong: closed as stale, nothing sent."""
+    facts = op.facts
+    if not isinstance(facts, RenameFacts) or facts.current_name is None:
+        return True  # nothing shown to compare with
+    try:
+        drill = await deps.sdrs.get_drill(facts.drill_id)
+    except CloudError as exc:
+        await chat.tell(op.channel, user, notices.CloudFailed(FailureFacts.of(exc)))
+        return False
+    if drill.name == facts.current_name:
+        return True
+    log.info("operation %s is stale: the drill is named %r now", op.id, drill.name)
+    await close_as_stale(deps, chat, op, user, renamed_since=drill.name)
+    return False
+
+
+async def close_as_stale(
+    deps: Deps, chat: Chat, op: PendingOperation, user: str, **changed: object
+) -> None:
+    """What the confirmation shows is out of date: close it (nothing is sent to SDRS)."""
     now = deps.now()
     stale = replace(op, state=OpState.STALE, decided_by=user, decided_at=now)
     announced = Announcement(event=EventKind.CANCELLED, op=op.facts, channel=op.channel,
                              out_of_date=True)  # fmt: skip
     result = await asyncio.to_thread(
         deps.store.decide, op.id, OpState.STALE, user, now,
-        messages=[decided_update(stale, changed_sites=changed),
+        messages=[decided_update(stale, **changed),
                   *deps.announce(op.id, announced, skip=op.channel)],
     )  # fmt: skip
     if result.won and result.op is not None:
-        log.info("operation %s is stale: %s changed since the request", op.id, changed)
+        log.info("operation %s closed as out of date: %s", op.id, changed)
         deps.kick()
     else:
         after = result.op or op
         await chat.tell(op.channel, user, notices.AlreadyDecided(after.state, after.decided_by))
-    return False
