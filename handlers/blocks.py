@@ -40,10 +40,17 @@ DENIAL_TEXT = {
     Denial.NOT_APPROVER: "Only an approver can confirm this operation.",
 }
 
+
+def escape(text: str) -> str:
+    """Slack's rule for text: ``&``, ``<`` and ``>`` become entities, so nothing a user, the
+    cloud or a usage line supplies is read as a mention, a link or a date."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 HELP_TEXT = {
     None: (
         "*sdrs-bot* changes Huawei Cloud SDRS resources after a button confirmation.\n"
-        f"```{USAGE['general']}```\n"
+        f"```{escape(USAGE['general'])}```\n"
         "`/sdrs help resize` and `/sdrs help drill` tell more; `/sdrs resize` and "
         "`/sdrs drill rename` alone open a form."
     ),
@@ -51,20 +58,16 @@ HELP_TEXT = {
         "*Resize a protected instance* (the servers being resized must be stopped; the "
         "protection group must be available/protected; the instance "
         "available/protected/error-resizing).\n"
-        f"```{USAGE['resize']}```\n"
+        f"```{escape(USAGE['resize'])}```\n"
         "One flavor resizes both sites; `production=`/`dr=` resize one site each. "
         "`production-host=`/`dr-host=` give a dedicated host for a site on DeH."
     ),
     "drill": (
         "*Rename a DR drill.* Names: at most 64 bytes (a Chinese character takes 3), only "
         "Chinese characters, a-z, A-Z, 0-9, `.`, `_`, `-`. Quote a name if you like.\n"
-        f"```{USAGE['drill']}```"
+        f"```{escape(USAGE['drill'])}```"
     ),
 }
-
-
-def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _dicts(blocks: list[Block]) -> list[dict[str, Any]]:
@@ -95,7 +98,7 @@ def parse_error_blocks(error: ParseError) -> list[dict[str, Any]]:
     return _dicts(
         [
             md_section(f":warning: {escape(error.problem)}"),
-            md_section(f"Write it like this:\n```{error.usage}```"),
+            md_section(f"Write it like this:\n```{escape(error.usage)}```"),
         ]
     )
 
@@ -174,7 +177,7 @@ def expired_text() -> str:
 
 
 def submitted_text(job_id: str) -> str:
-    return f"Submitted to SDRS, job `{job_id}`. I will report here when it finishes."
+    return f"Submitted to SDRS, job `{escape(job_id)}`. I will report here when it finishes."
 
 
 def renamed_text(name: str) -> str:
@@ -237,7 +240,7 @@ def not_posted_text(error: str) -> str:
             "I cannot post the confirmation in this channel. Invite me first "
             "(`/invite @sdrs-bot`), then ask again. Nothing was sent to SDRS."
         )
-    return f"I could not post the confirmation (Slack said `{error}`). Nothing was sent to SDRS."
+    return f"I could not post the confirmation (Slack said `{escape(error)}`). Nothing was sent to SDRS."
 
 
 def not_handled_text(attempts: int) -> str:
@@ -264,7 +267,7 @@ def already_decided_text(state: str, by: str | None) -> str:
             "This confirmation is out of date (the cloud changed since it was requested); "
             "nothing was sent to SDRS. Ask again to see the current state."
         )
-    return f"This operation was already {state}{who}; nothing more was done."
+    return f"This operation was already {escape(state)}{who}; nothing more was done."
 
 
 # ---- job reports ---------------------------------------------------------------------------
@@ -341,7 +344,7 @@ def unknown_job_text(job_id: str) -> str:
 def interrupted_resize_text(instance_id: str) -> str:
     return (
         ":warning: I was restarted while sending this resize to SDRS, so I cannot tell whether "
-        f"SDRS received it. Check protected instance `{instance_id}` (status `resizing`, or a "
+        f"SDRS received it. Check protected instance `{escape(instance_id)}` (status `resizing`, or a "
         "new resize job) before asking again. I did not send it a second time."
     )
 
@@ -349,7 +352,7 @@ def interrupted_resize_text(instance_id: str) -> str:
 def interrupted_but_received_text(instance_id: str) -> str:
     return (
         ":warning: I was restarted while sending this resize, and SDRS did receive it: protected "
-        f"instance `{instance_id}` is resizing. Its job id was lost with the restart, so I follow "
+        f"instance `{escape(instance_id)}` is resizing. Its job id was lost with the restart, so I follow "
         "the instance and report here when it ends. I did not send it a second time."
     )
 

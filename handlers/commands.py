@@ -40,7 +40,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except ParseError as exc:
             deps.metrics.commands.labels("unknown", "parse-error").inc()
             await ack(
-                response_type="ephemeral", text=exc.problem, blocks=blocks.parse_error_blocks(exc)
+                response_type="ephemeral",
+                text=blocks.escape(exc.problem),
+                blocks=blocks.parse_error_blocks(exc),
             )
             return
         if not isinstance(intent, ResizeIntent | RenameDrillIntent):

@@ -48,7 +48,7 @@ def warning_text(kind: Warning, what: str) -> str:
         )
     return (
         f"The {SITE_LABEL[what]} server runs on a dedicated host but no host id was given "
-        f"(add `{'production' if what == 'production' else 'dr'}-host=<DeH id>`)."
+        f"(add `{'production' if what == 'production' else 'dr'}-host=&lt;DeH id&gt;`)."
     )
 
 

@@ -1,0 +1,168 @@
+"""Slack-safe text: whatever users, the cloud or usage lines supply, every rendered message
+(text and blocks) contains only the ``<...>`` sequences the bot means - user, channel and user
+group mentions, and dates. Slack reads any other ``<...>`` as a control sequence (a link, a
+mention, ``<!channel>``), so a drill name or an SDRS error message must never produce one."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.core import notices
+from bot.core.errors import ParseError
+from bot.core.facts import (
+    Announcement,
+    Decided,
+    FailureFacts,
+    FinalReport,
+    FlavorFacts,
+    Interrupted,
+    OperationFacts,
+    Renamed,
+    RenameFacts,
+    ResizeFacts,
+    SiteChange,
+    StuckReport,
+    SubJobFailure,
+    SubmitFailed,
+    Submitted,
+    WarningFacts,
+)
+from bot.core.policy import Denial
+from bot.core.preflight import Preflight, Refusal, Warning
+from bot.core.records import HistoryEntry, OutboxMessage, PendingOperation, TrackedJob
+from bot.core.states import EventKind, JobKind, JobState, OpKind, OpState
+from handlers import blocks, render
+
+MEANT = re.compile(r"<(@U[A-Z0-9]+|#C[A-Z0-9]+|!subteam\^S[A-Z0-9]+|!date\^\d+\^[^|<>]*\|[^<>]*)>")
+ANY = re.compile(r"<[^>]*>")
+T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+text = st.text(min_size=0, max_size=40)
+nasty = st.sampled_from(["<!channel>", "<http://evil|click>", "<@U0EVIL01>", "a < b > c", "&lt;"])
+anything = st.one_of(text, nasty, st.builds(lambda a, b: a + b, text, nasty))
+user = st.sampled_from(["U0ALICE001", "U0BOB00001"])
+flavor = st.builds(FlavorFacts, id=anything, vcpus=st.integers(0, 64), ram=st.integers(0, 9999))
+resize = st.builds(
+    ResizeFacts, instance_id=anything, instance_name=anything, group_name=anything,
+    changes=st.lists(st.builds(SiteChange, site=st.sampled_from(["production", "dr"]),
+                               server_id=anything, server_name=anything, current=flavor,
+                               new=flavor, host=anything), max_size=2),
+    one_flavor=st.booleans(),
+    warnings=st.lists(st.builds(WarningFacts, kind=st.sampled_from([w.value for w in Warning]),
+                                what=st.sampled_from(["production", "dr"])), max_size=2),
+)  # fmt: skip
+rename = st.builds(RenameFacts, drill_id=anything, current_name=anything, new_name=anything,
+                   group_name=anything)  # fmt: skip
+op_facts: st.SearchStrategy[OperationFacts] = st.one_of(resize, rename)
+failure = st.builds(
+    FailureFacts, kind=st.sampled_from(["api", "unknown", "transport"]), code=anything,
+    message=anything, request_id=anything, hint=anything,
+)  # fmt: skip
+message = st.one_of(
+    st.builds(Decided, op=op_facts, requester=user, state=st.sampled_from(list(OpState)),
+              by=user, at=st.just(T0), changed_sites=st.lists(
+                  st.sampled_from(["production", "dr"]), max_size=2),
+              renamed_since=st.one_of(st.none(), anything), job_id=anything,
+              job_status=st.one_of(st.none(), anything), failure=st.one_of(st.none(), failure),
+              renamed_to=st.one_of(st.none(), anything)),
+    st.builds(Submitted, job_id=anything),
+    st.builds(SubmitFailed, failure=failure),
+    st.builds(Renamed, name=anything),
+    st.builds(FinalReport, op=op_facts, requester=user, confirmer=user, job_id=anything,
+              job_type=anything, status=st.one_of(st.just("SUCCESS"), anything),
+              seconds=st.floats(0, 1e5), new_flavors=st.dictionaries(
+                  st.sampled_from(["production", "dr"]), anything),
+              error_code=anything, fail_reason=anything,
+              failed_sub_jobs=st.lists(st.builds(SubJobFailure, job_id=anything,
+                                                 job_type=anything, error_code=anything,
+                                                 fail_reason=anything), max_size=2)),
+    st.builds(StuckReport, requester=user, job_id=anything, seconds=st.floats(0, 1e5),
+              status=anything, stopped=st.booleans()),
+    st.builds(Interrupted, instance_id=anything, received=st.booleans()),
+    st.builds(Announcement, event=st.sampled_from(list(EventKind)), op=op_facts,
+              channel=st.just("C0DROPS001"), actor=user, job_id=anything, error_code=anything,
+              no_answer=st.booleans(), out_of_date=st.booleans(),
+              interrupted=st.booleans(), renamed_to=anything, still=anything),
+)  # fmt: skip
+
+
+def _op(facts: OperationFacts) -> PendingOperation:
+    return PendingOperation(
+        id="a" * 32, kind=OpKind.RESIZE, intent_json="{}", facts_json=facts.model_dump_json(),
+        request_key=None, requester="U0ALICE001", channel="C0DROPS001", message_ts="1.1",
+        created_at=T0, expires_at=T0 + timedelta(minutes=15), state=OpState.PENDING,
+    )  # fmt: skip
+
+
+def _job(job_id: str, status: str) -> TrackedJob:
+    return TrackedJob(
+        job_id=job_id, op_id=None, kind=JobKind.RESIZE, subject="pi", channel="C0DROPS001",
+        thread_ts=None, requester="U0ALICE001", confirmer=None, detail={}, submitted_at=T0,
+        next_check_at=T0, checks=0, errors=0, last_status=status, state=JobState.TRACKING,
+        stuck_reported=False, finished_at=None,
+    )  # fmt: skip
+
+
+def assert_only_meant(rendered: object) -> None:
+    flat = rendered if isinstance(rendered, str) else json.dumps(rendered, ensure_ascii=False)
+    stray = [m for m in ANY.findall(flat) if not MEANT.fullmatch(m)]
+    assert stray == [], stray
+
+
+@settings(max_examples=300, deadline=None)
+@given(message)
+def test_every_outbox_message_is_slack_safe(content: object) -> None:
+    out = OutboxMessage(dedupe_key="k", channel="C0DROPS001", content=content)  # type: ignore[arg-type]
+    text_out, blocks_out = render.message(out)
+    assert_only_meant(text_out)
+    assert_only_meant(blocks_out or [])
+
+
+@settings(max_examples=200, deadline=None)
+@given(op_facts, st.booleans())
+def test_confirmations_headlines_and_history_are_slack_safe(
+    facts: OperationFacts, two_person: bool
+) -> None:
+    text_out, blocks_out = render.confirmation(_op(facts), two_person)
+    assert_only_meant(text_out)
+    assert_only_meant(blocks_out or [])
+    entry = HistoryEntry(op_id="o", kind="resize", facts=facts, requester="U0ALICE001",
+                         requested_at=T0, state="confirmed", decided_by="U0BOB00001",
+                         outcome="FAIL", job_id="j-1")  # fmt: skip
+    assert_only_meant(render.notice(notices.History([entry])))
+
+
+@settings(max_examples=200, deadline=None)
+@given(anything, anything, failure)
+def test_private_replies_are_slack_safe(value: str, other: str, fail: FailureFacts) -> None:
+    check = Preflight(False, Refusal.FLAVOR_NOT_ALLOWED, value, site="dr", subject=value,
+                      status=other, suggestions=[value, other])  # fmt: skip
+    for notice in (
+        notices.SameName(value), notices.CloudFailed(fail), notices.NotPosted(value),
+        notices.PreflightRefused(check), notices.PreflightRefused(check, at_confirm=True),
+        notices.AlreadyDecided(value, "U0BOB00001"), notices.UnknownJob(value),
+        notices.JobStatus(_job(value, other), T0), notices.Jobs([_job(value, other)], T0),
+        notices.Denied(Denial.USER), notices.NotHandled(3),
+    ):  # fmt: skip
+        assert_only_meant(render.notice(notice))
+    for refusal in Refusal:
+        assert_only_meant(
+            render.notice(
+                notices.PreflightRefused(
+                    Preflight(False, refusal, value, site="production", subject=value, status=other)
+                )
+            )
+        )
+    assert_only_meant(blocks.parse_error_blocks(ParseError(value, other)))
+
+
+def test_help_shows_usage_placeholders_as_text() -> None:
+    for topic in (None, "resize", "drill"):
+        help_blocks = blocks.help_blocks(topic)
+        assert_only_meant(help_blocks)
+    assert "&lt;protected-instance-id&gt;" in json.dumps(blocks.help_blocks("resize"))
