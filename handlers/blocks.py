@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 from bot.core.errors import CloudError, ParseError
 from bot.core.facts import Announcement, FailureFacts, FinalReport, RenameFacts, StuckReport
 from bot.core.intents import USAGE
-from bot.core.policy import Denial
+from bot.core.policy import Denial, Policy
 from bot.core.records import HistoryEntry, TrackedJob
 
 CONFIRM_ACTION = "sdrs_confirm"
@@ -38,6 +38,10 @@ DENIAL_TEXT = {
         "Two-person rule: someone other than the requester must confirm this operation."
     ),
     Denial.NOT_APPROVER: "Only an approver can confirm this operation.",
+    Denial.CANCEL_NOT_REQUESTER: "Only the person who asked for this operation can cancel it.",
+    Denial.CANCEL_NOT_APPROVER: (
+        "Only the person who asked for this operation or an approver can cancel it."
+    ),
 }
 
 
@@ -122,12 +126,12 @@ def confirmation_blocks(
     summary: str,
     requester: str,
     expires_at: datetime,
-    two_person: bool,
+    approvers: str | None = None,
     headline: str = "",
 ) -> list[dict[str, Any]]:
     """The channel message: the intent spelled out, Confirm (primary) and Cancel. The buttons
     carry only the opaque operation id; the confirm dialog states the change once more."""
-    who = "an approver other than the requester" if two_person else f"<@{requester}>"
+    who = f"{approvers} (not the requester)" if approvers else f"<@{requester}>"
     confirm = ButtonElement(
         text="Confirm",
         action_id=CONFIRM_ACTION,
@@ -157,6 +161,15 @@ def confirmation_blocks(
             ActionsBlock(block_id=f"sdrs_op_{op_id}", elements=[confirm, cancel]),
         ]
     )
+
+
+def approvers_text(policy: Policy) -> str:
+    """Who may confirm in two-person mode, mentioned: "<@U1>, <@U2> or <!subteam^S1>"."""
+    names = [f"<@{u}>" for u in sorted(policy.approvers)]
+    names += [f"<!subteam^{g}>" for g in sorted(policy.approver_groups)]
+    if not names:
+        return "an approver"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def outcome_blocks(summary: str, outcome: str) -> list[dict[str, Any]]:
@@ -240,7 +253,10 @@ def not_posted_text(error: str) -> str:
             "I cannot post the confirmation in this channel. Invite me first "
             "(`/invite @sdrs-bot`), then ask again. Nothing was sent to SDRS."
         )
-    return f"I could not post the confirmation (Slack said `{escape(error)}`). Nothing was sent to SDRS."
+    return (
+        f"I could not post the confirmation (Slack said `{escape(error)}`). Nothing was sent "
+        "to SDRS."
+    )
 
 
 def not_handled_text(attempts: int) -> str:
@@ -344,16 +360,16 @@ def unknown_job_text(job_id: str) -> str:
 def interrupted_resize_text(instance_id: str) -> str:
     return (
         ":warning: I was restarted while sending this resize to SDRS, so I cannot tell whether "
-        f"SDRS received it. Check protected instance `{escape(instance_id)}` (status `resizing`, or a "
-        "new resize job) before asking again. I did not send it a second time."
+        f"SDRS received it. Check protected instance `{escape(instance_id)}` (status "
+        "`resizing`, or a new resize job) before asking again. I did not send it a second time."
     )
 
 
 def interrupted_but_received_text(instance_id: str) -> str:
     return (
         ":warning: I was restarted while sending this resize, and SDRS did receive it: protected "
-        f"instance `{escape(instance_id)}` is resizing. Its job id was lost with the restart, so I follow "
-        "the instance and report here when it ends. I did not send it a second time."
+        f"instance `{escape(instance_id)}` is resizing. Its job id was lost with the restart, so "
+        "I follow the instance and report here when it ends. I did not send it a second time."
     )
 
 

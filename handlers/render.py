@@ -24,6 +24,7 @@ from bot.core.facts import (
     SubmitFailed,
     Submitted,
 )
+from bot.core.policy import Policy
 from bot.core.records import OutboxMessage, PendingOperation
 from bot.core.states import OpState
 from handlers import blocks, preflight_blocks
@@ -71,11 +72,12 @@ def subject(facts: OperationFacts) -> str:
             return headline(facts)
 
 
-def confirmation(op: PendingOperation, two_person: bool) -> tuple[str, Blocks]:
+def confirmation(op: PendingOperation, policy: Policy) -> tuple[str, Blocks]:
     text = f"{headline(op.facts)} - waiting for confirmation"
     return text, blocks.confirmation_blocks(
         op_id=op.id, summary=summary(op.facts), requester=op.requester,
-        expires_at=op.expires_at, two_person=two_person, headline=headline(op.facts),
+        expires_at=op.expires_at, headline=headline(op.facts),
+        approvers=blocks.approvers_text(policy) if policy.approval_mode == "two-person" else None,
     )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.notices import Notice
+from bot.core.policy import Policy
 from bot.core.records import PendingOperation
 from bot.operations.chat import ChatPostError, Tell
 from bot.slack_errors import slack_error
@@ -39,14 +40,14 @@ class SlackChat:
         return member_of
 
     async def post_confirmation(
-        self, op: PendingOperation, two_person: bool, *, maybe_posted: bool = False
+        self, op: PendingOperation, policy: Policy, *, maybe_posted: bool = False
     ) -> str:
         try:
             if maybe_posted:
                 found = await self._find_confirmation(op)
                 if found is not None:
                     return found
-            text, blocks = render.confirmation(op, two_person)
+            text, blocks = render.confirmation(op, policy)
             posted = await self.client.chat_postMessage(
                 channel=op.channel, text=text, blocks=blocks,
                 metadata={"event_type": CONFIRMATION_EVENT, "event_payload": {"op_id": op.id}},

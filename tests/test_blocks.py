@@ -9,7 +9,7 @@ import httpx
 from bot.core.errors import ClientError, OutcomeUnknownError, ParseError
 from bot.core.facts import RenameFacts, resize_facts
 from bot.core.intents import ResizeIntent, parse
-from bot.core.policy import Denial
+from bot.core.policy import Denial, Policy
 from bot.core.preflight import Preflight, SiteChange, Warning
 from bot.core.wire.ecs import Flavor
 from handlers import blocks, preflight_blocks
@@ -37,7 +37,7 @@ def test_confirmation_message_has_summary_context_and_two_buttons() -> None:
     assert "DR site, server `ecs-b`: `s6.medium.2` (1 vCPU, 2 GiB) → `s6.xlarge.2`" in summary
     assert ":warning: The DR site server already has this flavor" in summary
     result = blocks.confirmation_blocks(
-        op_id="a" * 32, summary=summary, requester="U_A", expires_at=WHEN, two_person=False
+        op_id="a" * 32, summary=summary, requester="U_A", expires_at=WHEN
     )
     assert [b["type"] for b in result] == ["section", "context", "actions"]
     confirm, cancel = result[2]["elements"]
@@ -51,9 +51,19 @@ def test_confirmation_message_has_summary_context_and_two_buttons() -> None:
 
 def test_two_person_wording_and_outcome_replaces_buttons() -> None:
     result = blocks.confirmation_blocks(
-        op_id="b" * 32, summary="s", requester="U_A", expires_at=WHEN, two_person=True
+        op_id="b" * 32,
+        summary="s",
+        requester="U_A",
+        expires_at=WHEN,
+        approvers=blocks.approvers_text(
+            Policy(
+                approval_mode="two-person",
+                approvers=frozenset({"U_B"}),
+                approver_groups=frozenset({"S_LEADS"}),
+            )
+        ),
     )
-    assert "approver other than the requester" in result[1]["elements"][0]["text"]
+    assert "<@U_B> or <!subteam^S_LEADS> (not the requester)" in result[1]["elements"][0]["text"]
     done = blocks.outcome_blocks("s", blocks.confirmed_text("U_B", WHEN))
     assert [b["type"] for b in done] == ["section", "context"]
     assert "Confirmed by <@U_B> at 2026-11-23 12:15:00 UTC" in str(done)
@@ -68,7 +78,8 @@ def test_user_values_are_escaped() -> None:
 def test_parse_error_and_help_are_readable() -> None:
     error = ParseError("`x` is not a flavor name", "/sdrs resize <id> <flavor>")
     text = str(blocks.parse_error_blocks(error))
-    assert "is not a flavor name" in text and "/sdrs resize <id> <flavor>" in text
+    # shown by Slack as typed: <id> <flavor>
+    assert "is not a flavor name" in text and "/sdrs resize &lt;id&gt; &lt;flavor&gt;" in text
     for topic in (None, "resize", "drill"):
         assert blocks.help_blocks(topic)[0]["type"] == "section"
     assert "64 bytes" in str(blocks.help_blocks("drill"))

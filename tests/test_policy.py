@@ -72,8 +72,8 @@ def test_may_confirm(
 def test_cancel_by_requester_always_and_by_approvers() -> None:
     assert may_cancel(TWO_PERSON, "U_A", "U_A", ()).allowed
     assert may_cancel(TWO_PERSON, "U_A", "U_BOB", ()).allowed
-    assert may_cancel(TWO_PERSON, "U_A", "U_C", ()) == Decision.deny(Denial.NOT_APPROVER)
-    assert may_cancel(OPEN, "U_A", "U_B", ()) == Decision.deny(Denial.NOT_REQUESTER)
+    assert may_cancel(TWO_PERSON, "U_A", "U_C", ()) == Decision.deny(Denial.CANCEL_NOT_APPROVER)
+    assert may_cancel(OPEN, "U_A", "U_B", ()) == Decision.deny(Denial.CANCEL_NOT_REQUESTER)
 
 
 ONLY_ALICE = Policy(

@@ -19,6 +19,7 @@ from bot.app import (
     socket_mode_handler,
     transport,
 )
+from bot.core.facts import RenameFacts
 from bot.operations.execute import recover_interrupted
 from bot.operations.expire import expire_sweep
 from bot.sandbox.faults import Fault
@@ -53,7 +54,8 @@ async def test_help_and_parse_errors_are_ephemeral_in_the_ack(h: Harness) -> Non
     body = json.loads(response.body)
     assert body["response_type"] == "ephemeral"
     assert "is not a flavor name" in body["text"]
-    assert "/sdrs resize <protected-instance-id> <flavor>" in json.dumps(body["blocks"])
+    # usage placeholders escaped, so Slack shows them as typed instead of parsing <...>
+    assert "/sdrs resize &lt;protected-instance-id&gt; &lt;flavor&gt;" in json.dumps(body["blocks"])
     await h.quiesce()
     assert not h.state.calls_to("chat.postMessage")
     assert h.sdrs_posts() == 0
@@ -201,12 +203,19 @@ async def test_two_person_rule(
     ) as h:  # fmt: skip
         await h.command(RESIZE)
         op_id, ts = await h.confirmation()
+        posted = json.dumps(h.state.calls_to("chat.postMessage")[0].args["blocks"])
+        assert f"<@{BOB}> or <!subteam^S0LEADS001> (not the requester)" in posted  # mentioned
         await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)  # the requester
         assert "Two-person rule" in (await until(lambda: h.ephemerals(ALICE)))[0]
         await h.click(blocks.CONFIRM_ACTION, op_id, "U0NOBODY01", ts)
         assert "Only an approver" in (await until(lambda: h.ephemerals("U0NOBODY01")))[0]
         await h.quiesce()
         assert h.sdrs_posts() == 0
+        await h.click(blocks.CANCEL_ACTION, op_id, "U0NOBODY01", ts)
+        assert (
+            "or an approver can cancel it"
+            in (await until(lambda: h.ephemerals("U0NOBODY01")[1:]))[0]
+        )
         await h.click(blocks.CONFIRM_ACTION, op_id, CAROL, ts)  # approver through a group
         await until(lambda: h.thread_replies(ts))
         assert h.sdrs_posts() == 1
@@ -546,8 +555,13 @@ async def test_a_rename_whose_drill_was_renamed_meanwhile_is_closed_not_sent(h: 
     drill = sid("drill-web")
     await h.command(f"drill rename {drill} first-name")
     await h.command(f"drill rename {drill} second-name")
-    first_op, first_ts = await h.confirmation(0)
-    second_op, second_ts = await h.confirmation(1)
+    confirmations = [await h.confirmation(0), await h.confirmation(1)]
+    named = {}
+    for op_id, ts in confirmations:  # handled concurrently: either may be posted first
+        pending = h.deps.store.get_pending(op_id)
+        assert pending is not None and isinstance(pending.facts, RenameFacts)
+        named[pending.facts.new_name] = (op_id, ts)
+    (first_op, first_ts), (second_op, second_ts) = named["first-name"], named["second-name"]
     await h.click(blocks.CONFIRM_ACTION, first_op, ALICE, first_ts)
     await until(lambda: h.thread_replies(first_ts))
     await h.click(blocks.CONFIRM_ACTION, second_op, ALICE, second_ts)
@@ -557,3 +571,25 @@ async def test_a_rename_whose_drill_was_renamed_meanwhile_is_closed_not_sent(h: 
     assert h.sdrs_puts() == 1 and h.world.drills[drill].name == "first-name"
     op = h.deps.store.get_pending(second_op)
     assert op is not None and op.state is OpState.STALE
+
+
+@pytest.mark.parametrize(
+    ("fault", "shown"),
+    [
+        (Fault("status", method="POST", status=400), "not done: APIGW.400"),
+        (Fault("drop", method="POST"), "outcome unknown: check before asking again"),
+    ],
+)
+async def test_the_confirmation_shows_how_it_ended_when_sdrs_refused_or_did_not_answer(
+    h: Harness, fault: Fault, shown: str
+) -> None:
+    """Not "Confirmed" forever: the message names the requester and the confirmer and ends with
+    the end state (refused with its code, or an unknown outcome)."""
+    h.emulator.emulator.faults.add(fault)
+    await h.command(RESIZE)
+    op_id, ts = await h.confirmation()
+    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    last = await until(lambda: [u for u in h.updates(ts) if shown in u])
+    assert f"Requested by <@{ALICE}>" in last[0] and f"Confirmed by <@{ALICE}>" in last[0]
+    await h.quiesce()
+    assert [u for u in h.updates(ts) if shown in u] == [h.updates(ts)[-1]]  # the last word

@@ -32,7 +32,7 @@ from bot.core.facts import (
     Submitted,
     WarningFacts,
 )
-from bot.core.policy import Denial
+from bot.core.policy import Denial, Policy
 from bot.core.preflight import Preflight, Refusal, Warning
 from bot.core.records import HistoryEntry, OutboxMessage, PendingOperation, TrackedJob
 from bot.core.states import EventKind, JobKind, JobState, OpKind, OpState
@@ -124,11 +124,23 @@ def test_every_outbox_message_is_slack_safe(content: object) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(op_facts, st.booleans())
+@given(
+    op_facts,
+    st.sampled_from(
+        [
+            Policy(),
+            Policy(
+                approval_mode="two-person",
+                approvers=frozenset({"U0BOB00001"}),
+                approver_groups=frozenset({"S0LEADS001"}),
+            ),
+        ]
+    ),
+)
 def test_confirmations_headlines_and_history_are_slack_safe(
-    facts: OperationFacts, two_person: bool
+    facts: OperationFacts, policy: Policy
 ) -> None:
-    text_out, blocks_out = render.confirmation(_op(facts), two_person)
+    text_out, blocks_out = render.confirmation(_op(facts), policy)
     assert_only_meant(text_out)
     assert_only_meant(blocks_out or [])
     entry = HistoryEntry(op_id="o", kind="resize", facts=facts, requester="U0ALICE001",

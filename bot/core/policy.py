@@ -23,6 +23,8 @@ class Denial(StrEnum):
     NOT_REQUESTER = "only-requester-confirms"
     SELF_APPROVAL = "two-person-rule"
     NOT_APPROVER = "not-an-approver"
+    CANCEL_NOT_REQUESTER = "only-requester-cancels"
+    CANCEL_NOT_APPROVER = "only-requester-or-approver-cancels"
 
 
 @dataclass(frozen=True)
@@ -113,4 +115,8 @@ def may_cancel(
 ) -> Decision:
     if clicker == requester:
         return Decision.allow()
-    return may_confirm(policy, requester, clicker, clicker_groups)
+    if may_confirm(policy, requester, clicker, clicker_groups).allowed:
+        return Decision.allow()
+    if policy.approval_mode == "two-person":
+        return Decision.deny(Denial.CANCEL_NOT_APPROVER)
+    return Decision.deny(Denial.CANCEL_NOT_REQUESTER)

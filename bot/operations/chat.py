@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Collection
 from typing import Protocol
 
 from bot.core.notices import Notice
+from bot.core.policy import Policy
 from bot.core.records import PendingOperation
 
 
@@ -26,9 +27,10 @@ class Chat(Protocol):
         ...
 
     async def post_confirmation(
-        self, op: PendingOperation, two_person: bool, *, maybe_posted: bool = False
+        self, op: PendingOperation, policy: Policy, *, maybe_posted: bool = False
     ) -> str:
-        """Post the confirmation of ``op`` in its channel; its message id (ts). With
+        """Post the confirmation of ``op`` in its channel (``policy`` says who may confirm
+        it); its message id (ts). With
         ``maybe_posted`` (a process died after posting it, perhaps), look for it first and
         post only if it is not there. Raises :class:`ChatPostError`."""
         ...

@@ -62,10 +62,6 @@ class Deps:
     def owner(self) -> str:
         return replica_name(self.settings)
 
-    @property
-    def two_person(self) -> bool:
-        return self.policy.approval_mode == "two-person"
-
     def execution_lease(self) -> float:
         """Long enough for every attempt of the SDRS call, with a margin (or as configured)."""
         s = self.settings

@@ -106,7 +106,7 @@ async def request_confirmation(
     try:
         # handled again after a crash between storing the operation and saving its message:
         # the confirmation may exist already
-        ts = await chat.post_confirmation(op, deps.two_person, maybe_posted=not created)
+        ts = await chat.post_confirmation(op, deps.policy, maybe_posted=not created)
     except ChatPostError as exc:
         log.warning("confirmation for %s not posted in %s: %s", op.id, channel, exc.error)
         # A confirmation that may exist without us knowing must not be confirmable.
