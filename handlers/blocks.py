@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 from bot.core.errors import CloudError, ParseError
 from bot.core.facts import Announcement, FailureFacts, FinalReport, RenameFacts, StuckReport
 from bot.core.intents import USAGE
+from bot.core.notices import NameUnresolved
 from bot.core.policy import Denial, Policy
 from bot.core.records import HistoryEntry, TrackedJob
 
@@ -257,6 +258,20 @@ def not_posted_text(error: str) -> str:
         f"I could not post the confirmation (Slack said `{escape(error)}`). Nothing was sent "
         "to SDRS."
     )
+
+
+def name_unresolved_text(n: NameUnresolved) -> str:
+    if n.several:
+        head = f"Several {n.what}s are named `{escape(n.name)}`; give the id of the one you mean:"
+    else:
+        head = f"No {n.what} is named `{escape(n.name)}`."
+        if n.candidates:
+            head += " Names that come close:"
+    lines = [f":mag: {head}"]
+    lines += [f"• `{escape(name)}` (`{escape(id_)}`)" for name, id_ in n.candidates]
+    form = "`/sdrs resize`" if n.what == "protected instance" else "`/sdrs drill rename`"
+    lines.append(f"Nothing was posted or sent to SDRS. {form} alone opens a form to pick one.")
+    return "\n".join(lines)
 
 
 def not_handled_text(attempts: int) -> str:

@@ -166,3 +166,5 @@ def notice(n: notices.Notice) -> str:
             return blocks.unknown_job_text(n.job_id)
         case notices.NotHandled():
             return blocks.not_handled_text(n.attempts)
+        case notices.NameUnresolved():
+            return blocks.name_unresolved_text(n)

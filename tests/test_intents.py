@@ -74,6 +74,9 @@ DEH2 = "9a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d"
         (f"drill rename {PI} “账单演练”", RenameDrillIntent(drill_id=PI, name="账单演练")),
         ("status 0000000062db92d70162db9d200f000a", StatusIntent(job_id="0000000062db92d70162db9d200f000a")),  # noqa: E501
         ("jobs", JobsIntent()),
+        # a name instead of an id: looked up in SDRS before anything else
+        ("resize erp-db S6.XLARGE.2", ResizeIntent(instance_name="erp-db", flavor="S6.XLARGE.2")),
+        ("drill rename 账单演练 新名字", RenameDrillIntent(drill_name="账单演练", name="新名字")),
         (f"drill rename {PI} '{'演' * 21}a'", RenameDrillIntent(drill_id=PI, name="演" * 21 + "a")),
     ],
 )  # fmt: skip
@@ -87,7 +90,7 @@ def test_valid_forms(text: str, expected: object) -> None:
         ("resise x", "Did you mean `resize`?", "/sdrs resize ..."),
         ("frobnicate", "is not a command", "/sdrs help"),
         ("help me", "no help on", "/sdrs help"),
-        ("resize not-an-id s6.large.2", "is not a protected instance id", "<protected-instance-id>"),  # noqa: E501
+        ("resize not/an/id s6.large.2", "is neither a protected instance id", "<protected-instance-id>"),  # noqa: E501
         (f"resize {PI}", "no flavor given", "<flavor>"),
         (f"resize {PI} large", "is not a flavor name", "<flavor>"),
         (f"resize {PI} s6.large.2 extra", "unexpected words", "<flavor>"),
@@ -101,7 +104,7 @@ def test_valid_forms(text: str, expected: object) -> None:
         (f"resize {PI} dr=s6.large.2 dr-host=deh-1", "not a dedicated host id", "DeH"),
         ("drill", "only drill action is `rename`", "drill rename"),
         ("drill delete x", "(got `delete`)", "drill rename"),
-        ("drill rename abc name", "is not a drill id", "drill rename"),
+        ("drill rename a/b name", "is neither a drill id", "drill rename"),
         (f"drill rename {PI} two words", "cannot contain spaces", "drill rename"),
         (f"drill rename {PI} bad/name", "not allowed: '/'", "drill rename"),
         (f"drill rename {PI} {'x' * 65}", "65 bytes", "drill rename"),

@@ -20,6 +20,7 @@ from bot.app import (
     transport,
 )
 from bot.core.facts import RenameFacts
+from bot.core.intents import ResizeIntent
 from bot.operations.execute import recover_interrupted
 from bot.operations.expire import expire_sweep
 from bot.sandbox.faults import Fault
@@ -593,3 +594,31 @@ async def test_the_confirmation_shows_how_it_ended_when_sdrs_refused_or_did_not_
     assert f"Requested by <@{ALICE}>" in last[0] and f"Confirmed by <@{ALICE}>" in last[0]
     await h.quiesce()
     assert [u for u in h.updates(ts) if shown in u] == [h.updates(ts)[-1]]  # the last word
+
+
+async def test_commands_take_names_and_flavors_in_any_case(h: Harness) -> None:
+    """`resize erp-db S6.XLARGE.2`: the instance is found by its name, the flavor spelled as ECS
+    lists it; the stored intent carries the id, and SDRS gets the canonical flavor."""
+    await h.command("resize erp-db S6.XLARGE.2")
+    op_id, ts = await h.confirmation()
+    op = h.deps.store.get_pending(op_id)
+    assert op is not None and isinstance(op.intent, ResizeIntent)
+    assert op.intent.instance_id == sid("pi-erp-db") and op.intent.flavor == "s6.xlarge.2"
+    await h.command("drill rename web_drill-2026.q1 web-renamed")
+    rename_op, rename_ts = await h.confirmation(1)
+    await h.click(blocks.CONFIRM_ACTION, rename_op, ALICE, rename_ts)
+    await until(lambda: h.thread_replies(rename_ts))
+    assert h.world.drills[sid("drill-web")].name == "web-renamed"
+
+
+async def test_a_name_that_matches_no_one_lists_the_close_ones_with_ids(h: Harness) -> None:
+    await h.command("resize erp s6.large.2")
+    answer = (await until(h.responses))[0]["text"]
+    assert "No protected instance is named `erp`" in answer
+    assert f"`erp-db` (`{sid('pi-erp-db')}`)" in answer and "Nothing was posted" in answer
+    await h.command("drill rename no-such-drill new-name")
+    assert (
+        "No drill is named `no-such-drill`" in (await until(lambda: h.responses()[1:]))[0]["text"]
+    )
+    await h.quiesce()
+    assert not h.state.calls_to("chat.postMessage")

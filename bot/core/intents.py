@@ -65,7 +65,8 @@ class HelpIntent(_Intent):
 
 class ResizeIntent(_Intent):
     kind: Literal["resize"] = "resize"
-    instance_id: str
+    instance_id: str = ""  # "" until a typed name is resolved to its id
+    instance_name: str | None = None  # as typed, when the command named it instead
     flavor: str | None = None  # both sites (flavorRef)
     production_flavor: str | None = None
     dr_flavor: str | None = None
@@ -120,8 +121,9 @@ HISTORY_MAX = 50
 
 class RenameDrillIntent(_Intent):
     kind: Literal["rename_drill"] = "rename_drill"
-    drill_id: str
+    drill_id: str = ""  # "" until a typed drill name is resolved to its id
     name: str
+    drill_name: str | None = None  # the drill's current name as typed, when named so
 
 
 Intent = Annotated[
@@ -237,6 +239,19 @@ def _check_uuid(value: str, what: str, topic: str) -> str:
     return value.lower()
 
 
+def _id_or_name(value: str, field: str, what: str, topic: str) -> dict[str, str]:
+    """A UUID is the id; anything else that could be a name is looked up by name later."""
+    if UUID_RE.fullmatch(value):
+        return {f"{field}_id": value.lower()}
+    if drill_name_problem(value) is None:  # SDRS names: the same characters and length
+        return {f"{field}_name": value}
+    raise _fail(
+        f"`{_shown(value)}` is neither a {what} id (a UUID such as "
+        f"`3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162`) nor a {what} name",
+        topic,
+    )
+
+
 def _check_flavor(value: str) -> str:
     if not FLAVOR_RE.fullmatch(value) or len(value) > 64:
         raise _fail(
@@ -274,8 +289,7 @@ def _parse_resize(args: list[str]) -> ResizeIntent | ResizeFormIntent:
     positional, options = _split_options(args)
     if not positional:
         raise _fail("the protected instance id is missing", "resize")
-    instance_id = _check_uuid(positional[0], "protected instance id", "resize")
-    fields: dict[str, str] = {}
+    fields: dict[str, str] = _id_or_name(positional[0], "instance", "protected instance", "resize")
     if len(positional) == 2:
         fields["flavor"] = _check_flavor(positional[1])
     elif len(positional) > 2:
@@ -310,7 +324,7 @@ def _parse_resize(args: list[str]) -> ResizeIntent | ResizeFormIntent:
                 f"`{site}-host` is only used when the {site} site is resized: add {site}=<flavor>",
                 "resize",
             )
-    return ResizeIntent(instance_id=instance_id, **fields)
+    return ResizeIntent(**fields)
 
 
 def _parse_drill(args: list[str]) -> RenameDrillIntent | RenameFormIntent:
@@ -319,9 +333,9 @@ def _parse_drill(args: list[str]) -> RenameDrillIntent | RenameFormIntent:
         raise _fail(f"the only drill action is `rename`{got}", "drill")
     if len(args) < 2:
         return RenameFormIntent()
-    drill_id = _check_uuid(args[1], "drill id", "drill")
     if len(args) < 3:
-        return RenameFormIntent(drill_id=drill_id)
+        return RenameFormIntent(drill_id=_check_uuid(args[1], "drill id", "drill"))
+    drill = _id_or_name(args[1], "drill", "drill", "drill")
     if len(args) > 3:
         raise _fail(
             "drill names cannot contain spaces; use `-`, `_` or `.` instead "
@@ -332,4 +346,4 @@ def _parse_drill(args: list[str]) -> RenameDrillIntent | RenameFormIntent:
     problem = drill_name_problem(name)
     if problem:
         raise _fail(f"{problem}. A drill name has {DRILL_NAME_RULE}", "drill")
-    return RenameDrillIntent(drill_id=drill_id, name=name)
+    return RenameDrillIntent(name=name, **drill)

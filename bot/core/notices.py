@@ -84,6 +84,16 @@ class UnknownJob:
 
 
 @dataclass(frozen=True)
+class NameUnresolved:
+    """A typed name matched no ``what`` (or ``several``); ``candidates``: (name, id) pairs."""
+
+    what: str
+    name: str
+    candidates: list[tuple[str, str]]
+    several: bool = False
+
+
+@dataclass(frozen=True)
 class NotHandled:
     """An acked command or click kept failing and was set aside (``attempts`` tries)."""
 
@@ -104,4 +114,5 @@ Notice = (
     | Jobs
     | UnknownJob
     | NotHandled
+    | NameUnresolved
 )

@@ -18,12 +18,14 @@ from bot.core.facts import (
     rename_facts,
     resize_facts,
 )
+from bot.core.flavors import canonical_flavors
 from bot.core.intents import MutatingIntent, RenameDrillIntent
 from bot.core.preflight import check_resize
 from bot.core.states import AuditAction, EventKind, OpKind, OpState
 from bot.operations.access import allowed
 from bot.operations.chat import Chat, ChatPostError, Tell
 from bot.operations.deps import Deps
+from bot.operations.names import resolve_names
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,12 @@ async def request_confirmation(
     checked: str | None = None
     facts: OperationFacts
     try:
+        resolved = await resolve_names(deps, intent)
+        if isinstance(resolved, notices.NameUnresolved):
+            count("name-unresolved")
+            await tell(resolved)
+            return
+        intent = resolved
         if isinstance(intent, RenameDrillIntent):
             drill = await deps.sdrs.get_drill(intent.drill_id)
             if drill.name == intent.name:
@@ -64,6 +72,7 @@ async def request_confirmation(
             facts = rename_facts(intent, drill.name, await _group_name(deps, drill.server_group_id))
         else:
             state = await read_resize_state(deps.sdrs, deps.ecs, intent)
+            intent = canonical_flavors(intent, state.catalogue())  # S6.XLARGE.2 -> s6.xlarge.2
             check = check_resize(intent, state)
             if not check.allowed:
                 log.info("resize of %s refused by preflight: %s (%s)",
