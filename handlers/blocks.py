@@ -26,6 +26,7 @@ from bot.core.intents import USAGE
 from bot.core.notices import NameUnresolved
 from bot.core.policy import Denial, Policy
 from bot.core.records import HistoryEntry, TrackedJob
+from bot.core.states import JobState
 
 CONFIRM_ACTION = "sdrs_confirm"
 CANCEL_ACTION = "sdrs_cancel"
@@ -354,18 +355,34 @@ def stuck_text(report: StuckReport) -> str:
     )
 
 
-def status_text(job: TrackedJob, now: datetime) -> str:
+def status_text(job: TrackedJob, now: datetime, subject: str) -> str:
+    """One job: what it changes, its SDRS status, who asked and confirmed, since when."""
     age = duration_text((now - job.submitted_at).total_seconds())
+    status = escape(job.last_status or "not checked yet")
+    if job.state is JobState.GAVE_UP:
+        status += " (no longer watched)"
+    elif job.state is JobState.TRACKING:
+        status += " (watching)"
+    confirmed = (
+        f", confirmed by <@{job.confirmer}>"
+        if job.confirmer and job.confirmer != job.requester
+        else ""
+    )
     return (
-        f"Job `{escape(job.job_id)}`: {escape(job.last_status or 'not checked yet')} "
-        f"(tracking: {job.state.value}, submitted {age} ago)."
+        f"{subject} · job `{escape(job.job_id)}`: *{status}* · asked by <@{job.requester}>"
+        f"{confirmed} · submitted {age} ago"
     )
 
 
-def jobs_text(lines: list[str]) -> str:
-    if not lines:
-        return "No SDRS jobs are being tracked in this channel."
-    return "Jobs being tracked here:\n" + "\n".join(f"• {line}" for line in lines)
+def jobs_text(active: list[str], finished: list[str]) -> str:
+    if not active and not finished:
+        return "No SDRS jobs are being tracked in this channel, and none ended in the last day."
+    parts = []
+    if active:
+        parts.append("Jobs being tracked here:\n" + "\n".join(f"• {line}" for line in active))
+    if finished:
+        parts.append("Ended in the last day:\n" + "\n".join(f"• {line}" for line in finished))
+    return "\n".join(parts)
 
 
 def unknown_job_text(job_id: str) -> str:

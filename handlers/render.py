@@ -26,7 +26,7 @@ from bot.core.facts import (
 )
 from bot.core.policy import Policy
 from bot.core.records import OutboxMessage, PendingOperation
-from bot.core.states import OpState
+from bot.core.states import JobState, OpState
 from handlers import blocks, preflight_blocks
 from handlers.blocks import escape
 
@@ -159,9 +159,13 @@ def notice(n: notices.Notice) -> str:
         case notices.History():
             return blocks.history_text([(e, headline(e.facts)) for e in n.entries])
         case notices.JobStatus():
-            return blocks.status_text(n.job, n.now)
+            return blocks.status_text(n.job, n.now, subject(n.job.facts))
         case notices.Jobs():
-            return blocks.jobs_text([blocks.status_text(j, n.now) for j in n.jobs])
+            lines = [(j, blocks.status_text(j, n.now, subject(j.facts))) for j in n.jobs]
+            return blocks.jobs_text(
+                [line for j, line in lines if j.state is JobState.TRACKING],
+                [line for j, line in lines if j.state is not JobState.TRACKING],
+            )
         case notices.UnknownJob():
             return blocks.unknown_job_text(n.job_id)
         case notices.NotHandled():

@@ -419,7 +419,9 @@ async def test_status_and_jobs_commands(h: Harness) -> None:
     await h.command("jobs")
     await h.command("status 0123456789abcdef")
     texts = [r["text"] for r in await until(lambda: len(h.responses()) >= 3 and h.responses())]
-    assert any(f"Job `{job_id}`: RUNNING" in t for t in texts)
+    status = next(t for t in texts if f"job `{job_id}`" in t and "Jobs being" not in t)
+    assert "resize of `erp-db`" in status and "*RUNNING (watching)*" in status
+    assert f"asked by <@{ALICE}>" in status
     assert any(t.startswith("Jobs being tracked here:") and job_id in t for t in texts)
     assert any("I am not tracking a job `0123456789abcdef`" in t for t in texts)
 
@@ -622,3 +624,13 @@ async def test_a_name_that_matches_no_one_lists_the_close_ones_with_ids(h: Harne
     )
     await h.quiesce()
     assert not h.state.calls_to("chat.postMessage")
+
+
+async def test_jobs_lists_the_ones_that_ended_recently(h: Harness) -> None:
+    _, ts = await _confirmed_resize(h)
+    job_id = (await until(lambda: h.thread_replies(ts)))[0].split("`")[1]
+    await until(lambda: (j := h.deps.store.get_tracked(job_id)) and j.finished_at)
+    await h.command("jobs")
+    text = (await until(h.responses))[0]["text"]
+    assert "Ended in the last day:" in text and f"job `{job_id}`: *SUCCESS*" in text
+    assert "Jobs being tracked here" not in text

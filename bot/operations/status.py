@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from bot.core import notices
 from bot.core.intents import HistoryIntent, JobsIntent, StatusIntent
@@ -33,6 +34,10 @@ async def answer_status(
             notice = notices.UnknownJob(intent.job_id)
         else:
             notice = notices.JobStatus(job, now)
-    else:
-        notice = notices.Jobs(await asyncio.to_thread(deps.store.list_tracked, channel), now)
+    else:  # the jobs being tracked, and those that ended in the last day
+        jobs = await asyncio.to_thread(deps.store.list_tracked, channel, active_only=False)
+        recent = now - timedelta(days=1)
+        notice = notices.Jobs(
+            [j for j in jobs if j.finished_at is None or j.finished_at >= recent], now
+        )
     await tell(notice)
