@@ -266,7 +266,8 @@ async def test_a_job_is_shown_only_in_its_own_channel(h: Harness) -> None:
     await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
     job_id = (await until(lambda: h.thread_replies(ts)))[0].split("`")[1]
     await h.command(f"status {job_id}", channel="C0ELSEWH01")
+    elsewhere = (await until(h.responses))[0]["text"]
+    assert "not tracking a job" in elsewhere
     await h.command(f"status {job_id}")
-    elsewhere, here = await until(lambda: len(h.responses()) >= 2 and h.responses())
-    assert "not tracking a job" in elsewhere["text"]
-    assert job_id in here["text"] and "not tracking" not in here["text"]
+    here = (await until(lambda: h.responses()[1:]))[0]["text"]
+    assert f"job `{job_id}`" in here and "not tracking" not in here

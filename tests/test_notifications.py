@@ -74,7 +74,8 @@ async def test_failure_goes_to_oncall_too_and_is_broadcast(
         await h.click(blocks.CONFIRM_ACTION, op_id, BOB, ts)
         oncall = await until(lambda: posts_to(h, ONCALL))
         assert "*failed*" in oncall[0] and "*SDRS.1399*" in oncall[0]
-        final = [r for r in h.thread_replies(ts) if "FAIL" in r][0]
+        # the thread and the on-call channel are delivered independently: wait for both
+        final = (await until(lambda: [r for r in h.thread_replies(ts) if "FAIL" in r]))[0]
         assert "<@U0ALICE001>" in final and "confirmed by <@U0BOB00001>" in final
         post = [c for c in h.state.calls_to("chat.postMessage") if c.args.get("text") == final]
         assert post[0].args.get("reply_broadcast") is True

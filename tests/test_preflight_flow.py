@@ -80,7 +80,7 @@ async def test_confirmation_shows_current_and_new_flavors_and_warnings(h: Harnes
     await h.confirmation(1)
     summary = json.dumps(confirmation_posts(h)[1]["blocks"])
     assert "dedicated host but no host id was given" in summary
-    assert "production-host=<DeH id>" in summary
+    assert "production-host=&lt;DeH id&gt;" in summary  # shown by Slack as typed
 
 
 async def test_server_started_after_request_blocks_confirm_until_stopped(h: Harness) -> None:
