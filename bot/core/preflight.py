@@ -162,7 +162,7 @@ def decide_resize(
             warnings.append((Warning.SAME_FLAVOR, change.site))
         host = intent.production_host if change.site == "production" else intent.dr_host
         server = servers[change.server_id]
-        if server.dedicated_host_id and not host:
+        if server.on_dedicated_host and not host:
             warnings.append((Warning.DEDICATED_HOST_MISSING, change.site))
     after = {
         "production": _flavor_after("production", changes, servers, site_server, catalogue),
