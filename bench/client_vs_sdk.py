@@ -27,9 +27,9 @@ from huaweicloudsdksdrs.v1.model import (
 )
 from pydantic import SecretStr
 
+from bot.cloud_wiring import build_clients
 from bot.config import Settings
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, sid
-from bot.sdrs.client import SdrsClient
 
 
 def start_emulator() -> tuple[subprocess.Popen[str], str]:
@@ -80,7 +80,7 @@ async def bench_ours(url: str, job_id: str, calls: int, concurrency: int) -> flo
         huaweicloud_sdk_project_id=SANDBOX_PROJECT_ID,
         sdrs_endpoint=url,
     )
-    async with SdrsClient.from_settings(settings) as client:
+    async with build_clients(settings).sdrs as client:
         await client.get_job(job_id)  # open the pool, as the SDK's warm-up call below does
         semaphore = asyncio.Semaphore(concurrency)
 

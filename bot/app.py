@@ -30,6 +30,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.background import Background
+from bot.cloud_wiring import build_clients
 from bot.config import Settings
 from bot.core.errors import ConfigError
 from bot.core.policy import Policy
@@ -250,8 +251,8 @@ def open_runtime(settings: Settings) -> Runtime:
     """Build it (inside the running loop: the Slack session is made here)."""
     store = Store.from_url(settings.database_url)
     metrics = Metrics()
-    sdrs = SdrsClient.from_settings(settings, observe=metrics.observer("sdrs"))
-    ecs = EcsClient.from_settings(settings, observe=metrics.observer("ecs"))
+    clouds = build_clients(settings, metrics=metrics)
+    sdrs, ecs = clouds.sdrs, clouds.ecs
     deps = Deps(
         settings=settings, store=store, sdrs=sdrs, policy=settings.policy(), ecs=ecs,
         metrics=metrics,

@@ -5,15 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.cloud_http import (
-    Failure,
-    RetryDecision,
-    backoff_delay,
-    decide_retry,
-    error_for,
-    parse_error_body,
-    parse_retry_after,
-)
+from bot.cloud_wiring import build_clients
 from bot.core.errors import (
     AuthError,
     ClientError,
@@ -23,12 +15,17 @@ from bot.core.errors import (
     ServerError,
     TransportError,
 )
+from bot.core.retry import Failure, RetryDecision, backoff_delay, decide_retry
 from bot.core.wire.sdrs import ResizeParams
+from bot.huaweicloud.aiohttp_transport import AiohttpTransport
+from bot.huaweicloud.errors import error_for, parse_error_body, parse_retry_after
+from bot.huaweicloud.http import CloudHttp
+from bot.huaweicloud.signing import AkSkAuth
 from bot.sandbox.faults import Fault
 from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import SANDBOX_AK, sid
 from bot.sandbox.server import EmulatorThread
-from bot.sdrs.client import SdrsClient
+from bot.sdrs.client import NOT_FOUND_CODES, SdrsClient
 from tests.conftest import SleepRecorder, sandbox_settings
 
 XLARGE = ResizeParams(flavorRef="s6.xlarge.2")
@@ -109,7 +106,7 @@ def test_parse_error_body_shapes(body: bytes, code: str, message: str) -> None:
 )
 def test_error_classes(status: int, body: bytes, cls: type) -> None:
     headers = httpx.Headers({"X-Request-Id": "req-1", "Retry-After": "2"})
-    err = error_for(status, body, headers, "GET", "https://x/y")
+    err = error_for(status, body, headers, "GET", "https://x/y", not_found_codes=NOT_FOUND_CODES)
     assert type(err) is cls
     assert err.status == status
     assert err.request_id == "req-1"
@@ -178,7 +175,7 @@ async def test_resize_post_dropped_connection_is_outcome_unknown(
 async def test_resize_post_read_timeout_is_outcome_unknown(emulator: EmulatorThread) -> None:
     emulator.emulator.faults.add(Fault("latency", method="POST", seconds=1.0))
     settings = sandbox_settings(emulator.url, http_read_timeout=0.2)
-    async with SdrsClient.from_settings(settings) as client:
+    async with build_clients(settings).sdrs as client:
         with pytest.raises(OutcomeUnknownError):
             await client.resize_protected_instance(
                 sid("pi-erp-db"), ResizeParams(flavorRef="s6.xlarge.2")
@@ -198,7 +195,7 @@ async def test_connection_refused_is_a_transport_error_after_retries(
     sleeps: SleepRecorder,
 ) -> None:
     settings = sandbox_settings(f"http://127.0.0.1:{free_port()}")  # nobody listens there
-    async with SdrsClient.from_settings(settings, sleep=sleeps) as client:
+    async with build_clients(settings, sleep=sleeps).sdrs as client:
         with pytest.raises(TransportError) as caught:
             await client.get_job("j")
     assert not isinstance(caught.value, OutcomeUnknownError)
@@ -207,7 +204,7 @@ async def test_connection_refused_is_a_transport_error_after_retries(
 
 async def test_wrong_secret_key_is_refused_like_the_gateway(emulator: EmulatorThread) -> None:
     settings = sandbox_settings(emulator.url, huaweicloud_sdk_sk="not-the-sk")
-    async with SdrsClient.from_settings(settings) as client:
+    async with build_clients(settings).sdrs as client:
         with pytest.raises(AuthError) as caught:
             await client.get_protected_instance(sid("pi-erp-db"))
     assert caught.value.code == "APIGW.0301"
@@ -217,7 +214,7 @@ async def test_wrong_secret_key_is_refused_like_the_gateway(emulator: EmulatorTh
 
 async def test_unknown_access_key_and_token_auth(emulator: EmulatorThread) -> None:
     bad_ak = sandbox_settings(emulator.url, huaweicloud_sdk_ak="AK-UNKNOWN")
-    async with SdrsClient.from_settings(bad_ak) as client:
+    async with build_clients(bad_ak).sdrs as client:
         with pytest.raises(AuthError):
             await client.get_protected_instance(sid("pi-erp-db"))
     token = sandbox_settings(
@@ -226,7 +223,7 @@ async def test_unknown_access_key_and_token_auth(emulator: EmulatorThread) -> No
         huaweicloud_sdk_sk=None,
         huaweicloud_sdk_auth_token="sandbox-iam-token",
     )
-    async with SdrsClient.from_settings(token) as client:
+    async with build_clients(token).sdrs as client:
         assert (await client.get_protected_instance(sid("pi-erp-db"))).name == "erp-db"
     assert SANDBOX_AK not in emulator.emulator.requests[-1].headers.get("authorization", "")
 
@@ -234,9 +231,7 @@ async def test_unknown_access_key_and_token_auth(emulator: EmulatorThread) -> No
 async def test_stale_signature_date_is_refused(emulator: EmulatorThread) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from bot.cloud_http import CloudHttp
     from bot.sandbox.seed import SANDBOX_PROJECT_ID, SANDBOX_SK
-    from bot.sdrs.signing import AkSkAuth
 
     stale = datetime.now(UTC) - timedelta(minutes=16)
     auth = AkSkAuth(SANDBOX_AK, __import__("pydantic").SecretStr(SANDBOX_SK), now=lambda: stale)
@@ -261,8 +256,6 @@ async def test_ecs_reads_power_state_and_resize_flavors(ecs, world) -> None:  # 
 
 
 def test_transport_honours_proxy_environment_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.aiohttp_transport import AiohttpTransport
-
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,.local.example")
     transport = AiohttpTransport()

@@ -23,8 +23,8 @@ CAT = {
 
 def server(sid: str, status: str = "SHUTOFF", flavor: str = "s6.large.2", host: str = "") -> Server:
     hints = {"tenancy": ["dedicated"], "dedicated_host_id": [host]} if host else {}
-    return Server(id=sid, name=f"ecs-{sid}", status=status, flavor=CAT[flavor],
-                  **{"OS-EXT-SRV-ATTR:host": "cna-host-01", "os:scheduler_hints": hints})  # fmt: skip
+    wire = {"OS-EXT-SRV-ATTR:host": "cna-host-01", "os:scheduler_hints": hints}
+    return Server(id=sid, name=f"ecs-{sid}", status=status, flavor=CAT[flavor], **wire)
 
 
 def world(

@@ -27,10 +27,10 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from bot.huaweicloud import signing
 from bot.sandbox.faults import Fault, FaultPlan
 from bot.sandbox.runner import AppThread
 from bot.sandbox.world import JobPlan, SdrsApiError, World
-from bot.sdrs import signing
 
 MAX_CLOCK_SKEW_SECONDS = 15 * 60
 
