@@ -266,3 +266,22 @@ def test_transport_honours_proxy_environment_read_once(monkeypatch: pytest.Monke
     assert transport._proxy_for(httpx.URL("https://127.0.0.1:8443/v1")) is None
     assert transport._proxy_for(httpx.URL("https://x.local.example/v1")) is None
     assert transport._proxy_for(httpx.URL("http://plain.example/v1")) is None  # no HTTP_PROXY
+
+
+async def test_changes_log_the_sdrs_request_id(
+    sdrs: SdrsClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """README: the X-Request-Id of every call that changed something is logged (INFO)."""
+    import logging
+    import re
+
+    caplog.set_level(logging.INFO, logger="bot.huaweicloud.http")
+    await sdrs.get_protected_instance(sid("pi-erp-db"))
+    await sdrs.resize_protected_instance(sid("pi-erp-db"), XLARGE)
+    await sdrs.rename_drill(sid("drill-web"), "web-drill-renamed")
+    changes = [r for r in caplog.records if r.getMessage().startswith("cloud change accepted")]
+    assert [r.getMessage().split()[3] for r in changes] == ["POST", "PUT"]
+    for record in changes:
+        assert record.levelno == logging.INFO
+        assert re.fullmatch(r"[0-9a-f]{32}", record.__dict__["request_id"])
+        assert record.__dict__["request_id"] in record.getMessage()

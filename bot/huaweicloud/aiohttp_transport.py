@@ -17,6 +17,7 @@ import urllib.request
 
 import aiohttp
 import httpx
+from yarl import URL
 
 
 def _timeout_value(request: httpx.Request, key: str) -> float | None:
@@ -64,7 +65,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
         headers = [(k, v) for k, v in request.headers.multi_items() if k.lower() != "host"]
         headers.append(("Host", request.headers["Host"]))
-        url = str(request.url)
+        # encoded=True: send the path and query exactly as built and signed (yarl would
+        # otherwise re-quote them, e.g. turn %3D back into "=").
+        url = URL(str(request.url), encoded=True)
         try:
             async with session.request(
                 request.method,

@@ -43,6 +43,7 @@ class CapturedRequest:
     headers: dict[str, str]
     body: bytes
     at: float = field(default_factory=time.time)  # when it arrived (epoch seconds)
+    raw_path: str = ""  # as sent, percent-encoding kept (``path`` is decoded)
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -106,6 +107,7 @@ class Emulator:
                 query,
                 {k.lower(): v for k, v in request.headers.items()},
                 body,
+                raw_path=raw_path,
             )
         )
         for fault in self.faults.take(request.method, request.path):
