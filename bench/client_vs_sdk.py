@@ -2,8 +2,10 @@
 
 Each client does N ``show job`` calls sequentially, then N at concurrency C (ours: asyncio tasks
 on one connection pool; the SDK: C threads sharing its client, the way its sync API is used
-concurrently). The emulator runs in its own process so it does not share our GIL. Prints calls/s
-for both and the ratio ours/SDK; the figures are only comparable within one run.
+concurrently). The emulator runs in its own process so it does not share our GIL. Prints, for
+both, calls/s and client CPU time per call (this process's CPU time over the measurement /
+calls: what a call costs the bot, whatever the emulator's speed), and the ratios ours/SDK for
+throughput and SDK/ours for CPU; the figures are only comparable within one run.
 
     python bench/client_vs_sdk.py [--calls 500] [--concurrency 20]
 """
@@ -16,6 +18,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import httpx
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
@@ -60,19 +63,31 @@ def make_job(sdk: SdkClient) -> str:
     return str(sdk.resize_protected_instance(req).job_id)
 
 
-def bench_sdk(sdk: SdkClient, job_id: str, calls: int, concurrency: int) -> float:
+@dataclass(frozen=True)
+class Figures:
+    calls_per_second: float
+    cpu_us_per_call: float
+
+
+def figures(calls: int, started: float, cpu_started: float) -> Figures:
+    wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    return Figures(calls / wall, cpu / calls * 1e6)
+
+
+def bench_sdk(sdk: SdkClient, job_id: str, calls: int, concurrency: int) -> Figures:
     request = ShowJobStatusRequest(job_id=job_id)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     if concurrency == 1:
         for _ in range(calls):
             sdk.show_job_status(request)
     else:
         with ThreadPoolExecutor(concurrency) as pool:
             list(pool.map(lambda _: sdk.show_job_status(request), range(calls)))
-    return calls / (time.perf_counter() - started)
+    return figures(calls, started, cpu_started)
 
 
-async def bench_ours(url: str, job_id: str, calls: int, concurrency: int) -> float:
+async def bench_ours(url: str, job_id: str, calls: int, concurrency: int) -> Figures:
     settings = Settings(
         _env_file=None,
         huaweicloud_sdk_ak=SANDBOX_AK,
@@ -88,13 +103,13 @@ async def bench_ours(url: str, job_id: str, calls: int, concurrency: int) -> flo
             async with semaphore:
                 await client.get_job(job_id)
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         if concurrency == 1:
             for _ in range(calls):
                 await client.get_job(job_id)
         else:
             await asyncio.gather(*(one() for _ in range(calls)))
-        return calls / (time.perf_counter() - started)
+        return figures(calls, started, cpu_started)
 
 
 def main() -> None:
@@ -109,12 +124,20 @@ def main() -> None:
         job_id = make_job(sdk)
         sdk.show_job_status(ShowJobStatusRequest(job_id=job_id))  # warm-up
         print(f"emulator {url}, {args.calls} show-job calls per measurement")
-        print(f"{'mode':<16}{'ours calls/s':>14}{'SDK calls/s':>14}{'ratio':>8}")
+        print(
+            f"{'mode':<16}{'ours calls/s':>14}{'SDK calls/s':>13}{'ratio':>8}"
+            f"{'ours CPU us/call':>18}{'SDK CPU us/call':>17}{'ratio':>8}"
+        )
         for concurrency in (1, args.concurrency):
             ours = asyncio.run(bench_ours(url, job_id, args.calls, concurrency))
             theirs = bench_sdk(sdk, job_id, args.calls, concurrency)
             mode = "sequential" if concurrency == 1 else f"concurrency {concurrency}"
-            print(f"{mode:<16}{ours:>14.0f}{theirs:>14.0f}{ours / theirs:>7.2f}x")
+            print(
+                f"{mode:<16}{ours.calls_per_second:>14.0f}{theirs.calls_per_second:>13.0f}"
+                f"{ours.calls_per_second / theirs.calls_per_second:>7.2f}x"
+                f"{ours.cpu_us_per_call:>18.0f}{theirs.cpu_us_per_call:>17.0f}"
+                f"{theirs.cpu_us_per_call / ours.cpu_us_per_call:>7.2f}x"
+            )
     finally:
         proc.terminate()
         proc.wait(timeout=10)

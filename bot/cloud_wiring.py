@@ -29,7 +29,7 @@ class CloudClients:
         await self.ecs.aclose()
 
 
-def build_auth(settings: Settings) -> httpx.Auth:
+def build_auth(settings: Settings) -> AkSkAuth | TokenAuth:
     """AK/SK signing when AK/SK are set, else the IAM token; ConfigError when neither is."""
     project = settings.huaweicloud_sdk_project_id
     if settings.huaweicloud_sdk_ak and settings.huaweicloud_sdk_sk:

@@ -17,7 +17,7 @@ from bot.core.errors import (
 )
 from bot.core.retry import Failure, RetryDecision, backoff_delay, decide_retry
 from bot.core.wire.sdrs import ResizeParams
-from bot.huaweicloud.aiohttp_transport import AiohttpTransport
+from bot.huaweicloud.aiohttp_transport import AiohttpSender
 from bot.huaweicloud.errors import error_for, parse_error_body, parse_retry_after
 from bot.huaweicloud.http import CloudHttp
 from bot.huaweicloud.signing import AkSkAuth
@@ -258,30 +258,11 @@ async def test_ecs_reads_power_state_and_resize_flavors(ecs, world) -> None:  # 
 def test_transport_honours_proxy_environment_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,.local.example")
-    transport = AiohttpTransport()
+    sender = AiohttpSender()
     monkeypatch.delenv("HTTPS_PROXY")  # read at creation, not per request
-    assert transport._proxy_for(httpx.URL("https://sdrs.cn-north-4.myhuaweicloud.com/v1")) == (
+    assert sender.proxy_for("https", "sdrs.cn-north-4.myhuaweicloud.com") == (
         "http://proxy.internal:3128"
     )
-    assert transport._proxy_for(httpx.URL("https://127.0.0.1:8443/v1")) is None
-    assert transport._proxy_for(httpx.URL("https://x.local.example/v1")) is None
-    assert transport._proxy_for(httpx.URL("http://plain.example/v1")) is None  # no HTTP_PROXY
-
-
-async def test_changes_log_the_sdrs_request_id(
-    sdrs: SdrsClient, caplog: pytest.LogCaptureFixture
-) -> None:
-    """README: the X-Request-Id of every call that changed something is logged (INFO)."""
-    import logging
-    import re
-
-    caplog.set_level(logging.INFO, logger="bot.huaweicloud.http")
-    await sdrs.get_protected_instance(sid("pi-erp-db"))
-    await sdrs.resize_protected_instance(sid("pi-erp-db"), XLARGE)
-    await sdrs.rename_drill(sid("drill-web"), "web-drill-renamed")
-    changes = [r for r in caplog.records if r.getMessage().startswith("cloud change accepted")]
-    assert [r.getMessage().split()[3] for r in changes] == ["POST", "PUT"]
-    for record in changes:
-        assert record.levelno == logging.INFO
-        assert re.fullmatch(r"[0-9a-f]{32}", record.__dict__["request_id"])
-        assert record.__dict__["request_id"] in record.getMessage()
+    assert sender.proxy_for("https", "127.0.0.1") is None
+    assert sender.proxy_for("https", "x.local.example") is None
+    assert sender.proxy_for("http", "plain.example") is None  # no HTTP_PROXY

@@ -1,32 +1,27 @@
-"""An ``httpx`` transport that sends through an ``aiohttp`` connection pool.
+"""The default :class:`~bot.huaweicloud.transport.Sender`: one ``aiohttp`` connection pool.
 
-Why: under concurrency, httpcore's pool spends most of its time in bookkeeping (it rescans every
-connection on each request and re-detects the async library), so 20 concurrent calls were
-slower than sequential ones in ``bench/client_vs_sdk.py``. aiohttp is already a dependency (Bolt's
-async HTTP mode runs on it) and its pool does not have that cost. Everything above the transport
-- ``httpx.Auth`` signing, ``Request``/``Response``, timeouts, our retry loop - stays httpx.
+Why not httpx: under concurrency httpcore's pool spends most of its time in bookkeeping, and
+httpx's ``Request``/``Response``/``URL``/``Headers`` objects cost more CPU per call than the
+signing itself (``bench/client_vs_sdk.py``). aiohttp is already a dependency (Bolt's async HTTP
+mode runs on it). The pool size is ``max_connections`` (the only connection limit).
 
-Failures are mapped to the httpx exceptions the retry logic reasons about: a connection that
-could not be made is ``ConnectError``/``ConnectTimeout`` (nothing was sent); a timeout while
-waiting for the answer is ``ReadTimeout``; a connection lost after sending is ``ReadError``.
+Failures are mapped to what the retry logic reasons about: a connection that could not be made
+is :class:`NotSent`; a timeout while waiting for the answer or a connection lost after sending
+is :class:`MaybeSent`.
 """
 
 from __future__ import annotations
 
 import urllib.request
+from collections.abc import Mapping
 
 import aiohttp
-import httpx
 from yarl import URL
 
-
-def _timeout_value(request: httpx.Request, key: str) -> float | None:
-    timeouts = request.extensions.get("timeout", {})
-    value = timeouts.get(key)
-    return float(value) if value is not None else None
+from bot.huaweicloud.transport import Answer, MaybeSent, NotSent, Timeouts
 
 
-class AiohttpTransport(httpx.AsyncBaseTransport):
+class AiohttpSender:
     def __init__(self, max_connections: int = 50) -> None:
         self._limit = max_connections
         self._session: aiohttp.ClientSession | None = None
@@ -34,12 +29,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         # and ~/.netrc on every request, which halved throughput.
         self._proxies = urllib.request.getproxies()
         self._bypass: dict[str, bool] = {}
+        self._timeouts: dict[Timeouts, aiohttp.ClientTimeout] = {}
 
-    def _proxy_for(self, url: httpx.URL) -> str | None:
-        proxy = self._proxies.get(url.scheme)
+    def proxy_for(self, scheme: str, host: str) -> str | None:
+        proxy = self._proxies.get(scheme)
         if not proxy:
             return None
-        host = url.host
         if host not in self._bypass:
             self._bypass[host] = bool(urllib.request.proxy_bypass(host))
         return None if self._bypass[host] else proxy
@@ -55,48 +50,46 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         return self._session
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    def _timeout(self, timeouts: Timeouts) -> aiohttp.ClientTimeout:
+        found = self._timeouts.get(timeouts)
+        if found is None:
+            found = aiohttp.ClientTimeout(
+                total=None,
+                connect=timeouts.read,  # waiting for a pooled connection, and connecting
+                sock_connect=timeouts.connect,
+                sock_read=timeouts.read,
+            )
+            self._timeouts[timeouts] = found
+        return found
+
+    async def send(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes, timeouts: Timeouts
+    ) -> Answer:
         session = self._get_session()
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=_timeout_value(request, "pool"),
-            sock_connect=_timeout_value(request, "connect"),
-            sock_read=_timeout_value(request, "read"),
-        )
-        headers = [(k, v) for k, v in request.headers.multi_items() if k.lower() != "host"]
-        headers.append(("Host", request.headers["Host"]))
         # encoded=True: send the path and query exactly as built and signed (yarl would
         # otherwise re-quote them, e.g. turn %3D back into "=").
-        url = URL(str(request.url), encoded=True)
+        target = URL(url, encoded=True)
         try:
             async with session.request(
-                request.method,
-                url,
+                method,
+                target,
                 headers=headers,
-                data=request.content or None,
-                timeout=timeout,
-                proxy=self._proxy_for(request.url),
+                data=body or None,
+                timeout=self._timeout(timeouts),
+                proxy=self.proxy_for(target.scheme, target.host or ""),
                 allow_redirects=False,
                 compress=None,
             ) as response:
-                body = await response.read()
-                return httpx.Response(
-                    status_code=response.status,
-                    headers=list(response.raw_headers),
-                    content=body,
-                    request=request,
-                    extensions={"http_version": b"HTTP/1.1"},
-                )
+                content = await response.read()
+                return Answer(response.status, response.headers, content)
         except aiohttp.ConnectionTimeoutError as exc:
-            raise httpx.ConnectTimeout(str(exc) or "connect timeout", request=request) from exc
+            raise NotSent(exc) from exc
         except aiohttp.ClientConnectorError as exc:
-            raise httpx.ConnectError(str(exc), request=request) from exc
+            raise NotSent(exc) from exc
         except (TimeoutError, aiohttp.SocketTimeoutError) as exc:
-            raise httpx.ReadTimeout(str(exc) or "read timeout", request=request) from exc
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
-            raise httpx.RemoteProtocolError(str(exc) or "disconnected", request=request) from exc
+            raise MaybeSent(exc) from exc
         except aiohttp.ClientError as exc:
-            raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from exc
+            raise MaybeSent(exc) from exc
 
     async def aclose(self) -> None:
         if self._session is not None:

@@ -1,9 +1,13 @@
-"""The HTTP core shared by the SDRS and ECS clients: one ``httpx.AsyncClient`` per endpoint,
-safe retries (decided by the pure :mod:`bot.core.retry`), and the conversion of every failure
-into the :mod:`bot.core.errors` tree (:mod:`bot.huaweicloud.errors`).
+"""The HTTP core shared by the SDRS and ECS clients: one connection pool per endpoint, request
+signing (:mod:`bot.huaweicloud.signing`), safe retries (decided by the pure
+:mod:`bot.core.retry`), and the conversion of every failure into the :mod:`bot.core.errors` tree
+(:mod:`bot.huaweicloud.errors`).
 
-Connections: the pool is the :class:`AiohttpTransport`'s (``max_connections``); httpx ignores
-``limits=`` when a transport is given, so none is passed.
+Each attempt builds its headers, signs them and hands them to a
+:class:`~bot.huaweicloud.transport.Sender` (aiohttp by default): no per-call ``httpx`` objects,
+which cost more CPU than the signing (``bench/client_vs_sdk.py``). Connections: the sender's
+pool, ``max_connections`` (the former ``httpx.Limits`` was ignored with a custom transport and is
+gone). Tests may pass any ``httpx`` transport (``httpx.MockTransport``).
 
 Paths are built by :func:`api_path`, which refuses empty, ``.`` and ``..`` segments (a
 ValueError, nothing sent): quoting leaves dots alone, and a dot segment would move the request
@@ -17,18 +21,19 @@ import json
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
-from urllib.parse import quote
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from typing import Any, Protocol, TypeVar
+from urllib.parse import quote, urlsplit
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from bot.core.errors import ApiError, OutcomeUnknownError, ResponseFormatError, TransportError
 from bot.core.retry import Failure, backoff_delay, decide_retry
-from bot.huaweicloud.aiohttp_transport import AiohttpTransport
+from bot.huaweicloud.aiohttp_transport import AiohttpSender
 from bot.huaweicloud.errors import error_for
 from bot.huaweicloud.signing import canonical_query
+from bot.huaweicloud.transport import HttpxSender, MaybeSent, NotSent, Sender, Timeouts
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +74,26 @@ SleepFn = Callable[[float], Awaitable[None]]
 Observer = Callable[[str, str, str, float], None]
 
 
+class Signer(Protocol):
+    """Adds the authentication headers (``AkSkAuth``, ``TokenAuth``)."""
+
+    def sign_headers(
+        self,
+        method: str,
+        raw_path: str,
+        query: Sequence[tuple[str, str]],
+        headers: MutableMapping[str, str],
+        body: bytes,
+    ) -> None: ...
+
+
 class CloudHttp:
     """One connection pool to one Huawei Cloud service endpoint."""
 
     def __init__(
         self,
         base_url: str,
-        auth: httpx.Auth,
+        auth: Signer,
         *,
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
@@ -88,17 +106,19 @@ class CloudHttp:
         observe: Observer | None = None,
         not_found_codes: frozenset[str] = frozenset(),
     ) -> None:
-        """``max_connections`` sizes the default transport's pool (with your own
-        ``transport``, size its pool yourself); ``not_found_codes`` are the service's error
-        codes that mean "does not exist" whatever the status."""
+        """``max_connections`` sizes the default sender's pool (an ``httpx`` ``transport``
+        has its own); ``not_found_codes`` are the service's error codes that mean "does not
+        exist" whatever the status."""
+        parts = urlsplit(base_url)
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._base_path = parts.path.rstrip("/")
+        self._host = parts.netloc
+        self._auth = auth
         self._observe = observe
         self._not_found_codes = not_found_codes
-        self._client = httpx.AsyncClient(
-            base_url=base_url,
-            auth=auth,
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
-            headers={"User-Agent": USER_AGENT},
-            transport=transport or AiohttpTransport(max_connections),
+        self._timeouts = Timeouts(connect=connect_timeout, read=read_timeout)
+        self._sender: Sender = (
+            HttpxSender(transport) if transport is not None else AiohttpSender(max_connections)
         )
         self._max_attempts = max_attempts
         self._base = backoff_base
@@ -106,11 +126,22 @@ class CloudHttp:
         self._sleep = sleep
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._sender.aclose()
 
     def _observed(self, method: str, path: str, outcome: str, started: float) -> None:
         if self._observe is not None:
             self._observe(method, path, outcome, time.perf_counter() - started)
+
+    def _headers(
+        self, method: str, raw_path: str, query: Sequence[tuple[str, str]], content: bytes
+    ) -> dict[str, str]:
+        headers = {
+            "Host": self._host,
+            "User-Agent": USER_AGENT,
+            "Content-Type": JSON_CONTENT_TYPE if content else PLAIN_JSON_CONTENT_TYPE,
+        }
+        self._auth.sign_headers(method, raw_path, query, headers, content)
+        return headers
 
     async def request(
         self,
@@ -121,13 +152,11 @@ class CloudHttp:
         body: Mapping[str, Any] | None = None,
         unknown_outcome_hint: str = "",
     ) -> dict[str, Any]:
-        """Send, retrying where safe; return the decoded JSON object of a 2xx answer."""
-        url = f"{path}?{canonical_query(query)}" if query else path
+        """Send, retrying where safe; return the decoded JSON object of a 2xx answer.
+        ``path`` is already quoted (:func:`api_path`)."""
+        raw_path = self._base_path + path
+        full_url = self._origin + raw_path + (f"?{canonical_query(query)}" if query else "")
         content = json.dumps(body).encode("utf-8") if body is not None else b""
-        headers = {
-            "Content-Type": JSON_CONTENT_TYPE if body is not None else PLAIN_JSON_CONTENT_TYPE
-        }
-        full_url = f"{self._client.base_url}{url.lstrip('/')}"
         attempt = 0
         while True:
             attempt += 1
@@ -135,32 +164,32 @@ class CloudHttp:
             status: int | None = None
             cause: Exception
             started = time.perf_counter()
+            # signed per attempt: X-Sdk-Date must be fresh on a retry
+            headers = self._headers(method, raw_path, query, content)
             try:
-                response = await self._client.request(method, url, content=content, headers=headers)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                answer = await self._sender.send(method, full_url, headers, content, self._timeouts)
+            except NotSent as exc:
                 failure, cause = Failure.NOT_SENT, exc
                 self._observed(method, path, "not-sent", started)
-            except httpx.TransportError as exc:
+            except MaybeSent as exc:
                 failure, cause = Failure.MAYBE_SENT, exc
                 self._observed(method, path, "no-answer", started)
             else:
-                self._observed(method, path, str(response.status_code), started)
-                if response.is_success:
+                self._observed(method, path, str(answer.status), started)
+                if 200 <= answer.status < 300:
                     if method != "GET":
+                        request_id = answer.headers.get("X-Request-Id")
                         log.info(
                             "cloud change accepted: %s %s (HTTP %d, request id %s)",
-                            method,
-                            path,
-                            response.status_code,
-                            response.headers.get("X-Request-Id", "unknown"),
-                            extra={"request_id": response.headers.get("X-Request-Id")},
-                        )
-                    return self._decode(response, method, full_url)
+                            method, path, answer.status, request_id or "unknown",
+                            extra={"request_id": request_id},
+                        )  # fmt: skip
+                    return self._decode(answer.body, method, full_url)
                 error = error_for(
-                    response.status_code, response.content, response.headers, method, full_url,
+                    answer.status, answer.body, answer.headers, method, full_url,
                     not_found_codes=self._not_found_codes,
                 )  # fmt: skip
-                failure, status, cause = Failure.STATUS, response.status_code, error
+                failure, status, cause = Failure.STATUS, answer.status, error
                 retry_after = error.retry_after
             decision = decide_retry(method, failure, status, attempt, self._max_attempts)
             log.info(
@@ -174,28 +203,28 @@ class CloudHttp:
             )
             if decision.outcome_unknown:
                 raise OutcomeUnknownError(
-                    f"{method} {path}: no reliable answer ({_describe(cause)}); the request may "
+                    f"{method} {path}: no reliable answer ({cause}); the request may "
                     "or may not have been applied",
                     hint=unknown_outcome_hint,
                     method=method,
                     url=full_url,
-                ) from (cause if isinstance(cause, httpx.HTTPError) else None)
+                ) from _underlying(cause)
             if not decision.retry:
                 if isinstance(cause, ApiError):
                     raise cause
                 raise TransportError(
-                    f"{method} {path}: {_describe(cause)}", method=method, url=full_url
-                ) from cause
+                    f"{method} {path}: {cause}", method=method, url=full_url
+                ) from _underlying(cause)
             await self._sleep(
                 backoff_delay(attempt, self._base, self._cap, retry_after, random.random())
             )
 
     @staticmethod
-    def _decode(response: httpx.Response, method: str, url: str) -> dict[str, Any]:
-        if not response.content:
+    def _decode(content: bytes, method: str, url: str) -> dict[str, Any]:
+        if not content:
             return {}
         try:
-            data = response.json()
+            data = json.loads(content)
         except ValueError:
             raise ResponseFormatError(
                 f"{method} {url}: answer is not JSON", method=method, url=url
@@ -207,9 +236,8 @@ class CloudHttp:
         return data
 
 
-def _describe(cause: Exception) -> str:
-    if isinstance(cause, ApiError):
-        return str(cause)
-    name = type(cause).__name__
-    text = str(cause)
-    return f"{name}: {text}" if text else name
+def _underlying(cause: Exception) -> BaseException | None:
+    """The transport's own exception behind a failure (kept as ``__cause__``)."""
+    if isinstance(cause, NotSent | MaybeSent):
+        return cause.cause
+    return None
