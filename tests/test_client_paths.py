@@ -61,8 +61,8 @@ class Recorder:
         return httpx.Response(404, json=body)
 
 
-async def run(call: Call, hostile: str) -> list[str]:
-    recorder = Recorder()
+async def run(call: Call, hostile: str, recorder: Recorder | None = None) -> list[str]:
+    recorder = recorder or Recorder()
     transport = httpx.MockTransport(recorder)
     auth = AkSkAuth("AK", SecretStr("SK"), P)
     sdrs = SdrsClient(CloudHttp("https://sdrs.example", auth, transport=transport), P)
@@ -84,7 +84,7 @@ async def test_dot_and_empty_segments_are_refused_unsent(
 ) -> None:
     recorder = Recorder()
     with pytest.raises(ValueError, match="not a valid id"):
-        await run(call, hostile)
+        await run(call, hostile, recorder)
     assert recorder.raw_paths == []
 
 
