@@ -7,13 +7,14 @@ both, calls/s and client CPU time per call (this process's CPU time over the mea
 calls: what a call costs the bot, whatever the emulator's speed), and the ratios ours/SDK for
 throughput and SDK/ours for CPU; the figures are only comparable within one run.
 
-    python bench/client_vs_sdk.py [--calls 500] [--concurrency 20]
+    python bench/client_vs_sdk.py [--calls 500] [--concurrency 20] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import subprocess
 import sys
 import time
@@ -69,6 +70,13 @@ class Figures:
     cpu_us_per_call: float
 
 
+def median(runs: list[Figures]) -> Figures:
+    return Figures(
+        statistics.median(f.calls_per_second for f in runs),
+        statistics.median(f.cpu_us_per_call for f in runs),
+    )
+
+
 def figures(calls: int, started: float, cpu_started: float) -> Figures:
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
@@ -116,6 +124,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per mode")
     args = parser.parse_args()
     proc, url = start_emulator()
     try:
@@ -123,14 +132,25 @@ def main() -> None:
         sdk = sdk_client(url)
         job_id = make_job(sdk)
         sdk.show_job_status(ShowJobStatusRequest(job_id=job_id))  # warm-up
-        print(f"emulator {url}, {args.calls} show-job calls per measurement")
+        print(
+            f"emulator {url}, {args.calls} show-job calls per measurement, "
+            f"median of {args.rounds} alternating rounds"
+        )
         print(
             f"{'mode':<16}{'ours calls/s':>14}{'SDK calls/s':>13}{'ratio':>8}"
             f"{'ours CPU us/call':>18}{'SDK CPU us/call':>17}{'ratio':>8}"
         )
         for concurrency in (1, args.concurrency):
-            ours = asyncio.run(bench_ours(url, job_id, args.calls, concurrency))
-            theirs = bench_sdk(sdk, job_id, args.calls, concurrency)
+            # alternate the two clients for several rounds and keep each one's median, so a
+            # burst of load on the shared machine does not land on one client only
+            runs = [
+                (
+                    asyncio.run(bench_ours(url, job_id, args.calls, concurrency)),
+                    bench_sdk(sdk, job_id, args.calls, concurrency),
+                )
+                for _ in range(args.rounds)
+            ]
+            ours, theirs = median([r[0] for r in runs]), median([r[1] for r in runs])
             mode = "sequential" if concurrency == 1 else f"concurrency {concurrency}"
             print(
                 f"{mode:<16}{ours.calls_per_second:>14.0f}{theirs.calls_per_second:>13.0f}"

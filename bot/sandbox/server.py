@@ -22,6 +22,7 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -54,6 +55,11 @@ class CapturedRequest:
 
 
 Handler = Callable[[Any, dict[str, str]], Awaitable[Any]]
+
+
+@lru_cache(maxsize=256)  # clients send the same X-Sdk-Date for a whole second
+def _sdk_date(text: str) -> datetime:
+    return datetime.strptime(text, signing.DATE_FORMAT).replace(tzinfo=UTC)
 
 
 def _gateway_error(status: int, code: str, message: str) -> web.Response:
@@ -172,7 +178,7 @@ class Emulator:
             )
         date = request.headers.get(signing.HEADER_DATE, "")
         try:
-            when = datetime.strptime(date, signing.DATE_FORMAT).replace(tzinfo=UTC)
+            when = _sdk_date(date)
         except ValueError:
             return _gateway_error(
                 401, "APIGW.0301", "Incorrect IAM authentication information: bad X-Sdk-Date"

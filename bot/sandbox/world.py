@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from bot.core.rules import (
@@ -68,6 +69,7 @@ def _instance_missing(instance_id: str) -> SdrsApiError:
     return _not_found("SDRS.1320", f"The protected instance {instance_id} does not exist")
 
 
+@lru_cache(maxsize=1024)  # a job's times are read on every poll
 def _ts(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
