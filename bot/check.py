@@ -18,10 +18,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import create_engine, make_url
 
+from bot.cloud_wiring import build_clients
 from bot.config import Settings
 from bot.core.errors import ApiError, CloudError, ConfigError
-from bot.ecs import EcsClient
-from bot.sdrs.client import SdrsClient
 from bot.slack_scopes import BOT_SCOPES
 from bot.store.schema import LATEST, current_version
 
@@ -113,20 +112,22 @@ def _once(settings: Settings) -> Settings:
 
 
 async def _sdrs_read(settings: Settings) -> str:
-    sdrs = SdrsClient.from_settings(_once(settings))
+    clouds = build_clients(_once(settings))
+    sdrs = clouds.sdrs
     try:
         found = await sdrs.list_protected_instances(limit=1)
     finally:
-        await sdrs.aclose()
+        await clouds.aclose()
     return f"{settings.sdrs_base_url} answers ({len(found)} protected instance(s) on page 1)"
 
 
 async def _ecs_read(settings: Settings) -> str:
-    ecs = EcsClient.from_settings(_once(settings))
+    clouds = build_clients(_once(settings))
+    ecs = clouds.ecs
     try:
         count = await ecs.count_servers()
     finally:
-        await ecs.aclose()
+        await clouds.aclose()
     return f"{settings.ecs_base_url} answers ({count} server(s) in the project)"
 
 

@@ -65,7 +65,7 @@ class Metrics:
         )  # fmt: skip
 
     def observer(self, service: str) -> Callable[[str, str, str, float], None]:
-        """For :class:`bot.cloud_http.CloudHttp`: one observation per attempt."""
+        """For :class:`bot.huaweicloud.http.CloudHttp`: one observation per attempt."""
 
         def observe(method: str, path: str, status: str, seconds: float) -> None:
             operation = operation_of(method, path)

@@ -17,16 +17,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.cloud_wiring import build_clients
 from bot.config import Settings
 from bot.core.errors import ConfigError
 from bot.core.tracking import TrackerPolicy
-from bot.ecs import EcsClient
 from bot.metrics import Metrics
 from bot.operations.deps import Deps, replica_name
 from bot.operations.execute import recover_interrupted
 from bot.operations.expire import expire_sweep
 from bot.outbox import OutboxSender
-from bot.sdrs.client import SdrsClient
 from bot.store import Store
 from bot.tracker import Tracker
 from handlers import render
@@ -154,11 +153,10 @@ def open_runtime(settings: Settings) -> Runtime:
     """Build it (inside the running loop: the Slack session is made here)."""
     store = Store.from_url(settings.database_url)
     metrics = Metrics()
-    sdrs = SdrsClient.from_settings(settings, observe=metrics.observer("sdrs"))
-    ecs = EcsClient.from_settings(settings, observe=metrics.observer("ecs"))
+    clouds = build_clients(settings, metrics=metrics)
     deps = Deps(
-        settings=settings, store=store, sdrs=sdrs, policy=settings.policy(), ecs=ecs,
-        metrics=metrics,
+        settings=settings, store=store, sdrs=clouds.sdrs, policy=settings.policy(),
+        ecs=clouds.ecs, metrics=metrics,
     )  # fmt: skip
     session = aiohttp.ClientSession()
     tracker, sender = build_workers(deps, slack_client(settings, session, retries=False))

@@ -264,7 +264,7 @@ async def show_instance(deps: Deps, client: AsyncWebClient, body: dict[str, Any]
                 status=server.status,
                 flavor=server.flavor,
                 choices=state.allowed_flavors.get(site),
-                on_dedicated_host=bool(server.dedicated_host_id),
+                on_dedicated_host=server.on_dedicated_host,
             )  # fmt: skip
         )
     new = modals.resize_view(channel, (instance_id, label), sites)

@@ -75,10 +75,30 @@ def refusal_text(check: Preflight) -> str:
             f"The {SITE_LABEL.get(check.site, check.site)} server `{subject}` of this "
             "protected instance could not be read from ECS."
         )
+    if check.refusal is Refusal.PREPAID:
+        return prepaid_text(check)
+    if check.refusal is Refusal.NO_CHANGE:
+        return no_change_text(check)
     hint = ", ".join(f"`{escape(s)}`" for s in check.suggestions)
     return (
         f"`{escape(check.status)}` is not a flavor the {SITE_LABEL[check.site]} server "
         f"`{subject}` can be resized to." + (f" Closest valid flavors: {hint}." if hint else "")
+    )
+
+
+def prepaid_text(check: Preflight) -> str:
+    return (
+        f"The {SITE_LABEL.get(check.site, check.site)} server `{escape(check.subject)}` is "
+        "billed yearly/monthly; SDRS does not resize such servers (SDRS.1376). Change its "
+        "flavor in the ECS console (or switch it to pay-per-use first), then ask again."
+    )
+
+
+def no_change_text(check: Preflight) -> str:
+    return (
+        f"Every server of protected instance `{escape(check.instance_name)}` that this resize "
+        f"touches already has the flavor asked for (`{escape(check.status)}`), so nothing would "
+        "change and SDRS would refuse it (SDRS.1341). Ask for a different flavor."
     )
 
 

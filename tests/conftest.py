@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from pydantic import SecretStr
 
+from bot.cloud_wiring import build_clients
 from bot.config import Settings
 from bot.ecs import EcsClient
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, seeded_world
@@ -174,16 +175,16 @@ def sleeps() -> SleepRecorder:
 
 @pytest.fixture
 async def sdrs(emulator: EmulatorThread, sleeps: SleepRecorder) -> AsyncIterator[SdrsClient]:
-    client = SdrsClient.from_settings(sandbox_settings(emulator.url), sleep=sleeps)
-    yield client
-    await client.aclose()
+    clouds = build_clients(sandbox_settings(emulator.url), sleep=sleeps)
+    yield clouds.sdrs
+    await clouds.aclose()
 
 
 @pytest.fixture
 async def ecs(emulator: EmulatorThread) -> AsyncIterator[EcsClient]:
-    client = EcsClient.from_settings(sandbox_settings(emulator.url))
-    yield client
-    await client.aclose()
+    clouds = build_clients(sandbox_settings(emulator.url))
+    yield clouds.ecs
+    await clouds.aclose()
 
 
 @pytest.fixture(autouse=True, scope="session")

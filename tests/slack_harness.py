@@ -14,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import build_app
-from bot.ecs import EcsClient
+from bot.cloud_wiring import build_clients
 from bot.metrics import Metrics
 from bot.operations.deps import Deps
 from bot.outbox import OutboxSender
@@ -177,9 +177,9 @@ def make_harness(
     )
     store = Store.from_url(settings.database_url)
     metrics = Metrics()  # as serve() wires it
-    sdrs = SdrsClient.from_settings(settings, observe=metrics.observer("sdrs"))
+    clouds = build_clients(settings, metrics=metrics)
+    sdrs, ecs = clouds.sdrs, clouds.ecs
     clock = Clock()
-    ecs = EcsClient.from_settings(settings, observe=metrics.observer("ecs"))
     deps = Deps(settings=settings, store=store, sdrs=sdrs, policy=settings.policy(), ecs=ecs,
                 now=clock, metrics=metrics)  # fmt: skip
     app = build_app(deps, slack_client(settings))

@@ -5,15 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.cloud_http import (
-    Failure,
-    RetryDecision,
-    backoff_delay,
-    decide_retry,
-    error_for,
-    parse_error_body,
-    parse_retry_after,
-)
+from bot.cloud_wiring import build_clients
 from bot.core.errors import (
     AuthError,
     ClientError,
@@ -24,55 +16,18 @@ from bot.core.errors import (
     TransportError,
 )
 from bot.core.wire.sdrs import ResizeParams
+from bot.huaweicloud.aiohttp_transport import AiohttpSender
+from bot.huaweicloud.errors import error_for, parse_error_body, parse_retry_after
+from bot.huaweicloud.http import CloudHttp
+from bot.huaweicloud.signing import AkSkAuth
 from bot.sandbox.faults import Fault
 from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import SANDBOX_AK, sid
 from bot.sandbox.server import EmulatorThread
-from bot.sdrs.client import SdrsClient
+from bot.sdrs.client import NOT_FOUND_CODES, SdrsClient
 from tests.conftest import SleepRecorder, sandbox_settings
 
 XLARGE = ResizeParams(flavorRef="s6.xlarge.2")
-
-
-@pytest.mark.parametrize(
-    ("method", "failure", "status", "attempt", "expected"),
-    [
-        ("GET", Failure.NOT_SENT, None, 1, RetryDecision(True)),
-        ("POST", Failure.NOT_SENT, None, 1, RetryDecision(True)),
-        ("GET", Failure.MAYBE_SENT, None, 1, RetryDecision(True)),
-        ("PUT", Failure.MAYBE_SENT, None, 1, RetryDecision(True)),
-        ("POST", Failure.MAYBE_SENT, None, 1, RetryDecision(False, outcome_unknown=True)),
-        ("GET", Failure.STATUS, 503, 1, RetryDecision(True)),
-        ("GET", Failure.STATUS, 429, 3, RetryDecision(True)),
-        ("GET", Failure.STATUS, 500, 4, RetryDecision(False)),
-        ("GET", Failure.STATUS, 400, 1, RetryDecision(False)),
-        ("GET", Failure.STATUS, 404, 1, RetryDecision(False)),
-        ("PUT", Failure.STATUS, 503, 1, RetryDecision(True)),
-        ("POST", Failure.STATUS, 503, 1, RetryDecision(False)),
-        ("POST", Failure.STATUS, 429, 1, RetryDecision(False)),
-        ("POST", Failure.STATUS, 500, 1, RetryDecision(False)),
-        ("POST", Failure.STATUS, 502, 1, RetryDecision(False, outcome_unknown=True)),
-        ("POST", Failure.STATUS, 504, 1, RetryDecision(False, outcome_unknown=True)),
-        ("POST", Failure.STATUS, 400, 1, RetryDecision(False)),
-        ("GET", Failure.NOT_SENT, None, 4, RetryDecision(False)),
-    ],
-)
-def test_decide_retry(
-    method: str, failure: Failure, status: int | None, attempt: int, expected: RetryDecision
-) -> None:
-    assert decide_retry(method, failure, status, attempt, max_attempts=4) == expected
-
-
-def test_backoff_grows_is_capped_and_honours_retry_after() -> None:
-    assert [backoff_delay(a, 0.5, 8.0, None, 1.0) for a in range(1, 7)] == [
-        0.5, 1.0, 2.0, 4.0, 8.0, 8.0,
-    ]  # fmt: skip
-    assert backoff_delay(3, 0.5, 8.0, None, 0.25) == 0.5
-    assert backoff_delay(1, 0.5, 8.0, 3.0, 0.0) == 3.0
-    assert backoff_delay(1, 0.5, 8.0, 600.0, 0.0) == 8.0
-    assert parse_retry_after("7") == 7.0
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past
-    assert parse_retry_after("soon") is None
 
 
 @pytest.mark.parametrize(
@@ -109,7 +64,7 @@ def test_parse_error_body_shapes(body: bytes, code: str, message: str) -> None:
 )
 def test_error_classes(status: int, body: bytes, cls: type) -> None:
     headers = httpx.Headers({"X-Request-Id": "req-1", "Retry-After": "2"})
-    err = error_for(status, body, headers, "GET", "https://x/y")
+    err = error_for(status, body, headers, "GET", "https://x/y", not_found_codes=NOT_FOUND_CODES)
     assert type(err) is cls
     assert err.status == status
     assert err.request_id == "req-1"
@@ -117,6 +72,12 @@ def test_error_classes(status: int, body: bytes, cls: type) -> None:
 
 
 # ---- against the emulator ------------------------------------------------------------------
+
+
+def test_parse_retry_after() -> None:
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past
+    assert parse_retry_after("soon") is None
 
 
 def _count(emulator: EmulatorThread, method: str, fragment: str) -> int:
@@ -178,7 +139,7 @@ async def test_resize_post_dropped_connection_is_outcome_unknown(
 async def test_resize_post_read_timeout_is_outcome_unknown(emulator: EmulatorThread) -> None:
     emulator.emulator.faults.add(Fault("latency", method="POST", seconds=1.0))
     settings = sandbox_settings(emulator.url, http_read_timeout=0.2)
-    async with SdrsClient.from_settings(settings) as client:
+    async with build_clients(settings).sdrs as client:
         with pytest.raises(OutcomeUnknownError):
             await client.resize_protected_instance(
                 sid("pi-erp-db"), ResizeParams(flavorRef="s6.xlarge.2")
@@ -198,7 +159,7 @@ async def test_connection_refused_is_a_transport_error_after_retries(
     sleeps: SleepRecorder,
 ) -> None:
     settings = sandbox_settings(f"http://127.0.0.1:{free_port()}")  # nobody listens there
-    async with SdrsClient.from_settings(settings, sleep=sleeps) as client:
+    async with build_clients(settings, sleep=sleeps).sdrs as client:
         with pytest.raises(TransportError) as caught:
             await client.get_job("j")
     assert not isinstance(caught.value, OutcomeUnknownError)
@@ -207,7 +168,7 @@ async def test_connection_refused_is_a_transport_error_after_retries(
 
 async def test_wrong_secret_key_is_refused_like_the_gateway(emulator: EmulatorThread) -> None:
     settings = sandbox_settings(emulator.url, huaweicloud_sdk_sk="not-the-sk")
-    async with SdrsClient.from_settings(settings) as client:
+    async with build_clients(settings).sdrs as client:
         with pytest.raises(AuthError) as caught:
             await client.get_protected_instance(sid("pi-erp-db"))
     assert caught.value.code == "APIGW.0301"
@@ -217,7 +178,7 @@ async def test_wrong_secret_key_is_refused_like_the_gateway(emulator: EmulatorTh
 
 async def test_unknown_access_key_and_token_auth(emulator: EmulatorThread) -> None:
     bad_ak = sandbox_settings(emulator.url, huaweicloud_sdk_ak="AK-UNKNOWN")
-    async with SdrsClient.from_settings(bad_ak) as client:
+    async with build_clients(bad_ak).sdrs as client:
         with pytest.raises(AuthError):
             await client.get_protected_instance(sid("pi-erp-db"))
     token = sandbox_settings(
@@ -226,7 +187,7 @@ async def test_unknown_access_key_and_token_auth(emulator: EmulatorThread) -> No
         huaweicloud_sdk_sk=None,
         huaweicloud_sdk_auth_token="sandbox-iam-token",
     )
-    async with SdrsClient.from_settings(token) as client:
+    async with build_clients(token).sdrs as client:
         assert (await client.get_protected_instance(sid("pi-erp-db"))).name == "erp-db"
     assert SANDBOX_AK not in emulator.emulator.requests[-1].headers.get("authorization", "")
 
@@ -234,9 +195,7 @@ async def test_unknown_access_key_and_token_auth(emulator: EmulatorThread) -> No
 async def test_stale_signature_date_is_refused(emulator: EmulatorThread) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from bot.cloud_http import CloudHttp
     from bot.sandbox.seed import SANDBOX_PROJECT_ID, SANDBOX_SK
-    from bot.sdrs.signing import AkSkAuth
 
     stale = datetime.now(UTC) - timedelta(minutes=16)
     auth = AkSkAuth(SANDBOX_AK, __import__("pydantic").SecretStr(SANDBOX_SK), now=lambda: stale)
@@ -261,15 +220,13 @@ async def test_ecs_reads_power_state_and_resize_flavors(ecs, world) -> None:  # 
 
 
 def test_transport_honours_proxy_environment_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.aiohttp_transport import AiohttpTransport
-
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,.local.example")
-    transport = AiohttpTransport()
+    sender = AiohttpSender()
     monkeypatch.delenv("HTTPS_PROXY")  # read at creation, not per request
-    assert transport._proxy_for(httpx.URL("https://sdrs.cn-north-4.myhuaweicloud.com/v1")) == (
+    assert sender.proxy_for("https", "sdrs.cn-north-4.myhuaweicloud.com") == (
         "http://proxy.internal:3128"
     )
-    assert transport._proxy_for(httpx.URL("https://127.0.0.1:8443/v1")) is None
-    assert transport._proxy_for(httpx.URL("https://x.local.example/v1")) is None
-    assert transport._proxy_for(httpx.URL("http://plain.example/v1")) is None  # no HTTP_PROXY
+    assert sender.proxy_for("https", "127.0.0.1") is None
+    assert sender.proxy_for("https", "x.local.example") is None
+    assert sender.proxy_for("http", "plain.example") is None  # no HTTP_PROXY

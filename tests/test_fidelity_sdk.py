@@ -24,6 +24,7 @@ from huaweicloudsdksdrs.v1 import (
 )
 from huaweicloudsdksdrs.v1 import SdrsClient as SdkSdrsClient
 
+from bot.cloud_wiring import build_clients
 from bot.core.errors import ClientError
 from bot.core.wire.sdrs import ResizeParams
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, sid
@@ -46,7 +47,7 @@ def sdk(emulator: EmulatorThread) -> Iterator[SdkSdrsClient]:
 
 def ours(emulator: EmulatorThread, call: Callable[[SdrsClient], Awaitable[Any]]) -> Any:
     async def run() -> Any:
-        async with SdrsClient.from_settings(sandbox_settings(emulator.url)) as client:
+        async with build_clients(sandbox_settings(emulator.url)).sdrs as client:
             return await call(client)
 
     return asyncio.run(run())

@@ -112,7 +112,9 @@ async def test_cancel_expiry_and_refused_submission_are_announced(
         await until(lambda: len(posts_to(h, AUDIT)) == 3)  # requested, cancelled, requested
         h.clock.t += timedelta(hours=1)
         await expire_sweep(h.deps)
-        await h.command(f"resize {sid('pi-prepaid')} s6.xlarge.2")  # SDRS refuses: prePaid
+        # SDRS refuses an unknown dedicated host (SDRS.1368), which the preflight cannot read
+        deh = f"production=s6.xlarge.2 production-host={sid('deh-missing')}"
+        await h.command(f"resize {sid('pi-deh')} {deh}")
         op3, ts3 = await h.confirmation(2)
         await h.click(blocks.CONFIRM_ACTION, op3, ALICE, ts3)
         await until(lambda: len(posts_to(h, ONCALL)) == 1)
@@ -123,7 +125,7 @@ async def test_cancel_expiry_and_refused_submission_are_announced(
         assert kinds == ["requested", "cancelled", "requested", "expired", "requested",
                          "confirmed", "failed"]  # fmt: skip
         assert "*cancelled* by <@U0ALICE001>" in audit[1]
-        assert "*SDRS.1376*" in posts_to(h, ONCALL)[0]
+        assert "*SDRS.1368*" in posts_to(h, ONCALL)[0]
 
 
 async def test_announcements_survive_slack_rate_limits_without_doubles(

@@ -21,9 +21,20 @@ CAT = {
 }
 
 
-def server(sid: str, status: str = "SHUTOFF", flavor: str = "s6.large.2", host: str = "") -> Server:
-    return Server(id=sid, name=f"ecs-{sid}", status=status, flavor=CAT[flavor],
-                  **{"OS-EXT-SRV-ATTR:host": host or None})  # fmt: skip
+def server(
+    sid: str,
+    status: str = "SHUTOFF",
+    flavor: str = "s6.large.2",
+    host: str = "",
+    charging: str = "0",
+) -> Server:
+    hints = {"tenancy": ["dedicated"], "dedicated_host_id": [host]} if host else {}
+    wire = {
+        "OS-EXT-SRV-ATTR:host": "cna-host-01",  # every server has a host name, DeH or not
+        "os:scheduler_hints": hints,
+        "metadata": {"charging_mode": charging},
+    }
+    return Server(id=sid, name=f"ecs-{sid}", status=status, flavor=CAT[flavor], **wire)
 
 
 def world(
@@ -98,8 +109,11 @@ def test_changes_name_the_physical_server_of_each_site() -> None:
 def test_warnings() -> None:
     smaller = decide_resize(DR, *world(), CAT)
     assert (Warning.DR_SMALLER, "s6.medium.2 < s6.large.2") in smaller.warnings
-    same = decide_resize(ResizeIntent(instance_id=PI, flavor="s6.large.2"), *world(), CAT)
-    assert [w for w, _ in same.warnings] == [Warning.SAME_FLAVOR, Warning.SAME_FLAVOR]
+    same_prod = ResizeIntent(
+        instance_id=PI, production_flavor="s6.large.2", dr_flavor="s6.xlarge.2"
+    )
+    same = decide_resize(same_prod, *world(), CAT)
+    assert same.allowed and [w for w, _ in same.warnings] == [Warning.SAME_FLAVOR]
     deh = decide_resize(PROD, *world(src=server("src", host="deh-1")), CAT)
     assert (Warning.DEDICATED_HOST_MISSING, "production") in deh.warnings
     given = ResizeIntent(instance_id=PI, production_flavor="s6.xlarge.2", production_host=PI)
@@ -122,10 +136,12 @@ def test_flavor_outside_the_resize_list_is_refused_with_close_names() -> None:
     result = decide_resize(typo, *world(), CAT, allowed_flavors={"production": listed})
     assert result.refusal is Refusal.FLAVOR_NOT_ALLOWED and result.site == "production"
     assert result.suggestions[0] == "s6.xlarge.2"
-    # listed, or the current flavor (a warning, not a refusal), or a site ECS did not list
+    # listed, or a site ECS did not list; the current flavor is not "not allowed" (ECS never
+    # lists it) but a resize that changes nothing
     assert decide_resize(PROD, *world(), CAT, allowed_flavors={"production": listed}).allowed
     same = ResizeIntent(instance_id=PI, production_flavor="s6.large.2")
-    assert decide_resize(same, *world(), CAT, allowed_flavors={"production": listed}).allowed
+    same_result = decide_resize(same, *world(), CAT, allowed_flavors={"production": listed})
+    assert same_result.refusal is Refusal.NO_CHANGE
     assert decide_resize(typo, *world(), CAT, allowed_flavors={"dr": listed}).allowed
 
 
@@ -145,3 +161,58 @@ def test_snapshot_and_what_changed_since() -> None:
     assert changed_since(shown, decide_resize(BOTH, *resized, CAT)) == ["dr"]
     failed_over = world(station="target")  # production is now the target server
     assert changed_since(shown, decide_resize(BOTH, *failed_over, CAT)) == ["dr", "production"]
+
+
+@pytest.mark.parametrize(
+    ("intent", "src", "tgt", "refusal", "subject"),
+    [
+        # SDRS.1341: nothing changes on any resized site
+        (ResizeIntent(instance_id=PI, flavor="s6.large.2"), {}, {}, Refusal.NO_CHANGE, "ecs-src"),
+        (ResizeIntent(instance_id=PI, dr_flavor="s6.large.2"), {}, {}, Refusal.NO_CHANGE,
+         "ecs-tgt"),
+        (ResizeIntent(instance_id=PI, production_flavor="s6.large.2", dr_flavor="s6.xlarge.2"),
+         {}, {}, None, ""),
+        # SDRS.1376: a yearly/monthly server on a resized site, named by its name
+        (PROD, {"charging": "1"}, {}, Refusal.PREPAID, "ecs-src"),
+        (BOTH, {}, {"charging": "1"}, Refusal.PREPAID, "ecs-tgt"),
+        (PROD, {}, {"charging": "1"}, None, ""),  # the prepaid DR server is not resized
+        (PROD, {"charging": "0"}, {}, None, ""),
+        (PROD, {"charging": "2"}, {}, None, ""),  # spot: not prepaid
+        # a prepaid server is refused before its power state is looked at
+        (PROD, {"charging": "1", "status": "ACTIVE"}, {}, Refusal.PREPAID, "ecs-src"),
+    ],
+)  # fmt: skip
+def test_refusals_sdrs_would_give_after_confirm(
+    intent: ResizeIntent,
+    src: dict[str, str],
+    tgt: dict[str, str],
+    refusal: Refusal | None,
+    subject: str,
+) -> None:
+    result = decide_resize(intent, *world(src=server("src", **src), tgt=server("tgt", **tgt)), CAT)
+    assert result.refusal is refusal
+    assert result.allowed is (refusal is None)
+    assert result.subject == subject
+
+
+def test_refusal_texts_name_the_server_and_what_to_do() -> None:
+    from handlers.preflight_blocks import refusal_text
+
+    prepaid = decide_resize(PROD, *world(src=server("src", charging="1")), CAT)
+    text = refusal_text(prepaid)
+    assert "`ecs-src`" in text and "yearly/monthly" in text and "ECS console" in text
+    same = decide_resize(ResizeIntent(instance_id=PI, flavor="s6.large.2"), *world(), CAT)
+    text = refusal_text(same)
+    assert "`erp-db`" in text and "`s6.large.2`" in text and "different flavor" in text
+
+
+def test_host_name_alone_is_not_a_dedicated_host() -> None:
+    """OS-EXT-SRV-ATTR:host (set on every server) must not raise the DeH warning."""
+    result = decide_resize(PROD, *world(), CAT)
+    assert result.allowed and Warning.DEDICATED_HOST_MISSING not in [w for w, _ in result.warnings]
+    tenancy_only = Server.model_validate(
+        {"id": "src", "status": "SHUTOFF", "flavor": CAT["s6.large.2"].model_dump(),
+         "os:scheduler_hints": {"tenancy": ["dedicated"]}}
+    )  # fmt: skip
+    warned = decide_resize(PROD, *world(src=tenancy_only), CAT)
+    assert (Warning.DEDICATED_HOST_MISSING, "production") in warned.warnings

@@ -130,3 +130,23 @@ async def test_rename_confirmation_names_the_group_and_refuses_the_same_name(h: 
     assert "already named `账单容灾演练`" in text
     await h.quiesce()
     assert len(confirmation_posts(h)) == 1 and h.sdrs_puts() == 0
+
+
+async def test_prepaid_server_is_refused_before_confirmation_by_name(h: Harness) -> None:
+    """SDRS.1376 (yearly/monthly server) is known from ECS metadata.charging_mode: refused
+    privately, naming the server, nothing posted, nothing sent to SDRS."""
+    await h.command(f"resize {sid('pi-prepaid')} production=s6.xlarge.2")
+    text = (await until(h.responses))[0]["text"]
+    assert "`ecs-erp-prepaid-src` is billed yearly/monthly" in text
+    assert "SDRS.1376" in text and "ECS console" in text
+    await h.quiesce()
+    assert not confirmation_posts(h) and h.sdrs_posts() == 0
+
+
+async def test_resize_that_changes_nothing_is_refused_before_confirmation(h: Harness) -> None:
+    """SDRS.1341 (nothing changes on any site) is refused before a confirmation is posted."""
+    await h.command(f"resize {DB} s6.large.2")
+    text = (await until(h.responses))[0]["text"]
+    assert "`erp-db`" in text and "SDRS.1341" in text and "`s6.large.2`" in text
+    await h.quiesce()
+    assert not confirmation_posts(h) and h.sdrs_posts() == 0

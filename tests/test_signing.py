@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from bot.sdrs import signing
-from bot.sdrs.signing import AkSkAuth, TokenAuth
+from bot.huaweicloud import signing
+from bot.huaweicloud.signing import AkSkAuth, TokenAuth
 
 PROJECT = "0123456789abcdef0123456789abcdef"
 

@@ -168,12 +168,14 @@ async def test_slack_retry_of_the_same_command_posts_one_confirmation(h: Harness
 
 
 async def test_sdrs_errors_are_shown_readably_in_the_thread(h: Harness) -> None:
-    # A yearly/monthly server: the preflight does not know billing modes, SDRS refuses it.
-    await h.command(f"resize {sid('pi-prepaid')} production=s6.xlarge.2")
+    # A dedicated host id the bot cannot check (no DeH API read): SDRS refuses it (SDRS.1368).
+    await h.command(
+        f"resize {sid('pi-deh')} production=s6.xlarge.2 production-host={sid('deh-missing')}"
+    )
     op_id, ts = await h.confirmation()
     await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
     reply = (await until(lambda: h.thread_replies(ts)))[0]
-    assert "*SDRS.1376*" in reply and "Traceback" not in reply
+    assert "*SDRS.1368*" in reply and "Traceback" not in reply
 
 
 async def test_rename_of_unknown_drill_is_refused_before_confirmation(h: Harness) -> None:

@@ -16,7 +16,7 @@ The tree::
         │   └── OutcomeUnknownError a non-idempotent request (the resize POST) may have been applied
         └── ResponseFormatError     a 2xx answer whose body is not what the API reference documents
 
-HTTP failures are converted at the client boundary (``bot.cloud_http``): callers never see an
+HTTP failures are converted at the client boundary (``bot.huaweicloud``): callers never see an
 ``httpx`` exception. Each :class:`CloudError` keeps the method and URL of the request, and an
 :class:`ApiError` also the HTTP status, the service's error code, its message and the
 ``X-Request-Id`` to quote to Huawei support.

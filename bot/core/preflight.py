@@ -5,6 +5,13 @@ flavor, :func:`decide_resize` refuses with the precise rule that fails, or allow
 current -> new flavor of each resized site and the warnings an operator should see before
 confirming. "Production" is the current production site: after a failover
 (``priority_station == "target"``) that is the target server.
+
+SDRS refusals caught here, before any confirmation (the SDRS error code each one spares):
+group status (SDRS.1024), instance status (SDRS.1328), a resized server not stopped
+(SDRS.1316/1319/1342), a flavor outside the server's ECS resize list (SDRS.1378/1379),
+a yearly/monthly server (ECS ``metadata.charging_mode`` "1"; SDRS.1376) and a resize that changes
+nothing on any site (SDRS.1341). A dedicated-host server without a host id is a warning (SDRS.1367
+when sent); the DeH id itself (SDRS.1368/1369) is not readable here.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ class Refusal(StrEnum):
     SERVER_RUNNING = "server-running"
     SERVER_MISSING = "server-missing"
     FLAVOR_NOT_ALLOWED = "flavor-not-allowed"
+    PREPAID = "prepaid"  # yearly/monthly server: SDRS.1376
+    NO_CHANGE = "no-change"  # every resized server already has its new flavor: SDRS.1341
 
 
 class Warning(StrEnum):
@@ -143,6 +152,8 @@ def decide_resize(
         server = servers.get(server_id)
         if server is None:
             return refuse(Refusal.SERVER_MISSING, server_id or "none", site=site)
+        if server.prepaid:
+            return refuse(Refusal.PREPAID, server.name or server.id, site=site)
         if not server.powered_off:
             return refuse(Refusal.SERVER_RUNNING, server.name or server.id, server.status, site)
         allowed = (allowed_flavors or {}).get(site)
@@ -156,13 +167,16 @@ def decide_resize(
                 suggestions=closest_flavors(new_flavor, allowed),
             )  # fmt: skip
         changes.append(SiteChange(site, server.id, server.name, server.flavor, new_flavor))
+    if changes and all(c.current.id == c.new_flavor for c in changes):
+        first = changes[0]
+        return refuse(Refusal.NO_CHANGE, first.server_name or first.server_id, first.new_flavor)
     warnings: list[tuple[Warning, str]] = []
     for change in changes:
         if change.current.id == change.new_flavor:
             warnings.append((Warning.SAME_FLAVOR, change.site))
         host = intent.production_host if change.site == "production" else intent.dr_host
         server = servers[change.server_id]
-        if server.dedicated_host_id and not host:
+        if server.on_dedicated_host and not host:
             warnings.append((Warning.DEDICATED_HOST_MISSING, change.site))
     after = {
         "production": _flavor_after("production", changes, servers, site_server, catalogue),

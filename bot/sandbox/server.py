@@ -22,15 +22,16 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from bot.huaweicloud import signing
 from bot.sandbox.faults import Fault, FaultPlan
 from bot.sandbox.runner import AppThread
 from bot.sandbox.world import JobPlan, SdrsApiError, World
-from bot.sdrs import signing
 
 MAX_CLOCK_SKEW_SECONDS = 15 * 60
 
@@ -43,6 +44,7 @@ class CapturedRequest:
     headers: dict[str, str]
     body: bytes
     at: float = field(default_factory=time.time)  # when it arrived (epoch seconds)
+    raw_path: str = ""  # as sent, percent-encoding kept (``path`` is decoded)
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -53,6 +55,11 @@ class CapturedRequest:
 
 
 Handler = Callable[[Any, dict[str, str]], Awaitable[Any]]
+
+
+@lru_cache(maxsize=256)  # clients send the same X-Sdk-Date for a whole second
+def _sdk_date(text: str) -> datetime:
+    return datetime.strptime(text, signing.DATE_FORMAT).replace(tzinfo=UTC)
 
 
 def _gateway_error(status: int, code: str, message: str) -> web.Response:
@@ -106,6 +113,7 @@ class Emulator:
                 query,
                 {k.lower(): v for k, v in request.headers.items()},
                 body,
+                raw_path=raw_path,
             )
         )
         for fault in self.faults.take(request.method, request.path):
@@ -170,7 +178,7 @@ class Emulator:
             )
         date = request.headers.get(signing.HEADER_DATE, "")
         try:
-            when = datetime.strptime(date, signing.DATE_FORMAT).replace(tzinfo=UTC)
+            when = _sdk_date(date)
         except ValueError:
             return _gateway_error(
                 401, "APIGW.0301", "Incorrect IAM authentication information: bad X-Sdk-Date"

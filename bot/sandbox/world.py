@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from bot.core.rules import (
@@ -68,6 +69,7 @@ def _instance_missing(instance_id: str) -> SdrsApiError:
     return _not_found("SDRS.1320", f"The protected instance {instance_id} does not exist")
 
 
+@lru_cache(maxsize=1024)  # a job's times are read on every poll
 def _ts(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
@@ -504,7 +506,14 @@ class World:
                 "status": srv.status,
                 "flavor": flavor.ecs(),
                 "OS-EXT-AZ:availability_zone": srv.az,
-                "OS-EXT-SRV-ATTR:host": srv.dedicated_host_id or "",
+                # The host the server runs on (every server has one), not a DeH id; DeH
+                # placement is os:scheduler_hints, as ECS documents it.
+                "OS-EXT-SRV-ATTR:host": f"cna-{srv.az}-{sum(map(ord, srv.id)) % 16:02d}",
+                "os:scheduler_hints": (
+                    {"tenancy": ["dedicated"], "dedicated_host_id": [srv.dedicated_host_id]}
+                    if srv.dedicated_host_id
+                    else {}
+                ),
                 "metadata": {"charging_mode": "1" if srv.charging_mode == "prePaid" else "0"},
             }
 
@@ -521,7 +530,7 @@ class World:
                     "ram": f.ram,
                     "disk": "0",
                     "swap": "",
-                    "os_flv_disable_ddisabled": False,
+                    "OS-FLV-DISABLED:disabled": False,
                 }
                 for f in sorted(self.flavors.values(), key=lambda f: (f.vcpus, f.ram, f.id))
                 if f.id != srv.flavor and (f.azs is None or srv.az in f.azs)

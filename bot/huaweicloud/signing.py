@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping, MutableMapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import quote, unquote
 
 import httpx
@@ -56,6 +57,7 @@ def encode(part: str) -> str:
     return quote(part, safe="~")
 
 
+@lru_cache(maxsize=4096)  # the same few paths are signed over and over (job polling)
 def canonical_uri(raw_path: str) -> str:
     path = "/".join(encode(seg) for seg in unquote(raw_path).split("/"))
     return path if path.endswith("/") else path + "/"
@@ -108,7 +110,7 @@ def string_to_sign(canonical: str, sdk_date: str) -> str:
 
 
 def signature(secret_key: str, to_sign: str) -> str:
-    return hmac.new(secret_key.encode("utf-8"), to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(secret_key.encode("utf-8"), to_sign.encode("utf-8"), "sha256").hex()
 
 
 def authorization_header(access_key: str, signed: list[str], sig: str) -> str:
@@ -158,33 +160,49 @@ class AkSkAuth(httpx.Auth):
     ) -> None:
         self._ak = access_key
         self._sk = secret_key
+        self._secret = secret_key.get_secret_value()
         self._project_id = project_id
         self._now = now or (lambda: datetime.now(UTC))
+        self._date_second = -1
+        self._date_text = ""
 
     def __repr__(self) -> str:
         return f"AkSkAuth(access_key={self._ak!r}, secret_key=SecretStr('**********'))"
 
+    def _date(self) -> str:
+        """``X-Sdk-Date`` for now (formatted once per second)."""
+        now = self._now()
+        second = int(now.timestamp())
+        if second != self._date_second:
+            self._date_second, self._date_text = second, now.strftime(DATE_FORMAT)
+        return self._date_text
+
+    def sign_headers(
+        self,
+        method: str,
+        raw_path: str,
+        query: Sequence[tuple[str, str]],
+        headers: MutableMapping[str, str],
+        body: bytes,
+    ) -> None:
+        """Sign a request given as parts: ``headers`` (with ``Host``) gets ``X-Project-Id``,
+        ``X-Sdk-Date`` and ``Authorization``. ``raw_path`` is the path as sent (quoted)."""
+        if self._project_id and HEADER_PROJECT not in headers:
+            headers[HEADER_PROJECT] = self._project_id
+        if HEADER_DATE not in headers:
+            headers[HEADER_DATE] = self._date()
+        if body and needs_unsigned_payload(headers):
+            headers[HEADER_CONTENT_SHA] = "UNSIGNED-PAYLOAD"
+        signed = signed_header_names(headers.keys())
+        canonical = canonical_request(method, raw_path, query, headers, signed, body)
+        sig = signature(self._secret, string_to_sign(canonical, headers[HEADER_DATE]))
+        headers["Authorization"] = authorization_header(self._ak, signed, sig)
+
     def sign(self, request: httpx.Request) -> None:
-        if self._project_id and HEADER_PROJECT not in request.headers:
-            request.headers[HEADER_PROJECT] = self._project_id
-        if HEADER_DATE not in request.headers:
-            request.headers[HEADER_DATE] = self._now().strftime(DATE_FORMAT)
-        if request.content and needs_unsigned_payload(request.headers):
-            request.headers[HEADER_CONTENT_SHA] = "UNSIGNED-PAYLOAD"
-        signed = signed_header_names(request.headers.keys())
         raw_path = request.url.raw_path.decode("ascii").split("?", 1)[0]
-        canonical = canonical_request(
-            request.method,
-            raw_path,
-            query_pairs(request.url),
-            dict(request.headers),
-            signed,
-            request.content,
-        )
-        sig = signature(
-            self._sk.get_secret_value(), string_to_sign(canonical, request.headers[HEADER_DATE])
-        )
-        request.headers["Authorization"] = authorization_header(self._ak, signed, sig)
+        query = query_pairs(request.url)
+        # httpx.Headers is a case-insensitive MutableMapping: signed in place
+        self.sign_headers(request.method, raw_path, query, request.headers, request.content)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         self.sign(request)
@@ -200,6 +218,18 @@ class TokenAuth(httpx.Auth):
 
     def __repr__(self) -> str:
         return "TokenAuth(token=SecretStr('**********'))"
+
+    def sign_headers(
+        self,
+        method: str,
+        raw_path: str,
+        query: Sequence[tuple[str, str]],
+        headers: MutableMapping[str, str],
+        body: bytes,
+    ) -> None:
+        headers["X-Auth-Token"] = self._token.get_secret_value()
+        if self._project_id and HEADER_PROJECT not in headers:
+            headers[HEADER_PROJECT] = self._project_id
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["X-Auth-Token"] = self._token.get_secret_value()
