@@ -79,7 +79,7 @@ async def test_failure_goes_to_oncall_too_and_is_broadcast(
         assert "<@U0ALICE001>" in final and "confirmed by <@U0BOB00001>" in final
         post = [c for c in h.state.calls_to("chat.postMessage") if c.args.get("text") == final]
         assert post[0].args.get("reply_broadcast") is True
-        assert any("*failed*" in t for t in posts_to(h, AUDIT))
+        await until(lambda: any("*failed*" in t for t in posts_to(h, AUDIT)))
 
 
 async def test_stuck_job_is_announced_once(
