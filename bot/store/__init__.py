@@ -6,7 +6,8 @@ for several replicas. Every part is a mixin over one engine:
 * :mod:`bot.store.jobs` - tracked SDRS jobs (leased checks) and the audit trail;
 * :mod:`bot.store.audit` - reading the audit trail (history, export);
 * :mod:`bot.store.inbox` - acked Slack payloads waiting for a worker process;
-* :mod:`bot.store.schema` - tables and forward-only versioned migrations (run on open).
+* :mod:`bot.store.schema` - tables, and Alembic migrations (:mod:`bot.store.migrations`) run
+  on open.
 """
 
 from __future__ import annotations
