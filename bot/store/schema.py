@@ -57,6 +57,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.core.errors import BotError
+from bot.store.availability import StoreUnavailable
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
@@ -268,7 +269,7 @@ def migrate(engine: Engine, attempts: int = 5) -> str:
     for attempt in range(1, attempts + 1):
         try:
             return _migrate_once(engine)
-        except (OperationalError, IntegrityError):
+        except (OperationalError, IntegrityError, StoreUnavailable):
             # e.g. SQLite busy beyond its timeout while another replica migrates: look again
             # at what it left.
             if attempt == attempts:
