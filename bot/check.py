@@ -22,7 +22,7 @@ from bot.cloud_wiring import build_clients
 from bot.config import Settings
 from bot.core.errors import ApiError, CloudError, ConfigError
 from bot.slack_scopes import BOT_SCOPES
-from bot.store.schema import LATEST, current_version
+from bot.store.schema import head_revision, read_state
 
 
 @dataclass(frozen=True)
@@ -159,15 +159,27 @@ def _database(settings: Settings) -> Check:
     engine = create_engine(settings.database_url)
     try:
         with engine.connect() as conn:
-            version = current_version(conn)
-            conn.rollback()  # current_version may create the version table: leave nothing
+            state = read_state(conn)  # reads only
     except Exception as exc:  # noqa: BLE001 - any driver error is a failed check
         return Check("database", False, f"not reachable: {type(exc).__name__}",
                      "check DATABASE_URL and that the server is up")  # fmt: skip
     finally:
         engine.dispose()
-    if version > LATEST:
-        return Check("database", False, f"schema version {version} is newer than this code",
+    head = head_revision()
+    if state.too_new:
+        return Check("database", False,
+                     f"schema {state.describe()} is newer than this code (head {head})",
                      "upgrade sdrs-bot")  # fmt: skip
-    state = "current" if version == LATEST else f"version {version}; serve migrates it to {LATEST}"
-    return Check("database", True, f"reachable, schema {state}")
+    if state.is_head:
+        return Check("database", True, f"reachable, schema current (Alembic revision {head}, head)")
+    if state.revision is None:
+        return Check(
+            "database", True, f"reachable, empty; serve creates the schema (revision {head})"
+        )
+    if state.legacy_version is not None:  # recorded before Alembic (schema_version)
+        found = f"schema version {state.legacy_version}"
+    else:
+        found = f"schema revision {state.revision}"
+    return Check(
+        "database", True, f"reachable, {found}; serve migrates it to Alembic revision {head}"
+    )

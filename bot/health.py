@@ -1,8 +1,9 @@
 """The operations endpoints, on their own port (``HEALTH_HOST:HEALTH_PORT``) in both modes:
 
 * ``GET /healthz`` - the process is alive (the event loop answers);
-* ``GET /readyz`` - ready to work: the database answers, the scheduler runs, and in Socket Mode
-  the connection to Slack is up; 503 with what is not, otherwise 200;
+* ``GET /readyz`` - ready to work: the database takes writes (a write probe that changes
+  nothing, :meth:`bot.store.Store.probe_write`), the scheduler runs, and in Socket Mode the
+  connection to Slack is up; 503 with what is not (and ``database_error``: why), otherwise 200;
 * ``GET /metrics`` - Prometheus text format (:mod:`bot.metrics`).
 """
 
@@ -12,19 +13,18 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from sqlalchemy import text
 
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.store import Store
 
 
-def _database_ok(store: Store) -> bool:
+def _database_problem(store: Store) -> str | None:
+    """None when the database takes writes, else why not (for the readiness answer)."""
     try:
-        with store.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
-        return False
-    return True
+        store.probe_write()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+        return str(exc) or type(exc).__name__
+    return None
 
 
 def build_health_app(
@@ -38,14 +38,15 @@ def build_health_app(
         return web.json_response({"ok": True})
 
     async def readyz(request: web.Request) -> web.Response:
-        checks = {
-            "database": await asyncio.to_thread(_database_ok, store),
-            "scheduler": scheduler_running(),
-        }
+        problem = await asyncio.to_thread(_database_problem, store)
+        checks = {"database": problem is None, "scheduler": scheduler_running()}
         if slack_connected is not None:
             checks["slack_connection"] = await slack_connected()
         ready = all(checks.values())
-        return web.json_response({"ok": ready, **checks}, status=200 if ready else 503)
+        answer: dict[str, object] = {"ok": ready, **checks}
+        if problem is not None:
+            answer["database_error"] = problem
+        return web.json_response(answer, status=200 if ready else 503)
 
     async def scrape(request: web.Request) -> web.Response:
         body = await asyncio.to_thread(metrics.exposition)

@@ -6,12 +6,18 @@ for several replicas. Every part is a mixin over one engine:
 * :mod:`bot.store.jobs` - tracked SDRS jobs (leased checks) and the audit trail;
 * :mod:`bot.store.audit` - reading the audit trail (history, export);
 * :mod:`bot.store.inbox` - acked Slack payloads waiting for a worker process;
-* :mod:`bot.store.schema` - tables and forward-only versioned migrations (run on open).
+* :mod:`bot.store.schema` - tables, and Alembic migrations (:mod:`bot.store.migrations`) run
+  on open;
+* :mod:`bot.store.availability` - a database that cannot be written: :class:`StoreUnavailable`,
+  :func:`is_unavailable`, and connections replaced by themselves once it is back.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, event, func, select
+import os
+import sqlite3
+
+from sqlalchemy import create_engine, event, func, make_url, select, text, update
 from sqlalchemy.engine import Engine
 
 from bot.core.records import (
@@ -24,7 +30,9 @@ from bot.core.records import (
     Transition,
 )
 from bot.core.states import ExecState, JobState, OpState, OutboxState
+from bot.store import availability
 from bot.store.audit import AuditEvent, AuditStore
+from bot.store.availability import StoreUnavailable, is_unavailable
 from bot.store.inbox import InboxItem, InboxStore
 from bot.store.jobs import JobStore
 from bot.store.outbox import SEND_STATES, OutboxRow, OutboxStore
@@ -35,6 +43,7 @@ from bot.store.schema import (
     migrate,
     outbox,
     pending_operations,
+    schema_version,
     tracked_jobs,
 )
 
@@ -51,15 +60,37 @@ __all__ = [
     "PendingOperation",
     "SchemaTooNewError",
     "Store",
+    "StoreUnavailable",
     "TrackedJob",
     "Transition",
+    "is_unavailable",
     "make_engine",
 ]
 
+#: how long the readiness write probe waits for a lock before calling the database unwritable
+PROBE_LOCK_SECONDS = 2.0
+
+
+def sqlite_file(url: str) -> str | None:
+    """The absolute path of a SQLite database file, or None (another backend, or in memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return os.path.abspath(parsed.database)
+
 
 def make_engine(url: str) -> Engine:
+    path = sqlite_file(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        if path is not None and not os.path.exists(path):
+            sqlite3.connect(path).close()  # created once, here; later connections need the file
+
+        def connect() -> sqlite3.Connection:
+            if path is None:
+                return sqlite3.connect(":memory:", check_same_thread=False)
+            return availability.sqlite_connect(path, timeout=30, check_same_thread=False)
+
+        engine = create_engine(url, creator=connect)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(conn, _record):  # type: ignore[no-untyped-def]
@@ -71,10 +102,13 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        availability.install(engine, sqlite_path=path)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    availability.install(engine)
+    return engine
 
 
 class Store(PendingStore, OutboxStore, JobStore, AuditStore, InboxStore):
@@ -92,6 +126,32 @@ class Store(PendingStore, OutboxStore, JobStore, AuditStore, InboxStore):
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def probe_write(self) -> None:
+        """Raise :class:`StoreUnavailable` unless a write would go through now (readiness).
+
+        A write that touches no row, rolled back: it needs what any write needs - a live
+        connection, a write transaction (SQLite's write lock, which a read-only file refuses;
+        PostgreSQL refuses it in a read-only transaction, e.g. on a standby) - and leaves
+        nothing. (A SQLite file that is gone or not writable fails at checkout already, see
+        :func:`bot.store.availability.install`.) Not covered: a disk that fills up
+        only at commit. Waits at most :data:`PROBE_LOCK_SECONDS` for a lock.
+        """
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                ms = int(PROBE_LOCK_SECONDS * 1000)
+                conn.execute(text(f"SET LOCAL lock_timeout = {ms}"))
+                conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))
+            elif conn.dialect.name == "sqlite":
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(PROBE_LOCK_SECONDS * 1000)}")
+            try:
+                conn.execute(
+                    update(schema_version).where(schema_version.c.id < 0).values(version=0)
+                )
+            finally:
+                conn.rollback()
+                if conn.dialect.name == "sqlite" and not conn.invalidated:
+                    conn.exec_driver_sql("PRAGMA busy_timeout = 30000")
 
     def pending_work(self) -> dict[str, int]:
         """Work not finished yet: jobs being tracked, messages not delivered, operations being

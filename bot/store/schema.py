@@ -1,10 +1,26 @@
-"""Tables and versioned, forward-only migrations.
+"""Tables, and the Alembic migrations that build them (:mod:`bot.store.migrations`).
 
-``migrate(engine)`` brings a database to :data:`LATEST` one numbered step at a time, each step in
-its own transaction, recording the version in ``schema_version``. It refuses to run on a database
-whose version is newer than this code knows (:class:`SchemaTooNewError`): an older bot never
-"downgrades" a schema it does not understand. Concurrent starts (several replicas) are
-serialised: PostgreSQL takes an advisory lock, SQLite's write lock does the same.
+``migrate(engine)`` runs at every start: it brings the database to the head revision inside one
+transaction and returns that revision. It refuses a database whose revision this code does not
+know (:class:`SchemaTooNewError`): an older bot never runs against, or "downgrades", a schema it
+does not understand. Concurrent starts (several replicas) are serialised: PostgreSQL takes an
+advisory lock, SQLite takes its write lock (``BEGIN IMMEDIATE``) before reading the revision.
+Alembic is configured in code (no ``alembic.ini``); on SQLite revisions run in batch mode, so a
+column change is a table copy there and a plain ``ALTER`` on PostgreSQL.
+
+Databases made before Alembic record versions 1-4 in ``schema_version``; revisions 0001-0004
+are exactly those schemas, so such a database is stamped at the matching revision and upgraded
+from there with its rows. ``schema_version`` is kept, frozen at :data:`ALEMBIC_MANAGED` (5),
+so a pre-Alembic sdrs-bot (which knows versions up to 4) refuses the database with its own
+"newer than this sdrs-bot knows" error instead of running against a schema it does not know.
+
+Adding a revision is one file: copy the newest ``bot/store/migrations/versions/NNNN_*.py`` to
+the next number, set ``revision = "NNNN"`` and ``down_revision`` to the previous one, and write
+``upgrade()`` with explicit ``op.*`` calls (``op.batch_alter_table`` for changes to existing
+columns, so SQLite gets them too; data conversions as SQL or ``op.get_bind()`` queries in the
+same revision). Change the tables below to match; ``tests/test_store_migrations.py`` checks the
+head schema equals these tables on both backends and upgrades the frozen old schemas
+(``tests/schemas/``) through it. Never edit a released revision.
 
 Times are UTC epoch seconds (``Float``), which compare the same way on every backend.
 """
@@ -13,8 +29,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Boolean,
     Column,
@@ -28,11 +51,13 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.core.errors import BotError
+from bot.store.availability import StoreUnavailable
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
@@ -40,6 +65,7 @@ metadata = MetaData()
 schema_version = Table(
     "schema_version",
     metadata,
+    # Pre-Alembic version record; frozen at ALEMBIC_MANAGED once Alembic manages the database.
     Column("id", Integer, primary_key=True),  # always 1
     Column("version", Integer, nullable=False),
 )
@@ -158,8 +184,17 @@ inbox = Table(
 )
 
 
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+#: the pre-Alembic schema versions and the revisions that are exactly those schemas
+LEGACY_REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004"}
+#: ``schema_version.version`` once Alembic manages the database (see the module docstring):
+#: above every pre-Alembic version, so a pre-Alembic bot refuses the database
+ALEMBIC_MANAGED = 5
+_PG_MIGRATION_LOCK = 724001
+
+
 class SchemaTooNewError(BotError):
-    def __init__(self, found: int, known: int) -> None:
+    def __init__(self, found: int | str, known: int | str) -> None:
         super().__init__(
             f"the database schema is version {found}, newer than this sdrs-bot knows ({known}); "
             "upgrade sdrs-bot instead of running an older one against it"
@@ -168,75 +203,131 @@ class SchemaTooNewError(BotError):
         self.known = known
 
 
-def _v1(conn: Connection) -> None:
-    """The first schema: every table above. (On a new database this already has the columns
-    later steps add; those steps add them only where they are missing.)"""
-    for table in (pending_operations, tracked_jobs, outbox, channel_pacing, audit_events):
-        table.create(conn, checkfirst=True)
+def alembic_config(conn: Connection | None = None) -> Config:
+    """Alembic's configuration, in code: the packaged revisions, run on ``conn``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = conn
+    return config
 
 
-def _v3(conn: Connection) -> None:
-    inbox.create(conn, checkfirst=True)
+@cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
 
 
-def _add_column(conn: Connection, table: str, column: str, sql_type: str) -> None:
-    if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
-        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+def head_revision() -> str:
+    head = _scripts().get_current_head()
+    assert head is not None, "no revisions in bot/store/migrations/versions"
+    return head
 
 
-def _v2(conn: Connection) -> None:
-    _add_column(conn, "pending_operations", "checked_json", "TEXT")
+def known_revisions() -> set[str]:
+    return {script.revision for script in _scripts().walk_revisions()}
 
 
-def _v4(conn: Connection) -> None:
-    _add_column(conn, "pending_operations", "facts_json", "TEXT")
-    _add_column(conn, "outbox", "content_json", "TEXT")
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database stands, read without changing it."""
+
+    revision: str | None  # None: an empty database
+    legacy_version: int | None = None  # a pre-Alembic database's schema_version (not stamped)
+
+    @property
+    def too_new(self) -> bool:
+        if self.legacy_version is not None:
+            return self.legacy_version not in LEGACY_REVISIONS
+        return self.revision is not None and self.revision not in known_revisions()
+
+    @property
+    def is_head(self) -> bool:
+        return self.revision == head_revision()
+
+    def describe(self) -> str:
+        if self.legacy_version is not None:
+            return f"version {self.legacy_version}"
+        return f"revision {self.revision}" if self.revision else "empty"
 
 
-MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
-    (1, "pending operations, tracked jobs, outbox, pacing, audit", _v1),
-    (2, "pending operations remember what their preflight showed", _v2),
-    (3, "an inbox of acked Slack payloads for worker processes", _v3),
-    (4, "operations and outbox messages keep facts, rendered when sent", _v4),
-]
-LATEST = MIGRATIONS[-1][0]
+def read_state(conn: Connection) -> SchemaState:
+    tables = set(inspect(conn).get_table_names())
+    if "alembic_version" in tables:
+        revisions = [
+            row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))
+        ]
+        if len(revisions) == 1:
+            return SchemaState(str(revisions[0]))
+        if revisions:  # branches: not something this code writes
+            raise SchemaTooNewError(" + ".join(sorted(revisions)), head_revision())
+    if "schema_version" in tables:
+        found = conn.execute(
+            select(schema_version.c.version).where(schema_version.c.id == 1)
+        ).first()
+        if found is not None and int(found[0]) > 0:
+            legacy = int(found[0])
+            return SchemaState(LEGACY_REVISIONS.get(legacy), legacy_version=legacy)
+    return SchemaState(None)
 
 
-def current_version(conn: Connection) -> int:
-    schema_version.create(conn, checkfirst=True)
-    found = conn.execute(select(schema_version.c.version).where(schema_version.c.id == 1)).first()
-    return int(found[0]) if found else 0
-
-
-def migrate(engine: Engine, attempts: int = 5) -> int:
-    """Bring the database to LATEST; returns the version it is at."""
+def migrate(engine: Engine, attempts: int = 5) -> str:
+    """Bring the database to the head revision; returns the revision it is at."""
     for attempt in range(1, attempts + 1):
         try:
             return _migrate_once(engine)
-        except (OperationalError, IntegrityError):
-            # Another replica migrated at the same moment (SQLite has no advisory lock): look
-            # again at what it left.
+        except (OperationalError, IntegrityError, StoreUnavailable):
+            # e.g. SQLite busy beyond its timeout while another replica migrates: look again
+            # at what it left.
             if attempt == attempts:
                 raise
             time.sleep(0.1 * attempt)
     raise AssertionError("unreachable")
 
 
-def _migrate_once(engine: Engine) -> int:
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(724001)"))
-        version = current_version(conn)
-        if version > LATEST:
-            raise SchemaTooNewError(version, LATEST)
-        for number, description, step in MIGRATIONS:
-            if number <= version:
-                continue
-            log.info("migrating the database to version %d: %s", number, description)
-            step(conn)
-            if version == 0:
-                conn.execute(schema_version.insert().values(id=1, version=number))
-            else:
-                conn.execute(schema_version.update().values(version=number))
-            version = number
-    return version
+def _migrate_once(engine: Engine) -> str:
+    head = head_revision()
+    with engine.connect() as conn, _locked_transaction(conn):
+        state = read_state(conn)
+        if state.too_new:
+            found = state.legacy_version if state.legacy_version is not None else state.revision
+            raise SchemaTooNewError(found or "?", head)
+        config = alembic_config(conn)
+        if state.legacy_version is not None:
+            log.info("the database has pre-Alembic schema version %d: stamping it as revision %s",
+                     state.legacy_version, state.revision)  # fmt: skip
+            command.stamp(config, state.revision or "base")
+        if state.revision != head:
+            log.info("migrating the database from %s to revision %s", state.describe(), head)
+            command.upgrade(config, "head")
+        if state.legacy_version is not None or state.revision != head:
+            conn.execute(update(schema_version).values(version=ALEMBIC_MANAGED))
+            if conn.execute(select(schema_version.c.id)).first() is None:
+                conn.execute(schema_version.insert().values(id=1, version=ALEMBIC_MANAGED))
+    return head
+
+
+@contextmanager
+def _locked_transaction(conn: Connection) -> Iterator[None]:
+    """One transaction holding the migration lock from before the revision is read until the
+    commit: PostgreSQL's advisory lock, or SQLite's write lock (``BEGIN IMMEDIATE``; the driver's
+    own transaction handling is switched off meanwhile so that statement starts it)."""
+    if conn.dialect.name != "sqlite":
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+                )
+            yield
+        return
+    driver = conn.connection.driver_connection
+    saved = driver.isolation_level  # type: ignore[union-attr]
+    driver.isolation_level = None  # type: ignore[union-attr]
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+    finally:
+        driver.isolation_level = saved  # type: ignore[union-attr]
