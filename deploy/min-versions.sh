@@ -3,7 +3,7 @@
 # allowed versions (uv --resolution lowest-direct: each direct dependency at its lower bound,
 # what they need at whatever fits), install them in a throw-away virtualenv with the test tools
 # (newest), and run the tests against them.
-#   deploy/min-versions.sh            a subset that exercises every dependency (about a minute)
+#   deploy/min-versions.sh            a subset that exercises every dependency (about 2 minutes)
 #   deploy/min-versions.sh tests/     any pytest arguments: here the whole suite
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +17,7 @@ grep -E '^[a-z]' "$tmp/lowest.txt" | sed 's/ *;.*//' | tr '\n' ' '
 echo
 uv venv --quiet --python python3 "$tmp/venv"
 # The run-time dependencies are pinned to those versions; the test tools take what fits them.
-VIRTUAL_ENV="$tmp/venv" uv pip install --quiet --constraint "$tmp/lowest.txt" '.[test]' \
+VIRTUAL_ENV="$tmp/venv" uv pip install --quiet --compile-bytecode --constraint "$tmp/lowest.txt" '.[test]' \
     pytest-timeout
 VIRTUAL_ENV="$tmp/venv" uv pip list --quiet 2>/dev/null \
     | grep -iE '^(slack-bolt|slack-sdk|aiohttp|prometheus-client|httpx|pydantic|pydantic-settings|apscheduler|sqlalchemy|psycopg) '
