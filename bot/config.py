@@ -7,7 +7,10 @@ Secrets are ``SecretStr``: their ``repr``/``str`` are masked, so logging a ``Set
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -17,7 +20,16 @@ from bot.core.errors import ConfigError
 from bot.core.policy import AccessRule, Policy
 from bot.core.routing import parse_routes
 
-DEFAULT_DATABASE_URL = "sqlite:///sdrs-bot.sqlite3"
+
+def default_database_url(env: Mapping[str, str] = os.environ) -> str:
+    """SQLite in the per-user data directory, never the working directory:
+    ``$XDG_DATA_HOME/sdrs-bot/sdrs-bot.sqlite3`` (an absolute XDG_DATA_HOME), else
+    ``~/.local/share/sdrs-bot/sdrs-bot.sqlite3``. The image sets ``DATABASE_URL`` to ``/data``."""
+    xdg = env.get("XDG_DATA_HOME", "")
+    base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"
+    return f"sqlite:///{base / 'sdrs-bot' / 'sdrs-bot.sqlite3'}"
+
+
 _SLACK_ID_RE = re.compile(r"[A-Z0-9]{2,32}")
 
 # Comma-separated Slack ids in the environment: "U012AB3CD,U045EF6GH".
@@ -70,7 +82,12 @@ class Settings(BaseSettings):
     http_backoff_cap: float = Field(default=8.0, ge=0, description="Longest retry delay, seconds")
 
     # Store and scheduling
-    database_url: str = Field(default=DEFAULT_DATABASE_URL, description="SQLAlchemy URL")
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty: SQLite in $XDG_DATA_HOME/sdrs-bot (else "
+        "~/.local/share/sdrs-bot), created when needed; the image sets "
+        "sqlite:////data/sdrs-bot.sqlite3",
+    )
     job_poll_first_seconds: float = Field(
         default=5.0, gt=0, description="First check of a submitted job after this long"
     )
@@ -189,6 +206,15 @@ class Settings(BaseSettings):
 
     def routes(self) -> dict[str, frozenset[str]]:
         return parse_routes(self.notify_routes)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_default(cls, v: str) -> str:
+        if v:
+            return v
+        url = default_database_url()
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return url
 
     @field_validator("huaweicloud_sdk_project_id")
     @classmethod

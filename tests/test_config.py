@@ -1,22 +1,42 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_DATABASE_URL, load_settings
+from bot.config import default_database_url, load_settings
 from bot.core.errors import ConfigError
 
 SECRET = "sk-3c1f-do-not-print"
 
 
-def test_defaults_without_any_environment() -> None:
+def test_defaults_without_any_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     settings = load_settings(_env_file=None)
-    assert settings.database_url == DEFAULT_DATABASE_URL
-    assert settings.database_url.startswith("sqlite:///")
+    expected = tmp_path / "data" / "sdrs-bot" / "sdrs-bot.sqlite3"
+    assert settings.database_url == f"sqlite:///{expected}"
+    assert (tmp_path / "data" / "sdrs-bot").is_dir()  # created, so SQLite can make its file
     assert settings.sdrs_base_url == "https://sdrs.cn-north-4.myhuaweicloud.com"
     assert settings.ecs_base_url == "https://ecs.cn-north-4.myhuaweicloud.com"
     assert not settings.has_cloud_credentials
+
+
+def test_default_database_is_per_user_never_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for xdg in ({}, {"XDG_DATA_HOME": "relative/ignored"}):  # XDG paths must be absolute
+        url = default_database_url(xdg)
+        assert url == f"sqlite:///{tmp_path}/.local/share/sdrs-bot/sdrs-bot.sqlite3"
+    assert default_database_url({"XDG_DATA_HOME": "/srv/x"}) == (
+        "sqlite:////srv/x/sdrs-bot/sdrs-bot.sqlite3"
+    )
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(_env_file=None)
+    assert settings.database_url.startswith(f"sqlite:///{tmp_path / 'xdg'}/")
+    assert not list(tmp_path.glob("*.sqlite3"))
 
 
 def test_reads_environment(monkeypatch: pytest.MonkeyPatch) -> None:
