@@ -26,7 +26,7 @@ from bot.operations.deps import Deps, replica_name
 from bot.operations.execute import recover_interrupted
 from bot.operations.expire import expire_sweep
 from bot.outbox import OutboxSender
-from bot.store import Store
+from bot.store import Store, StoreUnavailable
 from bot.tracker import Tracker
 from handlers import render
 from handlers.inbox import InboxRunner
@@ -189,23 +189,33 @@ async def shut_down(
         scheduler.pause()  # no new runs; the ones in flight finish or are cut short below
     # a tracker tick in flight is cut short: its jobs go to another replica right away
     await deps.background.interrupt()
-    released = await asyncio.to_thread(deps.store.release_leases, tracker.owner)
-    log.info("job leases released: %d (another replica takes them at its next tick)", released)
+    store_ok = True
+    try:
+        released = await asyncio.to_thread(deps.store.release_leases, tracker.owner)
+        log.info("job leases released: %d (another replica takes them at its next tick)",
+                 released)  # fmt: skip
+    except StoreUnavailable as exc:  # they expire instead: another replica takes them then
+        store_ok = False
+        log.error("stopping with the database unavailable (%s): job leases not released (they "
+                  "expire after LEASE_SECONDS), the outbox not flushed", exc.reason)  # fmt: skip
     finished = await deps.background.drain(within=left() * 0.6)
     if scheduler is not None and scheduler.running:
         # only now: APScheduler cancels what is still running, and logs that as an error
         scheduler.shutdown(wait=False)
     flushed, idle_rounds = 0, 0
-    while (
-        scheduler is not None and left() > 0.5 and idle_rounds < 10
-    ):  # what is left waits for another replica
-        sent = await asyncio.wait_for(sender.run_once(), timeout=left())
-        flushed += sent
-        waiting, _ = await asyncio.to_thread(deps.store.outbox_stats, deps.now())
-        if not waiting:
-            break
-        idle_rounds = 0 if sent else idle_rounds + 1
-        if not sent:
-            await asyncio.sleep(min(0.2, left()))
+    try:
+        while (
+            store_ok and scheduler is not None and left() > 0.5 and idle_rounds < 10
+        ):  # what is left waits for another replica
+            sent = await asyncio.wait_for(sender.run_once(), timeout=left())
+            flushed += sent
+            waiting, _ = await asyncio.to_thread(deps.store.outbox_stats, deps.now())
+            if not waiting:
+                break
+            idle_rounds = 0 if sent else idle_rounds + 1
+            if not sent:
+                await asyncio.sleep(min(0.2, left()))
+    except StoreUnavailable as exc:
+        log.error("outbox flush stopped, the database is unavailable (%s)", exc.reason)
     log.info("stopped: in-flight work %s, %d outbox messages flushed",
              "finished" if finished else "cut short", flushed)  # fmt: skip

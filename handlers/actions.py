@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -11,8 +12,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.states import InboxKind, OpState
 from bot.operations.decide import Click
 from bot.operations.deps import Deps
+from bot.store import StoreUnavailable
 from handlers import blocks
 from handlers.inbox import accept, click_item, run_here
+from handlers.slack_io import tell_user
+
+log = logging.getLogger(__name__)
 
 
 def click_of(
@@ -34,8 +39,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:  # fmt: skip
         click = click_of(action, body, context, to)
         # durable before the ack: an acked click is decided even after a crash
-        item = await accept(deps, InboxKind.CLICK,
-                            click_item(click, str(action.get("action_ts") or "")))  # fmt: skip
+        try:
+            item = await accept(deps, InboxKind.CLICK,
+                                click_item(click, str(action.get("action_ts") or "")))  # fmt: skip
+        except StoreUnavailable as exc:  # told at once: nothing was decided
+            log.warning("click not taken, the database is unavailable: %s", exc.reason)
+            await ack()
+            await tell_user(client, click.channel, click.user, blocks.store_unavailable_text())
+            return
         await ack()
         if item is not None and not deps.settings.worker_processes:
             run_here(deps, client, item, None)

@@ -275,6 +275,13 @@ def name_unresolved_text(n: NameUnresolved) -> str:
     return "\n".join(lines)
 
 
+def store_unavailable_text() -> str:
+    return (
+        ":warning: I am temporarily unable to take this (my database is not accepting changes); "
+        "nothing was done. Try again in a minute."
+    )
+
+
 def not_handled_text(attempts: int) -> str:
     return (
         f":x: I could not handle this after {attempts} tries and stopped trying. Check "

@@ -7,6 +7,7 @@ right after it. Anything else is acked empty and handed to an operation
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -26,8 +27,11 @@ from bot.core.intents import (
 )
 from bot.core.states import InboxKind
 from bot.operations.deps import Deps
+from bot.store import StoreUnavailable
 from handlers import blocks, forms
 from handlers.inbox import CommandWork, accept, command_item, run_here
+
+log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -68,7 +72,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
                     response_url=str(command.get("response_url") or ""),
                 )  # fmt: skip
                 # durable before the ack: an acked command is answered even after a crash
-                item = await accept(deps, InboxKind.COMMAND, command_item(work))
+                try:
+                    item = await accept(deps, InboxKind.COMMAND, command_item(work))
+                except StoreUnavailable as exc:  # answered at once: nothing was done
+                    log.warning("command not taken, the database is unavailable: %s", exc.reason)
+                    deps.metrics.commands.labels(intent.kind, "store-unavailable").inc()
+                    await ack(response_type="ephemeral", text=blocks.store_unavailable_text())
+                    return
                 await ack()
                 if item is not None and not deps.settings.worker_processes:
                     run_here(deps, client, item, respond)

@@ -4,6 +4,7 @@ error (APScheduler logs a job cancelled under it as "raised an exception")."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -53,4 +54,28 @@ async def test_a_stop_during_a_tracker_tick_logs_no_error(
     assert errors == [], [r.getMessage() for r in errors]
     assert any("cut short by the stop" in r.getMessage() for r in caplog.records)
     assert any("job leases released: 1" in r.getMessage() for r in caplog.records)
+    assert not scheduler.running
+
+
+async def test_a_stop_with_the_database_gone_logs_the_reason_not_a_traceback(
+    tmp_path: Path,
+    slack: SlackApiThread,
+    emulator: EmulatorThread,
+    world: World,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    h, store, sdrs = make_harness(tmp_path, slack, emulator, world, shutdown_seconds=3.0)
+    scheduler = start_scheduler(h.deps, h.tracker, h.sender)
+    (tmp_path / "bot.sqlite3").rename(tmp_path / "gone.sqlite3")  # the volume went away
+    try:
+        with caplog.at_level(logging.INFO):
+            await shut_down(h.deps, h.tracker, h.sender, scheduler)  # returns, raises nothing
+    finally:
+        await sdrs.aclose()
+        await h.deps.ecs.aclose()
+        store.close()
+    reasons = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("stopping with the database unavailable" in m for m in reasons), reasons
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+    await asyncio.sleep(0)  # AsyncIOScheduler.shutdown takes effect on the loop's next turn
     assert not scheduler.running

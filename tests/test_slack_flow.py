@@ -636,3 +636,24 @@ async def test_jobs_lists_the_ones_that_ended_recently(h: Harness) -> None:
     text = (await until(h.responses))[0]["text"]
     assert "Ended in the last day:" in text and f"job `{job_id}`: *SUCCESS*" in text
     assert "Jobs being tracked here" not in text
+
+
+async def test_a_database_that_cannot_be_written_is_said_in_the_ack_and_then_recovers(
+    h: Harness, tmp_path: Path
+) -> None:
+    """The database file goes away (a volume lost, a restore in progress): the command is
+    answered at once - temporarily unable, nothing done - instead of acked and dropped; when
+    the file is back, the next command works without a restart."""
+    db = tmp_path / "bot.sqlite3"
+    aside = tmp_path / "aside.sqlite3"
+    db.rename(aside)
+    try:
+        response = await h.command(RESIZE)
+        assert response.status == 200
+        assert "temporarily unable" in response.body and "nothing was done" in response.body
+    finally:
+        aside.rename(db)
+    await h.quiesce()
+    assert not h.state.calls_to("chat.postMessage") and h.sdrs_posts() == 0
+    await h.command(RESIZE)
+    await h.confirmation()
