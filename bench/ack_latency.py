@@ -55,7 +55,8 @@ async def _serve_app(app: object) -> None:
 
     from bot.app import build_web_app
 
-    runner = web.AppRunner(build_web_app(app), access_log=None)  # type: ignore[arg-type]
+    web_app = build_web_app(app, signing_secret=SIGNING_SECRET)  # type: ignore[arg-type]
+    runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     host, port = runner.addresses[0][:2]

@@ -11,13 +11,17 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
+from collections.abc import Mapping
 from typing import Literal
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
@@ -48,9 +52,60 @@ def build_app(deps: Deps, client: AsyncWebClient | None = None) -> AsyncApp:
     return app
 
 
-def build_web_app(app: AsyncApp, path: str = "/slack/events") -> web.Application:
+def malformed(body: object) -> str | None:
+    """What makes a signed body one Slack never sends, and Bolt's listener matching cannot take
+    (it reads the first action of an interaction unconditionally): None when it is fine."""
+    if not isinstance(body, dict):
+        return "the payload is not an object"
+    if body.get("type") in ("block_actions", "interactive_message") and not body.get("actions"):
+        return "an interaction without actions"
+    return None
+
+
+class RateLimitedWarning:
+    """At most one warning line per ``every`` seconds; the lines it held back are counted in
+    the next one (a flood of junk requests must not flood the log)."""
+
+    def __init__(self, every: float = 60.0) -> None:
+        self.every = every
+        self._last = float("-inf")
+        self._held = 0
+
+    def __call__(self, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._last < self.every:
+            self._held += 1
+            return
+        held, self._held, self._last = self._held, 0, now
+        more = f" (and {held} more like it since the last warning)" if held else ""
+        log.warning("%s%s", message % args if args else message, more)
+
+
+def build_web_app(
+    app: AsyncApp, path: str = "/slack/events", *, signing_secret: str | None = None
+) -> web.Application:
+    """``POST /slack/events`` (and ``GET /healthz``). With ``signing_secret`` the ``v0``
+    signature is checked before the body is parsed, so junk gets 401 (unsigned, badly signed,
+    stale) and a signed body that is not a Slack payload 400, each with at most one
+    rate-limited warning line - never a 500 and a traceback. (Bolt checks the signature again.)"""
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
+    warn = RateLimitedWarning()
+
     async def events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+        raw = await request.read()
+        if verifier is not None and not _signed(verifier, raw, request.headers):
+            warn("refused requests to %s: missing, bad or stale Slack signature", path)
+            return web.Response(status=401, text="invalid signature")
+        try:
+            bolt_request = await to_bolt_request(request)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:  # incl. decode errors
+            warn("refused a signed request that is not a Slack payload: %s", type(exc).__name__)
+            return web.Response(status=400, text="not a Slack payload")
+        problem = malformed(bolt_request.body)
+        if problem:
+            warn("refused a signed request Slack would not send: %s", problem)
+            return web.Response(status=400, text=problem)
+        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
 
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"ok": True})
@@ -59,6 +114,20 @@ def build_web_app(app: AsyncApp, path: str = "/slack/events") -> web.Application
     web_app.router.add_post(path, events)
     web_app.router.add_get("/healthz", healthz)
     return web_app
+
+
+def _secret(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret is not None else None
+
+
+def _signed(verifier: SignatureVerifier, raw: bytes, headers: Mapping[str, str]) -> bool:
+    try:
+        body = raw.decode("utf-8")
+        return verifier.is_valid(
+            body, headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature")
+        )
+    except (UnicodeDecodeError, ValueError, TypeError):  # e.g. a timestamp that is no number
+        return False
 
 
 def transport(settings: Settings) -> Literal["socket", "http"]:
@@ -132,7 +201,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             await socket_handler.connect_async()  # type: ignore[no-untyped-call]
         else:
             web_runner = await _start_site(
-                build_web_app(app), settings.http_host, settings.http_port,
+                build_web_app(app, signing_secret=_secret(settings.slack_signing_secret)),
+                settings.http_host, settings.http_port,
                 shutdown_timeout=min(settings.shutdown_seconds / 4, 5.0),
             )  # fmt: skip
             log.info("HTTP mode on %s:%s (/slack/events)", settings.http_host, settings.http_port)

@@ -239,7 +239,7 @@ async def test_request_policy_denial(
 
 
 async def test_http_mode_rejects_bad_signature_and_stale_timestamp(h: Harness) -> None:
-    server = TestServer(build_web_app(h.app))
+    server = TestServer(build_web_app(h.app, signing_secret=SIGNING_SECRET))
     await server.start_server()
     try:
         url = str(server.make_url("/slack/events"))
