@@ -26,11 +26,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.background import Background
-from bot.config import Settings
+from bot.config import Settings, startup_summary
+from bot.config import problems as config_problems
 from bot.core.errors import ConfigError
 from bot.core.policy import Policy
 from bot.ecs import EcsClient
@@ -157,9 +159,22 @@ def start_scheduler(
     return scheduler
 
 
+class _SameTokenFilter(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself when no token is passed and then warns that the client
+    we give wins ("As you gave `client` as well, `token` will be unused."); that client holds the
+    same token, so the warning would only read like a misconfiguration."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_SAME_TOKEN = _SameTokenFilter()
+
+
 def build_app(deps: Deps, client: AsyncWebClient | None = None) -> AsyncApp:
     from handlers import actions, commands, forms
 
+    logging.getLogger("bot.slack").addFilter(_SAME_TOKEN)  # idempotent: one filter object
     settings = deps.settings
     secret = settings.slack_signing_secret
     app = AsyncApp(
@@ -197,22 +212,6 @@ def socket_mode_handler(app: AsyncApp, settings: Settings) -> AsyncSocketModeHan
     if settings.slack_app_token is None:
         raise ConfigError(["SLACK_APP_TOKEN (xapp-...) is required for Socket Mode"])
     return AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
-
-
-def serve_problems(settings: Settings) -> list[str]:
-    problems = []
-    if settings.slack_bot_token is None:
-        problems.append("SLACK_BOT_TOKEN is required (the xoxb- token of the app)")
-    if settings.slack_app_token is None and settings.slack_signing_secret is None:
-        problems.append(
-            "set SLACK_APP_TOKEN (xapp-..., Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)"
-        )
-    if not settings.has_cloud_credentials:
-        problems.append(
-            "set HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN) and "
-            "HUAWEICLOUD_SDK_PROJECT_ID"
-        )
-    return problems
 
 
 def stop_on_signals(stop: asyncio.Event) -> list[signal.Signals]:
@@ -268,9 +267,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     SHUTDOWN_SECONDS: no new commands, in-flight work finished, job leases released (another
     replica takes those jobs at its next tick), the outbox flushed as far as time allows.
     Killed instead, nothing is lost either: leases expire and the outbox is durable."""
-    problems = serve_problems(settings)
+    problems = config_problems(settings)
     if problems:
         raise ConfigError(problems)
+    log.info("%s", startup_summary(settings))
     stop = stop or asyncio.Event()
     handled = stop_on_signals(stop)
     rt = open_runtime(settings)
