@@ -46,7 +46,9 @@ function mrkdwn(raw) {
     .replace(/(^|[\s(])~([^~\n]+)~/g, "$1<s>$2</s>")
     .replace(/:([a-z0-9_+-]+):/g, (m, name) => EMOJI[name] || m)
     .replace(/\n/g, "<br>");
-  return text.replace(/\u0000(\d+)\u0000/g, (_, i) => tokens[Number(i)]);
+  // a token can hold another (a link inside a code span): restore until none is left
+  while (/\u0000\d+\u0000/.test(text)) text = text.replace(/\u0000(\d+)\u0000/g, (_, i) => tokens[Number(i)]);
+  return text;
 }
 function plain(obj) { return obj ? (obj.type === "mrkdwn" ? mrkdwn(obj.text) : esc(obj.text)) : ""; }
 
