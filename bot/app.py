@@ -21,10 +21,12 @@ from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import Settings
+from bot.config import Settings, startup_summary
+from bot.config import problems as config_problems
 from bot.core.errors import ConfigError
 from bot.health import build_health_app
 from bot.operations.deps import Deps
@@ -36,7 +38,20 @@ from handlers.inbox import InboxRunner
 log = logging.getLogger(__name__)
 
 
+class _SameTokenFilter(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself when no token is passed and then warns that the client
+    we give wins ("As you gave `client` as well, `token` will be unused."); that client holds the
+    same token, so the warning would only read like a misconfiguration."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_SAME_TOKEN = _SameTokenFilter()
+
+
 def build_app(deps: Deps, client: AsyncWebClient | None = None) -> AsyncApp:
+    logging.getLogger("bot.slack").addFilter(_SAME_TOKEN)  # idempotent: one filter object
     settings = deps.settings
     secret = settings.slack_signing_secret
     app = AsyncApp(
@@ -141,31 +156,16 @@ def socket_mode_handler(app: AsyncApp, settings: Settings) -> AsyncSocketModeHan
     return AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
 
 
-def serve_problems(settings: Settings) -> list[str]:
-    problems = []
-    if settings.slack_bot_token is None:
-        problems.append("SLACK_BOT_TOKEN is required (the xoxb- token of the app)")
-    if settings.slack_app_token is None and settings.slack_signing_secret is None:
-        problems.append(
-            "set SLACK_APP_TOKEN (xapp-..., Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)"
-        )
-    if not settings.has_cloud_credentials:
-        problems.append(
-            "set HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN) and "
-            "HUAWEICLOUD_SDK_PROJECT_ID"
-        )
-    return problems
-
-
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until SIGTERM/SIGINT (or ``stop``): Socket Mode when an app token is set, else HTTP
     mode; the health/metrics endpoints on HEALTH_PORT in both. Stopping is graceful, within
     SHUTDOWN_SECONDS: no new commands, in-flight work finished, job leases released (another
     replica takes those jobs at its next tick), the outbox flushed as far as time allows.
     Killed instead, nothing is lost either: leases expire and the outbox is durable."""
-    problems = serve_problems(settings)
+    problems = config_problems(settings)
     if problems:
         raise ConfigError(problems)
+    log.info("%s", startup_summary(settings))
     stop = stop or asyncio.Event()
     handled = stop_on_signals(stop)
     rt = open_runtime(settings)

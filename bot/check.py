@@ -1,10 +1,13 @@
 """``sdrs-bot check``: is this configuration ready to run? One line per check, with a remedy.
 
-Checks, in order: the settings parse; Slack's bot token (``auth.test``) and its scopes (the
-``x-oauth-scopes`` header Slack returns) against :data:`bot.slack_scopes.BOT_SCOPES`; the
-transport (Socket Mode: the app token opens a connection URL with ``apps.connections.open``;
-HTTP mode: a signing secret is set); SDRS and ECS reachable with the credentials accepted (a
-harmless read each); the database reachable and its schema current. Secrets are never printed.
+Checks, in order: the settings parse and nothing ``serve`` needs is missing (the same list
+``serve`` refuses to start with, :func:`bot.config.read_settings`); Slack's bot token
+(``auth.test``) and its scopes (the ``x-oauth-scopes`` header Slack returns) against
+:data:`bot.slack_scopes.BOT_SCOPES`; the transport (Socket Mode: the app token opens a
+connection URL with ``apps.connections.open``; HTTP mode: a signing secret is set); SDRS and ECS
+reachable with the credentials accepted (a harmless read each); the database reachable and its
+schema current. A settings problem stops nothing: every part that can be tested is. Secrets are
+never printed.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from sqlalchemy import create_engine, make_url
 
 from bot.cloud_wiring import build_clients
 from bot.config import Settings
-from bot.core.errors import ApiError, CloudError, ConfigError
+from bot.core.errors import ApiError, CloudError
 from bot.slack_scopes import BOT_SCOPES
 from bot.store.schema import head_revision, read_state
 
@@ -38,15 +41,13 @@ class Check:
         return f"{mark} {self.name:<16} {self.detail}{fix}"
 
 
-def settings_problems(error: ConfigError) -> list[Check]:
-    return [
+async def run_checks(settings: Settings, problems: list[str]) -> list[Check]:
+    """``problems``: what :func:`bot.config.read_settings` found (the same list ``serve``
+    refuses to start with); every other part is tested all the same."""
+    results = [
         Check("settings", False, problem, "fix it in the environment or .env")
-        for problem in error.problems
-    ]
-
-
-async def run_checks(settings: Settings) -> list[Check]:
-    results = [Check("settings", True, "every setting parsed")]
+        for problem in problems
+    ] or [Check("settings", True, "every setting parsed, none missing")]
     results += await _slack(settings)
     results.append(await _cloud("sdrs", settings, _sdrs_read))
     results.append(await _cloud("ecs", settings, _ecs_read))
@@ -105,6 +106,9 @@ async def _transport(settings: Settings) -> Check:
     )
 
 
+_PAGE = 1000  # the API's largest page: one read counts the project's protected instances
+
+
 def _once(settings: Settings) -> Settings:
     """One attempt, a short wait: a check should answer quickly."""
     read = min(settings.http_read_timeout, 10.0)
@@ -115,10 +119,11 @@ async def _sdrs_read(settings: Settings) -> str:
     clouds = build_clients(_once(settings))
     sdrs = clouds.sdrs
     try:
-        found = await sdrs.list_protected_instances(limit=1)
+        found = await sdrs.list_protected_instances(limit=_PAGE)
     finally:
         await clouds.aclose()
-    return f"{settings.sdrs_base_url} answers ({len(found)} protected instance(s) on page 1)"
+    count = f"{len(found)}+" if len(found) >= _PAGE else str(len(found))
+    return f"{settings.sdrs_base_url} answers ({count} protected instance(s))"
 
 
 async def _ecs_read(settings: Settings) -> str:

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from importlib import metadata
 
-from bot.core.errors import BotError
+from bot.core.errors import BotError, ConfigError
 from bot.sandbox.faults import Fault
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
@@ -83,10 +86,12 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.app import serve
-    from bot.config import load_settings
+    from bot.config import read_settings
     from bot.logs import configure_logging
 
-    settings = load_settings()
+    settings, problems = read_settings()
+    if problems:
+        raise ConfigError(problems)
     configure_logging(settings)
     asyncio.run(serve(settings))
     return 0
@@ -106,14 +111,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Check the configuration: one line per check, exit 1 if any failed."""
-    from bot.check import run_checks, settings_problems
-    from bot.config import load_settings
-    from bot.core.errors import ConfigError
+    from bot.check import run_checks
+    from bot.config import read_settings
 
-    try:
-        results = asyncio.run(run_checks(load_settings()))
-    except ConfigError as exc:
-        results = settings_problems(exc)
+    settings, problems = read_settings()
+    results = asyncio.run(run_checks(settings, problems))
     for result in results:
         out(result.line())
     failed = sum(1 for r in results if not r.ok)
@@ -152,7 +154,13 @@ def _utc(value: str) -> datetime:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sdrs-bot", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="sdrs-bot", description=__doc__.split("\n\n")[0].replace("``", "")
+    )
+    parser.add_argument("--version", action="version", version=f"sdrs-bot {version()}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an unexpected failure"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
         "demo",
@@ -197,14 +205,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def version() -> str:
+    """This install's version (the package metadata of ``sdrs-bot``)."""
+    try:
+        return metadata.version("sdrs-bot")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _port_in_use(exc: OSError, args: argparse.Namespace) -> str | None:
+    if exc.errno != errno.EADDRINUSE:
+        return None
+    found = re.search(r"\(['\"]?[^,]*?['\"]?, (\d+)\)", str(exc))
+    port = found.group(1) if found else str(getattr(args, "port", "") or "")
+    if not port:
+        return "an address is already in use: another process is listening on it"
+    hint = "try --port 0 or another port" if hasattr(args, "port") else "free it or set another"
+    return f"port {port} is in use; {hint}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every failure is one line on standard error (no traceback unless ``--debug``)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except BotError as exc:
-        sys.stderr.write(f"sdrs-bot: {exc}\n")
-        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        if isinstance(exc, BotError):
+            message, code = str(exc), 2
+        elif isinstance(exc, OSError) and (busy := _port_in_use(exc, args)):
+            message, code = busy, 1
+        else:
+            message = f"{type(exc).__name__}: {exc} (run with --debug for the traceback)"
+            code = 1
+        sys.stderr.write(f"sdrs-bot: {message}\n")
+        return code
 
 
 if __name__ == "__main__":

@@ -333,6 +333,78 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError([_describe(dict(e)) for e in exc.errors()]) from None
 
 
+# Fields the model-level checks (_credentials_pair) look at: when one of those checks fails,
+# they fall back to their defaults so that the other problems can still be found.
+_CROSS_FIELD = ("huaweicloud_sdk_ak", "huaweicloud_sdk_sk", "approval_mode",
+                "job_poll_first_seconds", "job_poll_max_seconds")  # fmt: skip
+
+
+def read_settings(*, for_serving: bool = True, **overrides: Any) -> tuple[Settings, list[str]]:
+    """The settings and every problem with them, all at once (what ``serve`` refuses to start
+    with and ``check`` reports). A value that does not parse is listed and replaced by its
+    default, so the rest can still be judged (and ``check`` can go on testing each part)."""
+    found: list[str] = []
+    fallback: dict[str, Any] = {}
+    for _ in range(3):  # field errors, then the cross-field checks they hid, then done
+        try:
+            settings = Settings(**{**overrides, **fallback})
+            break
+        except ValidationError as exc:
+            for error in exc.errors():
+                found.append(_describe(dict(error)))
+                names = [str(error["loc"][0])] if error.get("loc") else list(_CROSS_FIELD)
+                for name in names:
+                    if name in Settings.model_fields:
+                        fallback[name] = Settings.model_fields[name].default
+    else:  # pragma: no cover - every field has a default, so the third try parses
+        settings = Settings.model_construct()
+    return settings, found + problems(settings, for_serving=for_serving)
+
+
+def problems(settings: Settings, *, for_serving: bool = True) -> list[str]:
+    """What these (parsed) settings lack to run: a bot token and the cloud credentials; for
+    serving, also a transport (an app token for Socket Mode or a signing secret for HTTP)."""
+    found = []
+    if settings.slack_bot_token is None:
+        found.append("SLACK_BOT_TOKEN is required (the xoxb- token of the app)")
+    if for_serving and settings.slack_app_token is None and settings.slack_signing_secret is None:
+        found.append(
+            "set SLACK_APP_TOKEN (xapp-..., Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)"
+        )
+    if not settings.has_cloud_credentials:
+        found.append(
+            "set HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN) and "
+            "HUAWEICLOUD_SDK_PROJECT_ID"
+        )
+    return found
+
+
+def startup_summary(settings: Settings) -> str:
+    """The one line ``serve`` logs when it starts: where it acts and how (no secrets)."""
+    policy = settings.policy()
+    limits = []
+    for kind, rule in sorted(policy.requests.items()):
+        parts = [f"{len(ids)} {what}" for what, ids in
+                 (("users", rule.users), ("groups", rule.usergroups), ("channels", rule.channels))
+                 if ids]  # fmt: skip
+        limits.append(f"{kind}: {', '.join(parts) if parts else 'anyone'}")
+    approval: str = settings.approval_mode
+    if approval == "two-person":
+        approval += f" ({len(settings.approvers)} approvers, "
+        approval += f"{len(settings.approver_usergroups)} approver groups)"
+    where = (
+        "socket mode"
+        if settings.slack_app_token is not None
+        else f"http mode on {settings.http_host}:{settings.http_port}"
+    )
+    return (
+        f"sdrs-bot starting: region {settings.huaweicloud_sdk_region}, "
+        f"project {settings.huaweicloud_sdk_project_id or '(none)'}, {where}, "
+        f"approval {approval}, policy {'; '.join(limits)}, "
+        f"health on {settings.health_host}:{settings.health_port}"
+    )
+
+
 if __name__ == "__main__":
     import sys
 

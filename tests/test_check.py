@@ -11,6 +11,7 @@ from bot.cli import main
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
+from bot.sandbox.world import World
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET
 
 
@@ -49,9 +50,12 @@ def run(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, str]]:
 
 
 def test_all_good_in_http_mode(
-    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, world: World
 ) -> None:
     code, lines = run(capsys)
+    instances = len(world.list_instances(None))
+    assert instances > 1
+    assert f"({instances} protected instance(s))" in lines["sdrs"]
     assert code == 0, lines
     assert set(lines) == {"settings", "slack token", "slack scopes", "http mode", "sdrs", "ecs",
                           "database"}  # fmt: skip
@@ -130,3 +134,5 @@ def test_unreachable_database_and_bad_settings(
     env.setenv("NOTIFY_ROUTES", "failed=#oncall")
     code, lines = run(capsys)
     assert code == 1 and "NOTIFY_ROUTES" in lines["settings"]
+    # a bad setting hides nothing: the other parts are still tested
+    assert lines["slack token"].startswith("ok") and lines["sdrs"].startswith("ok")

@@ -83,9 +83,28 @@ async def test_slash_command_is_form_encoded_with_the_documented_fields(
     assert fields["command"] == "/sdrs" and fields["text"] == "help resize"
     assert fields["user_id"] == ALICE and fields["channel_id"] == CHANNEL[0]
     assert fields["response_url"].startswith(playground.base_url + "/response/")
-    # the ack's ephemeral answer is shown to alice only
-    assert [e["text"] for e in playground.snapshot(ALICE)["ephemerals"]] == ["only for alice"]
-    assert playground.snapshot(BOB)["ephemerals"] == []
+    # the ack's ephemeral answer is shown to alice only, on a page loaded before it came
+    assert [e["text"] for e in playground.snapshot(ALICE, 0)["ephemerals"]] == ["only for alice"]
+    assert playground.snapshot(BOB, 0)["ephemerals"] == []
+    # a fresh load (no cursor) gets none, as Slack's client forgets them on reload
+    fresh = playground.snapshot(ALICE)
+    assert fresh["ephemerals"] == [] and fresh["cursor"] == 1
+    assert playground.snapshot(ALICE, fresh["cursor"])["ephemerals"] == []
+
+
+async def test_plain_text_is_a_message_and_other_commands_are_slacks(
+    rig: tuple[Playground, FakeBot, SlackApiThread],
+) -> None:
+    playground, bot, _ = rig
+    assert await playground.send(ALICE, "hello team") == {"ok": True}
+    assert await playground.send(ALICE, "/giphy cats") == {"ok": True}
+    assert bot.received == []  # the bot only gets its own slash command
+    state = playground.snapshot(ALICE, 0)
+    assert [(m["user"], m["text"]) for m in state["messages"]] == [(ALICE, "hello team")]
+    [refused] = state["ephemerals"]
+    assert refused["author"] == "Slackbot" and "`/giphy` is not a valid command" in refused["text"]
+    await playground.send(ALICE, "/sdrs help")
+    assert parse_qs(bot.received[0][1])["text"] == ["help"]
 
 
 async def test_interactions_carry_a_json_payload(

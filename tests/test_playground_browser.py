@@ -133,6 +133,49 @@ def shot(driver: WebDriver, name: str) -> None:
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
 
 
+def open_thread(driver: WebDriver, of: str = "") -> None:
+    """Click the "N replies" of the (last) message containing ``of``: threads are collapsed
+    in the channel, as in Slack, and open in the side panel."""
+    xpath = f"//*[@id='messages']/div[contains(., '{of}')]//a[contains(@class,'replies')]"
+
+    def click() -> None:
+        links = WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.XPATH, xpath))
+        links[-1].click()
+
+    retry(click)
+    WebDriverWait(driver, 10).until(ec.visibility_of_element_located((By.ID, "thread")))
+
+
+def in_thread(driver: WebDriver, text: str, within: float = 30) -> object:
+    return wait_for(driver, f"//*[@id='thread-body']//*[contains(., '{text}')]", within)
+
+
+def fault(driver: WebDriver, kind: str) -> str:
+    """Flip one of the page's fault switches; what the page says it did."""
+    before = driver.find_element(By.ID, "fault-done").text
+    driver.find_element(By.CSS_SELECTOR, f"button[data-fault='{kind}']").click()
+    WebDriverWait(driver, 10).until(
+        lambda d: d.find_element(By.ID, "fault-done").text not in ("", before)
+    )
+    return str(driver.find_element(By.ID, "fault-done").text)
+
+
+def ready(driver: WebDriver, demo: Demo) -> None:
+    driver.get(demo.url)
+    wait_for(driver, "//*[@id='cloud-body']//td")
+
+
+def visible_in(driver: WebDriver, element: object, box_id: str) -> bool:
+    """Is the element inside the scroll box's visible part, and the box inside the window?"""
+    return bool(driver.execute_script(
+        """const el = arguments[0].getBoundingClientRect();
+        const box = document.getElementById(arguments[1]).getBoundingClientRect();
+        return el.top >= box.top - 1 && el.bottom <= box.bottom + 1
+          && box.bottom <= innerHeight;""",
+        element, box_id,
+    ))  # fmt: skip
+
+
 def test_resize_rename_and_refusal_in_the_browser(browser: WebDriver) -> None:
     demo = Demo()
     try:
@@ -143,7 +186,8 @@ def test_resize_rename_and_refusal_in_the_browser(browser: WebDriver) -> None:
         wait_for(browser, "//div[contains(@class,'message')]//*[contains(., 'ecs-erp-db-src')]")
         shot(browser, "1-confirmation")
         click_confirm(browser)
-        wait_for(browser, "//div[contains(@class,'thread')]//*[contains(., 'SUCCESS')]")
+        open_thread(browser)
+        in_thread(browser, "SUCCESS")
         shot(browser, "2-success-in-thread")
 
         type_command(browser, f"/sdrs resize {sid('pi-erp-app')} s6.xlarge.2")
@@ -154,7 +198,8 @@ def test_resize_rename_and_refusal_in_the_browser(browser: WebDriver) -> None:
         type_command(browser, f"/sdrs drill rename {sid('drill-web')} web季度演练-2026")
         wait_for(browser, "//div[contains(@class,'message')]//*[contains(., 'web季度演练-2026')]")
         click_confirm(browser)
-        wait_for(browser, "//div[contains(@class,'thread')]//*[contains(., 'Drill renamed to')]")
+        open_thread(browser, "web季度演练-2026")
+        in_thread(browser, "Drill renamed to")
         shot(browser, "4-renamed-chinese")
     finally:
         code, took = demo.stop()
@@ -168,6 +213,7 @@ def test_two_person_rule_with_a_second_user(browser: WebDriver) -> None:
         browser.get(demo.url)
         wait_for(browser, "//*[@id='cloud-body']//td")
         Select(browser.find_element(By.ID, "user")).select_by_value("U0ALICE001")
+        assert "Two-person rule" in browser.find_element(By.ID, "mode").text
         type_command(browser, f"/sdrs resize {sid('pi-web-2')} s6.large.2")
         wait_for(browser, "//div[contains(@class,'message')]//*[contains(., 'ecs-web-2-src')]")
         click_confirm(browser)  # alice may not confirm her own request
@@ -175,7 +221,8 @@ def test_two_person_rule_with_a_second_user(browser: WebDriver) -> None:
         shot(browser, "5-two-person-refused")
         Select(browser.find_element(By.ID, "user")).select_by_value("U0BOB00001")
         click_confirm(browser)
-        wait_for(browser, "//div[contains(@class,'thread')]//*[contains(., 'SUCCESS')]")
+        open_thread(browser)
+        in_thread(browser, "SUCCESS")
         wait_for(browser, "//*[contains(., 'Confirmed by') and contains(., '@bob')]")
         shot(browser, "6-approved-by-bob")
     finally:
@@ -204,6 +251,231 @@ def test_the_resize_form_in_the_browser(browser: WebDriver) -> None:
         wait_for(browser, "//div[contains(@class,'message')]//*[contains(., 'ecs-erp-db-tgt')]")
         assert not browser.find_elements(By.ID, "modal")
         shot(browser, "8-form-confirmation")
+    finally:
+        code, _ = demo.stop()
+    assert code == 0
+
+
+def test_layout_plain_text_and_private_replies_like_slack(browser: WebDriver) -> None:
+    """60 messages: the window does not scroll, the header and the message box stay put, only
+    the list scrolls and the newest message is in view (also after a reload). Plain text is a
+    channel message, not a command; a private reply is the app's, "Only visible to you", and
+    gone after a reload."""
+    demo = Demo()
+    try:
+        ready(browser, demo)
+        for n in range(1, 60):  # as fast as typing them, through the page's own endpoint
+            browser.execute_async_script(
+                """const done = arguments[arguments.length - 1];
+                fetch("/ui/command", {method: "POST",
+                  headers: {"Content-Type": "application/json"},
+                  body: JSON.stringify({user: "U0ALICE001", text: arguments[0]})
+                }).then(() => done());""",
+                f"status update {n}: replication healthy",
+            )  # fmt: skip
+        type_command(browser, "hello, is the DR drill on today?")
+        last = wait_for(browser, "//*[@id='messages']/div[contains(., 'is the DR drill on')]")
+        box = browser.find_element(By.ID, "command")
+        WebDriverWait(browser, 10).until(lambda d: visible_in(d, last, "messages"))
+        shot(browser, "9-sixty-messages")
+        sizes = browser.execute_script(
+            "return [document.scrollingElement.scrollHeight, innerHeight,"
+            " document.getElementById('messages').scrollHeight,"
+            " document.getElementById('messages').clientHeight]"
+        )
+        assert sizes[0] <= sizes[1], sizes  # the page itself does not scroll
+        assert sizes[2] > 2 * sizes[3], sizes  # the list does
+        assert box.is_displayed() and box.rect["y"] + box.rect["height"] <= sizes[1]
+        header = browser.find_element(By.CSS_SELECTOR, "main > header")
+        assert header.rect["y"] >= 0 and header.is_displayed()
+        assert "alice" in last.text and "not a command" not in last.text  # type: ignore[attr-defined]
+        assert not browser.find_elements(By.XPATH, "//*[contains(., 'is not a command')]")
+
+        type_command(browser, "/sdrs help")  # a private reply arrives below 60 messages: in view
+        private = wait_for(browser, "//div[contains(@class,'ephemeral')][contains(., 'resize')]")
+        WebDriverWait(browser, 10).until(lambda d: visible_in(d, private, "messages"))
+        meta = private.find_element(By.CLASS_NAME, "meta").text  # type: ignore[attr-defined]
+        assert meta.startswith("sdrs-bot") and "Only visible to you" in meta
+        shot(browser, "10-private-reply-in-view")
+
+        browser.refresh()
+        last = wait_for(browser, "//*[@id='messages']/div[contains(., 'is the DR drill on')]")
+        WebDriverWait(browser, 10).until(lambda d: visible_in(d, last, "messages"))
+        assert browser.find_element(By.ID, "command").is_displayed()
+        assert not browser.find_elements(By.CSS_SELECTOR, ".ephemeral")  # gone, as in Slack
+        assert "Approval: the requester confirms" in browser.find_element(By.ID, "mode").text
+        shot(browser, "11-after-reload")
+    finally:
+        code, _ = demo.stop()
+    assert code == 0
+
+
+def test_threads_collapse_and_open_on_the_side(browser: WebDriver) -> None:
+    demo = Demo()
+    try:
+        ready(browser, demo)
+        type_command(browser, f"/sdrs resize {sid('pi-erp-db')} s6.xlarge.2")
+        click_confirm(browser)
+        wait_for(browser, "//a[contains(@class,'replies')][contains(., '2 replies')]")
+        channel = browser.find_element(By.ID, "messages").text
+        assert "SUCCESS" not in channel and "Submitted to SDRS" not in channel  # collapsed
+        assert not browser.find_element(By.ID, "thread").is_displayed()
+        shot(browser, "12-thread-collapsed")
+        open_thread(browser)
+        in_thread(browser, "Submitted to SDRS")
+        in_thread(browser, "SUCCESS")
+        assert not browser.find_element(By.ID, "cloud").is_displayed()  # the panel takes the side
+        shot(browser, "13-thread-open")
+        browser.find_element(By.ID, "thread-close").click()
+        assert browser.find_element(By.ID, "cloud").is_displayed()
+    finally:
+        code, _ = demo.stop()
+    assert code == 0
+
+
+def test_the_cloud_panel_keeps_its_buttons(browser: WebDriver) -> None:
+    """Updated in place: a button found now is the same element seconds later, so a click is
+    never lost to a redraw."""
+    demo = Demo()
+    try:
+        ready(browser, demo)
+        server = "//div[starts-with(@id,'srv-')][contains(., 'ecs-erp-app-tgt')]"
+        button = wait_for(browser, f"{server}//button")
+        tag = browser.execute_script("arguments[0].dataset.mark = 'same'; return 1", button)
+        jobs = browser.find_element(By.ID, "cloud-jobs")
+        type_command(browser, f"/sdrs resize {sid('pi-erp-db')} s6.xlarge.2")
+        click_confirm(browser)
+        WebDriverWait(browser, 30).until(
+            lambda d: "SUCCESS" in str(jobs.get_attribute("textContent"))
+        )  # redrawn meanwhile
+        assert tag == 1 and button.get_attribute("data-mark") == "same"  # type: ignore[attr-defined]
+        before = button.text  # type: ignore[attr-defined]
+        button.click()  # type: ignore[attr-defined]
+        WebDriverWait(browser, 10).until(lambda d: button.text != before)  # type: ignore[attr-defined]
+    finally:
+        code, _ = demo.stop()
+    assert code == 0
+
+
+# ---- the fault switches ---------------------------------------------------------------------
+
+
+def test_fault_the_next_job_fails(browser: WebDriver) -> None:
+    demo = Demo()
+    try:
+        ready(browser, demo)
+        assert "SDRS.1379" in fault(browser, "job-fails")
+        wait_for(
+            browser, "//*[@id='fault-active']/li[contains(., 'next job fails with SDRS.1379')]"
+        )
+        type_command(browser, f"/sdrs resize {sid('pi-erp-db')} s6.xlarge.2")
+        click_confirm(browser)
+        # the failure is broadcast: it shows in the channel, not only in the thread
+        broadcast = wait_for(browser, "//*[@id='messages']/div[.//a[contains(@class,"
+                             "'broadcast')]][contains(., 'SDRS.1379')]")  # fmt: skip
+        assert "FAIL" in broadcast.text  # type: ignore[attr-defined]
+        shot(browser, "14-fault-job-fails-channel")
+        open_thread(browser)
+        in_thread(browser, "FAIL")
+        report = in_thread(browser, "SDRS.1379")
+        job_ids = browser.execute_script(
+            "return Array.from(document.querySelectorAll('#cloud-jobs code'))"
+            ".map(c => c.textContent)"
+        )
+        thread = browser.find_element(By.ID, "thread-body").text
+        assert any(f"{job}-0" in thread for job in job_ids), thread  # the failing sub-job
+        assert "flavor is not supported" in thread
+        assert report is not None
+        shot(browser, "15-fault-job-fails-thread")
+    finally:
+        code, _ = demo.stop()
+    assert code == 0
+
+
+def test_fault_the_next_job_never_ends(browser: WebDriver) -> None:
+    demo = Demo()  # --job-seconds 2: "still running" after 10 s
+    try:
+        ready(browser, demo)
+        fault(browser, "job-hangs")
+        type_command(browser, f"/sdrs resize {sid('pi-erp-db')} s6.xlarge.2")
+        click_confirm(browser)
+        stuck = wait_for(browser, "//*[@id='messages']/div[contains(., 'is still')]", 60)
+        assert "RUNNING" in stuck.text  # type: ignore[attr-defined]
+        open_thread(browser)
+        in_thread(browser, "is still")
+        assert "SUCCESS" not in browser.find_element(By.ID, "thread-body").text
+        shot(browser, "16-fault-job-never-ends")
+    finally:
+        code, _ = demo.stop()
+    assert code == 0
+
+
+def test_fault_sdrs_refusing_and_slow(browser: WebDriver) -> None:
+    demo = Demo()
+    try:
+        ready(browser, demo)
+        Select(browser.find_element(By.ID, "fault-status")).select_by_value("503")
+        assert "HTTP 503" in fault(browser, "sdrs-refusing")
+        type_command(browser, f"/sdrs resize {sid('pi-erp-db')} s6.xlarge.2")
+        refusal = wait_for(browser, "//div[contains(@class,'ephemeral')][contains(., '503')]", 60)
+        assert "Only visible to you" in refusal.text  # type: ignore[attr-defined]
+        assert not browser.find_elements(By.CSS_SELECTOR, "button[data-action-id='sdrs_confirm']")
+        shot(browser, "17-fault-sdrs-refusing")
+
+        fault(browser, "clear")
+        wait_for(browser, "//*[@id='fault-done'][contains(., 'cleared')]")
+        box = browser.find_element(By.ID, "fault-seconds")
+        box.clear()
+        box.send_keys("1")
+        assert "1 s late" in fault(browser, "sdrs-slow")
+        wait_for(browser, "//*[@id='fault-active']/li[contains(., 'SDRS: 1 s late')]")
+        type_command(browser, f"/sdrs resize {sid('pi-erp-db')} s6.xlarge.2")
+        # slow, not broken: the confirmation comes, later
+        wait_for(browser, "//div[contains(@class,'message')]//*[contains(., 'ecs-erp-db-src')]", 90)
+        shot(browser, "18-fault-sdrs-slow")
+    finally:
+        code, _ = demo.stop()
+    assert code == 0
+
+
+def test_fault_slack_rate_limits_the_bot(browser: WebDriver) -> None:
+    demo = Demo()
+    try:
+        ready(browser, demo)
+        type_command(browser, f"/sdrs resize {sid('pi-erp-db')} s6.xlarge.2")
+        wait_for(browser, "//div[contains(@class,'message')]//*[contains(., 'ecs-erp-db-src')]")
+        box = browser.find_element(By.ID, "fault-slack-seconds")
+        box.clear()
+        box.send_keys("4")
+        assert "429 for 4 s" in fault(browser, "slack-ratelimit")
+        click_confirm(browser)
+        # the reports wait out Retry-After and then arrive, once each
+        wait_for(browser, "//*[@id='fault-active']/li[contains(., 'with 429')]")
+        shot(browser, "19-fault-slack-ratelimited")
+        open_thread(browser)
+        in_thread(browser, "SUCCESS: resize of", 60)
+        thread = str(browser.find_element(By.ID, "thread-body").get_attribute("textContent"))
+        assert thread.count("Submitted to SDRS") == 1, thread
+        assert thread.count("SUCCESS: resize of") == 1, thread
+        shot(browser, "20-fault-slack-ratelimit-over")
+    finally:
+        code, _ = demo.stop()
+    assert code == 0
+
+
+def test_fault_a_confirmation_expires_now(browser: WebDriver) -> None:
+    demo = Demo()
+    try:
+        ready(browser, demo)
+        type_command(browser, f"/sdrs resize {sid('pi-erp-db')} s6.xlarge.2")
+        wait_for(browser, "//div[contains(@class,'message')]//*[contains(., 'ecs-erp-db-src')]")
+        assert "1 open confirmation(s) expire now" in fault(browser, "expire-now")
+        click_confirm(browser)  # too late: nothing is sent
+        wait_for(browser, "//div[contains(@class,'ephemeral')][contains(., 'expired')]")
+        wait_for(browser, "//*[@id='messages']/div[not(contains(@class,'ephemeral'))]"
+                          "[contains(., 'Expired - nothing was sent to SDRS')]")  # fmt: skip
+        assert not browser.find_elements(By.CSS_SELECTOR, "#messages a.replies")  # no job
+        shot(browser, "21-fault-confirmation-expired")
     finally:
         code, _ = demo.stop()
     assert code == 0

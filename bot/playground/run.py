@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from bot.app import serve
 from bot.config import Settings
+from bot.playground.faults import FaultControls
 from bot.playground.ui import PEOPLE, Playground
 from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, seeded_world
@@ -43,7 +44,8 @@ async def run_playground(
     on_ready: Callable[[Running], Awaitable[None]] | None = None,
 ) -> None:
     world = seeded_world(job_seconds=job_seconds)
-    emulator = EmulatorThread(Emulator(world, SANDBOX_PROJECT_ID))
+    service = Emulator(world, SANDBOX_PROJECT_ID)
+    emulator = EmulatorThread(service)
     emulator.start()
     slack = SlackApiThread(SlackApiState(token=BOT_TOKEN), host=host, port=port)
     playground = Playground(slack.server, world, signing_secret=SIGNING_SECRET)
@@ -52,7 +54,10 @@ async def run_playground(
     playground.base_url = slack.url
     bot_port = free_port()
     playground.bot_url = f"http://127.0.0.1:{bot_port}/slack/events"
+    playground.approval_mode = "two-person" if two_person else "requester"
     with tempfile.TemporaryDirectory(prefix="sdrs-playground-") as folder:
+        database_url = f"sqlite:///{Path(folder) / 'playground.sqlite3'}"
+        playground.controls = FaultControls(world, service.faults, slack.state, database_url)
         settings = Settings(
             _env_file=None,
             slack_bot_token=SecretStr(BOT_TOKEN),
@@ -63,7 +68,7 @@ async def run_playground(
             huaweicloud_sdk_project_id=SANDBOX_PROJECT_ID,
             sdrs_endpoint=emulator.url,
             ecs_endpoint=emulator.url,
-            database_url=f"sqlite:///{Path(folder) / 'playground.sqlite3'}",
+            database_url=database_url,
             http_host="127.0.0.1",
             http_port=bot_port,
             health_host="127.0.0.1",
@@ -73,6 +78,8 @@ async def run_playground(
             tracker_tick_seconds=0.5,
             job_poll_first_seconds=1.0,
             job_poll_max_seconds=2.0,
+            # a job that never ends is reported as still running soon (the page can hang one)
+            job_timeout_seconds=max(10.0, 5 * job_seconds),
             shutdown_seconds=3.0,
             approval_mode="two-person" if two_person else "requester",
             approvers=frozenset(p.id for p in PEOPLE if p.role == "approver"),

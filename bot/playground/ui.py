@@ -20,6 +20,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.playground import payloads
+from bot.playground.faults import FaultControls
 from bot.sandbox.slack_api import SlackApiServer, SlackApiState
 from bot.sandbox.world import World
 
@@ -58,6 +59,8 @@ class Playground:
         self.bot_url = ""  # the bot's Request URL, set once it listens
         self.base_url = ""  # this server's own URL (for response_url)
         self.ephemerals: list[dict[str, Any]] = []
+        self.approval_mode = "requester"  # shown in the channel header
+        self.controls: FaultControls | None = None  # the page's fault switches, once running
         self._triggers = itertools.count(1)
         self._session: aiohttp.ClientSession | None = None
         self.state.listeners.append(self._on_api_call)
@@ -99,6 +102,30 @@ class Playground:
         async with self._session.post(self.bot_url, data=body, headers=headers) as response:
             return response.status, await response.text()
 
+    def say(self, user: str, text: str) -> dict[str, Any]:
+        """A plain message in the channel, as Slack posts what a person types (the bot,
+        which only has a slash command, does not see it)."""
+        ts = self.server._next_ts()
+        self.state.messages[(CHANNEL[0], ts)] = {"type": "message", "text": text, "ts": ts,
+                                                 "user": user, "blocks": []}  # fmt: skip
+        return {"ok": True}
+
+    async def send(self, user: str, text: str) -> dict[str, Any]:
+        """What the composer sends: ``/sdrs ...`` is the bot's command; another ``/word`` is
+        refused by Slack itself; anything else is a message in the channel."""
+        text = text.strip()
+        if not text.startswith("/"):
+            return self.say(user, text)
+        name = text.split(maxsplit=1)[0]
+        if name != "/sdrs":
+            self.ephemerals.append(
+                {"user": user, "author": "Slackbot", "ephemeral": True, "blocks": [],
+                 "ts": self.server._next_ts(),
+                 "text": f"`{name}` is not a valid command. In this workspace: `/sdrs`."}
+            )  # fmt: skip
+            return {"ok": True}
+        return await self.command(user, text)
+
     async def command(self, user: str, text: str) -> dict[str, Any]:
         person = self.people[user]
         trigger = self._trigger(user)
@@ -130,8 +157,9 @@ class Playground:
         }  # fmt: skip
         if "value" in spec:
             action["value"] = spec["value"]
-        if "selected_option" in spec:
-            action["selected_option"] = spec["selected_option"]
+        for field in ("selected_option", "selected_options"):
+            if field in spec:
+                action[field] = spec[field]
         fields: dict[str, Any] = {"trigger_id": trigger, "actions": [action]}
         view_id = spec.get("view_id")
         if view_id:
@@ -194,7 +222,10 @@ class Playground:
         return {k: v for k, v in view.items() if not k.startswith("_")}
 
     # ---- what the page shows ----------------------------------------------------------------
-    def snapshot(self, user: str) -> dict[str, Any]:
+    def snapshot(self, user: str, since: int | None = None) -> dict[str, Any]:
+        """What ``user``'s page shows. Private replies are Slack's ephemeral messages: a page
+        gets those sent after ``since`` (its cursor; None: a fresh load, which gets none), so a
+        reload loses them as Slack's client does."""
         channel = CHANNEL[0]
         top: list[dict[str, Any]] = []
         replies: dict[str, list[dict[str, Any]]] = {}
@@ -211,14 +242,17 @@ class Playground:
         for message in top:
             if not message.get("thread_ts") or message.get("thread_ts") == message["ts"]:
                 message["replies"] = replies.get(message["ts"], [])
-        mine = [e for e in self.ephemerals if e["user"] == user]
+        cursor = len(self.ephemerals)
+        fresh = [] if since is None else self.ephemerals[max(0, since) : cursor]
+        mine = [e for e in fresh if e["user"] == user]
         views = [
             {k: v for k, v in view.items() if not k.startswith("_")}
             for view in self.state.views.values()
             if view.get("_user") == user
         ]
         return {
-            "channel": {"id": channel, "name": CHANNEL[1]},
+            "channel": {"id": channel, "name": CHANNEL[1], "approval": self.approval_mode},
+            "cursor": cursor,
             "people": [vars(p) for p in self.people.values()],
             "bot": self.state.bot_user_id,
             "messages": top,
@@ -227,7 +261,9 @@ class Playground:
         }
 
     def cloud(self) -> dict[str, Any]:
-        return self.world.snapshot()
+        cloud = self.world.snapshot()
+        cloud["faults"] = self.controls.active() if self.controls else []
+        return cloud
 
     # ---- HTTP -------------------------------------------------------------------------------
     def add_routes(self, app: web.Application) -> None:
@@ -258,7 +294,8 @@ class Playground:
 
     async def _state(self, request: web.Request) -> web.Response:
         user = request.query.get("user", PEOPLE[0].id)
-        return web.json_response(self.snapshot(user))
+        since = request.query.get("since", "")
+        return web.json_response(self.snapshot(user, int(since) if since.isdigit() else None))
 
     async def _cloud(self, request: web.Request) -> web.Response:
         return web.json_response(self.cloud(), dumps=lambda o: json.dumps(o, default=str))
@@ -267,10 +304,10 @@ class Playground:
         verb = request.match_info["verb"]
         spec = await request.json()
         user = str(spec.get("user", ""))
-        if verb != "power" and user not in self.people:
+        if verb not in ("power", "fault") and user not in self.people:
             raise web.HTTPBadRequest(text="unknown user")
         if verb == "command":
-            result = await self.command(user, str(spec.get("text", "")))
+            result = await self.send(user, str(spec.get("text", "")))
         elif verb == "action":
             result = await self.action(user, spec)
         elif verb == "options":
@@ -279,6 +316,11 @@ class Playground:
             result = await self.submit(user, spec)
         elif verb == "close":
             result = self.close(str(spec.get("view_id", "")))
+        elif verb == "fault" and self.controls is not None:
+            try:
+                result = await self.controls.apply(spec)
+            except (KeyError, ValueError) as exc:
+                result = {"ok": False, "error": str(exc)}
         elif verb == "power":
             self.world.set_power(str(spec["server_id"]), str(spec["status"]))
             result = {"ok": True}

@@ -16,6 +16,7 @@ class Fault:
     kind: FaultKind
     method: str | None = None  # None: any method
     path_contains: str | None = None  # None: any path
+    path_any: tuple[str, ...] = ()  # or: any of these fragments (e.g. one service's paths)
     times: int | None = 1  # None: forever
     seconds: float = 0.0  # latency
     status: int = 503
@@ -24,7 +25,18 @@ class Fault:
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method.upper():
             return False
+        if self.path_any and not any(fragment in path for fragment in self.path_any):
+            return False
         return not self.path_contains or self.path_contains in path
+
+    def describe(self) -> str:
+        """One line for people (the playground's fault list)."""
+        what = {"latency": f"{self.seconds:g} s late", "drop": "connection dropped",
+                "status": f"HTTP {self.status}"}[self.kind]  # fmt: skip
+        if self.kind == "status" and self.retry_after:
+            what += f" (Retry-After {self.retry_after:g})"
+        times = "until cleared" if self.times is None else f"next {self.times} call(s)"
+        return f"{what}, {times}"
 
 
 class FaultPlan:
@@ -35,6 +47,10 @@ class FaultPlan:
     def add(self, fault: Fault) -> None:
         with self._lock:
             self._faults.append(fault)
+
+    def active(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)
 
     def clear(self) -> None:
         with self._lock:

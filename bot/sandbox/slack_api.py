@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +44,9 @@ class SlackApiState:
     usergroups: dict[str, list[str]] = field(default_factory=dict)
     not_in_channels: set[str] = field(default_factory=set)
     rate_limit_next: dict[str, float] = field(default_factory=dict)  # method -> Retry-After
+    # method -> monotonic deadline: every call before it answers 429, Retry-After = time left
+    rate_limited_until: dict[str, float] = field(default_factory=dict)
+    ratelimited: Counter[str] = field(default_factory=Counter)  # method -> 429s answered
     calls: list[SlackCall] = field(default_factory=list)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # method -> (share of calls, kind): "ratelimited" (429 + Retry-After), "server_error" (503),
@@ -183,13 +188,18 @@ class SlackApiServer:
         if queued:
             kind = queued.pop(0)
         if kind == "ratelimited":
+            self.state.ratelimited[method] += 1
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
             )
         if kind == "server_error":
             return web.Response(status=503, text="Service Unavailable")
         retry_after = self.state.rate_limit_next.pop(method, None)
+        left = self.state.rate_limited_until.get(method, 0.0) - time.monotonic()
+        if retry_after is None and left > 0:
+            retry_after = float(math.ceil(left))  # Slack sends whole seconds
         if retry_after is not None:
+            self.state.ratelimited[method] += 1
             return web.json_response(
                 {"ok": False, "error": "ratelimited"},
                 status=429,

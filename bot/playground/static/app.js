@@ -46,7 +46,9 @@ function mrkdwn(raw) {
     .replace(/(^|[\s(])~([^~\n]+)~/g, "$1<s>$2</s>")
     .replace(/:([a-z0-9_+-]+):/g, (m, name) => EMOJI[name] || m)
     .replace(/\n/g, "<br>");
-  return text.replace(/\u0000(\d+)\u0000/g, (_, i) => tokens[Number(i)]);
+  // a token can hold another (a link inside a code span): restore until none is left
+  while (/\u0000\d+\u0000/.test(text)) text = text.replace(/\u0000(\d+)\u0000/g, (_, i) => tokens[Number(i)]);
+  return text;
 }
 function plain(obj) { return obj ? (obj.type === "mrkdwn" ? mrkdwn(obj.text) : esc(obj.text)) : ""; }
 
@@ -120,47 +122,111 @@ function confirmDialog(confirm) {
 }
 
 // ---- messages -------------------------------------------------------------------------------
+function clock(ts) { return new Date(Number(ts) * 1000).toLocaleTimeString(); }
+
 function messageEl(message, kind) {
   const el = document.createElement("div");
   el.className = `message ${kind === "ephemeral" ? "ephemeral" : ""}`;
   el.dataset.ts = message.ts;
-  const bot = !message.user || message.user === "U0BOT00001" || message.bot_id;
-  const who = bot ? "sdrs-bot" : nameOf(message.user);
-  const when = new Date(Number(message.ts) * 1000).toLocaleTimeString();
+  // A private reply is the app's (or Slackbot's) message that only this person sees.
+  const bot = kind === "ephemeral" || !message.user || message.user === "U0BOT00001" || message.bot_id;
+  const who = kind === "ephemeral" ? (message.author || "sdrs-bot") : bot ? "sdrs-bot" : nameOf(message.user);
   el.innerHTML = `<div class="avatar ${bot ? "bot" : ""}">${esc(who[0].toUpperCase())}</div><div class="content">
-      <div class="meta"><b>${esc(who)}</b>${bot ? "APP " : ""}${esc(when)}
+      <div class="meta"><b>${esc(who)}</b>${bot ? '<span class="app">APP</span> ' : ""}${esc(clock(message.ts))}
       ${kind === "ephemeral" ? '<span class="only-you">· Only visible to you</span>' : ""}</div></div>`;
   const content = el.querySelector(".content");
   const ctx = {kind, ts: message.ts};
   if (message.blocks && message.blocks.length) content.append(renderBlocks(message.blocks, ctx));
   else content.insertAdjacentHTML("beforeend", `<div>${mrkdwn(message.text)}</div>`);
-  if (message.reply_broadcast) content.insertAdjacentHTML("afterbegin", '<div class="broadcast">replied to a thread</div>');
-  if (message.replies && message.replies.length) {
-    const thread = document.createElement("div");
-    thread.className = "thread";
-    thread.dataset.testid = "thread";
-    for (const reply of message.replies) {
-      const r = document.createElement("div");
-      r.className = "reply";
-      r.innerHTML = `<div class="meta"><b>sdrs-bot</b>${esc(new Date(Number(reply.ts) * 1000).toLocaleTimeString())}</div>`;
-      r.append(renderBlocks(reply.blocks && reply.blocks.length ? reply.blocks : [{type: "section", text: {type: "mrkdwn", text: reply.text}}], {kind: "message", ts: reply.ts}));
-      thread.append(r);
-    }
-    content.append(thread);
+  if (message.reply_broadcast) {
+    const note = document.createElement("a");
+    note.className = "broadcast";
+    note.textContent = "replied to a thread";
+    note.href = "#";
+    note.onclick = (event) => { event.preventDefault(); openThread(message.thread_ts); };
+    content.prepend(note);
+  }
+  const replies = message.replies || [];
+  if (replies.length) {  // Slack collapses a thread to "N replies"; it opens on the side
+    const link = document.createElement("a");
+    link.className = "replies";
+    link.href = "#";
+    link.dataset.testid = "replies";
+    link.innerHTML = `<b>${replies.length} ${replies.length === 1 ? "reply" : "replies"}</b>
+        <span class="meta">Last reply ${esc(clock(replies[replies.length - 1].ts))}</span>`;
+    link.onclick = (event) => { event.preventDefault(); openThread(message.ts); };
+    content.append(link);
   }
   return el;
 }
 
-function renderMessages(state) {
-  const key = JSON.stringify([state.messages, state.ephemerals]);
+function replyEl(reply) {
+  const r = document.createElement("div");
+  r.className = "message reply";
+  r.dataset.ts = reply.ts;
+  const bot = !reply.user || reply.user === "U0BOT00001" || reply.bot_id;
+  const who = bot ? "sdrs-bot" : nameOf(reply.user);
+  r.innerHTML = `<div class="avatar ${bot ? "bot" : ""}">${esc(who[0].toUpperCase())}</div><div class="content">
+      <div class="meta"><b>${esc(who)}</b>${bot ? '<span class="app">APP</span> ' : ""}${esc(clock(reply.ts))}
+      ${reply.reply_broadcast ? '<span class="only-you">· Also sent to the channel</span>' : ""}</div></div>`;
+  const blocks = reply.blocks && reply.blocks.length ? reply.blocks
+    : [{type: "section", text: {type: "mrkdwn", text: reply.text}}];
+  r.querySelector(".content").append(renderBlocks(blocks, {kind: "message", ts: reply.ts}));
+  return r;
+}
+
+let openTs = null;
+let lastState = null;
+let lastThread = "";
+function openThread(ts) {
+  openTs = ts;
+  lastThread = "";
+  $("thread").hidden = false;
+  $("cloud").hidden = true;
+  if (lastState) renderThread(lastState);
+}
+function closeThread() {
+  openTs = null;
+  $("thread").hidden = true;
+  $("cloud").hidden = false;
+}
+function renderThread(state) {
+  if (!openTs) return;
+  const parent = state.messages.find((m) => m.ts === openTs);
+  const key = JSON.stringify(parent || null);
+  if (key === lastThread) return;
+  lastThread = key;
+  const body = $("thread-body");
+  if (!parent) { body.textContent = "This thread is gone."; return; }
+  const replies = parent.replies || [];
+  const count = document.createElement("div");
+  count.className = "reply-count";
+  count.textContent = `${replies.length} ${replies.length === 1 ? "reply" : "replies"}`;
+  const atBottom = body.scrollHeight - body.scrollTop - body.clientHeight < 60;
+  body.replaceChildren(messageEl({...parent, replies: []}, "message"), count, ...replies.map(replyEl));
+  if (atBottom || body.scrollTop === 0) body.scrollTop = body.scrollHeight;
+}
+
+let stick = true;  // scroll to the newest message on the next render (first load, after sending)
+let shownCount = 0;
+function renderMessages(state, ephemerals) {
+  const key = JSON.stringify([state.messages, ephemerals]);
   if (key === lastMessages) return;
   lastMessages = key;
   const box = $("messages");
-  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 60;
-  const items = [...state.messages.map((m) => ["message", m]), ...state.ephemerals.map((m) => ["ephemeral", m])];
+  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+  const items = [...state.messages.map((m) => ["message", m]), ...ephemerals.map((m) => ["ephemeral", m])];
   items.sort((a, b) => Number(a[1].ts) - Number(b[1].ts));
   box.replaceChildren(...items.map(([kind, m]) => messageEl(m, kind)));
-  if (atBottom) box.scrollTop = box.scrollHeight;
+  const grew = items.length > shownCount;
+  shownCount = items.length;
+  if (stick || atBottom) {
+    box.scrollTop = box.scrollHeight;
+    stick = false;
+    $("new-below").hidden = true;
+  } else if (grew) {
+    $("new-below").hidden = false;  // reading older messages: Slack offers a jump instead
+  }
 }
 
 // ---- modals ---------------------------------------------------------------------------------
@@ -197,6 +263,14 @@ function inputBlock(block, ctx) {
       row.className = "checkbox";
       row.innerHTML = `<input type="checkbox" value="${esc(o.value)}" ${initial.has(o.value) ? "checked" : ""}> ${esc(o.text.text)}`;
       holder.append(row);
+    }
+    if (block.dispatch_action) {  // Slack sends block_actions at once, so the form can adapt
+      holder.addEventListener("change", async () => {
+        const selected = [...holder.querySelectorAll("input:checked")].map((c) => ({
+          text: {type: "plain_text", text: c.parentElement.textContent.trim()}, value: c.value}));
+        await post("action", {view_id: ctx.viewId, action_id: e.action_id, block_id: block.block_id,
+                              type: "checkboxes", selected_options: selected});
+      });
     }
   }
   parts.push(holder);
@@ -295,36 +369,101 @@ function renderView(view) {
 }
 
 // ---- the emulated cloud ---------------------------------------------------------------------
-function renderCloud(cloud) {
-  const groups = cloud.groups;
-  const rows = Object.values(cloud.instances).map((i) => {
-    const servers = [i.source_server, i.target_server].map((id) => cloud.servers[id]).filter(Boolean);
-    const cells = servers.map((s) => `<div>${esc(s.name)} <span class="status-${esc(s.status)}">${esc(s.status)}</span>
-        ${esc(s.flavor)} <button type="button" data-server="${esc(s.id)}" data-to="${s.status === "SHUTOFF" ? "ACTIVE" : "SHUTOFF"}">${s.status === "SHUTOFF" ? "start" : "stop"}</button></div>`).join("");
-    return `<tr><td><b>${esc(i.name)}</b><br><span class="meta">${esc(i.status)} · ${esc((groups[i.group_id] || {}).name || "")}</span><br><code>${esc(i.id)}</code></td><td>${cells}</td></tr>`;
-  }).join("");
-  const jobs = Object.values(cloud.jobs).slice(-8).reverse().map((j) =>
-    `<tr><td><code>${esc(j.job_id)}</code></td><td class="status-${esc(j.status)}">${esc(j.status)}</td></tr>`).join("");
-  const drills = Object.values(cloud.drills).map((d) => `<tr><td>${esc(d.name)}</td><td><code>${esc(d.id)}</code></td></tr>`).join("");
-  $("cloud-body").innerHTML = `<h3>Protected instances and their servers</h3><table>${rows}</table>
-      <h3>Jobs</h3><table>${jobs || "<tr><td>none yet</td></tr>"}</table><h3>DR drills</h3><table>${drills}</table>`;
-  for (const b of $("cloud-body").querySelectorAll("button[data-server]")) {
-    b.onclick = async () => { await post("power", {server_id: b.dataset.server, status: b.dataset.to}); refreshCloud(); };
+// Updated in place: rows and buttons stay the same elements, so a click is never lost to a redraw.
+function setHTML(el, html) {
+  if (el._html !== html) { el.innerHTML = html; el._html = html; }
+}
+function child(parent, id, tag, setup) {
+  let el = document.getElementById(id);
+  if (!el) {
+    el = document.createElement(tag);
+    el.id = id;
+    if (setup) setup(el);
+    parent.append(el);
   }
+  return el;
+}
+function serverEl(cell, s) {
+  const el = child(cell, `srv-${s.id}`, "div", (div) => {
+    div.className = "server";
+    div.innerHTML = '<span class="name"></span> <span class="status"></span> <span class="flavor"></span> ';
+    const b = document.createElement("button");
+    b.type = "button";
+    b.dataset.server = s.id;
+    b.onclick = async () => { await post("power", {server_id: b.dataset.server, status: b.dataset.to}); refreshCloud(); };
+    div.append(b);
+  });
+  const off = s.status === "SHUTOFF";
+  const set = (sel, text, cls) => {
+    const span = el.querySelector(sel);
+    if (span.textContent !== text) span.textContent = text;
+    if (cls !== undefined && span.className !== cls) span.className = cls;
+  };
+  set(".name", s.name);
+  set(".status", s.status, `status status-${s.status}`);
+  set(".flavor", s.flavor);
+  const b = el.querySelector("button");
+  const to = off ? "ACTIVE" : "SHUTOFF";
+  if (b.dataset.to !== to) { b.dataset.to = to; b.textContent = off ? "start" : "stop"; }
+}
+function renderCloud(cloud) {
+  const body = $("cloud-body");
+  if (!$("cloud-instances")) {
+    body.innerHTML = `<h3>Protected instances and their servers</h3><table id="cloud-instances"></table>
+      <h3>Jobs</h3><table id="cloud-jobs"></table><h3>DR drills</h3><table id="cloud-drills"></table>`;
+  }
+  const table = $("cloud-instances");
+  for (const i of Object.values(cloud.instances)) {
+    const row = child(table, `inst-${i.id}`, "tr", (tr) => { tr.innerHTML = '<td class="info"></td><td class="servers"></td>'; });
+    setHTML(row.querySelector(".info"), `<b>${esc(i.name)}</b><br><span class="meta">${esc(i.status)} · ${esc((cloud.groups[i.group_id] || {}).name || "")}</span><br><code>${esc(i.id)}</code>`);
+    const cell = row.querySelector(".servers");
+    for (const id of [i.source_server, i.target_server]) if (cloud.servers[id]) serverEl(cell, cloud.servers[id]);
+  }
+  const jobs = Object.values(cloud.jobs).slice(-8).reverse().map((j) =>
+    `<tr><td><code>${esc(j.job_id)}</code></td><td class="status-${esc(j.status)}">${esc(j.status)}${j.error_code ? ` ${esc(j.error_code)}` : ""}</td></tr>`).join("");
+  setHTML($("cloud-jobs"), jobs || "<tr><td>none yet</td></tr>");
+  setHTML($("cloud-drills"), Object.values(cloud.drills).map((d) => `<tr><td>${esc(d.name)}</td><td><code>${esc(d.id)}</code></td></tr>`).join(""));
+  setHTML($("fault-active"), (cloud.faults || []).map((f) => `<li>${esc(f)}</li>`).join(""));
+}
+
+for (const b of document.querySelectorAll("button[data-fault]")) {
+  b.addEventListener("click", async () => {
+    const answer = await post("fault", {
+      kind: b.dataset.fault, code: $("fault-code").value, seconds: b.dataset.fault === "slack-ratelimit"
+        ? Number($("fault-slack-seconds").value) : Number($("fault-seconds").value),
+      status: Number($("fault-status").value),
+    });
+    $("fault-done").textContent = answer.ok ? answer.done : answer.error;
+    refreshCloud();
+  });
 }
 
 // ---- loop -----------------------------------------------------------------------------------
+let cursor = null;  // private replies after this one are this page's (none survive a reload)
+let ephemerals = new Map();
+let busy = false;
 async function refresh() {
+  if (busy) return;
+  busy = true;
   try {
-    const state = await (await fetch(`/ui/state?user=${encodeURIComponent(user)}`)).json();
+    const since = cursor === null ? "" : cursor;
+    const state = await (await fetch(`/ui/state?user=${encodeURIComponent(user)}&since=${since}`)).json();
     if (!people.length) {
       people = state.people;
       $("user").innerHTML = people.map((p) => `<option value="${p.id}">${esc(p.name)} (${esc(p.role)})</option>`).join("");
       $("user").value = user;
     }
-    renderMessages(state);
+    const mode = state.channel.approval === "two-person"
+      ? "Two-person rule: an approver (bob, carol) confirms" : "Approval: the requester confirms";
+    if ($("mode").textContent !== mode) $("mode").textContent = mode;
+    $("mode").className = `mode ${state.channel.approval}`;
+    for (const e of state.ephemerals) ephemerals.set(e.ts, e);
+    cursor = state.cursor;
+    lastState = state;
+    renderMessages(state, [...ephemerals.values()]);
+    renderThread(state);
     renderView(state.view);
-  } catch (err) { /* the playground is stopping */ }
+  } catch (err) { /* the playground is stopping */ } finally { busy = false; }
 }
 async function refreshCloud() {
   try { renderCloud(await (await fetch("/ui/cloud")).json()); } catch (err) { /* stopping */ }
@@ -333,7 +472,8 @@ async function refreshCloud() {
 $("user").addEventListener("change", () => {
   user = $("user").value;
   localStorage.setItem("sdrs-playground-user", user);
-  lastMessages = ""; lastView = "";
+  ephemerals = new Map();  // another person's screen: their private replies are not yours
+  lastMessages = ""; lastView = ""; stick = true;
   refresh();
 });
 $("composer").addEventListener("submit", async (event) => {
@@ -341,8 +481,19 @@ $("composer").addEventListener("submit", async (event) => {
   const text = $("command").value.trim();
   if (!text) return;
   $("command").value = "";
+  stick = true;
   await post("command", {text});
   refresh();
+});
+$("thread-close").addEventListener("click", closeThread);
+$("new-below").addEventListener("click", () => {
+  const box = $("messages");
+  box.scrollTop = box.scrollHeight;
+  $("new-below").hidden = true;
+});
+$("messages").addEventListener("scroll", () => {
+  const box = $("messages");
+  if (box.scrollHeight - box.scrollTop - box.clientHeight < 80) $("new-below").hidden = true;
 });
 refresh();
 refreshCloud();

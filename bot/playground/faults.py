@@ -1,0 +1,120 @@
+"""The playground's fault switches: make what can go wrong in production happen now, so the
+page shows how the bot reports it. Each switch acts on a stand-in, never on the bot itself:
+
+* the next job fails (an SDRS error code on the job and its sub-jobs) or never ends: the
+  emulator's plan for its next resize job;
+* SDRS slow or refusing (503, or 429 with Retry-After): the emulator's fault plan, on SDRS's
+  paths only (ECS keeps answering);
+* Slack rate-limiting the bot: the Slack stand-in answers ``chat.postMessage`` and
+  ``chat.update`` with 429 and a ``Retry-After`` for a while;
+* a confirmation expiring now: the pending confirmations' deadline is moved to now in the bot's
+  database, as if their time had run out (the bot has no clock to move). The bot sees it at
+  its next expiry sweep, or at once when someone clicks Confirm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from sqlalchemy import create_engine, update
+
+from bot.sandbox.faults import Fault, FaultPlan
+from bot.sandbox.slack_api import SlackApiState
+from bot.sandbox.world import JobPlan, World
+from bot.store.schema import pending_operations
+
+SDRS_PATHS = ("/protected-instances", "/server-groups", "/jobs", "/disaster-recovery-drills")
+SLACK_POSTING = ("chat.postMessage", "chat.update")
+DEFAULT_FAILURE = ("SDRS.1379", "The flavor is not supported in the AZ of the DR-site server")
+
+
+class FaultControls:
+    def __init__(
+        self, world: World, emulator_faults: FaultPlan, slack: SlackApiState, database_url: str
+    ) -> None:
+        self.world = world
+        self.emulator_faults = emulator_faults
+        self.slack = slack
+        self.database_url = database_url
+
+    async def apply(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """One switch (``spec["kind"]``); what it did, for the page."""
+        kind = str(spec["kind"])
+        if kind == "job-fails":
+            code = str(spec.get("code") or DEFAULT_FAILURE[0]).strip()
+            reason = str(spec.get("reason") or DEFAULT_FAILURE[1]).strip()
+            self.world.plan_next_job(JobPlan(fail=(code, reason)))
+            return {"ok": True, "done": f"the next resize job fails with {code}"}
+        if kind == "job-hangs":
+            self.world.plan_next_job(JobPlan(hang=True))
+            return {"ok": True, "done": "the next resize job stays RUNNING"}
+        if kind == "sdrs-slow":
+            seconds = float(spec.get("seconds", 3))
+            self.emulator_faults.add(
+                Fault("latency", seconds=seconds, times=None, path_any=SDRS_PATHS)
+            )
+            return {"ok": True, "done": f"SDRS answers {seconds:g} s late"}
+        if kind == "sdrs-refusing":
+            status = int(spec.get("status", 503))
+            if status not in (429, 500, 502, 503, 504):
+                raise ValueError("status must be 429 or a 5xx")
+            retry_after = 2.0 if status == 429 else None
+            self.emulator_faults.add(
+                Fault("status", status=status, retry_after=retry_after, times=None,
+                      path_any=SDRS_PATHS)
+            )  # fmt: skip
+            return {"ok": True, "done": f"SDRS answers HTTP {status}"}
+        if kind == "slack-ratelimit":
+            seconds = float(spec.get("seconds", 5))
+            until = time.monotonic() + seconds
+            for method in SLACK_POSTING:
+                self.slack.rate_limited_until[method] = until
+            return {"ok": True, "done": f"Slack answers the bot's posts with 429 for {seconds:g} s"}
+        if kind == "expire-now":
+            count = await asyncio.to_thread(self._expire_now)
+            return {"ok": True, "done": f"{count} open confirmation(s) expire now"}
+        if kind == "clear":
+            self.clear()
+            return {"ok": True, "done": "every fault cleared"}
+        raise ValueError(f"no such fault switch: {kind}")
+
+    def clear(self) -> None:
+        self.emulator_faults.clear()
+        self.slack.rate_limited_until.clear()
+        with self.world.lock:
+            self.world.job_plans.clear()
+
+    def active(self) -> list[str]:
+        """What is switched on, one line each (the page lists them)."""
+        lines = []
+        with self.world.lock:
+            plans = list(self.world.job_plans)
+        for plan in plans:
+            if plan.fail:
+                lines.append(f"next job fails with {plan.fail[0]}")
+            elif plan.hang:
+                lines.append("next job never ends")
+        lines += [f"SDRS: {fault.describe()}" for fault in self.emulator_faults.active()]
+        left = max(self.slack.rate_limited_until.values(), default=0.0) - time.monotonic()
+        if left > 0:
+            lines.append(f"Slack rate-limits the bot for {left:.0f} s more")
+        answered = sum(self.slack.ratelimited[m] for m in SLACK_POSTING)
+        if answered:
+            lines.append(f"Slack answered the bot's posts with 429 {answered} time(s) so far")
+        return lines
+
+    def _expire_now(self) -> int:
+        engine = create_engine(self.database_url)
+        try:
+            with engine.begin() as conn:
+                t = pending_operations.c
+                done = conn.execute(
+                    update(pending_operations)
+                    .where(t.state == "pending")
+                    .values(expires_at=time.time())
+                )
+                return int(done.rowcount)
+        finally:
+            engine.dispose()
