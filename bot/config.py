@@ -13,7 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.errors import ConfigError
@@ -31,6 +38,13 @@ def default_database_url(env: Mapping[str, str] = os.environ) -> str:
 
 
 _SLACK_ID_RE = re.compile(r"[A-Z0-9]{2,32}")
+# setting-name suffix -> (what, allowed first letters, an example)
+_ID_KINDS = {
+    "users": ("user", "UW", "U012AB3CD"),
+    "approvers": ("user", "UW", "U012AB3CD"),
+    "usergroups": ("user group", "S", "S0614TZR7"),
+    "channels": ("channel", "CG", "C024BE91L"),
+}
 
 # Comma-separated Slack ids in the environment: "U012AB3CD,U045EF6GH".
 SlackIds = Annotated[frozenset[str], NoDecode]
@@ -185,15 +199,20 @@ class Settings(BaseSettings):
         mode="before",
     )
     @classmethod
-    def _slack_ids(cls, v: object) -> object:
+    def _slack_ids(cls, v: object, info: ValidationInfo) -> object:
+        """Ids of the kind the setting names (users U/W..., user groups S..., channels C/G...);
+        a mistake is described by position, never echoed (it may be a pasted token)."""
         if isinstance(v, str):
             v = [part.strip() for part in v.split(",") if part.strip()]
         if isinstance(v, list | set | frozenset | tuple):
-            bad = [str(x) for x in v if not _SLACK_ID_RE.fullmatch(str(x))]
+            what, prefixes, example = _ID_KINDS[str(info.field_name).rsplit("_", 1)[-1]]
+            bad = [n for n, x in enumerate(v, start=1)
+                   if not (_SLACK_ID_RE.fullmatch(str(x)) and str(x)[0] in prefixes)]  # fmt: skip
             if bad:
+                items = ", ".join(str(n) for n in bad[:5])
                 raise ValueError(
-                    f"not Slack ids: {', '.join(bad[:3])} (ids look like U012AB3CD, S0614TZR7, "
-                    "C024BE91L; names are not accepted)"
+                    f"item(s) {items} are not {what} ids ({what} ids look like {example}; "
+                    "names and other kinds of id are not accepted)"
                 )
             return frozenset(str(x) for x in v)
         return v

@@ -123,7 +123,8 @@ def test_policy_mistakes_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(_env_file=None)
     text = str(caught.value)
-    assert "POLICY_RESIZE_USERS" in text and "@alice" in text
+    assert "POLICY_RESIZE_USERS: item(s) 1 are not user ids" in text
+    assert "@alice" not in text  # described by position, never echoed
     assert "APPROVAL_MODE" in text
 
 
@@ -145,3 +146,27 @@ def test_readme_environment_table_is_generated_from_the_settings_model() -> None
     assert embedded == env_table(), "run `python -m bot.config` and paste it into README.md"
     for name in Settings.model_fields:
         assert f"`{name.upper()}`" in embedded
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("APPROVERS", "xoxb-1234-5678-SeCrEtToKeN", "APPROVERS: item(s) 1 are not user ids"),
+        ("APPROVERS", "U012AB3CD,C0TESTCH01", "APPROVERS: item(s) 2 are not user ids"),
+        ("APPROVER_USERGROUPS", "U012AB3CD", "are not user group ids"),
+        ("POLICY_RENAME_CHANNELS", "S0614TZR7", "are not channel ids"),
+        ("NOTIFY_ROUTES", "xoxb-1234-5678-SeCrEtToKeN", "entry 1 has no '='"),
+        ("NOTIFY_ROUTES", "failed=xoxp-SeCrEtToKeN", "entry 1: 1 value(s)"),
+    ],
+)  # fmt: skip
+def test_setting_mistakes_never_echo_the_value(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    """A token pasted into the wrong variable must not be printed back; an approver setting
+    takes only user (or user group) ids, not channels."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None)
+    text = str(caught.value)
+    assert says in text
+    assert "SeCrEtToKeN" not in text and "C0TESTCH01" not in text

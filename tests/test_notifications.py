@@ -28,10 +28,14 @@ def test_routes_parse_and_mistakes_are_explained() -> None:
     routes = parse_routes(ROUTES)
     assert routes["requested"] == {AUDIT} and routes["failed"] == {AUDIT, ONCALL}
     assert parse_routes("") == {}
-    for bad, says in (("failed", "has no '='"), ("boom=C0X1", "unknown event kind boom"),
-                      ("failed=#oncall", "not channel ids: #oncall")):  # fmt: skip
-        with pytest.raises(ValueError, match=says):
+    for bad, says in (
+        ("failed", "entry 1 has no '='"),
+        ("all=C0AUDIT;boom=C0X1", "entry 2 names 1 unknown event kind"),
+        ("failed=#oncall", "entry 1: 1 value.s. after '=' are not channel ids"),
+    ):
+        with pytest.raises(ValueError, match=says) as raised:
             parse_routes(bad)
+        assert "boom" not in str(raised.value) and "#oncall" not in str(raised.value)
     with pytest.raises(ConfigError, match="NOTIFY_ROUTES"):
         load_settings(_env_file=None, notify_routes="failed=#oncall")
 

@@ -22,26 +22,27 @@ Routes = Mapping[str, frozenset[str]]
 
 
 def parse_routes(text: str) -> dict[str, frozenset[str]]:
-    """Raises ValueError saying what is wrong and how to write it."""
+    """Raises ValueError saying what is wrong and how to write it - by position, never echoing
+    the value (a token pasted into the wrong variable must not reach a log)."""
     routes: dict[str, set[str]] = {}
-    for entry in (e.strip() for e in text.split(";")):
-        if not entry:
-            continue
+    entries = [e.strip() for e in text.split(";") if e.strip()]
+    for n, entry in enumerate(entries, start=1):
         kinds_part, sep, channels_part = entry.partition("=")
         if not sep:
-            raise ValueError(f"'{entry}' has no '=': write kinds=channels, e.g. failed=C0ONCALL")
+            raise ValueError(f"entry {n} has no '=': write kinds=channels, e.g. failed=C0ONCALL")
         kinds = [k.strip().lower() for k in kinds_part.split(",") if k.strip()]
         channels = [c.strip() for c in channels_part.split(",") if c.strip()]
         unknown = [k for k in kinds if k not in EVENT_KINDS and k != "all"]
         if unknown or not kinds:
             raise ValueError(
-                f"unknown event kind {', '.join(unknown) or '(none)'}: use "
+                f"entry {n} names {len(unknown) or 'no'} unknown event kind(s): use "
                 f"{', '.join(EVENT_KINDS)} or all"
             )
         bad = [c for c in channels if not _CHANNEL_RE.fullmatch(c)]
         if bad or not channels:
             raise ValueError(
-                f"not channel ids: {', '.join(bad) or '(none)'} (ids look like C024BE91L)"
+                f"entry {n}: {len(bad) or 'no'} value(s) after '=' are not channel ids "
+                "(ids look like C024BE91L; channel names are not accepted)"
             )
         for kind in EVENT_KINDS if "all" in kinds else kinds:
             routes.setdefault(kind, set()).update(channels)
