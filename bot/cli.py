@@ -7,6 +7,10 @@
 * ``sdrs-bot audit export``: the audit trail (``DATABASE_URL``) as JSON lines.
 * ``sdrs-bot check``: is the configuration ready (Slack token and scopes, transport, SDRS, ECS,
   database)? One line per check; exit status 1 if any failed.
+
+Each subcommand imports what it runs inside its own function: ``--version`` and ``--help`` then
+start in about 1 s instead of 2-3 s (Bolt, aiohttp, SQLAlchemy and Alembic are not loaded). Nothing
+imports this module, so these are no way around an import cycle; ``lint-imports`` checks that.
 """
 
 from __future__ import annotations
