@@ -39,6 +39,7 @@ from bot.store import OutboxRow, Store
 log = logging.getLogger(__name__)
 
 METADATA_EVENT = "sdrs_bot_message"
+LOOKUP_PAGES = 25  # how far back an uncertain post is looked for: 5,000 messages
 # Errors that no retry will fix: the row is set aside as dead (and logged).
 PERMANENT_ERRORS = frozenset(
     {
@@ -166,26 +167,35 @@ class OutboxSender:
         )
 
     async def _find_posted(self, row: OutboxRow) -> str | None:
+        """The ts of this row's message if Slack has it: its thread, or the channel's messages
+        since the row was made, page by page (at most :data:`LOOKUP_PAGES` pages of 200: a
+        busy channel does not hide it behind the first page)."""
         msg = row.message
-        if msg.thread_ts:
-            response = await self.client.conversations_replies(
-                channel=msg.channel, ts=msg.thread_ts, include_all_metadata=True, limit=200
-            )
-        else:
-            response = await self.client.conversations_history(
-                channel=msg.channel,
-                oldest=f"{row.created_at - 5:.6f}",
-                include_all_metadata=True,
-                limit=200,
-            )
-        for message in response.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if (
-                metadata.get("event_type") == METADATA_EVENT
-                and payload.get("dedupe_key") == msg.dedupe_key
-            ):
-                return str(message.get("ts"))
+        cursor: str | None = None
+        for _ in range(LOOKUP_PAGES):
+            if msg.thread_ts:
+                page = await self.client.conversations_replies(
+                    channel=msg.channel, ts=msg.thread_ts, include_all_metadata=True,
+                    limit=200, cursor=cursor,
+                )  # fmt: skip
+            else:
+                page = await self.client.conversations_history(
+                    channel=msg.channel, oldest=f"{row.created_at - 5:.6f}",
+                    include_all_metadata=True, limit=200, cursor=cursor,
+                )  # fmt: skip
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if (
+                    metadata.get("event_type") == METADATA_EVENT
+                    and payload.get("dedupe_key") == msg.dedupe_key
+                ):
+                    return str(message.get("ts"))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not page.get("has_more") or not cursor:
+                return None
+        log.warning("outbox %s: not found in %d pages of %s; sending it again",
+                    msg.dedupe_key, LOOKUP_PAGES, msg.channel)  # fmt: skip
         return None
 
     async def _failed(self, row: OutboxRow, exc: SlackApiError) -> None:

@@ -4,6 +4,8 @@ a sender that dies mid-send; on SQLite and on real PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -225,3 +227,35 @@ async def test_two_replicas_deliver_each_message_once_within_the_pace(
         times = [t for c, t in slack.state.posted_at if c == ch]
         gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
         assert min(gaps) >= pace * 0.8, gaps
+
+
+@pytest.mark.parametrize("threaded", [False, True])
+async def test_a_lost_answer_is_found_behind_a_busy_channel(
+    store: Store, client: AsyncWebClient, slack: SlackApiThread, threaded: bool
+) -> None:
+    """More than a page of newer messages (250 > 200) since the lost post: the look-up pages on
+    (the stand-in pages as Slack does) and finds it - no second post."""
+    clock = Clock()
+    ts = parent(slack) if threaded else None
+    slack.state.fail_next["chat.postMessage"] = ["lost"]  # posted, but answered 503
+    message = OutboxMessage(dedupe_key="busy-1", channel=CH, content=Rendered(text="report"),
+                            thread_ts=ts)  # fmt: skip
+    store.enqueue(message, clock())
+    s = sender(store, client, clock)
+    assert await s.run_once() == 0
+    for n in range(250):  # the channel (or thread) moves on
+        newer = f"{time.time() + 1 + n / 1000:.6f}"
+        slack.state.messages[(CH, newer)] = {
+            "type": "message",
+            "text": f"chatter {n}",
+            "ts": newer,
+            **({"thread_ts": ts} if ts else {}),
+        }
+    clock.advance(5)
+    assert await s.run_once() == 1
+    posts = [c for c in slack.state.calls_to("chat.postMessage")
+             if "busy-1" in json.dumps(c.args.get("metadata") or {})]  # fmt: skip
+    assert len(posts) == 1  # found on a later page, not posted again
+    if not threaded:  # history is newest first: the original is on a later page
+        assert len(slack.state.calls_to("conversations.history")) >= 2
+    # (a thread's replies come oldest first: the original is on the first page)

@@ -10,6 +10,7 @@ JSON and form bodies as ``slack_sdk`` sends them, serves ``response_url`` posts 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import math
@@ -350,6 +351,20 @@ class SlackApiServer:
             shown["metadata"] = message["metadata"]
         return shown
 
+    @staticmethod
+    def _page(items: list[dict[str, Any]], args: dict[str, Any], default: int) -> dict[str, Any]:
+        """Cursor paging as Slack does it: at most ``limit`` items, ``has_more`` and an opaque
+        ``response_metadata.next_cursor`` for the rest."""
+        limit = max(1, min(int(args.get("limit") or default), 1000))
+        cursor = str(args.get("cursor") or "")
+        start = int(base64.b64decode(cursor).decode().removeprefix("next:")) if cursor else 0
+        page, more = items[start : start + limit], start + limit < len(items)
+        answer: dict[str, Any] = {"ok": True, "messages": page, "has_more": more}
+        if more:
+            token = base64.b64encode(f"next:{start + limit}".encode()).decode()
+            answer["response_metadata"] = {"next_cursor": token}
+        return answer
+
     async def _m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
         parent = self.state.messages.get((channel, ts))
@@ -357,7 +372,7 @@ class SlackApiServer:
             return {"ok": False, "error": "thread_not_found"}
         replies = self.state.thread(channel, ts)
         messages = [self._visible(m, args) for m in [parent, *replies]]
-        return {"ok": True, "messages": messages, "has_more": False}
+        return self._page(messages, args, default=1000)
 
     async def _m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel", ""))
@@ -367,8 +382,8 @@ class SlackApiServer:
             for (ch, ts), m in list(self.state.messages.items())
             if ch == channel and "thread_ts" not in m and float(ts) >= oldest
         ]
-        top.sort(key=lambda m: float(m["ts"]), reverse=True)
-        return {"ok": True, "messages": [self._visible(m, args) for m in top], "has_more": False}
+        top.sort(key=lambda m: float(m["ts"]), reverse=True)  # newest first
+        return self._page([self._visible(m, args) for m in top], args, default=100)
 
     async def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         group = str(args.get("usergroup", ""))
