@@ -78,24 +78,17 @@ class PendingStore:
         """Insert a pending operation; ``(op, False)`` when ``request_key`` was seen before
         (the same command delivered twice), with the operation made the first time."""
         op_id = new_operation_id()
+        row: dict[str, object] = {
+            "id": op_id, "kind": kind.value, "intent_json": intent_json,
+            "summary": "", "facts_json": facts_json, "request_key": request_key,
+            "requester": requester, "channel": channel, "message_ts": None,
+            "created_at": _epoch(now), "expires_at": _epoch(expires_at),
+            "state": OpState.PENDING.value, "decided_by": None, "decided_at": None,
+            "checked_json": checked_json,
+        }  # fmt: skip
         try:
             with self.engine.begin() as conn:
-                conn.execute(
-                    pending_operations.insert().values(
-                        id=op_id,
-                        kind=kind.value,
-                        intent_json=intent_json,
-                        summary="",
-                        facts_json=facts_json,
-                        request_key=request_key,
-                        requester=requester,
-                        channel=channel,
-                        created_at=_epoch(now),
-                        expires_at=_epoch(expires_at),
-                        state=OpState.PENDING.value,
-                        checked_json=checked_json,
-                    )
-                )
+                conn.execute(pending_operations.insert().values(**row))
                 audit_in(
                     conn, now, AuditAction.REQUESTED, op_id=op_id, actor=requester,
                     channel=channel, detail={"kind": kind.value, "intent": intent_json},
@@ -107,21 +100,7 @@ class PendingStore:
             if existing is None:
                 raise
             return existing, False
-        op = PendingOperation(
-            id=op_id,
-            kind=kind,
-            intent_json=intent_json,
-            facts_json=facts_json,
-            request_key=request_key,
-            requester=requester,
-            channel=channel,
-            message_ts=None,
-            created_at=now,
-            expires_at=expires_at,
-            state=OpState.PENDING,
-            checked_json=checked_json,
-        )
-        return op, True
+        return _row_to_op(row), True  # the one mapping from a row, for what was just written
 
     def get_pending(self, op_id: str) -> PendingOperation | None:
         return self._get_where(pending_operations.c.id == op_id)
