@@ -34,6 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.records import OutboxMessage
 from bot.slack_errors import slack_error
+from bot.slack_lookup import find_posted
 from bot.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)
@@ -168,35 +169,18 @@ class OutboxSender:
 
     async def _find_posted(self, row: OutboxRow) -> str | None:
         """The ts of this row's message if Slack has it: its thread, or the channel's messages
-        since the row was made, page by page (at most :data:`LOOKUP_PAGES` pages of 200: a
-        busy channel does not hide it behind the first page)."""
+        since the row was made, page by page (a busy channel does not hide it behind the
+        first page; at most :data:`LOOKUP_PAGES` pages)."""
         msg = row.message
-        cursor: str | None = None
-        for _ in range(LOOKUP_PAGES):
-            if msg.thread_ts:
-                page = await self.client.conversations_replies(
-                    channel=msg.channel, ts=msg.thread_ts, include_all_metadata=True,
-                    limit=200, cursor=cursor,
-                )  # fmt: skip
-            else:
-                page = await self.client.conversations_history(
-                    channel=msg.channel, oldest=f"{row.created_at - 5:.6f}",
-                    include_all_metadata=True, limit=200, cursor=cursor,
-                )  # fmt: skip
-            for message in page.get("messages") or []:
-                metadata = message.get("metadata") or {}
-                payload = metadata.get("event_payload") or {}
-                if (
-                    metadata.get("event_type") == METADATA_EVENT
-                    and payload.get("dedupe_key") == msg.dedupe_key
-                ):
-                    return str(message.get("ts"))
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not page.get("has_more") or not cursor:
-                return None
-        log.warning("outbox %s: not found in %d pages of %s; sending it again",
-                    msg.dedupe_key, LOOKUP_PAGES, msg.channel)  # fmt: skip
-        return None
+        found, complete = await find_posted(
+            self.client, channel=msg.channel, event_type=METADATA_EVENT,
+            matches=lambda payload: payload.get("dedupe_key") == msg.dedupe_key,
+            thread_ts=msg.thread_ts, oldest=row.created_at - 5, pages=LOOKUP_PAGES,
+        )  # fmt: skip
+        if found is None and not complete:
+            log.warning("outbox %s: not found in %d pages of %s; sending it again",
+                        msg.dedupe_key, LOOKUP_PAGES, msg.channel)  # fmt: skip
+        return found
 
     async def _failed(self, row: OutboxRow, exc: SlackApiError) -> None:
         status = exc.response.status_code

@@ -16,6 +16,7 @@ from bot.core.policy import Policy
 from bot.core.records import PendingOperation
 from bot.operations.chat import ChatPostError, Tell
 from bot.slack_errors import slack_error
+from bot.slack_lookup import find_posted
 from handlers import render
 
 log = logging.getLogger(__name__)
@@ -60,24 +61,13 @@ class SlackChat:
 
     async def _find_confirmation(self, op: PendingOperation) -> str | None:
         """The ts of ``op``'s confirmation if it is in the channel (its metadata names the
-        operation), looking at messages since the operation was made."""
-        cursor: str | None = None
-        for _ in range(HISTORY_PAGES):
-            page = await self.client.conversations_history(
-                channel=op.channel, oldest=f"{op.created_at.timestamp() - 5:.6f}",
-                include_all_metadata=True, limit=200, cursor=cursor,
-            )  # fmt: skip
-            for message in page.get("messages") or []:
-                metadata = message.get("metadata") or {}
-                if (
-                    metadata.get("event_type") == CONFIRMATION_EVENT
-                    and (metadata.get("event_payload") or {}).get("op_id") == op.id
-                ):
-                    return str(message.get("ts"))
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not page.get("has_more") or not cursor:
-                return None
-        return None
+        operation), among the messages since the operation was made."""
+        found, _ = await find_posted(
+            self.client, channel=op.channel, event_type=CONFIRMATION_EVENT,
+            matches=lambda payload: payload.get("op_id") == op.id,
+            oldest=op.created_at.timestamp() - 5, pages=HISTORY_PAGES,
+        )  # fmt: skip
+        return found
 
     async def tell(self, channel: str, user: str, notice: Notice) -> None:
         try:

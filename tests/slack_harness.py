@@ -105,8 +105,9 @@ class Harness:
                            message_ts=message_ts, response_url=url)  # fmt: skip
         return await dispatch(self.app, body)
 
-    async def confirmation(self, index: int = 0) -> tuple[str, str]:
-        """(op id, message ts) of the index-th confirmation posted."""
+    async def confirmation(self, index: int = 0, *, recorded: bool = True) -> tuple[str, str]:
+        """(op id, message ts) of the index-th confirmation posted; with ``recorded``, once the
+        operation has recorded its message too."""
         posts = await until(lambda: [c for c in self.state.calls_to("chat.postMessage")
                                      if c.args.get("blocks")] [index:] or None)  # fmt: skip
         call = posts[0]
@@ -115,6 +116,10 @@ class Harness:
         ts = next(
             ts for (ch, ts), m in self.state.message_items() if m["blocks"] == call.args["blocks"]
         )
+        # posted is not yet recorded: wait until the operation knows its message, as it does
+        # long before anyone could click or it could expire
+        if recorded:
+            await until(lambda: (op := self.deps.store.get_pending(op_id)) and op.message_ts)
         return op_id, ts
 
     async def quiesce(self, within: float = 15.0) -> None:
