@@ -103,8 +103,7 @@ async def set_aside(deps: Deps, client: AsyncWebClient, item: InboxItem, reason:
               item.attempts, reason)  # fmt: skip
     await asyncio.to_thread(deps.store.dead_inbox, item, deps.now(), reason)
     deps.metrics.inbox_dead.labels(item.kind.value).inc()
-    user = str(item.payload.get("user") or item.payload.get("user_id") or "")
-    channel = str(item.payload.get("channel") or item.payload.get("channel_id") or "")
+    user, channel = item.sender()
     if user and channel:
         await SlackChat(client).tell(channel, user, NotHandled(item.attempts))
 

@@ -34,6 +34,17 @@ class InboxItem:
     payload: dict[str, Any]
     attempts: int
 
+    def sender(self) -> tuple[str | None, str | None]:
+        """(user, channel) the item came from, in any payload shape it was queued in: typed
+        (``user``/``channel``), a raw slash command (``user_id``/``channel_id``), or an older
+        version's click (Slack's ``body``)."""
+        p = self.payload
+        raw_body = p.get("body")
+        body: dict[str, Any] = raw_body if isinstance(raw_body, dict) else {}
+        user = p.get("user") or p.get("user_id") or (body.get("user") or {}).get("id")
+        channel = p.get("channel") or p.get("channel_id") or (body.get("channel") or {}).get("id")
+        return (str(user) if user else None), (str(channel) if channel else None)
+
 
 class InboxStore:
     engine: Engine
@@ -138,13 +149,11 @@ class InboxStore:
     def dead_inbox(self, item: InboxItem, now: datetime, reason: str) -> None:
         """Set an item that keeps failing aside: it leaves the inbox and stays in the audit
         trail (``inbox-dead``, with its payload) for a person to look at."""
+        user, channel = item.sender()
         with self.engine.begin() as conn:
             conn.execute(delete(inbox).where(inbox.c.id == item.id))
             audit_in(
-                conn, now, AuditAction.INBOX_DEAD,
-                actor=str(item.payload.get("user") or item.payload.get("user_id") or "") or None,
-                channel=str(item.payload.get("channel") or item.payload.get("channel_id") or "")
-                or None,
+                conn, now, AuditAction.INBOX_DEAD, actor=user, channel=channel,
                 detail={"kind": item.kind.value, "attempts": item.attempts, "reason": reason,
                         "payload": item.payload},
             )  # fmt: skip
