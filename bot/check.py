@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import create_engine, make_url
 
 from bot.cloud_wiring import build_clients
-from bot.config import Settings
+from bot.config import Settings, access_mode
 from bot.core.errors import ApiError, CloudError
 from bot.slack_scopes import BOT_SCOPES
 from bot.store.schema import head_revision, read_state
@@ -48,11 +48,26 @@ async def run_checks(settings: Settings, problems: list[str]) -> list[Check]:
         Check("settings", False, problem, "fix it in the environment or .env")
         for problem in problems
     ] or [Check("settings", True, "every setting parsed, none missing")]
+    results.append(_access(settings))
     results += await _slack(settings)
     results.append(await _cloud("sdrs", settings, _sdrs_read))
     results.append(await _cloud("ecs", settings, _ecs_read))
     results.append(await asyncio.to_thread(_database, settings))
     return results
+
+
+def _access(settings: Settings) -> Check:
+    """Which request policy is in force (serve refuses to start with none)."""
+    mode = access_mode(settings)
+    if mode == "bindings":
+        return Check("access", True, f"channel bindings in {settings.accounts_file}")
+    if mode == "allow-lists":
+        return Check("access", True, "allow-lists (POLICY_* settings) decide who may ask")
+    if mode == "open":
+        return Check("access", True, "OPEN to everyone in the bot's channels (OPEN_ACCESS=true)")
+    return Check("access", False, "no request policy: serve refuses to start",
+                 "set POLICY_RESIZE_* / POLICY_RENAME_* allow-lists, bind channels in "
+                 "ACCOUNTS_FILE, or OPEN_ACCESS=true on purpose")  # fmt: skip
 
 
 async def _slack(settings: Settings) -> list[Check]:

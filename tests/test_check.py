@@ -29,6 +29,7 @@ def env(
         "SDRS_ENDPOINT": emulator.url,
         "ECS_ENDPOINT": emulator.url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        "OPEN_ACCESS": "true",
     }.items():
         monkeypatch.setenv(name, value)
     return monkeypatch
@@ -57,8 +58,9 @@ def test_all_good_in_http_mode(
     assert instances > 1
     assert f"({instances} protected instance(s))" in lines["sdrs"]
     assert code == 0, lines
-    assert set(lines) == {"settings", "slack token", "slack scopes", "http mode", "sdrs", "ecs",
-                          "database"}  # fmt: skip
+    assert set(lines) == {"settings", "access", "slack token", "slack scopes", "http mode",
+                          "sdrs", "ecs", "database"}  # fmt: skip
+    assert "OPEN to everyone" in lines["access"]
     assert all(line.startswith("ok") for line in lines.values())
     assert "bot sdrs-bot in sandbox" in lines["slack token"]
     assert "server(s) in the project" in lines["ecs"]
@@ -136,3 +138,20 @@ def test_unreachable_database_and_bad_settings(
     assert code == 1 and "NOTIFY_ROUTES" in lines["settings"]
     # a bad setting hides nothing: the other parts are still tested
     assert lines["slack token"].startswith("ok") and lines["sdrs"].startswith("ok")
+
+
+def test_no_request_policy_is_refused_by_serve_and_reported_by_check(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Secure by default: without an allow-list, a binding or OPEN_ACCESS=true, `check` says
+    which mode is in force (none) and fails; `serve` refuses to start with the same reason."""
+    env.delenv("OPEN_ACCESS")
+    code, lines = run(capsys)
+    assert code == 1
+    assert lines["access"].startswith("FAIL") and "serve refuses to start" in lines["access"]
+    assert "no request policy" in lines["settings"]
+    assert main(["serve"]) != 0
+    assert "OPEN_ACCESS=true" in capsys.readouterr().err
+    env.setenv("POLICY_RESIZE_CHANNELS", "C024BE91L")  # one allow-list is a policy
+    code, lines = run(capsys)
+    assert lines["access"].startswith("ok") and "allow-lists" in lines["access"]
