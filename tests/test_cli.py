@@ -91,7 +91,8 @@ def test_read_settings_agrees_with_the_parts(monkeypatch: pytest.MonkeyPatch) ->
         monkeypatch.delenv(name, raising=False)
     settings, found = read_settings(_env_file=None, slack_bot_token="xoxb-1",
                                     slack_signing_secret="s", huaweicloud_sdk_auth_token="t",
-                                    huaweicloud_sdk_project_id="0" * 32, open_access=True)  # fmt: skip
+                                    huaweicloud_sdk_project_id="0" * 32,
+                                    open_access=True)  # fmt: skip
     assert found == []
     _, found = read_settings(_env_file=None, slack_bot_token="xoxb-1",
                              huaweicloud_sdk_auth_token="t", open_access=True,
