@@ -465,9 +465,20 @@ def startup_summary(settings: Settings) -> str:
         if settings.slack_app_token is not None
         else f"http mode on {settings.http_host}:{settings.http_port}"
     )
+    if settings.accounts_file is not None:
+        try:
+            parsed = load_accounts(settings.accounts_file)
+            names = ", ".join(f"{n} ({a.region})" for n, a in parsed.accounts.items())
+            cloud = f"accounts {names} bound to channels by {settings.accounts_file}"
+        except ConfigError:
+            cloud = f"accounts from {settings.accounts_file} (unreadable)"
+    else:
+        cloud = (
+            f"account {settings.account_name}: region {settings.huaweicloud_sdk_region}, "
+            f"project {settings.huaweicloud_sdk_project_id or '(none)'}"
+        )
     return (
-        f"sdrs-bot starting: region {settings.huaweicloud_sdk_region}, "
-        f"project {settings.huaweicloud_sdk_project_id or '(none)'}, {where}, "
+        f"sdrs-bot starting: {cloud}, {where}, access {access_mode(settings)}, "
         f"approval {approval}, policy {'; '.join(limits)}, "
         f"health on {settings.health_host}:{settings.health_port}"
     )

@@ -115,8 +115,9 @@ def test_startup_summary_says_where_and_how_without_secrets() -> None:
     )  # fmt: skip
     line = startup_summary(settings)
     assert line == (
-        "sdrs-bot starting: region ap-southeast-1, project 0123456789abcdef0123456789abcdef, "
-        "http mode on 0.0.0.0:3100, approval two-person (2 approvers, 0 approver groups), "
+        "sdrs-bot starting: account default: region ap-southeast-1, project "
+        "0123456789abcdef0123456789abcdef, http mode on 0.0.0.0:3100, access allow-lists, "
+        "approval two-person (2 approvers, 0 approver groups), "
         "policy rename_drill: anyone; resize: 1 channels, health on 0.0.0.0:9500"
     )
     socket_mode = settings.model_copy(update={"slack_app_token": "xapp-secret"})
