@@ -274,3 +274,14 @@ async def test_a_job_is_tracked_in_its_own_account_after_a_restart(
         pumping.cancel()
         await h2.deps.fleet.aclose()
         store2.close()
+
+
+def test_the_readme_example_is_a_valid_accounts_file(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "accounts.toml"
+    path.write_text(example, encoding="utf-8")
+    bindings = load_accounts(path).bindings_with(Policy())
+    assert bindings.choose("C024BE91L") == Chosen("prod-cn", bindings.items[0].policy)
+    assert bindings.choose("C0ANYOTHER") == Chosen("dr-ap", bindings.items[1].policy)
+    assert bindings.items[0].policy.approval_mode == "two-person"
