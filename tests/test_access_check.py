@@ -134,3 +134,26 @@ async def test_an_empty_project_says_what_could_not_be_read() -> None:
         "ListProtectedInstances", "ListDisasterRecoveryDrills", "ShowJobStatus",
         "ListServersDetails",
     }  # fmt: skip
+
+
+async def test_a_refusal_naming_another_action_reports_that_action() -> None:
+    """A service whose 403 names the refused action (e.g. ECS: "Policy doesn't allow ... to be
+    performed") is believed over the table: the remedy names what the message names."""
+    import httpx
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/cloudservers/detail"):
+            message = "Policy doesn't allow ecs:cloudServers:get to be performed."
+            return httpx.Response(403, json={"error": {"code": "Ecs.0000", "message": message}})
+        return httpx.Response(404, json={"error": {"code": "SDRS.1320", "message": "none"}})
+
+    settings = sandbox_settings("https://cloud.example", http_max_attempts=1)
+    clients = build_clients(settings, transport=httpx.MockTransport(answer))
+    try:
+        rows = await check_access(clients.sdrs, clients.ecs)
+    finally:
+        await clients.aclose()
+    (listed,) = [r for r in rows if r.operation == "ListServersDetails"]
+    assert listed.state is AccessState.MISSING
+    assert listed.grant.name == "ecs:cloudServers:get"
+    assert listed.remedy.startswith("add ecs:cloudServers:get to the custom policy")

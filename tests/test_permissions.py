@@ -40,21 +40,28 @@ ROOT = Path(__file__).resolve().parent.parent
 OTHER_AK, OTHER_SK = "SANDBOXAKOTHERKEY0002", "another-sandbox-secret"
 
 Drive = Callable[[SdrsClient, EcsClient], Awaitable[Any]]
-# Every public client method, called with ids the seeded world has. A new client method
-# without a line here fails test_every_client_method_is_driven.
-DRIVERS: dict[str, Drive] = {
-    "SdrsClient.resize_protected_instance": lambda s, e: s.resize_protected_instance(
-        sid("pi-erp-db"), ResizeParams(flavorRef="s6.xlarge.2")),
-    "SdrsClient.rename_drill": lambda s, e: s.rename_drill(sid("drill-web"), "web-drill-renamed"),
-    "SdrsClient.get_job": lambda s, e: s.get_job("no-such-job"),
-    "SdrsClient.get_protected_instance": lambda s, e: s.get_protected_instance(sid("pi-erp-db")),
-    "SdrsClient.list_protected_instances": lambda s, e: s.list_protected_instances(limit=2),
-    "SdrsClient.get_protection_group": lambda s, e: s.get_protection_group(sid("pg-erp")),
-    "SdrsClient.get_drill": lambda s, e: s.get_drill(sid("drill-erp")),
-    "SdrsClient.list_drills": lambda s, e: s.list_drills(limit=1),
-    "EcsClient.get_server": lambda s, e: e.get_server(sid("pi-erp-db-src")),
-    "EcsClient.count_servers": lambda s, e: e.count_servers(),
-    "EcsClient.list_resize_flavors": lambda s, e: e.list_resize_flavors(sid("pi-erp-db-src")),
+# Every public client method, called with ids the seeded world has, and the row its request
+# must match. A new client method without a line here fails test_every_client_method_is_driven.
+DRIVERS: dict[str, tuple[str, Drive]] = {
+    "SdrsClient.resize_protected_instance": ("ResizeProtectedInstance",
+        lambda s, e: s.resize_protected_instance(
+            sid("pi-erp-db"), ResizeParams(flavorRef="s6.xlarge.2"))),
+    "SdrsClient.rename_drill": ("UpdateDisasterRecoveryDrillName",
+        lambda s, e: s.rename_drill(sid("drill-web"), "web-drill-renamed")),
+    "SdrsClient.get_job": ("ShowJobStatus", lambda s, e: s.get_job("no-such-job")),
+    "SdrsClient.get_protected_instance": ("ShowProtectedInstance",
+        lambda s, e: s.get_protected_instance(sid("pi-erp-db"))),
+    "SdrsClient.list_protected_instances": ("ListProtectedInstances",
+        lambda s, e: s.list_protected_instances(limit=2)),
+    "SdrsClient.get_protection_group": ("ShowProtectionGroup",
+        lambda s, e: s.get_protection_group(sid("pg-erp"))),
+    "SdrsClient.get_drill": ("ShowDisasterRecoveryDrill",
+        lambda s, e: s.get_drill(sid("drill-erp"))),
+    "SdrsClient.list_drills": ("ListDisasterRecoveryDrills", lambda s, e: s.list_drills(limit=1)),
+    "EcsClient.get_server": ("ShowServer", lambda s, e: e.get_server(sid("pi-erp-db-src"))),
+    "EcsClient.count_servers": ("ListServersDetails", lambda s, e: e.count_servers()),
+    "EcsClient.list_resize_flavors": ("ListResizeFlavors",
+        lambda s, e: e.list_resize_flavors(sid("pi-erp-db-src"))),
 }  # fmt: skip
 NOT_API_CALLS = {"aclose"}
 
@@ -84,7 +91,7 @@ async def test_every_request_the_clients_send_has_a_row_and_every_row_is_sent(
     clouds: CloudClients, emulator: EmulatorThread
 ) -> None:
     served: set[str] = set()
-    for name, drive in DRIVERS.items():
+    for name, (operation, drive) in DRIVERS.items():
         before = len(emulator.emulator.requests)
         try:
             await drive(clouds.sdrs, clouds.ecs)
@@ -95,6 +102,7 @@ async def test_every_request_the_clients_send_has_a_row_and_every_row_is_sent(
         for request in sent:
             row = permission_for(request.method, request.path)
             assert row is not None, f"{name}: {request.method} {request.path} has no row"
+            assert row.operation == operation, f"{name} matched {row.operation}"
             assert row.service == ("sdrs" if name.startswith("Sdrs") else "ecs"), name
             served.add(row.operation)
     assert served == {p.operation for p in PERMISSIONS}, "a row no client method sends"
@@ -215,7 +223,7 @@ async def test_denying_the_sdrs_role_refuses_every_sdrs_call_and_no_ecs_call(
     clouds: CloudClients, emulator: EmulatorThread
 ) -> None:
     emulator.emulator.denials.deny(["SDRS Administrator"])  # every caller
-    for name, drive in DRIVERS.items():
+    for name, (_, drive) in DRIVERS.items():
         if name.startswith("Sdrs"):
             with pytest.raises(AuthError) as refused:
                 await drive(clouds.sdrs, clouds.ecs)
