@@ -5,8 +5,10 @@ Checks, in order: the settings parse and nothing ``serve`` needs is missing (the
 (``auth.test``) and its scopes (the ``x-oauth-scopes`` header Slack returns) against
 :data:`bot.slack_scopes.BOT_SCOPES`; the transport (Socket Mode: the app token opens a
 connection URL with ``apps.connections.open``; HTTP mode: a signing secret is set); SDRS and ECS
-reachable with the credentials accepted (a harmless read each); the database reachable and its
-schema current. A settings problem stops nothing: every part that can be tested is. Secrets are
+reachable with the credentials accepted (a harmless read each); least privilege: per call the bot
+makes, whether IAM allows it, what to add when it does not, and what cannot be tried harmlessly
+(:mod:`bot.access_check`, one ``iam`` line each); the database reachable and its schema
+current. A settings problem stops nothing: every part that can be tested is. Secrets are
 never printed.
 """
 
@@ -21,9 +23,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import create_engine, make_url
 
+from bot.access_check import check_access
 from bot.cloud_wiring import build_clients
 from bot.config import Settings, access_mode
-from bot.core.errors import ApiError, CloudError
+from bot.core.errors import ApiError, CloudError, ConfigError
+from bot.core.permissions import AccessResult, AccessState
 from bot.slack_scopes import BOT_SCOPES
 from bot.store.schema import head_revision, read_state
 
@@ -34,9 +38,10 @@ class Check:
     ok: bool
     detail: str
     remedy: str = ""
+    untested: bool = False  # could not be tried (counts as ok; marked "--")
 
     def line(self) -> str:
-        mark = "ok  " if self.ok else "FAIL"
+        mark = "--  " if self.untested else "ok  " if self.ok else "FAIL"
         fix = f"\n       -> {self.remedy}" if not self.ok and self.remedy else ""
         return f"{mark} {self.name:<16} {self.detail}{fix}"
 
@@ -52,6 +57,7 @@ async def run_checks(settings: Settings, problems: list[str]) -> list[Check]:
     results += await _slack(settings)
     results.append(await _cloud("sdrs", settings, _sdrs_read))
     results.append(await _cloud("ecs", settings, _ecs_read))
+    results += await _least_privilege(settings)
     results.append(await asyncio.to_thread(_database, settings))
     return results
 
@@ -169,6 +175,32 @@ async def _cloud(
         return Check(name, False, f"{exc.code} (HTTP {exc.status}): {exc.message}", remedy)
     except CloudError as exc:
         return Check(name, False, f"not reachable: {exc}", "check the endpoint and the network")
+
+
+async def _least_privilege(settings: Settings) -> list[Check]:
+    """Least privilege for the configured account: one line per call the bot makes."""
+    if not settings.has_cloud_credentials:
+        return []  # the sdrs and ecs lines already say what to set
+    try:
+        clouds = build_clients(_once(settings))
+    except ConfigError:
+        return []  # a missing project id: the settings line says so
+    try:
+        rows = await check_access(clouds.sdrs, clouds.ecs)
+    finally:
+        await clouds.aclose()
+    if not any(r.state in (AccessState.OK, AccessState.MISSING) for r in rows):
+        # nothing could be told (credentials refused, endpoint down): one line, not eleven
+        first = next(r for r in rows if r.state is AccessState.ERROR)
+        return [Check("iam", False, f"least privilege not tried: {first.detail}", first.remedy)]
+    return [access_line(row) for row in rows]
+
+
+def access_line(row: AccessResult) -> Check:
+    """One ``check`` line for a least-privilege result."""
+    ok = row.state in (AccessState.OK, AccessState.UNTESTED)
+    return Check("iam", ok, row.summary(), row.remedy,
+                 untested=row.state is AccessState.UNTESTED)  # fmt: skip
 
 
 def _database(settings: Settings) -> Check:

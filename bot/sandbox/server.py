@@ -7,7 +7,7 @@ it received (for fidelity tests), and injects faults on demand (:mod:`bot.sandbo
 
 Control endpoints under ``/_sandbox/`` (no authentication; the emulator binds to loopback by
 default): ``GET state``, ``POST faults``, ``DELETE faults``, ``POST servers/{id}/power``,
-``POST next-job``.
+``POST next-job``, and ``deny`` (IAM refusals, :mod:`bot.sandbox.access_denial`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from bot.huaweicloud import signing
+from bot.sandbox.access_denial import AccessDenials
 from bot.sandbox.faults import Fault, FaultPlan
 from bot.sandbox.runner import AppThread
 from bot.sandbox.world import JobPlan, SdrsApiError, World
@@ -74,6 +75,7 @@ class Emulator:
         self.world = world
         self.project_id = project_id
         self.faults = FaultPlan()
+        self.denials = AccessDenials()  # IAM refusals per access key (POST /_sandbox/deny)
         self.requests: deque[CapturedRequest] = deque(maxlen=20_000)
         self.counts: Counter[str] = Counter()  # "METHOD /route" -> calls served
         p = r"/v1/(?P<project>[^/]+)"
@@ -98,6 +100,7 @@ class Emulator:
         app.router.add_delete("/_sandbox/faults", self._ctl_clear_faults)
         app.router.add_post("/_sandbox/servers/{id}/power", self._ctl_power)
         app.router.add_post("/_sandbox/next-job", self._ctl_next_job)
+        self.denials.add_routes(app.router)
         app.router.add_route("*", "/v1/{tail:.*}", self._dispatch)
         return app
 
@@ -135,6 +138,9 @@ class Emulator:
         refusal = self._authenticate(request, raw_path, query, body)
         if refusal is not None:
             return refusal
+        denied = self.denials.refusal(request)
+        if denied is not None:
+            return denied
         for method, pattern, handler in self._routes:
             match = pattern.fullmatch(request.path)
             if match is None or method != request.method:
