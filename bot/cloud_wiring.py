@@ -114,6 +114,7 @@ def build_fleet(
         account = Account(
             settings.account_name, settings.huaweicloud_sdk_region,
             settings.huaweicloud_sdk_project_id, clouds.sdrs, clouds.ecs,
+            settings.sdrs_base_url, settings.ecs_base_url,
         )  # fmt: skip
         fleet = Fleet([account], legacy=settings.account_name)
         return fleet, everywhere(settings.account_name, settings.policy())
@@ -130,7 +131,8 @@ def build_fleet(
             settings, _auth_of(settings, spec), spec.project_id, spec.base_url("sdrs"),
             spec.base_url("ecs"), account=name, metrics=metrics, transport=transport,
         )  # fmt: skip
-        accounts.append(Account(name, spec.region, spec.project_id, clouds.sdrs, clouds.ecs))
+        accounts.append(Account(name, spec.region, spec.project_id, clouds.sdrs, clouds.ecs,
+                                spec.base_url("sdrs"), spec.base_url("ecs")))  # fmt: skip
     return Fleet(accounts), bindings
 
 

@@ -26,6 +26,8 @@ class Account:
     project_id: str
     sdrs: SdrsClient
     ecs: EcsClient
+    sdrs_url: str = ""
+    ecs_url: str = ""
     # the credential source's health (ok, a line for /readyz and check); None: static keys
     credential_status: Callable[[], tuple[bool, str]] | None = field(default=None, compare=False)
 

@@ -6,13 +6,16 @@ named where people read it, and a job is tracked in its own account after a rest
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from bot.accounts_file import load_accounts
+from bot.cli import main
 from bot.core.bindings import ANY_CHANNEL, Binding, Bindings, Chosen, NoAccount
 from bot.core.errors import ConfigError
 from bot.core.intents import parse
@@ -24,7 +27,7 @@ from bot.sandbox.world import World
 from bot.store.schema import audit_events
 from handlers import blocks
 from tests.slack_harness import ALICE, BOB, make_harness, pump, running
-from tests.slack_helpers import until
+from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, until
 
 PROJECT_B = "0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e"
 AK_B, SK_B = "SECONDAKEXAMPLE00002", "second-secret-key-not-a-real-one"
@@ -285,3 +288,39 @@ def test_the_readme_example_is_a_valid_accounts_file(tmp_path: Path) -> None:
     assert bindings.choose("C024BE91L") == Chosen("prod-cn", bindings.items[0].policy)
     assert bindings.choose("C0ANYOTHER") == Chosen("dr-ap", bindings.items[1].policy)
     assert bindings.items[0].policy.approval_mode == "two-person"
+
+
+def test_check_tries_each_account_and_names_what_one_lacks(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    slack: SlackApiThread,
+    emulator: EmulatorThread,
+    emulator_b: EmulatorThread,
+) -> None:
+    """`sdrs-bot check` with ACCOUNTS_FILE: SDRS, ECS and least privilege per account, the
+    bindings named as the access mode; a grant missing in one account fails only its lines."""
+    for name in list(os.environ):
+        if name.startswith(("HUAWEICLOUD_", "POLICY_", "OPEN_ACCESS")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    monkeypatch.setenv("SLACK_API_URL", slack.api_url)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    monkeypatch.setenv("ACCOUNTS_FILE", str(_accounts_file(tmp_path, emulator, emulator_b)))
+    httpx.post(f"{emulator_b.url}/_sandbox/deny", json={"grants": ["ecs:cloudServers:list"]})
+    code = main(["check"])
+    out = capsys.readouterr().out
+    assert SK_B not in out and SANDBOX_SK not in out
+    assert code == 1
+    lines = out.splitlines()
+
+    def named(prefix: str) -> list[str]:
+        return [line for line in lines if line[5:].startswith(prefix)]
+
+    assert named("access") and "channel bindings in" in named("access")[0]
+    assert named("sdrs prod-cn")[0].startswith("ok") and named("sdrs dr-ap")[0].startswith("ok")
+    assert named("ecs prod-cn")[0].startswith("ok") and named("ecs dr-ap")[0].startswith("FAIL")
+    assert not [x for x in named("iam prod-cn") if x.startswith("FAIL")]
+    failed = [x for x in named("iam dr-ap") if x.startswith("FAIL")]
+    assert [x.split()[3] for x in failed] == ["ListServersDetails", "ListResizeFlavors"], failed
