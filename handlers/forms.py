@@ -76,6 +76,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if await _may_use(deps, client, _user_of(body), _view_channel(body), "resize", tell=False):
             deps.background.spawn(show_instance(deps, client, body), name="resize form")
 
+    @app.action(modals.SITES_ACTION)
+    async def sites_ticked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        if await _may_use(deps, client, _user_of(body), _view_channel(body), "resize", tell=False):
+            deps.background.spawn(show_ticked(deps, client, body), name="resize form sites")
+
     @app.action(modals.PICK_DRILL)
     async def drill_picked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
@@ -251,6 +257,31 @@ async def show_instance(deps: Deps, client: AsyncWebClient, body: dict[str, Any]
     selected = action.get("selected_option") or {}
     instance_id = str(selected.get("value") or "")
     label = str((selected.get("text") or {}).get("text") or instance_id)
+    await _show_sites(deps, client, view, instance_id, label, modals.ticked_sites(view))
+
+
+async def show_ticked(deps: Deps, client: AsyncWebClient, body: dict[str, Any]) -> None:
+    """A site was ticked or unticked: rebuild the form with a flavor field for each ticked
+    site, the servers read again (their power state may have changed meanwhile)."""
+    view = body.get("view") or {}
+    action = (body.get("actions") or [{}])[0]
+    ticked = [str(o.get("value")) for o in action.get("selected_options") or []]
+    meta = modals.metadata_of(view)
+    instance_id = meta.get("instance", "")
+    await _show_sites(deps, client, view, instance_id, meta.get("label") or instance_id,
+                      [s for s in modals.SITES if s in ticked])  # fmt: skip
+
+
+async def _show_sites(
+    deps: Deps,
+    client: AsyncWebClient,
+    view: dict[str, Any],
+    instance_id: str,
+    label: str,
+    ticked: list[str] | None,
+) -> None:
+    """Read the instance's servers (SDRS, then ECS) and update the form, guarded by the view's
+    hash: Slack keeps what was typed in fields whose block and action ids stay the same."""
     channel = modals.metadata_of(view).get("channel", "")
     account = deps.form_account(channel)
     if not UUID_RE.fullmatch(instance_id) or account is None:  # only ids the picker offered
@@ -279,7 +310,7 @@ async def show_instance(deps: Deps, client: AsyncWebClient, body: dict[str, Any]
                 on_dedicated_host=server.on_dedicated_host,
             )  # fmt: skip
         )
-    new = modals.resize_view(channel, (instance_id, label), sites)
+    new = modals.resize_view(channel, (instance_id, label), sites, ticked=ticked)
     await update_view(client, str(view.get("id")), new, view.get("hash"))
 
 

@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
+    PlainTextObject,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
@@ -43,6 +44,8 @@ OPEN_RESIZE = OPEN_RESIZE_ACTION  # the help message's buttons
 OPEN_RENAME = OPEN_RENAME_ACTION
 MAX_OPTIONS = 100  # Slack's limit for a select's options
 SITES = ("production", "dr")
+SITES_BLOCK = "sites"
+SITES_ACTION = "sdrs_pick_sites"  # ticking or unticking a site rebuilds the form
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,10 @@ def resize_view(
     instance: tuple[str, str] | None = None,
     sites: list[SiteInfo] | None = None,
     problem: str | None = None,
+    ticked: list[str] | None = None,
 ) -> dict[str, Any]:
-    """``instance``: (id, label) once chosen; ``sites`` what was read about it."""
+    """``instance``: (id, label) once chosen; ``sites`` what was read about it; ``ticked`` the
+    sites the person chose to resize (None: all of them), each of which gets a flavor field."""
     picker = _picker(PICK_INSTANCE, instance)
     blocks: list[Block] = [
         InputBlock(
@@ -115,7 +120,7 @@ def resize_view(
             )
         )
     else:
-        blocks += _site_blocks(sites)
+        blocks += _site_blocks(sites, [s.site for s in sites] if ticked is None else ticked)
     view = View(
         type="modal",
         callback_id=RESIZE_CALLBACK,
@@ -123,33 +128,60 @@ def resize_view(
         submit="Review",
         close="Cancel",
         blocks=blocks,
-        private_metadata=_metadata(channel=channel, instance=instance[0] if instance else ""),
+        private_metadata=_metadata(
+            channel=channel,
+            instance=instance[0] if instance else "",
+            label=instance[1][:200] if instance else "",
+        ),
     )
     return view.to_dict()
 
 
-def _site_blocks(sites: list[SiteInfo]) -> list[Block]:
-    lines = []
-    for s in sites:
-        power = "stopped" if s.status == "SHUTOFF" else f"*{escape(s.status)}* - must be stopped"
-        size = f"{s.flavor.vcpus} vCPU, {s.flavor.ram / 1024:g} GiB" if s.flavor.vcpus else ""
-        lines.append(
-            f"*{SITE_LABEL[s.site]}*: `{escape(s.server_name)}` ({power}), "
-            f"`{escape(s.flavor.id)}` {size}".rstrip()
+def power_text(status: str) -> str:
+    """A server's power state as the form shows it (plain text)."""
+    if status == "SHUTOFF":
+        return "stopped"
+    return f"running ({status or 'unknown'}): stop it before resizing"
+
+
+def size_text(flavor: Flavor) -> str:
+    return f"{flavor.vcpus} vCPU, {flavor.ram / 1024:g} GiB" if flavor.vcpus else ""
+
+
+def _site_blocks(sites: list[SiteInfo], ticked: list[str]) -> list[Block]:
+    """The sites to resize (ticking or unticking one rebuilds the form: ``dispatch_action``),
+    then, for each ticked site only, its required flavor field naming the server, its current
+    flavor and power state (and a dedicated host field for a server on DeH)."""
+    site_options = {
+        s.site: Option(
+            text=SITE_LABEL[s.site][0].upper() + SITE_LABEL[s.site][1:],
+            value=s.site,
+            description=PlainTextObject(text=s.server_name[:75]),
         )
-    blocks: list[Block] = [md_section("\n".join(lines))]
-    site_options = [option(SITE_LABEL[s], s) for s in SITES]
-    blocks.append(
+        for s in sites
+    }
+    chosen = [site_options[s] for s in SITES if s in ticked and s in site_options]
+    blocks: list[Block] = [
         InputBlock(
-            block_id="sites",
+            block_id=SITES_BLOCK,
             label="Sites to resize",
             element=CheckboxesElement(
-                action_id="sites", options=site_options, initial_options=site_options
+                action_id=SITES_ACTION,
+                options=list(site_options.values()),
+                initial_options=chosen or None,
             ),
+            dispatch_action=True,
         )
-    )
+    ]
+    if not chosen:
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text="Tick a site to choose its flavor.")])
+        )
     for s in sites:
-        label = f"New flavor, {SITE_LABEL[s.site]}"
+        if s.site not in ticked:
+            continue
+        size = size_text(s.flavor)
+        now = f"Now {s.flavor.id}" + (f" ({size})" if size else "")
         element: StaticSelectElement | PlainTextInputElement
         if s.choices:
             element = StaticSelectElement(
@@ -160,7 +192,12 @@ def _site_blocks(sites: list[SiteInfo]) -> list[Block]:
         else:
             element = PlainTextInputElement(action_id="flavor", placeholder="e.g. s6.xlarge.2")
         blocks.append(
-            InputBlock(block_id=f"{s.site}_flavor", label=label, element=element, optional=True)
+            InputBlock(
+                block_id=f"{s.site}_flavor",
+                label=f"New flavor, {SITE_LABEL[s.site]}: {s.server_name}"[:2000],
+                element=element,
+                hint=f"{now} · {power_text(s.status)}",
+            )
         )
         if s.on_dedicated_host:
             blocks.append(
@@ -234,6 +271,14 @@ def _value(values: dict[str, Any], block: str, action: str) -> str:
     return str(state.get("value") or "").strip()
 
 
+def ticked_sites(view: dict[str, Any]) -> list[str] | None:
+    """The sites ticked in a view's current state (None: the form has no site choice yet)."""
+    values = (view.get("state") or {}).get("values") or {}
+    if SITES_ACTION not in (values.get(SITES_BLOCK) or {}):
+        return None
+    return [site for site in _selected(values, SITES_BLOCK, SITES_ACTION) if site in SITES]
+
+
 def _selected(values: dict[str, Any], block: str, action: str) -> list[str]:
     state = (values.get(block) or {}).get(action) or {}
     return [str(o.get("value")) for o in state.get("selected_options") or []]
@@ -245,11 +290,11 @@ def resize_from_view(view: dict[str, Any]) -> ResizeIntent | dict[str, str]:
     instance = _value(values, "instance", PICK_INSTANCE)
     if not instance:
         return {"instance": "Choose a protected instance."}
-    if "sites" not in values:
+    if SITES_BLOCK not in values:
         return {"instance": "Wait for the instance's servers to load, then choose flavors."}
-    sites = [site for site in _selected(values, "sites", "sites") if site in SITES]
+    sites = [site for site in _selected(values, SITES_BLOCK, SITES_ACTION) if site in SITES]
     if not sites:
-        return {"sites": "Choose at least one site to resize."}
+        return {SITES_BLOCK: "Choose at least one site to resize."}
     if not UUID_RE.fullmatch(instance):
         return {"instance": "Choose a protected instance from the list."}
     errors: dict[str, str] = {}

@@ -132,6 +132,26 @@ def view_action_body(
     )  # fmt: skip
 
 
+def view_checkboxes_body(
+    user: str, view: dict[str, Any], *, action_id: str, block_id: str, values: list[str]
+) -> str:
+    """block_actions from a checkbox group inside a modal (an input block with dispatch_action):
+    the action carries every option ticked now; ``view`` its state as Slack holds it."""
+    action = {
+        "type": "checkboxes",
+        "action_id": action_id,
+        "block_id": block_id,
+        "selected_options": [
+            {"text": {"type": "plain_text", "text": v}, "value": v} for v in values
+        ],
+        "action_ts": f"{time.time():.6f}",
+    }
+    return _interaction(
+        "block_actions", user, container={"type": "view", "view_id": view["id"]},
+        trigger_id=f"trig-{time.monotonic_ns()}", view=view, actions=[action],
+    )  # fmt: skip
+
+
 def suggestion_body(
     user: str, view: dict[str, Any], *, action_id: str, block_id: str, value: str
 ) -> str:

@@ -23,6 +23,7 @@ from tests.slack_helpers import (
     suggestion_body,
     until,
     view_action_body,
+    view_checkboxes_body,
     view_submission_body,
     view_with_state,
 )
@@ -56,8 +57,8 @@ def select(value: str, text: str = "") -> dict[str, Any]:
 def resize_state(instance: str, sites: list[str], **flavors: str) -> dict[str, Any]:
     values: dict[str, Any] = {
         "instance": {modals.PICK_INSTANCE: {**select(instance), "type": "external_select"}},
-        "sites": {
-            "sites": {
+        modals.SITES_BLOCK: {
+            modals.SITES_ACTION: {
                 "type": "checkboxes",
                 "selected_options": [
                     {"text": {"type": "plain_text", "text": s}, "value": s} for s in sites
@@ -100,8 +101,8 @@ async def test_resize_form_loads_instances_and_flavors_then_confirms_like_the_co
     assert {o["value"] for o in options} >= {DB}
 
     view = await pick_instance(h, DB)
-    shown = json.dumps(view["blocks"])
-    assert "`ecs-erp-db-src` (stopped), `s6.large.2` 2 vCPU, 4 GiB" in shown
+    shown = json.dumps(view["blocks"], ensure_ascii=False)
+    assert "Now s6.large.2 (2 vCPU, 4 GiB) · stopped" in shown
     prod_select = next(b for b in view["blocks"] if b.get("block_id") == "production_flavor")
     values = [o["value"] for o in prod_select["element"]["options"]]
     assert "s6.xlarge.2" in values and "c7.large.2" in values  # ECS resize flavors, prod AZ
@@ -141,9 +142,72 @@ async def test_form_mistakes_come_back_as_field_errors(h: Harness) -> None:
     assert not h.state.calls_to("chat.postMessage") and h.sdrs_posts() == 0
 
 
+def flavor_fields(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {b["block_id"]: b for b in view["blocks"] if b.get("block_id", "").endswith("_flavor")}
+
+
+async def test_ticking_a_site_rebuilds_the_form_with_only_its_required_flavor_field(
+    h: Harness,
+) -> None:
+    """The sites checkboxes dispatch their action: the form is rebuilt (views.update with the
+    view's hash) with a required flavor field for each ticked site only, naming its server, its
+    current flavor and power state as SDRS/ECS say now; what was typed in a kept field stays."""
+    app_pi = sid("pi-erp-app")  # production server running, DR server stopped
+    view = await pick_instance(h, app_pi)
+    fields = flavor_fields(view)
+    assert set(fields) == {"production_flavor", "dr_flavor"}
+    assert not any(f.get("optional") for f in fields.values())
+    sites = next(b for b in view["blocks"] if b.get("block_id") == modals.SITES_BLOCK)
+    assert sites["dispatch_action"] is True
+    # the person picks a production flavor, then unticks production: DR only
+    h.state.enter(view["id"], resize_state(app_pi, ["production", "dr"], production="s6.xlarge.2"))
+    h.world.set_power(sid("pi-erp-app-tgt"), "ACTIVE")  # the DR server was started meanwhile
+    await dispatch(h.app, view_checkboxes_body(
+        ALICE, h.state.views[view["id"]], action_id=modals.SITES_ACTION,
+        block_id=modals.SITES_BLOCK, values=["dr"],
+    ))  # fmt: skip
+    dr_only = await latest_view(h, 2)
+    update = h.state.calls_to("views.update")[1].args
+    assert update["hash"] == view["hash"] and update["view_id"] == view["id"]
+    fields = flavor_fields(dr_only)
+    assert list(fields) == ["dr_flavor"]
+    dr = fields["dr_flavor"]
+    assert "optional" not in dr or dr["optional"] is False
+    assert "ecs-erp-app-tgt" in dr["label"]["text"]
+    assert (
+        dr["hint"]["text"]
+        == "Now s6.large.2 (2 vCPU, 4 GiB) · running (ACTIVE): stop it before resizing"
+    )
+    assert [o["value"] for o in next(
+        b for b in dr_only["blocks"] if b.get("block_id") == modals.SITES_BLOCK
+    )["element"]["initial_options"]] == ["dr"]  # fmt: skip
+    # Slack keeps what was entered in blocks that stay: the production choice went with its field
+    assert set(dr_only["state"]["values"]) == {"instance", modals.SITES_BLOCK}
+    # submitted without a DR flavor: the error names the DR field
+    values = resize_state(app_pi, ["dr"])
+    response = await dispatch(h.app, view_submission_body(ALICE, view_with_state(dr_only, values)))
+    assert json.loads(response.body) == {
+        "response_action": "errors",
+        "errors": {"dr_flavor": "Choose the new flavor for the DR site."},
+    }
+    # untick DR too: no flavor field is left
+    h.state.enter(dr_only["id"], values)
+    await dispatch(h.app, view_checkboxes_body(
+        ALICE, h.state.views[view["id"]], action_id=modals.SITES_ACTION,
+        block_id=modals.SITES_BLOCK, values=[],
+    ))  # fmt: skip
+    none = await latest_view(h, 3)
+    assert flavor_fields(none) == {}
+    assert "Tick a site" in json.dumps(none["blocks"])
+    await h.quiesce()
+    assert not h.state.calls_to("chat.postMessage") and h.sdrs_posts() == 0
+
+
 async def test_form_submission_refused_by_preflight_tells_the_user_privately(h: Harness) -> None:
     view = await pick_instance(h, sid("pi-erp-app"))
-    assert "*ACTIVE* - must be stopped" in json.dumps(view["blocks"])
+    assert "running (ACTIVE): stop it before resizing" in json.dumps(
+        view["blocks"], ensure_ascii=False
+    )
     values = resize_state(sid("pi-erp-app"), ["production"], production="s6.xlarge.2")
     await dispatch(h.app, view_submission_body(ALICE, view_with_state(view, values)))
     text = (await until(lambda: h.ephemerals(ALICE)))[0]
@@ -200,7 +264,9 @@ async def test_help_buttons_open_the_forms_and_drills_are_searchable(h: Harness)
 def _resize_view(instance: str, sites: list[str], **fields: str) -> dict[str, Any]:
     values: dict[str, Any] = {
         "instance": {modals.PICK_INSTANCE: {"selected_option": {"value": instance}}},
-        "sites": {"sites": {"selected_options": [{"value": s} for s in sites]}},
+        modals.SITES_BLOCK: {
+            modals.SITES_ACTION: {"selected_options": [{"value": s} for s in sites]}
+        },
     }
     for block, value in fields.items():
         action = "host" if block.endswith("_host") else "flavor"

@@ -163,6 +163,8 @@ class Playground:
         fields: dict[str, Any] = {"trigger_id": trigger, "actions": [action]}
         view_id = spec.get("view_id")
         if view_id:
+            if isinstance(spec.get("values"), dict) and view_id in self.state.views:
+                self.state.enter(str(view_id), spec["values"])  # Slack sends the view's state
             view = self._view(view_id)
             fields.update(container={"type": "view", "view_id": view_id}, view=view)
         else:

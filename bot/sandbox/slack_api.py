@@ -66,6 +66,13 @@ class SlackApiState:
     def calls_to(self, method: str) -> list[SlackCall]:
         return [c for c in list(self.calls) if c.method == method]
 
+    def enter(self, view_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        """What a person entered in an open modal (Slack's client keeps it with the view, sends
+        it in ``view.state`` and keeps it across a ``views.update``); the view as now held."""
+        view = self.views[view_id]
+        view["state"] = {"values": values}
+        return view
+
     def message_items(self) -> list[tuple[tuple[str, str], dict[str, Any]]]:
         """A copy of ``messages`` that is safe to take while the server thread posts (a copy
         interrupted by a concurrent insert raises RuntimeError: it is simply taken again)."""
@@ -329,7 +336,16 @@ class SlackApiServer:
         return {"ok": True, "view": {k: v for k, v in stored.items() if not k.startswith("_")}}
 
     async def _m_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        """views.update as Slack documents it: the view by ``view_id`` or ``external_id``; a
+        ``hash`` that is not the view's current one is a ``hash_conflict``; what was entered in
+        input blocks whose ``block_id`` and ``action_id`` stay the same is kept; the answer is
+        the updated view (with its new hash)."""
         view_id = str(args.get("view_id") or "")
+        external = str(args.get("external_id") or "")
+        if not view_id and external:
+            view_id = next(
+                (i for i, v in self.state.views.items() if v.get("external_id") == external), ""
+            )
         current = self.state.views.get(view_id)
         if current is None:
             return {"ok": False, "error": "not_found"}
@@ -338,8 +354,10 @@ class SlackApiServer:
         view = self._view_arg(args)
         if view is None:
             return {"ok": False, "error": "invalid_arguments"}
+        kept = _kept_values(current, view)
         stored = self._stored_view(view, view_id)
         stored["_user"] = current.get("_user", "")
+        stored["state"] = {"values": kept}
         return {"ok": True, "view": {k: v for k, v in stored.items() if not k.startswith("_")}}
 
     def _visible(self, message: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
@@ -390,6 +408,21 @@ class SlackApiServer:
         if group not in self.state.usergroups:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": list(self.state.usergroups[group])}
+
+
+def _kept_values(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The state values of ``old`` that survive an update to ``new``: those of input blocks
+    that keep their ``block_id`` and element ``action_id``."""
+    values = (old.get("state") or {}).get("values") or {}
+    kept: dict[str, Any] = {}
+    for block in new.get("blocks") or []:
+        if block.get("type") != "input":
+            continue
+        block_id = str(block.get("block_id") or "")
+        action_id = str((block.get("element") or {}).get("action_id") or "")
+        if action_id in (values.get(block_id) or {}):
+            kept[block_id] = {action_id: values[block_id][action_id]}
+    return kept
 
 
 class SlackApiThread(AppThread):

@@ -237,6 +237,8 @@ function inputBlock(block, ctx) {
   label.textContent = block.label.text + (block.optional ? " (optional)" : "");
   parts.push(label);
   const e = block.element;
+  // what was entered before a views.update: Slack keeps it for the same block_id and action_id
+  const kept = ((ctx.values || {})[block.block_id] || {})[e.action_id];
   const holder = document.createElement("div");
   holder.dataset.blockId = block.block_id;
   holder.dataset.actionId = e.action_id;
@@ -244,7 +246,7 @@ function inputBlock(block, ctx) {
   if (e.type === "plain_text_input") {
     const input = document.createElement("input");
     input.type = "text";
-    input.value = e.initial_value || "";
+    input.value = kept ? (kept.value || "") : (e.initial_value || "");
     input.name = block.block_id;
     holder.append(input);
   } else if (e.type === "static_select") {
@@ -252,24 +254,27 @@ function inputBlock(block, ctx) {
     select.name = block.block_id;
     select.innerHTML = `<option value="">${esc((e.placeholder && e.placeholder.text) || "Choose")}</option>` +
       (e.options || []).map((o) => `<option value="${esc(o.value)}">${esc(o.text.text)}</option>`).join("");
-    if (e.initial_option) select.value = e.initial_option.value;
+    const chosen = kept ? kept.selected_option : e.initial_option;
+    if (chosen) select.value = chosen.value;
     holder.append(select);
   } else if (e.type === "external_select") {
     holder.append(externalSelect(block, e, ctx));
   } else if (e.type === "checkboxes") {
-    const initial = new Set((e.initial_options || []).map((o) => o.value));
+    const initial = new Set(((kept ? kept.selected_options : e.initial_options) || []).map((o) => o.value));
     for (const o of e.options || []) {
       const row = document.createElement("label");
       row.className = "checkbox";
-      row.innerHTML = `<input type="checkbox" value="${esc(o.value)}" ${initial.has(o.value) ? "checked" : ""}> ${esc(o.text.text)}`;
+      row.innerHTML = `<input type="checkbox" value="${esc(o.value)}" ${initial.has(o.value) ? "checked" : ""}> <span>${esc(o.text.text)}</span>` +
+        (o.description ? ` <span class="description">${esc(o.description.text)}</span>` : "");
       holder.append(row);
     }
     if (block.dispatch_action) {  // Slack sends block_actions at once, so the form can adapt
       holder.addEventListener("change", async () => {
-        const selected = [...holder.querySelectorAll("input:checked")].map((c) => ({
-          text: {type: "plain_text", text: c.parentElement.textContent.trim()}, value: c.value}));
+        const selected = [...holder.querySelectorAll("input:checked")].map(checkedOption);
         await post("action", {view_id: ctx.viewId, action_id: e.action_id, block_id: block.block_id,
-                              type: "checkboxes", selected_options: selected});
+                              type: "checkboxes", selected_options: selected,
+                              values: viewValues($("modal-layer"))});
+        refresh();
       });
     }
   }
@@ -289,9 +294,11 @@ function externalSelect(block, e, ctx) {
   list.className = "suggest";
   list.hidden = true;
   wrap.append(input, list);
-  if (e.initial_option) {
-    input.value = e.initial_option.text.text;
-    wrap.dataset.selected = JSON.stringify(e.initial_option);
+  const kept = ((ctx.values || {})[block.block_id] || {})[e.action_id];
+  const chosen = (kept && kept.selected_option) || e.initial_option;
+  if (chosen) {
+    input.value = chosen.text.text;
+    wrap.dataset.selected = JSON.stringify(chosen);
   }
   const search = async () => {
     const answer = await post("options", {view_id: ctx.viewId, action_id: e.action_id, block_id: block.block_id, value: input.value});
@@ -305,7 +312,8 @@ function externalSelect(block, e, ctx) {
         list.hidden = true;
         if (block.dispatch_action) {
           await post("action", {view_id: ctx.viewId, action_id: e.action_id, block_id: block.block_id,
-                                type: "external_select", selected_option: o});
+                                type: "external_select", selected_option: o,
+                                values: viewValues($("modal-layer"))});
         }
       };
       return item;
@@ -315,6 +323,10 @@ function externalSelect(block, e, ctx) {
   input.addEventListener("focus", search);
   input.addEventListener("input", search);
   return wrap;
+}
+
+function checkedOption(c) {
+  return {text: {type: "plain_text", text: c.parentElement.querySelector("span").textContent.trim()}, value: c.value};
 }
 
 function viewValues(layer) {
@@ -330,8 +342,7 @@ function viewValues(layer) {
       const wrap = holder.firstChild;
       state.selected_option = wrap.dataset.selected ? JSON.parse(wrap.dataset.selected) : null;
     } else if (type === "checkboxes") {
-      state.selected_options = [...holder.querySelectorAll("input:checked")].map((c) => ({
-        text: {type: "plain_text", text: c.parentElement.textContent.trim()}, value: c.value}));
+      state.selected_options = [...holder.querySelectorAll("input:checked")].map(checkedOption);
     }
     values[blockId] = {[actionId]: state};
   }
@@ -351,7 +362,8 @@ function renderView(view) {
   modal.innerHTML = `<header>${esc(view.title.text)}</header><div class="body"></div>
     <footer><button id="modal-close" type="button">${esc((view.close && view.close.text) || "Cancel")}</button>
     <button id="modal-submit" class="primary" type="button">${esc((view.submit && view.submit.text) || "Submit")}</button></footer>`;
-  modal.querySelector(".body").append(renderBlocks(view.blocks, {kind: "view", viewId: view.id}));
+  modal.querySelector(".body").append(renderBlocks(view.blocks, {kind: "view", viewId: view.id,
+                                                                values: (view.state || {}).values}));
   layer.replaceChildren(modal);
   layer.hidden = false;
   $("modal-close").onclick = async () => { await post("close", {view_id: view.id}); refresh(); };
