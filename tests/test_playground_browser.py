@@ -242,6 +242,22 @@ def test_the_resize_form_in_the_browser(browser: WebDriver) -> None:
         wait_for(browser, choice)  # options come from SDRS through the bot as you type
         retry(lambda: browser.find_element(By.XPATH, choice).click())
         wait_for(browser, "//*[@id='modal']//select[@name='production_flavor']")
+        modal = browser.find_element(By.ID, "modal").text
+        assert "(optional)" not in modal.split("Dedicated host")[0]  # flavors are required
+        assert "Now s6.large.2 (2 vCPU, 4 GiB) · stopped" in modal
+        retry(lambda: Select(browser.find_element(By.XPATH, "//select[@name='production_flavor']"))
+              .select_by_value("s6.xlarge.2"))  # fmt: skip
+        # unticking the DR site rebuilds the form without its field; the production choice stays
+        dr_box = "//*[@id='modal']//input[@type='checkbox'][@value='dr']"
+        retry(lambda: browser.find_element(By.XPATH, dr_box).click())
+        WebDriverWait(browser, 30, poll_frequency=0.1).until(
+            lambda d: not d.find_elements(By.XPATH, "//select[@name='dr_flavor']")
+        )
+        kept = Select(browser.find_element(By.XPATH, "//select[@name='production_flavor']"))
+        assert kept.first_selected_option.get_attribute("value") == "s6.xlarge.2"
+        shot(browser, "7-resize-form-dr-unticked")
+        retry(lambda: browser.find_element(By.XPATH, dr_box).click())
+        wait_for(browser, "//*[@id='modal']//select[@name='dr_flavor']")
         for site in ("production", "dr"):
             retry(lambda site=site: Select(  # type: ignore[misc]
                 browser.find_element(By.XPATH, f"//select[@name='{site}_flavor']")
