@@ -32,8 +32,10 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.facts import Announcement
 from bot.core.records import OutboxMessage
 from bot.slack_errors import slack_error
+from bot.slack_links import PERMALINKS
 from bot.slack_lookup import find_posted
 from bot.store import OutboxRow, Store
 
@@ -69,8 +71,20 @@ def _log_failure(task: asyncio.Task[int]) -> None:
         log.error("outbox run failed", exc_info=task.exception())
 
 
-# Renders an outbox message when it is sent: (text, blocks)
-Render = Callable[[OutboxMessage], tuple[str, list[dict[str, Any]] | None]]
+# Renders an outbox message when it is sent, with a link to its operation's thread when it
+# is seen outside that thread: (text, blocks)
+Render = Callable[[OutboxMessage, str | None], tuple[str, list[dict[str, Any]] | None]]
+
+
+def linked_thread(msg: OutboxMessage) -> tuple[str, str] | None:
+    """(channel, ts) of the thread a message links to: an announcement in another channel,
+    or a report broadcast from its thread to the channel."""
+    content = msg.content
+    if isinstance(content, Announcement) and content.thread_ts:
+        return content.channel, content.thread_ts
+    if msg.reply_broadcast and msg.thread_ts:
+        return msg.channel, msg.thread_ts
+    return None
 
 
 def retry_delay(attempts: int) -> float:
@@ -150,7 +164,9 @@ class OutboxSender:
 
     async def _send(self, row: OutboxRow) -> Any:
         msg = row.message
-        text, blocks = self.render(msg)  # facts become text now, not when queued
+        thread = linked_thread(msg)
+        link = await PERMALINKS.get(self.client, *thread) if thread else None  # None: no link
+        text, blocks = self.render(msg, link)  # facts become text now, not when queued
         if msg.ts:
             return await self.client.chat_update(
                 channel=msg.channel, ts=msg.ts, text=text, blocks=blocks

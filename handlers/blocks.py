@@ -27,6 +27,7 @@ from bot.core.notices import NameUnresolved, NoAccount
 from bot.core.policy import Denial, Policy
 from bot.core.records import HistoryEntry, TrackedJob
 from bot.core.states import JobState
+from bot.slack_links import SAFE_URL
 
 CONFIRM_ACTION = "sdrs_confirm"
 CANCEL_ACTION = "sdrs_cancel"
@@ -51,6 +52,14 @@ def escape(text: str) -> str:
     """Slack's rule for text: ``&``, ``<`` and ``>`` become entities, so nothing a user, the
     cloud or a usage line supplies is read as a mention, a link or a date."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def thread_link(url: str | None) -> str:
+    """`` · <url|thread>``: the one link the bot writes itself, to an operation's thread; only
+    a plain https URL from Slack (``&`` as ``&amp;``), else nothing."""
+    if not url or not SAFE_URL.fullmatch(url):
+        return ""
+    return f" · <{url.replace('&', '&amp;')}|thread>"
 
 
 HELP_TEXT = {
@@ -341,8 +350,9 @@ def duration_text(seconds: float) -> str:
     return f"{minutes}m {secs}s" if minutes else f"{secs}s"
 
 
-def final_report_text(report: FinalReport, subject: str) -> str:
-    """The thread report when a job ends (``subject``: what it acted on, rendered)."""
+def final_report_text(report: FinalReport, subject: str, link: str | None = None) -> str:
+    """The thread report when a job ends (``subject``: what it acted on, rendered; ``link``:
+    to the thread, for a report that is also shown in the channel)."""
     confirmer = report.confirmer
     who = f", confirmed by <@{confirmer}>" if confirmer and confirmer != report.requester else ""
     head = (
@@ -354,8 +364,8 @@ def final_report_text(report: FinalReport, subject: str) -> str:
             f"{SITE_LABEL[s]} → `{escape(f)}`" for s, f in report.new_flavors.items()
         )
         new = f" New flavors: {flavors}." if flavors else ""
-        return f":white_check_mark: <@{report.requester}> SUCCESS: {head}.{new}"
-    lines = [f":x: <@{report.requester}> {escape(report.status)}: {head}."]
+        return f":white_check_mark: <@{report.requester}> SUCCESS: {head}.{new}{thread_link(link)}"
+    lines = [f":x: <@{report.requester}> {escape(report.status)}: {head}.{thread_link(link)}"]
     if report.error_code or report.fail_reason:
         lines.append(
             f"*{escape(report.error_code or 'no code')}* - "
@@ -370,7 +380,7 @@ def final_report_text(report: FinalReport, subject: str) -> str:
     return "\n".join(lines)
 
 
-def stuck_text(report: StuckReport) -> str:
+def stuck_text(report: StuckReport, link: str | None = None) -> str:
     then = (
         "I stopped watching it: check it in the SDRS console."
         if report.stopped
@@ -379,11 +389,13 @@ def stuck_text(report: StuckReport) -> str:
     return (
         f":hourglass: <@{report.requester}> job `{escape(report.job_id)}` is still "
         f"{escape(report.status or 'unknown')} after {duration_text(report.seconds)}. {then}"
+        f"{thread_link(link)}"
     )
 
 
-def status_text(job: TrackedJob, now: datetime, subject: str) -> str:
-    """One job: what it changes, its SDRS status, who asked and confirmed, since when."""
+def status_text(job: TrackedJob, now: datetime, subject: str, link: str | None = None) -> str:
+    """One job: what it changes, its SDRS status, who asked and confirmed, since when, and a
+    link to its thread."""
     age = duration_text((now - job.submitted_at).total_seconds())
     status = escape(job.last_status or "not checked yet")
     if job.state is JobState.GAVE_UP:
@@ -397,7 +409,7 @@ def status_text(job: TrackedJob, now: datetime, subject: str) -> str:
     )
     return (
         f"{subject} · job `{escape(job.job_id)}`: *{status}* · asked by <@{job.requester}>"
-        f"{confirmed} · submitted {age} ago"
+        f"{confirmed} · submitted {age} ago{thread_link(link)}"
     )
 
 
@@ -446,7 +458,7 @@ OUTCOME_MARK = {
 }
 
 
-def history_line(entry: HistoryEntry, headline: str) -> str:
+def history_line(entry: HistoryEntry, headline: str, link: str | None = None) -> str:
     outcome = entry.outcome or entry.state
     mark = OUTCOME_MARK.get(outcome, ":white_small_square:")
     confirmed = (
@@ -454,18 +466,23 @@ def history_line(entry: HistoryEntry, headline: str) -> str:
         if entry.decided_by and entry.state in ("confirmed", "cancelled")
         else ""
     )
+    code = f" `{escape(entry.error_code)}`" if entry.error_code else ""
     job = f" · job `{escape(entry.job_id)}`" if entry.job_id else ""
     return (
         f"{mark} {entry.requested_at:%Y-%m-%d %H:%M} UTC · {headline} · asked by "
-        f"<@{entry.requester}>{confirmed} · *{escape(outcome)}*{job}"
+        f"<@{entry.requester}>{confirmed} · *{escape(outcome)}*{code}{job}{thread_link(link)}"
     )
 
 
-def history_text(entries: list[tuple[HistoryEntry, str]]) -> str:
+def history_text(
+    entries: list[tuple[HistoryEntry, str]], links: dict[str, str] | None = None
+) -> str:
+    """``links``: confirmation message ts -> link to the operation's thread."""
     if not entries:
         return "No SDRS operations have been requested in this channel yet."
+    links = links or {}
     return f"Latest {len(entries)} operations in this channel:\n" + "\n".join(
-        history_line(e, headline) for e, headline in entries
+        history_line(e, headline, links.get(e.message_ts or "")) for e, headline in entries
     )
 
 
@@ -483,8 +500,9 @@ ANNOUNCE_MARK = {
 }
 
 
-def announce_text(a: Announcement, headline: str) -> str:
-    """One line for an audit/on-call channel: what, where, who, which job."""
+def announce_text(a: Announcement, headline: str, link: str | None = None) -> str:
+    """One line for an audit/on-call channel: what, where, who, which job, and a link to the
+    operation's thread."""
     by = f" by <@{a.actor}>" if a.actor else ""
     details = [f"job `{escape(a.job_id)}`"] if a.job_id else []
     if a.error_code:
@@ -501,4 +519,5 @@ def announce_text(a: Announcement, headline: str) -> str:
         details.append(f"still {escape(a.still)}")
     more = "".join(f" · {d}" for d in details)
     mark = ANNOUNCE_MARK.get(a.event.value, "")
-    return f"{mark} *{a.event.value}*{by} in <#{a.channel}>: {headline}{more}".strip()
+    line = f"{mark} *{a.event.value}*{by} in <#{a.channel}>: {headline}{more}"
+    return f"{line}{thread_link(link)}".strip()

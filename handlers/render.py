@@ -123,8 +123,9 @@ def decided_text(d: Decided) -> str:
     return head
 
 
-def message(msg: OutboxMessage) -> tuple[str, Blocks]:
-    """(text, blocks) of an outbox message, rendered now."""
+def message(msg: OutboxMessage, link: str | None = None) -> tuple[str, Blocks]:
+    """(text, blocks) of an outbox message, rendered now (``link``: to the operation's thread,
+    for a message seen outside it)."""
     content = msg.content
     match content:
         case Decided():
@@ -137,15 +138,15 @@ def message(msg: OutboxMessage) -> tuple[str, Blocks]:
         case Renamed():
             return blocks.renamed_text(content.name), None
         case FinalReport():
-            return blocks.final_report_text(content, subject(content.op)), None
+            return blocks.final_report_text(content, subject(content.op), link), None
         case StuckReport():
-            return blocks.stuck_text(content), None
+            return blocks.stuck_text(content, link), None
         case Interrupted():
             if content.received:
                 return blocks.interrupted_but_received_text(content.instance_id), None
             return blocks.interrupted_resize_text(content.instance_id), None
         case Announcement():
-            return blocks.announce_text(content, headline(content.op)), None
+            return blocks.announce_text(content, headline(content.op), link), None
         case Rendered():
             return content.text, content.blocks
 
@@ -172,11 +173,14 @@ def notice(n: notices.Notice) -> str:
         case notices.AlreadyDecided():
             return blocks.already_decided_text(n.state, n.by)
         case notices.History():
-            return blocks.history_text([(e, headline(e.facts)) for e in n.entries])
+            return blocks.history_text([(e, headline(e.facts)) for e in n.entries], n.links)
         case notices.JobStatus():
-            return blocks.status_text(n.job, n.now, subject(n.job.facts))
+            return blocks.status_text(n.job, n.now, subject(n.job.facts), n.link)
         case notices.Jobs():
-            lines = [(j, blocks.status_text(j, n.now, subject(j.facts))) for j in n.jobs]
+            lines = [
+                (j, blocks.status_text(j, n.now, subject(j.facts), n.links.get(j.thread_ts or "")))
+                for j in n.jobs
+            ]
             return blocks.jobs_text(
                 [line for j, line in lines if j.state is JobState.TRACKING],
                 [line for j, line in lines if j.state is not JobState.TRACKING],

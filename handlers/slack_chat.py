@@ -1,6 +1,7 @@
 """The chat port (:class:`bot.operations.chat.Chat`) for Slack: group membership through
 ``usergroups.users.list``, the confirmation through ``chat.postMessage``, private replies through
-``chat.postEphemeral`` (clicks, forms) or the command's ``response_url``."""
+``chat.postEphemeral`` (clicks, forms) or the command's ``response_url``, links to messages
+through ``chat.getPermalink`` (cached, see :mod:`bot.slack_links`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bot.core.policy import Policy
 from bot.core.records import PendingOperation
 from bot.operations.chat import ChatPostError, Tell
 from bot.slack_errors import slack_error
+from bot.slack_links import PERMALINKS
 from bot.slack_lookup import find_posted
 from handlers import render
 
@@ -75,6 +77,9 @@ class SlackChat:
                                                  text=render.notice(notice))  # fmt: skip
         except SlackApiError as exc:
             log.warning("ephemeral to %s in %s failed: %s", user, channel, slack_error(exc))
+
+    async def permalinks(self, channel: str, timestamps: Collection[str]) -> dict[str, str]:
+        return await PERMALINKS.many(self.client, channel, timestamps)
 
 
 def responder(respond: AsyncRespond) -> Tell:

@@ -1,7 +1,9 @@
 """Slack-safe text: whatever users, the cloud or usage lines supply, every rendered message
 (text and blocks) contains only the ``<...>`` sequences the bot means - user, channel and user
-group mentions, and dates. Slack reads any other ``<...>`` as a control sequence (a link, a
-mention, ``<!channel>``), so a drill name or an SDRS error message must never produce one."""
+group mentions, dates, and the links to an operation's thread it builds from Slack's own
+permalinks (``<https://...|thread>``). Slack reads any other ``<...>`` as a control sequence
+(a link, a mention, ``<!channel>``), so a drill name or an SDRS error message must never
+produce one."""
 
 from __future__ import annotations
 
@@ -38,7 +40,10 @@ from bot.core.records import HistoryEntry, OutboxMessage, PendingOperation, Trac
 from bot.core.states import EventKind, JobKind, JobState, OpKind, OpState
 from handlers import blocks, render
 
-MEANT = re.compile(r"<(@U[A-Z0-9]+|#C[A-Z0-9]+|!subteam\^S[A-Z0-9]+|!date\^\d+\^[^|<>]*\|[^<>]*)>")
+MEANT = re.compile(
+    r"<(@U[A-Z0-9]+|#C[A-Z0-9]+|!subteam\^S[A-Z0-9]+|!date\^\d+\^[^|<>]*\|[^<>]*"
+    r"|https://[^\s<>|]+\|thread)>"
+)
 ANY = re.compile(r"<[^>]*>")
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -46,6 +51,12 @@ text = st.text(min_size=0, max_size=40)
 nasty = st.sampled_from(["<!channel>", "<http://evil|click>", "<@U0EVIL01>", "a < b > c", "&lt;"])
 anything = st.one_of(text, nasty, st.builds(lambda a, b: a + b, text, nasty))
 user = st.sampled_from(["U0ALICE001", "U0BOB00001"])
+# what chat.getPermalink might answer, good or not
+link = st.one_of(
+    st.none(), anything,
+    st.just("https://sandbox.slack.com/archives/C0DROPS001/p1?thread_ts=1.2&cid=C0DROPS001"),
+    st.builds(lambda a: "https://sandbox.slack.com/" + a, anything),
+)  # fmt: skip
 flavor = st.builds(FlavorFacts, id=anything, vcpus=st.integers(0, 64), ram=st.integers(0, 9999))
 resize = st.builds(
     ResizeFacts, instance_id=anything, instance_name=anything, group_name=anything,
@@ -102,7 +113,7 @@ def _op(facts: OperationFacts) -> PendingOperation:
 def _job(job_id: str, status: str) -> TrackedJob:
     return TrackedJob(
         job_id=job_id, op_id=None, kind=JobKind.RESIZE, subject="pi", channel="C0DROPS001",
-        thread_ts=None, requester="U0ALICE001", confirmer=None, detail={}, submitted_at=T0,
+        thread_ts="1.1", requester="U0ALICE001", confirmer=None, detail={}, submitted_at=T0,
         next_check_at=T0, checks=0, errors=0, last_status=status, state=JobState.TRACKING,
         stuck_reported=False, finished_at=None,
     )  # fmt: skip
@@ -115,10 +126,10 @@ def assert_only_meant(rendered: object) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(message)
-def test_every_outbox_message_is_slack_safe(content: object) -> None:
+@given(message, link)
+def test_every_outbox_message_is_slack_safe(content: object, url: str | None) -> None:
     out = OutboxMessage(dedupe_key="k", channel="C0DROPS001", content=content)  # type: ignore[arg-type]
-    text_out, blocks_out = render.message(out)
+    text_out, blocks_out = render.message(out, url)
     assert_only_meant(text_out)
     assert_only_meant(blocks_out or [])
 
@@ -136,29 +147,36 @@ def test_every_outbox_message_is_slack_safe(content: object) -> None:
             ),
         ]
     ),
+    link,
+    anything,
 )
 def test_confirmations_headlines_and_history_are_slack_safe(
-    facts: OperationFacts, policy: Policy
+    facts: OperationFacts, policy: Policy, url: str | None, code: str
 ) -> None:
     text_out, blocks_out = render.confirmation(_op(facts), policy)
     assert_only_meant(text_out)
     assert_only_meant(blocks_out or [])
     entry = HistoryEntry(op_id="o", kind="resize", facts=facts, requester="U0ALICE001",
                          requested_at=T0, state="confirmed", decided_by="U0BOB00001",
-                         outcome="FAIL", job_id="j-1")  # fmt: skip
-    assert_only_meant(render.notice(notices.History([entry])))
+                         outcome="FAIL", job_id="j-1", error_code=code,
+                         message_ts="1.1")  # fmt: skip
+    assert_only_meant(render.notice(notices.History([entry], {"1.1": url} if url else {})))
 
 
 @settings(max_examples=200, deadline=None)
-@given(anything, anything, failure)
-def test_private_replies_are_slack_safe(value: str, other: str, fail: FailureFacts) -> None:
+@given(anything, anything, failure, link)
+def test_private_replies_are_slack_safe(
+    value: str, other: str, fail: FailureFacts, url: str | None
+) -> None:
+    links = {"1.1": url} if url else {}
     check = Preflight(False, Refusal.FLAVOR_NOT_ALLOWED, value, site="dr", subject=value,
                       status=other, suggestions=[value, other])  # fmt: skip
     for notice in (
         notices.SameName(value), notices.CloudFailed(fail), notices.NotPosted(value),
         notices.PreflightRefused(check), notices.PreflightRefused(check, at_confirm=True),
         notices.AlreadyDecided(value, "U0BOB00001"), notices.UnknownJob(value),
-        notices.JobStatus(_job(value, other), T0), notices.Jobs([_job(value, other)], T0),
+        notices.JobStatus(_job(value, other), T0, url),
+        notices.Jobs([_job(value, other)], T0, links),
         notices.Denied(Denial.USER), notices.NotHandled(3),
     ):  # fmt: skip
         assert_only_meant(render.notice(notice))

@@ -247,6 +247,7 @@ class Announcement(_Fact):
     interrupted: bool = False
     renamed_to: str | None = None
     still: str | None = None  # stuck: the job's last status
+    thread_ts: str | None = None  # the operation's thread in ``channel``, linked to when known
 
 
 class Rendered(_Fact):

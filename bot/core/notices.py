@@ -3,7 +3,7 @@ which notice applies; the chat adapter renders it. Never stored."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.facts import FailureFacts
@@ -64,18 +64,21 @@ class AlreadyDecided:
 @dataclass(frozen=True)
 class History:
     entries: list[HistoryEntry]
+    links: dict[str, str] = field(default_factory=dict)  # message ts -> link to its thread
 
 
 @dataclass(frozen=True)
 class JobStatus:
     job: TrackedJob
     now: datetime
+    link: str | None = None  # to the job's thread
 
 
 @dataclass(frozen=True)
 class Jobs:
     jobs: list[TrackedJob]
     now: datetime
+    links: dict[str, str] = field(default_factory=dict)  # thread ts -> link
 
 
 @dataclass(frozen=True)

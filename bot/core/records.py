@@ -141,4 +141,6 @@ class HistoryEntry:
     decided_by: str | None
     outcome: str | None  # e.g. "SUCCESS", "FAIL", "submitted", "renamed", "rename-failed"
     job_id: str | None
+    error_code: str | None = None  # SDRS's code for a refusal or a failed job, where known
+    message_ts: str | None = None  # the confirmation message: the operation's thread
     details: dict[str, Any] = field(default_factory=dict)

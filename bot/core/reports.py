@@ -54,7 +54,8 @@ def final_messages(
     messages += announcements(
         routes, job.job_id,
         Announcement(event=event, op=facts, channel=job.channel, actor=job.confirmer,
-                     job_id=job.job_id, error_code=sdrs_job.error_code if failed else None),
+                     job_id=job.job_id, error_code=sdrs_job.error_code if failed else None,
+                     thread_ts=job.thread_ts),
         skip=job.channel,
     )  # fmt: skip
     if job.thread_ts and job.op_id:
@@ -82,7 +83,8 @@ def stuck_messages(
         *announcements(
             routes, job.job_id,
             Announcement(event=EventKind.STUCK, op=job.facts, channel=job.channel,
-                         actor=job.confirmer, job_id=job.job_id, still=status or "unknown"),
+                         actor=job.confirmer, job_id=job.job_id, still=status or "unknown",
+                         thread_ts=job.thread_ts),
             skip=job.channel,
         ),
     ]  # fmt: skip

@@ -1,5 +1,5 @@
 """The chat port: what the operations need from a chat surface. ``handlers.slack_chat``
-implements it for Slack; another surface implements the same three calls."""
+implements it for Slack; another surface implements the same calls."""
 
 from __future__ import annotations
 
@@ -37,6 +37,11 @@ class Chat(Protocol):
 
     async def tell(self, channel: str, user: str, notice: Notice) -> None:
         """Tell one person privately, in a channel; failures are logged, never raised."""
+        ...
+
+    async def permalinks(self, channel: str, timestamps: Collection[str]) -> dict[str, str]:
+        """Links to messages of ``channel`` by their ids (ts), for those that have one; a link
+        that cannot be had is left out (never raised: a line without its link is fine)."""
         ...
 
 

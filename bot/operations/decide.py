@@ -102,7 +102,8 @@ async def on_click(deps: Deps, chat: Chat, click: Click) -> None:
         owner=deps.owner, exec_lease=deps.execution_lease(),
         messages=[decided_update(after),
                   *deps.announce(op.id, Announcement(event=event, op=op.facts,
-                                                     channel=op.channel, actor=user),
+                                                     channel=op.channel, actor=user,
+                                                     thread_ts=op.message_ts),
                                  skip=op.channel)],
     )  # fmt: skip
     if not result.won or result.op is None:
@@ -173,7 +174,7 @@ async def close_as_stale(
     now = deps.now()
     stale = replace(op, state=OpState.STALE, decided_by=user, decided_at=now)
     announced = Announcement(event=EventKind.CANCELLED, op=op.facts, channel=op.channel,
-                             out_of_date=True)  # fmt: skip
+                             out_of_date=True, thread_ts=op.message_ts)  # fmt: skip
     result = await asyncio.to_thread(
         deps.store.decide, op.id, OpState.STALE, user, now,
         messages=[decided_update(stale, **changed),

@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 
 def _announce(deps: Deps, op: PendingOperation, event: EventKind, **facts: object
               ) -> list[OutboxMessage]:  # fmt: skip
+    facts = {"actor": op.decided_by, "thread_ts": op.message_ts, **facts}
     content = Announcement.model_validate(
-        {"event": event, "op": op.facts, "channel": op.channel, "actor": op.decided_by, **facts}
+        {"event": event, "op": op.facts, "channel": op.channel, **facts}
     )
     return deps.announce(op.id, content, skip=op.channel)
 

@@ -1,4 +1,5 @@
-"""Status queries: a job, the channel's jobs, the channel's history (answered privately)."""
+"""Status queries: a job, the channel's jobs, the channel's history (answered privately), each
+line with a link to its operation's thread where the chat gives one."""
 
 from __future__ import annotations
 
@@ -27,17 +28,21 @@ async def answer_status(
     now = deps.now()
     notice: notices.Notice
     if isinstance(intent, HistoryIntent):
-        notice = notices.History(await asyncio.to_thread(deps.store.history, channel, intent.limit))
+        entries = await asyncio.to_thread(deps.store.history, channel, intent.limit)
+        links = await chat.permalinks(channel, [e.message_ts for e in entries if e.message_ts])
+        notice = notices.History(entries, links)
     elif isinstance(intent, StatusIntent):
         job = await asyncio.to_thread(deps.store.get_tracked, intent.job_id)
         if job is None or job.channel != channel:  # another channel's job is not shown here
             notice = notices.UnknownJob(intent.job_id)
         else:
-            notice = notices.JobStatus(job, now)
+            thread = [job.thread_ts] if job.thread_ts else []
+            link = (await chat.permalinks(channel, thread)).get(job.thread_ts or "")
+            notice = notices.JobStatus(job, now, link)
     else:  # the jobs being tracked, and those that ended in the last day
         jobs = await asyncio.to_thread(deps.store.list_tracked, channel, active_only=False)
         recent = now - timedelta(days=1)
-        notice = notices.Jobs(
-            [j for j in jobs if j.finished_at is None or j.finished_at >= recent], now
-        )
+        shown = [j for j in jobs if j.finished_at is None or j.finished_at >= recent]
+        links = await chat.permalinks(channel, [j.thread_ts for j in shown if j.thread_ts])
+        notice = notices.Jobs(shown, now, links)
     await tell(notice)

@@ -289,6 +289,21 @@ class SlackApiServer:
         message.update({k: args[k] for k in ("text", "blocks") if k in args})
         return {"ok": True, "channel": key[0], "ts": key[1], "text": message["text"]}
 
+    async def _m_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        """chat.getPermalink (GET or POST, ``channel`` + ``message_ts``): the message's link,
+        with ``thread_ts`` and ``cid`` when it is a reply in a thread, as Slack answers it."""
+        channel, ts = str(args.get("channel") or ""), str(args.get("message_ts") or "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        message = self.state.messages.get((channel, ts))
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        link = f"https://sandbox.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        parent = message.get("thread_ts")
+        if parent and parent != ts:
+            link += f"?thread_ts={parent}&cid={channel}"
+        return {"ok": True, "channel": channel, "permalink": link}
+
     async def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         error = self._channel_error(str(args.get("channel", "")))
         if error:

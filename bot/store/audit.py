@@ -65,21 +65,28 @@ class AuditEvent:
         }
 
 
-def outcome_of(events: Sequence[AuditEvent]) -> tuple[str | None, str | None]:
-    """(outcome, job id) from an operation's events, oldest first."""
+def outcome_of(events: Sequence[AuditEvent]) -> tuple[str | None, str | None, str | None]:
+    """(outcome, job id, SDRS error code of that outcome) from an operation's events, oldest
+    first. The code is the one SDRS gave when it refused the request (kept as ``code``) or
+    with a job that ended (``error_code``)."""
     outcome: str | None = None
     job_id: str | None = None
+    code: str | None = None
     for event in events:
         job_id = event.job_id or job_id
         if event.action not in OUTCOME_ACTIONS:
             continue
+        if event.action == AuditAction.JOB_STUCK:
+            if outcome not in ("SUCCESS", "FAIL"):
+                outcome, code = "still running", None
+            continue
         if event.action == AuditAction.JOB_FINISHED:
             outcome = str(event.detail.get("status") or "finished")
-        elif event.action == AuditAction.JOB_STUCK:
-            outcome = outcome if outcome in ("SUCCESS", "FAIL") else "still running"
         else:
             outcome = event.action
-    return outcome, job_id
+        found = event.detail.get("error_code") or event.detail.get("code")
+        code = str(found) if found else None
+    return outcome, job_id, code
 
 
 def _event(m: Any) -> AuditEvent:
@@ -129,7 +136,7 @@ class AuditStore:
                     by_op[op_id].append(event)
         entries = []
         for m in ops:
-            outcome, job_id = outcome_of(by_op[m["id"]])
+            outcome, job_id, code = outcome_of(by_op[m["id"]])
             entries.append(
                 HistoryEntry(
                     op_id=m["id"],
@@ -143,6 +150,8 @@ class AuditStore:
                     decided_by=m["decided_by"],
                     outcome=outcome,
                     job_id=job_id,
+                    error_code=code,
+                    message_ts=m["message_ts"],
                 )  # fmt: skip
             )
         return entries
