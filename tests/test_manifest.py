@@ -22,6 +22,8 @@ SCOPE_OF = {
     # modals: the interaction's trigger id is the permission (no scope)
     "views_open": set(),
     "views_update": set(),
+    # links to the bot's own messages (Slack's method docs: no scope required)
+    "chat_getPermalink": set(),
     # sdrs-bot check: auth.test needs no scope; apps.connections.open uses the app-level token
     # (connections:write, which is not a bot scope)
     "auth_test": set(),

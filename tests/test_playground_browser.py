@@ -344,6 +344,14 @@ def test_threads_collapse_and_open_on_the_side(browser: WebDriver) -> None:
         shot(browser, "13-thread-open")
         browser.find_element(By.ID, "thread-close").click()
         assert browser.find_element(By.ID, "cloud").is_displayed()
+        # /sdrs history links each operation to its thread (chat.getPermalink): it opens here
+        type_command(browser, "/sdrs history")
+        link = "//div[contains(@class,'ephemeral')]//a[text()='thread']"
+        wait_for(browser, link)
+        retry(lambda: browser.find_element(By.XPATH, link).click())
+        WebDriverWait(browser, 10).until(ec.visibility_of_element_located((By.ID, "thread")))
+        in_thread(browser, "SUCCESS")
+        shot(browser, "13-history-thread-link")
     finally:
         code, _ = demo.stop()
     assert code == 0

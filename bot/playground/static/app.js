@@ -36,7 +36,8 @@ function mrkdwn(raw) {
     if (target.startsWith("#")) return keep(`<span class="mention">#${esc(label || "dr-ops")}</span>`);
     if (target.startsWith("!date")) return keep(esc(label || ""));
     if (target.startsWith("!")) return keep(`<span class="mention">@${esc(target.slice(1))}</span>`);
-    return keep(`<a href="${esc(target)}" target="_blank">${esc(label || target)}</a>`);
+    const url = unslack(target);  // Slack writes & in a link as &amp;
+    return keep(`<a href="${esc(url)}" target="_blank">${esc(label || url)}</a>`);
   });
   text = text.replace(/```([\s\S]*?)```/g, (_, code) => keep(`<pre>${esc(unslack(code))}</pre>`));
   text = text.replace(/`([^`]+)`/g, (_, code) => keep(`<code>${esc(unslack(code))}</code>`));
@@ -498,6 +499,15 @@ $("composer").addEventListener("submit", async (event) => {
   refresh();
 });
 $("thread-close").addEventListener("click", closeThread);
+// A link to a message of this workspace (chat.getPermalink: /archives/<channel>/p<ts digits>,
+// ?thread_ts= for a reply) opens its thread here, as Slack's client does.
+document.addEventListener("click", (event) => {
+  const a = event.target.closest && event.target.closest("a[href]");
+  const m = a && /\/archives\/[A-Z0-9]+\/p(\d{10})(\d{6})(?:\?thread_ts=([\d.]+))?/.exec(a.getAttribute("href"));
+  if (!m) return;
+  event.preventDefault();
+  openThread(m[3] || `${m[1]}.${m[2]}`);
+});
 $("new-below").addEventListener("click", () => {
   const box = $("messages");
   box.scrollTop = box.scrollHeight;
