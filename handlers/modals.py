@@ -141,7 +141,9 @@ def power_text(status: str) -> str:
     """A server's power state as the form shows it (plain text)."""
     if status == "SHUTOFF":
         return "stopped"
-    return f"running ({status or 'unknown'}): stop it before resizing"
+    if status == "ACTIVE":
+        return "running (ACTIVE): stop it before resizing"
+    return f"{status or 'power state unknown'}: it must be stopped before resizing"
 
 
 def size_text(flavor: Flavor) -> str:
