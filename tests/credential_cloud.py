@@ -14,7 +14,13 @@ from bot.huaweicloud.http import CloudHttp
 from bot.huaweicloud.signing import ProviderAuth
 from bot.sandbox.gateway import TemporaryKeys
 from bot.sandbox.iam import IamEmulator, IamState, IamThread
-from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, seeded_world
+from bot.sandbox.seed import (
+    SANDBOX_AK,
+    SANDBOX_PROJECT_ID,
+    SANDBOX_SK,
+    SANDBOX_TOKEN,
+    seeded_world,
+)
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sdrs.client import SdrsClient
 
@@ -62,6 +68,7 @@ def cloud(lifetime: timedelta | None = None) -> Iterator[Cloud]:
     temporary = TemporaryKeys(clock)
     state = IamState(
         permanent={SANDBOX_AK: SANDBOX_SK},
+        tokens={SANDBOX_TOKEN},
         projects={REGION: [SANDBOX_PROJECT_ID], "cn-south-1": ["p-south-a", "p-south-b"]},
         agencies={("acct-b", "sdrs-operator")},
         id_tokens={"idp-ci": {"id-token-1"}},

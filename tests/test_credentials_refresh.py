@@ -39,7 +39,9 @@ def test_refresh_margin_is_a_fifth_of_the_lifetime_at_most_ten_minutes(
     )
 
 
-@pytest.mark.parametrize(("failures", "seconds"), [(1, 1), (2, 2), (3, 4), (5, 16), (6, 30), (60, 30)])
+@pytest.mark.parametrize(
+    ("failures", "seconds"), [(1, 1), (2, 2), (3, 4), (5, 16), (6, 30), (60, 30)]
+)
 def test_retry_delay_doubles_up_to_thirty_seconds(failures: int, seconds: int) -> None:
     assert retry_delay(failures) == timedelta(seconds=seconds)
 
