@@ -346,10 +346,23 @@ async def test_discover_project_id_with_a_token() -> None:
     with cloud() as c:
         provider = build_provider(IamToken(token=SecretStr(SANDBOX_TOKEN)), region=REGION)
         assert isinstance(await provider.keys(), AuthToken)
-        http = sender()
-        found = await discover_project_id(
-            provider, region=REGION, iam_endpoint=c.iam_url, sender=http
-        )
+        found = await discover_project_id(provider, region=REGION, iam_endpoint=c.iam_url)
         assert found == SANDBOX_PROJECT_ID
-        await http.aclose()
+        await provider.aclose()
+
+
+async def test_permanent_keys_through_a_provider_sign_as_before() -> None:
+    """What main's wiring becomes with a static provider: the same request, no token header."""
+    with cloud() as c:
+        provider = build_provider(
+            StaticKeys(ak=SANDBOX_AK, sk=SecretStr(SANDBOX_SK)), region=REGION
+        )
+        client = c.client(provider)
+        await client.list_protected_instances(limit=1)
+        sent = c.sdrs.requests[-1]
+        assert "x-security-token" not in sent.headers
+        assert sent.signed_headers() == [
+            "content-type", "host", "user-agent", "x-project-id", "x-sdk-date"
+        ]  # fmt: skip
+        await client.aclose()
         await provider.aclose()

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from bot.core.errors import CloudError, ResponseFormatError
+from bot.huaweicloud.aiohttp_transport import AiohttpSender
 from bot.huaweicloud.credentials import (
     AuthToken,
     Clock,
@@ -266,11 +267,20 @@ async def discover_project_id(
     *,
     region: str,
     iam_endpoint: str,
-    sender: Sender,
+    sender: Sender | None = None,
     now: Clock = utcnow,
 ) -> str:
     """The id of the project named ``region`` (``GET /v3/projects?name=<region>``), as the SDK
-    finds it when no project id is configured; exactly one must match."""
+    finds it when no project id is configured; exactly one must match. Signed with the
+    provider's current keys; ``sender`` defaults to a pool opened and closed for this call."""
+    if sender is None:
+        own = AiohttpSender(max_connections=1)
+        try:
+            return await discover_project_id(
+                provider, region=region, iam_endpoint=iam_endpoint, sender=own, now=now
+            )
+        finally:
+            await own.aclose()
     url = iam_endpoint.rstrip("/") + PROJECTS_PATH
     query = [("name", region)]
     full = f"{url}?{canonical_query(query)}"
