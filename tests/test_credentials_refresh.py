@@ -19,7 +19,11 @@ from bot.huaweicloud.credentials import (
     refresh_margin,
     retry_delay,
 )
+from bot.huaweicloud.http import CloudHttp
+from bot.huaweicloud.signing import ProviderAuth
+from bot.sandbox.faults import Fault
 from bot.sandbox.seed import SANDBOX_PROJECT_ID
+from bot.sdrs.client import SdrsClient
 from tests.credential_cloud import REGION, START, Cloud, cloud
 
 
@@ -169,5 +173,26 @@ async def test_a_request_signs_with_one_snapshot_ak_and_token_together() -> None
             assert r.headers["x-project-id"] == SANDBOX_PROJECT_ID
             seen.add(ak)
         assert len(seen) == 2
+        await client.aclose()
+        await provider.aclose()
+
+
+async def test_a_retry_signs_with_a_fresh_snapshot_when_the_keys_expired_meanwhile() -> None:
+    """Each attempt awaits its own snapshot: a GET retried after a 503 whose back-off outlived
+    the keys is signed with the new keys, not the expired ones."""
+    with cloud(lifetime=timedelta(seconds=100)) as c:
+        provider = metadata_provider(c)
+        auth = ProviderAuth(provider, SANDBOX_PROJECT_ID, now=c.clock)
+
+        async def slow_backoff(seconds: float) -> None:
+            c.clock.advance(120)  # the retry comes after the first keys expired
+
+        http = CloudHttp(c.sdrs_url, auth, max_attempts=2, sleep=slow_backoff)
+        client = SdrsClient(http, SANDBOX_PROJECT_ID)
+        c.sdrs.faults.add(Fault(kind="status", status=503, path_contains="protected-instances"))
+        await client.list_protected_instances(limit=1)
+        first, second = (r.headers["authorization"] for r in list(c.sdrs.requests)[-2:])
+        assert first.split(",")[0] != second.split(",")[0]  # another AK
+        assert c.iam.counts["securitykey"] == 2
         await client.aclose()
         await provider.aclose()
