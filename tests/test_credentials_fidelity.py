@@ -87,7 +87,7 @@ def test_the_sdk_metadata_client_gets_keys_from_the_emulator(
     with cloud(lifetime=timedelta(hours=1)) as c:
 
         async def ours() -> SigningKeys:
-            provider = build_provider(EcsMetadata(endpoint=c.iam_url), region=REGION)
+            provider = build_provider(EcsMetadata(endpoint=c.iam_url), region=REGION, now=c.clock)
             keys = await provider.keys()
             await provider.aclose()
             assert isinstance(keys, SigningKeys)

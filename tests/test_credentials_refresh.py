@@ -196,3 +196,16 @@ async def test_a_retry_signs_with_a_fresh_snapshot_when_the_keys_expired_meanwhi
         assert c.iam.counts["securitykey"] == 2
         await client.aclose()
         await provider.aclose()
+
+
+async def test_keys_already_expired_by_our_clock_are_a_recorded_failure() -> None:
+    with cloud(lifetime=timedelta(seconds=100)) as c:
+        c.clock.set(0)
+        # the metadata service's clock is 200 s behind ours
+        c.temporary.now = lambda: c.clock() - timedelta(seconds=200)
+        provider = metadata_provider(c)
+        with pytest.raises(CredentialsUnavailable, match="clock skew") as caught:
+            await provider.keys()
+        assert "expired at 2026-11-25T09:58:20+00:00" in str(caught.value)
+        assert provider.status().consecutive_failures == 1
+        await provider.aclose()

@@ -52,6 +52,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class StaleCredentials(ValueError):
+    """A source answered keys that have already expired by our clock."""
+
+
 @dataclass(frozen=True)
 class SigningKeys:
     """AK/SK (and the security token of temporary keys). ``repr`` shows no secret."""
@@ -206,6 +210,12 @@ class CredentialProvider:
         started = self._now()
         try:
             credential = await self._fetch()
+            expires = credential.expires_at
+            if expires is not None and expires <= self._now():
+                raise StaleCredentials(
+                    f"the source answered keys that expired at {expires.isoformat()} "
+                    f"(our clock says {self._now().isoformat()}: clock skew?)"
+                )
         except _SOURCE_FAILURES as exc:  # recorded, never raised to the caller from here
             self._failures += 1
             self._last_error = describe_failure(exc)
