@@ -125,6 +125,15 @@ async def test_metadata_down_keeps_old_keys_until_expiry_then_fails_clearly(
         assert status.ok and status.consecutive_failures == 1
         assert status.last_error is not None and "503" in status.last_error
         assert status.expires_at == first.expires_at
+        assert status.as_dict() == {
+            "ok": True,
+            "source": "ecs-metadata",
+            "description": "ecs-metadata",
+            "expires_at": "2026-11-25T10:01:40+00:00",
+            "last_error": "ServerError: HTTP.503 (HTTP 503): service unavailable",
+            "consecutive_failures": 1,
+            "refreshes": 1,
+        }
         asked = len(c.iam.requests)
         await client.list_protected_instances(limit=1)  # within the back-off: no new attempt
         assert len(c.iam.requests) == asked

@@ -90,6 +90,18 @@ class CredentialStatus:
     consecutive_failures: int
     refreshes: int  # successful fetches so far
 
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready (``expires_at`` ISO 8601) for /readyz and ``sdrs-bot check``."""
+        return {
+            "ok": self.ok,
+            "source": self.source,
+            "description": self.description,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "last_error": self.last_error,
+            "consecutive_failures": self.consecutive_failures,
+            "refreshes": self.refreshes,
+        }
+
 
 def refresh_margin(obtained_at: datetime, expires_at: datetime) -> timedelta:
     """How long before ``expires_at`` a snapshot obtained at ``obtained_at`` is renewed."""
