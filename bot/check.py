@@ -5,8 +5,10 @@ Checks, in order: the settings parse and nothing ``serve`` needs is missing (the
 (``auth.test``) and its scopes (the ``x-oauth-scopes`` header Slack returns) against
 :data:`bot.slack_scopes.BOT_SCOPES`; the transport (Socket Mode: the app token opens a
 connection URL with ``apps.connections.open``; HTTP mode: a signing secret is set); SDRS and ECS
-reachable with the credentials accepted (a harmless read each); the database reachable and its
-schema current. A settings problem stops nothing: every part that can be tested is. Secrets are
+reachable with the credentials accepted (a harmless read each); least privilege: per call the bot
+makes, whether IAM allows it, what to add when it does not, and what cannot be tried harmlessly
+(:mod:`bot.access_check`, one ``iam`` line each); the database reachable and its schema
+current. A settings problem stops nothing: every part that can be tested is. Secrets are
 never printed.
 """
 
@@ -21,9 +23,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import create_engine, make_url
 
-from bot.cloud_wiring import build_clients
-from bot.config import Settings
-from bot.core.errors import ApiError, CloudError
+from bot.access_check import check_access
+from bot.cloud_wiring import build_fleet
+from bot.config import Settings, access_mode
+from bot.core.errors import ApiError, CloudError, ConfigError
+from bot.core.permissions import AccessResult, AccessState
+from bot.fleet import Account
 from bot.slack_scopes import BOT_SCOPES
 from bot.store.schema import head_revision, read_state
 
@@ -34,9 +39,10 @@ class Check:
     ok: bool
     detail: str
     remedy: str = ""
+    untested: bool = False  # could not be tried (counts as ok; marked "--")
 
     def line(self) -> str:
-        mark = "ok  " if self.ok else "FAIL"
+        mark = "--  " if self.untested else "ok  " if self.ok else "FAIL"
         fix = f"\n       -> {self.remedy}" if not self.ok and self.remedy else ""
         return f"{mark} {self.name:<16} {self.detail}{fix}"
 
@@ -48,11 +54,25 @@ async def run_checks(settings: Settings, problems: list[str]) -> list[Check]:
         Check("settings", False, problem, "fix it in the environment or .env")
         for problem in problems
     ] or [Check("settings", True, "every setting parsed, none missing")]
+    results.append(_access(settings))
     results += await _slack(settings)
-    results.append(await _cloud("sdrs", settings, _sdrs_read))
-    results.append(await _cloud("ecs", settings, _ecs_read))
+    results += await _clouds(settings)
     results.append(await asyncio.to_thread(_database, settings))
     return results
+
+
+def _access(settings: Settings) -> Check:
+    """Which request policy is in force (serve refuses to start with none)."""
+    mode = access_mode(settings)
+    if mode == "bindings":
+        return Check("access", True, f"channel bindings in {settings.accounts_file}")
+    if mode == "allow-lists":
+        return Check("access", True, "allow-lists (POLICY_* settings) decide who may ask")
+    if mode == "open":
+        return Check("access", True, "OPEN to everyone in the bot's channels (OPEN_ACCESS=true)")
+    return Check("access", False, "no request policy: serve refuses to start",
+                 "set POLICY_RESIZE_* / POLICY_RENAME_* allow-lists, bind channels in "
+                 "ACCOUNTS_FILE, or OPEN_ACCESS=true on purpose")  # fmt: skip
 
 
 async def _slack(settings: Settings) -> list[Check]:
@@ -115,45 +135,75 @@ def _once(settings: Settings) -> Settings:
     return settings.model_copy(update={"http_max_attempts": 1, "http_read_timeout": read})
 
 
-async def _sdrs_read(settings: Settings) -> str:
-    clouds = build_clients(_once(settings))
-    sdrs = clouds.sdrs
-    try:
-        found = await sdrs.list_protected_instances(limit=_PAGE)
-    finally:
-        await clouds.aclose()
+async def _sdrs_read(account: Account) -> str:
+    found = await account.sdrs.list_protected_instances(limit=_PAGE)
     count = f"{len(found)}+" if len(found) >= _PAGE else str(len(found))
-    return f"{settings.sdrs_base_url} answers ({count} protected instance(s))"
+    return f"{account.sdrs_url} answers ({count} protected instance(s))"
 
 
-async def _ecs_read(settings: Settings) -> str:
-    clouds = build_clients(_once(settings))
-    ecs = clouds.ecs
+async def _ecs_read(account: Account) -> str:
+    count = await account.ecs.count_servers()
+    return f"{account.ecs_url} answers ({count} server(s) in the project)"
+
+
+async def _clouds(settings: Settings) -> list[Check]:
+    """SDRS, ECS and least privilege, for each account (ACCOUNTS_FILE) or the one account of
+    the environment; lines are named per account where there are several."""
+    if settings.accounts_file is None and not settings.has_cloud_credentials:
+        remedy = ("set HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN) "
+                  "and HUAWEICLOUD_SDK_PROJECT_ID, or ACCOUNTS_FILE")  # fmt: skip
+        return [Check(name, False, "no cloud credentials", remedy) for name in ("sdrs", "ecs")]
     try:
-        count = await ecs.count_servers()
+        fleet, _ = build_fleet(_once(settings))
+    except ConfigError as exc:
+        return [Check("cloud", False, f"not tried: {exc.problems[0]}",
+                      "the settings lines say what to fix")]  # fmt: skip
+    several = settings.accounts_file is not None
+    results: list[Check] = []
+    try:
+        for account in fleet:
+            suffix = f" {account.name}" if several else ""
+            results.append(await _cloud(f"sdrs{suffix}", account, _sdrs_read, several=several))
+            results.append(await _cloud(f"ecs{suffix}", account, _ecs_read, several=several))
+            results += await _least_privilege(account, f"iam{suffix}")
     finally:
-        await clouds.aclose()
-    return f"{settings.ecs_base_url} answers ({count} server(s) in the project)"
+        await fleet.aclose()
+    return results
 
 
 async def _cloud(
-    name: str, settings: Settings, read: Callable[[Settings], Awaitable[str]]
+    name: str, account: Account, read: Callable[[Account], Awaitable[str]], *, several: bool
 ) -> Check:
-    if not settings.has_cloud_credentials:
-        return Check(name, False, "no cloud credentials",
-                     "set HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN) "
-                     "and HUAWEICLOUD_SDK_PROJECT_ID")  # fmt: skip
     try:
-        return Check(name, True, await read(settings))
+        return Check(name, True, await read(account))
     except ApiError as exc:
+        where = (f"account {account.name}'s credentials in ACCOUNTS_FILE" if several
+                 else "HUAWEICLOUD_SDK_AK/SK (or the token)")  # fmt: skip
         remedy = (
-            "check HUAWEICLOUD_SDK_AK/SK (or the token), the project id and the region"
+            f"check {where}, the project id and the region"
             if exc.status in (401, 403) or exc.code.startswith("APIGW")
             else "see the error code in the API reference"
         )
         return Check(name, False, f"{exc.code} (HTTP {exc.status}): {exc.message}", remedy)
     except CloudError as exc:
         return Check(name, False, f"not reachable: {exc}", "check the endpoint and the network")
+
+
+async def _least_privilege(account: Account, name: str) -> list[Check]:
+    """Least privilege for one account: one line per call the bot makes."""
+    rows = await check_access(account.sdrs, account.ecs)
+    if not any(r.state in (AccessState.OK, AccessState.MISSING) for r in rows):
+        # nothing could be told (credentials refused, endpoint down): one line, not eleven
+        first = next(r for r in rows if r.state is AccessState.ERROR)
+        return [Check(name, False, f"least privilege not tried: {first.detail}", first.remedy)]
+    return [access_line(row, name) for row in rows]
+
+
+def access_line(row: AccessResult, name: str = "iam") -> Check:
+    """One ``check`` line for a least-privilege result."""
+    ok = row.state in (AccessState.OK, AccessState.UNTESTED)
+    return Check(name, ok, row.summary(), row.remedy,
+                 untested=row.state is AccessState.UNTESTED)  # fmt: skip
 
 
 def _database(settings: Settings) -> Check:

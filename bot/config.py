@@ -8,7 +8,6 @@ Secrets are ``SecretStr``: their ``repr``/``str`` are masked, so logging a ``Set
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,8 +22,10 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.accounts_file import load_accounts, two_person_problems
 from bot.core.errors import ConfigError
-from bot.core.policy import AccessRule, Policy
+from bot.core.intents import ACCOUNT_NAME_RE, ACCOUNT_RULE
+from bot.core.policy import AccessRule, Policy, slack_ids
 from bot.core.routing import parse_routes
 
 
@@ -36,15 +37,6 @@ def default_database_url(env: Mapping[str, str] = os.environ) -> str:
     base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"
     return f"sqlite:///{base / 'sdrs-bot' / 'sdrs-bot.sqlite3'}"
 
-
-_SLACK_ID_RE = re.compile(r"[A-Z0-9]{2,32}")
-# setting-name suffix -> (what, allowed first letters, an example)
-_ID_KINDS = {
-    "users": ("user", "UW", "U012AB3CD"),
-    "approvers": ("user", "UW", "U012AB3CD"),
-    "usergroups": ("user group", "S", "S0614TZR7"),
-    "channels": ("channel", "CG", "C024BE91L"),
-}
 
 # Comma-separated Slack ids in the environment: "U012AB3CD,U045EF6GH".
 SlackIds = Annotated[frozenset[str], NoDecode]
@@ -79,6 +71,9 @@ class Settings(BaseSettings):
     huaweicloud_sdk_auth_token: SecretStr | None = Field(
         default=None, description="IAM token (X-Auth-Token), instead of AK/SK"
     )
+    huaweicloud_sdk_security_token: SecretStr | None = Field(
+        default=None, description="Security token of temporary AK/SK (sent as X-Security-Token)"
+    )
     huaweicloud_sdk_project_id: str | None = Field(default=None, description="Project id")
     huaweicloud_sdk_region: str = Field(default="cn-north-4", description="Region, e.g. cn-north-4")
     sdrs_endpoint: str | None = Field(
@@ -86,6 +81,20 @@ class Settings(BaseSettings):
     )
     ecs_endpoint: str | None = Field(
         default=None, description="ECS endpoint override (default https://ecs.{region}...)"
+    )
+
+    accounts_file: Path | None = Field(
+        default=None,
+        description="TOML file naming several accounts and binding channels to them (README: "
+        "Several accounts); unset: the one account above",
+    )
+    account_name: str = Field(
+        default="default", description="The name shown for the one account set above"
+    )
+    open_access: bool = Field(
+        default=False,
+        description="true: with no request policy, anyone in the bot's channels may request "
+        "changes (serve refuses to start without a policy otherwise)",
     )
 
     # HTTP behaviour towards the cloud
@@ -205,16 +214,7 @@ class Settings(BaseSettings):
         if isinstance(v, str):
             v = [part.strip() for part in v.split(",") if part.strip()]
         if isinstance(v, list | set | frozenset | tuple):
-            what, prefixes, example = _ID_KINDS[str(info.field_name).rsplit("_", 1)[-1]]
-            bad = [n for n, x in enumerate(v, start=1)
-                   if not (_SLACK_ID_RE.fullmatch(str(x)) and str(x)[0] in prefixes)]  # fmt: skip
-            if bad:
-                items = ", ".join(str(n) for n in bad[:5])
-                raise ValueError(
-                    f"item(s) {items} are not {what} ids ({what} ids look like {example}; "
-                    "names and other kinds of id are not accepted)"
-                )
-            return frozenset(str(x) for x in v)
+            return slack_ids(v, str(info.field_name).rsplit("_", 1)[-1])
         return v
 
     @field_validator("notify_routes")
@@ -234,6 +234,20 @@ class Settings(BaseSettings):
         url = default_database_url()
         Path(url.removeprefix("sqlite:///")).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         return url
+
+    @field_validator("account_name")
+    @classmethod
+    def _account_name_form(cls, v: str) -> str:
+        if not ACCOUNT_NAME_RE.fullmatch(v):
+            raise ValueError(f"must be {ACCOUNT_RULE}")
+        return v
+
+    @field_validator("accounts_file")
+    @classmethod
+    def _accounts_file_exists(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.is_file():
+            raise ValueError("no such file (give the path of the accounts TOML file)")
+        return v
 
     @field_validator("huaweicloud_sdk_project_id")
     @classmethod
@@ -284,6 +298,13 @@ class Settings(BaseSettings):
             approvers=self.approvers,
             approver_groups=self.approver_usergroups,
         )
+
+    @property
+    def has_request_policy(self) -> bool:
+        """Some allow-list restricts who may request changes (the environment's POLICY_*
+        settings; an accounts file's bindings are checked by :func:`problems`)."""
+        return any(getattr(self, name) for name in Settings.model_fields
+                   if name.startswith("policy_"))  # fmt: skip
 
     @property
     def has_cloud_credentials(self) -> bool:
@@ -390,12 +411,40 @@ def problems(settings: Settings, *, for_serving: bool = True) -> list[str]:
         found.append(
             "set SLACK_APP_TOKEN (xapp-..., Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)"
         )
-    if not settings.has_cloud_credentials:
+    if settings.accounts_file is not None:
+        found.extend(_accounts_problems(settings))
+    elif not settings.has_cloud_credentials:
         found.append(
             "set HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN) and "
-            "HUAWEICLOUD_SDK_PROJECT_ID"
+            "HUAWEICLOUD_SDK_PROJECT_ID, or ACCOUNTS_FILE"
+        )
+    if for_serving and access_mode(settings) == "none":
+        found.append(
+            "no request policy: anyone in any channel the bot is in could resize production "
+            "servers. Restrict who may ask (POLICY_RESIZE_USERS / _USERGROUPS / _CHANNELS and "
+            "POLICY_RENAME_*, or bindings in ACCOUNTS_FILE), or set OPEN_ACCESS=true to allow "
+            "everyone in the bot's channels on purpose"
         )
     return found
+
+
+def _accounts_problems(settings: Settings) -> list[str]:
+    assert settings.accounts_file is not None
+    try:
+        parsed = load_accounts(settings.accounts_file)
+    except ConfigError as exc:
+        return list(exc.problems)
+    return two_person_problems(parsed.bindings_with(settings.policy()))
+
+
+def access_mode(settings: Settings) -> Literal["bindings", "allow-lists", "open", "none"]:
+    """Which request policy is in force: an accounts file's bindings, the environment's
+    allow-lists, open to everyone on purpose (OPEN_ACCESS), or none (serve refuses)."""
+    if settings.accounts_file is not None:
+        return "bindings"
+    if settings.has_request_policy:
+        return "allow-lists"
+    return "open" if settings.open_access else "none"
 
 
 def startup_summary(settings: Settings) -> str:
@@ -416,9 +465,20 @@ def startup_summary(settings: Settings) -> str:
         if settings.slack_app_token is not None
         else f"http mode on {settings.http_host}:{settings.http_port}"
     )
+    if settings.accounts_file is not None:
+        try:
+            parsed = load_accounts(settings.accounts_file)
+            names = ", ".join(f"{n} ({a.region})" for n, a in parsed.accounts.items())
+            cloud = f"accounts {names} bound to channels by {settings.accounts_file}"
+        except ConfigError:
+            cloud = f"accounts from {settings.accounts_file} (unreadable)"
+    else:
+        cloud = (
+            f"account {settings.account_name}: region {settings.huaweicloud_sdk_region}, "
+            f"project {settings.huaweicloud_sdk_project_id or '(none)'}"
+        )
     return (
-        f"sdrs-bot starting: region {settings.huaweicloud_sdk_region}, "
-        f"project {settings.huaweicloud_sdk_project_id or '(none)'}, {where}, "
+        f"sdrs-bot starting: {cloud}, {where}, access {access_mode(settings)}, "
         f"approval {approval}, policy {'; '.join(limits)}, "
         f"health on {settings.health_host}:{settings.health_port}"
     )

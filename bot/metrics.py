@@ -56,21 +56,22 @@ class Metrics:
             ["kind"], registry=r,
         )  # fmt: skip
         self.cloud_calls = Counter(
-            "sdrs_bot_cloud_calls", "SDRS/ECS call attempts by operation and HTTP status",
-            ["service", "operation", "status"], registry=r,
+            "sdrs_bot_cloud_calls", "SDRS/ECS call attempts by account, operation and HTTP status",
+            ["account", "service", "operation", "status"], registry=r,
         )  # fmt: skip
         self.cloud_seconds = Histogram(
-            "sdrs_bot_cloud_call_seconds", "SDRS/ECS call latency", ["service", "operation"],
+            "sdrs_bot_cloud_call_seconds", "SDRS/ECS call latency",
+            ["account", "service", "operation"],
             registry=r, buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )  # fmt: skip
 
-    def observer(self, service: str) -> Callable[[str, str, str, float], None]:
+    def observer(self, service: str, account: str) -> Callable[[str, str, str, float], None]:
         """For :class:`bot.huaweicloud.http.CloudHttp`: one observation per attempt."""
 
         def observe(method: str, path: str, status: str, seconds: float) -> None:
             operation = operation_of(method, path)
-            self.cloud_calls.labels(service, operation, status).inc()
-            self.cloud_seconds.labels(service, operation).observe(seconds)
+            self.cloud_calls.labels(account, service, operation, status).inc()
+            self.cloud_seconds.labels(account, service, operation).observe(seconds)
 
         return observe
 

@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cloud_wiring import build_clients
+from bot.cloud_wiring import build_fleet
 from bot.config import Settings
 from bot.core.errors import ConfigError
 from bot.core.tracking import TrackerPolicy
@@ -64,7 +64,8 @@ def build_workers(deps: Deps, outbox_client: AsyncWebClient) -> tuple[Tracker, O
         stop_when_stuck=settings.job_stop_when_stuck,
     )
     tracker = Tracker(
-        deps.store, deps.sdrs, deps.routes, owner=owner, now=deps.now,
+        deps.store, lambda account: deps.cloud(account).sdrs, deps.routes, owner=owner,
+        now=deps.now,
         policy=policy,
         lease_seconds=settings.lease_seconds, batch=settings.tracker_batch,
         concurrency=settings.tracker_concurrency,
@@ -144,8 +145,7 @@ class Runtime:
 
     async def close(self) -> None:
         await self.session.close()
-        await self.deps.sdrs.aclose()
-        await self.deps.ecs.aclose()
+        await self.deps.fleet.aclose()
         self.deps.store.close()
 
 
@@ -153,11 +153,8 @@ def open_runtime(settings: Settings) -> Runtime:
     """Build it (inside the running loop: the Slack session is made here)."""
     store = Store.from_url(settings.database_url)
     metrics = Metrics()
-    clouds = build_clients(settings, metrics=metrics)
-    deps = Deps(
-        settings=settings, store=store, sdrs=clouds.sdrs, policy=settings.policy(),
-        ecs=clouds.ecs, metrics=metrics,
-    )  # fmt: skip
+    fleet, bindings = build_fleet(settings, metrics=metrics)
+    deps = Deps(settings=settings, store=store, fleet=fleet, bindings=bindings, metrics=metrics)
     session = aiohttp.ClientSession()
     tracker, sender = build_workers(deps, slack_client(settings, session, retries=False))
     metrics.watch(store, lambda: sender.rate_limited)

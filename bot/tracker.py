@@ -31,7 +31,7 @@ class Tracker:
     def __init__(
         self,
         store: Store,
-        sdrs: SdrsClient,
+        sdrs: Callable[[str], SdrsClient],
         routes: Routes,
         *,
         owner: str,
@@ -42,7 +42,7 @@ class Tracker:
         concurrency: int = 20,
     ) -> None:
         self.store = store
-        self.sdrs = sdrs
+        self.sdrs = sdrs  # account -> its SDRS client (each job is checked in its own account)
         self.routes = routes
         self.owner = owner
         self.now = now
@@ -78,11 +78,12 @@ class Tracker:
     async def _observe(self, job: TrackedJob) -> tuple[Seen | Failed, Job | None]:
         async with self._semaphore:
             try:
+                sdrs = self.sdrs(job.account)
                 if job.kind is JobKind.RESIZE_BY_INSTANCE:
-                    instance = await self.sdrs.get_protected_instance(job.subject)
+                    instance = await sdrs.get_protected_instance(job.subject)
                     sdrs_job = job_from_instance(job.job_id, instance.status)
                 else:
-                    sdrs_job = await self.sdrs.get_job(job.job_id)
+                    sdrs_job = await sdrs.get_job(job.job_id)
             except NotFoundError as exc:
                 # The job id is gone at SDRS: keep trying (it may be eventual consistency);
                 # the timeout report will say it if it never shows up.

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 from bot.core.errors import CloudError, ParseError
 from bot.core.facts import Announcement, FailureFacts, FinalReport, RenameFacts, StuckReport
 from bot.core.intents import USAGE
-from bot.core.notices import NameUnresolved
+from bot.core.notices import NameUnresolved, NoAccount
 from bot.core.policy import Denial, Policy
 from bot.core.records import HistoryEntry, TrackedJob
 from bot.core.states import JobState
@@ -273,6 +273,26 @@ def name_unresolved_text(n: NameUnresolved) -> str:
     form = "`/sdrs resize`" if n.what == "protected instance" else "`/sdrs drill rename`"
     lines.append(f"Nothing was posted or sent to SDRS. {form} alone opens a form to pick one.")
     return "\n".join(lines)
+
+
+def no_account_text(n: NoAccount) -> str:
+    names = ", ".join(f"`{escape(a)}`" for a in n.available)
+    if n.reason == "unbound":
+        return (
+            ":no_entry: This channel is not bound to any cloud account, so nothing can be "
+            "changed from here. Ask the bot's admins to add it to a binding in the accounts "
+            "file, or use a channel that is bound to one."
+        )
+    if n.reason == "not-here":
+        return (
+            f":no_entry: Account `{escape(n.asked)}` is not bound to this channel. Accounts "
+            f"here: {names}. Add `account=NAME` with one of them; nothing was posted or sent."
+        )
+    return (
+        f":question: This channel acts on several accounts ({names}); say which one with "
+        "`account=NAME`, e.g. `/sdrs resize web-01 s6.large.2 account="
+        f"{escape(n.available[0])}`. Nothing was posted or sent."
+    )
 
 
 def store_unavailable_text() -> str:

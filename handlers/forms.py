@@ -61,14 +61,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
         query = str(body.get("value") or "")
         may = await _may_use(deps, client, _user_of(body), _view_channel(body), "resize",
                              tell=False)  # fmt: skip
-        await ack(options=await instance_choices(deps, query) if may else [])
+        await ack(options=await instance_choices(deps, query, _view_channel(body)) if may else [])
 
     @app.options(modals.PICK_DRILL)
     async def drill_options(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         query = str(body.get("value") or "")
         may = await _may_use(deps, client, _user_of(body), _view_channel(body), "rename_drill",
                              tell=False)  # fmt: skip
-        await ack(options=await drill_choices(deps, query) if may else [])
+        await ack(options=await drill_choices(deps, query, _view_channel(body)) if may else [])
 
     @app.action(modals.PICK_INSTANCE)
     async def instance_picked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -140,6 +140,9 @@ def _submit(
     user = str((body.get("user") or {}).get("id", ""))
     view = body.get("view") or {}
     channel = modals.metadata_of(view).get("channel", "")
+    account = deps.form_account(channel)
+    if account is not None:  # the form showed this account's state: the request is for it
+        intent = intent.model_copy(update={"account": account.name})
 
     async def tell(notice: Notice) -> None:
         await tell_user(client, channel, user, render.notice(notice))
@@ -204,11 +207,14 @@ async def open_rename_form(
         await _fill_drill(deps, client, view_id, None, channel, drill_id)
 
 
-async def instance_choices(deps: Deps, query: str) -> list[dict[str, Any]]:
+async def instance_choices(deps: Deps, query: str, channel: str) -> list[dict[str, Any]]:
     """Protected instances whose name contains ``query`` (SDRS matches fuzzily)."""
+    account = deps.form_account(channel)
+    if account is None:
+        return []
     try:
         found = await asyncio.wait_for(
-            deps.sdrs.list_protected_instances(name=query.strip() or None, limit=100),
+            account.sdrs.list_protected_instances(name=query.strip() or None, limit=100),
             OPTIONS_WITHIN,
         )
     except (CloudError, TimeoutError) as exc:
@@ -220,9 +226,12 @@ async def instance_choices(deps: Deps, query: str) -> list[dict[str, Any]]:
     ]
 
 
-async def drill_choices(deps: Deps, query: str) -> list[dict[str, Any]]:
+async def drill_choices(deps: Deps, query: str, channel: str) -> list[dict[str, Any]]:
+    account = deps.form_account(channel)
+    if account is None:
+        return []
     try:
-        found = await asyncio.wait_for(deps.sdrs.list_drills(limit=1000), OPTIONS_WITHIN)
+        found = await asyncio.wait_for(account.sdrs.list_drills(limit=1000), OPTIONS_WITHIN)
     except (CloudError, TimeoutError) as exc:
         log.warning("drills not listed for the form: %s", exc)
         return []
@@ -243,10 +252,13 @@ async def show_instance(deps: Deps, client: AsyncWebClient, body: dict[str, Any]
     instance_id = str(selected.get("value") or "")
     label = str((selected.get("text") or {}).get("text") or instance_id)
     channel = modals.metadata_of(view).get("channel", "")
-    if not UUID_RE.fullmatch(instance_id):  # only ids the picker offered reach a request path
+    account = deps.form_account(channel)
+    if not UUID_RE.fullmatch(instance_id) or account is None:  # only ids the picker offered
         return
     try:
-        state = await read_instance_state(deps.sdrs, deps.ecs, instance_id, list(modals.SITES))
+        state = await read_instance_state(
+            account.sdrs, account.ecs, instance_id, list(modals.SITES)
+        )
     except CloudError as exc:
         new = modals.resize_view(channel, (instance_id, label), problem=_plain(exc))
         await update_view(client, str(view.get("id")), new, view.get("hash"))
@@ -288,15 +300,18 @@ async def _fill_drill(
     channel: str,
     drill_id: str,
 ) -> None:
+    account = deps.form_account(channel)
+    if account is None:
+        return
     try:
-        drill = await deps.sdrs.get_drill(drill_id)
+        drill = await account.sdrs.get_drill(drill_id)
     except CloudError as exc:
         log.info("drill %s not read for the form: %s", drill_id, exc)
         return
     group = None
     if drill.server_group_id:
         try:
-            group = (await deps.sdrs.get_protection_group(drill.server_group_id)).name
+            group = (await account.sdrs.get_protection_group(drill.server_group_id)).name
         except CloudError:
             group = drill.server_group_id
     new = modals.rename_view(channel, (drill.id, drill.name), drill.name, group)

@@ -33,15 +33,26 @@ from handlers.blocks import escape
 Blocks = list[dict[str, Any]] | None
 
 
+def account_of(facts: OperationFacts) -> str:
+    """The cloud account an operation acts on (mrkdwn, escaped), "" before accounts existed:
+    "account `prod-cn` (cn-north-4)"."""
+    if isinstance(facts, LegacyFacts) or not facts.account:
+        return ""
+    region = f" ({escape(facts.region)})" if facts.region else ""
+    return f"account `{escape(facts.account)}`{region}"
+
+
 def summary(facts: OperationFacts) -> str:
     """The operation spelled out (mrkdwn), as the confirmation shows it."""
     match facts:
         case ResizeFacts():
-            return preflight_blocks.describe_resize(facts)
+            text = preflight_blocks.describe_resize(facts)
         case RenameFacts():
-            return blocks.describe_rename(facts)
+            text = blocks.describe_rename(facts)
         case LegacyFacts():
             return facts.summary
+    account = account_of(facts)
+    return f"{text}\n*Cloud:* {account}" if account else text
 
 
 def headline(facts: OperationFacts) -> str:
@@ -53,23 +64,27 @@ def headline(facts: OperationFacts) -> str:
                 f"{blocks.SITE_LABEL[c.site]} `{escape(c.current.id)}` → `{escape(c.new.id)}`"
                 for c in facts.changes
             )
-            return f"Resize protected instance `{name}`" + (f" ({flavors})" if flavors else "")
+            line = f"Resize protected instance `{name}`" + (f" ({flavors})" if flavors else "")
         case RenameFacts():
             old = f"`{escape(facts.current_name)}`" if facts.current_name else "a drill"
-            return f"Rename DR drill {old} → `{escape(facts.new_name)}`"
+            line = f"Rename DR drill {old} → `{escape(facts.new_name)}`"
         case LegacyFacts():
             return facts.summary.split("\n", 1)[0].replace("*", "")
+    account = account_of(facts)
+    return f"{line} in {account}" if account else line
 
 
 def subject(facts: OperationFacts) -> str:
     """What the operation acts on, briefly (mrkdwn, escaped): "resize of `erp-db`"."""
     match facts:
         case ResizeFacts():
-            return f"resize of `{escape(facts.instance_name or facts.instance_id)}`"
+            what = f"resize of `{escape(facts.instance_name or facts.instance_id)}`"
         case RenameFacts():
-            return f"rename of drill `{escape(facts.current_name or facts.drill_id)}`"
+            what = f"rename of drill `{escape(facts.current_name or facts.drill_id)}`"
         case LegacyFacts():
             return headline(facts)
+    account = account_of(facts)
+    return f"{what} in {account}" if account else what
 
 
 def confirmation(op: PendingOperation, policy: Policy) -> tuple[str, Blocks]:
@@ -172,3 +187,5 @@ def notice(n: notices.Notice) -> str:
             return blocks.not_handled_text(n.attempts)
         case notices.NameUnresolved():
             return blocks.name_unresolved_text(n)
+        case notices.NoAccount():
+            return blocks.no_account_text(n)

@@ -152,6 +152,7 @@ def sandbox_settings(url: str, **overrides: object) -> Settings:
         "http_read_timeout": 5.0,
         "health_host": "127.0.0.1",
         "health_port": 0,  # any free port (a test that scrapes picks one)
+        "open_access": True,  # no request policy here on purpose (tests set one when needed)
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import build_app
-from bot.cloud_wiring import build_clients
+from bot.cloud_wiring import build_fleet
 from bot.metrics import Metrics
 from bot.operations.deps import Deps
 from bot.outbox import OutboxSender
@@ -182,11 +182,11 @@ def make_harness(
     )
     store = Store.from_url(settings.database_url)
     metrics = Metrics()  # as serve() wires it
-    clouds = build_clients(settings, metrics=metrics)
-    sdrs, ecs = clouds.sdrs, clouds.ecs
+    fleet, bindings = build_fleet(settings, metrics=metrics)
+    sdrs = next(iter(fleet)).sdrs
     clock = Clock()
-    deps = Deps(settings=settings, store=store, sdrs=sdrs, policy=settings.policy(), ecs=ecs,
-                now=clock, metrics=metrics)  # fmt: skip
+    deps = Deps(settings=settings, store=store, fleet=fleet, bindings=bindings, now=clock,
+                metrics=metrics)  # fmt: skip
     app = build_app(deps, slack_client(settings))
     harness = Harness(app, deps, slack, world, emulator, clock)
     harness.tracker, harness.sender = build_workers(deps, slack_client(settings, retries=False))
@@ -214,6 +214,5 @@ async def running(
     finally:
         await harness.quiesce()
         pumping.cancel()
-        await sdrs.aclose()
-        await harness.deps.ecs.aclose()
+        await harness.deps.fleet.aclose()
         store.close()

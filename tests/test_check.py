@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.cli import main
@@ -29,6 +30,7 @@ def env(
         "SDRS_ENDPOINT": emulator.url,
         "ECS_ENDPOINT": emulator.url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        "OPEN_ACCESS": "true",
     }.items():
         monkeypatch.setenv(name, value)
     return monkeypatch
@@ -39,12 +41,14 @@ def run(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, str]]:
     output = capsys.readouterr().out
     for secret in (BOT_TOKEN, SIGNING_SECRET, SANDBOX_SK, "xapp-sandbox-app-token"):
         assert secret not in output
-    lines = {}
+    lines: dict[str, str] = {}
+    key = ""
     for line in output.splitlines():
-        if line[:4] in ("ok  ", "FAIL"):
-            lines[line[5:21].strip()] = line
+        if line[:4] in ("ok  ", "FAIL", "--  "):
+            key = line[5:21].strip()
+            # one entry per check name; the "iam" lines (one per call) are kept together
+            lines[key] = f"{lines[key]}\n{line}" if key in lines else line
         elif line.strip().startswith("->"):
-            key = list(lines)[-1]
             lines[key] += "\n" + line
     return code, lines
 
@@ -57,13 +61,40 @@ def test_all_good_in_http_mode(
     assert instances > 1
     assert f"({instances} protected instance(s))" in lines["sdrs"]
     assert code == 0, lines
-    assert set(lines) == {"settings", "slack token", "slack scopes", "http mode", "sdrs", "ecs",
-                          "database"}  # fmt: skip
+    assert set(lines) == {"settings", "access", "slack token", "slack scopes", "http mode",
+                          "sdrs", "ecs", "iam", "database"}  # fmt: skip
+    assert "OPEN to everyone" in lines["access"]
     assert all(line.startswith("ok") for line in lines.values())
     assert "bot sdrs-bot in sandbox" in lines["slack token"]
     assert "server(s) in the project" in lines["ecs"]
     assert "will be created by serve" in lines["database"]
     assert not (tmp_path / "bot.sqlite3").exists()  # checking created nothing
+
+
+def test_iam_lines_per_call_and_a_denied_action_names_its_remedy(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], emulator: EmulatorThread
+) -> None:
+    code, lines = run(capsys)
+    assert code == 0, lines
+    access = lines["iam"].splitlines()
+    assert len(access) == 11  # one per call the bot makes (bot.core.permissions.PERMISSIONS)
+    untested = [line for line in access if line.startswith("--")]
+    assert all(line.startswith("ok") for line in access if line not in untested)
+    changes = {"ResizeProtectedInstance", "UpdateDisasterRecoveryDrillName"}
+    assert {line.split()[2] for line in untested} == changes
+    httpx.post(f"{emulator.url}/_sandbox/deny", json={"grants": ["ecs:cloudServers:list"]})
+    code, lines = run(capsys)
+    assert code == 1
+    failed = [line for line in lines["iam"].splitlines() if line.startswith("FAIL")]
+    assert [line.split()[2] for line in failed] == ["ListServersDetails", "ListResizeFlavors"]
+    assert all("(ecs:cloudServers:list): refused: APIGW.0302 (HTTP 403)" in f for f in failed)
+    assert (
+        lines["iam"].count(
+            "-> add ecs:cloudServers:list to the custom policy attached to this identity"
+        )
+        == 2
+    )
+    assert lines["ecs"].startswith("FAIL")  # the plain ECS read is refused too
 
 
 def test_an_old_schema_is_reported_as_migrated_at_start(
@@ -122,6 +153,8 @@ def test_bad_ak_sk_is_refused_by_the_signature_check(
     for service in ("sdrs", "ecs"):
         assert lines[service].startswith("FAIL") and "APIGW.0301" in lines[service]
         assert "check HUAWEICLOUD_SDK_AK/SK" in lines[service]
+    assert lines["iam"].count("\n") == 1  # one line and its remedy, not one per call
+    assert "least privilege not tried: credentials refused" in lines["iam"]
 
 
 def test_unreachable_database_and_bad_settings(
@@ -136,3 +169,20 @@ def test_unreachable_database_and_bad_settings(
     assert code == 1 and "NOTIFY_ROUTES" in lines["settings"]
     # a bad setting hides nothing: the other parts are still tested
     assert lines["slack token"].startswith("ok") and lines["sdrs"].startswith("ok")
+
+
+def test_no_request_policy_is_refused_by_serve_and_reported_by_check(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Secure by default: without an allow-list, a binding or OPEN_ACCESS=true, `check` says
+    which mode is in force (none) and fails; `serve` refuses to start with the same reason."""
+    env.delenv("OPEN_ACCESS")
+    code, lines = run(capsys)
+    assert code == 1
+    assert lines["access"].startswith("FAIL") and "serve refuses to start" in lines["access"]
+    assert "no request policy" in lines["settings"]
+    assert main(["serve"]) != 0
+    assert "OPEN_ACCESS=true" in capsys.readouterr().err
+    env.setenv("POLICY_RESIZE_CHANNELS", "C024BE91L")  # one allow-list is a policy
+    code, lines = run(capsys)
+    assert lines["access"].startswith("ok") and "allow-lists" in lines["access"]

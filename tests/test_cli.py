@@ -81,7 +81,7 @@ def test_check_and_serve_list_the_same_problems(env: dict[str, str], tmp_path: P
     if env:  # the invalid values are named, and they hide none of the missing ones
         assert any(p.startswith("NOTIFY_ROUTES") for p in refused)
         assert any("must be set together" in p for p in refused)
-        assert len(refused) == 5
+        assert len(refused) == 6  # and no request policy (secure by default)
     # check goes on to the other parts
     assert any(line.startswith("ok   database") for line in check.stdout.splitlines())
 
@@ -91,10 +91,11 @@ def test_read_settings_agrees_with_the_parts(monkeypatch: pytest.MonkeyPatch) ->
         monkeypatch.delenv(name, raising=False)
     settings, found = read_settings(_env_file=None, slack_bot_token="xoxb-1",
                                     slack_signing_secret="s", huaweicloud_sdk_auth_token="t",
-                                    huaweicloud_sdk_project_id="0" * 32)  # fmt: skip
+                                    huaweicloud_sdk_project_id="0" * 32,
+                                    open_access=True)  # fmt: skip
     assert found == []
     _, found = read_settings(_env_file=None, slack_bot_token="xoxb-1",
-                             huaweicloud_sdk_auth_token="t",
+                             huaweicloud_sdk_auth_token="t", open_access=True,
                              huaweicloud_sdk_project_id="0" * 32)  # fmt: skip
     assert len(found) == 1 and "SLACK_SIGNING_SECRET" in found[0]
     _, found = read_settings(_env_file=None, for_serving=False, slack_bot_token="xoxb-1",
@@ -114,8 +115,9 @@ def test_startup_summary_says_where_and_how_without_secrets() -> None:
     )  # fmt: skip
     line = startup_summary(settings)
     assert line == (
-        "sdrs-bot starting: region ap-southeast-1, project 0123456789abcdef0123456789abcdef, "
-        "http mode on 0.0.0.0:3100, approval two-person (2 approvers, 0 approver groups), "
+        "sdrs-bot starting: account default: region ap-southeast-1, project "
+        "0123456789abcdef0123456789abcdef, http mode on 0.0.0.0:3100, access allow-lists, "
+        "approval two-person (2 approvers, 0 approver groups), "
         "policy rename_drill: anyone; resize: 1 channels, health on 0.0.0.0:9500"
     )
     socket_mode = settings.model_copy(update={"slack_app_token": "xapp-secret"})

@@ -47,8 +47,7 @@ async def test_a_stop_during_a_tracker_tick_logs_no_error(
         with caplog.at_level(logging.INFO):
             await shut_down(h.deps, h.tracker, h.sender, scheduler)
     finally:
-        await sdrs.aclose()
-        await h.deps.ecs.aclose()
+        await h.deps.fleet.aclose()
         store.close()
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [], [r.getMessage() for r in errors]
@@ -71,8 +70,7 @@ async def test_a_stop_with_the_database_gone_logs_the_reason_not_a_traceback(
         with caplog.at_level(logging.INFO):
             await shut_down(h.deps, h.tracker, h.sender, scheduler)  # returns, raises nothing
     finally:
-        await sdrs.aclose()
-        await h.deps.ecs.aclose()
+        await h.deps.fleet.aclose()
         store.close()
     reasons = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert any("stopping with the database unavailable" in m for m in reasons), reasons

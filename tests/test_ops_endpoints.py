@@ -86,7 +86,8 @@ async def test_metrics_after_a_scenario(
     assert commands("resize", "preflight-refused") == 1
     assert commands("unknown", "parse-error") == 1
     assert m[("sdrs_bot_confirmations_total", (("outcome", "confirmed"),))] == 1
-    resize = (("operation", "POST /protected-instances/{id}/resize"), ("service", "sdrs"))
+    resize = (("account", "default"), ("operation", "POST /protected-instances/{id}/resize"),
+              ("service", "sdrs"))  # fmt: skip
     assert m[("sdrs_bot_cloud_calls_total", (*resize, ("status", "200")))] == 1
     assert m[("sdrs_bot_cloud_call_seconds_count", resize)] == 1
     job_checks = [v for (name, labels), v in m.items() if name == "sdrs_bot_cloud_calls_total"

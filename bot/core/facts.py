@@ -55,7 +55,12 @@ class WarningFacts(_Fact):
     what: str
 
 
-class ResizeFacts(_Fact):
+class _OnAccount(_Fact):
+    account: str = ""  # the cloud account it acts on ("": from before accounts)
+    region: str = ""
+
+
+class ResizeFacts(_OnAccount):
     kind: Literal["resize"] = "resize"
     instance_id: str
     instance_name: str | None = None
@@ -68,7 +73,7 @@ class ResizeFacts(_Fact):
         return {c.site: c.new.id for c in self.changes}
 
 
-class RenameFacts(_Fact):
+class RenameFacts(_OnAccount):
     kind: Literal["rename_drill"] = "rename_drill"
     drill_id: str
     current_name: str | None = None
@@ -88,12 +93,14 @@ OPERATION_FACTS: TypeAdapter[OperationFacts] = TypeAdapter(OperationFacts)
 
 
 def resize_facts(
-    intent: ResizeIntent, check: Preflight, catalogue: dict[str, Flavor]
+    intent: ResizeIntent, check: Preflight, catalogue: dict[str, Flavor], *, region: str = ""
 ) -> ResizeFacts:
     """What a resize confirmation shows: each resized site's physical server, current and new
     flavor (with sizes where known), dedicated host, and the preflight's warnings."""
     hosts = {"production": intent.production_host, "dr": intent.dr_host}
     return ResizeFacts(
+        account=intent.account,
+        region=region,
         instance_id=intent.instance_id,
         instance_name=check.instance_name,
         group_name=check.group_name,
@@ -114,10 +121,15 @@ def resize_facts(
 
 
 def rename_facts(
-    intent: RenameDrillIntent, current_name: str | None, group_name: str | None
+    intent: RenameDrillIntent,
+    current_name: str | None,
+    group_name: str | None,
+    *,
+    region: str = "",
 ) -> RenameFacts:
     return RenameFacts(drill_id=intent.drill_id, current_name=current_name,
-                       new_name=intent.name, group_name=group_name)  # fmt: skip
+                       new_name=intent.name, group_name=group_name, account=intent.account,
+                       region=region)  # fmt: skip
 
 
 # ---- what went wrong at the cloud ---------------------------------------------------------

@@ -13,6 +13,10 @@ Forms::
     drill rename <drill-id> <new name>                         quotes allowed ("..." or “...”)
     drill rename [<drill-id>]                                  the rename form (a modal)
 
+    resize ... account=<name>  /  drill rename ... --account <name>
+                                                               act on that account (one of
+                                                               those bound to the channel)
+
 :func:`parse` raises only :class:`ParseError`, whatever the input; its ``problem`` says what was
 wrong and ``usage`` shows the right form.
 """
@@ -58,12 +62,20 @@ class _Intent(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+ACCOUNT_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+ACCOUNT_RULE = "lower-case letters, digits, '-' and '_', at most 32, e.g. prod-cn-north-4"
+
+
+class _OnAccount(_Intent):
+    account: str = ""  # as asked for (account=NAME); "" until the channel's account is chosen
+
+
 class HelpIntent(_Intent):
     kind: Literal["help"] = "help"
     topic: Topic | None = None
 
 
-class ResizeIntent(_Intent):
+class ResizeIntent(_OnAccount):
     kind: Literal["resize"] = "resize"
     instance_id: str = ""  # "" until a typed name is resolved to its id
     instance_name: str | None = None  # as typed, when the command named it instead
@@ -89,13 +101,13 @@ class ResizeIntent(_Intent):
         return {site: f for site, f in (("production", prod), ("dr", dr)) if f}
 
 
-class ResizeFormIntent(_Intent):
+class ResizeFormIntent(_OnAccount):
     """``resize`` with nothing after it: open the resize form."""
 
     kind: Literal["resize_form"] = "resize_form"
 
 
-class RenameFormIntent(_Intent):
+class RenameFormIntent(_OnAccount):
     """``drill rename`` without a name: open the rename form (for this drill, if given)."""
 
     kind: Literal["rename_form"] = "rename_form"
@@ -119,7 +131,7 @@ class HistoryIntent(_Intent):
 HISTORY_MAX = 50
 
 
-class RenameDrillIntent(_Intent):
+class RenameDrillIntent(_OnAccount):
     kind: Literal["rename_drill"] = "rename_drill"
     drill_id: str = ""  # "" until a typed drill name is resolved to its id
     name: str
@@ -177,11 +189,46 @@ def _shown(value: str, limit: int = 40) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+def _take_account(rest: list[str]) -> tuple[list[str], str]:
+    """Remove ``account=NAME`` / ``--account NAME`` / ``--account=NAME`` from the words."""
+    kept: list[str] = []
+    account = ""
+    i = 0
+    while i < len(rest):
+        word = rest[i]
+        name, sep, value = word.lstrip("-").partition("=")
+        is_option = name.lower() == "account" and (sep or word.startswith("--"))
+        if not is_option:
+            kept.append(word)
+            i += 1
+            continue
+        if not sep:
+            if i + 1 >= len(rest):
+                raise _fail("`--account` needs an account name", "general")
+            value = rest[i + 1]
+            i += 1
+        if account:
+            raise _fail("`account` is given twice", "general")
+        if not ACCOUNT_NAME_RE.fullmatch(value):
+            raise _fail(f"`{_shown(value)}` is not an account name ({ACCOUNT_RULE})", "general")
+        account = value
+        i += 1
+    return kept, account
+
+
 def parse(text: str) -> Intent:
     tokens = _tokens(text)
     if not tokens:
         return HelpIntent()
     command, rest = tokens[0].lower(), tokens[1:]
+    rest, account = _take_account(rest)
+    if account:
+        if command not in ("resize", "drill"):
+            raise _fail(
+                f"`account=` is for `resize` and `drill rename`, not `{_shown(command)}`",
+                "general",
+            )
+        return _on_account(command, rest, account)
     if command == "help":
         return _parse_help(rest)
     if command == "resize":
@@ -201,6 +248,11 @@ def parse(text: str) -> Intent:
             raise _fail(f"`{_shown(rest[0])}` is not an SDRS job id", "status")
         return StatusIntent(job_id=rest[0])
     raise _fail(f"`{_shown(tokens[0])}` is not a command.{_suggest(command, _COMMANDS)}", "general")
+
+
+def _on_account(command: str, rest: list[str], account: str) -> Intent:
+    intent = _parse_resize(rest) if command == "resize" else _parse_drill(rest)
+    return intent.model_copy(update={"account": account})
 
 
 def _parse_history(rest: list[str]) -> HistoryIntent:

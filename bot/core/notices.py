@@ -94,6 +94,17 @@ class NameUnresolved:
 
 
 @dataclass(frozen=True)
+class NoAccount:
+    """No cloud account for this request here: the channel is bound to none (``unbound``),
+    the one asked for is not bound here (``not-here``), or several are and none was asked
+    for (``ambiguous``); ``available``: what may be asked for in this channel."""
+
+    reason: str
+    available: tuple[str, ...]
+    asked: str = ""
+
+
+@dataclass(frozen=True)
 class NotHandled:
     """An acked command or click kept failing and was set aside (``attempts`` tries)."""
 
@@ -115,4 +126,5 @@ Notice = (
     | UnknownJob
     | NotHandled
     | NameUnresolved
+    | NoAccount
 )

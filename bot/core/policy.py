@@ -11,7 +11,8 @@ User-group membership needs a Slack call; the caller resolves it and passes the 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -39,6 +40,32 @@ class Decision:
     @classmethod
     def deny(cls, why: Denial) -> Decision:
         return cls(False, why)
+
+
+_SLACK_ID_RE = re.compile(r"[A-Z0-9]{2,32}")
+# kind -> (what, allowed first letters, an example)
+ID_KINDS = {
+    "users": ("user", "UW", "U012AB3CD"),
+    "approvers": ("user", "UW", "U012AB3CD"),
+    "usergroups": ("user group", "S", "S0614TZR7"),
+    "channels": ("channel", "CG", "C024BE91L"),
+}
+
+
+def slack_ids(values: Iterable[object], kind: str) -> frozenset[str]:
+    """Slack ids of one kind (``users``/``approvers``: U/W..., ``usergroups``: S...,
+    ``channels``: C/G...), or ValueError naming the bad items by position - never echoing
+    them (a mistake may be a pasted token)."""
+    items = [str(x) for x in values]
+    what, prefixes, example = ID_KINDS[kind]
+    bad = [n for n, x in enumerate(items, start=1)
+           if not (_SLACK_ID_RE.fullmatch(x) and x[0] in prefixes)]  # fmt: skip
+    if bad:
+        raise ValueError(
+            f"item(s) {', '.join(str(n) for n in bad[:5])} are not {what} ids ({what} ids look "
+            f"like {example}; names and other kinds of id are not accepted)"
+        )
+    return frozenset(items)
 
 
 @dataclass(frozen=True)

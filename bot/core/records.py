@@ -47,6 +47,7 @@ class PendingOperation:
     decided_at: datetime | None = None
     checked_json: str | None = None  # what the preflight showed (resize), for Confirm
     summary: str = ""  # rendered text of operations stored before facts existed
+    account: str = ""  # the cloud account it acts on ("": stored before accounts existed)
 
     @property
     def intent(self) -> Intent:
@@ -87,6 +88,7 @@ class TrackedJob:
     state: JobState
     stuck_reported: bool
     finished_at: datetime | None
+    account: str = ""  # the cloud account it runs in ("": stored before accounts existed)
 
     @property
     def facts(self) -> OperationFacts:

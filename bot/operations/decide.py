@@ -19,7 +19,7 @@ from bot.core import notices
 from bot.core.errors import CloudError
 from bot.core.facts import Announcement, FailureFacts, RenameFacts
 from bot.core.intents import ResizeIntent
-from bot.core.policy import may_cancel, may_confirm
+from bot.core.policy import Denial, may_cancel, may_confirm
 from bot.core.preflight import changed_since, check_resize
 from bot.core.records import PendingOperation
 from bot.core.states import AuditAction, EventKind, OpKind, OpState
@@ -72,13 +72,16 @@ async def on_click(deps: Deps, chat: Chat, click: Click) -> None:
         await expire_sweep(deps)
         await chat.tell(channel, user, notices.AlreadyDecided(OpState.EXPIRED, None))
         return
+    policy = deps.bindings.policy_for(op.channel, deps.fleet.resolve(op.account))
+    if policy is None:  # the channel's binding to this account was removed since
+        count("denied")
+        await chat.tell(channel, user, notices.Denied(Denial.CHANNEL))
+        return
     groups = (
-        await chat.member_groups(user, deps.policy.approver_groups)
-        if deps.policy.approver_groups
-        else set()
+        await chat.member_groups(user, policy.approver_groups) if policy.approver_groups else set()
     )
     check = may_confirm if to is OpState.CONFIRMED else may_cancel
-    decision = check(deps.policy, op.requester, user, groups)
+    decision = check(policy, op.requester, user, groups)
     if not decision.allowed and decision.denial is not None:
         context = {"op_id": op.id, "user": user, "channel": channel, "outcome": "denied"}
         log.info("click on %s refused: %s", op.id, decision.denial, extra=context)
@@ -122,7 +125,8 @@ async def recheck_resize(deps: Deps, chat: Chat, op: PendingOperation, user: str
     intent = op.intent
     assert isinstance(intent, ResizeIntent)
     try:
-        state = await read_resize_state(deps.sdrs, deps.ecs, intent)
+        cloud = deps.cloud(op.account)
+        state = await read_resize_state(cloud.sdrs, cloud.ecs, intent)
     except CloudError as exc:
         await chat.tell(op.channel, user, notices.CloudFailed(FailureFacts.of(exc)))
         return False
@@ -151,7 +155,7 @@ async def recheck_rename(deps: Deps, chat: Chat, op: PendingOperation, user: str
     if not isinstance(facts, RenameFacts) or facts.current_name is None:
         return True  # nothing shown to compare with
     try:
-        drill = await deps.sdrs.get_drill(facts.drill_id)
+        drill = await deps.cloud(op.account).sdrs.get_drill(facts.drill_id)
     except CloudError as exc:
         await chat.tell(op.channel, user, notices.CloudFailed(FailureFacts.of(exc)))
         return False

@@ -10,13 +10,12 @@ from datetime import UTC, datetime
 
 from bot.background import Background
 from bot.config import Settings
+from bot.core.bindings import Bindings, Chosen
 from bot.core.facts import Announcement
-from bot.core.policy import Policy
 from bot.core.records import OutboxMessage
 from bot.core.routing import announcements
-from bot.ecs import EcsClient
+from bot.fleet import Account, Fleet
 from bot.metrics import Metrics
-from bot.sdrs.client import SdrsClient
 from bot.store import Store
 from bot.store.intake import Intake
 
@@ -33,9 +32,8 @@ def replica_name(settings: Settings) -> str:
 class Deps:
     settings: Settings
     store: Store
-    sdrs: SdrsClient
-    policy: Policy
-    ecs: EcsClient
+    fleet: Fleet  # the cloud accounts, each with its clients
+    bindings: Bindings  # which channel may act on which account, under which policy
     now: Callable[[], datetime] = utc_now
     background: Background = field(default_factory=Background)
     metrics: Metrics = field(default_factory=Metrics)
@@ -53,6 +51,18 @@ class Deps:
     ) -> list[OutboxMessage]:
         """Announcements of one lifecycle event to the channels NOTIFY_ROUTES names."""
         return announcements(self.routes, key, content, skip=skip)
+
+    def cloud(self, account: str) -> Account:
+        """The clients of one account (AccountUnavailable, a CloudError, if not configured)."""
+        return self.fleet.get(account)
+
+    def form_account(self, channel: str) -> Account | None:
+        """The account a form opened in ``channel`` reads and acts on: the channel's account
+        (its binding's default where it has several, else the first); None: unbound."""
+        chosen = self.bindings.choose(channel)
+        if isinstance(chosen, Chosen):
+            return self.fleet.get(chosen.account)
+        return self.fleet.get(chosen.available[0]) if chosen.available else None
 
     def kick(self) -> None:
         if self.kick_outbox is not None:

@@ -57,7 +57,9 @@ async def _resize(
 ) -> None:
     params = intent.params()
     try:
-        job_id = await deps.sdrs.resize_protected_instance(intent.instance_id, params)
+        job_id = await deps.cloud(op.account).sdrs.resize_protected_instance(
+            intent.instance_id, params
+        )
     except CloudError as exc:
         failure = FailureFacts.of(exc)
         log.warning("operation %s failed at SDRS: %s", op.id, exc,
@@ -81,7 +83,7 @@ async def _resize(
         deps.store.record_submission,
         job_id=job_id, op_id=op.id, kind=JobKind.RESIZE, subject=intent.instance_id,
         channel=op.channel, thread_ts=op.message_ts, requester=op.requester,
-        confirmer=op.decided_by, detail=_job_detail(op),
+        confirmer=op.decided_by, detail=_job_detail(op), account=op.account,
         now=now, first_check_at=now + timedelta(seconds=deps.settings.job_poll_first_seconds),
         messages=[thread_reply(op, f"job:{job_id}:submitted", Submitted(job_id=job_id)),
                   end_state(op, job_id=job_id),
@@ -95,7 +97,7 @@ async def _rename(
     deps: Deps, op: PendingOperation, intent: RenameDrillIntent, context: dict[str, object]
 ) -> None:
     try:
-        drill = await deps.sdrs.rename_drill(intent.drill_id, intent.name)
+        drill = await deps.cloud(op.account).sdrs.rename_drill(intent.drill_id, intent.name)
     except CloudError as exc:
         failure = FailureFacts.of(exc)
         log.warning("operation %s failed at SDRS: %s", op.id, exc,
@@ -159,7 +161,7 @@ async def _follow_instance_if_resizing(
     deps: Deps, op: PendingOperation, intent: ResizeIntent
 ) -> bool:
     try:
-        instance = await deps.sdrs.get_protected_instance(intent.instance_id)
+        instance = await deps.cloud(op.account).sdrs.get_protected_instance(intent.instance_id)
     except CloudError as exc:
         log.warning("operation %s: cannot read instance %s: %s", op.id, intent.instance_id, exc)
         return False
@@ -171,7 +173,7 @@ async def _follow_instance_if_resizing(
         job_id=f"{INSTANCE_JOB_PREFIX}{intent.instance_id}:{op.id}", op_id=op.id,
         kind=JobKind.RESIZE_BY_INSTANCE, subject=intent.instance_id, channel=op.channel,
         thread_ts=op.message_ts, requester=op.requester, confirmer=op.decided_by,
-        detail=_job_detail(op),
+        detail=_job_detail(op), account=op.account,
         now=now, first_check_at=now + timedelta(seconds=deps.settings.job_poll_first_seconds),
         messages=[thread_reply(op, f"op:{op.id}:result",
                                Interrupted(instance_id=intent.instance_id, received=True))],

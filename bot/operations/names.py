@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from bot.core.intents import MutatingIntent, RenameDrillIntent, ResizeIntent
 from bot.core.notices import NameUnresolved
-from bot.operations.deps import Deps
+from bot.sdrs.client import SdrsClient
 
 CANDIDATES = 10  # shown at most
 
 
-async def resolve_names(deps: Deps, intent: MutatingIntent) -> MutatingIntent | NameUnresolved:
+async def resolve_names(
+    sdrs: SdrsClient, intent: MutatingIntent
+) -> MutatingIntent | NameUnresolved:
+    """Names looked up in the intent's account (``sdrs`` is its client)."""
     if isinstance(intent, ResizeIntent) and not intent.instance_id and intent.instance_name:
         name = intent.instance_name
-        found = await deps.sdrs.list_protected_instances(name=name, limit=100)
+        found = await sdrs.list_protected_instances(name=name, limit=100)
         pairs = [(i.name or i.id, i.id) for i in found]
         exact = [(n, i) for n, i in pairs if n == name]
         if len(exact) == 1:
@@ -23,7 +26,7 @@ async def resolve_names(deps: Deps, intent: MutatingIntent) -> MutatingIntent | 
                               several=len(exact) > 1)  # fmt: skip
     if isinstance(intent, RenameDrillIntent) and not intent.drill_id and intent.drill_name:
         name = intent.drill_name
-        found_drills = await deps.sdrs.list_drills(name=name, limit=100)
+        found_drills = await sdrs.list_drills(name=name, limit=100)
         pairs = [(d.name or d.id, d.id) for d in found_drills.disaster_recovery_drills]
         exact = [(n, i) for n, i in pairs if n == name]
         if len(exact) == 1:

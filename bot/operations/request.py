@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from bot.cloud_state import read_resize_state
 from bot.core import notices
+from bot.core.bindings import NoAccount
 from bot.core.errors import CloudError
 from bot.core.facts import (
     Announcement,
@@ -26,6 +27,7 @@ from bot.operations.access import allowed
 from bot.operations.chat import Chat, ChatPostError, Tell
 from bot.operations.deps import Deps
 from bot.operations.names import resolve_names
+from bot.sdrs.client import SdrsClient
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,13 @@ async def request_confirmation(
     def count(outcome: str) -> None:
         deps.metrics.commands.labels(intent.kind, outcome).inc()
 
-    decision = await allowed(deps, chat, user, channel, intent.kind)
+    chosen = deps.bindings.choose(channel, intent.account)
+    if isinstance(chosen, NoAccount):
+        count("no-account")
+        await tell(notices.NoAccount(chosen.reason, chosen.available, chosen.asked))
+        return
+    intent = intent.model_copy(update={"account": chosen.account})
+    decision = await allowed(deps, chat, user, channel, intent.kind, chosen.policy)
     if not decision.allowed and decision.denial is not None:
         log.info("request denied: %s (%s)", intent.kind, decision.denial,
                  extra={"user": user, "channel": channel, "kind": intent.kind,
@@ -57,21 +65,23 @@ async def request_confirmation(
     checked: str | None = None
     facts: OperationFacts
     try:
-        resolved = await resolve_names(deps, intent)
+        cloud = deps.cloud(chosen.account)
+        resolved = await resolve_names(cloud.sdrs, intent)
         if isinstance(resolved, notices.NameUnresolved):
             count("name-unresolved")
             await tell(resolved)
             return
         intent = resolved
         if isinstance(intent, RenameDrillIntent):
-            drill = await deps.sdrs.get_drill(intent.drill_id)
+            drill = await cloud.sdrs.get_drill(intent.drill_id)
             if drill.name == intent.name:
                 count("same-name")
                 await tell(notices.SameName(drill.name))
                 return
-            facts = rename_facts(intent, drill.name, await _group_name(deps, drill.server_group_id))
+            group = await _group_name(cloud.sdrs, drill.server_group_id)
+            facts = rename_facts(intent, drill.name, group, region=cloud.region)
         else:
-            state = await read_resize_state(deps.sdrs, deps.ecs, intent)
+            state = await read_resize_state(cloud.sdrs, cloud.ecs, intent)
             intent = canonical_flavors(intent, state.catalogue())  # S6.XLARGE.2 -> s6.xlarge.2
             check = check_resize(intent, state)
             if not check.allowed:
@@ -88,7 +98,7 @@ async def request_confirmation(
                 )  # fmt: skip
                 await tell(notices.PreflightRefused(check))
                 return
-            facts = resize_facts(intent, check, state.catalogue())
+            facts = resize_facts(intent, check, state.catalogue(), region=cloud.region)
             checked = json.dumps(check.snapshot(), sort_keys=True)
     except CloudError as exc:
         count("cloud-error")
@@ -107,6 +117,7 @@ async def request_confirmation(
         expires_at=now + timedelta(seconds=deps.settings.confirmation_ttl_seconds),
         request_key=request_key,
         checked_json=checked,
+        account=chosen.account,
     )
     if not created and (op.state is not OpState.PENDING or op.message_ts is not None):
         log.info("command %s handled again; operation %s already exists", request_key, op.id)
@@ -115,7 +126,7 @@ async def request_confirmation(
     try:
         # handled again after a crash between storing the operation and saving its message:
         # the confirmation may exist already
-        ts = await chat.post_confirmation(op, deps.policy, maybe_posted=not created)
+        ts = await chat.post_confirmation(op, chosen.policy, maybe_posted=not created)
     except ChatPostError as exc:
         log.warning("confirmation for %s not posted in %s: %s", op.id, channel, exc.error)
         # A confirmation that may exist without us knowing must not be confirmable.
@@ -134,12 +145,12 @@ async def request_confirmation(
     log.info("operation %s requested: %s", op.id, intent.kind, extra=context)
 
 
-async def _group_name(deps: Deps, group_id: str | None) -> str | None:
+async def _group_name(sdrs: SdrsClient, group_id: str | None) -> str | None:
     """The protection group's name for a drill's confirmation (its id if it cannot be read)."""
     if not group_id:
         return None
     try:
-        return (await deps.sdrs.get_protection_group(group_id)).name or group_id
+        return (await sdrs.get_protection_group(group_id)).name or group_id
     except CloudError as exc:
         log.warning("protection group %s not read: %s", group_id, exc)
         return group_id

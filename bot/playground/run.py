@@ -83,6 +83,7 @@ async def run_playground(
             shutdown_seconds=3.0,
             approval_mode="two-person" if two_person else "requester",
             approvers=frozenset(p.id for p in PEOPLE if p.role == "approver"),
+            open_access=True,
         )
         stop = stop or asyncio.Event()
         bot = asyncio.create_task(serve(settings, stop))

@@ -45,6 +45,7 @@ def serve_env(
             "HEALTH_HOST": "127.0.0.1",
             "HEALTH_PORT": "0",  # any free port; a test that scrapes sets one
             "PYTHONPATH": str(ROOT),
+            "OPEN_ACCESS": "true",  # the stand-ins: no request policy on purpose
         }
     )
     env.update({name.upper(): value for name, value in settings.items()})

@@ -7,7 +7,7 @@ it received (for fidelity tests), and injects faults on demand (:mod:`bot.sandbo
 
 Control endpoints under ``/_sandbox/`` (no authentication; the emulator binds to loopback by
 default): ``GET state``, ``POST faults``, ``DELETE faults``, ``POST servers/{id}/power``,
-``POST next-job``.
+``POST next-job``, and ``deny`` (IAM refusals, :mod:`bot.sandbox.access_denial`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from aiohttp import web
 
 from bot.huaweicloud import signing
 from bot.sandbox import gateway
+from bot.sandbox.access_denial import AccessDenials
 from bot.sandbox.faults import Fault, FaultPlan
 from bot.sandbox.gateway import TemporaryKeys
 from bot.sandbox.runner import AppThread
@@ -73,6 +74,7 @@ class Emulator:
         self.project_id = project_id
         self.temporary = temporary if temporary is not None else TemporaryKeys(world.now)
         self.faults = FaultPlan()
+        self.denials = AccessDenials()  # IAM refusals per access key (POST /_sandbox/deny)
         self.requests: deque[CapturedRequest] = deque(maxlen=20_000)
         self.counts: Counter[str] = Counter()  # "METHOD /route" -> calls served
         p = r"/v1/(?P<project>[^/]+)"
@@ -97,6 +99,7 @@ class Emulator:
         app.router.add_delete("/_sandbox/faults", self._ctl_clear_faults)
         app.router.add_post("/_sandbox/servers/{id}/power", self._ctl_power)
         app.router.add_post("/_sandbox/next-job", self._ctl_next_job)
+        self.denials.add_routes(app.router)
         app.router.add_route("*", "/v1/{tail:.*}", self._dispatch)
         return app
 
@@ -134,6 +137,9 @@ class Emulator:
         refusal = self._authenticate(request, raw_path, query, body)
         if refusal is not None:
             return refusal
+        denied = self.denials.refusal(request)
+        if denied is not None:
+            return denied
         for method, pattern, handler in self._routes:
             match = pattern.fullmatch(request.path)
             if match is None or method != request.method:

@@ -47,6 +47,7 @@ def _row_to_job(m: Any) -> TrackedJob:
         state=JobState(m["state"]),
         stuck_reported=bool(m["stuck_reported"]),
         finished_at=from_epoch(m["finished_at"]) if m["finished_at"] is not None else None,
+        account=m["account"] or "",
     )
 
 
@@ -60,6 +61,7 @@ def audit_in(
     actor: str | None = None,
     channel: str | None = None,
     detail: dict[str, Any] | None = None,
+    account: str | None = None,
 ) -> None:
     conn.execute(
         insert(audit_events).values(
@@ -70,8 +72,25 @@ def audit_in(
             actor=actor,
             channel=channel,
             detail_json=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
+            account=account if account is not None else _account_of(op_id, job_id),
         )
     )
+
+
+def _account_of(op_id: str | None, job_id: str | None) -> Any:
+    """An audit event names the account of the operation or job it concerns (read in the
+    same statement)."""
+    if op_id is not None:
+        return (
+            select(pending_operations.c.account)
+            .where(pending_operations.c.id == op_id)
+            .scalar_subquery()
+        )
+    if job_id is not None:
+        return (
+            select(tracked_jobs.c.account).where(tracked_jobs.c.job_id == job_id).scalar_subquery()
+        )
+    return None
 
 
 def _finish_execution(conn: Connection, op_id: str | None) -> None:
@@ -104,6 +123,7 @@ class JobStore:
         first_check_at: datetime,
         messages: Sequence[OutboxMessage],
         audit_detail: dict[str, Any],
+        account: str = "",
     ) -> None:
         """The job SDRS accepted: start tracking it, queue its 'submitted' messages, audit."""
         with self.engine.begin() as conn:
@@ -124,13 +144,14 @@ class JobStore:
                     errors=0,
                     state=JobState.TRACKING.value,
                     stuck_reported=False,
+                    account=account,
                 )
             )
             for message in messages:
                 enqueue_in(conn, message, now)
             _finish_execution(conn, op_id)
             audit_in(conn, now, AuditAction.SUBMITTED, op_id=op_id, job_id=job_id, actor=confirmer,
-                     channel=channel, detail=audit_detail)  # fmt: skip
+                     channel=channel, detail=audit_detail, account=account)  # fmt: skip
 
     def record_event(
         self,

@@ -53,6 +53,7 @@ def _row_to_op(m: Any) -> PendingOperation:
         decided_by=m["decided_by"],
         decided_at=_time(m["decided_at"]),
         checked_json=m["checked_json"],
+        account=m["account"] or "",
     )
 
 
@@ -74,6 +75,7 @@ class PendingStore:
         facts_json: str | None = None,
         request_key: str | None = None,
         checked_json: str | None = None,
+        account: str = "",
     ) -> tuple[PendingOperation, bool]:
         """Insert a pending operation; ``(op, False)`` when ``request_key`` was seen before
         (the same command delivered twice), with the operation made the first time."""
@@ -84,7 +86,7 @@ class PendingStore:
             "requester": requester, "channel": channel, "message_ts": None,
             "created_at": _epoch(now), "expires_at": _epoch(expires_at),
             "state": OpState.PENDING.value, "decided_by": None, "decided_at": None,
-            "checked_json": checked_json,
+            "checked_json": checked_json, "account": account,
         }  # fmt: skip
         try:
             with self.engine.begin() as conn:
@@ -92,6 +94,7 @@ class PendingStore:
                 audit_in(
                     conn, now, AuditAction.REQUESTED, op_id=op_id, actor=requester,
                     channel=channel, detail={"kind": kind.value, "intent": intent_json},
+                    account=account,
                 )  # fmt: skip
         except IntegrityError:
             if request_key is None:

@@ -97,6 +97,8 @@ pending_operations = Table(
     # v4: what the operation changes, as facts (bot.core.facts); rendered when sent. Rows from
     # before v4 have only ``summary`` (rendered text).
     Column("facts_json", Text),
+    # v0005: the cloud account the operation acts on (ACCOUNTS_FILE name; "" before accounts)
+    Column("account", String(32), nullable=False, server_default=""),
 )
 
 tracked_jobs = Table(
@@ -121,6 +123,7 @@ tracked_jobs = Table(
     Column("lease_owner", String(64)),
     Column("lease_until", Float),
     Column("finished_at", Float),
+    Column("account", String(32), nullable=False, server_default=""),  # v0005: its account
 )
 
 outbox = Table(
@@ -166,6 +169,7 @@ audit_events = Table(
     Column("actor", String(32)),
     Column("channel", String(32), index=True),
     Column("detail_json", Text, nullable=False, default="{}"),
+    Column("account", String(32)),  # v0005: the account the event concerns, where one does
 )
 
 

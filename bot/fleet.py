@@ -1,0 +1,78 @@
+"""The cloud accounts this bot acts on, each with its own SDRS and ECS clients.
+
+Built by :mod:`bot.cloud_wiring` from the environment (one account) or ``ACCOUNTS_FILE``.
+Operations and the tracker pick the clients of the account an operation or job records; a
+record made before accounts existed (account ``""``) belongs to the environment's account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from bot.core.errors import CloudError
+from bot.ecs import EcsClient
+from bot.sdrs.client import SdrsClient
+
+
+class AccountUnavailable(CloudError):
+    """The account a record names is not configured (any more): nothing is sent."""
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    region: str
+    project_id: str
+    sdrs: SdrsClient
+    ecs: EcsClient
+    sdrs_url: str = ""
+    ecs_url: str = ""
+    # the credential source's health (ok, a line for /readyz and check); None: static keys
+    credential_status: Callable[[], tuple[bool, str]] | None = field(default=None, compare=False)
+
+    def label(self) -> str:
+        return f"{self.name} ({self.region})"
+
+
+class Fleet:
+    def __init__(self, accounts: Sequence[Account], *, legacy: str | None = None) -> None:
+        """``legacy``: the account of records stored before accounts existed (the environment's
+        account, when there is one)."""
+        if not accounts:
+            raise ValueError("a fleet needs at least one account")
+        self._accounts = {a.name: a for a in accounts}
+        self._legacy = legacy
+
+    def __iter__(self) -> Iterator[Account]:
+        return iter(self._accounts.values())
+
+    def __len__(self) -> int:
+        return len(self._accounts)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._accounts)
+
+    def resolve(self, name: str) -> str:
+        """The account a record means (a record from before accounts: the legacy account)."""
+        return name or self._legacy or ""
+
+    def get(self, name: str) -> Account:
+        key = self.resolve(name)
+        account = self._accounts.get(key)
+        if account is None:
+            raise AccountUnavailable(
+                f"account {name or '(from before accounts)'!r} is not configured in this bot "
+                f"(configured: {', '.join(self._accounts)}); nothing was sent"
+            )
+        return account
+
+    def region_of(self, name: str) -> str:
+        account = self._accounts.get(self.resolve(name))
+        return account.region if account is not None else ""
+
+    async def aclose(self) -> None:
+        for account in self._accounts.values():
+            await account.sdrs.aclose()
+            await account.ecs.aclose()

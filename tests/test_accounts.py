@@ -1,0 +1,326 @@
+"""Several accounts: the accounts file (validation, errors by line), channel bindings (which
+account a channel acts on, under which policy), and scenarios against two emulated clouds
+(two projects, two keys, two regions): each request goes to its own account, the account is
+named where people read it, and a job is tracked in its own account after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot.accounts_file import load_accounts
+from bot.cli import main
+from bot.core.bindings import ANY_CHANNEL, Binding, Bindings, Chosen, NoAccount
+from bot.core.errors import ConfigError
+from bot.core.intents import parse
+from bot.core.policy import AccessRule, Policy
+from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, seeded_world, sid
+from bot.sandbox.server import Emulator, EmulatorThread
+from bot.sandbox.slack_api import SlackApiThread
+from bot.sandbox.world import World
+from bot.store.schema import audit_events
+from handlers import blocks
+from tests.slack_harness import ALICE, BOB, make_harness, pump, running
+from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, until
+
+PROJECT_B = "0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e"
+AK_B, SK_B = "SECONDAKEXAMPLE00002", "second-secret-key-not-a-real-one"
+ONE, TWO = "C0ONEACC01", "C0TWOACC01"  # one account bound / two accounts bound
+RESIZE = f"resize {sid('pi-erp-db')} s6.xlarge.2"
+
+
+# ---- the pure part: bindings --------------------------------------------------------------
+
+OPEN = Policy()
+STRICT = Policy(requests={"resize": AccessRule(users=frozenset({"U0ALICE001"}))})
+BINDINGS = Bindings(
+    (
+        Binding(frozenset({ONE}), ("prod",), STRICT),
+        Binding(frozenset({TWO}), ("prod", "dr"), OPEN),
+        Binding(frozenset({ANY_CHANNEL}), ("sandbox",), OPEN, None),
+    )
+)
+
+
+def test_a_channel_gets_its_only_account_and_that_bindings_policy() -> None:
+    assert BINDINGS.choose(ONE) == Chosen("prod", STRICT)
+    assert BINDINGS.choose("C0ELSEWHERE") == Chosen("sandbox", OPEN)  # the "*" binding
+
+
+def test_several_accounts_need_a_choice_and_only_bound_ones_may_be_chosen() -> None:
+    assert BINDINGS.choose(TWO) == NoAccount("ambiguous", ("prod", "dr"))
+    assert BINDINGS.choose(TWO, "dr") == Chosen("dr", OPEN)
+    assert BINDINGS.choose(ONE, "dr") == NoAccount("not-here", ("prod",), "dr")
+    # a channel bound by name does not also get the "*" accounts
+    assert BINDINGS.choose(ONE, "sandbox") == NoAccount("not-here", ("prod",), "sandbox")
+    assert Bindings(()).choose(ONE) == NoAccount("unbound", ())
+    with_default = Bindings((Binding(frozenset({TWO}), ("prod", "dr"), OPEN, "dr"),))
+    assert with_default.choose(TWO) == Chosen("dr", OPEN)
+
+
+def test_account_is_an_option_of_changes_only() -> None:
+    assert parse(f"{RESIZE} account=dr").account == "dr"  # type: ignore[union-attr]
+    assert parse(f"{RESIZE} --account dr").account == "dr"  # type: ignore[union-attr]
+    assert parse("drill rename d-1 new-name --account=dr").account == "dr"  # type: ignore[union-attr]
+    for bad, why in (("jobs account=dr", "not `jobs`"),
+                     (f"{RESIZE} account=Prod!", "not an account"),
+                     (f"{RESIZE} account=a account=b", "given twice")):  # fmt: skip
+        with pytest.raises(Exception, match=why):
+            parse(bad)
+
+
+# ---- the accounts file --------------------------------------------------------------------
+
+GOOD = f"""
+[accounts.prod-cn]
+region = "cn-north-4"
+project_id = "{SANDBOX_PROJECT_ID}"
+
+[accounts.dr-ap]
+region = "ap-southeast-1"
+project_id = "{PROJECT_B}"
+credentials = {{ kind = "static", ak = "{AK_B}", sk = "{SK_B}" }}
+
+[[bindings]]
+channels = ["{ONE}"]
+accounts = ["prod-cn"]
+
+[[bindings]]
+channels = ["{TWO}"]
+accounts = ["prod-cn", "dr-ap"]
+approval_mode = "two-person"
+approvers = ["{BOB}"]
+"""
+
+
+def _problems(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "accounts.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_accounts(path)
+    return caught.value.problems
+
+
+def test_a_good_file_reads_with_inherited_and_own_policies(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    parsed = load_accounts(path)
+    bindings = parsed.bindings_with(STRICT)  # the environment's policy fills what is unset
+    assert bindings.choose(ONE) == Chosen("prod-cn", STRICT)
+    two = bindings.choose(TWO, "dr-ap")
+    assert isinstance(two, Chosen) and two.policy.approval_mode == "two-person"
+    assert two.policy.approvers == {BOB} and two.policy.requests == STRICT.requests
+    assert (
+        parsed.accounts["dr-ap"].base_url("sdrs") == "https://sdrs.ap-southeast-1.myhuaweicloud.com"
+    )
+    assert SK_B not in repr(parsed)  # the secret key is a SecretStr
+
+
+def test_every_mistake_is_listed_with_its_line_and_no_value_is_echoed(tmp_path: Path) -> None:
+    bad = (
+        GOOD.replace('region = "ap-southeast-1"', 'region = "Singapore"')
+        .replace('approvers = ["U0BOB00001"]', 'approvers = ["@bob"]')
+        .replace(f'ak = "{AK_B}"', f'ak = "{AK_B}", secret = "{SK_B}x"')
+    )
+    problems = _problems(tmp_path, bad)
+    lines = bad.splitlines()
+    by_where = {p.split(": ", 2)[1]: p for p in problems}
+    assert set(by_where) == {"accounts.dr-ap.region", "accounts.dr-ap.credentials.secret",
+                             "bindings[2].approvers"}, problems  # fmt: skip
+    for where, problem in by_where.items():
+        line = int(problem.split(":")[1])
+        key = where.rsplit(".", 1)[-1].split("[")[0]
+        key = "credentials" if key == "secret" else key
+        assert lines[line - 1].lstrip().startswith(key), (problem, lines[line - 1])
+    assert "cn-north-4" in by_where["accounts.dr-ap.region"]  # what to write
+    assert "@bob" not in "\n".join(problems) and SK_B not in "\n".join(problems)
+
+
+def test_unknown_accounts_and_defaults_and_toml_errors_are_named(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, GOOD.replace('["prod-cn", "dr-ap"]', '["prod-cn", "dr-eu"]'))
+    assert len(problems) == 1 and "bindings[2].accounts: dr-eu not defined" in problems[0]
+    assert problems[0].split(":")[1] == str(GOOD.splitlines().index(
+        'accounts = ["prod-cn", "dr-ap"]') + 1)  # fmt: skip
+    problems = _problems(tmp_path, GOOD + 'default_account = "nope"\n')
+    assert "default_account must be one of this binding's accounts" in problems[0]
+    assert "not valid TOML" in _problems(tmp_path, "[accounts\n")[0]
+
+
+# ---- two emulated clouds --------------------------------------------------------------------
+
+
+@pytest.fixture
+def world_b() -> World:
+    world = seeded_world(job_init_seconds=0.05, job_seconds=0.3)
+    world.credentials.clear()
+    world.credentials[AK_B] = SK_B  # the other account's key only
+    return world
+
+
+@pytest.fixture
+def emulator_b(world_b: World) -> Iterator[EmulatorThread]:
+    with EmulatorThread(Emulator(world_b, PROJECT_B)) as running_b:
+        yield running_b
+
+
+def _accounts_file(tmp_path: Path, a: EmulatorThread, b: EmulatorThread) -> Path:
+    text = GOOD.replace(
+        f'project_id = "{SANDBOX_PROJECT_ID}"',
+        f'project_id = "{SANDBOX_PROJECT_ID}"\nsdrs_endpoint = "{a.url}"\n'
+        f'ecs_endpoint = "{a.url}"\n'
+        f'credentials = {{ kind = "static", ak = "{SANDBOX_AK}", sk = "{SANDBOX_SK}" }}',
+    ).replace(
+        f'project_id = "{PROJECT_B}"',
+        f'project_id = "{PROJECT_B}"\nsdrs_endpoint = "{b.url}"\necs_endpoint = "{b.url}"',
+    )
+    path = tmp_path / "accounts.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _posts(emulator: EmulatorThread) -> int:
+    return sum(1 for r in emulator.emulator.requests if r.method == "POST")
+
+
+async def test_each_request_goes_to_its_own_account_and_names_it(
+    tmp_path: Path,
+    slack: SlackApiThread,
+    emulator: EmulatorThread,
+    world: World,
+    emulator_b: EmulatorThread,
+) -> None:
+    accounts = _accounts_file(tmp_path, emulator, emulator_b)
+    async with running(tmp_path, slack, emulator, world, accounts_file=accounts) as h:
+        # two accounts here and none named: asked which, privately; nothing posted or sent
+        await h.command(RESIZE, channel=TWO)
+        answer = (await until(h.responses))[0]["text"]
+        assert "several accounts (`prod-cn`, `dr-ap`)" in answer and "account=NAME" in answer
+        # an account that is not bound to this channel
+        await h.command(f"{RESIZE} account=dr-ap", channel=ONE)
+        answer = (await until(lambda: h.responses()[1:]))[0]["text"]
+        assert "`dr-ap` is not bound to this channel" in answer and "`prod-cn`" in answer
+        await h.quiesce()
+        assert not h.state.calls_to("chat.postMessage")
+        # named: the confirmation names the account and its region
+        await h.command(f"{RESIZE} account=dr-ap", channel=TWO)
+        op_id, ts = await h.confirmation()
+        posted = str(h.state.calls_to("chat.postMessage")[0].args["blocks"])
+        assert "account `dr-ap` (ap-southeast-1)" in posted
+        # that binding's policy: two-person, so the requester may not confirm; Bob may
+        await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts, channel=TWO)
+        assert "Two-person rule" in (await until(lambda: h.ephemerals(ALICE)))[0]
+        await h.click(blocks.CONFIRM_ACTION, op_id, BOB, ts, channel=TWO)
+        finals = await until(lambda: [t for t in h.thread_replies(ts) if "SUCCESS" in t] or None)
+        assert "account `dr-ap` (ap-southeast-1)" in finals[0]
+        assert _posts(emulator_b) == 1 and _posts(emulator) == 0  # only account B resized
+        (job,) = h.deps.store.all_tracked()
+        assert job.account == "dr-ap"
+        assert h.deps.store.get_pending(op_id).account == "dr-ap"  # type: ignore[union-attr]
+        # the same command in the one-account channel goes to account A, requester mode
+        await h.command(RESIZE, channel=ONE)
+        op2, ts2 = await h.confirmation(1)
+        await h.click(blocks.CONFIRM_ACTION, op2, ALICE, ts2, channel=ONE)
+        await until(lambda: [t for t in h.thread_replies(ts2) if "SUCCESS" in t] or None)
+        assert _posts(emulator) == 1 and _posts(emulator_b) == 1
+        # history names the account of each line; the audit records carry it
+        await h.command("history", channel=TWO)
+        history = (await until(lambda: [r for r in h.responses() if "history" in r["text"].lower()
+                                        or "Latest" in r["text"]] or None))[0]["text"]  # fmt: skip
+        assert "in account `dr-ap`" in history
+        with h.deps.store.engine.connect() as conn:
+            audited = conn.execute(
+                select(audit_events.c.action, audit_events.c.account)
+                .where(audit_events.c.op_id == op_id)
+            ).all()  # fmt: skip
+        assert {a for a, _ in audited} >= {"requested", "confirmed", "submitted"}, audited
+        assert {account for _, account in audited} == {"dr-ap"}, audited
+
+
+async def test_a_job_is_tracked_in_its_own_account_after_a_restart(
+    tmp_path: Path,
+    slack: SlackApiThread,
+    emulator: EmulatorThread,
+    world: World,
+    emulator_b: EmulatorThread,
+    world_b: World,
+) -> None:
+    accounts = _accounts_file(tmp_path, emulator, emulator_b)
+    world_b.job_seconds = 3600  # still running when the bot stops
+    h, store, _ = make_harness(tmp_path, slack, emulator, world, accounts_file=accounts)
+    pumping = asyncio.create_task(pump(h))
+    try:
+        await h.command(f"{RESIZE} account=dr-ap", channel=TWO)
+        op_id, ts = await h.confirmation()
+        await h.click(blocks.CONFIRM_ACTION, op_id, BOB, ts, channel=TWO)
+        await until(lambda: store.all_tracked() or None)
+        await h.quiesce()
+    finally:
+        pumping.cancel()
+        await h.deps.fleet.aclose()
+        store.close()
+    assert len(world_b.jobs) == 1 and not world.jobs
+    job_checks_before = sum(1 for r in emulator_b.emulator.requests if "/jobs/" in r.path)
+    # a new process on the same database: the job is checked in account B, never in A
+    h2, store2, _ = make_harness(tmp_path, slack, emulator, world, accounts_file=accounts)
+    pumping = asyncio.create_task(pump(h2))
+    try:
+        await until(lambda: sum(1 for r in emulator_b.emulator.requests if "/jobs/" in r.path)
+                    > job_checks_before or None)  # fmt: skip
+        assert not any("/jobs/" in r.path for r in emulator.emulator.requests)
+    finally:
+        pumping.cancel()
+        await h2.deps.fleet.aclose()
+        store2.close()
+
+
+def test_the_readme_example_is_a_valid_accounts_file(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "accounts.toml"
+    path.write_text(example, encoding="utf-8")
+    bindings = load_accounts(path).bindings_with(Policy())
+    assert bindings.choose("C024BE91L") == Chosen("prod-cn", bindings.items[0].policy)
+    assert bindings.choose("C0ANYOTHER") == Chosen("dr-ap", bindings.items[1].policy)
+    assert bindings.items[0].policy.approval_mode == "two-person"
+
+
+def test_check_tries_each_account_and_names_what_one_lacks(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    slack: SlackApiThread,
+    emulator: EmulatorThread,
+    emulator_b: EmulatorThread,
+) -> None:
+    """`sdrs-bot check` with ACCOUNTS_FILE: SDRS, ECS and least privilege per account, the
+    bindings named as the access mode; a grant missing in one account fails only its lines."""
+    for name in list(os.environ):
+        if name.startswith(("HUAWEICLOUD_", "POLICY_", "OPEN_ACCESS")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    monkeypatch.setenv("SLACK_API_URL", slack.api_url)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    monkeypatch.setenv("ACCOUNTS_FILE", str(_accounts_file(tmp_path, emulator, emulator_b)))
+    httpx.post(f"{emulator_b.url}/_sandbox/deny", json={"grants": ["ecs:cloudServers:list"]})
+    code = main(["check"])
+    out = capsys.readouterr().out
+    assert SK_B not in out and SANDBOX_SK not in out
+    assert code == 1
+    lines = out.splitlines()
+
+    def named(prefix: str) -> list[str]:
+        return [line for line in lines if line[5:].startswith(prefix)]
+
+    assert named("access") and "channel bindings in" in named("access")[0]
+    assert named("sdrs prod-cn")[0].startswith("ok") and named("sdrs dr-ap")[0].startswith("ok")
+    assert named("ecs prod-cn")[0].startswith("ok") and named("ecs dr-ap")[0].startswith("FAIL")
+    assert not [x for x in named("iam prod-cn") if x.startswith("FAIL")]
+    failed = [x for x in named("iam dr-ap") if x.startswith("FAIL")]
+    assert [x.split()[3] for x in failed] == ["ListServersDetails", "ListResizeFlavors"], failed
