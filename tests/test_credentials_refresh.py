@@ -12,7 +12,7 @@ import pytest
 
 from bot.core.errors import CredentialsUnavailable
 from bot.huaweicloud.credential_sources import build_provider
-from bot.huaweicloud.credential_specs import EcsMetadata
+from bot.huaweicloud.credential_spec import EcsMetadata
 from bot.huaweicloud.credentials import (
     CredentialProvider,
     SigningKeys,

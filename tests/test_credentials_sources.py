@@ -13,10 +13,10 @@ from pydantic import SecretStr
 
 from bot.core.errors import AuthError, ConfigError, CredentialsUnavailable
 from bot.huaweicloud.credential_sources import build_provider, discover_project_id
-from bot.huaweicloud.credential_specs import (
+from bot.huaweicloud.credential_spec import (
     AssumeAgency,
     EcsMetadata,
-    Environment,
+    EnvironmentKeys,
     IamToken,
     Oidc,
     Profile,
@@ -274,7 +274,7 @@ async def test_environment_source_reads_the_sdk_variables(tmp_path: Path) -> Non
             "HUAWEICLOUD_SDK_SECURITY_TOKEN": temp.security_token,
             "HUAWEICLOUD_SDK_PROJECT_ID": SANDBOX_PROJECT_ID,
         }
-        provider = build_provider(Environment(), region=REGION, env=env)
+        provider = build_provider(EnvironmentKeys(), region=REGION, env=env)
         assert provider.project_id == SANDBOX_PROJECT_ID
         client = c.client(provider)
         await client.list_protected_instances(limit=1)
@@ -289,14 +289,22 @@ async def test_environment_source_reads_the_sdk_variables(tmp_path: Path) -> Non
             "HUAWEICLOUD_SDK_ID_TOKEN_FILE": str(token_file),
             "HUAWEICLOUD_SDK_IAM_ENDPOINT": c.iam_url,
         }
-        provider = build_provider(Environment(), region=REGION, env=oidc_env, now=c.clock)
+        provider = build_provider(EnvironmentKeys(), region=REGION, env=oidc_env, now=c.clock)
         keys = await provider.keys()
         assert isinstance(keys, SigningKeys) and keys.ak != temp.ak
         assert c.iam.counts["id-token"] == 1
         await provider.aclose()
 
+        token_env = {"HUAWEICLOUD_SDK_AUTH_TOKEN": SANDBOX_TOKEN}
+        provider = build_provider(EnvironmentKeys(), region=REGION, env=token_env)
+        client = c.client(provider)
+        await client.list_protected_instances(limit=1)
+        assert c.sdrs.requests[-1].headers["x-auth-token"] == SANDBOX_TOKEN
+        await client.aclose()
+        await provider.aclose()
+
         with pytest.raises(ConfigError, match="HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK"):
-            build_provider(Environment(), region=REGION, env={"HUAWEICLOUD_SDK_AK": "x"})
+            build_provider(EnvironmentKeys(), region=REGION, env={"HUAWEICLOUD_SDK_AK": "x"})
 
 
 async def test_profile_source_signs_with_the_profile_keys(tmp_path: Path) -> None:

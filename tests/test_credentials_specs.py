@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from bot.core.errors import ConfigError
 from bot.huaweicloud.credential_profile import read_profile
-from bot.huaweicloud.credential_specs import (
+from bot.huaweicloud.credential_spec import (
     AssumeAgency,
     EcsMetadata,
     Oidc,

@@ -1,11 +1,12 @@
-"""From a source spec (:mod:`bot.huaweicloud.credential_specs`) to a
+"""From a source spec (:mod:`bot.huaweicloud.credential_spec`) to a
 :class:`~bot.huaweicloud.credentials.CredentialProvider`.
 
 Environment variables read here (names and precedence as the official SDK):
 
 - ``environment`` source: ``HUAWEICLOUD_SDK_IDP_ID`` + ``HUAWEICLOUD_SDK_ID_TOKEN_FILE`` (OIDC)
   win over ``HUAWEICLOUD_SDK_AK`` + ``HUAWEICLOUD_SDK_SK`` (+ ``HUAWEICLOUD_SDK_SECURITY_TOKEN``);
-  ``HUAWEICLOUD_SDK_PROJECT_ID`` becomes the provider's ``project_id``;
+  else the bot's ``HUAWEICLOUD_SDK_AUTH_TOKEN`` (an IAM token); ``HUAWEICLOUD_SDK_PROJECT_ID``
+  becomes the provider's ``project_id``;
 - ``profile`` source: ``HUAWEICLOUD_SDK_CREDENTIALS_FILE`` when the spec names no file;
 - the IAM endpoint, when ``iam_endpoint`` is not given: ``HUAWEICLOUD_SDK_IAM_ENDPOINT``, else
   a profile's ``iam_endpoint``, else ``https://iam.{region}.myhuaweicloud.com``.
@@ -25,13 +26,13 @@ from pydantic import SecretStr
 from bot.core.errors import ConfigError
 from bot.huaweicloud.aiohttp_transport import AiohttpSender
 from bot.huaweicloud.credential_profile import read_profile
-from bot.huaweicloud.credential_specs import (
+from bot.huaweicloud.credential_spec import (
+    CredentialSource,
     EcsMetadata,
-    Environment,
+    EnvironmentKeys,
     IamToken,
     Oidc,
     Profile,
-    SourceSpec,
     StaticKeys,
     describe,
 )
@@ -53,6 +54,7 @@ ENV_PROJECT_ID = "HUAWEICLOUD_SDK_PROJECT_ID"
 ENV_IDP_ID = "HUAWEICLOUD_SDK_IDP_ID"
 ENV_ID_TOKEN_FILE = "HUAWEICLOUD_SDK_ID_TOKEN_FILE"
 ENV_IAM_ENDPOINT = "HUAWEICLOUD_SDK_IAM_ENDPOINT"
+ENV_AUTH_TOKEN = "HUAWEICLOUD_SDK_AUTH_TOKEN"  # the bot's setting; the SDK has no such variable
 
 __all__ = ["build_provider", "discover_project_id", "iam_endpoint_for"]
 
@@ -63,7 +65,7 @@ def iam_endpoint_for(region: str, env: Mapping[str, str] | None = None) -> str:
 
 
 def build_provider(
-    spec: SourceSpec,
+    spec: CredentialSource,
     *,
     region: str,
     iam_endpoint: str | None = None,
@@ -85,7 +87,7 @@ def build_provider(
 
 
 def _build(
-    spec: SourceSpec,
+    spec: CredentialSource,
     region: str,
     iam_endpoint: str | None,
     sender: Sender,
@@ -105,7 +107,7 @@ def _build(
     if isinstance(spec, Oidc):
         fetch = OidcFetcher(spec.idp_id, spec.id_token_file, spec.duration_seconds, iam, sender)
         return CredentialProvider(spec.kind, fetch, description=name, now=now)
-    if isinstance(spec, Environment):
+    if isinstance(spec, EnvironmentKeys):
         return _from_env(env, iam, sender, now)
     if isinstance(spec, Profile):
         return _from_profile(spec, env, iam_endpoint, region, sender, now)
@@ -132,11 +134,16 @@ def _from_env(env: Mapping[str, str], iam: str, sender: Sender, now: Clock) -> C
             "environment", fetch, description="environment (oidc)", now=now, project_id=project
         )
     ak, sk = env.get(ENV_AK), env.get(ENV_SK)
+    if (not ak or not sk) and env.get(ENV_AUTH_TOKEN):
+        iam_token = AuthToken(SecretStr(env[ENV_AUTH_TOKEN]))
+        provider = CredentialProvider.fixed("environment", iam_token, description="environment")
+        provider.project_id = project
+        return provider
     if not ak or not sk:
         raise ConfigError(
             [
                 f"environment credentials: set {ENV_AK} and {ENV_SK} "
-                f"(or {ENV_IDP_ID} and {ENV_ID_TOKEN_FILE})"
+                f"(or {ENV_IDP_ID} and {ENV_ID_TOKEN_FILE}, or {ENV_AUTH_TOKEN})"
             ]
         )
     token = env.get(ENV_SECURITY_TOKEN)
