@@ -119,3 +119,14 @@ class OutcomeUnknownError(TransportError):
 
 class ResponseFormatError(CloudError):
     """The service answered 2xx with a body that does not match the documented shape."""
+
+
+class CredentialsUnavailable(CloudError):
+    """No usable credentials: the source named by ``source`` (e.g. ``ecs-metadata``) could not
+    give keys and the last ones have expired (or there never were any). ``reason`` is the last
+    refresh failure, without secrets. Nothing was sent to the service."""
+
+    def __init__(self, source: str, reason: str, *, method: str = "", url: str = "") -> None:
+        super().__init__(f"no valid credentials from {source}: {reason}", method=method, url=url)
+        self.source = source
+        self.reason = reason

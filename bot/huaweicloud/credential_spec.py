@@ -1,25 +1,188 @@
-"""PLACEHOLDER until the credential providers land: the credential sources an account names."""
+"""Where the credentials of one account come from: plain, validated, frozen values.
+
+The accounts file (TOML) describes each account's source as a table with a ``kind``; the
+:data:`CredentialSource` union parses it (``SOURCE_ADAPTER.validate_python(table)``) and names every
+problem. :func:`bot.huaweicloud.credentials.build_provider` turns a spec into a provider.
+
+The kinds follow the official SDK's credential providers (``huaweicloudsdkcore.auth.provider``):
+
+- ``static``: an AK/SK, optionally with a security token (temporary keys handed in from outside);
+- ``token``: an IAM token (``X-Auth-Token``);
+- ``environment``: ``HUAWEICLOUD_SDK_AK``/``_SK``/``_SECURITY_TOKEN``, or
+  ``HUAWEICLOUD_SDK_IDP_ID`` + ``HUAWEICLOUD_SDK_ID_TOKEN_FILE`` (OIDC), as
+  ``EnvCredentialProvider`` reads them;
+- ``profile``: the SDK's INI credentials file (``HUAWEICLOUD_SDK_CREDENTIALS_FILE``, else
+  ``~/.huaweicloud/credentials``), one section per profile (the SDK reads ``[basic]``);
+- ``ecs-metadata``: the temporary keys of the ECS's agency from the metadata service;
+- ``oidc``: an OpenID Connect id token exchanged at IAM for temporary keys;
+- ``assume-agency``: temporary keys of an agency in another account, obtained with the keys of
+  another source (``base``).
+
+Secrets are ``SecretStr``: they never show in ``repr`` or validation errors.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.core.errors import ConfigError
+
+# IAM's documented bounds for duration_seconds of temporary keys (securitytokens API)
+MIN_DURATION_SECONDS = 900
+MAX_DURATION_SECONDS = 86400
+# the SDK's FederalAccessor asks for 6 h
+OIDC_DEFAULT_DURATION_SECONDS = 6 * 60 * 60
 
 
-class EnvironmentKeys(BaseModel):
-    """The HUAWEICLOUD_SDK_* environment variables (AK/SK, security token or IAM token)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    kind: Literal["environment"] = "environment"
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class StaticKeys(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _not_blank(value: str, what: str) -> str:
+    if not value.strip():
+        raise ValueError(f"{what} must not be empty")
+    if value != value.strip():
+        raise ValueError(f"{what} has leading or trailing spaces")
+    return value
+
+
+class StaticKeys(_Spec):
     kind: Literal["static"] = "static"
     ak: str
     sk: SecretStr
     security_token: SecretStr | None = None
 
+    @field_validator("ak")
+    @classmethod
+    def _ak(cls, v: str) -> str:
+        return _not_blank(v, "ak")
 
-CredentialSource = Annotated[EnvironmentKeys | StaticKeys, Field(discriminator="kind")]
+    @field_validator("sk")
+    @classmethod
+    def _sk(cls, v: SecretStr) -> SecretStr:
+        _not_blank(v.get_secret_value(), "sk")
+        return v
+
+
+class IamToken(_Spec):
+    kind: Literal["token"] = "token"
+    token: SecretStr
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, v: SecretStr) -> SecretStr:
+        _not_blank(v.get_secret_value(), "token")
+        return v
+
+
+class EnvironmentKeys(_Spec):
+    kind: Literal["environment"] = "environment"
+
+
+class Profile(_Spec):
+    kind: Literal["profile"] = "profile"
+    # None: HUAWEICLOUD_SDK_CREDENTIALS_FILE, else ~/.huaweicloud/credentials
+    file: Path | None = None
+    name: str = "basic"  # the INI section; the SDK reads [basic] for regional services
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _not_blank(v, "name")
+
+
+class EcsMetadata(_Spec):
+    kind: Literal["ecs-metadata"] = "ecs-metadata"
+    endpoint: str = "http://169.254.169.254"
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, v: str) -> str:
+        return _url(v, "endpoint")
+
+
+class Oidc(_Spec):
+    kind: Literal["oidc"] = "oidc"
+    idp_id: str
+    id_token_file: Path  # read at every refresh: token files are rotated (projected tokens)
+    duration_seconds: int = Field(
+        default=OIDC_DEFAULT_DURATION_SECONDS, ge=MIN_DURATION_SECONDS, le=MAX_DURATION_SECONDS
+    )
+
+    @field_validator("idp_id")
+    @classmethod
+    def _idp(cls, v: str) -> str:
+        return _not_blank(v, "idp_id")
+
+
+class AssumeAgency(_Spec):
+    kind: Literal["assume-agency"] = "assume-agency"
+    base: CredentialSource
+    agency_name: str
+    domain_name: str | None = None  # the account that owns the agency: its name...
+    domain_id: str | None = None  # ...or its id (exactly one)
+    duration_seconds: int = Field(default=3600, ge=MIN_DURATION_SECONDS, le=MAX_DURATION_SECONDS)
+
+    @field_validator("agency_name")
+    @classmethod
+    def _agency(cls, v: str) -> str:
+        return _not_blank(v, "agency_name")
+
+    @model_validator(mode="after")
+    def _one_domain(self) -> AssumeAgency:
+        if (self.domain_name is None) == (self.domain_id is None):
+            raise ValueError("give exactly one of domain_name and domain_id")
+        return self
+
+
+def _url(value: str, what: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"{what} must be an http(s) URL")
+    return value.rstrip("/")
+
+
+CredentialSource = Annotated[
+    StaticKeys | IamToken | EnvironmentKeys | Profile | EcsMetadata | Oidc | AssumeAgency,
+    Field(discriminator="kind"),
+]
+AssumeAgency.model_rebuild()
+
+SOURCE_ADAPTER: TypeAdapter[CredentialSource] = TypeAdapter(CredentialSource)
+
+
+def parse_source(data: object, where: str = "credentials") -> CredentialSource:
+    """One source from a TOML table; ConfigError naming each problem (``where.field: why``)."""
+    try:
+        return SOURCE_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_input=False, include_url=False):
+            loc = ".".join(str(p) for p in (where, *err["loc"]))
+            problems.append(f"{loc}: {err['msg']}")
+        raise ConfigError(problems) from None
+
+
+def describe(spec: CredentialSource) -> str:
+    """A short name of the source for status, logs and errors (no secrets)."""
+    if isinstance(spec, StaticKeys):
+        return "static" + (" (with security token)" if spec.security_token else "")
+    if isinstance(spec, AssumeAgency):
+        owner = spec.domain_name or spec.domain_id
+        return f"assume-agency {spec.agency_name}@{owner} via {describe(spec.base)}"
+    if isinstance(spec, Profile):
+        return f"profile [{spec.name}]"
+    if isinstance(spec, Oidc):
+        return f"oidc idp {spec.idp_id}"
+    return spec.kind

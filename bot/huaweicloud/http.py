@@ -9,6 +9,12 @@ which cost more CPU than the signing (``bench/client_vs_sdk.py``). Connections: 
 pool, ``max_connections`` (the former ``httpx.Limits`` was ignored with a custom transport and is
 gone). Tests may pass any ``httpx`` transport (``httpx.MockTransport``).
 
+Credentials: ``auth`` is a fixed signer (``AkSkAuth``, ``TokenAuth``) or a
+:class:`~bot.huaweicloud.signing.ProviderAuth`, from which each attempt awaits one credential
+snapshot (refreshed ahead of expiry by its provider) and signs with it alone. When the provider
+has no valid keys the call raises :class:`~bot.core.errors.CredentialsUnavailable` and sends
+nothing.
+
 Paths are built by :func:`api_path`, which refuses empty, ``.`` and ``..`` segments (a
 ValueError, nothing sent): quoting leaves dots alone, and a dot segment would move the request
 to another documented path.
@@ -28,11 +34,17 @@ from urllib.parse import quote, urlsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from bot.core.errors import ApiError, OutcomeUnknownError, ResponseFormatError, TransportError
+from bot.core.errors import (
+    ApiError,
+    CredentialsUnavailable,
+    OutcomeUnknownError,
+    ResponseFormatError,
+    TransportError,
+)
 from bot.core.retry import Failure, backoff_delay, decide_retry
 from bot.huaweicloud.aiohttp_transport import AiohttpSender
 from bot.huaweicloud.errors import error_for
-from bot.huaweicloud.signing import canonical_query
+from bot.huaweicloud.signing import ProviderAuth, canonical_query
 from bot.huaweicloud.transport import HttpxSender, MaybeSent, NotSent, Sender, Timeouts
 
 log = logging.getLogger(__name__)
@@ -93,7 +105,7 @@ class CloudHttp:
     def __init__(
         self,
         base_url: str,
-        auth: Signer,
+        auth: Signer | ProviderAuth,
         *,
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
@@ -132,7 +144,7 @@ class CloudHttp:
         if self._observe is not None:
             self._observe(method, path, outcome, time.perf_counter() - started)
 
-    def _headers(
+    async def _headers(
         self, method: str, raw_path: str, query: Sequence[tuple[str, str]], content: bytes
     ) -> dict[str, str]:
         headers = {
@@ -140,7 +152,10 @@ class CloudHttp:
             "User-Agent": USER_AGENT,
             "Content-Type": JSON_CONTENT_TYPE if content else PLAIN_JSON_CONTENT_TYPE,
         }
-        self._auth.sign_headers(method, raw_path, query, headers, content)
+        auth = self._auth
+        # one snapshot for this attempt: its AK, SK and security token belong together
+        signer = await auth.signer() if isinstance(auth, ProviderAuth) else auth
+        signer.sign_headers(method, raw_path, query, headers, content)
         return headers
 
     async def request(
@@ -165,7 +180,12 @@ class CloudHttp:
             cause: Exception
             started = time.perf_counter()
             # signed per attempt: X-Sdk-Date must be fresh on a retry
-            headers = self._headers(method, raw_path, query, content)
+            try:
+                headers = await self._headers(method, raw_path, query, content)
+            except CredentialsUnavailable as exc:
+                raise CredentialsUnavailable(
+                    exc.source, exc.reason, method=method, url=full_url
+                ) from None
             try:
                 answer = await self._sender.send(method, full_url, headers, content, self._timeouts)
             except NotSent as exc:

@@ -31,11 +31,14 @@ from urllib.parse import quote, unquote
 import httpx
 from pydantic import SecretStr
 
+from bot.huaweicloud.credentials import AuthToken, Credential, CredentialProvider
+
 ALGORITHM = "SDK-HMAC-SHA256"
 DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 HEADER_DATE = "X-Sdk-Date"
 HEADER_CONTENT_SHA = "X-Sdk-Content-Sha256"
 HEADER_PROJECT = "X-Project-Id"
+HEADER_SECURITY_TOKEN = "X-Security-Token"  # temporary keys; signed like every other header
 EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 # Added by the HTTP library at send time; the SDK (on requests) never signs them either, and a
@@ -146,7 +149,11 @@ def needs_unsigned_payload(headers: Mapping[str, str]) -> bool:
 
 
 class AkSkAuth(httpx.Auth):
-    """Signs each request with AK/SK; adds ``X-Project-Id`` when a project id is given."""
+    """Signs each request with AK/SK; adds ``X-Project-Id`` when a project id is given.
+
+    Temporary keys come with a ``security_token``: it is sent as ``X-Security-Token`` and, being
+    set before signing, is one of the signed headers (the SDK's ``Credentials.sign_request``).
+    """
 
     requires_request_body = True
 
@@ -157,10 +164,12 @@ class AkSkAuth(httpx.Auth):
         project_id: str | None = None,
         *,
         now: Callable[[], datetime] | None = None,
+        security_token: SecretStr | None = None,
     ) -> None:
         self._ak = access_key
         self._sk = secret_key
         self._secret = secret_key.get_secret_value()
+        self._security_token = security_token
         self._project_id = project_id
         self._now = now or (lambda: datetime.now(UTC))
         self._date_second = -1
@@ -189,6 +198,8 @@ class AkSkAuth(httpx.Auth):
         ``X-Sdk-Date`` and ``Authorization``. ``raw_path`` is the path as sent (quoted)."""
         if self._project_id and HEADER_PROJECT not in headers:
             headers[HEADER_PROJECT] = self._project_id
+        if self._security_token is not None:
+            headers[HEADER_SECURITY_TOKEN] = self._security_token.get_secret_value()
         if HEADER_DATE not in headers:
             headers[HEADER_DATE] = self._date()
         if body and needs_unsigned_payload(headers):
@@ -236,3 +247,45 @@ class TokenAuth(httpx.Auth):
         if self._project_id and HEADER_PROJECT not in request.headers:
             request.headers[HEADER_PROJECT] = self._project_id
         yield request
+
+
+class ProviderAuth:
+    """Signs with whatever a :class:`~bot.huaweicloud.credentials.CredentialProvider` holds:
+    :meth:`signer` awaits one snapshot and returns the signer for it (``AkSkAuth`` with the
+    security token, or ``TokenAuth``), to sign one attempt of one request with.
+    ``CloudHttp`` calls it per attempt."""
+
+    def __init__(
+        self,
+        provider: CredentialProvider,
+        project_id: str | None = None,
+        *,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        """``now`` is the clock for ``X-Sdk-Date`` (tests share one fake clock)."""
+        self.provider = provider
+        self._project_id = project_id
+        self._now = now
+        self._for: Credential | None = None
+        self._signer: AkSkAuth | TokenAuth | None = None
+
+    def __repr__(self) -> str:
+        return f"ProviderAuth({self.provider!r})"
+
+    async def signer(self) -> AkSkAuth | TokenAuth:
+        credential = await self.provider.keys()
+        if credential is not self._for or self._signer is None:
+            self._signer = self._build(credential)
+            self._for = credential
+        return self._signer
+
+    def _build(self, credential: Credential) -> AkSkAuth | TokenAuth:
+        if isinstance(credential, AuthToken):
+            return TokenAuth(credential.token, self._project_id)
+        return AkSkAuth(
+            credential.ak,
+            credential.sk,
+            self._project_id,
+            now=self._now,
+            security_token=credential.security_token,
+        )

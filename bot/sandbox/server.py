@@ -13,7 +13,6 @@ default): ``GET state``, ``POST faults``, ``DELETE faults``, ``POST servers/{id}
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import re
 import time
@@ -21,20 +20,20 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
 from bot.huaweicloud import signing
+from bot.sandbox import gateway
 from bot.sandbox.access_denial import AccessDenials
 from bot.sandbox.faults import Fault, FaultPlan
+from bot.sandbox.gateway import TemporaryKeys
 from bot.sandbox.runner import AppThread
 from bot.sandbox.world import JobPlan, SdrsApiError, World
 
-MAX_CLOCK_SKEW_SECONDS = 15 * 60
+MAX_CLOCK_SKEW_SECONDS = gateway.MAX_CLOCK_SKEW_SECONDS
 
 
 @dataclass(frozen=True)
@@ -58,11 +57,6 @@ class CapturedRequest:
 Handler = Callable[[Any, dict[str, str]], Awaitable[Any]]
 
 
-@lru_cache(maxsize=256)  # clients send the same X-Sdk-Date for a whole second
-def _sdk_date(text: str) -> datetime:
-    return datetime.strptime(text, signing.DATE_FORMAT).replace(tzinfo=UTC)
-
-
 def _gateway_error(status: int, code: str, message: str) -> web.Response:
     body = {"error_code": code, "error_msg": message, "request_id": uuid.uuid4().hex}
     return web.json_response(body, status=status)
@@ -71,9 +65,14 @@ def _gateway_error(status: int, code: str, message: str) -> web.Response:
 class Emulator:
     """Wraps a :class:`World` in an aiohttp application."""
 
-    def __init__(self, world: World, project_id: str) -> None:
+    def __init__(
+        self, world: World, project_id: str, *, temporary: TemporaryKeys | None = None
+    ) -> None:
+        """``temporary``: the temporary keys an IAM emulator issues (shared with it), so the
+        gateway accepts them with their security token."""
         self.world = world
         self.project_id = project_id
+        self.temporary = temporary if temporary is not None else TemporaryKeys(world.now)
         self.faults = FaultPlan()
         self.denials = AccessDenials()  # IAM refusals per access key (POST /_sandbox/deny)
         self.requests: deque[CapturedRequest] = deque(maxlen=20_000)
@@ -166,51 +165,21 @@ class Emulator:
     def _authenticate(
         self, request: web.Request, raw_path: str, query: list[tuple[str, str]], body: bytes
     ) -> web.Response | None:
-        token = request.headers.get("X-Auth-Token")
-        if token is not None:
-            if token in self.world.tokens:
-                return None
-            return _gateway_error(401, "APIGW.0301", "Incorrect IAM authentication information")
-        parsed = signing.parse_authorization(request.headers.get("Authorization", ""))
-        if parsed is None:
-            return _gateway_error(
-                401, "APIGW.0301", "Incorrect IAM authentication information: Authorization missing"
-            )
-        ak, signed, given = parsed
-        sk = self.world.credentials.get(ak)
-        if sk is None:
-            return _gateway_error(
-                401, "APIGW.0301", "Incorrect IAM authentication information: ak not found"
-            )
-        date = request.headers.get(signing.HEADER_DATE, "")
-        try:
-            when = _sdk_date(date)
-        except ValueError:
-            return _gateway_error(
-                401, "APIGW.0301", "Incorrect IAM authentication information: bad X-Sdk-Date"
-            )
-        if abs((self.world.now() - when).total_seconds()) > MAX_CLOCK_SKEW_SECONDS:
-            return _gateway_error(
-                401,
-                "APIGW.0301",
-                "Incorrect IAM authentication information: the request time is more than "
-                "15 minutes away from the server time",
-            )
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        if "host" not in signed or any(name not in headers for name in signed):
-            return _gateway_error(
-                401, "APIGW.0301", "Incorrect IAM authentication information: signed header missing"
-            )
-        canonical = signing.canonical_request(
-            request.method, raw_path, query, headers, signed, body
+        """The gateway's check (:func:`bot.sandbox.gateway.authenticate`): permanent or
+        temporary AK/SK (with its security token), or a token."""
+        outcome = gateway.authenticate(
+            request.method,
+            raw_path,
+            query,
+            {k.lower(): v for k, v in request.headers.items()},
+            body,
+            permanent=self.world.credentials,
+            tokens=self.world.tokens,
+            temporary=self.temporary,
+            now=self.world.now(),
         )
-        expected = signing.signature(sk, signing.string_to_sign(canonical, date))
-        if not hmac.compare_digest(expected, given):
-            return _gateway_error(
-                401,
-                "APIGW.0301",
-                "Incorrect IAM authentication information: verify aksk signature fail",
-            )
+        if isinstance(outcome, tuple):
+            return _gateway_error(*outcome)
         return None
 
     @staticmethod
