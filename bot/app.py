@@ -168,7 +168,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     log.info("%s", startup_summary(settings))
     stop = stop or asyncio.Event()
     handled = stop_on_signals(stop)
-    rt = open_runtime(settings)
+    rt = await open_runtime(settings)
     deps, tracker, sender = rt.deps, rt.tracker, rt.sender
     app = build_app(deps, rt.client)
     pool: WorkerPool | None = None
@@ -187,7 +187,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     slack_connected = socket_handler.client.is_connected if socket_handler else None
     health = await _start_site(
         build_health_app(deps.store, deps.metrics, scheduler_running=running,
-                         slack_connected=slack_connected),
+                         slack_connected=slack_connected,
+                         credentials=deps.fleet.credential_statuses),
         settings.health_host, settings.health_port,
     )  # fmt: skip
     # Everything built so far lives as long as the process: keep it out of the garbage

@@ -24,11 +24,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import create_engine, make_url
 
 from bot.access_check import check_access
-from bot.cloud_wiring import build_fleet
+from bot.cloud_wiring import open_fleet
 from bot.config import Settings, access_mode
 from bot.core.errors import ApiError, CloudError, ConfigError
 from bot.core.permissions import AccessResult, AccessState
 from bot.fleet import Account
+from bot.huaweicloud.credentials import CredentialProvider
 from bot.slack_scopes import BOT_SCOPES
 from bot.store.schema import head_revision, read_state
 
@@ -154,7 +155,7 @@ async def _clouds(settings: Settings) -> list[Check]:
                   "and HUAWEICLOUD_SDK_PROJECT_ID, or ACCOUNTS_FILE")  # fmt: skip
         return [Check(name, False, "no cloud credentials", remedy) for name in ("sdrs", "ecs")]
     try:
-        fleet, _ = build_fleet(_once(settings))
+        fleet, _ = await open_fleet(_once(settings))
     except ConfigError as exc:
         return [Check("cloud", False, f"not tried: {exc.problems[0]}",
                       "the settings lines say what to fix")]  # fmt: skip
@@ -163,12 +164,26 @@ async def _clouds(settings: Settings) -> list[Check]:
     try:
         for account in fleet:
             suffix = f" {account.name}" if several else ""
+            if account.credentials is not None:
+                results.append(await _credentials(f"keys{suffix}", account.credentials))
             results.append(await _cloud(f"sdrs{suffix}", account, _sdrs_read, several=several))
             results.append(await _cloud(f"ecs{suffix}", account, _ecs_read, several=several))
             results += await _least_privilege(account, f"iam{suffix}")
     finally:
         await fleet.aclose()
     return results
+
+
+async def _credentials(name: str, provider: CredentialProvider) -> Check:
+    """The account's credential source gives keys now (temporary ones: until when)."""
+    try:
+        await provider.keys()
+    except CloudError as exc:
+        remedy = "see the source's error; docs/credentials.md says what each source needs"
+        return Check(name, False, f"no keys: {exc}", remedy)
+    status = provider.status()
+    until = f", valid until {status.expires_at:%Y-%m-%d %H:%M} UTC" if status.expires_at else ""
+    return Check(name, True, f"{status.description}{until}")
 
 
 async def _cloud(

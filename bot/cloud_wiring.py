@@ -4,20 +4,24 @@ the metrics observers in. The clients themselves never read the settings."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from bot.accounts_file import AccountSpec, load_accounts, two_person_problems
-from bot.config import Settings
+from bot.accounts_file import AccountsFile, load_accounts, two_person_problems
+from bot.config import Settings, settings_env
 from bot.core.bindings import Bindings, everywhere
-from bot.core.errors import ConfigError
+from bot.core.errors import CloudError, ConfigError
 from bot.ecs import EcsClient
 from bot.fleet import Account, Fleet
-from bot.huaweicloud.credential_spec import StaticKeys
+from bot.huaweicloud.credential_sources import build_provider, iam_endpoint_for
+from bot.huaweicloud.credentials import CredentialProvider
 from bot.huaweicloud.http import CloudHttp, Signer, SleepFn
-from bot.huaweicloud.signing import AkSkAuth, TokenAuth
+from bot.huaweicloud.iam import discover_project_id
+from bot.huaweicloud.signing import AkSkAuth, ProviderAuth, TokenAuth
 from bot.metrics import Metrics
 from bot.sdrs.client import NOT_FOUND_CODES as SDRS_NOT_FOUND_CODES
 from bot.sdrs.client import SdrsClient
@@ -37,7 +41,8 @@ def build_auth(settings: Settings) -> AkSkAuth | TokenAuth:
     """AK/SK signing when AK/SK are set, else the IAM token; ConfigError when neither is."""
     project = settings.huaweicloud_sdk_project_id
     if settings.huaweicloud_sdk_ak and settings.huaweicloud_sdk_sk:
-        return AkSkAuth(settings.huaweicloud_sdk_ak, settings.huaweicloud_sdk_sk, project)
+        return AkSkAuth(settings.huaweicloud_sdk_ak, settings.huaweicloud_sdk_sk, project,
+                        security_token=settings.huaweicloud_sdk_security_token)  # fmt: skip
     if settings.huaweicloud_sdk_auth_token:
         return TokenAuth(settings.huaweicloud_sdk_auth_token, project)
     raise ConfigError(
@@ -65,7 +70,7 @@ def build_clients(
 
 def _clients(
     settings: Settings,
-    auth: Signer,
+    auth: Signer | ProviderAuth,
     project: str,
     sdrs_url: str,
     ecs_url: str,
@@ -105,9 +110,12 @@ def build_fleet(
     *,
     metrics: Metrics | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    project_ids: Mapping[str, str] | None = None,
+    providers: Mapping[str, CredentialProvider] | None = None,
 ) -> tuple[Fleet, Bindings]:
     """Every account with its clients, and the channel bindings: from ACCOUNTS_FILE, or the
-    environment's one account bound to every channel under the POLICY_* settings."""
+    environment's one account bound to every channel under the POLICY_* settings. An account
+    without a project id needs it in ``project_ids`` (:func:`open_fleet` finds them)."""
     if settings.accounts_file is None:
         clouds = build_clients(settings, metrics=metrics, transport=transport)
         assert settings.huaweicloud_sdk_project_id is not None  # build_clients checked it
@@ -123,21 +131,59 @@ def build_fleet(
     problems = two_person_problems(bindings)
     if problems:
         raise ConfigError(problems)
+    given = providers or account_providers(settings, parsed)
     accounts = []
     for name, spec in parsed.accounts.items():
-        if spec.project_id is None:
-            raise ConfigError([f"account {name}: project_id is required"])
+        provider = given[name]
+        project = spec.project_id or provider.project_id or (project_ids or {}).get(name)
+        if project is None:
+            raise ConfigError([f"account {name}: no project_id, and it was not discovered"])
         clouds = _clients(
-            settings, _auth_of(settings, spec), spec.project_id, spec.base_url("sdrs"),
+            settings, ProviderAuth(provider, project), project, spec.base_url("sdrs"),
             spec.base_url("ecs"), account=name, metrics=metrics, transport=transport,
         )  # fmt: skip
-        accounts.append(Account(name, spec.region, spec.project_id, clouds.sdrs, clouds.ecs,
-                                spec.base_url("sdrs"), spec.base_url("ecs")))  # fmt: skip
+        accounts.append(Account(name, spec.region, project, clouds.sdrs, clouds.ecs,
+                                spec.base_url("sdrs"), spec.base_url("ecs"),
+                                credentials=provider))  # fmt: skip
     return Fleet(accounts), bindings
 
 
-def _auth_of(settings: Settings, spec: AccountSpec) -> Signer:
-    source = spec.credentials
-    if isinstance(source, StaticKeys):
-        return AkSkAuth(source.ak, source.sk, spec.project_id)
-    return build_auth(settings)
+def account_providers(settings: Settings, parsed: AccountsFile) -> dict[str, CredentialProvider]:
+    """Each account's credential provider (nothing is fetched yet). The ``environment`` kind
+    reads the settings as the environment (so ``.env`` counts too)."""
+    env = {**os.environ, **settings_env(settings)}
+    return {
+        name: build_provider(
+            spec.credentials, region=spec.region, iam_endpoint=spec.iam_endpoint, env=env
+        )  # fmt: skip
+        for name, spec in parsed.accounts.items()
+    }
+
+
+async def open_fleet(
+    settings: Settings, *, metrics: Metrics | None = None
+) -> tuple[Fleet, Bindings]:
+    """:func:`build_fleet`, after finding the project id of each account that names none
+    (IAM's project named like the region, as the official SDK does). ConfigError if that
+    fails: serve does not start acting on a guess."""
+    if settings.accounts_file is None:
+        return build_fleet(settings, metrics=metrics)
+    parsed = load_accounts(settings.accounts_file)
+    providers = account_providers(settings, parsed)
+    found: dict[str, str] = {}
+    problems: list[str] = []
+    for name, spec in parsed.accounts.items():
+        provider = providers[name]
+        if spec.project_id or provider.project_id:
+            continue
+        iam = spec.iam_endpoint or iam_endpoint_for(spec.region)
+        try:
+            found[name] = await discover_project_id(provider, region=spec.region, iam_endpoint=iam)
+        except CloudError as exc:
+            problems.append(f"account {name}: project id not found for {spec.region} ({exc}); "
+                            "set project_id")  # fmt: skip
+    if problems:
+        for provider in providers.values():
+            await provider.aclose()
+        raise ConfigError(problems)
+    return build_fleet(settings, metrics=metrics, project_ids=found, providers=providers)

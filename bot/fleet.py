@@ -7,11 +7,12 @@ record made before accounts existed (account ``""``) belongs to the environment'
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from bot.core.errors import CloudError
 from bot.ecs import EcsClient
+from bot.huaweicloud.credentials import CredentialProvider, CredentialStatus
 from bot.sdrs.client import SdrsClient
 
 
@@ -28,8 +29,8 @@ class Account:
     ecs: EcsClient
     sdrs_url: str = ""
     ecs_url: str = ""
-    # the credential source's health (ok, a line for /readyz and check); None: static keys
-    credential_status: Callable[[], tuple[bool, str]] | None = field(default=None, compare=False)
+    # where its keys come from (refreshed ahead of expiry); None: the environment's keys
+    credentials: CredentialProvider | None = field(default=None, compare=False)
 
     def label(self) -> str:
         return f"{self.name} ({self.region})"
@@ -68,6 +69,11 @@ class Fleet:
             )
         return account
 
+    def credential_statuses(self) -> list[tuple[str, CredentialStatus]]:
+        """(account, status) of every account whose keys come from a credential source."""
+        return [(a.name, a.credentials.status()) for a in self._accounts.values()
+                if a.credentials is not None]  # fmt: skip
+
     def region_of(self, name: str) -> str:
         account = self._accounts.get(self.resolve(name))
         return account.region if account is not None else ""
@@ -76,3 +82,5 @@ class Fleet:
         for account in self._accounts.values():
             await account.sdrs.aclose()
             await account.ecs.aclose()
+            if account.credentials is not None:
+                await account.credentials.aclose()

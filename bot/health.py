@@ -3,7 +3,8 @@
 * ``GET /healthz`` - the process is alive (the event loop answers);
 * ``GET /readyz`` - ready to work: the database takes writes (a write probe that changes
   nothing, :meth:`bot.store.Store.probe_write`), the scheduler runs, and in Socket Mode the
-  connection to Slack is up; 503 with what is not (and ``database_error``: why), otherwise 200;
+  connection to Slack is up, and every account's credential source holds valid keys; 503 with
+  what is not (``database_error``, ``credentials_error``: why), otherwise 200;
 * ``GET /metrics`` - Prometheus text format (:mod:`bot.metrics`).
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.huaweicloud.credentials import CredentialStatus
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.store import Store
 
@@ -33,6 +35,7 @@ def build_health_app(
     *,
     scheduler_running: Callable[[], bool],
     slack_connected: Callable[[], Awaitable[bool]] | None = None,
+    credentials: Callable[[], list[tuple[str, CredentialStatus]]] | None = None,
 ) -> web.Application:
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"ok": True})
@@ -42,10 +45,17 @@ def build_health_app(
         checks = {"database": problem is None, "scheduler": scheduler_running()}
         if slack_connected is not None:
             checks["slack_connection"] = await slack_connected()
+        failing: dict[str, str] = {}
+        if credentials is not None:
+            failing = {account: status.last_error or "no valid keys"
+                       for account, status in credentials() if not status.ok}  # fmt: skip
+            checks["credentials"] = not failing
         ready = all(checks.values())
         answer: dict[str, object] = {"ok": ready, **checks}
         if problem is not None:
             answer["database_error"] = problem
+        if failing:
+            answer["credentials_error"] = failing  # account -> why (no secret)
         return web.json_response(answer, status=200 if ready else 503)
 
     async def scrape(request: web.Request) -> web.Response:

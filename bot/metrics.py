@@ -10,7 +10,7 @@ and the app client's count.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 
 from prometheus_client import (
@@ -24,6 +24,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from bot.huaweicloud.credentials import CredentialStatus
 from bot.store import Store
 from bot.store.schema import tracked_jobs
 
@@ -79,8 +80,43 @@ class Metrics:
         """Read the store (and the Slack 429 count) at every scrape."""
         self.registry.register(_StoreCollector(store, ratelimited))
 
+    def watch_credentials(
+        self, statuses: Callable[[], Iterable[tuple[str, CredentialStatus]]]
+    ) -> None:
+        """Each account's credential source at every scrape (refresh failures alert here)."""
+        self.registry.register(_CredentialCollector(statuses))
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _CredentialCollector(Collector):
+    def __init__(self, statuses: Callable[[], Iterable[tuple[str, CredentialStatus]]]) -> None:
+        self.statuses = statuses
+
+    def collect(self) -> Iterator[Metric]:
+        ok = GaugeMetricFamily(
+            "sdrs_bot_credentials_ok",
+            "1 while the account's credential source holds valid keys (0: refresh failing and "
+            "the keys expired)", labels=["account", "source"],
+        )  # fmt: skip
+        failures = GaugeMetricFamily(
+            "sdrs_bot_credential_refresh_failures",
+            "Consecutive failed refreshes of the account's temporary keys", labels=["account"],
+        )  # fmt: skip
+        expires = GaugeMetricFamily(
+            "sdrs_bot_credentials_expire_in_seconds",
+            "Seconds until the account's current temporary keys expire", labels=["account"],
+        )  # fmt: skip
+        now = datetime.now(UTC)
+        for account, status in self.statuses():
+            ok.add_metric([account, status.source], 1.0 if status.ok else 0.0)
+            failures.add_metric([account], float(status.consecutive_failures))
+            if status.expires_at is not None:
+                expires.add_metric([account], (status.expires_at - now).total_seconds())
+        yield ok
+        yield failures
+        yield expires
 
 
 class _StoreCollector(Collector):

@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cloud_wiring import build_fleet
+from bot.cloud_wiring import open_fleet
 from bot.config import Settings
 from bot.core.errors import ConfigError
 from bot.core.tracking import TrackerPolicy
@@ -149,11 +149,13 @@ class Runtime:
         self.deps.store.close()
 
 
-def open_runtime(settings: Settings) -> Runtime:
-    """Build it (inside the running loop: the Slack session is made here)."""
-    store = Store.from_url(settings.database_url)
+async def open_runtime(settings: Settings) -> Runtime:
+    """Build it (inside the running loop: the Slack session is made here). Accounts without a
+    project id get it from IAM first (ConfigError if that fails)."""
     metrics = Metrics()
-    fleet, bindings = build_fleet(settings, metrics=metrics)
+    fleet, bindings = await open_fleet(settings, metrics=metrics)
+    store = Store.from_url(settings.database_url)
+    metrics.watch_credentials(fleet.credential_statuses)
     deps = Deps(settings=settings, store=store, fleet=fleet, bindings=bindings, metrics=metrics)
     session = aiohttp.ClientSession()
     tracker, sender = build_workers(deps, slack_client(settings, session, retries=False))

@@ -34,7 +34,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         become_worker(int(parent))
     stop = stop or asyncio.Event()
     stop_on_signals(stop)
-    rt = open_runtime(settings)
+    rt = await open_runtime(settings)
     deps, client = rt.deps, rt.client
     scheduler = start_scheduler(
         deps, rt.tracker, rt.sender, inbox=InboxRunner(deps, client, deps.owner),

@@ -8,24 +8,33 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.accounts_file import load_accounts
 from bot.cli import main
+from bot.cloud_wiring import open_fleet
 from bot.core.bindings import ANY_CHANNEL, Binding, Bindings, Chosen, NoAccount
-from bot.core.errors import ConfigError
+from bot.core.errors import CloudError, ConfigError
 from bot.core.intents import parse
 from bot.core.policy import AccessRule, Policy
+from bot.health import build_health_app
+from bot.metrics import Metrics
+from bot.sandbox.gateway import TemporaryKeys
+from bot.sandbox.iam import IamEmulator, IamState, IamThread
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, seeded_world, sid
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import World
+from bot.store import Store
 from bot.store.schema import audit_events
 from handlers import blocks
+from tests.conftest import sandbox_settings
 from tests.slack_harness import ALICE, BOB, make_harness, pump, running
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, until
 
@@ -324,3 +333,98 @@ def test_check_tries_each_account_and_names_what_one_lacks(
     assert not [x for x in named("iam prod-cn") if x.startswith("FAIL")]
     failed = [x for x in named("iam dr-ap") if x.startswith("FAIL")]
     assert [x.split()[3] for x in failed] == ["ListServersDetails", "ListResizeFlavors"], failed
+
+
+# ---- an account on agency credentials (ECS metadata), project id found from IAM ------------
+
+
+@pytest.fixture
+def agency_cloud() -> Iterator[tuple[EmulatorThread, IamThread, IamEmulator, World]]:
+    """The SDRS/ECS emulator accepting only temporary keys IAM issued (an ECS agency), and the
+    IAM + metadata emulator issuing them; both on the real clock."""
+    clock = lambda: datetime.now(UTC)  # noqa: E731
+    temporary = TemporaryKeys(clock)
+    world = seeded_world(job_init_seconds=0.05, job_seconds=0.3)
+    world.credentials.clear()  # no permanent key works at the gateway
+    state = IamState(projects={"cn-north-4": [SANDBOX_PROJECT_ID]})
+    iam = IamEmulator(temporary, state, lifetime=timedelta(seconds=4))  # short: expiry is seen
+    with (
+        EmulatorThread(Emulator(world, SANDBOX_PROJECT_ID, temporary=temporary)) as sdrs,
+        IamThread(iam) as iam_thread,
+    ):
+        yield sdrs, iam_thread, iam, world
+
+
+def _agency_file(tmp_path: Path, sdrs: EmulatorThread, iam: IamThread) -> Path:
+    path = tmp_path / "agency.toml"
+    path.write_text(
+        f"""
+[accounts.prod-cn]
+region = "cn-north-4"
+sdrs_endpoint = "{sdrs.url}"
+ecs_endpoint = "{sdrs.url}"
+iam_endpoint = "{iam.url}"
+credentials = {{ kind = "ecs-metadata", endpoint = "{iam.url}" }}
+
+[[bindings]]
+channels = ["*"]
+accounts = ["prod-cn"]
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+async def test_an_agency_account_finds_its_project_and_signs_with_temporary_keys(
+    tmp_path: Path,
+    slack: SlackApiThread,
+    agency_cloud: tuple[EmulatorThread, IamThread, IamEmulator, World],
+) -> None:
+    sdrs, iam_thread, iam, world = agency_cloud
+    settings = sandbox_settings(sdrs.url, accounts_file=_agency_file(tmp_path, sdrs, iam_thread))
+    fleet, _ = await open_fleet(settings)  # as serve starts: the project id comes from IAM
+    try:
+        (account,) = fleet
+        assert account.project_id == SANDBOX_PROJECT_ID
+        found = await account.sdrs.list_protected_instances(limit=5)
+        assert found
+        signed = [r for r in sdrs.emulator.requests if r.path.startswith("/v1/")]
+        assert signed and all("x-security-token" in r.headers for r in signed)
+        assert "x-security-token" in signed[-1].signed_headers()
+        (status,) = [s for _, s in fleet.credential_statuses()]
+        assert status.ok and status.source == "ecs-metadata" and status.expires_at is not None
+        # requests go on across expiries (4 s keys, real clock): none fails, keys renewed
+        statuses = fleet.credential_statuses
+        deadline = asyncio.get_running_loop().time() + 20
+        while statuses()[0][1].refreshes < 3:
+            assert await account.sdrs.list_protected_instances(limit=1)
+            assert asyncio.get_running_loop().time() < deadline, "keys never renewed"
+            await asyncio.sleep(0.1)
+        aks = {r.headers["authorization"].split("Access=")[1].split(",")[0]
+               for r in sdrs.emulator.requests if r.path.startswith("/v1/")}  # fmt: skip
+        assert len(aks) >= 2  # signed with the renewed keys in turn
+        # the metadata service goes away and the keys run out: a clear error, nothing sent,
+        # and /readyz says which account
+        iam.down = {"metadata"}
+        deadline = asyncio.get_running_loop().time() + 20
+        while statuses()[0][1].ok:
+            try:
+                await account.sdrs.list_protected_instances(limit=1)
+            except CloudError:
+                pass
+            assert asyncio.get_running_loop().time() < deadline, "keys never ran out"
+            await asyncio.sleep(0.1)
+        sent = len(sdrs.emulator.requests)
+        with pytest.raises(CloudError, match="credentials"):
+            await account.sdrs.list_protected_instances(limit=5)
+        assert len(sdrs.emulator.requests) == sent  # nothing sent without valid keys
+        health = build_health_app(Store.from_url(settings.database_url), Metrics(),
+                                  scheduler_running=lambda: True,
+                                  credentials=statuses)  # fmt: skip
+        async with TestClient(TestServer(health)) as client:
+            answer = await client.get("/readyz")
+            body = await answer.json()
+        assert answer.status == 503 and body["credentials"] is False
+        assert "prod-cn" in body["credentials_error"]
+    finally:
+        await fleet.aclose()
