@@ -14,11 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.accounts_file import load_accounts
 from bot.cli import main
-from bot.cloud_wiring import open_fleet
+from bot.cloud_wiring import build_clients, open_fleet
 from bot.core.bindings import ANY_CHANNEL, Binding, Bindings, Chosen, NoAccount
 from bot.core.errors import CloudError, ConfigError
 from bot.core.intents import parse
@@ -328,6 +329,7 @@ def test_check_tries_each_account_and_names_what_one_lacks(
         return [line for line in lines if line[5:].startswith(prefix)]
 
     assert named("access") and "channel bindings in" in named("access")[0]
+    assert named("keys prod-cn")[0].startswith("ok") and "static" in named("keys prod-cn")[0]
     assert named("sdrs prod-cn")[0].startswith("ok") and named("sdrs dr-ap")[0].startswith("ok")
     assert named("ecs prod-cn")[0].startswith("ok") and named("ecs dr-ap")[0].startswith("FAIL")
     assert not [x for x in named("iam prod-cn") if x.startswith("FAIL")]
@@ -428,3 +430,33 @@ async def test_an_agency_account_finds_its_project_and_signs_with_temporary_keys
         assert "prod-cn" in body["credentials_error"]
     finally:
         await fleet.aclose()
+
+
+async def test_the_environment_account_signs_a_security_token(
+    agency_cloud: tuple[EmulatorThread, IamThread, IamEmulator, World],
+) -> None:
+    """HUAWEICLOUD_SDK_SECURITY_TOKEN with temporary AK/SK: sent as X-Security-Token and
+    signed; without it the gateway refuses the temporary key."""
+    sdrs, _, _, _ = agency_cloud
+    temporary = sdrs.emulator.temporary
+    assert temporary is not None
+    key = temporary.issue(timedelta(minutes=5), "handed in")
+    token = SecretStr(key.security_token)
+    settings = sandbox_settings(sdrs.url, huaweicloud_sdk_ak=key.ak,
+                                huaweicloud_sdk_sk=SecretStr(key.sk),
+                                huaweicloud_sdk_security_token=token)  # fmt: skip
+    clouds = build_clients(settings)
+    try:
+        assert await clouds.sdrs.list_protected_instances(limit=1)
+    finally:
+        await clouds.aclose()
+    last = sdrs.emulator.requests[-1]
+    assert last.headers["x-security-token"] == key.security_token
+    assert "x-security-token" in last.signed_headers()
+    without = build_clients(sandbox_settings(sdrs.url, huaweicloud_sdk_ak=key.ak,
+                                             huaweicloud_sdk_sk=SecretStr(key.sk)))  # fmt: skip
+    try:
+        with pytest.raises(CloudError, match="security-token not found"):
+            await without.sdrs.list_protected_instances(limit=1)
+    finally:
+        await without.aclose()
