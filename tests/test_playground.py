@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 
-from bot.playground.ui import CHANNEL, PEOPLE, Playground
+from bot.playground.ui import CHANNEL, PEOPLE, CloudAccount, Playground
 from bot.sandbox.seed import seeded_world
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 
@@ -50,7 +50,11 @@ async def rig() -> AsyncIterator[tuple[Playground, FakeBot, SlackApiThread]]:
     server = TestServer(app)
     await server.start_server()
     slack = SlackApiThread(SlackApiState(token="xoxb-format"))
-    playground = Playground(slack.server, seeded_world(), signing_secret=SECRET)
+    playground = Playground(
+        slack.server,
+        [CloudAccount("prod-cn", "cn-north-4", seeded_world())],
+        signing_secret=SECRET,
+    )
     playground.add_routes(slack.app)
     slack.start()
     playground.base_url = slack.url
