@@ -432,7 +432,7 @@ function renderCloud(cloud) {
     section.hidden = bound.size > 0 && !bound.has(account.name);
     renderAccount(section, account);
   }
-  setHTML($("fault-account"), `account <code>${esc(cloud.faults_account)}</code> and Slack`);
+  setHTML($("fault-account"), `account <code>${esc(cloud.faults_account)}</code>`);
   setHTML($("fault-active"), (cloud.faults || []).map((f) => `<li>${esc(f)}</li>`).join(""));
 }
 function renderAccount(section, cloud) {
