@@ -17,7 +17,7 @@ from bot.playground.ui import CHANNEL, CHANNELS, PEOPLE
 from bot.sandbox.seed import sid
 
 T = TypeVar("T")
-ALICE = PEOPLE[0].id
+ALICE, BOB = PEOPLE[0].id, PEOPLE[1].id
 
 
 def out(line: str = "") -> None:
@@ -62,7 +62,9 @@ class Script:
     def replies(self, ts: str, channel: str = CHANNEL[0]) -> list[str]:
         return [m["text"] for m in self.state.thread(channel, ts)]
 
-    async def confirm(self, index: int, user: str = ALICE, channel: str = CHANNEL[0]) -> str:
+    async def confirm(self, index: int, channel: str = CHANNEL[0]) -> str:
+        # --two-person: the requester may not confirm her own request; an approver does
+        user = BOB if self.r.playground.approval_mode == "two-person" else ALICE
         ts, message = (
             await self.until("the confirmation", lambda: self.confirmations(channel)[index:])
         )[0]
