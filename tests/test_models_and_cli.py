@@ -65,4 +65,16 @@ def test_scripted_demo_runs_the_flows_through_the_slack_side(
     assert "alice clicked Confirm" in text and "@alice SUCCESS: resize" in text
     assert "only alice sees: :no_entry: Production-site server `ecs-erp-app-src` is ACTIVE" in text
     assert "Drill renamed to `容灾演练-2026`" in text
+    # the second account, from the channel bound to both: asked which, then named everywhere
+    assert "only alice sees: :question: This channel acts on several accounts" in text
+    assert "confirmation in #dr-apac:" in text and "Cloud: account `dr-ap` (ap-southeast-1)" in text
+    assert "SUCCESS: resize of `hk-erp-db` in account `dr-ap` (ap-southeast-1)" in text
+    assert text.rstrip().endswith("All steps ended as expected.")
+
+
+def test_scripted_demo_with_the_two_person_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    """--two-person: the bindings carry the approvers, so an approver confirms each step."""
+    assert main(["demo", "--scripted", "--two-person", "--job-seconds", "0.6", "--port", "0"]) == 0
+    text = capsys.readouterr().out
+    assert text.count("bob clicked Confirm") == 3 and "alice clicked Confirm" not in text
     assert text.rstrip().endswith("All steps ended as expected.")

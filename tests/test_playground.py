@@ -4,20 +4,26 @@ verifies with slack_sdk's SignatureVerifier. What the bot answers lands where Sl
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 
-from bot.playground.ui import CHANNEL, PEOPLE, Playground
-from bot.sandbox.seed import seeded_world
+from bot.playground.run import DR_PREFIX, Running, run_playground
+from bot.playground.ui import CHANNEL, CHANNELS, PEOPLE, CloudAccount, Playground
+from bot.sandbox.seed import seeded_world, sid
+from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
+
+T = TypeVar("T")
 
 SECRET = "format-test-secret"
 ALICE, BOB = PEOPLE[0].id, PEOPLE[1].id
@@ -50,7 +56,11 @@ async def rig() -> AsyncIterator[tuple[Playground, FakeBot, SlackApiThread]]:
     server = TestServer(app)
     await server.start_server()
     slack = SlackApiThread(SlackApiState(token="xoxb-format"))
-    playground = Playground(slack.server, seeded_world(), signing_secret=SECRET)
+    playground = Playground(
+        slack.server,
+        [CloudAccount("prod-cn", "cn-north-4", seeded_world())],
+        signing_secret=SECRET,
+    )
     playground.add_routes(slack.app)
     slack.start()
     playground.base_url = slack.url
@@ -145,3 +155,111 @@ async def test_interactions_carry_a_json_payload(
     assert submission["view"]["id"] == "V1" and submission["view"]["state"] == {
         "values": {"sites": {}}
     }
+
+
+async def test_a_command_in_the_second_channel_names_that_channel(
+    rig: tuple[Playground, FakeBot, SlackApiThread],
+) -> None:
+    playground, bot, _ = rig
+    apac = CHANNELS[1]
+    bot.answer = {"response_type": "ephemeral", "text": "which account?"}
+    await playground.command(ALICE, "/sdrs resize x s6.large.2", apac.id)
+    fields = {k: v[0] for k, v in parse_qs(bot.received[0][1]).items()}
+    assert (fields["channel_id"], fields["channel_name"]) == (apac.id, apac.name)
+    assert playground.snapshot(ALICE, 0, apac.id)["ephemerals"][0]["channel"] == apac.id
+    await playground.send(BOB, "hello apac", apac.id)
+    assert [m["text"] for m in playground.snapshot(BOB, None, apac.id)["messages"]] == [
+        "hello apac"
+    ]
+    assert playground.snapshot(BOB)["messages"] == []  # #dr-ops has its own list
+
+
+# ---- the playground as `sdrs-bot demo` runs it: two accounts, two channels -------------------
+
+
+async def _poll(
+    session: aiohttp.ClientSession, url: str, check: Callable[[Any], T | None], within: float = 30
+) -> T:
+    """GET ``url`` (JSON) until ``check`` finds what it looks for."""
+    deadline = time.monotonic() + within
+    while True:
+        async with session.get(url) as response:
+            found = check(await response.json())
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not found in time at {url}")
+        await asyncio.sleep(0.1)
+
+
+def _confirmation(state: dict[str, Any]) -> dict[str, Any] | None:
+    return next((m for m in state["messages"] if any(b.get("type") == "actions"
+                                                     for b in m["blocks"])), None)  # fmt: skip
+
+
+def _posts(emulator: EmulatorThread) -> int:
+    return sum(1 for r in emulator.emulator.requests if r.method == "POST")
+
+
+async def test_two_accounts_bound_to_two_channels_through_the_page() -> None:
+    """`sdrs-bot demo`'s set-up, driven through the page's own HTTP endpoints: #dr-apac acts on
+    both accounts, so a resize there names one; its confirmation and report name the account
+    and region, and only that account's emulator receives the resize. Each channel keeps its
+    own messages; the cloud panel lists both accounts; start/stop reaches the right one."""
+    stop = asyncio.Event()
+    seen: dict[str, Any] = {}
+
+    async def scenario(running: Running) -> None:
+        apac, ops = CHANNELS[1].id, CHANNELS[0].id
+        db = sid(f"{DR_PREFIX}pi-erp-db")
+        base = running.url
+
+        def state(channel: str) -> str:
+            return f"{base}/ui/state?user={ALICE}&since=0&channel={channel}"
+
+        async with aiohttp.ClientSession() as session:
+
+            async def post(verb: str, **body: Any) -> dict[str, Any]:
+                async with session.post(f"{base}/ui/{verb}", json={"user": ALICE, **body}) as r:
+                    assert r.status == 200, await r.text()
+                    return dict(await r.json())
+
+            await post("command", channel=apac, text=f"/sdrs resize {db} s6.xlarge.2")
+            asked = await _poll(session, state(apac), lambda s: [
+                e["text"] for e in s["ephemerals"] if "several accounts" in e["text"]])  # fmt: skip
+            assert "`dr-ap`, `prod-cn`" in asked[0] and "account=NAME" in asked[0]
+            await post("command", channel=apac, text=f"/sdrs resize {db} s6.xlarge.2 account=dr-ap")
+            message = await _poll(session, state(apac), _confirmation)
+            text = json.dumps(message["blocks"], ensure_ascii=False)
+            assert "account `dr-ap` (ap-southeast-1)" in text and "ecs-hk-erp-db-src" in text
+            actions = next(b for b in message["blocks"] if b["type"] == "actions")
+            await post("action", channel=apac, action_id=actions["elements"][0]["action_id"],
+                       block_id=actions["block_id"], value=actions["elements"][0]["value"],
+                       message_ts=message["ts"])  # fmt: skip
+            final = await _poll(session, state(apac), lambda s: [
+                r["text"] for m in s["messages"] for r in m.get("replies", [])
+                if "SUCCESS" in r["text"]])  # fmt: skip
+            assert "account `dr-ap` (ap-southeast-1)" in final[0]
+            seen["posts"] = {n: _posts(e) for n, e in running.emulators.items()}
+            ap_server = running.world("dr-ap").servers[sid(f"{DR_PREFIX}pi-erp-db-src")]
+            assert ap_server.flavor == "s6.xlarge.2"
+            # each channel its own messages: #dr-ops has none of #dr-apac's
+            await post("command", channel=ops, text="good morning, dr-ops")
+            ops_state = await _poll(session, state(ops), lambda s: s)
+            assert [m["text"] for m in ops_state["messages"]] == ["good morning, dr-ops"]
+            assert ops_state["channel"]["accounts"] == [{"name": "prod-cn", "region": "cn-north-4"}]
+            apac_state = await _poll(session, state(apac), lambda s: s)
+            assert "good morning" not in json.dumps(apac_state["messages"])
+            assert [a["name"] for a in apac_state["channel"]["accounts"]] == ["dr-ap", "prod-cn"]
+            # the cloud panel: both accounts, labelled; a stop reaches dr-ap's emulator only
+            cloud = await _poll(session, f"{base}/ui/cloud", lambda c: c)
+            assert [(a["name"], a["region"]) for a in cloud["accounts"]] == [
+                ("prod-cn", "cn-north-4"), ("dr-ap", "ap-southeast-1")]  # fmt: skip
+            app = sid(f"{DR_PREFIX}pi-erp-app-src")
+            await post("power", account="dr-ap", server_id=app, status="SHUTOFF")
+            assert running.world("dr-ap").servers[app].status == "SHUTOFF"
+            assert running.world("prod-cn").servers[sid("pi-erp-app-src")].status == "ACTIVE"
+        stop.set()
+
+    await run_playground(job_seconds=0.5, stop=stop, on_ready=scenario)
+    assert seen["posts"] == {"prod-cn": 0, "dr-ap": 1}  # the resize reached dr-ap only

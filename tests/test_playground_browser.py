@@ -366,7 +366,7 @@ def test_the_cloud_panel_keeps_its_buttons(browser: WebDriver) -> None:
         server = "//div[starts-with(@id,'srv-')][contains(., 'ecs-erp-app-tgt')]"
         button = wait_for(browser, f"{server}//button")
         tag = browser.execute_script("arguments[0].dataset.mark = 'same'; return 1", button)
-        jobs = browser.find_element(By.ID, "cloud-jobs")
+        jobs = browser.find_element(By.CSS_SELECTOR, "#cloud-prod-cn .cloud-jobs")
         type_command(browser, f"/sdrs resize {sid('pi-erp-db')} s6.xlarge.2")
         click_confirm(browser)
         WebDriverWait(browser, 30).until(
@@ -403,7 +403,7 @@ def test_fault_the_next_job_fails(browser: WebDriver) -> None:
         in_thread(browser, "FAIL")
         report = in_thread(browser, "SDRS.1379")
         job_ids = browser.execute_script(
-            "return Array.from(document.querySelectorAll('#cloud-jobs code'))"
+            "return Array.from(document.querySelectorAll('#cloud-prod-cn .cloud-jobs code'))"
             ".map(c => c.textContent)"
         )
         thread = browser.find_element(By.ID, "thread-body").text
@@ -500,6 +500,87 @@ def test_fault_a_confirmation_expires_now(browser: WebDriver) -> None:
                           "[contains(., 'Expired - nothing was sent to SDRS')]")  # fmt: skip
         assert not browser.find_elements(By.CSS_SELECTOR, "#messages a.replies")  # no job
         shot(browser, "21-fault-confirmation-expired")
+    finally:
+        code, _ = demo.stop()
+    assert code == 0
+
+
+# ---- two accounts, two channels ---------------------------------------------------------------
+
+
+def switch_channel(driver: WebDriver, name: str) -> None:
+    link = f"//*[@id='channels']/a[contains(., '# {name}')]"
+    retry(lambda: driver.find_element(By.XPATH, link).click())
+    WebDriverWait(driver, 10).until(
+        lambda d: (
+            d.find_element(By.ID, "channel-name").text == f"# {name}"
+            and f"# {name}" in d.find_element(By.CSS_SELECTOR, "#channels a.active").text
+        )
+    )
+
+
+def messages_text(driver: WebDriver) -> str:
+    return str(driver.find_element(By.ID, "messages").get_attribute("textContent"))
+
+
+def test_two_accounts_in_two_channels(browser: WebDriver) -> None:
+    """#dr-ops acts on prod-cn, #dr-apac on prod-cn and dr-ap: the header names the bound
+    accounts, the cloud panel shows theirs, a resize with account=dr-ap names the account and
+    its region and reaches dr-ap's emulator only, and each channel keeps its own messages."""
+    demo = Demo()
+    try:
+        ready(browser, demo)
+        header = browser.find_element(By.ID, "accounts")
+        WebDriverWait(browser, 10).until(lambda d: "prod-cn (cn-north-4)" in header.text)
+        assert "dr-ap" not in header.text
+        assert not browser.find_element(By.ID, "cloud-dr-ap").is_displayed()
+        type_command(browser, "hello from dr-ops")
+        wait_for(browser, "//*[@id='messages']/div[contains(., 'hello from dr-ops')]")
+
+        switch_channel(browser, "dr-apac")
+        WebDriverWait(browser, 10).until(lambda d: "Accounts: dr-ap (ap-southeast-1), prod-cn "
+                                         "(cn-north-4)" in header.text)  # fmt: skip
+        assert "hello from dr-ops" not in messages_text(browser)
+        assert browser.find_element(By.ID, "cloud-dr-ap").is_displayed()
+        assert browser.find_element(By.ID, "cloud-prod-cn").is_displayed()
+        db = sid("hk-pi-erp-db")
+        type_command(browser, f"/sdrs resize {db} s6.xlarge.2")  # which account? asked privately
+        wait_for(browser, "//div[contains(@class,'ephemeral')][contains(., 'several accounts')]")
+        type_command(browser, f"/sdrs resize {db} s6.xlarge.2 account=dr-ap")
+        confirmation = wait_for(
+            browser, "//*[@id='messages']/div[contains(., 'ecs-hk-erp-db-src')][.//button]"
+        )
+        assert "account dr-ap (ap-southeast-1)" in confirmation.text  # type: ignore[attr-defined]
+        click_confirm(browser)
+        open_thread(browser, "ecs-hk-erp-db-src")
+        report = in_thread(browser, "SUCCESS")
+        assert "in account dr-ap (ap-southeast-1)" in report.text  # type: ignore[attr-defined]
+        shot(browser, "two-accounts")
+        browser.find_element(By.ID, "thread-close").click()
+        # the job ran in dr-ap's emulator; prod-cn's has none
+        WebDriverWait(browser, 10).until(lambda d: "SUCCESS" in str(d.find_element(
+            By.CSS_SELECTOR, "#cloud-dr-ap .cloud-jobs").get_attribute("textContent")))  # fmt: skip
+        prod_jobs = browser.find_element(By.CSS_SELECTOR, "#cloud-prod-cn .cloud-jobs")
+        assert prod_jobs.get_attribute("textContent") == "none yet"
+        # start/stop acts on the account it is shown under (the same ids would not collide)
+        app = f"srv-dr-ap-{sid('hk-pi-erp-app-src')}"
+        button = browser.find_element(By.CSS_SELECTOR, f"#{app} button")
+        assert button.text == "stop"
+        button.click()
+        WebDriverWait(browser, 10).until(lambda d: button.text == "start")
+        prod_app = f"srv-prod-cn-{sid('pi-erp-app-src')}"
+        assert browser.find_element(By.CSS_SELECTOR, f"#{prod_app} button").text == "stop"
+        type_command(browser, "hello from dr-apac")
+        wait_for(browser, "//*[@id='messages']/div[contains(., 'hello from dr-apac')]")
+        shot(browser, "two-accounts-dr-apac")
+
+        switch_channel(browser, "dr-ops")
+        wait_for(browser, "//*[@id='messages']/div[contains(., 'hello from dr-ops')]")
+        shown = messages_text(browser)
+        assert "hello from dr-apac" not in shown and "hk-erp-db" not in shown
+        assert "several accounts" not in shown  # a private reply stays in its channel
+        assert not browser.find_element(By.ID, "cloud-dr-ap").is_displayed()
+        shot(browser, "two-accounts-dr-ops")
     finally:
         code, _ = demo.stop()
     assert code == 0

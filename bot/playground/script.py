@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from bot.playground.run import Running
-from bot.playground.ui import CHANNEL, PEOPLE
+from bot.playground.run import DR_PREFIX, Running
+from bot.playground.ui import CHANNEL, CHANNELS, PEOPLE
 from bot.sandbox.seed import sid
 
 T = TypeVar("T")
-ALICE = PEOPLE[0].id
+ALICE, BOB = PEOPLE[0].id, PEOPLE[1].id
 
 
 def out(line: str = "") -> None:
@@ -51,28 +51,31 @@ class Script:
             await asyncio.sleep(0.1)
         raise AssertionError(f"timed out waiting for: {what}")
 
-    def confirmations(self) -> list[tuple[str, dict[str, Any]]]:
+    def confirmations(self, channel: str = CHANNEL[0]) -> list[tuple[str, dict[str, Any]]]:
         """Confirmations still open (their buttons are replaced once decided)."""
         return sorted(
             ((ts, m) for (ch, ts), m in self.state.message_items()
-             if ch == CHANNEL[0] and any(b.get("type") == "actions" for b in m.get("blocks", []))),
+             if ch == channel and any(b.get("type") == "actions" for b in m.get("blocks", []))),
             key=lambda item: float(item[0]),
         )  # fmt: skip
 
-    def replies(self, ts: str) -> list[str]:
-        return [m["text"] for m in self.state.thread(CHANNEL[0], ts)]
+    def replies(self, ts: str, channel: str = CHANNEL[0]) -> list[str]:
+        return [m["text"] for m in self.state.thread(channel, ts)]
 
-    async def confirm(self, index: int, user: str = ALICE) -> str:
-        ts, message = (await self.until("the confirmation", lambda: self.confirmations()[index:]))[
-            0
-        ]
+    async def confirm(self, index: int, channel: str = CHANNEL[0]) -> str:
+        # --two-person: the requester may not confirm her own request; an approver does
+        user = BOB if self.r.playground.approval_mode == "two-person" else ALICE
+        ts, message = (
+            await self.until("the confirmation", lambda: self.confirmations(channel)[index:])
+        )[0]
         section = message["blocks"][0]["text"]["text"]
-        out("  confirmation in #dr-ops:\n    " + _flat(section).replace("\n", "\n    "))
+        name = self.r.playground.channel(channel).name
+        out(f"  confirmation in #{name}:\n    " + _flat(section).replace("\n", "\n    "))
         actions = next(b for b in message["blocks"] if b["type"] == "actions")
         button = actions["elements"][0]
         await self.call(self.r.playground.action(user, {
             "action_id": button["action_id"], "block_id": actions["block_id"],
-            "value": button["value"], "message_ts": ts,
+            "value": button["value"], "message_ts": ts, "channel": channel,
         }))  # fmt: skip
         out(f"  {NAMES[user]} clicked Confirm")
         return ts
@@ -103,4 +106,31 @@ class Script:
             r for r in self.replies(ts) if "renamed" in r or "refused" in r])  # fmt: skip
         out(f"  thread: {_flat(renamed[0])}")
         assert "容灾演练-2026" in renamed[0]
+        await self.second_account()
         out("\nAll steps ended as expected.")
+
+    async def second_account(self) -> None:
+        """#dr-apac is bound to both accounts: a command names one, or is asked which."""
+        p, apac = self.r.playground, CHANNELS[1].id
+        db = sid(f"{DR_PREFIX}pi-erp-db")
+        world_cn, world_ap = self.r.world("prod-cn"), self.r.world("dr-ap")
+        flavors_cn = {s.id: s.flavor for s in world_cn.servers.values()}
+        out(f"\n4. alice in #dr-apac: /sdrs resize {DR_PREFIX}erp-db s6.xlarge.2 (no account)")
+        await self.call(p.command(ALICE, f"/sdrs resize {db} s6.xlarge.2", apac))
+        asked = await self.until("the question", lambda: [
+            e["text"] for e in p.ephemerals if "several accounts" in e["text"]])  # fmt: skip
+        out(f"  only alice sees: {_flat(asked[0])}")
+        assert not self.confirmations(apac), "an ambiguous command must post nothing"
+        out(f"   alice in #dr-apac: /sdrs resize {DR_PREFIX}erp-db s6.xlarge.2 account=dr-ap")
+        await self.call(p.command(ALICE, f"/sdrs resize {db} s6.xlarge.2 account=dr-ap", apac))
+        ts = await self.confirm(0, channel=apac)
+        final = await self.until("the job's final report", lambda: [
+            r for r in self.replies(ts, apac) if "SUCCESS" in r or "FAIL" in r])  # fmt: skip
+        for reply in self.replies(ts, apac):
+            out(f"  thread: {_flat(reply)}")
+        assert "SUCCESS" in final[0] and "account `dr-ap` (ap-southeast-1)" in final[0], final[0]
+        assert world_ap.servers[sid(f"{DR_PREFIX}pi-erp-db-src")].flavor == "s6.xlarge.2"
+        assert {s.id: s.flavor for s in world_cn.servers.values()} == flavors_cn, (
+            "a resize in account dr-ap must not touch prod-cn"
+        )
+        out("  dr-ap's servers are resized; prod-cn's are as they were")

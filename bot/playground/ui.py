@@ -1,10 +1,12 @@
-"""The playground's Slack side: a workspace with one channel and a few people, whose web page
-(``/``) shows the channel as Slack would and sends what people do to the bot as Slack would -
+"""The playground's Slack side: a workspace with two channels and a few people, whose web page
+(``/``) shows a channel as Slack would and sends what people do to the bot as Slack would -
 signed slash commands, block_actions, block_suggestion and view_submission payloads posted to
 the bot's Request URL (:mod:`bot.playground.payloads`). What the bot sends back through the Web
 API is what the Slack stand-in (:mod:`bot.sandbox.slack_api`) recorded.
 
-The page polls ``GET /ui/state?user=...``; everything else is one POST per user action.
+The page polls ``GET /ui/state?user=...&channel=...``; everything else is one POST per user
+action, naming the channel it was done in. The side panel shows each emulated cloud account
+(``GET /ui/cloud``), labelled by name and region.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -39,21 +42,47 @@ PEOPLE = (
     Person("U0BOB00001", "bob", "approver"),
     Person("U0CAROL001", "carol", "approver"),
 )
-CHANNEL = ("C0DROPS001", "dr-ops")
+
+
+@dataclass(frozen=True)
+class Channel:
+    id: str
+    name: str
+    topic: str
+    accounts: tuple[str, ...]  # the accounts its binding names (run.py writes the bindings)
+
+
+@dataclass(frozen=True)
+class CloudAccount:
+    name: str
+    region: str
+    world: World
+
+
+CHANNELS = (
+    Channel("C0DROPS001", "dr-ops", "DR operations - sdrs-bot lives here", ("prod-cn",)),
+    Channel("C0DRAPAC01", "dr-apac", "APAC on-call: both accounts, name one with account=NAME",
+            ("dr-ap", "prod-cn")),
+)  # fmt: skip
+CHANNEL = (CHANNELS[0].id, CHANNELS[0].name)  # the default channel
 
 
 class Playground:
     def __init__(
         self,
         server: SlackApiServer,
-        world: World,
+        accounts: Sequence[CloudAccount],
         *,
         signing_secret: str,
         people: tuple[Person, ...] = PEOPLE,
+        channels: tuple[Channel, ...] = CHANNELS,
     ) -> None:
         self.server = server
         self.state: SlackApiState = server.state
-        self.world = world
+        self.accounts = {a.name: a for a in accounts}
+        self.world = accounts[0].world  # the first account's (the fault switches act on it)
+        self.channels = {c.id: c for c in channels}
+        self._trigger_channels: dict[str, str] = {}
         self.secret = signing_secret
         self.people = {p.id: p for p in people}
         self.bot_url = ""  # the bot's Request URL, set once it listens
@@ -70,15 +99,17 @@ class Playground:
         if method == "chat.postEphemeral":
             self._ephemeral(str(args.get("user", "")), args)
         elif method.startswith("response_url:"):
-            user = self.state.trigger_users.get(method.split(":", 1)[1], "")
+            trigger = method.split(":", 1)[1]
+            user = self.state.trigger_users.get(trigger, "")
+            channel = self._trigger_channels.get(trigger, CHANNEL[0])
             if args.get("response_type") == "in_channel":
                 ts = self.server._next_ts()
-                self.state.messages[(CHANNEL[0], ts)] = {
+                self.state.messages[(channel, ts)] = {
                     "type": "message", "text": args.get("text", ""), "ts": ts,
                     "blocks": args.get("blocks") or [], "user": self.state.bot_user_id,
                 }  # fmt: skip
             else:
-                self._ephemeral(user, args)
+                self._ephemeral(user, {"channel": channel, **args})
 
     def _ephemeral(self, user: str, args: dict[str, Any]) -> None:
         blocks = args.get("blocks") or []
@@ -86,14 +117,22 @@ class Playground:
             blocks = json.loads(blocks)
         self.ephemerals.append(
             {"user": user, "text": args.get("text", ""), "blocks": blocks,
-             "ts": self.server._next_ts(), "ephemeral": True}
+             "ts": self.server._next_ts(), "ephemeral": True,
+             "channel": str(args.get("channel") or CHANNEL[0])}
         )  # fmt: skip
 
     # ---- delivering to the bot, as Slack does -----------------------------------------------
-    def _trigger(self, user: str) -> str:
+    def _trigger(self, user: str, channel: str = CHANNEL[0]) -> str:
         trigger = f"{next(self._triggers)}.{abs(hash(user)) % 10**8}.playground"
         self.state.trigger_users[trigger] = user
+        self._trigger_channels[trigger] = channel
         return trigger
+
+    def channel(self, channel_id: str) -> Channel:
+        found = self.channels.get(channel_id or CHANNEL[0])
+        if found is None:
+            raise web.HTTPBadRequest(text="unknown channel")
+        return found
 
     async def _deliver(self, body: str) -> tuple[int, str]:
         if self._session is None:
@@ -102,38 +141,40 @@ class Playground:
         async with self._session.post(self.bot_url, data=body, headers=headers) as response:
             return response.status, await response.text()
 
-    def say(self, user: str, text: str) -> dict[str, Any]:
+    def say(self, user: str, text: str, channel: str = CHANNEL[0]) -> dict[str, Any]:
         """A plain message in the channel, as Slack posts what a person types (the bot,
         which only has a slash command, does not see it)."""
         ts = self.server._next_ts()
-        self.state.messages[(CHANNEL[0], ts)] = {"type": "message", "text": text, "ts": ts,
-                                                 "user": user, "blocks": []}  # fmt: skip
+        where = self.channel(channel).id
+        self.state.messages[(where, ts)] = {"type": "message", "text": text, "ts": ts,
+                                            "user": user, "blocks": []}  # fmt: skip
         return {"ok": True}
 
-    async def send(self, user: str, text: str) -> dict[str, Any]:
-        """What the composer sends: ``/sdrs ...`` is the bot's command; another ``/word`` is
-        refused by Slack itself; anything else is a message in the channel."""
+    async def send(self, user: str, text: str, channel: str = CHANNEL[0]) -> dict[str, Any]:
+        """What the composer sends in ``channel``: ``/sdrs ...`` is the bot's command; another
+        ``/word`` is refused by Slack itself; anything else is a message in the channel."""
         text = text.strip()
         if not text.startswith("/"):
-            return self.say(user, text)
+            return self.say(user, text, channel)
         name = text.split(maxsplit=1)[0]
         if name != "/sdrs":
             self.ephemerals.append(
                 {"user": user, "author": "Slackbot", "ephemeral": True, "blocks": [],
-                 "ts": self.server._next_ts(),
+                 "ts": self.server._next_ts(), "channel": self.channel(channel).id,
                  "text": f"`{name}` is not a valid command. In this workspace: `/sdrs`."}
             )  # fmt: skip
             return {"ok": True}
-        return await self.command(user, text)
+        return await self.command(user, text, channel)
 
-    async def command(self, user: str, text: str) -> dict[str, Any]:
+    async def command(self, user: str, text: str, channel: str = CHANNEL[0]) -> dict[str, Any]:
         person = self.people[user]
-        trigger = self._trigger(user)
+        where = self.channel(channel)
+        trigger = self._trigger(user, where.id)
         text = text.strip()
         if text.startswith("/sdrs"):
             text = text[len("/sdrs") :].strip()
         body = payloads.command_body(
-            text, user=user, user_name=person.name, channel=CHANNEL[0], channel_name=CHANNEL[1],
+            text, user=user, user_name=person.name, channel=where.id, channel_name=where.name,
             trigger=trigger, response_url=f"{self.base_url}/response/{trigger}",
         )  # fmt: skip
         status, answer = await self._deliver(body)
@@ -144,13 +185,15 @@ class Playground:
             if ack.get("response_type") == "in_channel":
                 self._on_api_call(f"response_url:{trigger}", ack)
             else:
-                self._ephemeral(user, ack)
+                self._ephemeral(user, {"channel": where.id, **ack})
         return {"ok": True}
 
     async def action(self, user: str, spec: dict[str, Any]) -> dict[str, Any]:
-        """A click on a button (message or ephemeral) or a choice in a modal's select."""
+        """A click on a button (message or ephemeral, in ``spec["channel"]``) or a choice in a
+        modal's select."""
         person = self.people[user]
-        trigger = self._trigger(user)
+        where = self.channel(str(spec.get("channel") or ""))
+        trigger = self._trigger(user, where.id)
         action: dict[str, Any] = {
             "action_id": spec["action_id"], "block_id": spec.get("block_id", ""),
             "type": spec.get("type", "button"), "action_ts": self.server._next_ts(),
@@ -170,11 +213,11 @@ class Playground:
         else:
             ts = str(spec.get("message_ts", ""))
             ephemeral = bool(spec.get("ephemeral"))
-            message = {} if ephemeral else self.state.messages.get((CHANNEL[0], ts), {})
+            message = {} if ephemeral else self.state.messages.get((where.id, ts), {})
             fields.update(
-                container={"type": "message", "message_ts": ts, "channel_id": CHANNEL[0],
+                container={"type": "message", "message_ts": ts, "channel_id": where.id,
                            "is_ephemeral": ephemeral},
-                channel={"id": CHANNEL[0], "name": CHANNEL[1]},
+                channel={"id": where.id, "name": where.name},
                 message={k: v for k, v in message.items() if not k.startswith("_")},
                 response_url=f"{self.base_url}/response/{trigger}",
                 state={"values": {}},
@@ -224,11 +267,14 @@ class Playground:
         return {k: v for k, v in view.items() if not k.startswith("_")}
 
     # ---- what the page shows ----------------------------------------------------------------
-    def snapshot(self, user: str, since: int | None = None) -> dict[str, Any]:
-        """What ``user``'s page shows. Private replies are Slack's ephemeral messages: a page
-        gets those sent after ``since`` (its cursor; None: a fresh load, which gets none), so a
-        reload loses them as Slack's client does."""
-        channel = CHANNEL[0]
+    def snapshot(
+        self, user: str, since: int | None = None, channel: str = CHANNEL[0]
+    ) -> dict[str, Any]:
+        """What ``user``'s page shows in ``channel``. Private replies are Slack's ephemeral
+        messages: a page gets those sent after ``since`` (its cursor; None: a fresh load, which
+        gets none), so a reload loses them as Slack's client does; each names its channel."""
+        where = self.channel(channel)
+        channel = where.id
         top: list[dict[str, Any]] = []
         replies: dict[str, list[dict[str, Any]]] = {}
         for (ch, ts), message in sorted(self.state.messages.items(), key=lambda i: float(i[0][1])):
@@ -253,7 +299,8 @@ class Playground:
             if view.get("_user") == user
         ]
         return {
-            "channel": {"id": channel, "name": CHANNEL[1], "approval": self.approval_mode},
+            "channel": self._channel_info(where),
+            "channels": [self._channel_info(c) for c in self.channels.values()],
             "cursor": cursor,
             "people": [vars(p) for p in self.people.values()],
             "bot": self.state.bot_user_id,
@@ -262,10 +309,25 @@ class Playground:
             "view": views[-1] if views else None,
         }
 
+    def _channel_info(self, channel: Channel) -> dict[str, Any]:
+        return {
+            "id": channel.id, "name": channel.name, "topic": channel.topic,
+            "approval": self.approval_mode,
+            "accounts": [{"name": n, "region": self.accounts[n].region}
+                         for n in channel.accounts if n in self.accounts],
+        }  # fmt: skip
+
     def cloud(self) -> dict[str, Any]:
-        cloud = self.world.snapshot()
-        cloud["faults"] = self.controls.active() if self.controls else []
-        return cloud
+        """Every account's emulated cloud, labelled; the fault switches' state (they act on
+        the first account)."""
+        return {
+            "accounts": [
+                {"name": a.name, "region": a.region, **a.world.snapshot()}
+                for a in self.accounts.values()
+            ],
+            "faults": self.controls.active() if self.controls else [],
+            "faults_account": next(iter(self.accounts)),
+        }
 
     # ---- HTTP -------------------------------------------------------------------------------
     def add_routes(self, app: web.Application) -> None:
@@ -297,7 +359,11 @@ class Playground:
     async def _state(self, request: web.Request) -> web.Response:
         user = request.query.get("user", PEOPLE[0].id)
         since = request.query.get("since", "")
-        return web.json_response(self.snapshot(user, int(since) if since.isdigit() else None))
+        channel = request.query.get("channel", "")
+        channel = channel if channel in self.channels else CHANNEL[0]  # an old page's choice
+        return web.json_response(
+            self.snapshot(user, int(since) if since.isdigit() else None, channel)
+        )
 
     async def _cloud(self, request: web.Request) -> web.Response:
         return web.json_response(self.cloud(), dumps=lambda o: json.dumps(o, default=str))
@@ -309,7 +375,8 @@ class Playground:
         if verb not in ("power", "fault") and user not in self.people:
             raise web.HTTPBadRequest(text="unknown user")
         if verb == "command":
-            result = await self.send(user, str(spec.get("text", "")))
+            channel = str(spec.get("channel") or "")
+            result = await self.send(user, str(spec.get("text", "")), channel)
         elif verb == "action":
             result = await self.action(user, spec)
         elif verb == "options":
@@ -324,7 +391,10 @@ class Playground:
             except (KeyError, ValueError) as exc:
                 result = {"ok": False, "error": str(exc)}
         elif verb == "power":
-            self.world.set_power(str(spec["server_id"]), str(spec["status"]))
+            account = self.accounts.get(str(spec.get("account") or next(iter(self.accounts))))
+            if account is None:
+                raise web.HTTPBadRequest(text="unknown account")
+            account.world.set_power(str(spec["server_id"]), str(spec["status"]))
             result = {"ok": True}
         else:
             raise web.HTTPNotFound()

@@ -25,12 +25,24 @@ def sid(name: str) -> str:
     return str(uuid.uuid5(_NS, name))
 
 
+_sid = sid
+
+
 def seeded_world(
     *,
     now: Callable[[], datetime] | None = None,
     job_init_seconds: float = 0.2,
     job_seconds: float = 1.0,
+    prefix: str = "",
+    azs: tuple[str, str] = (AZ_PROD, AZ_DR),
 ) -> World:
+    """``prefix`` makes another account's world: every id is ``sid(prefix + key)`` and every
+    name starts with it; ``azs``: its production and DR availability zones."""
+    az_prod, az_dr = azs
+
+    def sid(key: str) -> str:
+        return _sid(prefix + key)
+
     w = World(now=now, job_init_seconds=job_init_seconds, job_seconds=job_seconds)
     w.credentials[SANDBOX_AK] = SANDBOX_SK
     w.tokens.add(SANDBOX_TOKEN)
@@ -44,9 +56,9 @@ def seeded_world(
         ("c7.xlarge.2", 4, 8192),
     ):
         w.add_flavor(fid, vcpus, ram)
-    w.add_flavor("c7.large.2", 2, 4096, azs={AZ_PROD})  # not sold in the DR AZ
-    w.add_host(DedicatedHost(sid("deh-prod"), AZ_PROD))
-    w.add_host(DedicatedHost(sid("deh-dr"), AZ_DR))
+    w.add_flavor("c7.large.2", 2, 4096, azs={az_prod})  # not sold in the DR AZ
+    w.add_host(DedicatedHost(sid("deh-prod"), az_prod))
+    w.add_host(DedicatedHost(sid("deh-dr"), az_dr))
 
     groups = (
         ("pg-erp", "erp-protection", "protected", "source"),
@@ -55,7 +67,7 @@ def seeded_world(
         ("pg-busy", "reports-failing-over", "failing-over", "source"),
     )
     for key, name, status, station in groups:
-        w.add_group(Group(sid(key), name, status, AZ_PROD, AZ_DR, station))
+        w.add_group(Group(sid(key), prefix + name, status, az_prod, az_dr, station))
 
     # (instance key, name, status, group, prod server state, dr server state, flavor, extras)
     instances: tuple[tuple[str, str, str, str, str, str, str, dict[str, str]], ...] = (
@@ -71,8 +83,8 @@ def seeded_world(
     )  # fmt: skip
     for key, name, status, group, prod_state, dr_state, flavor, extra in instances:
         station = "target" if group == "pg-failover" else "source"
-        src = Server(sid(f"{key}-src"), f"ecs-{name}-src", AZ_PROD, flavor)
-        tgt = Server(sid(f"{key}-tgt"), f"ecs-{name}-tgt", AZ_DR, flavor)
+        src = Server(sid(f"{key}-src"), f"ecs-{prefix}{name}-src", az_prod, flavor)
+        tgt = Server(sid(f"{key}-tgt"), f"ecs-{prefix}{name}-tgt", az_dr, flavor)
         # After a failover (priority_station=target) production runs on the target server.
         prod, dr = (tgt, src) if station == "target" else (src, tgt)
         prod.status, dr.status = prod_state, dr_state
@@ -82,14 +94,16 @@ def seeded_world(
             src.charging_mode = "prePaid"
         w.add_server(src)
         w.add_server(tgt)
-        w.add_instance(Instance(sid(key), name, status, sid(group), src.id, tgt.id, station))
+        w.add_instance(
+            Instance(sid(key), prefix + name, status, sid(group), src.id, tgt.id, station)
+        )
 
     for key, name, group in (
         ("drill-erp", "erp-季度演练", "pg-erp"),
         ("drill-web", "web_drill-2026.q1", "pg-web"),
         ("drill-billing", "账单容灾演练", "pg-failover"),
     ):
-        drill = Drill(sid(key), name, sid(group))
+        drill = Drill(sid(key), prefix + name, sid(group))
         drill.drill_servers = [
             {"protected_instance": i.id, "drill_server_id": sid(f"{key}-{i.id}")}
             for i in w.instances.values()

@@ -9,6 +9,8 @@ const EMOJI = {
 };
 let people = [];
 let user = localStorage.getItem("sdrs-playground-user") || "U0ALICE001";
+let channel = localStorage.getItem("sdrs-playground-channel") || "C0DROPS001";
+let channels = [];  // every channel of the workspace, with its bound accounts
 let lastMessages = "";
 let lastView = "";
 const $ = (id) => document.getElementById(id);
@@ -33,7 +35,7 @@ function mrkdwn(raw) {
   let text = String(raw || "").replace(/<([^<>]+)>/g, (_, inner) => {
     const [target, label] = inner.split("|");
     if (target.startsWith("@")) return keep(`<span class="mention">@${esc(nameOf(target.slice(1)))}</span>`);
-    if (target.startsWith("#")) return keep(`<span class="mention">#${esc(label || "dr-ops")}</span>`);
+    if (target.startsWith("#")) return keep(`<span class="mention">#${esc(label || channelName(target.slice(1)))}</span>`);
     if (target.startsWith("!date")) return keep(esc(label || ""));
     if (target.startsWith("!")) return keep(`<span class="mention">@${esc(target.slice(1))}</span>`);
     const url = unslack(target);  // Slack writes & in a link as &amp;
@@ -51,12 +53,16 @@ function mrkdwn(raw) {
   while (/\u0000\d+\u0000/.test(text)) text = text.replace(/\u0000(\d+)\u0000/g, (_, i) => tokens[Number(i)]);
   return text;
 }
+function channelName(id) {
+  const found = channels.find((c) => c.id === id);
+  return found ? found.name : id;
+}
 function plain(obj) { return obj ? (obj.type === "mrkdwn" ? mrkdwn(obj.text) : esc(obj.text)) : ""; }
 
 async function post(verb, body) {
   const response = await fetch(`/ui/${verb}`, {
     method: "POST", headers: {"Content-Type": "application/json"},
-    body: JSON.stringify({user, ...body}),
+    body: JSON.stringify({user, channel, ...body}),
   });
   return response.json();
 }
@@ -396,14 +402,18 @@ function child(parent, id, tag, setup) {
   }
   return el;
 }
-function serverEl(cell, s) {
-  const el = child(cell, `srv-${s.id}`, "div", (div) => {
+function serverEl(cell, s, account) {
+  const el = child(cell, `srv-${account}-${s.id}`, "div", (div) => {
     div.className = "server";
     div.innerHTML = '<span class="name"></span> <span class="status"></span> <span class="flavor"></span> ';
     const b = document.createElement("button");
     b.type = "button";
     b.dataset.server = s.id;
-    b.onclick = async () => { await post("power", {server_id: b.dataset.server, status: b.dataset.to}); refreshCloud(); };
+    b.dataset.account = account;
+    b.onclick = async () => {
+      await post("power", {account, server_id: b.dataset.server, status: b.dataset.to});
+      refreshCloud();
+    };
     div.append(b);
   });
   const off = s.status === "SHUTOFF";
@@ -419,24 +429,38 @@ function serverEl(cell, s) {
   const to = off ? "ACTIVE" : "SHUTOFF";
   if (b.dataset.to !== to) { b.dataset.to = to; b.textContent = off ? "start" : "stop"; }
 }
+// One section per account (id cloud-<account>); the selected channel's accounts are shown.
+let lastCloud = null;
 function renderCloud(cloud) {
-  const body = $("cloud-body");
-  if (!$("cloud-instances")) {
-    body.innerHTML = `<h3>Protected instances and their servers</h3><table id="cloud-instances"></table>
-      <h3>Jobs</h3><table id="cloud-jobs"></table><h3>DR drills</h3><table id="cloud-drills"></table>`;
+  lastCloud = cloud;
+  const bound = new Set(((channels.find((c) => c.id === channel) || {}).accounts || []).map((a) => a.name));
+  for (const account of cloud.accounts) {
+    const section = child($("cloud-body"), `cloud-${account.name}`, "section", (el) => {
+      el.className = "account";
+      el.dataset.account = account.name;
+      el.innerHTML = `<h3 class="account-name">Account <code>${esc(account.name)}</code> (${esc(account.region)})</h3>
+        <h4>Protected instances and their servers</h4><table class="cloud-instances"></table>
+        <h4>Jobs</h4><table class="cloud-jobs"></table><h4>DR drills</h4><table class="cloud-drills"></table>`;
+    });
+    section.hidden = bound.size > 0 && !bound.has(account.name);
+    renderAccount(section, account);
   }
-  const table = $("cloud-instances");
+  setHTML($("fault-account"), `account <code>${esc(cloud.faults_account)}</code>`);
+  setHTML($("fault-active"), (cloud.faults || []).map((f) => `<li>${esc(f)}</li>`).join(""));
+}
+function renderAccount(section, cloud) {
+  const account = cloud.name;
+  const table = section.querySelector(".cloud-instances");
   for (const i of Object.values(cloud.instances)) {
-    const row = child(table, `inst-${i.id}`, "tr", (tr) => { tr.innerHTML = '<td class="info"></td><td class="servers"></td>'; });
+    const row = child(table, `inst-${account}-${i.id}`, "tr", (tr) => { tr.innerHTML = '<td class="info"></td><td class="servers"></td>'; });
     setHTML(row.querySelector(".info"), `<b>${esc(i.name)}</b><br><span class="meta">${esc(i.status)} · ${esc((cloud.groups[i.group_id] || {}).name || "")}</span><br><code>${esc(i.id)}</code>`);
     const cell = row.querySelector(".servers");
-    for (const id of [i.source_server, i.target_server]) if (cloud.servers[id]) serverEl(cell, cloud.servers[id]);
+    for (const id of [i.source_server, i.target_server]) if (cloud.servers[id]) serverEl(cell, cloud.servers[id], account);
   }
   const jobs = Object.values(cloud.jobs).slice(-8).reverse().map((j) =>
     `<tr><td><code>${esc(j.job_id)}</code></td><td class="status-${esc(j.status)}">${esc(j.status)}${j.error_code ? ` ${esc(j.error_code)}` : ""}</td></tr>`).join("");
-  setHTML($("cloud-jobs"), jobs || "<tr><td>none yet</td></tr>");
-  setHTML($("cloud-drills"), Object.values(cloud.drills).map((d) => `<tr><td>${esc(d.name)}</td><td><code>${esc(d.id)}</code></td></tr>`).join(""));
-  setHTML($("fault-active"), (cloud.faults || []).map((f) => `<li>${esc(f)}</li>`).join(""));
+  setHTML(section.querySelector(".cloud-jobs"), jobs || "<tr><td>none yet</td></tr>");
+  setHTML(section.querySelector(".cloud-drills"), Object.values(cloud.drills).map((d) => `<tr><td>${esc(d.name)}</td><td><code>${esc(d.id)}</code></td></tr>`).join(""));
 }
 
 for (const b of document.querySelectorAll("button[data-fault]")) {
@@ -460,12 +484,17 @@ async function refresh() {
   busy = true;
   try {
     const since = cursor === null ? "" : cursor;
-    const state = await (await fetch(`/ui/state?user=${encodeURIComponent(user)}&since=${since}`)).json();
+    const asked = channel;
+    const state = await (await fetch(`/ui/state?user=${encodeURIComponent(user)}&since=${since}` +
+      `&channel=${encodeURIComponent(asked)}`)).json();
+    if (asked !== channel) return;  // switched meanwhile: the next poll shows the new one
+    if (state.channel.id !== channel) channel = state.channel.id;  // a channel that is gone
     if (!people.length) {
       people = state.people;
       $("user").innerHTML = people.map((p) => `<option value="${p.id}">${esc(p.name)} (${esc(p.role)})</option>`).join("");
       $("user").value = user;
     }
+    renderChannels(state);
     const mode = state.channel.approval === "two-person"
       ? "Two-person rule: an approver (bob, carol) confirms" : "Approval: the requester confirms";
     if ($("mode").textContent !== mode) $("mode").textContent = mode;
@@ -473,11 +502,46 @@ async function refresh() {
     for (const e of state.ephemerals) ephemerals.set(e.ts, e);
     cursor = state.cursor;
     lastState = state;
-    renderMessages(state, [...ephemerals.values()]);
+    renderMessages(state, [...ephemerals.values()].filter((e) => (e.channel || "C0DROPS001") === channel));
     renderThread(state);
     renderView(state.view);
   } catch (err) { /* the playground is stopping */ } finally { busy = false; }
 }
+// ---- channels -------------------------------------------------------------------------------
+// The sidebar lists the channels; the header shows the selected one's bound account(s).
+function renderChannels(state) {
+  const key = JSON.stringify([state.channels, state.channel.id]);
+  if (key === renderChannels.last) return;
+  renderChannels.last = key;
+  channels = state.channels;
+  $("channels").replaceChildren(...channels.map((c) => {
+    const el = document.createElement("a");
+    el.href = "#";
+    el.className = `channel ${c.id === channel ? "active" : ""}`;
+    el.dataset.channel = c.id;
+    el.textContent = `# ${c.name}`;
+    el.onclick = (event) => { event.preventDefault(); switchChannel(c.id); };
+    return el;
+  }));
+  const here = state.channel;
+  $("channel-name").textContent = `# ${here.name}`;
+  $("channel-topic").textContent = here.topic;
+  $("accounts").innerHTML = (here.accounts.length > 1 ? "Accounts: " : "Account: ") +
+    here.accounts.map((a) => `<code>${esc(a.name)}</code> (${esc(a.region)})`).join(", ");
+  $("command").placeholder = `Message #${here.name} - or /sdrs help`;
+  $("thread-channel").textContent = `# ${here.name}`;
+  document.title = `sdrs-bot playground - #${here.name}`;
+  if (lastCloud) renderCloud(lastCloud);
+}
+function switchChannel(id) {
+  if (id === channel) return;
+  channel = id;
+  localStorage.setItem("sdrs-playground-channel", channel);
+  lastMessages = ""; stick = true; shownCount = 0;
+  closeThread();
+  refresh();
+}
+
 async function refreshCloud() {
   try { renderCloud(await (await fetch("/ui/cloud")).json()); } catch (err) { /* stopping */ }
 }
