@@ -106,6 +106,7 @@ bot=$(prun -d --network "container:$emu" \
     -e HUAWEICLOUD_SDK_AK=SANDBOXAKEXAMPLE0001 -e HUAWEICLOUD_SDK_SK=sandbox-secret-key-not-a-real-one \
     -e HUAWEICLOUD_SDK_PROJECT_ID=5a4db1a5e0e64c3a9a1f5d0c2b7e9f10 \
     -e SDRS_ENDPOINT=http://127.0.0.1:8780 -e ECS_ENDPOINT=http://127.0.0.1:8780 \
+    -e POLICY_RESIZE_CHANNELS=C0CIONLY01 -e POLICY_RENAME_CHANNELS=C0CIONLY01 \
     -e SHUTDOWN_SECONDS=10 "$IMAGE")
 probe() {  # probe URL: wait up to 60 s for a 200
     for _ in $(seq 1 120); do

@@ -92,6 +92,12 @@ def test_each_example_gives_serve_what_it_needs_and_the_kubernetes_refs_exist() 
     for names in (k8s, compose):
         assert names >= REQUIRED, REQUIRED - names
         assert names & {"SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"}
+    # secure by default: serve refuses to start unless some request policy is set
+    (config,) = _kind("ConfigMap")
+    policies = {k: v for k, v in config["data"].items() if k.startswith("POLICY_")}
+    assert policies and all(policies.values()), policies
+    env_example = (DEPLOY / "compose" / "bot.env.example").read_text()
+    assert re.search(r"^POLICY_RESIZE_\w+=\S+", env_example, re.M)
     (container,) = _bot_containers()
     refs = {next(iter(ref.values()))["name"] for ref in container["envFrom"]}
     defined = {doc["metadata"]["name"] for doc in _kind("ConfigMap") + _kind("Secret")}
