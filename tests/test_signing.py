@@ -183,7 +183,21 @@ def test_signer_matches_official_sdk(req: dict[str, object]) -> None:
     ours = httpx.Request(method, url, params=pairs, headers=headers, content=body)
     AkSkAuth("AK-TEST", SecretStr("SK-TEST")).sign(ours)
 
-    sdk = SdkRequest(
+    sdk = _sdk_request(method, host, path, pairs, headers, body)
+    Signer(BasicCredentials("AK-TEST", "SK-TEST")).sign(sdk)
+    assert ours.headers["Authorization"] == sdk.header_params["Authorization"]
+
+
+def _sdk_request(
+    method: str,
+    host: str,
+    path: str,
+    pairs: list[tuple[str, str]],
+    headers: dict[str, str],
+    body: bytes,
+) -> SdkRequest:
+    """The official SDK's request for the same call (its signer signs this)."""
+    return SdkRequest(
         method=method,
         schema="https",
         host=host,
@@ -193,8 +207,6 @@ def test_signer_matches_official_sdk(req: dict[str, object]) -> None:
         header_params=dict(headers),
         body=body,
     )
-    Signer(BasicCredentials("AK-TEST", "SK-TEST")).sign(sdk)
-    assert ours.headers["Authorization"] == sdk.header_params["Authorization"]
 
 
 @pytest.mark.parametrize(
@@ -239,16 +251,7 @@ def test_signer_with_security_token_matches_official_sdk(
         "AK-TEST", SecretStr("SK-TEST"), PROJECT, security_token=SecretStr(security_token)
     ).sign(ours)
 
-    sdk = SdkRequest(
-        method=method,
-        schema="https",
-        host=host,
-        resource_path=path,
-        uri=path,
-        query_params=_sdk_query(pairs),
-        header_params=dict(headers),
-        body=body,
-    )
+    sdk = _sdk_request(method, host, path, pairs, headers, body)
     official = BasicCredentials("AK-TEST", "SK-TEST", PROJECT).with_security_token(security_token)
     official.sign_request(sdk)
     assert ours.headers["X-Security-Token"] == sdk.header_params["X-Security-Token"]

@@ -270,10 +270,3 @@ class IamThread(AppThread):
     def __init__(self, emulator: IamEmulator, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(emulator.app(), host, port)
         self.emulator = emulator
-
-    def __enter__(self) -> IamThread:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -271,10 +271,3 @@ class EmulatorThread(AppThread):
     def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(emulator.app(), host, port)
         self.emulator = emulator
-
-    def __enter__(self) -> EmulatorThread:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
