@@ -1,0 +1,320 @@
+"""The stop-resize-start runbook, decided step by step. Pure: (the runbook as stored, what was
+read this time) -> (the runbook to store, the one action to take, what to report).
+
+SDRS resizes only stopped servers. A runbook stops the resized sites' servers that are
+running, resizes once, and starts again exactly the servers it stopped - whatever the resize
+did. Every call that changes something (ECS stop, SDRS resize, ECS start) is marked
+``sending`` in the store *before* it is sent; a runbook found ``sending`` after a crash does not
+know whether the call went out, so it decides from what the cloud shows and never sends it
+again:
+
+* a stop that may have been sent: servers no longer ACTIVE -> it was (wait until SHUTOFF);
+  all still ACTIVE -> end here, nothing else done (the servers run, nothing changed);
+* a resize that may have been sent: followed through the protected instance's status, then the
+  servers are started again;
+* a start that may have been sent: servers no longer SHUTOFF -> it was; all still SHUTOFF ->
+  end here and say loudly (broadcast) which servers the bot left stopped.
+
+Servers the bot stopped and could not start again are always reported loudly.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.core.wire.sdrs import JobStatus
+
+
+class Step(StrEnum):
+    STOPPING = "stopping"
+    RESIZING = "resizing"
+    STARTING = "starting"
+    DONE = "done"
+
+
+ResizeOutcome = Literal["pending", "submitted", "success", "fail", "refused", "unknown"]
+
+
+class Server(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    id: str
+    name: str
+    site: str  # production | dr
+
+
+class Runbook(BaseModel):
+    """What the store keeps of one stop-resize-start operation."""
+
+    model_config = ConfigDict(frozen=True)
+    servers: list[Server]  # the resized sites' servers
+    to_stop: list[str]  # ids that were ACTIVE when it was confirmed
+    hard_stop: bool = False
+    step: Step = Step.STOPPING
+    sending: bool = False  # a changing call was about to be sent; not known whether it was
+    sent: bool = False  # this step's changing call was sent (or found to have been)
+    ecs_job: str | None = None
+    sdrs_job: str | None = None
+    stopped: list[str] = Field(default_factory=list)  # ids the bot stopped (to start again)
+    resize: ResizeOutcome = "pending"
+    error_code: str | None = None  # SDRS's, when the resize failed or was refused
+    problem: str | None = None  # why a step did not go as planned (for the report)
+    left_stopped: list[str] = Field(default_factory=list)  # stopped by us, not started again
+
+    def name_of(self, server_id: str) -> str:
+        return next((s.name for s in self.servers if s.id == server_id), server_id)
+
+
+class Seen(BaseModel):
+    """What the driver read for this decision (only what the step needs)."""
+
+    model_config = ConfigDict(frozen=True)
+    power: dict[str, str] = Field(default_factory=dict)  # server id -> ECS status
+    ecs_job: JobStatus | None = None
+    ecs_error: str | None = None
+    sdrs_job: JobStatus | None = None
+    sdrs_error: str | None = None
+    instance_resizing: bool | None = None  # a resize in flight (followed through the instance)
+    preflight_refusal: str | None = None  # set when the re-run preflight refuses
+    preflight_ran: bool = False
+
+
+class Wait(BaseModel):
+    kind: Literal["wait"] = "wait"
+
+
+class Stop(BaseModel):
+    kind: Literal["stop"] = "stop"
+    ids: list[str]
+    hard: bool = False
+
+
+class Preflight(BaseModel):
+    kind: Literal["preflight"] = "preflight"
+
+
+class Resize(BaseModel):
+    kind: Literal["resize"] = "resize"
+
+
+class Start(BaseModel):
+    kind: Literal["start"] = "start"
+    ids: list[str]
+
+
+class Finish(BaseModel):
+    kind: Literal["finish"] = "finish"
+
+
+Action = Wait | Stop | Preflight | Resize | Start | Finish
+
+
+class Report(BaseModel):
+    """One thread reply: ``event`` names it; ``loud``: broadcast to the channel too."""
+
+    model_config = ConfigDict(frozen=True)
+    event: str
+    servers: list[str] = Field(default_factory=list)  # names
+    detail: str = ""
+    loud: bool = False
+
+
+class Next(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    runbook: Runbook
+    action: Action
+    reports: list[Report] = Field(default_factory=list)
+
+
+def _names(rb: Runbook, ids: list[str]) -> list[str]:
+    return [rb.name_of(i) for i in ids]
+
+
+def _to(rb: Runbook, step: Step, **changes: object) -> Runbook:
+    return rb.model_copy(update={"step": step, "sending": False, "sent": False, **changes})
+
+
+def decide(rb: Runbook, seen: Seen) -> Next:
+    if rb.step is Step.STOPPING:
+        return _stopping(rb, seen)
+    if rb.step is Step.RESIZING:
+        return _resizing(rb, seen)
+    if rb.step is Step.STARTING:
+        return _starting(rb, seen)
+    return Next(runbook=rb, action=Finish())
+
+
+def _stopping(rb: Runbook, seen: Seen) -> Next:
+    if rb.sending:  # a crash while asking ECS to stop: decide from the servers
+        moved = [i for i in rb.stopped if seen.power.get(i, "ACTIVE") != "ACTIVE"]
+        if not moved:
+            why = "interrupted while asking ECS to stop the servers"
+            done = _to(rb, Step.DONE, stopped=[], problem=why)
+            report = Report(event="ended-before-stop", servers=_names(rb, rb.stopped),
+                            detail="they are still running; nothing was changed")  # fmt: skip
+            return Next(runbook=done, action=Finish(), reports=[report])
+        rb = rb.model_copy(update={"sending": False, "sent": True})
+    if not rb.sent:
+        running = [i for i in rb.to_stop if seen.power.get(i) == "ACTIVE"]
+        if not running:
+            return Next(runbook=_to(rb, Step.RESIZING), action=Preflight(),
+                        reports=[Report(event="nothing-to-stop")])  # fmt: skip
+        return Next(runbook=rb, action=Stop(ids=running, hard=rb.hard_stop),
+                    reports=[Report(event="stopping", servers=_names(rb, running))])  # fmt: skip
+    if seen.ecs_job is JobStatus.FAIL:
+        really = [i for i in rb.stopped if seen.power.get(i) == "SHUTOFF"]
+        after = _to(rb, Step.STARTING, stopped=really, problem="the stop failed")
+        report = Report(event="stop-failed", servers=_names(rb, rb.stopped),
+                        detail=seen.ecs_error or "", loud=True)  # fmt: skip
+        return Next(runbook=after, action=Wait(), reports=[report])
+    all_off = all(seen.power.get(i) == "SHUTOFF" for i in rb.stopped)
+    if all_off and seen.ecs_job in (None, JobStatus.SUCCESS):
+        return Next(runbook=_to(rb, Step.RESIZING), action=Preflight(),
+                    reports=[Report(event="stopped", servers=_names(rb, rb.stopped))])  # fmt: skip
+    return Next(runbook=rb, action=Wait())
+
+
+def _resizing(rb: Runbook, seen: Seen) -> Next:
+    if rb.resize == "pending" and not rb.sending:
+        if not seen.preflight_ran:
+            return Next(runbook=rb, action=Preflight())
+        if seen.preflight_refusal is not None:
+            after = _to(rb, Step.STARTING, resize="refused", problem=seen.preflight_refusal)
+            report = Report(event="resize-refused", detail=seen.preflight_refusal)
+            return Next(runbook=after, action=Wait(), reports=[report])
+        return Next(runbook=rb, action=Resize())
+    if rb.sending or rb.resize == "unknown":  # may have been sent: follow the instance
+        rb = rb.model_copy(update={"sending": False, "resize": "unknown"})
+        if seen.instance_resizing is None or seen.instance_resizing:
+            return Next(runbook=rb, action=Wait())
+        report = Report(event="resize-unknown-ended",
+                        detail="the resize's outcome was not known; the instance is no longer "
+                               "resizing: check its flavors")  # fmt: skip
+        return Next(runbook=_to(rb, Step.STARTING), action=Wait(), reports=[report])
+    if rb.resize == "submitted":
+        if seen.sdrs_job is JobStatus.SUCCESS:
+            report = Report(event="resized")
+            return Next(runbook=_to(rb, Step.STARTING, resize="success"), action=Wait(),
+                        reports=[report])  # fmt: skip
+        if seen.sdrs_job is JobStatus.FAIL:
+            report = Report(event="resize-failed", detail=seen.sdrs_error or "", loud=True)
+            after = _to(rb, Step.STARTING, resize="fail", error_code=seen.sdrs_error)
+            return Next(runbook=after, action=Wait(), reports=[report])
+        return Next(runbook=rb, action=Wait())
+    # refused at submission (fail) or already past: go on to start the servers again
+    return Next(runbook=_to(rb, Step.STARTING), action=Wait())
+
+
+def _starting(rb: Runbook, seen: Seen) -> Next:
+    if not rb.stopped:
+        return Next(runbook=_to(rb, Step.DONE), action=Finish(), reports=[_done(rb)])
+    if rb.sending:  # a crash while asking ECS to start: decide from the servers
+        moved = [i for i in rb.stopped if seen.power.get(i, "SHUTOFF") != "SHUTOFF"]
+        if not moved:
+            return _left_stopped(rb, rb.stopped, "interrupted while asking ECS to start them")
+        rb = rb.model_copy(update={"sending": False, "sent": True})
+    if not rb.sent:
+        return Next(runbook=rb, action=Start(ids=list(rb.stopped)),
+                    reports=[Report(event="starting", servers=_names(rb, rb.stopped))])  # fmt: skip
+    if seen.ecs_job is JobStatus.FAIL:
+        off = [i for i in rb.stopped if seen.power.get(i) != "ACTIVE"]
+        return _left_stopped(rb, off, f"the start failed {seen.ecs_error or ''}".strip())
+    if all(seen.power.get(i) == "ACTIVE" for i in rb.stopped):
+        done = _to(rb, Step.DONE)
+        started = Report(event="started", servers=_names(rb, rb.stopped))
+        return Next(runbook=done, action=Finish(), reports=[started, _done(done)])
+    broken = [i for i in rb.stopped if seen.power.get(i) == "ERROR"]
+    if broken:
+        return _left_stopped(rb, broken, "they went to ERROR instead of ACTIVE")
+    return Next(runbook=rb, action=Wait())
+
+
+def _left_stopped(rb: Runbook, ids: list[str], why: str) -> Next:
+    done = _to(rb, Step.DONE, left_stopped=ids, problem=why)
+    report = Report(event="left-stopped", servers=_names(rb, ids), detail=why, loud=True)
+    return Next(runbook=done, action=Finish(), reports=[report, _done(done)])
+
+
+def _done(rb: Runbook) -> Report:
+    """The closing line: how the resize ended, and whether every stopped server runs again."""
+    loud = rb.resize != "success" or bool(rb.left_stopped)
+    detail = f"resize {rb.resize}" + (f" ({rb.error_code})" if rb.error_code else "")
+    return Report(event="runbook-done", servers=_names(rb, rb.left_stopped), detail=detail,
+                  loud=loud)  # fmt: skip
+
+
+# ---- around a changing call -----------------------------------------------------------------
+
+
+class Sent(BaseModel):
+    kind: Literal["sent"] = "sent"
+    job_id: str
+
+
+class Refused(BaseModel):
+    """The service answered with an error: the call did not happen."""
+
+    kind: Literal["refused"] = "refused"
+    code: str | None = None
+    message: str = ""
+
+
+class Unknown(BaseModel):
+    """No reliable answer: the call may or may not have happened."""
+
+    kind: Literal["unknown"] = "unknown"
+
+
+Outcome = Sent | Refused | Unknown
+
+
+def before_send(rb: Runbook, action: Stop | Resize | Start) -> Runbook:
+    """What the store records before the call goes out (committed first)."""
+    if isinstance(action, Stop):
+        return rb.model_copy(update={"sending": True, "stopped": list(action.ids)})
+    return rb.model_copy(update={"sending": True})
+
+
+def after_send(rb: Runbook, action: Stop | Resize | Start, outcome: Outcome) -> Next:
+    """What the answer to the call means for the runbook."""
+    if isinstance(outcome, Unknown):  # stays "sending": decided from the cloud's state next
+        return Next(runbook=rb, action=Wait())
+    if isinstance(action, Stop):
+        if isinstance(outcome, Refused):
+            done = _to(rb, Step.DONE, stopped=[], problem=f"ECS refused the stop: {outcome.code}")
+            report = Report(event="stop-refused", servers=_names(rb, action.ids),
+                            detail=f"{outcome.code or ''} {outcome.message}".strip())  # fmt: skip
+            return Next(runbook=done, action=Finish(), reports=[report])
+        after = rb.model_copy(update={"sending": False, "sent": True, "ecs_job": outcome.job_id})
+        return Next(runbook=after, action=Wait())
+    if isinstance(action, Resize):
+        if isinstance(outcome, Refused):
+            after = _to(rb, Step.STARTING, resize="fail", error_code=outcome.code)
+            report = Report(event="resize-failed", detail=f"{outcome.code or ''} "
+                            f"{outcome.message}".strip(), loud=True)  # fmt: skip
+            return Next(runbook=after, action=Wait(), reports=[report])
+        after = rb.model_copy(update={"sending": False, "resize": "submitted",
+                                      "sdrs_job": outcome.job_id})  # fmt: skip
+        return Next(
+            runbook=after,
+            action=Wait(),
+            reports=[Report(event="resize-submitted", detail=outcome.job_id)],
+        )
+    if isinstance(outcome, Refused):
+        return _left_stopped(rb, list(rb.stopped), f"ECS refused the start: {outcome.code}")
+    after = rb.model_copy(update={"sending": False, "sent": True, "ecs_job": outcome.job_id})
+    return Next(runbook=after, action=Wait())
+
+
+def timed_out(rb: Runbook) -> Next:
+    """The runbook waited too long for its current step: end it, and say loudly which servers
+    it stopped and did not start again (a person takes over)."""
+    if rb.step is Step.DONE:
+        return Next(runbook=rb, action=Finish())
+    if rb.step is Step.RESIZING and rb.resize in ("submitted", "unknown"):
+        why = "the resize did not end in time"
+    else:
+        why = f"step {rb.step.value} did not end in time"
+    return _left_stopped(rb, list(rb.stopped), why)
