@@ -21,7 +21,14 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core.errors import CloudError, ParseError
-from bot.core.facts import Announcement, FailureFacts, FinalReport, RenameFacts, StuckReport
+from bot.core.facts import (
+    Announcement,
+    FailureFacts,
+    FinalReport,
+    RenameFacts,
+    RunbookEvent,
+    StuckReport,
+)
 from bot.core.intents import USAGE
 from bot.core.notices import NameUnresolved, NoAccount
 from bot.core.policy import Denial, Policy
@@ -302,6 +309,39 @@ def no_account_text(n: NoAccount) -> str:
         "`account=NAME`, e.g. `/sdrs resize web-01 s6.large.2 account="
         f"{escape(n.available[0])}`. Nothing was posted or sent."
     )
+
+
+_RUNBOOK = {
+    "stopping": ":double_vertical_bar: Stopping {servers} (SDRS resizes only stopped servers).",
+    "stopped": "Stopped {servers}.",
+    "nothing-to-stop": "Nothing to stop: the servers are already off.",
+    "stop-failed": ":x: ECS could not stop {servers}: {detail}. Nothing was resized.",
+    "stop-refused": ":x: ECS refused to stop {servers}: {detail}. Nothing was changed.",
+    "ended-before-stop": ":warning: Interrupted while asking ECS to stop {servers}: {detail}.",
+    "resize-submitted": "Resize submitted to SDRS, job `{detail}`.",
+    "resized": ":white_check_mark: Resize SUCCESS.",
+    "resize-failed": ":x: The resize failed: {detail}. Starting the servers again.",
+    "resize-refused": ":x: The preflight refuses the resize now: {detail}. Starting the servers "
+    "again; nothing was resized.",
+    "resize-unknown-ended": ":warning: {detail}.",
+    "starting": "Starting {servers} again.",
+    "started": ":white_check_mark: {servers} running again.",
+    "left-stopped": ":rotating_light: <@{requester}> {servers} were stopped by the bot and are "
+    "NOT running ({detail}). Start them in the console or with the ECS API.",
+}
+
+
+def runbook_text(e: RunbookEvent) -> str:
+    """One step of a stop-resize-start runbook, for its thread."""
+    servers = ", ".join(f"`{escape(s)}`" for s in e.servers) or "the servers"
+    if e.event == "runbook-done":
+        left = f" {servers} stay stopped: see above." if e.servers else (
+            " Every server it stopped runs again.")  # fmt: skip
+        mark = ":white_check_mark:" if not e.loud else ":warning:"
+        return f"{mark} Stop-resize-start done: {escape(e.detail)}.{left}"
+    template = _RUNBOOK.get(e.event, "{event}: {detail}")
+    return template.format(servers=servers, detail=escape(e.detail), requester=e.requester,
+                           event=escape(e.event))  # fmt: skip
 
 
 def store_unavailable_text() -> str:

@@ -20,6 +20,7 @@ from bot.core.facts import (
     RenameFacts,
     Rendered,
     ResizeFacts,
+    RunbookEvent,
     StuckReport,
     SubmitFailed,
     Submitted,
@@ -147,6 +148,8 @@ def message(msg: OutboxMessage, link: str | None = None) -> tuple[str, Blocks]:
             return blocks.interrupted_resize_text(content.instance_id), None
         case Announcement():
             return blocks.announce_text(content, headline(content.op), link), None
+        case RunbookEvent():
+            return blocks.runbook_text(content), None
         case Rendered():
             return content.text, content.blocks
 

@@ -27,6 +27,7 @@ from bot.core.facts import (
     Renamed,
     RenameFacts,
     ResizeFacts,
+    RunbookEvent,
     SiteChange,
     StuckReport,
     SubJobFailure,
@@ -39,6 +40,8 @@ from bot.core.preflight import Preflight, Refusal, Warning
 from bot.core.records import HistoryEntry, OutboxMessage, PendingOperation, TrackedJob
 from bot.core.states import EventKind, JobKind, JobState, OpKind, OpState
 from handlers import blocks, render
+
+RUNBOOK_EVENTS = [*blocks._RUNBOOK, "runbook-done"]
 
 MEANT = re.compile(
     r"<(@U[A-Z0-9]+|#C[A-Z0-9]+|!subteam\^S[A-Z0-9]+|!date\^\d+\^[^|<>]*\|[^<>]*"
@@ -99,6 +102,9 @@ message = st.one_of(
               channel=st.just("C0DROPS001"), actor=user, job_id=anything, error_code=anything,
               no_answer=st.booleans(), out_of_date=st.booleans(),
               interrupted=st.booleans(), renamed_to=anything, still=anything),
+    st.builds(RunbookEvent, event=st.one_of(st.sampled_from(RUNBOOK_EVENTS), anything),
+              requester=user, servers=st.lists(anything, max_size=3), detail=anything,
+              loud=st.booleans()),
 )  # fmt: skip
 
 

@@ -250,6 +250,17 @@ class Announcement(_Fact):
     thread_ts: str | None = None  # the operation's thread in ``channel``, linked to when known
 
 
+class RunbookEvent(_Fact):
+    """One step of a stop-resize-start runbook, for its thread (``loud``: broadcast too)."""
+
+    kind: Literal["runbook"] = "runbook"
+    event: str  # bot.core.runbook.Report.event
+    requester: str
+    servers: list[str] = Field(default_factory=list)  # names
+    detail: str = ""
+    loud: bool = False
+
+
 class Rendered(_Fact):
     """A message queued before facts existed (rows written by an older version)."""
 
@@ -267,6 +278,7 @@ Message = Annotated[
     | StuckReport
     | Interrupted
     | Announcement
+    | RunbookEvent
     | Rendered,
     Field(discriminator="kind"),
 ]

@@ -88,3 +88,6 @@ class AuditAction(StrEnum):
     JOB_FINISHED = "job-finished"
     JOB_STUCK = "job-stuck"
     INBOX_DEAD = "inbox-dead"  # an acked command or click that kept failing, set aside
+    RUNBOOK_STARTED = "runbook-started"  # a stop-resize-start operation began
+    RUNBOOK_STEP = "runbook-step"  # one of its changing calls went out (or was refused)
+    RUNBOOK_DONE = "runbook-done"

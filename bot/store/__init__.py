@@ -37,12 +37,14 @@ from bot.store.inbox import InboxItem, InboxStore
 from bot.store.jobs import JobStore
 from bot.store.outbox import SEND_STATES, OutboxRow, OutboxStore
 from bot.store.pending import PendingStore
+from bot.store.runbooks import RunbookStore
 from bot.store.schema import (
     SchemaTooNewError,
     inbox,
     migrate,
     outbox,
     pending_operations,
+    runbooks,
     schema_version,
     tracked_jobs,
 )
@@ -111,7 +113,7 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-class Store(PendingStore, OutboxStore, JobStore, AuditStore, InboxStore):
+class Store(PendingStore, OutboxStore, JobStore, AuditStore, InboxStore, RunbookStore):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         try:
@@ -168,5 +170,8 @@ class Store(PendingStore, OutboxStore, JobStore, AuditStore, InboxStore):
                 "executing": int(conn.execute(
                     select(func.count())
                     .where(pending_operations.c.exec_state == ExecState.RUNNING.value)
+                ).scalar_one()),
+                "runbooks": int(conn.execute(
+                    select(func.count()).where(runbooks.c.step != "done")
                 ).scalar_one()),
             }  # fmt: skip

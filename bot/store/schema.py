@@ -173,6 +173,28 @@ audit_events = Table(
 )
 
 
+runbooks = Table(
+    # v0006: stop-resize-start operations, one row per confirmed operation, driven step by step
+    # (bot.core.runbook) by whichever replica holds its lease
+    "runbooks",
+    metadata,
+    Column("op_id", String(32), primary_key=True),
+    Column("account", String(32), nullable=False, server_default=""),
+    Column("channel", String(32), nullable=False),
+    Column("thread_ts", String(32)),
+    Column("requester", String(32), nullable=False),
+    Column("confirmer", String(32)),
+    Column("state_json", Text, nullable=False),  # bot.core.runbook.Runbook
+    Column("step", String(16), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("deadline", Float, nullable=False),  # ends as timed out after this
+    Column("next_at", Float, nullable=False, index=True),
+    Column("lease_owner", String(64)),
+    Column("lease_until", Float),
+    Column("finished_at", Float),
+)
+
+
 inbox = Table(
     "inbox",
     metadata,
