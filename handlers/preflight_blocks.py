@@ -24,14 +24,32 @@ def describe_resize(facts: ResizeFacts) -> str:
     for change in facts.changes:
         on_host = f" on dedicated host `{escape(change.host)}`" if change.host else ""
         server = escape(change.server_name or change.server_id)
+        power = _power_note(facts, change.power)
         lines.append(
             f"• {SITE_LABEL[change.site]}, server `{server}`: {flavor_text(change.current)} → "
-            f"{flavor_text(change.new)}{on_host}"
+            f"{flavor_text(change.new)}{on_host}{power}"
         )
     if facts.one_flavor:
         lines.append("_One flavor for both sites (flavorRef)._")
+    if facts.stop_start:
+        running = [escape(c.server_name or c.server_id) for c in facts.changes
+                   if c.power == "ACTIVE"]  # fmt: skip
+        how = "hard (power off)" if facts.hard_stop else "soft (shut down)"
+        lines.append(
+            f"*Stop-resize-start:* stops {', '.join(f'`{r}`' for r in running) or 'nothing'} "
+            f"({how}), resizes once, then starts again exactly the servers it stopped - also if "
+            "the resize fails. Each step is reported in the thread."
+        )
     lines += [f":warning: {warning_text(Warning(w.kind), w.what)}" for w in facts.warnings]
     return "\n".join(lines)
+
+
+def _power_note(facts: ResizeFacts, power: str | None) -> str:
+    if not power:
+        return ""
+    if facts.stop_start and power == "ACTIVE":
+        return " · running now: stopped, resized, started again"
+    return " · stopped" if power == "SHUTOFF" else f" · {escape(power)}"
 
 
 def warning_text(kind: Warning, what: str) -> str:

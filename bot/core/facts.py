@@ -48,6 +48,7 @@ class SiteChange(_Fact):
     current: FlavorFacts
     new: FlavorFacts
     host: str | None = None  # dedicated host id given for this site
+    power: str | None = None  # the server's ECS status when the confirmation was made
 
 
 class WarningFacts(_Fact):
@@ -67,6 +68,8 @@ class ResizeFacts(_OnAccount):
     group_name: str | None = None
     changes: list[SiteChange] = Field(default_factory=list)
     one_flavor: bool = False  # flavorRef: one flavor for both sites
+    stop_start: bool = False  # power=stop-start: running servers stopped first, started after
+    hard_stop: bool = False
     warnings: list[WarningFacts] = Field(default_factory=list)
 
     def new_flavors(self) -> dict[str, str]:
@@ -112,6 +115,7 @@ def resize_facts(
                 current=FlavorFacts.of(c.current, c.current.id),
                 new=FlavorFacts.of(catalogue.get(c.new_flavor), c.new_flavor),
                 host=hosts.get(c.site),
+                power=c.status or None,
             )
             for c in check.changes
         ],

@@ -49,6 +49,7 @@ class SiteChange:
     server_name: str
     current: Flavor
     new_flavor: str
+    status: str = ""  # the server's ECS status now (ACTIVE: a stop-start runbook stops it)
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,10 @@ class ResizeState:
         return known
 
 
-def check_resize(intent: ResizeIntent, state: ResizeState) -> Preflight:
+def check_resize(intent: ResizeIntent, state: ResizeState, *, will_stop: bool = False) -> Preflight:
     return decide_resize(
         intent, state.instance, state.group, state.servers, state.catalogue(),
-        allowed_flavors=state.allowed_flavors,
+        allowed_flavors=state.allowed_flavors, will_stop=will_stop,
     )  # fmt: skip
 
 
@@ -121,8 +122,11 @@ def decide_resize(
     catalogue: dict[str, Flavor],
     *,
     allowed_flavors: dict[str, list[Flavor]] | None = None,
+    will_stop: bool = False,
 ) -> Preflight:
-    """``servers`` by id (both sites when known); ``catalogue`` the flavors known by id, for
+    """``will_stop``: the operation stops running (ACTIVE) servers first (power=stop-start),
+    so they are not refused for running; any other state still is.
+    ``servers`` by id (both sites when known); ``catalogue`` the flavors known by id, for
     comparing sizes (a flavor missing from it is compared as unknown); ``allowed_flavors`` per
     site, where ECS listed them: a new flavor outside that list (and not the current one) is
     refused with the closest valid names."""
@@ -154,7 +158,7 @@ def decide_resize(
             return refuse(Refusal.SERVER_MISSING, server_id or "none", site=site)
         if server.prepaid:
             return refuse(Refusal.PREPAID, server.name or server.id, site=site)
-        if not server.powered_off:
+        if not server.powered_off and not (will_stop and server.status == "ACTIVE"):
             return refuse(Refusal.SERVER_RUNNING, server.name or server.id, server.status, site)
         allowed = (allowed_flavors or {}).get(site)
         if (
@@ -166,7 +170,9 @@ def decide_resize(
                 Refusal.FLAVOR_NOT_ALLOWED, server.name or server.id, new_flavor, site,
                 suggestions=closest_flavors(new_flavor, allowed),
             )  # fmt: skip
-        changes.append(SiteChange(site, server.id, server.name, server.flavor, new_flavor))
+        changes.append(
+            SiteChange(site, server.id, server.name, server.flavor, new_flavor, server.status)
+        )
     if changes and all(c.current.id == c.new_flavor for c in changes):
         first = changes[0]
         return refuse(Refusal.NO_CHANGE, first.server_name or first.server_id, first.new_flavor)
