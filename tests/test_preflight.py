@@ -216,3 +216,20 @@ def test_host_name_alone_is_not_a_dedicated_host() -> None:
     )  # fmt: skip
     warned = decide_resize(PROD, *world(src=tenancy_only), CAT)
     assert (Warning.DEDICATED_HOST_MISSING, "production") in warned.warnings
+
+
+@pytest.mark.parametrize(("status", "refused"), [("ACTIVE", False), ("ERROR", True),
+                                                 ("REBOOT", True), ("SHUTOFF", False)])  # fmt: skip
+def test_stop_start_lets_a_running_server_through_but_no_other_state(
+    status: str, refused: bool
+) -> None:
+    """power=stop-start: the runbook stops ACTIVE servers first; a server in any other state
+    than ACTIVE or SHUTOFF is still refused. Without it, ACTIVE is refused as before."""
+    servers = {"src": server("src", status=status), "tgt": server("tgt")}
+    parts = world("source", src=servers["src"], tgt=servers["tgt"])
+    result = decide_resize(BOTH, *parts, CAT, will_stop=True)
+    assert result.allowed is not refused, result
+    if not refused:
+        assert {c.site: c.status for c in result.changes}["production"] == status
+    if status == "ACTIVE":
+        assert decide_resize(BOTH, *parts, CAT).refusal is Refusal.SERVER_RUNNING
