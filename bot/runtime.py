@@ -25,6 +25,7 @@ from bot.metrics import Metrics
 from bot.operations.deps import Deps, replica_name
 from bot.operations.execute import recover_interrupted
 from bot.operations.expire import expire_sweep
+from bot.operations.runbook import runbook_tick
 from bot.outbox import OutboxSender
 from bot.store import Store, StoreUnavailable
 from bot.tracker import Tracker
@@ -106,6 +107,11 @@ def start_scheduler(
         tracked(sender.run_once), seconds=settings.outbox_tick_seconds, id="outbox", **common
     )
     scheduler.add_job(tracked(expire_sweep), args=(deps,), seconds=30, id="expiry", **common)
+    # not interruptible: a runbook may be between marking a call "sending" and sending it
+    scheduler.add_job(
+        tracked(runbook_tick), args=(deps,), seconds=settings.tracker_tick_seconds,
+        id="runbooks", **common,
+    )  # fmt: skip
     scheduler.add_job(
         tracked(recover_interrupted), args=(deps,), seconds=settings.recovery_tick_seconds,
         id="recovery", next_run_time=datetime.now(UTC), **common,
@@ -198,6 +204,11 @@ async def shut_down(
         log.error("stopping with the database unavailable (%s): job leases not released (they "
                   "expire after LEASE_SECONDS), the outbox not flushed", exc.reason)  # fmt: skip
     finished = await deps.background.drain(within=left() * 0.6)
+    if finished and store_ok:  # only when no runbook step of ours is still in flight
+        try:
+            await asyncio.to_thread(deps.store.release_runbook_leases, tracker.owner)
+        except StoreUnavailable:
+            store_ok = False
     if scheduler is not None and scheduler.running:
         # only now: APScheduler cancels what is still running, and logs that as an error
         scheduler.shutdown(wait=False)

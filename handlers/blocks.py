@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 from bot.core.errors import CloudError, ParseError
 from bot.core.facts import (
     Announcement,
+    Decided,
     FailureFacts,
     FinalReport,
     RenameFacts,
@@ -342,6 +343,16 @@ def runbook_text(e: RunbookEvent) -> str:
     template = _RUNBOOK.get(e.event, "{event}: {detail}")
     return template.format(servers=servers, detail=escape(e.detail), requester=e.requester,
                            event=escape(e.event))  # fmt: skip
+
+
+def runbook_end_text(d: Decided) -> str:
+    """Where a stop-resize-start stands, for its confirmation message."""
+    if d.runbook == "running":
+        return ":arrows_counterclockwise: stop-resize-start under way (each step in the thread)"
+    left = ", ".join(f"`{escape(s)}`" for s in d.runbook_left_stopped)
+    stopped = f"; left stopped: {left}" if left else "; every server it stopped runs again"
+    mark = ":white_check_mark:" if d.runbook == "done" else ":warning:"
+    return f"{mark} stop-resize-start done: resize {escape(d.runbook_resize or 'unknown')}{stopped}"
 
 
 def store_unavailable_text() -> str:

@@ -46,6 +46,7 @@ MAX_OPTIONS = 100  # Slack's limit for a select's options
 SITES = ("production", "dr")
 SITES_BLOCK = "sites"
 SITES_ACTION = "sdrs_pick_sites"  # ticking or unticking a site rebuilds the form
+POWER_BLOCK, POWER_ACTION = "power", "sdrs_power"  # power=stop-start [stop=hard]
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def power_text(status: str) -> str:
     if status == "SHUTOFF":
         return "stopped"
     if status == "ACTIVE":
-        return "running (ACTIVE): stop it before resizing"
+        return "running (ACTIVE): stop it before resizing, or tick Stop and start again below"
     return f"{status or 'power state unknown'}: it must be stopped before resizing"
 
 
@@ -212,7 +213,35 @@ def _site_blocks(sites: list[SiteInfo], ticked: list[str]) -> list[Block]:
                     optional=True,
                 )
             )
+    if chosen:
+        blocks.append(_power_block())
     return blocks
+
+
+def _power_block() -> InputBlock:
+    return InputBlock(
+        block_id=POWER_BLOCK,
+        label="Running servers",
+        optional=True,
+        element=CheckboxesElement(
+            action_id=POWER_ACTION,
+            options=[
+                Option(
+                    text="Stop and start again",
+                    value="stop-start",
+                    description=PlainTextObject(
+                        text="The bot stops the running servers of the ticked sites, resizes, "
+                        "and starts exactly those again (also if the resize fails)."
+                    ),
+                ),
+                Option(
+                    text="Hard stop (power off)",
+                    value="hard",
+                    description=PlainTextObject(text="Instead of a soft shut-down."),
+                ),
+            ],
+        ),
+    )
 
 
 def rename_view(
@@ -314,9 +343,17 @@ def resize_from_view(view: dict[str, Any]) -> ResizeIntent | dict[str, str]:
             errors[f"{site}_host"] = "A dedicated host id is a UUID."
         elif host:
             chosen[f"{site}_host"] = host
+    power = _selected(values, POWER_BLOCK, POWER_ACTION)
+    if "hard" in power and "stop-start" not in power:
+        errors[POWER_BLOCK] = "A hard stop is for Stop and start again: tick that too."
     if errors:
         return errors
-    return ResizeIntent(instance_id=instance, **chosen)
+    return ResizeIntent(
+        instance_id=instance,
+        **chosen,
+        power="stop-start" if "stop-start" in power else "as-is",
+        stop="hard" if "hard" in power else "soft",
+    )
 
 
 def rename_from_view(view: dict[str, Any]) -> RenameDrillIntent | dict[str, str]:

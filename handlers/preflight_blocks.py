@@ -86,7 +86,12 @@ def refusal_text(check: Preflight) -> str:
     if check.refusal is Refusal.SERVER_RUNNING:
         return (
             f"{SITE_SERVER[check.site]} `{subject}` is {escape(check.status)}; it must be "
-            "stopped (SHUTOFF) before resizing. Stop it, then ask again."
+            "stopped (SHUTOFF) before resizing. Stop it, then ask again"
+            + (
+                ", or add `power=stop-start`: the bot stops it, resizes, and starts it again."
+                if check.status == "ACTIVE"
+                else "."
+            )
         )
     if check.refusal is Refusal.SERVER_MISSING:
         return (

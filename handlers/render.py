@@ -116,6 +116,8 @@ def decided_text(d: Decided) -> str:
         return f"{head} · :x: {end}"
     if d.renamed_to is not None:
         return f"{head} · :white_check_mark: renamed"
+    if d.runbook is not None:
+        return f"{head} · {blocks.runbook_end_text(d)}"
     if d.job_id and d.job_status:
         mark = ":white_check_mark:" if d.job_status == "SUCCESS" else ":x:"
         return f"{head} · job `{escape(d.job_id)}`: {mark} {escape(d.job_status)}"

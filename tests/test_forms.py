@@ -337,3 +337,42 @@ async def test_a_job_is_shown_only_in_its_own_channel(h: Harness) -> None:
     await h.command(f"status {job_id}")
     here = (await until(lambda: h.responses()[1:]))[0]["text"]
     assert f"job `{job_id}`" in here and "not tracking" not in here
+
+
+@pytest.mark.parametrize(
+    ("ticked", "expected"),
+    [
+        ([], {}),
+        (["stop-start"], {"power": "stop-start"}),
+        (["stop-start", "hard"], {"power": "stop-start", "stop": "hard"}),
+    ],
+)
+def test_the_form_asks_for_stop_start_with_a_checkbox(
+    ticked: list[str], expected: dict[str, str]
+) -> None:
+    pi = "3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162"
+    view = _resize_view(pi, ["dr"], dr_flavor="s6.xlarge.2")
+    view["state"]["values"][modals.POWER_BLOCK] = {
+        modals.POWER_ACTION: {"selected_options": [{"value": v} for v in ticked]}
+    }
+    intent = modals.resize_from_view(view)
+    assert intent == ResizeIntent(instance_id=pi, dr_flavor="s6.xlarge.2", **expected)
+
+
+def test_a_hard_stop_alone_is_a_field_error() -> None:
+    pi = "3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162"
+    view = _resize_view(pi, ["dr"], dr_flavor="s6.xlarge.2")
+    view["state"]["values"][modals.POWER_BLOCK] = {
+        modals.POWER_ACTION: {"selected_options": [{"value": "hard"}]}
+    }
+    assert modals.resize_from_view(view) == {
+        modals.POWER_BLOCK: "A hard stop is for Stop and start again: tick that too."
+    }
+
+
+async def test_the_form_offers_stop_start_once_a_site_is_ticked(h: Harness) -> None:
+    view = await pick_instance(h, DB)
+    power = [b for b in view["blocks"] if b.get("block_id") == modals.POWER_BLOCK]
+    assert len(power) == 1 and power[0]["optional"] is True
+    assert [o["value"] for o in power[0]["element"]["options"]] == ["stop-start", "hard"]
+    assert "`" not in json.dumps(power[0])  # plain text, shown as written

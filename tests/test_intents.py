@@ -78,6 +78,10 @@ DEH2 = "9a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d"
         ("resize erp-db S6.XLARGE.2", ResizeIntent(instance_name="erp-db", flavor="S6.XLARGE.2")),
         ("drill rename 账单演练 新名字", RenameDrillIntent(drill_name="账单演练", name="新名字")),
         (f"drill rename {PI} '{'演' * 21}a'", RenameDrillIntent(drill_id=PI, name="演" * 21 + "a")),
+        # stop-resize-start: the bot stops running servers, resizes, starts them again
+        (f"resize {PI} s6.large.2 power=stop-start", ResizeIntent(instance_id=PI, flavor="s6.large.2", power="stop-start")),  # noqa: E501
+        (f"resize {PI} dr=s6.large.2 --power STOP-START --stop=hard", ResizeIntent(instance_id=PI, dr_flavor="s6.large.2", power="stop-start", stop="hard")),  # noqa: E501
+        (f"resize {PI} s6.large.2 power=as-is", ResizeIntent(instance_id=PI, flavor="s6.large.2")),
     ],
 )  # fmt: skip
 def test_valid_forms(text: str, expected: object) -> None:
@@ -114,6 +118,11 @@ def test_valid_forms(text: str, expected: object) -> None:
         ("status", "exactly one job id", "/sdrs status <job-id>"),
         ("status a/b", "not an SDRS job id", "/sdrs status <job-id>"),
         ("jobs all", "takes no arguments", "/sdrs jobs"),
+        (f"resize {PI} s6.large.2 power=restart", "`power=stop-start` (stop the running", "power=stop-start"),  # noqa: E501
+        (f"resize {PI} s6.large.2 power=stop-start power=as-is", "`power` is given twice", "<flavor>"),  # noqa: E501
+        (f"resize {PI} s6.large.2 stop=hard", "add power=stop-start", "power=stop-start"),
+        (f"resize {PI} s6.large.2 power=stop-start stop=now", "`stop=hard` (power off)", "<flavor>"),  # noqa: E501
+        (f"resize {PI} s6.large.2 powr=stop-start", "Did you mean `power`?", "<flavor>"),
     ],
 )  # fmt: skip
 def test_mistakes_say_what_and_show_the_form(text: str, fragment: str, usage: str) -> None:
@@ -121,6 +130,15 @@ def test_mistakes_say_what_and_show_the_form(text: str, fragment: str, usage: st
         parse(text)
     assert fragment in caught.value.problem
     assert usage in caught.value.usage
+
+
+def test_stop_start_is_not_sent_to_sdrs() -> None:
+    """power=/stop= steer the bot's runbook; the resize body SDRS gets is unchanged."""
+    plain = parse(f"resize {PI} s6.large.2")
+    runbook = parse(f"resize {PI} s6.large.2 power=stop-start stop=hard")
+    assert isinstance(plain, ResizeIntent) and isinstance(runbook, ResizeIntent)
+    assert runbook.stop_start and not plain.stop_start
+    assert runbook.params().body() == plain.params().body()
 
 
 def test_resize_intent_params_and_sites() -> None:

@@ -120,6 +120,8 @@ def resize_facts(
             for c in check.changes
         ],
         one_flavor=intent.flavor is not None,
+        stop_start=intent.stop_start,
+        hard_stop=intent.stop == "hard",
         warnings=[WarningFacts(kind=str(kind), what=what) for kind, what in check.warnings],
     )
 
@@ -179,6 +181,11 @@ class Decided(_Fact):
     job_status: str | None = None  # SUCCESS | FAIL once the job ended
     failure: FailureFacts | None = None  # refused or unknown at submission
     renamed_to: str | None = None
+    # a stop-resize-start: under way, or how it ended (done: resized and every stopped server
+    # runs again; attention: anything else)
+    runbook: Literal["running", "done", "attention"] | None = None
+    runbook_resize: str | None = None  # bot.core.runbook.ResizeOutcome
+    runbook_left_stopped: list[str] = Field(default_factory=list)  # server names
 
 
 class Submitted(_Fact):

@@ -10,6 +10,8 @@ Forms::
     resize <id> production=<flavor> [dr=<flavor>]              per site; either alone
     resize <id> --production <flavor> --dr=<flavor>            the same as flags
     resize <id> ... production-host=<DeH id> dr-host=<DeH id>  dedicated hosts per site
+    resize <id> ... power=stop-start [stop=soft|hard]          stop the running servers,
+                                                               resize, start them again
     drill rename <drill-id> <new name>                         quotes allowed ("..." or “...”)
     drill rename [<drill-id>]                                  the rename form (a modal)
 
@@ -46,7 +48,8 @@ USAGE: dict[str, str] = {
     "resize": (
         "/sdrs resize <protected-instance-id> <flavor>\n"
         "/sdrs resize <protected-instance-id> production=<flavor> dr=<flavor>\n"
-        "/sdrs resize <protected-instance-id> production=<flavor> production-host=<DeH id>"
+        "/sdrs resize <protected-instance-id> production=<flavor> production-host=<DeH id>\n"
+        "/sdrs resize <protected-instance-id> <flavor> power=stop-start [stop=hard]"
     ),
     "drill": "/sdrs drill rename <drill-id> <new name>",
     "general": (
@@ -55,6 +58,18 @@ USAGE: dict[str, str] = {
     ),
     "status": "/sdrs status <job-id>   (or /sdrs jobs for every job tracked in this channel)",
     "history": "/sdrs history [n]   (the latest n operations in this channel; n up to 50)",
+}
+
+
+PowerMode = Literal["as-is", "stop-start"]
+StopType = Literal["soft", "hard"]
+# option name -> the words it takes and what each means (for the error that lists them)
+_RESIZE_CHOICES: dict[str, dict[str, str]] = {
+    "power": {
+        "stop-start": "stop the running servers, resize, start them again",
+        "as-is": "resize only servers already stopped (the default)",
+    },
+    "stop": {"soft": "shut down (the default)", "hard": "power off"},
 }
 
 
@@ -84,6 +99,13 @@ class ResizeIntent(_OnAccount):
     dr_flavor: str | None = None
     production_host: str | None = None
     dr_host: str | None = None
+    # stop-start: the bot stops the resized sites' running servers, resizes, starts them again
+    power: PowerMode = "as-is"
+    stop: StopType = "soft"  # how a stop-start stops them (ECS os-stop type SOFT / HARD)
+
+    @property
+    def stop_start(self) -> bool:
+        return self.power == "stop-start"
 
     def params(self) -> ResizeParams:
         return ResizeParams(
@@ -347,10 +369,14 @@ def _parse_resize(args: list[str]) -> ResizeIntent | ResizeFormIntent:
     elif len(positional) > 2:
         extra = " ".join(positional[2:])
         raise _fail(f"unexpected words after the flavor: `{_shown(extra)}`", "resize")
+    choices: dict[str, str] = {}
     for name, value in options:
+        if name in _RESIZE_CHOICES:
+            choices[name] = _check_choice(name, value, choices)
+            continue
         field = _RESIZE_OPTIONS.get(name)
         if field is None:
-            hint = _suggest(name, list(_RESIZE_OPTIONS))
+            hint = _suggest(name, [*_RESIZE_OPTIONS, *_RESIZE_CHOICES])
             raise _fail(f"`{_shown(name)}` is not a resize option.{hint}", "resize")
         if field in fields:
             raise _fail(f"`{name}` is given twice", "resize")
@@ -376,7 +402,21 @@ def _parse_resize(args: list[str]) -> ResizeIntent | ResizeFormIntent:
                 f"`{site}-host` is only used when the {site} site is resized: add {site}=<flavor>",
                 "resize",
             )
-    return ResizeIntent(**fields)
+    if "stop" in choices and choices.get("power") != "stop-start":
+        raise _fail("`stop=` says how power=stop-start stops the servers: add power=stop-start",
+                    "resize")  # fmt: skip
+    return ResizeIntent(**fields, **choices)
+
+
+def _check_choice(name: str, value: str, seen: dict[str, str]) -> str:
+    if name in seen:
+        raise _fail(f"`{name}` is given twice", "resize")
+    allowed = _RESIZE_CHOICES[name]
+    word = value.lower()
+    if word not in allowed:
+        listed = "; ".join(f"`{name}={w}` ({what})" for w, what in allowed.items())
+        raise _fail(f"`{name}=` takes {listed}, not `{_shown(value)}`", "resize")
+    return word
 
 
 def _parse_drill(args: list[str]) -> RenameDrillIntent | RenameFormIntent:

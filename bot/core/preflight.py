@@ -89,7 +89,13 @@ class ResizeState:
         return known
 
 
-def check_resize(intent: ResizeIntent, state: ResizeState, *, will_stop: bool = False) -> Preflight:
+def check_resize(
+    intent: ResizeIntent, state: ResizeState, *, will_stop: bool | None = None
+) -> Preflight:
+    """``will_stop``: running servers are to be stopped first - by default what the intent
+    says (power=stop-start); a runbook that has just stopped them passes False."""
+    if will_stop is None:
+        will_stop = intent.stop_start
     return decide_resize(
         intent, state.instance, state.group, state.servers, state.catalogue(),
         allowed_flavors=state.allowed_flavors, will_stop=will_stop,

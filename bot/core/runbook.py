@@ -66,6 +66,9 @@ class Runbook(BaseModel):
     def name_of(self, server_id: str) -> str:
         return next((s.name for s in self.servers if s.id == server_id), server_id)
 
+    def name_list(self, ids: list[str]) -> list[str]:
+        return [self.name_of(i) for i in ids]
+
 
 class Seen(BaseModel):
     """What the driver read for this decision (only what the step needs)."""
@@ -128,10 +131,6 @@ class Next(BaseModel):
     reports: list[Report] = Field(default_factory=list)
 
 
-def _names(rb: Runbook, ids: list[str]) -> list[str]:
-    return [rb.name_of(i) for i in ids]
-
-
 def _to(rb: Runbook, step: Step, **changes: object) -> Runbook:
     return rb.model_copy(update={"step": step, "sending": False, "sent": False, **changes})
 
@@ -152,7 +151,7 @@ def _stopping(rb: Runbook, seen: Seen) -> Next:
         if not moved:
             why = "interrupted while asking ECS to stop the servers"
             done = _to(rb, Step.DONE, stopped=[], problem=why)
-            report = Report(event="ended-before-stop", servers=_names(rb, rb.stopped),
+            report = Report(event="ended-before-stop", servers=rb.name_list(rb.stopped),
                             detail="they are still running; nothing was changed")  # fmt: skip
             return Next(runbook=done, action=Finish(), reports=[report])
         rb = rb.model_copy(update={"sending": False, "sent": True})
@@ -162,17 +161,17 @@ def _stopping(rb: Runbook, seen: Seen) -> Next:
             return Next(runbook=_to(rb, Step.RESIZING), action=Preflight(),
                         reports=[Report(event="nothing-to-stop")])  # fmt: skip
         return Next(runbook=rb, action=Stop(ids=running, hard=rb.hard_stop),
-                    reports=[Report(event="stopping", servers=_names(rb, running))])  # fmt: skip
+                    reports=[Report(event="stopping", servers=rb.name_list(running))])  # fmt: skip
     if seen.ecs_job is JobStatus.FAIL:
         really = [i for i in rb.stopped if seen.power.get(i) == "SHUTOFF"]
         after = _to(rb, Step.STARTING, stopped=really, problem="the stop failed")
-        report = Report(event="stop-failed", servers=_names(rb, rb.stopped),
+        report = Report(event="stop-failed", servers=rb.name_list(rb.stopped),
                         detail=seen.ecs_error or "", loud=True)  # fmt: skip
         return Next(runbook=after, action=Wait(), reports=[report])
     all_off = all(seen.power.get(i) == "SHUTOFF" for i in rb.stopped)
     if all_off and seen.ecs_job in (None, JobStatus.SUCCESS):
-        return Next(runbook=_to(rb, Step.RESIZING), action=Preflight(),
-                    reports=[Report(event="stopped", servers=_names(rb, rb.stopped))])  # fmt: skip
+        stopped = Report(event="stopped", servers=rb.name_list(rb.stopped))
+        return Next(runbook=_to(rb, Step.RESIZING), action=Preflight(), reports=[stopped])
     return Next(runbook=rb, action=Wait())
 
 
@@ -216,14 +215,14 @@ def _starting(rb: Runbook, seen: Seen) -> Next:
             return _left_stopped(rb, rb.stopped, "interrupted while asking ECS to start them")
         rb = rb.model_copy(update={"sending": False, "sent": True})
     if not rb.sent:
-        return Next(runbook=rb, action=Start(ids=list(rb.stopped)),
-                    reports=[Report(event="starting", servers=_names(rb, rb.stopped))])  # fmt: skip
+        starting = Report(event="starting", servers=rb.name_list(rb.stopped))
+        return Next(runbook=rb, action=Start(ids=list(rb.stopped)), reports=[starting])
     if seen.ecs_job is JobStatus.FAIL:
         off = [i for i in rb.stopped if seen.power.get(i) != "ACTIVE"]
         return _left_stopped(rb, off, f"the start failed {seen.ecs_error or ''}".strip())
     if all(seen.power.get(i) == "ACTIVE" for i in rb.stopped):
         done = _to(rb, Step.DONE)
-        started = Report(event="started", servers=_names(rb, rb.stopped))
+        started = Report(event="started", servers=rb.name_list(rb.stopped))
         return Next(runbook=done, action=Finish(), reports=[started, _done(done)])
     broken = [i for i in rb.stopped if seen.power.get(i) == "ERROR"]
     if broken:
@@ -233,7 +232,7 @@ def _starting(rb: Runbook, seen: Seen) -> Next:
 
 def _left_stopped(rb: Runbook, ids: list[str], why: str) -> Next:
     done = _to(rb, Step.DONE, left_stopped=ids, problem=why)
-    report = Report(event="left-stopped", servers=_names(rb, ids), detail=why, loud=True)
+    report = Report(event="left-stopped", servers=rb.name_list(ids), detail=why, loud=True)
     return Next(runbook=done, action=Finish(), reports=[report, _done(done)])
 
 
@@ -241,7 +240,7 @@ def _done(rb: Runbook) -> Report:
     """The closing line: how the resize ended, and whether every stopped server runs again."""
     loud = rb.resize != "success" or bool(rb.left_stopped)
     detail = f"resize {rb.resize}" + (f" ({rb.error_code})" if rb.error_code else "")
-    return Report(event="runbook-done", servers=_names(rb, rb.left_stopped), detail=detail,
+    return Report(event="runbook-done", servers=rb.name_list(rb.left_stopped), detail=detail,
                   loud=loud)  # fmt: skip
 
 
@@ -284,7 +283,7 @@ def after_send(rb: Runbook, action: Stop | Resize | Start, outcome: Outcome) -> 
     if isinstance(action, Stop):
         if isinstance(outcome, Refused):
             done = _to(rb, Step.DONE, stopped=[], problem=f"ECS refused the stop: {outcome.code}")
-            report = Report(event="stop-refused", servers=_names(rb, action.ids),
+            report = Report(event="stop-refused", servers=rb.name_list(action.ids),
                             detail=f"{outcome.code or ''} {outcome.message}".strip())  # fmt: skip
             return Next(runbook=done, action=Finish(), reports=[report])
         after = rb.model_copy(update={"sending": False, "sent": True, "ecs_job": outcome.job_id})

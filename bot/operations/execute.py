@@ -19,6 +19,7 @@ from bot.core.states import AuditAction, EventKind, JobKind
 from bot.core.tracking import INSTANCE_JOB_PREFIX
 from bot.operations.deps import Deps
 from bot.operations.messages import end_state, thread_reply
+from bot.operations.runbook import start_runbook
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,9 @@ async def execute(deps: Deps, op: PendingOperation) -> None:
         "op_id": op.id, "user": op.decided_by, "channel": op.channel, "kind": op.kind.value,
     }  # fmt: skip
     intent = op.intent
-    if isinstance(intent, ResizeIntent):
+    if isinstance(intent, ResizeIntent) and intent.stop_start:
+        await start_runbook(deps, op)  # stop, resize, start: driven step by step by its tick
+    elif isinstance(intent, ResizeIntent):
         await _resize(deps, op, intent, context)
     elif isinstance(intent, RenameDrillIntent):
         await _rename(deps, op, intent, context)
@@ -131,7 +134,8 @@ async def _rename(
 async def recover_interrupted(deps: Deps) -> int:
     """Finish confirmed operations whose replica died while executing them.
 
-    A rename is simply sent again (PUT of the same name is idempotent). A resize is never sent
+    A rename is simply sent again (PUT of the same name is idempotent), and so is the start of a
+    stop-resize-start runbook (it sends nothing before it is stored). A resize is never sent
     again (that could resize twice). If its protected instance is ``resizing``, SDRS did get
     it: the job id is lost with the process, so the instance itself is followed to the end and
     reported like a job. Otherwise the thread is told the outcome is unknown and what to check.
@@ -142,7 +146,7 @@ async def recover_interrupted(deps: Deps) -> int:
     for op in ops:
         log.warning("operation %s was interrupted while executing; recovering", op.id)
         intent = op.intent
-        if not isinstance(intent, ResizeIntent):
+        if not isinstance(intent, ResizeIntent) or intent.stop_start:
             await execute(deps, op)
             continue
         if await _follow_instance_if_resizing(deps, op, intent):

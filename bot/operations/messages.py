@@ -12,9 +12,10 @@ def decided_update(op: PendingOperation, **facts: object) -> OutboxMessage:
                          ts=op.message_ts, content=_decided(op, facts))  # fmt: skip
 
 
-def end_state(op: PendingOperation, **facts: object) -> OutboxMessage:
-    """The confirmation message, edited once more with how the operation ended."""
-    return OutboxMessage(dedupe_key=f"op:{op.id}:end", channel=op.channel, ts=op.message_ts,
+def end_state(op: PendingOperation, *, key: str = "end", **facts: object) -> OutboxMessage:
+    """The confirmation message, edited once more with how the operation ended (``key``: one
+    edit per key; a runbook edits it when it starts and again when it ends)."""
+    return OutboxMessage(dedupe_key=f"op:{op.id}:{key}", channel=op.channel, ts=op.message_ts,
                          content=_decided(op, facts))  # fmt: skip
 
 
