@@ -17,6 +17,7 @@ from bot.app import build_app
 from bot.cloud_wiring import build_fleet
 from bot.metrics import Metrics
 from bot.operations.deps import Deps
+from bot.operations.runbook import runbook_tick
 from bot.outbox import OutboxSender
 from bot.runtime import build_workers, slack_client
 from bot.sandbox.server import EmulatorThread
@@ -159,9 +160,11 @@ class Harness:
 
 
 async def pump(h: Harness) -> None:
-    """What the scheduler does in production: run the tracker and the outbox, often."""
+    """What the scheduler does in production: run the tracker, the runbooks and the outbox,
+    often."""
     while True:
         await h.tracker.tick()
+        await runbook_tick(h.deps)
         await h.sender.run_once()
         await asyncio.sleep(0.02)
 

@@ -1,0 +1,107 @@
+"""Stop-resize-start end to end (issue 17): signed Slack requests through the real app, the
+SDRS/ECS emulator serving the stop, resize and start, the Slack stand-in recording each step
+in the thread. Each scenario counts the changing calls the emulator received: a stop, a resize
+and a start are each sent at most once, and only for the servers the confirmation named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.sandbox.seed import sid
+from bot.sandbox.world import JobPlan
+from handlers import blocks
+from tests.slack_harness import ALICE, Harness
+from tests.slack_helpers import until
+
+APP = sid("pi-erp-app")  # production server ecs-erp-app-src ACTIVE, DR server SHUTOFF
+PROD, DR = sid("pi-erp-app-src"), sid("pi-erp-app-tgt")
+
+
+def calls(h: Harness) -> list[tuple[str, Any]]:
+    """The changing calls the emulator received: ("stop"|"start", server ids) or ("resize", body)."""
+    out: list[tuple[str, Any]] = []
+    for r in list(h.emulator.emulator.requests):
+        if r.method != "POST":
+            continue
+        body = r.json() or {}
+        if r.path.endswith("/cloudservers/action"):
+            kind = "stop" if "os-stop" in body else "start"
+            servers = body.get(f"os-{kind}", {}).get("servers", [])
+            out.append((kind, sorted(s["id"] for s in servers)))
+        elif r.path.endswith("/resize"):
+            out.append(("resize", body))
+    return out
+
+
+async def confirm_stop_start(h: Harness, text: str) -> str:
+    await h.command(text)
+    op_id, ts = await h.confirmation()
+    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    return ts
+
+
+async def finished(h: Harness, ts: str) -> list[str]:
+    replies = await until(
+        lambda: (r := h.thread_replies(ts)) and any("Stop-resize-start done" in t for t in r) and r,
+        within=60,
+    )
+    await h.quiesce()
+    return h.thread_replies(ts)
+
+
+async def test_the_confirmation_names_what_it_stops_resizes_and_starts(h: Harness) -> None:
+    await h.command(f"resize {APP} s6.xlarge.2 power=stop-start")
+    op_id, ts = await h.confirmation()
+    post = [c.args for c in h.state.calls_to("chat.postMessage") if c.args.get("blocks")][0]
+    shown = str(post["blocks"])
+    assert "running now: stopped, resized, started again" in shown
+    assert "*Stop-resize-start:* stops `ecs-erp-app-src` (soft (shut down))" in shown
+    assert calls(h) == []  # nothing is stopped before Confirm
+
+
+async def test_happy_path_stops_resizes_once_and_starts_exactly_what_it_stopped(
+    h: Harness,
+) -> None:
+    ts = await confirm_stop_start(h, f"resize {APP} s6.xlarge.2 power=stop-start")
+    replies = await finished(h, ts)
+    assert calls(h) == [
+        ("stop", [PROD]),
+        ("resize", {"resize": {"flavorRef": "s6.xlarge.2"}}),
+        ("start", [PROD]),
+    ]
+    joined = "\n".join(replies)
+    for step in ("Stopping `ecs-erp-app-src`", "Resize submitted to SDRS", "Resize SUCCESS",
+                 "Starting `ecs-erp-app-src` again", "`ecs-erp-app-src` running again",
+                 "Every server it stopped runs again"):  # fmt: skip
+        assert step in joined, step
+    assert h.world.servers[PROD].status == "ACTIVE"  # started again
+    assert h.world.servers[DR].status == "SHUTOFF"  # never stopped by the bot: left as it was
+    assert h.world.servers[PROD].flavor == h.world.servers[DR].flavor == "s6.xlarge.2"
+    assert not [c for c in h.state.calls_to("chat.postMessage") if c.args.get("reply_broadcast")]
+    final = h.updates(ts)[-1]
+    assert "stop-resize-start done: resize success; every server it stopped runs again" in final
+
+
+async def test_a_failed_resize_still_starts_the_servers_and_says_so_loudly(h: Harness) -> None:
+    h.world.plan_next_job(JobPlan(fail=("SDRS.1301", "resize of server failed")))
+    ts = await confirm_stop_start(h, f"resize {APP} s6.xlarge.2 power=stop-start stop=hard")
+    replies = await finished(h, ts)
+    kinds = [k for k, _ in calls(h)]
+    assert kinds == ["stop", "resize", "start"]
+    stop = next(r for r in h.emulator.emulator.requests if r.path.endswith("/action"))
+    assert stop.json()["os-stop"]["type"] == "HARD"
+    joined = "\n".join(replies)
+    assert "The resize failed: SDRS.1301" in joined
+    assert h.world.servers[PROD].status == "ACTIVE"
+    broadcast = [c.args["text"] for c in h.state.calls_to("chat.postMessage")
+                 if c.args.get("reply_broadcast")]  # fmt: skip
+    assert any("The resize failed" in t for t in broadcast)
+    assert "resize fail" in h.updates(ts)[-1] and ":warning:" in h.updates(ts)[-1]
+
+
+async def test_a_server_already_stopped_is_not_stopped_or_started(h: Harness) -> None:
+    ts = await confirm_stop_start(h, f"resize {APP} dr=s6.xlarge.2 power=stop-start")
+    replies = await finished(h, ts)
+    assert calls(h) == [("resize", {"resize": {"dr_flavorRef": "s6.xlarge.2"}})]
+    assert h.world.servers[DR].status == "SHUTOFF"
+    assert any("Nothing to stop" in t or "nothing to stop" in t.lower() for t in replies)
