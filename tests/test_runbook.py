@@ -6,12 +6,14 @@ without a loud report."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.runbook import (
+    SETTLE_SECONDS,
     Finish,
     Next,
     Preflight,
@@ -214,3 +216,40 @@ def test_timing_out_reports_the_stopped_servers() -> None:
     after = timed_out(rb)
     assert after.runbook.left_stopped == [PROD] and after.reports[0].loud
     assert "did not end in time" in after.reports[0].detail
+
+
+T0 = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("call", ["stop", "start"])
+def test_a_call_found_sending_is_sent_when_ecs_is_at_work_on_it(call: str) -> None:
+    """ECS keeps the status until its job ends; task_state shows the accepted action."""
+    before, task = ("ACTIVE", "powering-off") if call == "stop" else ("SHUTOFF", "powering-on")
+    step = Step.STOPPING if call == "stop" else Step.STARTING
+    rb = runbook().model_copy(update={"step": step, "stopped": [PROD], "sending": True,
+                                      "sending_at": T0})  # fmt: skip
+    working = Seen(power={PROD: before, DR: "SHUTOFF"}, tasks={PROD: task}, now=T0)
+    after = decide(rb, working)
+    assert after.runbook.sent and not after.runbook.sending and isinstance(after.action, Wait)
+
+
+@pytest.mark.parametrize("call", ["stop", "start"])
+def test_a_call_found_sending_with_nothing_showing_waits_then_is_taken_as_not_sent(
+    call: str,
+) -> None:
+    before = "ACTIVE" if call == "stop" else "SHUTOFF"
+    step = Step.STOPPING if call == "stop" else Step.STARTING
+    rb = runbook().model_copy(update={"step": step, "stopped": [PROD], "sending": True,
+                                      "sending_at": T0})  # fmt: skip
+    soon = decide(rb, Seen(power={PROD: before}, now=T0 + timedelta(seconds=SETTLE_SECONDS - 1)))
+    assert soon.runbook == rb and isinstance(soon.action, Wait) and not soon.reports
+    late = decide(rb, Seen(power={PROD: before}, now=T0 + timedelta(seconds=SETTLE_SECONDS)))
+    assert late.runbook.step is Step.DONE and isinstance(late.action, Finish)
+    event = "ended-before-stop" if call == "stop" else "left-stopped"
+    assert event in events(late.reports)
+
+
+def test_before_send_marks_when() -> None:
+    rb = before_send(runbook(), Stop(ids=[PROD]), T0)
+    assert rb.sending and rb.sending_at == T0 and rb.stopped == [PROD]
+    assert after_send(rb, Stop(ids=[PROD]), Sent(job_id="j")).runbook.sending_at is None

@@ -18,7 +18,7 @@ PROD, DR = sid("pi-erp-app-src"), sid("pi-erp-app-tgt")
 
 
 def calls(h: Harness) -> list[tuple[str, Any]]:
-    """The changing calls the emulator received: ("stop"|"start", server ids) or ("resize", body)."""
+    """The changing calls the emulator got: ("stop" | "start", server ids) or ("resize", body)."""
     out: list[tuple[str, Any]] = []
     for r in list(h.emulator.emulator.requests):
         if r.method != "POST":
@@ -41,10 +41,10 @@ async def confirm_stop_start(h: Harness, text: str) -> str:
 
 
 async def finished(h: Harness, ts: str) -> list[str]:
-    replies = await until(
-        lambda: (r := h.thread_replies(ts)) and any("Stop-resize-start done" in t for t in r) and r,
-        within=60,
-    )
+    def done() -> bool:
+        return any("Stop-resize-start done" in t for t in h.thread_replies(ts))
+
+    await until(done, within=60)
     await h.quiesce()
     return h.thread_replies(ts)
 

@@ -8,24 +8,35 @@ did. Every call that changes something (ECS stop, SDRS resize, ECS start) is mar
 know whether the call went out, so it decides from what the cloud shows and never sends it
 again:
 
-* a stop that may have been sent: servers no longer ACTIVE -> it was (wait until SHUTOFF);
-  all still ACTIVE -> end here, nothing else done (the servers run, nothing changed);
+* a stop that may have been sent: servers no longer ACTIVE, or ECS powering them off (its
+  ``task_state``) -> it was (wait until SHUTOFF); all still ACTIVE with no task for
+  :data:`SETTLE_SECONDS` after it was marked -> end here, nothing else done (the servers run,
+  nothing changed);
 * a resize that may have been sent: followed through the protected instance's status, then the
   servers are started again;
-* a start that may have been sent: servers no longer SHUTOFF -> it was; all still SHUTOFF ->
-  end here and say loudly (broadcast) which servers the bot left stopped.
+* a start that may have been sent: servers no longer SHUTOFF, or powering on -> it was; all
+  still SHUTOFF with no task for :data:`SETTLE_SECONDS` -> end here and say loudly (broadcast)
+  which servers the bot left stopped.
+
+ECS keeps a server's ``status`` until its stop or start job ends (``task_state`` says what it
+is doing meanwhile), and an accepted batch action shows within seconds; SETTLE_SECONDS is the
+margin before "nothing shows" is taken to mean "never sent".
 
 Servers the bot stopped and could not start again are always reported loudly.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.core.wire.sdrs import JobStatus
+
+SETTLE_SECONDS = 120.0
+POWERING = {"stop": "powering-off", "start": "powering-on"}  # ECS task_state during the job
 
 
 class Step(StrEnum):
@@ -54,6 +65,7 @@ class Runbook(BaseModel):
     hard_stop: bool = False
     step: Step = Step.STOPPING
     sending: bool = False  # a changing call was about to be sent; not known whether it was
+    sending_at: datetime | None = None  # when it was marked sending
     sent: bool = False  # this step's changing call was sent (or found to have been)
     ecs_job: str | None = None
     sdrs_job: str | None = None
@@ -75,6 +87,8 @@ class Seen(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     power: dict[str, str] = Field(default_factory=dict)  # server id -> ECS status
+    tasks: dict[str, str] = Field(default_factory=dict)  # server id -> ECS task_state, if any
+    now: datetime | None = None  # when it was read (for a call marked sending)
     ecs_job: JobStatus | None = None
     ecs_error: str | None = None
     sdrs_job: JobStatus | None = None
@@ -132,7 +146,30 @@ class Next(BaseModel):
 
 
 def _to(rb: Runbook, step: Step, **changes: object) -> Runbook:
-    return rb.model_copy(update={"step": step, "sending": False, "sent": False, **changes})
+    return rb.model_copy(
+        update={"step": step, "sending": False, "sending_at": None, "sent": False, **changes}
+    )
+
+
+def _found_sent(rb: Runbook) -> Runbook:
+    return rb.model_copy(update={"sending": False, "sending_at": None, "sent": True})
+
+
+def _moved(rb: Runbook, seen: Seen, call: Literal["stop", "start"]) -> list[str]:
+    """The servers of a call that may have been sent that show it was: their status is no
+    longer what it was before, or ECS is at work on them."""
+    before = "ACTIVE" if call == "stop" else "SHUTOFF"
+    return [
+        i for i in rb.stopped
+        if seen.power.get(i, before) != before or seen.tasks.get(i) == POWERING[call]
+    ]  # fmt: skip
+
+
+def _may_still_show(rb: Runbook, seen: Seen) -> bool:
+    """A call marked sending a short while ago may have been accepted and not yet show."""
+    if rb.sending_at is None or seen.now is None:
+        return False
+    return (seen.now - rb.sending_at).total_seconds() < SETTLE_SECONDS
 
 
 def decide(rb: Runbook, seen: Seen) -> Next:
@@ -147,14 +184,15 @@ def decide(rb: Runbook, seen: Seen) -> Next:
 
 def _stopping(rb: Runbook, seen: Seen) -> Next:
     if rb.sending:  # a crash while asking ECS to stop: decide from the servers
-        moved = [i for i in rb.stopped if seen.power.get(i, "ACTIVE") != "ACTIVE"]
-        if not moved:
+        if not _moved(rb, seen, "stop"):
+            if _may_still_show(rb, seen):
+                return Next(runbook=rb, action=Wait())
             why = "interrupted while asking ECS to stop the servers"
             done = _to(rb, Step.DONE, stopped=[], problem=why)
             report = Report(event="ended-before-stop", servers=rb.name_list(rb.stopped),
                             detail="they are still running; nothing was changed")  # fmt: skip
             return Next(runbook=done, action=Finish(), reports=[report])
-        rb = rb.model_copy(update={"sending": False, "sent": True})
+        rb = _found_sent(rb)
     if not rb.sent:
         running = [i for i in rb.to_stop if seen.power.get(i) == "ACTIVE"]
         if not running:
@@ -185,7 +223,7 @@ def _resizing(rb: Runbook, seen: Seen) -> Next:
             return Next(runbook=after, action=Wait(), reports=[report])
         return Next(runbook=rb, action=Resize())
     if rb.sending or rb.resize == "unknown":  # may have been sent: follow the instance
-        rb = rb.model_copy(update={"sending": False, "resize": "unknown"})
+        rb = rb.model_copy(update={"sending": False, "sending_at": None, "resize": "unknown"})
         if seen.instance_resizing is None or seen.instance_resizing:
             return Next(runbook=rb, action=Wait())
         report = Report(event="resize-unknown-ended",
@@ -210,10 +248,11 @@ def _starting(rb: Runbook, seen: Seen) -> Next:
     if not rb.stopped:
         return Next(runbook=_to(rb, Step.DONE), action=Finish(), reports=[_done(rb)])
     if rb.sending:  # a crash while asking ECS to start: decide from the servers
-        moved = [i for i in rb.stopped if seen.power.get(i, "SHUTOFF") != "SHUTOFF"]
-        if not moved:
+        if not _moved(rb, seen, "start"):
+            if _may_still_show(rb, seen):
+                return Next(runbook=rb, action=Wait())
             return _left_stopped(rb, rb.stopped, "interrupted while asking ECS to start them")
-        rb = rb.model_copy(update={"sending": False, "sent": True})
+        rb = _found_sent(rb)
     if not rb.sent:
         starting = Report(event="starting", servers=rb.name_list(rb.stopped))
         return Next(runbook=rb, action=Start(ids=list(rb.stopped)), reports=[starting])
@@ -269,11 +308,12 @@ class Unknown(BaseModel):
 Outcome = Sent | Refused | Unknown
 
 
-def before_send(rb: Runbook, action: Stop | Resize | Start) -> Runbook:
+def before_send(rb: Runbook, action: Stop | Resize | Start, now: datetime | None = None) -> Runbook:
     """What the store records before the call goes out (committed first)."""
+    marked: dict[str, object] = {"sending": True, "sending_at": now}
     if isinstance(action, Stop):
-        return rb.model_copy(update={"sending": True, "stopped": list(action.ids)})
-    return rb.model_copy(update={"sending": True})
+        return rb.model_copy(update={**marked, "stopped": list(action.ids)})
+    return rb.model_copy(update=marked)
 
 
 def after_send(rb: Runbook, action: Stop | Resize | Start, outcome: Outcome) -> Next:
@@ -286,7 +326,7 @@ def after_send(rb: Runbook, action: Stop | Resize | Start, outcome: Outcome) -> 
             report = Report(event="stop-refused", servers=rb.name_list(action.ids),
                             detail=f"{outcome.code or ''} {outcome.message}".strip())  # fmt: skip
             return Next(runbook=done, action=Finish(), reports=[report])
-        after = rb.model_copy(update={"sending": False, "sent": True, "ecs_job": outcome.job_id})
+        after = _found_sent(rb).model_copy(update={"ecs_job": outcome.job_id})
         return Next(runbook=after, action=Wait())
     if isinstance(action, Resize):
         if isinstance(outcome, Refused):
@@ -294,8 +334,8 @@ def after_send(rb: Runbook, action: Stop | Resize | Start, outcome: Outcome) -> 
             report = Report(event="resize-failed", detail=f"{outcome.code or ''} "
                             f"{outcome.message}".strip(), loud=True)  # fmt: skip
             return Next(runbook=after, action=Wait(), reports=[report])
-        after = rb.model_copy(update={"sending": False, "resize": "submitted",
-                                      "sdrs_job": outcome.job_id})  # fmt: skip
+        submitted = {"resize": "submitted", "sdrs_job": outcome.job_id}
+        after = rb.model_copy(update={"sending": False, "sending_at": None, **submitted})
         return Next(
             runbook=after,
             action=Wait(),
@@ -303,7 +343,7 @@ def after_send(rb: Runbook, action: Stop | Resize | Start, outcome: Outcome) -> 
         )
     if isinstance(outcome, Refused):
         return _left_stopped(rb, list(rb.stopped), f"ECS refused the start: {outcome.code}")
-    after = rb.model_copy(update={"sending": False, "sent": True, "ecs_job": outcome.job_id})
+    after = _found_sent(rb).model_copy(update={"ecs_job": outcome.job_id})
     return Next(runbook=after, action=Wait())
 
 

@@ -110,7 +110,7 @@ async def _advance(deps: Deps, row: RunbookRow) -> None:
             step = rb_core.timed_out(state)
         else:
             try:
-                seen = await _observe(cloud, state, intent, action)
+                seen = await _observe(cloud, state, intent, action, deps.now())
             except CloudError as exc:  # a read failed: try again at the next look
                 log.info("runbook %s: reading the cloud failed (%s); next look later",
                          row.op_id, exc)  # fmt: skip
@@ -120,7 +120,7 @@ async def _advance(deps: Deps, row: RunbookRow) -> None:
         state = step.runbook
         changing = step.action
         if isinstance(changing, rb_core.Stop | rb_core.Resize | rb_core.Start):
-            state = rb_core.before_send(state, changing)
+            state = rb_core.before_send(state, changing, deps.now())
             if not await _save(deps, row, state, _messages(row, step.reports), wait=False):
                 return  # another replica has it now: send nothing
             outcome = await _send(cloud, intent, changing, row.op_id)
@@ -185,12 +185,17 @@ async def _save(
 
 
 async def _observe(
-    cloud: Account, rb: rb_core.Runbook, intent: ResizeIntent, action: rb_core.Action | None
+    cloud: Account,
+    rb: rb_core.Runbook,
+    intent: ResizeIntent,
+    action: rb_core.Action | None,
+    now: datetime,
 ) -> rb_core.Seen:
     """Read what this step needs: the servers' power, the step's ECS or SDRS job, the
     instance (a resize whose outcome is unknown), the preflight (before the resize)."""
     servers = await asyncio.gather(*(cloud.ecs.get_server(s.id) for s in rb.servers))
     power = {s.id: server.status for s, server in zip(rb.servers, servers, strict=True)}
+    tasks = {s.id: server.task_state or "" for s, server in zip(rb.servers, servers, strict=True)}
     ecs_job = ecs_error = sdrs_job = sdrs_error = None
     if rb.ecs_job and rb.step in (rb_core.Step.STOPPING, rb_core.Step.STARTING):
         job = await cloud.ecs.get_job(rb.ecs_job)
@@ -208,7 +213,7 @@ async def _observe(
         check = check_resize(intent, state, will_stop=False)  # the servers are stopped now
         refusal = None if check.allowed else check.detail
     return rb_core.Seen(
-        power=power, ecs_job=ecs_job, ecs_error=ecs_error, sdrs_job=sdrs_job,
+        power=power, tasks=tasks, now=now, ecs_job=ecs_job, ecs_error=ecs_error, sdrs_job=sdrs_job,
         sdrs_error=sdrs_error, instance_resizing=resizing, preflight_refusal=refusal,
         preflight_ran=isinstance(action, rb_core.Preflight),
     )  # fmt: skip

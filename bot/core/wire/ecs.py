@@ -56,6 +56,8 @@ class Server(Wire):
     flavor: Flavor
     availability_zone: str | None = Field(default=None, alias="OS-EXT-AZ:availability_zone")
     host_name: str | None = Field(default=None, alias="OS-EXT-SRV-ATTR:host")
+    # what ECS is doing to it now (powering-off, powering-on, ...); None or "" when nothing
+    task_state: str | None = Field(default=None, alias="OS-EXT-STS:task_state")
     scheduler_hints: SchedulerHints | None = Field(default=None, alias="os:scheduler_hints")
     metadata: dict[str, Any] = Field(default_factory=dict)
 
