@@ -1,0 +1,144 @@
+"""SIGKILL during each step of a stop-resize-start (issue 17): the real ``sdrs-bot serve`` is
+killed the moment the emulator receives the step's changing call (the bot may or may not have
+saved the answer) and started again on the same database. Each call reaches ECS/SDRS exactly
+once, the servers it stopped run again, and the thread tells each step once."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.request import Request, urlopen
+
+import pytest
+
+from bot.sandbox.local_env import ROOT, free_port, serve_env
+from bot.sandbox.seed import SANDBOX_PROJECT_ID, seeded_world, sid
+from bot.sandbox.server import CapturedRequest, Emulator, EmulatorThread
+from bot.sandbox.slack_api import SlackApiState, SlackApiThread
+from bot.store import Store
+from handlers import blocks
+from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, action_body, command_body, signed_headers
+
+APP = sid("pi-erp-app")  # production server ACTIVE, DR server SHUTOFF
+PROD = sid("pi-erp-app-src")
+CHANNEL, USER = "C0RUNBOOK1", "U0RUNBOOK1"
+
+
+@pytest.fixture
+def stands() -> Iterator[tuple[EmulatorThread, SlackApiThread]]:
+    world = seeded_world(job_init_seconds=0.2, job_seconds=1.5)
+    emulator = EmulatorThread(Emulator(world, SANDBOX_PROJECT_ID))
+    emulator.start()
+    slack = SlackApiThread(SlackApiState(token=BOT_TOKEN))
+    slack.start()
+    yield emulator, slack
+    slack.stop()
+    emulator.stop()
+
+
+def _kind(r: CapturedRequest) -> str | None:
+    if r.method != "POST":
+        return None
+    if r.path.endswith("/cloudservers/action"):
+        return "stop" if "os-stop" in (r.json() or {}) else "start"
+    return "resize" if r.path.endswith("/resize") else None
+
+
+def _post(url: str, body: str) -> None:
+    request = Request(url, data=body.encode(), headers={
+        "content-type": "application/x-www-form-urlencoded", **signed_headers(body)})  # fmt: skip
+    with urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def _until(condition: object, within: float, what: str) -> object:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        value = condition() if callable(condition) else condition
+        if value:
+            return value
+        time.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.parametrize("kill_at", ["stop", "resize", "start"])
+def test_sigkill_at_each_step_sends_each_call_once_and_tells_the_truth(
+    tmp_path: Path, stands: tuple[EmulatorThread, SlackApiThread], kill_at: str
+) -> None:
+    emulator, slack = stands
+    world = emulator.emulator.world
+    port = free_port()
+    db = f"sqlite:///{tmp_path / 'runbook.sqlite3'}"
+    env = serve_env(
+        slack_api_url=slack.api_url, sdrs_url=emulator.url, database_url=db,
+        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, http_port=str(port),
+        outbox_pace_seconds="0", outbox_tick_seconds="0.1", tracker_tick_seconds="0.2",
+        job_poll_first_seconds="0.2", job_poll_max_seconds="0.5", lease_seconds="2",
+        execution_lease_seconds="3", recovery_tick_seconds="0.5",
+    )  # fmt: skip
+    log = (tmp_path / "serve.log").open("ab")
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=ROOT,
+                                stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+
+    url = f"http://127.0.0.1:{port}/slack/events"
+    proc = start()
+    try:
+        body = command_body(f"resize {APP} s6.xlarge.2 power=stop-start", user=USER,
+                            channel=CHANNEL, trigger="rb-1",
+                            response_url=f"{slack.url}/response/rb-1")  # fmt: skip
+        _until(lambda: _try(url, body), 30, "the bot to answer")
+        posted = _until(
+            lambda: [
+                (ts, m)
+                for (ch, ts), m in slack.state.message_items()
+                if ch == CHANNEL and m.get("blocks")
+            ],
+            30,
+            "the confirmation",
+        )
+        ts, message = posted[0]  # type: ignore[index]
+        actions = next(b for b in message["blocks"] if b["type"] == "actions")
+        click = action_body(action_id=blocks.CONFIRM_ACTION, op_id=actions["elements"][0]["value"],
+                            user=USER, channel=CHANNEL, message_ts=ts,
+                            response_url=f"{slack.url}/response/rb-a")  # fmt: skip
+        _post(url, click)
+        _until(lambda: any(_kind(r) == kill_at for r in list(emulator.emulator.requests)), 60,
+               f"the {kill_at} call")  # fmt: skip
+        proc.send_signal(signal.SIGKILL)  # the moment the call arrived
+        proc.wait(10)
+        proc = start()
+        store = Store.from_url(db)
+        try:
+
+            def ended() -> bool:
+                told = any("Stop-resize-start done" in m["text"]
+                           for m in slack.state.thread(CHANNEL, ts))  # fmt: skip
+                return told and not any(store.pending_work().values())
+
+            _until(ended, 120, "the runbook's end")
+        finally:
+            store.close()
+    finally:
+        proc.terminate()
+        proc.wait(15)
+        log.close()
+    kinds = [k for r in list(emulator.emulator.requests) if (k := _kind(r))]
+    assert kinds == ["stop", "resize", "start"], kinds  # each exactly once, in order
+    assert world.servers[PROD].status == "ACTIVE" and world.servers[PROD].flavor == "s6.xlarge.2"
+    texts = [m["text"] for m in slack.state.thread(CHANNEL, ts)]
+    assert len(texts) == len(set(texts)), texts  # no step told twice
+    assert any("Every server it stopped runs again" in t for t in texts), texts
+
+
+def _try(url: str, body: str) -> bool:
+    try:
+        _post(url, body)
+    except OSError:
+        return False
+    return True
