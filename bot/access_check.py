@@ -138,7 +138,7 @@ def _ecs_job(done: list[AccessResult]) -> AccessResult:
         return AccessResult("ShowJob", grant, AccessState.UNTESTED, base + "ShowServer: unknown")
     if shown.state is AccessState.MISSING:
         return AccessResult("ShowJob", grant, AccessState.MISSING,
-                            base + "ShowServer was refused it", grant.remedy())  # fmt: skip
+                            base + f"ShowServer was {shown.detail}", grant.remedy())  # fmt: skip
     return AccessResult("ShowJob", grant, AccessState.UNTESTED, base + "ShowServer was allowed it")
 
 
