@@ -1,13 +1,25 @@
-"""Read-only ECS calls the bot needs: a server's power state, flavor, placement and billing, and
-the flavors a server may be resized to. Paths follow the ECS API reference
-(``/v1/{project_id}/cloudservers``); signing, transport, retries and errors come from
-:mod:`bot.huaweicloud`. Built from the settings in :mod:`bot.cloud_wiring`.
+"""The ECS calls the bot needs: reads (a server's power state, flavor, placement and billing, the
+flavors a server may be resized to, an ECS job) and the two power actions of the
+stop-resize-start runbook (batch stop, batch start). Paths follow the ECS API reference
+(``/v1/{project_id}/cloudservers``, ``/v1/{project_id}/jobs/{job_id}``) and equal what
+``huaweicloudsdkecs``' ``EcsClient`` sends (``BatchStopServers``, ``BatchStartServers``: ``POST
+/v1/{project_id}/cloudservers/action``; ``ShowJob``: ``GET /v1/{project_id}/jobs/{job_id}``);
+bodies and answers are in :mod:`bot.core.wire.ecs`. Signing, transport, retries and errors come
+from :mod:`bot.huaweicloud`. Built from the settings in :mod:`bot.cloud_wiring`.
+
+The power actions are POSTs that change servers: :mod:`bot.core.retry` never repeats them once
+they may have been sent (a read timeout, a dropped connection, a 502/504 raise
+:class:`~bot.core.errors.OutcomeUnknownError`, with a hint to read the servers before asking
+again), exactly as for the SDRS resize. Server ids travel in the body; each is checked before
+anything is sent (:func:`bot.core.wire.ecs.server_refs`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.core.errors import ResponseFormatError
-from bot.core.wire.ecs import Flavor, Server
+from bot.core.wire.ecs import EcsJob, EcsJobCreated, Flavor, Server, start_body, stop_body
 from bot.huaweicloud.http import CloudHttp, api_path, parse_model
 
 
@@ -45,3 +57,44 @@ class EcsClient:
         if not isinstance(flavors, list):
             raise ResponseFormatError("list resize flavors: no 'flavors' list in the answer")
         return [parse_model(Flavor, f, "resize flavor") for f in flavors]
+
+    async def batch_stop(self, server_ids: Sequence[str], *, hard: bool = False) -> str:
+        """ECS "Stopping ECSs in a Batch" (``BatchStopServers``): ``POST
+        /v1/{project_id}/cloudservers/action`` with ``{"os-stop": {"type": "SOFT"|"HARD",
+        "servers": [{"id"}]}}``; returns the ECS job id. Accepted is not stopped: poll
+        :meth:`get_job` (each server is SHUTOFF when the job is SUCCESS). Never retried once it
+        may have been sent."""
+        body = stop_body(server_ids, hard=hard)
+        data = await self._http.request(
+            "POST",
+            self._path("action"),
+            body=body,
+            unknown_outcome_hint=(
+                f"Read servers {', '.join(server_ids)} in ECS before asking again: SHUTOFF (or a "
+                "task_state of powering-off) means the stop was accepted."
+            ),
+        )
+        return parse_model(EcsJobCreated, data, "batch stop").job_id
+
+    async def batch_start(self, server_ids: Sequence[str]) -> str:
+        """ECS "Starting ECSs in a Batch" (``BatchStartServers``): ``POST
+        /v1/{project_id}/cloudservers/action`` with ``{"os-start": {"servers": [{"id"}]}}``;
+        returns the ECS job id. Never retried once it may have been sent."""
+        body = start_body(server_ids)
+        data = await self._http.request(
+            "POST",
+            self._path("action"),
+            body=body,
+            unknown_outcome_hint=(
+                f"Read servers {', '.join(server_ids)} in ECS before asking again: ACTIVE (or a "
+                "task_state of powering-on) means the start was accepted."
+            ),
+        )
+        return parse_model(EcsJobCreated, data, "batch start").job_id
+
+    async def get_job(self, job_id: str) -> EcsJob:
+        """ECS "Querying Job Execution Status" (``ShowJob``): ``GET
+        /v1/{project_id}/jobs/{job_id}`` on the ECS endpoint (the SDRS endpoint has a job API at
+        the same path for SDRS jobs: the endpoint decides which service answers)."""
+        data = await self._http.request("GET", api_path("v1", self._project, "jobs", job_id))
+        return parse_model(EcsJob, data, "show ECS job")

@@ -39,7 +39,15 @@ METHODS: list[tuple[str, Call, str]] = [
     ("get_protection_group", lambda s, e, i: s.get_protection_group(i),
      f"/v1/{P}/server-groups/{{}}"),
     ("get_server", lambda s, e, i: e.get_server(i), f"/v1/{P}/cloudservers/{{}}"),
+    ("ecs_get_job", lambda s, e, i: e.get_job(i), f"/v1/{P}/jobs/{{}}"),
 ]  # fmt: skip
+# Methods whose ids travel in the body: the path never changes, and a server id that cannot be
+# one (empty, '.', '..', a '/') is refused before anything is sent.
+BODY_METHODS: list[tuple[str, Call]] = [
+    ("batch_stop", lambda s, e, i: e.batch_stop(["srv-ok", i])),
+    ("batch_stop_hard", lambda s, e, i: e.batch_stop([i], hard=True)),
+    ("batch_start", lambda s, e, i: e.batch_start([i, "srv-ok"])),
+]
 # Methods whose ids travel in the query: the path never changes.
 QUERY_METHODS: list[tuple[str, Call, str]] = [
     ("list_resize_flavors", lambda s, e, i: e.list_resize_flavors(i),
@@ -126,3 +134,35 @@ async def test_through_the_real_transport_the_emulator_sees_one_segment(
         with pytest.raises(CloudError):
             await sdrs.get_job(hostile)
         assert emulator.emulator.requests[-1].raw_path == f"/v1/{P}/jobs/" + quote(hostile, safe="")
+
+
+@pytest.mark.parametrize("hostile", [*REFUSED, "a/b", "/", "../x"])
+@pytest.mark.parametrize(("name", "call"), BODY_METHODS, ids=[m[0] for m in BODY_METHODS])
+async def test_hostile_server_ids_in_a_power_action_are_refused_unsent(
+    name: str, call: Call, hostile: str
+) -> None:
+    recorder = Recorder()
+    with pytest.raises(ValueError, match="not a valid server id"):
+        await run(call, hostile, recorder)
+    assert recorder.raw_paths == []
+
+
+@pytest.mark.parametrize(
+    "ids", [[], "srv-1", ["srv-1", "srv-1"]], ids=["none", "a-bare-string", "twice"]
+)
+@pytest.mark.parametrize("action", ["stop", "start"])
+async def test_a_power_action_needs_a_list_of_distinct_ids(action: str, ids: Any) -> None:
+    recorder = Recorder()
+
+    async def call(s: SdrsClient, e: EcsClient, i: str) -> Any:
+        return await (e.batch_stop(ids) if action == "stop" else e.batch_start(ids))
+
+    with pytest.raises(ValueError, match="nothing was sent"):
+        await run(call, "", recorder)
+    assert recorder.raw_paths == []
+
+
+@pytest.mark.parametrize("odd", ["..a", "a b", "%2e%2e", "?x=1#y"])
+async def test_other_server_ids_go_in_the_body_on_the_documented_path(odd: str) -> None:
+    """Ids that are not path-changing go out as they are, in the body; the path is fixed."""
+    assert await run(BODY_METHODS[0][1], odd) == [f"/v1/{P}/cloudservers/action"]

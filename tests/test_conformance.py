@@ -24,6 +24,7 @@ import requests
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exception_handler import DefaultExceptionHandler
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
+from huaweicloudsdkcore.utils.http_utils import sanitize_for_serialization
 from huaweicloudsdkecs.v2 import EcsClient as SdkEcsClient
 from huaweicloudsdkecs.v2 import model as ecs_model
 from huaweicloudsdksdrs.v1 import SdrsClient as SdkSdrsClient
@@ -32,6 +33,7 @@ from pydantic import BaseModel
 
 from bot.core.wire import ecs as our_ecs
 from bot.core.wire import sdrs as our_sdrs
+from bot.sandbox.faults import PowerFault
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, seeded_world, sid
 from bot.sandbox.world import JobPlan, SdrsApiError, World
 
@@ -221,6 +223,66 @@ def test_ecs_answers_conform(
     )
 
 
+def ecs_jobs_in_every_state() -> tuple[World, list[str]]:
+    """ECS batch jobs INIT, RUNNING, SUCCESS and FAIL (a wrong-state sub-job, a fault)."""
+    clock = Clock()
+    world = seeded_world(now=clock, job_init_seconds=1, job_seconds=5)
+    running, stopped = sid("pi-erp-app-src"), sid("pi-erp-db-src")
+    jobs = [world.power_action({"os-stop": {"type": "SOFT", "servers": [{"id": running}]}})]
+    world.add_power_fault(PowerFault("start_fails", stopped, "Ecs.0002", "start failed"))
+    jobs.append(world.power_action({"os-start": {"servers": [{"id": stopped}, {"id": running}]}}))
+    clock.t += timedelta(seconds=6)  # both ended: SUCCESS and FAIL
+    jobs.append(world.power_action({"os-stop": {"servers": [{"id": sid("pi-web-1-tgt")}]}}))
+    clock.t += timedelta(seconds=2)  # RUNNING
+    jobs.append(world.power_action({"os-start": {"servers": [{"id": sid("pi-billing-src")}]}}))
+    return world, jobs
+
+
+def test_ecs_jobs_conform() -> None:
+    world, jobs = ecs_jobs_in_every_state()
+    _sdrs, ecs = sdk_clients()
+    statuses = set()
+    for job_id in jobs:
+        answer = world.ecs_job(job_id)
+        statuses.add(answer["status"])
+        read = conforms(answer, "ShowJobResponse", ecs_model, ecs)
+        assert (read.job_id, read.status, read.job_type) == (
+            job_id, answer["status"], answer["job_type"]
+        )  # fmt: skip
+        subs = answer["entities"]["sub_jobs"]
+        assert read.entities.sub_jobs_total == len(read.entities.sub_jobs) == len(subs)
+        assert [s.entities.server_id for s in read.entities.sub_jobs] == [
+            s["entities"]["server_id"] for s in subs
+        ]
+        ours = our_ecs.EcsJob.model_validate(answer)
+        assert ours.status == read.status and len(ours.sub_jobs) == len(subs)
+        if answer["status"] == "FAIL":
+            assert read.error_code and read.entities.sub_jobs[0].error_code
+            assert ours.error_summary()
+    assert statuses == {"INIT", "RUNNING", "SUCCESS", "FAIL"}
+    for response in ("BatchStopServersResponse", "BatchStartServersResponse"):
+        assert conforms({"job_id": jobs[0]}, response, ecs_model, ecs).job_id == jobs[0]
+
+
+@pytest.mark.parametrize("hard", [False, True])
+def test_our_stop_body_is_the_official_request_body(hard: bool) -> None:
+    ids = ["616fb98f-46ca-475e-917e-2563e5a8cd19", "726fb98f-46ca-475e-917e-2563e5a8cd20"]
+    official = ecs_model.BatchStopServersRequestBody(
+        os_stop=ecs_model.BatchStopServersOption(
+            servers=[ecs_model.ServerId(id=i) for i in ids], type="HARD" if hard else "SOFT"
+        )
+    )
+    assert our_ecs.stop_body(ids, hard=hard) == sanitize_for_serialization(official)
+
+
+def test_our_start_body_is_the_official_request_body() -> None:
+    ids = ["616fb98f-46ca-475e-917e-2563e5a8cd19"]
+    official = ecs_model.BatchStartServersRequestBody(
+        os_start=ecs_model.BatchStartServersOption(servers=[ecs_model.ServerId(id=i) for i in ids])
+    )
+    assert our_ecs.start_body(ids) == sanitize_for_serialization(official)
+
+
 def error_bodies(world: World) -> Iterator[SdrsApiError]:
     """Every refusal the emulator's resize, rename and reads can give."""
     calls = [
@@ -239,6 +301,9 @@ def error_bodies(world: World) -> Iterator[SdrsApiError]:
         lambda: world.drill("missing"),
         lambda: world.rename_drill(sid("drill-erp"), {"disaster_recovery_drill": {"name": ""}}),
         lambda: world.server_wire("missing"),
+        lambda: world.power_action({"os-stop": {"servers": [{"id": "missing"}]}}),
+        lambda: world.power_action({"os-stop": {"type": "GENTLE", "servers": []}}),
+        lambda: world.power_action({"os-start": {}}),
     ]
     for call in calls:
         with pytest.raises(SdrsApiError) as caught:
@@ -261,6 +326,7 @@ def test_error_bodies_are_read_by_the_sdk() -> None:
         assert caught.value.request_id == "req-1"
         codes.add(error.code)
     assert {"SDRS.1320", "SDRS.1376", "SDRS.1341", "SDRS.1367", "SDRS.1902"} <= codes
+    assert {"Ecs.0114", "Ecs.0005"} <= codes
 
 
 # Our wire model -> the official model whose wire names it reads (or writes).
@@ -280,6 +346,12 @@ OUR_MODELS: list[tuple[type[BaseModel], Any, str]] = [
     (our_ecs.SchedulerHints, ecs_model, "ServerSchedulerHints"),
     (our_ecs.Flavor, ecs_model, "ServerFlavor"),
     (our_ecs.Flavor, ecs_model, "ListResizeFlavorsResult"),
+    (our_ecs.EcsJob, ecs_model, "ShowJobResponse"),
+    (our_ecs.EcsJobEntities, ecs_model, "JobEntities"),
+    (our_ecs.EcsSubJob, ecs_model, "SubJob"),
+    (our_ecs.EcsSubJobEntities, ecs_model, "SubJobEntities"),
+    (our_ecs.EcsJobCreated, ecs_model, "BatchStopServersResponse"),
+    (our_ecs.EcsJobCreated, ecs_model, "BatchStartServersResponse"),
 ]
 
 

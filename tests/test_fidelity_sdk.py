@@ -1,5 +1,6 @@
-"""Fidelity: the official huaweicloudsdksdrs client works against the emulator, and our client
-sends the same method, path, JSON body, query and signed headers as the SDK for each operation."""
+"""Fidelity: the official huaweicloudsdksdrs and huaweicloudsdkecs clients work against the
+emulator, and our clients send the same method, path, JSON body, query and signed headers as the
+SDK for each operation (ECS: batch stop, batch start, show job)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,17 @@ from typing import Any
 import pytest
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
+from huaweicloudsdkecs.v2 import (
+    BatchStartServersOption,
+    BatchStartServersRequest,
+    BatchStartServersRequestBody,
+    BatchStopServersOption,
+    BatchStopServersRequest,
+    BatchStopServersRequestBody,
+    ServerId,
+    ShowJobRequest,
+)
+from huaweicloudsdkecs.v2 import EcsClient as SdkEcsClient
 from huaweicloudsdksdrs.v1 import (
     ListDisasterRecoveryDrillsRequest,
     ResizeProtectedInstanceRequest,
@@ -27,6 +39,7 @@ from huaweicloudsdksdrs.v1 import SdrsClient as SdkSdrsClient
 from bot.cloud_wiring import build_clients
 from bot.core.errors import ClientError
 from bot.core.wire.sdrs import ResizeParams
+from bot.ecs import EcsClient
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, sid
 from bot.sandbox.server import CapturedRequest, EmulatorThread
 from bot.sandbox.world import World
@@ -220,3 +233,92 @@ def test_our_errors_carry_what_the_sdk_reports(
     assert our_error.value.code == sdk_error.value.error_code == "SDRS.1316"
     assert our_error.value.message == sdk_error.value.error_msg
     assert our_error.value.status == sdk_error.value.status_code
+
+
+@pytest.fixture
+def sdk_ecs(emulator: EmulatorThread) -> Iterator[SdkEcsClient]:
+    credentials = BasicCredentials(SANDBOX_AK, SANDBOX_SK, SANDBOX_PROJECT_ID)
+    yield (
+        SdkEcsClient.new_builder()
+        .with_credentials(credentials)
+        .with_endpoints([emulator.url])
+        .build()
+    )
+
+
+def ours_ecs(emulator: EmulatorThread, call: Callable[[EcsClient], Awaitable[Any]]) -> Any:
+    async def run() -> Any:
+        clouds = build_clients(sandbox_settings(emulator.url))
+        try:
+            return await call(clouds.ecs)
+        finally:
+            await clouds.aclose()
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("hard", [False, True])
+def test_batch_stop_request_matches_the_sdk(
+    sdk_ecs: SdkEcsClient, emulator: EmulatorThread, world: World, hard: bool
+) -> None:
+    """Method, path, JSON body and signed headers of BatchStopServers equal the SDK's, and the
+    SDK reads the emulator's ECS job for it."""
+    servers = [sid("pi-erp-app-src"), sid("pi-web-1-tgt")]  # both ACTIVE
+    response = sdk_ecs.batch_stop_servers(
+        BatchStopServersRequest(
+            body=BatchStopServersRequestBody(
+                os_stop=BatchStopServersOption(
+                    servers=[ServerId(id=s) for s in servers], type="HARD" if hard else "SOFT"
+                )
+            )
+        )
+    )
+    from_sdk = last(emulator)
+    our_job = ours_ecs(emulator, lambda c: c.batch_stop(servers, hard=hard))
+    assert_same_wire(from_sdk, last(emulator))
+    assert from_sdk.method == "POST"
+    assert from_sdk.path == f"/v1/{SANDBOX_PROJECT_ID}/cloudservers/action"
+    job = sdk_ecs.show_job(ShowJobRequest(job_id=response.job_id))
+    assert job.job_type == "batchStopServers"
+    assert [s.entities.server_id for s in job.entities.sub_jobs] == servers
+    assert our_job in world.ecs_jobs
+
+
+def test_batch_start_and_show_job_requests_match_the_sdk(
+    sdk_ecs: SdkEcsClient, emulator: EmulatorThread, world: World
+) -> None:
+    servers = [sid("pi-erp-db-src")]
+    response = sdk_ecs.batch_start_servers(
+        BatchStartServersRequest(
+            body=BatchStartServersRequestBody(
+                os_start=BatchStartServersOption(servers=[ServerId(id=s) for s in servers])
+            )
+        )
+    )
+    from_sdk = last(emulator)
+    our_job_id = ours_ecs(emulator, lambda c: c.batch_start([sid("pi-erp-db-tgt")]))
+    from_us = last(emulator)
+    assert from_sdk.json() == {"os-start": {"servers": [{"id": sid("pi-erp-db-src")}]}}
+    assert from_us.json() == {"os-start": {"servers": [{"id": sid("pi-erp-db-tgt")}]}}
+    assert (from_sdk.method, from_sdk.path) == (from_us.method, from_us.path)
+    assert from_sdk.signed_headers() == from_us.signed_headers()
+    sdk_job = sdk_ecs.show_job(ShowJobRequest(job_id=response.job_id))
+    from_sdk = last(emulator)
+    our_job = ours_ecs(emulator, lambda c: c.get_job(response.job_id))
+    assert_same_wire(from_sdk, last(emulator))
+    assert our_job.job_id == sdk_job.job_id == response.job_id
+    assert our_job.job_type == sdk_job.job_type == "batchStartServers"
+    assert our_job_id != response.job_id
+
+
+def test_the_sdk_sees_ecs_errors_for_a_power_action(sdk_ecs: SdkEcsClient) -> None:
+    with pytest.raises(ClientRequestException) as caught:
+        sdk_ecs.batch_stop_servers(
+            BatchStopServersRequest(
+                body=BatchStopServersRequestBody(
+                    os_stop=BatchStopServersOption(servers=[ServerId(id="no-such-server")])
+                )
+            )
+        )
+    assert (caught.value.status_code, caught.value.error_code) == (404, "Ecs.0114")
+    assert caught.value.request_id

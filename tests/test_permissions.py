@@ -39,29 +39,37 @@ from tests.conftest import sandbox_settings
 ROOT = Path(__file__).resolve().parent.parent
 OTHER_AK, OTHER_SK = "SANDBOXAKOTHERKEY0002", "another-sandbox-secret"
 
-Drive = Callable[[SdrsClient, EcsClient], Awaitable[Any]]
-# Every public client method, called with ids the seeded world has, and the row its request
-# must match. A new client method without a line here fails test_every_client_method_is_driven.
+Drive = Callable[[SdrsClient, EcsClient, World], Awaitable[Any]]
+# Every public client method, called with ids the seeded world has (an ECS job made in the world
+# first, so the emulator knows the id as ECS's), and the row its request must match. A new
+# client method without a line here fails test_every_client_method_is_driven.
 DRIVERS: dict[str, tuple[str, Drive]] = {
     "SdrsClient.resize_protected_instance": ("ResizeProtectedInstance",
-        lambda s, e: s.resize_protected_instance(
+        lambda s, e, w: s.resize_protected_instance(
             sid("pi-erp-db"), ResizeParams(flavorRef="s6.xlarge.2"))),
     "SdrsClient.rename_drill": ("UpdateDisasterRecoveryDrillName",
-        lambda s, e: s.rename_drill(sid("drill-web"), "web-drill-renamed")),
-    "SdrsClient.get_job": ("ShowJobStatus", lambda s, e: s.get_job("no-such-job")),
+        lambda s, e, w: s.rename_drill(sid("drill-web"), "web-drill-renamed")),
+    "SdrsClient.get_job": ("ShowJobStatus", lambda s, e, w: s.get_job("no-such-job")),
     "SdrsClient.get_protected_instance": ("ShowProtectedInstance",
-        lambda s, e: s.get_protected_instance(sid("pi-erp-db"))),
+        lambda s, e, w: s.get_protected_instance(sid("pi-erp-db"))),
     "SdrsClient.list_protected_instances": ("ListProtectedInstances",
-        lambda s, e: s.list_protected_instances(limit=2)),
+        lambda s, e, w: s.list_protected_instances(limit=2)),
     "SdrsClient.get_protection_group": ("ShowProtectionGroup",
-        lambda s, e: s.get_protection_group(sid("pg-erp"))),
+        lambda s, e, w: s.get_protection_group(sid("pg-erp"))),
     "SdrsClient.get_drill": ("ShowDisasterRecoveryDrill",
-        lambda s, e: s.get_drill(sid("drill-erp"))),
-    "SdrsClient.list_drills": ("ListDisasterRecoveryDrills", lambda s, e: s.list_drills(limit=1)),
-    "EcsClient.get_server": ("ShowServer", lambda s, e: e.get_server(sid("pi-erp-db-src"))),
-    "EcsClient.count_servers": ("ListServersDetails", lambda s, e: e.count_servers()),
+        lambda s, e, w: s.get_drill(sid("drill-erp"))),
+    "SdrsClient.list_drills": ("ListDisasterRecoveryDrills",
+        lambda s, e, w: s.list_drills(limit=1)),
+    "EcsClient.get_server": ("ShowServer", lambda s, e, w: e.get_server(sid("pi-erp-db-src"))),
+    "EcsClient.count_servers": ("ListServersDetails", lambda s, e, w: e.count_servers()),
     "EcsClient.list_resize_flavors": ("ListResizeFlavors",
-        lambda s, e: e.list_resize_flavors(sid("pi-erp-db-src"))),
+        lambda s, e, w: e.list_resize_flavors(sid("pi-erp-db-src"))),
+    "EcsClient.batch_stop": ("BatchStopServers",
+        lambda s, e, w: e.batch_stop([sid("pi-erp-app-src")])),
+    "EcsClient.batch_start": ("BatchStartServers",
+        lambda s, e, w: e.batch_start([sid("pi-erp-db-src")])),
+    "EcsClient.get_job": ("ShowJob", lambda s, e, w: e.get_job(w.power_action(
+        {"os-start": {"servers": [{"id": sid("pi-erp-db-tgt")}]}}))),
 }  # fmt: skip
 NOT_API_CALLS = {"aclose"}
 
@@ -88,19 +96,20 @@ def test_every_client_method_is_driven() -> None:
 
 
 async def test_every_request_the_clients_send_has_a_row_and_every_row_is_sent(
-    clouds: CloudClients, emulator: EmulatorThread
+    clouds: CloudClients, emulator: EmulatorThread, world: World
 ) -> None:
     served: set[str] = set()
     for name, (operation, drive) in DRIVERS.items():
         before = len(emulator.emulator.requests)
         try:
-            await drive(clouds.sdrs, clouds.ecs)
+            await drive(clouds.sdrs, clouds.ecs, world)
         except CloudError:
             pass  # an error answer is still a request the bot sends
         sent = list(emulator.emulator.requests)[before:]
         assert sent, f"{name} sent nothing"
+        service = "sdrs" if name.startswith("Sdrs") else "ecs"
         for request in sent:
-            row = permission_for(request.method, request.path)
+            row = permission_for(request.method, request.path, service=service, body=request.json())
             assert row is not None, f"{name}: {request.method} {request.path} has no row"
             assert row.operation == operation, f"{name} matched {row.operation}"
             assert row.service == ("sdrs" if name.startswith("Sdrs") else "ecs"), name
@@ -114,7 +123,10 @@ def test_the_policy_file_is_exactly_the_actions_the_calls_need() -> None:
     assert shipped["Version"] == "1.1"
     (statement,) = shipped["Statement"]
     assert statement["Effect"] == "Allow"
-    assert statement["Action"] == ["ecs:cloudServers:get", "ecs:cloudServers:list"]
+    assert statement["Action"] == [
+        "ecs:cloudServers:get", "ecs:cloudServers:list", "ecs:cloudServers:start",
+        "ecs:cloudServers:stop",
+    ]  # fmt: skip
     # every action is some call's grant; every call's grant is an action here or a role
     needed = {p.grant.name for p in PERMISSIONS if p.grant.kind is GrantKind.ACTION}
     assert set(statement["Action"]) == needed
@@ -147,12 +159,36 @@ def test_the_policy_notes_cite_a_source_for_every_row_and_name_every_action() ->
         ("GET", f"/v1/{SANDBOX_PROJECT_ID}/protected-instances/x/resize", None),
         ("DELETE", f"/v1/{SANDBOX_PROJECT_ID}/protected-instances/x", None),
         ("GET", f"/v2/{SANDBOX_PROJECT_ID}/jobs/x", None),
+        ("GET", f"/v1/{SANDBOX_PROJECT_ID}/jobs/x", "ShowJobStatus"),
     ],
 )  # fmt: skip
 def test_rows_match_their_method_and_template(
     method: str, path: str, operation: str | None
 ) -> None:
     row = permission_for(method, path)
+    assert (row.operation if row else None) == operation
+
+
+ACTION = f"/v1/{SANDBOX_PROJECT_ID}/cloudservers/action"
+JOBS = f"/v1/{SANDBOX_PROJECT_ID}/jobs/x"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "service", "body", "operation"),
+    [
+        ("POST", ACTION, None, {"os-stop": {"servers": [{"id": "a"}]}}, "BatchStopServers"),
+        ("POST", ACTION, "ecs", {"os-start": {"servers": [{"id": "a"}]}}, "BatchStartServers"),
+        ("POST", ACTION, None, {"reboot": {"servers": [{"id": "a"}]}}, None),  # not ours
+        ("POST", ACTION, None, None, None),
+        ("POST", ACTION, "sdrs", {"os-stop": {}}, None),
+        ("GET", JOBS, "ecs", None, "ShowJob"),
+        ("GET", JOBS, "sdrs", None, "ShowJobStatus"),
+    ],
+)  # fmt: skip
+def test_one_path_many_calls_are_told_apart_by_body_and_service(
+    method: str, path: str, service: str | None, body: Any, operation: str | None
+) -> None:
+    row = permission_for(method, path, service=service, body=body)
     assert (row.operation if row else None) == operation
 
 
@@ -220,17 +256,39 @@ async def test_the_emulator_refuses_a_denied_action_for_that_key_only(
 
 
 async def test_denying_the_sdrs_role_refuses_every_sdrs_call_and_no_ecs_call(
-    clouds: CloudClients, emulator: EmulatorThread
+    clouds: CloudClients, emulator: EmulatorThread, world: World
 ) -> None:
     emulator.emulator.denials.deny(["SDRS Administrator"])  # every caller
     for name, (_, drive) in DRIVERS.items():
         if name.startswith("Sdrs"):
             with pytest.raises(AuthError) as refused:
-                await drive(clouds.sdrs, clouds.ecs)
+                await drive(clouds.sdrs, clouds.ecs, world)
             assert refused.value.status == 403, name
             assert "SDRS Administrator is not granted" in refused.value.message
         else:
-            await drive(clouds.sdrs, clouds.ecs)
+            await drive(clouds.sdrs, clouds.ecs, world)
+
+
+@pytest.mark.parametrize(
+    ("action", "call"),
+    [
+        ("ecs:cloudServers:stop", lambda e: e.batch_stop([sid("pi-erp-app-src")])),
+        ("ecs:cloudServers:start", lambda e: e.batch_start([sid("pi-erp-db-src")])),
+    ],
+)
+async def test_denying_stop_refuses_stops_only_and_start_starts_only(
+    clouds: CloudClients, emulator: EmulatorThread, world: World, action: str, call: Any
+) -> None:
+    """One path, two actions: the emulator tells them apart by the body, as IAM does."""
+    emulator.emulator.denials.deny([action])
+    with pytest.raises(AuthError) as refused:
+        await call(clouds.ecs)
+    assert refused.value.status == 403 and action in refused.value.message
+    assert world.ecs_jobs == {}
+    other = "ecs:cloudServers:start" if action.endswith("stop") else "ecs:cloudServers:stop"
+    emulator.emulator.denials.clear()
+    emulator.emulator.denials.deny([other])
+    assert await call(clouds.ecs) in world.ecs_jobs
 
 
 async def test_a_bad_control_body_is_refused(emulator: EmulatorThread) -> None:

@@ -1,18 +1,24 @@
 """What Huawei Cloud IAM must allow for each API call the bot makes, and what a refused read says
 is missing. Pure: a table and two decisions, no I/O.
 
-:data:`PERMISSIONS` has one row per (service, method, path template) that
-:class:`bot.sdrs.client.SdrsClient` and :class:`bot.ecs.EcsClient` call. A test drives every
-client method against the emulator and matches each request it captured to a row, so a new call
-without a row fails; ``deploy/iam-policy.json`` is :func:`policy_document` (kept equal by a test),
-so no action is granted that no call needs. ``deploy/iam-policy.md`` cites the sources.
+:data:`PERMISSIONS` has one row per (service, method, path template, body action) that
+:class:`bot.sdrs.client.SdrsClient` and :class:`bot.ecs.EcsClient` call. Two things a path alone
+does not tell: ECS's batch stop and start are one path (``POST .../cloudservers/action``), told
+apart by the body's one key (``os-stop``, ``os-start``: ``body_key``); and SDRS and ECS both
+serve ``GET /v1/{project_id}/jobs/{job_id}``, told apart by the endpoint (``service``). A test
+drives every client method against the emulator and matches each request it captured to a row,
+so a new call without a row fails; ``deploy/iam-policy.json`` is :func:`policy_document` (kept
+equal by a test), so no action is granted that no call needs. ``deploy/iam-policy.md`` cites the
+sources.
 
 Two kinds of grant, because the two services are authorised differently (sources in
 ``deploy/iam-policy.md``):
 
 * ECS supports policy-based authorisation: each call needs a named action
-  (``ecs:cloudServers:get``, ``ecs:cloudServers:list``) that a custom policy (``Version 1.1``)
-  can allow.
+  (``ecs:cloudServers:get``, ``ecs:cloudServers:list``, ``ecs:cloudServers:stop``,
+  ``ecs:cloudServers:start``) that a custom policy (``Version 1.1``) can allow. Huawei's action
+  tables name no action for the ECS job query (``ShowJob``); it is mapped to
+  ``ecs:cloudServers:get``, which the policy grants anyway (``deploy/iam-policy.md`` says why).
 * SDRS (BRS) supports only role-based authorisation: Huawei's permission references list one
   system role, ``SDRS Administrator`` (``SDRS:*:*``; depends on ``Tenant Guest`` and
   ``Server Administrator`` in the same project), and no custom-policy actions. Every SDRS call
@@ -32,6 +38,11 @@ SDRS_ROLE_DEPENDENCIES = ("Tenant Guest", "Server Administrator")
 
 ECS_LIFECYCLE = "https://support.huaweicloud.com/en-us/api-ecs/ecs_06_0002.html"
 ECS_FLAVORS = "https://support.huaweicloud.com/en-us/api-ecs/ecs_06_0008.html"
+ECS_BATCH = (
+    "https://support.huaweicloud.com/intl/en-us/eu-west-0-api-ecs/en-us_topic_0184167662.html"
+)
+ECS_BATCH_STOP = "https://support.huaweicloud.com/intl/en-us/api-ecs/ecs_02_0303.html"
+ECS_SHOW_JOB = "https://support.huaweicloud.com/intl/en-us/api-ecs/ecs_02_0901.html"
 SYSTEM_PERMISSIONS = "https://support.huaweicloud.com/usermanual-permissions/iam_01_0001.html"
 
 
@@ -61,6 +72,8 @@ class Grant:
 SDRS_ADMIN = Grant(GrantKind.ROLE, SDRS_ROLE)
 ECS_GET = Grant(GrantKind.ACTION, "ecs:cloudServers:get")
 ECS_LIST = Grant(GrantKind.ACTION, "ecs:cloudServers:list")
+ECS_STOP = Grant(GrantKind.ACTION, "ecs:cloudServers:stop")
+ECS_START = Grant(GrantKind.ACTION, "ecs:cloudServers:start")
 
 
 @dataclass(frozen=True)
@@ -74,8 +87,20 @@ class Permission:
     operation: str  # the huaweicloudsdk* operation name
     grant: Grant
     source: str
+    body_key: str | None = None  # the body's key that names the action (one path, many actions)
 
-    def matches(self, method: str, path: str) -> bool:
+    @property
+    def changes(self) -> bool:
+        """A call that changes the cloud (not tried by ``sdrs-bot check``)."""
+        return self.method != "GET"
+
+    def matches(
+        self, method: str, path: str, *, service: str | None = None, body: Any = None
+    ) -> bool:
+        if service is not None and service != self.service:
+            return False
+        if self.body_key is not None and not (isinstance(body, dict) and self.body_key in body):
+            return False
         return method.upper() == self.method and _pattern(self.path).fullmatch(path) is not None
 
 
@@ -105,6 +130,12 @@ PERMISSIONS: tuple[Permission, ...] = (
                "ListResizeFlavors", ECS_LIST, ECS_FLAVORS),
     Permission("ecs", "GET", _P + "/cloudservers/{server_id}",
                "ShowServer", ECS_GET, ECS_LIFECYCLE),
+    Permission("ecs", "POST", _P + "/cloudservers/action",
+               "BatchStopServers", ECS_STOP, ECS_BATCH_STOP, body_key="os-stop"),
+    Permission("ecs", "POST", _P + "/cloudservers/action",
+               "BatchStartServers", ECS_START, ECS_BATCH, body_key="os-start"),
+    Permission("ecs", "GET", _P + "/jobs/{job_id}",
+               "ShowJob", ECS_GET, ECS_SHOW_JOB),
 )  # fmt: skip
 
 BY_OPERATION: dict[str, Permission] = {p.operation: p for p in PERMISSIONS}
@@ -115,9 +146,15 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
 
 
-def permission_for(method: str, path: str) -> Permission | None:
-    """The row for a request (``path`` without the query), or None if the bot never calls it."""
-    return next((p for p in PERMISSIONS if p.matches(method, path)), None)
+def permission_for(
+    method: str, path: str, *, service: str | None = None, body: Any = None
+) -> Permission | None:
+    """The row for a request (``path`` without the query; ``body`` the decoded JSON body), or
+    None if the bot never calls it. ``service`` ("sdrs"/"ecs") decides a path both services
+    serve (the jobs path); without it the first matching row wins (SDRS's ShowJobStatus)."""
+    return next(
+        (p for p in PERMISSIONS if p.matches(method, path, service=service, body=body)), None
+    )
 
 
 def policy_actions() -> list[str]:

@@ -20,8 +20,10 @@ Huawei documents no one code for a policy refusal of SDRS or ECS calls; the bot'
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import uuid
+from typing import Any
 
 from aiohttp import web
 
@@ -54,9 +56,15 @@ class AccessDenials:
         router.add_post("/_sandbox/deny", self._ctl_deny)
         router.add_delete("/_sandbox/deny", self._ctl_clear)
 
-    def refusal(self, request: web.Request) -> web.Response | None:
-        """The 403 for an authenticated request whose grant is denied to its caller, else None."""
-        permission = permission_for(request.method, request.path)
+    def refusal(
+        self, request: web.Request, body: bytes = b"", service: str | None = None
+    ) -> web.Response | None:
+        """The 403 for an authenticated request whose grant is denied to its caller, else None.
+        ``body`` tells actions on one path apart (ECS batch stop/start), ``service`` a path two
+        services share (the jobs path)."""
+        permission = permission_for(
+            request.method, request.path, service=service, body=_json_or_none(body)
+        )
         if permission is None:
             return None
         ak = _access_key(request)
@@ -69,7 +77,7 @@ class AccessDenials:
             why = f"policy doesn't allow {grant.name} to be performed"
         else:
             why = f"the role {grant.name} is not granted in this project"
-        body = {
+        answer = {
             "error_code": DENIED_CODE,
             "error_msg": f"The IAM user is not authorized to access the API: {why}",
             "request_id": uuid.uuid4().hex,
@@ -77,7 +85,7 @@ class AccessDenials:
                 f"deny {grant.name} {request.method} {request.path}".encode()
             ).decode(),
         }
-        return web.json_response(body, status=403, headers={"X-Request-Id": body["request_id"]})
+        return web.json_response(answer, status=403, headers={"X-Request-Id": answer["request_id"]})
 
     async def _ctl_list(self, request: web.Request) -> web.Response:
         return web.json_response(self.snapshot())
@@ -94,6 +102,13 @@ class AccessDenials:
     async def _ctl_clear(self, request: web.Request) -> web.Response:
         self.clear()
         return web.json_response({"ok": True})
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None
 
 
 def _access_key(request: web.Request) -> str | None:

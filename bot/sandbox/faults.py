@@ -1,6 +1,14 @@
-"""Faults the emulator injects on demand: latency, error statuses (429/500/503...), dropped
-connections. Each fault matches a method and a path fragment and fires ``times`` times (None:
-until cleared)."""
+"""Faults the emulator injects on demand.
+
+* HTTP faults (:class:`Fault`): latency, error statuses (429/500/503...), dropped connections.
+  Each matches a method and a path fragment and fires ``times`` times (None: until cleared).
+* ECS power faults (:class:`PowerFault`, applied by the world when it creates an ECS job):
+  ``stop_fails`` (the next batch stop's job FAILs, with a failed sub-job per affected server,
+  which stays ACTIVE), ``start_fails`` (the next batch start's job FAILs for the affected
+  servers, which stay SHUTOFF), ``start_to_error`` (the next batch start's job ends SUCCESS but
+  the affected servers go to ERROR instead of ACTIVE: a server that does not come back). A fault
+  names one server (``server_id``) or, without one, affects every server of that job.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 FaultKind = Literal["latency", "status", "drop"]
+PowerFaultKind = Literal["stop_fails", "start_fails", "start_to_error"]
+POWER_FAULT_KINDS: tuple[str, ...] = ("stop_fails", "start_fails", "start_to_error")
 
 
 @dataclass
@@ -73,3 +83,35 @@ class FaultPlan:
                 if fault.kind != "latency":
                     break
         return fired
+
+
+@dataclass
+class PowerFault:
+    """One ECS power fault, used up by the next batch job of its action (stop or start) that
+    includes its server (any batch job of that action when ``server_id`` is None)."""
+
+    kind: PowerFaultKind
+    server_id: str | None = None
+    error_code: str = "Ecs.0000"  # the ECS error-code table's generic "Request error"
+    fail_reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in POWER_FAULT_KINDS:
+            raise ValueError(f"kind: one of {', '.join(POWER_FAULT_KINDS)}")
+
+    @property
+    def action(self) -> str:
+        return "stop" if self.kind == "stop_fails" else "start"
+
+    def applies_to(self, action: str, server_ids: list[str]) -> bool:
+        return action == self.action and (self.server_id is None or self.server_id in server_ids)
+
+    def reason(self) -> str:
+        if self.fail_reason:
+            return self.fail_reason
+        verb = "stopping" if self.action == "stop" else "starting"
+        return f"injected fault: {verb} the server failed"
+
+    def describe(self) -> str:
+        who = self.server_id or "every server"
+        return f"{self.kind.replace('_', ' ')} ({who}), next {self.action} job"

@@ -7,7 +7,14 @@ it received (for fidelity tests), and injects faults on demand (:mod:`bot.sandbo
 
 Control endpoints under ``/_sandbox/`` (no authentication; the emulator binds to loopback by
 default): ``GET state``, ``POST faults``, ``DELETE faults``, ``POST servers/{id}/power``,
-``POST next-job``, and ``deny`` (IAM refusals, :mod:`bot.sandbox.access_denial`).
+``POST next-job``, ``POST ecs-faults`` (an ECS power fault, :class:`~bot.sandbox.faults.
+PowerFault`: ``{"kind": "stop_fails"|"start_fails"|"start_to_error", "server_id"?,
+"error_code"?, "fail_reason"?}``), ``GET ecs-faults``, ``DELETE ecs-faults``, and ``deny`` (IAM
+refusals, :mod:`bot.sandbox.access_denial`).
+
+``GET /v1/{project_id}/jobs/{job_id}`` serves SDRS and ECS jobs on one host: an id of an ECS job
+(batch stop/start) is answered in ECS's shape, any other as SDRS answers
+(:mod:`bot.sandbox.world`).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from aiohttp import web
 from bot.huaweicloud import signing
 from bot.sandbox import gateway
 from bot.sandbox.access_denial import AccessDenials
-from bot.sandbox.faults import Fault, FaultPlan
+from bot.sandbox.faults import Fault, FaultPlan, PowerFault
 from bot.sandbox.gateway import TemporaryKeys
 from bot.sandbox.runner import AppThread
 from bot.sandbox.world import JobPlan, SdrsApiError, World
@@ -87,6 +94,7 @@ class Emulator:
             ("GET", re.compile(p + r"/disaster-recovery-drills/(?P<id>[^/]+)"), self._drill),
             ("PUT", re.compile(p + r"/disaster-recovery-drills/(?P<id>[^/]+)"), self._rename),
             ("GET", re.compile(p + r"/disaster-recovery-drills"), self._drills),
+            ("POST", re.compile(p + r"/cloudservers/action"), self._power),
             ("GET", re.compile(p + r"/cloudservers/resize_flavors"), self._flavors),
             ("GET", re.compile(p + r"/cloudservers/detail"), self._servers),
             ("GET", re.compile(p + r"/cloudservers/(?P<id>[^/]+)"), self._server),
@@ -99,6 +107,9 @@ class Emulator:
         app.router.add_delete("/_sandbox/faults", self._ctl_clear_faults)
         app.router.add_post("/_sandbox/servers/{id}/power", self._ctl_power)
         app.router.add_post("/_sandbox/next-job", self._ctl_next_job)
+        app.router.add_get("/_sandbox/ecs-faults", self._ctl_power_faults)
+        app.router.add_post("/_sandbox/ecs-faults", self._ctl_add_power_fault)
+        app.router.add_delete("/_sandbox/ecs-faults", self._ctl_clear_power_faults)
         self.denials.add_routes(app.router)
         app.router.add_route("*", "/v1/{tail:.*}", self._dispatch)
         return app
@@ -137,7 +148,7 @@ class Emulator:
         refusal = self._authenticate(request, raw_path, query, body)
         if refusal is not None:
             return refusal
-        denied = self.denials.refusal(request)
+        denied = self.denials.refusal(request, body, self._service_of(request.path))
         if denied is not None:
             return denied
         for method, pattern, handler in self._routes:
@@ -182,6 +193,13 @@ class Emulator:
             return _gateway_error(*outcome)
         return None
 
+    def _service_of(self, path: str) -> str | None:
+        """Which service a request on a path both share is for (the jobs path: by the job id)."""
+        match = re.fullmatch(r"/v1/[^/]+/jobs/(?P<id>[^/]+)", path)
+        if match is None:
+            return None
+        return "ecs" if self.world.is_ecs_job(match["id"]) else "sdrs"
+
     @staticmethod
     def _error(exc: SdrsApiError) -> web.Response:
         return web.json_response(
@@ -205,7 +223,12 @@ class Emulator:
         return {"server_group": self.world.group(p["id"])}
 
     async def _job(self, payload: Any, p: dict[str, str]) -> Any:
+        if self.world.is_ecs_job(p["id"]):
+            return self.world.ecs_job(p["id"])
         return self.world.job(p["id"])
+
+    async def _power(self, payload: Any, p: dict[str, str]) -> Any:
+        return {"job_id": self.world.power_action(payload)}
 
     async def _drill(self, payload: Any, p: dict[str, str]) -> Any:
         return {"disaster_recovery_drill": self.world.drill(p["id"])}
@@ -262,6 +285,26 @@ class Emulator:
             hang=bool(data.get("hang", False)),
         )
         self.world.plan_next_job(plan)
+        return web.json_response({"ok": True})
+
+    async def _ctl_power_faults(self, request: web.Request) -> web.Response:
+        with self.world.lock:
+            faults = [vars(f) | {"describe": f.describe()} for f in self.world.power_faults]
+        return web.json_response(faults)
+
+    async def _ctl_add_power_fault(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        try:
+            if not isinstance(data, dict):
+                raise TypeError("a JSON object")
+            fault = PowerFault(**{k: str(v) for k, v in data.items()})  # type: ignore[arg-type]
+        except (TypeError, ValueError) as exc:
+            return web.json_response({"ok": False, "error": str(exc)}, status=400)
+        self.world.add_power_fault(fault)
+        return web.json_response({"ok": True})
+
+    async def _ctl_clear_power_faults(self, request: web.Request) -> web.Response:
+        self.world.clear_power_faults()
         return web.json_response({"ok": True})
 
 

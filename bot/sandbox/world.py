@@ -20,6 +20,33 @@ each case is not documented, so the mapping below is this emulator's, stated her
 * dedicated hosts: server on a DeH but no DeH id for its site: SDRS.1367; unknown DeH id:
   SDRS.1368; DeH in another AZ than the server: SDRS.1369; DeH id for a site not resized:
   SDRS.1370
+
+ECS batch stop / start (``POST /v1/{project_id}/cloudservers/action``, ``os-stop``/``os-start``)
+and ECS jobs (``GET /v1/{project_id}/jobs/{job_id}``), as the ECS API reference describes them:
+
+* a body that is not ``{"os-stop": {...}}`` or ``{"os-start": {...}}`` (one of them), without a
+  non-empty ``servers`` list of ``{"id": "<string>"}``, the same id twice, or an ``os-stop``
+  ``type`` other than SOFT/HARD: 400 ``Ecs.0005`` (the ECS error-code table's code whose remedy
+  is "adjust the request structure"); an unknown server: 404 ``Ecs.0114`` ("Instance[...] could
+  not be found", as for a read). Nothing is changed then.
+* otherwise an ECS job, ``job_type`` ``batchStopServers`` / ``batchStartServers`` (the
+  reference's job-type list names only some types - createServer, resizeServer, deleteVMs...;
+  these two names, and the sub-jobs' ``stopServer`` / ``startServer``, are this emulator's),
+  with one sub-job per server (``entities.server_id``). It is INIT, then RUNNING, for the
+  world's job duration; while it runs each server keeps its status (a stopping server is ACTIVE
+  with ``OS-EXT-STS:task_state`` ``powering-off``, a starting one SHUTOFF with
+  ``powering-on``); at the end each sub-job's server becomes SHUTOFF (stop) or ACTIVE (start).
+* a server not in the state the action needs (stop: ACTIVE; start: SHUTOFF) when the job is
+  created: its sub-job FAILs with ``Ecs.0100`` ("The ECS status does not meet requirements" in
+  the ECS error-code table; the reference does not say what a batch stop of a stopped server
+  does, so this is the emulator's reading) and the server is left as it is.
+* any failed sub-job makes the job FAIL, with the first failure's ``error_code`` and
+  ``fail_reason``; power faults (:class:`bot.sandbox.faults.PowerFault`) make sub-jobs fail or
+  a started server end in ERROR.
+
+SDRS and ECS jobs share the path ``/v1/{project_id}/jobs/{job_id}`` and, in this emulator, one
+host; their ids come from one space (random UUID hex), so the id says which service's job it is
+and each is answered in its own service's shape. An id neither has is answered as SDRS does.
 """
 
 from __future__ import annotations
@@ -38,9 +65,18 @@ from bot.core.rules import (
     RESIZABLE_INSTANCE_STATUSES,
     drill_name_problem,
 )
+from bot.sandbox.faults import PowerFault
 
 JOB_TYPE_RESIZE = "resizeProtectedInstanceNew"
 SUB_JOB_TYPE_RESIZE = "resizeServer"
+ECS_JOB_TYPES = {"stop": "batchStopServers", "start": "batchStartServers"}
+ECS_SUB_JOB_TYPES = {"stop": "stopServer", "start": "startServer"}
+POWER_ACTIONS = {"os-stop": "stop", "os-start": "start"}
+NEEDED_STATUS = {"stop": "ACTIVE", "start": "SHUTOFF"}
+TASK_STATES = {"stop": "powering-off", "start": "powering-on"}
+ECS_BAD_REQUEST = "Ecs.0005"
+ECS_NOT_FOUND = "Ecs.0114"
+ECS_WRONG_STATUS = "Ecs.0100"
 
 
 class SdrsApiError(Exception):
@@ -203,6 +239,71 @@ class Job:
         }
 
 
+@dataclass
+class EcsSubJob:
+    server_id: str
+    fail: tuple[str, str] | None = None  # (error_code, fail_reason)
+    to_error: bool = False  # a start that leaves the server in ERROR
+
+
+@dataclass
+class EcsJob:
+    """A batch stop or start: one sub-job per server."""
+
+    id: str
+    action: str  # "stop" | "start"
+    created: datetime
+    run_after: float
+    done_after: float
+    subs: list[EcsSubJob]
+    status: str = "INIT"
+    ended: datetime | None = None
+
+    def _failure(self) -> tuple[str, str] | None:
+        return next((s.fail for s in self.subs if s.fail), None)
+
+    def wire(self) -> dict[str, Any]:
+        done = self.status in ("SUCCESS", "FAIL")
+        failure = self._failure() if self.status == "FAIL" else None
+        sub_jobs = []
+        for i, sub in enumerate(self.subs):
+            sub_status = ("FAIL" if sub.fail else "SUCCESS") if done else self.status
+            sub_fail = sub.fail if done else None
+            entities: dict[str, Any] = {"server_id": sub.server_id}
+            if sub_fail:
+                entities["errorcode_message"] = sub_fail[1]
+            sub_jobs.append(
+                {
+                    "status": sub_status,
+                    "entities": entities,
+                    "job_id": f"{self.id}-{i}",
+                    "job_type": ECS_SUB_JOB_TYPES[self.action],
+                    "begin_time": _ts(self.created),
+                    "end_time": _ts(self.ended) if self.ended else "",
+                    "error_code": sub_fail[0] if sub_fail else None,
+                    "fail_reason": sub_fail[1] if sub_fail else None,
+                }
+            )
+        return {
+            "status": self.status,
+            "entities": {"sub_jobs_total": len(sub_jobs), "sub_jobs": sub_jobs},
+            "job_id": self.id,
+            "job_type": ECS_JOB_TYPES[self.action],
+            "begin_time": _ts(self.created),
+            "end_time": _ts(self.ended) if self.ended else "",
+            "error_code": failure[0] if failure else None,
+            "fail_reason": failure[1] if failure else None,
+        }
+
+
+def _ecs_bad(message: str) -> SdrsApiError:
+    return SdrsApiError(400, ECS_BAD_REQUEST, message, "error")
+
+
+def _ecs_server_missing(server_id: str) -> SdrsApiError:
+    return SdrsApiError(404, ECS_NOT_FOUND, f"Instance[{server_id}] could not be found.", "error")
+
+
 def _str_field(body: dict[str, Any], key: str) -> str | None:
     value = body.get(key)
     if value is None or value == "":
@@ -232,6 +333,8 @@ class World:
         self.drills: dict[str, Drill] = {}
         self.jobs: dict[str, Job] = {}
         self.job_plans: list[JobPlan] = []
+        self.ecs_jobs: dict[str, EcsJob] = {}
+        self.power_faults: list[PowerFault] = []
         self.credentials: dict[str, str] = {}  # AK -> SK
         self.tokens: set[str] = set()
 
@@ -263,6 +366,14 @@ class World:
     def plan_next_job(self, plan: JobPlan) -> None:
         with self.lock:
             self.job_plans.append(plan)
+
+    def add_power_fault(self, fault: PowerFault) -> None:
+        with self.lock:
+            self.power_faults.append(fault)
+
+    def clear_power_faults(self) -> None:
+        with self.lock:
+            self.power_faults.clear()
 
     def set_power(self, server_id: str, status: str) -> None:
         with self.lock:
@@ -504,6 +615,7 @@ class World:
                 "id": srv.id,
                 "name": srv.name,
                 "status": srv.status,
+                "OS-EXT-STS:task_state": self._task_state(srv.id),
                 "flavor": flavor.ecs(),
                 "OS-EXT-AZ:availability_zone": srv.az,
                 # The host the server runs on (every server has one), not a DeH id; DeH
@@ -516,6 +628,88 @@ class World:
                 ),
                 "metadata": {"charging_mode": "1" if srv.charging_mode == "prePaid" else "0"},
             }
+
+    def _task_state(self, server_id: str) -> str:
+        """``powering-off`` / ``powering-on`` while a job stops / starts the server, else ""."""
+        for job in self.ecs_jobs.values():
+            if job.status in ("INIT", "RUNNING") and any(
+                s.server_id == server_id and not s.fail for s in job.subs
+            ):
+                return TASK_STATES[job.action]
+        return ""
+
+    def power_action(self, body: Any) -> str:
+        """``POST .../cloudservers/action`` with ``os-stop`` or ``os-start``: the ECS job id."""
+        with self.lock:
+            self._advance()
+            if not isinstance(body, dict):
+                raise _ecs_bad("Invalid request parameters: the body must be a JSON object")
+            actions = [k for k in body if k in POWER_ACTIONS]
+            if len(actions) != 1 or len(body) != 1:
+                raise _ecs_bad("Invalid request parameters: give exactly one of os-stop, os-start")
+            action = POWER_ACTIONS[actions[0]]
+            spec = body[actions[0]]
+            if not isinstance(spec, dict):
+                raise _ecs_bad(f"Invalid request parameters: {actions[0]} must be an object")
+            servers = spec.get("servers")
+            if not isinstance(servers, list) or not servers:
+                raise _ecs_bad(f"Invalid request parameters: {actions[0]}.servers is required")
+            ids: list[str] = []
+            for ref in servers:
+                if not isinstance(ref, dict) or not isinstance(ref.get("id"), str) or not ref["id"]:
+                    raise _ecs_bad("Invalid request parameters: each server needs an id")
+                ids.append(ref["id"])
+            if len(set(ids)) != len(ids):
+                raise _ecs_bad("Invalid request parameters: a server is given twice")
+            if action == "stop" and spec.get("type", "SOFT") not in ("SOFT", "HARD"):
+                raise _ecs_bad("Invalid request parameters: os-stop.type must be SOFT or HARD")
+            if action == "start" and set(spec) - {"servers"}:
+                raise _ecs_bad("Invalid request parameters: os-start takes only servers")
+            for sid in ids:
+                if sid not in self.servers:
+                    raise _ecs_server_missing(sid)
+            fault = next((f for f in self.power_faults if f.applies_to(action, ids)), None)
+            if fault is not None:
+                self.power_faults.remove(fault)
+            subs = []
+            for sid in ids:
+                sub = EcsSubJob(sid)
+                status = self.servers[sid].status
+                hit = fault is not None and fault.server_id in (None, sid)
+                if status != NEEDED_STATUS[action]:
+                    sub.fail = (
+                        ECS_WRONG_STATUS,
+                        f"The ECS status does not meet requirements: server {sid} is {status}, "
+                        f"{action} needs {NEEDED_STATUS[action]}",
+                    )
+                elif hit and fault is not None and fault.kind == "start_to_error":
+                    sub.to_error = True
+                elif hit and fault is not None:
+                    sub.fail = (fault.error_code, fault.reason())
+                subs.append(sub)
+            total = self.job_seconds
+            job = EcsJob(
+                id=uuid.uuid4().hex,
+                action=action,
+                created=self.now(),
+                run_after=min(self.job_init_seconds, total),
+                done_after=total,
+                subs=subs,
+            )
+            self.ecs_jobs[job.id] = job
+            return job.id
+
+    def is_ecs_job(self, job_id: str) -> bool:
+        with self.lock:
+            return job_id in self.ecs_jobs
+
+    def ecs_job(self, job_id: str) -> dict[str, Any]:
+        with self.lock:
+            job = self.ecs_jobs.get(job_id)
+            if job is None:
+                raise _not_found("SDRS.0201", f"The job {job_id} does not exist")
+            self._advance_ecs_job(job, self.now())
+            return job.wire()
 
     def resize_flavors(self, server_id: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -541,6 +735,27 @@ class World:
         now = self.now()
         for job in self.jobs.values():
             self._advance_job(job, now)
+        for ecs_job in self.ecs_jobs.values():
+            self._advance_ecs_job(ecs_job, now)
+
+    def _advance_ecs_job(self, job: EcsJob, now: datetime) -> None:
+        if job.status in ("SUCCESS", "FAIL"):
+            return
+        age = (now - job.created).total_seconds()
+        if age >= job.run_after:
+            job.status = "RUNNING"
+        if age < job.done_after:
+            return
+        job.ended = job.created + timedelta(seconds=job.done_after)
+        for sub in job.subs:
+            if sub.fail:
+                continue
+            srv = self.servers[sub.server_id]
+            if job.action == "stop":
+                srv.status = "SHUTOFF"
+            else:
+                srv.status = "ERROR" if sub.to_error else "ACTIVE"
+        job.status = "FAIL" if any(s.fail for s in job.subs) else "SUCCESS"
 
     def _advance_job(self, job: Job, now: datetime) -> None:
         if job.status in ("SUCCESS", "FAIL"):
@@ -577,6 +792,8 @@ class World:
                     "instances": {k: vars(v) for k, v in self.instances.items()},
                     "servers": {k: vars(v) for k, v in self.servers.items()},
                     "jobs": {k: v.wire() for k, v in self.jobs.items()},
+                    "ecs_jobs": {k: v.wire() for k, v in self.ecs_jobs.items()},
+                    "power_faults": [vars(f) for f in self.power_faults],
                     "drills": {k: v.wire() for k, v in self.drills.items()},
                 }
             )
