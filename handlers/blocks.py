@@ -332,6 +332,21 @@ _RUNBOOK = {
 }
 
 
+RESIZE_OUTCOME = {  # bot.core.runbook.ResizeOutcome, as the end of a runbook tells it
+    "success": "resized",
+    "fail": "the resize failed",
+    "refused": "nothing was resized (the preflight refused it)",
+    "pending": "nothing was resized",
+    "submitted": "the resize had not ended",
+    "unknown": "the resize's outcome is not known: check the instance's flavors",
+}
+
+
+def resize_outcome_text(outcome: str | None, code: str | None = None) -> str:
+    text = RESIZE_OUTCOME.get(outcome or "unknown", RESIZE_OUTCOME["unknown"])
+    return text + (f" (`{escape(code)}`)" if code else "")
+
+
 def runbook_text(e: RunbookEvent) -> str:
     """One step of a stop-resize-start runbook, for its thread."""
     servers = ", ".join(f"`{escape(s)}`" for s in e.servers) or "the servers"
@@ -339,7 +354,7 @@ def runbook_text(e: RunbookEvent) -> str:
         left = f" {servers} stay stopped: see above." if e.servers else (
             " Every server it stopped runs again.")  # fmt: skip
         mark = ":white_check_mark:" if not e.loud else ":warning:"
-        return f"{mark} Stop-resize-start done: {escape(e.detail)}.{left}"
+        return f"{mark} Stop-resize-start done: {resize_outcome_text(e.detail, e.code)}.{left}"
     template = _RUNBOOK.get(e.event, "{event}: {detail}")
     return template.format(servers=servers, detail=escape(e.detail), requester=e.requester,
                            event=escape(e.event))  # fmt: skip
@@ -352,7 +367,7 @@ def runbook_end_text(d: Decided) -> str:
     left = ", ".join(f"`{escape(s)}`" for s in d.runbook_left_stopped)
     stopped = f"; left stopped: {left}" if left else "; every server it stopped runs again"
     mark = ":white_check_mark:" if d.runbook == "done" else ":warning:"
-    return f"{mark} stop-resize-start done: resize {escape(d.runbook_resize or 'unknown')}{stopped}"
+    return f"{mark} stop-resize-start done: {resize_outcome_text(d.runbook_resize)}{stopped}"
 
 
 def store_unavailable_text() -> str:

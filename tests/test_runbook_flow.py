@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from bot.sandbox.faults import PowerFault
 from bot.sandbox.seed import sid
 from bot.sandbox.world import JobPlan
 from handlers import blocks
@@ -79,7 +82,7 @@ async def test_happy_path_stops_resizes_once_and_starts_exactly_what_it_stopped(
     assert h.world.servers[PROD].flavor == h.world.servers[DR].flavor == "s6.xlarge.2"
     assert not [c for c in h.state.calls_to("chat.postMessage") if c.args.get("reply_broadcast")]
     final = h.updates(ts)[-1]
-    assert "stop-resize-start done: resize success; every server it stopped runs again" in final
+    assert "stop-resize-start done: resized; every server it stopped runs again" in final
 
 
 async def test_a_failed_resize_still_starts_the_servers_and_says_so_loudly(h: Harness) -> None:
@@ -96,7 +99,8 @@ async def test_a_failed_resize_still_starts_the_servers_and_says_so_loudly(h: Ha
     broadcast = [c.args["text"] for c in h.state.calls_to("chat.postMessage")
                  if c.args.get("reply_broadcast")]  # fmt: skip
     assert any("The resize failed" in t for t in broadcast)
-    assert "resize fail" in h.updates(ts)[-1] and ":warning:" in h.updates(ts)[-1]
+    assert ":warning: stop-resize-start done: the resize failed;" in h.updates(ts)[-1]
+    assert "Stop-resize-start done: the resize failed (`SDRS.1301`)" in joined
 
 
 async def test_a_server_already_stopped_is_not_stopped_or_started(h: Harness) -> None:
@@ -105,3 +109,51 @@ async def test_a_server_already_stopped_is_not_stopped_or_started(h: Harness) ->
     assert calls(h) == [("resize", {"resize": {"dr_flavorRef": "s6.xlarge.2"}})]
     assert h.world.servers[DR].status == "SHUTOFF"
     assert any("Nothing to stop" in t or "nothing to stop" in t.lower() for t in replies)
+
+
+def broadcasts(h: Harness) -> list[str]:
+    return [str(c.args["text"]) for c in h.state.calls_to("chat.postMessage")
+            if c.args.get("reply_broadcast")]  # fmt: skip
+
+
+async def test_a_failed_stop_resizes_nothing_and_says_so(h: Harness) -> None:
+    h.world.add_power_fault(PowerFault(kind="stop_fails", error_code="Ecs.0005"))
+    ts = await confirm_stop_start(h, f"resize {APP} s6.xlarge.2 power=stop-start")
+    replies = await finished(h, ts)
+    assert [k for k, _ in calls(h)] == ["stop"]  # no resize, and nothing to start again
+    assert h.world.servers[PROD].status == "ACTIVE"
+    assert h.world.servers[PROD].flavor == "s6.large.2"
+    joined = "\n".join(replies)
+    assert "Ecs.0005" in joined and "Stop-resize-start done: nothing was resized" in joined
+    assert broadcasts(h)  # a step that did not go as planned is broadcast
+
+
+@pytest.mark.parametrize("fault", ["start_fails", "start_to_error"])
+async def test_a_server_that_does_not_come_back_is_broadcast_with_the_requester_mentioned(
+    h: Harness, fault: str
+) -> None:
+    h.world.add_power_fault(PowerFault(kind=fault))  # type: ignore[arg-type]
+    ts = await confirm_stop_start(h, f"resize {APP} s6.xlarge.2 power=stop-start")
+    await finished(h, ts)
+    assert [k for k, _ in calls(h)] == ["stop", "resize", "start"]  # no second start
+    assert h.world.servers[PROD].flavor == "s6.xlarge.2"  # the resize itself worked
+    loud = "\n".join(broadcasts(h))
+    assert f"<@{ALICE}> `ecs-erp-app-src` were stopped by the bot and are NOT running" in loud
+    final = h.updates(ts)[-1]
+    assert ":warning: stop-resize-start done: resized; left stopped: `ecs-erp-app-src`" in (final)
+
+
+async def test_a_server_started_after_the_confirmation_is_not_stopped_by_the_bot(
+    h: Harness,
+) -> None:
+    """The confirmation showed the DR server stopped: it is not stopped by the bot when it runs
+    by Confirm time; the preflight after the stop refuses, and the production server the bot
+    stopped is started again."""
+    await h.command(f"resize {APP} s6.xlarge.2 power=stop-start")
+    op_id, ts = await h.confirmation()
+    h.world.set_power(DR, "ACTIVE")  # someone started it meanwhile
+    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    replies = await finished(h, ts)
+    assert calls(h) == [("stop", [PROD]), ("start", [PROD])]  # no resize was sent
+    assert h.world.servers[DR].status == "ACTIVE" and h.world.servers[PROD].status == "ACTIVE"
+    assert any("The preflight refuses the resize now" in t for t in replies)

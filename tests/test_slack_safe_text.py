@@ -83,7 +83,10 @@ message = st.one_of(
                   st.sampled_from(["production", "dr"]), max_size=2),
               renamed_since=st.one_of(st.none(), anything), job_id=anything,
               job_status=st.one_of(st.none(), anything), failure=st.one_of(st.none(), failure),
-              renamed_to=st.one_of(st.none(), anything)),
+              renamed_to=st.one_of(st.none(), anything),
+              runbook=st.one_of(st.none(), st.sampled_from(["running", "done", "attention"])),
+              runbook_resize=st.one_of(st.none(), anything),
+              runbook_left_stopped=st.lists(anything, max_size=2)),
     st.builds(Submitted, job_id=anything),
     st.builds(SubmitFailed, failure=failure),
     st.builds(Renamed, name=anything),
@@ -104,7 +107,7 @@ message = st.one_of(
               interrupted=st.booleans(), renamed_to=anything, still=anything),
     st.builds(RunbookEvent, event=st.one_of(st.sampled_from(RUNBOOK_EVENTS), anything),
               requester=user, servers=st.lists(anything, max_size=3), detail=anything,
-              loud=st.booleans()),
+              code=st.one_of(st.none(), anything), loud=st.booleans()),
 )  # fmt: skip
 
 

@@ -268,7 +268,8 @@ class RunbookEvent(_Fact):
     event: str  # bot.core.runbook.Report.event
     requester: str
     servers: list[str] = Field(default_factory=list)  # names
-    detail: str = ""
+    detail: str = ""  # runbook-done: how the resize ended (bot.core.runbook.ResizeOutcome)
+    code: str | None = None
     loud: bool = False
 
 

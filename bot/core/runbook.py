@@ -135,6 +135,7 @@ class Report(BaseModel):
     event: str
     servers: list[str] = Field(default_factory=list)  # names
     detail: str = ""
+    code: str | None = None  # SDRS's error code (runbook-done of a failed resize)
     loud: bool = False
 
 
@@ -278,9 +279,8 @@ def _left_stopped(rb: Runbook, ids: list[str], why: str) -> Next:
 def _done(rb: Runbook) -> Report:
     """The closing line: how the resize ended, and whether every stopped server runs again."""
     loud = rb.resize != "success" or bool(rb.left_stopped)
-    detail = f"resize {rb.resize}" + (f" ({rb.error_code})" if rb.error_code else "")
-    return Report(event="runbook-done", servers=rb.name_list(rb.left_stopped), detail=detail,
-                  loud=loud)  # fmt: skip
+    return Report(event="runbook-done", servers=rb.name_list(rb.left_stopped), detail=rb.resize,
+                  code=rb.error_code, loud=loud)  # fmt: skip
 
 
 # ---- around a changing call -----------------------------------------------------------------

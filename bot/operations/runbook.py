@@ -84,6 +84,7 @@ def _messages(row: RunbookRow, reports: list[rb_core.Report]) -> list[OutboxMess
                 requester=row.requester,
                 servers=r.servers,
                 detail=r.detail,
+                code=r.code,
                 loud=r.loud,
             ),
         )  # fmt: skip
@@ -176,6 +177,7 @@ async def _save(
         deps.store.save_runbook, row.op_id, deps.owner, state_json=state.model_dump_json(),
         step=state.step.value, now=now, next_at=next_at,
         lease_seconds=deps.settings.lease_seconds, messages=messages, audit=audit,
+        keep_lease=not wait,  # a runbook that waits is free for any replica at next_at
     )  # fmt: skip
     if not saved:
         log.warning("runbook %s: lease lost; another replica goes on", row.op_id)

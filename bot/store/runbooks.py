@@ -118,19 +118,23 @@ class RunbookStore:
         lease_seconds: float,
         messages: Sequence[OutboxMessage] = (),
         audit: tuple[AuditAction, dict[str, Any]] | None = None,
+        keep_lease: bool = True,
     ) -> bool:
-        """Write a decision if this owner still holds the lease (renewing it); False if another
-        replica took the runbook meanwhile (then nothing is written and nothing may be sent)."""
+        """Write a decision if this owner still holds the lease (renewing it, or giving it
+        back with ``keep_lease=False``: the runbook waits until ``next_at``, and any replica
+        may take it then); False if another replica took the runbook meanwhile (then nothing
+        is written and nothing may be sent)."""
         r = runbooks.c
         at = epoch(now)
         done = step == DONE
+        held = keep_lease and not done
         with self.engine.begin() as conn:
             changed = conn.execute(
                 update(runbooks)
                 .where(r.op_id == op_id, r.lease_owner == owner)
                 .values(state_json=state_json, step=step, next_at=epoch(next_at),
-                        lease_owner=None if done else owner,
-                        lease_until=None if done else at + lease_seconds,
+                        lease_owner=owner if held else None,
+                        lease_until=at + lease_seconds if held else None,
                         finished_at=at if done else None)
             ).rowcount  # fmt: skip
             if changed != 1:
