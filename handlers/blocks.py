@@ -321,6 +321,8 @@ _RUNBOOK = {
     "ended-before-stop": ":warning: Interrupted while asking ECS to stop {servers}: {detail}.",
     "resize-submitted": "Resize submitted to SDRS, job `{detail}`.",
     "resized": ":white_check_mark: Resize SUCCESS.",
+    "resized-seen": ":white_check_mark: The resize was done: the servers have the new flavors "
+    "(its answer was lost with a restart).",
     "resize-failed": ":x: The resize failed: {detail}. Starting the servers again.",
     "resize-refused": ":x: The preflight refuses the resize now: {detail}. Starting the servers "
     "again; nothing was resized.",

@@ -147,6 +147,23 @@ async def test_resize_post_read_timeout_is_outcome_unknown(emulator: EmulatorThr
     assert _count(emulator, "POST", "/resize") == 1
 
 
+async def test_a_late_answer_is_outcome_unknown_although_the_resize_happened(
+    emulator: EmulatorThread,
+) -> None:
+    """The emulator's ``late`` fault carries the request out and answers after the client gave
+    up: the bot cannot know, and the cloud shows that it happened."""
+    emulator.emulator.faults.add(Fault("late", method="POST", path_contains="/resize", seconds=1))
+    settings = sandbox_settings(emulator.url, http_read_timeout=0.2)
+    async with build_clients(settings).sdrs as client:
+        with pytest.raises(OutcomeUnknownError):
+            await client.resize_protected_instance(
+                sid("pi-erp-db"), ResizeParams(flavorRef="s6.xlarge.2")
+            )
+        instance = await client.get_protected_instance(sid("pi-erp-db"))
+    assert instance.status == "resizing"
+    assert _count(emulator, "POST", "/resize") == 1
+
+
 async def test_resize_post_502_from_gateway_is_outcome_unknown(
     sdrs: SdrsClient, emulator: EmulatorThread
 ) -> None:

@@ -253,3 +253,18 @@ def test_before_send_marks_when() -> None:
     rb = before_send(runbook(), Stop(ids=[PROD]), T0)
     assert rb.sending and rb.sending_at == T0 and rb.stopped == [PROD]
     assert after_send(rb, Stop(ids=[PROD]), Sent(job_id="j")).runbook.sending_at is None
+
+
+def test_a_resize_found_sending_is_decided_from_the_instance_and_the_servers() -> None:
+    rb = runbook().model_copy(update={"step": Step.RESIZING, "stopped": [PROD], "sending": True})
+    assert isinstance(decide(rb, Seen(instance_resizing=True)).action, Wait)
+    done = decide(rb, Seen(instance_resizing=False, resized_as_asked=True))
+    assert done.runbook.resize == "success" and events(done.reports) == ["resized-seen"]
+    failed = decide(rb, Seen(instance_resizing=False, resized_as_asked=False,
+                             instance_failed=True))  # fmt: skip
+    assert failed.runbook.resize == "fail" and failed.reports[0].loud
+    unknown = decide(rb, Seen(instance_resizing=False, resized_as_asked=False))
+    assert unknown.runbook.resize == "unknown"
+    assert events(unknown.reports) == ["resize-unknown-ended"]
+    for after in (done, failed, unknown):  # the servers it stopped are started in every case
+        assert after.runbook.step is Step.STARTING and after.runbook.stopped == [PROD]

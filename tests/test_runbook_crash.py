@@ -1,10 +1,13 @@
 """SIGKILL during each step of a stop-resize-start (issue 17): the real ``sdrs-bot serve`` is
-killed the moment the emulator receives the step's changing call (the bot may or may not have
-saved the answer) and started again on the same database. Each call reaches ECS/SDRS exactly
-once, the servers it stopped run again, and the thread tells each step once."""
+killed while the step's changing call is out - the emulator has carried it out and holds its
+answer back (its ``late`` fault), so the bot's database says only that it was about to send
+it - and started again on the same database. Each call reaches ECS/SDRS exactly once (the
+restarted bot decides from what the cloud shows, never by sending again), the servers it
+stopped run again, and the thread tells each step once and truthfully."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -15,6 +18,7 @@ from urllib.request import Request, urlopen
 
 import pytest
 
+from bot.sandbox.faults import Fault
 from bot.sandbox.local_env import ROOT, free_port, serve_env
 from bot.sandbox.seed import SANDBOX_PROJECT_ID, seeded_world, sid
 from bot.sandbox.server import CapturedRequest, Emulator, EmulatorThread
@@ -30,7 +34,8 @@ CHANNEL, USER = "C0RUNBOOK1", "U0RUNBOOK1"
 
 @pytest.fixture
 def stands() -> Iterator[tuple[EmulatorThread, SlackApiThread]]:
-    world = seeded_world(job_init_seconds=0.2, job_seconds=1.5)
+    # jobs outlast a restart: the restarted bot finds each call's work still under way
+    world = seeded_world(job_init_seconds=0.2, job_seconds=5.0)
     emulator = EmulatorThread(Emulator(world, SANDBOX_PROJECT_ID))
     emulator.start()
     slack = SlackApiThread(SlackApiState(token=BOT_TOKEN))
@@ -87,6 +92,10 @@ def test_sigkill_at_each_step_sends_each_call_once_and_tells_the_truth(
                                 stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
 
     url = f"http://127.0.0.1:{port}/slack/events"
+    path = "/resize" if kill_at == "resize" else "/cloudservers/action"
+    late = Fault("late", method="POST", path_contains=path, seconds=4, times=1)
+    if kill_at != "start":
+        emulator.emulator.faults.add(late)
     proc = start()
     try:
         body = command_body(f"resize {APP} s6.xlarge.2 power=stop-start", user=USER,
@@ -108,9 +117,15 @@ def test_sigkill_at_each_step_sends_each_call_once_and_tells_the_truth(
                             user=USER, channel=CHANNEL, message_ts=ts,
                             response_url=f"{slack.url}/response/rb-a")  # fmt: skip
         _post(url, click)
+        if kill_at == "start":  # the stop shares its path: hold back the start's answer only
+            _until(lambda: any(_kind(r) == "resize" for r in list(emulator.emulator.requests)),
+                   60, "the resize call")  # fmt: skip
+            emulator.emulator.faults.add(late)
         _until(lambda: any(_kind(r) == kill_at for r in list(emulator.emulator.requests)), 60,
                f"the {kill_at} call")  # fmt: skip
-        proc.send_signal(signal.SIGKILL)  # the moment the call arrived
+        time.sleep(0.3)  # carried out; its answer is held back 4 s
+        assert _sending(db), "the kill must fall while the call's answer is awaited"
+        proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         proc = start()
         store = Store.from_url(db)
@@ -128,12 +143,25 @@ def test_sigkill_at_each_step_sends_each_call_once_and_tells_the_truth(
         proc.terminate()
         proc.wait(15)
         log.close()
-    kinds = [k for r in list(emulator.emulator.requests) if (k := _kind(r))]
-    assert kinds == ["stop", "resize", "start"], kinds  # each exactly once, in order
+    sent = [(k, r.at) for r in list(emulator.emulator.requests) if (k := _kind(r))]
+    assert [k for k, _ in sent] == ["stop", "resize", "start"], sent  # each once, in order
+    (resize_job,) = world.jobs.values()
+    assert resize_job.ended is not None and resize_job.status == "SUCCESS"
+    assert sent[2][1] > resize_job.ended.timestamp()  # started again only after the resize
     assert world.servers[PROD].status == "ACTIVE" and world.servers[PROD].flavor == "s6.xlarge.2"
     texts = [m["text"] for m in slack.state.thread(CHANNEL, ts)]
     assert len(texts) == len(set(texts)), texts  # no step told twice
     assert any("Every server it stopped runs again" in t for t in texts), texts
+
+
+def _sending(db: str) -> bool:
+    """The runbook's stored state says a call was about to be sent (answer not recorded)."""
+    store = Store.from_url(db)
+    try:
+        rows = store.list_runbooks(CHANNEL)
+    finally:
+        store.close()
+    return bool(rows) and json.loads(rows[0].state_json)["sending"] is True
 
 
 def _try(url: str, body: str) -> bool:

@@ -94,6 +94,8 @@ class Seen(BaseModel):
     sdrs_job: JobStatus | None = None
     sdrs_error: str | None = None
     instance_resizing: bool | None = None  # a resize in flight (followed through the instance)
+    instance_failed: bool = False  # the instance is error-resizing
+    resized_as_asked: bool | None = None  # the servers now have the flavors the intent asked for
     preflight_refusal: str | None = None  # set when the re-run preflight refuses
     preflight_ran: bool = False
 
@@ -227,9 +229,19 @@ def _resizing(rb: Runbook, seen: Seen) -> Next:
         rb = rb.model_copy(update={"sending": False, "sending_at": None, "resize": "unknown"})
         if seen.instance_resizing is None or seen.instance_resizing:
             return Next(runbook=rb, action=Wait())
+        if seen.resized_as_asked:  # the servers have the flavors asked for: it was done
+            report = Report(event="resized-seen")
+            return Next(runbook=_to(rb, Step.STARTING, resize="success"), action=Wait(),
+                        reports=[report])  # fmt: skip
+        if seen.instance_failed:
+            report = Report(event="resize-failed", detail="the instance is error-resizing",
+                            loud=True)  # fmt: skip
+            return Next(runbook=_to(rb, Step.STARTING, resize="fail"), action=Wait(),
+                        reports=[report])  # fmt: skip
         report = Report(event="resize-unknown-ended",
                         detail="the resize's outcome was not known; the instance is no longer "
-                               "resizing: check its flavors")  # fmt: skip
+                               "resizing and its servers do not have the flavors asked for: "
+                               "check them")  # fmt: skip
         return Next(runbook=_to(rb, Step.STARTING), action=Wait(), reports=[report])
     if rb.resize == "submitted":
         if seen.sdrs_job is JobStatus.SUCCESS:

@@ -205,10 +205,16 @@ async def _observe(
     if rb.sdrs_job and rb.resize == "submitted":
         sjob = await cloud.sdrs.get_job(rb.sdrs_job)
         sdrs_job, sdrs_error = sjob.status, sjob.error_code
-    resizing = None
+    resizing, failed, as_asked = None, False, None
     if rb.step is rb_core.Step.RESIZING and (rb.sending or rb.resize == "unknown"):
         instance = await cloud.sdrs.get_protected_instance(intent.instance_id)
-        resizing = instance.status == "resizing"
+        resizing, failed = instance.status == "resizing", instance.status == "error-resizing"
+        wanted = intent.site_flavors()
+        as_asked = all(
+            server.flavor.id == wanted[s.site]
+            for s, server in zip(rb.servers, servers, strict=True)
+            if s.site in wanted
+        )
     refusal = None
     if isinstance(action, rb_core.Preflight):
         state = await read_resize_state(cloud.sdrs, cloud.ecs, intent)
@@ -216,7 +222,8 @@ async def _observe(
         refusal = None if check.allowed else check.detail
     return rb_core.Seen(
         power=power, tasks=tasks, now=now, ecs_job=ecs_job, ecs_error=ecs_error, sdrs_job=sdrs_job,
-        sdrs_error=sdrs_error, instance_resizing=resizing, preflight_refusal=refusal,
+        sdrs_error=sdrs_error, instance_resizing=resizing, instance_failed=failed,
+        resized_as_asked=as_asked, preflight_refusal=refusal,
         preflight_ran=isinstance(action, rb_core.Preflight),
     )  # fmt: skip
 

@@ -1,6 +1,8 @@
 """Faults the emulator injects on demand.
 
-* HTTP faults (:class:`Fault`): latency, error statuses (429/500/503...), dropped connections.
+* HTTP faults (:class:`Fault`): latency, error statuses (429/500/503...), dropped connections,
+  and a late answer (``late``: the request is carried out, its answer sent ``seconds`` later -
+  a client that gives up or dies meanwhile never learns that it happened).
   Each matches a method and a path fragment and fires ``times`` times (None: until cleared).
 * ECS power faults (:class:`PowerFault`, applied by the world when it creates an ECS job):
   ``stop_fails`` (the next batch stop's job FAILs, with a failed sub-job per affected server,
@@ -16,7 +18,8 @@ import threading
 from dataclasses import dataclass
 from typing import Literal
 
-FaultKind = Literal["latency", "status", "drop"]
+FaultKind = Literal["latency", "status", "drop", "late"]
+TIMING = ("latency", "late")  # faults that fire together with others
 PowerFaultKind = Literal["stop_fails", "start_fails", "start_to_error"]
 POWER_FAULT_KINDS: tuple[str, ...] = ("stop_fails", "start_fails", "start_to_error")
 
@@ -42,7 +45,8 @@ class Fault:
     def describe(self) -> str:
         """One line for people (the playground's fault list)."""
         what = {"latency": f"{self.seconds:g} s late", "drop": "connection dropped",
-                "status": f"HTTP {self.status}"}[self.kind]  # fmt: skip
+                "status": f"HTTP {self.status}",
+                "late": f"carried out, answered {self.seconds:g} s later"}[self.kind]  # fmt: skip
         if self.kind == "status" and self.retry_after:
             what += f" (Retry-After {self.retry_after:g})"
         times = "until cleared" if self.times is None else f"next {self.times} call(s)"
@@ -68,7 +72,7 @@ class FaultPlan:
 
     def take(self, method: str, path: str) -> list[Fault]:
         """The faults that fire for this request, in the order added: every matching latency
-        fault, then at most one status or drop fault (the first that matches). Each one that
+        or late fault, then at most one status or drop fault (the first that matches). Each one that
         fires is used up once; the others wait for later requests."""
         fired: list[Fault] = []
         with self._lock:
@@ -80,7 +84,7 @@ class FaultPlan:
                     fault.times -= 1
                     if fault.times <= 0:
                         self._faults.remove(fault)
-                if fault.kind != "latency":
+                if fault.kind not in TIMING:
                     break
         return fired
 

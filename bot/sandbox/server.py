@@ -129,9 +129,12 @@ class Emulator:
                 raw_path=raw_path,
             )
         )
+        late = 0.0  # carried out now, answered this much later
         for fault in self.faults.take(request.method, request.path):
             if fault.kind == "latency":
                 await asyncio.sleep(fault.seconds)
+            elif fault.kind == "late":
+                late += fault.seconds
             elif fault.kind == "drop":
                 if request.transport is not None:
                     request.transport.abort()
@@ -170,6 +173,8 @@ class Emulator:
                 result = await handler(payload, params)
             except SdrsApiError as exc:
                 return self._error(exc)
+            if late:
+                await asyncio.sleep(late)
             return web.json_response(result, headers={"X-Request-Id": uuid.uuid4().hex})
         return _gateway_error(404, "APIGW.0101", "The API does not exist or has not been published")
 
