@@ -523,6 +523,12 @@ OUTCOME_MARK = {
     "interrupted": ":warning:",
     "still running": ":hourglass:",
     "submitted": ":arrows_counterclockwise:",
+    "stop-start running": ":arrows_counterclockwise:",
+    "stop-start: resized": ":white_check_mark:",
+    "stop-start: resize failed": ":x:",
+    "stop-start: not resized": ":x:",
+    "stop-start: outcome unknown": ":warning:",
+    "stop-start: servers left stopped": ":rotating_light:",
 }
 
 

@@ -13,7 +13,7 @@ from bot.sandbox.faults import PowerFault
 from bot.sandbox.seed import sid
 from bot.sandbox.world import JobPlan
 from handlers import blocks
-from tests.slack_harness import ALICE, Harness
+from tests.slack_harness import ALICE, CHANNEL, Harness
 from tests.slack_helpers import until
 
 APP = sid("pi-erp-app")  # production server ecs-erp-app-src ACTIVE, DR server SHUTOFF
@@ -157,3 +157,17 @@ async def test_a_server_started_after_the_confirmation_is_not_stopped_by_the_bot
     assert calls(h) == [("stop", [PROD]), ("start", [PROD])]  # no resize was sent
     assert h.world.servers[DR].status == "ACTIVE" and h.world.servers[PROD].status == "ACTIVE"
     assert any("The preflight refuses the resize now" in t for t in replies)
+
+
+async def test_history_and_the_audit_trail_tell_how_a_runbook_ended(h: Harness) -> None:
+    h.world.add_power_fault(PowerFault(kind="start_fails"))
+    ts = await confirm_stop_start(h, f"resize {APP} s6.xlarge.2 power=stop-start")
+    await finished(h, ts)
+    await h.command("history")
+    line = next(r["text"] for r in await until(h.responses) if "operations" in r["text"])
+    assert ":rotating_light:" in line and "*stop-start: servers left stopped*" in line
+    events = [e for e in h.deps.store.audit_events() if e.action.startswith("runbook")]
+    assert [e.action for e in events] == ["runbook-started", "runbook-step", "runbook-step",
+                                          "runbook-step", "runbook-done"]  # fmt: skip
+    assert all(e.channel == CHANNEL for e in events)
+    assert events[-1].detail["left_stopped"] == [PROD]

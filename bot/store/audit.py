@@ -36,6 +36,8 @@ OUTCOME_ACTIONS = frozenset(
         AuditAction.INTERRUPTED,
         AuditAction.JOB_FINISHED,
         AuditAction.JOB_STUCK,
+        AuditAction.RUNBOOK_STARTED,
+        AuditAction.RUNBOOK_DONE,
     }
 )
 
@@ -65,6 +67,24 @@ class AuditEvent:
         }
 
 
+STOP_START_RUNNING = "stop-start running"
+STOP_START_OUTCOMES = {  # bot.core.runbook.ResizeOutcome -> the history's outcome
+    "success": "stop-start: resized",
+    "fail": "stop-start: resize failed",
+    "refused": "stop-start: not resized",
+    "pending": "stop-start: not resized",
+}
+STOP_START_LEFT_STOPPED = "stop-start: servers left stopped"
+
+
+def runbook_outcome(detail: dict[str, Any]) -> str:
+    """A finished stop-resize-start, as /sdrs history names it (servers left stopped first:
+    someone has to act on those)."""
+    if detail.get("left_stopped"):
+        return STOP_START_LEFT_STOPPED
+    return STOP_START_OUTCOMES.get(str(detail.get("resize")), "stop-start: outcome unknown")
+
+
 def outcome_of(events: Sequence[AuditEvent]) -> tuple[str | None, str | None, str | None]:
     """(outcome, job id, SDRS error code of that outcome) from an operation's events, oldest
     first. The code is the one SDRS gave when it refused the request (kept as ``code``) or
@@ -82,6 +102,10 @@ def outcome_of(events: Sequence[AuditEvent]) -> tuple[str | None, str | None, st
             continue
         if event.action == AuditAction.JOB_FINISHED:
             outcome = str(event.detail.get("status") or "finished")
+        elif event.action == AuditAction.RUNBOOK_STARTED:
+            outcome = STOP_START_RUNNING
+        elif event.action == AuditAction.RUNBOOK_DONE:
+            outcome = runbook_outcome(event.detail)
         else:
             outcome = event.action
         found = event.detail.get("error_code") or event.detail.get("code")

@@ -143,7 +143,11 @@ class RunbookStore:
                 enqueue_in(conn, message, now)
             if audit is not None:
                 action, detail = audit
-                audit_in(conn, now, action, op_id=op_id, detail=detail)
+                row = conn.execute(
+                    select(r.channel, r.account).where(r.op_id == op_id)
+                ).one()  # fmt: skip
+                audit_in(conn, now, action, op_id=op_id, detail=detail, channel=row.channel,
+                         account=row.account)  # fmt: skip
         return True
 
     def get_runbook(self, op_id: str) -> RunbookRow | None:
