@@ -5,15 +5,18 @@ and a start are each sent at most once, and only for the servers the confirmatio
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.sandbox.faults import PowerFault
 from bot.sandbox.seed import sid
-from bot.sandbox.world import JobPlan
+from bot.sandbox.server import EmulatorThread
+from bot.sandbox.slack_api import SlackApiThread
+from bot.sandbox.world import JobPlan, World
 from handlers import blocks
-from tests.slack_harness import ALICE, CHANNEL, Harness
+from tests.slack_harness import ALICE, CHANNEL, Harness, running
 from tests.slack_helpers import until
 
 APP = sid("pi-erp-app")  # production server ecs-erp-app-src ACTIVE, DR server SHUTOFF
@@ -171,3 +174,20 @@ async def test_history_and_the_audit_trail_tell_how_a_runbook_ended(h: Harness) 
                                           "runbook-step", "runbook-done"]  # fmt: skip
     assert all(e.channel == CHANNEL for e in events)
     assert events[-1].detail["left_stopped"] == [PROD]
+
+
+async def test_a_runbook_out_of_time_says_loudly_which_servers_it_left_stopped(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> None:
+    """The deadline is 3 x JOB_TIMEOUT_SECONDS: a resize that never ends is not waited for
+    forever, and the server the bot stopped is named (it is not started during a resize)."""
+    world.plan_next_job(JobPlan(hang=True))
+    async with running(tmp_path, slack, emulator, world, job_timeout_seconds=1.0) as h:
+        ts = await confirm_stop_start(h, f"resize {APP} s6.xlarge.2 power=stop-start")
+        await until(lambda: any("under way" in u for u in h.updates(ts)))
+        await finished(h, ts)
+        assert [k for k, _ in calls(h)] == ["stop", "resize"]
+        loud = "\n".join(broadcasts(h))
+        assert "`ecs-erp-app-src` were stopped by the bot and are NOT running" in loud
+        assert "the resize did not end in time" in loud
+        assert "left stopped: `ecs-erp-app-src`" in h.updates(ts)[-1]
