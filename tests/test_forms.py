@@ -176,7 +176,8 @@ async def test_ticking_a_site_rebuilds_the_form_with_only_its_required_flavor_fi
     assert "ecs-erp-app-tgt" in dr["label"]["text"]
     assert (
         dr["hint"]["text"]
-        == "Now s6.large.2 (2 vCPU, 4 GiB) · running (ACTIVE): stop it before resizing"
+        == "Now s6.large.2 (2 vCPU, 4 GiB) · running (ACTIVE): stop it before resizing, or "
+        "tick Stop and start again below"
     )
     assert [o["value"] for o in next(
         b for b in dr_only["blocks"] if b.get("block_id") == modals.SITES_BLOCK
