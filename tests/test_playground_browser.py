@@ -243,7 +243,9 @@ def test_the_resize_form_in_the_browser(browser: WebDriver) -> None:
         retry(lambda: browser.find_element(By.XPATH, choice).click())
         wait_for(browser, "//*[@id='modal']//select[@name='production_flavor']")
         modal = browser.find_element(By.ID, "modal").text
-        assert "(optional)" not in modal.split("Dedicated host")[0]  # flavors are required
+        flavors = modal.split("Dedicated host")[0].split("Running servers")[0]
+        assert "(optional)" not in flavors  # flavors are required
+        assert "Running servers (optional)" in modal  # the stop-start box is not
         assert "Now s6.large.2 (2 vCPU, 4 GiB) · stopped" in modal
         retry(lambda: Select(browser.find_element(By.XPATH, "//select[@name='production_flavor']"))
               .select_by_value("s6.xlarge.2"))  # fmt: skip
