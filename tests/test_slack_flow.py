@@ -368,7 +368,9 @@ async def test_success_is_reported_once_in_the_thread_with_the_new_flavors(h: Ha
     assert "Submitted to SDRS, job" in replies[0]
     final = replies[1]
     assert "SUCCESS" in final and "<@U0ALICE001>" in final
-    assert "production site → `s6.xlarge.2`" in final and "DR site → `s6.xlarge.2`" in final
+    assert "SUCCESS: resize of `erp-db`" in final
+    assert "production site `s6.large.2` → `s6.xlarge.2`" in final
+    assert "DR site `s6.large.2` → `s6.xlarge.2`" in final
     assert "resizeProtectedInstanceNew" in final
     await until(lambda: any("SUCCESS" in u and "job `" in u for u in h.updates(ts)))
     await h.quiesce()
@@ -422,7 +424,9 @@ async def test_status_and_jobs_commands(h: Harness) -> None:
     await h.command("status 0123456789abcdef")
     texts = [r["text"] for r in await until(lambda: len(h.responses()) >= 3 and h.responses())]
     status = next(t for t in texts if f"job `{job_id}`" in t and "Jobs being" not in t)
-    assert "resize of `erp-db`" in status and "*RUNNING (watching)*" in status
+    # the instance by name and the change itself (old -> new flavor per site)
+    change = "`erp-db` (production site `s6.large.2` → `s6.xlarge.2`, DR site `s6.large.2` → "
+    assert change in status and "*RUNNING (watching)*" in status
     assert f"asked by <@{ALICE}>" in status
     assert any(t.startswith("Jobs being tracked here:") and job_id in t for t in texts)
     assert any("I am not tracking a job `0123456789abcdef`" in t for t in texts)
@@ -636,6 +640,9 @@ async def test_jobs_lists_the_ones_that_ended_recently(h: Harness) -> None:
     await h.command("jobs")
     text = (await until(h.responses))[0]["text"]
     assert "Ended in the last day:" in text and f"job `{job_id}`: *SUCCESS*" in text
+    assert (
+        "Resize protected instance `erp-db` (production site `s6.large.2` → `s6.xlarge.2`" in text
+    )
     assert "Jobs being tracked here" not in text
 
 
