@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote
@@ -15,6 +16,7 @@ from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
 from bot.app import (
+    build_app,
     build_web_app,
     socket_mode_handler,
     transport,
@@ -23,6 +25,7 @@ from bot.core.facts import RenameFacts
 from bot.core.intents import ResizeIntent
 from bot.operations.execute import recover_interrupted
 from bot.operations.expire import expire_sweep
+from bot.runtime import slack_client
 from bot.sandbox.faults import Fault
 from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import sid
@@ -665,3 +668,15 @@ async def test_a_database_that_cannot_be_written_is_said_in_the_ack_and_then_rec
     assert not h.state.calls_to("chat.postMessage") and h.sdrs_posts() == 0
     await h.command(RESIZE)
     await h.confirmation()
+
+
+async def test_building_the_app_logs_no_client_and_token_warning(
+    h: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 16: with SLACK_BOT_TOKEN set (as in every deployment) Bolt would warn "As you gave
+    `client` as well, `token` will be unused." - our client holds that token, so it is not said."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    caplog.set_level(logging.DEBUG)
+    build_app(h.deps, slack_client(h.deps.settings))
+    assert "will be unused" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
