@@ -386,6 +386,7 @@ def test_the_cloud_panel_keeps_its_buttons(browser: WebDriver) -> None:
         before = button.text  # type: ignore[attr-defined]
         button.click()  # type: ignore[attr-defined]
         WebDriverWait(browser, 10).until(lambda d: button.text != before)  # type: ignore[attr-defined]
+        shot(browser, "12b-cloud-panel-updated-in-place")
     finally:
         code, _ = demo.stop()
     assert code == 0
