@@ -541,7 +541,7 @@ async def test_interrupted_resize_that_reached_sdrs_is_followed_through_the_inst
     replies = await until(lambda: len(h.thread_replies(ts)) >= 2 and h.thread_replies(ts))
     assert "SDRS did receive it" in replies[0]
     assert "SUCCESS:" in replies[1] and "job id unknown" in replies[1]
-    assert "production site → `s6.xlarge.2`" in replies[1]
+    assert "production site `s6.large.2` → `s6.xlarge.2`" in replies[1]
     await h.quiesce()
     assert len(h.thread_replies(ts)) == 2 and h.sdrs_posts() == 0  # the bot never re-sent it
 
