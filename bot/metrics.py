@@ -128,19 +128,31 @@ class _StoreCollector(Collector):
         t = tracked_jobs.c
         with self.store.engine.connect() as conn:
             rows = conn.execute(
-                select(t.state, t.last_status, func.count()).group_by(t.state, t.last_status)
+                select(t.account, t.state, t.last_status, func.count()).group_by(
+                    t.account, t.state, t.last_status
+                )
             ).all()
-        tracked = GaugeMetricFamily("sdrs_bot_jobs", "Tracked SDRS jobs by state", labels=["state"])
-        finished = GaugeMetricFamily(
-            "sdrs_bot_jobs_finished", "Finished SDRS jobs by final status", labels=["status"]
+        tracked = GaugeMetricFamily(
+            "sdrs_bot_jobs", "Tracked SDRS jobs by account and state", labels=["account", "state"]
         )
-        by_state: dict[str, int] = {}
-        for state, status, count in rows:
-            by_state[state] = by_state.get(state, 0) + int(count)
+        finished = GaugeMetricFamily(
+            "sdrs_bot_jobs_finished", "Finished SDRS jobs by account and final status",
+            labels=["account", "status"],
+        )  # fmt: skip
+        by_state: dict[tuple[str, str], int] = {}
+        finished_by: dict[tuple[str, str], int] = {}
+        for account, state, status, count in rows:
+            key = (str(account or ""), str(state))
+            by_state[key] = by_state.get(key, 0) + int(count)
             if state == "finished":
-                finished.add_metric([str(status)], int(count))
-        for state in ("tracking", "finished", "gave-up"):
-            tracked.add_metric([state], by_state.get(state, 0))
+                done = (key[0], str(status))
+                finished_by[done] = finished_by.get(done, 0) + int(count)
+        for account, status in sorted(finished_by):
+            finished.add_metric([account, status], finished_by[(account, status)])
+        # every state of each account that has jobs, so an alert on a state sees a 0, not a gap
+        for account in sorted({a for a, _ in by_state}):
+            for state in ("tracking", "finished", "gave-up"):
+                tracked.add_metric([account, state], by_state.get((account, state), 0))
         yield tracked
         yield finished
         depth, oldest = self.store.outbox_stats(datetime.now(UTC))

@@ -7,6 +7,7 @@ User-supplied values are escaped for mrkdwn (``&``, ``<``, ``>``) so a drill nam
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -418,9 +419,17 @@ def duration_text(seconds: float) -> str:
     return f"{minutes}m {secs}s" if minutes else f"{secs}s"
 
 
-def final_report_text(report: FinalReport, subject: str, link: str | None = None) -> str:
+def final_report_text(
+    report: FinalReport,
+    subject: str,
+    link: str | None = None,
+    *,
+    old_flavors: Mapping[str, str] | None = None,
+) -> str:
     """The thread report when a job ends (``subject``: what it acted on, rendered; ``link``:
-    to the thread, for a report that is also shown in the channel)."""
+    to the thread, for a report that is also shown in the channel; ``old_flavors``: site ->
+    the flavor it had, shown before the new one)."""
+    old_flavors = old_flavors or {}
     confirmer = report.confirmer
     who = f", confirmed by <@{confirmer}>" if confirmer and confirmer != report.requester else ""
     head = (
@@ -429,7 +438,10 @@ def final_report_text(report: FinalReport, subject: str, link: str | None = None
     )
     if report.status == "SUCCESS":
         flavors = ", ".join(
-            f"{SITE_LABEL[s]} → `{escape(f)}`" for s, f in report.new_flavors.items()
+            f"{SITE_LABEL[s]} "
+            + (f"`{escape(old_flavors[s])}` " if s in old_flavors else "")
+            + f"→ `{escape(f)}`"
+            for s, f in report.new_flavors.items()
         )
         new = f" New flavors: {flavors}." if flavors else ""
         return f":white_check_mark: <@{report.requester}> SUCCESS: {head}.{new}{thread_link(link)}"

@@ -75,6 +75,13 @@ def headline(facts: OperationFacts) -> str:
     return f"{line} in {account}" if account else line
 
 
+def current_flavors(facts: OperationFacts) -> dict[str, str]:
+    """site -> the flavor it had when the resize was confirmed (empty for anything else)."""
+    if isinstance(facts, ResizeFacts):
+        return {c.site: c.current.id for c in facts.changes}
+    return {}
+
+
 def subject(facts: OperationFacts) -> str:
     """What the operation acts on, briefly (mrkdwn, escaped): "resize of `erp-db`"."""
     match facts:
@@ -141,7 +148,9 @@ def message(msg: OutboxMessage, link: str | None = None) -> tuple[str, Blocks]:
         case Renamed():
             return blocks.renamed_text(content.name), None
         case FinalReport():
-            return blocks.final_report_text(content, subject(content.op), link), None
+            return blocks.final_report_text(
+                content, subject(content.op), link, old_flavors=current_flavors(content.op)
+            ), None
         case StuckReport():
             return blocks.stuck_text(content, link), None
         case Interrupted():
@@ -180,10 +189,10 @@ def notice(n: notices.Notice) -> str:
         case notices.History():
             return blocks.history_text([(e, headline(e.facts)) for e in n.entries], n.links)
         case notices.JobStatus():
-            return blocks.status_text(n.job, n.now, subject(n.job.facts), n.link)
+            return blocks.status_text(n.job, n.now, headline(n.job.facts), n.link)
         case notices.Jobs():
             lines = [
-                (j, blocks.status_text(j, n.now, subject(j.facts), n.links.get(j.thread_ts or "")))
+                (j, blocks.status_text(j, n.now, headline(j.facts), n.links.get(j.thread_ts or "")))
                 for j in n.jobs
             ]
             return blocks.jobs_text(

@@ -38,6 +38,7 @@ from handlers import blocks
 from tests.conftest import sandbox_settings
 from tests.slack_harness import ALICE, BOB, make_harness, pump, running
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, until
+from tests.test_ops_endpoints import samples
 
 PROJECT_B = "0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e"
 AK_B, SK_B = "SECONDAKEXAMPLE00002", "second-secret-key-not-a-real-one"
@@ -250,6 +251,14 @@ async def test_each_request_goes_to_its_own_account_and_names_it(
             ).all()  # fmt: skip
         assert {a for a, _ in audited} >= {"requested", "confirmed", "submitted"}, audited
         assert {account for _, account in audited} == {"dr-ap"}, audited
+        # metric labels name the account: cloud calls and the store-derived job gauges
+        m = samples(h.deps.metrics.exposition().decode())
+        resize = (("operation", "POST /protected-instances/{id}/resize"), ("service", "sdrs"),
+                  ("status", "200"))  # fmt: skip
+        for account in ("dr-ap", "prod-cn"):
+            assert m[("sdrs_bot_cloud_calls_total", (("account", account), *resize))] == 1
+            finished = ("sdrs_bot_jobs_finished", (("account", account), ("status", "SUCCESS")))
+            assert m[finished] == 1, sorted(k for k in m if k[0].startswith("sdrs_bot_jobs"))
 
 
 async def test_a_job_is_tracked_in_its_own_account_after_a_restart(

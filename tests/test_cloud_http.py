@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from bot.cloud_wiring import build_clients
 from bot.core.errors import (
@@ -25,7 +29,10 @@ from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import SANDBOX_AK, sid
 from bot.sandbox.server import EmulatorThread
 from bot.sdrs.client import NOT_FOUND_CODES, SdrsClient
+from handlers.blocks import CONFIRM_ACTION
 from tests.conftest import SleepRecorder, sandbox_settings
+from tests.slack_harness import ALICE, Harness
+from tests.slack_helpers import until
 
 XLARGE = ResizeParams(flavorRef="s6.xlarge.2")
 
@@ -247,3 +254,53 @@ def test_transport_honours_proxy_environment_read_once(monkeypatch: pytest.Monke
     assert sender.proxy_for("https", "127.0.0.1") is None
     assert sender.proxy_for("https", "x.local.example") is None
     assert sender.proxy_for("http", "plain.example") is None  # no HTTP_PROXY
+
+
+async def test_the_request_id_of_every_accepted_change_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 12 item 8: a change SDRS accepted is logged with its ``X-Request-Id`` (the line
+    and the record's ``request_id`` field the JSON log carries); reads are not."""
+    answers = {"POST": "req-post-1", "PUT": "req-put-2", "GET": "req-get-3"}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={}, headers={"X-Request-Id": answers[request.method]})
+
+    http = CloudHttp(
+        "https://sdrs.example", AkSkAuth("AK", SecretStr("SK"), "p"),
+        transport=httpx.MockTransport(answer),
+    )  # fmt: skip
+    caplog.set_level(logging.INFO, logger="bot.huaweicloud.http")
+    try:
+        for method in ("POST", "PUT", "GET"):
+            await http.request(
+                method, f"/v1/p/{method.lower()}", body={} if method != "GET" else None
+            )
+    finally:
+        await http.aclose()
+    accepted = [r for r in caplog.records if r.getMessage().startswith("cloud change accepted")]
+    assert [getattr(r, "request_id", None) for r in accepted] == ["req-post-1", "req-put-2"]
+    assert "POST /v1/p/post (HTTP 200, request id req-post-1)" in accepted[0].getMessage()
+    assert "req-get-3" not in caplog.text
+
+
+async def test_resize_and_rename_log_the_request_id_sdrs_sent(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same against the emulator, through the whole flow (Confirm, then SDRS's answer)."""
+    caplog.set_level(logging.INFO, logger="bot.huaweicloud.http")
+    await h.command(f"resize {sid('pi-erp-db')} s6.xlarge.2")
+    op_id, ts = await h.confirmation()
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.command(f"drill rename {sid('drill-web')} web-q9")
+    rename_op, rename_ts = await h.confirmation(1)
+    await h.click(CONFIRM_ACTION, rename_op, ALICE, rename_ts)
+    await until(lambda: h.thread_replies(ts) and h.thread_replies(rename_ts))
+    await h.quiesce()
+    accepted = {
+        r.getMessage().split(" ")[3]: getattr(r, "request_id", None)
+        for r in caplog.records
+        if r.getMessage().startswith("cloud change accepted")
+    }
+    assert set(accepted) == {"POST", "PUT"}
+    assert all(re.fullmatch(r"[0-9a-f]{32}", rid or "") for rid in accepted.values())

@@ -48,6 +48,12 @@ async def test_history_lists_who_asked_who_decided_what_and_the_outcome(h: Harne
     text = (await until(h.responses))[0]["text"]
     lines = text.split("\n")[1:]
     assert len(lines) == 3
+    # names and the change itself, not ids: old -> new flavor per site, old -> new drill name
+    assert "`web-2` (production site `s6.medium.2` → `s6.large.2`, DR site" in lines[0]
+    assert "Rename DR drill `web_drill-2026.q1` → `web-q3`" in lines[1]
+    assert "`erp-db` (production site `s6.large.2` → `s6.xlarge.2`" in lines[2]
+    ids = (sid("pi-web-2"), sid("pi-erp-db"), sid("drill-web"))
+    assert not [i for i in ids if any(i in line for line in lines)]
     assert "Resize protected instance" in lines[0] and "*cancelled*" in lines[0]
     assert "Rename DR drill" in lines[1] and "*renamed*" in lines[1]
     assert "asked by <@U0BOB00001>, confirmed by <@U0BOB00001>" in lines[1]

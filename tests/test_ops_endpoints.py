@@ -96,8 +96,10 @@ async def test_metrics_after_a_scenario(
     ecs_reads = [v for (name, labels), v in m.items() if name == "sdrs_bot_cloud_calls_total"
                  and ("service", "ecs") in labels]  # fmt: skip
     assert sum(ecs_reads) >= 4  # two preflights (servers and resize flavors) + the recheck
-    assert m[("sdrs_bot_jobs_finished", (("status", "SUCCESS"),))] == 1
-    assert m[("sdrs_bot_jobs", (("state", "tracking"),))] == 0
+    # the store-derived job gauges name the account too
+    assert m[("sdrs_bot_jobs_finished", (("account", "default"), ("status", "SUCCESS")))] == 1
+    assert m[("sdrs_bot_jobs", (("account", "default"), ("state", "tracking")))] == 0
+    assert m[("sdrs_bot_jobs", (("account", "default"), ("state", "finished")))] == 1
     assert m[("sdrs_bot_outbox_depth", ())] == 0
     assert ("sdrs_bot_slack_ratelimited_total", ()) in m
 

@@ -316,6 +316,16 @@ def test_layout_plain_text_and_private_replies_like_slack(browser: WebDriver) ->
         assert meta.startswith("sdrs-bot") and "Only visible to you" in meta
         shot(browser, "10-private-reply-in-view")
 
+        # usage lines read as typed: Slack's &lt;...&gt; rendered as text, never eaten as <...>
+        type_command(browser, "/sdrs resize erp-db large")
+        usage = wait_for(
+            browser, "//div[contains(@class,'ephemeral')][contains(., 'not a flavor')]"
+        )
+        text = usage.text  # type: ignore[attr-defined]
+        assert "/sdrs resize <protected-instance-id> <flavor>" in text, text
+        assert "production=<flavor> dr=<flavor>" in text, text
+        shot(browser, "10b-usage-as-typed")
+
         browser.refresh()
         last = wait_for(browser, "//*[@id='messages']/div[contains(., 'is the DR drill on')]")
         WebDriverWait(browser, 10).until(lambda d: visible_in(d, last, "messages"))
@@ -378,6 +388,7 @@ def test_the_cloud_panel_keeps_its_buttons(browser: WebDriver) -> None:
         before = button.text  # type: ignore[attr-defined]
         button.click()  # type: ignore[attr-defined]
         WebDriverWait(browser, 10).until(lambda d: button.text != before)  # type: ignore[attr-defined]
+        shot(browser, "12b-cloud-panel-updated-in-place")
     finally:
         code, _ = demo.stop()
     assert code == 0

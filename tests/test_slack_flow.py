@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote
@@ -15,6 +16,7 @@ from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
 from bot.app import (
+    build_app,
     build_web_app,
     socket_mode_handler,
     transport,
@@ -23,6 +25,7 @@ from bot.core.facts import RenameFacts
 from bot.core.intents import ResizeIntent
 from bot.operations.execute import recover_interrupted
 from bot.operations.expire import expire_sweep
+from bot.runtime import slack_client
 from bot.sandbox.faults import Fault
 from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import sid
@@ -368,7 +371,9 @@ async def test_success_is_reported_once_in_the_thread_with_the_new_flavors(h: Ha
     assert "Submitted to SDRS, job" in replies[0]
     final = replies[1]
     assert "SUCCESS" in final and "<@U0ALICE001>" in final
-    assert "production site → `s6.xlarge.2`" in final and "DR site → `s6.xlarge.2`" in final
+    assert "SUCCESS: resize of `erp-db`" in final
+    assert "production site `s6.large.2` → `s6.xlarge.2`" in final
+    assert "DR site `s6.large.2` → `s6.xlarge.2`" in final
     assert "resizeProtectedInstanceNew" in final
     await until(lambda: any("SUCCESS" in u and "job `" in u for u in h.updates(ts)))
     await h.quiesce()
@@ -422,7 +427,9 @@ async def test_status_and_jobs_commands(h: Harness) -> None:
     await h.command("status 0123456789abcdef")
     texts = [r["text"] for r in await until(lambda: len(h.responses()) >= 3 and h.responses())]
     status = next(t for t in texts if f"job `{job_id}`" in t and "Jobs being" not in t)
-    assert "resize of `erp-db`" in status and "*RUNNING (watching)*" in status
+    # the instance by name and the change itself (old -> new flavor per site)
+    change = "`erp-db` (production site `s6.large.2` → `s6.xlarge.2`, DR site `s6.large.2` → "
+    assert change in status and "*RUNNING (watching)*" in status
     assert f"asked by <@{ALICE}>" in status
     assert any(t.startswith("Jobs being tracked here:") and job_id in t for t in texts)
     assert any("I am not tracking a job `0123456789abcdef`" in t for t in texts)
@@ -534,7 +541,7 @@ async def test_interrupted_resize_that_reached_sdrs_is_followed_through_the_inst
     replies = await until(lambda: len(h.thread_replies(ts)) >= 2 and h.thread_replies(ts))
     assert "SDRS did receive it" in replies[0]
     assert "SUCCESS:" in replies[1] and "job id unknown" in replies[1]
-    assert "production site → `s6.xlarge.2`" in replies[1]
+    assert "production site `s6.large.2` → `s6.xlarge.2`" in replies[1]
     await h.quiesce()
     assert len(h.thread_replies(ts)) == 2 and h.sdrs_posts() == 0  # the bot never re-sent it
 
@@ -636,6 +643,9 @@ async def test_jobs_lists_the_ones_that_ended_recently(h: Harness) -> None:
     await h.command("jobs")
     text = (await until(h.responses))[0]["text"]
     assert "Ended in the last day:" in text and f"job `{job_id}`: *SUCCESS*" in text
+    assert (
+        "Resize protected instance `erp-db` (production site `s6.large.2` → `s6.xlarge.2`" in text
+    )
     assert "Jobs being tracked here" not in text
 
 
@@ -658,3 +668,15 @@ async def test_a_database_that_cannot_be_written_is_said_in_the_ack_and_then_rec
     assert not h.state.calls_to("chat.postMessage") and h.sdrs_posts() == 0
     await h.command(RESIZE)
     await h.confirmation()
+
+
+async def test_building_the_app_logs_no_client_and_token_warning(
+    h: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 16: with SLACK_BOT_TOKEN set (as in every deployment) Bolt would warn "As you gave
+    `client` as well, `token` will be unused." - our client holds that token, so it is not said."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    caplog.set_level(logging.DEBUG)
+    build_app(h.deps, slack_client(h.deps.settings))
+    assert "will be unused" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
