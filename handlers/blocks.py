@@ -419,6 +419,20 @@ def duration_text(seconds: float) -> str:
     return f"{minutes}m {secs}s" if minutes else f"{secs}s"
 
 
+# SDRS/ECS job types as people read them (others are shown as SDRS names them)
+JOB_TYPE_NAMES = {
+    "resizeProtectedInstanceNew": "resize",
+    "resizeProtectedInstance": "resize",
+    "resizeServer": "server resize",
+    "batchStopServers": "stop",
+    "batchStartServers": "start",
+}
+
+
+def job_type_text(job_type: str | None, default: str) -> str:
+    return escape(JOB_TYPE_NAMES.get(job_type or "", job_type or default))
+
+
 def final_report_text(
     report: FinalReport,
     subject: str,
@@ -433,7 +447,7 @@ def final_report_text(
     confirmer = report.confirmer
     who = f", confirmed by <@{confirmer}>" if confirmer and confirmer != report.requester else ""
     head = (
-        f"{subject} (job `{escape(report.job_id)}`, {escape(report.job_type or 'job')}, "
+        f"{subject} (job `{escape(report.job_id)}`, {job_type_text(report.job_type, 'job')}, "
         f"{duration_text(report.seconds)}{who})"
     )
     if report.status == "SUCCESS":
@@ -454,7 +468,7 @@ def final_report_text(
     for sub in report.failed_sub_jobs:
         detail = " - ".join(escape(x) for x in (sub.error_code, sub.fail_reason) if x)
         lines.append(
-            f"• sub-job `{escape(sub.job_id)}` ({escape(sub.job_type or 'sub-job')}) failed: "
+            f"• sub-job `{escape(sub.job_id)}` ({job_type_text(sub.job_type, 'sub-job')}) failed: "
             f"{detail}"
         )
     return "\n".join(lines)

@@ -374,7 +374,7 @@ async def test_success_is_reported_once_in_the_thread_with_the_new_flavors(h: Ha
     assert "SUCCESS: resize of `erp-db`" in final
     assert "production site `s6.large.2` → `s6.xlarge.2`" in final
     assert "DR site `s6.large.2` → `s6.xlarge.2`" in final
-    assert "resizeProtectedInstanceNew" in final
+    assert ", resize, " in final and "resizeProtectedInstanceNew" not in final  # a person's word
     await until(lambda: any("SUCCESS" in u and "job `" in u for u in h.updates(ts)))
     await h.quiesce()
     assert len(h.thread_replies(ts)) == 2  # exactly one final report
