@@ -45,11 +45,13 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.commands = Counter(
-            "sdrs_bot_commands", "Slash commands by kind and outcome", ["kind", "outcome"],
+            "sdrs_bot_commands", "Slash commands by kind, outcome and account ('' before one is "
+            "chosen)", ["kind", "outcome", "account"],
             registry=r,
         )  # fmt: skip
         self.confirmations = Counter(
-            "sdrs_bot_confirmations", "Confirm/Cancel clicks and expiries by outcome", ["outcome"],
+            "sdrs_bot_confirmations", "Confirm/Cancel clicks and expiries by outcome and account",
+            ["outcome", "account"],
             registry=r,
         )  # fmt: skip
         self.inbox_dead = Counter(

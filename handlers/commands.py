@@ -42,7 +42,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             intent = parse(str(command.get("text", "")))
         except ParseError as exc:
-            deps.metrics.commands.labels("unknown", "parse-error").inc()
+            deps.metrics.commands.labels("unknown", "parse-error", "").inc()
             await ack(
                 response_type="ephemeral",
                 text=blocks.escape(exc.problem),
@@ -50,7 +50,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             )
             return
         if not isinstance(intent, ResizeIntent | RenameDrillIntent):
-            deps.metrics.commands.labels(intent.kind, "answered").inc()
+            deps.metrics.commands.labels(intent.kind, "answered", "").inc()
         match intent:
             case HelpIntent():
                 await ack(response_type="ephemeral", text="sdrs-bot help",
@@ -76,7 +76,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                     item = await accept(deps, InboxKind.COMMAND, command_item(work))
                 except StoreUnavailable as exc:  # answered at once: nothing was done
                     log.warning("command not taken, the database is unavailable: %s", exc.reason)
-                    deps.metrics.commands.labels(intent.kind, "store-unavailable").inc()
+                    deps.metrics.commands.labels(intent.kind, "store-unavailable", "").inc()
                     await ack(response_type="ephemeral", text=blocks.store_unavailable_text())
                     return
                 await ack()

@@ -259,6 +259,12 @@ async def test_each_request_goes_to_its_own_account_and_names_it(
             assert m[("sdrs_bot_cloud_calls_total", (("account", account), *resize))] == 1
             finished = ("sdrs_bot_jobs_finished", (("account", account), ("status", "SUCCESS")))
             assert m[finished] == 1, sorted(k for k in m if k[0].startswith("sdrs_bot_jobs"))
+            posted = (("account", account), ("kind", "resize"), ("outcome", "confirmation-posted"))
+            assert m[("sdrs_bot_commands_total", posted)] == 1
+            assert m[("sdrs_bot_confirmations_total", (("account", account),
+                                                       ("outcome", "confirmed")))] == 1  # fmt: skip
+        # Alice's refused click in the two-person channel is counted under dr-ap too
+        assert m[("sdrs_bot_confirmations_total", (("account", "dr-ap"), ("outcome", "denied")))]
 
 
 async def test_a_job_is_tracked_in_its_own_account_after_a_restart(

@@ -79,13 +79,15 @@ async def test_metrics_after_a_scenario(
     assert response.headers["Content-Type"].startswith("text/plain; version=")
     m = samples(await response.text())
 
-    def commands(kind: str, outcome: str) -> float:
-        return m[("sdrs_bot_commands_total", (("kind", kind), ("outcome", outcome)))]
+    def commands(kind: str, outcome: str, account: str = "default") -> float:
+        labels = (("account", account), ("kind", kind), ("outcome", outcome))
+        return m[("sdrs_bot_commands_total", labels)]
 
     assert commands("resize", "confirmation-posted") == 1
     assert commands("resize", "preflight-refused") == 1
-    assert commands("unknown", "parse-error") == 1
-    assert m[("sdrs_bot_confirmations_total", (("outcome", "confirmed"),))] == 1
+    assert commands("unknown", "parse-error", account="") == 1  # no account chosen yet
+    confirmed = (("account", "default"), ("outcome", "confirmed"))
+    assert m[("sdrs_bot_confirmations_total", confirmed)] == 1
     resize = (("account", "default"), ("operation", "POST /protected-instances/{id}/resize"),
               ("service", "sdrs"))  # fmt: skip
     assert m[("sdrs_bot_cloud_calls_total", (*resize, ("status", "200")))] == 1

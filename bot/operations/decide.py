@@ -48,7 +48,8 @@ async def on_click(deps: Deps, chat: Chat, click: Click) -> None:
     op = await asyncio.to_thread(deps.store.get_pending, click.op_id)
 
     def count(outcome: str) -> None:
-        deps.metrics.confirmations.labels(outcome).inc()
+        account = deps.fleet.resolve(op.account) if op is not None else ""
+        deps.metrics.confirmations.labels(outcome, account).inc()
 
     if op is None:
         count("unknown")

@@ -16,8 +16,10 @@ from bot.operations.messages import decided_update
 async def expire_sweep(deps: Deps) -> list[str]:
     """Expire every overdue confirmation; the ids expired."""
     now = deps.now()
+    accounts: dict[str, str] = {}  # op id -> account, counted once the expiry is stored
 
     def messages(op: PendingOperation) -> list[OutboxMessage]:
+        accounts[op.id] = deps.fleet.resolve(op.account)
         expired = replace(op, state=OpState.EXPIRED, decided_at=now)
         announced = Announcement(event=EventKind.EXPIRED, op=op.facts, channel=op.channel,
                                  thread_ts=op.message_ts)  # fmt: skip
@@ -26,6 +28,7 @@ async def expire_sweep(deps: Deps) -> list[str]:
 
     expired = await asyncio.to_thread(deps.store.expire_due, now, messages)
     if expired:
-        deps.metrics.confirmations.labels("expired").inc(len(expired))
+        for op_id in expired:
+            deps.metrics.confirmations.labels("expired", accounts.get(op_id, "")).inc()
         deps.kick()
     return expired

@@ -44,10 +44,12 @@ async def request_confirmation(
 ) -> None:
     """``tell`` answers the requester privately."""
 
-    def count(outcome: str) -> None:
-        deps.metrics.commands.labels(intent.kind, outcome).inc()
-
     chosen = deps.bindings.choose(channel, intent.account)
+
+    def count(outcome: str) -> None:  # the account label only once one is chosen (never as typed)
+        account = "" if isinstance(chosen, NoAccount) else chosen.account
+        deps.metrics.commands.labels(intent.kind, outcome, account).inc()
+
     if isinstance(chosen, NoAccount):
         count("no-account")
         await tell(notices.NoAccount(chosen.reason, chosen.available, chosen.asked))

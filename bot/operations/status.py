@@ -22,7 +22,7 @@ async def answer_status(
     job is shown only in the channel it was asked for in."""
     decision = await allowed(deps, chat, user, channel)
     if not decision.allowed and decision.denial is not None:
-        deps.metrics.commands.labels(intent.kind, "denied").inc()
+        deps.metrics.commands.labels(intent.kind, "denied", "").inc()
         await tell(notices.Denied(decision.denial))
         return
     now = deps.now()
