@@ -66,7 +66,7 @@ def test_bad_window_specs_say_what_is_wrong_and_how_to_write_it(spec: str, says:
 def test_window_list_errors_name_the_entry() -> None:
     assert set(
         parse_windows("nightly=Sun 02:00-04:00 Asia/Shanghai; weekday=Mon-Fri 01:00-03:00 UTC;")
-    ) == {"nightly", "weekday"}  # noqa: E501
+    ) == {"nightly", "weekday"}
     with pytest.raises(WindowError, match=r"entry 2 \(weekday\): .*not a day"):
         parse_windows("nightly=Sun 02:00-04:00 UTC;weekday=Mun 01:00-03:00 UTC")
     with pytest.raises(WindowError, match="entry 1: write name=spec"):
