@@ -244,7 +244,7 @@ def scheduled_line(s: ScheduledOperation, subject: str, requester: str, approver
 def unknown_window_text(name: str, available: tuple[str, ...]) -> str:
     known = ", ".join(f"`{escape(n)}`" for n in available) if available else "none"
     return (f"There is no maintenance window `{escape(name)}` for this account (windows here: "
-            f"{known}). Nothing was posted. Use `window=<name>` with one of them, or "
+            f"{known}). Nothing was posted. Use `window=&lt;name&gt;` with one of them, or "
             "`when=2026-11-29T02:00+08:00` for a one-off time.")  # fmt: skip
 
 
