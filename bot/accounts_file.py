@@ -7,6 +7,7 @@ Example (README, "Several accounts")::
     region = "cn-north-4"
     project_id = "0123456789abcdef0123456789abcdef"   # optional: found from IAM by region
     credentials = { kind = "ecs-metadata" }           # see the README for every kind
+    windows = { nightly = "Sun 02:00-04:00 Asia/Shanghai" }  # overrides MAINTENANCE_WINDOWS
 
     [[bindings]]
     channels = ["C024BE91L"]
@@ -34,6 +35,13 @@ from bot.core.bindings import ANY_CHANNEL, Binding, Bindings
 from bot.core.errors import ConfigError
 from bot.core.intents import ACCOUNT_NAME_RE, ACCOUNT_RULE
 from bot.core.policy import AccessRule, Policy, slack_ids
+from bot.core.windows import (
+    WINDOW_NAME_RE,
+    WINDOW_NAME_RULE,
+    WindowError,
+    WindowSpec,
+    parse_window,
+)
 from bot.huaweicloud.credential_spec import CredentialSource, EnvironmentKeys
 
 _REGION_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)+")
@@ -57,6 +65,24 @@ class AccountSpec(_Strict):
     ecs_endpoint: str | None = None
     iam_endpoint: str | None = None
     credentials: CredentialSource = Field(default_factory=EnvironmentKeys)
+    # maintenance windows by name (``windows = {nightly = "Sun 02:00-04:00 Asia/Shanghai"}``);
+    # they override MAINTENANCE_WINDOWS of the same name for this account
+    windows: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("windows")
+    @classmethod
+    def _windows(cls, v: dict[str, str]) -> dict[str, str]:
+        for n, (name, spec) in enumerate(v.items(), start=1):
+            if not WINDOW_NAME_RE.fullmatch(name):
+                raise ValueError(f"window {n}: its name must be {WINDOW_NAME_RULE}")
+            try:
+                parse_window(spec)
+            except WindowError as exc:
+                raise ValueError(f"window {name}: {exc}") from None
+        return v
+
+    def window_specs(self) -> dict[str, WindowSpec]:
+        return {name: parse_window(spec) for name, spec in self.windows.items()}
 
     @field_validator("region")
     @classmethod

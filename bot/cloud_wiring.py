@@ -144,7 +144,8 @@ def build_fleet(
         )  # fmt: skip
         accounts.append(Account(name, spec.region, project, clouds.sdrs, clouds.ecs,
                                 spec.base_url("sdrs"), spec.base_url("ecs"),
-                                credentials=provider))  # fmt: skip
+                                credentials=provider,
+                                windows=spec.window_specs()))  # fmt: skip
     return Fleet(accounts), bindings
 
 

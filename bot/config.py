@@ -27,6 +27,7 @@ from bot.core.errors import ConfigError
 from bot.core.intents import ACCOUNT_NAME_RE, ACCOUNT_RULE
 from bot.core.policy import AccessRule, Policy, slack_ids
 from bot.core.routing import parse_routes
+from bot.core.windows import WindowSpec, parse_windows
 
 
 def default_database_url(env: Mapping[str, str] = os.environ) -> str:
@@ -139,6 +140,30 @@ class Settings(BaseSettings):
         description="How long a confirmed operation may take before it counts as interrupted "
         "(0: derived from the HTTP timeouts and attempts)",
     )
+    maintenance_windows: str = Field(
+        default="",
+        description="Named maintenance windows for `/sdrs resize ... window=NAME`: "
+        "'name=DAYS HH:MM-HH:MM ZONE;...', e.g. 'nightly=Sun 02:00-04:00 Asia/Shanghai;"
+        "weekday=Mon-Fri 01:00-03:00 UTC' (an account's `windows` in ACCOUNTS_FILE override "
+        "these by name)",
+    )
+    estimated_resize_seconds: float = Field(
+        default=1800.0, gt=0,
+        description="How long a resize is expected to take: a scheduled one starts only if "
+        "this much of its window is left",
+    )  # fmt: skip
+    estimated_stop_start_seconds: float = Field(
+        default=600.0, ge=0,
+        description="Added to that estimate for a power=stop-start resize (stopping and "
+        "starting its servers)",
+    )  # fmt: skip
+    one_off_window_seconds: float = Field(
+        default=7200.0, gt=0, description="A `when=` time opens a window this long"
+    )
+    schedule_tick_seconds: float = Field(
+        default=30.0, gt=0,
+        description="How often scheduled operations whose window has begun are looked for",
+    )  # fmt: skip
     recovery_tick_seconds: float = Field(
         default=30.0, gt=0, description="How often interrupted operations are looked for"
     )
@@ -225,6 +250,15 @@ class Settings(BaseSettings):
 
     def routes(self) -> dict[str, frozenset[str]]:
         return parse_routes(self.notify_routes)
+
+    @field_validator("maintenance_windows")
+    @classmethod
+    def _windows_form(cls, v: str) -> str:
+        parse_windows(v)  # raises WindowError (a ValueError): which entry, what, how to write it
+        return v
+
+    def windows(self) -> dict[str, WindowSpec]:
+        return parse_windows(self.maintenance_windows)
 
     @field_validator("database_url")
     @classmethod

@@ -7,10 +7,11 @@ record made before accounts existed (account ``""``) belongs to the environment'
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.core.errors import CloudError
+from bot.core.windows import WindowSpec
 from bot.ecs import EcsClient
 from bot.huaweicloud.credentials import CredentialProvider, CredentialStatus
 from bot.sdrs.client import SdrsClient
@@ -31,6 +32,8 @@ class Account:
     ecs_url: str = ""
     # where its keys come from (refreshed ahead of expiry); None: the environment's keys
     credentials: CredentialProvider | None = field(default=None, compare=False)
+    # its own maintenance windows (ACCOUNTS_FILE), overriding MAINTENANCE_WINDOWS by name
+    windows: Mapping[str, WindowSpec] = field(default_factory=dict, compare=False)
 
     def label(self) -> str:
         return f"{self.name} ({self.region})"

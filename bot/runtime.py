@@ -26,6 +26,7 @@ from bot.operations.deps import Deps, replica_name
 from bot.operations.execute import recover_interrupted
 from bot.operations.expire import expire_sweep
 from bot.operations.runbook import runbook_tick
+from bot.operations.schedule import schedule_tick
 from bot.outbox import OutboxSender
 from bot.store import Store, StoreUnavailable
 from bot.tracker import Tracker
@@ -115,6 +116,11 @@ def start_scheduler(
     scheduler.add_job(
         tracked(recover_interrupted), args=(deps,), seconds=settings.recovery_tick_seconds,
         id="recovery", next_run_time=datetime.now(UTC), **common,
+    )  # fmt: skip
+    # at start too: a window that began (or ended) while the bot was down is decided at once
+    scheduler.add_job(
+        tracked(schedule_tick), args=(deps,), seconds=settings.schedule_tick_seconds,
+        id="schedule", next_run_time=datetime.now(UTC), **common,
     )  # fmt: skip
     if inbox is not None:
         scheduler.add_job(

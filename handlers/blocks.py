@@ -8,7 +8,7 @@ User-supplied values are escaped for mrkdwn (``&``, ``<``, ``>``) so a drill nam
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -27,14 +27,16 @@ from bot.core.facts import (
     Decided,
     FailureFacts,
     FinalReport,
+    NotStarted,
     RenameFacts,
     RunbookEvent,
+    ScheduleFacts,
     StuckReport,
 )
 from bot.core.intents import USAGE
 from bot.core.notices import NameUnresolved, NoAccount
 from bot.core.policy import Denial, Policy
-from bot.core.records import HistoryEntry, TrackedJob
+from bot.core.records import HistoryEntry, ScheduledOperation, TrackedJob
 from bot.core.states import JobState
 from bot.slack_links import SAFE_URL
 
@@ -183,6 +185,83 @@ def confirmation_blocks(
     )
 
 
+def slack_date(at: datetime) -> str:
+    """A time Slack shows in each reader's own time zone (``<!date^...>``, built only here),
+    with the UTC time as the fallback."""
+    return (f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|"
+            f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC>")  # fmt: skip
+
+
+NOT_STARTED_TEXT = {
+    "preflight-refused": "the preflight refused it at the window's start",
+    "changed": "a server or its flavor changed since it was approved",
+    "too-short": "the window is shorter than its estimated duration",
+    "missed": "too little of the window was left to finish it (the bot was down or late)",
+    "window-gone": "its window is no longer configured",
+}
+
+
+def schedule_when_text(s: ScheduleFacts) -> str:
+    """When a scheduled operation runs: "in window `nightly` (Sun 02:00-04:00 Asia/Shanghai):
+    <start> to <end>", and what happens if it cannot start then."""
+    where = (f"in window `{escape(s.window)}` ({escape(s.spec)})" if s.window
+             else "at a one-off time")  # fmt: skip
+    then = ("moved to the next window" if s.moves_on_miss
+            else "not started, and reported here")  # fmt: skip
+    return (f"{where}: from {slack_date(s.starts_at)} to {slack_date(s.ends_at)}; if it cannot "
+            f"start and finish in it: {then}")  # fmt: skip
+
+
+def scheduled_outcome_text(s: ScheduleFacts) -> str:
+    if s.state == "cancelled":
+        return f":no_entry_sign: scheduled run cancelled by <@{s.by}>: nothing was sent to SDRS"
+    if s.state == "not-started":
+        why = NOT_STARTED_TEXT.get(s.reason or "", escape(s.reason or "unknown"))
+        return f":warning: not started: {why}; nothing was sent to SDRS"
+    return f":calendar: scheduled {schedule_when_text(s)}"
+
+
+def not_started_text(n: NotStarted) -> str:
+    why = NOT_STARTED_TEXT.get(n.reason, escape(n.reason))
+    detail = f" ({escape(n.detail)})" if n.detail else ""
+    window = f"window `{escape(n.window)}`" if n.window else "its one-off window"
+    head = (f":warning: <@{n.requester}> the resize was *not started* in {window} "
+            f"({slack_date(n.starts_at)} to {slack_date(n.ends_at)}): {why}{detail}. "
+            "Nothing was sent to SDRS.")  # fmt: skip
+    if n.next_starts_at and n.next_ends_at:
+        return (f"{head} It moved to the next window: {slack_date(n.next_starts_at)} to "
+                f"{slack_date(n.next_ends_at)}.")  # fmt: skip
+    return f"{head} Ask again if it is still needed."
+
+
+def scheduled_line(s: ScheduledOperation, subject: str, requester: str, approver: str | None,
+                   link: str | None = None) -> str:  # fmt: skip
+    window = f"window `{escape(s.window)}`" if s.window else "one-off time"
+    approved = f", approved by <@{approver}>" if approver and approver != requester else ""
+    moves = " · moves to the next window if missed" if s.moves_on_miss else ""
+    return (f"{subject} · {window}: starts {slack_date(s.starts_at)} · asked by "
+            f"<@{requester}>{approved}{moves}{thread_link(link)}")  # fmt: skip
+
+
+def unknown_window_text(name: str, available: tuple[str, ...]) -> str:
+    known = ", ".join(f"`{escape(n)}`" for n in available) if available else "none"
+    return (f"There is no maintenance window `{escape(name)}` for this account (windows here: "
+            f"{known}). Nothing was posted. Use `window=&lt;name&gt;` with one of them, or "
+            "`when=2026-11-29T02:00+08:00` for a one-off time.")  # fmt: skip
+
+
+def cannot_schedule_text(problem: str) -> str:
+    return f"This cannot be scheduled: {escape(problem)}. Nothing was posted."
+
+
+def not_cancellable_text(state: str, by: str | None) -> str:
+    if state == "started":
+        return "Too late to cancel: it has started (its window began and it was sent)."
+    if state == "cancelled":
+        return f"It was already cancelled{f' by <@{by}>' if by else ''}."
+    return "It is not waiting for a window any more (it was not started); nothing to cancel."
+
+
 def approvers_text(policy: Policy) -> str:
     """Who may confirm in two-person mode, mentioned: "<@U1>, <@U2> or <!subteam^S1>"."""
     names = [f"<@{u}>" for u in sorted(policy.approvers)]
@@ -192,9 +271,22 @@ def approvers_text(policy: Policy) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
-def outcome_blocks(summary: str, outcome: str) -> list[dict[str, Any]]:
-    """The confirmation message after the decision: buttons replaced by the outcome."""
-    return _dicts([md_section(summary), ContextBlock(elements=[MarkdownTextObject(text=outcome)])])
+def outcome_blocks(
+    summary: str, outcome: str, *, cancel_op: str | None = None
+) -> list[dict[str, Any]]:
+    """The confirmation message after the decision: buttons replaced by the outcome (with
+    ``cancel_op``, a Cancel button for an operation waiting for its window)."""
+    parts: list[Block] = [md_section(summary),
+                          ContextBlock(elements=[MarkdownTextObject(text=outcome)])]  # fmt: skip
+    if cancel_op:
+        cancel = ButtonElement(
+            text="Cancel", action_id=CANCEL_ACTION, value=cancel_op, style="danger",
+            confirm=ConfirmObject(title="Cancel the scheduled run?",
+                                  text="It will not run in its window.", confirm="Cancel it",
+                                  deny="Back"),
+        )  # fmt: skip
+        parts.append(ActionsBlock(block_id=f"sdrs_sched_{cancel_op}", elements=[cancel]))
+    return _dicts(parts)
 
 
 def confirmed_text(user: str, when: datetime) -> str:
@@ -507,10 +599,13 @@ def status_text(job: TrackedJob, now: datetime, subject: str, link: str | None =
     )
 
 
-def jobs_text(active: list[str], finished: list[str]) -> str:
-    if not active and not finished:
+def jobs_text(active: list[str], finished: list[str], scheduled: list[str] | None = None) -> str:
+    if not active and not finished and not scheduled:
         return "No SDRS jobs are being tracked in this channel, and none ended in the last day."
     parts = []
+    if scheduled:
+        parts.append("Waiting for their maintenance window:\n"
+                     + "\n".join(f"• {line}" for line in scheduled))  # fmt: skip
     if active:
         parts.append("Jobs being tracked here:\n" + "\n".join(f"• {line}" for line in active))
     if finished:

@@ -15,6 +15,7 @@ from bot.core.facts import (
     FinalReport,
     Interrupted,
     LegacyFacts,
+    NotStarted,
     OperationFacts,
     Renamed,
     RenameFacts,
@@ -53,7 +54,10 @@ def summary(facts: OperationFacts) -> str:
         case LegacyFacts():
             return facts.summary
     account = account_of(facts)
-    return f"{text}\n*Cloud:* {account}" if account else text
+    text = f"{text}\n*Cloud:* {account}" if account else text
+    if isinstance(facts, ResizeFacts) and facts.schedule is not None:
+        text += f"\n*When:* {blocks.schedule_when_text(facts.schedule)}"
+    return text
 
 
 def headline(facts: OperationFacts) -> str:
@@ -117,6 +121,8 @@ def decided_text(d: Decided) -> str:
         return f"{requested} · {blocks.cancelled_text(d.by or d.requester)}"
     confirmed = blocks.confirmed_text(d.by or d.requester, d.at) if d.at else "Confirmed"
     head = f"{requested} · {confirmed}"
+    if d.schedule is not None and d.job_id is None and d.failure is None:
+        return f"{head} · {blocks.scheduled_outcome_text(d.schedule)}"
     if d.failure is not None:
         end = ("outcome unknown: check before asking again" if d.failure.kind == "unknown"
                else f"not done: {escape(d.failure.code or 'no answer from SDRS')}")  # fmt: skip
@@ -140,7 +146,14 @@ def message(msg: OutboxMessage, link: str | None = None) -> tuple[str, Blocks]:
     match content:
         case Decided():
             outcome = decided_text(content)
-            return outcome, blocks.outcome_blocks(summary(content.op), outcome)
+            s = content.schedule
+            waiting = (s is not None and s.state == "scheduled" and s.op_id
+                       and content.job_id is None and content.failure is None)  # fmt: skip
+            return outcome, blocks.outcome_blocks(
+                summary(content.op), outcome, cancel_op=s.op_id if waiting and s else None
+            )
+        case NotStarted():
+            return blocks.not_started_text(content), None
         case Submitted():
             return blocks.submitted_text(content.job_id), None
         case SubmitFailed():
@@ -195,10 +208,27 @@ def notice(n: notices.Notice) -> str:
                 (j, blocks.status_text(j, n.now, headline(j.facts), n.links.get(j.thread_ts or "")))
                 for j in n.jobs
             ]
+            waiting = [
+                blocks.scheduled_line(
+                    s,
+                    subject(op.facts),
+                    op.requester,
+                    op.decided_by,
+                    n.links.get(op.message_ts or ""),
+                )  # fmt: skip
+                for s, op in n.scheduled
+            ]
             return blocks.jobs_text(
                 [line for j, line in lines if j.state is JobState.TRACKING],
                 [line for j, line in lines if j.state is not JobState.TRACKING],
+                waiting,
             )
+        case notices.UnknownWindow():
+            return blocks.unknown_window_text(n.name, n.available)
+        case notices.CannotSchedule():
+            return blocks.cannot_schedule_text(n.problem)
+        case notices.NotCancellable():
+            return blocks.not_cancellable_text(n.state, n.by)
         case notices.UnknownJob():
             return blocks.unknown_job_text(n.job_id)
         case notices.NotHandled():

@@ -177,11 +177,13 @@ def make_harness(
         slack_bot_token=SecretStr(BOT_TOKEN),
         slack_signing_secret=SecretStr(SIGNING_SECRET),
         slack_api_url=slack.api_url,
-        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
-        outbox_pace_seconds=0.0,
-        job_poll_first_seconds=0.1,
-        job_poll_max_seconds=0.3,
-        **overrides,
+        **{
+            "database_url": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+            "outbox_pace_seconds": 0.0,
+            "job_poll_first_seconds": 0.1,
+            "job_poll_max_seconds": 0.3,
+            **overrides,
+        },
     )
     store = Store.from_url(settings.database_url)
     metrics = Metrics()  # as serve() wires it

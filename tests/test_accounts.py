@@ -475,3 +475,22 @@ async def test_the_environment_account_signs_a_security_token(
             await without.sdrs.list_protected_instances(limit=1)
     finally:
         await without.aclose()
+
+
+def test_an_account_s_windows_override_the_global_ones_of_that_name(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.toml"
+    path.write_text(
+        '[accounts.prod]\nregion = "cn-north-4"\n'
+        'windows = { nightly = "Sat 01:00-05:00 UTC", own = "daily 03:00-04:00 UTC" }\n'
+        '[[bindings]]\nchannels = ["*"]\naccounts = ["prod"]\n',
+        encoding="utf-8",
+    )
+    specs = load_accounts(path).accounts["prod"].window_specs()
+    assert specs["nightly"].describe() == "Sat 01:00-05:00 UTC"
+    problems = _problems(
+        tmp_path,
+        '[accounts.prod]\nregion = "cn-north-4"\nwindows = { nightly = "Sat 01:00 UTC" }\n'
+        '[[bindings]]\nchannels = ["*"]\naccounts = ["prod"]\n',
+    )
+    assert any(":3: accounts.prod.windows: window nightly: `01:00` is not a time span" in p
+               for p in problems), problems  # fmt: skip

@@ -170,3 +170,16 @@ def test_setting_mistakes_never_echo_the_value(
     text = str(caught.value)
     assert says in text
     assert "SeCrEtToKeN" not in text and "C0TESTCH01" not in text
+
+
+def test_maintenance_windows_are_read_and_mistakes_named_by_entry() -> None:
+    settings = load_settings(
+        _env_file=None,
+        maintenance_windows="nightly=Sun 02:00-04:00 Asia/Shanghai;weekday=Mon-Fri 01:00-03:00 UTC",
+    )
+    assert set(settings.windows()) == {"nightly", "weekday"}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None, maintenance_windows="nightly=Sun 02:00-04:00 Mars/Base")
+    (problem,) = caught.value.problems
+    assert problem.startswith("MAINTENANCE_WINDOWS: entry 1 (nightly): ")
+    assert "is not a time zone" in problem

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,6 +18,7 @@ from bot.core.intents import (
     RenameFormIntent,
     ResizeFormIntent,
     ResizeIntent,
+    Schedule,
     StatusIntent,
     parse,
 )
@@ -156,7 +158,9 @@ def test_resize_intent_params_and_sites() -> None:
 
 _words = st.sampled_from(
     ["resize", "drill", "rename", "help", PI, DEH, "s6.large.2", "production=", "dr=", "--dr",
-     "production-host=", "=", "--", '"', "'", "“", "\\", "演练", "\u00a0", "\n", "\t"]
+     "production-host=", "=", "--", '"', "'", "“", "\\", "演练", "\u00a0", "\n", "\t",
+     "window=nightly", "when=2026-11-29T02:00+08:00", "when=2026-11-29T02:00", "if-missed=next",
+     "--window", "if-missed=later"]
 )  # fmt: skip
 random_text = st.one_of(
     st.text(max_size=300),
@@ -174,3 +178,42 @@ def test_random_input_never_raises_anything_but_parse_error(text: str) -> None:
         assert exc.problem and exc.usage
     else:
         assert isinstance(result, typing.get_args(Intent))
+
+
+# ---- maintenance windows (issue 17) ----------------------------------------------------------
+
+
+def test_resize_in_a_window_or_at_a_time() -> None:
+    got = parse(f"resize {PI} s6.large.2 window=nightly if-missed=next")
+    assert isinstance(got, ResizeIntent)
+    assert got.schedule == Schedule(window="nightly", if_missed="next")
+    got = parse(f"resize {PI} s6.large.2 --window Nightly")
+    assert isinstance(got, ResizeIntent) and got.schedule == Schedule(window="nightly")
+    got = parse(f"resize {PI} s6.large.2 when=2026-11-29T02:00+08:00")
+    assert isinstance(got, ResizeIntent) and got.schedule is not None
+    assert got.schedule.when == datetime(2026, 11, 28, 18, tzinfo=UTC)
+    got = parse(f"resize {PI} s6.large.2")
+    assert isinstance(got, ResizeIntent) and got.schedule is None
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (f"resize {PI} s6.large.2 when=2026-11-29T02:00", "has no UTC offset"),
+        (f"resize {PI} s6.large.2 when=sunday", "is not a time"),
+        (f"resize {PI} s6.large.2 window=a when=2026-11-29T02:00Z", "not both"),
+        (f"resize {PI} s6.large.2 if-missed=next", "`if-missed=` needs `window=<name>`"),
+        (f"resize {PI} s6.large.2 when=2026-11-29T02:00Z if-missed=next", "has no next window"),
+        (f"resize {PI} s6.large.2 window=nightly if-missed=later", "write `if-missed=next`"),
+        (f"resize {PI} s6.large.2 window=night!y", "is not a window name"),
+        (f"resize {PI} s6.large.2 window=a window=b", "`window` is given twice"),
+        (f"resize {PI} s6.large.2 windw=a", "Did you mean `window`?"),
+        (f"drill rename {PI} new-name window=nightly", "are for `resize` only"),
+        (f"drill rename {PI} new-name when=2026-11-29T02:00Z", "are for `resize` only"),
+    ],
+)
+def test_schedule_mistakes_say_what_and_how(text: str, problem: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    assert problem in caught.value.problem
+    assert caught.value.usage

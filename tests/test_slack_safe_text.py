@@ -23,11 +23,13 @@ from bot.core.facts import (
     FinalReport,
     FlavorFacts,
     Interrupted,
+    NotStarted,
     OperationFacts,
     Renamed,
     RenameFacts,
     ResizeFacts,
     RunbookEvent,
+    ScheduleFacts,
     SiteChange,
     StuckReport,
     SubJobFailure,
@@ -37,9 +39,16 @@ from bot.core.facts import (
 )
 from bot.core.policy import Denial, Policy
 from bot.core.preflight import Preflight, Refusal, Warning
-from bot.core.records import HistoryEntry, OutboxMessage, PendingOperation, TrackedJob
-from bot.core.states import EventKind, JobKind, JobState, OpKind, OpState
+from bot.core.records import (
+    HistoryEntry,
+    OutboxMessage,
+    PendingOperation,
+    ScheduledOperation,
+    TrackedJob,
+)
+from bot.core.states import EventKind, JobKind, JobState, OpKind, OpState, ScheduleState
 from handlers import blocks, render
+from handlers.blocks import NOT_STARTED_TEXT
 
 RUNBOOK_EVENTS = [*blocks._RUNBOOK, "runbook-done"]
 
@@ -77,6 +86,12 @@ failure = st.builds(
     FailureFacts, kind=st.sampled_from(["api", "unknown", "transport"]), code=anything,
     message=anything, request_id=anything, hint=anything,
 )  # fmt: skip
+schedule = st.builds(
+    ScheduleFacts, op_id=st.just("a" * 32), window=anything, spec=anything,
+    starts_at=st.just(T0), ends_at=st.just(T0), moves_on_miss=st.booleans(),
+    state=st.sampled_from(["scheduled", "cancelled", "not-started"]), by=user,
+    reason=st.one_of(st.none(), anything),
+)  # fmt: skip
 message = st.one_of(
     st.builds(Decided, op=op_facts, requester=user, state=st.sampled_from(list(OpState)),
               by=user, at=st.just(T0), changed_sites=st.lists(
@@ -105,6 +120,14 @@ message = st.one_of(
               channel=st.just("C0DROPS001"), actor=user, job_id=anything, error_code=anything,
               no_answer=st.booleans(), out_of_date=st.booleans(),
               interrupted=st.booleans(), renamed_to=anything, still=anything),
+    st.builds(NotStarted, requester=user, window=anything, starts_at=st.just(T0),
+              ends_at=st.just(T0), reason=st.one_of(st.sampled_from(list(NOT_STARTED_TEXT)),
+                                                     anything),
+              detail=anything, next_starts_at=st.one_of(st.none(), st.just(T0)),
+              next_ends_at=st.just(T0)),
+    st.builds(Decided, op=st.builds(ResizeFacts, instance_id=anything, schedule=schedule),
+              requester=user, state=st.sampled_from(list(OpState)), by=user, at=st.just(T0),
+              schedule=schedule),
     st.builds(RunbookEvent, event=st.one_of(st.sampled_from(RUNBOOK_EVENTS), anything),
               requester=user, servers=st.lists(anything, max_size=3), detail=anything,
               code=st.one_of(st.none(), anything), loud=st.booleans()),
@@ -186,6 +209,12 @@ def test_private_replies_are_slack_safe(
         notices.AlreadyDecided(value, "U0BOB00001"), notices.UnknownJob(value),
         notices.JobStatus(_job(value, other), T0, url),
         notices.Jobs([_job(value, other)], T0, links),
+        notices.Jobs([], T0, links, [(ScheduledOperation(
+            op_id="a" * 32, account=value, channel="C0DROPS001", window=value, starts_at=T0,
+            ends_at=T0, moves_on_miss=True, state=ScheduleState.SCHEDULED, created_at=T0),
+            _op(ResizeFacts(instance_id=value)))]),
+        notices.UnknownWindow(value, (value, other)), notices.CannotSchedule(value),
+        notices.NotCancellable(value, "U0BOB00001"), notices.NotCancellable("started"),
         notices.Denied(Denial.USER), notices.NotHandled(3),
     ):  # fmt: skip
         assert_only_meant(render.notice(notice))

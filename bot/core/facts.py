@@ -61,6 +61,21 @@ class _OnAccount(_Fact):
     region: str = ""
 
 
+class ScheduleFacts(_Fact):
+    """When a scheduled operation runs (or why it did not): its window occurrence, whether it
+    moves to the next window when it cannot start, and its state."""
+
+    op_id: str = ""  # for the Cancel button kept while it is scheduled
+    window: str = ""  # the window's name; "": a one-off when= time
+    spec: str = ""  # the window as configured, e.g. "Sun 02:00-04:00 Asia/Shanghai"
+    starts_at: datetime
+    ends_at: datetime
+    moves_on_miss: bool = False
+    state: Literal["scheduled", "cancelled", "not-started"] = "scheduled"
+    by: str | None = None  # who cancelled it
+    reason: str | None = None  # not started: bot.core.windows.NotStartedReason
+
+
 class ResizeFacts(_OnAccount):
     kind: Literal["resize"] = "resize"
     instance_id: str
@@ -71,6 +86,7 @@ class ResizeFacts(_OnAccount):
     stop_start: bool = False  # power=stop-start: running servers stopped first, started after
     hard_stop: bool = False
     warnings: list[WarningFacts] = Field(default_factory=list)
+    schedule: ScheduleFacts | None = None  # window=/when=: when it runs (as first planned)
 
     def new_flavors(self) -> dict[str, str]:
         return {c.site: c.new.id for c in self.changes}
@@ -186,6 +202,23 @@ class Decided(_Fact):
     runbook: Literal["running", "done", "attention"] | None = None
     runbook_resize: str | None = None  # bot.core.runbook.ResizeOutcome
     runbook_left_stopped: list[str] = Field(default_factory=list)  # server names
+    schedule: ScheduleFacts | None = None  # approved to run in a window: when (or why not)
+
+
+class NotStarted(_Fact):
+    """A scheduled operation that did not start in its window, and why; ``next_*``: it moved
+    to that window (only when asked for with if-missed=next)."""
+
+    kind: Literal["not-started"] = "not-started"
+    requester: str
+    window: str = ""
+    starts_at: datetime
+    ends_at: datetime
+    reason: str  # bot.core.windows.NotStartedReason
+    detail: str = ""  # the preflight's refusal, as data
+    estimate_seconds: float = 0
+    next_starts_at: datetime | None = None
+    next_ends_at: datetime | None = None
 
 
 class Submitted(_Fact):
@@ -291,6 +324,7 @@ Message = Annotated[
     | Interrupted
     | Announcement
     | RunbookEvent
+    | NotStarted
     | Rendered,
     Field(discriminator="kind"),
 ]

@@ -15,6 +15,9 @@ Forms::
     drill rename <drill-id> <new name>                         quotes allowed ("..." or “...”)
     drill rename [<drill-id>]                                  the rename form (a modal)
 
+    resize ... window=<name> [if-missed=next]                 approve now, run in that
+                                                               maintenance window
+    resize ... when=<ISO 8601 time with offset>                approve now, run then
     resize ... account=<name>  /  drill rename ... --account <name>
                                                                act on that account (one of
                                                                those bound to the channel)
@@ -28,12 +31,14 @@ from __future__ import annotations
 import difflib
 import re
 import shlex
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from bot.core.errors import ParseError
 from bot.core.rules import DRILL_NAME_RULE, drill_name_problem
+from bot.core.windows import WINDOW_NAME_RE, WINDOW_NAME_RULE, WindowError, parse_when
 from bot.core.wire.sdrs import ResizeParams
 
 MAX_INPUT_CHARS = 2000
@@ -49,7 +54,9 @@ USAGE: dict[str, str] = {
         "/sdrs resize <protected-instance-id> <flavor>\n"
         "/sdrs resize <protected-instance-id> production=<flavor> dr=<flavor>\n"
         "/sdrs resize <protected-instance-id> production=<flavor> production-host=<DeH id>\n"
-        "/sdrs resize <protected-instance-id> <flavor> power=stop-start [stop=hard]"
+        "/sdrs resize <protected-instance-id> <flavor> power=stop-start [stop=hard]\n"
+        "/sdrs resize <protected-instance-id> <flavor> window=<name> [if-missed=next]\n"
+        "/sdrs resize <protected-instance-id> <flavor> when=2026-11-29T02:00+08:00"
     ),
     "drill": "/sdrs drill rename <drill-id> <new name>",
     "general": (
@@ -90,6 +97,16 @@ class HelpIntent(_Intent):
     topic: Topic | None = None
 
 
+class Schedule(_Intent):
+    """When a resize runs: in a named maintenance window (``window=NAME``) or in a one-off
+    window from ``when=`` on; ``if_missed`` ``next``: an operation that cannot start in its
+    window moves to the next one (default ``report``: not started, reported)."""
+
+    window: str | None = None
+    when: datetime | None = None  # aware (UTC)
+    if_missed: Literal["report", "next"] = "report"
+
+
 class ResizeIntent(_OnAccount):
     kind: Literal["resize"] = "resize"
     instance_id: str = ""  # "" until a typed name is resolved to its id
@@ -99,6 +116,7 @@ class ResizeIntent(_OnAccount):
     dr_flavor: str | None = None
     production_host: str | None = None
     dr_host: str | None = None
+    schedule: Schedule | None = None  # None: runs when confirmed
     # stop-start: the bot stops the resized sites' running servers, resizes, starts them again
     power: PowerMode = "as-is"
     stop: StopType = "soft"  # how a stop-start stops them (ECS os-stop type SOFT / HARD)
@@ -370,13 +388,16 @@ def _parse_resize(args: list[str]) -> ResizeIntent | ResizeFormIntent:
         extra = " ".join(positional[2:])
         raise _fail(f"unexpected words after the flavor: `{_shown(extra)}`", "resize")
     choices: dict[str, str] = {}
+    schedule_options = [(n, v) for n, v in options if n in _SCHEDULE_OPTIONS]
     for name, value in options:
+        if name in _SCHEDULE_OPTIONS:
+            continue
         if name in _RESIZE_CHOICES:
             choices[name] = _check_choice(name, value, choices)
             continue
         field = _RESIZE_OPTIONS.get(name)
         if field is None:
-            hint = _suggest(name, [*_RESIZE_OPTIONS, *_RESIZE_CHOICES])
+            hint = _suggest(name, [*_RESIZE_OPTIONS, *_RESIZE_CHOICES, *_SCHEDULE_OPTIONS])
             raise _fail(f"`{_shown(name)}` is not a resize option.{hint}", "resize")
         if field in fields:
             raise _fail(f"`{name}` is given twice", "resize")
@@ -387,6 +408,7 @@ def _parse_resize(args: list[str]) -> ResizeIntent | ResizeFormIntent:
             _check_uuid(value, "dedicated host id", "resize") if is_host else _check_flavor(value)
         )
     flavor = fields.get("flavor")
+    schedule = _schedule(schedule_options)
     per_site = [f for f in ("production_flavor", "dr_flavor") if f in fields]
     if flavor and per_site:
         raise _fail(
@@ -405,7 +427,7 @@ def _parse_resize(args: list[str]) -> ResizeIntent | ResizeFormIntent:
     if "stop" in choices and choices.get("power") != "stop-start":
         raise _fail("`stop=` says how power=stop-start stops the servers: add power=stop-start",
                     "resize")  # fmt: skip
-    return ResizeIntent(**fields, **choices)
+    return ResizeIntent(**fields, **choices, schedule=schedule)
 
 
 def _check_choice(name: str, value: str, seen: dict[str, str]) -> str:
@@ -419,6 +441,56 @@ def _check_choice(name: str, value: str, seen: dict[str, str]) -> str:
     return word
 
 
+_SCHEDULE_OPTIONS = ("window", "when", "if-missed")
+
+
+def _schedule(options: list[tuple[str, str]]) -> Schedule | None:
+    """``window=NAME`` | ``when=ISO`` [+ ``if-missed=next``] -> a :class:`Schedule`."""
+    given: dict[str, str] = {}
+    for name, value in options:
+        if name in given:
+            raise _fail(f"`{name}` is given twice", "resize")
+        if not value:
+            raise _fail(f"`{name}=` needs a value", "resize")
+        given[name] = value
+    if not given:
+        return None
+    if "window" in given and "when" in given:
+        raise _fail(
+            "give either `window=<name>` (a configured maintenance window) or "
+            "`when=<time>` (a one-off time), not both",
+            "resize",
+        )
+    missed = given.get("if-missed", "report").lower()
+    if missed not in ("report", "next"):
+        raise _fail(
+            f"`if-missed={_shown(missed)}`: write `if-missed=next` (move to the next window) "
+            "or leave it out (not started and reported)",
+            "resize",
+        )
+    if "window" in given:
+        window = given["window"].lower()
+        if not WINDOW_NAME_RE.fullmatch(window):
+            raise _fail(f"`{_shown(window)}` is not a window name ({WINDOW_NAME_RULE})", "resize")
+        return Schedule(window=window, if_missed="next" if missed == "next" else "report")
+    if "when" not in given:
+        raise _fail(
+            "`if-missed=` needs `window=<name>`: it says what happens when the operation "
+            "cannot start in its window",
+            "resize",
+        )
+    if missed == "next":
+        raise _fail(
+            "`if-missed=next` needs `window=<name>`: a one-off `when=` time has no next window",
+            "resize",
+        )
+    try:
+        at = parse_when(given["when"])
+    except WindowError as exc:
+        raise _fail(f"`when=`: {exc}", "resize") from None
+    return Schedule(when=at)
+
+
 def _parse_drill(args: list[str]) -> RenameDrillIntent | RenameFormIntent:
     if not args or args[0].lower() != "rename":
         got = f" (got `{_shown(args[0])}`)" if args else ""
@@ -427,6 +499,13 @@ def _parse_drill(args: list[str]) -> RenameDrillIntent | RenameFormIntent:
         return RenameFormIntent()
     if len(args) < 3:
         return RenameFormIntent(drill_id=_check_uuid(args[1], "drill id", "drill"))
+    scheduled = [a for a in args[1:] if a.lstrip("-").lower().startswith(_SCHEDULE_OPTIONS)]
+    if scheduled:
+        raise _fail(
+            f"`{_shown(scheduled[0])}`: maintenance windows (`window=`, `when=`, `if-missed=`) "
+            "are for `resize` only; a drill rename runs when it is confirmed",
+            "drill",
+        )
     drill = _id_or_name(args[1], "drill", "drill", "drill")
     if len(args) > 3:
         raise _fail(

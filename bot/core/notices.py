@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.core.facts import FailureFacts
 from bot.core.policy import Denial
 from bot.core.preflight import Preflight
-from bot.core.records import HistoryEntry, TrackedJob
+from bot.core.records import HistoryEntry, PendingOperation, ScheduledOperation, TrackedJob
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,33 @@ class Jobs:
     jobs: list[TrackedJob]
     now: datetime
     links: dict[str, str] = field(default_factory=dict)  # thread ts -> link
+    # operations waiting for their maintenance window, with the operation each belongs to
+    scheduled: list[tuple[ScheduledOperation, PendingOperation]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class UnknownWindow:
+    """``window=NAME`` names no window configured for this account (``available``: those
+    that are)."""
+
+    name: str
+    available: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CannotSchedule:
+    """The window or time cannot be used (``problem``: what is wrong, from bot.core.windows)."""
+
+    problem: str
+
+
+@dataclass(frozen=True)
+class NotCancellable:
+    """A scheduled operation that can no longer be cancelled: ``state`` started, not-started
+    or cancelled (``by``: who cancelled it)."""
+
+    state: str
+    by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,4 +157,7 @@ Notice = (
     | NotHandled
     | NameUnresolved
     | NoAccount
+    | UnknownWindow
+    | CannotSchedule
+    | NotCancellable
 )

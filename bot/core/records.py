@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.core.facts import OPERATION_FACTS, LegacyFacts, Message, OperationFacts, ResizeFacts
 from bot.core.intents import INTENT, Intent
-from bot.core.states import AuditAction, JobKind, JobState, OpKind, OpState
+from bot.core.states import AuditAction, JobKind, JobState, OpKind, OpState, ScheduleState
 
 
 @dataclass(frozen=True)
@@ -144,3 +144,21 @@ class HistoryEntry:
     error_code: str | None = None  # SDRS's code for a refusal or a failed job, where known
     message_ts: str | None = None  # the confirmation message: the operation's thread
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScheduledOperation:
+    """A confirmed operation waiting for its window (``window`` "": a one-off ``when=``)."""
+
+    op_id: str
+    account: str
+    channel: str
+    window: str
+    starts_at: datetime
+    ends_at: datetime
+    moves_on_miss: bool
+    state: ScheduleState
+    created_at: datetime
+    moves: int = 0  # times it moved to a next window
+    reason: str | None = None  # not started: bot.core.windows.NotStartedReason
+    cancelled_by: str | None = None

@@ -32,6 +32,18 @@ class ExecState(StrEnum):
     DONE = "done"
 
 
+class ScheduleState(StrEnum):
+    """A confirmed operation waiting for its maintenance window: ``scheduled`` until a replica
+    starts it (``started``, then executed like any confirmed operation), decides it cannot
+    (``not-started``; one that moves to its next window stays ``scheduled``), or the requester
+    or an approver cancels it (``cancelled``)."""
+
+    SCHEDULED = "scheduled"
+    STARTED = "started"
+    NOT_STARTED = "not-started"
+    CANCELLED = "cancelled"
+
+
 class JobKind(StrEnum):
     RESIZE = "resize"
     # a resize whose job id was lost (the process died right after SDRS accepted it),
@@ -91,3 +103,7 @@ class AuditAction(StrEnum):
     RUNBOOK_STARTED = "runbook-started"  # a stop-resize-start operation began
     RUNBOOK_STEP = "runbook-step"  # one of its changing calls went out (or was refused)
     RUNBOOK_DONE = "runbook-done"
+    SCHEDULED = "scheduled"  # confirmed now, to run in its maintenance window
+    SCHEDULED_START = "scheduled-start"  # its window began and it was started
+    NOT_STARTED = "not-started"  # it could not start in its window (detail: why, and moved)
+    SCHEDULE_CANCELLED = "schedule-cancelled"

@@ -17,12 +17,14 @@ from dataclasses import dataclass, replace
 from bot.cloud_state import read_resize_state
 from bot.core import notices
 from bot.core.errors import CloudError
-from bot.core.facts import Announcement, FailureFacts, RenameFacts
+from bot.core.facts import Announcement, FailureFacts, RenameFacts, ScheduleFacts
 from bot.core.intents import ResizeIntent
 from bot.core.policy import Denial, may_cancel, may_confirm
 from bot.core.preflight import changed_since, check_resize
 from bot.core.records import PendingOperation
 from bot.core.states import AuditAction, EventKind, OpKind, OpState
+from bot.core.windows import Window
+from bot.operations import schedule
 from bot.operations.chat import Chat
 from bot.operations.deps import Deps
 from bot.operations.execute import execute
@@ -63,6 +65,11 @@ async def on_click(deps: Deps, chat: Chat, click: Click) -> None:
     if op.message_ts is None and click.message_ts:
         await asyncio.to_thread(deps.store.adopt_message_ts, op.id, click.message_ts)
         op = replace(op, message_ts=click.message_ts)
+    if op.state is OpState.CONFIRMED and to is OpState.CANCELLED:
+        # a scheduled operation: its Cancel button stays until it starts
+        if await schedule.cancel(deps, chat, op, user):
+            count("schedule-cancel")
+            return
     if op.state is not OpState.PENDING:
         count("already-decided")
         await chat.tell(channel, user, notices.AlreadyDecided(op.state, op.decided_by))
@@ -89,19 +96,32 @@ async def on_click(deps: Deps, chat: Chat, click: Click) -> None:
         count("denied")
         await chat.tell(channel, user, notices.Denied(decision.denial))
         return
+    planned: tuple[Window, ScheduleFacts] | None = None
     if to is OpState.CONFIRMED:
         recheck = recheck_resize if op.kind is OpKind.RESIZE else recheck_rename
         if not await recheck(deps, chat, op, user):
             count("preflight-blocked")
             return
         now = deps.now()
+        intent = op.intent
+        if isinstance(intent, ResizeIntent) and intent.schedule is not None:
+            found = schedule.plan(deps, op.account, intent.schedule, now,
+                                  stops=intent.stop_start)  # fmt: skip
+            if not isinstance(found, tuple):  # e.g. the window was removed since the request
+                count("not-schedulable")
+                await chat.tell(channel, user, found)
+                return
+            window, facts = found
+            planned = window, facts.model_copy(update={"op_id": op.id})
     # the edit that replaces the buttons is queued with the decision (only the winner's)
     after = replace(op, state=to, decided_by=user, decided_at=now)
+    edit = decided_update(after, schedule=planned[1]) if planned else decided_update(after)
     event = EventKind(to.value)
     result = await asyncio.to_thread(
         deps.store.decide, op.id, to, user, now,
         owner=deps.owner, exec_lease=deps.execution_lease(),
-        messages=[decided_update(after),
+        schedule=schedule.entry(op, *planned) if planned else None,
+        messages=[edit,
                   *deps.announce(op.id, Announcement(event=event, op=op.facts,
                                                      channel=op.channel, actor=user,
                                                      thread_ts=op.message_ts),
@@ -116,7 +136,7 @@ async def on_click(deps: Deps, chat: Chat, click: Click) -> None:
     count(to.value)
     context = {"op_id": op.id, "user": user, "channel": channel, "outcome": to.value}
     log.info("operation %s %s by %s", op.id, to.value, user, extra=context)
-    if to is OpState.CONFIRMED:
+    if to is OpState.CONFIRMED and planned is None:
         await execute(deps, result.op)
 
 
@@ -132,7 +152,8 @@ async def recheck_resize(deps: Deps, chat: Chat, op: PendingOperation, user: str
     except CloudError as exc:
         await chat.tell(op.channel, user, notices.CloudFailed(FailureFacts.of(exc)))
         return False
-    check = check_resize(intent, state)
+    # a stop-start resize stops running servers itself: ACTIVE does not block it
+    check = check_resize(intent, state)  # running servers allowed for power=stop-start
     if not check.allowed:
         log.info("confirm of %s refused by preflight: %s", op.id, check.detail)
         await asyncio.to_thread(

@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 from bot.background import Background
 from bot.config import Settings
 from bot.core.bindings import Bindings, Chosen
+from bot.core.errors import CloudError
 from bot.core.facts import Announcement
 from bot.core.records import OutboxMessage
 from bot.core.routing import announcements
+from bot.core.windows import WindowSpec
 from bot.fleet import Account, Fleet
 from bot.metrics import Metrics
 from bot.store import Store
@@ -55,6 +57,21 @@ class Deps:
     def cloud(self, account: str) -> Account:
         """The clients of one account (AccountUnavailable, a CloudError, if not configured)."""
         return self.fleet.get(account)
+
+    def windows(self, account: str) -> dict[str, WindowSpec]:
+        """The maintenance windows an operation on ``account`` may name: MAINTENANCE_WINDOWS,
+        with the account's own (ACCOUNTS_FILE) overriding those of the same name."""
+        found = self.settings.windows()
+        try:
+            found.update(self.fleet.get(account).windows)
+        except CloudError:  # an account not configured: it has no windows of its own
+            pass
+        return found
+
+    def estimated_seconds(self, stop_start: bool) -> float:
+        """How long a resize is expected to take (stop-start: stopping and starting too)."""
+        s = self.settings
+        return s.estimated_resize_seconds + (s.estimated_stop_start_seconds if stop_start else 0)
 
     def form_account(self, channel: str) -> Account | None:
         """The account a form opened in ``channel`` reads and acts on: the channel's account

@@ -16,17 +16,19 @@ from bot.core.facts import (
     Announcement,
     FailureFacts,
     OperationFacts,
+    ScheduleFacts,
     rename_facts,
     resize_facts,
 )
 from bot.core.flavors import canonical_flavors
-from bot.core.intents import MutatingIntent, RenameDrillIntent
+from bot.core.intents import MutatingIntent, RenameDrillIntent, ResizeIntent
 from bot.core.preflight import check_resize
 from bot.core.states import AuditAction, EventKind, OpKind, OpState
 from bot.operations.access import allowed
 from bot.operations.chat import Chat, ChatPostError, Tell
 from bot.operations.deps import Deps
 from bot.operations.names import resolve_names
+from bot.operations.schedule import plan
 from bot.sdrs.client import SdrsClient
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,15 @@ async def request_confirmation(
         await tell(notices.Denied(decision.denial))
         return
 
+    planned: ScheduleFacts | None = None
+    if isinstance(intent, ResizeIntent) and intent.schedule is not None:
+        # an unknown window or an unusable time is refused before anything is read or posted
+        found = plan(deps, chosen.account, intent.schedule, deps.now(), stops=intent.stop_start)
+        if not isinstance(found, tuple):
+            count("not-schedulable")
+            await tell(found)
+            return
+        planned = found[1]
     checked: str | None = None
     facts: OperationFacts
     try:
@@ -101,6 +112,8 @@ async def request_confirmation(
                 await tell(notices.PreflightRefused(check))
                 return
             facts = resize_facts(intent, check, state.catalogue(), region=cloud.region)
+            if planned is not None:
+                facts = facts.model_copy(update={"schedule": planned})
             checked = json.dumps(check.snapshot(), sort_keys=True)
     except CloudError as exc:
         count("cloud-error")

@@ -39,10 +39,18 @@ async def answer_status(
             thread = [job.thread_ts] if job.thread_ts else []
             link = (await chat.permalinks(channel, thread)).get(job.thread_ts or "")
             notice = notices.JobStatus(job, now, link)
-    else:  # the jobs being tracked, and those that ended in the last day
+    else:  # scheduled operations, the jobs being tracked, and those that ended in the last day
         jobs = await asyncio.to_thread(deps.store.list_tracked, channel, active_only=False)
         recent = now - timedelta(days=1)
         shown = [j for j in jobs if j.finished_at is None or j.finished_at >= recent]
-        links = await chat.permalinks(channel, [j.thread_ts for j in shown if j.thread_ts])
-        notice = notices.Jobs(shown, now, links)
+        waiting = await asyncio.to_thread(deps.store.list_scheduled, channel)
+        scheduled = []
+        for row in waiting:
+            op = await asyncio.to_thread(deps.store.get_pending, row.op_id)
+            if op is not None:
+                scheduled.append((row, op))
+        threads = [j.thread_ts for j in shown if j.thread_ts]
+        threads += [op.message_ts for _, op in scheduled if op.message_ts]
+        links = await chat.permalinks(channel, threads)
+        notice = notices.Jobs(shown, now, links, scheduled)
     await tell(notice)

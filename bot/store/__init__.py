@@ -5,6 +5,7 @@ for several replicas. Every part is a mixin over one engine:
 * :mod:`bot.store.outbox` - Slack messages to deliver, in order and paced per channel;
 * :mod:`bot.store.jobs` - tracked SDRS jobs (leased checks) and the audit trail;
 * :mod:`bot.store.audit` - reading the audit trail (history, export);
+* :mod:`bot.store.scheduled` - confirmed operations waiting for their maintenance window;
 * :mod:`bot.store.inbox` - acked Slack payloads waiting for a worker process;
 * :mod:`bot.store.schema` - tables, and Alembic migrations (:mod:`bot.store.migrations`) run
   on open;
@@ -38,6 +39,7 @@ from bot.store.jobs import JobStore
 from bot.store.outbox import SEND_STATES, OutboxRow, OutboxStore
 from bot.store.pending import PendingStore
 from bot.store.runbooks import RunbookStore
+from bot.store.scheduled import ScheduledStore
 from bot.store.schema import (
     SchemaTooNewError,
     inbox,
@@ -113,7 +115,9 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-class Store(PendingStore, OutboxStore, JobStore, AuditStore, InboxStore, RunbookStore):
+class Store(
+    PendingStore, OutboxStore, JobStore, AuditStore, InboxStore, RunbookStore, ScheduledStore
+):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         try:

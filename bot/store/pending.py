@@ -20,10 +20,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.core.records import OutboxMessage, PendingOperation, Transition
+from bot.core.records import OutboxMessage, PendingOperation, ScheduledOperation, Transition
 from bot.core.states import AuditAction, ExecState, OpKind, OpState
 from bot.store.jobs import audit_in
 from bot.store.outbox import enqueue_in
+from bot.store.scheduled import schedule_in
 from bot.store.schema import pending_operations
 from bot.store.times import epoch as _epoch
 from bot.store.times import from_epoch as _time
@@ -141,11 +142,14 @@ class PendingStore:
         owner: str = "",
         exec_lease: float = 300.0,
         messages: Sequence[OutboxMessage] = (),
+        schedule: ScheduledOperation | None = None,
     ) -> Transition:
         """Move a still-pending, unexpired operation to ``to`` (confirmed, cancelled or stale).
 
         Confirming also starts its execution under ``owner``'s lease, in the same statement:
         if that replica dies before recording the outcome, :meth:`claim_interrupted` finds it.
+        Confirming with ``schedule`` instead records it as scheduled for its window (no
+        execution yet: :mod:`bot.store.scheduled` starts it), in the same transaction.
         """
         if to not in (OpState.CONFIRMED, OpState.CANCELLED, OpState.STALE):
             raise ValueError(f"cannot decide to {to}")
@@ -168,7 +172,7 @@ class PendingStore:
                             "exec_owner": owner,
                             "exec_until": _epoch(now) + exec_lease,
                         }
-                        if to is OpState.CONFIRMED
+                        if to is OpState.CONFIRMED and schedule is None
                         else {}
                     ),
                 )
@@ -176,6 +180,13 @@ class PendingStore:
             won = result.rowcount == 1
             if won:
                 audit_in(conn, now, AuditAction(to.value), op_id=op_id, actor=user)
+                if schedule is not None and to is OpState.CONFIRMED:
+                    schedule_in(conn, schedule, now)
+                    audit_in(conn, now, AuditAction.SCHEDULED, op_id=op_id, actor=user,
+                             detail={"window": schedule.window,
+                                     "starts_at": schedule.starts_at.isoformat(),
+                                     "ends_at": schedule.ends_at.isoformat(),
+                                     "moves_on_miss": schedule.moves_on_miss})  # fmt: skip
                 for message in messages:  # announcements: only the winner's
                     enqueue_in(conn, message, now)
         return Transition(won, self.get_pending(op_id))

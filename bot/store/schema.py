@@ -195,6 +195,29 @@ runbooks = Table(
 )
 
 
+scheduled_operations = Table(
+    # v0007: confirmed operations waiting for their maintenance window (bot.operations.schedule);
+    # a tick claims due ones with a lease, and one conditional UPDATE starts each exactly once
+    "scheduled_operations",
+    metadata,
+    Column("op_id", String(32), primary_key=True),
+    Column("account", String(32), nullable=False, server_default=""),
+    Column("channel", String(32), nullable=False),
+    Column("window_name", String(32), nullable=False, server_default=""),  # "": one-off
+    Column("starts_at", Float, nullable=False, index=True),
+    Column("ends_at", Float, nullable=False),
+    Column("moves_on_miss", Boolean, nullable=False, default=False),
+    Column("state", String(16), nullable=False, index=True),  # bot.core.states.ScheduleState
+    Column("moves", Integer, nullable=False, default=0),
+    Column("reason", String(32)),
+    Column("cancelled_by", String(32)),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("lease_owner", String(64)),
+    Column("lease_until", Float),
+)
+
+
 inbox = Table(
     "inbox",
     metadata,
