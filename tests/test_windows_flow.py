@@ -21,6 +21,7 @@ from bot.store import Store
 from handlers import blocks
 from tests.slack_harness import ALICE, CAROL, Harness, running
 from tests.slack_helpers import until
+from tests.test_runbook_flow import APP, PROD, calls, finished
 
 DB = sid("pi-erp-db")
 
@@ -192,3 +193,21 @@ async def test_two_replicas_at_window_start_on_postgresql_one_runs_it(
         finally:
             await fleet.aclose()
             other_store.close()
+
+
+async def test_a_scheduled_stop_resize_start_runs_its_runbook_at_window_start(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> None:
+    """Approve now, the bot does the night shift: a running server is not refused at Confirm
+    (it will be stopped), nothing is stopped before the window, and at its start the whole
+    runbook runs - stop, resize, start - once."""
+    spec, start = _window(timedelta(hours=2))
+    async with running(tmp_path, slack, emulator, world, maintenance_windows=spec) as h:
+        _, ts = await _scheduled(h, f"resize {APP} s6.xlarge.2 power=stop-start window=soon")
+        assert calls(h) == [] and h.world.servers[PROD].status == "ACTIVE"
+        h.clock.t = start + timedelta(minutes=1)
+        assert await schedule_tick(h.deps) == 1
+        await finished(h, ts)
+        assert [k for k, _ in calls(h)] == ["stop", "resize", "start"]
+        assert h.world.servers[PROD].status == "ACTIVE"
+        assert h.world.servers[PROD].flavor == "s6.xlarge.2"
