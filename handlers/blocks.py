@@ -243,6 +243,19 @@ def scheduled_line(s: ScheduledOperation, subject: str, requester: str, approver
             f"<@{requester}>{approved}{moves}{thread_link(link)}")  # fmt: skip
 
 
+RUNBOOK_STEP = {"stopping": "stopping the servers", "resizing": "resizing",
+                "starting": "starting the servers again"}  # fmt: skip
+
+
+def runbook_line(step: str, subject: str, requester: str, confirmer: str | None,
+                 link: str | None = None) -> str:  # fmt: skip
+    """A stop-resize-start under way, for /sdrs jobs."""
+    confirmed = f", confirmed by <@{confirmer}>" if confirmer and confirmer != requester else ""
+    now = escape(RUNBOOK_STEP.get(step, step))
+    return (f"{subject} · stop-resize-start: {now} · asked by <@{requester}>{confirmed}"
+            f"{thread_link(link)}")  # fmt: skip
+
+
 def unknown_window_text(name: str, available: tuple[str, ...]) -> str:
     known = ", ".join(f"`{escape(n)}`" for n in available) if available else "none"
     return (f"There is no maintenance window `{escape(name)}` for this account (windows here: "

@@ -218,8 +218,18 @@ def notice(n: notices.Notice) -> str:
                 )  # fmt: skip
                 for s, op in n.scheduled
             ]
+            running = [
+                blocks.runbook_line(
+                    step,
+                    subject(op.facts),
+                    op.requester,
+                    op.decided_by,
+                    n.links.get(op.message_ts or ""),
+                )  # fmt: skip
+                for step, op in n.runbooks
+            ]
             return blocks.jobs_text(
-                [line for j, line in lines if j.state is JobState.TRACKING],
+                [*running, *(line for j, line in lines if j.state is JobState.TRACKING)],
                 [line for j, line in lines if j.state is not JobState.TRACKING],
                 waiting,
             )

@@ -191,3 +191,12 @@ async def test_a_runbook_out_of_time_says_loudly_which_servers_it_left_stopped(
         assert "`ecs-erp-app-src` were stopped by the bot and are NOT running" in loud
         assert "the resize did not end in time" in loud
         assert "left stopped: `ecs-erp-app-src`" in h.updates(ts)[-1]
+
+
+async def test_jobs_lists_a_runbook_under_way_with_its_step(h: Harness) -> None:
+    h.world.plan_next_job(JobPlan(seconds=600))  # a long resize: the runbook waits on it
+    ts = await confirm_stop_start(h, f"resize {APP} s6.xlarge.2 power=stop-start")
+    await until(lambda: any("Resize submitted" in t for t in h.thread_replies(ts)), within=30)
+    await h.command("jobs")
+    listing = (await until(h.responses))[-1]["text"]
+    assert "stop-resize-start: resizing" in listing and "`erp-app`" in listing

@@ -213,6 +213,7 @@ def test_private_replies_are_slack_safe(
             op_id="a" * 32, account=value, channel="C0DROPS001", window=value, starts_at=T0,
             ends_at=T0, moves_on_miss=True, state=ScheduleState.SCHEDULED, created_at=T0),
             _op(ResizeFacts(instance_id=value)))]),
+        notices.Jobs([], T0, links, runbooks=[(value, _op(ResizeFacts(instance_id=other)))]),
         notices.UnknownWindow(value, (value, other)), notices.CannotSchedule(value),
         notices.NotCancellable(value, "U0BOB00001"), notices.NotCancellable("started"),
         notices.Denied(Denial.USER), notices.NotHandled(3),

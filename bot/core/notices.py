@@ -81,6 +81,8 @@ class Jobs:
     links: dict[str, str] = field(default_factory=dict)  # thread ts -> link
     # operations waiting for their maintenance window, with the operation each belongs to
     scheduled: list[tuple[ScheduledOperation, PendingOperation]] = field(default_factory=list)
+    # stop-resize-start runbooks under way: (their step, the operation)
+    runbooks: list[tuple[str, PendingOperation]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

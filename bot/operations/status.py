@@ -49,8 +49,13 @@ async def answer_status(
             op = await asyncio.to_thread(deps.store.get_pending, row.op_id)
             if op is not None:
                 scheduled.append((row, op))
+        runbooks = []
+        for rb in await asyncio.to_thread(deps.store.list_runbooks, channel):
+            op = await asyncio.to_thread(deps.store.get_pending, rb.op_id)
+            if op is not None:
+                runbooks.append((rb.step, op))
         threads = [j.thread_ts for j in shown if j.thread_ts]
-        threads += [op.message_ts for _, op in scheduled if op.message_ts]
+        threads += [op.message_ts for _, op in [*scheduled, *runbooks] if op.message_ts]
         links = await chat.permalinks(channel, threads)
-        notice = notices.Jobs(shown, now, links, scheduled)
+        notice = notices.Jobs(shown, now, links, scheduled, runbooks)
     await tell(notice)
