@@ -8,6 +8,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
@@ -17,11 +18,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 
+from bot.playground.faults import FaultControls
 from bot.playground.run import DR_PREFIX, Running, run_playground
 from bot.playground.ui import CHANNEL, CHANNELS, PEOPLE, CloudAccount, Playground
+from bot.sandbox.faults import FaultPlan
 from bot.sandbox.seed import seeded_world, sid
 from bot.sandbox.server import EmulatorThread
-from bot.sandbox.slack_api import SlackApiState, SlackApiThread
+from bot.sandbox.slack_api import SlackApiServer, SlackApiState, SlackApiThread
 
 T = TypeVar("T")
 
@@ -263,3 +266,54 @@ async def test_two_accounts_bound_to_two_channels_through_the_page() -> None:
 
     await run_playground(job_seconds=0.5, stop=stop, on_ready=scenario)
     assert seen["posts"] == {"prod-cn": 0, "dr-ap": 1}  # the resize reached dr-ap only
+
+
+# ---- the ECS power switches and the cloud panel's task_state ---------------------------------
+
+
+async def test_ecs_power_switches_show_until_used_and_clear() -> None:
+    """The page's ECS switches plant the emulator's power faults on the first account; each is
+    listed as active until a stop/start job uses it up; "Clear all" removes them. The cloud
+    panel's servers carry ECS's task_state while a stop/start job works on them."""
+    clock = [datetime(2026, 1, 5, 9, 0, tzinfo=UTC)]
+    world = seeded_world(now=lambda: clock[0], job_seconds=2.0)
+    controls = FaultControls(world, FaultPlan(), SlackApiState(token="x"), "sqlite://")
+    playground = Playground(SlackApiServer(SlackApiState(token="x")),
+                            [CloudAccount("prod-cn", "cn-north-4", world)],
+                            signing_secret=SECRET)  # fmt: skip
+    playground.controls = controls
+    app = sid("pi-erp-app-src")
+
+    def server(id_: str) -> tuple[str, str]:
+        shown = playground.cloud()["accounts"][0]["servers"][id_]
+        return shown["status"], shown["task_state"]
+
+    world.power_action({"os-stop": {"servers": [{"id": app}]}})
+    assert server(app) == ("ACTIVE", "powering-off")  # ECS keeps the status until the end
+    assert server(sid("pi-erp-db-src")) == ("SHUTOFF", "")
+    clock[0] += timedelta(seconds=3)
+    assert server(app) == ("SHUTOFF", "")
+    world.power_action({"os-start": {"servers": [{"id": app}]}})
+    assert server(app) == ("SHUTOFF", "powering-on")
+    clock[0] += timedelta(seconds=3)
+    assert server(app) == ("ACTIVE", "")
+
+    done = await controls.apply({"kind": "stop-fails", "code": "Ecs.0001"})
+    assert done == {"ok": True, "done": "the next ECS stop fails with Ecs.0001; the servers "
+                    "stay ACTIVE"}  # fmt: skip
+    assert "start fails" in (await controls.apply({"kind": "start-fails", "code": "x"}))["done"]
+    assert "ERROR" in (await controls.apply({"kind": "start-to-error"}))["done"]
+    assert controls.active() == [
+        "next ECS stop fails with Ecs.0001",
+        "next ECS start fails with Ecs.0000 (stays SHUTOFF)",  # the code box is the stop's
+        "next ECS start leaves the servers in ERROR",
+    ]
+    job = world.power_action({"os-stop": {"servers": [{"id": app}]}})
+    assert playground.cloud()["faults"] == [  # the stop fault is used up
+        "next ECS start fails with Ecs.0000 (stays SHUTOFF)",
+        "next ECS start leaves the servers in ERROR",
+    ]
+    clock[0] += timedelta(seconds=3)
+    assert world.ecs_job(job)["status"] == "FAIL" and server(app) == ("ACTIVE", "")
+    await controls.apply({"kind": "clear"})
+    assert controls.active() == [] and world.power_faults == []

@@ -597,3 +597,119 @@ def test_two_accounts_in_two_channels(browser: WebDriver) -> None:
     finally:
         code, _ = demo.stop()
     assert code == 0
+
+
+# ---- stop-resize-start (power=stop-start): the bot stops, resizes, starts again ---------------
+
+RUNBOOK_STEPS = (
+    "Stopping ecs-erp-app-src", "Stopped ecs-erp-app-src.", "Resize submitted to SDRS, job",
+    "Resize SUCCESS.", "Starting ecs-erp-app-src again.", "ecs-erp-app-src running again.",
+    "Stop-resize-start done: resized. Every server it stopped runs again.",
+)  # fmt: skip
+APP_SRC = f"srv-prod-cn-{sid('pi-erp-app-src')}"
+
+
+def server_status(driver: WebDriver, element_id: str) -> str:
+    return str(driver.find_element(By.CSS_SELECTOR, f"#{element_id} .status").text)
+
+
+def confirm_stop_start_and_follow(driver: WebDriver, name: str) -> None:
+    """Confirm the open stop-resize-start; watch the server power off in the cloud panel, each
+    step arrive in the thread, and the server run again with the new flavor."""
+    click_confirm(driver)
+    WebDriverWait(driver, 30, poll_frequency=0.1).until(
+        lambda d: server_status(d, APP_SRC) == "ACTIVE · powering-off"
+    )  # ECS keeps the status while its job runs; the panel shows the task
+    shot(driver, f"{name}-powering-off")
+    open_thread(driver, "ecs-erp-app-src")
+    in_thread(driver, RUNBOOK_STEPS[-1], 60)
+    thread = driver.find_element(By.ID, "thread-body").text
+    at = [thread.find(step) for step in RUNBOOK_STEPS]
+    assert -1 not in at and at == sorted(at), thread  # every step, in order
+    assert ":" + "double_vertical_bar" not in thread  # emoji rendered
+    shot(driver, f"{name}-thread")
+    driver.find_element(By.ID, "thread-close").click()
+    wait_for(driver, "//*[@id='messages']/div[contains(., 'stop-resize-start done: resized; "
+             "every server it stopped runs again')]")  # the confirmation's end state  # fmt: skip
+    WebDriverWait(driver, 10).until(lambda d: server_status(d, APP_SRC) == "ACTIVE")
+    flavor = driver.find_element(By.CSS_SELECTOR, f"#{APP_SRC} .flavor").text
+    assert flavor == "s6.xlarge.2"
+    shot(driver, f"{name}-running-again")
+
+
+def test_stop_resize_start_typed_in_the_channel(browser: WebDriver) -> None:
+    demo = Demo()
+    try:
+        ready(browser, demo)
+        assert server_status(browser, APP_SRC) == "ACTIVE"
+        type_command(browser, f"/sdrs resize {sid('pi-erp-app')} s6.xlarge.2 power=stop-start")
+        confirmation = wait_for(
+            browser,
+            "//*[@id='messages']/div[contains(., 'Stop-resize-start: stops ecs-erp-app-src')]"
+            "[.//button]",
+        )
+        text = confirmation.text  # type: ignore[attr-defined]
+        assert "running now: stopped, resized, started again" in text
+        assert "ecs-erp-app-tgt" in text and "stops ecs-erp-app-tgt" not in text
+        shot(browser, "22-stop-start-confirmation")
+        confirm_stop_start_and_follow(browser, "23-stop-start")
+    finally:
+        code, _ = demo.stop()
+    assert code == 0
+
+
+def test_stop_resize_start_through_the_form(browser: WebDriver) -> None:
+    demo = Demo()
+    try:
+        ready(browser, demo)
+        type_command(browser, "/sdrs resize")
+        picker = wait_for(browser, "//*[@id='modal']//input[@name='instance']")
+        picker.send_keys("erp-app")  # type: ignore[attr-defined]
+        choice = "//div[@class='suggest']/div[contains(., 'erp-app')]"
+        wait_for(browser, choice)
+        retry(lambda: browser.find_element(By.XPATH, choice).click())
+        wait_for(browser, "//*[@id='modal']//select[@name='dr_flavor']")
+        assert "tick Stop and start again below" in browser.find_element(By.ID, "modal").text
+        for site in ("production", "dr"):
+            retry(lambda site=site: Select(  # type: ignore[misc]
+                browser.find_element(By.XPATH, f"//select[@name='{site}_flavor']")
+            ).select_by_value("s6.xlarge.2"))  # fmt: skip
+        box = "//*[@id='modal']//input[@type='checkbox'][@value='stop-start']"
+        retry(lambda: browser.find_element(By.XPATH, box).click())
+        assert browser.find_element(By.XPATH, box).is_selected()
+        shot(browser, "24-stop-start-form")
+        browser.find_element(By.ID, "modal-submit").click()
+        wait_for(browser, "//*[@id='messages']/div[contains(., "
+                 "'Stop-resize-start: stops ecs-erp-app-src (soft')][.//button]")  # fmt: skip
+        assert not browser.find_elements(By.ID, "modal")
+        confirm_stop_start_and_follow(browser, "25-stop-start-form")
+    finally:
+        code, _ = demo.stop()
+    assert code == 0
+
+
+def test_fault_a_server_does_not_come_back(browser: WebDriver) -> None:
+    demo = Demo()
+    try:
+        ready(browser, demo)
+        assert "SHUTOFF" in fault(browser, "start-fails")
+        active = "//*[@id='fault-active']/li[contains(., 'next ECS start fails')]"
+        wait_for(browser, active)
+        type_command(browser, f"/sdrs resize {sid('pi-erp-app')} s6.xlarge.2 power=stop-start")
+        click_confirm(browser)
+        # loud: broadcast to the channel, naming the server and mentioning the requester
+        broadcast = wait_for(browser, "//*[@id='messages']/div[.//a[contains(@class,'broadcast')]]"
+                             "[contains(., 'NOT running')]", 60)  # fmt: skip
+        text = broadcast.text  # type: ignore[attr-defined]
+        assert "ecs-erp-app-src" in text and "@alice" in text, text
+        assert not browser.find_elements(By.XPATH, active)  # used up
+        wait_for(browser, "//*[@id='messages']/div[.//a[contains(@class,'replies')]]"
+                 "[contains(., 'left stopped: ecs-erp-app-src')]", 30)  # fmt: skip
+        WebDriverWait(browser, 10).until(lambda d: server_status(d, APP_SRC) == "SHUTOFF")
+        shot(browser, "26-fault-server-does-not-come-back")
+        open_thread(browser, "left stopped")
+        in_thread(browser, "Stop-resize-start done")
+        shot(browser, "27-fault-server-does-not-come-back-thread")
+    finally:
+        code, _ = demo.stop()
+    assert code == 0

@@ -7,6 +7,11 @@ page shows how the bot reports it. Each switch acts on a stand-in, never on the 
   paths only (ECS keeps answering);
 * Slack rate-limiting the bot: the Slack stand-in answers ``chat.postMessage`` and
   ``chat.update`` with 429 and a ``Retry-After`` for a while;
+* ECS power faults on a stop-resize-start (the emulator's :class:`PowerFault`, used up by the
+  next ECS batch job of its action, on every server of that job): the next stop fails (an ECS
+  error code on the job and its sub-jobs; the servers stay ACTIVE), the next start fails (the
+  servers stay SHUTOFF: they do not come back), or the next start ends with the servers in
+  ERROR;
 * a confirmation expiring now: the pending confirmations' deadline is moved to now in the bot's
   database, as if their time had run out (the bot has no clock to move). The bot sees it at
   its next expiry sweep, or at once when someone clicks Confirm.
@@ -20,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, update
 
-from bot.sandbox.faults import Fault, FaultPlan
+from bot.sandbox.faults import Fault, FaultPlan, PowerFault, PowerFaultKind
 from bot.sandbox.slack_api import SlackApiState
 from bot.sandbox.world import JobPlan, World
 from bot.store.schema import pending_operations
@@ -28,6 +33,14 @@ from bot.store.schema import pending_operations
 SDRS_PATHS = ("/protected-instances", "/server-groups", "/jobs", "/disaster-recovery-drills")
 SLACK_POSTING = ("chat.postMessage", "chat.update")
 DEFAULT_FAILURE = ("SDRS.1379", "The flavor is not supported in the AZ of the DR-site server")
+DEFAULT_ECS_FAILURE = "Ecs.0000"  # the ECS error-code table's generic "Request error"
+# the page's ECS switches: the emulator's PowerFault kind, and what the page says it did
+POWER_SWITCHES: dict[str, tuple[PowerFaultKind, str]] = {
+    "stop-fails": ("stop_fails", "the next ECS stop fails with {code}; the servers stay ACTIVE"),
+    "start-fails": ("start_fails",
+                    "the next ECS start fails with {code}; the servers stay SHUTOFF"),
+    "start-to-error": ("start_to_error", "the next ECS start leaves the servers in ERROR"),
+}  # fmt: skip
 
 
 class FaultControls:
@@ -50,6 +63,12 @@ class FaultControls:
         if kind == "job-hangs":
             self.world.plan_next_job(JobPlan(hang=True))
             return {"ok": True, "done": "the next resize job stays RUNNING"}
+        if kind in POWER_SWITCHES:
+            fault_kind, done = POWER_SWITCHES[kind]
+            code = str(spec.get("code") or "").strip() if kind == "stop-fails" else ""
+            code = code or DEFAULT_ECS_FAILURE
+            self.world.add_power_fault(PowerFault(fault_kind, error_code=code))
+            return {"ok": True, "done": done.format(code=code)}
         if kind == "sdrs-slow":
             seconds = float(spec.get("seconds", 3))
             self.emulator_faults.add(
@@ -85,17 +104,26 @@ class FaultControls:
         self.slack.rate_limited_until.clear()
         with self.world.lock:
             self.world.job_plans.clear()
+        self.world.clear_power_faults()
 
     def active(self) -> list[str]:
         """What is switched on, one line each (the page lists them)."""
         lines = []
         with self.world.lock:
             plans = list(self.world.job_plans)
+            powers = list(self.world.power_faults)
         for plan in plans:
             if plan.fail:
                 lines.append(f"next job fails with {plan.fail[0]}")
             elif plan.hang:
                 lines.append("next job never ends")
+        for power in powers:
+            if power.kind == "stop_fails":
+                lines.append(f"next ECS stop fails with {power.error_code}")
+            elif power.kind == "start_fails":
+                lines.append(f"next ECS start fails with {power.error_code} (stays SHUTOFF)")
+            else:
+                lines.append("next ECS start leaves the servers in ERROR")
         lines += [f"SDRS: {fault.describe()}" for fault in self.emulator_faults.active()]
         left = max(self.slack.rate_limited_until.values(), default=0.0) - time.monotonic()
         if left > 0:

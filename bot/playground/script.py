@@ -99,7 +99,9 @@ class Script:
         out(f"  only alice sees: {_flat(refusal[0])}")
         assert len(self.state.messages) == before, "a refused resize must post nothing"
 
-        out("\n3. alice: /sdrs drill rename drill-erp 容灾演练-2026")
+        await self.stop_resize_start()
+
+        out("\n4. alice: /sdrs drill rename drill-erp 容灾演练-2026")
         await self.call(p.command(ALICE, f"/sdrs drill rename {sid('drill-erp')} 容灾演练-2026"))
         ts = await self.confirm(0)
         renamed = await self.until("the rename result", lambda: [
@@ -109,13 +111,31 @@ class Script:
         await self.second_account()
         out("\nAll steps ended as expected.")
 
+    async def stop_resize_start(self) -> None:
+        """The same resize with ``power=stop-start``: the bot stops the running server, resizes,
+        and starts it again, each step in the thread."""
+        p, world = self.r.playground, self.r.world("prod-cn")
+        app = sid("pi-erp-app-src")
+        out("\n3. alice: /sdrs resize erp-app s6.xlarge.2 power=stop-start")
+        await self.call(
+            p.command(ALICE, f"/sdrs resize {sid('pi-erp-app')} s6.xlarge.2 power=stop-start")
+        )
+        ts = await self.confirm(0)
+        await self.until("the runbook's end", lambda: [
+            r for r in self.replies(ts) if "Stop-resize-start done" in r], within=60)  # fmt: skip
+        for reply in self.replies(ts):
+            out(f"  thread: {_flat(reply)}")
+        server = world.servers[app]
+        out(f"  {server.name}: {server.status}, {server.flavor}")
+        assert (server.status, server.flavor) == ("ACTIVE", "s6.xlarge.2"), vars(server)
+
     async def second_account(self) -> None:
         """#dr-apac is bound to both accounts: a command names one, or is asked which."""
         p, apac = self.r.playground, CHANNELS[1].id
         db = sid(f"{DR_PREFIX}pi-erp-db")
         world_cn, world_ap = self.r.world("prod-cn"), self.r.world("dr-ap")
         flavors_cn = {s.id: s.flavor for s in world_cn.servers.values()}
-        out(f"\n4. alice in #dr-apac: /sdrs resize {DR_PREFIX}erp-db s6.xlarge.2 (no account)")
+        out(f"\n5. alice in #dr-apac: /sdrs resize {DR_PREFIX}erp-db s6.xlarge.2 (no account)")
         await self.call(p.command(ALICE, f"/sdrs resize {db} s6.xlarge.2", apac))
         asked = await self.until("the question", lambda: [
             e["text"] for e in p.ephemerals if "several accounts" in e["text"]])  # fmt: skip

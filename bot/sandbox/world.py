@@ -790,7 +790,10 @@ class World:
                 {
                     "groups": {k: vars(v) for k, v in self.groups.items()},
                     "instances": {k: vars(v) for k, v in self.instances.items()},
-                    "servers": {k: vars(v) for k, v in self.servers.items()},
+                    "servers": {
+                        k: vars(v) | {"task_state": self._task_state(k)}
+                        for k, v in self.servers.items()
+                    },
                     "jobs": {k: v.wire() for k, v in self.jobs.items()},
                     "ecs_jobs": {k: v.wire() for k, v in self.ecs_jobs.items()},
                     "power_faults": [vars(f) for f in self.power_faults],

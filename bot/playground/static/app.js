@@ -5,7 +5,8 @@
 const EMOJI = {
   warning: "⚠️", white_check_mark: "✅", x: "❌", no_entry_sign: "🚫", no_entry: "⛔",
   hourglass: "⌛", inbox_tray: "📥", arrow_forward: "▶️", mega: "📣",
-  arrows_counterclockwise: "🔄", white_small_square: "▫️",
+  arrows_counterclockwise: "🔄", white_small_square: "▫️", double_vertical_bar: "⏸️",
+  rotating_light: "🚨", question: "❓", mag: "🔍",
 };
 let people = [];
 let user = localStorage.getItem("sdrs-playground-user") || "U0ALICE001";
@@ -423,7 +424,9 @@ function serverEl(cell, s, account) {
     if (cls !== undefined && span.className !== cls) span.className = cls;
   };
   set(".name", s.name);
-  set(".status", s.status, `status status-${s.status}`);
+  // ECS's task_state while a stop/start job works on it (the status changes only at its end)
+  set(".status", s.task_state ? `${s.status} · ${s.task_state}` : s.status,
+      `status status-${s.status}${s.task_state ? " busy" : ""}`);
   set(".flavor", s.flavor);
   const b = el.querySelector("button");
   const to = off ? "ACTIVE" : "SHUTOFF";
@@ -466,7 +469,7 @@ function renderAccount(section, cloud) {
 for (const b of document.querySelectorAll("button[data-fault]")) {
   b.addEventListener("click", async () => {
     const answer = await post("fault", {
-      kind: b.dataset.fault, code: $("fault-code").value, seconds: b.dataset.fault === "slack-ratelimit"
+      kind: b.dataset.fault, code: $(b.dataset.codeInput || "fault-code").value, seconds: b.dataset.fault === "slack-ratelimit"
         ? Number($("fault-slack-seconds").value) : Number($("fault-seconds").value),
       status: Number($("fault-status").value),
     });
