@@ -435,8 +435,9 @@ _RUNBOOK = {
     "resize-unknown-ended": ":warning: {detail}.",
     "starting": "Starting {servers} again.",
     "started": ":white_check_mark: {servers} running again.",
-    "left-stopped": ":rotating_light: <@{requester}> {servers} were stopped by the bot and are "
-    "NOT running ({detail}). Start them in the console or with the ECS API.",
+    "left-stopped": ":rotating_light: <@{requester}> {servers} {were} stopped by the bot and "
+    "{are} NOT running ({detail}). Check {them} in the ECS console (status, and the server's "
+    "event log if it is ERROR) and start {them} there or with the ECS API.",
 }
 
 
@@ -458,14 +459,20 @@ def resize_outcome_text(outcome: str | None, code: str | None = None) -> str:
 def runbook_text(e: RunbookEvent) -> str:
     """One step of a stop-resize-start runbook, for its thread."""
     servers = ", ".join(f"`{escape(s)}`" for s in e.servers) or "the servers"
+    one = len(e.servers) == 1
     if e.event == "runbook-done":
-        left = f" {servers} stay stopped: see above." if e.servers else (
-            " Every server it stopped runs again.")  # fmt: skip
+        if e.servers:
+            left = f" {servers} {'is' if one else 'are'} not running again: see above."
+        elif e.stopped:
+            left = " Every server it stopped runs again."
+        else:
+            left = " It stopped no server."
         mark = ":white_check_mark:" if not e.loud else ":warning:"
         return f"{mark} Stop-resize-start done: {resize_outcome_text(e.detail, e.code)}.{left}"
     template = _RUNBOOK.get(e.event, "{event}: {detail}")
     return template.format(servers=servers, detail=escape(e.detail), requester=e.requester,
-                           event=escape(e.event))  # fmt: skip
+                           event=escape(e.event), were="was" if one else "were",
+                           are="is" if one else "are", them="it" if one else "them")  # fmt: skip
 
 
 def runbook_end_text(d: Decided) -> str:
@@ -473,7 +480,12 @@ def runbook_end_text(d: Decided) -> str:
     if d.runbook == "running":
         return ":arrows_counterclockwise: stop-resize-start under way (each step in the thread)"
     left = ", ".join(f"`{escape(s)}`" for s in d.runbook_left_stopped)
-    stopped = f"; left stopped: {left}" if left else "; every server it stopped runs again"
+    if left:
+        stopped = f"; not running again: {left}"
+    elif d.runbook_stopped:
+        stopped = "; every server it stopped runs again"
+    else:
+        stopped = "; it stopped no server"
     mark = ":white_check_mark:" if d.runbook == "done" else ":warning:"
     return f"{mark} stop-resize-start done: {resize_outcome_text(d.runbook_resize)}{stopped}"
 

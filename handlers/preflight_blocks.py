@@ -34,7 +34,7 @@ def describe_resize(facts: ResizeFacts) -> str:
     if facts.stop_start:
         running = [escape(c.server_name or c.server_id) for c in facts.changes
                    if c.power == "ACTIVE"]  # fmt: skip
-        how = "hard (power off)" if facts.hard_stop else "soft (shut down)"
+        how = "a hard power-off" if facts.hard_stop else "a soft shut-down"
         lines.append(
             f"*Stop-resize-start:* stops {', '.join(f'`{r}`' for r in running) or 'nothing'} "
             f"({how}), resizes once, then starts again exactly the servers it stopped - also if "

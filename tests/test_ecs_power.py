@@ -150,7 +150,8 @@ async def test_the_next_stop_fails_fault(
     assert (job.status, job.error_code, job.fail_reason) == ("FAIL", "Ecs.0002", "boom")
     (sub,) = job.sub_jobs
     assert sub.failed and sub.error_code == "Ecs.0002" and sub.server_id == RUNNING
-    assert job.error_summary() == f"Ecs.0002: boom; server {RUNNING}: Ecs.0002: boom"
+    assert job.error_summary() == f"Ecs.0002: boom; server {RUNNING}"  # its error said once
+    assert job.error_summary({RUNNING: "ecs-x"}) == "Ecs.0002: boom; server ecs-x"
     assert status(world, RUNNING) == "ACTIVE"
     # the fault was for one job only: the next stop works
     job_id = await clouds.ecs.batch_stop([RUNNING])

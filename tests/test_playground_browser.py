@@ -680,7 +680,7 @@ def test_stop_resize_start_through_the_form(browser: WebDriver) -> None:
         shot(browser, "24-stop-start-form")
         browser.find_element(By.ID, "modal-submit").click()
         wait_for(browser, "//*[@id='messages']/div[contains(., "
-                 "'Stop-resize-start: stops ecs-erp-app-src (soft')][.//button]")  # fmt: skip
+                 "'Stop-resize-start: stops ecs-erp-app-src (a soft shut-down)')][.//button]")  # fmt: skip
         assert not browser.find_elements(By.ID, "modal")
         confirm_stop_start_and_follow(browser, "25-stop-start-form")
     finally:
@@ -704,10 +704,10 @@ def test_fault_a_server_does_not_come_back(browser: WebDriver) -> None:
         assert "ecs-erp-app-src" in text and "@alice" in text, text
         assert not browser.find_elements(By.XPATH, active)  # used up
         wait_for(browser, "//*[@id='messages']/div[.//a[contains(@class,'replies')]]"
-                 "[contains(., 'left stopped: ecs-erp-app-src')]", 30)  # fmt: skip
+                 "[contains(., 'not running again: ecs-erp-app-src')]", 30)  # fmt: skip
         WebDriverWait(browser, 10).until(lambda d: server_status(d, APP_SRC) == "SHUTOFF")
         shot(browser, "26-fault-server-does-not-come-back")
-        open_thread(browser, "left stopped")
+        open_thread(browser, "not running again")
         in_thread(browser, "Stop-resize-start done")
         shot(browser, "27-fault-server-does-not-come-back-thread")
     finally:

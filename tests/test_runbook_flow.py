@@ -61,7 +61,7 @@ async def test_the_confirmation_names_what_it_stops_resizes_and_starts(h: Harnes
     post = [c.args for c in h.state.calls_to("chat.postMessage") if c.args.get("blocks")][0]
     shown = str(post["blocks"])
     assert "running now: stopped, resized, started again" in shown
-    assert "*Stop-resize-start:* stops `ecs-erp-app-src` (soft (shut down))" in shown
+    assert "*Stop-resize-start:* stops `ecs-erp-app-src` (a soft shut-down)" in shown
     assert calls(h) == []  # nothing is stopped before Confirm
 
 
@@ -127,7 +127,11 @@ async def test_a_failed_stop_resizes_nothing_and_says_so(h: Harness) -> None:
     assert h.world.servers[PROD].status == "ACTIVE"
     assert h.world.servers[PROD].flavor == "s6.large.2"
     joined = "\n".join(replies)
-    assert "Ecs.0005" in joined and "Stop-resize-start done: nothing was resized" in joined
+    assert "Ecs.0005" in joined
+    assert "Stop-resize-start done: nothing was resized. It stopped no server." in joined
+    assert joined.count("Ecs.0005") == 1  # the job's error, not again for its sub-job
+    assert "server ecs-erp-app-src" in joined and PROD not in joined  # named, not by id
+    assert "nothing was resized; it stopped no server" in h.updates(ts)[-1]
     assert broadcasts(h)  # a step that did not go as planned is broadcast
 
 
@@ -141,9 +145,11 @@ async def test_a_server_that_does_not_come_back_is_broadcast_with_the_requester_
     assert [k for k, _ in calls(h)] == ["stop", "resize", "start"]  # no second start
     assert h.world.servers[PROD].flavor == "s6.xlarge.2"  # the resize itself worked
     loud = "\n".join(broadcasts(h))
-    assert f"<@{ALICE}> `ecs-erp-app-src` were stopped by the bot and are NOT running" in loud
+    assert f"<@{ALICE}> `ecs-erp-app-src` was stopped by the bot and is NOT running" in loud
     final = h.updates(ts)[-1]
-    assert ":warning: stop-resize-start done: resized; left stopped: `ecs-erp-app-src`" in (final)
+    assert ":warning: stop-resize-start done: resized; not running again: `ecs-erp-app-src`" in (
+        final
+    )
 
 
 async def test_a_server_started_after_the_confirmation_is_not_stopped_by_the_bot(
@@ -188,9 +194,9 @@ async def test_a_runbook_out_of_time_says_loudly_which_servers_it_left_stopped(
         await finished(h, ts)
         assert [k for k, _ in calls(h)] == ["stop", "resize"]
         loud = "\n".join(broadcasts(h))
-        assert "`ecs-erp-app-src` were stopped by the bot and are NOT running" in loud
+        assert "`ecs-erp-app-src` was stopped by the bot and is NOT running" in loud
         assert "the resize did not end in time" in loud
-        assert "left stopped: `ecs-erp-app-src`" in h.updates(ts)[-1]
+        assert "not running again: `ecs-erp-app-src`" in h.updates(ts)[-1]
 
 
 async def test_jobs_lists_a_runbook_under_way_with_its_step(h: Harness) -> None:

@@ -202,6 +202,7 @@ class Decided(_Fact):
     runbook: Literal["running", "done", "attention"] | None = None
     runbook_resize: str | None = None  # bot.core.runbook.ResizeOutcome
     runbook_left_stopped: list[str] = Field(default_factory=list)  # server names
+    runbook_stopped: int = 0  # how many servers it stopped
     schedule: ScheduleFacts | None = None  # approved to run in a window: when (or why not)
 
 
@@ -303,6 +304,7 @@ class RunbookEvent(_Fact):
     servers: list[str] = Field(default_factory=list)  # names
     detail: str = ""  # runbook-done: how the resize ended (bot.core.runbook.ResizeOutcome)
     code: str | None = None
+    stopped: int = 0  # runbook-done: how many servers the bot stopped
     loud: bool = False
 
 

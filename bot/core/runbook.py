@@ -138,6 +138,7 @@ class Report(BaseModel):
     servers: list[str] = Field(default_factory=list)  # names
     detail: str = ""
     code: str | None = None  # SDRS's error code (runbook-done of a failed resize)
+    stopped: int = 0  # runbook-done: how many servers the bot stopped
     loud: bool = False
 
 
@@ -271,7 +272,9 @@ def _starting(rb: Runbook, seen: Seen) -> Next:
         return Next(runbook=rb, action=Start(ids=list(rb.stopped)), reports=[starting])
     if seen.ecs_job is JobStatus.FAIL:
         off = [i for i in rb.stopped if seen.power.get(i) != "ACTIVE"]
-        return _left_stopped(rb, off, f"the start failed {seen.ecs_error or ''}".strip())
+        return _left_stopped(
+            rb, off, "the start failed" + (f": {seen.ecs_error}" if seen.ecs_error else "")
+        )
     if all(seen.power.get(i) == "ACTIVE" for i in rb.stopped):
         done = _to(rb, Step.DONE)
         started = Report(event="started", servers=rb.name_list(rb.stopped))
@@ -292,7 +295,7 @@ def _done(rb: Runbook) -> Report:
     """The closing line: how the resize ended, and whether every stopped server runs again."""
     loud = rb.resize != "success" or bool(rb.left_stopped)
     return Report(event="runbook-done", servers=rb.name_list(rb.left_stopped), detail=rb.resize,
-                  code=rb.error_code, loud=loud)  # fmt: skip
+                  code=rb.error_code, stopped=len(rb.stopped), loud=loud)  # fmt: skip
 
 
 # ---- around a changing call -----------------------------------------------------------------

@@ -85,6 +85,7 @@ def _messages(row: RunbookRow, reports: list[rb_core.Report]) -> list[OutboxMess
                 servers=r.servers,
                 detail=r.detail,
                 code=r.code,
+                stopped=r.stopped,
                 loud=r.loud,
             ),
         )  # fmt: skip
@@ -158,6 +159,7 @@ def _final_edit(op: PendingOperation, rb: rb_core.Runbook) -> OutboxMessage:
     return end_state(
         op, key="end-runbook", runbook="done" if ok else "attention",
         runbook_resize=rb.resize, runbook_left_stopped=rb.name_list(rb.left_stopped),
+        runbook_stopped=len(rb.stopped),
         job_id=rb.sdrs_job,
     )  # fmt: skip
 
@@ -201,7 +203,10 @@ async def _observe(
     ecs_job = ecs_error = sdrs_job = sdrs_error = None
     if rb.ecs_job and rb.step in (rb_core.Step.STOPPING, rb_core.Step.STARTING):
         job = await cloud.ecs.get_job(rb.ecs_job)
-        ecs_job, ecs_error = JobStatus(job.status), job.error_summary()
+        ecs_job, ecs_error = (
+            JobStatus(job.status),
+            job.error_summary({s.id: s.name for s in rb.servers}),
+        )
     if rb.sdrs_job and rb.resize == "submitted":
         sjob = await cloud.sdrs.get_job(rb.sdrs_job)
         sdrs_job, sdrs_error = sjob.status, sjob.error_code

@@ -32,7 +32,7 @@ and "Responses (Jobs)"):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -219,10 +219,12 @@ class EcsJob(Wire):
     def failed_server_ids(self) -> list[str]:
         return [s.server_id or "?" for s in self.sub_jobs if s.failed]
 
-    def error_summary(self) -> str | None:
+    def error_summary(self, names: Mapping[str, str] | None = None) -> str | None:
         """Why the job failed, short: the job's code and reason, then each failed sub-job's
-        server id with its code and reason; None when nothing failed (a job that is still
-        running and has no failed sub-job yet, or a success)."""
+        server (by its name in ``names``, else its id) with its code and reason where they
+        differ from the job's; None when nothing failed (a job that is still running and has
+        no failed sub-job yet, or a success)."""
+        names = names or {}
         failed = [s for s in self.sub_jobs if s.failed]
         if self.status != JOB_FAIL and not failed:
             return None
@@ -233,7 +235,8 @@ class EcsJob(Wire):
         for sub in failed:
             reason = sub.fail_reason or (sub.entities.errorcode_message if sub.entities else None)
             detail = _code_and_reason(sub.error_code, reason) or "failed, no reason given"
-            parts.append(f"server {sub.server_id or '(unnamed)'}: {detail}")
+            server = names.get(sub.server_id or "", sub.server_id or "(unnamed)")
+            parts.append(f"server {server}" if detail == head else f"server {server}: {detail}")
         if not parts:
             return f"ECS job {self.job_id} failed; ECS gave no error code or reason"
         return "; ".join(parts)
