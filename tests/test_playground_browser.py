@@ -679,8 +679,8 @@ def test_stop_resize_start_through_the_form(browser: WebDriver) -> None:
         assert browser.find_element(By.XPATH, box).is_selected()
         shot(browser, "24-stop-start-form")
         browser.find_element(By.ID, "modal-submit").click()
-        wait_for(browser, "//*[@id='messages']/div[contains(., "
-                 "'Stop-resize-start: stops ecs-erp-app-src (a soft shut-down)')][.//button]")  # fmt: skip
+        posted = "'Stop-resize-start: stops ecs-erp-app-src (a soft shut-down)'"
+        wait_for(browser, f"//*[@id='messages']/div[contains(., {posted})][.//button]")
         assert not browser.find_elements(By.ID, "modal")
         confirm_stop_start_and_follow(browser, "25-stop-start-form")
     finally:
