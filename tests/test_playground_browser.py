@@ -713,3 +713,37 @@ def test_fault_a_server_does_not_come_back(browser: WebDriver) -> None:
     finally:
         code, _ = demo.stop()
     assert code == 0
+
+
+def test_a_scheduled_stop_resize_start_runs_when_its_window_comes(browser: WebDriver) -> None:
+    """Approve now, let the bot do the night shift: the confirmation says when, nothing is
+    stopped at Confirm, and when the window starts (the page's switch brings the night) the
+    whole stop-resize-start runs and the server is back with its new flavor."""
+    demo = Demo()
+    try:
+        ready(browser, demo)
+        type_command(browser, f"/sdrs resize {sid('pi-erp-app')} s6.xlarge.2 power=stop-start "
+                              "window=nightly")  # fmt: skip
+        confirmation = wait_for(
+            browser, "//*[@id='messages']/div[contains(., 'window nightly')][.//button]"
+        )
+        assert "Stop-resize-start: stops ecs-erp-app-src" in confirmation.text  # type: ignore[attr-defined]
+        click_confirm(browser)
+        wait_for(browser, "//*[@id='messages']/div[contains(., 'scheduled in window nightly')]")
+        assert server_status(browser, APP_SRC) == "ACTIVE"  # nothing stopped at Confirm
+        shot(browser, "28-scheduled-stop-start")
+        assert "window starts now" in fault(browser, "window-now")
+        WebDriverWait(browser, 60, poll_frequency=0.1).until(
+            lambda d: server_status(d, APP_SRC) == "ACTIVE · powering-off"
+        )
+        open_thread(browser, "ecs-erp-app-src")
+        in_thread(browser, RUNBOOK_STEPS[-1], 60)
+        shot(browser, "29-scheduled-stop-start-thread")
+        browser.find_element(By.ID, "thread-close").click()
+        wait_for(browser, "//*[@id='messages']/div[contains(., 'stop-resize-start done: resized')]")
+        WebDriverWait(browser, 10).until(lambda d: server_status(d, APP_SRC) == "ACTIVE")
+        flavor = browser.find_element(By.CSS_SELECTOR, f"#{APP_SRC} .flavor").text
+        assert flavor == "s6.xlarge.2"
+    finally:
+        code, _ = demo.stop()
+    assert code == 0

@@ -14,7 +14,10 @@ page shows how the bot reports it. Each switch acts on a stand-in, never on the 
   ERROR;
 * a confirmation expiring now: the pending confirmations' deadline is moved to now in the bot's
   database, as if their time had run out (the bot has no clock to move). The bot sees it at
-  its next expiry sweep, or at once when someone clicks Confirm.
+  its next expiry sweep, or at once when someone clicks Confirm;
+* maintenance windows starting now: the operations waiting for their window have that window
+  moved to begin now (same length), as if the night had come; the bot's schedule tick starts
+  them (after its preflight), as it would at the real window's start.
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ from typing import Any
 
 from sqlalchemy import create_engine, update
 
+from bot.core.states import ScheduleState
 from bot.sandbox.faults import Fault, FaultPlan, PowerFault, PowerFaultKind
 from bot.sandbox.slack_api import SlackApiState
 from bot.sandbox.world import JobPlan, World
-from bot.store.schema import pending_operations
+from bot.store.schema import pending_operations, scheduled_operations
 
 SDRS_PATHS = ("/protected-instances", "/server-groups", "/jobs", "/disaster-recovery-drills")
 SLACK_POSTING = ("chat.postMessage", "chat.update")
@@ -94,6 +98,9 @@ class FaultControls:
         if kind == "expire-now":
             count = await asyncio.to_thread(self._expire_now)
             return {"ok": True, "done": f"{count} open confirmation(s) expire now"}
+        if kind == "window-now":
+            count = await asyncio.to_thread(self._windows_now)
+            return {"ok": True, "done": f"{count} waiting operation(s): their window starts now"}
         if kind == "clear":
             self.clear()
             return {"ok": True, "done": "every fault cleared"}
@@ -132,6 +139,21 @@ class FaultControls:
         if answered:
             lines.append(f"Slack answered the bot's posts with 429 {answered} time(s) so far")
         return lines
+
+    def _windows_now(self) -> int:
+        engine = create_engine(self.database_url)
+        try:
+            with engine.begin() as conn:
+                t = scheduled_operations.c
+                now = time.time()
+                done = conn.execute(
+                    update(scheduled_operations)
+                    .where(t.state == ScheduleState.SCHEDULED.value)
+                    .values(ends_at=t.ends_at - t.starts_at + now, starts_at=now)
+                )
+                return int(done.rowcount)
+        finally:
+            engine.dispose()
 
     def _expire_now(self) -> int:
         engine = create_engine(self.database_url)

@@ -73,6 +73,9 @@ def _accounts(job_seconds: float) -> list[AccountSetup]:
     ]
 
 
+PLAYGROUND_WINDOWS = "nightly=daily 02:00-04:00 Asia/Shanghai"
+
+
 def accounts_toml(accounts: list[AccountSetup], urls: dict[str, str], *, two_person: bool) -> str:
     """The playground's ACCOUNTS_FILE: each account on its emulator, and the channel bindings
     (the channels of :data:`~bot.playground.ui.CHANNELS`, with their accounts)."""
@@ -151,6 +154,9 @@ async def run_playground(
             job_poll_max_seconds=2.0,
             # a job that never ends is reported as still running soon (the page can hang one)
             job_timeout_seconds=max(10.0, 5 * job_seconds),
+            # window=nightly; the page's "Maintenance windows start now" brings the night
+            maintenance_windows=PLAYGROUND_WINDOWS,
+            schedule_tick_seconds=1.0,
             shutdown_seconds=3.0,
         )
         stop = stop or asyncio.Event()
