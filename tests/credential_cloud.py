@@ -1,5 +1,5 @@
-"""A controllable clock, and the SDRS emulator plus the IAM / metadata emulator sharing it and
-the temporary keys IAM issues (both real local servers on port 0)."""
+"""A controllable clock, and the SDRS emulator plus the IAM / STS / metadata emulator sharing it
+and the temporary keys IAM issues (both real local servers on port 0)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ from bot.sdrs.client import SdrsClient
 
 START = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
 REGION = "cn-north-4"
+# STS: the IAM (new) OIDC provider of the CCE cluster and the trust agency that trusts it
+PROVIDER_URN = "iam::0a1b2c3d4e5f60718293a4b5c6d7e8f9:identity-provider:cce-workload"
+AGENCY_URN = "iam::0a1b2c3d4e5f60718293a4b5c6d7e8f9:agency:sdrs-bot"
 
 
 class FakeClock:
@@ -72,6 +75,8 @@ def cloud(lifetime: timedelta | None = None) -> Iterator[Cloud]:
         projects={REGION: [SANDBOX_PROJECT_ID], "cn-south-1": ["p-south-a", "p-south-b"]},
         agencies={("acct-b", "sdrs-operator")},
         id_tokens={"idp-ci": {"id-token-1"}},
+        oidc_providers={PROVIDER_URN: {"sa-token-1": None}},
+        trust_agencies={AGENCY_URN: {PROVIDER_URN}},
     )
     iam = IamEmulator(temporary, state, lifetime=lifetime)
     with (

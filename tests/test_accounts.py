@@ -494,3 +494,76 @@ def test_an_account_s_windows_override_the_global_ones_of_that_name(tmp_path: Pa
     )
     assert any(":3: accounts.prod.windows: window nightly: `01:00` is not a time span" in p
                for p in problems), problems  # fmt: skip
+
+
+def test_check_with_an_account_on_oidc_at_sts(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    slack: SlackApiThread,
+    agency_cloud: tuple[EmulatorThread, IamThread, IamEmulator, World],
+) -> None:
+    """A CCE workload's account (``oidc`` with ``via = "sts"``): `sdrs-bot check` gets the keys
+    from STS, finds the project with them and reads SDRS/ECS signed with their security token
+    (the gateway accepts only keys IAM/STS issued); a refused id token is a FAIL naming it,
+    and nothing is sent to SDRS."""
+    sdrs, iam_thread, iam, _ = agency_cloud
+    provider_urn = "iam::acct:identity-provider:cce"
+    agency_urn = "iam::acct:agency:sdrs-bot"
+    iam.state.oidc_providers[provider_urn] = {"sa-token-1": None}
+    iam.state.trust_agencies[agency_urn] = {provider_urn}
+    token_file = tmp_path / "oidc-token"
+    token_file.write_text("sa-token-1")
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(
+        f"""
+[accounts.prod-cn]
+region = "cn-north-4"
+sdrs_endpoint = "{sdrs.url}"
+ecs_endpoint = "{sdrs.url}"
+iam_endpoint = "{iam_thread.url}"
+
+[accounts.prod-cn.credentials]
+kind = "oidc"
+via = "sts"
+provider_urn = "{provider_urn}"
+agency_urn = "{agency_urn}"
+id_token_file = "{token_file}"
+
+[[bindings]]
+channels = ["*"]
+accounts = ["prod-cn"]
+""",
+        encoding="utf-8",
+    )
+    for name in list(os.environ):
+        if name.startswith(("HUAWEICLOUD_", "POLICY_", "OPEN_ACCESS")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_STS_ENDPOINT", iam_thread.url)  # the SDK's variable
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    monkeypatch.setenv("SLACK_API_URL", slack.api_url)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    monkeypatch.setenv("ACCOUNTS_FILE", str(accounts))
+
+    def named(out: str, prefix: str) -> str:
+        (line,) = [x for x in out.splitlines() if x[5:].startswith(prefix)]
+        return line
+
+    main(["check"])
+    out = capsys.readouterr().out
+    keys = named(out, "keys prod-cn")
+    assert keys.startswith("ok") and "oidc via sts" in keys, out
+    assert named(out, "sdrs prod-cn").startswith("ok"), out
+    assert named(out, "ecs prod-cn").startswith("ok"), out
+    assert iam.counts["assume-with-oidc"] >= 1
+    signed = [r for r in sdrs.emulator.requests if r.path.startswith("/v1/")]
+    assert signed and all("x-security-token" in r.signed_headers() for r in signed)
+    assert "sa-token-1" not in out
+
+    token_file.write_text("forged")
+    sent = len(sdrs.emulator.requests)
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "invalid id_token" in out and "forged" not in out, out
+    assert len(sdrs.emulator.requests) == sent

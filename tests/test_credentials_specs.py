@@ -36,6 +36,15 @@ def test_a_nested_agency_source_parses_from_a_toml_like_table() -> None:
     assert describe(spec) == "assume-agency sdrs-operator@acct-b via ecs-metadata"
 
 
+STS: dict[str, object] = {
+    "kind": "oidc",
+    "via": "sts",
+    "provider_urn": "iam::acct:identity-provider:cce",
+    "agency_urn": "iam::acct:agency:bot",
+    "id_token_file": "/var/run/secrets/tokens/oidc-token",
+}
+
+
 @pytest.mark.parametrize(
     ("table", "problem"),
     [
@@ -59,6 +68,22 @@ def test_a_nested_agency_source_parses_from_a_toml_like_table() -> None:
         ),
         ({"kind": "ecs-metadata", "endpoint": "169.254.169.254"}, "must be an http(s) URL"),
         ({"kind": "oidc", "idp_id": "x"}, "credentials.oidc.id_token_file: Field required"),
+        ({"kind": "oidc", "id_token_file": "/t"}, "credentials.oidc: Value error, idp_id is requi"),
+        ({**STS, "via": "ldap"}, "credentials.oidc.via: Input should be 'iam' or 'sts'"),
+        (
+            {"kind": "oidc", "idp_id": "x", "id_token_file": "/t", "agency_urn": "a"},
+            'credentials.oidc: Value error, agency_urn: only with via = "sts"',
+        ),
+        (
+            {"kind": "oidc", "via": "sts", "provider_urn": "p", "id_token_file": "/t"},
+            'credentials.oidc: Value error, via = "sts" needs agency_urn',
+        ),
+        ({**STS, "idp_id": "x"}, 'idp_id is for via = "iam"; STS names the provider by provider'),
+        ({**STS, "duration_seconds": 43201}, "duration_seconds: STS gives at most 43200"),
+        ({**STS, "duration_seconds": 600}, "credentials.oidc.duration_seconds: Input should be g"),
+        ({**STS, "sts_endpoint": "sts.example"}, "credentials.oidc.sts_endpoint: Value error, st"),
+        ({**STS, "agency_urn": " a"}, "agency_urn has leading or trailing spaces"),
+        ({**STS, "agency_session_name": ""}, "agency_session_name must not be empty"),
         ({"kind": "static", "ak": "A", "sk": "s", "region": "x"}, "Extra inputs are not permitted"),
     ],
 )
@@ -66,6 +91,16 @@ def test_invalid_sources_name_the_problem(table: dict[str, object], problem: str
     with pytest.raises(ConfigError) as caught:
         parse_source(table)
     assert any(problem in p for p in caught.value.problems), caught.value.problems
+
+
+def test_an_oidc_source_at_sts_parses_with_the_sdk_defaults() -> None:
+    spec = parse_source(STS)
+    assert isinstance(spec, Oidc) and spec.via == "sts"
+    assert (spec.duration_seconds, spec.session_name) == (3600, "oidc-sts-session")
+    assert describe(spec) == "oidc via sts, agency iam::acct:agency:bot"
+    iam = parse_source({"kind": "oidc", "idp_id": "idp", "id_token_file": "/t"})
+    assert isinstance(iam, Oidc) and (iam.via, iam.duration_seconds) == ("iam", 21600)
+    assert describe(iam) == "oidc idp idp"  # the IAM route as before
 
 
 def test_secrets_stay_out_of_repr_and_errors() -> None:

@@ -9,7 +9,11 @@ Environment variables read here (names and precedence as the official SDK):
   becomes the provider's ``project_id``;
 - ``profile`` source: ``HUAWEICLOUD_SDK_CREDENTIALS_FILE`` when the spec names no file;
 - the IAM endpoint, when ``iam_endpoint`` is not given: ``HUAWEICLOUD_SDK_IAM_ENDPOINT``, else
-  a profile's ``iam_endpoint``, else ``https://iam.{region}.myhuaweicloud.com``.
+  a profile's ``iam_endpoint``, else ``https://iam.{region}.myhuaweicloud.com``;
+- the STS endpoint of ``oidc`` with ``via = "sts"``, when the spec gives no ``sts_endpoint``:
+  ``HUAWEICLOUD_SDK_STS_ENDPOINT``, else ``https://sts.{region}.myhuaweicloud.com`` for the
+  regions the SDK lists an STS endpoint for, else the SDK's default
+  ``https://sts.cn-north-4.myhuaweicloud.com`` (``StsHelper.get_sts_endpoint(region)``).
 
 Files and variables are read once, when the provider is built (a bad profile is a
 :class:`ConfigError` at start-up); only the OIDC id token file is read at every refresh.
@@ -44,7 +48,13 @@ from bot.huaweicloud.credentials import (
     SigningKeys,
     utcnow,
 )
-from bot.huaweicloud.iam import AgencyFetcher, MetadataFetcher, OidcFetcher, discover_project_id
+from bot.huaweicloud.iam import (
+    AgencyFetcher,
+    MetadataFetcher,
+    OidcFetcher,
+    StsOidcFetcher,
+    discover_project_id,
+)
 from bot.huaweicloud.transport import Sender
 
 ENV_AK = "HUAWEICLOUD_SDK_AK"
@@ -54,14 +64,33 @@ ENV_PROJECT_ID = "HUAWEICLOUD_SDK_PROJECT_ID"
 ENV_IDP_ID = "HUAWEICLOUD_SDK_IDP_ID"
 ENV_ID_TOKEN_FILE = "HUAWEICLOUD_SDK_ID_TOKEN_FILE"
 ENV_IAM_ENDPOINT = "HUAWEICLOUD_SDK_IAM_ENDPOINT"
+ENV_STS_ENDPOINT = "HUAWEICLOUD_SDK_STS_ENDPOINT"
+# huaweicloudsdkcore.auth.endpoint's STS table (each is https://sts.{region}.myhuaweicloud.com)
+STS_REGIONS = frozenset({
+    "cn-north-4", "cn-south-1", "cn-east-3", "cn-southwest-2", "ap-southeast-1",
+    "ap-southeast-3", "ap-southeast-2", "sa-brazil-1", "la-south-2", "af-south-1",
+    "ap-southeast-4", "tr-west-1",
+})  # fmt: skip
+DEFAULT_STS_ENDPOINT = "https://sts.cn-north-4.myhuaweicloud.com"  # StsHelper's
 ENV_AUTH_TOKEN = "HUAWEICLOUD_SDK_AUTH_TOKEN"  # the bot's setting; the SDK has no such variable
 
-__all__ = ["build_provider", "discover_project_id", "iam_endpoint_for"]
+__all__ = ["build_provider", "discover_project_id", "iam_endpoint_for", "sts_endpoint_for"]
 
 
 def iam_endpoint_for(region: str, env: Mapping[str, str] | None = None) -> str:
     env = os.environ if env is None else env
     return env.get(ENV_IAM_ENDPOINT) or f"https://iam.{region}.myhuaweicloud.com"
+
+
+def sts_endpoint_for(region: str, env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    if env.get(ENV_STS_ENDPOINT):
+        return env[ENV_STS_ENDPOINT].rstrip("/")
+    return (
+        f"https://sts.{region}.myhuaweicloud.com"
+        if region in STS_REGIONS
+        else (DEFAULT_STS_ENDPOINT)
+    )
 
 
 def build_provider(
@@ -104,7 +133,20 @@ def _build(
     if isinstance(spec, EcsMetadata):
         fetch: Fetch = MetadataFetcher(spec.endpoint, sender)
         return CredentialProvider(spec.kind, fetch, description=name, now=now)
+    if isinstance(spec, Oidc) and spec.via == "sts":
+        assert spec.provider_urn is not None and spec.agency_urn is not None  # the spec checked
+        fetch = StsOidcFetcher(
+            provider_urn=spec.provider_urn,
+            agency_urn=spec.agency_urn,
+            session_name=spec.session_name,
+            id_token_file=spec.id_token_file,
+            duration_seconds=spec.duration_seconds,
+            sts_endpoint=spec.sts_endpoint or sts_endpoint_for(region, env),
+            sender=sender,
+        )
+        return CredentialProvider(spec.kind, fetch, description=name, now=now)
     if isinstance(spec, Oidc):
+        assert spec.idp_id is not None  # the spec checked
         fetch = OidcFetcher(spec.idp_id, spec.id_token_file, spec.duration_seconds, iam, sender)
         return CredentialProvider(spec.kind, fetch, description=name, now=now)
     if isinstance(spec, EnvironmentKeys):

@@ -14,7 +14,9 @@ The kinds follow the official SDK's credential providers (``huaweicloudsdkcore.a
 - ``profile``: the SDK's INI credentials file (``HUAWEICLOUD_SDK_CREDENTIALS_FILE``, else
   ``~/.huaweicloud/credentials``), one section per profile (the SDK reads ``[basic]``);
 - ``ecs-metadata``: the temporary keys of the ECS's agency from the metadata service;
-- ``oidc``: an OpenID Connect id token exchanged at IAM for temporary keys;
+- ``oidc``: an OpenID Connect id token exchanged for temporary keys, at IAM (``via = "iam"``,
+  the default: ``idp_id``, as the SDK's ``FederalAccessor``) or at STS (``via = "sts"``:
+  ``provider_urn`` + ``agency_urn``, as the SDK's ``OidcStsCredentialProvider``);
 - ``assume-agency``: temporary keys of an agency in another account, obtained with the keys of
   another source (``base``).
 
@@ -33,6 +35,7 @@ from pydantic import (
     SecretStr,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -44,6 +47,12 @@ MIN_DURATION_SECONDS = 900
 MAX_DURATION_SECONDS = 86400
 # the SDK's FederalAccessor asks for 6 h
 OIDC_DEFAULT_DURATION_SECONDS = 6 * 60 * 60
+# STS AssumeAgencyWithOIDC: 900 s up to the trust agency's maximum session (1 h to 12 h);
+# the SDK's OidcStsAccessor asks for 1 h (STS's default), as session "oidc-sts-session"
+STS_MAX_DURATION_SECONDS = 12 * 60 * 60
+STS_DEFAULT_DURATION_SECONDS = 60 * 60
+STS_DEFAULT_SESSION_NAME = "oidc-sts-session"
+_STS_ONLY = ("provider_urn", "agency_urn", "agency_session_name", "sts_endpoint")
 
 
 class _Spec(BaseModel):
@@ -114,17 +123,68 @@ class EcsMetadata(_Spec):
 
 
 class Oidc(_Spec):
-    kind: Literal["oidc"] = "oidc"
-    idp_id: str
-    id_token_file: Path  # read at every refresh: token files are rotated (projected tokens)
-    duration_seconds: int = Field(
-        default=OIDC_DEFAULT_DURATION_SECONDS, ge=MIN_DURATION_SECONDS, le=MAX_DURATION_SECONDS
-    )
+    """An id token (read from ``id_token_file`` at every refresh: projected tokens rotate)
+    exchanged for temporary keys.
 
-    @field_validator("idp_id")
+    ``via = "iam"`` (the default): IAM's identity provider ``idp_id`` (id token -> unscoped
+    token -> ``securitytokens``). ``via = "sts"``: STS v5 ``AssumeAgencyWithOIDC`` with the
+    IAM (new) OIDC provider ``provider_urn`` and the trust agency ``agency_urn``;
+    ``sts_endpoint`` overrides ``HUAWEICLOUD_SDK_STS_ENDPOINT`` and the region's endpoint."""
+
+    kind: Literal["oidc"] = "oidc"
+    via: Literal["iam", "sts"] = "iam"
+    idp_id: str | None = None  # via = "iam"
+    id_token_file: Path
+    duration_seconds: int = Field(ge=MIN_DURATION_SECONDS, le=MAX_DURATION_SECONDS)
+    provider_urn: str | None = None  # via = "sts": iam::<account id>:identity-provider:<name>
+    agency_urn: str | None = None  # via = "sts": iam::<account id>:agency:<name>
+    agency_session_name: str | None = None  # via = "sts"; None: "oidc-sts-session" (the SDK's)
+    sts_endpoint: str | None = None  # via = "sts"
+
+    @model_validator(mode="before")
     @classmethod
-    def _idp(cls, v: str) -> str:
-        return _not_blank(v, "idp_id")
+    def _default_duration(cls, data: object) -> object:
+        # the default depends on the route: 6 h at IAM (the SDK's), 1 h at STS (STS's and SDK's)
+        if isinstance(data, dict) and "duration_seconds" not in data:
+            sts = data.get("via") == "sts"
+            default = STS_DEFAULT_DURATION_SECONDS if sts else OIDC_DEFAULT_DURATION_SECONDS
+            return {**data, "duration_seconds": default}
+        return data
+
+    @field_validator("idp_id", "provider_urn", "agency_urn", "agency_session_name")
+    @classmethod
+    def _names(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return None if v is None else _not_blank(v, str(info.field_name))
+
+    @field_validator("sts_endpoint")
+    @classmethod
+    def _sts_endpoint(cls, v: str | None) -> str | None:
+        return None if v is None else _url(v, "sts_endpoint")
+
+    @model_validator(mode="after")
+    def _route(self) -> Oidc:
+        if self.via == "iam":
+            if self.idp_id is None:
+                raise ValueError('idp_id is required (or via = "sts" with provider_urn)')
+            given = [name for name in _STS_ONLY if getattr(self, name) is not None]
+            if given:
+                raise ValueError(f'{", ".join(given)}: only with via = "sts"')
+            return self
+        if self.idp_id is not None:
+            raise ValueError('idp_id is for via = "iam"; STS names the provider by provider_urn')
+        missing = [n for n in ("provider_urn", "agency_urn") if getattr(self, n) is None]
+        if missing:
+            raise ValueError(f'via = "sts" needs {" and ".join(missing)}')
+        if self.duration_seconds > STS_MAX_DURATION_SECONDS:
+            raise ValueError(
+                f"duration_seconds: STS gives at most {STS_MAX_DURATION_SECONDS} (12 h, and "
+                "no more than the trust agency's maximum session)"
+            )
+        return self
+
+    @property
+    def session_name(self) -> str:
+        return self.agency_session_name or STS_DEFAULT_SESSION_NAME
 
 
 class AssumeAgency(_Spec):
@@ -184,5 +244,7 @@ def describe(spec: CredentialSource) -> str:
     if isinstance(spec, Profile):
         return f"profile [{spec.name}]"
     if isinstance(spec, Oidc):
+        if spec.via == "sts":
+            return f"oidc via sts, agency {spec.agency_urn}"
         return f"oidc idp {spec.idp_id}"
     return spec.kind

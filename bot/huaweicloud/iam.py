@@ -13,6 +13,13 @@
   ``X-Subject-Token``; then ``POST {iam}/v3.0/OS-CREDENTIAL/securitytokens`` with
   ``{"auth": {"identity": {"methods": ["token"], "token": {"id", "duration_seconds"}}}}``.
   Neither request is signed (the SDK sends them as they are).
+- OIDC at STS (``OidcStsAccessor``, ``IamHelper.get_assume_agency_with_oidc_request``):
+  ``POST {sts}/v5/agencies/assume-with-oidc``, ``Content-Type: application/json;charset=UTF-8``,
+  no query, not signed, body ``{"provider_urn", "agency_urn", "agency_session_name",
+  "id_token", "duration_seconds"}`` -> 200 ``{"credentials": {access_key_id,
+  secret_access_key, security_token, expiration}, "assumed_agency": ..., ...}``. ``{sts}`` is
+  the spec's ``sts_endpoint``, else ``HUAWEICLOUD_SDK_STS_ENDPOINT``, else the region's STS
+  endpoint (``StsHelper.get_sts_endpoint(region)``).
 - Agency: ``POST {iam}/v3.0/OS-CREDENTIAL/securitytokens`` with ``{"auth": {"identity":
   {"methods": ["assume_role"], "assume_role": {"agency_name", "domain_name" | "domain_id",
   "duration_seconds"}}}}``, signed with the base source's keys (or its ``X-Auth-Token``).
@@ -58,8 +65,15 @@ AGENCY_NOT_CONFIGURED = "Please configure Cloud Service Agency first"
 ID_TOKEN_PATH = "/v3.0/OS-AUTH/id-token/tokens"
 SECURITY_TOKENS_PATH = "/v3.0/OS-CREDENTIAL/securitytokens"
 PROJECTS_PATH = "/v3/projects"
+ASSUME_WITH_OIDC_PATH = "/v5/agencies/assume-with-oidc"
 METADATA_TIMEOUTS = Timeouts(connect=3.0, read=3.0)  # as the SDK
 IAM_TIMEOUTS = Timeouts(connect=5.0, read=15.0)
+# the names of a credential's parts, as the SDK's StsAccessor._process_credential reads them:
+# IAM's and the metadata service's first, then STS v5's, then the camel-case ones
+_ACCESS = ("access", "access_key_id", "accessKeyId")
+_SECRET = ("secret", "secret_access_key", "secretAccessKey")
+_TOKEN = ("securitytoken", "security_token", "securityToken")
+_EXPIRES = ("expires_at", "expiration")
 
 
 class CredentialSourceError(CloudError):
@@ -73,8 +87,9 @@ def parse_expires_at(text: str) -> datetime:
 
 
 def parse_credential(body: bytes, what: str) -> SigningKeys:
-    """``{"credential": {access, secret, securitytoken, expires_at}}`` (the SDK also accepts a
-    bare object and ``credentials``)."""
+    """``{"credential": {access, secret, securitytoken, expires_at}}`` (IAM, ECS metadata) or
+    ``{"credentials": {access_key_id, secret_access_key, security_token, expiration}}`` (STS
+    v5); like the SDK, also a bare object and the other's names."""
     try:
         data = json.loads(body)
     except ValueError:
@@ -83,16 +98,16 @@ def parse_credential(body: bytes, what: str) -> SigningKeys:
         data = data.get("credential", data.get("credentials", data))
     if not isinstance(data, dict):
         raise ResponseFormatError(f"{what}: answer is not a credential object")
-    access, secret = data.get("access"), data.get("secret")
-    token, expires = data.get("securitytoken"), data.get("expires_at")
+    access, secret = _first(data, _ACCESS), _first(data, _SECRET)
+    token, expires = _first(data, _TOKEN), _first(data, _EXPIRES)
     missing = [
-        name
-        for name, value in (("access", access), ("secret", secret), ("expires_at", expires))
-        if not isinstance(value, str) or not value
+        names[0]
+        for names, value in ((_ACCESS, access), (_SECRET, secret), (_EXPIRES, expires))
+        if value is None
     ]
     if missing:
         raise ResponseFormatError(f"{what}: credential without {', '.join(missing)}")
-    assert isinstance(access, str) and isinstance(secret, str) and isinstance(expires, str)
+    assert access is not None and secret is not None and expires is not None
     try:
         expires_at = parse_expires_at(expires)
     except ValueError:
@@ -100,9 +115,17 @@ def parse_credential(body: bytes, what: str) -> SigningKeys:
     return SigningKeys(
         ak=access,
         sk=SecretStr(secret),
-        security_token=SecretStr(token) if isinstance(token, str) and token else None,
+        security_token=SecretStr(token) if token else None,
         expires_at=expires_at,
     )
+
+
+def _first(data: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
+    for name in names:
+        value = data.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 async def _send(
@@ -211,6 +234,41 @@ class OidcFetcher:
             self._sender, "POST", url, _base_headers(url, body), body, IAM_TIMEOUTS
         )
         return parse_credential(answer.body, f"POST {SECURITY_TOKENS_PATH}")
+
+
+class StsOidcFetcher:
+    """Exchanges the id token (read from its file each time) at STS for the temporary keys of
+    a trust agency (``AssumeAgencyWithOIDC``, one unsigned call)."""
+
+    def __init__(
+        self,
+        *,
+        provider_urn: str,
+        agency_urn: str,
+        session_name: str,
+        id_token_file: Path,
+        duration_seconds: int,
+        sts_endpoint: str,
+        sender: Sender,
+    ) -> None:
+        self._fields = {
+            "provider_urn": provider_urn,
+            "agency_urn": agency_urn,
+            "agency_session_name": session_name,
+        }
+        self._file = id_token_file
+        self._duration = duration_seconds
+        self._url = sts_endpoint.rstrip("/") + ASSUME_WITH_OIDC_PATH
+        self._sender = sender
+
+    async def __call__(self) -> Credential:
+        id_token = read_id_token(self._file)
+        # the SDK's key order: provider_urn, agency_urn, agency_session_name, id_token, duration
+        payload = {**self._fields, "id_token": id_token, "duration_seconds": self._duration}
+        body = _json(payload)
+        headers = _base_headers(self._url, body)
+        answer = await _send(self._sender, "POST", self._url, headers, body, IAM_TIMEOUTS)
+        return parse_credential(answer.body, f"POST {ASSUME_WITH_OIDC_PATH}")
 
 
 def read_id_token(path: Path) -> str:

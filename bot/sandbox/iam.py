@@ -1,4 +1,4 @@
-"""IAM, its token exchanges and the ECS metadata service, as one local aiohttp server.
+"""IAM, its token exchanges, STS and the ECS metadata service, as one local aiohttp server.
 
 Paths and bodies as the official SDK sends them (:mod:`bot.huaweicloud.iam` lists them):
 
@@ -11,12 +11,27 @@ Paths and bodies as the official SDK sends them (:mod:`bot.huaweicloud.iam` list
 - ``POST /v3.0/OS-CREDENTIAL/securitytokens``: ``methods: ["token"]`` (a token IAM issued or
   the world knows, in the body) or ``methods: ["assume_role"]`` (a known agency, the request
   authenticated like any API call, temporary keys included) -> 201 with the credential;
-- ``GET /v3/projects?name=<region>`` (authenticated) -> the projects of that name.
+- ``GET /v3/projects?name=<region>`` (authenticated) -> the projects of that name;
+- STS v5 ``POST /v5/agencies/assume-with-oidc`` (not signed; ``provider_urn``, ``agency_urn``,
+  ``agency_session_name``, ``id_token``, ``duration_seconds`` 900..43200, 3600 when absent) ->
+  200 ``{"credentials": {access_key_id, secret_access_key, security_token, expiration},
+  "assumed_agency": {urn, id}, "provider", ...}`` when the provider accepts the id token (not
+  expired by the emulator's clock) and the agency's trust names the provider. What this relies
+  on: the request and the answer's names are the SDK's (``OidcStsAccessor``,
+  ``IamHelper.get_assume_agency_with_oidc_request``; ``huaweicloudsdksts.v1``'s
+  ``AssumeAgencyWithOIDCResponse`` / ``CredentialsDto`` / ``AssumedAgencyWithFederationDto``);
+  errors have IAM (new)'s documented error body ``{"error_code", "error_msg", "request_id"}``
+  (API reference "Error codes", ``support.huaweicloud.com/api-iam5/ErrorCode``) with the HTTP
+  status of the case (400 bad request, 401 id token refused, 403 agency does not trust the
+  provider, 404 no such provider). The ``STS5.*`` code numbers are the emulator's own: STS's
+  table of codes for these cases was not in the material found, so nothing should match on
+  the numbers.
 
 Temporary keys live ``lifetime`` (when set; else the ``duration_seconds`` asked for, 900 s by
 default as IAM) and are checked by every gateway that shares :class:`TemporaryKeys`.
-``down`` makes a part answer 503 (``"metadata"``, ``"iam"``); ``counts`` counts what was
-served (``"securitykey"``, ``"assume_role"``, ``"token"``, ``"id-token"``, ``"projects"``).
+``down`` makes a part answer 503 (``"metadata"``, ``"iam"``, ``"sts"``); ``counts`` counts what
+was served (``"securitykey"``, ``"assume_role"``, ``"token"``, ``"id-token"``, ``"projects"``,
+``"assume-with-oidc"``).
 """
 
 from __future__ import annotations
@@ -28,7 +43,7 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -40,6 +55,14 @@ from bot.sandbox.runner import AppThread
 
 DEFAULT_DURATION = timedelta(seconds=900)
 METADATA_TOKEN_TTL_MAX = 21600
+STS_DEFAULT_DURATION_SECONDS = 3600
+STS_DURATION_RANGE = range(900, 43200 + 1)
+# the emulator's own code numbers (see the module docstring)
+STS_BAD_REQUEST = "STS5.0400"
+STS_ID_TOKEN_REFUSED = "STS5.0401"
+STS_NOT_TRUSTED = "STS5.0403"
+STS_NO_PROVIDER = "STS5.0404"
+STS_UNAVAILABLE = "STS5.0503"
 
 
 @dataclass
@@ -52,6 +75,10 @@ class IamState:
     agencies: set[tuple[str, str]] = field(default_factory=set)  # (domain name or id, agency)
     id_tokens: dict[str, set[str]] = field(default_factory=dict)  # idp id -> accepted id tokens
     ecs_agency: str | None = "ecs-agency"  # None: "Please configure Cloud Service Agency first"
+    # STS: OIDC provider urn -> the id tokens it accepts and when each expires (None: never)
+    oidc_providers: dict[str, dict[str, datetime | None]] = field(default_factory=dict)
+    # STS: trust agency urn -> the provider urns its trust policy names
+    trust_agencies: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _iam_error(status: int, code: str, message: str) -> web.Response:
@@ -59,6 +86,15 @@ def _iam_error(status: int, code: str, message: str) -> web.Response:
         {"error_msg": message, "error_code": code},
         status=status,
         headers={"X-IAM-Trace-Id": uuid.uuid4().hex},
+    )
+
+
+def _sts_error(status: int, code: str, message: str) -> web.Response:
+    request_id = uuid.uuid4().hex
+    return web.json_response(
+        {"error_code": code, "error_msg": message, "request_id": request_id},
+        status=status,
+        headers={"X-Request-Id": request_id},
     )
 
 
@@ -97,6 +133,7 @@ class IamEmulator:
         app.router.add_post("/v3.0/OS-AUTH/id-token/tokens", self._id_token)
         app.router.add_post("/v3.0/OS-CREDENTIAL/securitytokens", self._security_tokens)
         app.router.add_get("/v3/projects", self._projects)
+        app.router.add_post("/v5/agencies/assume-with-oidc", self._assume_with_oidc)
         return app
 
     def _life(self, asked: int | None) -> timedelta:
@@ -243,6 +280,54 @@ class IamEmulator:
             {"projects": projects, "links": {"self": str(request.url)}},
             headers={"X-IAM-Trace-Id": uuid.uuid4().hex},
         )
+
+    # ---- STS ----------------------------------------------------------------------------
+    async def _assume_with_oidc(self, request: web.Request) -> web.Response:
+        body = await self._record(request)
+        if "sts" in self.down:
+            return _sts_error(503, STS_UNAVAILABLE, "service unavailable")
+        data = _json(body)
+        if not isinstance(data, Mapping):
+            return _sts_error(400, STS_BAD_REQUEST, "request body is not a JSON object")
+        names = ("provider_urn", "agency_urn", "agency_session_name", "id_token")
+        missing = [n for n in names if not isinstance(data.get(n), str) or not data.get(n)]
+        if missing:
+            return _sts_error(400, STS_BAD_REQUEST, f"missing or invalid: {', '.join(missing)}")
+        duration = data.get("duration_seconds", STS_DEFAULT_DURATION_SECONDS)
+        if _int(duration) is None or duration not in STS_DURATION_RANGE:
+            return _sts_error(400, STS_BAD_REQUEST, "duration_seconds must be 900 to 43200")
+        provider, agency = str(data["provider_urn"]), str(data["agency_urn"])
+        accepted = self.state.oidc_providers.get(provider)
+        if accepted is None:
+            return _sts_error(404, STS_NO_PROVIDER, f"identity provider {provider!r} not found")
+        id_token = str(data["id_token"])
+        if id_token not in accepted:
+            return _sts_error(401, STS_ID_TOKEN_REFUSED, "invalid id_token")
+        expires = accepted[id_token]
+        if expires is not None and self.temporary.now() >= expires:
+            return _sts_error(401, STS_ID_TOKEN_REFUSED, "id_token has expired")
+        if provider not in self.state.trust_agencies.get(agency, set()):
+            return _sts_error(
+                403, STS_NOT_TRUSTED, f"access denied: {agency!r} does not trust {provider!r}"
+            )
+        self.counts["assume-with-oidc"] += 1
+        session = str(data["agency_session_name"])
+        key = self.temporary.issue(self._life(int(duration)), f"sts {agency}/{session}")
+        answer = {
+            "credentials": {
+                "access_key_id": key.ak,
+                "secret_access_key": key.sk,
+                "security_token": key.security_token,
+                "expiration": iam_time(key.expires_at),
+            },
+            "assumed_agency": {
+                "urn": agency.replace("iam::", "sts::", 1).replace(":agency:", ":assumed-agency:")
+                + f"/{session}",
+                "id": f"{uuid.uuid4().hex}:{session}",
+            },
+            "provider": provider,
+        }
+        return web.json_response(answer)
 
 
 def _json(body: bytes) -> Any:
