@@ -34,11 +34,14 @@ _SETTINGS_ENV = {name.upper() for name in Settings.model_fields}
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """No test sees the developer's environment or .env (pydantic-settings' own practice)."""
+    """No test sees the developer's environment or .env (pydantic-settings' own practice), nor
+    writes to the developer's data directory (a default DATABASE_URL lands in a temporary
+    XDG_DATA_HOME: a shared ~/.local/share database made tests depend on each other)."""
     for name in list(os.environ):
         if name.upper() in _SETTINGS_ENV or name.startswith(("HUAWEICLOUD_", "SLACK_")):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
 
 
 PG_URL = os.environ.get(
