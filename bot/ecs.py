@@ -17,6 +17,7 @@ anything is sent (:func:`bot.core.wire.ecs.server_refs`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from bot.core.errors import ResponseFormatError
 from bot.core.wire.ecs import EcsJob, EcsJobCreated, Flavor, Server, start_body, stop_body
@@ -65,32 +66,29 @@ class EcsClient:
         :meth:`get_job` (each server is SHUTOFF when the job is SUCCESS). Never retried once it
         may have been sent."""
         body = stop_body(server_ids, hard=hard)
-        data = await self._http.request(
-            "POST",
-            self._path("action"),
-            body=body,
-            unknown_outcome_hint=(
-                f"Read servers {', '.join(server_ids)} in ECS before asking again: SHUTOFF (or a "
-                "task_state of powering-off) means the stop was accepted."
-            ),
-        )
-        return parse_model(EcsJobCreated, data, "batch stop").job_id
+        return await self._power_action(body, server_ids, "stop", "SHUTOFF", "powering-off")
 
     async def batch_start(self, server_ids: Sequence[str]) -> str:
         """ECS "Starting ECSs in a Batch" (``BatchStartServers``): ``POST
         /v1/{project_id}/cloudservers/action`` with ``{"os-start": {"servers": [{"id"}]}}``;
         returns the ECS job id. Never retried once it may have been sent."""
         body = start_body(server_ids)
+        return await self._power_action(body, server_ids, "start", "ACTIVE", "powering-on")
+
+    async def _power_action(
+        self, body: dict[str, Any], server_ids: Sequence[str], what: str, after: str, task: str
+    ) -> str:
+        """POST cloudservers/action; a lost answer says how to tell whether it was accepted."""
         data = await self._http.request(
             "POST",
             self._path("action"),
             body=body,
             unknown_outcome_hint=(
-                f"Read servers {', '.join(server_ids)} in ECS before asking again: ACTIVE (or a "
-                "task_state of powering-on) means the start was accepted."
+                f"Read servers {', '.join(server_ids)} in ECS before asking again: {after} (or a "
+                f"task_state of {task}) means the {what} was accepted."
             ),
         )
-        return parse_model(EcsJobCreated, data, "batch start").job_id
+        return parse_model(EcsJobCreated, data, f"batch {what}").job_id
 
     async def get_job(self, job_id: str) -> EcsJob:
         """ECS "Querying Job Execution Status" (``ShowJob``): ``GET

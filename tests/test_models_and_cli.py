@@ -73,8 +73,9 @@ def test_scripted_demo_runs_the_flows_through_the_slack_side(
 
 
 def test_scripted_demo_with_the_two_person_rule(capsys: pytest.CaptureFixture[str]) -> None:
-    """--two-person: the bindings carry the approvers, so an approver confirms each step."""
+    """--two-person: the bindings carry the approvers, so an approver confirms each of the four
+    changes (the resize, the stop-resize-start, the drill rename, the dr-ap resize)."""
     assert main(["demo", "--scripted", "--two-person", "--job-seconds", "0.6", "--port", "0"]) == 0
     text = capsys.readouterr().out
-    assert text.count("bob clicked Confirm") == 3 and "alice clicked Confirm" not in text
+    assert text.count("bob clicked Confirm") == 4 and "alice clicked Confirm" not in text
     assert text.rstrip().endswith("All steps ended as expected.")

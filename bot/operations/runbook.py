@@ -79,15 +79,7 @@ def _messages(row: RunbookRow, reports: list[rb_core.Report]) -> list[OutboxMess
             channel=row.channel,
             thread_ts=row.thread_ts,
             reply_broadcast=r.loud,
-            content=RunbookEvent(
-                event=r.event,
-                requester=row.requester,
-                servers=r.servers,
-                detail=r.detail,
-                code=r.code,
-                stopped=r.stopped,
-                loud=r.loud,
-            ),
+            content=RunbookEvent(requester=row.requester, **r.model_dump()),
         )  # fmt: skip
         for r in reports
     ]
