@@ -19,7 +19,7 @@ from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import World
 from bot.store import Store
 from handlers import blocks
-from tests.slack_harness import ALICE, CAROL, Harness, running
+from tests.slack_harness import ALICE, CAROL, CHANNEL, Harness, running
 from tests.slack_helpers import until
 from tests.test_runbook_flow import APP, PROD, calls, finished
 
@@ -119,6 +119,8 @@ async def test_window_missed_while_the_bot_was_down(
         gone = h.deps.store.get_scheduled(stays)
         assert gone is not None and gone.state is ScheduleState.NOT_STARTED
         assert h.sdrs_posts() == 0
+        outcomes = {e.op_id: e.outcome for e in h.deps.store.history(CHANNEL, 5)}
+        assert outcomes == {stays: "not-started", moves: "scheduled"}  # /sdrs history tells
 
 
 async def test_cancel_before_start_sends_nothing_and_only_the_requester_or_approver(
@@ -138,6 +140,8 @@ async def test_cancel_before_start_sends_nothing_and_only_the_requester_or_appro
         assert await schedule_tick(h.deps) == 0
         await h.quiesce()
         assert h.sdrs_posts() == 0
+        (entry,) = h.deps.store.history(CHANNEL, 5)
+        assert entry.outcome == "schedule-cancelled"  # history says so, not "confirmed"
 
 
 async def test_unknown_window_and_past_time_are_refused_before_any_confirmation(

@@ -38,6 +38,9 @@ OUTCOME_ACTIONS = frozenset(
         AuditAction.JOB_STUCK,
         AuditAction.RUNBOOK_STARTED,
         AuditAction.RUNBOOK_DONE,
+        AuditAction.SCHEDULED,
+        AuditAction.NOT_STARTED,
+        AuditAction.SCHEDULE_CANCELLED,
     }
 )
 
@@ -106,6 +109,8 @@ def outcome_of(events: Sequence[AuditEvent]) -> tuple[str | None, str | None, st
             outcome = STOP_START_RUNNING
         elif event.action == AuditAction.RUNBOOK_DONE:
             outcome = runbook_outcome(event.detail)
+        elif event.action == AuditAction.NOT_STARTED:  # moved on: waiting again
+            outcome = AuditAction.SCHEDULED if event.detail.get("moved") else event.action
         else:
             outcome = event.action
         found = event.detail.get("error_code") or event.detail.get("code")
