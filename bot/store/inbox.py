@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -87,10 +87,8 @@ class InboxStore:
         t = inbox.c
         at = epoch(now)
         rows = lease_rows(
-            self.engine, inbox, t.id, free=or_(t.lease_until.is_(None), t.lease_until < at),
-            order_by=t.id, limit=limit,
-            values={"lease_owner": owner, "lease_until": at + lease_seconds,
-                    "attempts": t.attempts + 1},
+            self.engine, inbox, t.id, owner=owner, at=at, lease_seconds=lease_seconds,
+            order_by=t.id, limit=limit, also={"attempts": t.attempts + 1},
             returning=[t.id, t.kind, t.payload_json, t.attempts],
         )  # fmt: skip
         items = [

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from sqlalchemy.engine import Engine
 
 from bot.core.records import CheckResult, JobUpdate, OutboxMessage, TrackedJob
@@ -176,10 +176,9 @@ class JobStore:
         at = epoch(now)
         rows = lease_rows(
             self.engine, tracked_jobs, t.job_id,
-            free=and_(t.state == JobState.TRACKING.value, t.next_check_at <= at,
-                      or_(t.lease_until.is_(None), t.lease_until < at)),
+            due=and_(t.state == JobState.TRACKING.value, t.next_check_at <= at),
+            owner=owner, at=at, lease_seconds=lease_seconds,
             order_by=t.next_check_at, limit=limit,
-            values={"lease_owner": owner, "lease_until": at + lease_seconds},
             returning=list(tracked_jobs.c),
         )  # fmt: skip
         return [_row_to_job(r._mapping) for r in rows]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Engine
 
 from bot.core.records import OutboxMessage
@@ -98,10 +98,9 @@ class RunbookStore:
         at = epoch(now)
         rows = lease_rows(
             self.engine, runbooks, r.op_id,
-            free=and_(r.step != DONE, r.next_at <= at,
-                      or_(r.lease_until.is_(None), r.lease_until < at)),
+            due=and_(r.step != DONE, r.next_at <= at),
+            owner=owner, at=at, lease_seconds=lease_seconds,
             order_by=r.next_at, limit=limit,
-            values={"lease_owner": owner, "lease_until": at + lease_seconds},
             returning=list(runbooks.c),
         )  # fmt: skip
         return [_row(x._mapping) for x in rows]

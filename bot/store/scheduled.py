@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from bot.core.records import OutboxMessage, ScheduledOperation
@@ -89,10 +89,9 @@ class ScheduledStore:
         at = epoch(now)
         rows = lease_rows(
             self.engine, scheduled_operations, t.op_id,
-            free=and_(t.state == _S, t.starts_at <= at,
-                      or_(t.lease_until.is_(None), t.lease_until < at)),
+            due=and_(t.state == _S, t.starts_at <= at),
+            owner=owner, at=at, lease_seconds=lease_seconds,
             order_by=t.starts_at, limit=limit,
-            values={"lease_owner": owner, "lease_until": at + lease_seconds},
             returning=list(scheduled_operations.c),
         )  # fmt: skip
         return [_row(r._mapping) for r in rows]
