@@ -99,17 +99,44 @@ def _reset_postgres() -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """Each store contract test runs on the embedded default and on a real PostgreSQL."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'bot.sqlite3'}"
-    return fresh_postgres()
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'bot.sqlite3'}"
+        return
+    yield fresh_postgres()
+    fail_on_open_postgres_connections()
 
 
 @pytest.fixture
-def pg_url() -> str:
+def pg_url() -> Iterator[str]:
     """A real, emptied PostgreSQL database (for tests that are about PostgreSQL only)."""
-    return fresh_postgres()
+    yield fresh_postgres()
+    fail_on_open_postgres_connections()
+
+
+def fail_on_open_postgres_connections() -> None:
+    """After a PostgreSQL test (its own fixtures torn down first): fail *this* test if it left a
+    psycopg connection open in this process. Such a connection, once garbage, warns when the
+    garbage collector meets it - at a random later moment, often at the end of the run, where
+    it fails the whole run and names no test. Collecting here also turns a connection that is
+    already garbage into an unraisable warning reported against this test."""
+    import gc
+
+    import psycopg
+
+    gc.collect()
+    open_ = [c for c in gc.get_objects() if isinstance(c, psycopg.Connection) and not c.closed]
+    for conn in open_:
+        conn.close()
+    if open_:
+        pytest.fail(
+            f"{len(open_)} PostgreSQL connection(s) left open by this test (close the Store or "
+            "engine that opened them)",
+            pytrace=False,
+        )
 
 
 def fresh_postgres() -> str:

@@ -106,6 +106,10 @@ class Harness:
                            message_ts=message_ts, response_url=url)  # fmt: skip
         return await dispatch(self.app, body)
 
+    def _posted_ts(self, blocks: Any) -> str | None:
+        posted = (ts for (_, ts), m in self.state.message_items() if m["blocks"] == blocks)
+        return next(posted, None)
+
     async def confirmation(self, index: int = 0, *, recorded: bool = True) -> tuple[str, str]:
         """(op id, message ts) of the index-th confirmation posted; with ``recorded``, once the
         operation has recorded its message too."""
@@ -114,9 +118,8 @@ class Harness:
         call = posts[0]
         actions = [b for b in call.args["blocks"] if b["type"] == "actions"][0]
         op_id = actions["elements"][0]["value"]
-        ts = next(
-            ts for (ch, ts), m in self.state.message_items() if m["blocks"] == call.args["blocks"]
-        )
+        # the stand-in records the call, then stores the message, on its own thread
+        ts = await until(lambda: self._posted_ts(call.args["blocks"]))
         # posted is not yet recorded: wait until the operation knows its message, as it does
         # long before anyone could click or it could expire
         if recorded:
@@ -219,5 +222,7 @@ async def running(
     finally:
         await harness.quiesce()
         pumping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pumping  # no tick may start (or still run) once the store is closed
         await harness.deps.fleet.aclose()
         store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -195,3 +196,47 @@ def test_inbox_group_commit_keeps_one_row_per_key(store: Store) -> None:
     assert len({first, ids[0], ids[2]}) == 3 and store.inbox_depth() == 3
     # leased to the writer: not taken by another before the lease runs out
     assert [i.id for i in store.take_inbox("r2", NOW, lease_seconds=60, limit=10)] == [first]
+
+
+def _closed(raw: object) -> bool:
+    """Whether a driver connection (psycopg or sqlite3) has been closed."""
+    if hasattr(raw, "closed"):
+        return bool(raw.closed)
+    try:
+        raw.execute("SELECT 1")  # type: ignore[attr-defined]
+    except sqlite3.ProgrammingError:
+        return True
+    return False
+
+
+def test_close_while_a_connection_is_in_use_closes_it_when_given_back(db_url: str) -> None:
+    """A store closed while another thread still holds a connection (a tick mid-query at
+    shutdown) does not pull it from under that thread, and closes it when it is given back: a
+    connection left in the disposed pool would be garbage-collected while still open."""
+    store = Store.from_url(db_url)
+    conn = store.engine.connect()
+    conn.exec_driver_sql("SELECT 1")
+    raw = conn.connection.dbapi_connection
+    store.close()
+    assert not _closed(raw)
+    assert conn.exec_driver_sql("SELECT 1").scalar_one() == 1
+    conn.close()
+    assert _closed(raw)
+    with store.engine.connect() as again:  # a late user after close gets a new connection
+        assert again.exec_driver_sql("SELECT 1").scalar_one() == 1
+        late = again.connection.dbapi_connection
+    assert late is not raw and _closed(late)
+
+
+def test_a_postgresql_connection_left_open_fails_the_test_that_left_it(pg_url: str) -> None:
+    """The check every PostgreSQL test ends with (tests/conftest.py) finds an open connection,
+    names the leak and closes it, so the run's end is not where it surfaces."""
+    from tests.conftest import fail_on_open_postgres_connections
+
+    store = Store.from_url(pg_url)
+    with store.engine.connect() as conn:  # one connection, idle in the pool afterwards
+        conn.exec_driver_sql("SELECT 1")
+    with pytest.raises(pytest.fail.Exception, match="1 PostgreSQL connection"):
+        fail_on_open_postgres_connections()
+    fail_on_open_postgres_connections()  # closed by the check: nothing left
+    store.close()

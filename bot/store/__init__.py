@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from typing import Any
 
 from sqlalchemy import create_engine, event, func, make_url, select, text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from bot.core.records import (
     CheckResult,
@@ -115,6 +117,13 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _close_on_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    """Pool ``checkin`` hook of a closed store: the connection given back is closed at once (a
+    later checkout, if any, opens a new one)."""
+    if dbapi_connection is not None:
+        record.invalidate()
+
+
 class Store(
     PendingStore, OutboxStore, JobStore, AuditStore, InboxStore, RunbookStore, ScheduledStore
 ):
@@ -131,6 +140,12 @@ class Store(
         return cls(make_engine(url))
 
     def close(self) -> None:
+        """Close every connection of the store. Those idle in the pool are closed now; one still
+        in use by another thread (a tick mid-query at shutdown) is left to finish and closed when
+        it is given back. ``Engine.dispose`` alone would leave such a connection in the discarded
+        pool, open, until the garbage collector meets it."""
+        if not event.contains(self.engine.pool, "checkin", _close_on_checkin):
+            event.listen(self.engine.pool, "checkin", _close_on_checkin)
         self.engine.dispose()
 
     def probe_write(self) -> None:
