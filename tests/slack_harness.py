@@ -222,7 +222,8 @@ async def running(
     finally:
         await harness.quiesce()
         pumping.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pumping  # no tick may start (or still run) once the store is closed
+        # no tick may still run once the store is closed; how the pump ended (cancelled, or a
+        # tick's error a test provoked) is not this clean-up's business
+        await asyncio.wait([pumping])
         await harness.deps.fleet.aclose()
         store.close()

@@ -346,7 +346,9 @@ def test_threads_collapse_and_open_on_the_side(browser: WebDriver) -> None:
         click_confirm(browser)
         wait_for(browser, "//a[contains(@class,'replies')][contains(., '2 replies')]")
         channel = browser.find_element(By.ID, "messages").text
-        assert "SUCCESS" not in channel and "Submitted to SDRS" not in channel  # collapsed
+        # collapsed: the replies stay in the thread (the confirmation itself may already be
+        # edited to its end, "job ...: SUCCESS")
+        assert "SUCCESS: resize" not in channel and "Submitted to SDRS" not in channel
         assert not browser.find_element(By.ID, "thread").is_displayed()
         shot(browser, "12-thread-collapsed")
         open_thread(browser)
