@@ -318,7 +318,12 @@ def submitted_text(job_id: str) -> str:
     return f"Submitted to SDRS, job `{escape(job_id)}`. I will report here when it finishes."
 
 
-def renamed_text(name: str) -> str:
+def renamed_text(name: str, unreadable: bool = False) -> str:
+    if unreadable:
+        return (
+            f":white_check_mark: Drill renamed to `{escape(name)}`: SDRS's answer could not be "
+            "read, so I read the drill, and it has the new name."
+        )
     return f":white_check_mark: Drill renamed to `{escape(name)}`."
 
 
@@ -433,6 +438,12 @@ _RUNBOOK = {
     "resize-refused": ":x: The preflight refuses the resize now: {detail}. Starting the servers "
     "again; nothing was resized.",
     "resize-unknown-ended": ":warning: {detail}.",
+    "stop-unreadable": ":warning: ECS took the stop of {servers} (HTTP 2xx), but its answer "
+    "could not be read: following the servers to see whether they stop.",
+    "resize-unreadable": ":warning: SDRS took the resize (HTTP 2xx), but its answer could not "
+    "be read, so its job id is unknown: following the instance instead.",
+    "start-unreadable": ":warning: ECS took the start of {servers} (HTTP 2xx), but its answer "
+    "could not be read: following the servers to see whether they run again.",
     "starting": "Starting {servers} again.",
     "started": ":white_check_mark: {servers} running again.",
     "left-stopped": ":rotating_light: <@{requester}> {servers} {were} stopped by the bot and "
@@ -642,6 +653,24 @@ def unknown_job_text(job_id: str) -> str:
     return f"I am not tracking a job `{escape(job_id)}` (jobs are tracked from their confirmation)."
 
 
+def unreadable_resize_text(instance_id: str) -> str:
+    return (
+        ":warning: SDRS accepted this resize (HTTP 2xx), but its answer could not be read, and "
+        f"protected instance `{escape(instance_id)}` does not show it (not resizing, and its "
+        "servers do not have the new flavors): the outcome is unknown. Check the instance and "
+        "its servers' flavors before asking again. I did not send it a second time."
+    )
+
+
+def unreadable_but_received_text(instance_id: str) -> str:
+    return (
+        ":arrows_counterclockwise: Sent to SDRS, which accepted it (HTTP 2xx), but its answer "
+        "could not be read, so its job id is unknown: following protected instance "
+        f"`{escape(instance_id)}` instead, and I report here when it ends. I did not send it a "
+        "second time."
+    )
+
+
 def interrupted_resize_text(instance_id: str) -> str:
     return (
         ":warning: I was restarted while sending this resize to SDRS, so I cannot tell whether "
@@ -667,6 +696,7 @@ OUTCOME_MARK = {
     "submit-failed": ":x:",
     "rename-failed": ":x:",
     "interrupted": ":warning:",
+    "answer-unreadable": ":warning:",
     "still running": ":hourglass:",
     "submitted": ":arrows_counterclockwise:",
     "stop-start running": ":arrows_counterclockwise:",

@@ -159,13 +159,17 @@ def message(msg: OutboxMessage, link: str | None = None) -> tuple[str, Blocks]:
         case SubmitFailed():
             return blocks.failure_text(content.failure), None
         case Renamed():
-            return blocks.renamed_text(content.name), None
+            return blocks.renamed_text(content.name, content.unreadable), None
         case FinalReport():
             return blocks.final_report_text(
                 content, subject(content.op), link, old_flavors=current_flavors(content.op)
             ), None
         case StuckReport():
             return blocks.stuck_text(content, link), None
+        case Interrupted(cause="unreadable", received=True):
+            return blocks.unreadable_but_received_text(content.instance_id), None
+        case Interrupted(cause="unreadable"):
+            return blocks.unreadable_resize_text(content.instance_id), None
         case Interrupted():
             if content.received:
                 return blocks.interrupted_but_received_text(content.instance_id), None

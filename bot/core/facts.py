@@ -235,6 +235,7 @@ class SubmitFailed(_Fact):
 class Renamed(_Fact):
     kind: Literal["renamed"] = "renamed"
     name: str
+    unreadable: bool = False  # SDRS's answer could not be read; the drill shows the name
 
 
 class SubJobFailure(_Fact):
@@ -269,12 +270,14 @@ class StuckReport(_Fact):
 
 
 class Interrupted(_Fact):
-    """A resize whose outcome a restart hid: ``received`` when the instance shows SDRS got it
-    (then it is followed through the instance)."""
+    """A resize whose outcome is not known - a restart hid it (``cause`` restart), or SDRS
+    answered 2xx with a body that cannot be read (``unreadable``): ``received`` when the
+    instance shows SDRS got it (then it is followed through the instance)."""
 
     kind: Literal["interrupted"] = "interrupted"
     instance_id: str
     received: bool
+    cause: Literal["restart", "unreadable"] = "restart"
 
 
 class Announcement(_Fact):

@@ -97,6 +97,9 @@ class AuditAction(StrEnum):
     RENAMED = "renamed"
     RENAME_FAILED = "rename-failed"
     INTERRUPTED = "interrupted"
+    # SDRS answered a change 2xx with a body that cannot be read, and the cloud does not show
+    # what came of it: the outcome is unknown (detail: what to check)
+    ANSWER_UNREADABLE = "answer-unreadable"
     JOB_FINISHED = "job-finished"
     JOB_STUCK = "job-stuck"
     INBOX_DEAD = "inbox-dead"  # an acked command or click that kept failing, set aside

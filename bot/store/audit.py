@@ -34,6 +34,7 @@ OUTCOME_ACTIONS = frozenset(
         AuditAction.RENAMED,
         AuditAction.RENAME_FAILED,
         AuditAction.INTERRUPTED,
+        AuditAction.ANSWER_UNREADABLE,
         AuditAction.JOB_FINISHED,
         AuditAction.JOB_STUCK,
         AuditAction.RUNBOOK_STARTED,

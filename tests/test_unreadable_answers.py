@@ -1,0 +1,109 @@
+"""A change SDRS (or ECS) carried out and answered 2xx with a body that cannot be read - not
+JSON, JSON of the wrong shape, empty - is an unknown outcome, not a failure: the bot follows the
+instance (or reads the drill, or the servers) to find out, and never says "not done" about a
+change that happened. The emulator's ``garbled`` fault carries the call out and answers so."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.states import AuditAction
+from bot.sandbox.faults import Fault
+from bot.sandbox.seed import sid
+from bot.sandbox.world import JobPlan
+from handlers import blocks
+from tests.slack_harness import ALICE, Harness
+from tests.slack_helpers import until
+from tests.test_runbook_flow import APP, PROD, calls, confirm_stop_start, finished
+
+BODIES = [
+    pytest.param("<html><body>502 Bad Gateway</body></html>", id="not-json"),
+    pytest.param('{"jobid": 7}', id="wrong-shape"),
+    pytest.param("[]", id="not-an-object"),
+    pytest.param("", id="empty"),
+]
+
+
+def actions(h: Harness, op_id: str) -> list[tuple[str, dict[str, object]]]:
+    """The operation's audit trail, with its job's events."""
+    events = list(h.deps.store.audit_events())
+    jobs = {e.job_id for e in events if e.op_id == op_id and e.job_id}
+    return [(e.action, e.detail) for e in events if e.op_id == op_id or e.job_id in jobs]
+
+
+async def confirm(h: Harness, text: str) -> tuple[str, str]:
+    await h.command(text)
+    op_id, ts = await h.confirmation()
+    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    return op_id, ts
+
+
+@pytest.mark.parametrize("body", BODIES)
+async def test_a_resize_answered_unreadably_is_followed_through_the_instance(
+    h: Harness, body: str
+) -> None:
+    fault = Fault("garbled", method="POST", path_contains="/resize", body=body)
+    h.emulator.emulator.faults.add(fault)
+    op_id, ts = await confirm(h, f"resize {sid('pi-erp-db')} s6.xlarge.2")
+    replies = await until(lambda: len(h.thread_replies(ts)) >= 2 and h.thread_replies(ts))
+    assert "answer could not be read" in replies[0] and "following protected instance" in replies[0]
+    assert "SUCCESS:" in replies[1]
+    await h.quiesce()
+    texts = "\n".join(h.thread_replies(ts) + h.updates(ts))
+    assert "not done" not in texts and "Could not reach" not in texts
+    assert ":white_check_mark: SUCCESS" in h.updates(ts)[-1]
+    assert h.sdrs_posts() == 1  # never sent a second time
+    trail = actions(h, op_id)
+    assert [a for a, _ in trail][-2:] == [AuditAction.SUBMITTED, AuditAction.JOB_FINISHED]
+    submitted = trail[-2][1]
+    assert "job id unreadable" in str(submitted["recovered"])
+    assert trail[-1][1]["status"] == "SUCCESS"
+    assert h.world.instances[sid("pi-erp-db")].status != "resizing"
+
+
+async def test_a_failed_resize_answered_unreadably_is_reported_as_failed_by_the_instance(
+    h: Harness,
+) -> None:
+    h.world.plan_next_job(JobPlan(fail=("SDRS.1301", "resize of server failed")))
+    h.emulator.emulator.faults.add(Fault("garbled", method="POST", path_contains="/resize"))
+    op_id, ts = await confirm(h, f"resize {sid('pi-erp-db')} s6.xlarge.2")
+    replies = await until(lambda: len(h.thread_replies(ts)) >= 2 and h.thread_replies(ts))
+    assert "following protected instance" in replies[0]
+    assert "FAIL" in replies[1] and "error-resizing" in replies[1]
+    await h.quiesce()
+    assert [a for a, _ in actions(h, op_id)][-1] == AuditAction.JOB_FINISHED
+    assert h.sdrs_posts() == 1
+
+
+@pytest.mark.parametrize("body", BODIES)
+async def test_a_rename_answered_unreadably_is_read_back_from_the_drill(
+    h: Harness, body: str
+) -> None:
+    h.emulator.emulator.faults.add(Fault("garbled", method="PUT", body=body))
+    op_id, ts = await confirm(h, f"drill rename {sid('drill-web')} renamed-anyway")
+    replies = await until(lambda: h.thread_replies(ts))
+    assert "Drill renamed to `renamed-anyway`" in replies[0]
+    assert "answer could not be read" in replies[0]
+    await h.quiesce()
+    assert ":white_check_mark: renamed" in h.updates(ts)[-1]
+    assert "not done" not in "\n".join(h.updates(ts))
+    assert h.sdrs_puts() == 1 and h.world.drills[sid("drill-web")].name == "renamed-anyway"
+    action, detail = actions(h, op_id)[-1]
+    assert action == AuditAction.RENAMED and detail["answer"] == "unreadable"
+
+
+@pytest.mark.parametrize("call", ["/cloudservers/action", "/resize"])
+async def test_a_stop_start_step_answered_unreadably_goes_on_from_what_the_cloud_shows(
+    h: Harness, call: str
+) -> None:
+    """The runbook's ECS stop (or its SDRS resize) answered 2xx unreadably: the step was taken,
+    so the runbook follows the servers (or the instance) and goes on - nothing left stopped,
+    nothing sent twice."""
+    h.emulator.emulator.faults.add(Fault("garbled", method="POST", path_contains=call))
+    ts = await confirm_stop_start(h, f"resize {APP} s6.xlarge.2 power=stop-start")
+    replies = "\n".join(await finished(h, ts))
+    assert [k for k, _ in calls(h)] == ["stop", "resize", "start"]
+    assert "answer could not be read" in replies
+    assert "Every server it stopped runs again" in replies
+    assert h.world.servers[PROD].status == "ACTIVE"
+    assert h.world.servers[PROD].flavor == "s6.xlarge.2"
