@@ -310,6 +310,13 @@ def cancelled_text(user: str) -> str:
     return f":no_entry_sign: Cancelled by <@{user}>"
 
 
+def withdrawn_text() -> str:
+    return (
+        ":no_entry_sign: Withdrawn by the bot: Slack did not confirm that this confirmation was "
+        "posted, so it cannot be used. Nothing was sent to SDRS. Ask again if it is still needed."
+    )
+
+
 def expired_text() -> str:
     return ":hourglass: Expired - nothing was sent to SDRS. Ask again if it is still needed."
 
@@ -527,6 +534,8 @@ def already_decided_text(state: str, by: str | None) -> str:
     who = f" by <@{by}>" if by else ""
     if state == "expired":
         return "This confirmation has expired; nothing was sent to SDRS. Ask again if needed."
+    if state == "withdrawn":
+        return withdrawn_text()
     if state == "stale":
         return (
             "This confirmation is out of date (the cloud changed since it was requested); "
@@ -703,6 +712,7 @@ OUTCOME_MARK = {
     "scheduled": ":calendar:",
     "not-started": ":x:",
     "schedule-cancelled": ":no_entry_sign:",
+    "withdrawn": ":no_entry_sign:",
     "stop-start: resized": ":white_check_mark:",
     "stop-start: resize failed": ":x:",
     "stop-start: not resized": ":x:",

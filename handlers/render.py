@@ -112,6 +112,8 @@ def decided_text(d: Decided) -> str:
     """How a confirmation ended, for the line that replaces its buttons."""
     if d.state is OpState.EXPIRED:
         return blocks.expired_text()
+    if d.state is OpState.WITHDRAWN:
+        return blocks.withdrawn_text()
     if d.state is OpState.STALE and d.renamed_since is not None:
         return blocks.renamed_since_text(d.renamed_since)
     if d.state is OpState.STALE:

@@ -22,6 +22,9 @@ class OpState(StrEnum):
     EXPIRED = "expired"
     # Confirm found the cloud changed since the request (what was shown is out of date)
     STALE = "stale"
+    # withdrawn by the bot: Slack did not say it took the confirmation (5xx, timeout) and it
+    # could not be found in the channel, so it must not be confirmable; nobody cancelled it
+    WITHDRAWN = "withdrawn"
 
 
 class ExecState(StrEnum):
@@ -90,6 +93,7 @@ class AuditAction(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     STALE = "stale"
+    WITHDRAWN = "withdrawn"  # by the bot: its confirmation's post was not confirmed by Slack
     PREFLIGHT_REFUSED = "preflight-refused"
     CONFIRM_REFUSED = "confirm-refused"
     SUBMITTED = "submitted"

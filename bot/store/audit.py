@@ -29,6 +29,7 @@ OUTCOME_ACTIONS = frozenset(
         AuditAction.CANCELLED,
         AuditAction.EXPIRED,
         AuditAction.STALE,
+        AuditAction.WITHDRAWN,
         AuditAction.SUBMITTED,
         AuditAction.SUBMIT_FAILED,
         AuditAction.RENAMED,
