@@ -107,3 +107,42 @@ async def test_a_stop_start_step_answered_unreadably_goes_on_from_what_the_cloud
     assert "Every server it stopped runs again" in replies
     assert h.world.servers[PROD].status == "ACTIVE"
     assert h.world.servers[PROD].flavor == "s6.xlarge.2"
+
+
+async def _resize_answered_late_and_unreadably(h: Harness) -> tuple[str, str]:
+    """The resize is carried out at once and answered 2 s later, unreadably: the job is over
+    (the instance back in service) by the time the bot reads it."""
+    h.emulator.emulator.faults.add(Fault("late", method="POST", path_contains="/resize", seconds=2))
+    h.emulator.emulator.faults.add(Fault("garbled", method="POST", path_contains="/resize"))
+    op_id, ts = await confirm(h, f"resize {sid('pi-erp-db')} s6.xlarge.2")
+    await until(lambda: h.sdrs_posts() == 1)
+    return op_id, ts
+
+
+async def test_a_resize_already_over_when_its_unreadable_answer_came_is_seen_in_the_flavors(
+    h: Harness,
+) -> None:
+    op_id, ts = await _resize_answered_late_and_unreadably(h)
+    replies = await until(lambda: len(h.thread_replies(ts)) >= 2 and h.thread_replies(ts))
+    assert "following protected instance" in replies[0] and "SUCCESS:" in replies[1]
+    await h.quiesce()
+    assert [a for a, _ in actions(h, op_id)][-1] == AuditAction.JOB_FINISHED
+
+
+async def test_a_resize_the_cloud_does_not_show_after_an_unreadable_answer_is_unknown_not_failed(
+    h: Harness,
+) -> None:
+    """The instance is back in service and its servers cannot be read: nothing shows what
+    came of the resize, so it is reported as unknown with what to check - not as not done."""
+    op_id, ts = await _resize_answered_late_and_unreadably(h)
+    servers_fail = Fault("status", method="GET", path_contains="/cloudservers/", times=None)
+    h.emulator.emulator.faults.add(servers_fail)
+    replies = await until(lambda: h.thread_replies(ts))
+    assert "the outcome is unknown" in replies[0] and "second time" in replies[0]
+    edits = await until(lambda: [u for u in h.updates(ts) if "outcome unknown" in u])
+    assert "not done" not in edits[-1]
+    h.emulator.emulator.faults.clear()
+    await h.quiesce()
+    action, detail = actions(h, op_id)[-1]
+    assert action == AuditAction.ANSWER_UNREADABLE and detail["answer"] == "unreadable"
+    assert h.sdrs_posts() == 1
