@@ -776,6 +776,8 @@ def announce_text(a: Announcement, headline: str, link: str | None = None) -> st
         details.append("closed: out of date")
     if a.interrupted:
         details.append("outcome unknown (interrupted)")
+    if a.unreadable:
+        details.append("outcome unknown (answer unreadable)")
     if a.renamed_to is not None:
         details.append(f"renamed to `{escape(a.renamed_to)}`")
     if a.still:

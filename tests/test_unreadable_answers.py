@@ -5,17 +5,22 @@ change that happened. The emulator's ``garbled`` fault carries the call out and 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.core.states import AuditAction
 from bot.sandbox.faults import Fault
 from bot.sandbox.seed import sid
-from bot.sandbox.world import JobPlan
+from bot.sandbox.server import EmulatorThread
+from bot.sandbox.slack_api import SlackApiThread
+from bot.sandbox.world import JobPlan, World
 from handlers import blocks
-from tests.slack_harness import ALICE, Harness
+from tests.slack_harness import ALICE, Harness, running
 from tests.slack_helpers import until
 from tests.test_runbook_flow import APP, PROD, calls, confirm_stop_start, finished
 
+AUDIT = "C0AUDIT001"
 BODIES = [
     pytest.param("<html><body>502 Bad Gateway</body></html>", id="not-json"),
     pytest.param('{"jobid": 7}', id="wrong-shape"),
@@ -130,19 +135,29 @@ async def test_a_resize_already_over_when_its_unreadable_answer_came_is_seen_in_
 
 
 async def test_a_resize_the_cloud_does_not_show_after_an_unreadable_answer_is_unknown_not_failed(
-    h: Harness,
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
 ) -> None:
     """The instance is back in service and its servers cannot be read: nothing shows what
-    came of the resize, so it is reported as unknown with what to check - not as not done."""
-    op_id, ts = await _resize_answered_late_and_unreadably(h)
-    servers_fail = Fault("status", method="GET", path_contains="/cloudservers/", times=None)
-    h.emulator.emulator.faults.add(servers_fail)
-    replies = await until(lambda: h.thread_replies(ts))
-    assert "the outcome is unknown" in replies[0] and "second time" in replies[0]
-    edits = await until(lambda: [u for u in h.updates(ts) if "outcome unknown" in u])
-    assert "not done" not in edits[-1]
-    h.emulator.emulator.faults.clear()
-    await h.quiesce()
-    action, detail = actions(h, op_id)[-1]
-    assert action == AuditAction.ANSWER_UNREADABLE and detail["answer"] == "unreadable"
-    assert h.sdrs_posts() == 1
+    came of the resize, so it is reported as unknown with what to check - not as not done -
+    and so is it announced."""
+    async with running(tmp_path, slack, emulator, world, notify_routes=f"all={AUDIT}") as h:
+        op_id, ts = await _resize_answered_late_and_unreadably(h)
+        servers_fail = Fault("status", method="GET", path_contains="/cloudservers/", times=None)
+        h.emulator.emulator.faults.add(servers_fail)
+        replies = await until(lambda: h.thread_replies(ts))
+        assert "the outcome is unknown" in replies[0] and "second time" in replies[0]
+        edits = await until(lambda: [u for u in h.updates(ts) if "outcome unknown" in u])
+        assert "not done" not in edits[-1]
+        announced = await until(
+            lambda: [
+                str(c.args["text"])
+                for c in slack.state.calls_to("chat.postMessage")
+                if c.args.get("channel") == AUDIT and "*failed*" in str(c.args.get("text"))
+            ]
+        )
+        assert "outcome unknown (answer unreadable)" in announced[0]
+        h.emulator.emulator.faults.clear()
+        await h.quiesce()
+        action, detail = actions(h, op_id)[-1]
+        assert action == AuditAction.ANSWER_UNREADABLE and detail["answer"] == "unreadable"
+        assert h.sdrs_posts() == 1

@@ -293,6 +293,7 @@ class Announcement(_Fact):
     no_answer: bool = False  # failed without an answer from SDRS
     out_of_date: bool = False
     interrupted: bool = False
+    unreadable: bool = False  # outcome unknown: the cloud's 2xx answer could not be read
     renamed_to: str | None = None
     still: str | None = None  # stuck: the job's last status
     thread_ts: str | None = None  # the operation's thread in ``channel``, linked to when known

@@ -198,7 +198,7 @@ async def _settle_rename(deps: Deps, op: PendingOperation, intent: RenameDrillIn
         messages = [
             thread_reply(op, f"op:{op.id}:result", SubmitFailed(failure=unknown)),
             end_state(op, failure=unknown),
-            *_announce(deps, op, EventKind.FAILED, no_answer=True),
+            *_announce(deps, op, EventKind.FAILED, unreadable=True),
         ]
     await asyncio.to_thread(
         deps.store.record_event,
@@ -251,13 +251,14 @@ async def _settle_resize(
         hint=f"Check protected instance {intent.instance_id} in SDRS before asking again.",
     )
     action = AuditAction.INTERRUPTED if cause == "restart" else AuditAction.ANSWER_UNREADABLE
+    unknown_why = {"interrupted": True} if cause == "restart" else {"unreadable": True}
     messages = [
         thread_reply(
             op,
             f"op:{op.id}:result",
             Interrupted(instance_id=intent.instance_id, received=False, cause=cause),
         ),
-        *_announce(deps, op, EventKind.FAILED, interrupted=True),
+        *_announce(deps, op, EventKind.FAILED, **unknown_why),
     ]
     if cause == "unreadable":
         messages.append(end_state(op, failure=unknown))
