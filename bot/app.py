@@ -112,7 +112,8 @@ def malformed(body: object) -> str | None:
         if body.get(key) is not None and not isinstance(body[key], dict):
             return f"a payload whose {key!r} is not an object"
     user = body.get("user")
-    if kind != "view_closed" and not (isinstance(user, dict) and _text(user.get("id"))):
+    acted = kind in ("block_actions", "interactive_message", "view_submission", "block_suggestion")
+    if acted and not (isinstance(user, dict) and _text(user.get("id"))):
         return "a payload without a user id"
     if kind in ("block_actions", "interactive_message"):
         return _malformed_actions(body.get("actions"))
