@@ -161,3 +161,17 @@ async def test_a_resize_the_cloud_does_not_show_after_an_unreadable_answer_is_un
         action, detail = actions(h, op_id)[-1]
         assert action == AuditAction.ANSWER_UNREADABLE and detail["answer"] == "unreadable"
         assert h.sdrs_posts() == 1
+
+
+async def test_a_start_answered_unreadably_is_seen_in_the_servers_and_none_is_left_stopped(
+    h: Harness,
+) -> None:
+    h.world.plan_next_job(JobPlan(seconds=1.5))  # the start waits for the resize to end
+    ts = await confirm_stop_start(h, f"resize {APP} s6.xlarge.2 power=stop-start")
+    await until(lambda: [k for k, _ in calls(h)] == ["stop", "resize"])
+    h.emulator.emulator.faults.add(Fault("garbled", method="POST", path_contains="/action"))
+    replies = "\n".join(await finished(h, ts))
+    assert [k for k, _ in calls(h)] == ["stop", "resize", "start"]
+    assert "ECS took the start of `ecs-erp-app-src`" in replies
+    assert "Every server it stopped runs again" in replies and "NOT running" not in replies
+    assert h.world.servers[PROD].status == "ACTIVE"
