@@ -50,8 +50,32 @@ class _SameTokenFilter(logging.Filter):
 _SAME_TOKEN = _SameTokenFilter()
 
 
+class _UnhandledFilter(logging.Filter):
+    """Bolt warns once per request that no listener takes ("Unhandled request (...)", with
+    sample code): a flood of such requests (a command or interaction type this app does not
+    register) must not flood the log. At most one such line per ``every`` seconds."""
+
+    def __init__(self, every: float = 60.0) -> None:
+        super().__init__()
+        self.every = every
+        self._last = float("-inf")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.getMessage().startswith("Unhandled request"):
+            return True
+        now = time.monotonic()
+        if now - self._last < self.every:
+            return False
+        self._last = now
+        return True
+
+
+_UNHANDLED = _UnhandledFilter()
+
+
 def build_app(deps: Deps, client: AsyncWebClient | None = None) -> AsyncApp:
     logging.getLogger("bot.slack").addFilter(_SAME_TOKEN)  # idempotent: one filter object
+    logging.getLogger("bot.slack").addFilter(_UNHANDLED)
     settings = deps.settings
     secret = settings.slack_signing_secret
     app = AsyncApp(
@@ -67,13 +91,63 @@ def build_app(deps: Deps, client: AsyncWebClient | None = None) -> AsyncApp:
     return app
 
 
+# Fields Slack sends as objects in interaction payloads (None where Slack may send null).
+_OBJECTS = ("user", "team", "channel", "container", "view", "message", "state", "enterprise")
+
+
 def malformed(body: object) -> str | None:
-    """What makes a signed body one Slack never sends, and Bolt's listener matching cannot take
-    (it reads the first action of an interaction unconditionally): None when it is fine."""
+    """What makes a signed body one Slack never sends (so no listener has to guard against
+    it): None when it is fine. Checked at the boundary, before Bolt matches listeners - they read
+    the first action, the user, the view and the command's fields as Slack always sends them."""
     if not isinstance(body, dict):
         return "the payload is not an object"
-    if body.get("type") in ("block_actions", "interactive_message") and not body.get("actions"):
+    if "command" in body:
+        return _malformed_command(body)
+    if "type" not in body:
+        return None  # neither a command nor an interaction (ssl_check...): Bolt answers it
+    kind = body.get("type")
+    if not isinstance(kind, str) or not kind:
+        return "a payload whose type is not a name"
+    for key in _OBJECTS:
+        if body.get(key) is not None and not isinstance(body[key], dict):
+            return f"a payload whose {key!r} is not an object"
+    user = body.get("user")
+    acted = kind in ("block_actions", "interactive_message", "view_submission", "block_suggestion")
+    if acted and not (isinstance(user, dict) and _text(user.get("id"))):
+        return "a payload without a user id"
+    if kind in ("block_actions", "interactive_message"):
+        return _malformed_actions(body.get("actions"))
+    if kind in ("view_submission", "view_closed"):
+        view = body.get("view")
+        if not isinstance(view, dict) or not _text(view.get("callback_id")):
+            return "a view payload without a view and its callback_id"
+        if "state" in view and not isinstance(view["state"], dict):
+            return "a view whose state is not an object"
+    if kind == "block_suggestion":
+        if not _text(body.get("action_id")) or not isinstance(body.get("value"), str):
+            return "an options request without an action_id and a value"
+    return None
+
+
+def _text(value: object) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _malformed_command(body: dict[str, object]) -> str | None:
+    fields = ("command", "user_id", "channel_id")
+    if not all(_text(body.get(f)) for f in fields) or not isinstance(body.get("text"), str):
+        return "a slash command without its command, text, user_id and channel_id"
+    return None
+
+
+def _malformed_actions(actions: object) -> str | None:
+    if not isinstance(actions, list) or not actions:
         return "an interaction without actions"
+    for action in actions:
+        if not isinstance(action, dict) or not _text(action.get("action_id")):
+            return "an interaction whose action has no action_id"
+        if "value" in action and not isinstance(action["value"], str):
+            return "an interaction whose action value is not text"
     return None
 
 
@@ -135,13 +209,21 @@ def _secret(secret: SecretStr | None) -> str | None:
     return secret.get_secret_value() if secret is not None else None
 
 
+# Slack's timestamps are whole seconds since the epoch, written in ASCII digits. Anything
+# else is refused before slack_sdk reads it: it takes int() of the header, which accepts
+# other scripts' digits, signs and underscores, and then fails on a number too large for a
+# float (OverflowError) - a 500 and a traceback per request.
+_TIMESTAMP_DIGITS = 12
+
+
 def _signed(verifier: SignatureVerifier, raw: bytes, headers: Mapping[str, str]) -> bool:
+    timestamp = headers.get("x-slack-request-timestamp") or ""
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= _TIMESTAMP_DIGITS):
+        return False
     try:
         body = raw.decode("utf-8")
-        return verifier.is_valid(
-            body, headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature")
-        )
-    except (UnicodeDecodeError, ValueError, TypeError):  # e.g. a timestamp that is no number
+        return verifier.is_valid(body, timestamp, headers.get("x-slack-signature"))
+    except (UnicodeDecodeError, ValueError, TypeError, ArithmeticError):
         return False
 
 

@@ -102,12 +102,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """A worker process (serve starts them with WORKER_PROCESSES; one can also run alone)."""
-    from bot.config import load_settings
+    """A worker process (serve starts them with WORKER_PROCESSES; one can also run alone). It
+    takes the settings exactly as ``serve`` does: every problem at once, before the database
+    or any connection is opened."""
+    from bot.config import read_settings
     from bot.logs import configure_logging
     from bot.worker import run_worker
 
-    settings = load_settings()
+    settings, problems = read_settings()
+    if problems:
+        raise ConfigError(problems)
     configure_logging(settings)
     asyncio.run(run_worker(settings))
     return 0

@@ -310,6 +310,13 @@ def cancelled_text(user: str) -> str:
     return f":no_entry_sign: Cancelled by <@{user}>"
 
 
+def withdrawn_text() -> str:
+    return (
+        ":no_entry_sign: Withdrawn by the bot: Slack did not confirm that this confirmation was "
+        "posted, so it cannot be used. Nothing was sent to SDRS. Ask again if it is still needed."
+    )
+
+
 def expired_text() -> str:
     return ":hourglass: Expired - nothing was sent to SDRS. Ask again if it is still needed."
 
@@ -318,7 +325,12 @@ def submitted_text(job_id: str) -> str:
     return f"Submitted to SDRS, job `{escape(job_id)}`. I will report here when it finishes."
 
 
-def renamed_text(name: str) -> str:
+def renamed_text(name: str, unreadable: bool = False) -> str:
+    if unreadable:
+        return (
+            f":white_check_mark: Drill renamed to `{escape(name)}`: SDRS's answer could not be "
+            "read, so I read the drill, and it has the new name."
+        )
     return f":white_check_mark: Drill renamed to `{escape(name)}`."
 
 
@@ -433,6 +445,12 @@ _RUNBOOK = {
     "resize-refused": ":x: The preflight refuses the resize now: {detail}. Starting the servers "
     "again; nothing was resized.",
     "resize-unknown-ended": ":warning: {detail}.",
+    "stop-unreadable": ":warning: ECS took the stop of {servers} (HTTP 2xx), but its answer "
+    "could not be read: following the servers to see whether they stop.",
+    "resize-unreadable": ":warning: SDRS took the resize (HTTP 2xx), but its answer could not "
+    "be read, so its job id is unknown: following the instance instead.",
+    "start-unreadable": ":warning: ECS took the start of {servers} (HTTP 2xx), but its answer "
+    "could not be read: following the servers to see whether they run again.",
     "starting": "Starting {servers} again.",
     "started": ":white_check_mark: {servers} running again.",
     "left-stopped": ":rotating_light: <@{requester}> {servers} {were} stopped by the bot and "
@@ -516,6 +534,8 @@ def already_decided_text(state: str, by: str | None) -> str:
     who = f" by <@{by}>" if by else ""
     if state == "expired":
         return "This confirmation has expired; nothing was sent to SDRS. Ask again if needed."
+    if state == "withdrawn":
+        return withdrawn_text()
     if state == "stale":
         return (
             "This confirmation is out of date (the cloud changed since it was requested); "
@@ -642,6 +662,24 @@ def unknown_job_text(job_id: str) -> str:
     return f"I am not tracking a job `{escape(job_id)}` (jobs are tracked from their confirmation)."
 
 
+def unreadable_resize_text(instance_id: str) -> str:
+    return (
+        ":warning: SDRS accepted this resize (HTTP 2xx), but its answer could not be read, and "
+        f"protected instance `{escape(instance_id)}` does not show it (not resizing, and its "
+        "servers do not have the new flavors): the outcome is unknown. Check the instance and "
+        "its servers' flavors before asking again. I did not send it a second time."
+    )
+
+
+def unreadable_but_received_text(instance_id: str) -> str:
+    return (
+        ":arrows_counterclockwise: Sent to SDRS, which accepted it (HTTP 2xx), but its answer "
+        "could not be read, so its job id is unknown: following protected instance "
+        f"`{escape(instance_id)}` instead, and I report here when it ends. I did not send it a "
+        "second time."
+    )
+
+
 def interrupted_resize_text(instance_id: str) -> str:
     return (
         ":warning: I was restarted while sending this resize to SDRS, so I cannot tell whether "
@@ -667,12 +705,14 @@ OUTCOME_MARK = {
     "submit-failed": ":x:",
     "rename-failed": ":x:",
     "interrupted": ":warning:",
+    "answer-unreadable": ":warning:",
     "still running": ":hourglass:",
     "submitted": ":arrows_counterclockwise:",
     "stop-start running": ":arrows_counterclockwise:",
     "scheduled": ":calendar:",
     "not-started": ":x:",
     "schedule-cancelled": ":no_entry_sign:",
+    "withdrawn": ":no_entry_sign:",
     "stop-start: resized": ":white_check_mark:",
     "stop-start: resize failed": ":x:",
     "stop-start: not resized": ":x:",
@@ -736,6 +776,8 @@ def announce_text(a: Announcement, headline: str, link: str | None = None) -> st
         details.append("closed: out of date")
     if a.interrupted:
         details.append("outcome unknown (interrupted)")
+    if a.unreadable:
+        details.append("outcome unknown (answer unreadable)")
     if a.renamed_to is not None:
         details.append(f"renamed to `{escape(a.renamed_to)}`")
     if a.still:

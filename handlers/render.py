@@ -112,6 +112,8 @@ def decided_text(d: Decided) -> str:
     """How a confirmation ended, for the line that replaces its buttons."""
     if d.state is OpState.EXPIRED:
         return blocks.expired_text()
+    if d.state is OpState.WITHDRAWN:
+        return blocks.withdrawn_text()
     if d.state is OpState.STALE and d.renamed_since is not None:
         return blocks.renamed_since_text(d.renamed_since)
     if d.state is OpState.STALE:
@@ -159,13 +161,17 @@ def message(msg: OutboxMessage, link: str | None = None) -> tuple[str, Blocks]:
         case SubmitFailed():
             return blocks.failure_text(content.failure), None
         case Renamed():
-            return blocks.renamed_text(content.name), None
+            return blocks.renamed_text(content.name, content.unreadable), None
         case FinalReport():
             return blocks.final_report_text(
                 content, subject(content.op), link, old_flavors=current_flavors(content.op)
             ), None
         case StuckReport():
             return blocks.stuck_text(content, link), None
+        case Interrupted(cause="unreadable", received=True):
+            return blocks.unreadable_but_received_text(content.instance_id), None
+        case Interrupted(cause="unreadable"):
+            return blocks.unreadable_resize_text(content.instance_id), None
         case Interrupted():
             if content.received:
                 return blocks.interrupted_but_received_text(content.instance_id), None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 
+import aiohttp
 from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -45,6 +46,10 @@ class SlackChat:
     async def post_confirmation(
         self, op: PendingOperation, policy: Policy, *, maybe_posted: bool = False
     ) -> str:
+        """A post Slack answered with a 5xx, or that got no answer (timeout, connection), may
+        have been posted all the same: the channel is then looked at (its metadata names the
+        operation, as after a crash) and the message found is the confirmation. Only a post
+        that Slack refused (4xx), or that is not found, raises :class:`ChatPostError`."""
         try:
             if maybe_posted:
                 found = await self._find_confirmation(op)
@@ -52,14 +57,45 @@ class SlackChat:
                     return found
             text, blocks = render.confirmation(op, policy)
             posted = await self.client.chat_postMessage(
-                channel=op.channel, text=text, blocks=blocks,
+                channel=op.channel,
+                text=text,
+                blocks=blocks,
                 metadata={"event_type": CONFIRMATION_EVENT, "event_payload": {"op_id": op.id}},
-            )  # fmt: skip
+            )
         except SlackApiError as exc:
-            raise ChatPostError(slack_error(exc)) from exc
+            error = slack_error(exc)
+            found = await self._look_after(op, error) if exc.response.status_code >= 500 else None
+            if found is None:
+                raise ChatPostError(error) from exc
+            return found
         except Exception as exc:
-            raise ChatPostError(type(exc).__name__) from exc
+            found = await self._look_after(op, type(exc).__name__)
+            if found is None:
+                raise ChatPostError(type(exc).__name__) from exc
+            return found
         return str(posted["ts"])
+
+    async def _look_after(self, op: PendingOperation, error: str) -> str | None:
+        """The confirmation's ts if an uncertain post did reach the channel; None otherwise
+        (also when the channel cannot be read)."""
+        try:
+            found = await self._find_confirmation(op)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.warning(
+                "confirmation %s: post failed (%s) and the channel cannot be read: %s",
+                op.id,
+                error,
+                type(exc).__name__,
+            )
+            return None
+        if found is not None:
+            log.info(
+                "confirmation %s: post answered %s, but it is in the channel (ts %s)",
+                op.id,
+                error,
+                found,
+            )
+        return found
 
     async def _find_confirmation(self, op: PendingOperation) -> str | None:
         """The ts of ``op``'s confirmation if it is in the channel (its metadata names the

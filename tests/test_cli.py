@@ -86,6 +86,36 @@ def test_check_and_serve_list_the_same_problems(env: dict[str, str], tmp_path: P
     assert any(line.startswith("ok   database") for line in check.stdout.splitlines())
 
 
+# Everything a worker needs but the bot token (the case where a worker used to migrate the
+# database, then fail on the token alone and leave its Slack session unclosed).
+NO_TOKEN = {
+    "HUAWEICLOUD_SDK_AK": "AKWORKER",
+    "HUAWEICLOUD_SDK_SK": "SKWORKER",
+    "HUAWEICLOUD_SDK_PROJECT_ID": "0123456789abcdef0123456789abcdef",
+    "SLACK_SIGNING_SECRET": "signing",
+    "POLICY_RESIZE_USERS": "U0ALICE001",
+    "POLICY_RENAME_USERS": "U0ALICE001",
+}
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"NOTIFY_ROUTES": "failed=#oncall", "HUAWEICLOUD_SDK_AK": "AKONLY"}, NO_TOKEN],
+    ids=["empty", "invalid", "no-token"],
+)
+def test_worker_refuses_what_serve_refuses_all_at_once_before_the_database(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    database = tmp_path / "bot.sqlite3"
+    env = {**env, "DATABASE_URL": f"sqlite:///{database}"}
+    serve = sdrs_bot("serve", env=env, cwd=tmp_path)
+    worker = sdrs_bot("worker", env=env, cwd=tmp_path)
+    assert serve.returncode == 2 and serve.stderr.startswith("sdrs-bot: invalid configuration")
+    assert (worker.returncode, worker.stderr) == (serve.returncode, serve.stderr)
+    assert "Unclosed" not in worker.stderr and "Traceback" not in worker.stderr
+    assert not database.exists(), "the worker touched the database before refusing"
+
+
 def test_read_settings_agrees_with_the_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in SETTINGS_ENV:
         monkeypatch.delenv(name, raising=False)

@@ -111,3 +111,184 @@ async def test_fuzzed_requests_never_get_a_5xx(
         assert answer.status_code < 500, (raw, answer.status_code, answer.text)
     finally:
         await server.close()
+
+
+def _payload(**fields: object) -> str:
+    return "payload=" + quote(json.dumps(fields))
+
+
+CLICK = {
+    "type": "block_actions",
+    "user": {"id": "U0ALICE001"},
+    "team": {"id": "T1"},
+    "channel": {"id": "C0DROPS001"},
+    "container": {"message_ts": "1.2"},
+    "trigger_id": "t1",
+}
+VIEW = {
+    "type": "view_submission",
+    "user": {"id": "U0ALICE001"},
+    "team": {"id": "T1"},
+    "trigger_id": "t1",
+}
+NINES = "9" * 400
+# (name, headers beyond the content type - None: signed now -, body, status). Each is what
+# Slack never sends: an unsigned one gets 401, a signed one 400 (404: no listener takes it)
+# - never a 5xx.
+TABLE = [
+    (
+        "timestamp of 400 nines",
+        {"x-slack-request-timestamp": NINES, "x-slack-signature": "v0=" + "0" * 64},
+        "a=b",
+        401,
+    ),
+    ("timestamp of 400 nines, signed with it", "nines", "command=%2Fsdrs&text=help", 401),
+    (
+        "negative timestamp",
+        {"x-slack-request-timestamp": "-1", "x-slack-signature": "v0=00"},
+        "a=b",
+        401,
+    ),
+    (
+        "fractional timestamp",
+        {"x-slack-request-timestamp": "1.5e9", "x-slack-signature": "v0=00"},
+        "a=b",
+        401,
+    ),
+    (
+        "timestamp nan",
+        {"x-slack-request-timestamp": "nan", "x-slack-signature": "v0=00"},
+        "a=b",
+        401,
+    ),
+    (
+        "timestamp in other digits",
+        {"x-slack-request-timestamp": "\u0661\u0662".encode(), "x-slack-signature": "v0=00"},
+        "a=b",
+        401,
+    ),
+    (
+        "timestamp with underscores",
+        {"x-slack-request-timestamp": "1_700_000_000", "x-slack-signature": "v0=00"},
+        "a=b",
+        401,
+    ),
+    ("no signature", {"x-slack-request-timestamp": "1"}, "a=b", 401),
+    ('"actions":[null]', None, _payload(**CLICK, actions=[None]), 400),
+    ('"actions":[1]', None, _payload(**CLICK, actions=[1]), 400),
+    ('"actions":"x"', None, _payload(**CLICK, actions="x"), 400),
+    ('"actions":[{}]', None, _payload(**CLICK, actions=[{}]), 400),
+    ('"actions":[{"action_id":null}]', None, _payload(**CLICK, actions=[{"action_id": None}]), 400),
+    ('"actions":{}', None, _payload(**CLICK, actions={}), 400),
+    (
+        "click with user null",
+        None,
+        _payload(**{**CLICK, "user": None}, actions=[{"action_id": "sdrs_confirm", "value": "x"}]),
+        400,
+    ),
+    (
+        "click with container a string",
+        None,
+        _payload(
+            **{**CLICK, "container": "x"}, actions=[{"action_id": "sdrs_confirm", "value": "x"}]
+        ),
+        400,
+    ),
+    (
+        "click with channel a string",
+        None,
+        _payload(
+            **{**CLICK, "channel": "C1"}, actions=[{"action_id": "sdrs_confirm", "value": "x"}]
+        ),
+        400,
+    ),
+    (
+        "confirm with value null",
+        None,
+        _payload(**CLICK, actions=[{"action_id": "sdrs_confirm", "value": None}]),
+        400,
+    ),
+    ('"view":null', None, _payload(**VIEW, view=None), 400),
+    ('"view":"x"', None, _payload(**VIEW, view="x"), 400),
+    ("view without callback_id", None, _payload(**VIEW, view={"id": "V1"}), 400),
+    (
+        "view with state null",
+        None,
+        _payload(**VIEW, view={"callback_id": "sdrs_resize_form", "state": None}),
+        400,
+    ),
+    ("view_closed with view null", None, _payload(type="view_closed", view=None), 400),
+    (
+        "options without value",
+        None,
+        _payload(type="block_suggestion", user={"id": "U1"}, action_id="sdrs_pick_instance"),
+        400,
+    ),
+    (
+        "options with value null",
+        None,
+        _payload(
+            type="block_suggestion",
+            user={"id": "U1"},
+            action_id="sdrs_pick_instance",
+            value=None,
+            view=None,
+        ),
+        400,
+    ),
+    ('"type":null', None, _payload(type=None), 400),
+    ("payload of a string", None, "payload=" + quote('"x"'), 400),
+    ("command without user or channel", None, "command=%2Fsdrs&text=help", 400),
+    (
+        "command without text",
+        None,
+        "command=%2Fsdrs&user_id=U0ALICE001&channel_id=C0DROPS001&trigger_id=t",
+        400,
+    ),
+    (
+        "command of another name",
+        None,
+        "command=%2Fother&text=help&user_id=U0ALICE001&channel_id=C0DROPS001",
+        404,
+    ),
+    ("form body with no command or payload", None, "a=b", 404),
+]
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status"), [pytest.param(*t[1:], id=t[0]) for t in TABLE]
+)
+async def test_every_malformed_request_gets_its_4xx_and_at_most_one_log_line(
+    h: Harness,
+    caplog: pytest.LogCaptureFixture,
+    headers: dict[str, str | bytes] | str | None,
+    body: str,
+    status: int,
+) -> None:
+    """Each sent three times to the real HTTP app: the same 4xx each time, no traceback, and
+    at most one (rate-limited) log line about them."""
+    if headers is None:
+        headers = signed_headers(body)
+    elif headers == "nines":
+        sig = signed_headers(body)["x-slack-signature"]
+        headers = {"x-slack-request-timestamp": NINES, "x-slack-signature": sig}
+    assert isinstance(headers, dict)
+    server = TestServer(build_web_app(h.app, signing_secret=SIGNING_SECRET))
+    await server.start_server()
+    try:
+        url = str(server.make_url("/slack/events"))
+        with caplog.at_level(logging.DEBUG):
+            async with httpx.AsyncClient() as http:
+                for _ in range(3):
+                    answer = await http.post(
+                        url, content=body.encode(), headers={**FORM, **headers}
+                    )
+                    assert answer.status_code == status, answer.text
+            await h.quiesce()
+    finally:
+        await server.close()
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+    lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(lines) <= 1, [r.getMessage() for r in lines]
+    sent = [c.method for c in h.state.calls if c.method != "auth.test"]  # Bolt's own look-up
+    assert not sent, f"a malformed request reached Slack: {sent}"

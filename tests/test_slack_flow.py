@@ -546,20 +546,57 @@ async def test_interrupted_resize_that_reached_sdrs_is_followed_through_the_inst
     assert len(h.thread_replies(ts)) == 2 and h.sdrs_posts() == 0  # the bot never re-sent it
 
 
-async def test_confirmation_that_slack_failed_to_take_is_cancelled_and_explained(
+async def test_a_confirmation_slack_posted_but_answered_503_is_found_and_works(
     h: Harness,
 ) -> None:
+    """Slack posted the confirmation and then answered 503: the bot finds it in the channel
+    (by its metadata) and records it - the buttons work, nobody is told it failed, and the
+    audit trail has no cancellation."""
     h.state.fail_next["chat.postMessage"] = ["lost"]  # posted, but answered 503
+    await h.command(RESIZE)
+    op_id, ts = await h.confirmation()  # recorded: the operation knows its message
+    pending = h.deps.store.get_pending(op_id)
+    assert pending is not None and pending.state is OpState.PENDING and pending.message_ts == ts
+    assert h.state.calls_to("conversations.history")
+    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    assert "Submitted to SDRS" in (await until(lambda: h.thread_replies(ts)))[0]
+    await h.quiesce()
+    assert not h.responses() and not h.ephemerals(ALICE)
+    assert h.sdrs_posts() == 1
+    events = [e.action for e in h.deps.store.audit_events() if e.op_id == op_id]
+    assert "cancelled" not in events and "withdrawn" not in events
+
+
+async def test_a_confirmation_that_cannot_be_found_after_a_503_is_withdrawn_not_cancelled(
+    h: Harness,
+) -> None:
+    """Slack posted it and answered 503, and the channel cannot be read to find it: the bot
+    withdraws the operation (audited as withdrawn, by nobody - never "cancelled" by the
+    requester), says so privately, and a click on the message gets the truth and removes
+    its buttons. Nothing is sent to SDRS."""
+    h.state.fail_next["chat.postMessage"] = ["lost"]
+    h.state.fail_next["conversations.history"] = ["server_error"]
     await h.command(RESIZE)
     responses = await until(h.responses)
     assert "could not post the confirmation" in responses[0]["text"]
     assert "HTTP 503" in responses[0]["text"] and "Nothing was sent to SDRS" in responses[0]["text"]
-    # the message did arrive (Slack's answer did not): its buttons must not work
-    op_id, ts = await h.confirmation(recorded=False)
+    op_id, ts = await h.confirmation(recorded=False)  # it did arrive
+    op = h.deps.store.get_pending(op_id)
+    assert op is not None and op.state is OpState.WITHDRAWN and op.decided_by is None
     await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
-    assert "already cancelled" in (await until(lambda: h.ephemerals(ALICE)))[0]
+    told = (await until(lambda: h.ephemerals(ALICE)))[0]
+    assert "Withdrawn by the bot" in told and "cancelled" not in told
+    edits = await until(lambda: h.updates(ts))
+    assert "Withdrawn by the bot" in edits[-1]
     await h.quiesce()
     assert h.sdrs_posts() == 0
+    trail = [(e.action, e.actor) for e in h.deps.store.audit_events() if e.op_id == op_id]
+    assert ("withdrawn", None) in trail
+    assert not [a for a, _ in trail if a == "cancelled"], trail
+    history = await h.command("history")
+    assert history.status == 200
+    shown = await until(lambda: [r["text"] for r in h.responses() if "withdrawn" in r["text"]])
+    assert "cancelled by" not in shown[0]
 
 
 async def test_a_rename_whose_drill_was_renamed_meanwhile_is_closed_not_sent(h: Harness) -> None:

@@ -235,6 +235,7 @@ class SubmitFailed(_Fact):
 class Renamed(_Fact):
     kind: Literal["renamed"] = "renamed"
     name: str
+    unreadable: bool = False  # SDRS's answer could not be read; the drill shows the name
 
 
 class SubJobFailure(_Fact):
@@ -269,12 +270,14 @@ class StuckReport(_Fact):
 
 
 class Interrupted(_Fact):
-    """A resize whose outcome a restart hid: ``received`` when the instance shows SDRS got it
-    (then it is followed through the instance)."""
+    """A resize whose outcome is not known - a restart hid it (``cause`` restart), or SDRS
+    answered 2xx with a body that cannot be read (``unreadable``): ``received`` when the
+    instance shows SDRS got it (then it is followed through the instance)."""
 
     kind: Literal["interrupted"] = "interrupted"
     instance_id: str
     received: bool
+    cause: Literal["restart", "unreadable"] = "restart"
 
 
 class Announcement(_Fact):
@@ -290,6 +293,7 @@ class Announcement(_Fact):
     no_answer: bool = False  # failed without an answer from SDRS
     out_of_date: bool = False
     interrupted: bool = False
+    unreadable: bool = False  # outcome unknown: the cloud's 2xx answer could not be read
     renamed_to: str | None = None
     still: str | None = None  # stuck: the job's last status
     thread_ts: str | None = None  # the operation's thread in ``channel``, linked to when known

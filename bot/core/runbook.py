@@ -315,9 +315,11 @@ class Refused(BaseModel):
 
 
 class Unknown(BaseModel):
-    """No reliable answer: the call may or may not have happened."""
+    """No reliable answer: the call may or may not have happened (``unreadable``: the service
+    answered 2xx, so it took the call, with a body that cannot be read - no job id)."""
 
     kind: Literal["unknown"] = "unknown"
+    unreadable: bool = False
 
 
 Outcome = Sent | Refused | Unknown
@@ -334,7 +336,11 @@ def before_send(rb: Runbook, action: Stop | Resize | Start, now: datetime | None
 def after_send(rb: Runbook, action: Stop | Resize | Start, outcome: Outcome) -> Next:
     """What the answer to the call means for the runbook."""
     if isinstance(outcome, Unknown):  # stays "sending": decided from the cloud's state next
-        return Next(runbook=rb, action=Wait())
+        if not outcome.unreadable:
+            return Next(runbook=rb, action=Wait())
+        ids = list(action.ids) if isinstance(action, Stop | Start) else []
+        report = Report(event=f"{action.kind}-unreadable", servers=rb.name_list(ids))
+        return Next(runbook=rb, action=Wait(), reports=[report])
     if isinstance(action, Stop):
         if isinstance(outcome, Refused):
             done = _to(rb, Step.DONE, stopped=[], problem=f"ECS refused the stop: {outcome.code}")

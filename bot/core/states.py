@@ -22,6 +22,9 @@ class OpState(StrEnum):
     EXPIRED = "expired"
     # Confirm found the cloud changed since the request (what was shown is out of date)
     STALE = "stale"
+    # withdrawn by the bot: Slack did not say it took the confirmation (5xx, timeout) and it
+    # could not be found in the channel, so it must not be confirmable; nobody cancelled it
+    WITHDRAWN = "withdrawn"
 
 
 class ExecState(StrEnum):
@@ -90,6 +93,7 @@ class AuditAction(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     STALE = "stale"
+    WITHDRAWN = "withdrawn"  # by the bot: its confirmation's post was not confirmed by Slack
     PREFLIGHT_REFUSED = "preflight-refused"
     CONFIRM_REFUSED = "confirm-refused"
     SUBMITTED = "submitted"
@@ -97,6 +101,9 @@ class AuditAction(StrEnum):
     RENAMED = "renamed"
     RENAME_FAILED = "rename-failed"
     INTERRUPTED = "interrupted"
+    # SDRS answered a change 2xx with a body that cannot be read, and the cloud does not show
+    # what came of it: the outcome is unknown (detail: what to check)
+    ANSWER_UNREADABLE = "answer-unreadable"
     JOB_FINISHED = "job-finished"
     JOB_STUCK = "job-stuck"
     INBOX_DEAD = "inbox-dead"  # an acked command or click that kept failing, set aside

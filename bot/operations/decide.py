@@ -70,6 +70,14 @@ async def on_click(deps: Deps, chat: Chat, click: Click) -> None:
         if await schedule.cancel(deps, chat, op, user):
             count("schedule-cancel")
             return
+    if op.state is OpState.WITHDRAWN:
+        count("withdrawn")
+        if op.message_ts is not None:  # the click found the message: its buttons go
+            edit = decided_update(op)
+            if await asyncio.to_thread(deps.store.enqueue, edit, deps.now()):
+                deps.kick()
+        await chat.tell(channel, user, notices.AlreadyDecided(op.state, None))
+        return
     if op.state is not OpState.PENDING:
         count("already-decided")
         await chat.tell(channel, user, notices.AlreadyDecided(op.state, op.decided_by))

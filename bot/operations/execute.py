@@ -3,6 +3,12 @@
 What happened goes to the thread through the outbox, in the same transaction as the state it
 records (a tracked job, or an audit event); the confirmation message is edited to show the
 end state.
+
+A change SDRS answered 2xx with a body that cannot be read (not JSON, the wrong shape, empty:
+:class:`~bot.core.errors.ResponseFormatError`) was accepted, but what came of it is not known:
+it is never reported as "not done". A resize is settled as a crash recovery settles one whose
+answer was lost (:func:`_settle_resize`: the instance is followed); a rename by reading the
+drill.
 """
 
 from __future__ import annotations
@@ -10,18 +16,30 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from typing import Literal
 
-from bot.core.errors import CloudError
-from bot.core.facts import Announcement, FailureFacts, Interrupted, Renamed, SubmitFailed, Submitted
+from bot.core.errors import CloudError, ResponseFormatError
+from bot.core.facts import (
+    Announcement,
+    FailureFacts,
+    Interrupted,
+    Renamed,
+    ResizeFacts,
+    SubmitFailed,
+    Submitted,
+)
 from bot.core.intents import RenameDrillIntent, ResizeIntent
 from bot.core.records import OutboxMessage, PendingOperation
 from bot.core.states import AuditAction, EventKind, JobKind
 from bot.core.tracking import INSTANCE_JOB_PREFIX
+from bot.core.wire.sdrs import ProtectedInstance
 from bot.operations.deps import Deps
 from bot.operations.messages import end_state, thread_reply
 from bot.operations.runbook import start_runbook
 
 log = logging.getLogger(__name__)
+# why a resize's answer is not known: the replica died sending it, or SDRS's 2xx is unreadable
+Cause = Literal["restart", "unreadable"]
 
 
 def _announce(deps: Deps, op: PendingOperation, event: EventKind, **facts: object
@@ -64,6 +82,16 @@ async def _resize(
         job_id = await deps.cloud(op.account).sdrs.resize_protected_instance(
             intent.instance_id, params
         )
+    except ResponseFormatError as exc:  # answered 2xx: accepted, but its job id is unreadable
+        log.warning(
+            "operation %s: SDRS accepted the resize but its answer is unreadable (%s); "
+            "following the instance",
+            op.id,
+            exc,
+            extra={**context, "outcome": "answer-unreadable"},
+        )
+        await _settle_resize(deps, op, intent, cause="unreadable")
+        return
     except CloudError as exc:
         failure = FailureFacts.of(exc)
         log.warning("operation %s failed at SDRS: %s", op.id, exc,
@@ -102,6 +130,16 @@ async def _rename(
 ) -> None:
     try:
         drill = await deps.cloud(op.account).sdrs.rename_drill(intent.drill_id, intent.name)
+    except ResponseFormatError as exc:  # answered 2xx: accepted, but unreadable
+        log.warning(
+            "operation %s: SDRS accepted the rename but its answer is unreadable (%s); "
+            "reading the drill",
+            op.id,
+            exc,
+            extra={**context, "outcome": "answer-unreadable"},
+        )
+        await _settle_rename(deps, op, intent)
+        return
     except CloudError as exc:
         failure = FailureFacts.of(exc)
         log.warning("operation %s failed at SDRS: %s", op.id, exc,
@@ -131,6 +169,50 @@ async def _rename(
     deps.kick()
 
 
+async def _settle_rename(deps: Deps, op: PendingOperation, intent: RenameDrillIntent) -> None:
+    """SDRS answered the rename 2xx with a body that cannot be read: the drill says whether it
+    has the new name (renamed), or the outcome is unknown and the thread says what to check."""
+    try:
+        drill = await deps.cloud(op.account).sdrs.get_drill(intent.drill_id)
+        name: str | None = drill.name
+    except CloudError as exc:
+        log.warning("operation %s: cannot read drill %s: %s", op.id, intent.drill_id, exc)
+        name = None
+    detail: dict[str, object] = {"drill_id": intent.drill_id, "answer": "unreadable"}
+    if name == intent.name:
+        action = AuditAction.RENAMED
+        detail["name"] = name
+        messages = [
+            thread_reply(op, f"op:{op.id}:result", Renamed(name=intent.name, unreadable=True)),
+            end_state(op, renamed_to=intent.name),
+            *_announce(deps, op, EventKind.FINISHED, renamed_to=intent.name),
+        ]
+    else:
+        action = AuditAction.ANSWER_UNREADABLE
+        detail["name_now"] = name
+        unknown = FailureFacts(
+            kind="unknown",
+            message="SDRS answered the rename, but its answer could not be read",
+            hint=f"Check drill {intent.drill_id}'s name in SDRS before asking again.",
+        )
+        messages = [
+            thread_reply(op, f"op:{op.id}:result", SubmitFailed(failure=unknown)),
+            end_state(op, failure=unknown),
+            *_announce(deps, op, EventKind.FAILED, unreadable=True),
+        ]
+    await asyncio.to_thread(
+        deps.store.record_event,
+        deps.now(),
+        action,
+        messages=messages,
+        op_id=op.id,
+        actor=op.decided_by,
+        channel=op.channel,
+        detail=detail,
+    )
+    deps.kick()
+
+
 async def recover_interrupted(deps: Deps) -> int:
     """Finish confirmed operations whose replica died while executing them.
 
@@ -149,40 +231,107 @@ async def recover_interrupted(deps: Deps) -> int:
         if not isinstance(intent, ResizeIntent) or intent.stop_start:
             await execute(deps, op)
             continue
-        if await _follow_instance_if_resizing(deps, op, intent):
-            continue
-        await asyncio.to_thread(
-            deps.store.record_event, deps.now(), AuditAction.INTERRUPTED,
-            messages=[thread_reply(op, f"op:{op.id}:result",
-                                   Interrupted(instance_id=intent.instance_id, received=False)),
-                      *_announce(deps, op, EventKind.FAILED, interrupted=True)],
-            op_id=op.id, channel=op.channel, detail={"instance": intent.instance_id},
-        )  # fmt: skip
-        deps.kick()
+        await _settle_resize(deps, op, intent, cause="restart")
     return len(ops)
 
 
-async def _follow_instance_if_resizing(
-    deps: Deps, op: PendingOperation, intent: ResizeIntent
+async def _settle_resize(
+    deps: Deps, op: PendingOperation, intent: ResizeIntent, *, cause: Cause
+) -> None:
+    """A resize that may have reached SDRS whose answer is not known (``restart``: the replica
+    died while sending it; ``unreadable``: SDRS answered 2xx with a body that cannot be read).
+    Never sent again: the instance shows whether SDRS took it, and is then followed to the end
+    (reported like a job); otherwise the thread is told the outcome is unknown and what to
+    check."""
+    if await _follow_instance(deps, op, intent, cause):
+        return
+    unknown = FailureFacts(
+        kind="unknown",
+        message="the resize's answer was lost or unreadable",
+        hint=f"Check protected instance {intent.instance_id} in SDRS before asking again.",
+    )
+    action = AuditAction.INTERRUPTED if cause == "restart" else AuditAction.ANSWER_UNREADABLE
+    unknown_why = {"interrupted": True} if cause == "restart" else {"unreadable": True}
+    messages = [
+        thread_reply(
+            op,
+            f"op:{op.id}:result",
+            Interrupted(instance_id=intent.instance_id, received=False, cause=cause),
+        ),
+        *_announce(deps, op, EventKind.FAILED, **unknown_why),
+    ]
+    if cause == "unreadable":
+        messages.append(end_state(op, failure=unknown))
+    detail: dict[str, object] = {"instance": intent.instance_id}
+    if cause == "unreadable":
+        detail = {**detail, "request": intent.params().body(), "answer": "unreadable"}
+    await asyncio.to_thread(
+        deps.store.record_event,
+        deps.now(),
+        action,
+        messages=messages,
+        op_id=op.id,
+        channel=op.channel,
+        actor=None if cause == "restart" else op.decided_by,
+        detail=detail,
+    )
+    deps.kick()
+
+
+async def _shows_resize(deps: Deps, op: PendingOperation, instance: ProtectedInstance) -> bool:
+    """Whether the cloud shows that the resize was carried out: the instance is resizing or
+    failed resizing, or it is back in service and its servers have the new flavors (where the
+    confirmation showed a flavor change)."""
+    if instance.status in ("resizing", "error-resizing"):
+        return True
+    facts = op.facts
+    if instance.status not in ("available", "protected") or not isinstance(facts, ResizeFacts):
+        return False
+    changes = [c for c in facts.changes if c.current.id != c.new.id]
+    if not changes:
+        return False  # nothing would show it
+    ecs = deps.cloud(op.account).ecs
+    servers = await asyncio.gather(*(ecs.get_server(c.server_id) for c in changes))
+    return all(s.flavor.id == c.new.id for s, c in zip(servers, changes, strict=True))
+
+
+async def _follow_instance(
+    deps: Deps, op: PendingOperation, intent: ResizeIntent, cause: Cause
 ) -> bool:
     try:
         instance = await deps.cloud(op.account).sdrs.get_protected_instance(intent.instance_id)
+        shown = await _shows_resize(deps, op, instance)
     except CloudError as exc:
         log.warning("operation %s: cannot read instance %s: %s", op.id, intent.instance_id, exc)
         return False
-    if instance.status != "resizing":
+    if not shown:
         return False
     now = deps.now()
+    job_id = f"{INSTANCE_JOB_PREFIX}{intent.instance_id}:{op.id}"
+    reply = Interrupted(instance_id=intent.instance_id, received=True, cause=cause)
+    messages = [thread_reply(op, f"op:{op.id}:result", reply)]
+    if cause == "unreadable":
+        messages.append(end_state(op, job_id=job_id))
+    lost = "unknown" if cause == "restart" else "unreadable"
     await asyncio.to_thread(
         deps.store.record_submission,
-        job_id=f"{INSTANCE_JOB_PREFIX}{intent.instance_id}:{op.id}", op_id=op.id,
-        kind=JobKind.RESIZE_BY_INSTANCE, subject=intent.instance_id, channel=op.channel,
-        thread_ts=op.message_ts, requester=op.requester, confirmer=op.decided_by,
-        detail=_job_detail(op), account=op.account,
-        now=now, first_check_at=now + timedelta(seconds=deps.settings.job_poll_first_seconds),
-        messages=[thread_reply(op, f"op:{op.id}:result",
-                               Interrupted(instance_id=intent.instance_id, received=True))],
-        audit_detail={"recovered": "instance is resizing; job id unknown"},
-    )  # fmt: skip
+        job_id=job_id,
+        op_id=op.id,
+        kind=JobKind.RESIZE_BY_INSTANCE,
+        subject=intent.instance_id,
+        channel=op.channel,
+        thread_ts=op.message_ts,
+        requester=op.requester,
+        confirmer=op.decided_by,
+        detail=_job_detail(op),
+        account=op.account,
+        now=now,
+        first_check_at=now + timedelta(seconds=deps.settings.job_poll_first_seconds),
+        messages=messages,
+        audit_detail={
+            "request": intent.params().body(),
+            "recovered": f"instance is {instance.status}; job id {lost}",
+        },
+    )
     deps.kick()
     return True

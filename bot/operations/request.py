@@ -144,8 +144,10 @@ async def request_confirmation(
         ts = await chat.post_confirmation(op, chosen.policy, maybe_posted=not created)
     except ChatPostError as exc:
         log.warning("confirmation for %s not posted in %s: %s", op.id, channel, exc.error)
-        # A confirmation that may exist without us knowing must not be confirmable.
-        await asyncio.to_thread(deps.store.decide, op.id, OpState.CANCELLED, user, deps.now())
+        # A confirmation that may exist without us knowing must not be confirmable: the bot
+        # withdraws it (nobody cancelled it); a click on it is told so and removes its buttons.
+        reason = f"the confirmation's post failed: {exc.error}"
+        await asyncio.to_thread(deps.store.withdraw, op.id, deps.now(), reason=reason)
         count("not-posted")
         await tell(notices.NotPosted(exc.error))
         return

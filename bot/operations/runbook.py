@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from bot.cloud_state import read_resize_state
 from bot.core import runbook as rb_core
-from bot.core.errors import ApiError, CloudError, OutcomeUnknownError
+from bot.core.errors import ApiError, CloudError, OutcomeUnknownError, ResponseFormatError
 from bot.core.facts import ResizeFacts, RunbookEvent
 from bot.core.intents import ResizeIntent
 from bot.core.preflight import check_resize
@@ -241,6 +241,9 @@ async def _send(
     except OutcomeUnknownError as exc:
         log.warning("runbook %s: %s outcome unknown: %s", op_id, action.kind, exc)
         return rb_core.Unknown()
+    except ResponseFormatError as exc:  # answered 2xx: taken, but no job id can be read
+        log.warning("runbook %s: %s accepted, answer unreadable: %s", op_id, action.kind, exc)
+        return rb_core.Unknown(unreadable=True)
     except ApiError as exc:
         log.warning("runbook %s: %s refused: %s", op_id, action.kind, exc)
         return rb_core.Refused(code=exc.code, message=exc.message)

@@ -2,7 +2,9 @@
 
 * HTTP faults (:class:`Fault`): latency, error statuses (429/500/503...), dropped connections,
   and a late answer (``late``: the request is carried out, its answer sent ``seconds`` later -
-  a client that gives up or dies meanwhile never learns that it happened).
+  a client that gives up or dies meanwhile never learns that it happened), and an unreadable
+  answer (``garbled``: the request is carried out and answered 200 with ``body`` - not JSON,
+  JSON of the wrong shape, or empty - so the client cannot read what happened).
   Each matches a method and a path fragment and fires ``times`` times (None: until cleared).
 * ECS power faults (:class:`PowerFault`, applied by the world when it creates an ECS job):
   ``stop_fails`` (the next batch stop's job FAILs, with a failed sub-job per affected server,
@@ -18,7 +20,7 @@ import threading
 from dataclasses import dataclass
 from typing import Literal
 
-FaultKind = Literal["latency", "status", "drop", "late"]
+FaultKind = Literal["latency", "status", "drop", "late", "garbled"]
 TIMING = ("latency", "late")  # faults that fire together with others
 PowerFaultKind = Literal["stop_fails", "start_fails", "start_to_error"]
 POWER_FAULT_KINDS: tuple[str, ...] = ("stop_fails", "start_fails", "start_to_error")
@@ -34,6 +36,7 @@ class Fault:
     seconds: float = 0.0  # latency
     status: int = 503
     retry_after: float | None = None
+    body: str = "<html><body>Service Unavailable</body></html>"  # garbled: the 200's body
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method.upper():
@@ -44,9 +47,13 @@ class Fault:
 
     def describe(self) -> str:
         """One line for people (the playground's fault list)."""
-        what = {"latency": f"{self.seconds:g} s late", "drop": "connection dropped",
-                "status": f"HTTP {self.status}",
-                "late": f"carried out, answered {self.seconds:g} s later"}[self.kind]  # fmt: skip
+        what = {
+            "latency": f"{self.seconds:g} s late",
+            "drop": "connection dropped",
+            "status": f"HTTP {self.status}",
+            "late": f"carried out, answered {self.seconds:g} s later",
+            "garbled": "carried out, answered 200 with an unreadable body",
+        }[self.kind]
         if self.kind == "status" and self.retry_after:
             what += f" (Retry-After {self.retry_after:g})"
         times = "until cleared" if self.times is None else f"next {self.times} call(s)"

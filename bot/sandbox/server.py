@@ -130,11 +130,14 @@ class Emulator:
             )
         )
         late = 0.0  # carried out now, answered this much later
+        garbled: str | None = None  # carried out, answered 200 with this unreadable body
         for fault in self.faults.take(request.method, request.path):
             if fault.kind == "latency":
                 await asyncio.sleep(fault.seconds)
             elif fault.kind == "late":
                 late += fault.seconds
+            elif fault.kind == "garbled":
+                garbled = fault.body
             elif fault.kind == "drop":
                 if request.transport is not None:
                     request.transport.abort()
@@ -175,6 +178,11 @@ class Emulator:
                 return self._error(exc)
             if late:
                 await asyncio.sleep(late)
+            if garbled is not None:
+                headers = {"X-Request-Id": uuid.uuid4().hex}
+                return web.Response(
+                    body=garbled.encode(), content_type="application/json", headers=headers
+                )
             return web.json_response(result, headers={"X-Request-Id": uuid.uuid4().hex})
         return _gateway_error(404, "APIGW.0101", "The API does not exist or has not been published")
 

@@ -191,6 +191,22 @@ class PendingStore:
                     enqueue_in(conn, message, now)
         return Transition(won, self.get_pending(op_id))
 
+    def withdraw(self, op_id: str, now: datetime, *, reason: str) -> bool:
+        """The bot withdraws a still-pending operation whose confirmation Slack may or may not
+        have posted (nobody decided it: no ``decided_by``; audited ``withdrawn`` with no
+        actor). False when it was no longer pending."""
+        t = pending_operations.c
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(pending_operations)
+                .where(t.id == op_id, t.state == OpState.PENDING.value)
+                .values(state=OpState.WITHDRAWN.value, decided_by=None, decided_at=_epoch(now))
+            )
+            if result.rowcount != 1:
+                return False
+            audit_in(conn, now, AuditAction.WITHDRAWN, op_id=op_id, detail={"reason": reason})
+        return True
+
     def adopt_message_ts(self, op_id: str, ts: str) -> None:
         """Record the confirmation's ts if it is missing (the process died between posting
         the confirmation and saving its ts; the click tells us)."""
