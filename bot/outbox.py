@@ -19,12 +19,20 @@ the channel's recent history (``conversations.history``), both with ``include_al
 Found: the row is marked sent with that ts and nothing is posted. Only uncertain rows pay for
 the look-up; rows whose earlier attempt Slack refused (4xx, 429) are re-sent directly.
 ``chat.update`` of a known ts is idempotent by nature and is simply repeated.
+
+A look-up Slack refuses with ``missing_scope`` (an app installed before the manifest asked for
+``im:history``/``mpim:history``, say) does not drop the report: the message is sent without
+the check (at worst shown twice, never lost), with a warning in the log (at most one a minute
+per method) and ``sdrs_bot_slack_missing_scope_total{method}``. Every ``missing_scope`` answer
+is counted there, also a send Slack refuses (that row is set aside, as the log says).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,6 +51,7 @@ log = logging.getLogger(__name__)
 
 METADATA_EVENT = "sdrs_bot_message"
 LOOKUP_PAGES = 25  # how far back an uncertain post is looked for: 5,000 messages
+SCOPE_WARNING_EVERY = 60.0  # seconds between two missing_scope warnings of one method
 # Errors that no retry will fix: the row is set aside as dead (and logged).
 PERMANENT_ERRORS = frozenset(
     {
@@ -115,6 +124,8 @@ class OutboxSender:
         self.max_attempts = max_attempts
         self.batch = batch
         self.rate_limited = 0
+        self.missing_scope: Counter[str] = Counter()  # Web API method -> missing_scope answers
+        self._scope_warned: dict[str, tuple[float, int]] = {}  # method -> (last warning, held)
         self._kicked: asyncio.Task[int] | None = None
 
     def kick(self) -> None:
@@ -141,7 +152,14 @@ class OutboxSender:
         msg = row.message
         try:
             if row.uncertain and not msg.ts:
-                found = await self._find_posted(row)
+                try:
+                    found = await self._find_posted(row)
+                except SlackApiError as exc:
+                    if slack_error(exc) != "missing_scope":
+                        raise
+                    why = "sent without the check for an earlier post (it may show twice)"
+                    self._scope_missing(exc, f"outbox {msg.dedupe_key} {why}")
+                    found = None
                 if found is not None:
                     log.info("outbox %s was already posted (ts %s)", msg.dedupe_key, found)
                     await asyncio.to_thread(self.store.mark_sent, row.id, self.owner, found)
@@ -198,9 +216,29 @@ class OutboxSender:
                         msg.dedupe_key, LOOKUP_PAGES, msg.channel)  # fmt: skip
         return found
 
+    def _scope_missing(self, exc: SlackApiError, consequence: str) -> None:
+        """Count a ``missing_scope`` answer by method; warn, at most once a minute per method
+        (the warnings held back are counted in the next one)."""
+        method = str(exc.response.api_url or "").rsplit("/", 1)[-1] or "unknown"
+        self.missing_scope[method] += 1
+        needed = str(exc.response.get("needed") or "") if exc.response.data else ""
+        last, held = self._scope_warned.get(method, (float("-inf"), 0))
+        now = time.monotonic()
+        if now - last < SCOPE_WARNING_EVERY:
+            self._scope_warned[method] = (last, held + 1)
+            return
+        self._scope_warned[method] = (now, 0)
+        log.warning(
+            "Slack answered %s with missing_scope%s: %s; add the scopes manifest.yml lists "
+            "and reinstall the app%s", method, f" (needs {needed})" if needed else "",
+            consequence, f" ({held} more like it since the last warning)" if held else "",
+        )  # fmt: skip
+
     async def _failed(self, row: OutboxRow, exc: SlackApiError) -> None:
         status = exc.response.status_code
         error = slack_error(exc)
+        if error == "missing_scope":
+            self._scope_missing(exc, f"outbox {row.message.dedupe_key} set aside")
         if status == 429 or error == "ratelimited":
             self.rate_limited += 1
             wait = float(exc.response.headers.get("Retry-After", "1") or 1)

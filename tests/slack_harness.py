@@ -195,7 +195,7 @@ def make_harness(
     app = build_app(deps, slack_client(settings))
     harness = Harness(app, deps, slack, world, emulator, clock)
     harness.tracker, harness.sender = build_workers(deps, slack_client(settings, retries=False))
-    metrics.watch(store, lambda: harness.sender.rate_limited)
+    metrics.watch(store, lambda: harness.sender.rate_limited, lambda: harness.sender.missing_scope)
     return harness, store, sdrs
 
 

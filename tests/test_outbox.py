@@ -14,6 +14,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.facts import Rendered
+from bot.metrics import Metrics
 from bot.outbox import OutboxSender
 from bot.sandbox.slack_api import SlackApiThread
 from bot.store import OutboxMessage, Store
@@ -259,3 +260,33 @@ async def test_a_lost_answer_is_found_behind_a_busy_channel(
     if not threaded:  # history is newest first: the original is on a later page
         assert len(slack.state.calls_to("conversations.history")) >= 2
     # (a thread's replies come oldest first: the original is on the first page)
+
+
+async def test_a_check_refused_for_a_missing_scope_still_delivers_and_says_so(
+    store: Store,
+    client: AsyncWebClient,
+    slack: SlackApiThread,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A direct message whose post may have been lost: the look-up before sending again is
+    refused (an app installed without im:history). The report is delivered anyway, and the log
+    and the metrics say which method lacked its scope."""
+    clock = Clock()
+    dm = "D0DIRECT01"
+    slack.state.fail_next["chat.postMessage"] = ["server_error"]  # outcome unknown: check first
+    slack.state.fail_next["conversations.history"] = ["missing_scope"]
+    store.enqueue(OutboxMessage(dedupe_key="dm-1", channel=dm, content=Rendered(text="report")),
+                  clock())  # fmt: skip
+    s = sender(store, client, clock)
+    metrics = Metrics()
+    metrics.watch(store, lambda: s.rate_limited, lambda: s.missing_scope)
+    assert await s.run_once() == 0
+    clock.advance(5)
+    assert await s.run_once() == 1
+    assert slack.state.calls_to("conversations.history")  # it did try to check
+    assert [m["text"] for (ch, _), m in slack.state.message_items() if ch == dm] == ["report"]
+    assert store.outbox_stats(clock()) == (0, None)
+    warning = [r.getMessage() for r in caplog.records if "missing_scope" in r.getMessage()]
+    assert len(warning) == 1 and "conversations.history" in warning[0] and "dm-1" in warning[0]
+    exposition = metrics.exposition().decode()
+    assert 'sdrs_bot_slack_missing_scope_total{method="conversations.history"} 1.0' in exposition
