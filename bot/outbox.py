@@ -20,6 +20,12 @@ Found: the row is marked sent with that ts and nothing is posted. Only uncertain
 the look-up; rows whose earlier attempt Slack refused (4xx, 429) are re-sent directly.
 ``chat.update`` of a known ts is idempotent by nature and is simply repeated.
 
+The look-ups share a budget per method (:data:`LOOKUPS_PER_MINUTE`, a token bucket in each
+process): ``conversations.history`` and ``.replies`` are Tier 3 (50+ a minute for the app in a
+workspace), and a burst of uncertain rows (after Slack was down, say) must not use them up for
+everything else. A row whose look-up finds no budget waits for it (its claim is not counted as
+an attempt) instead of failing or being sent unchecked.
+
 A look-up Slack refuses with ``missing_scope`` (an app installed before the manifest asked for
 ``im:history``/``mpim:history``, say) does not drop the report: the message is sent without
 the check (at worst shown twice, never lost), with a warning in the log (at most one a minute
@@ -44,13 +50,17 @@ from bot.core.facts import Announcement
 from bot.core.records import OutboxMessage
 from bot.slack_errors import slack_error
 from bot.slack_links import PERMALINKS
-from bot.slack_lookup import find_posted
+from bot.slack_lookup import Budget, OverBudget, find_posted
 from bot.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)
 
 METADATA_EVENT = "sdrs_bot_message"
 LOOKUP_PAGES = 25  # how far back an uncertain post is looked for: 5,000 messages
+# the outbox's share of each look-up method's Tier 3 (50+ a minute): a burst of 10, then 40 a
+# minute, so at least 10 a minute stay for the rest of the app
+LOOKUPS_PER_MINUTE, LOOKUP_BURST = 40.0, 10
+LOOKUP_METHODS = ("conversations.history", "conversations.replies")
 SCOPE_WARNING_EVERY = 60.0  # seconds between two missing_scope warnings of one method
 # Errors that no retry will fix: the row is set aside as dead (and logged).
 PERMANENT_ERRORS = frozenset(
@@ -113,6 +123,8 @@ class OutboxSender:
         lease_seconds: float = 60.0,
         max_attempts: int = 25,
         batch: int = 200,
+        lookups_per_minute: float = LOOKUPS_PER_MINUTE,
+        lookup_burst: int = LOOKUP_BURST,
     ) -> None:
         self.store = store
         self.client = client
@@ -124,6 +136,10 @@ class OutboxSender:
         self.max_attempts = max_attempts
         self.batch = batch
         self.rate_limited = 0
+        clock = lambda: self.now().timestamp()  # noqa: E731 - the sender's clock, in seconds
+        self.lookup_budgets = {
+            m: Budget(lookups_per_minute, lookup_burst, clock) for m in LOOKUP_METHODS
+        }
         self.missing_scope: Counter[str] = Counter()  # Web API method -> missing_scope answers
         self._scope_warned: dict[str, tuple[float, int]] = {}  # method -> (last warning, held)
         self._kicked: asyncio.Task[int] | None = None
@@ -154,6 +170,13 @@ class OutboxSender:
             if row.uncertain and not msg.ts:
                 try:
                     found = await self._find_posted(row)
+                except OverBudget as over:
+                    log.info("outbox %s waits %.0fs for %s budget", msg.dedupe_key,
+                             over.wait, over.method)  # fmt: skip
+                    at = self.now() + timedelta(seconds=over.wait)
+                    await asyncio.to_thread(self.store.mark_waiting, row.id, self.owner, at,
+                                            f"waiting for {over.method} budget")  # fmt: skip
+                    return 0
                 except SlackApiError as exc:
                     if slack_error(exc) != "missing_scope":
                         raise
@@ -210,6 +233,7 @@ class OutboxSender:
             self.client, channel=msg.channel, event_type=METADATA_EVENT,
             matches=lambda payload: payload.get("dedupe_key") == msg.dedupe_key,
             thread_ts=msg.thread_ts, oldest=row.created_at - 5, pages=LOOKUP_PAGES,
+            budgets=self.lookup_budgets,
         )  # fmt: skip
         if found is None and not complete:
             log.warning("outbox %s: not found in %d pages of %s; sending it again",
