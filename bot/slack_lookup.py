@@ -1,14 +1,18 @@
 """Finding a message the bot may have posted, by its message metadata (Slack has no
 idempotency key for chat.postMessage): a thread's replies, or a channel's messages since a
 moment, page by page and bounded - and, for callers that may look often (the outbox), within a
-per-method budget (:class:`Budget`), so a burst of look-ups cannot use up Slack's rate tier."""
+per-method budget (:class:`Budget`), so a burst of look-ups cannot use up Slack's rate tier.
+And who is in a user group (:class:`GroupMembers`), kept briefly."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 PAGE = 200
@@ -91,3 +95,71 @@ async def find_posted(
         if not page.get("has_more") or not cursor:
             return None, True
     return None, False
+
+
+# How long a user group's members (usergroups.users.list) are kept: a person removed from a
+# group keeps the access it gives at most this long (README, "Slack rate limits").
+GROUP_CACHE_SECONDS = 60.0
+
+
+class GroupMembers:
+    """The members of Slack user groups, read with ``usergroups.users.list`` (Tier 2: about 20
+    calls a minute) and kept :data:`GROUP_CACHE_SECONDS`; one cache per workspace token in the
+    process (:func:`group_members`). A read that fails is not kept: the caller counts the group
+    as not its (decisions fail closed).
+
+    A read on the way to an ack (``within``: an options load must be answered within Slack's 3
+    seconds) is made without waiting out a 429 and is given up after ``within`` seconds; after
+    a 429 such reads are not tried until its Retry-After has passed. Other reads (after the
+    ack: a Confirm, a command) wait a 429 out as the client's retry handler does."""
+
+    def __init__(self, ttl: float = GROUP_CACHE_SECONDS) -> None:
+        self.ttl = ttl
+        self.now: Callable[[], float] = time.monotonic
+        self._answers: dict[str, tuple[float, frozenset[str]]] = {}
+        self._limited_until = float("-inf")
+
+    def fresh(self, group: str) -> frozenset[str] | None:
+        kept = self._answers.get(group)
+        if kept is None or self.now() - kept[0] >= self.ttl:
+            return None
+        return kept[1]
+
+    async def members(
+        self, client: AsyncWebClient, group: str, *, within: float | None = None
+    ) -> frozenset[str]:
+        """The group's members; raises ``SlackApiError`` (or ``TimeoutError``, with
+        ``within``) when Slack does not say."""
+        kept = self.fresh(group)
+        if kept is not None:
+            return kept
+        if within is None:
+            answer = await client.usergroups_users_list(usergroup=group)
+        else:
+            if self.now() < self._limited_until:
+                raise TimeoutError(f"usergroups.users.list rate-limited for {group}")
+            quick = AsyncWebClient(
+                token=client.token, base_url=client.base_url, session=client.session,
+                timeout=client.timeout, retry_handlers=[],  # a 429 is answered at once
+            )  # fmt: skip
+            try:
+                answer = await asyncio.wait_for(quick.usergroups_users_list(usergroup=group),
+                                                max(within, 0.0))  # fmt: skip
+            except SlackApiError as exc:
+                if exc.response.status_code == 429:
+                    wait = float(exc.response.headers.get("Retry-After", "1") or 1)
+                    self._limited_until = self.now() + wait
+                raise
+        users = frozenset(str(u) for u in answer.get("users") or [])
+        self._answers[group] = (self.now(), users)
+        return users
+
+
+_GROUPS: dict[tuple[str, str], GroupMembers] = {}
+
+
+def group_members(client: AsyncWebClient) -> GroupMembers:
+    """The process's cache for the workspace of ``client`` (Bolt makes a client per request:
+    the cache follows the token and API address, not the client object)."""
+    token = hashlib.sha256(str(client.token or "").encode()).hexdigest()
+    return _GROUPS.setdefault((str(client.base_url), token), GroupMembers())
