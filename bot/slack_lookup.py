@@ -158,6 +158,12 @@ class GroupMembers:
 _GROUPS: dict[tuple[str, str], GroupMembers] = {}
 
 
+def forget_group_members() -> None:
+    """Forget every group's members (another workspace, or a test that starts afresh: a new
+    Slack stand-in may answer at the address an earlier one had)."""
+    _GROUPS.clear()
+
+
 def group_members(client: AsyncWebClient) -> GroupMembers:
     """The process's cache for the workspace of ``client`` (Bolt makes a client per request:
     the cache follows the token and API address, not the client object)."""

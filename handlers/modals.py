@@ -79,10 +79,12 @@ def flavor_site(block_id: str) -> str | None:
 
 def matching_flavors(flavors: list[Flavor], query: str) -> list[Option]:
     """The flavors whose id and size contain every word typed (any case), in ECS's order, at
-    most a select's :data:`MAX_OPTIONS`."""
+    most a select's :data:`MAX_OPTIONS` (an id longer than a flavor can be is not offered)."""
     words = query.lower().split()
     found = []
     for flavor in flavors:
+        if len(flavor.id) > 64:  # the form refuses it (resize_from_view); Slack: value <= 150
+            continue
         option = flavor_option(flavor)
         shown = f"{flavor.id} {size_text(flavor)}".lower()
         if all(w in shown for w in words):
