@@ -98,7 +98,8 @@ async def find_posted(
 
 
 # How long a user group's members (usergroups.users.list) are kept: a person removed from a
-# group keeps the access it gives at most this long (README, "Slack rate limits").
+# group keeps the access it gives at most this long (README, "Slack's rate limits";
+# docs/slack-rates.md).
 GROUP_CACHE_SECONDS = 60.0
 
 
@@ -140,7 +141,10 @@ class GroupMembers:
                 raise TimeoutError(f"usergroups.users.list rate-limited for {group}")
             quick = AsyncWebClient(
                 token=client.token, base_url=client.base_url, session=client.session,
-                timeout=client.timeout, retry_handlers=[],  # a 429 is answered at once
+                timeout=client.timeout, ssl=client.ssl, proxy=client.proxy,
+                trust_env_in_session=client.trust_env_in_session, headers=dict(client.headers),
+                team_id=client.default_params.get("team_id"), logger=client.logger,
+                retry_handlers=[],  # the client as it is, but a 429 is answered at once
             )  # fmt: skip
             try:
                 answer = await asyncio.wait_for(quick.usergroups_users_list(usergroup=group),
