@@ -10,7 +10,7 @@ and the app client's count.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 
 from prometheus_client import (
@@ -78,9 +78,14 @@ class Metrics:
 
         return observe
 
-    def watch(self, store: Store, ratelimited: Callable[[], int]) -> None:
-        """Read the store (and the Slack 429 count) at every scrape."""
-        self.registry.register(_StoreCollector(store, ratelimited))
+    def watch(
+        self,
+        store: Store,
+        ratelimited: Callable[[], int],
+        missing_scope: Callable[[], Mapping[str, int]] = dict,
+    ) -> None:
+        """Read the store (and the Slack 429 and missing_scope counts) at every scrape."""
+        self.registry.register(_StoreCollector(store, ratelimited, missing_scope))
 
     def watch_credentials(
         self, statuses: Callable[[], Iterable[tuple[str, CredentialStatus]]]
@@ -122,9 +127,15 @@ class _CredentialCollector(Collector):
 
 
 class _StoreCollector(Collector):
-    def __init__(self, store: Store, ratelimited: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        ratelimited: Callable[[], int],
+        missing_scope: Callable[[], Mapping[str, int]],
+    ) -> None:
         self.store = store
         self.ratelimited = ratelimited
+        self.missing_scope = missing_scope
 
     def collect(self) -> Iterator[Metric]:
         t = tracked_jobs.c
@@ -167,3 +178,10 @@ class _StoreCollector(Collector):
             "sdrs_bot_slack_ratelimited", "Slack answers 429 (rate limited)",
             value=self.ratelimited(),
         )  # fmt: skip
+        scopes = CounterMetricFamily(
+            "sdrs_bot_slack_missing_scope", "Slack answers missing_scope, by Web API method "
+            "(the app lacks a scope manifest.yml asks for: reinstall it)", labels=["method"],
+        )  # fmt: skip
+        for method, count in sorted(self.missing_scope().items()):
+            scopes.add_metric([method], count)
+        yield scopes

@@ -19,12 +19,26 @@ the channel's recent history (``conversations.history``), both with ``include_al
 Found: the row is marked sent with that ts and nothing is posted. Only uncertain rows pay for
 the look-up; rows whose earlier attempt Slack refused (4xx, 429) are re-sent directly.
 ``chat.update`` of a known ts is idempotent by nature and is simply repeated.
+
+The look-ups share a budget per method (:data:`LOOKUPS_PER_MINUTE`, a token bucket in each
+process): ``conversations.history`` and ``.replies`` are Tier 3 (50+ a minute for the app in a
+workspace), and a burst of uncertain rows (after Slack was down, say) must not use them up for
+everything else. A row whose look-up finds no budget waits for it (its claim is not counted as
+an attempt) instead of failing or being sent unchecked.
+
+A look-up Slack refuses with ``missing_scope`` (an app installed before the manifest asked for
+``im:history``/``mpim:history``, say) does not drop the report: the message is sent without
+the check (at worst shown twice, never lost), with a warning in the log (at most one a minute
+per method) and ``sdrs_bot_slack_missing_scope_total{method}``. Every ``missing_scope`` answer
+is counted there, also a send Slack refuses (that row is set aside, as the log says).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,13 +50,18 @@ from bot.core.facts import Announcement
 from bot.core.records import OutboxMessage
 from bot.slack_errors import slack_error
 from bot.slack_links import PERMALINKS
-from bot.slack_lookup import find_posted
+from bot.slack_lookup import Budget, OverBudget, find_posted
 from bot.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)
 
 METADATA_EVENT = "sdrs_bot_message"
 LOOKUP_PAGES = 25  # how far back an uncertain post is looked for: 5,000 messages
+# the outbox's share of each look-up method's Tier 3 (50+ a minute): a burst of 10, then 40 a
+# minute, so at least 10 a minute stay for the rest of the app
+LOOKUPS_PER_MINUTE, LOOKUP_BURST = 40.0, 10
+LOOKUP_METHODS = ("conversations.history", "conversations.replies")
+SCOPE_WARNING_EVERY = 60.0  # seconds between two missing_scope warnings of one method
 # Errors that no retry will fix: the row is set aside as dead (and logged).
 PERMANENT_ERRORS = frozenset(
     {
@@ -104,6 +123,8 @@ class OutboxSender:
         lease_seconds: float = 60.0,
         max_attempts: int = 25,
         batch: int = 200,
+        lookups_per_minute: float = LOOKUPS_PER_MINUTE,
+        lookup_burst: int = LOOKUP_BURST,
     ) -> None:
         self.store = store
         self.client = client
@@ -115,6 +136,12 @@ class OutboxSender:
         self.max_attempts = max_attempts
         self.batch = batch
         self.rate_limited = 0
+        clock = lambda: self.now().timestamp()  # noqa: E731 - the sender's clock, in seconds
+        self.lookup_budgets = {
+            m: Budget(lookups_per_minute, lookup_burst, clock) for m in LOOKUP_METHODS
+        }
+        self.missing_scope: Counter[str] = Counter()  # Web API method -> missing_scope answers
+        self._scope_warned: dict[str, tuple[float, int]] = {}  # method -> (last warning, held)
         self._kicked: asyncio.Task[int] | None = None
 
     def kick(self) -> None:
@@ -141,7 +168,21 @@ class OutboxSender:
         msg = row.message
         try:
             if row.uncertain and not msg.ts:
-                found = await self._find_posted(row)
+                try:
+                    found = await self._find_posted(row)
+                except OverBudget as over:
+                    log.info("outbox %s waits %.0fs for %s budget", msg.dedupe_key,
+                             over.wait, over.method)  # fmt: skip
+                    at = self.now() + timedelta(seconds=over.wait)
+                    await asyncio.to_thread(self.store.mark_waiting, row.id, self.owner, at,
+                                            f"waiting for {over.method} budget")  # fmt: skip
+                    return 0
+                except SlackApiError as exc:
+                    if slack_error(exc) != "missing_scope":
+                        raise
+                    why = "sent without the check for an earlier post (it may show twice)"
+                    self._scope_missing(exc, f"outbox {msg.dedupe_key} {why}")
+                    found = None
                 if found is not None:
                     log.info("outbox %s was already posted (ts %s)", msg.dedupe_key, found)
                     await asyncio.to_thread(self.store.mark_sent, row.id, self.owner, found)
@@ -192,15 +233,36 @@ class OutboxSender:
             self.client, channel=msg.channel, event_type=METADATA_EVENT,
             matches=lambda payload: payload.get("dedupe_key") == msg.dedupe_key,
             thread_ts=msg.thread_ts, oldest=row.created_at - 5, pages=LOOKUP_PAGES,
+            budgets=self.lookup_budgets,
         )  # fmt: skip
         if found is None and not complete:
             log.warning("outbox %s: not found in %d pages of %s; sending it again",
                         msg.dedupe_key, LOOKUP_PAGES, msg.channel)  # fmt: skip
         return found
 
+    def _scope_missing(self, exc: SlackApiError, consequence: str) -> None:
+        """Count a ``missing_scope`` answer by method; warn, at most once a minute per method
+        (the warnings held back are counted in the next one)."""
+        method = str(exc.response.api_url or "").rsplit("/", 1)[-1] or "unknown"
+        self.missing_scope[method] += 1
+        needed = str(exc.response.get("needed") or "") if exc.response.data else ""
+        last, held = self._scope_warned.get(method, (float("-inf"), 0))
+        now = time.monotonic()
+        if now - last < SCOPE_WARNING_EVERY:
+            self._scope_warned[method] = (last, held + 1)
+            return
+        self._scope_warned[method] = (now, 0)
+        log.warning(
+            "Slack answered %s with missing_scope%s: %s; add the scopes manifest.yml lists "
+            "and reinstall the app%s", method, f" (needs {needed})" if needed else "",
+            consequence, f" ({held} more like it since the last warning)" if held else "",
+        )  # fmt: skip
+
     async def _failed(self, row: OutboxRow, exc: SlackApiError) -> None:
         status = exc.response.status_code
         error = slack_error(exc)
+        if error == "missing_scope":
+            self._scope_missing(exc, f"outbox {row.message.dedupe_key} set aside")
         if status == 429 or error == "ratelimited":
             self.rate_limited += 1
             wait = float(exc.response.headers.get("Retry-After", "1") or 1)

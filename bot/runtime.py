@@ -171,7 +171,7 @@ async def open_runtime(settings: Settings) -> Runtime:
     deps = Deps(settings=settings, store=store, fleet=fleet, bindings=bindings, metrics=metrics)
     session = aiohttp.ClientSession()
     tracker, sender = build_workers(deps, slack_client(settings, session, retries=False))
-    metrics.watch(store, lambda: sender.rate_limited)
+    metrics.watch(store, lambda: sender.rate_limited, lambda: sender.missing_scope)
     return Runtime(deps, session, slack_client(settings, session), tracker, sender)
 
 

@@ -1,15 +1,55 @@
 """Finding a message the bot may have posted, by its message metadata (Slack has no
 idempotency key for chat.postMessage): a thread's replies, or a channel's messages since a
-moment, page by page and bounded."""
+moment, page by page and bounded - and, for callers that may look often (the outbox), within a
+per-method budget (:class:`Budget`), so a burst of look-ups cannot use up Slack's rate tier.
+And who is in a user group (:class:`GroupMembers`), kept briefly."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import hashlib
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 PAGE = 200
+
+
+class Budget:
+    """A token bucket: at most ``burst`` calls at once, refilled at ``per_minute``. ``now``:
+    seconds (monotonic by default; a test passes its clock)."""
+
+    def __init__(
+        self, per_minute: float, burst: int, now: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self.now = now
+        self._tokens = float(burst)
+        self._at = now()
+
+    def take(self) -> float:
+        """Take one call: 0.0 when it may be made now, else the seconds until one is free
+        (nothing taken)."""
+        at = self.now()
+        self._tokens = min(self.burst, self._tokens + max(at - self._at, 0.0) * self.rate)
+        self._at = at
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return 0.0
+        return (1.0 - self._tokens) / self.rate
+
+
+class OverBudget(Exception):
+    """A look-up's method has no budget left now; ``wait`` seconds until it has."""
+
+    def __init__(self, method: str, wait: float) -> None:
+        super().__init__(f"{method}: no budget for {wait:.1f}s")
+        self.method = method
+        self.wait = wait
 
 
 async def find_posted(
@@ -21,12 +61,20 @@ async def find_posted(
     thread_ts: str | None = None,
     oldest: float | None = None,
     pages: int = 25,
+    budgets: Mapping[str, Budget] | None = None,
 ) -> tuple[str | None, bool]:
     """(ts of the first message whose metadata has ``event_type`` and whose payload
     ``matches``, whether every page was read): a thread's replies when ``thread_ts`` is given,
-    else the channel's messages since ``oldest``, at most ``pages`` pages of 200."""
+    else the channel's messages since ``oldest``, at most ``pages`` pages of 200. With
+    ``budgets`` (Web API method -> :class:`Budget`) each page is a call of its method's budget;
+    raises :class:`OverBudget` when it has none left."""
+    method = "conversations.replies" if thread_ts else "conversations.history"
+    budget = (budgets or {}).get(method)
     cursor: str | None = None
     for _ in range(pages):
+        wait = budget.take() if budget is not None else 0.0
+        if wait:
+            raise OverBudget(method, wait)
         if thread_ts:
             page = await client.conversations_replies(
                 channel=channel, ts=thread_ts, include_all_metadata=True, limit=PAGE,
@@ -47,3 +95,81 @@ async def find_posted(
         if not page.get("has_more") or not cursor:
             return None, True
     return None, False
+
+
+# How long a user group's members (usergroups.users.list) are kept: a person removed from a
+# group keeps the access it gives at most this long (README, "Slack's rate limits";
+# docs/slack-rates.md).
+GROUP_CACHE_SECONDS = 60.0
+
+
+class GroupMembers:
+    """The members of Slack user groups, read with ``usergroups.users.list`` (Tier 2: about 20
+    calls a minute) and kept :data:`GROUP_CACHE_SECONDS`; one cache per workspace token in the
+    process (:func:`group_members`). A read that fails is not kept: the caller counts the group
+    as not its (decisions fail closed).
+
+    A read on the way to an ack (``within``: an options load must be answered within Slack's 3
+    seconds) is made without waiting out a 429 and is given up after ``within`` seconds; after
+    a 429 such reads are not tried until its Retry-After has passed. Other reads (after the
+    ack: a Confirm, a command) wait a 429 out as the client's retry handler does."""
+
+    def __init__(self, ttl: float = GROUP_CACHE_SECONDS) -> None:
+        self.ttl = ttl
+        self.now: Callable[[], float] = time.monotonic
+        self._answers: dict[str, tuple[float, frozenset[str]]] = {}
+        self._limited_until = float("-inf")
+
+    def fresh(self, group: str) -> frozenset[str] | None:
+        kept = self._answers.get(group)
+        if kept is None or self.now() - kept[0] >= self.ttl:
+            return None
+        return kept[1]
+
+    async def members(
+        self, client: AsyncWebClient, group: str, *, within: float | None = None
+    ) -> frozenset[str]:
+        """The group's members; raises ``SlackApiError`` (or ``TimeoutError``, with
+        ``within``) when Slack does not say."""
+        kept = self.fresh(group)
+        if kept is not None:
+            return kept
+        if within is None:
+            answer = await client.usergroups_users_list(usergroup=group)
+        else:
+            if self.now() < self._limited_until:
+                raise TimeoutError(f"usergroups.users.list rate-limited for {group}")
+            quick = AsyncWebClient(
+                token=client.token, base_url=client.base_url, session=client.session,
+                timeout=client.timeout, ssl=client.ssl, proxy=client.proxy,
+                trust_env_in_session=client.trust_env_in_session, headers=dict(client.headers),
+                team_id=client.default_params.get("team_id"), logger=client.logger,
+                retry_handlers=[],  # the client as it is, but a 429 is answered at once
+            )  # fmt: skip
+            try:
+                answer = await asyncio.wait_for(quick.usergroups_users_list(usergroup=group),
+                                                max(within, 0.0))  # fmt: skip
+            except SlackApiError as exc:
+                if exc.response.status_code == 429:
+                    wait = float(exc.response.headers.get("Retry-After", "1") or 1)
+                    self._limited_until = self.now() + wait
+                raise
+        users = frozenset(str(u) for u in answer.get("users") or [])
+        self._answers[group] = (self.now(), users)
+        return users
+
+
+_GROUPS: dict[tuple[str, str], GroupMembers] = {}
+
+
+def forget_group_members() -> None:
+    """Forget every group's members (another workspace, or a test that starts afresh: a new
+    Slack stand-in may answer at the address an earlier one had)."""
+    _GROUPS.clear()
+
+
+def group_members(client: AsyncWebClient) -> GroupMembers:
+    """The process's cache for the workspace of ``client`` (Bolt makes a client per request:
+    the cache follows the token and API address, not the client object)."""
+    token = hashlib.sha256(str(client.token or "").encode()).hexdigest()
+    return _GROUPS.setdefault((str(client.base_url), token), GroupMembers())

@@ -8,5 +8,7 @@ BOT_SCOPES = (
     "commands",  # /sdrs
     "usergroups:read",  # user-group allow-lists and approver groups
     "channels:history",  # the outbox reads a thread before re-sending a report that may
-    "groups:history",  # already have arrived (public / private channels)
+    "groups:history",  # already have arrived (public / private channels,
+    "im:history",  # direct messages,
+    "mpim:history",  # group direct messages)
 )

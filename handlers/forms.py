@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,6 +30,7 @@ from bot.core.intents import (
     ResizeIntent,
 )
 from bot.core.notices import Denied, Notice
+from bot.core.wire.ecs import Flavor
 from bot.operations.access import allowed
 from bot.operations.deps import Deps
 from bot.operations.request import request_confirmation
@@ -37,11 +39,42 @@ from handlers.slack_chat import SlackChat
 from handlers.slack_io import slack_error, tell_user
 
 log = logging.getLogger(__name__)
-# options must be answered within Slack's 3 seconds: give SDRS most of them, not all
+# options must be answered within Slack's 3 seconds: all the reads of one answer together get
+# most of them, not all; of those, the person's user groups (when not known from the last
+# minute, bot.slack_lookup.GROUP_CACHE_SECONDS) at most GROUPS_WITHIN
 OPTIONS_WITHIN = 2.5
+GROUPS_WITHIN = 1.0
+# what ECS allows an instance's servers, as read when the form showed it, kept this long for
+# its flavor fields' type-ahead (a flavor withdrawn meanwhile is refused by the preflight)
+FLAVOR_CACHE_SECONDS = 600.0
+
+
+class FlavorChoices:
+    """The flavors each site's server of an instance may be resized to (ECS resize_flavors),
+    by (account, instance, site), kept :data:`FLAVOR_CACHE_SECONDS` in this process."""
+
+    def __init__(self, ttl: float = FLAVOR_CACHE_SECONDS, size: int = 256) -> None:
+        self.ttl = ttl
+        self.size = size
+        self.now: Callable[[], float] = time.monotonic
+        self._kept: dict[tuple[str, str, str], tuple[float, list[Flavor]]] = {}
+
+    def keep(self, account: str, instance: str, site: str, flavors: list[Flavor]) -> None:
+        self._kept.pop((account, instance, site), None)
+        self._kept[(account, instance, site)] = (self.now(), flavors)
+        while len(self._kept) > self.size:  # the oldest first
+            self._kept.pop(next(iter(self._kept)))
+
+    def get(self, account: str, instance: str, site: str) -> list[Flavor] | None:
+        kept = self._kept.get((account, instance, site))
+        if kept is None or self.now() - kept[0] >= self.ttl:
+            return None
+        return kept[1]
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
+    flavors = FlavorChoices()
+
     async def open_from_button(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         """The help message's "Resize..." / "Rename a drill..." buttons."""
         await ack()
@@ -58,29 +91,46 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.options(modals.PICK_INSTANCE)
     async def instance_options(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        until = asyncio.get_running_loop().time() + OPTIONS_WITHIN
         query = str(body.get("value") or "")
         may = await _may_use(deps, client, _user_of(body), _view_channel(body), "resize",
-                             tell=False)  # fmt: skip
-        await ack(options=await instance_choices(deps, query, _view_channel(body)) if may else [])
+                             tell=False, within=GROUPS_WITHIN)  # fmt: skip
+        found = (
+            await instance_choices(deps, query, _view_channel(body), _left(until)) if may else []
+        )
+        await ack(options=found)
 
     @app.options(modals.PICK_DRILL)
     async def drill_options(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        until = asyncio.get_running_loop().time() + OPTIONS_WITHIN
         query = str(body.get("value") or "")
         may = await _may_use(deps, client, _user_of(body), _view_channel(body), "rename_drill",
-                             tell=False)  # fmt: skip
-        await ack(options=await drill_choices(deps, query, _view_channel(body)) if may else [])
+                             tell=False, within=GROUPS_WITHIN)  # fmt: skip
+        found = await drill_choices(deps, query, _view_channel(body), _left(until)) if may else []
+        await ack(options=found)
+
+    @app.options(modals.FLAVOR_ACTION)
+    async def flavor_options(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """A flavor field with more flavors than a select holds: those ECS allows the site's
+        server that match what was typed, from what was read when the form showed them."""
+        until = asyncio.get_running_loop().time() + OPTIONS_WITHIN
+        may = await _may_use(deps, client, _user_of(body), _view_channel(body), "resize",
+                             tell=False, within=GROUPS_WITHIN)  # fmt: skip
+        found = await flavor_choices(deps, flavors, body, _left(until)) if may else []
+        await ack(options=found)
 
     @app.action(modals.PICK_INSTANCE)
     async def instance_picked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         if await _may_use(deps, client, _user_of(body), _view_channel(body), "resize", tell=False):
-            deps.background.spawn(show_instance(deps, client, body), name="resize form")
+            deps.background.spawn(show_instance(deps, flavors, client, body), name="resize form")
 
     @app.action(modals.SITES_ACTION)
     async def sites_ticked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         if await _may_use(deps, client, _user_of(body), _view_channel(body), "resize", tell=False):
-            deps.background.spawn(show_ticked(deps, client, body), name="resize form sites")
+            deps.background.spawn(show_ticked(deps, flavors, client, body),
+                                  name="resize form sites")  # fmt: skip
 
     @app.action(modals.PICK_DRILL)
     async def drill_picked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -110,16 +160,31 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 async def _may_use(
-    deps: Deps, client: AsyncWebClient, user: str, channel: str, kind: str, *, tell: bool = True
+    deps: Deps,
+    client: AsyncWebClient,
+    user: str,
+    channel: str,
+    kind: str,
+    *,
+    tell: bool = True,
+    within: float | None = None,
 ) -> bool:
-    """A form shows what SDRS and ECS hold: only to people who may ask for its change here."""
-    decision = await allowed(deps, SlackChat(client), user, channel, kind)
+    """A form shows what SDRS and ECS hold: only to people who may ask for its change here.
+    ``within``: on the way to an ack, the user's groups must be known within that many seconds
+    (a group not known by then counts as not theirs)."""
+    chat = SlackChat(client, groups_within=within)
+    decision = await allowed(deps, chat, user, channel, kind)
     if decision.allowed or decision.denial is None:
         return True
     log.info("form %s refused to %s in %s: %s", kind, user, channel, decision.denial)
     if tell:
         await tell_user(client, channel, user, render.notice(Denied(decision.denial)))
     return False
+
+
+def _left(until: float) -> float:
+    """Seconds left until ``until`` (the loop's clock), at least a little."""
+    return max(until - asyncio.get_running_loop().time(), 0.05)
 
 
 def _user_of(body: dict[str, Any]) -> str:
@@ -213,7 +278,9 @@ async def open_rename_form(
         await _fill_drill(deps, client, view_id, None, channel, drill_id)
 
 
-async def instance_choices(deps: Deps, query: str, channel: str) -> list[dict[str, Any]]:
+async def instance_choices(
+    deps: Deps, query: str, channel: str, within: float = OPTIONS_WITHIN
+) -> list[dict[str, Any]]:
     """Protected instances whose name contains ``query`` (SDRS matches fuzzily)."""
     account = deps.form_account(channel)
     if account is None:
@@ -221,7 +288,7 @@ async def instance_choices(deps: Deps, query: str, channel: str) -> list[dict[st
     try:
         found = await asyncio.wait_for(
             account.sdrs.list_protected_instances(name=query.strip() or None, limit=100),
-            OPTIONS_WITHIN,
+            within,
         )
     except (CloudError, TimeoutError) as exc:
         log.warning("protected instances not listed for the form: %s", exc)
@@ -232,12 +299,14 @@ async def instance_choices(deps: Deps, query: str, channel: str) -> list[dict[st
     ]
 
 
-async def drill_choices(deps: Deps, query: str, channel: str) -> list[dict[str, Any]]:
+async def drill_choices(
+    deps: Deps, query: str, channel: str, within: float = OPTIONS_WITHIN
+) -> list[dict[str, Any]]:
     account = deps.form_account(channel)
     if account is None:
         return []
     try:
-        found = await asyncio.wait_for(account.sdrs.list_drills(limit=1000), OPTIONS_WITHIN)
+        found = await asyncio.wait_for(account.sdrs.list_drills(limit=1000), within)
     except (CloudError, TimeoutError) as exc:
         log.warning("drills not listed for the form: %s", exc)
         return []
@@ -250,17 +319,49 @@ async def drill_choices(deps: Deps, query: str, channel: str) -> list[dict[str, 
     return [modals.option(d.name, d.id).to_dict() for d in drills[: modals.MAX_OPTIONS]]
 
 
-async def show_instance(deps: Deps, client: AsyncWebClient, body: dict[str, Any]) -> None:
+async def flavor_choices(
+    deps: Deps, flavors: FlavorChoices, body: dict[str, Any], within: float = OPTIONS_WITHIN
+) -> list[dict[str, Any]]:
+    """The options of a site's flavor field: from what the form was built with, or (another
+    replica built it, or it is older than the cache) read again from SDRS and ECS within
+    ``within`` seconds; nothing when they do not answer in time."""
+    view = body.get("view") or {}
+    meta = modals.metadata_of(view)
+    site = modals.flavor_site(str(body.get("block_id") or ""))
+    instance_id, channel = meta.get("instance", ""), meta.get("channel", "")
+    account = deps.form_account(channel)
+    if site is None or account is None or not UUID_RE.fullmatch(instance_id):
+        return []
+    allowed_here = flavors.get(account.name, instance_id, site)
+    if allowed_here is None:
+        try:
+            state = await asyncio.wait_for(
+                read_instance_state(account.sdrs, account.ecs, instance_id, [site]), within
+            )
+        except (CloudError, TimeoutError) as exc:
+            log.warning("flavors not listed for the form: %s", exc or type(exc).__name__)
+            return []
+        allowed_here = state.allowed_flavors.get(site) or []
+        flavors.keep(account.name, instance_id, site, allowed_here)
+    query = str(body.get("value") or "")
+    return [o.to_dict() for o in modals.matching_flavors(allowed_here, query)]
+
+
+async def show_instance(
+    deps: Deps, flavors: FlavorChoices, client: AsyncWebClient, body: dict[str, Any]
+) -> None:
     """An instance was chosen: show its servers and fill the flavor selects from ECS."""
     view = body.get("view") or {}
     action = (body.get("actions") or [{}])[0]
     selected = action.get("selected_option") or {}
     instance_id = str(selected.get("value") or "")
     label = str((selected.get("text") or {}).get("text") or instance_id)
-    await _show_sites(deps, client, view, instance_id, label, modals.ticked_sites(view))
+    await _show_sites(deps, flavors, client, view, instance_id, label, modals.ticked_sites(view))
 
 
-async def show_ticked(deps: Deps, client: AsyncWebClient, body: dict[str, Any]) -> None:
+async def show_ticked(
+    deps: Deps, flavors: FlavorChoices, client: AsyncWebClient, body: dict[str, Any]
+) -> None:
     """A site was ticked or unticked: rebuild the form with a flavor field for each ticked
     site, the servers read again (their power state may have changed meanwhile)."""
     view = body.get("view") or {}
@@ -268,12 +369,13 @@ async def show_ticked(deps: Deps, client: AsyncWebClient, body: dict[str, Any]) 
     ticked = [str(o.get("value")) for o in action.get("selected_options") or []]
     meta = modals.metadata_of(view)
     instance_id = meta.get("instance", "")
-    await _show_sites(deps, client, view, instance_id, meta.get("label") or instance_id,
+    await _show_sites(deps, flavors, client, view, instance_id, meta.get("label") or instance_id,
                       [s for s in modals.SITES if s in ticked])  # fmt: skip
 
 
 async def _show_sites(
     deps: Deps,
+    flavors: FlavorChoices,
     client: AsyncWebClient,
     view: dict[str, Any],
     instance_id: str,
@@ -300,13 +402,16 @@ async def _show_sites(
         server = state.servers.get(server_id or "")
         if server is None:
             continue
+        choices = state.allowed_flavors.get(site)
+        if choices is not None:  # the flavor field's type-ahead serves from these
+            flavors.keep(account.name, instance_id, site, choices)
         sites.append(
             modals.SiteInfo(
                 site=site,
                 server_name=server.name or server.id,
                 status=server.status,
                 flavor=server.flavor,
-                choices=state.allowed_flavors.get(site),
+                choices=choices,
                 on_dedicated_host=server.on_dedicated_host,
             )  # fmt: skip
         )

@@ -43,6 +43,7 @@ PICK_DRILL = "sdrs_pick_drill"
 OPEN_RESIZE = OPEN_RESIZE_ACTION  # the help message's buttons
 OPEN_RENAME = OPEN_RENAME_ACTION
 MAX_OPTIONS = 100  # Slack's limit for a select's options
+FLAVOR_ACTION = "flavor"  # a site's flavor field (its block: "<site>_flavor")
 SITES = ("production", "dr")
 SITES_BLOCK = "sites"
 SITES_ACTION = "sdrs_pick_sites"  # ticking or unticking a site rebuilds the form
@@ -68,6 +69,29 @@ def option(text: str, value: str) -> Option:
 def flavor_option(flavor: Flavor) -> Option:
     size = f" · {flavor.vcpus} vCPU, {flavor.ram / 1024:g} GiB" if flavor.vcpus else ""
     return option(f"{flavor.id}{size}", flavor.id)
+
+
+def flavor_site(block_id: str) -> str | None:
+    """The site of a flavor field's block id (``production_flavor`` -> ``production``)."""
+    site = block_id.removesuffix("_flavor")
+    return site if site in SITES and site != block_id else None
+
+
+def matching_flavors(flavors: list[Flavor], query: str) -> list[Option]:
+    """The flavors whose id and size contain every word typed (any case), in ECS's order, at
+    most a select's :data:`MAX_OPTIONS` (an id longer than a flavor can be is not offered)."""
+    words = query.lower().split()
+    found = []
+    for flavor in flavors:
+        if len(flavor.id) > 64:  # the form refuses it (resize_from_view); Slack: value <= 150
+            continue
+        option = flavor_option(flavor)
+        shown = f"{flavor.id} {size_text(flavor)}".lower()
+        if all(w in shown for w in words):
+            found.append(option)
+            if len(found) == MAX_OPTIONS:
+                break
+    return found
 
 
 def _picker(action_id: str, chosen: tuple[str, str] | None) -> ExternalDataSelectElement:
@@ -185,15 +209,22 @@ def _site_blocks(sites: list[SiteInfo], ticked: list[str]) -> list[Block]:
             continue
         size = size_text(s.flavor)
         now = f"Now {s.flavor.id}" + (f" ({size})" if size else "")
-        element: StaticSelectElement | PlainTextInputElement
-        if s.choices:
+        element: StaticSelectElement | ExternalDataSelectElement | PlainTextInputElement
+        if s.choices and len(s.choices) > MAX_OPTIONS:
+            # more than a select holds: typed ahead, the options loaded as the person types
+            element = ExternalDataSelectElement(
+                action_id=FLAVOR_ACTION,
+                placeholder=f"Type part of a flavor ({len(s.choices)} allowed)",
+                min_query_length=0,
+            )
+        elif s.choices:
             element = StaticSelectElement(
-                action_id="flavor",
+                action_id=FLAVOR_ACTION,
                 placeholder="Choose a flavor",
-                options=[flavor_option(f) for f in s.choices[:MAX_OPTIONS]],
+                options=[flavor_option(f) for f in s.choices],
             )
         else:
-            element = PlainTextInputElement(action_id="flavor", placeholder="e.g. s6.xlarge.2")
+            element = PlainTextInputElement(action_id=FLAVOR_ACTION, placeholder="e.g. s6.xlarge.2")
         blocks.append(
             InputBlock(
                 block_id=f"{s.site}_flavor",

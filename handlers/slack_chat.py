@@ -5,6 +5,7 @@ through ``chat.getPermalink`` (cached, see :mod:`bot.slack_links`)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Collection
 
@@ -19,7 +20,7 @@ from bot.core.records import PendingOperation
 from bot.operations.chat import ChatPostError, Tell
 from bot.slack_errors import slack_error
 from bot.slack_links import PERMALINKS
-from bot.slack_lookup import find_posted
+from bot.slack_lookup import find_posted, group_members
 from handlers import render
 
 log = logging.getLogger(__name__)
@@ -28,18 +29,30 @@ HISTORY_PAGES = 10  # a confirmation is looked for among the channel's newest 2,
 
 
 class SlackChat:
-    def __init__(self, client: AsyncWebClient) -> None:
+    """``groups_within``: group membership must be known within that many seconds (an options
+    load, answered in its ack); a group not known by then counts as not the user's."""
+
+    def __init__(self, client: AsyncWebClient, *, groups_within: float | None = None) -> None:
         self.client = client
+        self.groups_within = groups_within
 
     async def member_groups(self, user: str, groups: Collection[str]) -> set[str]:
+        """From :func:`bot.slack_lookup.group_members` (kept a minute, read when older)."""
+        cache = group_members(self.client)
+        loop = asyncio.get_running_loop()
+        deadline = None if self.groups_within is None else loop.time() + self.groups_within
         member_of: set[str] = set()
         for group in sorted(groups):
+            within = None if deadline is None else deadline - loop.time()
             try:
-                response = await self.client.usergroups_users_list(usergroup=group)
+                members = await cache.members(self.client, group, within=within)
             except SlackApiError as exc:
                 log.warning("cannot list user group %s: %s", group, slack_error(exc))
                 continue
-            if user in (response.get("users") or []):
+            except TimeoutError:
+                log.info("user group %s not known in time: counted as not %s's", group, user)
+                continue
+            if user in members:
                 member_of.add(group)
         return member_of
 

@@ -24,6 +24,7 @@ from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import World
 from bot.sdrs.client import SdrsClient
+from bot.slack_lookup import forget_group_members
 from bot.store import Store
 from bot.tracker import Tracker
 from tests.conftest import sandbox_settings
@@ -189,6 +190,7 @@ def make_harness(
         },
     )
     store = Store.from_url(settings.database_url)
+    forget_group_members()  # a fresh process's: this stand-in may have an earlier one's port
     metrics = Metrics()  # as serve() wires it
     fleet, bindings = build_fleet(settings, metrics=metrics)
     sdrs = next(iter(fleet)).sdrs
@@ -198,7 +200,7 @@ def make_harness(
     app = build_app(deps, slack_client(settings))
     harness = Harness(app, deps, slack, world, emulator, clock)
     harness.tracker, harness.sender = build_workers(deps, slack_client(settings, retries=False))
-    metrics.watch(store, lambda: harness.sender.rate_limited)
+    metrics.watch(store, lambda: harness.sender.rate_limited, lambda: harness.sender.missing_scope)
     return harness, store, sdrs
 
 

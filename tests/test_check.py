@@ -141,7 +141,10 @@ def test_missing_scopes(
     slack.state.scopes = ["chat:write", "commands"]
     code, lines = run(capsys)
     assert code == 1
-    assert "missing channels:history, groups:history, usergroups:read" in lines["slack scopes"]
+    assert (
+        "missing channels:history, groups:history, im:history, mpim:history, usergroups:read"
+        in lines["slack scopes"]
+    )
     assert "reinstall the app" in lines["slack scopes"]
 
 

@@ -17,8 +17,8 @@ SCOPE_OF = {
     "chat_postEphemeral": {"chat:write"},
     "usergroups_users_list": {"usergroups:read"},
     # public and private channels the bot is in
-    "conversations_replies": {"channels:history", "groups:history"},
-    "conversations_history": {"channels:history", "groups:history"},
+    "conversations_replies": {"channels:history", "groups:history", "im:history", "mpim:history"},
+    "conversations_history": {"channels:history", "groups:history", "im:history", "mpim:history"},
     # modals: the interaction's trigger id is the permission (no scope)
     "views_open": set(),
     "views_update": set(),

@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import text
 
 from bot.core.facts import Rendered
+from bot.metrics import Metrics
 from bot.outbox import OutboxSender
 from bot.sandbox.slack_api import SlackApiThread
 from bot.store import OutboxMessage, Store
@@ -259,3 +261,70 @@ async def test_a_lost_answer_is_found_behind_a_busy_channel(
     if not threaded:  # history is newest first: the original is on a later page
         assert len(slack.state.calls_to("conversations.history")) >= 2
     # (a thread's replies come oldest first: the original is on the first page)
+
+
+async def test_a_check_refused_for_a_missing_scope_still_delivers_and_says_so(
+    store: Store,
+    client: AsyncWebClient,
+    slack: SlackApiThread,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A direct message whose post may have been lost: the look-up before sending again is
+    refused (an app installed without im:history). The report is delivered anyway, and the log
+    and the metrics say which method lacked its scope."""
+    clock = Clock()
+    dm = "D0DIRECT01"
+    slack.state.fail_next["chat.postMessage"] = ["server_error"]  # outcome unknown: check first
+    slack.state.fail_next["conversations.history"] = ["missing_scope"]
+    store.enqueue(OutboxMessage(dedupe_key="dm-1", channel=dm, content=Rendered(text="report")),
+                  clock())  # fmt: skip
+    s = sender(store, client, clock)
+    metrics = Metrics()
+    metrics.watch(store, lambda: s.rate_limited, lambda: s.missing_scope)
+    assert await s.run_once() == 0
+    clock.advance(5)
+    assert await s.run_once() == 1
+    assert slack.state.calls_to("conversations.history")  # it did try to check
+    assert [m["text"] for (ch, _), m in slack.state.message_items() if ch == dm] == ["report"]
+    assert store.outbox_stats(clock()) == (0, None)
+    warning = [r.getMessage() for r in caplog.records if "missing_scope" in r.getMessage()]
+    assert len(warning) == 1 and "conversations.history" in warning[0] and "dm-1" in warning[0]
+    exposition = metrics.exposition().decode()
+    assert 'sdrs_bot_slack_missing_scope_total{method="conversations.history"} 1.0' in exposition
+
+
+async def test_a_burst_of_uncertain_rows_waits_for_the_look_up_budget(
+    store: Store, client: AsyncWebClient, slack: SlackApiThread
+) -> None:
+    """Twelve posts whose answers were lost, in twelve channels: their look-ups share
+    conversations.history's budget (a burst of 5 here, then 40 a minute). Five are checked at
+    once; the others wait - not counted as attempts, not failed, not sent unchecked - and are
+    checked as the budget refills. Each message is in Slack once."""
+    clock = Clock()
+    channels = [f"C0BURST{n:03d}" for n in range(12)]
+    slack.state.fail_next["chat.postMessage"] = ["lost"] * len(channels)
+    for ch in channels:
+        message = OutboxMessage(dedupe_key=f"burst-{ch}", channel=ch, content=Rendered(text="r"))
+        store.enqueue(message, clock())
+    s = OutboxSender(store, client, render.message, owner="r1", now=clock, pace_seconds=1.0,
+                     lease_seconds=30, lookup_burst=5)  # fmt: skip
+    assert await s.run_once() == 0  # every post took effect, every answer was lost
+    clock.advance(5)
+    assert await s.run_once() == 5
+    assert len(slack.state.calls_to("conversations.history")) == 5
+    assert store.outbox_stats(clock())[0] == 7
+    assert await s.run_once() == 0  # the others wait for the budget, not for a retry
+    assert len(slack.state.calls_to("conversations.history")) == 5
+    for _ in range(20):
+        clock.advance(1.5)  # 40 a minute: one more look-up each 1.5 s
+        await s.run_once()
+        if not store.outbox_stats(clock())[0]:
+            break
+    assert store.outbox_stats(clock())[0] == 0
+    assert len(slack.state.calls_to("conversations.history")) == len(channels)
+    assert len(slack.state.calls_to("chat.postMessage")) == len(channels)  # none posted twice
+    for ch in channels:
+        assert [m["text"] for (c, _), m in slack.state.message_items() if c == ch] == ["r"]
+    with store.engine.connect() as conn:
+        attempts = conn.execute(text("select max(attempts) from outbox")).scalar_one()
+    assert attempts == 2  # the lost post and the checked one; waiting was not an attempt

@@ -274,6 +274,40 @@ def test_the_resize_form_in_the_browser(browser: WebDriver) -> None:
     assert code == 0
 
 
+def test_a_flavor_past_the_100th_is_typed_ahead_in_the_browser(browser: WebDriver) -> None:
+    """hpc-render's servers may be resized to more flavors than a select holds: the field is a
+    type-ahead whose options the bot answers (signed block_suggestion) as you type, and a flavor
+    well past the 100th is picked and confirmed."""
+    demo = Demo()
+    try:
+        ready(browser, demo)
+        type_command(browser, "/sdrs resize")
+        picker = wait_for(browser, "//*[@id='modal']//input[@name='instance']")
+        picker.send_keys("hpc")  # type: ignore[attr-defined]
+        choice = "//div[@class='suggest']/div[contains(., 'hpc-render')]"
+        wait_for(browser, choice)
+        retry(lambda: browser.find_element(By.XPATH, choice).click())
+        field = "//*[@id='modal']//input[@name='production_flavor']"
+        wait_for(browser, field)
+        assert "allowed)" in str(browser.find_element(By.XPATH, field).get_attribute("placeholder"))
+        dr_box = "//*[@id='modal']//input[@type='checkbox'][@value='dr']"
+        retry(lambda: browser.find_element(By.XPATH, dr_box).click())  # production only
+        WebDriverWait(browser, 30, poll_frequency=0.1).until(
+            lambda d: not d.find_elements(By.XPATH, "//input[@name='dr_flavor']")
+        )
+        retry(lambda: browser.find_element(By.XPATH, field).send_keys("m7.48xlarge.16"))
+        flavor = "//div[@class='suggest']/div[starts-with(., 'm7.48xlarge.16 ')]"
+        wait_for(browser, flavor)
+        retry(lambda: browser.find_element(By.XPATH, flavor).click())
+        shot(browser, "7-resize-form-type-ahead")
+        browser.find_element(By.ID, "modal-submit").click()
+        wait_for(browser, "//div[contains(@class,'message')]//*[contains(., 'm7.48xlarge.16')]")
+        assert not browser.find_elements(By.ID, "modal")
+    finally:
+        code, _ = demo.stop()
+    assert code == 0
+
+
 def test_layout_plain_text_and_private_replies_like_slack(browser: WebDriver) -> None:
     """60 messages: the window does not scroll, the header and the message box stay put, only
     the list scrolls and the newest message is in view (also after a reload). Plain text is a

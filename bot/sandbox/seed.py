@@ -1,6 +1,7 @@
 """A realistic emulated world: groups and instances in several states, running and stopped
 servers, a failed-over instance, a dedicated host, a yearly/monthly server, drills with Chinese
-and ASCII names, and a flavor catalogue. Ids are stable UUIDs derived from readable names, so
+and ASCII names, and a flavor catalogue (one instance, ``hpc-render``, may be resized to more
+than 100 flavors). Ids are stable UUIDs derived from readable names, so
 tests and the playground can refer to them as ``ids["pi-erp-db"]``."""
 
 from __future__ import annotations
@@ -57,6 +58,14 @@ def seeded_world(
     ):
         w.add_flavor(fid, vcpus, ram)
     w.add_flavor("c7.large.2", 2, 4096, azs={az_prod})  # not sold in the DR AZ
+    # a compute family sold only in a third pair of zones: its servers may be resized to more
+    # flavors than a select holds (100), so the form's flavor field types ahead
+    az_hpc = (az_prod[:-1] + "c", az_dr[:-1] + "d")
+    for family, vcpu_ram in (("c6", 2), ("c6s", 2), ("c7n", 2), ("m7", 8), ("hc2", 4), ("ir3", 2)):
+        for n in (1, 2, 4, 6, 8, 12, 16, 22, 32, 44, 48, 64, 96):
+            size = "large" if n == 1 else "xlarge" if n == 2 else f"{n // 2}xlarge"
+            for ratio in (vcpu_ram, vcpu_ram * 2):
+                w.add_flavor(f"{family}.{size}.{ratio}", 2 * n, 2 * n * ratio * 1024, set(az_hpc))
     w.add_host(DedicatedHost(sid("deh-prod"), az_prod))
     w.add_host(DedicatedHost(sid("deh-dr"), az_dr))
 
@@ -68,6 +77,7 @@ def seeded_world(
     )
     for key, name, status, station in groups:
         w.add_group(Group(sid(key), prefix + name, status, az_prod, az_dr, station))
+    w.add_group(Group(sid("pg-hpc"), prefix + "hpc-protection", "protected", *az_hpc, "source"))
 
     # (instance key, name, status, group, prod server state, dr server state, flavor, extras)
     instances: tuple[tuple[str, str, str, str, str, str, str, dict[str, str]], ...] = (
@@ -80,11 +90,13 @@ def seeded_world(
         ("pi-erp-cache", "erp-cache", "error", "pg-erp", "SHUTOFF", "SHUTOFF", "s6.medium.2", {}),
         ("pi-deh", "erp-deh", "protected", "pg-erp", "SHUTOFF", "SHUTOFF", "s6.large.2", {"deh": "1"}),
         ("pi-prepaid", "erp-prepaid", "protected", "pg-erp", "SHUTOFF", "SHUTOFF", "s6.large.2", {"prepaid": "1"}),
+        ("pi-hpc", "hpc-render", "protected", "pg-hpc", "SHUTOFF", "SHUTOFF", "c6.large.2", {}),
     )  # fmt: skip
     for key, name, status, group, prod_state, dr_state, flavor, extra in instances:
         station = "target" if group == "pg-failover" else "source"
-        src = Server(sid(f"{key}-src"), f"ecs-{prefix}{name}-src", az_prod, flavor)
-        tgt = Server(sid(f"{key}-tgt"), f"ecs-{prefix}{name}-tgt", az_dr, flavor)
+        zones = az_hpc if group == "pg-hpc" else (az_prod, az_dr)
+        src = Server(sid(f"{key}-src"), f"ecs-{prefix}{name}-src", zones[0], flavor)
+        tgt = Server(sid(f"{key}-tgt"), f"ecs-{prefix}{name}-tgt", zones[1], flavor)
         # After a failover (priority_station=target) production runs on the target server.
         prod, dr = (tgt, src) if station == "target" else (src, tgt)
         prod.status, dr.status = prod_state, dr_state

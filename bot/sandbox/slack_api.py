@@ -51,7 +51,8 @@ class SlackApiState:
     calls: list[SlackCall] = field(default_factory=list)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # method -> (share of calls, kind): "ratelimited" (429 + Retry-After), "server_error" (503),
-    # "lost" (the call takes effect, then the answer is a 503: the caller cannot know)
+    # "lost" (the call takes effect, then the answer is a 503: the caller cannot know),
+    # "missing_scope" (fail_next only: refused as a token without the method's scope)
     faults: dict[str, tuple[float, str]] = field(default_factory=dict)
     fault_seed: int = 7
     posted_at: list[tuple[str, float]] = field(default_factory=list)  # (channel, when) per post
@@ -202,6 +203,9 @@ class SlackApiServer:
             )
         if kind == "server_error":
             return web.Response(status=503, text="Service Unavailable")
+        if kind == "missing_scope":  # as Slack answers a token without the method's scope
+            return web.json_response({"ok": False, "error": "missing_scope",
+                                      "provided": ",".join(self.state.scopes)})  # fmt: skip
         retry_after = self.state.rate_limit_next.pop(method, None)
         left = self.state.rate_limited_until.get(method, 0.0) - time.monotonic()
         if retry_after is None and left > 0:

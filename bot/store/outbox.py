@@ -234,6 +234,23 @@ class OutboxStore:
                 )
             )
 
+    def mark_waiting(self, row_id: int, owner: str, at: datetime, reason: str) -> None:
+        """Give a claimed row back to be tried at ``at`` without counting the claim as an
+        attempt: it waited (for a look-up budget), it did not fail."""
+        t = outbox.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(t.id == row_id, t.lease_owner == owner, t.state == OutboxState.SENDING.value)
+                .values(
+                    state=OutboxState.PENDING.value,
+                    next_attempt_at=epoch(at),
+                    last_error=reason[:500],
+                    lease_until=None,
+                    attempts=t.attempts - 1,
+                )
+            )
+
     def mark_dead(self, row_id: int, owner: str, error: str) -> None:
         t = outbox.c
         with self.engine.begin() as conn:

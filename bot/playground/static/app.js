@@ -308,8 +308,15 @@ function externalSelect(block, e, ctx) {
     input.value = chosen.text.text;
     wrap.dataset.selected = JSON.stringify(chosen);
   }
+  // Slack asks for options (a signed block_suggestion) once min_query_length characters are
+  // typed (3 when the element does not say), and shows the answer to the latest question only
+  const minQuery = e.min_query_length ?? 3;
+  let asked = 0;
   const search = async () => {
+    const question = ++asked;
+    if (input.value.length < minQuery) { list.hidden = true; return; }
     const answer = await post("options", {view_id: ctx.viewId, action_id: e.action_id, block_id: block.block_id, value: input.value});
+    if (question !== asked) return;
     list.replaceChildren(...answer.options.map((o) => {
       const item = document.createElement("div");
       item.textContent = o.text.text;
