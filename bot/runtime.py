@@ -47,10 +47,12 @@ def slack_client(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         session=session,
+        # not slack_sdk's default connection-error retry: a connection that drops after sending
+        # may have posted, and a repeat would post twice (the outbox finds such a post instead)
+        retry_handlers=[],
     )
     if retries:
-        # 429s only: a 429 was not processed, so repeating is safe. (A connection error after
-        # sending may have posted; the outbox, which uses retries=False, handles those.)
+        # 429s only: a 429 was not processed, so repeating is safe.
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     return client
 

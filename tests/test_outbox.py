@@ -328,3 +328,31 @@ async def test_a_burst_of_uncertain_rows_waits_for_the_look_up_budget(
     with store.engine.connect() as conn:
         attempts = conn.execute(text("select max(attempts) from outbox")).scalar_one()
     assert attempts == 2  # the lost post and the checked one; waiting was not an attempt
+
+
+@pytest.mark.parametrize("retries", [False, True], ids=["outbox-client", "command-client"])
+async def test_a_post_whose_connection_drops_after_slack_took_it_is_not_sent_again(
+    store: Store, slack: SlackApiThread, retries: bool
+) -> None:
+    """The bot's Web API clients (as built for production) do not repeat a call whose
+    connection dropped after sending - it may have been carried out; the outbox finds out
+    instead. slack_sdk's default connection-error retry would post the reply twice."""
+    from pydantic import SecretStr
+
+    from bot.runtime import slack_client
+    from tests.conftest import sandbox_settings
+
+    settings = sandbox_settings(
+        "http://127.0.0.1:9", slack_bot_token=SecretStr(BOT_TOKEN), slack_api_url=slack.api_url
+    )
+    clock = Clock()
+    ts = parent(slack)
+    slack.state.fail_next["chat.postMessage"] = ["dropped"]
+    store.enqueue(reply("dropped-1", ts), clock())
+    async with aiohttp.ClientSession() as session:
+        s = sender(store, slack_client(settings, session, retries=retries), clock)
+        assert await s.run_once() == 0  # no answer: not known to be sent
+        clock.advance(5)
+        assert await s.run_once() == 1  # found in the thread
+    assert len(slack.state.thread(CH, ts)) == 1
+    assert len(slack.state.calls_to("chat.postMessage")) == 1

@@ -52,6 +52,7 @@ class SlackApiState:
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # method -> (share of calls, kind): "ratelimited" (429 + Retry-After), "server_error" (503),
     # "lost" (the call takes effect, then the answer is a 503: the caller cannot know),
+    # "dropped" (the call takes effect, then the connection closes without an answer),
     # "missing_scope" (fail_next only: refused as a token without the method's scope)
     faults: dict[str, tuple[float, str]] = field(default_factory=dict)
     fault_seed: int = 7
@@ -233,6 +234,9 @@ class SlackApiServer:
                 listener(method, {**args, "_result": result})
         if kind == "lost":
             return web.Response(status=503, text="upstream timeout")
+        if kind == "dropped" and request.transport is not None:
+            request.transport.abort()  # it took effect; the connection closes with no answer
+            return web.Response(status=503)  # never delivered
         # Slack reports the token's scopes on every Web API answer
         return web.json_response(result, headers={"x-oauth-scopes": ",".join(self.state.scopes)})
 
