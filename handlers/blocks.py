@@ -275,10 +275,13 @@ def not_cancellable_text(state: str, by: str | None) -> str:
     return "It is not waiting for a window any more (it was not started); nothing to cancel."
 
 
-def approvers_text(policy: Policy) -> str:
-    """Who may confirm in two-person mode, mentioned: "<@U1>, <@U2> or <!subteam^S1>"."""
-    names = [f"<@{u}>" for u in sorted(policy.approvers)]
+def approvers_text(policy: Policy, requester: str | None = None) -> str:
+    """Who may confirm in two-person mode, mentioned: "<@U1>, <@U2> or <!subteam^S1>" - never
+    the ``requester`` (who may not confirm their own request, even when an approver)."""
+    names = [f"<@{u}>" for u in sorted(policy.approvers) if u != requester]
     names += [f"<!subteam^{g}>" for g in sorted(policy.approver_groups)]
+    if not names and policy.approvers:  # the requester is the only approver named
+        return "no other approver (ask the bot's admins to name one)"
     if not names:
         return "an approver"
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

@@ -104,7 +104,8 @@ def confirmation(op: PendingOperation, policy: Policy) -> tuple[str, Blocks]:
     return text, blocks.confirmation_blocks(
         op_id=op.id, summary=summary(op.facts), requester=op.requester,
         expires_at=op.expires_at, headline=headline(op.facts),
-        approvers=blocks.approvers_text(policy) if policy.approval_mode == "two-person" else None,
+        approvers=blocks.approvers_text(policy, op.requester)
+        if policy.approval_mode == "two-person" else None,
     )  # fmt: skip
 
 

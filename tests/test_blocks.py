@@ -99,3 +99,12 @@ def test_cloud_errors_are_shown_with_code_never_a_traceback() -> None:
     unknown = OutcomeUnknownError("no answer", hint="Check instance y before asking again.")
     assert "Check instance y" in blocks.cloud_error_text(unknown)
     assert "Could not reach SDRS" in blocks.cloud_error_text(httpx.ConnectError("refused"))
+
+
+def test_the_list_of_who_may_confirm_never_names_the_requester() -> None:
+    two = Policy(approval_mode="two-person", approvers=frozenset({"U_A", "U_B"}))
+    assert blocks.approvers_text(two, "U_A") == "<@U_B>"
+    assert blocks.approvers_text(two, "U_C") == "<@U_A> or <@U_B>"
+    alone = Policy(approval_mode="two-person", approvers=frozenset({"U_A"}))
+    assert "<@U_A>" not in blocks.approvers_text(alone, "U_A")
+    assert "no other approver" in blocks.approvers_text(alone, "U_A")

@@ -228,6 +228,20 @@ async def test_two_person_rule(
         assert any("Confirmed by <@U0CAROL001>" in u for u in h.updates(ts))
 
 
+async def test_two_person_an_approver_who_asks_is_not_listed_as_one_who_may_confirm(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> None:
+    async with running(
+        tmp_path, slack, emulator, world,
+        approval_mode="two-person", approvers=frozenset({BOB, CAROL}),
+    ) as h:  # fmt: skip
+        await h.command(RESIZE, user=BOB)
+        await h.confirmation()
+        posted = json.dumps(h.state.calls_to("chat.postMessage")[0].args["blocks"])
+        assert f"confirmable by <@{CAROL}> (not the requester)" in posted
+        assert f"<@{BOB}> or" not in posted and f"or <@{BOB}>" not in posted
+
+
 async def test_request_policy_denial(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
 ) -> None:
