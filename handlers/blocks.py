@@ -243,8 +243,7 @@ def scheduled_line(s: ScheduledOperation, subject: str, requester: str, approver
             f"<@{requester}>{approved}{moves}{thread_link(link)}")  # fmt: skip
 
 
-RUNBOOK_STEP = {"stopping": "stopping the servers", "resizing": "resizing",
-                "starting": "starting the servers again"}  # fmt: skip
+RUNBOOK_STEP = {"stopping": "stopping", "resizing": "resizing", "starting": "starting again"}
 
 
 def runbook_line(step: str, subject: str, requester: str, confirmer: str | None,
@@ -421,20 +420,21 @@ def no_account_text(n: NoAccount) -> str:
     )
 
 
-_RUNBOOK = {
+_RUNBOOK = {  # {it}/{is}/...: one server is spoken of in the singular
     "stopping": ":double_vertical_bar: Stopping {servers} (SDRS resizes only stopped servers).",
     "stopped": "Stopped {servers}.",
-    "nothing-to-stop": "Nothing to stop: the servers are already off.",
+    "nothing-to-stop": "Nothing to stop: {servers} {is} already off.",
     "stop-failed": ":x: ECS could not stop {servers}: {detail}. Nothing was resized.",
     "stop-refused": ":x: ECS refused to stop {servers}: {detail}. Nothing was changed.",
-    "ended-before-stop": ":warning: Interrupted while asking ECS to stop {servers}: {detail}.",
+    "ended-before-stop": ":warning: Interrupted while asking ECS to stop {servers}: {it} {is} "
+    "still running; nothing was changed.",
     "resize-submitted": "Resize submitted to SDRS, job `{detail}`.",
     "resized": ":white_check_mark: Resize SUCCESS.",
-    "resized-seen": ":white_check_mark: The resize was done: the servers have the new flavors "
-    "(its answer was lost with a restart).",
-    "resize-failed": ":x: The resize failed: {detail}. Starting the servers again.",
-    "resize-refused": ":x: The preflight refuses the resize now: {detail}. Starting the servers "
-    "again; nothing was resized.",
+    "resized-seen": ":white_check_mark: The resize was done: {servers} {have} the new "
+    "{flavors} (its answer was lost with a restart).",
+    "resize-failed": ":x: The resize failed: {detail}.{again}",
+    "resize-refused": ":x: The preflight refuses the resize now: {detail}. Nothing was "
+    "resized.{again}",
     "resize-unknown-ended": ":warning: {detail}.",
     "starting": "Starting {servers} again.",
     "started": ":white_check_mark: {servers} running again.",
@@ -444,19 +444,29 @@ _RUNBOOK = {
 }
 
 
-RESIZE_OUTCOME = {  # bot.core.runbook.ResizeOutcome, as the end of a runbook tells it
-    "success": "resized",
-    "fail": "the resize failed",
-    "refused": "nothing was resized (the preflight refused it)",
-    "pending": "nothing was resized",
-    "submitted": "the resize had not ended",
-    "unknown": "the resize's outcome is not known: check the instance's flavors",
-}
+def runbook_outcome_text(outcome: str | None, code: str | None = None, why: str = "") -> str:
+    """How a stop-resize-start ended (bot.core.runbook.ResizeOutcome): "done: resized" only
+    when it resized; otherwise what happened, never worded as a success."""
+    code_text = f" (`{escape(code)}`)" if code else ""
+    because = f": {escape(why)}" if why else ""
+    if outcome == "success":
+        return "done: resized"
+    if outcome == "fail":
+        return f"ended without resizing: the resize failed{code_text}"
+    if outcome == "refused":
+        return f"ended without resizing: the preflight refused it{because}"
+    if outcome == "pending":
+        return f"ended without resizing{because or ': nothing was sent to SDRS'}"
+    if outcome == "submitted":
+        return ("ended before the resize did: check the instance's flavors in the SDRS "
+                "console")  # fmt: skip
+    return "ended, the resize's outcome is not known: check the instance's flavors"
 
 
-def resize_outcome_text(outcome: str | None, code: str | None = None) -> str:
-    text = RESIZE_OUTCOME.get(outcome or "unknown", RESIZE_OUTCOME["unknown"])
-    return text + (f" (`{escape(code)}`)" if code else "")
+def _stopped_again(stopped: int) -> str:
+    if stopped == 1:
+        return "the server it stopped runs again"
+    return "every server it stopped runs again" if stopped else "it stopped no server"
 
 
 def runbook_text(e: RunbookEvent) -> str:
@@ -466,16 +476,18 @@ def runbook_text(e: RunbookEvent) -> str:
     if e.event == "runbook-done":
         if e.servers:
             left = f" {servers} {'is' if one else 'are'} not running again: see above."
-        elif e.stopped:
-            left = " Every server it stopped runs again."
         else:
-            left = " It stopped no server."
-        mark = ":white_check_mark:" if not e.loud else ":warning:"
-        return f"{mark} Stop-resize-start done: {resize_outcome_text(e.detail, e.code)}.{left}"
+            left = f" {_stopped_again(e.stopped).capitalize()}."
+        mark = ":white_check_mark:" if e.detail == "success" and not e.servers else ":warning:"
+        return f"{mark} Stop-resize-start {runbook_outcome_text(e.detail, e.code, e.why)}.{left}"
     template = _RUNBOOK.get(e.event, "{event}: {detail}")
+    again = f" Starting {servers} again." if e.servers else ""
     return template.format(servers=servers, detail=escape(e.detail), requester=e.requester,
                            event=escape(e.event), were="was" if one else "were",
-                           are="is" if one else "are", them="it" if one else "them")  # fmt: skip
+                           are="is" if one else "are", them="it" if one else "them",
+                           it="it" if one else "they", have="has" if one else "have",
+                           flavors="flavor" if one else "flavors", again=again,
+                           **{"is": "is" if one else "are"})  # fmt: skip
 
 
 def runbook_end_text(d: Decided) -> str:
@@ -483,14 +495,10 @@ def runbook_end_text(d: Decided) -> str:
     if d.runbook == "running":
         return ":arrows_counterclockwise: stop-resize-start under way (each step in the thread)"
     left = ", ".join(f"`{escape(s)}`" for s in d.runbook_left_stopped)
-    if left:
-        stopped = f"; not running again: {left}"
-    elif d.runbook_stopped:
-        stopped = "; every server it stopped runs again"
-    else:
-        stopped = "; it stopped no server"
+    stopped = f"not running again: {left}" if left else _stopped_again(d.runbook_stopped)
     mark = ":white_check_mark:" if d.runbook == "done" else ":warning:"
-    return f"{mark} stop-resize-start done: {resize_outcome_text(d.runbook_resize)}{stopped}"
+    outcome = runbook_outcome_text(d.runbook_resize, why=d.runbook_problem or "")
+    return f"{mark} stop-resize-start {outcome}; {stopped}"
 
 
 def store_unavailable_text() -> str:

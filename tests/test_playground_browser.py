@@ -604,7 +604,7 @@ def test_two_accounts_in_two_channels(browser: WebDriver) -> None:
 RUNBOOK_STEPS = (
     "Stopping ecs-erp-app-src", "Stopped ecs-erp-app-src.", "Resize submitted to SDRS, job",
     "Resize SUCCESS.", "Starting ecs-erp-app-src again.", "ecs-erp-app-src running again.",
-    "Stop-resize-start done: resized. Every server it stopped runs again.",
+    "Stop-resize-start done: resized. The server it stopped runs again.",
 )  # fmt: skip
 APP_SRC = f"srv-prod-cn-{sid('pi-erp-app-src')}"
 
@@ -630,7 +630,7 @@ def confirm_stop_start_and_follow(driver: WebDriver, name: str) -> None:
     shot(driver, f"{name}-thread")
     driver.find_element(By.ID, "thread-close").click()
     wait_for(driver, "//*[@id='messages']/div[contains(., 'stop-resize-start done: resized; "
-             "every server it stopped runs again')]")  # the confirmation's end state  # fmt: skip
+             "the server it stopped runs again')]")  # the confirmation's end state  # fmt: skip
     WebDriverWait(driver, 10).until(lambda d: server_status(d, APP_SRC) == "ACTIVE")
     flavor = driver.find_element(By.CSS_SELECTOR, f"#{APP_SRC} .flavor").text
     assert flavor == "s6.xlarge.2"

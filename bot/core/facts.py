@@ -203,6 +203,7 @@ class Decided(_Fact):
     runbook_resize: str | None = None  # bot.core.runbook.ResizeOutcome
     runbook_left_stopped: list[str] = Field(default_factory=list)  # server names
     runbook_stopped: int = 0  # how many servers it stopped
+    runbook_problem: str | None = None  # why it did not go as planned (Runbook.problem)
     schedule: ScheduleFacts | None = None  # approved to run in a window: when (or why not)
 
 
@@ -305,6 +306,7 @@ class RunbookEvent(_Fact):
     detail: str = ""  # runbook-done: how the resize ended (bot.core.runbook.ResizeOutcome)
     code: str | None = None
     stopped: int = 0  # runbook-done: how many servers the bot stopped
+    why: str = ""  # runbook-done: why it did not go as planned
     loud: bool = False
 
 

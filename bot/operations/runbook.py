@@ -151,7 +151,7 @@ def _final_edit(op: PendingOperation, rb: rb_core.Runbook) -> OutboxMessage:
     return end_state(
         op, key="end-runbook", runbook="done" if ok else "attention",
         runbook_resize=rb.resize, runbook_left_stopped=rb.name_list(rb.left_stopped),
-        runbook_stopped=len(rb.stopped),
+        runbook_stopped=len(rb.stopped), runbook_problem=rb.problem,
         job_id=rb.sdrs_job,
     )  # fmt: skip
 
