@@ -34,7 +34,7 @@ from bot.core.facts import (
     StuckReport,
 )
 from bot.core.intents import USAGE
-from bot.core.notices import NameUnresolved, NoAccount
+from bot.core.notices import NameUnresolved, NoAccount, RunbookJob
 from bot.core.policy import Denial, Policy
 from bot.core.records import HistoryEntry, ScheduledOperation, TrackedJob
 from bot.core.states import JobState
@@ -253,6 +253,27 @@ def runbook_line(step: str, subject: str, requester: str, confirmer: str | None,
     now = escape(RUNBOOK_STEP.get(step, step))
     return (f"{subject} · stop-resize-start: {now} · asked by <@{requester}>{confirmed}"
             f"{thread_link(link)}")  # fmt: skip
+
+
+RUNBOOK_JOB_STATUS = {"submitted": "RUNNING", "success": "SUCCESS", "fail": "FAIL",
+                      "unknown": "outcome unknown"}  # fmt: skip
+
+
+def runbook_job_text(job: RunbookJob, subject: str, link: str | None = None) -> str:
+    """The resize job of a stop-resize-start: its status, the runbook's step (or how it
+    ended), who asked and confirmed, since when, and a link to its thread."""
+    status = escape(RUNBOOK_JOB_STATUS.get(job.resize, job.resize))
+    if job.step == "done":
+        where = "stop-resize-start ended"
+    else:
+        where = f"stop-resize-start: {escape(RUNBOOK_STEP.get(job.step, job.step))}"
+        status += " (watching)" if job.resize == "submitted" else ""
+    op = job.op
+    confirmed = (f", confirmed by <@{op.decided_by}>"
+                 if op.decided_by and op.decided_by != op.requester else "")  # fmt: skip
+    age = duration_text((job.now - job.started_at).total_seconds())
+    return (f"{subject} · job `{escape(job.job_id)}`: *{status}* · {where} · asked by "
+            f"<@{op.requester}>{confirmed} · started {age} ago{thread_link(link)}")  # fmt: skip
 
 
 def unknown_window_text(name: str, available: tuple[str, ...]) -> str:

@@ -204,6 +204,8 @@ def notice(n: notices.Notice) -> str:
             return blocks.history_text([(e, headline(e.facts)) for e in n.entries], n.links)
         case notices.JobStatus():
             return blocks.status_text(n.job, n.now, headline(n.job.facts), n.link)
+        case notices.RunbookJob():
+            return blocks.runbook_job_text(n, subject(n.op.facts), n.link)
         case notices.Jobs():
             lines = [
                 (j, blocks.status_text(j, n.now, headline(j.facts), n.links.get(j.thread_ts or "")))
@@ -229,9 +231,13 @@ def notice(n: notices.Notice) -> str:
                 )  # fmt: skip
                 for step, op in n.runbooks
             ]
+            ended = [
+                blocks.runbook_job_text(r, subject(r.op.facts), n.links.get(r.op.message_ts or ""))
+                for r in n.runbook_jobs
+            ]
             return blocks.jobs_text(
                 [*running, *(line for j, line in lines if j.state is JobState.TRACKING)],
-                [line for j, line in lines if j.state is not JobState.TRACKING],
+                [*(line for j, line in lines if j.state is not JobState.TRACKING), *ended],
                 waiting,
             )
         case notices.UnknownWindow():

@@ -222,3 +222,27 @@ async def test_jobs_lists_a_runbook_under_way_with_its_step(h: Harness) -> None:
     await h.command("jobs")
     listing = (await until(h.responses))[-1]["text"]
     assert "stop-resize-start: resizing" in listing and "`erp-app`" in listing
+
+
+async def test_status_and_jobs_tell_the_resize_job_of_a_runbook(h: Harness) -> None:
+    """The resize job a stop-resize-start sent is its runbook's: /sdrs status answers for it
+    with the runbook's step, and /sdrs jobs lists it under what ended when the runbook did."""
+    h.world.plan_next_job(JobPlan(seconds=600))  # a long resize: the runbook waits on it
+    ts = await confirm_stop_start(h, f"resize {APP} s6.xlarge.2 power=stop-start")
+    await until(lambda: any("Resize submitted" in t for t in h.thread_replies(ts)), within=30)
+    (job_id,) = h.world.jobs
+    await h.command(f"status {job_id}")
+    answer = (await until(h.responses))[-1]["text"]
+    assert f"job `{job_id}`: *RUNNING (watching)* · stop-resize-start: resizing" in answer
+    assert "`erp-app`" in answer and f"asked by <@{ALICE}>" in answer
+
+    h.world.jobs[job_id].done_after = 0  # the resize ends now; the runbook starts the server
+    await finished(h, ts)
+    await h.command(f"status {job_id}")
+    answer = (await until(lambda: h.responses()[1:] or None))[-1]["text"]
+    assert f"job `{job_id}`: *SUCCESS* · stop-resize-start ended" in answer
+    assert "I am not tracking" not in answer
+    await h.command("jobs")
+    listing = (await until(lambda: h.responses()[2:] or None))[-1]["text"]
+    ended = listing.split("Ended in the last day:", 1)[1]
+    assert f"job `{job_id}`: *SUCCESS*" in ended and "`erp-app`" in ended

@@ -130,7 +130,15 @@ message = st.one_of(
               schedule=schedule),
     st.builds(RunbookEvent, event=st.one_of(st.sampled_from(RUNBOOK_EVENTS), anything),
               requester=user, servers=st.lists(anything, max_size=3), detail=anything,
-              code=st.one_of(st.none(), anything), loud=st.booleans()),
+              code=st.one_of(st.none(), anything), loud=st.booleans(), why=anything,
+              stopped=st.integers(0, 3)),
+    st.builds(Decided, op=st.builds(ResizeFacts, instance_id=anything), requester=user,
+              state=st.just(OpState.CONFIRMED), by=user, at=st.just(T0),
+              runbook=st.sampled_from(["running", "done", "attention"]),
+              runbook_resize=st.one_of(st.none(), anything, st.sampled_from(
+                  ["success", "fail", "refused", "pending", "submitted", "unknown"])),
+              runbook_left_stopped=st.lists(anything, max_size=2),
+              runbook_stopped=st.integers(0, 3), runbook_problem=st.one_of(st.none(), anything)),
 )  # fmt: skip
 
 
@@ -214,6 +222,9 @@ def test_private_replies_are_slack_safe(
             ends_at=T0, moves_on_miss=True, state=ScheduleState.SCHEDULED, created_at=T0),
             _op(ResizeFacts(instance_id=value)))]),
         notices.Jobs([], T0, links, runbooks=[(value, _op(ResizeFacts(instance_id=other)))]),
+        notices.RunbookJob(value, _op(ResizeFacts(instance_id=other)), value, other, T0, T0, url),
+        notices.Jobs([], T0, links, runbook_jobs=[notices.RunbookJob(
+            value, _op(ResizeFacts(instance_id=other)), "done", value, T0, T0)]),
         notices.UnknownWindow(value, (value, other)), notices.CannotSchedule(value),
         notices.NotCancellable(value, "U0BOB00001"), notices.NotCancellable("started"),
         notices.Denied(Denial.USER), notices.NotHandled(3),

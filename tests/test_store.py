@@ -195,3 +195,18 @@ def test_inbox_group_commit_keeps_one_row_per_key(store: Store) -> None:
     assert len({first, ids[0], ids[2]}) == 3 and store.inbox_depth() == 3
     # leased to the writer: not taken by another before the lease runs out
     assert [i.id for i in store.take_inbox("r2", NOW, lease_seconds=60, limit=10)] == [first]
+
+
+def test_a_runbook_is_found_by_the_resize_job_it_sent(store: Store) -> None:
+    """/sdrs status of a stop-resize-start's resize job finds its runbook (the job is kept in
+    the runbook's state); a LIKE wildcard in an asked-for id matches nothing else."""
+    op_id = _pending(store)
+    store.create_runbook(
+        op_id=op_id, account="", channel="C_1", thread_ts="1.2", requester="U_A",
+        confirmer="U_A", state_json='{"servers":[],"to_stop":[],"sdrs_job":"job-a1"}',
+        step="resizing", now=NOW, deadline=NOW + timedelta(hours=1),
+    )  # fmt: skip
+    found = store.runbook_of_job("job-a1")
+    assert found is not None and found.op_id == op_id and found.channel == "C_1"
+    for other in ("job-a", "job-%", "job-_1", "%"):
+        assert store.runbook_of_job(other) is None, other

@@ -75,6 +75,20 @@ class JobStatus:
 
 
 @dataclass(frozen=True)
+class RunbookJob:
+    """The SDRS resize job of a stop-resize-start runbook (not a tracked job of its own): the
+    runbook's step, how its resize stands (bot.core.runbook.ResizeOutcome), since when."""
+
+    job_id: str
+    op: PendingOperation
+    step: str
+    resize: str
+    started_at: datetime
+    now: datetime
+    link: str | None = None  # to the operation's thread
+
+
+@dataclass(frozen=True)
 class Jobs:
     jobs: list[TrackedJob]
     now: datetime
@@ -83,6 +97,8 @@ class Jobs:
     scheduled: list[tuple[ScheduledOperation, PendingOperation]] = field(default_factory=list)
     # stop-resize-start runbooks under way: (their step, the operation)
     runbooks: list[tuple[str, PendingOperation]] = field(default_factory=list)
+    # the resize jobs of runbooks that ended in the last day
+    runbook_jobs: list[RunbookJob] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -154,6 +170,7 @@ Notice = (
     | AlreadyDecided
     | History
     | JobStatus
+    | RunbookJob
     | Jobs
     | UnknownJob
     | NotHandled

@@ -154,6 +154,18 @@ class RunbookStore:
             row = conn.execute(select(runbooks).where(runbooks.c.op_id == op_id)).first()
         return _row(row._mapping) if row is not None else None
 
+    def runbook_of_job(self, job_id: str) -> RunbookRow | None:
+        """The runbook whose resize is SDRS job ``job_id`` (its state names the job; the
+        caller reads the state to be sure), or None."""
+        quoted = job_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        r = runbooks.c
+        query = select(runbooks).where(
+            r.state_json.like(f'%"sdrs_job":"{quoted}"%', escape="\\")
+        )  # fmt: skip
+        with self.engine.connect() as conn:
+            row = conn.execute(query.order_by(r.created_at.desc()).limit(1)).first()
+        return _row(row._mapping) if row is not None else None
+
     def list_runbooks(self, channel: str, *, active_only: bool = True) -> list[RunbookRow]:
         r = runbooks.c
         query = select(runbooks).where(r.channel == channel).order_by(r.created_at.desc())
