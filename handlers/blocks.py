@@ -7,6 +7,7 @@ User-supplied values are escaped for mrkdwn (``&``, ``<``, ``>``) so a drill nam
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -352,7 +353,11 @@ def cloud_error_text(error: Exception) -> str:
     return f":x: Could not reach SDRS: {escape(str(error))}"
 
 
-def failure_text(failure: FailureFacts) -> str:
+def failure_text(failure: FailureFacts, command: str = "", at: str = "") -> str:
+    """A cloud failure, for the person who asked (``at`` request, confirm or thread: where it
+    happened, so the reply says what to do again; ``command``: the /sdrs command)."""
+    if failure.unavailable:
+        return unavailable_text(failure, command, at)
     if failure.kind == "unknown":
         return (
             ":warning: No reliable answer from SDRS - it may or may not have acted. "
@@ -366,6 +371,33 @@ def failure_text(failure: FailureFacts) -> str:
             f"{rid}{hint}"
         )
     return f":x: Could not reach SDRS: {escape(failure.message)}"
+
+
+def unavailable_text(failure: FailureFacts, command: str = "", at: str = "") -> str:
+    """Huawei Cloud was busy, failing or unreachable: say so, say exactly what became of the
+    request, which command it was, and when to try again (Retry-After when the cloud gave it)."""
+    code = f" `{escape(failure.code)}`" if failure.code else ""
+    rid = f", request id `{escape(failure.request_id)}`" if failure.request_id else ""
+    if failure.kind == "transport":
+        why = "it could not be reached"
+    elif failure.status == 429:
+        why = f"it is limiting how often it is called (HTTP 429{code}{rid})"
+    else:
+        why = f"it answered HTTP {failure.status}{code}{rid}"
+    sent = {
+        "no": "Nothing was sent.",
+        "not-done": "Nothing was changed.",
+        "maybe": "It may or may not have been carried out: check before asking again.",
+    }[failure.sent]
+    seconds = failure.retry_after
+    when = f"in {max(math.ceil(seconds), 1)} s" if seconds else "in a few minutes"
+    cmd = f"`{escape(command)}`" if command else "it"
+    then = {
+        "request": f"Nothing was posted: run {cmd} again {when}.",
+        "confirm": f"The confirmation stays open ({cmd}): click Confirm again {when}.",
+        "thread": f"To try again {when}, ask again: {cmd}.",
+    }.get(at, f"Try again {when}.")
+    return f":warning: Huawei Cloud is unavailable right now: {why}. {sent} {then}"
 
 
 # What to do about the refusals an operator meets most (codes from the SDRS error-code list).

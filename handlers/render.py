@@ -127,6 +127,8 @@ def decided_text(d: Decided) -> str:
     if d.failure is not None:
         end = ("outcome unknown: check before asking again" if d.failure.kind == "unknown"
                else f"not done: {escape(d.failure.code or 'no answer from SDRS')}")  # fmt: skip
+        if d.failure.unavailable and d.failure.sent != "maybe":
+            end = f"{end} (Huawei Cloud unavailable; nothing was changed)"
         return f"{head} · :x: {end}"
     if d.renamed_to is not None:
         return f"{head} · :white_check_mark: renamed"
@@ -158,7 +160,7 @@ def message(msg: OutboxMessage, link: str | None = None) -> tuple[str, Blocks]:
         case Submitted():
             return blocks.submitted_text(content.job_id), None
         case SubmitFailed():
-            return blocks.failure_text(content.failure), None
+            return blocks.failure_text(content.failure, content.command, "thread"), None
         case Renamed():
             return blocks.renamed_text(content.name), None
         case FinalReport():
@@ -191,7 +193,7 @@ def notice(n: notices.Notice) -> str:
         case notices.PreflightRefused(check=check):
             return preflight_blocks.refused_request_text(check)
         case notices.CloudFailed():
-            return blocks.failure_text(n.failure)
+            return blocks.failure_text(n.failure, n.command, n.at)
         case notices.NotPosted():
             return blocks.not_posted_text(n.error)
         case notices.UnknownOperation():

@@ -8,8 +8,17 @@ from typing import Any
 
 import httpx
 
-from bot.core.errors import ClientError, OutcomeUnknownError, ParseError
-from bot.core.facts import RenameFacts, RunbookEvent, resize_facts
+from bot.core.errors import (
+    ClientError,
+    CloudError,
+    CredentialsUnavailable,
+    OutcomeUnknownError,
+    ParseError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
+from bot.core.facts import FailureFacts, RenameFacts, RunbookEvent, resize_facts
 from bot.core.intents import ResizeIntent, parse
 from bot.core.policy import Denial, Policy
 from bot.core.preflight import Preflight, SiteChange, Warning
@@ -141,3 +150,29 @@ def test_a_runbook_that_resized_nothing_is_not_worded_as_done() -> None:
         assert "done" not in line and "ended without resizing" in line, line
         assert line.startswith(":warning:"), line  # even when not broadcast
         assert why in line
+
+
+def test_an_unavailable_cloud_is_told_as_such_with_what_became_of_the_request() -> None:
+    def told(error: CloudError, at: str = "thread") -> str:
+        return blocks.failure_text(FailureFacts.of(error), "/sdrs resize erp-db s6.large.2", at)
+
+    busy = ServerError("busy", status=503, code="APIGW.0503", method="POST", retry_after=2.5)
+    text = told(busy)
+    assert text.startswith(":warning: Huawei Cloud is unavailable right now: it answered HTTP 503")
+    assert "Nothing was changed." in text and "in 3 s" in text and "SDRS refused" not in text
+    assert "`/sdrs resize erp-db s6.large.2`" in text
+    refused = TransportError("connect refused", method="POST")  # never left
+    assert "could not be reached. Nothing was sent." in told(refused, "request")
+    assert "Nothing was posted" in told(refused, "request") and "a few minutes" in told(refused)
+    read = TransportError("read timeout", method="GET", maybe_sent=True)  # a read changes nothing
+    assert "Nothing was changed." in told(read, "confirm")
+    assert "click Confirm again" in told(read, "confirm")
+    rename = TransportError("read timeout", method="PUT", maybe_sent=True)
+    assert "may or may not have been carried out" in told(rename)
+    gateway = ServerError("gateway timeout", status=504, code="APIGW.0504", method="PUT")
+    assert "may or may not have been carried out" in told(gateway)
+    limited = RateLimitedError("slow down", status=429, code="APIGW.0308", method="GET")
+    assert "limiting how often it is called" in told(limited)
+    # a refusal about the request itself, and missing credentials, are not "unavailable"
+    assert "SDRS refused" in told(ClientError("no", status=400, code="SDRS.1316", method="POST"))
+    assert "unavailable" not in told(CredentialsUnavailable("ecs-metadata", "no answer"))

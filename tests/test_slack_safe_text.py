@@ -85,6 +85,10 @@ op_facts: st.SearchStrategy[OperationFacts] = st.one_of(resize, rename)
 failure = st.builds(
     FailureFacts, kind=st.sampled_from(["api", "unknown", "transport"]), code=anything,
     message=anything, request_id=anything, hint=anything,
+    method=st.sampled_from(["", "GET", "POST", "PUT"]),
+    status=st.one_of(st.none(), st.sampled_from([400, 429, 500, 502, 503, 504])),
+    retry_after=st.one_of(st.none(), st.floats(0, 3600)), unreachable=st.booleans(),
+    maybe_sent=st.booleans(),
 )  # fmt: skip
 schedule = st.builds(
     ScheduleFacts, op_id=st.just("a" * 32), window=anything, spec=anything,
@@ -103,7 +107,7 @@ message = st.one_of(
               runbook_resize=st.one_of(st.none(), anything),
               runbook_left_stopped=st.lists(anything, max_size=2)),
     st.builds(Submitted, job_id=anything),
-    st.builds(SubmitFailed, failure=failure),
+    st.builds(SubmitFailed, failure=failure, command=anything),
     st.builds(Renamed, name=anything),
     st.builds(FinalReport, op=op_facts, requester=user, confirmer=user, job_id=anything,
               job_type=anything, status=st.one_of(st.just("SUCCESS"), anything),
@@ -213,6 +217,7 @@ def test_private_replies_are_slack_safe(
                       status=other, suggestions=[value, other])  # fmt: skip
     for notice in (
         notices.SameName(value), notices.CloudFailed(fail), notices.NotPosted(value),
+        notices.CloudFailed(fail, value, "confirm"), notices.CloudFailed(fail, other),
         notices.PreflightRefused(check), notices.PreflightRefused(check, at_confirm=True),
         notices.AlreadyDecided(value, "U0BOB00001"), notices.UnknownJob(value),
         notices.JobStatus(_job(value, other), T0, url),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from bot.core.facts import FailureFacts
 from bot.core.policy import Denial
@@ -35,7 +36,13 @@ class PreflightRefused:
 
 @dataclass(frozen=True)
 class CloudFailed:
+    """A cloud call failed while a change was asked for (``at`` request: nothing was posted)
+    or confirmed (``at`` confirm: the confirmation stays open); ``command``: the ``/sdrs``
+    command of that change (bot.core.intents.command_text)."""
+
     failure: FailureFacts
+    command: str = ""
+    at: Literal["request", "confirm"] = "request"
 
 
 @dataclass(frozen=True)
