@@ -497,6 +497,14 @@ _RUNBOOK = {  # {it}/{is}/...: one server is spoken of in the singular
 }
 
 
+_RUNBOOK_UNAVAILABLE = {
+    "stop-refused": ":warning: Huawei Cloud is unavailable right now: ECS did not stop {servers} "
+    "({detail}). Nothing was changed. Ask again {later}.",
+    "resize-failed": ":x: Huawei Cloud was unavailable for the resize ({detail}): nothing was "
+    "resized.{again} Ask again {later}.",
+}
+
+
 def runbook_outcome_text(outcome: str | None, code: str | None = None, why: str = "") -> str:
     """How a stop-resize-start ended (bot.core.runbook.ResizeOutcome): "done: resized" only
     when it resized; otherwise what happened, never worded as a success."""
@@ -505,7 +513,7 @@ def runbook_outcome_text(outcome: str | None, code: str | None = None, why: str 
     if outcome == "success":
         return "done: resized"
     if outcome == "fail":
-        return f"ended without resizing: the resize failed{code_text}"
+        return f"ended without resizing: {escape(why) or 'the resize failed'}{code_text}"
     if outcome == "refused":
         return f"ended without resizing: the preflight refused it{because}"
     if outcome == "pending":
@@ -534,12 +542,16 @@ def runbook_text(e: RunbookEvent) -> str:
         mark = ":white_check_mark:" if e.detail == "success" and not e.servers else ":warning:"
         return f"{mark} Stop-resize-start {runbook_outcome_text(e.detail, e.code, e.why)}.{left}"
     template = _RUNBOOK.get(e.event, "{event}: {detail}")
+    if e.unavailable:  # refused because the cloud was busy, failing or unreachable
+        template = _RUNBOOK_UNAVAILABLE.get(e.event, template)
     again = f" Starting {servers} again." if e.servers else ""
+    seconds = e.retry_after
+    later = f"in {max(math.ceil(seconds), 1)} s" if seconds else "in a few minutes"
     return template.format(servers=servers, detail=escape(e.detail), requester=e.requester,
                            event=escape(e.event), were="was" if one else "were",
                            are="is" if one else "are", them="it" if one else "them",
                            it="it" if one else "they", have="has" if one else "have",
-                           flavors="flavor" if one else "flavors", again=again,
+                           flavors="flavor" if one else "flavors", again=again, later=later,
                            **{"is": "is" if one else "are"})  # fmt: skip
 
 

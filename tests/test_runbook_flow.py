@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.faults import PowerFault
+from bot.sandbox.faults import Fault, PowerFault
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
@@ -246,3 +246,41 @@ async def test_status_and_jobs_tell_the_resize_job_of_a_runbook(h: Harness) -> N
     listing = (await until(lambda: h.responses()[2:] or None))[-1]["text"]
     ended = listing.split("Ended in the last day:", 1)[1]
     assert f"job `{job_id}`: *SUCCESS*" in ended and "`erp-app`" in ended
+
+
+async def test_an_unavailable_cloud_during_a_runbook_is_told_as_such(h: Harness) -> None:
+    """SDRS answering 503 to the resize: not "the resize failed" for a reason of the request,
+    but that the cloud was unavailable, nothing was resized, the server started again, and
+    to ask again later; ECS rate-limiting the stop likewise, with the wait it asked for."""
+    h.emulator.emulator.faults.add(Fault("status", method="POST", status=503,
+                                         path_contains="/resize"))  # fmt: skip
+    ts = await confirm_stop_start(h, f"resize {APP} s6.xlarge.2 power=stop-start")
+    joined = "\n".join(await finished(h, ts))
+    assert [k for k, _ in calls(h)] == ["stop", "resize", "start"]
+    assert (
+        ":x: Huawei Cloud was unavailable for the resize (APIGW.503 injected fault): nothing "
+        "was resized. Starting `ecs-erp-app-src` again. Ask again in a few minutes." in joined
+    )
+    assert (
+        "Stop-resize-start ended without resizing: Huawei Cloud was unavailable (`APIGW.503`)"
+        in joined
+    )
+    assert h.world.servers[PROD].status == "ACTIVE"
+
+
+async def test_ecs_rate_limiting_the_stop_of_a_runbook_says_when_to_ask_again(
+    h: Harness,
+) -> None:
+    h.emulator.emulator.faults.add(Fault("status", method="POST", status=429, retry_after=9,
+                                         path_contains="/cloudservers/action"))  # fmt: skip
+    ts = await confirm_stop_start(h, f"resize {APP} s6.xlarge.2 power=stop-start")
+    await until(lambda: any("stop-resize-start ended" in u for u in h.updates(ts)), within=60)
+    joined = "\n".join(h.thread_replies(ts))
+    assert "Huawei Cloud is unavailable right now: ECS did not stop `ecs-erp-app-src` " in joined
+    assert "Nothing was changed. Ask again in 9 s." in joined
+    final = h.updates(ts)[-1]
+    assert "ended without resizing: Huawei Cloud was unavailable; it stopped no server" in final
+    assert [k for k, _ in calls(h)] == ["stop"] and h.world.servers[PROD].status == "ACTIVE"
+    # the refused stop ended the runbook: its end is edited in and audited, not lost with it
+    events = [e.action for e in h.deps.store.audit_events() if e.action.startswith("runbook")]
+    assert events == ["runbook-started", "runbook-step", "runbook-done"]

@@ -344,6 +344,8 @@ class RunbookEvent(_Fact):
     code: str | None = None
     stopped: int = 0  # runbook-done: how many servers the bot stopped
     why: str = ""  # runbook-done: why it did not go as planned
+    unavailable: bool = False  # a refused call: the cloud was unavailable (try again later)
+    retry_after: float | None = None
     loud: bool = False
 
 

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.core.wire.sdrs import JobStatus
 
 SETTLE_SECONDS = 120.0
+UNAVAILABLE = "Huawei Cloud was unavailable"  # why a call was refused: busy, failing, unreachable
 POWERING = {"stop": "powering-off", "start": "powering-on"}  # ECS task_state during the job
 
 
@@ -141,6 +142,8 @@ class Report(BaseModel):
     servers: list[str] = Field(default_factory=list)  # names
     detail: str = ""
     code: str | None = None  # SDRS's error code (runbook-done of a failed resize)
+    unavailable: bool = False  # a refused call: the cloud was unavailable (try again later)
+    retry_after: float | None = None  # ... and said when
     stopped: int = 0  # runbook-done: how many servers the bot stopped
     why: str = ""  # runbook-done: why it did not go as planned (Runbook.problem)
     loud: bool = False
@@ -317,11 +320,15 @@ class Sent(BaseModel):
 
 
 class Refused(BaseModel):
-    """The service answered with an error: the call did not happen."""
+    """The service answered with an error, or the call never left: it did not happen
+    (``unavailable``: the cloud was busy, failing or unreachable - try again later,
+    ``retry_after`` seconds when it said)."""
 
     kind: Literal["refused"] = "refused"
     code: str | None = None
     message: str = ""
+    unavailable: bool = False
+    retry_after: float | None = None
 
 
 class Unknown(BaseModel):
@@ -347,17 +354,22 @@ def after_send(rb: Runbook, action: Stop | Resize | Start, outcome: Outcome) -> 
         return Next(runbook=rb, action=Wait())
     if isinstance(action, Stop):
         if isinstance(outcome, Refused):
-            done = _to(rb, Step.DONE, stopped=[], problem=f"ECS refused the stop: {outcome.code}")
+            why = UNAVAILABLE if outcome.unavailable else f"ECS refused the stop: {outcome.code}"
+            done = _to(rb, Step.DONE, stopped=[], problem=why)
             report = Report(event="stop-refused", servers=rb.name_list(action.ids),
-                            detail=f"{outcome.code or ''} {outcome.message}".strip())  # fmt: skip
+                            detail=f"{outcome.code or ''} {outcome.message}".strip(),
+                            unavailable=outcome.unavailable,
+                            retry_after=outcome.retry_after)  # fmt: skip
             return Next(runbook=done, action=Finish(), reports=[report])
         after = _found_sent(rb).model_copy(update={"ecs_job": outcome.job_id})
         return Next(runbook=after, action=Wait())
     if isinstance(action, Resize):
         if isinstance(outcome, Refused):
-            after = _to(rb, Step.STARTING, resize="fail", error_code=outcome.code)
+            after = _to(rb, Step.STARTING, resize="fail", error_code=outcome.code,
+                        problem=UNAVAILABLE if outcome.unavailable else None)  # fmt: skip
             report = Report(event="resize-failed", detail=f"{outcome.code or ''} "
                             f"{outcome.message}".strip(), servers=rb.name_list(rb.stopped),
+                            unavailable=outcome.unavailable, retry_after=outcome.retry_after,
                             loud=True)  # fmt: skip
             return Next(runbook=after, action=Wait(), reports=[report])
         submitted = {"resize": "submitted", "sdrs_job": outcome.job_id}

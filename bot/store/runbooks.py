@@ -118,6 +118,7 @@ class RunbookStore:
         messages: Sequence[OutboxMessage] = (),
         audit: tuple[AuditAction, dict[str, Any]] | None = None,
         keep_lease: bool = True,
+        also_audit: tuple[AuditAction, dict[str, Any]] | None = None,
     ) -> bool:
         """Write a decision if this owner still holds the lease (renewing it, or giving it
         back with ``keep_lease=False``: the runbook waits until ``next_at``, and any replica
@@ -140,8 +141,10 @@ class RunbookStore:
                 return False
             for message in messages:
                 enqueue_in(conn, message, now)
-            if audit is not None:
-                action, detail = audit
+            for event in (audit, also_audit):
+                if event is None:
+                    continue
+                action, detail = event
                 row = conn.execute(
                     select(r.channel, r.account).where(r.op_id == op_id)
                 ).one()  # fmt: skip
