@@ -256,8 +256,12 @@ def runbook_line(step: str, subject: str, requester: str, confirmer: str | None,
             f"{thread_link(link)}")  # fmt: skip
 
 
-RUNBOOK_JOB_STATUS = {"submitted": "RUNNING", "success": "SUCCESS", "fail": "FAIL",
-                      "unknown": "outcome unknown"}  # fmt: skip
+RUNBOOK_JOB_STATUS = {
+    "submitted": "RUNNING",
+    "success": "SUCCESS",
+    "fail": "FAIL",
+    "unknown": "outcome unknown",
+}
 
 
 def runbook_job_text(job: RunbookJob, subject: str, link: str | None = None) -> str:
@@ -270,11 +274,16 @@ def runbook_job_text(job: RunbookJob, subject: str, link: str | None = None) -> 
         where = f"stop-resize-start: {escape(RUNBOOK_STEP.get(job.step, job.step))}"
         status += " (watching)" if job.resize == "submitted" else ""
     op = job.op
-    confirmed = (f", confirmed by <@{op.decided_by}>"
-                 if op.decided_by and op.decided_by != op.requester else "")  # fmt: skip
+    confirmed = (
+        f", confirmed by <@{op.decided_by}>"
+        if op.decided_by and op.decided_by != op.requester
+        else ""
+    )
     age = duration_text((job.now - job.started_at).total_seconds())
-    return (f"{subject} · job `{escape(job.job_id)}`: *{status}* · {where} · asked by "
-            f"<@{op.requester}>{confirmed} · started {age} ago{thread_link(link)}")  # fmt: skip
+    return (
+        f"{subject} · job `{escape(job.job_id)}`: *{status}* · {where} · asked by "
+        f"<@{op.requester}>{confirmed} · started {age} ago{thread_link(link)}"
+    )
 
 
 def unknown_window_text(name: str, available: tuple[str, ...]) -> str:
@@ -519,8 +528,7 @@ def runbook_outcome_text(outcome: str | None, code: str | None = None, why: str 
     if outcome == "pending":
         return f"ended without resizing{because or ': nothing was sent to SDRS'}"
     if outcome == "submitted":
-        return ("ended before the resize did: check the instance's flavors in the SDRS "
-                "console")  # fmt: skip
+        return "ended before the resize did: check the instance's flavors in the SDRS console"
     return "ended, the resize's outcome is not known: check the instance's flavors"
 
 

@@ -123,30 +123,43 @@ def test_the_list_of_who_may_confirm_never_names_the_requester() -> None:
 
 def test_runbook_wording_speaks_of_one_server_in_the_singular() -> None:
     def said(event: str, servers: list[str], **more: Any) -> str:
-        return blocks.runbook_text(RunbookEvent(event=event, requester="U_A", servers=servers,
-                                                **more))  # fmt: skip
+        return blocks.runbook_text(
+            RunbookEvent(event=event, requester="U_A", servers=servers, **more)
+        )
 
     plural = re.compile(r"\b(are|they|them|have|servers it)\b")
-    for event in ("nothing-to-stop", "ended-before-stop", "resized-seen", "left-stopped",
-                  "resize-failed", "resize-refused"):  # fmt: skip
+    for event in (
+        "nothing-to-stop",
+        "ended-before-stop",
+        "resized-seen",
+        "left-stopped",
+        "resize-failed",
+        "resize-refused",
+    ):
         one = said(event, ["web-01"], detail="x")
         assert "`web-01`" in one, one
         assert not plural.search(one.replace("SDRS resizes only stopped servers", "")), one
         if event not in ("resize-failed", "resize-refused"):  # these name them, no verb
             assert plural.search(said(event, ["web-01", "web-02"], detail="x")), event
-    assert "The server it stopped runs again." in said("runbook-done", [], detail="success",
-                                                       stopped=1)  # fmt: skip
-    assert "Every server it stopped runs again." in said("runbook-done", [], detail="success",
-                                                         stopped=2)  # fmt: skip
+    assert "The server it stopped runs again." in said(
+        "runbook-done", [], detail="success", stopped=1
+    )
+    assert "Every server it stopped runs again." in said(
+        "runbook-done", [], detail="success", stopped=2
+    )
     # a resize that failed with nothing stopped does not claim to start anything again
     assert "Starting" not in said("resize-failed", [], detail="SDRS.1301")
 
 
 def test_a_runbook_that_resized_nothing_is_not_worded_as_done() -> None:
-    for outcome, why in (("pending", "the stop failed"), ("refused", "the DR server runs"),
-                         ("fail", "")):  # fmt: skip
-        line = blocks.runbook_text(RunbookEvent(event="runbook-done", requester="U_A",
-                                                detail=outcome, why=why, loud=False))  # fmt: skip
+    for outcome, why in (
+        ("pending", "the stop failed"),
+        ("refused", "the DR server runs"),
+        ("fail", ""),
+    ):
+        line = blocks.runbook_text(
+            RunbookEvent(event="runbook-done", requester="U_A", detail=outcome, why=why, loud=False)
+        )
         assert "done" not in line and "ended without resizing" in line, line
         assert line.startswith(":warning:"), line  # even when not broadcast
         assert why in line

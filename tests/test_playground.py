@@ -354,10 +354,13 @@ def test_every_emoji_the_bot_writes_is_in_the_playground_emoji_table() -> None:
     used: set[str] = set()
     for path in sorted(Path(handlers.__file__).parent.glob("*.py")):
         tree = ast.parse(path.read_text("utf-8"))
-        docstrings = {id(n.body[0].value) for n in ast.walk(tree)
-                      if isinstance(n, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef
-                                    | ast.ClassDef)
-                      and n.body and isinstance(n.body[0], ast.Expr)}  # fmt: skip
+        docstrings = {
+            id(n.body[0].value)
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            and n.body
+            and isinstance(n.body[0], ast.Expr)
+        }
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 if id(node) not in docstrings:

@@ -737,8 +737,9 @@ def test_a_scheduled_stop_resize_start_runs_when_its_window_comes(browser: WebDr
         )
         assert "Stop-resize-start: stops ecs-erp-app-src" in confirmation.text  # type: ignore[attr-defined]
         click_confirm(browser)
-        scheduled = wait_for(browser, "//*[@id='messages']/div[contains(., 'scheduled in window "
-                                      "nightly')]")  # fmt: skip
+        scheduled = wait_for(
+            browser, "//*[@id='messages']/div[contains(., 'scheduled in window nightly')]"
+        )
         assert "📆 scheduled" in scheduled.text, scheduled.text  # type: ignore[attr-defined]
         assert ":calendar:" not in scheduled.text  # type: ignore[attr-defined]
         assert server_status(browser, APP_SRC) == "ACTIVE"  # nothing stopped at Confirm

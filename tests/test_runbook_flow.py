@@ -252,8 +252,9 @@ async def test_an_unavailable_cloud_during_a_runbook_is_told_as_such(h: Harness)
     """SDRS answering 503 to the resize: not "the resize failed" for a reason of the request,
     but that the cloud was unavailable, nothing was resized, the server started again, and
     to ask again later; ECS rate-limiting the stop likewise, with the wait it asked for."""
-    h.emulator.emulator.faults.add(Fault("status", method="POST", status=503,
-                                         path_contains="/resize"))  # fmt: skip
+    h.emulator.emulator.faults.add(
+        Fault("status", method="POST", status=503, path_contains="/resize")
+    )
     ts = await confirm_stop_start(h, f"resize {APP} s6.xlarge.2 power=stop-start")
     joined = "\n".join(await finished(h, ts))
     assert [k for k, _ in calls(h)] == ["stop", "resize", "start"]
@@ -271,8 +272,11 @@ async def test_an_unavailable_cloud_during_a_runbook_is_told_as_such(h: Harness)
 async def test_ecs_rate_limiting_the_stop_of_a_runbook_says_when_to_ask_again(
     h: Harness,
 ) -> None:
-    h.emulator.emulator.faults.add(Fault("status", method="POST", status=429, retry_after=9,
-                                         path_contains="/cloudservers/action"))  # fmt: skip
+    h.emulator.emulator.faults.add(
+        Fault(
+            "status", method="POST", status=429, retry_after=9, path_contains="/cloudservers/action"
+        )
+    )
     ts = await confirm_stop_start(h, f"resize {APP} s6.xlarge.2 power=stop-start")
     await until(lambda: any("stop-resize-start ended" in u for u in h.updates(ts)), within=60)
     joined = "\n".join(h.thread_replies(ts))

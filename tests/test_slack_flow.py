@@ -232,9 +232,13 @@ async def test_two_person_an_approver_who_asks_is_not_listed_as_one_who_may_conf
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
 ) -> None:
     async with running(
-        tmp_path, slack, emulator, world,
-        approval_mode="two-person", approvers=frozenset({BOB, CAROL}),
-    ) as h:  # fmt: skip
+        tmp_path,
+        slack,
+        emulator,
+        world,
+        approval_mode="two-person",
+        approvers=frozenset({BOB, CAROL}),
+    ) as h:
         await h.command(RESIZE, user=BOB)
         await h.confirmation()
         posted = json.dumps(h.state.calls_to("chat.postMessage")[0].args["blocks"])

@@ -202,10 +202,17 @@ def test_a_runbook_is_found_by_the_resize_job_it_sent(store: Store) -> None:
     the runbook's state); a LIKE wildcard in an asked-for id matches nothing else."""
     op_id = _pending(store)
     store.create_runbook(
-        op_id=op_id, account="", channel="C_1", thread_ts="1.2", requester="U_A",
-        confirmer="U_A", state_json='{"servers":[],"to_stop":[],"sdrs_job":"job-a1"}',
-        step="resizing", now=NOW, deadline=NOW + timedelta(hours=1),
-    )  # fmt: skip
+        op_id=op_id,
+        account="",
+        channel="C_1",
+        thread_ts="1.2",
+        requester="U_A",
+        confirmer="U_A",
+        state_json='{"servers":[],"to_stop":[],"sdrs_job":"job-a1"}',
+        step="resizing",
+        now=NOW,
+        deadline=NOW + timedelta(hours=1),
+    )
     found = store.runbook_of_job("job-a1")
     assert found is not None and found.op_id == op_id and found.channel == "C_1"
     for other in ("job-a", "job-%", "job-_1", "%"):

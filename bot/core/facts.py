@@ -182,15 +182,25 @@ class FailureFacts(_Fact):
     @classmethod
     def of(cls, error: CloudError) -> FailureFacts:
         if isinstance(error, OutcomeUnknownError):
-            return cls(kind="unknown", message=str(error), hint=error.hint, method=error.method,
-                       maybe_sent=True)  # fmt: skip
+            return cls(
+                kind="unknown",
+                message=str(error),
+                hint=error.hint,
+                method=error.method,
+                maybe_sent=True,
+            )
         if isinstance(error, ApiError):
             return cls(kind="api", code=error.code, message=error.message,
                        request_id=error.request_id, method=error.method, status=error.status,
                        retry_after=error.retry_after)  # fmt: skip
         if isinstance(error, TransportError):
-            return cls(kind="transport", message=str(error), method=error.method,
-                       unreachable=True, maybe_sent=error.maybe_sent)  # fmt: skip
+            return cls(
+                kind="transport",
+                message=str(error),
+                method=error.method,
+                unreachable=True,
+                maybe_sent=error.maybe_sent,
+            )
         return cls(kind="transport", message=str(error), method=error.method)
 
     @property

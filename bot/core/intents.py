@@ -218,9 +218,11 @@ def command_text(intent: MutatingIntent) -> str:
     else:
         words = ["resize", intent.instance_name or intent.instance_id]
         options = {
-            "production": intent.production_flavor, "dr": intent.dr_flavor,
-            "production-host": intent.production_host, "dr-host": intent.dr_host,
-        }  # fmt: skip
+            "production": intent.production_flavor,
+            "dr": intent.dr_flavor,
+            "production-host": intent.production_host,
+            "dr-host": intent.dr_host,
+        }
         words += [intent.flavor] if intent.flavor else []
         words += [f"{name}={value}" for name, value in options.items() if value]
         if intent.stop_start:

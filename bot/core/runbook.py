@@ -213,8 +213,9 @@ def _stopping(rb: Runbook, seen: Seen) -> Next:
     if seen.ecs_job is JobStatus.FAIL:
         really = [i for i in rb.stopped if seen.power.get(i) == "SHUTOFF"]
         # nothing stopped: this broadcast is the last word (nothing to start again)
-        after = _to(rb, Step.STARTING, stopped=really, problem="the stop failed",
-                    end_told=not really)  # fmt: skip
+        after = _to(
+            rb, Step.STARTING, stopped=really, problem="the stop failed", end_told=not really
+        )
         report = Report(event="stop-failed", servers=rb.name_list(rb.stopped),
                         detail=seen.ecs_error or "", loud=True)  # fmt: skip
         return Next(runbook=after, action=Wait(), reports=[report])
@@ -231,8 +232,11 @@ def _resizing(rb: Runbook, seen: Seen) -> Next:
             return Next(runbook=rb, action=Preflight())
         if seen.preflight_refusal is not None:
             after = _to(rb, Step.STARTING, resize="refused", problem=seen.preflight_refusal)
-            report = Report(event="resize-refused", detail=seen.preflight_refusal,
-                            servers=rb.name_list(rb.stopped))  # fmt: skip
+            report = Report(
+                event="resize-refused",
+                detail=seen.preflight_refusal,
+                servers=rb.name_list(rb.stopped),
+            )
             return Next(runbook=after, action=Wait(), reports=[report])
         return Next(runbook=rb, action=Resize())
     if rb.sending or rb.resize == "unknown":  # may have been sent: follow the instance
@@ -259,8 +263,12 @@ def _resizing(rb: Runbook, seen: Seen) -> Next:
             return Next(runbook=_to(rb, Step.STARTING, resize="success"), action=Wait(),
                         reports=[report])  # fmt: skip
         if seen.sdrs_job is JobStatus.FAIL:
-            report = Report(event="resize-failed", detail=seen.sdrs_error or "",
-                            servers=rb.name_list(rb.stopped), loud=True)  # fmt: skip
+            report = Report(
+                event="resize-failed",
+                detail=seen.sdrs_error or "",
+                servers=rb.name_list(rb.stopped),
+                loud=True,
+            )
             after = _to(rb, Step.STARTING, resize="fail", error_code=seen.sdrs_error)
             return Next(runbook=after, action=Wait(), reports=[report])
         return Next(runbook=rb, action=Wait())
@@ -365,8 +373,13 @@ def after_send(rb: Runbook, action: Stop | Resize | Start, outcome: Outcome) -> 
         return Next(runbook=after, action=Wait())
     if isinstance(action, Resize):
         if isinstance(outcome, Refused):
-            after = _to(rb, Step.STARTING, resize="fail", error_code=outcome.code,
-                        problem=UNAVAILABLE if outcome.unavailable else None)  # fmt: skip
+            after = _to(
+                rb,
+                Step.STARTING,
+                resize="fail",
+                error_code=outcome.code,
+                problem=UNAVAILABLE if outcome.unavailable else None,
+            )
             report = Report(event="resize-failed", detail=f"{outcome.code or ''} "
                             f"{outcome.message}".strip(), servers=rb.name_list(rb.stopped),
                             unavailable=outcome.unavailable, retry_after=outcome.retry_after,

@@ -256,11 +256,13 @@ async def _send(
     except ApiError as exc:
         log.warning("runbook %s: %s refused: %s", op_id, action.kind, exc)
         unavailable = FailureFacts.of(exc).unavailable
-        return rb_core.Refused(code=exc.code, message=exc.message, unavailable=unavailable,
-                               retry_after=exc.retry_after)  # fmt: skip
+        return rb_core.Refused(
+            code=exc.code, message=exc.message, unavailable=unavailable, retry_after=exc.retry_after
+        )
     except CloudError as exc:  # not sent (a transport failure before sending)
         log.warning("runbook %s: %s not sent: %s", op_id, action.kind, exc)
-        return rb_core.Refused(code=None, message=str(exc),
-                               unavailable=FailureFacts.of(exc).unavailable)  # fmt: skip
+        return rb_core.Refused(
+            code=None, message=str(exc), unavailable=FailureFacts.of(exc).unavailable
+        )
     log.info("runbook %s: %s sent (job %s)", op_id, action.kind, job)
     return rb_core.Sent(job_id=job)

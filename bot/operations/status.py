@@ -85,5 +85,11 @@ async def _runbook_job(deps: Deps, row: RunbookRow, now: datetime) -> notices.Ru
     op = await asyncio.to_thread(deps.store.get_pending, row.op_id)
     if state.sdrs_job is None or op is None:
         return None
-    return notices.RunbookJob(job_id=state.sdrs_job, op=op, step=row.step, resize=state.resize,
-                              started_at=row.created_at, now=now)  # fmt: skip
+    return notices.RunbookJob(
+        job_id=state.sdrs_job,
+        op=op,
+        step=row.step,
+        resize=state.resize,
+        started_at=row.created_at,
+        now=now,
+    )

@@ -162,9 +162,7 @@ class RunbookStore:
         caller reads the state to be sure), or None."""
         quoted = job_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         r = runbooks.c
-        query = select(runbooks).where(
-            r.state_json.like(f'%"sdrs_job":"{quoted}"%', escape="\\")
-        )  # fmt: skip
+        query = select(runbooks).where(r.state_json.like(f'%"sdrs_job":"{quoted}"%', escape="\\"))
         with self.engine.connect() as conn:
             row = conn.execute(query.order_by(r.created_at.desc()).limit(1)).first()
         return _row(row._mapping) if row is not None else None
