@@ -7,6 +7,7 @@ User-supplied values are escaped for mrkdwn (``&``, ``<``, ``>``) so a drill nam
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +35,7 @@ from bot.core.facts import (
     StuckReport,
 )
 from bot.core.intents import USAGE
-from bot.core.notices import NameUnresolved, NoAccount
+from bot.core.notices import NameUnresolved, NoAccount, RunbookJob
 from bot.core.policy import Denial, Policy
 from bot.core.records import HistoryEntry, ScheduledOperation, TrackedJob
 from bot.core.states import JobState
@@ -243,8 +244,7 @@ def scheduled_line(s: ScheduledOperation, subject: str, requester: str, approver
             f"<@{requester}>{approved}{moves}{thread_link(link)}")  # fmt: skip
 
 
-RUNBOOK_STEP = {"stopping": "stopping the servers", "resizing": "resizing",
-                "starting": "starting the servers again"}  # fmt: skip
+RUNBOOK_STEP = {"stopping": "stopping", "resizing": "resizing", "starting": "starting again"}
 
 
 def runbook_line(step: str, subject: str, requester: str, confirmer: str | None,
@@ -254,6 +254,36 @@ def runbook_line(step: str, subject: str, requester: str, confirmer: str | None,
     now = escape(RUNBOOK_STEP.get(step, step))
     return (f"{subject} · stop-resize-start: {now} · asked by <@{requester}>{confirmed}"
             f"{thread_link(link)}")  # fmt: skip
+
+
+RUNBOOK_JOB_STATUS = {
+    "submitted": "RUNNING",
+    "success": "SUCCESS",
+    "fail": "FAIL",
+    "unknown": "outcome unknown",
+}
+
+
+def runbook_job_text(job: RunbookJob, subject: str, link: str | None = None) -> str:
+    """The resize job of a stop-resize-start: its status, the runbook's step (or how it
+    ended), who asked and confirmed, since when, and a link to its thread."""
+    status = escape(RUNBOOK_JOB_STATUS.get(job.resize, job.resize))
+    if job.step == "done":
+        where = "stop-resize-start ended"
+    else:
+        where = f"stop-resize-start: {escape(RUNBOOK_STEP.get(job.step, job.step))}"
+        status += " (watching)" if job.resize == "submitted" else ""
+    op = job.op
+    confirmed = (
+        f", confirmed by <@{op.decided_by}>"
+        if op.decided_by and op.decided_by != op.requester
+        else ""
+    )
+    age = duration_text((job.now - job.started_at).total_seconds())
+    return (
+        f"{subject} · job `{escape(job.job_id)}`: *{status}* · {where} · asked by "
+        f"<@{op.requester}>{confirmed} · started {age} ago{thread_link(link)}"
+    )
 
 
 def unknown_window_text(name: str, available: tuple[str, ...]) -> str:
@@ -275,10 +305,13 @@ def not_cancellable_text(state: str, by: str | None) -> str:
     return "It is not waiting for a window any more (it was not started); nothing to cancel."
 
 
-def approvers_text(policy: Policy) -> str:
-    """Who may confirm in two-person mode, mentioned: "<@U1>, <@U2> or <!subteam^S1>"."""
-    names = [f"<@{u}>" for u in sorted(policy.approvers)]
+def approvers_text(policy: Policy, requester: str | None = None) -> str:
+    """Who may confirm in two-person mode, mentioned: "<@U1>, <@U2> or <!subteam^S1>" - never
+    the ``requester`` (who may not confirm their own request, even when an approver)."""
+    names = [f"<@{u}>" for u in sorted(policy.approvers) if u != requester]
     names += [f"<!subteam^{g}>" for g in sorted(policy.approver_groups)]
+    if not names and policy.approvers:  # the requester is the only approver named
+        return "no other approver (ask the bot's admins to name one)"
     if not names:
         return "an approver"
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
@@ -341,7 +374,11 @@ def cloud_error_text(error: Exception) -> str:
     return f":x: Could not reach SDRS: {escape(str(error))}"
 
 
-def failure_text(failure: FailureFacts) -> str:
+def failure_text(failure: FailureFacts, command: str = "", at: str = "") -> str:
+    """A cloud failure, for the person who asked (``at`` request, confirm or thread: where it
+    happened, so the reply says what to do again; ``command``: the /sdrs command)."""
+    if failure.unavailable:
+        return unavailable_text(failure, command, at)
     if failure.kind == "unknown":
         return (
             ":warning: No reliable answer from SDRS - it may or may not have acted. "
@@ -355,6 +392,33 @@ def failure_text(failure: FailureFacts) -> str:
             f"{rid}{hint}"
         )
     return f":x: Could not reach SDRS: {escape(failure.message)}"
+
+
+def unavailable_text(failure: FailureFacts, command: str = "", at: str = "") -> str:
+    """Huawei Cloud was busy, failing or unreachable: say so, say exactly what became of the
+    request, which command it was, and when to try again (Retry-After when the cloud gave it)."""
+    code = f" `{escape(failure.code)}`" if failure.code else ""
+    rid = f", request id `{escape(failure.request_id)}`" if failure.request_id else ""
+    if failure.kind == "transport":
+        why = "it could not be reached"
+    elif failure.status == 429:
+        why = f"it is limiting how often it is called (HTTP 429{code}{rid})"
+    else:
+        why = f"it answered HTTP {failure.status}{code}{rid}"
+    sent = {
+        "no": "Nothing was sent.",
+        "not-done": "Nothing was changed.",
+        "maybe": "It may or may not have been carried out: check before asking again.",
+    }[failure.sent]
+    seconds = failure.retry_after
+    when = f"in {max(math.ceil(seconds), 1)} s" if seconds else "in a few minutes"
+    cmd = f"`{escape(command)}`" if command else "it"
+    then = {
+        "request": f"Nothing was posted: run {cmd} again {when}.",
+        "confirm": f"The confirmation stays open ({cmd}): click Confirm again {when}.",
+        "thread": f"To try again {when}, ask again: {cmd}.",
+    }.get(at, f"Try again {when}.")
+    return f":warning: Huawei Cloud is unavailable right now: {why}. {sent} {then}"
 
 
 # What to do about the refusals an operator meets most (codes from the SDRS error-code list).
@@ -430,20 +494,21 @@ def no_account_text(n: NoAccount) -> str:
     )
 
 
-_RUNBOOK = {
+_RUNBOOK = {  # {it}/{is}/...: one server is spoken of in the singular
     "stopping": ":double_vertical_bar: Stopping {servers} (SDRS resizes only stopped servers).",
     "stopped": "Stopped {servers}.",
-    "nothing-to-stop": "Nothing to stop: the servers are already off.",
+    "nothing-to-stop": "Nothing to stop: {servers} {is} already off.",
     "stop-failed": ":x: ECS could not stop {servers}: {detail}. Nothing was resized.",
     "stop-refused": ":x: ECS refused to stop {servers}: {detail}. Nothing was changed.",
-    "ended-before-stop": ":warning: Interrupted while asking ECS to stop {servers}: {detail}.",
+    "ended-before-stop": ":warning: Interrupted while asking ECS to stop {servers}: {it} {is} "
+    "still running; nothing was changed.",
     "resize-submitted": "Resize submitted to SDRS, job `{detail}`.",
     "resized": ":white_check_mark: Resize SUCCESS.",
-    "resized-seen": ":white_check_mark: The resize was done: the servers have the new flavors "
-    "(its answer was lost with a restart).",
-    "resize-failed": ":x: The resize failed: {detail}. Starting the servers again.",
-    "resize-refused": ":x: The preflight refuses the resize now: {detail}. Starting the servers "
-    "again; nothing was resized.",
+    "resized-seen": ":white_check_mark: The resize was done: {servers} {have} the new "
+    "{flavors} (its answer was lost with a restart).",
+    "resize-failed": ":x: The resize failed: {detail}.{again}",
+    "resize-refused": ":x: The preflight refuses the resize now: {detail}. Nothing was "
+    "resized.{again}",
     "resize-unknown-ended": ":warning: {detail}.",
     "stop-unreadable": ":warning: ECS took the stop of {servers} (HTTP 2xx), but its answer "
     "could not be read: following the servers to see whether they stop.",
@@ -459,19 +524,36 @@ _RUNBOOK = {
 }
 
 
-RESIZE_OUTCOME = {  # bot.core.runbook.ResizeOutcome, as the end of a runbook tells it
-    "success": "resized",
-    "fail": "the resize failed",
-    "refused": "nothing was resized (the preflight refused it)",
-    "pending": "nothing was resized",
-    "submitted": "the resize had not ended",
-    "unknown": "the resize's outcome is not known: check the instance's flavors",
+_RUNBOOK_UNAVAILABLE = {
+    "stop-refused": ":warning: Huawei Cloud is unavailable right now: ECS did not stop {servers} "
+    "({detail}). Nothing was changed. Ask again {later}.",
+    "resize-failed": ":x: Huawei Cloud was unavailable for the resize ({detail}): nothing was "
+    "resized.{again} Ask again {later}.",
 }
 
 
-def resize_outcome_text(outcome: str | None, code: str | None = None) -> str:
-    text = RESIZE_OUTCOME.get(outcome or "unknown", RESIZE_OUTCOME["unknown"])
-    return text + (f" (`{escape(code)}`)" if code else "")
+def runbook_outcome_text(outcome: str | None, code: str | None = None, why: str = "") -> str:
+    """How a stop-resize-start ended (bot.core.runbook.ResizeOutcome): "done: resized" only
+    when it resized; otherwise what happened, never worded as a success."""
+    code_text = f" (`{escape(code)}`)" if code else ""
+    because = f": {escape(why)}" if why else ""
+    if outcome == "success":
+        return "done: resized"
+    if outcome == "fail":
+        return f"ended without resizing: {escape(why) or 'the resize failed'}{code_text}"
+    if outcome == "refused":
+        return f"ended without resizing: the preflight refused it{because}"
+    if outcome == "pending":
+        return f"ended without resizing{because or ': nothing was sent to SDRS'}"
+    if outcome == "submitted":
+        return "ended before the resize did: check the instance's flavors in the SDRS console"
+    return "ended, the resize's outcome is not known: check the instance's flavors"
+
+
+def _stopped_again(stopped: int) -> str:
+    if stopped == 1:
+        return "the server it stopped runs again"
+    return "every server it stopped runs again" if stopped else "it stopped no server"
 
 
 def runbook_text(e: RunbookEvent) -> str:
@@ -481,16 +563,22 @@ def runbook_text(e: RunbookEvent) -> str:
     if e.event == "runbook-done":
         if e.servers:
             left = f" {servers} {'is' if one else 'are'} not running again: see above."
-        elif e.stopped:
-            left = " Every server it stopped runs again."
         else:
-            left = " It stopped no server."
-        mark = ":white_check_mark:" if not e.loud else ":warning:"
-        return f"{mark} Stop-resize-start done: {resize_outcome_text(e.detail, e.code)}.{left}"
+            left = f" {_stopped_again(e.stopped).capitalize()}."
+        mark = ":white_check_mark:" if e.detail == "success" and not e.servers else ":warning:"
+        return f"{mark} Stop-resize-start {runbook_outcome_text(e.detail, e.code, e.why)}.{left}"
     template = _RUNBOOK.get(e.event, "{event}: {detail}")
+    if e.unavailable:  # refused because the cloud was busy, failing or unreachable
+        template = _RUNBOOK_UNAVAILABLE.get(e.event, template)
+    again = f" Starting {servers} again." if e.servers else ""
+    seconds = e.retry_after
+    later = f"in {max(math.ceil(seconds), 1)} s" if seconds else "in a few minutes"
     return template.format(servers=servers, detail=escape(e.detail), requester=e.requester,
                            event=escape(e.event), were="was" if one else "were",
-                           are="is" if one else "are", them="it" if one else "them")  # fmt: skip
+                           are="is" if one else "are", them="it" if one else "them",
+                           it="it" if one else "they", have="has" if one else "have",
+                           flavors="flavor" if one else "flavors", again=again, later=later,
+                           **{"is": "is" if one else "are"})  # fmt: skip
 
 
 def runbook_end_text(d: Decided) -> str:
@@ -498,14 +586,10 @@ def runbook_end_text(d: Decided) -> str:
     if d.runbook == "running":
         return ":arrows_counterclockwise: stop-resize-start under way (each step in the thread)"
     left = ", ".join(f"`{escape(s)}`" for s in d.runbook_left_stopped)
-    if left:
-        stopped = f"; not running again: {left}"
-    elif d.runbook_stopped:
-        stopped = "; every server it stopped runs again"
-    else:
-        stopped = "; it stopped no server"
+    stopped = f"not running again: {left}" if left else _stopped_again(d.runbook_stopped)
     mark = ":white_check_mark:" if d.runbook == "done" else ":warning:"
-    return f"{mark} stop-resize-start done: {resize_outcome_text(d.runbook_resize)}{stopped}"
+    outcome = runbook_outcome_text(d.runbook_resize, why=d.runbook_problem or "")
+    return f"{mark} stop-resize-start {outcome}; {stopped}"
 
 
 def store_unavailable_text() -> str:

@@ -455,4 +455,5 @@ async def _fill_drill(
 
 
 def _plain(exc: CloudError) -> str:
-    return blocks.cloud_error_text(exc).replace("*", "").replace(":x: ", "")
+    text = blocks.cloud_error_text(exc).replace("*", "")
+    return text.removeprefix(":x: ").removeprefix(":warning: ")  # the form adds its own mark

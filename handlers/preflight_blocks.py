@@ -37,7 +37,8 @@ def describe_resize(facts: ResizeFacts) -> str:
         how = "a hard power-off" if facts.hard_stop else "a soft shut-down"
         lines.append(
             f"*Stop-resize-start:* stops {', '.join(f'`{r}`' for r in running) or 'nothing'} "
-            f"({how}), resizes once, then starts again exactly the servers it stopped - also if "
+            f"({how}), resizes once, then starts again exactly the "
+            f"{'server' if len(running) == 1 else 'servers'} it stopped - also if "
             "the resize fails. Each step is reported in the thread."
         )
     lines += [f":warning: {warning_text(Warning(w.kind), w.what)}" for w in facts.warnings]

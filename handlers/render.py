@@ -104,7 +104,8 @@ def confirmation(op: PendingOperation, policy: Policy) -> tuple[str, Blocks]:
     return text, blocks.confirmation_blocks(
         op_id=op.id, summary=summary(op.facts), requester=op.requester,
         expires_at=op.expires_at, headline=headline(op.facts),
-        approvers=blocks.approvers_text(policy) if policy.approval_mode == "two-person" else None,
+        approvers=blocks.approvers_text(policy, op.requester)
+        if policy.approval_mode == "two-person" else None,
     )  # fmt: skip
 
 
@@ -128,6 +129,8 @@ def decided_text(d: Decided) -> str:
     if d.failure is not None:
         end = ("outcome unknown: check before asking again" if d.failure.kind == "unknown"
                else f"not done: {escape(d.failure.code or 'no answer from SDRS')}")  # fmt: skip
+        if d.failure.unavailable and d.failure.sent != "maybe":
+            end = f"{end} (Huawei Cloud unavailable; nothing was changed)"
         return f"{head} · :x: {end}"
     if d.renamed_to is not None:
         return f"{head} · :white_check_mark: renamed"
@@ -159,7 +162,7 @@ def message(msg: OutboxMessage, link: str | None = None) -> tuple[str, Blocks]:
         case Submitted():
             return blocks.submitted_text(content.job_id), None
         case SubmitFailed():
-            return blocks.failure_text(content.failure), None
+            return blocks.failure_text(content.failure, content.command, "thread"), None
         case Renamed():
             return blocks.renamed_text(content.name, content.unreadable), None
         case FinalReport():
@@ -196,7 +199,7 @@ def notice(n: notices.Notice) -> str:
         case notices.PreflightRefused(check=check):
             return preflight_blocks.refused_request_text(check)
         case notices.CloudFailed():
-            return blocks.failure_text(n.failure)
+            return blocks.failure_text(n.failure, n.command, n.at)
         case notices.NotPosted():
             return blocks.not_posted_text(n.error)
         case notices.UnknownOperation():
@@ -209,6 +212,8 @@ def notice(n: notices.Notice) -> str:
             return blocks.history_text([(e, headline(e.facts)) for e in n.entries], n.links)
         case notices.JobStatus():
             return blocks.status_text(n.job, n.now, headline(n.job.facts), n.link)
+        case notices.RunbookJob():
+            return blocks.runbook_job_text(n, subject(n.op.facts), n.link)
         case notices.Jobs():
             lines = [
                 (j, blocks.status_text(j, n.now, headline(j.facts), n.links.get(j.thread_ts or "")))
@@ -234,9 +239,13 @@ def notice(n: notices.Notice) -> str:
                 )  # fmt: skip
                 for step, op in n.runbooks
             ]
+            ended = [
+                blocks.runbook_job_text(r, subject(r.op.facts), n.links.get(r.op.message_ts or ""))
+                for r in n.runbook_jobs
+            ]
             return blocks.jobs_text(
                 [*running, *(line for j, line in lines if j.state is JobState.TRACKING)],
-                [line for j, line in lines if j.state is not JobState.TRACKING],
+                [*(line for j, line in lines if j.state is not JobState.TRACKING), *ended],
                 waiting,
             )
         case notices.UnknownWindow():

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
-from bot.core.errors import ClientError, OutcomeUnknownError, ParseError
-from bot.core.facts import RenameFacts, resize_facts
+from bot.core.errors import (
+    ClientError,
+    CloudError,
+    CredentialsUnavailable,
+    OutcomeUnknownError,
+    ParseError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
+from bot.core.facts import FailureFacts, RenameFacts, RunbookEvent, resize_facts
 from bot.core.intents import ResizeIntent, parse
 from bot.core.policy import Denial, Policy
 from bot.core.preflight import Preflight, SiteChange, Warning
@@ -99,3 +110,82 @@ def test_cloud_errors_are_shown_with_code_never_a_traceback() -> None:
     unknown = OutcomeUnknownError("no answer", hint="Check instance y before asking again.")
     assert "Check instance y" in blocks.cloud_error_text(unknown)
     assert "Could not reach SDRS" in blocks.cloud_error_text(httpx.ConnectError("refused"))
+
+
+def test_the_list_of_who_may_confirm_never_names_the_requester() -> None:
+    two = Policy(approval_mode="two-person", approvers=frozenset({"U_A", "U_B"}))
+    assert blocks.approvers_text(two, "U_A") == "<@U_B>"
+    assert blocks.approvers_text(two, "U_C") == "<@U_A> or <@U_B>"
+    alone = Policy(approval_mode="two-person", approvers=frozenset({"U_A"}))
+    assert "<@U_A>" not in blocks.approvers_text(alone, "U_A")
+    assert "no other approver" in blocks.approvers_text(alone, "U_A")
+
+
+def test_runbook_wording_speaks_of_one_server_in_the_singular() -> None:
+    def said(event: str, servers: list[str], **more: Any) -> str:
+        return blocks.runbook_text(
+            RunbookEvent(event=event, requester="U_A", servers=servers, **more)
+        )
+
+    plural = re.compile(r"\b(are|they|them|have|servers it)\b")
+    for event in (
+        "nothing-to-stop",
+        "ended-before-stop",
+        "resized-seen",
+        "left-stopped",
+        "resize-failed",
+        "resize-refused",
+    ):
+        one = said(event, ["web-01"], detail="x")
+        assert "`web-01`" in one, one
+        assert not plural.search(one.replace("SDRS resizes only stopped servers", "")), one
+        if event not in ("resize-failed", "resize-refused"):  # these name them, no verb
+            assert plural.search(said(event, ["web-01", "web-02"], detail="x")), event
+    assert "The server it stopped runs again." in said(
+        "runbook-done", [], detail="success", stopped=1
+    )
+    assert "Every server it stopped runs again." in said(
+        "runbook-done", [], detail="success", stopped=2
+    )
+    # a resize that failed with nothing stopped does not claim to start anything again
+    assert "Starting" not in said("resize-failed", [], detail="SDRS.1301")
+
+
+def test_a_runbook_that_resized_nothing_is_not_worded_as_done() -> None:
+    for outcome, why in (
+        ("pending", "the stop failed"),
+        ("refused", "the DR server runs"),
+        ("fail", ""),
+    ):
+        line = blocks.runbook_text(
+            RunbookEvent(event="runbook-done", requester="U_A", detail=outcome, why=why, loud=False)
+        )
+        assert "done" not in line and "ended without resizing" in line, line
+        assert line.startswith(":warning:"), line  # even when not broadcast
+        assert why in line
+
+
+def test_an_unavailable_cloud_is_told_as_such_with_what_became_of_the_request() -> None:
+    def told(error: CloudError, at: str = "thread") -> str:
+        return blocks.failure_text(FailureFacts.of(error), "/sdrs resize erp-db s6.large.2", at)
+
+    busy = ServerError("busy", status=503, code="APIGW.0503", method="POST", retry_after=2.5)
+    text = told(busy)
+    assert text.startswith(":warning: Huawei Cloud is unavailable right now: it answered HTTP 503")
+    assert "Nothing was changed." in text and "in 3 s" in text and "SDRS refused" not in text
+    assert "`/sdrs resize erp-db s6.large.2`" in text
+    refused = TransportError("connect refused", method="POST")  # never left
+    assert "could not be reached. Nothing was sent." in told(refused, "request")
+    assert "Nothing was posted" in told(refused, "request") and "a few minutes" in told(refused)
+    read = TransportError("read timeout", method="GET", maybe_sent=True)  # a read changes nothing
+    assert "Nothing was changed." in told(read, "confirm")
+    assert "click Confirm again" in told(read, "confirm")
+    rename = TransportError("read timeout", method="PUT", maybe_sent=True)
+    assert "may or may not have been carried out" in told(rename)
+    gateway = ServerError("gateway timeout", status=504, code="APIGW.0504", method="PUT")
+    assert "may or may not have been carried out" in told(gateway)
+    limited = RateLimitedError("slow down", status=429, code="APIGW.0308", method="GET")
+    assert "limiting how often it is called" in told(limited)
+    # a refusal about the request itself, and missing credentials, are not "unavailable"
+    assert "SDRS refused" in told(ClientError("no", status=400, code="SDRS.1316", method="POST"))
+    assert "unavailable" not in told(CredentialsUnavailable("ecs-metadata", "no answer"))

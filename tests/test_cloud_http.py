@@ -187,7 +187,18 @@ async def test_connection_refused_is_a_transport_error_after_retries(
         with pytest.raises(TransportError) as caught:
             await client.get_job("j")
     assert not isinstance(caught.value, OutcomeUnknownError)
+    assert not caught.value.maybe_sent  # it never left: "nothing was sent" is true
     assert len(sleeps.delays) == settings.http_max_attempts - 1
+
+
+async def test_a_dropped_rename_may_have_been_sent(emulator: EmulatorThread) -> None:
+    """A PUT whose connection drops after it was written is retried (renaming twice is
+    harmless) and, when every attempt drops, may have reached SDRS: not "nothing was sent"."""
+    emulator.emulator.faults.add(Fault("drop", method="PUT", times=None))
+    async with build_clients(sandbox_settings(emulator.url)).sdrs as client:
+        with pytest.raises(TransportError) as caught:
+            await client.rename_drill(sid("drill-web"), "web-renamed")
+    assert caught.value.maybe_sent
 
 
 async def test_wrong_secret_key_is_refused_like_the_gateway(emulator: EmulatorThread) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.core.intents import ResizeIntent
+from bot.sandbox.faults import Fault
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
@@ -377,3 +378,15 @@ async def test_the_form_offers_stop_start_once_a_site_is_ticked(h: Harness) -> N
     assert len(power) == 1 and power[0]["optional"] is True
     assert [o["value"] for o in power[0]["element"]["options"]] == ["stop-start", "hard"]
     assert "`" not in json.dumps(power[0])  # plain text, shown as written
+
+
+async def test_the_form_tells_an_unavailable_cloud_once_marked(h: Harness) -> None:
+    """SDRS answering 503 while the form reads the picked instance: the form says the cloud is
+    unavailable (one warning mark, not the private reply's mark twice)."""
+    h.emulator.emulator.faults.add(
+        Fault("status", status=503, times=None, path_contains="/protected-instances/")
+    )
+    view = await pick_instance(h, DB)
+    shown = json.dumps(view["blocks"], ensure_ascii=False)
+    assert "Huawei Cloud is unavailable right now" in shown
+    assert ":warning: Huawei" in shown and ":warning: :warning:" not in shown

@@ -20,6 +20,7 @@ from bot.core.intents import (
     ResizeIntent,
     Schedule,
     StatusIntent,
+    command_text,
     parse,
 )
 
@@ -217,3 +218,42 @@ def test_schedule_mistakes_say_what_and_how(text: str, problem: str) -> None:
         parse(text)
     assert problem in caught.value.problem
     assert caught.value.usage
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    target=st.sampled_from([PI, "erp-db", "数据库-主", "a" * 64]),
+    flavors=st.sampled_from(
+        [
+            {"flavor": "s6.xlarge.2"},
+            {"production_flavor": "c7.large.4"},
+            {"dr_flavor": "s6.large.2", "production_flavor": "S6.LARGE.2"},
+        ]
+    ),
+    extra=st.sampled_from(
+        [
+            "",
+            " power=stop-start",
+            " power=stop-start stop=hard",
+            " window=nightly if-missed=next",
+            " when=2026-11-29T02:00:30+08:00",
+        ]
+    ),
+    account=st.sampled_from(["", "prod-cn", "a" * 32]),
+    drill_name=st.sampled_from(["web-renamed", "演练-2026.q1", "x" * 64]),
+)
+def test_the_command_of_a_change_reads_back_as_the_same_change(
+    target: str, flavors: dict[str, str], extra: str, account: str, drill_name: str
+) -> None:
+    """What an "unavailable, ask again" reply quotes is the same request, typed again."""
+    named = {"production_flavor": "production", "dr_flavor": "dr"}
+    words = [flavors.get("flavor", "")] + [
+        f"{named[k]}={v}" for k, v in flavors.items() if k in named
+    ]
+    text = f"resize {target} {' '.join(w for w in words if w)}{extra}"
+    text += f" account={account}" if account else ""
+    for asked in (parse(text), parse(f"drill rename {target} {drill_name}")):
+        assert isinstance(asked, ResizeIntent | RenameDrillIntent)
+        again = command_text(asked)
+        assert again.startswith("/sdrs ")
+        assert parse(again.removeprefix("/sdrs ")) == asked, again

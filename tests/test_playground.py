@@ -4,11 +4,15 @@ verifies with slack_sdk's SignatureVerifier. What the bot answers lands where Sl
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
@@ -18,6 +22,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 
+import handlers
 from bot.playground.faults import FaultControls
 from bot.playground.run import DR_PREFIX, Running, run_playground
 from bot.playground.ui import CHANNEL, CHANNELS, PEOPLE, CloudAccount, Playground
@@ -27,6 +32,8 @@ from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiServer, SlackApiState, SlackApiThread
 
 T = TypeVar("T")
+# an emoji code in a message: ":name:" (not "12:00:30", not ":class:`x`" roles in docstrings)
+EMOJI_CODE = re.compile(r"(?<![\w:]):([a-z][a-z0-9_+]*):(?![\w`])")
 
 SECRET = "format-test-secret"
 ALICE, BOB = PEOPLE[0].id, PEOPLE[1].id
@@ -317,3 +324,46 @@ async def test_ecs_power_switches_show_until_used_and_clear() -> None:
     assert world.ecs_job(job)["status"] == "FAIL" and server(app) == ("ACTIVE", "")
     await controls.apply({"kind": "clear"})
     assert controls.active() == [] and world.power_faults == []
+
+
+async def test_a_page_reload_drops_the_modals_of_whoever_reloaded(
+    rig: tuple[Playground, FakeBot, SlackApiThread],
+) -> None:
+    """As in Slack: a modal does not survive reloading the client. The page says it was loaded
+    (POST /ui/reload, before it shows anything); another person's modal stays open."""
+    playground, _, slack = rig
+    slack.state.views["V_ALICE"] = {"id": "V_ALICE", "type": "modal", "_user": ALICE}
+    slack.state.views["V_BOB"] = {"id": "V_BOB", "type": "modal", "_user": BOB}
+    assert playground.snapshot(ALICE)["view"]["id"] == "V_ALICE"
+    async with aiohttp.ClientSession() as session:
+        answer = await session.post(f"{slack.url}/ui/reload", json={"user": ALICE})
+        assert (await answer.json()) == {"ok": True}
+    assert playground.snapshot(ALICE)["view"] is None
+    assert playground.snapshot(BOB)["view"]["id"] == "V_BOB"
+    page = (await playground._static_file("app.js")).text or ""
+    assert 'await post("reload", {})' in page.split("refresh();\n  refreshCloud();")[0]
+
+
+def test_every_emoji_the_bot_writes_is_in_the_playground_emoji_table() -> None:
+    """The playground renders :name: from its own table (Slack's client knows them all): an
+    emoji the bot writes and the table lacks would show as text (:calendar: did)."""
+    page = resources.files("bot.playground").joinpath("static", "app.js").read_text("utf-8")
+    table = re.search(r"const EMOJI = \{(.*?)\};", page, re.S)
+    assert table is not None
+    known = set(re.findall(r"([a-z0-9_+-]+):\s*\"", table.group(1)))
+    used: set[str] = set()
+    for path in sorted(Path(handlers.__file__).parent.glob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"))
+        docstrings = {
+            id(n.body[0].value)
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            and n.body
+            and isinstance(n.body[0], ast.Expr)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if id(node) not in docstrings:
+                    used |= set(EMOJI_CODE.findall(node.value))
+    assert {"calendar", "warning", "white_check_mark", "rotating_light"} <= used  # found them
+    assert used - known == set()

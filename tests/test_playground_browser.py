@@ -269,6 +269,13 @@ def test_the_resize_form_in_the_browser(browser: WebDriver) -> None:
         wait_for(browser, "//div[contains(@class,'message')]//*[contains(., 'ecs-erp-db-tgt')]")
         assert not browser.find_elements(By.ID, "modal")
         shot(browser, "8-form-confirmation")
+        # a reload is a new client: as in Slack, the open modal is gone (and stays gone)
+        type_command(browser, "/sdrs resize")
+        wait_for(browser, "//*[@id='modal']//input[@name='instance']")
+        browser.refresh()
+        wait_for(browser, "//*[@id='mode'][contains(., 'Approval')]")  # the first poll is done
+        assert not browser.find_elements(By.ID, "modal")
+        assert browser.find_element(By.ID, "modal-layer").get_attribute("hidden") is not None
     finally:
         code, _ = demo.stop()
     assert code == 0
@@ -492,6 +499,7 @@ def test_fault_sdrs_refusing_and_slow(browser: WebDriver) -> None:
         type_command(browser, f"/sdrs resize {sid('pi-erp-db')} s6.xlarge.2")
         refusal = wait_for(browser, "//div[contains(@class,'ephemeral')][contains(., '503')]", 60)
         assert "Only visible to you" in refusal.text  # type: ignore[attr-defined]
+        assert "Huawei Cloud is unavailable right now" in refusal.text  # type: ignore[attr-defined]
         assert not browser.find_elements(By.CSS_SELECTOR, "button[data-action-id='sdrs_confirm']")
         shot(browser, "17-fault-sdrs-refusing")
 
@@ -640,7 +648,7 @@ def test_two_accounts_in_two_channels(browser: WebDriver) -> None:
 RUNBOOK_STEPS = (
     "Stopping ecs-erp-app-src", "Stopped ecs-erp-app-src.", "Resize submitted to SDRS, job",
     "Resize SUCCESS.", "Starting ecs-erp-app-src again.", "ecs-erp-app-src running again.",
-    "Stop-resize-start done: resized. Every server it stopped runs again.",
+    "Stop-resize-start done: resized. The server it stopped runs again.",
 )  # fmt: skip
 APP_SRC = f"srv-prod-cn-{sid('pi-erp-app-src')}"
 
@@ -666,7 +674,7 @@ def confirm_stop_start_and_follow(driver: WebDriver, name: str) -> None:
     shot(driver, f"{name}-thread")
     driver.find_element(By.ID, "thread-close").click()
     wait_for(driver, "//*[@id='messages']/div[contains(., 'stop-resize-start done: resized; "
-             "every server it stopped runs again')]")  # the confirmation's end state  # fmt: skip
+             "the server it stopped runs again')]")  # the confirmation's end state  # fmt: skip
     WebDriverWait(driver, 10).until(lambda d: server_status(d, APP_SRC) == "ACTIVE")
     flavor = driver.find_element(By.CSS_SELECTOR, f"#{APP_SRC} .flavor").text
     assert flavor == "s6.xlarge.2"
@@ -765,7 +773,11 @@ def test_a_scheduled_stop_resize_start_runs_when_its_window_comes(browser: WebDr
         )
         assert "Stop-resize-start: stops ecs-erp-app-src" in confirmation.text  # type: ignore[attr-defined]
         click_confirm(browser)
-        wait_for(browser, "//*[@id='messages']/div[contains(., 'scheduled in window nightly')]")
+        scheduled = wait_for(
+            browser, "//*[@id='messages']/div[contains(., 'scheduled in window nightly')]"
+        )
+        assert "📆 scheduled" in scheduled.text, scheduled.text  # type: ignore[attr-defined]
+        assert ":calendar:" not in scheduled.text  # type: ignore[attr-defined]
         assert server_status(browser, APP_SRC) == "ACTIVE"  # nothing stopped at Confirm
         shot(browser, "28-scheduled-stop-start")
         assert "window starts now" in fault(browser, "window-now")

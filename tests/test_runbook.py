@@ -164,6 +164,9 @@ def test_a_failed_stop_changes_nothing_else() -> None:
     rb, reports = drive(runbook(), cloud)
     assert cloud.sends == ["stop"] and rb.resize == "pending" and rb.stopped == []
     assert "stop-failed" in events(reports)
+    # broadcast once: the closing line says nothing the failure did not (nothing to start)
+    assert [r.event for r in reports if r.loud] == ["stop-failed"]
+    assert reports[-1].event == "runbook-done" and reports[-1].why == "the stop failed"
     cloud = Cloud(fail={"refuse-stop"})
     rb, reports = drive(runbook(), cloud)
     assert cloud.sends == ["stop"] and "stop-refused" in events(reports)
@@ -176,6 +179,7 @@ def test_servers_that_do_not_come_back_are_reported_loudly(fault: str) -> None:
     assert rb.left_stopped == [PROD, DR] and rb.step is Step.DONE
     loud = [r for r in reports if r.event == "left-stopped"]
     assert loud and loud[0].loud and loud[0].servers == ["ecs-prod", "ecs-dr"]
+    assert [r.event for r in reports if r.loud] == ["left-stopped"]  # the alarm, once
 
 
 @settings(max_examples=60, deadline=None)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.faults import PowerFault
+from bot.sandbox.faults import Fault, PowerFault
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
@@ -21,6 +21,9 @@ from tests.slack_helpers import until
 
 APP = sid("pi-erp-app")  # production server ecs-erp-app-src ACTIVE, DR server SHUTOFF
 PROD, DR = sid("pi-erp-app-src"), sid("pi-erp-app-tgt")
+
+
+CLOSING = ("Stop-resize-start done", "Stop-resize-start ended")  # the runbook's last line
 
 
 def calls(h: Harness) -> list[tuple[str, Any]]:
@@ -48,7 +51,7 @@ async def confirm_stop_start(h: Harness, text: str) -> str:
 
 async def finished(h: Harness, ts: str) -> list[str]:
     def done() -> bool:
-        return any("Stop-resize-start done" in t for t in h.thread_replies(ts))
+        return any(ENDED in t for t in h.thread_replies(ts) for ENDED in CLOSING)
 
     await until(done, within=60)
     await h.quiesce()
@@ -78,14 +81,14 @@ async def test_happy_path_stops_resizes_once_and_starts_exactly_what_it_stopped(
     joined = "\n".join(replies)
     for step in ("Stopping `ecs-erp-app-src`", "Resize submitted to SDRS", "Resize SUCCESS",
                  "Starting `ecs-erp-app-src` again", "`ecs-erp-app-src` running again",
-                 "Every server it stopped runs again"):  # fmt: skip
+                 "The server it stopped runs again"):  # fmt: skip  # one server: singular
         assert step in joined, step
     assert h.world.servers[PROD].status == "ACTIVE"  # started again
     assert h.world.servers[DR].status == "SHUTOFF"  # never stopped by the bot: left as it was
     assert h.world.servers[PROD].flavor == h.world.servers[DR].flavor == "s6.xlarge.2"
     assert not [c for c in h.state.calls_to("chat.postMessage") if c.args.get("reply_broadcast")]
     final = h.updates(ts)[-1]
-    assert "stop-resize-start done: resized; every server it stopped runs again" in final
+    assert "stop-resize-start done: resized; the server it stopped runs again" in final
 
 
 async def test_a_failed_resize_still_starts_the_servers_and_says_so_loudly(h: Harness) -> None:
@@ -102,8 +105,12 @@ async def test_a_failed_resize_still_starts_the_servers_and_says_so_loudly(h: Ha
     broadcast = [c.args["text"] for c in h.state.calls_to("chat.postMessage")
                  if c.args.get("reply_broadcast")]  # fmt: skip
     assert any("The resize failed" in t for t in broadcast)
-    assert ":warning: stop-resize-start done: the resize failed;" in h.updates(ts)[-1]
-    assert "Stop-resize-start done: the resize failed (`SDRS.1301`)" in joined
+    assert (
+        ":warning: stop-resize-start ended without resizing: the resize failed;"
+        in (h.updates(ts)[-1])
+    )
+    assert "Stop-resize-start ended without resizing: the resize failed (`SDRS.1301`)" in joined
+    assert "The server it stopped runs again." in joined  # one server: singular
 
 
 async def test_a_server_already_stopped_is_not_stopped_or_started(h: Harness) -> None:
@@ -111,7 +118,7 @@ async def test_a_server_already_stopped_is_not_stopped_or_started(h: Harness) ->
     replies = await finished(h, ts)
     assert calls(h) == [("resize", {"resize": {"dr_flavorRef": "s6.xlarge.2"}})]
     assert h.world.servers[DR].status == "SHUTOFF"
-    assert any("Nothing to stop" in t or "nothing to stop" in t.lower() for t in replies)
+    assert "Nothing to stop: `ecs-erp-app-tgt` is already off." in replies  # one: singular
 
 
 def broadcasts(h: Harness) -> list[str]:
@@ -128,11 +135,19 @@ async def test_a_failed_stop_resizes_nothing_and_says_so(h: Harness) -> None:
     assert h.world.servers[PROD].flavor == "s6.large.2"
     joined = "\n".join(replies)
     assert "Ecs.0005" in joined
-    assert "Stop-resize-start done: nothing was resized. It stopped no server." in joined
+    closing = ":warning: Stop-resize-start ended without resizing: the stop failed. It stopped no"
+    assert closing in joined
     assert joined.count("Ecs.0005") == 1  # the job's error, not again for its sub-job
     assert "server ecs-erp-app-src" in joined and PROD not in joined  # named, not by id
-    assert "nothing was resized; it stopped no server" in h.updates(ts)[-1]
-    assert broadcasts(h)  # a step that did not go as planned is broadcast
+    # the confirmation's end state, in the channel: not worded as a success
+    final = h.updates(ts)[-1]
+    assert "done" not in final
+    assert (
+        ":warning: stop-resize-start ended without resizing: the stop failed; it stopped no "
+        "server" in final
+    )
+    # a step that did not go as planned is broadcast, once: the closing line adds nothing
+    assert len(broadcasts(h)) == 1 and "ECS could not stop" in broadcasts(h)[0]
 
 
 @pytest.mark.parametrize("fault", ["start_fails", "start_to_error"])
@@ -150,6 +165,7 @@ async def test_a_server_that_does_not_come_back_is_broadcast_with_the_requester_
     assert ":warning: stop-resize-start done: resized; not running again: `ecs-erp-app-src`" in (
         final
     )
+    assert len(broadcasts(h)) == 1  # the alarm, not the closing line that repeats it
 
 
 async def test_a_server_started_after_the_confirmation_is_not_stopped_by_the_bot(
@@ -206,3 +222,69 @@ async def test_jobs_lists_a_runbook_under_way_with_its_step(h: Harness) -> None:
     await h.command("jobs")
     listing = (await until(h.responses))[-1]["text"]
     assert "stop-resize-start: resizing" in listing and "`erp-app`" in listing
+
+
+async def test_status_and_jobs_tell_the_resize_job_of_a_runbook(h: Harness) -> None:
+    """The resize job a stop-resize-start sent is its runbook's: /sdrs status answers for it
+    with the runbook's step, and /sdrs jobs lists it under what ended when the runbook did."""
+    h.world.plan_next_job(JobPlan(seconds=600))  # a long resize: the runbook waits on it
+    ts = await confirm_stop_start(h, f"resize {APP} s6.xlarge.2 power=stop-start")
+    await until(lambda: any("Resize submitted" in t for t in h.thread_replies(ts)), within=30)
+    (job_id,) = h.world.jobs
+    await h.command(f"status {job_id}")
+    answer = (await until(h.responses))[-1]["text"]
+    assert f"job `{job_id}`: *RUNNING (watching)* · stop-resize-start: resizing" in answer
+    assert "`erp-app`" in answer and f"asked by <@{ALICE}>" in answer
+
+    h.world.jobs[job_id].done_after = 0  # the resize ends now; the runbook starts the server
+    await finished(h, ts)
+    await h.command(f"status {job_id}")
+    answer = (await until(lambda: h.responses()[1:] or None))[-1]["text"]
+    assert f"job `{job_id}`: *SUCCESS* · stop-resize-start ended" in answer
+    assert "I am not tracking" not in answer
+    await h.command("jobs")
+    listing = (await until(lambda: h.responses()[2:] or None))[-1]["text"]
+    ended = listing.split("Ended in the last day:", 1)[1]
+    assert f"job `{job_id}`: *SUCCESS*" in ended and "`erp-app`" in ended
+
+
+async def test_an_unavailable_cloud_during_a_runbook_is_told_as_such(h: Harness) -> None:
+    """SDRS answering 503 to the resize: not "the resize failed" for a reason of the request,
+    but that the cloud was unavailable, nothing was resized, the server started again, and
+    to ask again later; ECS rate-limiting the stop likewise, with the wait it asked for."""
+    h.emulator.emulator.faults.add(
+        Fault("status", method="POST", status=503, path_contains="/resize")
+    )
+    ts = await confirm_stop_start(h, f"resize {APP} s6.xlarge.2 power=stop-start")
+    joined = "\n".join(await finished(h, ts))
+    assert [k for k, _ in calls(h)] == ["stop", "resize", "start"]
+    assert (
+        ":x: Huawei Cloud was unavailable for the resize (APIGW.503 injected fault): nothing "
+        "was resized. Starting `ecs-erp-app-src` again. Ask again in a few minutes." in joined
+    )
+    assert (
+        "Stop-resize-start ended without resizing: Huawei Cloud was unavailable (`APIGW.503`)"
+        in joined
+    )
+    assert h.world.servers[PROD].status == "ACTIVE"
+
+
+async def test_ecs_rate_limiting_the_stop_of_a_runbook_says_when_to_ask_again(
+    h: Harness,
+) -> None:
+    h.emulator.emulator.faults.add(
+        Fault(
+            "status", method="POST", status=429, retry_after=9, path_contains="/cloudservers/action"
+        )
+    )
+    ts = await confirm_stop_start(h, f"resize {APP} s6.xlarge.2 power=stop-start")
+    await until(lambda: any("stop-resize-start ended" in u for u in h.updates(ts)), within=60)
+    joined = "\n".join(h.thread_replies(ts))
+    assert "Huawei Cloud is unavailable right now: ECS did not stop `ecs-erp-app-src` " in joined
+    assert "Nothing was changed. Ask again in 9 s." in joined
+    final = h.updates(ts)[-1]
+    assert "ended without resizing: Huawei Cloud was unavailable; it stopped no server" in final
+    assert [k for k, _ in calls(h)] == ["stop"] and h.world.servers[PROD].status == "ACTIVE"
+    # the refused stop ended the runbook: its end is edited in and audited, not lost with it
+    events = [e.action for e in h.deps.store.audit_events() if e.action.startswith("runbook")]
+    assert events == ["runbook-started", "runbook-step", "runbook-done"]

@@ -228,6 +228,24 @@ async def test_two_person_rule(
         assert any("Confirmed by <@U0CAROL001>" in u for u in h.updates(ts))
 
 
+async def test_two_person_an_approver_who_asks_is_not_listed_as_one_who_may_confirm(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> None:
+    async with running(
+        tmp_path,
+        slack,
+        emulator,
+        world,
+        approval_mode="two-person",
+        approvers=frozenset({BOB, CAROL}),
+    ) as h:
+        await h.command(RESIZE, user=BOB)
+        await h.confirmation()
+        posted = json.dumps(h.state.calls_to("chat.postMessage")[0].args["blocks"])
+        assert f"confirmable by <@{CAROL}> (not the requester)" in posted
+        assert f"<@{BOB}> or" not in posted and f"or <@{BOB}>" not in posted
+
+
 async def test_request_policy_denial(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
 ) -> None:
@@ -643,6 +661,43 @@ async def test_the_confirmation_shows_how_it_ended_when_sdrs_refused_or_did_not_
     assert f"Requested by <@{ALICE}>" in last[0] and f"Confirmed by <@{ALICE}>" in last[0]
     await h.quiesce()
     assert [u for u in h.updates(ts) if shown in u] == [h.updates(ts)[-1]]  # the last word
+
+
+async def test_sdrs_unavailable_at_a_request_says_so_with_the_command_and_when_to_retry(
+    h: Harness,
+) -> None:
+    """A 503 from the gateway while the preflight reads: not "SDRS refused", but that the
+    cloud is unavailable, that nothing was changed or posted, which command, and when."""
+    h.emulator.emulator.faults.add(Fault("status", status=503, times=None, path_any=("/v1/",)))
+    await h.command(RESIZE)
+    text = (await until(h.responses))[0]["text"]
+    assert "Huawei Cloud is unavailable right now: it answered HTTP 503 `APIGW.503`" in text
+    assert "Nothing was changed." in text and "SDRS refused" not in text
+    again = f"Nothing was posted: run `/sdrs {RESIZE} account=default` again in a few minutes."
+    assert again in text  # the account it acted on is named: the command runs the same again
+    assert not [c for c in h.state.calls_to("chat.postMessage") if c.args.get("blocks")]
+
+
+async def test_sdrs_rate_limiting_the_resize_says_when_to_ask_again(h: Harness) -> None:
+    """A 429 with Retry-After on the resize itself: the thread says the cloud is unavailable,
+    that nothing was changed (SDRS answered; it did not take it), the command to ask again and
+    the wait the cloud asked for."""
+    await h.command(RESIZE)
+    op_id, ts = await h.confirmation()
+    h.emulator.emulator.faults.add(
+        Fault("status", method="POST", status=429, retry_after=7, path_contains="/resize")
+    )
+    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    reply = (await until(lambda: h.thread_replies(ts)))[0]
+    assert "Huawei Cloud is unavailable right now: it is limiting how often it is called " in (
+        reply
+    )
+    assert "(HTTP 429 `APIGW.0308`" in reply and "Nothing was changed." in reply
+    assert f"To try again in 7 s, ask again: `/sdrs {RESIZE} account=default`." in reply
+    assert "SDRS refused" not in reply
+    end = await until(lambda: [u for u in h.updates(ts) if "not done" in u])
+    assert "not done: APIGW.0308 (Huawei Cloud unavailable; nothing was changed)" in end[-1]
+    assert h.sdrs_posts() == 1
 
 
 async def test_commands_take_names_and_flavors_in_any_case(h: Harness) -> None:

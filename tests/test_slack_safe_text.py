@@ -85,6 +85,10 @@ op_facts: st.SearchStrategy[OperationFacts] = st.one_of(resize, rename)
 failure = st.builds(
     FailureFacts, kind=st.sampled_from(["api", "unknown", "transport"]), code=anything,
     message=anything, request_id=anything, hint=anything,
+    method=st.sampled_from(["", "GET", "POST", "PUT"]),
+    status=st.one_of(st.none(), st.sampled_from([400, 429, 500, 502, 503, 504])),
+    retry_after=st.one_of(st.none(), st.floats(0, 3600)), unreachable=st.booleans(),
+    maybe_sent=st.booleans(),
 )  # fmt: skip
 schedule = st.builds(
     ScheduleFacts, op_id=st.just("a" * 32), window=anything, spec=anything,
@@ -103,7 +107,7 @@ message = st.one_of(
               runbook_resize=st.one_of(st.none(), anything),
               runbook_left_stopped=st.lists(anything, max_size=2)),
     st.builds(Submitted, job_id=anything),
-    st.builds(SubmitFailed, failure=failure),
+    st.builds(SubmitFailed, failure=failure, command=anything),
     st.builds(Renamed, name=anything),
     st.builds(FinalReport, op=op_facts, requester=user, confirmer=user, job_id=anything,
               job_type=anything, status=st.one_of(st.just("SUCCESS"), anything),
@@ -130,7 +134,16 @@ message = st.one_of(
               schedule=schedule),
     st.builds(RunbookEvent, event=st.one_of(st.sampled_from(RUNBOOK_EVENTS), anything),
               requester=user, servers=st.lists(anything, max_size=3), detail=anything,
-              code=st.one_of(st.none(), anything), loud=st.booleans()),
+              code=st.one_of(st.none(), anything), loud=st.booleans(), why=anything,
+              stopped=st.integers(0, 3), unavailable=st.booleans(),
+              retry_after=st.one_of(st.none(), st.floats(0, 3600))),
+    st.builds(Decided, op=st.builds(ResizeFacts, instance_id=anything), requester=user,
+              state=st.just(OpState.CONFIRMED), by=user, at=st.just(T0),
+              runbook=st.sampled_from(["running", "done", "attention"]),
+              runbook_resize=st.one_of(st.none(), anything, st.sampled_from(
+                  ["success", "fail", "refused", "pending", "submitted", "unknown"])),
+              runbook_left_stopped=st.lists(anything, max_size=2),
+              runbook_stopped=st.integers(0, 3), runbook_problem=st.one_of(st.none(), anything)),
 )  # fmt: skip
 
 
@@ -205,6 +218,7 @@ def test_private_replies_are_slack_safe(
                       status=other, suggestions=[value, other])  # fmt: skip
     for notice in (
         notices.SameName(value), notices.CloudFailed(fail), notices.NotPosted(value),
+        notices.CloudFailed(fail, value, "confirm"), notices.CloudFailed(fail, other),
         notices.PreflightRefused(check), notices.PreflightRefused(check, at_confirm=True),
         notices.AlreadyDecided(value, "U0BOB00001"), notices.UnknownJob(value),
         notices.JobStatus(_job(value, other), T0, url),
@@ -214,6 +228,9 @@ def test_private_replies_are_slack_safe(
             ends_at=T0, moves_on_miss=True, state=ScheduleState.SCHEDULED, created_at=T0),
             _op(ResizeFacts(instance_id=value)))]),
         notices.Jobs([], T0, links, runbooks=[(value, _op(ResizeFacts(instance_id=other)))]),
+        notices.RunbookJob(value, _op(ResizeFacts(instance_id=other)), value, other, T0, T0, url),
+        notices.Jobs([], T0, links, runbook_jobs=[notices.RunbookJob(
+            value, _op(ResizeFacts(instance_id=other)), "done", value, T0, T0)]),
         notices.UnknownWindow(value, (value, other)), notices.CannotSchedule(value),
         notices.NotCancellable(value, "U0BOB00001"), notices.NotCancellable("started"),
         notices.Denied(Denial.USER), notices.NotHandled(3),

@@ -240,3 +240,25 @@ def test_a_postgresql_connection_left_open_fails_the_test_that_left_it(pg_url: s
         fail_on_open_postgres_connections()
     fail_on_open_postgres_connections()  # closed by the check: nothing left
     store.close()
+
+
+def test_a_runbook_is_found_by_the_resize_job_it_sent(store: Store) -> None:
+    """/sdrs status of a stop-resize-start's resize job finds its runbook (the job is kept in
+    the runbook's state); a LIKE wildcard in an asked-for id matches nothing else."""
+    op_id = _pending(store)
+    store.create_runbook(
+        op_id=op_id,
+        account="",
+        channel="C_1",
+        thread_ts="1.2",
+        requester="U_A",
+        confirmer="U_A",
+        state_json='{"servers":[],"to_stop":[],"sdrs_job":"job-a1"}',
+        step="resizing",
+        now=NOW,
+        deadline=NOW + timedelta(hours=1),
+    )
+    found = store.runbook_of_job("job-a1")
+    assert found is not None and found.op_id == op_id and found.channel == "C_1"
+    for other in ("job-a", "job-%", "job-_1", "%"):
+        assert store.runbook_of_job(other) is None, other

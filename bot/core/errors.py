@@ -103,7 +103,14 @@ class ServerError(ApiError):
 
 
 class TransportError(CloudError):
-    """No HTTP answer was received."""
+    """No HTTP answer was received (``maybe_sent``: the request may have reached the service -
+    a read timeout or a connection broken after sending - else it never left)."""
+
+    def __init__(
+        self, message: str, *, method: str = "", url: str = "", maybe_sent: bool = False
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.maybe_sent = maybe_sent
 
 
 class OutcomeUnknownError(TransportError):
@@ -113,7 +120,7 @@ class OutcomeUnknownError(TransportError):
     """
 
     def __init__(self, message: str, *, hint: str, method: str = "", url: str = "") -> None:
-        super().__init__(message, method=method, url=url)
+        super().__init__(message, method=method, url=url, maybe_sent=True)
         self.hint = hint
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from bot.core.errors import ApiError, CloudError, OutcomeUnknownError
+from bot.core.errors import ApiError, CloudError, OutcomeUnknownError, TransportError
 from bot.core.intents import RenameDrillIntent, ResizeIntent
 from bot.core.preflight import Preflight
 from bot.core.states import EventKind, OpState
@@ -157,25 +157,71 @@ def rename_facts(
 # ---- what went wrong at the cloud ---------------------------------------------------------
 
 
+UNAVAILABLE_STATUSES = frozenset({429, 500, 502, 503, 504})  # the cloud is busy or failing
+GATEWAY_TIMEOUTS = frozenset({502, 504})  # a change behind them may have been carried out
+
+
 class FailureFacts(_Fact):
     """A cloud failure as data: ``kind`` api (the service refused: code, message, request
     id), unknown (no reliable answer to a non-idempotent call: ``hint`` says what to check),
-    or transport (no answer)."""
+    or transport (no answer). ``method``, ``status`` (api), ``retry_after`` (seconds, when
+    the cloud said) and ``unreachable``/``maybe_sent`` (transport: no connection / the
+    request may have reached it) tell whether the cloud was unavailable and what was sent."""
 
     kind: Literal["api", "unknown", "transport"]
     code: str | None = None
     message: str = ""
     request_id: str | None = None
     hint: str = ""
+    method: str = ""
+    status: int | None = None
+    retry_after: float | None = None
+    unreachable: bool = False
+    maybe_sent: bool = False
 
     @classmethod
     def of(cls, error: CloudError) -> FailureFacts:
         if isinstance(error, OutcomeUnknownError):
-            return cls(kind="unknown", message=str(error), hint=error.hint)
+            return cls(
+                kind="unknown",
+                message=str(error),
+                hint=error.hint,
+                method=error.method,
+                maybe_sent=True,
+            )
         if isinstance(error, ApiError):
             return cls(kind="api", code=error.code, message=error.message,
-                       request_id=error.request_id)  # fmt: skip
-        return cls(kind="transport", message=str(error))
+                       request_id=error.request_id, method=error.method, status=error.status,
+                       retry_after=error.retry_after)  # fmt: skip
+        if isinstance(error, TransportError):
+            return cls(
+                kind="transport",
+                message=str(error),
+                method=error.method,
+                unreachable=True,
+                maybe_sent=error.maybe_sent,
+            )
+        return cls(kind="transport", message=str(error), method=error.method)
+
+    @property
+    def unavailable(self) -> bool:
+        """The cloud was busy, failing or unreachable (429, 5xx, no connection): a matter of
+        trying again later, not of the request."""
+        if self.kind == "api":
+            return self.status in UNAVAILABLE_STATUSES
+        return self.kind == "transport" and self.unreachable
+
+    @property
+    def sent(self) -> Literal["no", "not-done", "maybe"]:
+        """What became of the request: never sent, answered without being carried out, or
+        possibly carried out (a change that may have reached the cloud before it failed)."""
+        if self.kind == "transport" and not self.maybe_sent:
+            return "no"
+        if self.method.upper() in ("", "GET", "HEAD"):
+            return "not-done"  # a read changes nothing
+        if self.kind == "unknown" or self.maybe_sent:
+            return "maybe"
+        return "maybe" if self.status in GATEWAY_TIMEOUTS else "not-done"
 
 
 # ---- messages the outbox delivers ---------------------------------------------------------
@@ -203,6 +249,7 @@ class Decided(_Fact):
     runbook_resize: str | None = None  # bot.core.runbook.ResizeOutcome
     runbook_left_stopped: list[str] = Field(default_factory=list)  # server names
     runbook_stopped: int = 0  # how many servers it stopped
+    runbook_problem: str | None = None  # why it did not go as planned (Runbook.problem)
     schedule: ScheduleFacts | None = None  # approved to run in a window: when (or why not)
 
 
@@ -230,6 +277,7 @@ class Submitted(_Fact):
 class SubmitFailed(_Fact):
     kind: Literal["submit-failed"] = "submit-failed"
     failure: FailureFacts
+    command: str = ""  # the /sdrs command that asks for it again
 
 
 class Renamed(_Fact):
@@ -309,6 +357,9 @@ class RunbookEvent(_Fact):
     detail: str = ""  # runbook-done: how the resize ended (bot.core.runbook.ResizeOutcome)
     code: str | None = None
     stopped: int = 0  # runbook-done: how many servers the bot stopped
+    why: str = ""  # runbook-done: why it did not go as planned
+    unavailable: bool = False  # a refused call: the cloud was unavailable (try again later)
+    retry_after: float | None = None
     loud: bool = False
 
 

@@ -207,6 +207,35 @@ _RESIZE_OPTIONS = {
 _COMMANDS = ("resize", "drill", "help", "status", "jobs", "history")
 
 
+_PLAIN_WORD = re.compile(r"[^\s'\"“”„‘’「」]+")  # read back as typed, without quotes
+
+
+def command_text(intent: MutatingIntent) -> str:
+    """The ``/sdrs`` command that asks for this change again (``parse`` reads it back as the
+    same intent): the instance or drill as typed (its name) or its id."""
+    if isinstance(intent, RenameDrillIntent):
+        words = ["drill", "rename", intent.drill_name or intent.drill_id, intent.name]
+    else:
+        words = ["resize", intent.instance_name or intent.instance_id]
+        options = {
+            "production": intent.production_flavor,
+            "dr": intent.dr_flavor,
+            "production-host": intent.production_host,
+            "dr-host": intent.dr_host,
+        }
+        words += [intent.flavor] if intent.flavor else []
+        words += [f"{name}={value}" for name, value in options.items() if value]
+        if intent.stop_start:
+            words += ["power=stop-start"] + (["stop=hard"] if intent.stop == "hard" else [])
+        if intent.schedule is not None:
+            s = intent.schedule
+            words += [f"window={s.window}"] if s.window else []
+            words += [f"when={s.when.isoformat()}"] if s.when else []
+            words += ["if-missed=next"] if s.if_missed == "next" else []
+    words += [f"account={intent.account}"] if intent.account else []
+    return "/sdrs " + " ".join(w if _PLAIN_WORD.fullmatch(w) else shlex.quote(w) for w in words)
+
+
 def _fail(problem: str, topic: str) -> ParseError:
     return ParseError(problem, USAGE[topic])
 

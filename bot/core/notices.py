@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from bot.core.facts import FailureFacts
 from bot.core.policy import Denial
@@ -35,7 +36,13 @@ class PreflightRefused:
 
 @dataclass(frozen=True)
 class CloudFailed:
+    """A cloud call failed while a change was asked for (``at`` request: nothing was posted)
+    or confirmed (``at`` confirm: the confirmation stays open); ``command``: the ``/sdrs``
+    command of that change (bot.core.intents.command_text)."""
+
     failure: FailureFacts
+    command: str = ""
+    at: Literal["request", "confirm"] = "request"
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,20 @@ class JobStatus:
 
 
 @dataclass(frozen=True)
+class RunbookJob:
+    """The SDRS resize job of a stop-resize-start runbook (not a tracked job of its own): the
+    runbook's step, how its resize stands (bot.core.runbook.ResizeOutcome), since when."""
+
+    job_id: str
+    op: PendingOperation
+    step: str
+    resize: str
+    started_at: datetime
+    now: datetime
+    link: str | None = None  # to the operation's thread
+
+
+@dataclass(frozen=True)
 class Jobs:
     jobs: list[TrackedJob]
     now: datetime
@@ -83,6 +104,8 @@ class Jobs:
     scheduled: list[tuple[ScheduledOperation, PendingOperation]] = field(default_factory=list)
     # stop-resize-start runbooks under way: (their step, the operation)
     runbooks: list[tuple[str, PendingOperation]] = field(default_factory=list)
+    # the resize jobs of runbooks that ended in the last day
+    runbook_jobs: list[RunbookJob] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -154,6 +177,7 @@ Notice = (
     | AlreadyDecided
     | History
     | JobStatus
+    | RunbookJob
     | Jobs
     | UnknownJob
     | NotHandled

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.core.wire.sdrs import JobStatus
 
 SETTLE_SECONDS = 120.0
+UNAVAILABLE = "Huawei Cloud was unavailable"  # why a call was refused: busy, failing, unreachable
 POWERING = {"stop": "powering-off", "start": "powering-on"}  # ECS task_state during the job
 
 
@@ -74,6 +75,9 @@ class Runbook(BaseModel):
     error_code: str | None = None  # SDRS's, when the resize failed or was refused
     problem: str | None = None  # why a step did not go as planned (for the report)
     left_stopped: list[str] = Field(default_factory=list)  # stopped by us, not started again
+    # a loud report already told the channel how it ends: the closing line is not broadcast
+    # again (a failed stop that stopped nothing, servers left stopped)
+    end_told: bool = False
 
     def name_of(self, server_id: str) -> str:
         return next((s.name for s in self.servers if s.id == server_id), server_id)
@@ -138,7 +142,10 @@ class Report(BaseModel):
     servers: list[str] = Field(default_factory=list)  # names
     detail: str = ""
     code: str | None = None  # SDRS's error code (runbook-done of a failed resize)
+    unavailable: bool = False  # a refused call: the cloud was unavailable (try again later)
+    retry_after: float | None = None  # ... and said when
     stopped: int = 0  # runbook-done: how many servers the bot stopped
+    why: str = ""  # runbook-done: why it did not go as planned (Runbook.problem)
     loud: bool = False
 
 
@@ -191,22 +198,24 @@ def _stopping(rb: Runbook, seen: Seen) -> Next:
         if not _moved(rb, seen, "stop"):
             if _may_still_show(rb, seen):
                 return Next(runbook=rb, action=Wait())
-            why = "interrupted while asking ECS to stop the servers"
+            why = "interrupted while asking ECS to stop"
             done = _to(rb, Step.DONE, stopped=[], problem=why)
-            report = Report(event="ended-before-stop", servers=rb.name_list(rb.stopped),
-                            detail="they are still running; nothing was changed")  # fmt: skip
+            report = Report(event="ended-before-stop", servers=rb.name_list(rb.stopped))
             return Next(runbook=done, action=Finish(), reports=[report])
         rb = _found_sent(rb)
     if not rb.sent:
         running = [i for i in rb.to_stop if seen.power.get(i) == "ACTIVE"]
         if not running:
-            return Next(runbook=_to(rb, Step.RESIZING), action=Preflight(),
-                        reports=[Report(event="nothing-to-stop")])  # fmt: skip
+            off = Report(event="nothing-to-stop", servers=rb.name_list([s.id for s in rb.servers]))
+            return Next(runbook=_to(rb, Step.RESIZING), action=Preflight(), reports=[off])
         return Next(runbook=rb, action=Stop(ids=running, hard=rb.hard_stop),
                     reports=[Report(event="stopping", servers=rb.name_list(running))])  # fmt: skip
     if seen.ecs_job is JobStatus.FAIL:
         really = [i for i in rb.stopped if seen.power.get(i) == "SHUTOFF"]
-        after = _to(rb, Step.STARTING, stopped=really, problem="the stop failed")
+        # nothing stopped: this broadcast is the last word (nothing to start again)
+        after = _to(
+            rb, Step.STARTING, stopped=really, problem="the stop failed", end_told=not really
+        )
         report = Report(event="stop-failed", servers=rb.name_list(rb.stopped),
                         detail=seen.ecs_error or "", loud=True)  # fmt: skip
         return Next(runbook=after, action=Wait(), reports=[report])
@@ -223,7 +232,11 @@ def _resizing(rb: Runbook, seen: Seen) -> Next:
             return Next(runbook=rb, action=Preflight())
         if seen.preflight_refusal is not None:
             after = _to(rb, Step.STARTING, resize="refused", problem=seen.preflight_refusal)
-            report = Report(event="resize-refused", detail=seen.preflight_refusal)
+            report = Report(
+                event="resize-refused",
+                detail=seen.preflight_refusal,
+                servers=rb.name_list(rb.stopped),
+            )
             return Next(runbook=after, action=Wait(), reports=[report])
         return Next(runbook=rb, action=Resize())
     if rb.sending or rb.resize == "unknown":  # may have been sent: follow the instance
@@ -231,12 +244,12 @@ def _resizing(rb: Runbook, seen: Seen) -> Next:
         if seen.instance_resizing is None or seen.instance_resizing:
             return Next(runbook=rb, action=Wait())
         if seen.resized_as_asked:  # the servers have the flavors asked for: it was done
-            report = Report(event="resized-seen")
+            report = Report(event="resized-seen", servers=rb.name_list([s.id for s in rb.servers]))
             return Next(runbook=_to(rb, Step.STARTING, resize="success"), action=Wait(),
                         reports=[report])  # fmt: skip
         if seen.instance_failed:
             report = Report(event="resize-failed", detail="the instance is error-resizing",
-                            loud=True)  # fmt: skip
+                            servers=rb.name_list(rb.stopped), loud=True)  # fmt: skip
             return Next(runbook=_to(rb, Step.STARTING, resize="fail"), action=Wait(),
                         reports=[report])  # fmt: skip
         report = Report(event="resize-unknown-ended",
@@ -250,7 +263,12 @@ def _resizing(rb: Runbook, seen: Seen) -> Next:
             return Next(runbook=_to(rb, Step.STARTING, resize="success"), action=Wait(),
                         reports=[report])  # fmt: skip
         if seen.sdrs_job is JobStatus.FAIL:
-            report = Report(event="resize-failed", detail=seen.sdrs_error or "", loud=True)
+            report = Report(
+                event="resize-failed",
+                detail=seen.sdrs_error or "",
+                servers=rb.name_list(rb.stopped),
+                loud=True,
+            )
             after = _to(rb, Step.STARTING, resize="fail", error_code=seen.sdrs_error)
             return Next(runbook=after, action=Wait(), reports=[report])
         return Next(runbook=rb, action=Wait())
@@ -265,7 +283,7 @@ def _starting(rb: Runbook, seen: Seen) -> Next:
         if not _moved(rb, seen, "start"):
             if _may_still_show(rb, seen):
                 return Next(runbook=rb, action=Wait())
-            return _left_stopped(rb, rb.stopped, "interrupted while asking ECS to start them")
+            return _left_stopped(rb, rb.stopped, "interrupted while asking ECS to start")
         rb = _found_sent(rb)
     if not rb.sent:
         starting = Report(event="starting", servers=rb.name_list(rb.stopped))
@@ -281,21 +299,24 @@ def _starting(rb: Runbook, seen: Seen) -> Next:
         return Next(runbook=done, action=Finish(), reports=[started, _done(done)])
     broken = [i for i in rb.stopped if seen.power.get(i) == "ERROR"]
     if broken:
-        return _left_stopped(rb, broken, "they went to ERROR instead of ACTIVE")
+        return _left_stopped(rb, broken, "ERROR instead of ACTIVE after the start")
     return Next(runbook=rb, action=Wait())
 
 
 def _left_stopped(rb: Runbook, ids: list[str], why: str) -> Next:
-    done = _to(rb, Step.DONE, left_stopped=ids, problem=why)
+    done = _to(rb, Step.DONE, left_stopped=ids, problem=why, end_told=True)
     report = Report(event="left-stopped", servers=rb.name_list(ids), detail=why, loud=True)
     return Next(runbook=done, action=Finish(), reports=[report, _done(done)])
 
 
 def _done(rb: Runbook) -> Report:
-    """The closing line: how the resize ended, and whether every stopped server runs again."""
-    loud = rb.resize != "success" or bool(rb.left_stopped)
+    """The closing line: how the resize ended (and why, when it did not go as planned), and
+    whether every stopped server runs again; broadcast when it did not go as planned, unless a
+    loud report already said how it ends (nothing is broadcast twice)."""
+    loud = (rb.resize != "success" or bool(rb.left_stopped)) and not rb.end_told
     return Report(event="runbook-done", servers=rb.name_list(rb.left_stopped), detail=rb.resize,
-                  code=rb.error_code, stopped=len(rb.stopped), loud=loud)  # fmt: skip
+                  code=rb.error_code, stopped=len(rb.stopped), why=rb.problem or "",
+                  loud=loud)  # fmt: skip
 
 
 # ---- around a changing call -----------------------------------------------------------------
@@ -307,11 +328,15 @@ class Sent(BaseModel):
 
 
 class Refused(BaseModel):
-    """The service answered with an error: the call did not happen."""
+    """The service answered with an error, or the call never left: it did not happen
+    (``unavailable``: the cloud was busy, failing or unreachable - try again later,
+    ``retry_after`` seconds when it said)."""
 
     kind: Literal["refused"] = "refused"
     code: str | None = None
     message: str = ""
+    unavailable: bool = False
+    retry_after: float | None = None
 
 
 class Unknown(BaseModel):
@@ -343,17 +368,28 @@ def after_send(rb: Runbook, action: Stop | Resize | Start, outcome: Outcome) -> 
         return Next(runbook=rb, action=Wait(), reports=[report])
     if isinstance(action, Stop):
         if isinstance(outcome, Refused):
-            done = _to(rb, Step.DONE, stopped=[], problem=f"ECS refused the stop: {outcome.code}")
+            why = UNAVAILABLE if outcome.unavailable else f"ECS refused the stop: {outcome.code}"
+            done = _to(rb, Step.DONE, stopped=[], problem=why)
             report = Report(event="stop-refused", servers=rb.name_list(action.ids),
-                            detail=f"{outcome.code or ''} {outcome.message}".strip())  # fmt: skip
+                            detail=f"{outcome.code or ''} {outcome.message}".strip(),
+                            unavailable=outcome.unavailable,
+                            retry_after=outcome.retry_after)  # fmt: skip
             return Next(runbook=done, action=Finish(), reports=[report])
         after = _found_sent(rb).model_copy(update={"ecs_job": outcome.job_id})
         return Next(runbook=after, action=Wait())
     if isinstance(action, Resize):
         if isinstance(outcome, Refused):
-            after = _to(rb, Step.STARTING, resize="fail", error_code=outcome.code)
+            after = _to(
+                rb,
+                Step.STARTING,
+                resize="fail",
+                error_code=outcome.code,
+                problem=UNAVAILABLE if outcome.unavailable else None,
+            )
             report = Report(event="resize-failed", detail=f"{outcome.code or ''} "
-                            f"{outcome.message}".strip(), loud=True)  # fmt: skip
+                            f"{outcome.message}".strip(), servers=rb.name_list(rb.stopped),
+                            unavailable=outcome.unavailable, retry_after=outcome.retry_after,
+                            loud=True)  # fmt: skip
             return Next(runbook=after, action=Wait(), reports=[report])
         submitted = {"resize": "submitted", "sdrs_job": outcome.job_id}
         after = rb.model_copy(update={"sending": False, "sending_at": None, **submitted})

@@ -233,7 +233,10 @@ class CloudHttp:
                 if isinstance(cause, ApiError):
                     raise cause
                 raise TransportError(
-                    f"{method} {path}: {cause}", method=method, url=full_url
+                    f"{method} {path}: {cause}",
+                    method=method,
+                    url=full_url,
+                    maybe_sent=failure is Failure.MAYBE_SENT,
                 ) from _underlying(cause)
             await self._sleep(
                 backoff_delay(attempt, self._base, self._cap, retry_after, random.random())

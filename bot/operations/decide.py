@@ -18,7 +18,7 @@ from bot.cloud_state import read_resize_state
 from bot.core import notices
 from bot.core.errors import CloudError
 from bot.core.facts import Announcement, FailureFacts, RenameFacts, ScheduleFacts
-from bot.core.intents import ResizeIntent
+from bot.core.intents import RenameDrillIntent, ResizeIntent, command_text
 from bot.core.policy import Denial, may_cancel, may_confirm
 from bot.core.preflight import changed_since, check_resize
 from bot.core.records import PendingOperation
@@ -158,7 +158,8 @@ async def recheck_resize(deps: Deps, chat: Chat, op: PendingOperation, user: str
         cloud = deps.cloud(op.account)
         state = await read_resize_state(cloud.sdrs, cloud.ecs, intent)
     except CloudError as exc:
-        await chat.tell(op.channel, user, notices.CloudFailed(FailureFacts.of(exc)))
+        failed = notices.CloudFailed(FailureFacts.of(exc), command_text(intent), at="confirm")
+        await chat.tell(op.channel, user, failed)
         return False
     # a stop-start resize stops running servers itself: ACTIVE does not block it
     check = check_resize(intent, state)  # running servers allowed for power=stop-start
@@ -188,7 +189,9 @@ async def recheck_rename(deps: Deps, chat: Chat, op: PendingOperation, user: str
     try:
         drill = await deps.cloud(op.account).sdrs.get_drill(facts.drill_id)
     except CloudError as exc:
-        await chat.tell(op.channel, user, notices.CloudFailed(FailureFacts.of(exc)))
+        command = command_text(op.intent) if isinstance(op.intent, RenameDrillIntent) else ""
+        failed = notices.CloudFailed(FailureFacts.of(exc), command, at="confirm")
+        await chat.tell(op.channel, user, failed)
         return False
     if drill.name == facts.current_name:
         return True

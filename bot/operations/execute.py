@@ -28,7 +28,7 @@ from bot.core.facts import (
     SubmitFailed,
     Submitted,
 )
-from bot.core.intents import RenameDrillIntent, ResizeIntent
+from bot.core.intents import RenameDrillIntent, ResizeIntent, command_text
 from bot.core.records import OutboxMessage, PendingOperation
 from bot.core.states import AuditAction, EventKind, JobKind
 from bot.core.tracking import INSTANCE_JOB_PREFIX
@@ -94,12 +94,13 @@ async def _resize(
         return
     except CloudError as exc:
         failure = FailureFacts.of(exc)
+        failed = SubmitFailed(failure=failure, command=command_text(intent))
         log.warning("operation %s failed at SDRS: %s", op.id, exc,
                     extra={**context, "request_id": failure.request_id,
                            "outcome": "submit-failed"})  # fmt: skip
         await asyncio.to_thread(
             deps.store.record_event, deps.now(), AuditAction.SUBMIT_FAILED,
-            messages=[thread_reply(op, f"op:{op.id}:result", SubmitFailed(failure=failure)),
+            messages=[thread_reply(op, f"op:{op.id}:result", failed),
                       end_state(op, failure=failure),
                       *_announce(deps, op, EventKind.FAILED, error_code=failure.code,
                                  no_answer=failure.code is None)],
@@ -147,7 +148,8 @@ async def _rename(
                            "outcome": "rename-failed"})  # fmt: skip
         action, detail = AuditAction.RENAME_FAILED, {"error": str(exc), "code": failure.code}
         messages = [
-            thread_reply(op, f"op:{op.id}:result", SubmitFailed(failure=failure)),
+            thread_reply(op, f"op:{op.id}:result",
+                         SubmitFailed(failure=failure, command=command_text(intent))),
             end_state(op, failure=failure),
             *_announce(deps, op, EventKind.FAILED, error_code=failure.code,
                        no_answer=failure.code is None),

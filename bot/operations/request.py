@@ -21,7 +21,7 @@ from bot.core.facts import (
     resize_facts,
 )
 from bot.core.flavors import canonical_flavors
-from bot.core.intents import MutatingIntent, RenameDrillIntent, ResizeIntent
+from bot.core.intents import MutatingIntent, RenameDrillIntent, ResizeIntent, command_text
 from bot.core.preflight import check_resize
 from bot.core.states import AuditAction, EventKind, OpKind, OpState
 from bot.operations.access import allowed
@@ -117,7 +117,7 @@ async def request_confirmation(
             checked = json.dumps(check.snapshot(), sort_keys=True)
     except CloudError as exc:
         count("cloud-error")
-        await tell(notices.CloudFailed(FailureFacts.of(exc)))
+        await tell(notices.CloudFailed(FailureFacts.of(exc), command_text(intent)))
         return
 
     now = deps.now()

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from bot.cloud_state import read_resize_state
 from bot.core import runbook as rb_core
 from bot.core.errors import ApiError, CloudError, OutcomeUnknownError, ResponseFormatError
-from bot.core.facts import ResizeFacts, RunbookEvent
+from bot.core.facts import FailureFacts, ResizeFacts, RunbookEvent
 from bot.core.intents import ResizeIntent
 from bot.core.preflight import check_resize
 from bot.core.records import OutboxMessage, PendingOperation
@@ -123,8 +123,14 @@ async def _advance(deps: Deps, row: RunbookRow) -> None:
             audit: tuple[AuditAction, dict[str, object]] | None
             audit = (AuditAction.RUNBOOK_STEP, {"call": changing.kind,
                                                 "outcome": outcome.model_dump()})  # fmt: skip
-            if not await _save(deps, row, state, _messages(row, after.reports),
-                               wait=False, audit=audit):  # fmt: skip
+            messages = _messages(row, after.reports)
+            ended = state.step is rb_core.Step.DONE  # the answer ended it (a refused stop/start)
+            if ended:  # told now: once saved DONE, the runbook is no longer this replica's
+                messages.append(_final_edit(op, state))
+            if not await _save(deps, row, state, messages, wait=False, audit=audit,
+                               also_audit=_done_audit(state) if ended else None):  # fmt: skip
+                return
+            if ended:
                 return
             action = None
             continue
@@ -135,14 +141,18 @@ async def _advance(deps: Deps, row: RunbookRow) -> None:
             action = changing
             continue
         done = isinstance(changing, rb_core.Finish)
-        finished: dict[str, object] = {"resize": state.resize, "left_stopped": state.left_stopped,
-                                       "error_code": state.error_code}  # fmt: skip
-        audit = (AuditAction.RUNBOOK_DONE, finished) if done else None
+        audit = _done_audit(state) if done else None
         if done:
             messages.append(_final_edit(op, state))
         await _save(deps, row, state, messages, wait=not done, audit=audit)
         return
     await _save(deps, row, state, [], wait=True)
+
+
+def _done_audit(rb: rb_core.Runbook) -> tuple[AuditAction, dict[str, object]]:
+    finished: dict[str, object] = {"resize": rb.resize, "left_stopped": rb.left_stopped,
+                                   "error_code": rb.error_code}  # fmt: skip
+    return AuditAction.RUNBOOK_DONE, finished
 
 
 def _final_edit(op: PendingOperation, rb: rb_core.Runbook) -> OutboxMessage:
@@ -151,7 +161,7 @@ def _final_edit(op: PendingOperation, rb: rb_core.Runbook) -> OutboxMessage:
     return end_state(
         op, key="end-runbook", runbook="done" if ok else "attention",
         runbook_resize=rb.resize, runbook_left_stopped=rb.name_list(rb.left_stopped),
-        runbook_stopped=len(rb.stopped),
+        runbook_stopped=len(rb.stopped), runbook_problem=rb.problem,
         job_id=rb.sdrs_job,
     )  # fmt: skip
 
@@ -164,6 +174,7 @@ async def _save(
     *,
     wait: bool,
     audit: tuple[AuditAction, dict[str, object]] | None = None,
+    also_audit: tuple[AuditAction, dict[str, object]] | None = None,
 ) -> bool:
     now = deps.now()
     next_at: datetime = now + timedelta(seconds=deps.settings.job_poll_first_seconds if wait else 0)
@@ -171,6 +182,7 @@ async def _save(
         deps.store.save_runbook, row.op_id, deps.owner, state_json=state.model_dump_json(),
         step=state.step.value, now=now, next_at=next_at,
         lease_seconds=deps.settings.lease_seconds, messages=messages, audit=audit,
+        also_audit=also_audit,
         keep_lease=not wait,  # a runbook that waits is free for any replica at next_at
     )  # fmt: skip
     if not saved:
@@ -246,9 +258,14 @@ async def _send(
         return rb_core.Unknown(unreadable=True)
     except ApiError as exc:
         log.warning("runbook %s: %s refused: %s", op_id, action.kind, exc)
-        return rb_core.Refused(code=exc.code, message=exc.message)
+        unavailable = FailureFacts.of(exc).unavailable
+        return rb_core.Refused(
+            code=exc.code, message=exc.message, unavailable=unavailable, retry_after=exc.retry_after
+        )
     except CloudError as exc:  # not sent (a transport failure before sending)
         log.warning("runbook %s: %s not sent: %s", op_id, action.kind, exc)
-        return rb_core.Refused(code=None, message=str(exc))
+        return rb_core.Refused(
+            code=None, message=str(exc), unavailable=FailureFacts.of(exc).unavailable
+        )
     log.info("runbook %s: %s sent (job %s)", op_id, action.kind, job)
     return rb_core.Sent(job_id=job)

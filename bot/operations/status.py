@@ -4,13 +4,16 @@ line with a link to its operation's thread where the chat gives one."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from bot.core import notices
 from bot.core.intents import HistoryIntent, JobsIntent, StatusIntent
+from bot.core.runbook import Runbook
 from bot.operations.access import allowed
 from bot.operations.chat import Chat, Tell
 from bot.operations.deps import Deps
+from bot.store.runbooks import RunbookRow
 
 StatusQuery = StatusIntent | JobsIntent | HistoryIntent
 
@@ -33,7 +36,16 @@ async def answer_status(
         notice = notices.History(entries, links)
     elif isinstance(intent, StatusIntent):
         job = await asyncio.to_thread(deps.store.get_tracked, intent.job_id)
-        if job is None or job.channel != channel:  # another channel's job is not shown here
+        of_runbook = None
+        if job is None:  # the resize of a stop-resize-start is its runbook's, not tracked alone
+            found = await asyncio.to_thread(deps.store.runbook_of_job, intent.job_id)
+            if found is not None and found.channel == channel:
+                of_runbook = await _runbook_job(deps, found, now)
+        if of_runbook is not None and of_runbook.job_id == intent.job_id:
+            ts = of_runbook.op.message_ts or ""
+            link = (await chat.permalinks(channel, [ts] if ts else [])).get(ts)
+            notice = replace(of_runbook, link=link)
+        elif job is None or job.channel != channel:  # another channel's job is not shown here
             notice = notices.UnknownJob(intent.job_id)
         else:
             thread = [job.thread_ts] if job.thread_ts else []
@@ -50,12 +62,34 @@ async def answer_status(
             if op is not None:
                 scheduled.append((row, op))
         runbooks = []
-        for rb in await asyncio.to_thread(deps.store.list_runbooks, channel):
+        ended = []  # the resize jobs of runbooks that ended in the last day
+        for rb in await asyncio.to_thread(deps.store.list_runbooks, channel, active_only=False):
+            if rb.finished_at is not None:
+                if rb.finished_at >= recent and (rb_job := await _runbook_job(deps, rb, now)):
+                    ended.append(rb_job)
+                continue
             op = await asyncio.to_thread(deps.store.get_pending, rb.op_id)
             if op is not None:
                 runbooks.append((rb.step, op))
         threads = [j.thread_ts for j in shown if j.thread_ts]
         threads += [op.message_ts for _, op in [*scheduled, *runbooks] if op.message_ts]
+        threads += [r.op.message_ts for r in ended if r.op.message_ts]
         links = await chat.permalinks(channel, threads)
-        notice = notices.Jobs(shown, now, links, scheduled, runbooks)
+        notice = notices.Jobs(shown, now, links, scheduled, runbooks, ended)
     await tell(notice)
+
+
+async def _runbook_job(deps: Deps, row: RunbookRow, now: datetime) -> notices.RunbookJob | None:
+    """The runbook's resize job, if it sent one."""
+    state = Runbook.model_validate_json(row.state_json)
+    op = await asyncio.to_thread(deps.store.get_pending, row.op_id)
+    if state.sdrs_job is None or op is None:
+        return None
+    return notices.RunbookJob(
+        job_id=state.sdrs_job,
+        op=op,
+        step=row.step,
+        resize=state.resize,
+        started_at=row.created_at,
+        now=now,
+    )

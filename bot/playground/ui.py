@@ -260,6 +260,13 @@ class Playground:
         self.state.views.pop(view_id, None)
         return {"ok": True}
 
+    def reloaded(self, user: str) -> dict[str, Any]:
+        """The page was loaded again: as Slack's client does, it drops the modals this person
+        had open (the bot is not told; a later views.update of one finds it gone)."""
+        for view_id in [v for v, view in self.state.views.items() if view.get("_user") == user]:
+            self.state.views.pop(view_id, None)
+        return {"ok": True}
+
     def _view(self, view_id: str) -> dict[str, Any]:
         view = self.state.views.get(view_id)
         if view is None:
@@ -385,6 +392,8 @@ class Playground:
             result = await self.submit(user, spec)
         elif verb == "close":
             result = self.close(str(spec.get("view_id", "")))
+        elif verb == "reload":
+            result = self.reloaded(user)
         elif verb == "fault" and self.controls is not None:
             try:
                 result = await self.controls.apply(spec)

@@ -118,6 +118,7 @@ class RunbookStore:
         messages: Sequence[OutboxMessage] = (),
         audit: tuple[AuditAction, dict[str, Any]] | None = None,
         keep_lease: bool = True,
+        also_audit: tuple[AuditAction, dict[str, Any]] | None = None,
     ) -> bool:
         """Write a decision if this owner still holds the lease (renewing it, or giving it
         back with ``keep_lease=False``: the runbook waits until ``next_at``, and any replica
@@ -140,8 +141,10 @@ class RunbookStore:
                 return False
             for message in messages:
                 enqueue_in(conn, message, now)
-            if audit is not None:
-                action, detail = audit
+            for event in (audit, also_audit):
+                if event is None:
+                    continue
+                action, detail = event
                 row = conn.execute(
                     select(r.channel, r.account).where(r.op_id == op_id)
                 ).one()  # fmt: skip
@@ -152,6 +155,16 @@ class RunbookStore:
     def get_runbook(self, op_id: str) -> RunbookRow | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(runbooks).where(runbooks.c.op_id == op_id)).first()
+        return _row(row._mapping) if row is not None else None
+
+    def runbook_of_job(self, job_id: str) -> RunbookRow | None:
+        """The runbook whose resize is SDRS job ``job_id`` (its state names the job; the
+        caller reads the state to be sure), or None."""
+        quoted = job_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        r = runbooks.c
+        query = select(runbooks).where(r.state_json.like(f'%"sdrs_job":"{quoted}"%', escape="\\"))
+        with self.engine.connect() as conn:
+            row = conn.execute(query.order_by(r.created_at.desc()).limit(1)).first()
         return _row(row._mapping) if row is not None else None
 
     def list_runbooks(self, channel: str, *, active_only: bool = True) -> list[RunbookRow]:

@@ -6,7 +6,7 @@ const EMOJI = {
   warning: "⚠️", white_check_mark: "✅", x: "❌", no_entry_sign: "🚫", no_entry: "⛔",
   hourglass: "⌛", inbox_tray: "📥", arrow_forward: "▶️", mega: "📣",
   arrows_counterclockwise: "🔄", white_small_square: "▫️", double_vertical_bar: "⏸️",
-  rotating_light: "🚨", question: "❓", mag: "🔍",
+  rotating_light: "🚨", question: "❓", mag: "🔍", calendar: "📆",
 };
 let people = [];
 let user = localStorage.getItem("sdrs-playground-user") || "U0ALICE001";
@@ -591,7 +591,11 @@ $("messages").addEventListener("scroll", () => {
   const box = $("messages");
   if (box.scrollHeight - box.scrollTop - box.clientHeight < 80) $("new-below").hidden = true;
 });
-refresh();
-refreshCloud();
-setInterval(refresh, 400);
-setInterval(refreshCloud, 1000);
+// A page (re)load is a new client: as in Slack, the modals open before it are gone.
+(async () => {
+  try { await post("reload", {}); } catch (err) { /* the playground is stopping */ }
+  refresh();
+  refreshCloud();
+  setInterval(refresh, 400);
+  setInterval(refreshCloud, 1000);
+})();
