@@ -109,7 +109,7 @@ async def test_a_stop_start_step_answered_unreadably_goes_on_from_what_the_cloud
     replies = "\n".join(await finished(h, ts))
     assert [k for k, _ in calls(h)] == ["stop", "resize", "start"]
     assert "answer could not be read" in replies
-    assert "Every server it stopped runs again" in replies
+    assert "The server it stopped runs again" in replies
     assert h.world.servers[PROD].status == "ACTIVE"
     assert h.world.servers[PROD].flavor == "s6.xlarge.2"
 
@@ -173,5 +173,5 @@ async def test_a_start_answered_unreadably_is_seen_in_the_servers_and_none_is_le
     replies = "\n".join(await finished(h, ts))
     assert [k for k, _ in calls(h)] == ["stop", "resize", "start"]
     assert "ECS took the start of `ecs-erp-app-src`" in replies
-    assert "Every server it stopped runs again" in replies and "NOT running" not in replies
+    assert "The server it stopped runs again" in replies and "NOT running" not in replies
     assert h.world.servers[PROD].status == "ACTIVE"
