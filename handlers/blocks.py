@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
     ConfirmObject,
     ContextBlock,
     MarkdownTextObject,
+    PlainTextObject,
     SectionBlock,
 )
 
@@ -142,6 +143,25 @@ def describe_rename(facts: RenameFacts) -> str:
     )
 
 
+def clip(text: str, most: int) -> str:
+    """``text`` shortened on purpose to at most ``most`` characters, ending in "…" when cut."""
+    return text if len(text) <= most else text[: max(most - 1, 0)] + "…"
+
+
+DIALOG_TAIL = "This calls the SDRS API on the real cloud."
+DIALOG_TEXT_MAX = 300  # Slack: a confirm dialog's text is plain_text, at most 300 characters
+
+
+def dialog_text(what: str, then: str = "") -> str:
+    """The confirm dialog's text (plain text, never over Slack's 300): ``what`` changes
+    (shortened with "…" if need be), ``then`` what else happens (kept whole), and that it acts
+    on the real cloud."""
+    tail = f"{then}\n{DIALOG_TAIL}" if then else DIALOG_TAIL
+    if not what:
+        return clip(tail, DIALOG_TEXT_MAX)
+    return f"{clip(what, DIALOG_TEXT_MAX - len(tail) - 1)}\n{tail}"
+
+
 def confirmation_blocks(
     *,
     op_id: str,
@@ -149,10 +169,11 @@ def confirmation_blocks(
     requester: str,
     expires_at: datetime,
     approvers: str | None = None,
-    headline: str = "",
+    dialog: str = "",
 ) -> list[dict[str, Any]]:
     """The channel message: the intent spelled out, Confirm (primary) and Cancel. The buttons
-    carry only the opaque operation id; the confirm dialog states the change once more."""
+    carry only the opaque operation id; the confirm dialog states the change once more
+    (``dialog``: plain text, see :func:`dialog_text`)."""
     who = f"{approvers} (not the requester)" if approvers else f"<@{requester}>"
     confirm = ButtonElement(
         text="Confirm",
@@ -161,9 +182,7 @@ def confirmation_blocks(
         style="primary",
         confirm=ConfirmObject(
             title="Change SDRS now?",
-            text=f"{headline}\nThis calls the SDRS API on the real cloud."
-            if headline
-            else "This calls the SDRS API on the real cloud.",
+            text=PlainTextObject(text=dialog or dialog_text("")),
             confirm="Yes, do it",
             deny="Back",
         ),
@@ -275,12 +294,17 @@ def not_cancellable_text(state: str, by: str | None) -> str:
     return "It is not waiting for a window any more (it was not started); nothing to cancel."
 
 
+APPROVERS_SHOWN = 10  # approvers named in a confirmation; the rest are counted
+
+
 def approvers_text(policy: Policy) -> str:
     """Who may confirm in two-person mode, mentioned: "<@U1>, <@U2> or <!subteam^S1>"."""
     names = [f"<@{u}>" for u in sorted(policy.approvers)]
     names += [f"<!subteam^{g}>" for g in sorted(policy.approver_groups)]
     if not names:
         return "an approver"
+    if len(names) > APPROVERS_SHOWN:  # a long list stays short: Slack's context is 3,000
+        return f"{', '.join(names[:APPROVERS_SHOWN])} … or {len(names) - APPROVERS_SHOWN} more"
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
@@ -295,7 +319,8 @@ def outcome_blocks(
         cancel = ButtonElement(
             text="Cancel", action_id=CANCEL_ACTION, value=cancel_op, style="danger",
             confirm=ConfirmObject(title="Cancel the scheduled run?",
-                                  text="It will not run in its window.", confirm="Cancel it",
+                                  text=PlainTextObject(text="It will not run in its window."),
+                                  confirm="Cancel it",
                                   deny="Back"),
         )  # fmt: skip
         parts.append(ActionsBlock(block_id=f"sdrs_sched_{cancel_op}", elements=[cancel]))

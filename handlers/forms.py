@@ -291,7 +291,7 @@ async def _show_sites(
             account.sdrs, account.ecs, instance_id, list(modals.SITES)
         )
     except CloudError as exc:
-        new = modals.resize_view(channel, (instance_id, label), problem=_plain(exc))
+        new = modals.resize_view(channel, (instance_id, label), problem=form_problem(exc))
         await update_view(client, str(view.get("id")), new, view.get("hash"))
         return
     inst = state.instance
@@ -349,5 +349,7 @@ async def _fill_drill(
     await update_view(client, view_id, new, view_hash)
 
 
-def _plain(exc: CloudError) -> str:
-    return blocks.cloud_error_text(exc).replace("*", "").replace(":x: ", "")
+def form_problem(exc: CloudError) -> str:
+    """The cloud's refusal as plain text for the form (which escapes it once itself)."""
+    text = blocks.cloud_error_text(exc).replace("*", "").replace(":x: ", "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
