@@ -575,6 +575,10 @@ def job_type_text(job_type: str | None, default: str) -> str:
     return escape(JOB_TYPE_NAMES.get(job_type or "", job_type or default))
 
 
+SUB_JOBS_SHOWN = 10  # failed sub-jobs a report lists; the rest are counted
+CLOUD_TEXT_CHARS = 1_000  # of a reason or message from SDRS/ECS, shown whole up to this
+
+
 def final_report_text(
     report: FinalReport,
     subject: str,
@@ -604,15 +608,19 @@ def final_report_text(
     lines = [f":x: <@{report.requester}> {escape(report.status)}: {head}.{thread_link(link)}"]
     if report.error_code or report.fail_reason:
         lines.append(
-            f"*{escape(report.error_code or 'no code')}* - "
-            f"{escape(report.fail_reason or 'no reason given')}"
+            f"*{escape(clip(report.error_code or 'no code', 64))}* - "
+            f"{escape(clip(report.fail_reason or 'no reason given', CLOUD_TEXT_CHARS))}"
         )
-    for sub in report.failed_sub_jobs:
-        detail = " - ".join(escape(x) for x in (sub.error_code, sub.fail_reason) if x)
+    for sub in report.failed_sub_jobs[:SUB_JOBS_SHOWN]:
+        detail = " - ".join(escape(clip(x, 200)) for x in (sub.error_code, sub.fail_reason) if x)
         lines.append(
             f"• sub-job `{escape(sub.job_id)}` ({job_type_text(sub.job_type, 'sub-job')}) failed: "
             f"{detail}"
         )
+    more = len(report.failed_sub_jobs) - SUB_JOBS_SHOWN
+    if more > 0:
+        job = escape(report.job_id)
+        lines.append(f"• … and {more} more failed sub-jobs: see job `{job}` in the SDRS console.")
     return "\n".join(lines)
 
 
@@ -649,17 +657,60 @@ def status_text(job: TrackedJob, now: datetime, subject: str, link: str | None =
     )
 
 
-def jobs_text(active: list[str], finished: list[str], scheduled: list[str] | None = None) -> str:
+# A listing's page: its lines within this many characters, so that with its heading and the
+# line saying how to see more it stays under the 4,000 Slack recommends for a message's text.
+PAGE_CHARS = 3_500
+
+
+def pages(lines: list[str], budget: int = PAGE_CHARS) -> list[list[str]]:
+    """``lines`` in order, cut into pages of at most ``budget`` characters (each line whole;
+    a line longer than a page alone is shortened with "…", which no line the bot writes is)."""
+    out: list[list[str]] = []
+    page: list[str] = []
+    size = 0
+    for line in lines:
+        line = clip(line, budget)
+        if page and size + len(line) + 1 > budget:
+            out.append(page)
+            page, size = [], 0
+        page.append(line)
+        size += len(line) + 1
+    return [*out, page] if page else out
+
+
+def no_page_text(page: int, count: int) -> str:
+    return f"There is no page {page}: the list has {count} page{'s' if count != 1 else ''}."
+
+
+JOBS_SECTIONS = (
+    "Waiting for their maintenance window:",
+    "Jobs being tracked here:",
+    "Ended in the last day:",
+)
+
+
+def jobs_text(
+    active: list[str], finished: list[str], scheduled: list[str] | None = None, page: int = 1
+) -> str:
+    """The channel's jobs by section, a page at a time (``/sdrs jobs page=N`` for the next)."""
     if not active and not finished and not scheduled:
         return "No SDRS jobs are being tracked in this channel, and none ended in the last day."
-    parts = []
-    if scheduled:
-        parts.append("Waiting for their maintenance window:\n"
-                     + "\n".join(f"• {line}" for line in scheduled))  # fmt: skip
-    if active:
-        parts.append("Jobs being tracked here:\n" + "\n".join(f"• {line}" for line in active))
-    if finished:
-        parts.append("Ended in the last day:\n" + "\n".join(f"• {line}" for line in finished))
+    sections = zip(JOBS_SECTIONS, (scheduled or [], active, finished), strict=True)
+    lines = [f"{i}• {line}" for i, (_, part) in enumerate(sections) for line in part]
+    cut = pages(lines, PAGE_CHARS - sum(map(len, JOBS_SECTIONS)))
+    if page > len(cut):
+        return no_page_text(page, len(cut))
+    parts: list[str] = []
+    heading = -1
+    for line in cut[page - 1]:
+        section, line = int(line[0]), line[1:]
+        if section != heading:
+            parts.append(JOBS_SECTIONS[section])
+            heading = section
+        parts.append(line)
+    if len(cut) > 1:
+        more = f" Next: `/sdrs jobs page={page + 1}`." if page < len(cut) else ""
+        parts.append(f"_Page {page} of {len(cut)}._{more}")
     return "\n".join(parts)
 
 
@@ -723,15 +774,23 @@ def history_line(entry: HistoryEntry, headline: str, link: str | None = None) ->
 
 
 def history_text(
-    entries: list[tuple[HistoryEntry, str]], links: dict[str, str] | None = None
+    entries: list[tuple[HistoryEntry, str]], links: dict[str, str] | None = None, page: int = 1
 ) -> str:
-    """``links``: confirmation message ts -> link to the operation's thread."""
+    """``links``: confirmation message ts -> link to the operation's thread; a page at a time
+    (``/sdrs history N page=P`` for the next)."""
     if not entries:
         return "No SDRS operations have been requested in this channel yet."
     links = links or {}
-    return f"Latest {len(entries)} operations in this channel:\n" + "\n".join(
-        history_line(e, headline, links.get(e.message_ts or "")) for e, headline in entries
-    )
+    lines = [history_line(e, headline, links.get(e.message_ts or "")) for e, headline in entries]
+    cut = pages(lines)
+    if page > len(cut):
+        return no_page_text(page, len(cut))
+    head = f"Latest {len(entries)} operations in this channel"
+    if len(cut) == 1:
+        return f"{head}:\n" + "\n".join(cut[0])
+    more = f" Next: `/sdrs history {len(entries)} page={page + 1}`." if page < len(cut) else ""
+    shown = "\n".join(cut[page - 1])
+    return f"{head} (page {page} of {len(cut)}):\n{shown}\n_Page {page} of {len(cut)}._{more}"
 
 
 # ---- announcements (NOTIFY_ROUTES) ---------------------------------------------------------

@@ -237,7 +237,8 @@ def notice(n: notices.Notice) -> str:
         case notices.AlreadyDecided():
             return blocks.already_decided_text(n.state, n.by)
         case notices.History():
-            return blocks.history_text([(e, headline(e.facts)) for e in n.entries], n.links)
+            entries = [(e, headline(e.facts)) for e in n.entries]
+            return blocks.history_text(entries, n.links, n.page)
         case notices.JobStatus():
             return blocks.status_text(n.job, n.now, headline(n.job.facts), n.link)
         case notices.Jobs():
@@ -269,6 +270,7 @@ def notice(n: notices.Notice) -> str:
                 [*running, *(line for j, line in lines if j.state is JobState.TRACKING)],
                 [line for j, line in lines if j.state is not JobState.TRACKING],
                 waiting,
+                n.page,
             )
         case notices.UnknownWindow():
             return blocks.unknown_window_text(n.name, n.available)

@@ -65,6 +65,7 @@ class AlreadyDecided:
 class History:
     entries: list[HistoryEntry]
     links: dict[str, str] = field(default_factory=dict)  # message ts -> link to its thread
+    page: int = 1  # which page of the listing to show (the renderer cuts it into pages)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Jobs:
     scheduled: list[tuple[ScheduledOperation, PendingOperation]] = field(default_factory=list)
     # stop-resize-start runbooks under way: (their step, the operation)
     runbooks: list[tuple[str, PendingOperation]] = field(default_factory=list)
+    page: int = 1  # which page of the listing to show (the renderer cuts it into pages)
 
 
 @dataclass(frozen=True)

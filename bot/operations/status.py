@@ -30,7 +30,7 @@ async def answer_status(
     if isinstance(intent, HistoryIntent):
         entries = await asyncio.to_thread(deps.store.history, channel, intent.limit)
         links = await chat.permalinks(channel, [e.message_ts for e in entries if e.message_ts])
-        notice = notices.History(entries, links)
+        notice = notices.History(entries, links, page=intent.page)
     elif isinstance(intent, StatusIntent):
         job = await asyncio.to_thread(deps.store.get_tracked, intent.job_id)
         if job is None or job.channel != channel:  # another channel's job is not shown here
@@ -57,5 +57,5 @@ async def answer_status(
         threads = [j.thread_ts for j in shown if j.thread_ts]
         threads += [op.message_ts for _, op in [*scheduled, *runbooks] if op.message_ts]
         links = await chat.permalinks(channel, threads)
-        notice = notices.Jobs(shown, now, links, scheduled, runbooks)
+        notice = notices.Jobs(shown, now, links, scheduled, runbooks, page=intent.page)
     await tell(notice)
