@@ -303,8 +303,10 @@ def approvers_text(policy: Policy) -> str:
     names += [f"<!subteam^{g}>" for g in sorted(policy.approver_groups)]
     if not names:
         return "an approver"
-    if len(names) > APPROVERS_SHOWN:  # a long list stays short: Slack's context is 3,000
-        return f"{', '.join(names[:APPROVERS_SHOWN])} … or {len(names) - APPROVERS_SHOWN} more"
+    if len(names) > APPROVERS_SHOWN:  # a long list stays short (Slack's context: 3,000)
+        groups = [f"<!subteam^{g}>" for g in sorted(policy.approver_groups)]
+        shown = [*groups, *names[: len(policy.approvers)]][:APPROVERS_SHOWN]  # groups first
+        return f"{', '.join(shown)} … or {len(names) - APPROVERS_SHOWN} more"
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 

@@ -39,6 +39,9 @@ from handlers.slack_io import slack_error, tell_user
 log = logging.getLogger(__name__)
 # options must be answered within Slack's 3 seconds: give SDRS most of them, not all
 OPTIONS_WITHIN = 2.5
+# views.update errors that mean the person moved on (changed the form meanwhile, so their newer
+# state wins; or closed it), not that the form is wrong
+USER_MOVED_ON = frozenset({"hash_conflict", "not_found"})
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -198,8 +201,11 @@ async def update_view(
     try:
         await client.views_update(view_id=view_id, view=view, hash=view_hash)
     except SlackApiError as exc:
-        # hash_conflict: the user changed the form meanwhile; their newer state wins
-        log.info("views.update of %s not applied: %s", view_id, slack_error(exc))
+        error = slack_error(exc)
+        if error in USER_MOVED_ON:
+            log.info("views.update of %s not applied: %s", view_id, error)
+        else:  # Slack refused the form itself (invalid_arguments): the person is left without it
+            log.warning("views.update of %s refused: %s", view_id, error)
 
 
 async def open_rename_form(

@@ -6,7 +6,10 @@ and a cloud refusal shown in the form escaped once."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
+
+import pytest
 
 from bot.core.errors import ApiError
 from bot.sandbox import block_limits
@@ -128,4 +131,34 @@ def test_many_approvers_are_counted_not_listed() -> None:
         approver_groups=frozenset({"S0LEADS001"}),
     )
     text = blocks.approvers_text(policy)
-    assert text.count("<@U") == blocks.APPROVERS_SHOWN and text.endswith("… or 191 more")
+    assert text.startswith("<!subteam^S0LEADS001>, <@U000000000>")  # groups first
+    assert text.count("<@U") == blocks.APPROVERS_SHOWN - 1 and text.endswith("… or 191 more")
+
+
+async def test_a_form_slack_refuses_is_logged_as_a_warning(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A form Slack does not take leaves the person without its fields: that is a warning,
+    unlike a hash_conflict (their newer edit wins), which stays at INFO."""
+    caplog.set_level(logging.INFO, logger="handlers.forms")
+    h.state.fail_next["views.update"] = ["error:hash_conflict", "error:invalid_arguments"]
+    await h.command("resize")
+    view = await until(lambda: h.state.views and next(iter(h.state.views.values())))
+    for _ in range(2):
+        await dispatch(
+            h.app,
+            view_action_body(
+                ALICE,
+                view,
+                action_id=modals.PICK_INSTANCE,
+                block_id="instance",
+                value=APP,
+                text="erp-app (protected)",
+            ),
+        )
+    await until(lambda: "refused: invalid_arguments" in caplog.text)
+    refused = [r for r in caplog.records if "views.update" in r.getMessage()]
+    assert [(r.levelname, r.getMessage().rsplit(": ", 1)[1]) for r in refused] == [
+        ("INFO", "hash_conflict"),
+        ("WARNING", "invalid_arguments"),
+    ]

@@ -86,7 +86,8 @@ class SlackApiState:
     faults: dict[str, tuple[float, str]] = field(default_factory=dict)
     fault_seed: int = 7
     posted_at: list[tuple[str, float]] = field(default_factory=list)  # (channel, when) per post
-    fail_next: dict[str, list[str]] = field(default_factory=dict)  # method -> kinds, in order
+    # method -> kinds, in order (as ``faults``, or "error:<code>": an answer with that error)
+    fail_next: dict[str, list[str]] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)  # open modals by view id
     scopes: list[str] = field(default_factory=lambda: list(BOT_SCOPES))
     trigger_users: dict[str, str] = field(default_factory=dict)  # trigger id -> user (views)
@@ -272,6 +273,8 @@ class SlackApiServer:
             )
         if kind == "server_error":
             return web.Response(status=503, text="Service Unavailable")
+        if kind and kind.startswith("error:"):  # Slack refuses with this error code
+            return web.json_response({"ok": False, "error": kind.removeprefix("error:")})
         retry_after = self.state.rate_limit_next.pop(method, None)
         left = self.state.rate_limited_until.get(method, 0.0) - time.monotonic()
         if retry_after is None and left > 0:
