@@ -12,51 +12,77 @@ from __future__ import annotations
 
 from typing import Any
 
-BLOCKS_PAGE = "https://api.slack.com/reference/block-kit/blocks"
-OBJECTS_PAGE = "https://api.slack.com/reference/block-kit/composition-objects"
-ELEMENTS_PAGE = "https://api.slack.com/reference/block-kit/block-elements"
-MODALS_PAGE = "https://api.slack.com/reference/surfaces/views"
-POST_PAGE = "https://api.slack.com/methods/chat.postMessage"
+# ---- surfaces -----------------------------------------------------------------------------
+# https://api.slack.com/reference/block-kit/blocks
+MESSAGE_BLOCKS = 50  # up to 50 blocks in a message
+# https://api.slack.com/reference/surfaces/views#modal
+MODAL_BLOCKS = 100  # a modal's blocks: at most 100
+# https://api.slack.com/methods/chat.postMessage#truncating
+MESSAGE_TEXT = 40_000  # past it: msg_too_long (Slack truncates)
+# https://api.slack.com/methods/chat.postMessage#truncating
+MESSAGE_TEXT_RECOMMENDED = 4_000  # what Slack recommends
+# https://api.slack.com/reference/surfaces/views#modal
+MODAL_TITLE = 24  # title: plain_text, at most 24 characters
+# https://api.slack.com/reference/surfaces/views#modal
+MODAL_SUBMIT = 24  # submit: plain_text, at most 24 characters
+# https://api.slack.com/reference/surfaces/views#modal
+MODAL_CLOSE = 24  # close: plain_text, at most 24 characters
+# https://api.slack.com/reference/surfaces/views#modal
+PRIVATE_METADATA = 3_000  # private_metadata: at most 3,000 characters
+# https://api.slack.com/reference/surfaces/views#modal
+CALLBACK_ID = 255  # callback_id: at most 255 characters
 
-# ---- surfaces ----------------------------------------------------------------------------
-MESSAGE_BLOCKS = 50  # BLOCKS_PAGE: "up to 50 blocks in each message"
-MODAL_BLOCKS = 100  # MODALS_PAGE: blocks "Max of 100 blocks"
-MESSAGE_TEXT = 40_000  # POST_PAGE: text longer than 40,000 characters is truncated
-MESSAGE_TEXT_RECOMMENDED = 4_000  # POST_PAGE: "limit the number of characters ... to 4,000"
-MODAL_TITLE = 24  # MODALS_PAGE: title, plain_text, "max length of 24 characters"
-MODAL_SUBMIT = 24  # MODALS_PAGE: submit, "Max length of 24 characters"
-MODAL_CLOSE = 24  # MODALS_PAGE: close, "Max length of 24 characters"
-PRIVATE_METADATA = 3_000  # MODALS_PAGE: private_metadata, "Max length of 3000 characters"
-CALLBACK_ID = 255  # MODALS_PAGE: callback_id, "Max length of 255 characters"
+# ---- blocks -------------------------------------------------------------------------------
+# https://api.slack.com/reference/block-kit/blocks
+BLOCK_ID = 255  # block_id (every block): at most 255 characters
+# https://api.slack.com/reference/block-kit/blocks#section
+SECTION_TEXT = 3_000  # section text: at most 3,000 characters
+# https://api.slack.com/reference/block-kit/blocks#section
+SECTION_FIELDS = 10  # section fields: at most 10 items
+# https://api.slack.com/reference/block-kit/blocks#section
+SECTION_FIELD_TEXT = 2_000  # each section field: at most 2,000 characters
+# https://api.slack.com/reference/block-kit/blocks#header
+HEADER_TEXT = 150  # header text: plain_text, at most 150 characters
+# https://api.slack.com/reference/block-kit/blocks#context
+CONTEXT_ELEMENTS = 10  # context elements: at most 10
+# https://api.slack.com/reference/block-kit/composition-objects#text
+TEXT_OBJECT = 3_000  # a text object (a context element's): at most 3,000
+# https://api.slack.com/reference/block-kit/blocks#actions
+ACTIONS_ELEMENTS = 25  # actions elements: at most 25
+# https://api.slack.com/reference/block-kit/blocks#input
+INPUT_LABEL = 2_000  # input label: plain_text, at most 2,000 characters
+# https://api.slack.com/reference/block-kit/blocks#input
+INPUT_HINT = 2_000  # input hint: plain_text, at most 2,000 characters
 
-# ---- blocks ------------------------------------------------------------------------------
-BLOCK_ID = 255  # BLOCKS_PAGE: block_id, "Maximum length for this field is 255 characters"
-SECTION_TEXT = 3_000  # BLOCKS_PAGE (section): text, "Maximum length ... is 3000 characters"
-SECTION_FIELDS = 10  # BLOCKS_PAGE (section): fields, "Maximum number of items is 10"
-SECTION_FIELD_TEXT = 2_000  # BLOCKS_PAGE (section): "Maximum length ... in each item is 2000"
-HEADER_TEXT = 150  # BLOCKS_PAGE (header): plain_text, "Maximum length ... is 150 characters"
-CONTEXT_ELEMENTS = 10  # BLOCKS_PAGE (context): elements, "Maximum number of items is 10"
-TEXT_OBJECT = 3_000  # OBJECTS_PAGE (text object): text, "maximum length ... 3000 characters"
-ACTIONS_ELEMENTS = 25  # BLOCKS_PAGE (actions): elements, "a maximum of 25 elements"
-INPUT_LABEL = 2_000  # BLOCKS_PAGE (input): label, "Maximum length ... is 2000 characters"
-INPUT_HINT = 2_000  # BLOCKS_PAGE (input): hint, "Maximum length ... is 2000 characters"
+# ---- elements -----------------------------------------------------------------------------
+# https://api.slack.com/reference/block-kit/block-elements
+ACTION_ID = 255  # action_id (every element): at most 255 characters
+# https://api.slack.com/reference/block-kit/block-elements#button
+BUTTON_TEXT = 75  # button text: plain_text, at most 75 characters
+# https://api.slack.com/reference/block-kit/block-elements#button
+BUTTON_VALUE = 2_000  # button value: at most 2,000 characters
+# https://api.slack.com/reference/block-kit/block-elements#button
+BUTTON_URL = 3_000  # button url: at most 3,000 characters
+# https://api.slack.com/reference/block-kit/block-elements#static_select
+PLACEHOLDER = 150  # placeholder (selects, inputs): at most 150
+# https://api.slack.com/reference/block-kit/block-elements#static_select
+SELECT_OPTIONS = 100  # a select's options: at most 100
+# https://api.slack.com/reference/block-kit/block-elements#checkboxes
+CHECKBOX_OPTIONS = 10  # a checkbox group's options: at most 10
 
-# ---- elements ----------------------------------------------------------------------------
-ACTION_ID = 255  # ELEMENTS_PAGE: action_id, "Maximum length ... is 255 characters"
-BUTTON_TEXT = 75  # ELEMENTS_PAGE (button): text, "Maximum length ... is 75 characters"
-BUTTON_VALUE = 2_000  # ELEMENTS_PAGE (button): value, "Maximum length ... is 2000 characters"
-BUTTON_URL = 3_000  # ELEMENTS_PAGE (button): url, "Maximum length ... is 3000 characters"
-PLACEHOLDER = 150  # ELEMENTS_PAGE (selects, inputs): placeholder, "Maximum length ... 150"
-SELECT_OPTIONS = 100  # ELEMENTS_PAGE (static select): options, "Maximum number ... is 100"
-CHECKBOX_OPTIONS = 10  # ELEMENTS_PAGE (checkboxes): options, "Maximum number ... is 10"
-
-# ---- composition objects -----------------------------------------------------------------
-OPTION_TEXT = 75  # OBJECTS_PAGE (option): text, "Maximum length ... is 75 characters"
-OPTION_DESCRIPTION = 75  # OBJECTS_PAGE (option): description, "Maximum length ... is 75"
-OPTION_VALUE = 150  # OBJECTS_PAGE (option): value, "Maximum length ... is 150 characters"
-CONFIRM_TITLE = 100  # OBJECTS_PAGE (confirmation dialog): title, plain_text, max 100
-CONFIRM_TEXT = 300  # OBJECTS_PAGE (confirmation dialog): text, plain_text, max 300
-CONFIRM_BUTTON = 30  # OBJECTS_PAGE (confirmation dialog): confirm and deny, max 30 each
+# ---- composition objects ------------------------------------------------------------------
+# https://api.slack.com/reference/block-kit/composition-objects#option
+OPTION_TEXT = 75  # option text: at most 75 characters
+# https://api.slack.com/reference/block-kit/composition-objects#option
+OPTION_DESCRIPTION = 75  # option description: at most 75 characters
+# https://api.slack.com/reference/block-kit/composition-objects#option
+OPTION_VALUE = 150  # option value: at most 150 characters
+# https://api.slack.com/reference/block-kit/composition-objects#confirm
+CONFIRM_TITLE = 100  # confirm dialog title: plain_text, at most 100
+# https://api.slack.com/reference/block-kit/composition-objects#confirm
+CONFIRM_TEXT = 300  # confirm dialog text: plain_text, at most 300
+# https://api.slack.com/reference/block-kit/composition-objects#confirm
+CONFIRM_BUTTON = 30  # confirm and deny button texts: at most 30 each
 
 SELECTS = ("static_select", "multi_static_select", "external_select", "multi_external_select")
 
