@@ -299,13 +299,13 @@ APPROVERS_SHOWN = 10  # approvers named in a confirmation; the rest are counted
 
 def approvers_text(policy: Policy) -> str:
     """Who may confirm in two-person mode, mentioned: "<@U1>, <@U2> or <!subteam^S1>"."""
-    names = [f"<@{u}>" for u in sorted(policy.approvers)]
-    names += [f"<!subteam^{g}>" for g in sorted(policy.approver_groups)]
+    users = [f"<@{u}>" for u in sorted(policy.approvers)]
+    groups = [f"<!subteam^{g}>" for g in sorted(policy.approver_groups)]
+    names = users + groups
     if not names:
         return "an approver"
     if len(names) > APPROVERS_SHOWN:  # a long list stays short (Slack's context: 3,000)
-        groups = [f"<!subteam^{g}>" for g in sorted(policy.approver_groups)]
-        shown = [*groups, *names[: len(policy.approvers)]][:APPROVERS_SHOWN]  # groups first
+        shown = (groups + users)[:APPROVERS_SHOWN]  # a group stands for many: groups first
         return f"{', '.join(shown)} … or {len(names) - APPROVERS_SHOWN} more"
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
@@ -697,18 +697,17 @@ def jobs_text(
     """The channel's jobs by section, a page at a time (``/sdrs jobs page=N`` for the next)."""
     if not active and not finished and not scheduled:
         return "No SDRS jobs are being tracked in this channel, and none ended in the last day."
-    sections = zip(JOBS_SECTIONS, (scheduled or [], active, finished), strict=True)
-    lines = [f"{i}• {line}" for i, (_, part) in enumerate(sections) for line in part]
-    cut = pages(lines, PAGE_CHARS - sum(map(len, JOBS_SECTIONS)))
+    parts_of = (scheduled or [], active, finished)
+    sections = [i for i, part in enumerate(parts_of) for _ in part]  # each line's section
+    budget = PAGE_CHARS - sum(map(len, JOBS_SECTIONS))
+    cut = pages([f"• {line}" for part in parts_of for line in part], budget)
     if page > len(cut):
         return no_page_text(page, len(cut))
+    first = sum(len(p) for p in cut[: page - 1])
     parts: list[str] = []
-    heading = -1
-    for line in cut[page - 1]:
-        section, line = int(line[0]), line[1:]
-        if section != heading:
-            parts.append(JOBS_SECTIONS[section])
-            heading = section
+    for at, line in enumerate(cut[page - 1], start=first):
+        if at == first or sections[at] != sections[at - 1]:
+            parts.append(JOBS_SECTIONS[sections[at]])
         parts.append(line)
     if len(cut) > 1:
         more = f" Next: `/sdrs jobs page={page + 1}`." if page < len(cut) else ""
