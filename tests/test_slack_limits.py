@@ -235,6 +235,7 @@ def test_each_block_kit_limit_is_refused_as_slack_does(
     answer = call(slack, method, channel=CHANNEL, text="t", blocks=bad, **target)
     assert answer["ok"] is False and answer["error"] == "invalid_blocks", answer
     messages = answer["response_metadata"]["messages"]
+    assert [f"[ERROR] {e}" for e in answer["errors"]] == messages
     assert any(
         m.startswith("[ERROR] ") and m.endswith(f"[json-pointer:{pointer}]") for m in messages
     ), messages
@@ -254,6 +255,7 @@ def test_each_modal_limit_is_refused_as_slack_does(
     )
     answer = call(slack, method, view=bad, **target)
     assert answer["ok"] is False and answer["error"] == "invalid_arguments", answer
+    assert "errors" not in answer  # views.* give them only in response_metadata
     messages = answer["response_metadata"]["messages"]
     assert f"[json-pointer:{pointer}]" in " ".join(messages), messages
 

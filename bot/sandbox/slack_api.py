@@ -217,7 +217,8 @@ class SlackApiServer:
         self.state.rejections.append(Rejection(method, error, tuple(messages)))
         answer: dict[str, Any] = {"ok": False, "error": error}
         if messages:
-            answer["errors"] = list(messages)
+            if error == "invalid_blocks":  # chat.* also list them under "errors"
+                answer["errors"] = list(messages)
             answer["response_metadata"] = {"messages": [f"[ERROR] {m}" for m in messages]}
         return answer
 
