@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.core import notices
@@ -259,6 +259,35 @@ message = st.one_of(
 )
 
 
+# the longest a resize can be: names at 64 bytes, both sites, stop-start, every warning, a window
+LONGEST = ResizeFacts(
+    account="a" * 32,
+    region="cn-southwest-2",
+    instance_id="1" * 36,
+    instance_name="n" * 64,
+    group_name="g" * 64,
+    stop_start=True,
+    hard_stop=True,
+    one_flavor=False,
+    changes=[
+        SiteChange(
+            site=site,
+            server_id="2" * 36,
+            server_name="s" * 64,  # type: ignore[arg-type]
+            current=FlavorFacts(id="c" * 44 + ".x.2", vcpus=512, ram=4194304),
+            new=FlavorFacts(id="f" * 44 + ".x.2", vcpus=512, ram=4194304),
+            host="3" * 36,
+            power="ACTIVE",
+        )
+        for site in ("production", "dr")
+    ],
+    warnings=[
+        WarningFacts(kind=w.value, what=site) for w in Warning for site in ("production", "dr")
+    ],
+)
+LINK = "https://sandbox.slack.com/archives/C0DROPS001/p1234567890123456?thread_ts=1.2&cid=C0D"
+
+
 def _op(facts: OperationFacts, message_ts: str = "1.1") -> PendingOperation:
     return PendingOperation(
         id="a" * 32,
@@ -317,6 +346,11 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 
 @FAST
 @given(op_facts, policy, link)
+@example(
+    facts=LONGEST,
+    pol=Policy(approval_mode="two-person", approvers=frozenset(f"U{i:010d}" for i in range(200))),
+    url=LINK,
+)
 def test_every_confirmation_fits(facts: OperationFacts, pol: Policy, url: str | None) -> None:
     text, out = render.confirmation(_op(facts), pol)
     message_ok(text, out)
@@ -333,6 +367,7 @@ def test_every_outbox_message_fits(content: Any, url: str | None) -> None:
 
 @FAST
 @given(st.lists(op_facts, min_size=1, max_size=3), st.integers(1, 50), st.integers(1, 6), link)
+@example(facts=[LONGEST], count=50, page=1, url=LINK)
 def test_history_of_50_entries_fits_and_pages(
     facts: list[OperationFacts], count: int, page: int, url: str | None
 ) -> None:
@@ -369,11 +404,12 @@ def test_history_of_50_entries_fits_and_pages(
 @FAST
 @given(
     st.lists(op_facts, min_size=1, max_size=3),
-    st.integers(0, 60),
-    st.integers(0, 20),
-    st.integers(0, 20),
+    st.integers(0, 50),
+    st.integers(0, 50),
+    st.integers(0, 50),
     link,
 )
+@example(facts=[LONGEST], jobs=50, waiting=50, runbooks=50, url=LINK)
 def test_jobs_at_the_stores_caps_fits_and_pages(
     facts: list[OperationFacts], jobs: int, waiting: int, runbooks: int, url: str | None
 ) -> None:
