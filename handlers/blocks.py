@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
     ConfirmObject,
     ContextBlock,
     MarkdownTextObject,
+    PlainTextObject,
     SectionBlock,
 )
 
@@ -143,6 +144,25 @@ def describe_rename(facts: RenameFacts) -> str:
     )
 
 
+def clip(text: str, most: int) -> str:
+    """``text`` shortened on purpose to at most ``most`` characters, ending in "…" when cut."""
+    return text if len(text) <= most else text[: max(most - 1, 0)] + "…"
+
+
+DIALOG_TAIL = "This calls the SDRS API on the real cloud."
+DIALOG_TEXT_MAX = 300  # Slack: a confirm dialog's text is plain_text, at most 300 characters
+
+
+def dialog_text(what: str, then: str = "") -> str:
+    """The confirm dialog's text (plain text, never over Slack's 300): ``what`` changes
+    (shortened with "…" if need be), ``then`` what else happens (kept whole), and that it acts
+    on the real cloud."""
+    tail = f"{then}\n{DIALOG_TAIL}" if then else DIALOG_TAIL
+    if not what:
+        return clip(tail, DIALOG_TEXT_MAX)
+    return f"{clip(what, DIALOG_TEXT_MAX - len(tail) - 1)}\n{tail}"
+
+
 def confirmation_blocks(
     *,
     op_id: str,
@@ -150,10 +170,11 @@ def confirmation_blocks(
     requester: str,
     expires_at: datetime,
     approvers: str | None = None,
-    headline: str = "",
+    dialog: str = "",
 ) -> list[dict[str, Any]]:
     """The channel message: the intent spelled out, Confirm (primary) and Cancel. The buttons
-    carry only the opaque operation id; the confirm dialog states the change once more."""
+    carry only the opaque operation id; the confirm dialog states the change once more
+    (``dialog``: plain text, see :func:`dialog_text`)."""
     who = f"{approvers} (not the requester)" if approvers else f"<@{requester}>"
     confirm = ButtonElement(
         text="Confirm",
@@ -162,9 +183,7 @@ def confirmation_blocks(
         style="primary",
         confirm=ConfirmObject(
             title="Change SDRS now?",
-            text=f"{headline}\nThis calls the SDRS API on the real cloud."
-            if headline
-            else "This calls the SDRS API on the real cloud.",
+            text=PlainTextObject(text=dialog or dialog_text("")),
             confirm="Yes, do it",
             deny="Back",
         ),
@@ -305,15 +324,22 @@ def not_cancellable_text(state: str, by: str | None) -> str:
     return "It is not waiting for a window any more (it was not started); nothing to cancel."
 
 
+APPROVERS_SHOWN = 10  # approvers named in a confirmation; the rest are counted
+
+
 def approvers_text(policy: Policy, requester: str | None = None) -> str:
     """Who may confirm in two-person mode, mentioned: "<@U1>, <@U2> or <!subteam^S1>" - never
     the ``requester`` (who may not confirm their own request, even when an approver)."""
-    names = [f"<@{u}>" for u in sorted(policy.approvers) if u != requester]
-    names += [f"<!subteam^{g}>" for g in sorted(policy.approver_groups)]
+    users = [f"<@{u}>" for u in sorted(policy.approvers) if u != requester]
+    groups = [f"<!subteam^{g}>" for g in sorted(policy.approver_groups)]
+    names = users + groups
     if not names and policy.approvers:  # the requester is the only approver named
         return "no other approver (ask the bot's admins to name one)"
     if not names:
         return "an approver"
+    if len(names) > APPROVERS_SHOWN:  # a long list stays short (Slack's context: 3,000)
+        shown = (groups + users)[:APPROVERS_SHOWN]  # a group stands for many: groups first
+        return f"{', '.join(shown)} … or {len(names) - APPROVERS_SHOWN} more"
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
@@ -328,7 +354,8 @@ def outcome_blocks(
         cancel = ButtonElement(
             text="Cancel", action_id=CANCEL_ACTION, value=cancel_op, style="danger",
             confirm=ConfirmObject(title="Cancel the scheduled run?",
-                                  text="It will not run in its window.", confirm="Cancel it",
+                                  text=PlainTextObject(text="It will not run in its window."),
+                                  confirm="Cancel it",
                                   deny="Back"),
         )  # fmt: skip
         parts.append(ActionsBlock(block_id=f"sdrs_sched_{cancel_op}", elements=[cancel]))
@@ -654,6 +681,10 @@ def job_type_text(job_type: str | None, default: str) -> str:
     return escape(JOB_TYPE_NAMES.get(job_type or "", job_type or default))
 
 
+SUB_JOBS_SHOWN = 10  # failed sub-jobs a report lists; the rest are counted
+CLOUD_TEXT_CHARS = 1_000  # of a reason or message from SDRS/ECS, shown whole up to this
+
+
 def final_report_text(
     report: FinalReport,
     subject: str,
@@ -683,15 +714,19 @@ def final_report_text(
     lines = [f":x: <@{report.requester}> {escape(report.status)}: {head}.{thread_link(link)}"]
     if report.error_code or report.fail_reason:
         lines.append(
-            f"*{escape(report.error_code or 'no code')}* - "
-            f"{escape(report.fail_reason or 'no reason given')}"
+            f"*{escape(clip(report.error_code or 'no code', 64))}* - "
+            f"{escape(clip(report.fail_reason or 'no reason given', CLOUD_TEXT_CHARS))}"
         )
-    for sub in report.failed_sub_jobs:
-        detail = " - ".join(escape(x) for x in (sub.error_code, sub.fail_reason) if x)
+    for sub in report.failed_sub_jobs[:SUB_JOBS_SHOWN]:
+        detail = " - ".join(escape(clip(x, 200)) for x in (sub.error_code, sub.fail_reason) if x)
         lines.append(
             f"• sub-job `{escape(sub.job_id)}` ({job_type_text(sub.job_type, 'sub-job')}) failed: "
             f"{detail}"
         )
+    more = len(report.failed_sub_jobs) - SUB_JOBS_SHOWN
+    if more > 0:
+        job = escape(report.job_id)
+        lines.append(f"• … and {more} more failed sub-jobs: see job `{job}` in the SDRS console.")
     return "\n".join(lines)
 
 
@@ -728,17 +763,59 @@ def status_text(job: TrackedJob, now: datetime, subject: str, link: str | None =
     )
 
 
-def jobs_text(active: list[str], finished: list[str], scheduled: list[str] | None = None) -> str:
+# A listing's page: its lines within this many characters, so that with its heading and the
+# line saying how to see more it stays under the 4,000 Slack recommends for a message's text.
+PAGE_CHARS = 3_500
+
+
+def pages(lines: list[str], budget: int = PAGE_CHARS) -> list[list[str]]:
+    """``lines`` in order, cut into pages of at most ``budget`` characters (each line whole;
+    a line longer than a page alone is shortened with "…", which no line the bot writes is)."""
+    out: list[list[str]] = []
+    page: list[str] = []
+    size = 0
+    for line in lines:
+        line = clip(line, budget)
+        if page and size + len(line) + 1 > budget:
+            out.append(page)
+            page, size = [], 0
+        page.append(line)
+        size += len(line) + 1
+    return [*out, page] if page else out
+
+
+def no_page_text(page: int, count: int) -> str:
+    return f"There is no page {page}: the list has {count} page{'s' if count != 1 else ''}."
+
+
+JOBS_SECTIONS = (
+    "Waiting for their maintenance window:",
+    "Jobs being tracked here:",
+    "Ended in the last day:",
+)
+
+
+def jobs_text(
+    active: list[str], finished: list[str], scheduled: list[str] | None = None, page: int = 1
+) -> str:
+    """The channel's jobs by section, a page at a time (``/sdrs jobs page=N`` for the next)."""
     if not active and not finished and not scheduled:
         return "No SDRS jobs are being tracked in this channel, and none ended in the last day."
-    parts = []
-    if scheduled:
-        parts.append("Waiting for their maintenance window:\n"
-                     + "\n".join(f"• {line}" for line in scheduled))  # fmt: skip
-    if active:
-        parts.append("Jobs being tracked here:\n" + "\n".join(f"• {line}" for line in active))
-    if finished:
-        parts.append("Ended in the last day:\n" + "\n".join(f"• {line}" for line in finished))
+    parts_of = (scheduled or [], active, finished)
+    sections = [i for i, part in enumerate(parts_of) for _ in part]  # each line's section
+    budget = PAGE_CHARS - sum(map(len, JOBS_SECTIONS))
+    cut = pages([f"• {line}" for part in parts_of for line in part], budget)
+    if page > len(cut):
+        return no_page_text(page, len(cut))
+    first = sum(len(p) for p in cut[: page - 1])
+    parts: list[str] = []
+    for at, line in enumerate(cut[page - 1], start=first):
+        if at == first or sections[at] != sections[at - 1]:
+            parts.append(JOBS_SECTIONS[sections[at]])
+        parts.append(line)
+    if len(cut) > 1:
+        more = f" Next: `/sdrs jobs page={page + 1}`." if page < len(cut) else ""
+        parts.append(f"_Page {page} of {len(cut)}._{more}")
     return "\n".join(parts)
 
 
@@ -822,15 +899,23 @@ def history_line(entry: HistoryEntry, headline: str, link: str | None = None) ->
 
 
 def history_text(
-    entries: list[tuple[HistoryEntry, str]], links: dict[str, str] | None = None
+    entries: list[tuple[HistoryEntry, str]], links: dict[str, str] | None = None, page: int = 1
 ) -> str:
-    """``links``: confirmation message ts -> link to the operation's thread."""
+    """``links``: confirmation message ts -> link to the operation's thread; a page at a time
+    (``/sdrs history N page=P`` for the next)."""
     if not entries:
         return "No SDRS operations have been requested in this channel yet."
     links = links or {}
-    return f"Latest {len(entries)} operations in this channel:\n" + "\n".join(
-        history_line(e, headline, links.get(e.message_ts or "")) for e, headline in entries
-    )
+    lines = [history_line(e, headline, links.get(e.message_ts or "")) for e, headline in entries]
+    cut = pages(lines)
+    if page > len(cut):
+        return no_page_text(page, len(cut))
+    head = f"Latest {len(entries)} operations in this channel"
+    if len(cut) == 1:
+        return f"{head}:\n" + "\n".join(cut[0])
+    more = f" Next: `/sdrs history {len(entries)} page={page + 1}`." if page < len(cut) else ""
+    shown = "\n".join(cut[page - 1])
+    return f"{head} (page {page} of {len(cut)}):\n{shown}\n_Page {page} of {len(cut)}._{more}"
 
 
 # ---- announcements (NOTIFY_ROUTES) ---------------------------------------------------------

@@ -72,6 +72,11 @@ class FlavorChoices:
         return kept[1]
 
 
+# views.update errors that mean the person moved on (changed the form meanwhile, so their newer
+# state wins; or closed it), not that the form is wrong
+USER_MOVED_ON = frozenset({"hash_conflict", "not_found"})
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     flavors = FlavorChoices()
 
@@ -263,8 +268,11 @@ async def update_view(
     try:
         await client.views_update(view_id=view_id, view=view, hash=view_hash)
     except SlackApiError as exc:
-        # hash_conflict: the user changed the form meanwhile; their newer state wins
-        log.info("views.update of %s not applied: %s", view_id, slack_error(exc))
+        error = slack_error(exc)
+        if error in USER_MOVED_ON:
+            log.info("views.update of %s not applied: %s", view_id, error)
+        else:  # Slack refused the form itself (invalid_arguments): the person is left without it
+            log.warning("views.update of %s refused: %s", view_id, error)
 
 
 async def open_rename_form(
@@ -393,7 +401,7 @@ async def _show_sites(
             account.sdrs, account.ecs, instance_id, list(modals.SITES)
         )
     except CloudError as exc:
-        new = modals.resize_view(channel, (instance_id, label), problem=_plain(exc))
+        new = modals.resize_view(channel, (instance_id, label), problem=form_problem(exc))
         await update_view(client, str(view.get("id")), new, view.get("hash"))
         return
     inst = state.instance
@@ -454,6 +462,9 @@ async def _fill_drill(
     await update_view(client, view_id, new, view_hash)
 
 
-def _plain(exc: CloudError) -> str:
+def form_problem(exc: CloudError) -> str:
+    """The cloud's refusal as plain text for the form (which escapes it once itself, and adds
+    its own mark)."""
     text = blocks.cloud_error_text(exc).replace("*", "")
-    return text.removeprefix(":x: ").removeprefix(":warning: ")  # the form adds its own mark
+    text = text.removeprefix(":x: ").removeprefix(":warning: ")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

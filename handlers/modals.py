@@ -32,6 +32,7 @@ from handlers.blocks import (
     OPEN_RENAME_ACTION,
     OPEN_RESIZE_ACTION,
     SITE_LABEL,
+    clip,
     escape,
     md_section,
 )
@@ -48,6 +49,9 @@ SITES = ("production", "dr")
 SITES_BLOCK = "sites"
 SITES_ACTION = "sdrs_pick_sites"  # ticking or unticking a site rebuilds the form
 POWER_BLOCK, POWER_ACTION = "power", "sdrs_power"  # power=stop-start [stop=hard]
+OPTION_TEXT_MAX = 75  # Slack: an option's text and description, at most 75 characters each
+# (the label says the rest: exactly the servers it stopped are started again, also on failure)
+STOP_START_NOTE = "Stops running servers of the ticked sites, resizes, starts them again"
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ class SiteInfo:
 
 
 def option(text: str, value: str) -> Option:
-    return Option(text=text[:75], value=value)  # Slack: option text at most 75 characters
+    return Option(text=clip(text, OPTION_TEXT_MAX), value=value)
 
 
 def flavor_option(flavor: Flavor) -> Option:
@@ -131,8 +135,8 @@ def resize_view(
             block_id="instance", label="Protected instance", element=picker, dispatch_action=True
         )
     ]
-    if problem:
-        blocks.append(md_section(f":warning: {escape(problem)}"))
+    if problem:  # plain text, escaped here once (Slack's section text: at most 3,000)
+        blocks.append(md_section(f":warning: {escape(clip(problem, 2_000))}"))
     if instance is None or not sites:
         blocks.append(
             ContextBlock(
@@ -183,7 +187,7 @@ def _site_blocks(sites: list[SiteInfo], ticked: list[str]) -> list[Block]:
         s.site: Option(
             text=SITE_LABEL[s.site][0].upper() + SITE_LABEL[s.site][1:],
             value=s.site,
-            description=PlainTextObject(text=s.server_name[:75]),
+            description=PlainTextObject(text=clip(s.server_name, OPTION_TEXT_MAX)),
         )
         for s in sites
     }
@@ -254,16 +258,14 @@ def _power_block() -> InputBlock:
         block_id=POWER_BLOCK,
         label="Running servers",
         optional=True,
+        hint="Exactly the servers it stopped are started again, also if the resize fails.",
         element=CheckboxesElement(
             action_id=POWER_ACTION,
             options=[
                 Option(
                     text="Stop and start again",
                     value="stop-start",
-                    description=PlainTextObject(
-                        text="The bot stops the running servers of the ticked sites, resizes, "
-                        "and starts exactly those again (also if the resize fails)."
-                    ),
+                    description=PlainTextObject(text=STOP_START_NOTE),
                 ),
                 Option(
                     text="Hard stop (power off)",

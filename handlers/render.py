@@ -99,11 +99,48 @@ def subject(facts: OperationFacts) -> str:
     return f"{what} in {account}" if account else what
 
 
+def dialog(facts: OperationFacts) -> str:
+    """The confirm dialog's text (plain text: nothing escaped; at most Slack's 300 characters,
+    names shortened with "…"): what changes, and for a stop-resize-start which running servers
+    it stops first."""
+
+    def clip(value: str, most: int) -> str:  # no "<...>" even in plain text: never a mention
+        return blocks.clip(value.replace("<", "‹").replace(">", "›"), most)
+
+    then = ""
+    match facts:
+        case ResizeFacts():
+            flavors = ", ".join(
+                f"{blocks.SITE_LABEL[c.site]} {clip(c.current.id, 20)} → {clip(c.new.id, 20)}"
+                for c in facts.changes
+            )
+            what = f"Resize protected instance {clip(facts.instance_name or facts.instance_id, 40)}"
+            what += f": {flavors}" if flavors else ""
+            if facts.stop_start:
+                active = [c for c in facts.changes if c.power == "ACTIVE"]
+                running = [clip(c.server_name or c.server_id, 24) for c in active]
+                how = "powered off" if facts.hard_stop else "shut down"
+                then = (
+                    f"Running servers are stopped first ({how}): {', '.join(running)}; "
+                    "started again after the resize."
+                    if running
+                    else "Stop and start again: no server runs now, so none is stopped."
+                )
+        case RenameFacts():
+            old = clip(facts.current_name or facts.drill_id, 40)
+            what = f"Rename DR drill {old} → {clip(facts.new_name, 40)}"
+        case LegacyFacts():
+            what = ""
+    if what and not isinstance(facts, LegacyFacts) and facts.account:
+        what += f" (account {clip(facts.account, 32)})"
+    return blocks.dialog_text(what, then)
+
+
 def confirmation(op: PendingOperation, policy: Policy) -> tuple[str, Blocks]:
     text = f"{headline(op.facts)} - waiting for confirmation"
     return text, blocks.confirmation_blocks(
         op_id=op.id, summary=summary(op.facts), requester=op.requester,
-        expires_at=op.expires_at, headline=headline(op.facts),
+        expires_at=op.expires_at, dialog=dialog(op.facts),
         approvers=blocks.approvers_text(policy, op.requester)
         if policy.approval_mode == "two-person" else None,
     )  # fmt: skip
@@ -209,7 +246,8 @@ def notice(n: notices.Notice) -> str:
         case notices.AlreadyDecided():
             return blocks.already_decided_text(n.state, n.by)
         case notices.History():
-            return blocks.history_text([(e, headline(e.facts)) for e in n.entries], n.links)
+            entries = [(e, headline(e.facts)) for e in n.entries]
+            return blocks.history_text(entries, n.links, n.page)
         case notices.JobStatus():
             return blocks.status_text(n.job, n.now, headline(n.job.facts), n.link)
         case notices.RunbookJob():
@@ -247,6 +285,7 @@ def notice(n: notices.Notice) -> str:
                 [*running, *(line for j, line in lines if j.state is JobState.TRACKING)],
                 [*(line for j, line in lines if j.state is not JobState.TRACKING), *ended],
                 waiting,
+                n.page,
             )
         case notices.UnknownWindow():
             return blocks.unknown_window_text(n.name, n.available)

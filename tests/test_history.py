@@ -9,7 +9,7 @@ import pytest
 
 from bot.cli import main
 from bot.core.errors import ParseError
-from bot.core.intents import HistoryIntent, parse
+from bot.core.intents import HistoryIntent, JobsIntent, parse
 from bot.sandbox.seed import sid
 from handlers import blocks
 from tests.slack_harness import ALICE, BOB, CHANNEL, Harness
@@ -19,6 +19,9 @@ from tests.slack_helpers import until
 def test_history_parses_a_count_within_limits() -> None:
     assert parse("history") == HistoryIntent(limit=10)
     assert parse("history 3") == HistoryIntent(limit=3)
+    assert parse("history 50 page=2") == HistoryIntent(limit=50, page=2)
+    assert parse("history page=3") == HistoryIntent(limit=10, page=3)
+    assert parse("jobs page=4") == JobsIntent(page=4)
     for bad in ("history 0", "history 51", "history x", "history 1 2", "history ²"):
         with pytest.raises(ParseError, match="is not a count"):
             parse(bad)
@@ -63,6 +66,10 @@ async def test_history_lists_who_asked_who_decided_what_and_the_outcome(h: Harne
     await h.command("history", channel="C0ELSEWHERE")
     texts = await until(lambda: h.responses()[2:])
     assert "No SDRS operations" in texts[0]["text"]
+    await h.command("history 3 page=2")  # three short lines fill one page
+    assert (await until(lambda: h.responses()[3:]))[0]["text"] == (
+        "There is no page 2: the list has 1 page."
+    )
 
 
 async def test_audit_export_writes_json_lines(

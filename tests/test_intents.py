@@ -120,7 +120,9 @@ def test_valid_forms(text: str, expected: object) -> None:
         ("x" * 2001, "limit is 2000", "/sdrs help"),
         ("status", "exactly one job id", "/sdrs status <job-id>"),
         ("status a/b", "not an SDRS job id", "/sdrs status <job-id>"),
-        ("jobs all", "takes no arguments", "/sdrs jobs"),
+        ("jobs all", "takes only `page=N`", "/sdrs jobs"),
+        ("jobs page=0", "`page=0` is not a page", "/sdrs jobs [page=N]"),
+        ("history 5 page=x", "`page=x` is not a page", "/sdrs history [n] [page=N]"),
         (f"resize {PI} s6.large.2 power=restart", "`power=stop-start` (stop the running", "power=stop-start"),  # noqa: E501
         (f"resize {PI} s6.large.2 power=stop-start power=as-is", "`power` is given twice", "<flavor>"),  # noqa: E501
         (f"resize {PI} s6.large.2 stop=hard", "add power=stop-start", "power=stop-start"),

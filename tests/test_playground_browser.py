@@ -18,7 +18,7 @@ from typing import TypeVar
 import pytest
 
 from bot.sandbox.local_env import ROOT, free_port
-from bot.sandbox.seed import sid
+from bot.sandbox.seed import LONG_NAME, sid
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = ROOT / "test-artifacts" / "playground"
@@ -792,6 +792,56 @@ def test_a_scheduled_stop_resize_start_runs_when_its_window_comes(browser: WebDr
         WebDriverWait(browser, 10).until(lambda d: server_status(d, APP_SRC) == "ACTIVE")
         flavor = browser.find_element(By.CSS_SELECTOR, f"#{APP_SRC} .flavor").text
         assert flavor == "s6.xlarge.2"
+    finally:
+        code, _ = demo.stop()
+    assert code == 0
+
+
+def test_the_resize_form_and_confirm_dialog_at_slacks_limits(browser: WebDriver) -> None:
+    """An instance named at SDRS's limit (64 bytes, mostly Chinese) with a running server:
+    with a site ticked the form shows its flavor field and the stop-start box (the strict
+    Slack stand-in refuses a form past Slack's limits), and the Confirm dialog is short plain
+    text naming the server it stops."""
+    demo = Demo()
+    try:
+        ready(browser, demo)
+        type_command(browser, "/sdrs resize")
+        picker = wait_for(browser, "//*[@id='modal']//input[@name='instance']")
+        picker.send_keys("ledger")  # type: ignore[attr-defined]
+        choice = f"//div[@class='suggest']/div[contains(., '{LONG_NAME}')]"
+        wait_for(browser, choice)
+        retry(lambda: browser.find_element(By.XPATH, choice).click())
+        wait_for(browser, "//*[@id='modal']//select[@name='dr_flavor']")
+        dr_box = "//*[@id='modal']//input[@type='checkbox'][@value='dr']"
+        retry(lambda: browser.find_element(By.XPATH, dr_box).click())  # production alone
+        WebDriverWait(browser, 30, poll_frequency=0.1).until(
+            lambda d: not d.find_elements(By.XPATH, "//select[@name='dr_flavor']")
+        )
+        modal = browser.find_element(By.ID, "modal").text
+        assert "Stop and start again" in modal and "ecs-ledger-archive-src" in modal
+        retry(
+            lambda: Select(
+                browser.find_element(By.XPATH, "//select[@name='production_flavor']")
+            ).select_by_value("s6.xlarge.2")
+        )
+        box = "//*[@id='modal']//input[@type='checkbox'][@value='stop-start']"
+        retry(lambda: browser.find_element(By.XPATH, box).click())
+        shot(browser, "30-form-at-slacks-limits")
+        browser.find_element(By.ID, "modal-submit").click()
+        wait_for(browser, f"//*[@id='messages']/div[contains(., '{LONG_NAME}')][.//button]")
+        retry(
+            lambda: browser.find_element(
+                By.CSS_SELECTOR, "button[data-action-id='sdrs_confirm']"
+            ).click()
+        )
+        dialog = WebDriverWait(browser, 10).until(
+            ec.visibility_of_element_located((By.CSS_SELECTOR, ".confirm-box"))
+        )
+        text = dialog.text
+        assert "Running servers are stopped first (shut down): ecs-ledger-archive-src" in text
+        assert LONG_NAME in text and "&" not in text
+        shot(browser, "31-confirm-dialog-at-slacks-limits")
+        browser.find_element(By.ID, "confirm-no").click()
     finally:
         code, _ = demo.stop()
     assert code == 0

@@ -3,8 +3,8 @@
 Forms::
 
     help | help resize | help drill
-    status <job-id> | jobs                                     tracked jobs
-    history [n]                                                the channel's latest operations
+    status <job-id> | jobs [page=N]                            tracked jobs
+    history [n] [page=N]                                       the channel's latest operations
     resize                                                     the resize form (a modal)
     resize <protected-instance-id> <flavor>                    both sites (flavorRef)
     resize <id> production=<flavor> [dr=<flavor>]              per site; either alone
@@ -60,11 +60,16 @@ USAGE: dict[str, str] = {
     ),
     "drill": "/sdrs drill rename <drill-id> <new name>",
     "general": (
-        "/sdrs resize ... | /sdrs drill rename ... | /sdrs status <job-id> | /sdrs jobs | "
-        "/sdrs history [n] | /sdrs help [resize|drill]"
+        "/sdrs resize ... | /sdrs drill rename ... | /sdrs status <job-id> | "
+        "/sdrs jobs [page=N] | /sdrs history [n] [page=N] | /sdrs help [resize|drill]"
     ),
-    "status": "/sdrs status <job-id>   (or /sdrs jobs for every job tracked in this channel)",
-    "history": "/sdrs history [n]   (the latest n operations in this channel; n up to 50)",
+    "status": (
+        "/sdrs status <job-id>   (or /sdrs jobs [page=N] for every job tracked in this channel)"
+    ),
+    "history": (
+        "/sdrs history [n] [page=N]   (the latest n operations in this channel; n up to 50; "
+        "a long list comes in pages)"
+    ),
 }
 
 
@@ -161,14 +166,17 @@ class StatusIntent(_Intent):
 
 class JobsIntent(_Intent):
     kind: Literal["jobs"] = "jobs"
+    page: int = 1  # a long listing comes in pages, each within Slack's 4,000 characters
 
 
 class HistoryIntent(_Intent):
     kind: Literal["history"] = "history"
     limit: int = 10
+    page: int = 1
 
 
 HISTORY_MAX = 50
+PAGE_MAX = 99
 
 
 class RenameDrillIntent(_OnAccount):
@@ -305,9 +313,10 @@ def parse(text: str) -> Intent:
     if command == "drill":
         return _parse_drill(rest)
     if command == "jobs":
+        rest, page = _take_page(rest, "status")
         if rest:
-            raise _fail("`jobs` takes no arguments", "status")
-        return JobsIntent()
+            raise _fail("`jobs` takes only `page=N`", "status")
+        return JobsIntent(page=page)
     if command == "history":
         return _parse_history(rest)
     if command == "status":
@@ -324,9 +333,22 @@ def _on_account(command: str, rest: list[str], account: str) -> Intent:
     return intent.model_copy(update={"account": account})
 
 
+def _take_page(rest: list[str], topic: str) -> tuple[list[str], int]:
+    """Remove ``page=N`` (1 to PAGE_MAX) from the words; (the others, the page)."""
+    pages = [w for w in rest if w.lower().startswith("page=")]
+    if not pages:
+        return rest, 1
+    value = pages[-1].split("=", 1)[1]
+    if len(pages) > 1 or not re.fullmatch(r"[0-9]{1,2}", value) or not 0 < int(value):
+        problem = f"`{_shown(pages[-1])}` is not a page: give `page=` a number from 1 to 99"
+        raise _fail(problem, topic)
+    return [w for w in rest if w not in pages], int(value)
+
+
 def _parse_history(rest: list[str]) -> HistoryIntent:
+    rest, page = _take_page(rest, "history")
     if not rest:
-        return HistoryIntent()
+        return HistoryIntent(page=page)
     if (
         len(rest) > 1
         or not re.fullmatch(r"[0-9]{1,3}", rest[0])
@@ -336,7 +358,7 @@ def _parse_history(rest: list[str]) -> HistoryIntent:
             f"`{_shown(' '.join(rest))}` is not a count: give a number from 1 to {HISTORY_MAX}",
             "history",
         )
-    return HistoryIntent(limit=int(rest[0]))
+    return HistoryIntent(limit=int(rest[0]), page=page)
 
 
 def _parse_help(rest: list[str]) -> HelpIntent:

@@ -72,6 +72,7 @@ class AlreadyDecided:
 class History:
     entries: list[HistoryEntry]
     links: dict[str, str] = field(default_factory=dict)  # message ts -> link to its thread
+    page: int = 1  # which page of the listing to show (the renderer cuts it into pages)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class Jobs:
     runbooks: list[tuple[str, PendingOperation]] = field(default_factory=list)
     # the resize jobs of runbooks that ended in the last day
     runbook_jobs: list[RunbookJob] = field(default_factory=list)
+    page: int = 1  # which page of the listing to show (the renderer cuts it into pages)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ async def answer_status(
     if isinstance(intent, HistoryIntent):
         entries = await asyncio.to_thread(deps.store.history, channel, intent.limit)
         links = await chat.permalinks(channel, [e.message_ts for e in entries if e.message_ts])
-        notice = notices.History(entries, links)
+        notice = notices.History(entries, links, page=intent.page)
     elif isinstance(intent, StatusIntent):
         job = await asyncio.to_thread(deps.store.get_tracked, intent.job_id)
         of_runbook = None
@@ -75,7 +75,7 @@ async def answer_status(
         threads += [op.message_ts for _, op in [*scheduled, *runbooks] if op.message_ts]
         threads += [r.op.message_ts for r in ended if r.op.message_ts]
         links = await chat.permalinks(channel, threads)
-        notice = notices.Jobs(shown, now, links, scheduled, runbooks, ended)
+        notice = notices.Jobs(shown, now, links, scheduled, runbooks, ended, page=intent.page)
     await tell(notice)
 
 

@@ -25,7 +25,13 @@ from bot.config import Settings
 from bot.playground.faults import FaultControls
 from bot.playground.ui import CHANNELS, PEOPLE, CloudAccount, Playground
 from bot.sandbox.local_env import free_port
-from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, seeded_world
+from bot.sandbox.seed import (
+    SANDBOX_AK,
+    SANDBOX_PROJECT_ID,
+    SANDBOX_SK,
+    add_long_named_instance,
+    seeded_world,
+)
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import World
@@ -63,6 +69,7 @@ class Running:
 
 def _accounts(job_seconds: float) -> list[AccountSetup]:
     prod = seeded_world(job_seconds=job_seconds)
+    add_long_named_instance(prod)  # a name at SDRS's limit, to see Slack's limits kept
     dr = seeded_world(job_seconds=job_seconds, prefix=DR_PREFIX,
                       azs=("ap-southeast-1a", "ap-southeast-1b"))  # fmt: skip
     dr.credentials.clear()

@@ -138,3 +138,19 @@ def add_bulk_instances(world: World, count: int, prefix: str = "pi-bulk") -> lis
         world.add_instance(Instance(sid(key), key, "protected", sid("pg-erp"), src.id, tgt.id))
         ids.append(sid(key))
     return ids
+
+
+LONG_NAME = "ledger-archive-总账归档数据库灾备保护实例一号主1"  # 64 bytes in UTF-8: SDRS's longest
+
+
+def add_long_named_instance(world: World, key: str = "pi-ledger") -> str:
+    """A protected instance named at SDRS's limit (64 bytes, mostly Chinese), its production
+    server running and its DR server stopped, in the erp group: what the playground shows at
+    Slack's limits (the form, the confirm dialog). Returns its id (``sid(key)``)."""
+    src = Server(sid(f"{key}-src"), "ecs-ledger-archive-src", AZ_PROD, "s6.large.2")
+    tgt = Server(sid(f"{key}-tgt"), "ecs-ledger-archive-tgt", AZ_DR, "s6.large.2")
+    src.status, tgt.status = "ACTIVE", "SHUTOFF"
+    world.add_server(src)
+    world.add_server(tgt)
+    world.add_instance(Instance(sid(key), LONG_NAME, "protected", sid("pg-erp"), src.id, tgt.id))
+    return sid(key)

@@ -5,6 +5,12 @@ It answers the methods the bot uses with Slack's documented shapes (``{"ok": tru
 ``{"ok": false, "error": "..."}``), checks the bot token (``Authorization: Bearer``), accepts
 JSON and form bodies as ``slack_sdk`` sends them, serves ``response_url`` posts under
 ``/response/<id>``, and can be told to answer ``429 Retry-After`` or ``not_in_channel``.
+
+It is as strict as Slack: a message, ephemeral, ``response_url`` post or modal that breaks a
+documented Block Kit limit (:mod:`bot.sandbox.block_limits`) is refused as Slack refuses it
+(``invalid_blocks``, or ``invalid_arguments`` for a view, with the violations in
+``response_metadata.messages``; ``msg_too_long`` past 40,000 characters of text), and a method
+whose scope the token lacks answers ``missing_scope`` with ``needed`` and ``provided``.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
+from bot.sandbox import block_limits
 from bot.sandbox.runner import AppThread
 from bot.slack_scopes import BOT_SCOPES
 
@@ -33,6 +40,30 @@ from bot.slack_scopes import BOT_SCOPES
 class SlackCall:
     method: str
     args: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A call the stand-in refused as Slack would: the error and Slack's messages."""
+
+    method: str
+    error: str
+    messages: tuple[str, ...] = ()
+
+
+# The bot scope each Web API method needs (https://api.slack.com/methods/<method>, "Required
+# scopes"); conversations.* need the history scope of the conversation's kind (CHANNEL_SCOPES).
+METHOD_SCOPES = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "usergroups.users.list": "usergroups:read",
+}
+HISTORY_METHODS = ("conversations.history", "conversations.replies")
+# a conversation id's first letter -> the history scope (C public, G private or group DM, D DM)
+CHANNEL_SCOPES = {"C": "channels:history", "G": "groups:history", "D": "im:history"}
+MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral")
+VIEW_METHODS = ("views.open", "views.update", "views.push")
 
 
 @dataclass
@@ -57,13 +88,15 @@ class SlackApiState:
     faults: dict[str, tuple[float, str]] = field(default_factory=dict)
     fault_seed: int = 7
     posted_at: list[tuple[str, float]] = field(default_factory=list)  # (channel, when) per post
-    fail_next: dict[str, list[str]] = field(default_factory=dict)  # method -> kinds, in order
+    # method -> kinds, in order (as ``faults``, or "error:<code>": an answer with that error)
+    fail_next: dict[str, list[str]] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)  # open modals by view id
     scopes: list[str] = field(default_factory=lambda: list(BOT_SCOPES))
     trigger_users: dict[str, str] = field(default_factory=dict)  # trigger id -> user (views)
     # called with (method, args) after each Web API call or response_url post took effect
     listeners: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
     used_triggers: set[str] = field(default_factory=set)
+    rejections: list[Rejection] = field(default_factory=list)  # refused as Slack would
 
     def calls_to(self, method: str) -> list[SlackCall]:
         return [c for c in list(self.calls) if c.method == method]
@@ -180,10 +213,49 @@ class SlackApiServer:
                 args[key] = json.loads(args[key])
         return args
 
+    def _refuse(self, method: str, error: str, messages: list[str]) -> dict[str, Any]:
+        """Slack's answer to a payload it does not take: the error, and (for blocks and views)
+        each violation in ``response_metadata.messages`` as ``[ERROR] ...``."""
+        self.state.rejections.append(Rejection(method, error, tuple(messages)))
+        answer: dict[str, Any] = {"ok": False, "error": error}
+        if messages:
+            if error == "invalid_blocks":  # chat.* also list them under "errors"
+                answer["errors"] = list(messages)
+            answer["response_metadata"] = {"messages": [f"[ERROR] {m}" for m in messages]}
+        return answer
+
+    def _invalid(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        """The refusal for a call that breaks a scope or a Block Kit limit, else None."""
+        needed = METHOD_SCOPES.get(method)
+        if method in HISTORY_METHODS:
+            needed = CHANNEL_SCOPES.get(str(args.get("channel") or "")[:1])
+        if needed and needed not in self.state.scopes:
+            self.state.rejections.append(Rejection(method, "missing_scope", (needed,)))
+            provided = ",".join(self.state.scopes)
+            return {"ok": False, "error": "missing_scope", "needed": needed, "provided": provided}
+        if method in VIEW_METHODS:
+            view = args.get("view")
+            if isinstance(view, str):
+                try:
+                    view = json.loads(view)
+                except ValueError:
+                    return self._refuse(method, "invalid_arguments", ["invalid json"])
+            problems = block_limits.view_errors(view) if view is not None else []
+            return self._refuse(method, "invalid_arguments", problems) if problems else None
+        if method in MESSAGE_METHODS or method.startswith("response_url:"):
+            if block_limits.text_too_long(args.get("text")):
+                return self._refuse(method, "msg_too_long", [])
+            problems = block_limits.message_block_errors(args.get("blocks"))
+            return self._refuse(method, "invalid_blocks", problems) if problems else None
+        return None
+
     async def _response_url(self, request: web.Request) -> web.Response:
         args = await self._args(request)
         method = f"response_url:{request.match_info['id']}"
         self.state.calls.append(SlackCall(method, args))
+        refused = self._invalid(method, args)
+        if refused is not None:  # response_url answers an error as a 400 with its code
+            return web.Response(status=400, text=str(refused["error"]))
         for listener in self.state.listeners:
             listener(method, args)
         return web.Response(text="ok")
@@ -205,8 +277,11 @@ class SlackApiServer:
         if kind == "server_error":
             return web.Response(status=503, text="Service Unavailable")
         if kind == "missing_scope":  # as Slack answers a token without the method's scope
-            return web.json_response({"ok": False, "error": "missing_scope",
-                                      "provided": ",".join(self.state.scopes)})  # fmt: skip
+            return web.json_response(
+                {"ok": False, "error": "missing_scope", "provided": ",".join(self.state.scopes)}
+            )
+        if kind and kind.startswith("error:"):  # Slack refuses with this error code
+            return web.json_response({"ok": False, "error": kind.removeprefix("error:")})
         retry_after = self.state.rate_limit_next.pop(method, None)
         left = self.state.rate_limited_until.get(method, 0.0) - time.monotonic()
         if retry_after is None and left > 0:
@@ -228,6 +303,9 @@ class SlackApiServer:
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
+        refused = self._invalid(method, args)
+        if refused is not None:
+            return web.json_response(refused)
         result: dict[str, Any] = await handler(args)
         if result.get("ok"):
             for listener in self.state.listeners:
