@@ -6,6 +6,7 @@ APIGW.0301) make it 503, as they make every call fail."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -173,3 +174,27 @@ async def test_handed_in_keys_the_gateway_refuses_make_readiness_fail(
     finally:
         await fleet.aclose()
         store.close()
+
+
+async def test_the_readme_lists_exactly_what_readyz_checks(tmp_path: Path) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**Readiness.**") : readme.index("**A database that stops")]
+    listed = re.findall(r"^- `(\w+)`", section, re.M)
+
+    async def up() -> bool:
+        return True
+
+    store = Store.from_url(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    health = build_health_app(
+        store,
+        Metrics(),
+        scheduler_running=lambda: True,
+        slack_connected=up,
+        credentials=lambda: [],
+    )  # every check there is: Socket Mode, accounts with credential sources
+    try:
+        async with TestClient(TestServer(health)) as client:
+            answer = await (await client.get("/readyz")).json()
+    finally:
+        store.close()
+    assert listed == [key for key in answer if key != "ok"]
