@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
 
 from bot.cloud_wiring import open_fleet
 from bot.core.errors import ApiError
@@ -174,6 +175,44 @@ async def test_handed_in_keys_the_gateway_refuses_make_readiness_fail(
     finally:
         await fleet.aclose()
         store.close()
+
+
+async def test_the_environments_temporary_keys_refused_make_readiness_fail(
+    tmp_path: Path, agency_cloud: tuple[EmulatorThread, IamThread, IamEmulator]
+) -> None:
+    """The same without an accounts file: HUAWEICLOUD_SDK_AK/SK with
+    HUAWEICLOUD_SDK_SECURITY_TOKEN, the token expired at the gateway."""
+    sdrs, _, _ = agency_cloud
+    temporary = sdrs.emulator.temporary
+    assert temporary is not None
+    key = temporary.issue(timedelta(seconds=1), "handed in")
+    settings = sandbox_settings(
+        sdrs.url,
+        huaweicloud_sdk_ak=key.ak,
+        huaweicloud_sdk_sk=SecretStr(key.sk),
+        huaweicloud_sdk_security_token=SecretStr(key.security_token),
+    )
+    fleet, _ = await open_fleet(settings)
+    (account,) = fleet
+    try:
+        assert await account.sdrs.list_protected_instances(limit=1)
+        assert [(name, status.ok) for name, status in fleet.credential_statuses()] == [
+            ("default", True)
+        ]
+
+        async def refused() -> bool:
+            try:
+                await account.sdrs.list_protected_instances(limit=1)
+            except ApiError as exc:
+                return exc.status == 401
+            return False
+
+        await eventually(refused, within=10)
+        ((name, status),) = fleet.credential_statuses()
+        assert name == "default" and not status.ok
+        assert status.last_error is not None and "APIGW.0301" in status.last_error
+    finally:
+        await fleet.aclose()
 
 
 async def test_the_readme_lists_exactly_what_readyz_checks(tmp_path: Path) -> None:
