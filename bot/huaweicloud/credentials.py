@@ -325,9 +325,15 @@ async def renew_ahead(providers: list[CredentialProvider]) -> None:
     if not renewing:
         return
     while True:
-        await asyncio.gather(*(p.renew_if_due() for p in renewing))
+        outcomes = await asyncio.gather(
+            *(p.renew_if_due() for p in renewing), return_exceptions=True
+        )
         waits = [w for p in renewing if (w := p.due_in()) is not None]
         wait = min([RENEW_IDLE, *waits])
+        for provider, outcome in zip(renewing, outcomes, strict=True):
+            if isinstance(outcome, Exception):  # not a source failure: a bug; do not spin
+                log.error("renewing %s failed: %s", provider.description, describe_failure(outcome))
+                wait = RENEW_IDLE
         await asyncio.sleep(max(wait, RENEW_MIN).total_seconds())
 
 
