@@ -123,7 +123,7 @@ def test_a_worker_that_dies_at_import_is_said_once_and_serve_answers_itself(
         wait_for(lambda: confirmations(slack) == 1, log_path)
         assert ready(health) == 503
         seen: set[str] = {worker}
-        wait_for(lambda: len(seen.update(children(proc.pid)) or seen) >= 4, log_path)
+        wait_for(lambda: len(seen.update(children(proc.pid)) or seen) >= 4, log_path, 90)
         text = log_path.read_text()
         assert text.count("could not start") == 1, text
         assert "ImportError: a broken installation" in text
@@ -131,7 +131,7 @@ def test_a_worker_that_dies_at_import_is_said_once_and_serve_answers_itself(
         assert ready(health) == 503
         # repaired: a worker runs again, and the work is its again
         module.write_text(good)
-        wait_for(lambda: ready(health) == 200, log_path)
+        wait_for(lambda: ready(health) == 200, log_path, 90)  # at its next try (pauses grow)
         assert "runs again" in log_path.read_text()
         assert command(http, slack, "d-2") == 200
         wait_for(lambda: confirmations(slack) == 2, log_path)
