@@ -128,9 +128,6 @@ class WorkerPool:
         self._failed_starts = 0
         self._last_said = 0.0
 
-    def alive(self) -> bool:
-        return self.ready()
-
     def ready(self) -> bool:
         """Every worker process runs (said it is ready, and has not exited since)."""
         return (
