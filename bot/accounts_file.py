@@ -241,6 +241,16 @@ def load_accounts(path: Path) -> AccountsFile:
     return parsed
 
 
+def binding_problem(path: Path, index: int, what: str) -> str:
+    """``FILE:LINE: bindings[N]: what`` for the binding at ``index`` (from 0), as every other
+    problem in the file is written."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    return _describe(path, lines, {"loc": ("bindings", str(index)), "msg": what})
+
+
 def _describe(path: Path, lines: list[str], error: dict[str, Any]) -> str:
     loc = tuple(str(p) for p in error.get("loc", ()))
     where = ".".join(_tidy(loc)) or "file"

@@ -255,10 +255,22 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     app = build_app(deps, rt.client)
     pool: WorkerPool | None = None
     scheduler: AsyncIOScheduler | None = None
+    here: list[AsyncIOScheduler] = []  # the workers' work, done here while none can run
+
+    def work_here(needed: bool) -> None:
+        if needed and not here:
+            inbox = InboxRunner(deps, app.client, deps.owner)
+            seconds = settings.inbox_tick_seconds
+            here.append(start_scheduler(deps, tracker, sender, inbox=inbox, inbox_seconds=seconds))
+        elif needed:
+            here[0].resume()
+        elif here:
+            here[0].pause()
+
     if settings.worker_processes:  # they run the scheduler's work and the inbox (bot.worker)
-        pool = WorkerPool(settings, settings.worker_processes)
+        pool = WorkerPool(settings, settings.worker_processes, work_here)
         await pool.start()
-        running = pool.alive
+        running = pool.ready
     else:
         # the inbox rows a process that died left behind are handled here
         scheduler = start_scheduler(
@@ -294,7 +306,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         for sig in handled:
             asyncio.get_running_loop().remove_signal_handler(sig)
         await shut_down(
-            deps, tracker, sender, scheduler,
+            deps, tracker, sender, scheduler or (here[0] if here else None),
             stop_serving=lambda: _stop_serving(socket_handler, web_runner),
             stop_workers=pool.stop if pool is not None else None,
         )  # fmt: skip

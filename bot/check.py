@@ -72,8 +72,8 @@ def _access(settings: Settings) -> Check:
     if mode == "open":
         return Check("access", True, "OPEN to everyone in the bot's channels (OPEN_ACCESS=true)")
     return Check("access", False, "no request policy: serve refuses to start",
-                 "set POLICY_RESIZE_* / POLICY_RENAME_* allow-lists, bind channels in "
-                 "ACCOUNTS_FILE, or OPEN_ACCESS=true on purpose")  # fmt: skip
+                 "restrict every kind of change (the settings lines say where), or "
+                 "OPEN_ACCESS=true on purpose")  # fmt: skip
 
 
 async def _slack(settings: Settings) -> list[Check]:

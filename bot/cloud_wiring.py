@@ -18,7 +18,7 @@ from bot.core.errors import CloudError, ConfigError
 from bot.ecs import EcsClient
 from bot.fleet import Account, Fleet
 from bot.huaweicloud.credential_sources import build_provider, iam_endpoint_for
-from bot.huaweicloud.credentials import CredentialProvider
+from bot.huaweicloud.credentials import CredentialProvider, SigningKeys
 from bot.huaweicloud.http import CloudHttp, Signer, SleepFn
 from bot.huaweicloud.iam import discover_project_id
 from bot.huaweicloud.signing import AkSkAuth, ProviderAuth, TokenAuth
@@ -50,20 +50,36 @@ def build_auth(settings: Settings) -> AkSkAuth | TokenAuth:
     )
 
 
+def temporary_keys(settings: Settings) -> CredentialProvider | None:
+    """The environment's temporary AK/SK (with HUAWEICLOUD_SDK_SECURITY_TOKEN) as a provider
+    holding them, so the gateway's verdict on them reaches readiness (they expire, and only
+    the gateway says when); None for permanent keys and tokens."""
+    ak, sk = settings.huaweicloud_sdk_ak, settings.huaweicloud_sdk_sk
+    token = settings.huaweicloud_sdk_security_token
+    if not (ak and sk and token):
+        return None
+    keys = SigningKeys(ak, sk, token)
+    return CredentialProvider.fixed("environment", keys, description="environment")
+
+
 def build_clients(
     settings: Settings,
     *,
     metrics: Metrics | None = None,
     sleep: SleepFn | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    provider: CredentialProvider | None = None,
 ) -> CloudClients:
     """The SDRS and ECS clients of the environment's account (each with its own connection
-    pool); ``metrics`` observes every attempt; ``sleep``/``transport`` are for tests."""
+    pool); ``metrics`` observes every attempt; ``sleep``/``transport`` are for tests;
+    ``provider`` holds the environment's temporary keys (:func:`temporary_keys`)."""
     project = settings.huaweicloud_sdk_project_id
     if not project:
         raise ConfigError(["HUAWEICLOUD_SDK_PROJECT_ID is required to call SDRS and ECS"])
+    provider = provider or temporary_keys(settings)
+    auth = build_auth(settings) if provider is None else ProviderAuth(provider, project)
     return _clients(
-        settings, build_auth(settings), project, settings.sdrs_base_url, settings.ecs_base_url,
+        settings, auth, project, settings.sdrs_base_url, settings.ecs_base_url,
         account=settings.account_name, metrics=metrics, sleep=sleep, transport=transport,
     )  # fmt: skip
 
@@ -117,12 +133,13 @@ def build_fleet(
     environment's one account bound to every channel under the POLICY_* settings. An account
     without a project id needs it in ``project_ids`` (:func:`open_fleet` finds them)."""
     if settings.accounts_file is None:
-        clouds = build_clients(settings, metrics=metrics, transport=transport)
+        provider = temporary_keys(settings)
+        clouds = build_clients(settings, metrics=metrics, transport=transport, provider=provider)
         assert settings.huaweicloud_sdk_project_id is not None  # build_clients checked it
         account = Account(
             settings.account_name, settings.huaweicloud_sdk_region,
             settings.huaweicloud_sdk_project_id, clouds.sdrs, clouds.ecs,
-            settings.sdrs_base_url, settings.ecs_base_url,
+            settings.sdrs_base_url, settings.ecs_base_url, credentials=provider,
         )  # fmt: skip
         fleet = Fleet([account], legacy=settings.account_name)
         return fleet, everywhere(settings.account_name, settings.policy())

@@ -22,10 +22,11 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.accounts_file import load_accounts, two_person_problems
+from bot.accounts_file import AccountsFile, binding_problem, load_accounts, two_person_problems
+from bot.core.bindings import ANY_CHANNEL, Binding
 from bot.core.errors import ConfigError
 from bot.core.intents import ACCOUNT_NAME_RE, ACCOUNT_RULE
-from bot.core.policy import AccessRule, Policy, slack_ids
+from bot.core.policy import AccessRule, Policy, slack_ids, unrestricted
 from bot.core.routing import parse_routes
 from bot.core.windows import WindowSpec, parse_windows
 
@@ -445,40 +446,83 @@ def problems(settings: Settings, *, for_serving: bool = True) -> list[str]:
         found.append(
             "set SLACK_APP_TOKEN (xapp-..., Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)"
         )
+    parsed: AccountsFile | None = None
     if settings.accounts_file is not None:
-        found.extend(_accounts_problems(settings))
+        try:
+            parsed = load_accounts(settings.accounts_file)
+        except ConfigError as exc:
+            found.extend(exc.problems)
+        else:
+            found.extend(two_person_problems(parsed.bindings_with(settings.policy())))
     elif not settings.has_cloud_credentials:
         found.append(
             "set HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN) and "
             "HUAWEICLOUD_SDK_PROJECT_ID, or ACCOUNTS_FILE"
         )
-    if for_serving and access_mode(settings) == "none":
-        found.append(
-            "no request policy: anyone in any channel the bot is in could resize production "
-            "servers. Restrict who may ask (POLICY_RESIZE_USERS / _USERGROUPS / _CHANNELS and "
-            "POLICY_RENAME_*, or bindings in ACCOUNTS_FILE), or set OPEN_ACCESS=true to allow "
-            "everyone in the bot's channels on purpose"
-        )
+    if for_serving:
+        found.extend(open_policy_problems(settings, parsed))
     return found
 
 
-def _accounts_problems(settings: Settings) -> list[str]:
-    assert settings.accounts_file is not None
-    try:
-        parsed = load_accounts(settings.accounts_file)
-    except ConfigError as exc:
-        return list(exc.problems)
-    return two_person_problems(parsed.bindings_with(settings.policy()))
+_MAY = {"resize": "resize production servers", "rename_drill": "rename DR drills"}
+
+
+def no_policy(kinds: tuple[str, ...], *, scope: str = "") -> str:
+    """The one refusal for a change kind nobody restricted (the environment's POLICY_* or a
+    binding in ACCOUNTS_FILE, every spelling of "empty"), with how to write it right."""
+    return (
+        f"no request policy for {' and '.join(kinds)}: anyone in "
+        f"{scope or 'any channel the bot is in'} could {' and '.join(_MAY[k] for k in kinds)}. "
+        "Restrict who may ask (POLICY_RESIZE_USERS / _USERGROUPS / _CHANNELS and "
+        "POLICY_RENAME_*, or in an ACCOUNTS_FILE binding resize = { users = [...] } and "
+        "rename_drill = { ... } with users, usergroups or channels), or set OPEN_ACCESS=true to "
+        "allow everyone in the bot's channels on purpose"
+    )
+
+
+def open_policy_problems(settings: Settings, parsed: AccountsFile | None = None) -> list[str]:
+    """Fail closed: every change kind, in the environment's one policy or in each binding of
+    ACCOUNTS_FILE (its unset parts taken from the environment), must name who may ask (users,
+    user groups or channels) - an empty list, an empty table or no table at all names nobody
+    and would let everyone in - unless OPEN_ACCESS=true says so on purpose."""
+    if settings.open_access:
+        return []
+    if settings.accounts_file is None:
+        kinds = unrestricted(settings.policy())
+        return [no_policy(kinds)] if kinds else []
+    if parsed is None:
+        try:
+            parsed = load_accounts(settings.accounts_file)
+        except ConfigError:
+            return []  # the file's own problems are reported (and refused) already
+    found = []
+    for n, binding in enumerate(parsed.bindings_with(settings.policy()).items):
+        kinds = unrestricted(binding.policy)
+        if kinds:
+            what = no_policy(kinds, scope=_channels(binding))
+            found.append(binding_problem(settings.accounts_file, n, what))
+    return found
+
+
+def _channels(binding: Binding) -> str:
+    named = sorted(c for c in binding.channels if c != ANY_CHANNEL)
+    parts = [f"channel {', '.join(named)}"] if named else []
+    if ANY_CHANNEL in binding.channels:
+        parts.append('every channel not named in a binding ("*")')
+    return " and ".join(parts)
 
 
 def access_mode(settings: Settings) -> Literal["bindings", "allow-lists", "open", "none"]:
     """Which request policy is in force: an accounts file's bindings, the environment's
-    allow-lists, open to everyone on purpose (OPEN_ACCESS), or none (serve refuses)."""
+    allow-lists, open to everyone on purpose (OPEN_ACCESS), or none - some change kind that
+    anyone could ask for, not chosen on purpose (serve refuses)."""
+    if open_policy_problems(settings):
+        return "none"
     if settings.accounts_file is not None:
         return "bindings"
     if settings.has_request_policy:
         return "allow-lists"
-    return "open" if settings.open_access else "none"
+    return "open"
 
 
 def startup_summary(settings: Settings) -> str:

@@ -1,10 +1,12 @@
 """The operations endpoints, on their own port (``HEALTH_HOST:HEALTH_PORT``) in both modes:
 
 * ``GET /healthz`` - the process is alive (the event loop answers);
-* ``GET /readyz`` - ready to work: the database takes writes (a write probe that changes
-  nothing, :meth:`bot.store.Store.probe_write`), the scheduler runs, and in Socket Mode the
-  connection to Slack is up, and every account's credential source holds valid keys; 503 with
-  what is not (``database_error``, ``credentials_error``: why), otherwise 200;
+* ``GET /readyz`` - ready to work: the database takes writes (a real write, committed, that
+  leaves every value as it was: :meth:`bot.store.Store.probe_write`), the scheduler runs (with
+  worker processes: every worker runs), in Socket Mode the connection to Slack is up, and every
+  account's credential source holds valid keys the gateway has not refused; 503 with what is
+  not (``database_error``, ``credentials_error``: why), otherwise 200. The README's
+  "Readiness" lists the same checks (a test keeps them equal);
 * ``GET /metrics`` - Prometheus text format (:mod:`bot.metrics`).
 """
 

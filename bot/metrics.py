@@ -105,7 +105,7 @@ class _CredentialCollector(Collector):
         ok = GaugeMetricFamily(
             "sdrs_bot_credentials_ok",
             "1 while the account's credential source holds valid keys (0: refresh failing and "
-            "the keys expired)", labels=["account", "source"],
+            "the keys expired, or the gateway refused them)", labels=["account", "source"],
         )  # fmt: skip
         failures = GaugeMetricFamily(
             "sdrs_bot_credential_refresh_failures",

@@ -21,6 +21,7 @@ from bot.cloud_wiring import open_fleet
 from bot.config import Settings
 from bot.core.errors import ConfigError
 from bot.core.tracking import TrackerPolicy
+from bot.huaweicloud.credentials import renew_ahead
 from bot.metrics import Metrics
 from bot.operations.deps import Deps, replica_name
 from bot.operations.execute import recover_interrupted
@@ -156,8 +157,15 @@ class Runtime:
     client: AsyncWebClient
     tracker: Tracker
     sender: OutboxSender
+    renewal: asyncio.Task[None] | None = None  # temporary credentials renewed ahead of expiry
 
     async def close(self) -> None:
+        if self.renewal is not None:
+            self.renewal.cancel()
+            try:
+                await self.renewal
+            except asyncio.CancelledError:
+                pass
         await self.session.close()
         await self.deps.fleet.aclose()
         self.deps.store.close()
@@ -174,7 +182,9 @@ async def open_runtime(settings: Settings) -> Runtime:
     session = aiohttp.ClientSession()
     tracker, sender = build_workers(deps, slack_client(settings, session, retries=False))
     metrics.watch(store, lambda: sender.rate_limited, lambda: sender.missing_scope)
-    return Runtime(deps, session, slack_client(settings, session), tracker, sender)
+    providers = [a.credentials for a in fleet if a.credentials is not None]
+    renewal = asyncio.create_task(renew_ahead(providers), name="credential renewal")
+    return Runtime(deps, session, slack_client(settings, session), tracker, sender, renewal)
 
 
 async def shut_down(

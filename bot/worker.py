@@ -17,7 +17,12 @@ import logging
 import os
 import signal
 import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
 
+import bot
 from bot.config import Settings, settings_env
 from bot.operations.deps import replica_name
 from bot.runtime import open_runtime, shut_down, start_scheduler, stop_on_signals
@@ -37,11 +42,17 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     rt = await open_runtime(settings)
     deps, client = rt.deps, rt.client
     scheduler = start_scheduler(
-        deps, rt.tracker, rt.sender, inbox=InboxRunner(deps, client, deps.owner),
+        deps,
+        rt.tracker,
+        rt.sender,
+        inbox=InboxRunner(deps, client, deps.owner),
         inbox_seconds=settings.inbox_tick_seconds,
-    )  # fmt: skip
+    )
     owner = deps.owner
     log.info("worker %s started", owner)
+    if parent:  # the serving process counts this worker as running from here on
+        sys.stdout.write(READY_LINE)
+        sys.stdout.flush()
     try:
         await stop.wait()
     finally:
@@ -68,40 +79,169 @@ def become_worker(parent_pid: int) -> None:
         raise SystemExit("the serving process is gone; this worker stops")
 
 
-class WorkerPool:
-    """The serving process's worker children: started, restarted if one dies, stopped."""
+READY_LINE = "sdrs-bot worker ready\n"  # what a worker prints to its parent once it runs
+# Start a worker from the installed package, isolated (-I): neither the working directory nor
+# PYTHONPATH/PYTHON* variables are on its path, so a stray secrets.py where serve runs cannot
+# shadow the standard library; the directory this bot package was loaded from is put first, so
+# the worker runs the same code as the serving process.
+_WORKER_MAIN = (
+    "import sys; sys.path.insert(0, sys.argv[1]); from bot.cli import main; "
+    "sys.exit(main(['worker']))"
+)
+FIRST_RESTART, MAX_RESTART = 1.0, 60.0  # seconds before starting a worker that died again
+REPEAT_LOG_SECONDS = 300.0  # a worker that still cannot start: one reminder per this long
+_KEEP_LINES = 40  # lines of a worker's error output kept while it starts
 
-    def __init__(self, settings: Settings, count: int) -> None:
+
+def worker_command() -> list[str]:
+    """The command line of a worker process (see :data:`_WORKER_MAIN`)."""
+    package_root = Path(bot.__file__).resolve().parent.parent
+    return [sys.executable, "-I", "-c", _WORKER_MAIN, str(package_root)]
+
+
+class WorkerPool:
+    """The serving process's worker children: started, restarted if one dies, stopped.
+
+    A worker counts as running once it says so (:data:`READY_LINE`, after its runtime and
+    scheduler are up). One that exits before that could not start (an import error, a broken
+    installation): the first time, the pool logs it once with the worker's own error output,
+    and calls ``work_here(True)`` - the serving process then does the workers' work itself -
+    and :meth:`ready` stays false; it keeps trying with a growing pause (1 s to 60 s), saying
+    so again at most every 5 minutes, and when a worker runs again calls ``work_here(False)``.
+    A worker's error output is passed on as it comes once it runs; while it starts, it is held
+    back (a worker that dies at import each time does not write a traceback each time)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        count: int,
+        work_here: Callable[[bool], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.count = count
+        self.work_here = work_here or (lambda here: None)
         self.procs: list[asyncio.subprocess.Process] = []
+        self.running: list[bool] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        self._unable_since: float | None = None  # monotonic: when no worker could start
+        self._failed_starts = 0
+        self._last_said = 0.0
 
-    def alive(self) -> bool:
-        return len(self.procs) == self.count and all(p.returncode is None for p in self.procs)
+    def ready(self) -> bool:
+        """Every worker process runs (said it is ready, and has not exited since)."""
+        return (
+            len(self.procs) == self.count
+            and all(self.running)
+            and all(p.returncode is None for p in self.procs)
+        )
 
     async def start(self) -> None:
         for n in range(self.count):
             self.procs.append(await self._spawn(n))
-            self._tasks.append(asyncio.create_task(self._watch(n)))
+            self.running.append(False)
+            self._tasks.append(asyncio.create_task(self._watch(n), name=f"worker {n}"))
 
     async def _spawn(self, n: int) -> asyncio.subprocess.Process:
         env = {**os.environ, **settings_env(self.settings)}
         env["REPLICA_ID"] = f"{replica_name(self.settings)}-worker{n}"
         env[PARENT_ENV] = str(os.getpid())
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "worker", env=env
+            *worker_command(),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
 
     async def _watch(self, n: int) -> None:
+        pause = FIRST_RESTART
         while not self._stopping:
-            code = await self.procs[n].wait()
+            proc = self.procs[n]
+            held: deque[bytes] = deque(maxlen=_KEEP_LINES)
+            errors = asyncio.create_task(self._pass_on(n, proc, held))
+            await self._await_ready(n, proc)
+            code = await proc.wait()
+            await errors
+            was_running, self.running[n] = self.running[n], False
             if self._stopping:
                 return
-            log.warning("worker %d exited (%s); starting it again", n, code)
-            await asyncio.sleep(1.0)
+            if was_running:
+                pause = FIRST_RESTART
+                log.warning("worker %d exited (%s); starting it again", n, code)
+            else:
+                self._could_not_start(n, code, held)
+            if not any(self.running):
+                self._work_here(True)
+            await asyncio.sleep(pause if not was_running else FIRST_RESTART)
+            pause = min(pause * 2, MAX_RESTART) if not was_running else FIRST_RESTART
+            if self._stopping:
+                return
             self.procs[n] = await self._spawn(n)
+
+    async def _await_ready(self, n: int, proc: asyncio.subprocess.Process) -> None:
+        """Read the worker's standard output: the ready line marks it running; anything else
+        is passed on."""
+        assert proc.stdout is not None
+        while line := await proc.stdout.readline():
+            if line.decode(errors="replace") == READY_LINE and not self.running[n]:
+                self.running[n] = True
+                self._now_running(n)
+            else:
+                sys.stdout.buffer.write(line)
+                sys.stdout.flush()
+
+    async def _pass_on(self, n: int, proc: asyncio.subprocess.Process, held: deque[bytes]) -> None:
+        """The worker's error output: passed on once it runs, held back while it starts."""
+        assert proc.stderr is not None
+        while line := await proc.stderr.readline():
+            if self.running[n]:
+                sys.stderr.buffer.write(line)
+                sys.stderr.flush()
+            else:
+                held.append(line)
+
+    def _now_running(self, n: int) -> None:
+        if self._unable_since is not None:
+            log.warning(
+                "worker %d runs again after %d failed starts; the workers do the work again",
+                n,
+                self._failed_starts,
+            )
+            self._unable_since, self._failed_starts = None, 0
+        self._work_here(False)
+
+    def _could_not_start(self, n: int, code: int | None, held: deque[bytes]) -> None:
+        self._failed_starts += 1
+        output = b"".join(held).decode(errors="replace").rstrip()
+        last = output.splitlines()[-1] if output else "no error output"
+        now = time.monotonic()
+        if self._unable_since is None:
+            self._unable_since, self._last_said = now, now
+            log.error(
+                "worker %d could not start (exit status %s: %s); this process does the work "
+                "itself (acked commands and clicks are answered) and /readyz says 503 until a "
+                "worker runs; trying again with a growing pause. Its output:\n%s",
+                n,
+                code,
+                last,
+                output or "(none)",
+            )
+        elif now - self._last_said >= REPEAT_LOG_SECONDS:
+            self._last_said = now
+            log.error(
+                "workers still cannot start: %d failed starts in %.0f s (last: %s)",
+                self._failed_starts,
+                now - self._unable_since,
+                last,
+            )
+
+    def _work_here(self, here: bool) -> None:
+        try:
+            self.work_here(here)
+        except Exception:  # the pool goes on watching its workers
+            log.exception(
+                "switching the work %s the serving process failed", "to" if here else "away from"
+            )
 
     async def stop(self, within: float) -> None:
         self._stopping = True

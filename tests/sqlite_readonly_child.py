@@ -2,7 +2,9 @@
 the file permissions a test changes must bind this process, which they do not for root (the
 capability to override them is dropped from the process when it runs as root, by re-executing
 without it). Prints ``port N``; then, per line on stdin, ``write`` answers ``ok`` or
-``unavailable <message>`` (or ``error <type> <message>``)."""
+``unavailable <message>`` (or ``error <type> <message>``); ``fill`` fills the file system
+holding the database (a file beside it, written until it is full: ``full <why>``) and ``free``
+deletes that file again (``freed``)."""
 
 from __future__ import annotations
 
@@ -43,7 +45,17 @@ async def main(url: str) -> None:
     sys.stdout.write(f"port {port}\n")
     sys.stdout.flush()
     n = 0
+    filler = os.path.join(os.path.dirname(url.removeprefix("sqlite:///")), "filler")
     while line := await asyncio.to_thread(sys.stdin.readline):
+        if line.strip() == "fill":  # the disk holding the database: full
+            sys.stdout.write(f"{_fill(filler)}\n")
+            sys.stdout.flush()
+            continue
+        if line.strip() == "free":
+            os.remove(filler)
+            sys.stdout.write("freed\n")
+            sys.stdout.flush()
+            continue
         if line.strip() != "write":
             continue
         n += 1
@@ -62,6 +74,17 @@ async def main(url: str) -> None:
         sys.stdout.flush()
     await runner.cleanup()
     store.close()
+
+
+def _fill(path: str) -> str:
+    """Write to ``path`` until the file system says it is full."""
+    block = b"\0" * 4096
+    with open(path, "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(block)
+        except OSError as exc:
+            return f"full {exc.strerror}"
 
 
 if __name__ == "__main__":

@@ -333,6 +333,9 @@ def test_check_tries_each_account_and_names_what_one_lacks(
     monkeypatch.setenv("SLACK_API_URL", slack.api_url)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.sqlite3'}")
     monkeypatch.setenv("ACCOUNTS_FILE", str(_accounts_file(tmp_path, emulator, emulator_b)))
+    # the bindings name no policy: the environment's allow-lists fill it in
+    monkeypatch.setenv("POLICY_RESIZE_USERS", ALICE)
+    monkeypatch.setenv("POLICY_RENAME_USERS", ALICE)
     httpx.post(f"{emulator_b.url}/_sandbox/deny", json={"grants": ["ecs:cloudServers:list"]})
     code = main(["check"])
     out = capsys.readouterr().out

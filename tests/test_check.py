@@ -187,6 +187,11 @@ def test_no_request_policy_is_refused_by_serve_and_reported_by_check(
     assert "no request policy" in lines["settings"]
     assert main(["serve"]) != 0
     assert "OPEN_ACCESS=true" in capsys.readouterr().err
-    env.setenv("POLICY_RESIZE_CHANNELS", "C024BE91L")  # one allow-list is a policy
+    env.setenv("POLICY_RESIZE_CHANNELS", "C024BE91L")  # resize restricted, rename not: refused
+    code, lines = run(capsys)
+    assert code == 1 and lines["access"].startswith("FAIL")
+    assert "no request policy for rename_drill: anyone" in lines["settings"]
+    assert "for resize" not in lines["settings"]
+    env.setenv("POLICY_RENAME_USERS", "U012AB3CD")  # an allow-list for each kind of change
     code, lines = run(capsys)
     assert lines["access"].startswith("ok") and "allow-lists" in lines["access"]

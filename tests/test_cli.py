@@ -141,14 +141,14 @@ def test_startup_summary_says_where_and_how_without_secrets() -> None:
         huaweicloud_sdk_project_id="0123456789abcdef0123456789abcdef",
         huaweicloud_sdk_region="ap-southeast-1", http_port=3100, health_port=9500,
         approval_mode="two-person", approvers="U0BOB00001,U0CAROL01",
-        policy_resize_channels="C0DROPS001",
+        policy_resize_channels="C0DROPS001", policy_rename_users="U0BOB00001",
     )  # fmt: skip
     line = startup_summary(settings)
     assert line == (
         "sdrs-bot starting: account default: region ap-southeast-1, project "
         "0123456789abcdef0123456789abcdef, http mode on 0.0.0.0:3100, access allow-lists, "
         "approval two-person (2 approvers, 0 approver groups), "
-        "policy rename_drill: anyone; resize: 1 channels, health on 0.0.0.0:9500"
+        "policy rename_drill: 1 users; resize: 1 channels, health on 0.0.0.0:9500"
     )
     socket_mode = settings.model_copy(update={"slack_app_token": "xapp-secret"})
     assert "socket mode" in startup_summary(socket_mode)

@@ -7,6 +7,7 @@ connections refused; sessions read-only (as on a standby)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -39,9 +40,9 @@ def _write(store: Store, key: str) -> None:
 class _Child:
     """tests/sqlite_readonly_child.py: a store + /readyz in a process the file modes bind."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: tuple[str, ...] = ()) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "sqlite_readonly_child.py"), url],
+            [*prefix, sys.executable, str(ROOT / "tests" / "sqlite_readonly_child.py"), url],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )  # fmt: skip
@@ -50,11 +51,12 @@ class _Child:
         first = self.stdout.readline().strip()
         if self.process.poll() == 3 or not first.startswith("port "):
             self.close()
-            pytest.skip(f"cannot make file modes bind a root process here: {first}")
+            why = "mount a file system of its own" if prefix else "make file modes bind root"
+            pytest.skip(f"cannot {why} here: {first or 'the child exited'}")
         self.port = int(first.split()[1])
 
-    def write(self) -> str:
-        self.stdin.write("write\n")
+    def write(self, what: str = "write") -> str:
+        self.stdin.write(f"{what}\n")
         self.stdin.flush()
         return self.stdout.readline().strip()
 
@@ -98,6 +100,32 @@ def test_sqlite_made_read_only_then_writable_again(sqlite_child: tuple[_Child, P
             assert sorted(keys) == ["write-1", "write-5"]
     finally:
         engine.dispose()
+
+
+def test_sqlite_disk_full_then_room_again(tmp_path: Path) -> None:
+    """The disk holding the SQLite file fills up (a small tmpfs of its own, mounted in a
+    mount namespace of the child): writes are refused and /readyz says 503 with the reason;
+    once there is room again, both recover in the same process."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    script = 'mount -t tmpfs -o size=4m tmpfs "$0" || exit 3; exec "$@"'
+    mount = ("unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, str(disk))
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare (util-linux) to mount a small file system of its own")
+    child = _Child(f"sqlite:///{disk / 'bot.sqlite3'}", prefix=mount)
+    try:
+        assert child.write() == "ok"
+        assert child.ready()[0] == 200
+        assert child.write("fill").startswith("full")
+        status, body = child.ready()
+        assert status == 503 and body["database"] is False, body
+        assert "full" in body["database_error"], body
+        assert child.write().startswith("unavailable the database is unavailable")
+        assert child.write("free") == "freed"
+        assert child.ready() == (200, {"ok": True, "database": True, "scheduler": True})
+        assert child.write() == "ok"  # the same process: no restart
+    finally:
+        child.close()
 
 
 def test_sqlite_file_moved_away_then_back(tmp_path: Path) -> None:

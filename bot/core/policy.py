@@ -99,6 +99,16 @@ def may_request(
 CHANGE_KINDS = ("resize", "rename_drill")  # the intents that change something
 
 
+def unrestricted(policy: Policy) -> tuple[str, ...]:
+    """The change kinds anyone may request under ``policy``: their rule names no user, no user
+    group and no channel (missing, or written with empty lists). Serving refuses to start with
+    any, unless open access was chosen on purpose (fail closed)."""
+    rules = {kind: policy.requests.get(kind, AccessRule()) for kind in CHANGE_KINDS}
+    return tuple(
+        kind for kind, rule in rules.items() if not (rule.users or rule.usergroups or rule.channels)
+    )
+
+
 def may_read(policy: Policy, user: str, user_groups: Collection[str], channel: str) -> Decision:
     """Reading through the bot (forms, pickers, job status, jobs, history) follows changing:
     allowed where the user may request some change, or - in two-person mode - where an

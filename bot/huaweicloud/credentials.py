@@ -19,6 +19,17 @@ Custodian's Huawei provider likewise refreshes agency keys ahead of expiry):
   after that, :meth:`~CredentialProvider.keys` raises :class:`CredentialsUnavailable` naming the
   source and the last failure (no request is sent with keys the gateway would refuse).
 
+Renewing in the background: :func:`renew_ahead` (a task the runtime owns) renews every
+refreshing provider when it is due, and retries a failed one after its back-off, without
+waiting for a call to need keys - so a quiet bot keeps valid keys, and its status (readiness)
+follows the source: once the token file or IAM is back, the next retry succeeds by itself.
+
+The gateway's verdict counts too: a call answered 401 (``APIGW.0301``: keys refused, e.g. a
+handed-in security token that has expired) marks the snapshot it was signed with as refused
+(:meth:`~CredentialProvider.judged`): the status is not ok, with the gateway's reason, until a
+call with that snapshot is accepted or the source hands out new keys (a refreshing source is
+asked at once).
+
 Time comes from ``now`` (timezone-aware), so tests move a clock instead of sleeping. One
 provider belongs to one event loop.
 """
@@ -144,6 +155,8 @@ class CredentialProvider:
         self._failures = 0
         self._last_error: str | None = None
         self._refreshes = 0
+        self._refused: str | None = None  # the gateway refused the current snapshot: why
+        self.renews = True  # a source that hands out new keys (not fixed ones)
 
     @classmethod
     def fixed(
@@ -156,6 +169,7 @@ class CredentialProvider:
 
         provider = cls(source, same, description=description)
         provider._install(credential, utcnow())
+        provider.renews = False
         return provider
 
     def __repr__(self) -> str:
@@ -183,16 +197,55 @@ class CredentialProvider:
         if self._task is not None:
             await asyncio.shield(self._task)
 
+    def due_in(self) -> timedelta | None:
+        """How long until this provider should be asked again in the background (renewal due,
+        or a failed refresh's retry); None: never (fixed keys)."""
+        if not self.renews:
+            return None
+        now = self._now()
+        if self._retry_at is not None:
+            return max(self._retry_at - now, timedelta(0))
+        if self._current is None or self._due_at is None:
+            return None if self._current is not None else timedelta(0)
+        return max(self._due_at - now, timedelta(0))
+
+    async def renew_if_due(self) -> None:
+        """Renew now if due (or retry a failed refresh whose back-off is over), and wait for it:
+        what :func:`renew_ahead` runs. Never raises for a source failure (it is recorded)."""
+        wait = self.due_in()
+        if wait is None or wait > timedelta(0):
+            return
+        if self._task is None:
+            self._task = asyncio.create_task(self._refresh(), name=f"refresh {self.source}")
+        await self.refreshed()
+
+    def judged(self, credential: Credential, refusal: str | None) -> None:
+        """The gateway's answer to a request signed with ``credential``: None accepted it;
+        else why it refused the keys (a 401). Only the current snapshot is judged."""
+        if credential is not self._current:
+            return
+        if refusal is None:
+            if self._refused is not None:
+                log.info("the gateway accepts the keys from %s again", self.description)
+            self._refused = None
+            return
+        if self._refused is None:
+            log.warning("the gateway refused the keys from %s: %s", self.description, refusal)
+        self._refused = refusal
+        if self.renews and credential.expires_at is not None:
+            self._due_at = self._now()  # a source that issues keys: ask it for new ones
+
     def status(self) -> CredentialStatus:
         now = self._now()
         current = self._current
-        valid = current is not None and _valid(current, now)
+        valid = current is not None and _valid(current, now) and self._refused is None
+        refused = f"refused by the gateway: {self._refused}" if self._refused else None
         return CredentialStatus(
             ok=valid or (current is None and self._failures == 0),
             source=self.source,
             description=self.description,
             expires_at=current.expires_at if current is not None else None,
-            last_error=self._last_error,
+            last_error=self._last_error or refused,
             consecutive_failures=self._failures,
             refreshes=self._refreshes,
         )
@@ -214,6 +267,8 @@ class CredentialProvider:
 
     # ---- internals ----------------------------------------------------------------------
     def _install(self, credential: Credential, obtained_at: datetime) -> None:
+        if credential is not self._current:
+            self._refused = None  # new keys: the gateway has not judged them yet
         self._current = credential
         expires = credential.expires_at
         self._due_at = None if expires is None else expires - refresh_margin(obtained_at, expires)
@@ -257,6 +312,29 @@ class CredentialProvider:
         if current is not None and current.expires_at is not None:
             return f"the last keys expired at {current.expires_at.isoformat()}; last error: {error}"
         return error
+
+
+RENEW_IDLE = timedelta(seconds=30)  # the longest the renewal loop sleeps between looks
+RENEW_MIN = timedelta(milliseconds=100)  # and the shortest (a source failing at once)
+
+
+async def renew_ahead(providers: list[CredentialProvider]) -> None:
+    """Renew every refreshing provider ahead of expiry, and retry failed ones after their
+    back-off, until cancelled (the runtime owns this task and cancels it at shutdown)."""
+    renewing = [p for p in providers if p.renews]
+    if not renewing:
+        return
+    while True:
+        outcomes = await asyncio.gather(
+            *(p.renew_if_due() for p in renewing), return_exceptions=True
+        )
+        waits = [w for p in renewing if (w := p.due_in()) is not None]
+        wait = min([RENEW_IDLE, *waits])
+        for provider, outcome in zip(renewing, outcomes, strict=True):
+            if isinstance(outcome, Exception):  # not a source failure: a bug; do not spin
+                log.error("renewing %s failed: %s", provider.description, describe_failure(outcome))
+                wait = RENEW_IDLE
+        await asyncio.sleep(max(wait, RENEW_MIN).total_seconds())
 
 
 def _valid(credential: Credential, now: datetime) -> bool:

@@ -43,6 +43,7 @@ from bot.core.errors import (
 )
 from bot.core.retry import Failure, backoff_delay, decide_retry
 from bot.huaweicloud.aiohttp_transport import AiohttpSender
+from bot.huaweicloud.credentials import Credential
 from bot.huaweicloud.errors import error_for
 from bot.huaweicloud.signing import ProviderAuth, canonical_query
 from bot.huaweicloud.transport import HttpxSender, MaybeSent, NotSent, Sender, Timeouts
@@ -146,7 +147,9 @@ class CloudHttp:
 
     async def _headers(
         self, method: str, raw_path: str, query: Sequence[tuple[str, str]], content: bytes
-    ) -> dict[str, str]:
+    ) -> tuple[dict[str, str], Credential | None]:
+        """The signed headers, and the credential snapshot they were signed with (None: a
+        fixed signer)."""
         headers = {
             "Host": self._host,
             "User-Agent": USER_AGENT,
@@ -154,9 +157,22 @@ class CloudHttp:
         }
         auth = self._auth
         # one snapshot for this attempt: its AK, SK and security token belong together
-        signer = await auth.signer() if isinstance(auth, ProviderAuth) else auth
+        credential: Credential | None = None
+        signer: Signer
+        if isinstance(auth, ProviderAuth):
+            signer, credential = await auth.snapshot()
+        else:
+            signer = auth
         signer.sign_headers(method, raw_path, query, headers, content)
-        return headers
+        return headers, credential
+
+    def _judged(self, credential: Credential | None, status: int, error: ApiError | None) -> None:
+        """Tell the provider what the gateway made of its keys: accepted (any answer but a
+        401), or refused (401, e.g. APIGW.0301 for an expired security token)."""
+        if credential is None or not isinstance(self._auth, ProviderAuth):
+            return
+        refusal = f"{error.code} (HTTP {status}): {error.message}" if error else f"HTTP {status}"
+        self._auth.provider.judged(credential, refusal if status == 401 else None)
 
     async def request(
         self,
@@ -181,7 +197,7 @@ class CloudHttp:
             started = time.perf_counter()
             # signed per attempt: X-Sdk-Date must be fresh on a retry
             try:
-                headers = await self._headers(method, raw_path, query, content)
+                headers, credential = await self._headers(method, raw_path, query, content)
             except CredentialsUnavailable as exc:
                 raise CredentialsUnavailable(
                     exc.source, exc.reason, method=method, url=full_url
@@ -197,6 +213,7 @@ class CloudHttp:
             else:
                 self._observed(method, path, str(answer.status), started)
                 if 200 <= answer.status < 300:
+                    self._judged(credential, answer.status, None)
                     if method != "GET":
                         request_id = answer.headers.get("X-Request-Id")
                         log.info(
@@ -209,6 +226,7 @@ class CloudHttp:
                     answer.status, answer.body, answer.headers, method, full_url,
                     not_found_codes=self._not_found_codes,
                 )  # fmt: skip
+                self._judged(credential, answer.status, error)
                 failure, status, cause = Failure.STATUS, answer.status, error
                 retry_after = error.retry_after
             decision = decide_retry(method, failure, status, attempt, self._max_attempts)

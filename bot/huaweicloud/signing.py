@@ -273,11 +273,16 @@ class ProviderAuth:
         return f"ProviderAuth({self.provider!r})"
 
     async def signer(self) -> AkSkAuth | TokenAuth:
+        return (await self.snapshot())[0]
+
+    async def snapshot(self) -> tuple[AkSkAuth | TokenAuth, Credential]:
+        """The signer for one snapshot, and that snapshot (the gateway's verdict on the
+        request goes back to the provider: :meth:`CredentialProvider.judged`)."""
         credential = await self.provider.keys()
         if credential is not self._for or self._signer is None:
             self._signer = self._build(credential)
             self._for = credential
-        return self._signer
+        return self._signer, credential
 
     def _build(self, credential: Credential) -> AkSkAuth | TokenAuth:
         if isinstance(credential, AuthToken):

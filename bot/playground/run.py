@@ -102,7 +102,9 @@ def accounts_toml(accounts: list[AccountSetup], urls: dict[str, str], *, two_per
         ]  # fmt: skip
         if two_person:
             lines.append(f"approvers = [{approvers}]")
-        lines.append("")
+        # who may ask: everyone in this channel, said on purpose (nothing unset is open)
+        here = f'{{ channels = ["{channel.id}"] }}'
+        lines += [f"resize = {here}", f"rename_drill = {here}", ""]
     return "\n".join(lines)
 
 

@@ -149,14 +149,17 @@ class Store(
         self.engine.dispose()
 
     def probe_write(self) -> None:
-        """Raise :class:`StoreUnavailable` unless a write would go through now (readiness).
+        """Raise :class:`StoreUnavailable` unless a write goes through now (readiness).
 
-        A write that touches no row, rolled back: it needs what any write needs - a live
-        connection, a write transaction (SQLite's write lock, which a read-only file refuses;
-        PostgreSQL refuses it in a read-only transaction, e.g. on a standby) - and leaves
-        nothing. (A SQLite file that is gone or not writable fails at checkout already, see
-        :func:`bot.store.availability.install`.) Not covered: a disk that fills up
-        only at commit. Waits at most :data:`PROBE_LOCK_SECONDS` for a lock.
+        A real write, committed: the one ``schema_version`` row, negated and back. It
+        needs what any write needs - a live connection, a write transaction (SQLite's write
+        lock, which a read-only file refuses; PostgreSQL refuses it in a read-only
+        transaction, e.g. on a standby) - and room on the disk for the page it writes (SQLite's
+        WAL frame, PostgreSQL's WAL record and row version): a full disk fails it, which a
+        rolled-back write touching no row did not notice. It changes no value. (A SQLite file
+        that is gone or not writable fails at checkout already, see
+        :func:`bot.store.availability.install`.) Waits at most :data:`PROBE_LOCK_SECONDS` for
+        a lock.
         """
         with self.engine.connect() as conn:
             if conn.dialect.name == "postgresql":
@@ -166,11 +169,19 @@ class Store(
             elif conn.dialect.name == "sqlite":
                 conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(PROBE_LOCK_SECONDS * 1000)}")
             try:
-                conn.execute(
-                    update(schema_version).where(schema_version.c.id < 0).values(version=0)
+                # negated and back in one transaction: nobody sees it, and the page is written
+                # (SQLite skips a row written with the value it already has)
+                flip = (
+                    update(schema_version)
+                    .where(schema_version.c.id == 1)
+                    .values(version=-schema_version.c.version)
                 )
+                conn.execute(flip)
+                conn.execute(flip)
+                conn.commit()
             finally:
-                conn.rollback()
+                if conn.in_transaction():
+                    conn.rollback()
                 if conn.dialect.name == "sqlite" and not conn.invalidated:
                     conn.exec_driver_sql("PRAGMA busy_timeout = 30000")
 
