@@ -220,23 +220,15 @@ class OutboxStore:
     def mark_retry(
         self, row_id: int, owner: str, at: datetime, error: str, *, uncertain: bool
     ) -> None:
-        t = outbox.c
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(outbox)
-                .where(t.id == row_id, t.lease_owner == owner, t.state == OutboxState.SENDING.value)
-                .values(
-                    state=OutboxState.PENDING.value,
-                    next_attempt_at=epoch(at),
-                    last_error=error[:500],
-                    lease_until=None,
-                    uncertain=t.uncertain | uncertain,
-                )
-            )
+        self._give_back(row_id, owner, at, error, uncertain=outbox.c.uncertain | uncertain)
 
     def mark_waiting(self, row_id: int, owner: str, at: datetime, reason: str) -> None:
         """Give a claimed row back to be tried at ``at`` without counting the claim as an
         attempt: it waited (for a look-up budget), it did not fail."""
+        self._give_back(row_id, owner, at, reason, attempts=outbox.c.attempts - 1)
+
+    def _give_back(self, row_id: int, owner: str, at: datetime, why: str, **values: object) -> None:
+        """A row this owner is sending goes back to pending, to be tried at ``at``."""
         t = outbox.c
         with self.engine.begin() as conn:
             conn.execute(
@@ -245,9 +237,9 @@ class OutboxStore:
                 .values(
                     state=OutboxState.PENDING.value,
                     next_attempt_at=epoch(at),
-                    last_error=reason[:500],
+                    last_error=why[:500],
                     lease_until=None,
-                    attempts=t.attempts - 1,
+                    **values,
                 )
             )
 
