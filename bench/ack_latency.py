@@ -5,12 +5,16 @@ one Slack Web API stand-in (its own process), and the bot to the SDRS emulator (
 answering every call 2 s late. The load generator sends N signed ``/sdrs`` commands (half
 resize, half drill rename - the rename reads SDRS before posting its confirmation) at
 concurrency C and prints p50/p99 of the time to the HTTP answer (the ack) for both apps, and
-the ratios bot/bare. Figures are comparable only within one run.
+the ratios bot/bare. Figures are comparable only within one run. The bot runs as shipped but
+for its request policy, which names the bench's user (``serve`` refuses to start without one).
 
     python bench/ack_latency.py [--requests 1000] [--concurrency 20] [--sdrs-delay 2] [--workers 1]
+    python bench/ack_latency.py --quick     # the same paths with tiny counts, in seconds (CI)
 
 With ``--workers 1`` (the default here) the bot acks and queues in its serving process and a
 worker process does the rest; ``--workers 0`` measures the all-in-one process for comparison.
+Exits non-zero when the bench cannot run: an app does not start, a request is not answered 200,
+or an acked command does not reach its confirmation (figures are printed, never asserted).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 import aiohttp
 
@@ -34,16 +39,24 @@ from bot.sandbox.seed import sid
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, command_body, signed_headers
 
 CHILD = Path(__file__).resolve()
+BENCH_USER, BENCH_CHANNEL = "U0BENCH001", "C0BENCH001"
 
 
-def spawn(*args: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, text=True)
+class BenchFailed(Exception):
+    """The bench itself could not run (not a slow figure: figures are never asserted)."""
+
+
+def spawn(*args: str, log: IO[str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    """Start a child that prints its URL on its first line; ``log`` takes its standard error
+    (the bot's log lines: kept out of the bench's output, shown when the bench fails)."""
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=log, text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline().strip()
     url = line.rsplit(" ", 1)[-1]
     if not url.startswith("http"):
         proc.kill()
-        raise SystemExit(f"{args}: did not start ({line!r})")
+        proc.wait()
+        raise BenchFailed(f"{args}: did not start ({line!r})")
     return proc, url
 
 
@@ -90,7 +103,8 @@ def child_bare(slack_api: str) -> None:
 
 
 def child_bot(slack_api: str, sdrs_url: str, db: str, workers: str = "0") -> None:
-    """The real ``serve()`` in HTTP mode, as ``sdrs-bot serve`` runs it."""
+    """The real ``serve()`` in HTTP mode, as ``sdrs-bot serve`` runs it, with a request policy
+    that lets the bench's user resize and rename (secure by default: no policy, no start)."""
     from pydantic import SecretStr
 
     from bot.app import serve
@@ -109,6 +123,8 @@ def child_bot(slack_api: str, sdrs_url: str, db: str, workers: str = "0") -> Non
         huaweicloud_sdk_project_id=SANDBOX_PROJECT_ID,
         sdrs_endpoint=sdrs_url,
         ecs_endpoint=sdrs_url,
+        policy_resize_users=frozenset({BENCH_USER}),
+        policy_rename_users=frozenset({BENCH_USER}),
         health_host="127.0.0.1",
         health_port=0,
         shutdown_seconds=5.0,
@@ -121,22 +137,26 @@ def child_bot(slack_api: str, sdrs_url: str, db: str, workers: str = "0") -> Non
     asyncio.run(serve(settings))
 
 
-def wait_healthy(url: str) -> None:
+def wait_healthy(proc: subprocess.Popen[str], url: str, within: float = 60.0) -> None:
     import urllib.request
 
-    for _ in range(500):
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchFailed(f"the bot exited with status {proc.returncode} before answering")
         try:
             with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
                 if response.status == 200:
                     return
         except OSError:
-            time.sleep(0.02)
-    raise SystemExit(f"{url} never became healthy")
+            time.sleep(0.05)
+    raise BenchFailed(f"{url} did not become healthy within {within:g}s")
 
 
-def work_done(db: str, sent: int, within: float = 240.0) -> str:
+def work_done(db: str, sent: int, within: float) -> str:
     """A fast ack proves nothing if the work is dropped: wait until every command the bot acked
-    became a confirmation (an operation in its database) and the inbox is empty."""
+    became a confirmation (an operation in its database) and the inbox is empty; fail when one
+    is missing after ``within`` seconds or there are more than commands sent."""
     import sqlite3
 
     started = time.monotonic()
@@ -149,10 +169,13 @@ def work_done(db: str, sent: int, within: float = 240.0) -> str:
             break
         time.sleep(0.5)
     took = time.monotonic() - started
-    return (
+    figure = (
         f"work done: {made} of {sent} acked commands reached a confirmation, inbox {left}, "
         f"{took:.1f}s after the last ack"
     )
+    if made != sent or left != 0:
+        raise BenchFailed(f"{figure} (waited {within:g}s)")
+    return figure
 
 
 # ---- load -------------------------------------------------------------------------------------
@@ -175,7 +198,7 @@ async def load(
                 async with session.post(url, data=body.encode(), headers=headers) as response:
                     await response.read()
                     if response.status != 200:
-                        raise SystemExit(f"HTTP {response.status} from {url}")
+                        raise BenchFailed(f"HTTP {response.status} from {url}")
                 latencies.append(time.perf_counter() - started)
 
         if rate is None:
@@ -210,10 +233,16 @@ def bodies_for(n: int, slack_api: str, tag: str) -> list[str]:
             else f"drill rename {sid('drill-web')} drill-{i}"
         )
         trigger = f"{tag}-{i}"
+        response_url = f"{slack_api.removesuffix('/api/')}/response/{trigger}"
         out.append(
-            command_body(text, user="U0BENCH001", channel="C0BENCH001", trigger=trigger,
-                         response_url=f"{slack_api.removesuffix('/api/')}/response/{trigger}")
-        )  # fmt: skip
+            command_body(
+                text,
+                user=BENCH_USER,
+                channel=BENCH_CHANNEL,
+                trigger=trigger,
+                response_url=response_url,
+            )
+        )
     return out
 
 
@@ -231,13 +260,31 @@ def main() -> None:
         "--rate", type=float, default=100.0, help="open-loop run: commands per second"
     )
     parser.add_argument(
-        "--workers", type=int, default=1,
+        "--workers",
+        type=int,
+        default=1,
         help="the bot's WORKER_PROCESSES (0: everything in the serving process)",
-    )  # fmt: skip
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny counts (40 commands, 1 round, SDRS 0.2 s late): the same paths in seconds",
+    )
     args = parser.parse_args()
-    procs: list[subprocess.Popen[str]] = []
+    if args.quick:
+        args.requests, args.rounds, args.sdrs_delay = 40, 1, 0.2
     try:
-        with tempfile.TemporaryDirectory() as tmp:
+        run(args)
+    except BenchFailed as failed:
+        print(f"ack_latency: the bench could not run: {failed}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def run(args: argparse.Namespace) -> None:
+    warm_count = 5 if args.quick else 50
+    procs: list[subprocess.Popen[str]] = []
+    with tempfile.TemporaryDirectory() as tmp, open(os.path.join(tmp, "bot.log"), "w+") as log:
+        try:
             env_sandbox = [
                 "-m",
                 "bot.cli",
@@ -260,21 +307,22 @@ def main() -> None:
                 sdrs_url,
                 os.path.join(tmp, "b.sqlite3"),
                 str(args.workers),
+                log=log,
             )
             procs.append(bot)
-            wait_healthy(bot_url)
+            wait_healthy(bot, bot_url)
             results = {}
             open_loop = {}
             apps = (("bare Bolt", bare_url), ("sdrs-bot", bot_url))
             for name, url in apps:
-                warm = bodies_for(50, slack_api, f"warm-{name}")
+                warm = bodies_for(warm_count, slack_api, f"warm-{name}")
                 asyncio.run(load(f"{url}/slack/events", warm, args.concurrency))
             # Closed loop in alternating rounds (bare, bot, bare, bot, ...): noise on this shared
             # machine hits both apps alike; the per-round p99 ratios are reported, and their
             # median is the figure.
             closed: dict[str, list[float]] = {name: [] for name, _ in apps}
             ratios = []
-            per_round = max(args.requests // args.rounds, 100)
+            per_round = max(args.requests // args.rounds, 10 if args.quick else 100)
             for r in range(args.rounds):
                 round_p99 = {}
                 for name, url in apps:
@@ -320,15 +368,21 @@ def main() -> None:
                 print(f"{name:<12}{p50:>10.1f}{p99:>10.1f}{mean:>10.1f}")
             (b50, b99, _), (o50, o99, _) = open_loop["bare Bolt"], open_loop["sdrs-bot"]
             print(f"ratio sdrs-bot/bare: p50 {o50 / b50:.2f}x, p99 {o99 / b99:.2f}x")
-            sent_to_bot = 50 + per_round * args.rounds + args.requests // 2
-            print(work_done(os.path.join(tmp, "b.sqlite3"), sent_to_bot))
-    finally:
-        for proc in reversed(procs):  # the apps first, then the stand-ins they call
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            sent_to_bot = warm_count + per_round * args.rounds + args.requests // 2
+            within = 60.0 if args.quick else 240.0
+            print(work_done(os.path.join(tmp, "b.sqlite3"), sent_to_bot, within))
+        except BenchFailed:
+            log.seek(0)
+            tail = "".join(log.readlines()[-20:])
+            print(f"the bot's log, last lines:\n{tail}", file=sys.stderr)
+            raise
+        finally:
+            for proc in reversed(procs):  # the apps first, then the stand-ins they call
+                proc.terminate()
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
 
 
 if __name__ == "__main__":

@@ -6,14 +6,20 @@ All N jobs are submitted to the emulator at once (durations spread uniformly) an
 the store as the Confirm button would; then the bot follows them to the end. Printed per
 backend (SQLite file, then PostgreSQL when reachable): SDRS job checks per job, report latency
 (job end -> final report received by Slack) p50/p99/max, CPU seconds per 1,000 checks, peak
-RSS, and whether any report is missing or doubled.
+RSS, and whether any report is missing or doubled. PostgreSQL runs in a database of the bench's
+own, made next to the one ``--postgres`` names and dropped at the end.
 
     python bench/tracker_scale.py [--jobs 10000] [--min-seconds 30] [--max-seconds 150]
+    python bench/tracker_scale.py --quick     # 20 jobs of 1-3 s, polled at 1 s: seconds (CI)
+
+Exits non-zero when the bench cannot run: the bot exits, the jobs are not all reported within
+the bench's wait, or a report is missing or doubled (figures are printed, never asserted).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import signal
@@ -21,14 +27,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-from bot.core.states import JobKind
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.core.states import JobKind  # noqa: E402
 from bot.sandbox.local_env import free_port, serve_env  # noqa: E402
 from bot.sandbox.seed import SANDBOX_PROJECT_ID, add_bulk_instances, seeded_world  # noqa: E402
 from bot.sandbox.server import Emulator, EmulatorThread  # noqa: E402
@@ -37,7 +44,10 @@ from bot.sandbox.world import JobPlan  # noqa: E402
 from bot.store import Store  # noqa: E402
 
 TOKEN = "xoxb-bench"
-POLL_FIRST, POLL_CAP = 5.0, 30.0
+
+
+class BenchFailed(Exception):
+    """The bench itself could not run (not a slow figure: figures are never asserted)."""
 
 
 def proc_figures(pid: int) -> tuple[float, float]:
@@ -55,22 +65,34 @@ def settled(store: Store) -> bool:
     return not any(store.pending_work().values())
 
 
-def reset_postgres(url: str) -> bool:
+@contextlib.contextmanager
+def bench_database(url: str) -> Iterator[str | None]:
+    """A PostgreSQL database of the bench's own next to the one ``url`` names (so a test run or
+    another bench on the same server is left alone), dropped at the end; None when the server
+    is not reachable."""
     import sqlalchemy as sa
 
+    name = f"sdrs_bot_bench_{os.getpid()}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     try:
-        engine = sa.create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
-        return True
-    except Exception as exc:  # noqa: BLE001 - reported and skipped
-        print(f"PostgreSQL not reachable ({type(exc).__name__}); skipped")
-        return False
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - PostgreSQL is optional here: reported, skipped
+        print(f"\nPostgreSQL not reachable ({type(exc).__name__}): skipped")
+        admin.dispose()
+        yield None
+        return
+    try:
+        yield sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
-def run(db_url: str, jobs: int, lo: float, hi: float, channels: int) -> None:
+def run(db_url: str, args: argparse.Namespace, log: IO[str]) -> None:
+    jobs, lo, hi, channels = args.jobs, args.min_seconds, args.max_seconds, args.channels
+    poll_first, poll_cap = args.poll_first, args.poll_cap
     world = seeded_world(job_init_seconds=1.0)
     instances = add_bulk_instances(world, jobs)
     emulator = EmulatorThread(Emulator(world, SANDBOX_PROJECT_ID))
@@ -87,27 +109,49 @@ def run(db_url: str, jobs: int, lo: float, hi: float, channels: int) -> None:
         parent = f"1700000002.{n:06d}"
         slack.state.messages[(channel, parent)] = {"type": "message", "text": "c", "ts": parent}
         store.record_submission(
-            job_id=job_id, op_id=None, kind=JobKind.RESIZE, subject=pi, channel=channel,
-            thread_ts=parent, requester="U0SCALE001", confirmer="U0SCALE001",
-            detail={"sites": {"production": "s6.xlarge.2", "dr": "s6.xlarge.2"}}, now=now,
-            first_check_at=now + timedelta(seconds=POLL_FIRST), messages=[], audit_detail={},
-        )  # fmt: skip
+            job_id=job_id,
+            op_id=None,
+            kind=JobKind.RESIZE,
+            subject=pi,
+            channel=channel,
+            thread_ts=parent,
+            requester="U0SCALE001",
+            confirmer="U0SCALE001",
+            detail={"sites": {"production": "s6.xlarge.2", "dr": "s6.xlarge.2"}},
+            now=now,
+            first_check_at=now + timedelta(seconds=poll_first),
+            messages=[],
+            audit_detail={},
+        )
     env = serve_env(
-        slack_api_url=slack.api_url, sdrs_url=emulator.url, database_url=db_url,
-        bot_token=TOKEN, signing_secret="bench", http_port=str(free_port()),
-        job_poll_first_seconds=str(POLL_FIRST), job_poll_max_seconds=str(POLL_CAP),
-    )  # fmt: skip
+        slack_api_url=slack.api_url,
+        sdrs_url=emulator.url,
+        database_url=db_url,
+        bot_token=TOKEN,
+        signing_secret="bench",
+        http_port=str(free_port()),
+        job_poll_first_seconds=str(poll_first),
+        job_poll_max_seconds=str(poll_cap),
+    )
     started = time.monotonic()
-    bot = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=ROOT,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    bot = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
     try:
-        deadline = time.monotonic() + hi + 600
+        wait = hi + (60 if args.quick else 600)
+        deadline = time.monotonic() + wait
         cpu, peak = 0.0, 0.0
-        while time.monotonic() < deadline:
-            time.sleep(2)
+        while not settled(store):
+            if bot.poll() is not None:
+                raise BenchFailed(f"the bot exited with status {bot.returncode}")
+            if time.monotonic() > deadline:
+                raise BenchFailed(f"the jobs were not all reported within {wait:g} s")
+            time.sleep(0.5 if args.quick else 2)
             cpu, peak = proc_figures(bot.pid)
-            if settled(store):
-                break
         elapsed = time.monotonic() - started
         checks = emulator.emulator.counts["GET job"]
         latencies, missing, doubled = [], 0, 0
@@ -137,20 +181,31 @@ def run(db_url: str, jobs: int, lo: float, hi: float, channels: int) -> None:
             return f"{at(0.5):.1f} / {at(0.99):.1f} / {values[-1]:.1f} s"
 
         backend = db_url.split(":", 1)[0]
-        print(f"\n{backend}: {jobs} jobs ({lo:g}-{hi:g} s), {channels} channels, "
-              f"poll {POLL_FIRST:g} s -> cap {POLL_CAP:g} s, done in {elapsed:.0f} s")  # fmt: skip
+        print(
+            f"\n{backend}: {jobs} jobs ({lo:g}-{hi:g} s), {channels} channels, "
+            f"poll {poll_first:g} s -> cap {poll_cap:g} s, done in {elapsed:.0f} s"
+        )
         print(f"  SDRS job checks per job    {checks / jobs:.2f}")
-        print(f"  report latency p50/p99/max {figures(latencies)}   "
-              f"(target p99 <= {POLL_CAP + 2:g} s)")  # fmt: skip
+        print(
+            f"  report latency p50/p99/max {figures(latencies)}   "
+            f"(target p99 <= {poll_cap + 2:g} s)"
+        )
         print(f"    job end -> noticed       {figures(noticed)}")
         print(f"    noticed -> in Slack      {figures(delivered)}")
-        print(f"  bot CPU per 1,000 checks   {cpu / max(checks, 1) * 1000:.2f} s "
-              f"({cpu:.0f} s in all)")  # fmt: skip
+        print(
+            f"  bot CPU per 1,000 checks   {cpu / max(checks, 1) * 1000:.2f} s ({cpu:.0f} s in all)"
+        )
         print(f"  bot peak RSS               {peak:.0f} MiB   (target < 200 MiB)")
         print(f"  reports missing / doubled  {missing} / {doubled}")
+        if missing or doubled:
+            raise BenchFailed(f"{missing} report(s) missing, {doubled} doubled")
     finally:
         bot.send_signal(signal.SIGTERM)
-        bot.wait(30)
+        try:
+            bot.wait(30)
+        except subprocess.TimeoutExpired:
+            bot.kill()
+            bot.wait()
         store.close()
         slack.stop()
         emulator.stop()
@@ -162,18 +217,34 @@ def main() -> None:
     parser.add_argument("--min-seconds", type=float, default=30.0)
     parser.add_argument("--max-seconds", type=float, default=150.0)
     parser.add_argument("--channels", type=int, default=1000)
+    parser.add_argument("--poll-first", type=float, default=5.0, help="JOB_POLL_FIRST_SECONDS")
+    parser.add_argument("--poll-cap", type=float, default=30.0, help="JOB_POLL_MAX_SECONDS")
     parser.add_argument(
         "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/sdrs_bot_test"
     )
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--quick", action="store_true", help="20 jobs of 1-3 s in 5 channels, polled at 1-2 s"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.jobs, args.min_seconds, args.max_seconds, args.channels = 20, 1.0, 3.0, 5
+        args.poll_first, args.poll_cap = 1.0, 2.0
     backends = args.backends.split(",")
-    if "sqlite" in backends:
-        with tempfile.TemporaryDirectory() as tmp:
-            run(f"sqlite:///{tmp}/scale.sqlite3", args.jobs, args.min_seconds, args.max_seconds,
-                args.channels)  # fmt: skip
-    if "postgresql" in backends and reset_postgres(args.postgres):
-        run(args.postgres, args.jobs, args.min_seconds, args.max_seconds, args.channels)
+    with tempfile.TemporaryDirectory() as tmp, open(f"{tmp}/bot.log", "w+") as log:
+        try:
+            if "sqlite" in backends:
+                run(f"sqlite:///{tmp}/scale.sqlite3", args, log)
+            if "postgresql" in backends:
+                with bench_database(args.postgres) as url:
+                    if url is not None:
+                        run(url, args, log)
+        except BenchFailed as failed:
+            log.seek(0)
+            tail = "".join(log.readlines()[-20:])
+            print(f"the bot's log, last lines:\n{tail}", file=sys.stderr)
+            print(f"tracker_scale: the bench could not run: {failed}", file=sys.stderr)
+            raise SystemExit(1) from None
 
 
 if __name__ == "__main__":
