@@ -398,7 +398,16 @@ def cloud_error_text(error: Exception) -> str:
     """A readable SDRS/ECS failure: code and message, never a traceback."""
     if isinstance(error, CloudError):
         return failure_text(FailureFacts.of(error))
-    return f":x: Could not reach SDRS: {escape(str(error))}"
+    return f":x: Could not reach SDRS: {from_cloud(str(error))}"
+
+
+CLOUD_TEXT_MAX = 500  # of a message the cloud wrote: escaped, at most 2,500 (Slack: 4,000)
+ID_MAX = 100  # of a code or request id the cloud sent
+
+
+def from_cloud(text: str, most: int = CLOUD_TEXT_MAX) -> str:
+    """Text the cloud sent, shortened on purpose and escaped for mrkdwn."""
+    return escape(clip(text, most))
 
 
 def failure_text(failure: FailureFacts, command: str = "", at: str = "") -> str:
@@ -412,20 +421,22 @@ def failure_text(failure: FailureFacts, command: str = "", at: str = "") -> str:
             f"{escape(failure.hint)}"
         )
     if failure.kind == "api":
-        rid = f" (request id `{escape(failure.request_id)}`)" if failure.request_id else ""
-        hint = CODE_HINTS.get(failure.code or "", "")
-        return (
-            f":x: SDRS refused: *{escape(failure.code or 'error')}* - {escape(failure.message)}"
-            f"{rid}{hint}"
+        rid = (
+            f" (request id `{from_cloud(failure.request_id, ID_MAX)}`)"
+            if failure.request_id
+            else ""
         )
-    return f":x: Could not reach SDRS: {escape(failure.message)}"
+        hint = CODE_HINTS.get(failure.code or "", "")
+        code = from_cloud(failure.code or "error", ID_MAX)
+        return f":x: SDRS refused: *{code}* - {from_cloud(failure.message)}{rid}{hint}"
+    return f":x: Could not reach SDRS: {from_cloud(failure.message)}"
 
 
 def unavailable_text(failure: FailureFacts, command: str = "", at: str = "") -> str:
     """Huawei Cloud was busy, failing or unreachable: say so, say exactly what became of the
     request, which command it was, and when to try again (Retry-After when the cloud gave it)."""
-    code = f" `{escape(failure.code)}`" if failure.code else ""
-    rid = f", request id `{escape(failure.request_id)}`" if failure.request_id else ""
+    code = f" `{from_cloud(failure.code, ID_MAX)}`" if failure.code else ""
+    rid = f", request id `{from_cloud(failure.request_id, ID_MAX)}`" if failure.request_id else ""
     if failure.kind == "transport":
         why = "it could not be reached"
     elif failure.status == 429:

@@ -160,3 +160,12 @@ async def test_a_form_slack_refuses_is_logged_as_a_warning(
         ("INFO", "hash_conflict"),
         ("WARNING", "invalid_arguments"),
     ]
+
+
+@pytest.mark.parametrize("status", [400, 503])
+def test_a_long_cloud_refusal_is_shortened_on_purpose(status: int) -> None:
+    """What the cloud writes (message, code, request id) is cut with "…", so a reply quoting it
+    stays within Slack's recommended 4,000 characters whatever the cloud sent."""
+    refusal = ApiError("<&>" * 5000, status=status, code="SDRS." + "9" * 500, request_id="r" * 500)
+    text = blocks.cloud_error_text(refusal)
+    assert len(text) <= 4000 and "…" in text
