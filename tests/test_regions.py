@@ -17,6 +17,7 @@ from huaweicloudsdksdrs.v1.region.sdrs_region import SdrsRegion
 from huaweicloudsdksts.v1.region.sts_region import StsRegion
 
 from bot.accounts_file import load_accounts
+from bot.check import endpoint_source
 from bot.config import Settings, problems
 from bot.core.errors import ConfigError
 from bot.core.regions import SERVICES, endpoint_for, table
@@ -140,3 +141,21 @@ def test_an_account_without_an_sdrs_endpoint_is_refused_with_its_line(tmp_path: 
     account = load_accounts(path).accounts["dr-ap"]
     assert account.base_url("sdrs") == "https://sdrs.example.internal"
     assert account.base_url("ecs") == "https://ecs.ap-southeast-1.myhuaweicloud.com"
+
+
+def test_check_says_where_each_endpoint_comes_from(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, huaweicloud_sdk_region="ap-southeast-2")
+    assert endpoint_source(settings, "default", "sdrs") == (
+        "from the official SDK's SDRS region table for ap-southeast-2"
+    )
+    given = settings.model_copy(update={"ecs_endpoint": "https://ecs.example.internal"})
+    assert endpoint_source(given, "default", "ecs") == "set by ECS_ENDPOINT"
+    path = tmp_path / "accounts.toml"
+    path.write_text(
+        ACCOUNTS.format(extra='sdrs_endpoint = "https://sdrs.example.internal"'), encoding="utf-8"
+    )
+    from_file = settings.model_copy(update={"accounts_file": path})
+    assert endpoint_source(from_file, "dr-ap", "sdrs") == "set by sdrs_endpoint in ACCOUNTS_FILE"
+    assert endpoint_source(from_file, "dr-ap", "ecs") == (
+        "from the official SDK's ECS region table for ap-southeast-1"
+    )
