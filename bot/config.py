@@ -80,10 +80,12 @@ class Settings(BaseSettings):
     huaweicloud_sdk_project_id: str | None = Field(default=None, description="Project id")
     huaweicloud_sdk_region: str = Field(default="cn-north-4", description="Region, e.g. cn-north-4")
     sdrs_endpoint: str | None = Field(
-        default=None, description="SDRS endpoint override (default https://sdrs.{region}...)"
+        default=None,
+        description="SDRS endpoint override (default: the SDK's region table, docs/endpoints.md)",
     )
     ecs_endpoint: str | None = Field(
-        default=None, description="ECS endpoint override (default https://ecs.{region}...)"
+        default=None,
+        description="ECS endpoint override (default: the SDK's region table, docs/endpoints.md)",
     )
 
     accounts_file: Path | None = Field(
