@@ -35,6 +35,7 @@ from bot.core.bindings import ANY_CHANNEL, Binding, Bindings
 from bot.core.errors import ConfigError
 from bot.core.intents import ACCOUNT_NAME_RE, ACCOUNT_RULE
 from bot.core.policy import AccessRule, Policy, slack_ids
+from bot.core.regions import endpoint_for, no_endpoint
 from bot.core.windows import (
     WINDOW_NAME_RE,
     WINDOW_NAME_RULE,
@@ -106,7 +107,12 @@ class AccountSpec(_Strict):
     def base_url(self, service: str) -> str:
         given = {"sdrs": self.sdrs_endpoint, "ecs": self.ecs_endpoint,
                  "iam": self.iam_endpoint}.get(service)  # fmt: skip
-        return given or f"https://{service}.{self.region}.myhuaweicloud.com"
+        if given:
+            return given
+        url = endpoint_for(service, self.region)
+        if url is None:
+            raise ConfigError([no_endpoint(service, self.region, f"{service}_endpoint")])
+        return url
 
 
 class RuleSpec(_Strict):
@@ -190,6 +196,12 @@ class AccountsFile(_Strict):
     def cross_problems(self) -> list[tuple[tuple[str, ...], str]]:
         """(where, what) for what no single field shows: bindings naming unknown accounts."""
         found: list[tuple[tuple[str, ...], str]] = []
+        for name, account in self.accounts.items():
+            for service in ("sdrs", "ecs"):
+                given = account.sdrs_endpoint if service == "sdrs" else account.ecs_endpoint
+                if given is None and endpoint_for(service, account.region) is None:
+                    what = no_endpoint(service, account.region, f"{service}_endpoint")
+                    found.append((("accounts", name, "region"), what))
         for n, binding in enumerate(self.bindings):
             unknown = [a for a in binding.accounts if a not in self.accounts]
             if unknown:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from slack_sdk.errors import SlackApiError
@@ -24,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import create_engine, make_url
 
 from bot.access_check import check_access
+from bot.accounts_file import load_accounts
 from bot.cloud_wiring import open_fleet
 from bot.config import Settings, access_mode
 from bot.core.errors import ApiError, CloudError, ConfigError
@@ -166,12 +167,29 @@ async def _clouds(settings: Settings) -> list[Check]:
             suffix = f" {account.name}" if several else ""
             if account.credentials is not None:
                 results.append(await _credentials(f"keys{suffix}", account.credentials))
-            results.append(await _cloud(f"sdrs{suffix}", account, _sdrs_read, several=several))
-            results.append(await _cloud(f"ecs{suffix}", account, _ecs_read, several=several))
+            for service, read in (("sdrs", _sdrs_read), ("ecs", _ecs_read)):
+                checked = await _cloud(f"{service}{suffix}", account, read, several=several)
+                source = endpoint_source(settings, account.name, service)
+                results.append(replace(checked, detail=f"{checked.detail}; endpoint {source}"))
             results += await _least_privilege(account, f"iam{suffix}")
     finally:
         await fleet.aclose()
     return results
+
+
+def endpoint_source(settings: Settings, account: str, service: str) -> str:
+    """Where ``service``'s endpoint of ``account`` comes from: the operator's setting, or the
+    official SDK's region table (:mod:`bot.core.regions`)."""
+    if settings.accounts_file is None:
+        given = settings.sdrs_endpoint if service == "sdrs" else settings.ecs_endpoint
+        region, setting = settings.huaweicloud_sdk_region, f"{service.upper()}_ENDPOINT"
+    else:
+        spec = load_accounts(settings.accounts_file).accounts[account]
+        given = spec.sdrs_endpoint if service == "sdrs" else spec.ecs_endpoint
+        region, setting = spec.region, f"{service}_endpoint in ACCOUNTS_FILE"
+    if given:
+        return f"set by {setting}"
+    return f"from the official SDK's {service.upper()} region table for {region}"
 
 
 async def _credentials(name: str, provider: CredentialProvider) -> Check:

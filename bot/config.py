@@ -27,6 +27,7 @@ from bot.core.bindings import ANY_CHANNEL, Binding
 from bot.core.errors import ConfigError
 from bot.core.intents import ACCOUNT_NAME_RE, ACCOUNT_RULE
 from bot.core.policy import AccessRule, Policy, slack_ids, unrestricted
+from bot.core.regions import endpoint_for, no_endpoint
 from bot.core.routing import parse_routes
 from bot.core.windows import WindowSpec, parse_windows
 
@@ -79,10 +80,12 @@ class Settings(BaseSettings):
     huaweicloud_sdk_project_id: str | None = Field(default=None, description="Project id")
     huaweicloud_sdk_region: str = Field(default="cn-north-4", description="Region, e.g. cn-north-4")
     sdrs_endpoint: str | None = Field(
-        default=None, description="SDRS endpoint override (default https://sdrs.{region}...)"
+        default=None,
+        description="SDRS endpoint override (default: the SDK's region table, docs/endpoints.md)",
     )
     ecs_endpoint: str | None = Field(
-        default=None, description="ECS endpoint override (default https://ecs.{region}...)"
+        default=None,
+        description="ECS endpoint override (default: the SDK's region table, docs/endpoints.md)",
     )
 
     accounts_file: Path | None = Field(
@@ -348,11 +351,28 @@ class Settings(BaseSettings):
 
     @property
     def sdrs_base_url(self) -> str:
-        return self.sdrs_endpoint or f"https://sdrs.{self.huaweicloud_sdk_region}.myhuaweicloud.com"
+        return self.sdrs_endpoint or _table_endpoint("sdrs", self.huaweicloud_sdk_region)
 
     @property
     def ecs_base_url(self) -> str:
-        return self.ecs_endpoint or f"https://ecs.{self.huaweicloud_sdk_region}.myhuaweicloud.com"
+        return self.ecs_endpoint or _table_endpoint("ecs", self.huaweicloud_sdk_region)
+
+    def endpoint_problems(self) -> list[str]:
+        """The services whose endpoint is neither set nor in the SDK's table for the region."""
+        given = {"sdrs": self.sdrs_endpoint, "ecs": self.ecs_endpoint}
+        region = self.huaweicloud_sdk_region
+        return [
+            no_endpoint(s, region, f"{s.upper()}_ENDPOINT")
+            for s, url in given.items()
+            if url is None and endpoint_for(s, region) is None
+        ]
+
+
+def _table_endpoint(service: str, region: str) -> str:
+    url = endpoint_for(service, region)
+    if url is None:
+        raise ConfigError([no_endpoint(service, region, f"{service.upper()}_ENDPOINT")])
+    return url
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -454,7 +474,9 @@ def problems(settings: Settings, *, for_serving: bool = True) -> list[str]:
             found.extend(exc.problems)
         else:
             found.extend(two_person_problems(parsed.bindings_with(settings.policy())))
-    elif not settings.has_cloud_credentials:
+    else:
+        found.extend(settings.endpoint_problems())
+    if settings.accounts_file is None and not settings.has_cloud_credentials:
         found.append(
             "set HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN) and "
             "HUAWEICLOUD_SDK_PROJECT_ID, or ACCOUNTS_FILE"

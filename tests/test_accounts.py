@@ -88,6 +88,8 @@ def test_account_is_an_option_of_changes_only() -> None:
 
 # ---- the accounts file --------------------------------------------------------------------
 
+# ap-southeast-1 is not in the SDK's SDRS region table: the account names its endpoint
+DR_AP_SDRS = 'sdrs_endpoint = "https://sdrs.ap-southeast-1.myhuaweicloud.com"'
 GOOD = f"""
 [accounts.prod-cn]
 region = "cn-north-4"
@@ -96,6 +98,7 @@ project_id = "{SANDBOX_PROJECT_ID}"
 [accounts.dr-ap]
 region = "ap-southeast-1"
 project_id = "{PROJECT_B}"
+{DR_AP_SDRS}
 credentials = {{ kind = "static", ak = "{AK_B}", sk = "{SK_B}" }}
 
 [[bindings]]
@@ -181,14 +184,18 @@ def emulator_b(world_b: World) -> Iterator[EmulatorThread]:
 
 
 def _accounts_file(tmp_path: Path, a: EmulatorThread, b: EmulatorThread) -> Path:
-    text = GOOD.replace(
-        f'project_id = "{SANDBOX_PROJECT_ID}"',
-        f'project_id = "{SANDBOX_PROJECT_ID}"\nsdrs_endpoint = "{a.url}"\n'
-        f'ecs_endpoint = "{a.url}"\n'
-        f'credentials = {{ kind = "static", ak = "{SANDBOX_AK}", sk = "{SANDBOX_SK}" }}',
-    ).replace(
-        f'project_id = "{PROJECT_B}"',
-        f'project_id = "{PROJECT_B}"\nsdrs_endpoint = "{b.url}"\necs_endpoint = "{b.url}"',
+    text = (
+        GOOD.replace(DR_AP_SDRS, "")
+        .replace(
+            f'project_id = "{SANDBOX_PROJECT_ID}"',
+            f'project_id = "{SANDBOX_PROJECT_ID}"\nsdrs_endpoint = "{a.url}"\n'
+            f'ecs_endpoint = "{a.url}"\n'
+            f'credentials = {{ kind = "static", ak = "{SANDBOX_AK}", sk = "{SANDBOX_SK}" }}',
+        )
+        .replace(
+            f'project_id = "{PROJECT_B}"',
+            f'project_id = "{PROJECT_B}"\nsdrs_endpoint = "{b.url}"\necs_endpoint = "{b.url}"',
+        )
     )
     path = tmp_path / "accounts.toml"
     path.write_text(text, encoding="utf-8")

@@ -67,6 +67,8 @@ def test_all_good_in_http_mode(
     assert all(line.startswith("ok") for line in lines.values())
     assert "bot sdrs-bot in sandbox" in lines["slack token"]
     assert "server(s) in the project" in lines["ecs"]
+    assert lines["sdrs"].endswith("; endpoint set by SDRS_ENDPOINT")
+    assert lines["ecs"].endswith("; endpoint set by ECS_ENDPOINT")
     assert "will be created by serve" in lines["database"]
     assert not (tmp_path / "bot.sqlite3").exists()  # checking created nothing
 

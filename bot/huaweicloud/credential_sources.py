@@ -9,10 +9,10 @@ Environment variables read here (names and precedence as the official SDK):
   becomes the provider's ``project_id``;
 - ``profile`` source: ``HUAWEICLOUD_SDK_CREDENTIALS_FILE`` when the spec names no file;
 - the IAM endpoint, when ``iam_endpoint`` is not given: ``HUAWEICLOUD_SDK_IAM_ENDPOINT``, else
-  a profile's ``iam_endpoint``, else ``https://iam.{region}.myhuaweicloud.com``;
+  a profile's ``iam_endpoint``, else the SDK's IAM region table (:mod:`bot.core.regions`), the
+  global ``https://iam.myhuaweicloud.com`` outside it;
 - the STS endpoint of ``oidc`` with ``via = "sts"``, when the spec gives no ``sts_endpoint``:
-  ``HUAWEICLOUD_SDK_STS_ENDPOINT``, else ``https://sts.{region}.myhuaweicloud.com`` for the
-  regions the SDK lists an STS endpoint for, else the SDK's default
+  ``HUAWEICLOUD_SDK_STS_ENDPOINT``, else the SDK's STS region table, else the SDK's default
   ``https://sts.cn-north-4.myhuaweicloud.com`` (``StsHelper.get_sts_endpoint(region)``).
 
 Files and variables are read once, when the provider is built (a bad profile is a
@@ -28,6 +28,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from bot.core.errors import ConfigError
+from bot.core.regions import endpoint_for
 from bot.huaweicloud.aiohttp_transport import AiohttpSender
 from bot.huaweicloud.credential_profile import read_profile
 from bot.huaweicloud.credential_spec import (
@@ -65,13 +66,6 @@ ENV_IDP_ID = "HUAWEICLOUD_SDK_IDP_ID"
 ENV_ID_TOKEN_FILE = "HUAWEICLOUD_SDK_ID_TOKEN_FILE"
 ENV_IAM_ENDPOINT = "HUAWEICLOUD_SDK_IAM_ENDPOINT"
 ENV_STS_ENDPOINT = "HUAWEICLOUD_SDK_STS_ENDPOINT"
-# huaweicloudsdkcore.auth.endpoint's STS table (each is https://sts.{region}.myhuaweicloud.com)
-STS_REGIONS = frozenset({
-    "cn-north-4", "cn-south-1", "cn-east-3", "cn-southwest-2", "ap-southeast-1",
-    "ap-southeast-3", "ap-southeast-2", "sa-brazil-1", "la-south-2", "af-south-1",
-    "ap-southeast-4", "tr-west-1",
-})  # fmt: skip
-DEFAULT_STS_ENDPOINT = "https://sts.cn-north-4.myhuaweicloud.com"  # StsHelper's
 ENV_AUTH_TOKEN = "HUAWEICLOUD_SDK_AUTH_TOKEN"  # the bot's setting; the SDK has no such variable
 
 __all__ = ["build_provider", "discover_project_id", "iam_endpoint_for", "sts_endpoint_for"]
@@ -79,18 +73,14 @@ __all__ = ["build_provider", "discover_project_id", "iam_endpoint_for", "sts_end
 
 def iam_endpoint_for(region: str, env: Mapping[str, str] | None = None) -> str:
     env = os.environ if env is None else env
-    return env.get(ENV_IAM_ENDPOINT) or f"https://iam.{region}.myhuaweicloud.com"
+    return env.get(ENV_IAM_ENDPOINT) or str(endpoint_for("iam", region))
 
 
 def sts_endpoint_for(region: str, env: Mapping[str, str] | None = None) -> str:
     env = os.environ if env is None else env
     if env.get(ENV_STS_ENDPOINT):
         return env[ENV_STS_ENDPOINT].rstrip("/")
-    return (
-        f"https://sts.{region}.myhuaweicloud.com"
-        if region in STS_REGIONS
-        else (DEFAULT_STS_ENDPOINT)
-    )
+    return str(endpoint_for("sts", region))
 
 
 def build_provider(
