@@ -44,6 +44,21 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tiers by what a test needs (docs/development.md, "Test tiers"): a test that asks for a
+    real PostgreSQL (``pg_url``, or ``db_url`` with its ``postgresql`` param) is ``postgres``;
+    one that asks for the ``browser`` fixture is ``browser``. The mark follows the fixture, so a
+    new test is tiered without anyone remembering to."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec is not None else {}
+        if "pg_url" in names or params.get("db_url") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
+        if "browser" in names:
+            item.add_marker(pytest.mark.browser)
+
+
 PG_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/sdrs_bot_test"
 )

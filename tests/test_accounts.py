@@ -402,6 +402,7 @@ accounts = ["prod-cn"]
     return path
 
 
+@pytest.mark.slow
 async def test_an_agency_account_finds_its_project_and_signs_with_temporary_keys(
     tmp_path: Path,
     slack: SlackApiThread,

@@ -28,6 +28,8 @@ from bot.store.schema import pending_operations
 from handlers import blocks
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, command_body, signed_headers
 
+pytestmark = pytest.mark.process
+
 COMMANDS = 50
 CHANNEL = "C0CRASHACK1"
 

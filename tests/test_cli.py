@@ -35,6 +35,7 @@ def busy_port() -> Iterator[int]:
         yield sock.getsockname()[1]
 
 
+@pytest.mark.process
 def test_a_busy_port_is_one_line_and_a_failure(busy_port: int, tmp_path: Path) -> None:
     done = sdrs_bot("demo", "--port", str(busy_port), cwd=tmp_path)
     assert done.returncode != 0
@@ -42,6 +43,7 @@ def test_a_busy_port_is_one_line_and_a_failure(busy_port: int, tmp_path: Path) -
     assert "Traceback" not in done.stdout + done.stderr
 
 
+@pytest.mark.process
 def test_debug_shows_the_traceback(busy_port: int, tmp_path: Path) -> None:
     done = sdrs_bot("--debug", "demo", "--port", str(busy_port), cwd=tmp_path)
     assert done.returncode != 0 and "Traceback" in done.stderr
@@ -68,6 +70,7 @@ SETTINGS_ENV = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "N
     [{}, {"NOTIFY_ROUTES": "failed=#oncall", "HUAWEICLOUD_SDK_AK": "AKONLY"}],
     ids=["empty", "invalid"],
 )
+@pytest.mark.process
 def test_check_and_serve_list_the_same_problems(env: dict[str, str], tmp_path: Path) -> None:
     serve = sdrs_bot("serve", env=env, cwd=tmp_path)
     assert serve.returncode == 2 and "Traceback" not in serve.stderr
@@ -103,6 +106,7 @@ NO_TOKEN = {
     [{}, {"NOTIFY_ROUTES": "failed=#oncall", "HUAWEICLOUD_SDK_AK": "AKONLY"}, NO_TOKEN],
     ids=["empty", "invalid", "no-token"],
 )
+@pytest.mark.process
 def test_worker_refuses_what_serve_refuses_all_at_once_before_the_database(
     env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -37,6 +37,8 @@ from tests.slack_helpers import (
     signed_headers,
 )
 
+pytestmark = pytest.mark.process
+
 JOBS = 200
 CHANNELS = [f"C0CRASH{n:03d}" for n in range(20)]
 USER = "U0CRASH001"

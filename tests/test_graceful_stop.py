@@ -21,6 +21,7 @@ from tests.slack_harness import make_harness
 from tests.slack_helpers import until
 
 
+@pytest.mark.slow
 async def test_a_stop_during_a_tracker_tick_logs_no_error(
     tmp_path: Path,
     slack: SlackApiThread,

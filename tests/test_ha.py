@@ -21,6 +21,8 @@ from tests.fleet import replicas, stands, submit_tracked_jobs
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET
 from tests.test_crash import _settled
 
+pytestmark = pytest.mark.process
+
 JOBS = 500
 CHANNELS = [f"C0HA{n:05d}" for n in range(25)]
 LEASE = 3.0

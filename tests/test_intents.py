@@ -174,6 +174,7 @@ random_text = st.one_of(
 
 @settings(max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_text)
+@pytest.mark.slow
 def test_random_input_never_raises_anything_but_parse_error(text: str) -> None:
     try:
         result = parse(text)

@@ -26,6 +26,7 @@ def test_the_core_has_the_modules_it_should() -> None:
 
 
 @pytest.mark.parametrize("module", CORE_MODULES)
+@pytest.mark.process
 def test_a_core_module_loads_no_io_library(module: str) -> None:
     probe = (
         f"import sys, json, {module}\n"

@@ -35,6 +35,7 @@ def _signed(body: str, content_type: str = FORM["content-type"]) -> dict[str, st
     return {"content-type": content_type, **signed_headers(body)}
 
 
+@pytest.mark.slow
 async def test_unsigned_malformed_requests_get_401_and_no_traceback(
     h: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -94,6 +95,7 @@ async def test_signed_oddities_get_a_clear_answer_not_a_5xx(
     content_type=st.sampled_from(
         ["application/x-www-form-urlencoded", "application/json", "text/plain", ""]),
 )  # fmt: skip
+@pytest.mark.slow
 async def test_fuzzed_requests_never_get_a_5xx(
     h: Harness, body: tuple[bytes, bool], content_type: str
 ) -> None:

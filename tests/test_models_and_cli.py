@@ -56,6 +56,7 @@ def test_ecs_server_coerces_string_numbers() -> None:
     assert server.powered_off and server.flavor.vcpus == 2 and server.flavor.ram == 4096
 
 
+@pytest.mark.slow
 def test_scripted_demo_runs_the_flows_through_the_slack_side(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -72,6 +73,7 @@ def test_scripted_demo_runs_the_flows_through_the_slack_side(
     assert text.rstrip().endswith("All steps ended as expected.")
 
 
+@pytest.mark.slow
 def test_scripted_demo_with_the_two_person_rule(capsys: pytest.CaptureFixture[str]) -> None:
     """--two-person: the bindings carry the approvers, so an approver confirms each of the four
     changes (the resize, the stop-resize-start, the drill rename, the dr-ap resize)."""

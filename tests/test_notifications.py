@@ -132,6 +132,7 @@ async def test_cancel_expiry_and_refused_submission_are_announced(
         assert "*SDRS.1368*" in posts_to(h, ONCALL)[0]
 
 
+@pytest.mark.slow
 async def test_announcements_survive_slack_rate_limits_without_doubles(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
 ) -> None:

@@ -211,6 +211,7 @@ def _posts(emulator: EmulatorThread) -> int:
     return sum(1 for r in emulator.emulator.requests if r.method == "POST")
 
 
+@pytest.mark.slow
 async def test_two_accounts_bound_to_two_channels_through_the_page() -> None:
     """`sdrs-bot demo`'s set-up, driven through the page's own HTTP endpoints: #dr-apac acts on
     both accounts, so a resize there names one; its confirmation and report name the account

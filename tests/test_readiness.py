@@ -79,6 +79,7 @@ async def eventually(check: Callable[[], Awaitable[Any]], within: float = 40.0) 
     return value
 
 
+@pytest.mark.slow
 async def test_a_quiet_bot_renews_its_keys_and_readiness_follows_the_source(
     tmp_path: Path,
     slack: SlackApiThread,

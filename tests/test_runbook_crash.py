@@ -27,6 +27,8 @@ from bot.store import Store
 from handlers import blocks
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, action_body, command_body, signed_headers
 
+pytestmark = pytest.mark.process
+
 APP = sid("pi-erp-app")  # production server ACTIVE, DR server SHUTOFF
 PROD = sid("pi-erp-app-src")
 CHANNEL, USER = "C0RUNBOOK1", "U0RUNBOOK1"

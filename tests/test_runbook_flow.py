@@ -198,6 +198,7 @@ async def test_history_and_the_audit_trail_tell_how_a_runbook_ended(h: Harness) 
     assert events[-1].detail["left_stopped"] == [PROD]
 
 
+@pytest.mark.slow
 async def test_a_runbook_out_of_time_says_loudly_which_servers_it_left_stopped(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
 ) -> None:

@@ -15,6 +15,8 @@ import pytest
 from bot.logs import REDACTED
 from tests.conftest import CONFIGURED_SECRETS
 
+pytestmark = pytest.mark.process
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = [
     "tests/test_slack_flow.py",

@@ -24,6 +24,8 @@ from tests.fleet import replicas, stands, submit_tracked_jobs
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET
 from tests.test_crash import _settled
 
+pytestmark = pytest.mark.process
+
 JOBS = 120
 CHANNELS = [f"C0SD{n:05d}" for n in range(12)]
 LEASE = 30.0  # what a killed replica's jobs would wait for

@@ -95,6 +95,7 @@ async def test_rename_happy_path_shows_old_and_new_name(h: Harness) -> None:
     assert h.world.drills[sid("drill-web")].name == "web季度演练-q2"
 
 
+@pytest.mark.slow
 async def test_ack_does_not_wait_for_sdrs(h: Harness) -> None:
     h.emulator.emulator.faults.add(Fault("latency", method="GET", seconds=4.0))
     response = await h.command(f"drill rename {sid('drill-web')} new-name")
@@ -490,6 +491,7 @@ async def test_click_adopts_the_message_ts_when_it_was_not_saved(h: Harness) -> 
     assert "Submitted to SDRS" in (await until(lambda: h.thread_replies(ts)))[0]
 
 
+@pytest.mark.slow
 async def test_reports_arrive_once_through_slack_faults_within_the_pace(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
 ) -> None:

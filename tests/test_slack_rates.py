@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.sandbox.faults import Fault
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
@@ -104,6 +106,7 @@ async def test_more_flavors_than_a_select_holds_are_typed_ahead_and_one_past_the
     assert h.sdrs_posts() == 1
 
 
+@pytest.mark.slow
 async def test_the_type_ahead_reads_the_cloud_when_another_replica_built_the_form(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
 ) -> None:

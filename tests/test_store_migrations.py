@@ -254,6 +254,7 @@ store.close()
 """
 
 
+@pytest.mark.process
 def test_concurrent_first_starts_in_processes_migrate_once(db_url: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
     children = [

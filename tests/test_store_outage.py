@@ -78,6 +78,7 @@ def sqlite_child(tmp_path: Path) -> Iterator[tuple[_Child, Path]]:
     child.close()
 
 
+@pytest.mark.process
 def test_sqlite_made_read_only_then_writable_again(sqlite_child: tuple[_Child, Path]) -> None:
     child, db = sqlite_child
     assert child.write() == "ok"
@@ -102,6 +103,7 @@ def test_sqlite_made_read_only_then_writable_again(sqlite_child: tuple[_Child, P
         engine.dispose()
 
 
+@pytest.mark.process
 def test_sqlite_disk_full_then_room_again(tmp_path: Path) -> None:
     """The disk holding the SQLite file fills up (a small tmpfs of its own, mounted in a
     mount namespace of the child): writes are refused and /readyz says 503 with the reason;

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import aiohttp
+import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox.local_env import free_port
@@ -130,6 +131,7 @@ async def test_the_stand_in_answers_get_permalink_as_slack_documents(
                 assert await got.json() == {"ok": False, "error": error}
 
 
+@pytest.mark.slow
 async def test_a_slack_that_cannot_be_reached_gives_no_link() -> None:
     """A connection refused (nothing listens on the port) is a line without a link."""
     client = AsyncWebClient(token=BOT_TOKEN, base_url=f"http://127.0.0.1:{free_port()}/api/")

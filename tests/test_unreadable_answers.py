@@ -124,6 +124,7 @@ async def _resize_answered_late_and_unreadably(h: Harness) -> tuple[str, str]:
     return op_id, ts
 
 
+@pytest.mark.slow
 async def test_a_resize_already_over_when_its_unreadable_answer_came_is_seen_in_the_flavors(
     h: Harness,
 ) -> None:
@@ -134,6 +135,7 @@ async def test_a_resize_already_over_when_its_unreadable_answer_came_is_seen_in_
     assert [a for a, _ in actions(h, op_id)][-1] == AuditAction.JOB_FINISHED
 
 
+@pytest.mark.slow
 async def test_a_resize_the_cloud_does_not_show_after_an_unreadable_answer_is_unknown_not_failed(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
 ) -> None:
@@ -163,6 +165,7 @@ async def test_a_resize_the_cloud_does_not_show_after_an_unreadable_answer_is_un
         assert h.sdrs_posts() == 1
 
 
+@pytest.mark.slow
 async def test_a_start_answered_unreadably_is_seen_in_the_servers_and_none_is_left_stopped(
     h: Harness,
 ) -> None:

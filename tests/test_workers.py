@@ -14,6 +14,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.request import Request, urlopen
 
+import pytest
+
 from bot.core.states import InboxKind
 from bot.sandbox.local_env import ROOT, free_port, serve_env
 from bot.sandbox.seed import sid
@@ -91,6 +93,7 @@ async def test_status_and_refusals_are_answered_by_the_worker(
         assert h.deps.store.inbox_depth() == 0
 
 
+@pytest.mark.process
 def test_serve_with_a_worker_process_over_http(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread
 ) -> None:
@@ -135,6 +138,7 @@ def test_serve_with_a_worker_process_over_http(
     assert not any(Path(f"/proc/{c}").exists() for c in children)
 
 
+@pytest.mark.process
 def test_a_worker_never_outlives_a_killed_serve(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread
 ) -> None:
