@@ -53,9 +53,10 @@ async def check_access(sdrs: SdrsClient, ecs: EcsClient) -> list[AccessResult]:
     )
     instance = instances[0] if instances else None
     no_instance = (
-        "no protected instance in the project" if instances is not None
+        "no protected instance in the project"
+        if instances is not None
         else "the list of protected instances above gave none to read"
-    )  # fmt: skip
+    )
     if instance is None:
         results.append(_untested("ShowProtectedInstance", no_instance))
         results.append(_untested("ShowProtectionGroup", no_instance))
@@ -117,12 +118,22 @@ async def _try(operation: str, read: Read, *, absent_ok: bool) -> tuple[AccessRe
 def _error(operation: str, exc: CloudError) -> AccessResult:
     grant = BY_OPERATION[operation].grant
     if isinstance(exc, AuthError):  # 401 or an APIGW code: the credentials, not a permission
-        return AccessResult(operation, grant, AccessState.ERROR, f"credentials refused: {exc}",
-                            "check the account's credentials, project id and region")  # fmt: skip
+        return AccessResult(
+            operation,
+            grant,
+            AccessState.ERROR,
+            f"credentials refused: {exc}",
+            "check the account's credentials, project id and region",
+        )
     if isinstance(exc, ApiError):
         return AccessResult(operation, grant, AccessState.ERROR, f"could not tell: {exc}")
-    return AccessResult(operation, grant, AccessState.ERROR, f"not reachable: {exc}",
-                        "check the endpoint and the network")  # fmt: skip
+    return AccessResult(
+        operation,
+        grant,
+        AccessState.ERROR,
+        f"not reachable: {exc}",
+        "check the endpoint and the network",
+    )
 
 
 def _untested(operation: str, why: str) -> AccessResult:
@@ -137,8 +148,13 @@ def _ecs_job(done: list[AccessResult]) -> AccessResult:
     if shown is None or shown.state in (AccessState.UNTESTED, AccessState.ERROR):
         return AccessResult("ShowJob", grant, AccessState.UNTESTED, base + "ShowServer: unknown")
     if shown.state is AccessState.MISSING:
-        return AccessResult("ShowJob", grant, AccessState.MISSING,
-                            base + f"ShowServer was {shown.detail}", grant.remedy())  # fmt: skip
+        return AccessResult(
+            "ShowJob",
+            grant,
+            AccessState.MISSING,
+            base + f"ShowServer was {shown.detail}",
+            grant.remedy(),
+        )
     return AccessResult("ShowJob", grant, AccessState.UNTESTED, base + "ShowServer was allowed it")
 
 

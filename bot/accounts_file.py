@@ -105,8 +105,11 @@ class AccountSpec(_Strict):
         return _endpoint(v)
 
     def base_url(self, service: str) -> str:
-        given = {"sdrs": self.sdrs_endpoint, "ecs": self.ecs_endpoint,
-                 "iam": self.iam_endpoint}.get(service)  # fmt: skip
+        given = {
+            "sdrs": self.sdrs_endpoint,
+            "ecs": self.ecs_endpoint,
+            "iam": self.iam_endpoint,
+        }.get(service)
         if given:
             return given
         url = endpoint_for(service, self.region)
@@ -205,9 +208,13 @@ class AccountsFile(_Strict):
         for n, binding in enumerate(self.bindings):
             unknown = [a for a in binding.accounts if a not in self.accounts]
             if unknown:
-                found.append((("bindings", str(n), "accounts"),
-                              f"{', '.join(unknown)} not defined under [accounts] (defined: "
-                              f"{', '.join(self.accounts)})"))  # fmt: skip
+                found.append(
+                    (
+                        ("bindings", str(n), "accounts"),
+                        f"{', '.join(unknown)} not defined under [accounts] (defined: "
+                        f"{', '.join(self.accounts)})",
+                    )
+                )
         return found
 
     def bindings_with(self, fallback: Policy) -> Bindings:

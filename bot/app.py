@@ -280,11 +280,16 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     socket_handler = socket_mode_handler(app, settings) if transport(settings) == "socket" else None
     slack_connected = socket_handler.client.is_connected if socket_handler else None
     health = await _start_site(
-        build_health_app(deps.store, deps.metrics, scheduler_running=running,
-                         slack_connected=slack_connected,
-                         credentials=deps.fleet.credential_statuses),
-        settings.health_host, settings.health_port,
-    )  # fmt: skip
+        build_health_app(
+            deps.store,
+            deps.metrics,
+            scheduler_running=running,
+            slack_connected=slack_connected,
+            credentials=deps.fleet.credential_statuses,
+        ),
+        settings.health_host,
+        settings.health_port,
+    )
     # Everything built so far lives as long as the process: keep it out of the garbage
     # collector's scans, which shortens its pauses (and so the ack latency tail).
     gc.collect()
@@ -297,19 +302,23 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         else:
             web_runner = await _start_site(
                 build_web_app(app, signing_secret=_secret(settings.slack_signing_secret)),
-                settings.http_host, settings.http_port,
+                settings.http_host,
+                settings.http_port,
                 shutdown_timeout=min(settings.shutdown_seconds / 4, 5.0),
-            )  # fmt: skip
+            )
             log.info("HTTP mode on %s:%s (/slack/events)", settings.http_host, settings.http_port)
         await stop.wait()
     finally:
         for sig in handled:
             asyncio.get_running_loop().remove_signal_handler(sig)
         await shut_down(
-            deps, tracker, sender, scheduler or (here[0] if here else None),
+            deps,
+            tracker,
+            sender,
+            scheduler or (here[0] if here else None),
             stop_serving=lambda: _stop_serving(socket_handler, web_runner),
             stop_workers=pool.stop if pool is not None else None,
-        )  # fmt: skip
+        )
         await health.cleanup()
         await rt.close()
 

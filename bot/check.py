@@ -72,15 +72,25 @@ def _access(settings: Settings) -> Check:
         return Check("access", True, "allow-lists (POLICY_* settings) decide who may ask")
     if mode == "open":
         return Check("access", True, "OPEN to everyone in the bot's channels (OPEN_ACCESS=true)")
-    return Check("access", False, "no request policy: serve refuses to start",
-                 "restrict every kind of change (the settings lines say where), or "
-                 "OPEN_ACCESS=true on purpose")  # fmt: skip
+    return Check(
+        "access",
+        False,
+        "no request policy: serve refuses to start",
+        "restrict every kind of change (the settings lines say where), or "
+        "OPEN_ACCESS=true on purpose",
+    )
 
 
 async def _slack(settings: Settings) -> list[Check]:
     if settings.slack_bot_token is None:
-        return [Check("slack token", False, "SLACK_BOT_TOKEN is not set",
-                      "set it to the app's Bot User OAuth Token (xoxb-...)")]  # fmt: skip
+        return [
+            Check(
+                "slack token",
+                False,
+                "SLACK_BOT_TOKEN is not set",
+                "set it to the app's Bot User OAuth Token (xoxb-...)",
+            )
+        ]
     client = AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
     )
@@ -88,11 +98,23 @@ async def _slack(settings: Settings) -> list[Check]:
         answer = await client.auth_test()
     except SlackApiError as exc:
         error = str(exc.response.get("error", "error"))
-        return [Check("slack token", False, f"Slack refused the token: {error}",
-                      "copy the Bot User OAuth Token again (OAuth & Permissions)")]  # fmt: skip
+        return [
+            Check(
+                "slack token",
+                False,
+                f"Slack refused the token: {error}",
+                "copy the Bot User OAuth Token again (OAuth & Permissions)",
+            )
+        ]
     except Exception as exc:  # noqa: BLE001 - any network failure is a failed check
-        return [Check("slack token", False, f"Slack not reachable: {type(exc).__name__}",
-                      f"check the network path to {settings.slack_api_url}")]  # fmt: skip
+        return [
+            Check(
+                "slack token",
+                False,
+                f"Slack not reachable: {type(exc).__name__}",
+                f"check the network path to {settings.slack_api_url}",
+            )
+        ]
     results = [Check("slack token", True, f"bot {answer.get('user')} in {answer.get('team')}")]
     granted = {
         s.strip() for s in str(answer.headers.get("x-oauth-scopes", "")).split(",") if s.strip()
@@ -115,8 +137,12 @@ async def _transport(settings: Settings) -> Check:
             await client.apps_connections_open(app_token=app_token)
         except SlackApiError as exc:
             error = str(exc.response.get("error", "error"))
-            return Check("socket mode", False, f"the app token was refused: {error}",
-                         "create an app-level token with connections:write (xapp-...)")  # fmt: skip
+            return Check(
+                "socket mode",
+                False,
+                f"the app token was refused: {error}",
+                "create an app-level token with connections:write (xapp-...)",
+            )
         except Exception as exc:  # noqa: BLE001 - network failure
             return Check("socket mode", False, f"Slack not reachable: {type(exc).__name__}")
         return Check("socket mode", True, "the app token opens a connection")
@@ -152,14 +178,22 @@ async def _clouds(settings: Settings) -> list[Check]:
     """SDRS, ECS and least privilege, for each account (ACCOUNTS_FILE) or the one account of
     the environment; lines are named per account where there are several."""
     if settings.accounts_file is None and not settings.has_cloud_credentials:
-        remedy = ("set HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN) "
-                  "and HUAWEICLOUD_SDK_PROJECT_ID, or ACCOUNTS_FILE")  # fmt: skip
+        remedy = (
+            "set HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN) "
+            "and HUAWEICLOUD_SDK_PROJECT_ID, or ACCOUNTS_FILE"
+        )
         return [Check(name, False, "no cloud credentials", remedy) for name in ("sdrs", "ecs")]
     try:
         fleet, _ = await open_fleet(_once(settings))
     except ConfigError as exc:
-        return [Check("cloud", False, f"not tried: {exc.problems[0]}",
-                      "the settings lines say what to fix")]  # fmt: skip
+        return [
+            Check(
+                "cloud",
+                False,
+                f"not tried: {exc.problems[0]}",
+                "the settings lines say what to fix",
+            )
+        ]
     several = settings.accounts_file is not None
     results: list[Check] = []
     try:
@@ -210,8 +244,11 @@ async def _cloud(
     try:
         return Check(name, True, await read(account))
     except ApiError as exc:
-        where = (f"account {account.name}'s credentials in ACCOUNTS_FILE" if several
-                 else "HUAWEICLOUD_SDK_AK/SK (or the token)")  # fmt: skip
+        where = (
+            f"account {account.name}'s credentials in ACCOUNTS_FILE"
+            if several
+            else "HUAWEICLOUD_SDK_AK/SK (or the token)"
+        )
         remedy = (
             f"check {where}, the project id and the region"
             if exc.status in (401, 403) or exc.code.startswith("APIGW")
@@ -235,8 +272,7 @@ async def _least_privilege(account: Account, name: str) -> list[Check]:
 def access_line(row: AccessResult, name: str = "iam") -> Check:
     """One ``check`` line for a least-privilege result."""
     ok = row.state in (AccessState.OK, AccessState.UNTESTED)
-    return Check(name, ok, row.summary(), row.remedy,
-                 untested=row.state is AccessState.UNTESTED)  # fmt: skip
+    return Check(name, ok, row.summary(), row.remedy, untested=row.state is AccessState.UNTESTED)
 
 
 def _database(settings: Settings) -> Check:
@@ -249,15 +285,22 @@ def _database(settings: Settings) -> Check:
         with engine.connect() as conn:
             state = read_state(conn)  # reads only
     except Exception as exc:  # noqa: BLE001 - any driver error is a failed check
-        return Check("database", False, f"not reachable: {type(exc).__name__}",
-                     "check DATABASE_URL and that the server is up")  # fmt: skip
+        return Check(
+            "database",
+            False,
+            f"not reachable: {type(exc).__name__}",
+            "check DATABASE_URL and that the server is up",
+        )
     finally:
         engine.dispose()
     head = head_revision()
     if state.too_new:
-        return Check("database", False,
-                     f"schema {state.describe()} is newer than this code (head {head})",
-                     "upgrade sdrs-bot")  # fmt: skip
+        return Check(
+            "database",
+            False,
+            f"schema {state.describe()} is newer than this code (head {head})",
+            "upgrade sdrs-bot",
+        )
     if state.is_head:
         return Check("database", True, f"reachable, schema current (Alembic revision {head}, head)")
     if state.revision is None:

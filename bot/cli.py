@@ -61,10 +61,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     asyncio.run(
         run_playground(
-            host=args.host, port=args.port, job_seconds=args.job_seconds,
-            two_person=args.two_person, stop=stop, on_ready=ready,
+            host=args.host,
+            port=args.port,
+            job_seconds=args.job_seconds,
+            two_person=args.two_person,
+            stop=stop,
+            on_ready=ready,
         )
-    )  # fmt: skip
+    )
     return 1 if failed else 0
 
 
@@ -181,9 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--two-person", action="store_true", help="an approver (bob, carol) must confirm"
     )
     demo.add_argument(
-        "--scripted", action="store_true",
+        "--scripted",
+        action="store_true",
         help="drive the main flows through the page's Slack side, print them, exit",
-    )  # fmt: skip
+    )
     demo.set_defaults(func=cmd_demo)
     serve = sub.add_parser(
         "serve", help="run the bot: Socket Mode if SLACK_APP_TOKEN is set, else HTTP mode"

@@ -41,8 +41,12 @@ def build_auth(settings: Settings) -> AkSkAuth | TokenAuth:
     """AK/SK signing when AK/SK are set, else the IAM token; ConfigError when neither is."""
     project = settings.huaweicloud_sdk_project_id
     if settings.huaweicloud_sdk_ak and settings.huaweicloud_sdk_sk:
-        return AkSkAuth(settings.huaweicloud_sdk_ak, settings.huaweicloud_sdk_sk, project,
-                        security_token=settings.huaweicloud_sdk_security_token)  # fmt: skip
+        return AkSkAuth(
+            settings.huaweicloud_sdk_ak,
+            settings.huaweicloud_sdk_sk,
+            project,
+            security_token=settings.huaweicloud_sdk_security_token,
+        )
     if settings.huaweicloud_sdk_auth_token:
         return TokenAuth(settings.huaweicloud_sdk_auth_token, project)
     raise ConfigError(
@@ -79,9 +83,16 @@ def build_clients(
     provider = provider or temporary_keys(settings)
     auth = build_auth(settings) if provider is None else ProviderAuth(provider, project)
     return _clients(
-        settings, auth, project, settings.sdrs_base_url, settings.ecs_base_url,
-        account=settings.account_name, metrics=metrics, sleep=sleep, transport=transport,
-    )  # fmt: skip
+        settings,
+        auth,
+        project,
+        settings.sdrs_base_url,
+        settings.ecs_base_url,
+        account=settings.account_name,
+        metrics=metrics,
+        sleep=sleep,
+        transport=transport,
+    )
 
 
 def _clients(
@@ -137,10 +148,15 @@ def build_fleet(
         clouds = build_clients(settings, metrics=metrics, transport=transport, provider=provider)
         assert settings.huaweicloud_sdk_project_id is not None  # build_clients checked it
         account = Account(
-            settings.account_name, settings.huaweicloud_sdk_region,
-            settings.huaweicloud_sdk_project_id, clouds.sdrs, clouds.ecs,
-            settings.sdrs_base_url, settings.ecs_base_url, credentials=provider,
-        )  # fmt: skip
+            settings.account_name,
+            settings.huaweicloud_sdk_region,
+            settings.huaweicloud_sdk_project_id,
+            clouds.sdrs,
+            clouds.ecs,
+            settings.sdrs_base_url,
+            settings.ecs_base_url,
+            credentials=provider,
+        )
         fleet = Fleet([account], legacy=settings.account_name)
         return fleet, everywhere(settings.account_name, settings.policy())
     parsed = load_accounts(settings.accounts_file)
@@ -156,13 +172,28 @@ def build_fleet(
         if project is None:
             raise ConfigError([f"account {name}: no project_id, and it was not discovered"])
         clouds = _clients(
-            settings, ProviderAuth(provider, project), project, spec.base_url("sdrs"),
-            spec.base_url("ecs"), account=name, metrics=metrics, transport=transport,
-        )  # fmt: skip
-        accounts.append(Account(name, spec.region, project, clouds.sdrs, clouds.ecs,
-                                spec.base_url("sdrs"), spec.base_url("ecs"),
-                                credentials=provider,
-                                windows=spec.window_specs()))  # fmt: skip
+            settings,
+            ProviderAuth(provider, project),
+            project,
+            spec.base_url("sdrs"),
+            spec.base_url("ecs"),
+            account=name,
+            metrics=metrics,
+            transport=transport,
+        )
+        accounts.append(
+            Account(
+                name,
+                spec.region,
+                project,
+                clouds.sdrs,
+                clouds.ecs,
+                spec.base_url("sdrs"),
+                spec.base_url("ecs"),
+                credentials=provider,
+                windows=spec.window_specs(),
+            )
+        )
     return Fleet(accounts), bindings
 
 
@@ -173,7 +204,7 @@ def account_providers(settings: Settings, parsed: AccountsFile) -> dict[str, Cre
     return {
         name: build_provider(
             spec.credentials, region=spec.region, iam_endpoint=spec.iam_endpoint, env=env
-        )  # fmt: skip
+        )
         for name, spec in parsed.accounts.items()
     }
 
@@ -198,8 +229,9 @@ async def open_fleet(
         try:
             found[name] = await discover_project_id(provider, region=spec.region, iam_endpoint=iam)
         except CloudError as exc:
-            problems.append(f"account {name}: project id not found for {spec.region} ({exc}); "
-                            "set project_id")  # fmt: skip
+            problems.append(
+                f"account {name}: project id not found for {spec.region} ({exc}); set project_id"
+            )
     if problems:
         for provider in providers.values():
             await provider.aclose()

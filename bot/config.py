@@ -152,22 +152,25 @@ class Settings(BaseSettings):
         "these by name)",
     )
     estimated_resize_seconds: float = Field(
-        default=1800.0, gt=0,
+        default=1800.0,
+        gt=0,
         description="How long a resize is expected to take: a scheduled one starts only if "
         "this much of its window is left",
-    )  # fmt: skip
+    )
     estimated_stop_start_seconds: float = Field(
-        default=600.0, ge=0,
+        default=600.0,
+        ge=0,
         description="Added to that estimate for a power=stop-start resize (stopping and "
         "starting its servers)",
-    )  # fmt: skip
+    )
     one_off_window_seconds: float = Field(
         default=7200.0, gt=0, description="A `when=` time opens a window this long"
     )
     schedule_tick_seconds: float = Field(
-        default=30.0, gt=0,
+        default=30.0,
+        gt=0,
         description="How often scheduled operations whose window has begun are looked for",
-    )  # fmt: skip
+    )
     recovery_tick_seconds: float = Field(
         default=30.0, gt=0, description="How often interrupted operations are looked for"
     )
@@ -192,17 +195,20 @@ class Settings(BaseSettings):
         default=9464, ge=0, le=65535, description="Port of /healthz, /readyz, /metrics (both modes)"
     )
     worker_processes: int = Field(
-        default=0, ge=0, le=16,
+        default=0,
+        ge=0,
+        le=16,
         description="0: the serving process does the work after each ack; N: serve starts N "
         "worker processes (lower CPU priority) fed by a durable inbox, so acks stay fast",
-    )  # fmt: skip
+    )
     inbox_tick_seconds: float = Field(
         default=0.05, gt=0, description="How often a worker looks for acked commands and clicks"
     )
     inbox_lease_seconds: float = Field(
-        default=120.0, gt=0,
+        default=120.0,
+        gt=0,
         description="An acked command or click whose process died is handled again after this",
-    )  # fmt: skip
+    )
     shutdown_seconds: float = Field(
         default=20.0, gt=0, description="On SIGTERM: finish in-flight work within this long"
     )
@@ -341,8 +347,9 @@ class Settings(BaseSettings):
     def has_request_policy(self) -> bool:
         """Some allow-list restricts who may request changes (the environment's POLICY_*
         settings; an accounts file's bindings are checked by :func:`problems`)."""
-        return any(getattr(self, name) for name in Settings.model_fields
-                   if name.startswith("policy_"))  # fmt: skip
+        return any(
+            getattr(self, name) for name in Settings.model_fields if name.startswith("policy_")
+        )
 
     @property
     def has_cloud_credentials(self) -> bool:
@@ -430,8 +437,13 @@ def load_settings(**overrides: Any) -> Settings:
 
 # Fields the model-level checks (_credentials_pair) look at: when one of those checks fails,
 # they fall back to their defaults so that the other problems can still be found.
-_CROSS_FIELD = ("huaweicloud_sdk_ak", "huaweicloud_sdk_sk", "approval_mode",
-                "job_poll_first_seconds", "job_poll_max_seconds")  # fmt: skip
+_CROSS_FIELD = (
+    "huaweicloud_sdk_ak",
+    "huaweicloud_sdk_sk",
+    "approval_mode",
+    "job_poll_first_seconds",
+    "job_poll_max_seconds",
+)
 
 
 def read_settings(*, for_serving: bool = True, **overrides: Any) -> tuple[Settings, list[str]]:
@@ -552,9 +564,15 @@ def startup_summary(settings: Settings) -> str:
     policy = settings.policy()
     limits = []
     for kind, rule in sorted(policy.requests.items()):
-        parts = [f"{len(ids)} {what}" for what, ids in
-                 (("users", rule.users), ("groups", rule.usergroups), ("channels", rule.channels))
-                 if ids]  # fmt: skip
+        parts = [
+            f"{len(ids)} {what}"
+            for what, ids in (
+                ("users", rule.users),
+                ("groups", rule.usergroups),
+                ("channels", rule.channels),
+            )
+            if ids
+        ]
         limits.append(f"{kind}: {', '.join(parts) if parts else 'anyone'}")
     approval: str = settings.approval_mode
     if approval == "two-person":

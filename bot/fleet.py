@@ -74,8 +74,11 @@ class Fleet:
 
     def credential_statuses(self) -> list[tuple[str, CredentialStatus]]:
         """(account, status) of every account whose keys come from a credential source."""
-        return [(a.name, a.credentials.status()) for a in self._accounts.values()
-                if a.credentials is not None]  # fmt: skip
+        return [
+            (a.name, a.credentials.status())
+            for a in self._accounts.values()
+            if a.credentials is not None
+        ]
 
     def region_of(self, name: str) -> str:
         account = self._accounts.get(self.resolve(name))

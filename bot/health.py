@@ -49,8 +49,11 @@ def build_health_app(
             checks["slack_connection"] = await slack_connected()
         failing: dict[str, str] = {}
         if credentials is not None:
-            failing = {account: status.last_error or "no valid keys"
-                       for account, status in credentials() if not status.ok}  # fmt: skip
+            failing = {
+                account: status.last_error or "no valid keys"
+                for account, status in credentials()
+                if not status.ok
+            }
             checks["credentials"] = not failing
         ready = all(checks.values())
         answer: dict[str, object] = {"ok": ready, **checks}

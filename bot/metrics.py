@@ -45,28 +45,36 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.commands = Counter(
-            "sdrs_bot_commands", "Slash commands by kind, outcome and account ('' before one is "
-            "chosen)", ["kind", "outcome", "account"],
+            "sdrs_bot_commands",
+            "Slash commands by kind, outcome and account ('' before one is chosen)",
+            ["kind", "outcome", "account"],
             registry=r,
-        )  # fmt: skip
+        )
         self.confirmations = Counter(
-            "sdrs_bot_confirmations", "Confirm/Cancel clicks and expiries by outcome and account",
+            "sdrs_bot_confirmations",
+            "Confirm/Cancel clicks and expiries by outcome and account",
             ["outcome", "account"],
             registry=r,
-        )  # fmt: skip
+        )
         self.inbox_dead = Counter(
-            "sdrs_bot_inbox_dead", "Acked commands and clicks set aside after failing repeatedly",
-            ["kind"], registry=r,
-        )  # fmt: skip
+            "sdrs_bot_inbox_dead",
+            "Acked commands and clicks set aside after failing repeatedly",
+            ["kind"],
+            registry=r,
+        )
         self.cloud_calls = Counter(
-            "sdrs_bot_cloud_calls", "SDRS/ECS call attempts by account, operation and HTTP status",
-            ["account", "service", "operation", "status"], registry=r,
-        )  # fmt: skip
+            "sdrs_bot_cloud_calls",
+            "SDRS/ECS call attempts by account, operation and HTTP status",
+            ["account", "service", "operation", "status"],
+            registry=r,
+        )
         self.cloud_seconds = Histogram(
-            "sdrs_bot_cloud_call_seconds", "SDRS/ECS call latency",
+            "sdrs_bot_cloud_call_seconds",
+            "SDRS/ECS call latency",
             ["account", "service", "operation"],
-            registry=r, buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-        )  # fmt: skip
+            registry=r,
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
 
     def observer(self, service: str, account: str) -> Callable[[str, str, str, float], None]:
         """For :class:`bot.huaweicloud.http.CloudHttp`: one observation per attempt."""
@@ -105,16 +113,19 @@ class _CredentialCollector(Collector):
         ok = GaugeMetricFamily(
             "sdrs_bot_credentials_ok",
             "1 while the account's credential source holds valid keys (0: refresh failing and "
-            "the keys expired, or the gateway refused them)", labels=["account", "source"],
-        )  # fmt: skip
+            "the keys expired, or the gateway refused them)",
+            labels=["account", "source"],
+        )
         failures = GaugeMetricFamily(
             "sdrs_bot_credential_refresh_failures",
-            "Consecutive failed refreshes of the account's temporary keys", labels=["account"],
-        )  # fmt: skip
+            "Consecutive failed refreshes of the account's temporary keys",
+            labels=["account"],
+        )
         expires = GaugeMetricFamily(
             "sdrs_bot_credentials_expire_in_seconds",
-            "Seconds until the account's current temporary keys expire", labels=["account"],
-        )  # fmt: skip
+            "Seconds until the account's current temporary keys expire",
+            labels=["account"],
+        )
         now = datetime.now(UTC)
         for account, status in self.statuses():
             ok.add_metric([account, status.source], 1.0 if status.ok else 0.0)
@@ -149,9 +160,10 @@ class _StoreCollector(Collector):
             "sdrs_bot_jobs", "Tracked SDRS jobs by account and state", labels=["account", "state"]
         )
         finished = GaugeMetricFamily(
-            "sdrs_bot_jobs_finished", "Finished SDRS jobs by account and final status",
+            "sdrs_bot_jobs_finished",
+            "Finished SDRS jobs by account and final status",
             labels=["account", "status"],
-        )  # fmt: skip
+        )
         by_state: dict[tuple[str, str], int] = {}
         finished_by: dict[tuple[str, str], int] = {}
         for account, state, status, count in rows:
@@ -171,17 +183,21 @@ class _StoreCollector(Collector):
         depth, oldest = self.store.outbox_stats(datetime.now(UTC))
         yield GaugeMetricFamily("sdrs_bot_outbox_depth", "Slack messages waiting", value=depth)
         yield GaugeMetricFamily(
-            "sdrs_bot_outbox_oldest_seconds", "Age of the oldest waiting message",
+            "sdrs_bot_outbox_oldest_seconds",
+            "Age of the oldest waiting message",
             value=oldest or 0.0,
-        )  # fmt: skip
+        )
         yield CounterMetricFamily(
-            "sdrs_bot_slack_ratelimited", "Slack answers 429 (rate limited)",
+            "sdrs_bot_slack_ratelimited",
+            "Slack answers 429 (rate limited)",
             value=self.ratelimited(),
-        )  # fmt: skip
+        )
         scopes = CounterMetricFamily(
-            "sdrs_bot_slack_missing_scope", "Slack answers missing_scope, by Web API method "
-            "(the app lacks a scope manifest.yml asks for: reinstall it)", labels=["method"],
-        )  # fmt: skip
+            "sdrs_bot_slack_missing_scope",
+            "Slack answers missing_scope, by Web API method "
+            "(the app lacks a scope manifest.yml asks for: reinstall it)",
+            labels=["method"],
+        )
         for method, count in sorted(self.missing_scope().items()):
             scopes.add_metric([method], count)
         yield scopes

@@ -171,11 +171,20 @@ class OutboxSender:
                 try:
                     found = await self._find_posted(row)
                 except OverBudget as over:
-                    log.info("outbox %s waits %.0fs for %s budget", msg.dedupe_key,
-                             over.wait, over.method)  # fmt: skip
+                    log.info(
+                        "outbox %s waits %.0fs for %s budget",
+                        msg.dedupe_key,
+                        over.wait,
+                        over.method,
+                    )
                     at = self.now() + timedelta(seconds=over.wait)
-                    await asyncio.to_thread(self.store.mark_waiting, row.id, self.owner, at,
-                                            f"waiting for {over.method} budget")  # fmt: skip
+                    await asyncio.to_thread(
+                        self.store.mark_waiting,
+                        row.id,
+                        self.owner,
+                        at,
+                        f"waiting for {over.method} budget",
+                    )
                     return 0
                 except SlackApiError as exc:
                     if slack_error(exc) != "missing_scope":
@@ -197,10 +206,13 @@ class OutboxSender:
             return 0
         ts = response.get("ts")
         await asyncio.to_thread(
-            self.store.mark_sent, row.id, self.owner, str(ts) if ts else None,
+            self.store.mark_sent,
+            row.id,
+            self.owner,
+            str(ts) if ts else None,
             channel=row.message.channel,
             quiet_until=self.now() + timedelta(seconds=self.pace),
-        )  # fmt: skip
+        )
         return 1
 
     async def _send(self, row: OutboxRow) -> Any:
@@ -230,14 +242,22 @@ class OutboxSender:
         first page; at most :data:`LOOKUP_PAGES` pages)."""
         msg = row.message
         found, complete = await find_posted(
-            self.client, channel=msg.channel, event_type=METADATA_EVENT,
+            self.client,
+            channel=msg.channel,
+            event_type=METADATA_EVENT,
             matches=lambda payload: payload.get("dedupe_key") == msg.dedupe_key,
-            thread_ts=msg.thread_ts, oldest=row.created_at - 5, pages=LOOKUP_PAGES,
+            thread_ts=msg.thread_ts,
+            oldest=row.created_at - 5,
+            pages=LOOKUP_PAGES,
             budgets=self.lookup_budgets,
-        )  # fmt: skip
+        )
         if found is None and not complete:
-            log.warning("outbox %s: not found in %d pages of %s; sending it again",
-                        msg.dedupe_key, LOOKUP_PAGES, msg.channel)  # fmt: skip
+            log.warning(
+                "outbox %s: not found in %d pages of %s; sending it again",
+                msg.dedupe_key,
+                LOOKUP_PAGES,
+                msg.channel,
+            )
         return found
 
     def _scope_missing(self, exc: SlackApiError, consequence: str) -> None:
@@ -254,9 +274,12 @@ class OutboxSender:
         self._scope_warned[method] = (now, 0)
         log.warning(
             "Slack answered %s with missing_scope%s: %s; add the scopes manifest.yml lists "
-            "and reinstall the app%s", method, f" (needs {needed})" if needed else "",
-            consequence, f" ({held} more like it since the last warning)" if held else "",
-        )  # fmt: skip
+            "and reinstall the app%s",
+            method,
+            f" (needs {needed})" if needed else "",
+            consequence,
+            f" ({held} more like it since the last warning)" if held else "",
+        )
 
     async def _failed(self, row: OutboxRow, exc: SlackApiError) -> None:
         status = exc.response.status_code
@@ -267,8 +290,12 @@ class OutboxSender:
             self.rate_limited += 1
             wait = float(exc.response.headers.get("Retry-After", "1") or 1)
             until = self.now() + timedelta(seconds=wait)
-            log.info("Slack 429 for %s; holding %s for %.0fs", row.message.dedupe_key,
-                     row.message.channel, wait)  # fmt: skip
+            log.info(
+                "Slack 429 for %s; holding %s for %.0fs",
+                row.message.dedupe_key,
+                row.message.channel,
+                wait,
+            )
             await asyncio.to_thread(self.store.hold_channel, row.message.channel, until)
             await asyncio.to_thread(
                 self.store.mark_retry, row.id, self.owner, until, error, uncertain=False

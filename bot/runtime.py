@@ -69,16 +69,25 @@ def build_workers(deps: Deps, outbox_client: AsyncWebClient) -> tuple[Tracker, O
         stop_when_stuck=settings.job_stop_when_stuck,
     )
     tracker = Tracker(
-        deps.store, lambda account: deps.cloud(account).sdrs, deps.routes, owner=owner,
+        deps.store,
+        lambda account: deps.cloud(account).sdrs,
+        deps.routes,
+        owner=owner,
         now=deps.now,
         policy=policy,
-        lease_seconds=settings.lease_seconds, batch=settings.tracker_batch,
+        lease_seconds=settings.lease_seconds,
+        batch=settings.tracker_batch,
         concurrency=settings.tracker_concurrency,
-    )  # fmt: skip
+    )
     sender = OutboxSender(
-        deps.store, outbox_client, render.message, owner=owner, now=deps.now,
-        pace_seconds=settings.outbox_pace_seconds, lease_seconds=settings.lease_seconds,
-    )  # fmt: skip
+        deps.store,
+        outbox_client,
+        render.message,
+        owner=owner,
+        now=deps.now,
+        pace_seconds=settings.outbox_pace_seconds,
+        lease_seconds=settings.lease_seconds,
+    )
     tracker.on_report = sender.kick
     deps.kick_outbox = sender.kick
     return tracker, sender
@@ -104,32 +113,47 @@ def start_scheduler(
     common = {"trigger": "interval", "max_instances": 1, "coalesce": True}
     tracked = deps.background.tracked  # a shutdown waits for a run in progress
     scheduler.add_job(
-        tracked(tracker.tick, interruptible=True), seconds=settings.tracker_tick_seconds,
-        id="tracker", **common,
-    )  # fmt: skip
+        tracked(tracker.tick, interruptible=True),
+        seconds=settings.tracker_tick_seconds,
+        id="tracker",
+        **common,
+    )
     scheduler.add_job(
         tracked(sender.run_once), seconds=settings.outbox_tick_seconds, id="outbox", **common
     )
     scheduler.add_job(tracked(expire_sweep), args=(deps,), seconds=30, id="expiry", **common)
     # not interruptible: a runbook may be between marking a call "sending" and sending it
     scheduler.add_job(
-        tracked(runbook_tick), args=(deps,), seconds=settings.tracker_tick_seconds,
-        id="runbooks", **common,
-    )  # fmt: skip
+        tracked(runbook_tick),
+        args=(deps,),
+        seconds=settings.tracker_tick_seconds,
+        id="runbooks",
+        **common,
+    )
     scheduler.add_job(
-        tracked(recover_interrupted), args=(deps,), seconds=settings.recovery_tick_seconds,
-        id="recovery", next_run_time=datetime.now(UTC), **common,
-    )  # fmt: skip
+        tracked(recover_interrupted),
+        args=(deps,),
+        seconds=settings.recovery_tick_seconds,
+        id="recovery",
+        next_run_time=datetime.now(UTC),
+        **common,
+    )
     # at start too: a window that began (or ended) while the bot was down is decided at once
     scheduler.add_job(
-        tracked(schedule_tick), args=(deps,), seconds=settings.schedule_tick_seconds,
-        id="schedule", next_run_time=datetime.now(UTC), **common,
-    )  # fmt: skip
+        tracked(schedule_tick),
+        args=(deps,),
+        seconds=settings.schedule_tick_seconds,
+        id="schedule",
+        next_run_time=datetime.now(UTC),
+        **common,
+    )
     if inbox is not None:
         scheduler.add_job(
-            tracked(inbox.tick), seconds=inbox_seconds or settings.recovery_tick_seconds,
-            id="inbox", **common,
-        )  # fmt: skip
+            tracked(inbox.tick),
+            seconds=inbox_seconds or settings.recovery_tick_seconds,
+            id="inbox",
+            **common,
+        )
     scheduler.start()
     return scheduler
 
@@ -215,12 +239,14 @@ async def shut_down(
     store_ok = True
     try:
         released = await asyncio.to_thread(deps.store.release_leases, tracker.owner)
-        log.info("job leases released: %d (another replica takes them at its next tick)",
-                 released)  # fmt: skip
+        log.info("job leases released: %d (another replica takes them at its next tick)", released)
     except StoreUnavailable as exc:  # they expire instead: another replica takes them then
         store_ok = False
-        log.error("stopping with the database unavailable (%s): job leases not released (they "
-                  "expire after LEASE_SECONDS), the outbox not flushed", exc.reason)  # fmt: skip
+        log.error(
+            "stopping with the database unavailable (%s): job leases not released (they "
+            "expire after LEASE_SECONDS), the outbox not flushed",
+            exc.reason,
+        )
     finished = await deps.background.drain(within=left() * 0.6)
     if finished and store_ok:  # only when no runbook step of ours is still in flight
         try:
@@ -245,5 +271,8 @@ async def shut_down(
                 await asyncio.sleep(min(0.2, left()))
     except StoreUnavailable as exc:
         log.error("outbox flush stopped, the database is unavailable (%s)", exc.reason)
-    log.info("stopped: in-flight work %s, %d outbox messages flushed",
-             "finished" if finished else "cut short", flushed)  # fmt: skip
+    log.info(
+        "stopped: in-flight work %s, %d outbox messages flushed",
+        "finished" if finished else "cut short",
+        flushed,
+    )

@@ -77,14 +77,20 @@ async def find_posted(
             raise OverBudget(method, wait)
         if thread_ts:
             page = await client.conversations_replies(
-                channel=channel, ts=thread_ts, include_all_metadata=True, limit=PAGE,
+                channel=channel,
+                ts=thread_ts,
+                include_all_metadata=True,
+                limit=PAGE,
                 cursor=cursor,
-            )  # fmt: skip
+            )
         else:
             page = await client.conversations_history(
-                channel=channel, oldest=f"{oldest or 0:.6f}", include_all_metadata=True,
-                limit=PAGE, cursor=cursor,
-            )  # fmt: skip
+                channel=channel,
+                oldest=f"{oldest or 0:.6f}",
+                include_all_metadata=True,
+                limit=PAGE,
+                cursor=cursor,
+            )
         for message in page.get("messages") or []:
             metadata = message.get("metadata") or {}
             if metadata.get("event_type") == event_type and matches(
@@ -140,15 +146,22 @@ class GroupMembers:
             if self.now() < self._limited_until:
                 raise TimeoutError(f"usergroups.users.list rate-limited for {group}")
             quick = AsyncWebClient(
-                token=client.token, base_url=client.base_url, session=client.session,
-                timeout=client.timeout, ssl=client.ssl, proxy=client.proxy,
-                trust_env_in_session=client.trust_env_in_session, headers=dict(client.headers),
-                team_id=client.default_params.get("team_id"), logger=client.logger,
+                token=client.token,
+                base_url=client.base_url,
+                session=client.session,
+                timeout=client.timeout,
+                ssl=client.ssl,
+                proxy=client.proxy,
+                trust_env_in_session=client.trust_env_in_session,
+                headers=dict(client.headers),
+                team_id=client.default_params.get("team_id"),
+                logger=client.logger,
                 retry_handlers=[],  # the client as it is, but a 429 is answered at once
-            )  # fmt: skip
+            )
             try:
-                answer = await asyncio.wait_for(quick.usergroups_users_list(usergroup=group),
-                                                max(within, 0.0))  # fmt: skip
+                answer = await asyncio.wait_for(
+                    quick.usergroups_users_list(usergroup=group), max(within, 0.0)
+                )
             except SlackApiError as exc:
                 if exc.response.status_code == 429:
                     wait = float(exc.response.headers.get("Retry-After", "1") or 1)

@@ -57,15 +57,20 @@ class Tracker:
         """Check every due job this replica can claim; returns how many were checked. The
         outcomes of one tick are written in one transaction."""
         jobs = await asyncio.to_thread(
-            self.store.claim_jobs, self.owner, self.now(), lease_seconds=self.lease,
+            self.store.claim_jobs,
+            self.owner,
+            self.now(),
+            lease_seconds=self.lease,
             limit=self.batch,
-        )  # fmt: skip
+        )
         if not jobs:
             return 0
         seen = await asyncio.gather(*(self._observe(job) for job in jobs))
         now = self.now()
-        results = [self._result(job, outcome, sdrs_job, now) for job, (outcome, sdrs_job) in
-                   zip(jobs, seen, strict=True)]  # fmt: skip
+        results = [
+            self._result(job, outcome, sdrs_job, now)
+            for job, (outcome, sdrs_job) in zip(jobs, seen, strict=True)
+        ]
         written = await asyncio.to_thread(self.store.apply_checks, self.owner, results, now)
         if written < len(results):
             log.warning(

@@ -26,22 +26,29 @@ def click_of(
     """The click as the operation needs it, from Bolt's listener arguments."""
     container = body.get("container") or {}
     return Click(
-        user=str(context.user_id or ""), channel=str(context.channel_id or ""),
-        op_id=str(action.get("value") or ""), message_ts=str(container.get("message_ts") or ""),
+        user=str(context.user_id or ""),
+        channel=str(context.channel_id or ""),
+        op_id=str(action.get("value") or ""),
+        message_ts=str(container.get("message_ts") or ""),
         to=to,
-    )  # fmt: skip
+    )
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     async def clicked(
-        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
-        client: AsyncWebClient, to: OpState,
-    ) -> None:  # fmt: skip
+        ack: AsyncAck,
+        action: dict[str, Any],
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        to: OpState,
+    ) -> None:
         click = click_of(action, body, context, to)
         # durable before the ack: an acked click is decided even after a crash
         try:
-            item = await accept(deps, InboxKind.CLICK,
-                                click_item(click, str(action.get("action_ts") or "")))  # fmt: skip
+            item = await accept(
+                deps, InboxKind.CLICK, click_item(click, str(action.get("action_ts") or ""))
+            )
         except StoreUnavailable as exc:  # told at once: nothing was decided
             log.warning("click not taken, the database is unavailable: %s", exc.reason)
             await ack()
@@ -53,14 +60,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.action(blocks.CONFIRM_ACTION)
     async def confirm(
-        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
+        ack: AsyncAck,
+        action: dict[str, Any],
+        body: dict[str, Any],
+        context: AsyncBoltContext,
         client: AsyncWebClient,
-    ) -> None:  # fmt: skip
+    ) -> None:
         await clicked(ack, action, body, context, client, OpState.CONFIRMED)
 
     @app.action(blocks.CANCEL_ACTION)
     async def cancel(
-        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
+        ack: AsyncAck,
+        action: dict[str, Any],
+        body: dict[str, Any],
+        context: AsyncBoltContext,
         client: AsyncWebClient,
-    ) -> None:  # fmt: skip
+    ) -> None:
         await clicked(ack, action, body, context, client, OpState.CANCELLED)

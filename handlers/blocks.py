@@ -208,8 +208,10 @@ def confirmation_blocks(
 def slack_date(at: datetime) -> str:
     """A time Slack shows in each reader's own time zone (``<!date^...>``, built only here),
     with the UTC time as the fallback."""
-    return (f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|"
-            f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC>")  # fmt: skip
+    return (
+        f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|"
+        f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC>"
+    )
 
 
 NOT_STARTED_TEXT = {
@@ -224,12 +226,14 @@ NOT_STARTED_TEXT = {
 def schedule_when_text(s: ScheduleFacts) -> str:
     """When a scheduled operation runs: "in window `nightly` (Sun 02:00-04:00 Asia/Shanghai):
     <start> to <end>", and what happens if it cannot start then."""
-    where = (f"in window `{escape(s.window)}` ({escape(s.spec)})" if s.window
-             else "at a one-off time")  # fmt: skip
-    then = ("moved to the next window" if s.moves_on_miss
-            else "not started, and reported here")  # fmt: skip
-    return (f"{where}: from {slack_date(s.starts_at)} to {slack_date(s.ends_at)}; if it cannot "
-            f"start and finish in it: {then}")  # fmt: skip
+    where = (
+        f"in window `{escape(s.window)}` ({escape(s.spec)})" if s.window else "at a one-off time"
+    )
+    then = "moved to the next window" if s.moves_on_miss else "not started, and reported here"
+    return (
+        f"{where}: from {slack_date(s.starts_at)} to {slack_date(s.ends_at)}; if it cannot "
+        f"start and finish in it: {then}"
+    )
 
 
 def scheduled_outcome_text(s: ScheduleFacts) -> str:
@@ -245,34 +249,48 @@ def not_started_text(n: NotStarted) -> str:
     why = NOT_STARTED_TEXT.get(n.reason, escape(n.reason))
     detail = f" ({escape(n.detail)})" if n.detail else ""
     window = f"window `{escape(n.window)}`" if n.window else "its one-off window"
-    head = (f":warning: <@{n.requester}> the resize was *not started* in {window} "
-            f"({slack_date(n.starts_at)} to {slack_date(n.ends_at)}): {why}{detail}. "
-            "Nothing was sent to SDRS.")  # fmt: skip
+    head = (
+        f":warning: <@{n.requester}> the resize was *not started* in {window} "
+        f"({slack_date(n.starts_at)} to {slack_date(n.ends_at)}): {why}{detail}. "
+        "Nothing was sent to SDRS."
+    )
     if n.next_starts_at and n.next_ends_at:
-        return (f"{head} It moved to the next window: {slack_date(n.next_starts_at)} to "
-                f"{slack_date(n.next_ends_at)}.")  # fmt: skip
+        return (
+            f"{head} It moved to the next window: {slack_date(n.next_starts_at)} to "
+            f"{slack_date(n.next_ends_at)}."
+        )
     return f"{head} Ask again if it is still needed."
 
 
-def scheduled_line(s: ScheduledOperation, subject: str, requester: str, approver: str | None,
-                   link: str | None = None) -> str:  # fmt: skip
+def scheduled_line(
+    s: ScheduledOperation,
+    subject: str,
+    requester: str,
+    approver: str | None,
+    link: str | None = None,
+) -> str:
     window = f"window `{escape(s.window)}`" if s.window else "one-off time"
     approved = f", approved by <@{approver}>" if approver and approver != requester else ""
     moves = " · moves to the next window if missed" if s.moves_on_miss else ""
-    return (f"{subject} · {window}: starts {slack_date(s.starts_at)} · asked by "
-            f"<@{requester}>{approved}{moves}{thread_link(link)}")  # fmt: skip
+    return (
+        f"{subject} · {window}: starts {slack_date(s.starts_at)} · asked by "
+        f"<@{requester}>{approved}{moves}{thread_link(link)}"
+    )
 
 
 RUNBOOK_STEP = {"stopping": "stopping", "resizing": "resizing", "starting": "starting again"}
 
 
-def runbook_line(step: str, subject: str, requester: str, confirmer: str | None,
-                 link: str | None = None) -> str:  # fmt: skip
+def runbook_line(
+    step: str, subject: str, requester: str, confirmer: str | None, link: str | None = None
+) -> str:
     """A stop-resize-start under way, for /sdrs jobs."""
     confirmed = f", confirmed by <@{confirmer}>" if confirmer and confirmer != requester else ""
     now = escape(RUNBOOK_STEP.get(step, step))
-    return (f"{subject} · stop-resize-start: {now} · asked by <@{requester}>{confirmed}"
-            f"{thread_link(link)}")  # fmt: skip
+    return (
+        f"{subject} · stop-resize-start: {now} · asked by <@{requester}>{confirmed}"
+        f"{thread_link(link)}"
+    )
 
 
 RUNBOOK_JOB_STATUS = {
@@ -307,9 +325,11 @@ def runbook_job_text(job: RunbookJob, subject: str, link: str | None = None) -> 
 
 def unknown_window_text(name: str, available: tuple[str, ...]) -> str:
     known = ", ".join(f"`{escape(n)}`" for n in available) if available else "none"
-    return (f"There is no maintenance window `{escape(name)}` for this account (windows here: "
-            f"{known}). Nothing was posted. Use `window=&lt;name&gt;` with one of them, or "
-            "`when=2026-11-29T02:00+08:00` for a one-off time.")  # fmt: skip
+    return (
+        f"There is no maintenance window `{escape(name)}` for this account (windows here: "
+        f"{known}). Nothing was posted. Use `window=&lt;name&gt;` with one of them, or "
+        "`when=2026-11-29T02:00+08:00` for a one-off time."
+    )
 
 
 def cannot_schedule_text(problem: str) -> str:
@@ -348,16 +368,23 @@ def outcome_blocks(
 ) -> list[dict[str, Any]]:
     """The confirmation message after the decision: buttons replaced by the outcome (with
     ``cancel_op``, a Cancel button for an operation waiting for its window)."""
-    parts: list[Block] = [md_section(summary),
-                          ContextBlock(elements=[MarkdownTextObject(text=outcome)])]  # fmt: skip
+    parts: list[Block] = [
+        md_section(summary),
+        ContextBlock(elements=[MarkdownTextObject(text=outcome)]),
+    ]
     if cancel_op:
         cancel = ButtonElement(
-            text="Cancel", action_id=CANCEL_ACTION, value=cancel_op, style="danger",
-            confirm=ConfirmObject(title="Cancel the scheduled run?",
-                                  text=PlainTextObject(text="It will not run in its window."),
-                                  confirm="Cancel it",
-                                  deny="Back"),
-        )  # fmt: skip
+            text="Cancel",
+            action_id=CANCEL_ACTION,
+            value=cancel_op,
+            style="danger",
+            confirm=ConfirmObject(
+                title="Cancel the scheduled run?",
+                text=PlainTextObject(text="It will not run in its window."),
+                confirm="Cancel it",
+                deny="Back",
+            ),
+        )
         parts.append(ActionsBlock(block_id=f"sdrs_sched_{cancel_op}", elements=[cancel]))
     return _dicts(parts)
 
@@ -611,12 +638,21 @@ def runbook_text(e: RunbookEvent) -> str:
     again = f" Starting {servers} again." if e.servers else ""
     seconds = e.retry_after
     later = f"in {max(math.ceil(seconds), 1)} s" if seconds else "in a few minutes"
-    return template.format(servers=servers, detail=escape(e.detail), requester=e.requester,
-                           event=escape(e.event), were="was" if one else "were",
-                           are="is" if one else "are", them="it" if one else "them",
-                           it="it" if one else "they", have="has" if one else "have",
-                           flavors="flavor" if one else "flavors", again=again, later=later,
-                           **{"is": "is" if one else "are"})  # fmt: skip
+    return template.format(
+        servers=servers,
+        detail=escape(e.detail),
+        requester=e.requester,
+        event=escape(e.event),
+        were="was" if one else "were",
+        are="is" if one else "are",
+        them="it" if one else "them",
+        it="it" if one else "they",
+        have="has" if one else "have",
+        flavors="flavor" if one else "flavors",
+        again=again,
+        later=later,
+        **{"is": "is" if one else "are"},
+    )
 
 
 def runbook_end_text(d: Decided) -> str:

@@ -53,8 +53,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
             deps.metrics.commands.labels(intent.kind, "answered", "").inc()
         match intent:
             case HelpIntent():
-                await ack(response_type="ephemeral", text="sdrs-bot help",
-                          blocks=blocks.help_blocks(intent.topic))  # fmt: skip
+                await ack(
+                    response_type="ephemeral",
+                    text="sdrs-bot help",
+                    blocks=blocks.help_blocks(intent.topic),
+                )
             case ResizeFormIntent() | RenameFormIntent():
                 await ack()
                 forms.open_form(deps, client, command, intent)
@@ -66,11 +69,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 | HistoryIntent()
             ):
                 work = CommandWork(
-                    intent=intent, user=str(command["user_id"]),
+                    intent=intent,
+                    user=str(command["user_id"]),
                     channel=str(command["channel_id"]),
                     request_key=str(command.get("trigger_id") or "") or None,
                     response_url=str(command.get("response_url") or ""),
-                )  # fmt: skip
+                )
                 # durable before the ack: an acked command is answered even after a crash
                 try:
                     item = await accept(deps, InboxKind.COMMAND, command_item(work))

@@ -98,8 +98,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def instance_options(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         until = asyncio.get_running_loop().time() + OPTIONS_WITHIN
         query = str(body.get("value") or "")
-        may = await _may_use(deps, client, _user_of(body), _view_channel(body), "resize",
-                             tell=False, within=GROUPS_WITHIN)  # fmt: skip
+        may = await _may_use(
+            deps,
+            client,
+            _user_of(body),
+            _view_channel(body),
+            "resize",
+            tell=False,
+            within=GROUPS_WITHIN,
+        )
         found = (
             await instance_choices(deps, query, _view_channel(body), _left(until)) if may else []
         )
@@ -109,8 +116,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def drill_options(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         until = asyncio.get_running_loop().time() + OPTIONS_WITHIN
         query = str(body.get("value") or "")
-        may = await _may_use(deps, client, _user_of(body), _view_channel(body), "rename_drill",
-                             tell=False, within=GROUPS_WITHIN)  # fmt: skip
+        may = await _may_use(
+            deps,
+            client,
+            _user_of(body),
+            _view_channel(body),
+            "rename_drill",
+            tell=False,
+            within=GROUPS_WITHIN,
+        )
         found = await drill_choices(deps, query, _view_channel(body), _left(until)) if may else []
         await ack(options=found)
 
@@ -119,8 +133,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
         """A flavor field with more flavors than a select holds: those ECS allows the site's
         server that match what was typed, from what was read when the form showed them."""
         until = asyncio.get_running_loop().time() + OPTIONS_WITHIN
-        may = await _may_use(deps, client, _user_of(body), _view_channel(body), "resize",
-                             tell=False, within=GROUPS_WITHIN)  # fmt: skip
+        may = await _may_use(
+            deps,
+            client,
+            _user_of(body),
+            _view_channel(body),
+            "resize",
+            tell=False,
+            within=GROUPS_WITHIN,
+        )
         found = await flavor_choices(deps, flavors, body, _left(until)) if may else []
         await ack(options=found)
 
@@ -134,8 +155,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def sites_ticked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         if await _may_use(deps, client, _user_of(body), _view_channel(body), "resize", tell=False):
-            deps.background.spawn(show_ticked(deps, flavors, client, body),
-                                  name="resize form sites")  # fmt: skip
+            deps.background.spawn(
+                show_ticked(deps, flavors, client, body), name="resize form sites"
+            )
 
     @app.action(modals.PICK_DRILL)
     async def drill_picked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -224,9 +246,14 @@ def _submit(
         await tell_user(client, channel, user, render.notice(notice))
 
     work = request_confirmation(
-        deps, SlackChat(client), tell, intent, user=user, channel=channel,
+        deps,
+        SlackChat(client),
+        tell,
+        intent,
+        user=user,
+        channel=channel,
         request_key=f"view:{view.get('id', '')}",  # a repeated submission is one request
-    )  # fmt: skip
+    )
     deps.background.spawn(work, name=f"form {intent.kind} by {user}")
 
 
@@ -377,8 +404,15 @@ async def show_ticked(
     ticked = [str(o.get("value")) for o in action.get("selected_options") or []]
     meta = modals.metadata_of(view)
     instance_id = meta.get("instance", "")
-    await _show_sites(deps, flavors, client, view, instance_id, meta.get("label") or instance_id,
-                      [s for s in modals.SITES if s in ticked])  # fmt: skip
+    await _show_sites(
+        deps,
+        flavors,
+        client,
+        view,
+        instance_id,
+        meta.get("label") or instance_id,
+        [s for s in modals.SITES if s in ticked],
+    )
 
 
 async def _show_sites(
@@ -421,7 +455,7 @@ async def _show_sites(
                 flavor=server.flavor,
                 choices=choices,
                 on_dedicated_host=server.on_dedicated_host,
-            )  # fmt: skip
+            )
         )
     new = modals.resize_view(channel, (instance_id, label), sites, ticked=ticked)
     await update_view(client, str(view.get("id")), new, view.get("hash"))

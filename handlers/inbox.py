@@ -61,26 +61,41 @@ async def run_command(
     match work.intent:
         case ResizeIntent() | RenameDrillIntent():
             await request_confirmation(
-                deps, SlackChat(client), tell, work.intent, user=work.user, channel=work.channel,
+                deps,
+                SlackChat(client),
+                tell,
+                work.intent,
+                user=work.user,
+                channel=work.channel,
                 request_key=work.request_key,
-            )  # fmt: skip
+            )
         case StatusIntent() | JobsIntent() | HistoryIntent():
-            await answer_status(deps, SlackChat(client), tell, work.intent, user=work.user,
-                                channel=work.channel)  # fmt: skip
+            await answer_status(
+                deps, SlackChat(client), tell, work.intent, user=work.user, channel=work.channel
+            )
 
 
 def command_item(work: CommandWork) -> tuple[str, dict[str, Any]]:
     """(dedupe key, payload) of a command's inbox row (a Slack retry of it is one row)."""
     key = f"command:{work.request_key or work.response_url}"
-    return key, {"intent": work.intent.model_dump(mode="json"), "user": work.user,
-                 "channel": work.channel, "request_key": work.request_key,
-                 "response_url": work.response_url}  # fmt: skip
+    return key, {
+        "intent": work.intent.model_dump(mode="json"),
+        "user": work.user,
+        "channel": work.channel,
+        "request_key": work.request_key,
+        "response_url": work.response_url,
+    }
 
 
 def click_item(click: Click, action_ts: str) -> tuple[str, dict[str, Any]]:
     key = f"click:{action_ts}:{click.user}:{click.op_id}"
-    return key, {"user": click.user, "channel": click.channel, "op_id": click.op_id,
-                 "message_ts": click.message_ts, "to": click.to.value}  # fmt: skip
+    return key, {
+        "user": click.user,
+        "channel": click.channel,
+        "op_id": click.op_id,
+        "message_ts": click.message_ts,
+        "to": click.to.value,
+    }
 
 
 async def accept(deps: Deps, kind: InboxKind, item: tuple[str, dict[str, Any]]) -> InboxItem | None:
@@ -90,17 +105,24 @@ async def accept(deps: Deps, kind: InboxKind, item: tuple[str, dict[str, Any]]) 
     key, payload = item
     here = not deps.settings.worker_processes
     item_id = await deps.intake.put(
-        Row(kind, key, payload, deps.now(), owner=deps.owner if here else None,
-            lease_seconds=deps.settings.inbox_lease_seconds)
-    )  # fmt: skip
+        Row(
+            kind,
+            key,
+            payload,
+            deps.now(),
+            owner=deps.owner if here else None,
+            lease_seconds=deps.settings.inbox_lease_seconds,
+        )
+    )
     return None if item_id is None else InboxItem(item_id, kind, payload, 1 if here else 0)
 
 
 async def set_aside(deps: Deps, client: AsyncWebClient, item: InboxItem, reason: str) -> None:
     """Dead-letter an item that keeps failing: out of the inbox, into the audit trail, counted,
     and the person who sent it told."""
-    log.error("inbox item %s (%s) set aside after %d tries: %s", item.id, item.kind,
-              item.attempts, reason)  # fmt: skip
+    log.error(
+        "inbox item %s (%s) set aside after %d tries: %s", item.id, item.kind, item.attempts, reason
+    )
     await asyncio.to_thread(deps.store.dead_inbox, item, deps.now(), reason)
     deps.metrics.inbox_dead.labels(item.kind.value).inc()
     user, channel = item.sender()
@@ -155,9 +177,12 @@ class InboxRunner:
         if room <= 0:
             return 0
         items = await asyncio.to_thread(
-            self.deps.store.take_inbox, self.owner, self.deps.now(),
-            lease_seconds=self.deps.settings.inbox_lease_seconds, limit=room,
-        )  # fmt: skip
+            self.deps.store.take_inbox,
+            self.owner,
+            self.deps.now(),
+            lease_seconds=self.deps.settings.inbox_lease_seconds,
+            limit=room,
+        )
         for item in items:
             task = self.deps.background.spawn(self._one(item), name=f"inbox {item.kind}")
             self.in_flight.add(task)
@@ -204,8 +229,13 @@ def _click(payload: dict[str, Any]) -> Click:
             message_ts=str((body.get("container") or {}).get("message_ts") or ""),
             to=OpState(payload["to"]),
         )
-    return Click(user=payload["user"], channel=payload["channel"], op_id=payload["op_id"],
-                 message_ts=payload["message_ts"], to=OpState(payload["to"]))  # fmt: skip
+    return Click(
+        user=payload["user"],
+        channel=payload["channel"],
+        op_id=payload["op_id"],
+        message_ts=payload["message_ts"],
+        to=OpState(payload["to"]),
+    )
 
 
 def _command(payload: dict[str, Any]) -> CommandWork | None:
@@ -223,5 +253,4 @@ def _command(payload: dict[str, Any]) -> CommandWork | None:
         url = str(payload.get("response_url") or "")
     if not isinstance(intent, WorkIntent):
         return None
-    return CommandWork(intent=intent, user=user, channel=channel, request_key=key,
-                       response_url=url)  # fmt: skip
+    return CommandWork(intent=intent, user=user, channel=channel, request_key=key, response_url=url)

@@ -32,8 +32,9 @@ def describe_resize(facts: ResizeFacts) -> str:
     if facts.one_flavor:
         lines.append("_One flavor for both sites (flavorRef)._")
     if facts.stop_start:
-        running = [escape(c.server_name or c.server_id) for c in facts.changes
-                   if c.power == "ACTIVE"]  # fmt: skip
+        running = [
+            escape(c.server_name or c.server_id) for c in facts.changes if c.power == "ACTIVE"
+        ]
         how = "a hard power-off" if facts.hard_stop else "a soft shut-down"
         lines.append(
             f"*Stop-resize-start:* stops {', '.join(f'`{r}`' for r in running) or 'nothing'} "

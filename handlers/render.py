@@ -139,11 +139,15 @@ def dialog(facts: OperationFacts) -> str:
 def confirmation(op: PendingOperation, policy: Policy) -> tuple[str, Blocks]:
     text = f"{headline(op.facts)} - waiting for confirmation"
     return text, blocks.confirmation_blocks(
-        op_id=op.id, summary=summary(op.facts), requester=op.requester,
-        expires_at=op.expires_at, dialog=dialog(op.facts),
+        op_id=op.id,
+        summary=summary(op.facts),
+        requester=op.requester,
+        expires_at=op.expires_at,
+        dialog=dialog(op.facts),
         approvers=blocks.approvers_text(policy, op.requester)
-        if policy.approval_mode == "two-person" else None,
-    )  # fmt: skip
+        if policy.approval_mode == "two-person"
+        else None,
+    )
 
 
 def decided_text(d: Decided) -> str:
@@ -164,8 +168,11 @@ def decided_text(d: Decided) -> str:
     if d.schedule is not None and d.job_id is None and d.failure is None:
         return f"{head} · {blocks.scheduled_outcome_text(d.schedule)}"
     if d.failure is not None:
-        end = ("outcome unknown: check before asking again" if d.failure.kind == "unknown"
-               else f"not done: {escape(d.failure.code or 'no answer from SDRS')}")  # fmt: skip
+        end = (
+            "outcome unknown: check before asking again"
+            if d.failure.kind == "unknown"
+            else f"not done: {escape(d.failure.code or 'no answer from SDRS')}"
+        )
         if d.failure.unavailable and d.failure.sent != "maybe":
             end = f"{end} (Huawei Cloud unavailable; nothing was changed)"
         return f"{head} · :x: {end}"
@@ -189,8 +196,13 @@ def message(msg: OutboxMessage, link: str | None = None) -> tuple[str, Blocks]:
         case Decided():
             outcome = decided_text(content)
             s = content.schedule
-            waiting = (s is not None and s.state == "scheduled" and s.op_id
-                       and content.job_id is None and content.failure is None)  # fmt: skip
+            waiting = (
+                s is not None
+                and s.state == "scheduled"
+                and s.op_id
+                and content.job_id is None
+                and content.failure is None
+            )
             return outcome, blocks.outcome_blocks(
                 summary(content.op), outcome, cancel_op=s.op_id if waiting and s else None
             )
@@ -264,7 +276,7 @@ def notice(n: notices.Notice) -> str:
                     op.requester,
                     op.decided_by,
                     n.links.get(op.message_ts or ""),
-                )  # fmt: skip
+                )
                 for s, op in n.scheduled
             ]
             running = [
@@ -274,7 +286,7 @@ def notice(n: notices.Notice) -> str:
                     op.requester,
                     op.decided_by,
                     n.links.get(op.message_ts or ""),
-                )  # fmt: skip
+                )
                 for step, op in n.runbooks
             ]
             ended = [

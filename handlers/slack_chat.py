@@ -114,16 +114,20 @@ class SlackChat:
         """The ts of ``op``'s confirmation if it is in the channel (its metadata names the
         operation), among the messages since the operation was made."""
         found, _ = await find_posted(
-            self.client, channel=op.channel, event_type=CONFIRMATION_EVENT,
+            self.client,
+            channel=op.channel,
+            event_type=CONFIRMATION_EVENT,
             matches=lambda payload: payload.get("op_id") == op.id,
-            oldest=op.created_at.timestamp() - 5, pages=HISTORY_PAGES,
-        )  # fmt: skip
+            oldest=op.created_at.timestamp() - 5,
+            pages=HISTORY_PAGES,
+        )
         return found
 
     async def tell(self, channel: str, user: str, notice: Notice) -> None:
         try:
-            await self.client.chat_postEphemeral(channel=channel, user=user,
-                                                 text=render.notice(notice))  # fmt: skip
+            await self.client.chat_postEphemeral(
+                channel=channel, user=user, text=render.notice(notice)
+            )
         except SlackApiError as exc:
             log.warning("ephemeral to %s in %s failed: %s", user, channel, slack_error(exc))
 

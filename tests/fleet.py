@@ -61,14 +61,27 @@ def submit_tracked_jobs(
         parent = f"{1700000000 + seed}.{n:06d}"
         slack.state.messages[(channel, parent)] = {"type": "message", "text": "c", "ts": parent}
         store.record_submission(
-            job_id=job_id, op_id=None, kind=JobKind.RESIZE, subject=pi, channel=channel,
-            thread_ts=parent, requester=requester, confirmer=requester,
+            job_id=job_id,
+            op_id=None,
+            kind=JobKind.RESIZE,
+            subject=pi,
+            channel=channel,
+            thread_ts=parent,
+            requester=requester,
+            confirmer=requester,
             detail={"sites": {"production": "s6.xlarge.2", "dr": "s6.xlarge.2"}},
-            now=now, first_check_at=now + timedelta(seconds=0.5),
-            messages=[OutboxMessage(dedupe_key=f"job:{job_id}:submitted", channel=channel,
-                                    thread_ts=parent, content=Rendered(text="submitted"))],
+            now=now,
+            first_check_at=now + timedelta(seconds=0.5),
+            messages=[
+                OutboxMessage(
+                    dedupe_key=f"job:{job_id}:submitted",
+                    channel=channel,
+                    thread_ts=parent,
+                    content=Rendered(text="submitted"),
+                )
+            ],
             audit_detail={},
-        )  # fmt: skip
+        )
 
 
 @contextlib.contextmanager
@@ -88,7 +101,7 @@ def replicas(
                         cwd=ROOT,
                         stdout=log,
                         stderr=subprocess.STDOUT,
-                    )  # fmt: skip
+                    )
                 )
         yield procs
     finally:

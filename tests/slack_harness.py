@@ -95,16 +95,27 @@ class Harness:
     ) -> Any:
         self._trigger += 1
         trig = trigger or f"trigger-{self._trigger}"
-        body = command_body(text, user=user, channel=channel, trigger=trig,
-                            response_url=f"{self.slack.url}/response/{trig}")  # fmt: skip
+        body = command_body(
+            text,
+            user=user,
+            channel=channel,
+            trigger=trig,
+            response_url=f"{self.slack.url}/response/{trig}",
+        )
         return await dispatch(self.app, body, headers)
 
     async def click(
         self, action_id: str, op_id: str, user: str, message_ts: str, channel: str = CHANNEL
     ) -> Any:
         url = f"{self.slack.url}/response/act"
-        body = action_body(action_id=action_id, op_id=op_id, user=user, channel=channel,
-                           message_ts=message_ts, response_url=url)  # fmt: skip
+        body = action_body(
+            action_id=action_id,
+            op_id=op_id,
+            user=user,
+            channel=channel,
+            message_ts=message_ts,
+            response_url=url,
+        )
         return await dispatch(self.app, body)
 
     def _posted_ts(self, blocks: Any) -> str | None:
@@ -114,8 +125,12 @@ class Harness:
     async def confirmation(self, index: int = 0, *, recorded: bool = True) -> tuple[str, str]:
         """(op id, message ts) of the index-th confirmation posted; with ``recorded``, once the
         operation has recorded its message too."""
-        posts = await until(lambda: [c for c in self.state.calls_to("chat.postMessage")
-                                     if c.args.get("blocks")] [index:] or None)  # fmt: skip
+        posts = await until(
+            lambda: (
+                [c for c in self.state.calls_to("chat.postMessage") if c.args.get("blocks")][index:]
+                or None
+            )
+        )
         call = posts[0]
         actions = [b for b in call.args["blocks"] if b["type"] == "actions"][0]
         op_id = actions["elements"][0]["value"]
@@ -148,19 +163,28 @@ class Harness:
         return sum(1 for r in self.emulator.emulator.requests if r.method == "PUT")
 
     def ephemerals(self, user: str) -> list[str]:
-        return [str(c.args.get("text")) for c in self.state.calls_to("chat.postEphemeral")
-                if c.args.get("user") == user]  # fmt: skip
+        return [
+            str(c.args.get("text"))
+            for c in self.state.calls_to("chat.postEphemeral")
+            if c.args.get("user") == user
+        ]
 
     def responses(self) -> list[dict[str, Any]]:
         return [c.args for c in self.state.calls if c.method.startswith("response_url:")]
 
     def thread_replies(self, ts: str) -> list[str]:
-        return [str(c.args.get("text")) for c in self.state.calls_to("chat.postMessage")
-                if c.args.get("thread_ts") == ts]  # fmt: skip
+        return [
+            str(c.args.get("text"))
+            for c in self.state.calls_to("chat.postMessage")
+            if c.args.get("thread_ts") == ts
+        ]
 
     def updates(self, ts: str) -> list[str]:
-        return [str(c.args.get("text")) for c in self.state.calls_to("chat.update")
-                if c.args.get("ts") == ts]  # fmt: skip
+        return [
+            str(c.args.get("text"))
+            for c in self.state.calls_to("chat.update")
+            if c.args.get("ts") == ts
+        ]
 
 
 async def pump(h: Harness) -> None:
@@ -195,8 +219,9 @@ def make_harness(
     fleet, bindings = build_fleet(settings, metrics=metrics)
     sdrs = next(iter(fleet)).sdrs
     clock = Clock()
-    deps = Deps(settings=settings, store=store, fleet=fleet, bindings=bindings, now=clock,
-                metrics=metrics)  # fmt: skip
+    deps = Deps(
+        settings=settings, store=store, fleet=fleet, bindings=bindings, now=clock, metrics=metrics
+    )
     app = build_app(deps, slack_client(settings))
     harness = Harness(app, deps, slack, world, emulator, clock)
     harness.tracker, harness.sender = build_workers(deps, slack_client(settings, retries=False))

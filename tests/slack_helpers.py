@@ -110,9 +110,12 @@ def view_with_state(view: dict[str, Any], values: dict[str, Any]) -> dict[str, A
 
 def view_submission_body(user: str, view: dict[str, Any]) -> str:
     return _interaction(
-        "view_submission", user, trigger_id=f"trig-{time.monotonic_ns()}", view=view,
+        "view_submission",
+        user,
+        trigger_id=f"trig-{time.monotonic_ns()}",
+        view=view,
         response_urls=[],
-    )  # fmt: skip
+    )
 
 
 def view_action_body(
@@ -127,9 +130,13 @@ def view_action_body(
         "action_ts": f"{time.time():.6f}",
     }
     return _interaction(
-        "block_actions", user, container={"type": "view", "view_id": view["id"]},
-        trigger_id=f"trig-{time.monotonic_ns()}", view=view, actions=[action],
-    )  # fmt: skip
+        "block_actions",
+        user,
+        container={"type": "view", "view_id": view["id"]},
+        trigger_id=f"trig-{time.monotonic_ns()}",
+        view=view,
+        actions=[action],
+    )
 
 
 def view_checkboxes_body(
@@ -147,9 +154,13 @@ def view_checkboxes_body(
         "action_ts": f"{time.time():.6f}",
     }
     return _interaction(
-        "block_actions", user, container={"type": "view", "view_id": view["id"]},
-        trigger_id=f"trig-{time.monotonic_ns()}", view=view, actions=[action],
-    )  # fmt: skip
+        "block_actions",
+        user,
+        container={"type": "view", "view_id": view["id"]},
+        trigger_id=f"trig-{time.monotonic_ns()}",
+        view=view,
+        actions=[action],
+    )
 
 
 def suggestion_body(
@@ -157,9 +168,14 @@ def suggestion_body(
 ) -> str:
     """block_suggestion: Slack asks for an external select's options as the user types."""
     return _interaction(
-        "block_suggestion", user, container={"type": "view", "view_id": view["id"]},
-        action_id=action_id, block_id=block_id, value=value, view=view,
-    )  # fmt: skip
+        "block_suggestion",
+        user,
+        container={"type": "view", "view_id": view["id"]},
+        action_id=action_id,
+        block_id=block_id,
+        value=value,
+        view=view,
+    )
 
 
 async def dispatch(

@@ -62,10 +62,15 @@ async def main(url: str) -> None:
         now = datetime.now(UTC)
         try:
             await asyncio.to_thread(
-                store.create_pending, kind=OpKind.RESIZE, intent_json="{}", requester="U_T",
-                channel="C_T", now=now, expires_at=now + timedelta(minutes=5),
+                store.create_pending,
+                kind=OpKind.RESIZE,
+                intent_json="{}",
+                requester="U_T",
+                channel="C_T",
+                now=now,
+                expires_at=now + timedelta(minutes=5),
                 request_key=f"write-{n}",
-            )  # fmt: skip
+            )
             answer = "ok"
         except Exception as exc:  # noqa: BLE001 - reported to the test
             kind = "unavailable" if is_unavailable(exc) else f"error {type(exc).__name__}"

@@ -81,8 +81,10 @@ async def test_one_denied_action_is_named_as_missing_with_its_remedy(
     for row in rows:
         if row.state is AccessState.MISSING:
             assert row.grant.name == action
-            assert row.remedy == f"add {action} to the custom policy attached to this " \
-                                 "identity (deploy/iam-policy.json)"  # fmt: skip
+            assert (
+                row.remedy == f"add {action} to the custom policy attached to this "
+                "identity (deploy/iam-policy.json)"
+            )
             assert "HTTP 403" in row.detail
 
 
@@ -94,12 +96,20 @@ async def test_a_missing_sdrs_role_is_named_for_every_sdrs_call_and_the_changes(
     states = by_state(rows)
     # reads that need an instance or a drill from a refused list cannot be tried
     assert states[AccessState.MISSING] == {
-        "ListProtectedInstances", "ListDisasterRecoveryDrills", "ShowJobStatus", *SDRS_CHANGES
-    }  # fmt: skip
+        "ListProtectedInstances",
+        "ListDisasterRecoveryDrills",
+        "ShowJobStatus",
+        *SDRS_CHANGES,
+    }
     assert states[AccessState.UNTESTED] == {
-        "ShowProtectedInstance", "ShowProtectionGroup", "ShowDisasterRecoveryDrill",
-        "ShowServer", "ListResizeFlavors", *ECS_POWER, *DERIVED,
-    }  # fmt: skip
+        "ShowProtectedInstance",
+        "ShowProtectionGroup",
+        "ShowDisasterRecoveryDrill",
+        "ShowServer",
+        "ListResizeFlavors",
+        *ECS_POWER,
+        *DERIVED,
+    }
     assert states[AccessState.OK] == {"ListServersDetails"}
     for row in rows:
         if row.state is AccessState.MISSING:
@@ -141,9 +151,11 @@ async def test_an_empty_project_says_what_could_not_be_read() -> None:
     assert "no DR drill in the project" in untested["ShowDisasterRecoveryDrill"]
     assert "no server to read" in untested["ShowServer"]
     assert by_state(rows)[AccessState.OK] == {
-        "ListProtectedInstances", "ListDisasterRecoveryDrills", "ShowJobStatus",
+        "ListProtectedInstances",
+        "ListDisasterRecoveryDrills",
+        "ShowJobStatus",
         "ListServersDetails",
-    }  # fmt: skip
+    }
 
 
 async def test_a_refusal_naming_another_action_reports_that_action() -> None:

@@ -79,9 +79,11 @@ def test_account_is_an_option_of_changes_only() -> None:
     assert parse(f"{RESIZE} account=dr").account == "dr"  # type: ignore[union-attr]
     assert parse(f"{RESIZE} --account dr").account == "dr"  # type: ignore[union-attr]
     assert parse("drill rename d-1 new-name --account=dr").account == "dr"  # type: ignore[union-attr]
-    for bad, why in (("jobs account=dr", "not `jobs`"),
-                     (f"{RESIZE} account=Prod!", "not an account"),
-                     (f"{RESIZE} account=a account=b", "given twice")):  # fmt: skip
+    for bad, why in (
+        ("jobs account=dr", "not `jobs`"),
+        (f"{RESIZE} account=Prod!", "not an account"),
+        (f"{RESIZE} account=a account=b", "given twice"),
+    ):
         with pytest.raises(Exception, match=why):
             parse(bad)
 
@@ -145,8 +147,11 @@ def test_every_mistake_is_listed_with_its_line_and_no_value_is_echoed(tmp_path: 
     problems = _problems(tmp_path, bad)
     lines = bad.splitlines()
     by_where = {p.split(": ", 2)[1]: p for p in problems}
-    assert set(by_where) == {"accounts.dr-ap.region", "accounts.dr-ap.credentials.secret",
-                             "bindings[2].approvers"}, problems  # fmt: skip
+    assert set(by_where) == {
+        "accounts.dr-ap.region",
+        "accounts.dr-ap.credentials.secret",
+        "bindings[2].approvers",
+    }, problems
     for where, problem in by_where.items():
         line = int(problem.split(":")[1])
         key = where.rsplit(".", 1)[-1].split("[")[0]
@@ -159,8 +164,9 @@ def test_every_mistake_is_listed_with_its_line_and_no_value_is_echoed(tmp_path: 
 def test_unknown_accounts_and_defaults_and_toml_errors_are_named(tmp_path: Path) -> None:
     problems = _problems(tmp_path, GOOD.replace('["prod-cn", "dr-ap"]', '["prod-cn", "dr-eu"]'))
     assert len(problems) == 1 and "bindings[2].accounts: dr-eu not defined" in problems[0]
-    assert problems[0].split(":")[1] == str(GOOD.splitlines().index(
-        'accounts = ["prod-cn", "dr-ap"]') + 1)  # fmt: skip
+    assert problems[0].split(":")[1] == str(
+        GOOD.splitlines().index('accounts = ["prod-cn", "dr-ap"]') + 1
+    )
     problems = _problems(tmp_path, GOOD + 'default_account = "nope"\n')
     assert "default_account must be one of this binding's accounts" in problems[0]
     assert "not valid TOML" in _problems(tmp_path, "[accounts\n")[0]
@@ -248,28 +254,49 @@ async def test_each_request_goes_to_its_own_account_and_names_it(
         assert _posts(emulator) == 1 and _posts(emulator_b) == 1
         # history names the account of each line; the audit records carry it
         await h.command("history", channel=TWO)
-        history = (await until(lambda: [r for r in h.responses() if "history" in r["text"].lower()
-                                        or "Latest" in r["text"]] or None))[0]["text"]  # fmt: skip
+        history = (
+            await until(
+                lambda: (
+                    [
+                        r
+                        for r in h.responses()
+                        if "history" in r["text"].lower() or "Latest" in r["text"]
+                    ]
+                    or None
+                )
+            )
+        )[0]["text"]
         assert "in account `dr-ap`" in history
         with h.deps.store.engine.connect() as conn:
             audited = conn.execute(
-                select(audit_events.c.action, audit_events.c.account)
-                .where(audit_events.c.op_id == op_id)
-            ).all()  # fmt: skip
+                select(audit_events.c.action, audit_events.c.account).where(
+                    audit_events.c.op_id == op_id
+                )
+            ).all()
         assert {a for a, _ in audited} >= {"requested", "confirmed", "submitted"}, audited
         assert {account for _, account in audited} == {"dr-ap"}, audited
         # metric labels name the account: cloud calls and the store-derived job gauges
         m = samples(h.deps.metrics.exposition().decode())
-        resize = (("operation", "POST /protected-instances/{id}/resize"), ("service", "sdrs"),
-                  ("status", "200"))  # fmt: skip
+        resize = (
+            ("operation", "POST /protected-instances/{id}/resize"),
+            ("service", "sdrs"),
+            ("status", "200"),
+        )
         for account in ("dr-ap", "prod-cn"):
             assert m[("sdrs_bot_cloud_calls_total", (("account", account), *resize))] == 1
             finished = ("sdrs_bot_jobs_finished", (("account", account), ("status", "SUCCESS")))
             assert m[finished] == 1, sorted(k for k in m if k[0].startswith("sdrs_bot_jobs"))
             posted = (("account", account), ("kind", "resize"), ("outcome", "confirmation-posted"))
             assert m[("sdrs_bot_commands_total", posted)] == 1
-            assert m[("sdrs_bot_confirmations_total", (("account", account),
-                                                       ("outcome", "confirmed")))] == 1  # fmt: skip
+            assert (
+                m[
+                    (
+                        "sdrs_bot_confirmations_total",
+                        (("account", account), ("outcome", "confirmed")),
+                    )
+                ]
+                == 1
+            )
         # Alice's refused click in the two-person channel is counted under dr-ap too
         assert m[("sdrs_bot_confirmations_total", (("account", "dr-ap"), ("outcome", "denied")))]
 
@@ -302,8 +329,13 @@ async def test_a_job_is_tracked_in_its_own_account_after_a_restart(
     h2, store2, _ = make_harness(tmp_path, slack, emulator, world, accounts_file=accounts)
     pumping = asyncio.create_task(pump(h2))
     try:
-        await until(lambda: sum(1 for r in emulator_b.emulator.requests if "/jobs/" in r.path)
-                    > job_checks_before or None)  # fmt: skip
+        await until(
+            lambda: (
+                sum(1 for r in emulator_b.emulator.requests if "/jobs/" in r.path)
+                > job_checks_before
+                or None
+            )
+        )
         assert not any("/jobs/" in r.path for r in emulator.emulator.requests)
     finally:
         pumping.cancel()
@@ -428,8 +460,11 @@ async def test_an_agency_account_finds_its_project_and_signs_with_temporary_keys
             assert await account.sdrs.list_protected_instances(limit=1)
             assert asyncio.get_running_loop().time() < deadline, "keys never renewed"
             await asyncio.sleep(0.1)
-        aks = {r.headers["authorization"].split("Access=")[1].split(",")[0]
-               for r in sdrs.emulator.requests if r.path.startswith("/v1/")}  # fmt: skip
+        aks = {
+            r.headers["authorization"].split("Access=")[1].split(",")[0]
+            for r in sdrs.emulator.requests
+            if r.path.startswith("/v1/")
+        }
         assert len(aks) >= 2  # signed with the renewed keys in turn
         # the metadata service goes away and the keys run out: a clear error, nothing sent,
         # and /readyz says which account
@@ -446,9 +481,12 @@ async def test_an_agency_account_finds_its_project_and_signs_with_temporary_keys
         with pytest.raises(CloudError, match="credentials"):
             await account.sdrs.list_protected_instances(limit=5)
         assert len(sdrs.emulator.requests) == sent  # nothing sent without valid keys
-        health = build_health_app(Store.from_url(settings.database_url), Metrics(),
-                                  scheduler_running=lambda: True,
-                                  credentials=statuses)  # fmt: skip
+        health = build_health_app(
+            Store.from_url(settings.database_url),
+            Metrics(),
+            scheduler_running=lambda: True,
+            credentials=statuses,
+        )
         async with TestClient(TestServer(health)) as client:
             answer = await client.get("/readyz")
             body = await answer.json()
@@ -468,9 +506,12 @@ async def test_the_environment_account_signs_a_security_token(
     assert temporary is not None
     key = temporary.issue(timedelta(minutes=5), "handed in")
     token = SecretStr(key.security_token)
-    settings = sandbox_settings(sdrs.url, huaweicloud_sdk_ak=key.ak,
-                                huaweicloud_sdk_sk=SecretStr(key.sk),
-                                huaweicloud_sdk_security_token=token)  # fmt: skip
+    settings = sandbox_settings(
+        sdrs.url,
+        huaweicloud_sdk_ak=key.ak,
+        huaweicloud_sdk_sk=SecretStr(key.sk),
+        huaweicloud_sdk_security_token=token,
+    )
     clouds = build_clients(settings)
     try:
         assert await clouds.sdrs.list_protected_instances(limit=1)
@@ -479,8 +520,9 @@ async def test_the_environment_account_signs_a_security_token(
     last = sdrs.emulator.requests[-1]
     assert last.headers["x-security-token"] == key.security_token
     assert "x-security-token" in last.signed_headers()
-    without = build_clients(sandbox_settings(sdrs.url, huaweicloud_sdk_ak=key.ak,
-                                             huaweicloud_sdk_sk=SecretStr(key.sk)))  # fmt: skip
+    without = build_clients(
+        sandbox_settings(sdrs.url, huaweicloud_sdk_ak=key.ak, huaweicloud_sdk_sk=SecretStr(key.sk))
+    )
     try:
         with pytest.raises(CloudError, match="security-token not found"):
             await without.sdrs.list_protected_instances(limit=1)
@@ -503,8 +545,10 @@ def test_an_account_s_windows_override_the_global_ones_of_that_name(tmp_path: Pa
         '[accounts.prod]\nregion = "cn-north-4"\nwindows = { nightly = "Sat 01:00 UTC" }\n'
         '[[bindings]]\nchannels = ["*"]\naccounts = ["prod"]\n',
     )
-    assert any(":3: accounts.prod.windows: window nightly: `01:00` is not a time span" in p
-               for p in problems), problems  # fmt: skip
+    assert any(
+        ":3: accounts.prod.windows: window nightly: `01:00` is not a time span" in p
+        for p in problems
+    ), problems
 
 
 def test_check_with_an_account_on_oidc_at_sts(

@@ -36,8 +36,13 @@ CHANNEL = "C0CRASHACK1"
 
 def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _wait_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
@@ -53,8 +58,9 @@ def _wait_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 def _kill_with_children(proc: subprocess.Popen[bytes]) -> None:
-    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True,
-                              check=False).stdout.split()  # fmt: skip
+    children = subprocess.run(
+        ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False
+    ).stdout.split()
     proc.send_signal(signal.SIGKILL)
     for child in children:  # the worker dies with it, without a graceful stop
         subprocess.run(["kill", "-KILL", child], check=False)
@@ -67,8 +73,13 @@ async def _ack_all(url: str, slack: SlackApiThread) -> list[str]:
 
     async def one(client: httpx.AsyncClient, n: int) -> str | None:
         trigger = f"crash-ack-{n}"
-        body = command_body(text, user="U0ALICE001", channel=CHANNEL, trigger=trigger,
-                            response_url=f"{slack.url}/response/{trigger}")  # fmt: skip
+        body = command_body(
+            text,
+            user="U0ALICE001",
+            channel=CHANNEL,
+            trigger=trigger,
+            response_url=f"{slack.url}/response/{trigger}",
+        )
         headers = {"content-type": "application/x-www-form-urlencoded", **signed_headers(body)}
         answer = await client.post(url, content=body, headers=headers, timeout=10)
         return trigger if answer.status_code == 200 else None
@@ -109,11 +120,17 @@ def test_every_acked_command_is_answered_once_after_a_crash(
     url = f"http://127.0.0.1:{port}/slack/events"
     db = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
     env = serve_env(
-        slack_api_url=slack.api_url, sdrs_url=emulator.url, database_url=db,
-        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, http_port=str(port),
-        worker_processes=workers, inbox_lease_seconds="3", recovery_tick_seconds="0.5",
+        slack_api_url=slack.api_url,
+        sdrs_url=emulator.url,
+        database_url=db,
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        http_port=str(port),
+        worker_processes=workers,
+        inbox_lease_seconds="3",
+        recovery_tick_seconds="0.5",
         inbox_tick_seconds="0.1",
-    )  # fmt: skip
+    )
     log = tmp_path / "serve.log"
     # SDRS is slow: when the bot dies, the commands are acked but their work is in flight
     emulator.emulator.faults.add(Fault("latency", method="GET", seconds=3.0, times=None))

@@ -35,11 +35,15 @@ def test_confirmation_message_has_summary_context_and_two_buttons() -> None:
     assert isinstance(intent, ResizeIntent)
     small = Flavor(id="s6.medium.2", vcpus=1, ram=2048)
     check = Preflight(
-        True, group_name="erp", instance_name="erp-db",
-        changes=[SiteChange("production", "s1", "ecs-a", small, "s6.large.2"),
-                 SiteChange("dr", "s2", "ecs-b", small, "s6.xlarge.2")],
+        True,
+        group_name="erp",
+        instance_name="erp-db",
+        changes=[
+            SiteChange("production", "s1", "ecs-a", small, "s6.large.2"),
+            SiteChange("dr", "s2", "ecs-b", small, "s6.xlarge.2"),
+        ],
         warnings=[(Warning.SAME_FLAVOR, "dr")],
-    )  # fmt: skip
+    )
     summary = preflight_blocks.describe_resize(resize_facts(intent, check, {}))
     assert (
         "production site, server `ecs-a`: `s6.medium.2` (1 vCPU, 2 GiB) → `s6.large.2` "

@@ -61,8 +61,17 @@ def test_all_good_in_http_mode(
     assert instances > 1
     assert f"({instances} protected instance(s))" in lines["sdrs"]
     assert code == 0, lines
-    assert set(lines) == {"settings", "access", "slack token", "slack scopes", "http mode",
-                          "sdrs", "ecs", "iam", "database"}  # fmt: skip
+    assert set(lines) == {
+        "settings",
+        "access",
+        "slack token",
+        "slack scopes",
+        "http mode",
+        "sdrs",
+        "ecs",
+        "iam",
+        "database",
+    }
     assert "OPEN to everyone" in lines["access"]
     assert all(line.startswith("ok") for line in lines.values())
     assert "bot sdrs-bot in sandbox" in lines["slack token"]
@@ -82,8 +91,13 @@ def test_iam_lines_per_call_and_a_denied_action_names_its_remedy(
     assert len(access) == 14  # one per call the bot makes (bot.core.permissions.PERMISSIONS)
     untested = [line for line in access if line.startswith("--")]
     assert all(line.startswith("ok") for line in access if line not in untested)
-    changes = {"ResizeProtectedInstance", "UpdateDisasterRecoveryDrillName",
-               "BatchStopServers", "BatchStartServers", "ShowJob"}  # fmt: skip
+    changes = {
+        "ResizeProtectedInstance",
+        "UpdateDisasterRecoveryDrillName",
+        "BatchStopServers",
+        "BatchStartServers",
+        "ShowJob",
+    }
     assert {line.split()[2] for line in untested} == changes
     httpx.post(f"{emulator.url}/_sandbox/deny", json={"grants": ["ecs:cloudServers:list"]})
     code, lines = run(capsys)

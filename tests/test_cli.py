@@ -22,9 +22,13 @@ def sdrs_bot(
     """The installed command in a child process with a bare environment (no .env in cwd)."""
     base = {"PATH": "/usr/bin:/bin", "HOME": str(cwd or Path.cwd())}
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=60,
-        env={**base, **(env or {})}, cwd=cwd,
-    )  # fmt: skip
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**base, **(env or {})},
+        cwd=cwd,
+    )
 
 
 @pytest.fixture
@@ -60,9 +64,17 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert "`" not in shown and "demo" in shown and "--version" in shown
 
 
-SETTINGS_ENV = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "NOTIFY_ROUTES",
-                "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_PROJECT_ID",
-                "HUAWEICLOUD_SDK_AUTH_TOKEN", "APPROVAL_MODE")  # fmt: skip
+SETTINGS_ENV = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "NOTIFY_ROUTES",
+    "HUAWEICLOUD_SDK_AK",
+    "HUAWEICLOUD_SDK_SK",
+    "HUAWEICLOUD_SDK_PROJECT_ID",
+    "HUAWEICLOUD_SDK_AUTH_TOKEN",
+    "APPROVAL_MODE",
+)
 
 
 @pytest.mark.parametrize(
@@ -123,30 +135,49 @@ def test_worker_refuses_what_serve_refuses_all_at_once_before_the_database(
 def test_read_settings_agrees_with_the_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in SETTINGS_ENV:
         monkeypatch.delenv(name, raising=False)
-    settings, found = read_settings(_env_file=None, slack_bot_token="xoxb-1",
-                                    slack_signing_secret="s", huaweicloud_sdk_auth_token="t",
-                                    huaweicloud_sdk_project_id="0" * 32,
-                                    open_access=True)  # fmt: skip
+    settings, found = read_settings(
+        _env_file=None,
+        slack_bot_token="xoxb-1",
+        slack_signing_secret="s",
+        huaweicloud_sdk_auth_token="t",
+        huaweicloud_sdk_project_id="0" * 32,
+        open_access=True,
+    )
     assert found == []
-    _, found = read_settings(_env_file=None, slack_bot_token="xoxb-1",
-                             huaweicloud_sdk_auth_token="t", open_access=True,
-                             huaweicloud_sdk_project_id="0" * 32)  # fmt: skip
+    _, found = read_settings(
+        _env_file=None,
+        slack_bot_token="xoxb-1",
+        huaweicloud_sdk_auth_token="t",
+        open_access=True,
+        huaweicloud_sdk_project_id="0" * 32,
+    )
     assert len(found) == 1 and "SLACK_SIGNING_SECRET" in found[0]
-    _, found = read_settings(_env_file=None, for_serving=False, slack_bot_token="xoxb-1",
-                             huaweicloud_sdk_auth_token="t",
-                             huaweicloud_sdk_project_id="0" * 32)  # fmt: skip
+    _, found = read_settings(
+        _env_file=None,
+        for_serving=False,
+        slack_bot_token="xoxb-1",
+        huaweicloud_sdk_auth_token="t",
+        huaweicloud_sdk_project_id="0" * 32,
+    )
     assert found == []
 
 
 def test_startup_summary_says_where_and_how_without_secrets() -> None:
     settings = Settings(
-        _env_file=None, slack_bot_token="xoxb-secret-token", slack_signing_secret="shh-secret",
-        huaweicloud_sdk_ak="AKVISIBLE", huaweicloud_sdk_sk="sk-secret",
+        _env_file=None,
+        slack_bot_token="xoxb-secret-token",
+        slack_signing_secret="shh-secret",
+        huaweicloud_sdk_ak="AKVISIBLE",
+        huaweicloud_sdk_sk="sk-secret",
         huaweicloud_sdk_project_id="0123456789abcdef0123456789abcdef",
-        huaweicloud_sdk_region="ap-southeast-1", http_port=3100, health_port=9500,
-        approval_mode="two-person", approvers="U0BOB00001,U0CAROL01",
-        policy_resize_channels="C0DROPS001", policy_rename_users="U0BOB00001",
-    )  # fmt: skip
+        huaweicloud_sdk_region="ap-southeast-1",
+        http_port=3100,
+        health_port=9500,
+        approval_mode="two-person",
+        approvers="U0BOB00001,U0CAROL01",
+        policy_resize_channels="C0DROPS001",
+        policy_rename_users="U0BOB00001",
+    )
     line = startup_summary(settings)
     assert line == (
         "sdrs-bot starting: account default: region ap-southeast-1, project "

@@ -28,19 +28,31 @@ XLARGE = ResizeParams(flavorRef="s6.xlarge.2")
 Call = Callable[[SdrsClient, EcsClient, str], Awaitable[Any]]
 # (name, call, documented path with {} for the id)
 METHODS: list[tuple[str, Call, str]] = [
-    ("resize", lambda s, e, i: s.resize_protected_instance(i, XLARGE),
-     f"/v1/{P}/protected-instances/{{}}/resize"),
-    ("rename_drill", lambda s, e, i: s.rename_drill(i, "new-name"),
-     f"/v1/{P}/disaster-recovery-drills/{{}}"),
+    (
+        "resize",
+        lambda s, e, i: s.resize_protected_instance(i, XLARGE),
+        f"/v1/{P}/protected-instances/{{}}/resize",
+    ),
+    (
+        "rename_drill",
+        lambda s, e, i: s.rename_drill(i, "new-name"),
+        f"/v1/{P}/disaster-recovery-drills/{{}}",
+    ),
     ("get_drill", lambda s, e, i: s.get_drill(i), f"/v1/{P}/disaster-recovery-drills/{{}}"),
     ("get_job", lambda s, e, i: s.get_job(i), f"/v1/{P}/jobs/{{}}"),
-    ("get_protected_instance", lambda s, e, i: s.get_protected_instance(i),
-     f"/v1/{P}/protected-instances/{{}}"),
-    ("get_protection_group", lambda s, e, i: s.get_protection_group(i),
-     f"/v1/{P}/server-groups/{{}}"),
+    (
+        "get_protected_instance",
+        lambda s, e, i: s.get_protected_instance(i),
+        f"/v1/{P}/protected-instances/{{}}",
+    ),
+    (
+        "get_protection_group",
+        lambda s, e, i: s.get_protection_group(i),
+        f"/v1/{P}/server-groups/{{}}",
+    ),
     ("get_server", lambda s, e, i: e.get_server(i), f"/v1/{P}/cloudservers/{{}}"),
     ("ecs_get_job", lambda s, e, i: e.get_job(i), f"/v1/{P}/jobs/{{}}"),
-]  # fmt: skip
+]
 # Methods whose ids travel in the body: the path never changes, and a server id that cannot be
 # one (empty, '.', '..', a '/') is refused before anything is sent.
 BODY_METHODS: list[tuple[str, Call]] = [
@@ -50,13 +62,22 @@ BODY_METHODS: list[tuple[str, Call]] = [
 ]
 # Methods whose ids travel in the query: the path never changes.
 QUERY_METHODS: list[tuple[str, Call, str]] = [
-    ("list_resize_flavors", lambda s, e, i: e.list_resize_flavors(i),
-     f"/v1/{P}/cloudservers/resize_flavors"),
-    ("list_protected_instances", lambda s, e, i: s.list_protected_instances(server_group_id=i),
-     f"/v1/{P}/protected-instances"),
-    ("list_drills", lambda s, e, i: s.list_drills(server_group_id=i, name=i),
-     f"/v1/{P}/disaster-recovery-drills"),
-]  # fmt: skip
+    (
+        "list_resize_flavors",
+        lambda s, e, i: e.list_resize_flavors(i),
+        f"/v1/{P}/cloudservers/resize_flavors",
+    ),
+    (
+        "list_protected_instances",
+        lambda s, e, i: s.list_protected_instances(server_group_id=i),
+        f"/v1/{P}/protected-instances",
+    ),
+    (
+        "list_drills",
+        lambda s, e, i: s.list_drills(server_group_id=i, name=i),
+        f"/v1/{P}/disaster-recovery-drills",
+    ),
+]
 
 
 class Recorder:

@@ -97,9 +97,14 @@ async def test_get_retries_through_503_429_and_a_dropped_connection(
     faults = emulator.emulator.faults
     faults.add(Fault("status", method="GET", path_contains="/protected-instances/", status=503))
     faults.add(
-        Fault("status", method="GET", path_contains="/protected-instances/", status=429,
-              retry_after=0.04)
-    )  # fmt: skip
+        Fault(
+            "status",
+            method="GET",
+            path_contains="/protected-instances/",
+            status=429,
+            retry_after=0.04,
+        )
+    )
     faults.add(Fault("drop", method="GET", path_contains="/protected-instances/"))
     instance = await sdrs.get_protected_instance(sid("pi-erp-db"))
     assert instance.name == "erp-db"
@@ -278,9 +283,10 @@ async def test_the_request_id_of_every_accepted_change_is_logged(
         return httpx.Response(200, json={}, headers={"X-Request-Id": answers[request.method]})
 
     http = CloudHttp(
-        "https://sdrs.example", AkSkAuth("AK", SecretStr("SK"), "p"),
+        "https://sdrs.example",
+        AkSkAuth("AK", SecretStr("SK"), "p"),
         transport=httpx.MockTransport(answer),
-    )  # fmt: skip
+    )
     caplog.set_level(logging.INFO, logger="bot.huaweicloud.http")
     try:
         for method in ("POST", "PUT", "GET"):

@@ -158,7 +158,7 @@ def test_readme_environment_table_is_generated_from_the_settings_model() -> None
         ("NOTIFY_ROUTES", "xoxb-1234-5678-SeCrEtToKeN", "entry 1 has no '='"),
         ("NOTIFY_ROUTES", "failed=xoxp-SeCrEtToKeN", "entry 1: 1 value(s)"),
     ],
-)  # fmt: skip
+)
 def test_setting_mistakes_never_echo_the_value(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
 ) -> None:

@@ -130,9 +130,17 @@ def world_in_every_state() -> tuple[World, Clock, list[str]]:
     jobs.append(world.resize(sid("pi-web-1"), {"resize": {"production_flavorRef": "s6.large.2"}}))
     clock.t += timedelta(seconds=2)  # RUNNING
     world.plan_next_job(JobPlan(hang=True))
-    jobs.append(world.resize(sid("pi-deh"), {"resize": {
-        "production_flavorRef": "s6.xlarge.2", "production_dedicated_host_id": sid("deh-prod"),
-    }}))  # fmt: skip
+    jobs.append(
+        world.resize(
+            sid("pi-deh"),
+            {
+                "resize": {
+                    "production_flavorRef": "s6.xlarge.2",
+                    "production_dedicated_host_id": sid("deh-prod"),
+                }
+            },
+        )
+    )
     return world, clock, jobs
 
 
@@ -162,14 +170,18 @@ def test_sdrs_answers_conform(
     instances = world.list_instances(None)
     read = conforms(
         {"protected_instances": instances, "count": len(instances)},
-        "ListProtectedInstancesResponse", sdrs_model, sdrs,
-    )  # fmt: skip
+        "ListProtectedInstancesResponse",
+        sdrs_model,
+        sdrs,
+    )
     assert [i.id for i in read.protected_instances] == [i["id"] for i in instances]
     for inst in instances:
         read = conforms(
             {"protected_instance": world.instance(inst["id"])},
-            "ShowProtectedInstanceResponse", sdrs_model, sdrs,
-        )  # fmt: skip
+            "ShowProtectedInstanceResponse",
+            sdrs_model,
+            sdrs,
+        )
         assert read.protected_instance.priority_station == inst["priority_station"]
     for group_id in world.groups:
         read = conforms(
@@ -182,15 +194,19 @@ def test_sdrs_answers_conform(
     for drill_id in world.drills:
         conforms(
             {"disaster_recovery_drill": world.drill(drill_id)},
-            "ShowDisasterRecoveryDrillResponse", sdrs_model, sdrs,
-        )  # fmt: skip
+            "ShowDisasterRecoveryDrillResponse",
+            sdrs_model,
+            sdrs,
+        )
     renamed = world.rename_drill(
         sid("drill-web"), {"disaster_recovery_drill": {"name": "web-drill-renamed"}}
     )
     read = conforms(
         {"disaster_recovery_drill": renamed},
-        "UpdateDisasterRecoveryDrillNameResponse", sdrs_model, sdrs,
-    )  # fmt: skip
+        "UpdateDisasterRecoveryDrillNameResponse",
+        sdrs_model,
+        sdrs,
+    )
     assert read.disaster_recovery_drill.name == "web-drill-renamed"
     read = conforms({"job_id": jobs[0]}, "ResizeProtectedInstanceResponse", sdrs_model, sdrs)
     assert read.job_id == jobs[0]
@@ -247,8 +263,10 @@ def test_ecs_jobs_conform() -> None:
         statuses.add(answer["status"])
         read = conforms(answer, "ShowJobResponse", ecs_model, ecs)
         assert (read.job_id, read.status, read.job_type) == (
-            job_id, answer["status"], answer["job_type"]
-        )  # fmt: skip
+            job_id,
+            answer["status"],
+            answer["job_type"],
+        )
         subs = answer["entities"]["sub_jobs"]
         assert read.entities.sub_jobs_total == len(read.entities.sub_jobs) == len(subs)
         assert [s.entities.server_id for s in read.entities.sub_jobs] == [

@@ -56,9 +56,12 @@ class Bot:
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "serve"], env=self.env, cwd=ROOT,
-                stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                [sys.executable, "-m", "bot.cli", "serve"],
+                env=self.env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
 
     def kill(self) -> None:
         assert self.proc is not None
@@ -124,8 +127,13 @@ async def _drive(index: int, instance: str, url: str, slack: SlackApiThread, wor
     async with httpx.AsyncClient() as http:
         while time.monotonic() < deadline:
             attempt += 1
-            body = command_body(text, user=USER, channel=channel, trigger=f"t{index}-{attempt}",
-                                response_url=f"{slack.url}/response/t{index}")  # fmt: skip
+            body = command_body(
+                text,
+                user=USER,
+                channel=channel,
+                trigger=f"t{index}-{attempt}",
+                response_url=f"{slack.url}/response/t{index}",
+            )
             if not await _post(http, url, body):
                 await asyncio.sleep(0.5)
                 continue
@@ -138,9 +146,14 @@ async def _drive(index: int, instance: str, url: str, slack: SlackApiThread, wor
                 continue  # nothing posted: type the command again
             op_id, ts = found
             while time.monotonic() < deadline:
-                click = action_body(action_id=blocks.CONFIRM_ACTION, op_id=op_id, user=USER,
-                                    channel=channel, message_ts=ts,
-                                    response_url=f"{slack.url}/response/a{index}")  # fmt: skip
+                click = action_body(
+                    action_id=blocks.CONFIRM_ACTION,
+                    op_id=op_id,
+                    user=USER,
+                    channel=channel,
+                    message_ts=ts,
+                    response_url=f"{slack.url}/response/a{index}",
+                )
                 await _post(http, url, click)
                 for _ in range(25):
                     await asyncio.sleep(0.2)
@@ -152,8 +165,11 @@ async def _drive(index: int, instance: str, url: str, slack: SlackApiThread, wor
                 # Told the outcome is unknown: a person checks the instance (here: whether SDRS
                 # has a job for it) and asks again only if nothing was submitted.
                 for _ in range(50):  # the first reply may be the confirmation's own update
-                    if any(k in m["text"] for m in replies for k in ("Submitted", "cannot tell",
-                                                                     "SDRS")):  # fmt: skip
+                    if any(
+                        k in m["text"]
+                        for m in replies
+                        for k in ("Submitted", "cannot tell", "SDRS")
+                    ):
                         break
                     await asyncio.sleep(0.2)
                     replies = slack.state.thread(channel, ts)
@@ -175,13 +191,24 @@ def test_reports_survive_sigkill(
     port = free_port()
     db = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
     env = serve_env(
-        slack_api_url=slack.api_url, sdrs_url=emulator.url, database_url=db,
-        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, http_port=str(port),
-        outbox_pace_seconds="0.2", outbox_tick_seconds="0.1", tracker_tick_seconds="0.2",
-        job_poll_first_seconds="0.5", job_poll_max_seconds="2", lease_seconds="3",
-        http_read_timeout="5", http_max_attempts="2", confirmation_ttl_seconds="3600",
-        execution_lease_seconds="4", recovery_tick_seconds="1",
-    )  # fmt: skip
+        slack_api_url=slack.api_url,
+        sdrs_url=emulator.url,
+        database_url=db,
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        http_port=str(port),
+        outbox_pace_seconds="0.2",
+        outbox_tick_seconds="0.1",
+        tracker_tick_seconds="0.2",
+        job_poll_first_seconds="0.5",
+        job_poll_max_seconds="2",
+        lease_seconds="3",
+        http_read_timeout="5",
+        http_max_attempts="2",
+        confirmation_ttl_seconds="3600",
+        execution_lease_seconds="4",
+        recovery_tick_seconds="1",
+    )
     bot = Bot(env, tmp_path / "bot.log")
     bot.start()
     url = f"http://127.0.0.1:{port}/slack/events"
@@ -237,9 +264,10 @@ def test_reports_survive_sigkill(
             j.subject for j in store.all_tracked() if j.kind is JobKind.RESIZE_BY_INSTANCE
         }
         untracked = [
-            j for j, job in world.jobs.items()
+            j
+            for j, job in world.jobs.items()
             if store.get_tracked(j) is None and job.instance_id not in by_instance
-        ]  # fmt: skip
+        ]
         # Jobs last 8-20 s and an interrupted execution is picked up 4-7 s after the kill, so
         # every job whose id was lost is still resizing then and gets followed to its end.
         assert not untracked, f"{len(untracked)} accepted jobs without a final report"

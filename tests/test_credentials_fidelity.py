@@ -157,9 +157,12 @@ async def test_our_sts_request_is_the_one_the_sdk_builds(tmp_path: Path) -> None
     token_file.write_text("sa-token-1\n")
     with cloud() as c:
         spec = Oidc(
-            via="sts", provider_urn=PROVIDER_URN, agency_urn=AGENCY_URN,
-            id_token_file=token_file, sts_endpoint=c.iam_url,
-        )  # fmt: skip
+            via="sts",
+            provider_urn=PROVIDER_URN,
+            agency_urn=AGENCY_URN,
+            id_token_file=token_file,
+            sts_endpoint=c.iam_url,
+        )
         provider = build_provider(spec, region=REGION, now=c.clock)
         await provider.keys()
         ((method, path, headers, body),) = c.iam.requests
@@ -194,16 +197,23 @@ def test_the_sdk_sts_client_gets_keys_from_the_emulator_and_reads_them_like_we_d
         credential = accessor.get_credential(http_client=http, sts_endpoint=c.iam_url)
         (key,) = c.temporary.issued()
         assert (credential.access, credential.secret, credential.security_token) == (
-            key.ak, key.sk, key.security_token,
-        )  # fmt: skip
+            key.ak,
+            key.sk,
+            key.security_token,
+        )
         # the same answer through our parser
         sdk_request = c.iam.requests[-1]
         assert sdk_request[:2] == ("POST", "/v5/agencies/assume-with-oidc")
         answer = json.dumps(
-            {"credentials": {"access_key_id": key.ak, "secret_access_key": key.sk,
-                             "security_token": key.security_token,
-                             "expiration": "2026-11-25T11:00:00.000000Z"}}
-        )  # fmt: skip
+            {
+                "credentials": {
+                    "access_key_id": key.ak,
+                    "secret_access_key": key.sk,
+                    "security_token": key.security_token,
+                    "expiration": "2026-11-25T11:00:00.000000Z",
+                }
+            }
+        )
         ours = parse_credential(answer.encode(), "test")
         sdk = StsAccessor._process_credential(answer)
         assert (ours.ak, ours.sk.get_secret_value()) == (sdk.access, sdk.secret)

@@ -370,7 +370,11 @@ async def test_permanent_keys_through_a_provider_sign_as_before() -> None:
         sent = c.sdrs.requests[-1]
         assert "x-security-token" not in sent.headers
         assert sent.signed_headers() == [
-            "content-type", "host", "user-agent", "x-project-id", "x-sdk-date"
-        ]  # fmt: skip
+            "content-type",
+            "host",
+            "user-agent",
+            "x-project-id",
+            "x-sdk-date",
+        ]
         await client.aclose()
         await provider.aclose()

@@ -76,8 +76,11 @@ async def test_sts_keys_sign_sdrs_calls_and_are_renewed_across_expiries(tmp_path
         assert status.description == f"oidc via sts, agency {AGENCY_URN}"
         assert c.iam.counts["assume-with-oidc"] == status.refreshes >= 4
         assert json.loads(c.iam.requests[-1][3])["id_token"] == "sa-token-2"
-        aks = {_signing_ak(r.headers["authorization"]) for r in c.sdrs.requests
-               if r.path.startswith("/v1/")}  # fmt: skip
+        aks = {
+            _signing_ak(r.headers["authorization"])
+            for r in c.sdrs.requests
+            if r.path.startswith("/v1/")
+        }
         assert len(aks) >= 4  # each renewed key signed in turn
         await client.aclose()
         await provider.aclose()
@@ -96,8 +99,12 @@ async def test_the_sts_endpoint_spec_then_environment_then_region(tmp_path: Path
 
         # the spec's sts_endpoint wins over the variable (which points nowhere here)
         nowhere = {"HUAWEICLOUD_SDK_STS_ENDPOINT": "http://127.0.0.1:9"}
-        spec = _spec(token_file, sts_endpoint=c.iam_url, duration_seconds=900,
-                     agency_session_name="sdrs-bot-prod")  # fmt: skip
+        spec = _spec(
+            token_file,
+            sts_endpoint=c.iam_url,
+            duration_seconds=900,
+            agency_session_name="sdrs-bot-prod",
+        )
         provider = build_provider(spec, region=REGION, env=nowhere, now=c.clock)
         await provider.keys()
         body = json.loads(c.iam.requests[-1][3])
@@ -124,8 +131,9 @@ async def test_a_refused_id_token_is_a_clear_failure_and_nothing_is_sent(
             c.iam.state.oidc_providers[PROVIDER_URN]["sa-old"] = START - timedelta(seconds=1)
         if state.get("untrusted"):
             c.iam.state.trust_agencies[AGENCY_URN] = set()
-        provider = build_provider(_spec(token_file, sts_endpoint=c.iam_url), region=REGION,
-                                  now=c.clock)  # fmt: skip
+        provider = build_provider(
+            _spec(token_file, sts_endpoint=c.iam_url), region=REGION, now=c.clock
+        )
         client = c.client(provider)
         with pytest.raises(CredentialsUnavailable) as caught:
             await client.list_protected_instances(limit=1)
@@ -146,8 +154,9 @@ async def test_sts_down_keeps_the_keys_until_they_expire_then_fails_clearly(
     token_file = tmp_path / "token"
     token_file.write_text("sa-token-1")
     with cloud(lifetime=timedelta(seconds=100)) as c:
-        provider = build_provider(_spec(token_file, sts_endpoint=c.iam_url), region=REGION,
-                                  now=c.clock)  # fmt: skip
+        provider = build_provider(
+            _spec(token_file, sts_endpoint=c.iam_url), region=REGION, now=c.clock
+        )
         client = c.client(provider)
         await client.list_protected_instances(limit=1)
         c.iam.down = {"sts"}

@@ -23,11 +23,22 @@ ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 SETTINGS = {(info.alias or name).upper() for name, info in Settings.model_fields.items()}
 # What serve needs in every example (README: missing settings are listed together).
-REQUIRED = {"SLACK_BOT_TOKEN", "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK",
-            "HUAWEICLOUD_SDK_PROJECT_ID", "DATABASE_URL"}  # fmt: skip
+REQUIRED = {
+    "SLACK_BOT_TOKEN",
+    "HUAWEICLOUD_SDK_AK",
+    "HUAWEICLOUD_SDK_SK",
+    "HUAWEICLOUD_SDK_PROJECT_ID",
+    "DATABASE_URL",
+}
 # The Dockerfile also sets the interpreter's own variables.
-NOT_SETTINGS_OK = {"PATH", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "PIP_CERT",
-                   "PIP_DISABLE_PIP_VERSION_CHECK", "PIP_NO_CACHE_DIR"}  # fmt: skip
+NOT_SETTINGS_OK = {
+    "PATH",
+    "PYTHONUNBUFFERED",
+    "PYTHONDONTWRITEBYTECODE",
+    "PIP_CERT",
+    "PIP_DISABLE_PIP_VERSION_CHECK",
+    "PIP_NO_CACHE_DIR",
+}
 
 
 def _k8s() -> list[dict[str, Any]]:
@@ -158,6 +169,8 @@ async def test_every_probe_path_is_served_on_its_port(
     h: Harness, where: str, port: int, path: str
 ) -> None:
     health = build_health_app(h.deps.store, h.deps.metrics, scheduler_running=lambda: True)
-    apps = {Settings.model_fields["health_port"].default: health,
-            Settings.model_fields["http_port"].default: build_web_app(h.app)}  # fmt: skip
+    apps = {
+        Settings.model_fields["health_port"].default: health,
+        Settings.model_fields["http_port"].default: build_web_app(h.app),
+    }
     assert await _answers(apps[port], path) == 200, f"{where}: GET {path} on port {port}"

@@ -233,7 +233,7 @@ async def test_an_unknown_server_is_an_ecs_404_and_nothing_changes(
         {"reboot": {"servers": [{"id": RUNNING}], "type": "SOFT"}},
         {"os-stop": [{"id": RUNNING}]},
     ],
-)  # fmt: skip
+)
 def test_malformed_power_bodies_are_refused_as_ecs_does(world: World, body: Any) -> None:
     with pytest.raises(SdrsApiError) as refused:
         world.power_action(body)
@@ -297,12 +297,20 @@ async def test_reading_an_ecs_job_is_retried_after_a_503(
 def test_error_summary_without_sub_jobs_or_reasons() -> None:
     bare = EcsJob.model_validate({"status": "FAIL", "job_id": "j1", "entities": {"sub_jobs": None}})
     assert bare.error_summary() == "ECS job j1 failed; ECS gave no error code or reason"
-    detail = EcsJob.model_validate({
-        "status": "RUNNING", "job_id": "j2",
-        "entities": {"sub_jobs": [
-            {"status": "FAIL", "entities": {"server_id": "s1", "errorcode_message": "disk busy"}},
-            {"status": "RUNNING", "entities": {"server_id": "s2"}},
-        ]},
-    })  # fmt: skip
+    detail = EcsJob.model_validate(
+        {
+            "status": "RUNNING",
+            "job_id": "j2",
+            "entities": {
+                "sub_jobs": [
+                    {
+                        "status": "FAIL",
+                        "entities": {"server_id": "s1", "errorcode_message": "disk busy"},
+                    },
+                    {"status": "RUNNING", "entities": {"server_id": "s2"}},
+                ]
+            },
+        }
+    )
     assert detail.error_summary() == "server s1: disk busy"
     assert EcsJob.model_validate({"status": "SUCCESS", "job_id": "j3"}).error_summary() is None

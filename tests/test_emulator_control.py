@@ -27,8 +27,11 @@ async def test_control_endpoints(sdrs: SdrsClient, emulator: EmulatorThread) -> 
         assert caught.value.retry_after == 1.0
         assert caught.value.code == "APIGW.0308"
 
-        assert (await ctl.post(f"/_sandbox/servers/{sid('pi-erp-app-src')}/power",
-                               json={"status": "SHUTOFF"})).json() == {"ok": True}  # fmt: skip
+        assert (
+            await ctl.post(
+                f"/_sandbox/servers/{sid('pi-erp-app-src')}/power", json={"status": "SHUTOFF"}
+            )
+        ).json() == {"ok": True}
         assert (
             await ctl.post("/_sandbox/servers/nope/power", json={"status": "X"})
         ).status_code == 404

@@ -77,10 +77,17 @@ async def pick_instance(h: Harness, instance_id: str) -> dict[str, Any]:
     view = await until(lambda: h.state.views and opened_view(h))
     assert view["callback_id"] == modals.RESIZE_CALLBACK
     assert json.loads(view["private_metadata"])["channel"] == CHANNEL
-    await dispatch(h.app, view_action_body(
-        ALICE, view, action_id=modals.PICK_INSTANCE, block_id="instance", value=instance_id,
-        text="erp-db (protected)",
-    ))  # fmt: skip
+    await dispatch(
+        h.app,
+        view_action_body(
+            ALICE,
+            view,
+            action_id=modals.PICK_INSTANCE,
+            block_id="instance",
+            value=instance_id,
+            text="erp-db (protected)",
+        ),
+    )
     return await latest_view(h, 1)
 
 
@@ -92,9 +99,16 @@ async def test_resize_form_loads_instances_and_flavors_then_confirms_like_the_co
     opened = h.state.calls_to("views.open")[0].args
     assert opened["trigger_id"].startswith("trigger-")
     # the searchable select: Slack asks for options as the user types
-    response = await dispatch(h.app, suggestion_body(
-        ALICE, view, action_id=modals.PICK_INSTANCE, block_id="instance", value="erp",
-    ))  # fmt: skip
+    response = await dispatch(
+        h.app,
+        suggestion_body(
+            ALICE,
+            view,
+            action_id=modals.PICK_INSTANCE,
+            block_id="instance",
+            value="erp",
+        ),
+    )
     options = json.loads(response.body)["options"]
     labels = [o["text"]["text"] for o in options]
     assert "erp-db (protected)" in labels and "erp-cache (error)" in labels
@@ -163,10 +177,16 @@ async def test_ticking_a_site_rebuilds_the_form_with_only_its_required_flavor_fi
     # the person picks a production flavor, then unticks production: DR only
     h.state.enter(view["id"], resize_state(app_pi, ["production", "dr"], production="s6.xlarge.2"))
     h.world.set_power(sid("pi-erp-app-tgt"), "ACTIVE")  # the DR server was started meanwhile
-    await dispatch(h.app, view_checkboxes_body(
-        ALICE, h.state.views[view["id"]], action_id=modals.SITES_ACTION,
-        block_id=modals.SITES_BLOCK, values=["dr"],
-    ))  # fmt: skip
+    await dispatch(
+        h.app,
+        view_checkboxes_body(
+            ALICE,
+            h.state.views[view["id"]],
+            action_id=modals.SITES_ACTION,
+            block_id=modals.SITES_BLOCK,
+            values=["dr"],
+        ),
+    )
     dr_only = await latest_view(h, 2)
     update = h.state.calls_to("views.update")[1].args
     assert update["hash"] == view["hash"] and update["view_id"] == view["id"]
@@ -180,9 +200,12 @@ async def test_ticking_a_site_rebuilds_the_form_with_only_its_required_flavor_fi
         == "Now s6.large.2 (2 vCPU, 4 GiB) · running (ACTIVE): stop it before resizing, or "
         "tick Stop and start again below"
     )
-    assert [o["value"] for o in next(
-        b for b in dr_only["blocks"] if b.get("block_id") == modals.SITES_BLOCK
-    )["element"]["initial_options"]] == ["dr"]  # fmt: skip
+    assert [
+        o["value"]
+        for o in next(b for b in dr_only["blocks"] if b.get("block_id") == modals.SITES_BLOCK)[
+            "element"
+        ]["initial_options"]
+    ] == ["dr"]
     # Slack keeps what was entered in blocks that stay: the production choice went with its field
     assert set(dr_only["state"]["values"]) == {"instance", modals.SITES_BLOCK}
     # submitted without a DR flavor: the error names the DR field
@@ -194,10 +217,16 @@ async def test_ticking_a_site_rebuilds_the_form_with_only_its_required_flavor_fi
     }
     # untick DR too: no flavor field is left
     h.state.enter(dr_only["id"], values)
-    await dispatch(h.app, view_checkboxes_body(
-        ALICE, h.state.views[view["id"]], action_id=modals.SITES_ACTION,
-        block_id=modals.SITES_BLOCK, values=[],
-    ))  # fmt: skip
+    await dispatch(
+        h.app,
+        view_checkboxes_body(
+            ALICE,
+            h.state.views[view["id"]],
+            action_id=modals.SITES_ACTION,
+            block_id=modals.SITES_BLOCK,
+            values=[],
+        ),
+    )
     none = await latest_view(h, 3)
     assert flavor_fields(none) == {}
     assert "Tick a site" in json.dumps(none["blocks"])
@@ -250,15 +279,26 @@ async def test_help_buttons_open_the_forms_and_drills_are_searchable(h: Harness)
     buttons = [e["action_id"] for b in help_blocks if b["type"] == "actions" for e in b["elements"]]
     assert buttons == [modals.OPEN_RESIZE, modals.OPEN_RENAME]
     body = action_body(
-        action_id=modals.OPEN_RENAME, op_id="rename", user=ALICE, channel=CHANNEL,
-        message_ts="1700000000.000001", response_url=f"{h.slack.url}/response/x",
-    )  # fmt: skip
+        action_id=modals.OPEN_RENAME,
+        op_id="rename",
+        user=ALICE,
+        channel=CHANNEL,
+        message_ts="1700000000.000001",
+        response_url=f"{h.slack.url}/response/x",
+    )
     await dispatch(h.app, body)
     view = await until(lambda: h.state.views and opened_view(h))
     assert view["callback_id"] == modals.RENAME_CALLBACK
-    response = await dispatch(h.app, suggestion_body(
-        ALICE, view, action_id=modals.PICK_DRILL, block_id="drill", value="演练",
-    ))  # fmt: skip
+    response = await dispatch(
+        h.app,
+        suggestion_body(
+            ALICE,
+            view,
+            action_id=modals.PICK_DRILL,
+            block_id="drill",
+            value="演练",
+        ),
+    )
     labels = [o["text"]["text"] for o in json.loads(response.body)["options"]]
     assert sorted(labels) == ["erp-季度演练", "账单容灾演练"]
 
@@ -283,8 +323,9 @@ def test_forms_refuse_ids_that_are_not_picked_uuids(hostile: str) -> None:
         _resize_view(hostile, ["production"], production_flavor="s6.large.2")
     )
     assert isinstance(result, dict) and "instance" in result
-    drill = {"state": {"values": {"drill": {modals.PICK_DRILL: {
-        "selected_option": {"value": hostile}}}}}}  # fmt: skip
+    drill = {
+        "state": {"values": {"drill": {modals.PICK_DRILL: {"selected_option": {"value": hostile}}}}}
+    }
     renamed = modals.rename_from_view(drill)
     assert isinstance(renamed, dict) and "drill" in renamed
 
@@ -304,9 +345,13 @@ async def test_reading_follows_the_policy_for_changing(
     no instance or drill list, no status, jobs or history - and a job is shown only in its own
     channel."""
     async with running(
-        tmp_path, slack, emulator, world, policy_resize_users=frozenset({ALICE}),
+        tmp_path,
+        slack,
+        emulator,
+        world,
+        policy_resize_users=frozenset({ALICE}),
         policy_rename_users=frozenset({ALICE}),
-    ) as h:  # fmt: skip
+    ) as h:
         await h.command("resize", user=BOB)
         await h.command("drill rename", user=BOB)
         denied = await until(lambda: len(h.ephemerals(BOB)) >= 2 and h.ephemerals(BOB))
@@ -315,9 +360,16 @@ async def test_reading_follows_the_policy_for_changing(
         assert not h.state.calls_to("views.open")
         view = {"id": "V0FORGED01", "private_metadata": json.dumps({"channel": CHANNEL})}
         for action, block in ((modals.PICK_INSTANCE, "instance"), (modals.PICK_DRILL, "drill")):
-            response = await dispatch(h.app, suggestion_body(
-                BOB, view, action_id=action, block_id=block, value="",
-            ))  # fmt: skip
+            response = await dispatch(
+                h.app,
+                suggestion_body(
+                    BOB,
+                    view,
+                    action_id=action,
+                    block_id=block,
+                    value="",
+                ),
+            )
             assert json.loads(response.body)["options"] == []
         for text in ("history", "jobs", "status 0123456789abcdef"):
             await h.command(text, user=BOB)

@@ -29,17 +29,29 @@ async def test_a_stop_during_a_tracker_tick_logs_no_error(
     world: World,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    h, store, sdrs = make_harness(tmp_path, slack, emulator, world, tracker_tick_seconds=0.1,
-                                  shutdown_seconds=5.0)  # fmt: skip
+    h, store, sdrs = make_harness(
+        tmp_path, slack, emulator, world, tracker_tick_seconds=0.1, shutdown_seconds=5.0
+    )
     job_id = world.resize(sid("pi-erp-db"), {"resize": {"flavorRef": "s6.xlarge.2"}})
     now = h.deps.now()
     store.record_submission(
-        job_id=job_id, op_id=None, kind=JobKind.RESIZE, subject=sid("pi-erp-db"), channel="C1",
-        thread_ts=None, requester="U1", confirmer="U1", detail={}, now=now, first_check_at=now,
-        messages=[], audit_detail={},
-    )  # fmt: skip
-    emulator.emulator.faults.add(Fault("latency", method="GET", path_contains="/jobs/",
-                                       seconds=5.0, times=None))  # fmt: skip
+        job_id=job_id,
+        op_id=None,
+        kind=JobKind.RESIZE,
+        subject=sid("pi-erp-db"),
+        channel="C1",
+        thread_ts=None,
+        requester="U1",
+        confirmer="U1",
+        detail={},
+        now=now,
+        first_check_at=now,
+        messages=[],
+        audit_detail={},
+    )
+    emulator.emulator.faults.add(
+        Fault("latency", method="GET", path_contains="/jobs/", seconds=5.0, times=None)
+    )
     scheduler = start_scheduler(h.deps, h.tracker, h.sender)
     try:
         # the tick is now waiting for SDRS, holding the job's lease

@@ -42,15 +42,22 @@ def test_three_replicas_on_postgresql_one_killed(
     emulator, slack = stands_ha
     world = emulator.emulator.world
     store = Store.from_url(db_url)
-    submit_tracked_jobs(world, store, slack, channels=CHANNELS, seconds=(2.0, 12.0), seed=3,
-                        requester="U0HA000001")  # fmt: skip
+    submit_tracked_jobs(
+        world, store, slack, channels=CHANNELS, seconds=(2.0, 12.0), seed=3, requester="U0HA000001"
+    )
     env = serve_env(
-        slack_api_url=slack.api_url, sdrs_url=emulator.url, database_url=db_url,
-        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,
-        outbox_pace_seconds="0.1", outbox_tick_seconds="0.1", tracker_tick_seconds="0.2",
-        job_poll_first_seconds="0.5", job_poll_max_seconds=str(POLL_CAP),
+        slack_api_url=slack.api_url,
+        sdrs_url=emulator.url,
+        database_url=db_url,
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        outbox_pace_seconds="0.1",
+        outbox_tick_seconds="0.1",
+        tracker_tick_seconds="0.2",
+        job_poll_first_seconds="0.5",
+        job_poll_max_seconds=str(POLL_CAP),
         lease_seconds=str(LEASE),
-    )  # fmt: skip
+    )
     try:
         with replicas(env, 3, tmp_path) as procs:
             time.sleep(5)

@@ -73,20 +73,32 @@ DEH2 = "9a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d"
             ResizeIntent(instance_id=PI, flavor="s6.large.2"),
         ),
         (f"drill rename {PI} erp-季度演练", RenameDrillIntent(drill_id=PI, name="erp-季度演练")),
-        (f'drill rename {PI} "web_drill-2026.q1"', RenameDrillIntent(drill_id=PI, name="web_drill-2026.q1")),  # noqa: E501
+        (
+            f'drill rename {PI} "web_drill-2026.q1"',
+            RenameDrillIntent(drill_id=PI, name="web_drill-2026.q1"),
+        ),
         (f"drill rename {PI} “账单演练”", RenameDrillIntent(drill_id=PI, name="账单演练")),
-        ("status 0000000062db92d70162db9d200f000a", StatusIntent(job_id="0000000062db92d70162db9d200f000a")),  # noqa: E501
+        (
+            "status 0000000062db92d70162db9d200f000a",
+            StatusIntent(job_id="0000000062db92d70162db9d200f000a"),
+        ),
         ("jobs", JobsIntent()),
         # a name instead of an id: looked up in SDRS before anything else
         ("resize erp-db S6.XLARGE.2", ResizeIntent(instance_name="erp-db", flavor="S6.XLARGE.2")),
         ("drill rename 账单演练 新名字", RenameDrillIntent(drill_name="账单演练", name="新名字")),
         (f"drill rename {PI} '{'演' * 21}a'", RenameDrillIntent(drill_id=PI, name="演" * 21 + "a")),
         # stop-resize-start: the bot stops running servers, resizes, starts them again
-        (f"resize {PI} s6.large.2 power=stop-start", ResizeIntent(instance_id=PI, flavor="s6.large.2", power="stop-start")),  # noqa: E501
-        (f"resize {PI} dr=s6.large.2 --power STOP-START --stop=hard", ResizeIntent(instance_id=PI, dr_flavor="s6.large.2", power="stop-start", stop="hard")),  # noqa: E501
+        (
+            f"resize {PI} s6.large.2 power=stop-start",
+            ResizeIntent(instance_id=PI, flavor="s6.large.2", power="stop-start"),
+        ),
+        (
+            f"resize {PI} dr=s6.large.2 --power STOP-START --stop=hard",
+            ResizeIntent(instance_id=PI, dr_flavor="s6.large.2", power="stop-start", stop="hard"),
+        ),
         (f"resize {PI} s6.large.2 power=as-is", ResizeIntent(instance_id=PI, flavor="s6.large.2")),
     ],
-)  # fmt: skip
+)
 def test_valid_forms(text: str, expected: object) -> None:
     assert parse(text) == expected
 
@@ -97,7 +109,11 @@ def test_valid_forms(text: str, expected: object) -> None:
         ("resise x", "Did you mean `resize`?", "/sdrs resize ..."),
         ("frobnicate", "is not a command", "/sdrs help"),
         ("help me", "no help on", "/sdrs help"),
-        ("resize not/an/id s6.large.2", "is neither a protected instance id", "<protected-instance-id>"),  # noqa: E501
+        (
+            "resize not/an/id s6.large.2",
+            "is neither a protected instance id",
+            "<protected-instance-id>",
+        ),
         (f"resize {PI}", "no flavor given", "<flavor>"),
         (f"resize {PI} large", "is not a flavor name", "<flavor>"),
         (f"resize {PI} s6.large.2 extra", "unexpected words", "<flavor>"),
@@ -107,7 +123,11 @@ def test_valid_forms(text: str, expected: object) -> None:
         (f"resize {PI} dr=s6.large.2 dr=s6.xlarge.2", "given twice", "<flavor>"),
         (f"resize {PI} dr=", "needs a value", "<flavor>"),
         (f"resize {PI} --dr", "needs a value", "<flavor>"),
-        (f"resize {PI} dr=s6.large.2 production-host={DEH}", "only used when the production", "DeH"),  # noqa: E501
+        (
+            f"resize {PI} dr=s6.large.2 production-host={DEH}",
+            "only used when the production",
+            "DeH",
+        ),
         (f"resize {PI} dr=s6.large.2 dr-host=deh-1", "not a dedicated host id", "DeH"),
         ("drill", "only drill action is `rename`", "drill rename"),
         ("drill delete x", "(got `delete`)", "drill rename"),
@@ -123,13 +143,25 @@ def test_valid_forms(text: str, expected: object) -> None:
         ("jobs all", "takes only `page=N`", "/sdrs jobs"),
         ("jobs page=0", "`page=0` is not a page", "/sdrs jobs [page=N]"),
         ("history 5 page=x", "`page=x` is not a page", "/sdrs history [n] [page=N]"),
-        (f"resize {PI} s6.large.2 power=restart", "`power=stop-start` (stop the running", "power=stop-start"),  # noqa: E501
-        (f"resize {PI} s6.large.2 power=stop-start power=as-is", "`power` is given twice", "<flavor>"),  # noqa: E501
+        (
+            f"resize {PI} s6.large.2 power=restart",
+            "`power=stop-start` (stop the running",
+            "power=stop-start",
+        ),
+        (
+            f"resize {PI} s6.large.2 power=stop-start power=as-is",
+            "`power` is given twice",
+            "<flavor>",
+        ),
         (f"resize {PI} s6.large.2 stop=hard", "add power=stop-start", "power=stop-start"),
-        (f"resize {PI} s6.large.2 power=stop-start stop=now", "`stop=hard` (power off)", "<flavor>"),  # noqa: E501
+        (
+            f"resize {PI} s6.large.2 power=stop-start stop=now",
+            "`stop=hard` (power off)",
+            "<flavor>",
+        ),
         (f"resize {PI} s6.large.2 powr=stop-start", "Did you mean `power`?", "<flavor>"),
     ],
-)  # fmt: skip
+)
 def test_mistakes_say_what_and_show_the_form(text: str, fragment: str, usage: str) -> None:
     with pytest.raises(ParseError) as caught:
         parse(text)
@@ -160,11 +192,36 @@ def test_resize_intent_params_and_sites() -> None:
 
 
 _words = st.sampled_from(
-    ["resize", "drill", "rename", "help", PI, DEH, "s6.large.2", "production=", "dr=", "--dr",
-     "production-host=", "=", "--", '"', "'", "“", "\\", "演练", "\u00a0", "\n", "\t",
-     "window=nightly", "when=2026-11-29T02:00+08:00", "when=2026-11-29T02:00", "if-missed=next",
-     "--window", "if-missed=later"]
-)  # fmt: skip
+    [
+        "resize",
+        "drill",
+        "rename",
+        "help",
+        PI,
+        DEH,
+        "s6.large.2",
+        "production=",
+        "dr=",
+        "--dr",
+        "production-host=",
+        "=",
+        "--",
+        '"',
+        "'",
+        "“",
+        "\\",
+        "演练",
+        "\u00a0",
+        "\n",
+        "\t",
+        "window=nightly",
+        "when=2026-11-29T02:00+08:00",
+        "when=2026-11-29T02:00",
+        "if-missed=next",
+        "--window",
+        "if-missed=later",
+    ]
+)
 random_text = st.one_of(
     st.text(max_size=300),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=1000, max_size=2500),

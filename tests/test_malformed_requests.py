@@ -24,11 +24,13 @@ UNSIGNED = [
     (FORM, "payload=%7B%22type%22%3A"),  # "{"type":" cut short
     ({"content-type": "application/json"}, "garbage {{{"),
     ({"content-type": "application/json"}, "[1, 2, 3]"),
-    ({**FORM, "x-slack-request-timestamp": "yesterday", "x-slack-signature": "v0=00"},
-     "command=%2Fsdrs&text=help"),
+    (
+        {**FORM, "x-slack-request-timestamp": "yesterday", "x-slack-signature": "v0=00"},
+        "command=%2Fsdrs&text=help",
+    ),
     ({**FORM, "x-slack-request-timestamp": "", "x-slack-signature": ""}, "a=b"),
     ({"content-type": "text/plain"}, "\x00\x01\x02"),
-]  # fmt: skip
+]
 
 
 def _signed(body: str, content_type: str = FORM["content-type"]) -> dict[str, str]:
@@ -58,14 +60,23 @@ async def test_unsigned_malformed_requests_get_401_and_no_traceback(
 
 
 SIGNED_ODDITIES = [
-    "payload=" + quote(json.dumps({"type": "block_actions", "actions": [],
-                                   "user": {"id": "U0ALICE001"}, "team": {"id": "T1"}})),
+    "payload="
+    + quote(
+        json.dumps(
+            {
+                "type": "block_actions",
+                "actions": [],
+                "user": {"id": "U0ALICE001"},
+                "team": {"id": "T1"},
+            }
+        )
+    ),
     "payload=" + quote("{not json"),
     "command=%2Fsdrs&text=" + quote("resize \ud800 s6.large.2".encode("utf-8", "surrogatepass")),
     "command=%2Fsdrs&text=%ED%A0%80",  # a lone surrogate, UTF-8 encoded (invalid UTF-8)
     "payload=" + quote(json.dumps([1, 2])),
     "payload=" + quote(json.dumps({"type": "view_submission"})),
-]  # fmt: skip
+]
 
 
 async def test_signed_oddities_get_a_clear_answer_not_a_5xx(
@@ -77,8 +88,9 @@ async def test_signed_oddities_get_a_clear_answer_not_a_5xx(
         url = str(server.make_url("/slack/events"))
         async with httpx.AsyncClient() as http:
             for body in SIGNED_ODDITIES:
-                answer = await http.post(url, content=body.encode("utf-8", "surrogatepass"),
-                                         headers=_signed(body))  # fmt: skip
+                answer = await http.post(
+                    url, content=body.encode("utf-8", "surrogatepass"), headers=_signed(body)
+                )
                 assert answer.status_code < 500, (body, answer.status_code, answer.text)
         await h.quiesce()
     finally:
@@ -86,15 +98,18 @@ async def test_signed_oddities_get_a_clear_answer_not_a_5xx(
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
-    body=st.one_of(st.binary(max_size=300).map(lambda b: (b, False)),
-                   st.text(max_size=300).map(lambda t: (t.encode("utf-8", "surrogatepass"),
-                                                        True))),
+    body=st.one_of(
+        st.binary(max_size=300).map(lambda b: (b, False)),
+        st.text(max_size=300).map(lambda t: (t.encode("utf-8", "surrogatepass"), True)),
+    ),
     content_type=st.sampled_from(
-        ["application/x-www-form-urlencoded", "application/json", "text/plain", ""]),
-)  # fmt: skip
+        ["application/x-www-form-urlencoded", "application/json", "text/plain", ""]
+    ),
+)
 @pytest.mark.slow
 async def test_fuzzed_requests_never_get_a_5xx(
     h: Harness, body: tuple[bytes, bool], content_type: str
@@ -108,8 +123,9 @@ async def test_fuzzed_requests_never_get_a_5xx(
         if signed:
             headers.update(signed_headers(raw.decode("utf-8", "surrogatepass")))
         async with httpx.AsyncClient() as http:
-            answer = await http.post(str(server.make_url("/slack/events")), content=raw,
-                                     headers=headers)  # fmt: skip
+            answer = await http.post(
+                str(server.make_url("/slack/events")), content=raw, headers=headers
+            )
         assert answer.status_code < 500, (raw, answer.status_code, answer.text)
     finally:
         await server.close()

@@ -41,8 +41,11 @@ def test_routes_parse_and_mistakes_are_explained() -> None:
 
 
 def posts_to(h: Harness, channel: str) -> list[str]:
-    return [str(c.args["text"]) for c in h.state.calls_to("chat.postMessage")
-            if c.args.get("channel") == channel]  # fmt: skip
+    return [
+        str(c.args["text"])
+        for c in h.state.calls_to("chat.postMessage")
+        if c.args.get("channel") == channel
+    ]
 
 
 async def confirmed_resize(h: Harness, instance: str = "pi-erp-db") -> str:
@@ -90,8 +93,9 @@ async def test_stuck_job_is_announced_once(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
 ) -> None:
     world.plan_next_job(JobPlan(hang=True))
-    async with running(tmp_path, slack, emulator, world, notify_routes=ROUTES,
-                       job_timeout_seconds=0.5) as h:  # fmt: skip
+    async with running(
+        tmp_path, slack, emulator, world, notify_routes=ROUTES, job_timeout_seconds=0.5
+    ) as h:
         ts = await confirmed_resize(h)
         await until(lambda: h.thread_replies(ts))
         h.clock.t += timedelta(seconds=1)
@@ -126,8 +130,15 @@ async def test_cancel_expiry_and_refused_submission_are_announced(
             lambda: "*failed*" in " ".join(posts_to(h, AUDIT)) and posts_to(h, AUDIT)
         )
         kinds = [text.split("*")[1] for text in audit]
-        assert kinds == ["requested", "cancelled", "requested", "expired", "requested",
-                         "confirmed", "failed"]  # fmt: skip
+        assert kinds == [
+            "requested",
+            "cancelled",
+            "requested",
+            "expired",
+            "requested",
+            "confirmed",
+            "failed",
+        ]
         assert "*cancelled* by <@U0ALICE001>" in audit[1]
         assert "*SDRS.1368*" in posts_to(h, ONCALL)[0]
 

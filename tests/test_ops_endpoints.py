@@ -42,8 +42,12 @@ async def ops(h: Harness) -> AsyncIterator[Callable[..., Awaitable[TestClient]]]
     async def make(
         scheduler: bool = True, slack_up: Callable[[], Awaitable[bool]] | None = None
     ) -> TestClient:
-        app = build_health_app(h.deps.store, h.deps.metrics, scheduler_running=lambda: scheduler,
-                               slack_connected=slack_up)  # fmt: skip
+        app = build_health_app(
+            h.deps.store,
+            h.deps.metrics,
+            scheduler_running=lambda: scheduler,
+            slack_connected=slack_up,
+        )
         client = TestClient(TestServer(app))
         await client.start_server()
         clients.append(client)
@@ -88,15 +92,24 @@ async def test_metrics_after_a_scenario(
     assert commands("unknown", "parse-error", account="") == 1  # no account chosen yet
     confirmed = (("account", "default"), ("outcome", "confirmed"))
     assert m[("sdrs_bot_confirmations_total", confirmed)] == 1
-    resize = (("account", "default"), ("operation", "POST /protected-instances/{id}/resize"),
-              ("service", "sdrs"))  # fmt: skip
+    resize = (
+        ("account", "default"),
+        ("operation", "POST /protected-instances/{id}/resize"),
+        ("service", "sdrs"),
+    )
     assert m[("sdrs_bot_cloud_calls_total", (*resize, ("status", "200")))] == 1
     assert m[("sdrs_bot_cloud_call_seconds_count", resize)] == 1
-    job_checks = [v for (name, labels), v in m.items() if name == "sdrs_bot_cloud_calls_total"
-                  and ("operation", "GET /jobs/{id}") in labels]  # fmt: skip
+    job_checks = [
+        v
+        for (name, labels), v in m.items()
+        if name == "sdrs_bot_cloud_calls_total" and ("operation", "GET /jobs/{id}") in labels
+    ]
     assert sum(job_checks) >= 1
-    ecs_reads = [v for (name, labels), v in m.items() if name == "sdrs_bot_cloud_calls_total"
-                 and ("service", "ecs") in labels]  # fmt: skip
+    ecs_reads = [
+        v
+        for (name, labels), v in m.items()
+        if name == "sdrs_bot_cloud_calls_total" and ("service", "ecs") in labels
+    ]
     assert sum(ecs_reads) >= 4  # two preflights (servers and resize flavors) + the recheck
     # the store-derived job gauges name the account too
     assert m[("sdrs_bot_jobs_finished", (("account", "default"), ("status", "SUCCESS")))] == 1
@@ -118,8 +131,12 @@ async def test_health_and_readiness(h: Harness, ops: Callable[..., Awaitable[Tes
     not_ready = await ops(scheduler=False, slack_up=down)
     answer = await not_ready.get("/readyz")
     assert answer.status == 503
-    assert await answer.json() == {"ok": False, "database": True, "scheduler": False,
-                                   "slack_connection": False}  # fmt: skip
+    assert await answer.json() == {
+        "ok": False,
+        "database": True,
+        "scheduler": False,
+        "slack_connection": False,
+    }
 
 
 @pytest.fixture
@@ -138,8 +155,13 @@ def root_logging() -> Iterator[None]:
 
 @pytest.mark.usefixtures("root_logging")
 def test_json_logs_carry_context_and_redact_secrets() -> None:
-    settings = Settings(_env_file=None, slack_bot_token=BOT_TOKEN, huaweicloud_sdk_ak="AK",
-                        huaweicloud_sdk_sk=SANDBOX_SK, log_format="json")  # fmt: skip
+    settings = Settings(
+        _env_file=None,
+        slack_bot_token=BOT_TOKEN,
+        huaweicloud_sdk_ak="AK",
+        huaweicloud_sdk_sk=SANDBOX_SK,
+        log_format="json",
+    )
     out = io.StringIO()
     configure_logging(settings, out)
     log = logging.getLogger("bot.test")

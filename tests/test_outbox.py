@@ -240,8 +240,9 @@ async def test_a_lost_answer_is_found_behind_a_busy_channel(
     clock = Clock()
     ts = parent(slack) if threaded else None
     slack.state.fail_next["chat.postMessage"] = ["lost"]  # posted, but answered 503
-    message = OutboxMessage(dedupe_key="busy-1", channel=CH, content=Rendered(text="report"),
-                            thread_ts=ts)  # fmt: skip
+    message = OutboxMessage(
+        dedupe_key="busy-1", channel=CH, content=Rendered(text="report"), thread_ts=ts
+    )
     store.enqueue(message, clock())
     s = sender(store, client, clock)
     assert await s.run_once() == 0
@@ -255,8 +256,11 @@ async def test_a_lost_answer_is_found_behind_a_busy_channel(
         }
     clock.advance(5)
     assert await s.run_once() == 1
-    posts = [c for c in slack.state.calls_to("chat.postMessage")
-             if "busy-1" in json.dumps(c.args.get("metadata") or {})]  # fmt: skip
+    posts = [
+        c
+        for c in slack.state.calls_to("chat.postMessage")
+        if "busy-1" in json.dumps(c.args.get("metadata") or {})
+    ]
     assert len(posts) == 1  # found on a later page, not posted again
     if not threaded:  # history is newest first: the original is on a later page
         assert len(slack.state.calls_to("conversations.history")) >= 2
@@ -276,8 +280,9 @@ async def test_a_check_refused_for_a_missing_scope_still_delivers_and_says_so(
     dm = "D0DIRECT01"
     slack.state.fail_next["chat.postMessage"] = ["server_error"]  # outcome unknown: check first
     slack.state.fail_next["conversations.history"] = ["missing_scope"]
-    store.enqueue(OutboxMessage(dedupe_key="dm-1", channel=dm, content=Rendered(text="report")),
-                  clock())  # fmt: skip
+    store.enqueue(
+        OutboxMessage(dedupe_key="dm-1", channel=dm, content=Rendered(text="report")), clock()
+    )
     s = sender(store, client, clock)
     metrics = Metrics()
     metrics.watch(store, lambda: s.rate_limited, lambda: s.missing_scope)
@@ -306,8 +311,16 @@ async def test_a_burst_of_uncertain_rows_waits_for_the_look_up_budget(
     for ch in channels:
         message = OutboxMessage(dedupe_key=f"burst-{ch}", channel=ch, content=Rendered(text="r"))
         store.enqueue(message, clock())
-    s = OutboxSender(store, client, render.message, owner="r1", now=clock, pace_seconds=1.0,
-                     lease_seconds=30, lookup_burst=5)  # fmt: skip
+    s = OutboxSender(
+        store,
+        client,
+        render.message,
+        owner="r1",
+        now=clock,
+        pace_seconds=1.0,
+        lease_seconds=30,
+        lookup_burst=5,
+    )
     assert await s.run_once() == 0  # every post took effect, every answer was lost
     clock.advance(5)
     assert await s.run_once() == 5

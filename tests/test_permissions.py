@@ -44,33 +44,58 @@ Drive = Callable[[SdrsClient, EcsClient, World], Awaitable[Any]]
 # first, so the emulator knows the id as ECS's), and the row its request must match. A new
 # client method without a line here fails test_every_client_method_is_driven.
 DRIVERS: dict[str, tuple[str, Drive]] = {
-    "SdrsClient.resize_protected_instance": ("ResizeProtectedInstance",
+    "SdrsClient.resize_protected_instance": (
+        "ResizeProtectedInstance",
         lambda s, e, w: s.resize_protected_instance(
-            sid("pi-erp-db"), ResizeParams(flavorRef="s6.xlarge.2"))),
-    "SdrsClient.rename_drill": ("UpdateDisasterRecoveryDrillName",
-        lambda s, e, w: s.rename_drill(sid("drill-web"), "web-drill-renamed")),
+            sid("pi-erp-db"), ResizeParams(flavorRef="s6.xlarge.2")
+        ),
+    ),
+    "SdrsClient.rename_drill": (
+        "UpdateDisasterRecoveryDrillName",
+        lambda s, e, w: s.rename_drill(sid("drill-web"), "web-drill-renamed"),
+    ),
     "SdrsClient.get_job": ("ShowJobStatus", lambda s, e, w: s.get_job("no-such-job")),
-    "SdrsClient.get_protected_instance": ("ShowProtectedInstance",
-        lambda s, e, w: s.get_protected_instance(sid("pi-erp-db"))),
-    "SdrsClient.list_protected_instances": ("ListProtectedInstances",
-        lambda s, e, w: s.list_protected_instances(limit=2)),
-    "SdrsClient.get_protection_group": ("ShowProtectionGroup",
-        lambda s, e, w: s.get_protection_group(sid("pg-erp"))),
-    "SdrsClient.get_drill": ("ShowDisasterRecoveryDrill",
-        lambda s, e, w: s.get_drill(sid("drill-erp"))),
-    "SdrsClient.list_drills": ("ListDisasterRecoveryDrills",
-        lambda s, e, w: s.list_drills(limit=1)),
+    "SdrsClient.get_protected_instance": (
+        "ShowProtectedInstance",
+        lambda s, e, w: s.get_protected_instance(sid("pi-erp-db")),
+    ),
+    "SdrsClient.list_protected_instances": (
+        "ListProtectedInstances",
+        lambda s, e, w: s.list_protected_instances(limit=2),
+    ),
+    "SdrsClient.get_protection_group": (
+        "ShowProtectionGroup",
+        lambda s, e, w: s.get_protection_group(sid("pg-erp")),
+    ),
+    "SdrsClient.get_drill": (
+        "ShowDisasterRecoveryDrill",
+        lambda s, e, w: s.get_drill(sid("drill-erp")),
+    ),
+    "SdrsClient.list_drills": (
+        "ListDisasterRecoveryDrills",
+        lambda s, e, w: s.list_drills(limit=1),
+    ),
     "EcsClient.get_server": ("ShowServer", lambda s, e, w: e.get_server(sid("pi-erp-db-src"))),
     "EcsClient.count_servers": ("ListServersDetails", lambda s, e, w: e.count_servers()),
-    "EcsClient.list_resize_flavors": ("ListResizeFlavors",
-        lambda s, e, w: e.list_resize_flavors(sid("pi-erp-db-src"))),
-    "EcsClient.batch_stop": ("BatchStopServers",
-        lambda s, e, w: e.batch_stop([sid("pi-erp-app-src")])),
-    "EcsClient.batch_start": ("BatchStartServers",
-        lambda s, e, w: e.batch_start([sid("pi-erp-db-src")])),
-    "EcsClient.get_job": ("ShowJob", lambda s, e, w: e.get_job(w.power_action(
-        {"os-start": {"servers": [{"id": sid("pi-erp-db-tgt")}]}}))),
-}  # fmt: skip
+    "EcsClient.list_resize_flavors": (
+        "ListResizeFlavors",
+        lambda s, e, w: e.list_resize_flavors(sid("pi-erp-db-src")),
+    ),
+    "EcsClient.batch_stop": (
+        "BatchStopServers",
+        lambda s, e, w: e.batch_stop([sid("pi-erp-app-src")]),
+    ),
+    "EcsClient.batch_start": (
+        "BatchStartServers",
+        lambda s, e, w: e.batch_start([sid("pi-erp-db-src")]),
+    ),
+    "EcsClient.get_job": (
+        "ShowJob",
+        lambda s, e, w: e.get_job(
+            w.power_action({"os-start": {"servers": [{"id": sid("pi-erp-db-tgt")}]}})
+        ),
+    ),
+}
 NOT_API_CALLS = {"aclose"}
 
 
@@ -124,9 +149,11 @@ def test_the_policy_file_is_exactly_the_actions_the_calls_need() -> None:
     (statement,) = shipped["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == [
-        "ecs:cloudServers:get", "ecs:cloudServers:list", "ecs:cloudServers:start",
+        "ecs:cloudServers:get",
+        "ecs:cloudServers:list",
+        "ecs:cloudServers:start",
         "ecs:cloudServers:stop",
-    ]  # fmt: skip
+    ]
     # every action is some call's grant; every call's grant is an action here or a role
     needed = {p.grant.name for p in PERMISSIONS if p.grant.kind is GrantKind.ACTION}
     assert set(statement["Action"]) == needed
@@ -150,18 +177,27 @@ def test_the_policy_notes_cite_a_source_for_every_row_and_name_every_action() ->
         ("GET", f"/v1/{SANDBOX_PROJECT_ID}/cloudservers/detail", "ListServersDetails"),
         ("GET", f"/v1/{SANDBOX_PROJECT_ID}/cloudservers/resize_flavors", "ListResizeFlavors"),
         ("GET", f"/v1/{SANDBOX_PROJECT_ID}/cloudservers/abc", "ShowServer"),
-        ("POST", f"/v1/{SANDBOX_PROJECT_ID}/protected-instances/x/resize",
-         "ResizeProtectedInstance"),
-        ("PUT", f"/v1/{SANDBOX_PROJECT_ID}/disaster-recovery-drills/d",
-         "UpdateDisasterRecoveryDrillName"),
-        ("GET", f"/v1/{SANDBOX_PROJECT_ID}/disaster-recovery-drills/d",
-         "ShowDisasterRecoveryDrill"),
+        (
+            "POST",
+            f"/v1/{SANDBOX_PROJECT_ID}/protected-instances/x/resize",
+            "ResizeProtectedInstance",
+        ),
+        (
+            "PUT",
+            f"/v1/{SANDBOX_PROJECT_ID}/disaster-recovery-drills/d",
+            "UpdateDisasterRecoveryDrillName",
+        ),
+        (
+            "GET",
+            f"/v1/{SANDBOX_PROJECT_ID}/disaster-recovery-drills/d",
+            "ShowDisasterRecoveryDrill",
+        ),
         ("GET", f"/v1/{SANDBOX_PROJECT_ID}/protected-instances/x/resize", None),
         ("DELETE", f"/v1/{SANDBOX_PROJECT_ID}/protected-instances/x", None),
         ("GET", f"/v2/{SANDBOX_PROJECT_ID}/jobs/x", None),
         ("GET", f"/v1/{SANDBOX_PROJECT_ID}/jobs/x", "ShowJobStatus"),
     ],
-)  # fmt: skip
+)
 def test_rows_match_their_method_and_template(
     method: str, path: str, operation: str | None
 ) -> None:
@@ -184,7 +220,7 @@ JOBS = f"/v1/{SANDBOX_PROJECT_ID}/jobs/x"
         ("GET", JOBS, "ecs", None, "ShowJob"),
         ("GET", JOBS, "sdrs", None, "ShowJobStatus"),
     ],
-)  # fmt: skip
+)
 def test_one_path_many_calls_are_told_apart_by_body_and_service(
     method: str, path: str, service: str | None, body: Any, operation: str | None
 ) -> None:
@@ -226,8 +262,11 @@ async def test_the_emulator_refuses_a_denied_action_for_that_key_only(
     world: World, emulator: EmulatorThread
 ) -> None:
     world.credentials[OTHER_AK] = OTHER_SK
-    other = build_clients(sandbox_settings(emulator.url, huaweicloud_sdk_ak=OTHER_AK,
-                                           huaweicloud_sdk_sk=SecretStr(OTHER_SK)))  # fmt: skip
+    other = build_clients(
+        sandbox_settings(
+            emulator.url, huaweicloud_sdk_ak=OTHER_AK, huaweicloud_sdk_sk=SecretStr(OTHER_SK)
+        )
+    )
     mine = build_clients(sandbox_settings(emulator.url))
     async with httpx.AsyncClient(base_url=emulator.url) as control:
         answer = await control.post(

@@ -38,9 +38,20 @@ EMOJI_CODE = re.compile(r"(?<![\w:]):([a-z][a-z0-9_+]*):(?![\w`])")
 SECRET = "format-test-secret"
 ALICE, BOB = PEOPLE[0].id, PEOPLE[1].id
 COMMAND_FIELDS = {
-    "token", "team_id", "team_domain", "channel_id", "channel_name", "user_id", "user_name",
-    "command", "text", "api_app_id", "is_enterprise_install", "response_url", "trigger_id",
-}  # fmt: skip
+    "token",
+    "team_id",
+    "team_domain",
+    "channel_id",
+    "channel_name",
+    "user_id",
+    "user_name",
+    "command",
+    "text",
+    "api_app_id",
+    "is_enterprise_install",
+    "response_url",
+    "trigger_id",
+}
 
 
 class FakeBot:
@@ -133,14 +144,27 @@ async def test_interactions_carry_a_json_payload(
     playground, bot, slack = rig
     ts = "1795000000.000100"
     slack.state.messages[(CHANNEL[0], ts)] = {"type": "message", "ts": ts, "text": "c"}
-    await playground.action(BOB, {"action_id": "sdrs_confirm", "block_id": "b", "value": "op1",
-                                  "message_ts": ts})  # fmt: skip
-    view = {"type": "modal", "callback_id": "sdrs_resize_form", "title": {"type": "plain_text",
-            "text": "t"}, "blocks": [], "private_metadata": "{}"}  # fmt: skip
+    await playground.action(
+        BOB, {"action_id": "sdrs_confirm", "block_id": "b", "value": "op1", "message_ts": ts}
+    )
+    view = {
+        "type": "modal",
+        "callback_id": "sdrs_resize_form",
+        "title": {"type": "plain_text", "text": "t"},
+        "blocks": [],
+        "private_metadata": "{}",
+    }
     slack.state.views["V1"] = {**view, "id": "V1", "hash": "h1", "_user": BOB}
     bot.answer = {"options": [{"text": {"type": "plain_text", "text": "erp-db"}, "value": "x"}]}
-    answer = await playground.options(BOB, {"view_id": "V1", "action_id": "sdrs_pick_instance",
-                                            "block_id": "instance", "value": "erp"})  # fmt: skip
+    answer = await playground.options(
+        BOB,
+        {
+            "view_id": "V1",
+            "action_id": "sdrs_pick_instance",
+            "block_id": "instance",
+            "value": "erp",
+        },
+    )
     assert answer["options"][0]["value"] == "x"
     bot.answer = {"response_action": "errors", "errors": {"sites": "Choose a site"}}
     result = await playground.submit(BOB, {"view_id": "V1", "values": {"sites": {}}})
@@ -158,8 +182,12 @@ async def test_interactions_carry_a_json_payload(
         kinds.append(payload["type"])
     assert kinds == ["block_actions", "block_suggestion", "view_submission", "view_submission"]
     click = json.loads(parse_qs(bot.received[0][1])["payload"][0])
-    assert click["container"] == {"type": "message", "message_ts": ts, "channel_id": CHANNEL[0],
-                                  "is_ephemeral": False}  # fmt: skip
+    assert click["container"] == {
+        "type": "message",
+        "message_ts": ts,
+        "channel_id": CHANNEL[0],
+        "is_ephemeral": False,
+    }
     assert click["actions"][0]["value"] == "op1" and click["channel"]["id"] == CHANNEL[0]
     submission = json.loads(parse_qs(bot.received[2][1])["payload"][0])
     assert submission["view"]["id"] == "V1" and submission["view"]["state"] == {
@@ -203,8 +231,9 @@ async def _poll(
 
 
 def _confirmation(state: dict[str, Any]) -> dict[str, Any] | None:
-    return next((m for m in state["messages"] if any(b.get("type") == "actions"
-                                                     for b in m["blocks"])), None)  # fmt: skip
+    return next(
+        (m for m in state["messages"] if any(b.get("type") == "actions" for b in m["blocks"])), None
+    )
 
 
 def _posts(emulator: EmulatorThread) -> int:
@@ -236,20 +265,35 @@ async def test_two_accounts_bound_to_two_channels_through_the_page() -> None:
                     return dict(await r.json())
 
             await post("command", channel=apac, text=f"/sdrs resize {db} s6.xlarge.2")
-            asked = await _poll(session, state(apac), lambda s: [
-                e["text"] for e in s["ephemerals"] if "several accounts" in e["text"]])  # fmt: skip
+            asked = await _poll(
+                session,
+                state(apac),
+                lambda s: [e["text"] for e in s["ephemerals"] if "several accounts" in e["text"]],
+            )
             assert "`dr-ap`, `prod-cn`" in asked[0] and "account=NAME" in asked[0]
             await post("command", channel=apac, text=f"/sdrs resize {db} s6.xlarge.2 account=dr-ap")
             message = await _poll(session, state(apac), _confirmation)
             text = json.dumps(message["blocks"], ensure_ascii=False)
             assert "account `dr-ap` (ap-southeast-1)" in text and "ecs-hk-erp-db-src" in text
             actions = next(b for b in message["blocks"] if b["type"] == "actions")
-            await post("action", channel=apac, action_id=actions["elements"][0]["action_id"],
-                       block_id=actions["block_id"], value=actions["elements"][0]["value"],
-                       message_ts=message["ts"])  # fmt: skip
-            final = await _poll(session, state(apac), lambda s: [
-                r["text"] for m in s["messages"] for r in m.get("replies", [])
-                if "SUCCESS" in r["text"]])  # fmt: skip
+            await post(
+                "action",
+                channel=apac,
+                action_id=actions["elements"][0]["action_id"],
+                block_id=actions["block_id"],
+                value=actions["elements"][0]["value"],
+                message_ts=message["ts"],
+            )
+            final = await _poll(
+                session,
+                state(apac),
+                lambda s: [
+                    r["text"]
+                    for m in s["messages"]
+                    for r in m.get("replies", [])
+                    if "SUCCESS" in r["text"]
+                ],
+            )
             assert "account `dr-ap` (ap-southeast-1)" in final[0]
             seen["posts"] = {n: _posts(e) for n, e in running.emulators.items()}
             ap_server = running.world("dr-ap").servers[sid(f"{DR_PREFIX}pi-erp-db-src")]
@@ -265,7 +309,9 @@ async def test_two_accounts_bound_to_two_channels_through_the_page() -> None:
             # the cloud panel: both accounts, labelled; a stop reaches dr-ap's emulator only
             cloud = await _poll(session, f"{base}/ui/cloud", lambda c: c)
             assert [(a["name"], a["region"]) for a in cloud["accounts"]] == [
-                ("prod-cn", "cn-north-4"), ("dr-ap", "ap-southeast-1")]  # fmt: skip
+                ("prod-cn", "cn-north-4"),
+                ("dr-ap", "ap-southeast-1"),
+            ]
             app = sid(f"{DR_PREFIX}pi-erp-app-src")
             await post("power", account="dr-ap", server_id=app, status="SHUTOFF")
             assert running.world("dr-ap").servers[app].status == "SHUTOFF"
@@ -286,9 +332,11 @@ async def test_ecs_power_switches_show_until_used_and_clear() -> None:
     clock = [datetime(2026, 1, 5, 9, 0, tzinfo=UTC)]
     world = seeded_world(now=lambda: clock[0], job_seconds=2.0)
     controls = FaultControls(world, FaultPlan(), SlackApiState(token="x"), "sqlite://")
-    playground = Playground(SlackApiServer(SlackApiState(token="x")),
-                            [CloudAccount("prod-cn", "cn-north-4", world)],
-                            signing_secret=SECRET)  # fmt: skip
+    playground = Playground(
+        SlackApiServer(SlackApiState(token="x")),
+        [CloudAccount("prod-cn", "cn-north-4", world)],
+        signing_secret=SECRET,
+    )
     playground.controls = controls
     app = sid("pi-erp-app-src")
 
@@ -307,8 +355,10 @@ async def test_ecs_power_switches_show_until_used_and_clear() -> None:
     assert server(app) == ("ACTIVE", "")
 
     done = await controls.apply({"kind": "stop-fails", "code": "Ecs.0001"})
-    assert done == {"ok": True, "done": "the next ECS stop fails with Ecs.0001; the servers "
-                    "stay ACTIVE"}  # fmt: skip
+    assert done == {
+        "ok": True,
+        "done": "the next ECS stop fails with Ecs.0001; the servers stay ACTIVE",
+    }
     assert "start fails" in (await controls.apply({"kind": "start-fails", "code": "x"}))["done"]
     assert "ERROR" in (await controls.apply({"kind": "start-to-error"}))["done"]
     assert controls.active() == [

@@ -51,11 +51,23 @@ class Demo:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "demo", "--port", str(self.port),
-             "--job-seconds", "2", *args],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "demo",
+                "--port",
+                str(self.port),
+                "--job-seconds",
+                "2",
+                *args,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )  # fmt: skip
+        )
         assert self.proc.stdout is not None
         first = self.proc.stdout.readline()
         self.started_in = time.monotonic() - started
@@ -64,8 +76,9 @@ class Demo:
 
     def stop(self) -> tuple[int, float]:
         """Ctrl-C, as a person would; (exit code, seconds it took)."""
-        children = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True,
-                                  text=True, check=False).stdout.split()  # fmt: skip
+        children = subprocess.run(
+            ["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
         assert children == [], "the demo runs as one process"
         started = time.monotonic()
         self.proc.send_signal(signal.SIGINT)
@@ -83,8 +96,13 @@ class Demo:
 def browser() -> Iterator[WebDriver]:
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                 "--window-size=1500,1000", "--lang=en-US"):  # fmt: skip
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1500,1000",
+        "--lang=en-US",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     yield driver
@@ -167,13 +185,16 @@ def ready(driver: WebDriver, demo: Demo) -> None:
 
 def visible_in(driver: WebDriver, element: object, box_id: str) -> bool:
     """Is the element inside the scroll box's visible part, and the box inside the window?"""
-    return bool(driver.execute_script(
-        """const el = arguments[0].getBoundingClientRect();
+    return bool(
+        driver.execute_script(
+            """const el = arguments[0].getBoundingClientRect();
         const box = document.getElementById(arguments[1]).getBoundingClientRect();
         return el.top >= box.top - 1 && el.bottom <= box.bottom + 1
           && box.bottom <= innerHeight;""",
-        element, box_id,
-    ))  # fmt: skip
+            element,
+            box_id,
+        )
+    )
 
 
 def test_resize_rename_and_refusal_in_the_browser(browser: WebDriver) -> None:
@@ -247,8 +268,11 @@ def test_the_resize_form_in_the_browser(browser: WebDriver) -> None:
         assert "(optional)" not in flavors  # flavors are required
         assert "Running servers (optional)" in modal  # the stop-start box is not
         assert "Now s6.large.2 (2 vCPU, 4 GiB) · stopped" in modal
-        retry(lambda: Select(browser.find_element(By.XPATH, "//select[@name='production_flavor']"))
-              .select_by_value("s6.xlarge.2"))  # fmt: skip
+        retry(
+            lambda: Select(
+                browser.find_element(By.XPATH, "//select[@name='production_flavor']")
+            ).select_by_value("s6.xlarge.2")
+        )
         # unticking the DR site rebuilds the form without its field; the production choice stays
         dr_box = "//*[@id='modal']//input[@type='checkbox'][@value='dr']"
         retry(lambda: browser.find_element(By.XPATH, dr_box).click())
@@ -261,9 +285,11 @@ def test_the_resize_form_in_the_browser(browser: WebDriver) -> None:
         retry(lambda: browser.find_element(By.XPATH, dr_box).click())
         wait_for(browser, "//*[@id='modal']//select[@name='dr_flavor']")
         for site in ("production", "dr"):
-            retry(lambda site=site: Select(  # type: ignore[misc]
-                browser.find_element(By.XPATH, f"//select[@name='{site}_flavor']")
-            ).select_by_value("s6.xlarge.2"))  # fmt: skip
+            retry(
+                lambda site=site: Select(  # type: ignore[misc]
+                    browser.find_element(By.XPATH, f"//select[@name='{site}_flavor']")
+                ).select_by_value("s6.xlarge.2")
+            )
         shot(browser, "7-resize-form")
         browser.find_element(By.ID, "modal-submit").click()
         wait_for(browser, "//div[contains(@class,'message')]//*[contains(., 'ecs-erp-db-tgt')]")
@@ -331,7 +357,7 @@ def test_layout_plain_text_and_private_replies_like_slack(browser: WebDriver) ->
                   body: JSON.stringify({user: "U0ALICE001", text: arguments[0]})
                 }).then(() => done());""",
                 f"status update {n}: replication healthy",
-            )  # fmt: skip
+            )
         type_command(browser, "hello, is the DR drill on today?")
         last = wait_for(browser, "//*[@id='messages']/div[contains(., 'is the DR drill on')]")
         box = browser.find_element(By.ID, "command")
@@ -451,8 +477,10 @@ def test_fault_the_next_job_fails(browser: WebDriver) -> None:
         type_command(browser, f"/sdrs resize {sid('pi-erp-db')} s6.xlarge.2")
         click_confirm(browser)
         # the failure is broadcast: it shows in the channel, not only in the thread
-        broadcast = wait_for(browser, "//*[@id='messages']/div[.//a[contains(@class,"
-                             "'broadcast')]][contains(., 'SDRS.1379')]")  # fmt: skip
+        broadcast = wait_for(
+            browser,
+            "//*[@id='messages']/div[.//a[contains(@class,'broadcast')]][contains(., 'SDRS.1379')]",
+        )
         assert "FAIL" in broadcast.text  # type: ignore[attr-defined]
         shot(browser, "14-fault-job-fails-channel")
         open_thread(browser)
@@ -553,8 +581,11 @@ def test_fault_a_confirmation_expires_now(browser: WebDriver) -> None:
         assert "1 open confirmation(s) expire now" in fault(browser, "expire-now")
         click_confirm(browser)  # too late: nothing is sent
         wait_for(browser, "//div[contains(@class,'ephemeral')][contains(., 'expired')]")
-        wait_for(browser, "//*[@id='messages']/div[not(contains(@class,'ephemeral'))]"
-                          "[contains(., 'Expired - nothing was sent to SDRS')]")  # fmt: skip
+        wait_for(
+            browser,
+            "//*[@id='messages']/div[not(contains(@class,'ephemeral'))]"
+            "[contains(., 'Expired - nothing was sent to SDRS')]",
+        )
         assert not browser.find_elements(By.CSS_SELECTOR, "#messages a.replies")  # no job
         shot(browser, "21-fault-confirmation-expired")
     finally:
@@ -595,8 +626,9 @@ def test_two_accounts_in_two_channels(browser: WebDriver) -> None:
         wait_for(browser, "//*[@id='messages']/div[contains(., 'hello from dr-ops')]")
 
         switch_channel(browser, "dr-apac")
-        WebDriverWait(browser, 10).until(lambda d: "Accounts: dr-ap (ap-southeast-1), prod-cn "
-                                         "(cn-north-4)" in header.text)  # fmt: skip
+        WebDriverWait(browser, 10).until(
+            lambda d: "Accounts: dr-ap (ap-southeast-1), prod-cn (cn-north-4)" in header.text
+        )
         assert "hello from dr-ops" not in messages_text(browser)
         assert browser.find_element(By.ID, "cloud-dr-ap").is_displayed()
         assert browser.find_element(By.ID, "cloud-prod-cn").is_displayed()
@@ -615,8 +647,16 @@ def test_two_accounts_in_two_channels(browser: WebDriver) -> None:
         shot(browser, "two-accounts")
         browser.find_element(By.ID, "thread-close").click()
         # the job ran in dr-ap's emulator; prod-cn's has none
-        WebDriverWait(browser, 10).until(lambda d: "SUCCESS" in str(d.find_element(
-            By.CSS_SELECTOR, "#cloud-dr-ap .cloud-jobs").get_attribute("textContent")))  # fmt: skip
+        WebDriverWait(browser, 10).until(
+            lambda d: (
+                "SUCCESS"
+                in str(
+                    d.find_element(By.CSS_SELECTOR, "#cloud-dr-ap .cloud-jobs").get_attribute(
+                        "textContent"
+                    )
+                )
+            )
+        )
         prod_jobs = browser.find_element(By.CSS_SELECTOR, "#cloud-prod-cn .cloud-jobs")
         assert prod_jobs.get_attribute("textContent") == "none yet"
         # start/stop acts on the account it is shown under (the same ids would not collide)
@@ -646,10 +686,14 @@ def test_two_accounts_in_two_channels(browser: WebDriver) -> None:
 # ---- stop-resize-start (power=stop-start): the bot stops, resizes, starts again ---------------
 
 RUNBOOK_STEPS = (
-    "Stopping ecs-erp-app-src", "Stopped ecs-erp-app-src.", "Resize submitted to SDRS, job",
-    "Resize SUCCESS.", "Starting ecs-erp-app-src again.", "ecs-erp-app-src running again.",
+    "Stopping ecs-erp-app-src",
+    "Stopped ecs-erp-app-src.",
+    "Resize submitted to SDRS, job",
+    "Resize SUCCESS.",
+    "Starting ecs-erp-app-src again.",
+    "ecs-erp-app-src running again.",
     "Stop-resize-start done: resized. The server it stopped runs again.",
-)  # fmt: skip
+)
 APP_SRC = f"srv-prod-cn-{sid('pi-erp-app-src')}"
 
 
@@ -673,8 +717,11 @@ def confirm_stop_start_and_follow(driver: WebDriver, name: str) -> None:
     assert ":" + "double_vertical_bar" not in thread  # emoji rendered
     shot(driver, f"{name}-thread")
     driver.find_element(By.ID, "thread-close").click()
-    wait_for(driver, "//*[@id='messages']/div[contains(., 'stop-resize-start done: resized; "
-             "the server it stopped runs again')]")  # the confirmation's end state  # fmt: skip
+    wait_for(
+        driver,
+        "//*[@id='messages']/div[contains(., 'stop-resize-start done: resized; "
+        "the server it stopped runs again')]",
+    )  # the confirmation's end state
     WebDriverWait(driver, 10).until(lambda d: server_status(d, APP_SRC) == "ACTIVE")
     flavor = driver.find_element(By.CSS_SELECTOR, f"#{APP_SRC} .flavor").text
     assert flavor == "s6.xlarge.2"
@@ -715,9 +762,11 @@ def test_stop_resize_start_through_the_form(browser: WebDriver) -> None:
         wait_for(browser, "//*[@id='modal']//select[@name='dr_flavor']")
         assert "tick Stop and start again below" in browser.find_element(By.ID, "modal").text
         for site in ("production", "dr"):
-            retry(lambda site=site: Select(  # type: ignore[misc]
-                browser.find_element(By.XPATH, f"//select[@name='{site}_flavor']")
-            ).select_by_value("s6.xlarge.2"))  # fmt: skip
+            retry(
+                lambda site=site: Select(  # type: ignore[misc]
+                    browser.find_element(By.XPATH, f"//select[@name='{site}_flavor']")
+                ).select_by_value("s6.xlarge.2")
+            )
         box = "//*[@id='modal']//input[@type='checkbox'][@value='stop-start']"
         retry(lambda: browser.find_element(By.XPATH, box).click())
         assert browser.find_element(By.XPATH, box).is_selected()
@@ -742,13 +791,21 @@ def test_fault_a_server_does_not_come_back(browser: WebDriver) -> None:
         type_command(browser, f"/sdrs resize {sid('pi-erp-app')} s6.xlarge.2 power=stop-start")
         click_confirm(browser)
         # loud: broadcast to the channel, naming the server and mentioning the requester
-        broadcast = wait_for(browser, "//*[@id='messages']/div[.//a[contains(@class,'broadcast')]]"
-                             "[contains(., 'NOT running')]", 60)  # fmt: skip
+        broadcast = wait_for(
+            browser,
+            "//*[@id='messages']/div[.//a[contains(@class,'broadcast')]]"
+            "[contains(., 'NOT running')]",
+            60,
+        )
         text = broadcast.text  # type: ignore[attr-defined]
         assert "ecs-erp-app-src" in text and "@alice" in text, text
         assert not browser.find_elements(By.XPATH, active)  # used up
-        wait_for(browser, "//*[@id='messages']/div[.//a[contains(@class,'replies')]]"
-                 "[contains(., 'not running again: ecs-erp-app-src')]", 30)  # fmt: skip
+        wait_for(
+            browser,
+            "//*[@id='messages']/div[.//a[contains(@class,'replies')]]"
+            "[contains(., 'not running again: ecs-erp-app-src')]",
+            30,
+        )
         WebDriverWait(browser, 10).until(lambda d: server_status(d, APP_SRC) == "SHUTOFF")
         shot(browser, "26-fault-server-does-not-come-back")
         open_thread(browser, "not running again")
@@ -766,8 +823,9 @@ def test_a_scheduled_stop_resize_start_runs_when_its_window_comes(browser: WebDr
     demo = Demo()
     try:
         ready(browser, demo)
-        type_command(browser, f"/sdrs resize {sid('pi-erp-app')} s6.xlarge.2 power=stop-start "
-                              "window=nightly")  # fmt: skip
+        type_command(
+            browser, f"/sdrs resize {sid('pi-erp-app')} s6.xlarge.2 power=stop-start window=nightly"
+        )
         confirmation = wait_for(
             browser, "//*[@id='messages']/div[contains(., 'window nightly')][.//button]"
         )

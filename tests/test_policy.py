@@ -77,11 +77,13 @@ def test_cancel_by_requester_always_and_by_approvers() -> None:
 
 
 ONLY_ALICE = Policy(
-    requests={"resize": AccessRule(users=frozenset({"U_ALICE"}), channels=frozenset({"C_DR"})),
-              "rename_drill": AccessRule(users=frozenset({"U_ALICE"}),
-                                         channels=frozenset({"C_DR"}))},
-    approval_mode="two-person", approvers=frozenset({"U_BOB"}),
-)  # fmt: skip
+    requests={
+        "resize": AccessRule(users=frozenset({"U_ALICE"}), channels=frozenset({"C_DR"})),
+        "rename_drill": AccessRule(users=frozenset({"U_ALICE"}), channels=frozenset({"C_DR"})),
+    },
+    approval_mode="two-person",
+    approvers=frozenset({"U_BOB"}),
+)
 
 
 @pytest.mark.parametrize(

@@ -45,9 +45,14 @@ def world(
     tgt: Server | None = None,
 ) -> tuple[ProtectedInstance, ProtectionGroup, dict[str, Server]]:
     inst = ProtectedInstance(
-        id=PI, name="erp-db", status=instance, server_group_id="g",
-        source_server="src", target_server="tgt", priority_station=station,
-    )  # fmt: skip
+        id=PI,
+        name="erp-db",
+        status=instance,
+        server_group_id="g",
+        source_server="src",
+        target_server="tgt",
+        priority_station=station,
+    )
     grp = ProtectionGroup(id="g", name="erp", status=group)
     servers = {s.id: s for s in (src or server("src"), tgt or server("tgt"))}
     return inst, grp, servers
@@ -168,10 +173,20 @@ def test_snapshot_and_what_changed_since() -> None:
     [
         # SDRS.1341: nothing changes on any resized site
         (ResizeIntent(instance_id=PI, flavor="s6.large.2"), {}, {}, Refusal.NO_CHANGE, "ecs-src"),
-        (ResizeIntent(instance_id=PI, dr_flavor="s6.large.2"), {}, {}, Refusal.NO_CHANGE,
-         "ecs-tgt"),
-        (ResizeIntent(instance_id=PI, production_flavor="s6.large.2", dr_flavor="s6.xlarge.2"),
-         {}, {}, None, ""),
+        (
+            ResizeIntent(instance_id=PI, dr_flavor="s6.large.2"),
+            {},
+            {},
+            Refusal.NO_CHANGE,
+            "ecs-tgt",
+        ),
+        (
+            ResizeIntent(instance_id=PI, production_flavor="s6.large.2", dr_flavor="s6.xlarge.2"),
+            {},
+            {},
+            None,
+            "",
+        ),
         # SDRS.1376: a yearly/monthly server on a resized site, named by its name
         (PROD, {"charging": "1"}, {}, Refusal.PREPAID, "ecs-src"),
         (BOTH, {}, {"charging": "1"}, Refusal.PREPAID, "ecs-tgt"),
@@ -181,7 +196,7 @@ def test_snapshot_and_what_changed_since() -> None:
         # a prepaid server is refused before its power state is looked at
         (PROD, {"charging": "1", "status": "ACTIVE"}, {}, Refusal.PREPAID, "ecs-src"),
     ],
-)  # fmt: skip
+)
 def test_refusals_sdrs_would_give_after_confirm(
     intent: ResizeIntent,
     src: dict[str, str],
@@ -211,15 +226,21 @@ def test_host_name_alone_is_not_a_dedicated_host() -> None:
     result = decide_resize(PROD, *world(), CAT)
     assert result.allowed and Warning.DEDICATED_HOST_MISSING not in [w for w, _ in result.warnings]
     tenancy_only = Server.model_validate(
-        {"id": "src", "status": "SHUTOFF", "flavor": CAT["s6.large.2"].model_dump(),
-         "os:scheduler_hints": {"tenancy": ["dedicated"]}}
-    )  # fmt: skip
+        {
+            "id": "src",
+            "status": "SHUTOFF",
+            "flavor": CAT["s6.large.2"].model_dump(),
+            "os:scheduler_hints": {"tenancy": ["dedicated"]},
+        }
+    )
     warned = decide_resize(PROD, *world(src=tenancy_only), CAT)
     assert (Warning.DEDICATED_HOST_MISSING, "production") in warned.warnings
 
 
-@pytest.mark.parametrize(("status", "refused"), [("ACTIVE", False), ("ERROR", True),
-                                                 ("REBOOT", True), ("SHUTOFF", False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("status", "refused"),
+    [("ACTIVE", False), ("ERROR", True), ("REBOOT", True), ("SHUTOFF", False)],
+)
 def test_stop_start_lets_a_running_server_through_but_no_other_state(
     status: str, refused: bool
 ) -> None:

@@ -39,8 +39,13 @@ def test_decide_retry(
 
 def test_backoff_grows_is_capped_and_honours_retry_after() -> None:
     assert [backoff_delay(a, 0.5, 8.0, None, 1.0) for a in range(1, 7)] == [
-        0.5, 1.0, 2.0, 4.0, 8.0, 8.0,
-    ]  # fmt: skip
+        0.5,
+        1.0,
+        2.0,
+        4.0,
+        8.0,
+        8.0,
+    ]
     assert backoff_delay(3, 0.5, 8.0, None, 0.25) == 0.5
     assert backoff_delay(1, 0.5, 8.0, 3.0, 0.0) == 3.0
     assert backoff_delay(1, 0.5, 8.0, 600.0, 0.0) == 8.0

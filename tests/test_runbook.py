@@ -36,8 +36,10 @@ from bot.core.runbook import (
 from bot.core.wire.sdrs import JobStatus
 
 PROD, DR = "srv-prod", "srv-dr"
-SERVERS = [Server(id=PROD, name="ecs-prod", site="production"), Server(id=DR, name="ecs-dr",
-                                                                       site="dr")]  # fmt: skip
+SERVERS = [
+    Server(id=PROD, name="ecs-prod", site="production"),
+    Server(id=DR, name="ecs-dr", site="dr"),
+]
 
 
 def runbook(to_stop: list[str] | None = None) -> Runbook:
@@ -66,8 +68,9 @@ class Cloud:
                 self.power[i] = "SHUTOFF" if ok else self.power[i]
         elif isinstance(action, Start):
             for i in action.ids:
-                self.power[i] = ("ERROR" if "start-error" in self.fail else "ACTIVE") if ok else \
-                    "SHUTOFF"  # fmt: skip
+                self.power[i] = (
+                    ("ERROR" if "start-error" in self.fail else "ACTIVE") if ok else "SHUTOFF"
+                )
         else:
             self.resizing = False
         return Sent(job_id=job)
@@ -77,18 +80,18 @@ class Cloud:
             power=dict(self.power),
             ecs_job=self.jobs.get(rb.ecs_job or ""),
             sdrs_job=self.jobs.get(rb.sdrs_job or ""),
-            sdrs_error="SDRS.1399" if self.jobs.get(rb.sdrs_job or "") is JobStatus.FAIL
-            else None,
+            sdrs_error="SDRS.1399" if self.jobs.get(rb.sdrs_job or "") is JobStatus.FAIL else None,
             instance_resizing=self.resizing,
             preflight_ran=isinstance(action, Preflight),
-            preflight_refusal="server ACTIVE" if "preflight" in self.fail
-            and isinstance(action, Preflight) else None,
-        )  # fmt: skip
+            preflight_refusal="server ACTIVE"
+            if "preflight" in self.fail and isinstance(action, Preflight)
+            else None,
+        )
 
 
-def drive(rb: Runbook, cloud: Cloud, *, crash: tuple[int, str] | None = None) -> tuple[
-    Runbook, list[Report]
-]:  # fmt: skip
+def drive(
+    rb: Runbook, cloud: Cloud, *, crash: tuple[int, str] | None = None
+) -> tuple[Runbook, list[Report]]:
     """Decide and act until the runbook is done. ``crash`` = (n, "before" | "after"): the
     process dies while sending the n-th changing call, before or after it went out; the next
     process finds the runbook still marked sending."""
@@ -126,8 +129,15 @@ def test_happy_path_stops_resizes_and_starts_exactly_what_it_stopped() -> None:
     cloud = Cloud()
     rb, reports = drive(runbook(), cloud)
     assert cloud.sends == ["stop", "resize", "start"]
-    assert events(reports) == ["stopping", "stopped", "resize-submitted", "resized", "starting",
-                               "started", "runbook-done"]  # fmt: skip
+    assert events(reports) == [
+        "stopping",
+        "stopped",
+        "resize-submitted",
+        "resized",
+        "starting",
+        "started",
+        "runbook-done",
+    ]
     assert rb.step is Step.DONE and rb.resize == "success" and not rb.left_stopped
     assert cloud.power == {PROD: "ACTIVE", DR: "ACTIVE"}
     assert not any(r.loud for r in reports)
@@ -183,8 +193,11 @@ def test_servers_that_do_not_come_back_are_reported_loudly(fault: str) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(min_value=1, max_value=3), st.sampled_from(["before", "after"]),
-       st.sets(st.sampled_from(["resize", "start"])))  # fmt: skip
+@given(
+    st.integers(min_value=1, max_value=3),
+    st.sampled_from(["before", "after"]),
+    st.sets(st.sampled_from(["resize", "start"])),
+)
 def test_a_crash_at_any_changing_call_never_repeats_it_and_never_hides_a_stopped_server(
     n: int, when: str, faults: set[str]
 ) -> None:
@@ -215,8 +228,9 @@ def test_a_crash_after_the_start_went_out_finds_the_servers_running() -> None:
 
 
 def test_timing_out_reports_the_stopped_servers() -> None:
-    rb = runbook().model_copy(update={"step": Step.RESIZING, "stopped": [PROD],
-                                      "resize": "submitted"})  # fmt: skip
+    rb = runbook().model_copy(
+        update={"step": Step.RESIZING, "stopped": [PROD], "resize": "submitted"}
+    )
     after = timed_out(rb)
     assert after.runbook.left_stopped == [PROD] and after.reports[0].loud
     assert "did not end in time" in after.reports[0].detail
@@ -230,8 +244,9 @@ def test_a_call_found_sending_is_sent_when_ecs_is_at_work_on_it(call: str) -> No
     """ECS keeps the status until its job ends; task_state shows the accepted action."""
     before, task = ("ACTIVE", "powering-off") if call == "stop" else ("SHUTOFF", "powering-on")
     step = Step.STOPPING if call == "stop" else Step.STARTING
-    rb = runbook().model_copy(update={"step": step, "stopped": [PROD], "sending": True,
-                                      "sending_at": T0})  # fmt: skip
+    rb = runbook().model_copy(
+        update={"step": step, "stopped": [PROD], "sending": True, "sending_at": T0}
+    )
     working = Seen(power={PROD: before, DR: "SHUTOFF"}, tasks={PROD: task}, now=T0)
     after = decide(rb, working)
     assert after.runbook.sent and not after.runbook.sending and isinstance(after.action, Wait)
@@ -243,8 +258,9 @@ def test_a_call_found_sending_with_nothing_showing_waits_then_is_taken_as_not_se
 ) -> None:
     before = "ACTIVE" if call == "stop" else "SHUTOFF"
     step = Step.STOPPING if call == "stop" else Step.STARTING
-    rb = runbook().model_copy(update={"step": step, "stopped": [PROD], "sending": True,
-                                      "sending_at": T0})  # fmt: skip
+    rb = runbook().model_copy(
+        update={"step": step, "stopped": [PROD], "sending": True, "sending_at": T0}
+    )
     soon = decide(rb, Seen(power={PROD: before}, now=T0 + timedelta(seconds=SETTLE_SECONDS - 1)))
     assert soon.runbook == rb and isinstance(soon.action, Wait) and not soon.reports
     late = decide(rb, Seen(power={PROD: before}, now=T0 + timedelta(seconds=SETTLE_SECONDS)))
@@ -264,8 +280,7 @@ def test_a_resize_found_sending_is_decided_from_the_instance_and_the_servers() -
     assert isinstance(decide(rb, Seen(instance_resizing=True)).action, Wait)
     done = decide(rb, Seen(instance_resizing=False, resized_as_asked=True))
     assert done.runbook.resize == "success" and events(done.reports) == ["resized-seen"]
-    failed = decide(rb, Seen(instance_resizing=False, resized_as_asked=False,
-                             instance_failed=True))  # fmt: skip
+    failed = decide(rb, Seen(instance_resizing=False, resized_as_asked=False, instance_failed=True))
     assert failed.runbook.resize == "fail" and failed.reports[0].loud
     unknown = decide(rb, Seen(instance_resizing=False, resized_as_asked=False))
     assert unknown.runbook.resize == "unknown"

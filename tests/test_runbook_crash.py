@@ -56,8 +56,11 @@ def _kind(r: CapturedRequest) -> str | None:
 
 
 def _post(url: str, body: str) -> None:
-    request = Request(url, data=body.encode(), headers={
-        "content-type": "application/x-www-form-urlencoded", **signed_headers(body)})  # fmt: skip
+    request = Request(
+        url,
+        data=body.encode(),
+        headers={"content-type": "application/x-www-form-urlencoded", **signed_headers(body)},
+    )
     with urlopen(request, timeout=10) as response:
         assert response.status == 200
 
@@ -81,17 +84,31 @@ def test_sigkill_at_each_step_sends_each_call_once_and_tells_the_truth(
     port = free_port()
     db = f"sqlite:///{tmp_path / 'runbook.sqlite3'}"
     env = serve_env(
-        slack_api_url=slack.api_url, sdrs_url=emulator.url, database_url=db,
-        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, http_port=str(port),
-        outbox_pace_seconds="0", outbox_tick_seconds="0.1", tracker_tick_seconds="0.2",
-        job_poll_first_seconds="0.2", job_poll_max_seconds="0.5", lease_seconds="2",
-        execution_lease_seconds="3", recovery_tick_seconds="0.5",
-    )  # fmt: skip
+        slack_api_url=slack.api_url,
+        sdrs_url=emulator.url,
+        database_url=db,
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        http_port=str(port),
+        outbox_pace_seconds="0",
+        outbox_tick_seconds="0.1",
+        tracker_tick_seconds="0.2",
+        job_poll_first_seconds="0.2",
+        job_poll_max_seconds="0.5",
+        lease_seconds="2",
+        execution_lease_seconds="3",
+        recovery_tick_seconds="0.5",
+    )
     log = (tmp_path / "serve.log").open("ab")
 
     def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=ROOT,
-                                stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
     url = f"http://127.0.0.1:{port}/slack/events"
     path = "/resize" if kill_at == "resize" else "/cloudservers/action"
@@ -100,9 +117,13 @@ def test_sigkill_at_each_step_sends_each_call_once_and_tells_the_truth(
         emulator.emulator.faults.add(late)
     proc = start()
     try:
-        body = command_body(f"resize {APP} s6.xlarge.2 power=stop-start", user=USER,
-                            channel=CHANNEL, trigger="rb-1",
-                            response_url=f"{slack.url}/response/rb-1")  # fmt: skip
+        body = command_body(
+            f"resize {APP} s6.xlarge.2 power=stop-start",
+            user=USER,
+            channel=CHANNEL,
+            trigger="rb-1",
+            response_url=f"{slack.url}/response/rb-1",
+        )
         _until(lambda: _try(url, body), 30, "the bot to answer")
         posted = _until(
             lambda: [
@@ -115,16 +136,27 @@ def test_sigkill_at_each_step_sends_each_call_once_and_tells_the_truth(
         )
         ts, message = posted[0]  # type: ignore[index]
         actions = next(b for b in message["blocks"] if b["type"] == "actions")
-        click = action_body(action_id=blocks.CONFIRM_ACTION, op_id=actions["elements"][0]["value"],
-                            user=USER, channel=CHANNEL, message_ts=ts,
-                            response_url=f"{slack.url}/response/rb-a")  # fmt: skip
+        click = action_body(
+            action_id=blocks.CONFIRM_ACTION,
+            op_id=actions["elements"][0]["value"],
+            user=USER,
+            channel=CHANNEL,
+            message_ts=ts,
+            response_url=f"{slack.url}/response/rb-a",
+        )
         _post(url, click)
         if kill_at == "start":  # the stop shares its path: hold back the start's answer only
-            _until(lambda: any(_kind(r) == "resize" for r in list(emulator.emulator.requests)),
-                   60, "the resize call")  # fmt: skip
+            _until(
+                lambda: any(_kind(r) == "resize" for r in list(emulator.emulator.requests)),
+                60,
+                "the resize call",
+            )
             emulator.emulator.faults.add(late)
-        _until(lambda: any(_kind(r) == kill_at for r in list(emulator.emulator.requests)), 60,
-               f"the {kill_at} call")  # fmt: skip
+        _until(
+            lambda: any(_kind(r) == kill_at for r in list(emulator.emulator.requests)),
+            60,
+            f"the {kill_at} call",
+        )
         time.sleep(0.3)  # carried out; its answer is held back 4 s
         assert _sending(db), "the kill must fall while the call's answer is awaited"
         proc.send_signal(signal.SIGKILL)
@@ -134,9 +166,10 @@ def test_sigkill_at_each_step_sends_each_call_once_and_tells_the_truth(
         try:
 
             def ended() -> bool:
-                told = any("Stop-resize-start done" in m["text"]
-                           or "Stop-resize-start ended" in m["text"]
-                           for m in slack.state.thread(CHANNEL, ts))  # fmt: skip
+                told = any(
+                    "Stop-resize-start done" in m["text"] or "Stop-resize-start ended" in m["text"]
+                    for m in slack.state.thread(CHANNEL, ts)
+                )
                 return told and not any(store.pending_work().values())
 
             _until(ended, 120, "the runbook's end")

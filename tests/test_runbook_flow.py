@@ -79,9 +79,14 @@ async def test_happy_path_stops_resizes_once_and_starts_exactly_what_it_stopped(
         ("start", [PROD]),
     ]
     joined = "\n".join(replies)
-    for step in ("Stopping `ecs-erp-app-src`", "Resize submitted to SDRS", "Resize SUCCESS",
-                 "Starting `ecs-erp-app-src` again", "`ecs-erp-app-src` running again",
-                 "The server it stopped runs again"):  # fmt: skip  # one server: singular
+    for step in (
+        "Stopping `ecs-erp-app-src`",
+        "Resize submitted to SDRS",
+        "Resize SUCCESS",
+        "Starting `ecs-erp-app-src` again",
+        "`ecs-erp-app-src` running again",
+        "The server it stopped runs again",
+    ):  # one server: singular
         assert step in joined, step
     assert h.world.servers[PROD].status == "ACTIVE"  # started again
     assert h.world.servers[DR].status == "SHUTOFF"  # never stopped by the bot: left as it was
@@ -102,8 +107,11 @@ async def test_a_failed_resize_still_starts_the_servers_and_says_so_loudly(h: Ha
     joined = "\n".join(replies)
     assert "The resize failed: SDRS.1301" in joined
     assert h.world.servers[PROD].status == "ACTIVE"
-    broadcast = [c.args["text"] for c in h.state.calls_to("chat.postMessage")
-                 if c.args.get("reply_broadcast")]  # fmt: skip
+    broadcast = [
+        c.args["text"]
+        for c in h.state.calls_to("chat.postMessage")
+        if c.args.get("reply_broadcast")
+    ]
     assert any("The resize failed" in t for t in broadcast)
     assert (
         ":warning: stop-resize-start ended without resizing: the resize failed;"
@@ -122,8 +130,11 @@ async def test_a_server_already_stopped_is_not_stopped_or_started(h: Harness) ->
 
 
 def broadcasts(h: Harness) -> list[str]:
-    return [str(c.args["text"]) for c in h.state.calls_to("chat.postMessage")
-            if c.args.get("reply_broadcast")]  # fmt: skip
+    return [
+        str(c.args["text"])
+        for c in h.state.calls_to("chat.postMessage")
+        if c.args.get("reply_broadcast")
+    ]
 
 
 async def test_a_failed_stop_resizes_nothing_and_says_so(h: Harness) -> None:
@@ -192,8 +203,13 @@ async def test_history_and_the_audit_trail_tell_how_a_runbook_ended(h: Harness) 
     line = next(r["text"] for r in await until(h.responses) if "operations" in r["text"])
     assert ":rotating_light:" in line and "*stop-start: servers left stopped*" in line
     events = [e for e in h.deps.store.audit_events() if e.action.startswith("runbook")]
-    assert [e.action for e in events] == ["runbook-started", "runbook-step", "runbook-step",
-                                          "runbook-step", "runbook-done"]  # fmt: skip
+    assert [e.action for e in events] == [
+        "runbook-started",
+        "runbook-step",
+        "runbook-step",
+        "runbook-step",
+        "runbook-done",
+    ]
     assert all(e.channel == CHANNEL for e in events)
     assert events[-1].detail["left_stopped"] == [PROD]
 

@@ -36,8 +36,12 @@ def test_no_secret_in_any_log_line_of_the_scenario_suites(tmp_path: Path) -> Non
     env = {**os.environ, "SDRS_BOT_TEST_LOG": str(log)}
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SCENARIOS],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     errors = [line for line in run.stdout.splitlines() if line.startswith(("E ", "FAILED"))]
     assert run.returncode == 0, "\n".join(errors[:60]) or run.stdout[-3000:]
     text = log.read_text(encoding="utf-8")

@@ -75,16 +75,26 @@ def test_sigterm_hands_jobs_over_within_one_poll(
         Fault("latency", method="GET", path_contains="/jobs/", seconds=CHECK, times=None)
     )
     store = Store.from_url(pg_url)
-    submit_tracked_jobs(world, store, slack, channels=CHANNELS, seconds=(6.0, 14.0), seed=11,
-                        requester="U0SD000001")  # fmt: skip
+    submit_tracked_jobs(
+        world, store, slack, channels=CHANNELS, seconds=(6.0, 14.0), seed=11, requester="U0SD000001"
+    )
     env = serve_env(
-        slack_api_url=slack.api_url, sdrs_url=emulator.url, database_url=pg_url,
-        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,
-        outbox_pace_seconds="0.05", outbox_tick_seconds="0.1", tracker_tick_seconds="0.2",
-        job_poll_first_seconds="0.5", job_poll_max_seconds=str(POLL_CAP),
-        tracker_concurrency="200", tracker_batch=str(BATCH),
-        lease_seconds=str(LEASE), shutdown_seconds=str(SHUTDOWN), log_format="json",
-    )  # fmt: skip
+        slack_api_url=slack.api_url,
+        sdrs_url=emulator.url,
+        database_url=pg_url,
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        outbox_pace_seconds="0.05",
+        outbox_tick_seconds="0.1",
+        tracker_tick_seconds="0.2",
+        job_poll_first_seconds="0.5",
+        job_poll_max_seconds=str(POLL_CAP),
+        tracker_concurrency="200",
+        tracker_batch=str(BATCH),
+        lease_seconds=str(LEASE),
+        shutdown_seconds=str(SHUTDOWN),
+        log_format="json",
+    )
     logs = [tmp_path / f"replica-{r}.log" for r in range(2)]
     try:
         with replicas(env, 2, tmp_path) as procs:

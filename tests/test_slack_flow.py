@@ -204,10 +204,14 @@ async def test_two_person_rule(
 ) -> None:
     slack.state.usergroups["S0LEADS001"] = [CAROL]
     async with running(
-        tmp_path, slack, emulator, world,
-        approval_mode="two-person", approvers=frozenset({BOB}),
+        tmp_path,
+        slack,
+        emulator,
+        world,
+        approval_mode="two-person",
+        approvers=frozenset({BOB}),
         approver_usergroups=frozenset({"S0LEADS001"}),
-    ) as h:  # fmt: skip
+    ) as h:
         await h.command(RESIZE)
         op_id, ts = await h.confirmation()
         posted = json.dumps(h.state.calls_to("chat.postMessage")[0].args["blocks"])
@@ -300,15 +304,28 @@ async def test_socket_mode_delivers_commands_and_clicks(
         await handler.connect_async()  # type: ignore[no-untyped-call]
         try:
             await until(lambda: slack.server.connections)
-            command = dict(parse_qsl(command_body(
-                RESIZE, user=ALICE, channel=CHANNEL, trigger="sock-1",
-                response_url=f"{slack.url}/response/sock-1")))  # fmt: skip
+            command = dict(
+                parse_qsl(
+                    command_body(
+                        RESIZE,
+                        user=ALICE,
+                        channel=CHANNEL,
+                        trigger="sock-1",
+                        response_url=f"{slack.url}/response/sock-1",
+                    )
+                )
+            )
             ack = await asyncio.to_thread(slack.deliver, "slash_commands", command)
             assert ack == {} or ack.get("text") is None  # empty ack: the confirmation follows
             op_id, ts = await h.confirmation()
             form = action_body(
-                action_id=blocks.CONFIRM_ACTION, op_id=op_id, user=ALICE, channel=CHANNEL,
-                message_ts=ts, response_url=f"{slack.url}/response/act")  # fmt: skip
+                action_id=blocks.CONFIRM_ACTION,
+                op_id=op_id,
+                user=ALICE,
+                channel=CHANNEL,
+                message_ts=ts,
+                response_url=f"{slack.url}/response/act",
+            )
             click = json.loads(unquote(form.removeprefix("payload=")))
             await asyncio.to_thread(slack.deliver, "interactive", click)
             replies = await until(lambda: h.thread_replies(ts))
@@ -346,8 +363,13 @@ async def test_serve_runs_http_mode_until_cancelled(
         http_port=port,
     )
     task = asyncio.create_task(serve(settings))
-    body = command_body(RESIZE, user=ALICE, channel=CHANNEL, trigger="serve-1",
-                        response_url=f"{slack.url}/response/serve-1")  # fmt: skip
+    body = command_body(
+        RESIZE,
+        user=ALICE,
+        channel=CHANNEL,
+        trigger="serve-1",
+        response_url=f"{slack.url}/response/serve-1",
+    )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
 
@@ -464,8 +486,9 @@ async def test_interrupted_executions_are_reported_not_repeated(h: Harness) -> N
     rename_op, rename_ts = await h.confirmation(1)
     for op_id in (resize_op, rename_op):  # confirmed by a replica that then died
         await until(lambda op_id=op_id: (op := h.deps.store.get_pending(op_id)) and op.message_ts)
-        assert h.deps.store.decide(op_id, OpState.CONFIRMED, ALICE, h.clock(), owner="dead",
-                                   exec_lease=5).won  # fmt: skip
+        assert h.deps.store.decide(
+            op_id, OpState.CONFIRMED, ALICE, h.clock(), owner="dead", exec_lease=5
+        ).won
     assert await recover_interrupted(h.deps) == 0  # its lease still holds
     h.clock.t += timedelta(seconds=6)
     assert await recover_interrupted(h.deps) == 2
@@ -554,8 +577,9 @@ async def test_interrupted_resize_that_reached_sdrs_is_followed_through_the_inst
     await h.command(RESIZE)
     op_id, ts = await h.confirmation()
     await until(lambda: (op := h.deps.store.get_pending(op_id)) and op.message_ts)
-    assert h.deps.store.decide(op_id, OpState.CONFIRMED, ALICE, h.clock(), owner="dead",
-                               exec_lease=1).won  # fmt: skip
+    assert h.deps.store.decide(
+        op_id, OpState.CONFIRMED, ALICE, h.clock(), owner="dead", exec_lease=1
+    ).won
     h.world.plan_next_job(JobPlan(seconds=1.5))
     h.world.resize(sid("pi-erp-db"), {"resize": {"flavorRef": "s6.xlarge.2"}})  # SDRS got it
     h.clock.t += timedelta(seconds=2)

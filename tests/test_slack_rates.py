@@ -39,22 +39,43 @@ NO_HANG = 20.0
 async def open_resize_form(h: Harness, instance: str, user: str = ALICE) -> dict[str, Any]:
     await h.command("resize", user=user)
     opened = await until(lambda: h.state.calls_to("views.open"))
-    view_id = next(v for v in h.state.views if h.state.views[v]["callback_id"]
-                   == opened[0].args["view"]["callback_id"])  # fmt: skip
+    view_id = next(
+        v
+        for v in h.state.views
+        if h.state.views[v]["callback_id"] == opened[0].args["view"]["callback_id"]
+    )
     view = h.state.views[view_id]
-    await dispatch(h.app, view_action_body(
-        user, view, action_id=modals.PICK_INSTANCE, block_id="instance", value=instance,
-        text="hpc-render (protected)",
-    ))  # fmt: skip
+    await dispatch(
+        h.app,
+        view_action_body(
+            user,
+            view,
+            action_id=modals.PICK_INSTANCE,
+            block_id="instance",
+            value=instance,
+            text="hpc-render (protected)",
+        ),
+    )
     await until(lambda: h.state.calls_to("views.update"))
     return h.state.views[view_id]
 
 
-async def flavor_options(h: Harness, view: dict[str, Any], typed: str, site: str = "production",
-                         user: str = ALICE) -> list[dict[str, Any]]:  # fmt: skip
-    response = await asyncio.wait_for(dispatch(h.app, suggestion_body(
-        user, view, action_id=modals.FLAVOR_ACTION, block_id=f"{site}_flavor", value=typed,
-    )), NO_HANG)  # fmt: skip
+async def flavor_options(
+    h: Harness, view: dict[str, Any], typed: str, site: str = "production", user: str = ALICE
+) -> list[dict[str, Any]]:
+    response = await asyncio.wait_for(
+        dispatch(
+            h.app,
+            suggestion_body(
+                user,
+                view,
+                action_id=modals.FLAVOR_ACTION,
+                block_id=f"{site}_flavor",
+                value=typed,
+            ),
+        ),
+        NO_HANG,
+    )
     assert response.status == 200
     options: list[dict[str, Any]] = json.loads(response.body)["options"]
     return options
@@ -89,13 +110,19 @@ async def test_more_flavors_than_a_select_holds_are_typed_ahead_and_one_past_the
     assert len(h.emulator.emulator.requests) == reads  # served from the form's read, no cloud
 
     values = {
-        "instance": {modals.PICK_INSTANCE: {"type": "external_select",
-                                            "selected_option": {"value": HPC}}},
-        modals.SITES_BLOCK: {modals.SITES_ACTION: {"type": "checkboxes",
-                                                   "selected_options": [{"value": "production"}]}},
-        "production_flavor": {modals.FLAVOR_ACTION: {"type": "external_select",
-                                                     "selected_option": found[-1]}},
-    }  # fmt: skip
+        "instance": {
+            modals.PICK_INSTANCE: {"type": "external_select", "selected_option": {"value": HPC}}
+        },
+        modals.SITES_BLOCK: {
+            modals.SITES_ACTION: {
+                "type": "checkboxes",
+                "selected_options": [{"value": "production"}],
+            }
+        },
+        "production_flavor": {
+            modals.FLAVOR_ACTION: {"type": "external_select", "selected_option": found[-1]}
+        },
+    }
     response = await dispatch(h.app, view_submission_body(ALICE, view_with_state(view, values)))
     assert response.body == ""
     op_id, ts = await h.confirmation()
@@ -166,9 +193,19 @@ async def test_options_are_answered_at_once_while_usergroups_is_rate_limited(
         slack.state.rate_limited_until["usergroups.users.list"] = time.monotonic() + 30
         for query in ("m7", "hc2"):
             assert await flavor_options(h, view, query) == []
-        instances = await asyncio.wait_for(dispatch(h.app, suggestion_body(
-            ALICE, view, action_id=modals.PICK_INSTANCE, block_id="instance", value="hpc",
-        )), NO_HANG)  # fmt: skip
+        instances = await asyncio.wait_for(
+            dispatch(
+                h.app,
+                suggestion_body(
+                    ALICE,
+                    view,
+                    action_id=modals.PICK_INSTANCE,
+                    block_id="instance",
+                    value="hpc",
+                ),
+            ),
+            NO_HANG,
+        )
         assert json.loads(instances.body)["options"] == []
         assert slack.state.ratelimited["usergroups.users.list"] == 1  # not retried, not re-asked
         slack.state.rate_limited_until.clear()
@@ -181,9 +218,13 @@ async def test_a_confirm_reads_the_approver_group_again_when_its_answer_is_a_min
 ) -> None:
     slack.state.usergroups[APPROVERS] = [BOB]
     async with running(
-        tmp_path, slack, emulator, world, approval_mode="two-person",
+        tmp_path,
+        slack,
+        emulator,
+        world,
+        approval_mode="two-person",
         approver_usergroups=frozenset({APPROVERS}),
-    ) as h:  # fmt: skip
+    ) as h:
         await h.command(f"resize {sid('pi-erp-db')} s6.xlarge.2")
         first, first_ts = await h.confirmation()
         await h.command(f"resize {sid('pi-web-2')} s6.large.2")

@@ -65,103 +65,224 @@ anything = st.one_of(text, nasty, st.builds(lambda a, b: a + b, text, nasty))
 user = st.sampled_from(["U0ALICE001", "U0BOB00001"])
 # what chat.getPermalink might answer, good or not
 link = st.one_of(
-    st.none(), anything,
+    st.none(),
+    anything,
     st.just("https://sandbox.slack.com/archives/C0DROPS001/p1?thread_ts=1.2&cid=C0DROPS001"),
     st.builds(lambda a: "https://sandbox.slack.com/" + a, anything),
-)  # fmt: skip
+)
 flavor = st.builds(FlavorFacts, id=anything, vcpus=st.integers(0, 64), ram=st.integers(0, 9999))
 resize = st.builds(
-    ResizeFacts, instance_id=anything, instance_name=anything, group_name=anything,
-    changes=st.lists(st.builds(SiteChange, site=st.sampled_from(["production", "dr"]),
-                               server_id=anything, server_name=anything, current=flavor,
-                               new=flavor, host=anything), max_size=2),
+    ResizeFacts,
+    instance_id=anything,
+    instance_name=anything,
+    group_name=anything,
+    changes=st.lists(
+        st.builds(
+            SiteChange,
+            site=st.sampled_from(["production", "dr"]),
+            server_id=anything,
+            server_name=anything,
+            current=flavor,
+            new=flavor,
+            host=anything,
+        ),
+        max_size=2,
+    ),
     one_flavor=st.booleans(),
-    warnings=st.lists(st.builds(WarningFacts, kind=st.sampled_from([w.value for w in Warning]),
-                                what=st.sampled_from(["production", "dr"])), max_size=2),
-)  # fmt: skip
-rename = st.builds(RenameFacts, drill_id=anything, current_name=anything, new_name=anything,
-                   group_name=anything)  # fmt: skip
+    warnings=st.lists(
+        st.builds(
+            WarningFacts,
+            kind=st.sampled_from([w.value for w in Warning]),
+            what=st.sampled_from(["production", "dr"]),
+        ),
+        max_size=2,
+    ),
+)
+rename = st.builds(
+    RenameFacts, drill_id=anything, current_name=anything, new_name=anything, group_name=anything
+)
 op_facts: st.SearchStrategy[OperationFacts] = st.one_of(resize, rename)
 failure = st.builds(
-    FailureFacts, kind=st.sampled_from(["api", "unknown", "transport"]), code=anything,
-    message=anything, request_id=anything, hint=anything,
+    FailureFacts,
+    kind=st.sampled_from(["api", "unknown", "transport"]),
+    code=anything,
+    message=anything,
+    request_id=anything,
+    hint=anything,
     method=st.sampled_from(["", "GET", "POST", "PUT"]),
     status=st.one_of(st.none(), st.sampled_from([400, 429, 500, 502, 503, 504])),
-    retry_after=st.one_of(st.none(), st.floats(0, 3600)), unreachable=st.booleans(),
+    retry_after=st.one_of(st.none(), st.floats(0, 3600)),
+    unreachable=st.booleans(),
     maybe_sent=st.booleans(),
-)  # fmt: skip
+)
 schedule = st.builds(
-    ScheduleFacts, op_id=st.just("a" * 32), window=anything, spec=anything,
-    starts_at=st.just(T0), ends_at=st.just(T0), moves_on_miss=st.booleans(),
-    state=st.sampled_from(["scheduled", "cancelled", "not-started"]), by=user,
+    ScheduleFacts,
+    op_id=st.just("a" * 32),
+    window=anything,
+    spec=anything,
+    starts_at=st.just(T0),
+    ends_at=st.just(T0),
+    moves_on_miss=st.booleans(),
+    state=st.sampled_from(["scheduled", "cancelled", "not-started"]),
+    by=user,
     reason=st.one_of(st.none(), anything),
-)  # fmt: skip
+)
 message = st.one_of(
-    st.builds(Decided, op=op_facts, requester=user, state=st.sampled_from(list(OpState)),
-              by=user, at=st.just(T0), changed_sites=st.lists(
-                  st.sampled_from(["production", "dr"]), max_size=2),
-              renamed_since=st.one_of(st.none(), anything), job_id=anything,
-              job_status=st.one_of(st.none(), anything), failure=st.one_of(st.none(), failure),
-              renamed_to=st.one_of(st.none(), anything),
-              runbook=st.one_of(st.none(), st.sampled_from(["running", "done", "attention"])),
-              runbook_resize=st.one_of(st.none(), anything),
-              runbook_left_stopped=st.lists(anything, max_size=2)),
+    st.builds(
+        Decided,
+        op=op_facts,
+        requester=user,
+        state=st.sampled_from(list(OpState)),
+        by=user,
+        at=st.just(T0),
+        changed_sites=st.lists(st.sampled_from(["production", "dr"]), max_size=2),
+        renamed_since=st.one_of(st.none(), anything),
+        job_id=anything,
+        job_status=st.one_of(st.none(), anything),
+        failure=st.one_of(st.none(), failure),
+        renamed_to=st.one_of(st.none(), anything),
+        runbook=st.one_of(st.none(), st.sampled_from(["running", "done", "attention"])),
+        runbook_resize=st.one_of(st.none(), anything),
+        runbook_left_stopped=st.lists(anything, max_size=2),
+    ),
     st.builds(Submitted, job_id=anything),
     st.builds(SubmitFailed, failure=failure, command=anything),
     st.builds(Renamed, name=anything),
-    st.builds(FinalReport, op=op_facts, requester=user, confirmer=user, job_id=anything,
-              job_type=anything, status=st.one_of(st.just("SUCCESS"), anything),
-              seconds=st.floats(0, 1e5), new_flavors=st.dictionaries(
-                  st.sampled_from(["production", "dr"]), anything),
-              error_code=anything, fail_reason=anything,
-              failed_sub_jobs=st.lists(st.builds(SubJobFailure, job_id=anything,
-                                                 job_type=anything, error_code=anything,
-                                                 fail_reason=anything), max_size=2)),
-    st.builds(StuckReport, requester=user, job_id=anything, seconds=st.floats(0, 1e5),
-              status=anything, stopped=st.booleans()),
+    st.builds(
+        FinalReport,
+        op=op_facts,
+        requester=user,
+        confirmer=user,
+        job_id=anything,
+        job_type=anything,
+        status=st.one_of(st.just("SUCCESS"), anything),
+        seconds=st.floats(0, 1e5),
+        new_flavors=st.dictionaries(st.sampled_from(["production", "dr"]), anything),
+        error_code=anything,
+        fail_reason=anything,
+        failed_sub_jobs=st.lists(
+            st.builds(
+                SubJobFailure,
+                job_id=anything,
+                job_type=anything,
+                error_code=anything,
+                fail_reason=anything,
+            ),
+            max_size=2,
+        ),
+    ),
+    st.builds(
+        StuckReport,
+        requester=user,
+        job_id=anything,
+        seconds=st.floats(0, 1e5),
+        status=anything,
+        stopped=st.booleans(),
+    ),
     st.builds(Interrupted, instance_id=anything, received=st.booleans()),
-    st.builds(Announcement, event=st.sampled_from(list(EventKind)), op=op_facts,
-              channel=st.just("C0DROPS001"), actor=user, job_id=anything, error_code=anything,
-              no_answer=st.booleans(), out_of_date=st.booleans(),
-              interrupted=st.booleans(), renamed_to=anything, still=anything),
-    st.builds(NotStarted, requester=user, window=anything, starts_at=st.just(T0),
-              ends_at=st.just(T0), reason=st.one_of(st.sampled_from(list(NOT_STARTED_TEXT)),
-                                                     anything),
-              detail=anything, next_starts_at=st.one_of(st.none(), st.just(T0)),
-              next_ends_at=st.just(T0)),
-    st.builds(Decided, op=st.builds(ResizeFacts, instance_id=anything, schedule=schedule),
-              requester=user, state=st.sampled_from(list(OpState)), by=user, at=st.just(T0),
-              schedule=schedule),
-    st.builds(RunbookEvent, event=st.one_of(st.sampled_from(RUNBOOK_EVENTS), anything),
-              requester=user, servers=st.lists(anything, max_size=3), detail=anything,
-              code=st.one_of(st.none(), anything), loud=st.booleans(), why=anything,
-              stopped=st.integers(0, 3), unavailable=st.booleans(),
-              retry_after=st.one_of(st.none(), st.floats(0, 3600))),
-    st.builds(Decided, op=st.builds(ResizeFacts, instance_id=anything), requester=user,
-              state=st.just(OpState.CONFIRMED), by=user, at=st.just(T0),
-              runbook=st.sampled_from(["running", "done", "attention"]),
-              runbook_resize=st.one_of(st.none(), anything, st.sampled_from(
-                  ["success", "fail", "refused", "pending", "submitted", "unknown"])),
-              runbook_left_stopped=st.lists(anything, max_size=2),
-              runbook_stopped=st.integers(0, 3), runbook_problem=st.one_of(st.none(), anything)),
-)  # fmt: skip
+    st.builds(
+        Announcement,
+        event=st.sampled_from(list(EventKind)),
+        op=op_facts,
+        channel=st.just("C0DROPS001"),
+        actor=user,
+        job_id=anything,
+        error_code=anything,
+        no_answer=st.booleans(),
+        out_of_date=st.booleans(),
+        interrupted=st.booleans(),
+        renamed_to=anything,
+        still=anything,
+    ),
+    st.builds(
+        NotStarted,
+        requester=user,
+        window=anything,
+        starts_at=st.just(T0),
+        ends_at=st.just(T0),
+        reason=st.one_of(st.sampled_from(list(NOT_STARTED_TEXT)), anything),
+        detail=anything,
+        next_starts_at=st.one_of(st.none(), st.just(T0)),
+        next_ends_at=st.just(T0),
+    ),
+    st.builds(
+        Decided,
+        op=st.builds(ResizeFacts, instance_id=anything, schedule=schedule),
+        requester=user,
+        state=st.sampled_from(list(OpState)),
+        by=user,
+        at=st.just(T0),
+        schedule=schedule,
+    ),
+    st.builds(
+        RunbookEvent,
+        event=st.one_of(st.sampled_from(RUNBOOK_EVENTS), anything),
+        requester=user,
+        servers=st.lists(anything, max_size=3),
+        detail=anything,
+        code=st.one_of(st.none(), anything),
+        loud=st.booleans(),
+        why=anything,
+        stopped=st.integers(0, 3),
+        unavailable=st.booleans(),
+        retry_after=st.one_of(st.none(), st.floats(0, 3600)),
+    ),
+    st.builds(
+        Decided,
+        op=st.builds(ResizeFacts, instance_id=anything),
+        requester=user,
+        state=st.just(OpState.CONFIRMED),
+        by=user,
+        at=st.just(T0),
+        runbook=st.sampled_from(["running", "done", "attention"]),
+        runbook_resize=st.one_of(
+            st.none(),
+            anything,
+            st.sampled_from(["success", "fail", "refused", "pending", "submitted", "unknown"]),
+        ),
+        runbook_left_stopped=st.lists(anything, max_size=2),
+        runbook_stopped=st.integers(0, 3),
+        runbook_problem=st.one_of(st.none(), anything),
+    ),
+)
 
 
 def _op(facts: OperationFacts) -> PendingOperation:
     return PendingOperation(
-        id="a" * 32, kind=OpKind.RESIZE, intent_json="{}", facts_json=facts.model_dump_json(),
-        request_key=None, requester="U0ALICE001", channel="C0DROPS001", message_ts="1.1",
-        created_at=T0, expires_at=T0 + timedelta(minutes=15), state=OpState.PENDING,
-    )  # fmt: skip
+        id="a" * 32,
+        kind=OpKind.RESIZE,
+        intent_json="{}",
+        facts_json=facts.model_dump_json(),
+        request_key=None,
+        requester="U0ALICE001",
+        channel="C0DROPS001",
+        message_ts="1.1",
+        created_at=T0,
+        expires_at=T0 + timedelta(minutes=15),
+        state=OpState.PENDING,
+    )
 
 
 def _job(job_id: str, status: str) -> TrackedJob:
     return TrackedJob(
-        job_id=job_id, op_id=None, kind=JobKind.RESIZE, subject="pi", channel="C0DROPS001",
-        thread_ts="1.1", requester="U0ALICE001", confirmer=None, detail={}, submitted_at=T0,
-        next_check_at=T0, checks=0, errors=0, last_status=status, state=JobState.TRACKING,
-        stuck_reported=False, finished_at=None,
-    )  # fmt: skip
+        job_id=job_id,
+        op_id=None,
+        kind=JobKind.RESIZE,
+        subject="pi",
+        channel="C0DROPS001",
+        thread_ts="1.1",
+        requester="U0ALICE001",
+        confirmer=None,
+        detail={},
+        submitted_at=T0,
+        next_check_at=T0,
+        checks=0,
+        errors=0,
+        last_status=status,
+        state=JobState.TRACKING,
+        stuck_reported=False,
+        finished_at=None,
+    )
 
 
 def assert_only_meant(rendered: object) -> None:
@@ -201,10 +322,19 @@ def test_confirmations_headlines_and_history_are_slack_safe(
     text_out, blocks_out = render.confirmation(_op(facts), policy)
     assert_only_meant(text_out)
     assert_only_meant(blocks_out or [])
-    entry = HistoryEntry(op_id="o", kind="resize", facts=facts, requester="U0ALICE001",
-                         requested_at=T0, state="confirmed", decided_by="U0BOB00001",
-                         outcome="FAIL", job_id="j-1", error_code=code,
-                         message_ts="1.1")  # fmt: skip
+    entry = HistoryEntry(
+        op_id="o",
+        kind="resize",
+        facts=facts,
+        requester="U0ALICE001",
+        requested_at=T0,
+        state="confirmed",
+        decided_by="U0BOB00001",
+        outcome="FAIL",
+        job_id="j-1",
+        error_code=code,
+        message_ts="1.1",
+    )
     assert_only_meant(render.notice(notices.History([entry], {"1.1": url} if url else {})))
 
 
@@ -214,27 +344,67 @@ def test_private_replies_are_slack_safe(
     value: str, other: str, fail: FailureFacts, url: str | None
 ) -> None:
     links = {"1.1": url} if url else {}
-    check = Preflight(False, Refusal.FLAVOR_NOT_ALLOWED, value, site="dr", subject=value,
-                      status=other, suggestions=[value, other])  # fmt: skip
+    check = Preflight(
+        False,
+        Refusal.FLAVOR_NOT_ALLOWED,
+        value,
+        site="dr",
+        subject=value,
+        status=other,
+        suggestions=[value, other],
+    )
     for notice in (
-        notices.SameName(value), notices.CloudFailed(fail), notices.NotPosted(value),
-        notices.CloudFailed(fail, value, "confirm"), notices.CloudFailed(fail, other),
-        notices.PreflightRefused(check), notices.PreflightRefused(check, at_confirm=True),
-        notices.AlreadyDecided(value, "U0BOB00001"), notices.UnknownJob(value),
+        notices.SameName(value),
+        notices.CloudFailed(fail),
+        notices.NotPosted(value),
+        notices.CloudFailed(fail, value, "confirm"),
+        notices.CloudFailed(fail, other),
+        notices.PreflightRefused(check),
+        notices.PreflightRefused(check, at_confirm=True),
+        notices.AlreadyDecided(value, "U0BOB00001"),
+        notices.UnknownJob(value),
         notices.JobStatus(_job(value, other), T0, url),
         notices.Jobs([_job(value, other)], T0, links),
-        notices.Jobs([], T0, links, [(ScheduledOperation(
-            op_id="a" * 32, account=value, channel="C0DROPS001", window=value, starts_at=T0,
-            ends_at=T0, moves_on_miss=True, state=ScheduleState.SCHEDULED, created_at=T0),
-            _op(ResizeFacts(instance_id=value)))]),
+        notices.Jobs(
+            [],
+            T0,
+            links,
+            [
+                (
+                    ScheduledOperation(
+                        op_id="a" * 32,
+                        account=value,
+                        channel="C0DROPS001",
+                        window=value,
+                        starts_at=T0,
+                        ends_at=T0,
+                        moves_on_miss=True,
+                        state=ScheduleState.SCHEDULED,
+                        created_at=T0,
+                    ),
+                    _op(ResizeFacts(instance_id=value)),
+                )
+            ],
+        ),
         notices.Jobs([], T0, links, runbooks=[(value, _op(ResizeFacts(instance_id=other)))]),
         notices.RunbookJob(value, _op(ResizeFacts(instance_id=other)), value, other, T0, T0, url),
-        notices.Jobs([], T0, links, runbook_jobs=[notices.RunbookJob(
-            value, _op(ResizeFacts(instance_id=other)), "done", value, T0, T0)]),
-        notices.UnknownWindow(value, (value, other)), notices.CannotSchedule(value),
-        notices.NotCancellable(value, "U0BOB00001"), notices.NotCancellable("started"),
-        notices.Denied(Denial.USER), notices.NotHandled(3),
-    ):  # fmt: skip
+        notices.Jobs(
+            [],
+            T0,
+            links,
+            runbook_jobs=[
+                notices.RunbookJob(
+                    value, _op(ResizeFacts(instance_id=other)), "done", value, T0, T0
+                )
+            ],
+        ),
+        notices.UnknownWindow(value, (value, other)),
+        notices.CannotSchedule(value),
+        notices.NotCancellable(value, "U0BOB00001"),
+        notices.NotCancellable("started"),
+        notices.Denied(Denial.USER),
+        notices.NotHandled(3),
+    ):
         assert_only_meant(render.notice(notice))
     for refusal in Refusal:
         assert_only_meant(

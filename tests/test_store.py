@@ -190,8 +190,9 @@ def test_inbox_group_commit_keeps_one_row_per_key(store: Store) -> None:
     def row(key: str, n: int) -> Row:
         return Row(InboxKind.COMMAND, key, {"n": n}, NOW, owner="r1", lease_seconds=60)
 
-    ids = store.put_inbox_many([row("command:t-1", 1), row("command:t-0", 2),
-                                row("command:t-2", 3), row("command:t-1", 4)])  # fmt: skip
+    ids = store.put_inbox_many(
+        [row("command:t-1", 1), row("command:t-0", 2), row("command:t-2", 3), row("command:t-1", 4)]
+    )
     assert ids[1] is None and ids[3] is None and ids[0] and ids[2]
     assert len({first, ids[0], ids[2]}) == 3 and store.inbox_depth() == 3
     # leased to the writer: not taken by another before the lease runs out

@@ -27,13 +27,24 @@ def store(db_url: str) -> Iterator[Store]:
 
 def submit(store: Store, job_id: str, at: datetime = NOW) -> None:
     store.record_submission(
-        job_id=job_id, op_id=None, kind=JobKind.RESIZE, subject="pi-1", channel="C1",
-        thread_ts="1.000001", requester="U1", confirmer="U1", detail={"sites": {"dr": "x"}},
-        now=at, first_check_at=at + timedelta(seconds=5),
-        messages=[OutboxMessage(dedupe_key=f"job:{job_id}:submitted", channel="C1",
-                                content=Rendered(text="s"))],
+        job_id=job_id,
+        op_id=None,
+        kind=JobKind.RESIZE,
+        subject="pi-1",
+        channel="C1",
+        thread_ts="1.000001",
+        requester="U1",
+        confirmer="U1",
+        detail={"sites": {"dr": "x"}},
+        now=at,
+        first_check_at=at + timedelta(seconds=5),
+        messages=[
+            OutboxMessage(
+                dedupe_key=f"job:{job_id}:submitted", channel="C1", content=Rendered(text="s")
+            )
+        ],
         audit_detail={"job_id": job_id},
-    )  # fmt: skip
+    )
 
 
 def test_claim_respects_due_time_and_leases(store: Store) -> None:
@@ -51,8 +62,15 @@ def test_apply_needs_the_lease_and_writes_messages_and_audit(store: Store) -> No
     submit(store, "j2")
     at = NOW + timedelta(seconds=6)
     store.claim_jobs("A", at, lease_seconds=30, limit=10)
-    done = JobUpdate(next_check_at=None, state=JobState.FINISHED, checks=1, errors=0,
-                     last_status="SUCCESS", stuck_reported=False, finished_at=at)  # fmt: skip
+    done = JobUpdate(
+        next_check_at=None,
+        state=JobState.FINISHED,
+        checks=1,
+        errors=0,
+        last_status="SUCCESS",
+        stuck_reported=False,
+        finished_at=at,
+    )
     final = OutboxMessage(dedupe_key="job:j2:final", channel="C1", content=Rendered(text="done"))
     assert not store.apply_check("j2", "B", done, at, messages=[final])  # B never had it
     assert store.apply_check(
@@ -113,12 +131,23 @@ def test_batch_apply_writes_only_rows_still_leased_to_us(store: Store) -> None:
     store.claim_jobs("A", at, lease_seconds=5, limit=10)
     later = at + timedelta(seconds=6)
     [taken] = store.claim_jobs("B", later, lease_seconds=5, limit=1)  # A's lease ran out
-    running = JobUpdate(next_check_at=later + timedelta(seconds=10), state=JobState.TRACKING,
-                        checks=1, errors=0, last_status="RUNNING",
-                        stuck_reported=False)  # fmt: skip
-    finished = JobUpdate(next_check_at=None, state=JobState.FINISHED, checks=1, errors=0,
-                         last_status="SUCCESS", stuck_reported=False,
-                         finished_at=later)  # fmt: skip
+    running = JobUpdate(
+        next_check_at=later + timedelta(seconds=10),
+        state=JobState.TRACKING,
+        checks=1,
+        errors=0,
+        last_status="RUNNING",
+        stuck_reported=False,
+    )
+    finished = JobUpdate(
+        next_check_at=None,
+        state=JobState.FINISHED,
+        checks=1,
+        errors=0,
+        last_status="SUCCESS",
+        stuck_reported=False,
+        finished_at=later,
+    )
     results = [
         CheckResult(
             "b1",

@@ -32,9 +32,14 @@ NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 def _write(store: Store, key: str) -> None:
     store.create_pending(
-        kind=OpKind.RESIZE, intent_json="{}", requester="U_T", channel="C_T", now=NOW,
-        expires_at=NOW + timedelta(minutes=5), request_key=key,
-    )  # fmt: skip
+        kind=OpKind.RESIZE,
+        intent_json="{}",
+        requester="U_T",
+        channel="C_T",
+        now=NOW,
+        expires_at=NOW + timedelta(minutes=5),
+        request_key=key,
+    )
 
 
 class _Child:
@@ -43,9 +48,12 @@ class _Child:
     def __init__(self, url: str, prefix: tuple[str, ...] = ()) -> None:
         self.process = subprocess.Popen(
             [*prefix, sys.executable, str(ROOT / "tests" / "sqlite_readonly_child.py"), url],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )  # fmt: skip
+        )
         assert self.process.stdout is not None and self.process.stdin is not None
         self.stdin, self.stdout = self.process.stdin, self.process.stdout
         first = self.stdout.readline().strip()
@@ -163,10 +171,15 @@ def admin() -> Iterator[sa.Engine]:
 
 def _terminate(admin: sa.Engine, database: str) -> int:
     with admin.connect() as conn:
-        return len(conn.execute(
-            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": database},
-        ).all())  # fmt: skip
+        return len(
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :db AND pid <> pg_backend_pid()"
+                ),
+                {"db": database},
+            ).all()
+        )
 
 
 @pytest.fixture

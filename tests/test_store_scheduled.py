@@ -30,14 +30,24 @@ def store(db_url: str) -> Iterator[Store]:
 
 def _scheduled(store: Store, *, moves: bool = False) -> str:
     op, _ = store.create_pending(
-        kind=OpKind.RESIZE, intent_json='{"kind": "resize"}', requester="U_A", channel="C_1",
-        now=NOW, expires_at=NOW + timedelta(minutes=15),
-    )  # fmt: skip
+        kind=OpKind.RESIZE,
+        intent_json='{"kind": "resize"}',
+        requester="U_A",
+        channel="C_1",
+        now=NOW,
+        expires_at=NOW + timedelta(minutes=15),
+    )
     entry = ScheduledOperation(
-        op_id=op.id, account="", channel="C_1", window="nightly", starts_at=START,
-        ends_at=START + timedelta(hours=2), moves_on_miss=moves,
-        state=ScheduleState.SCHEDULED, created_at=NOW,
-    )  # fmt: skip
+        op_id=op.id,
+        account="",
+        channel="C_1",
+        window="nightly",
+        starts_at=START,
+        ends_at=START + timedelta(hours=2),
+        moves_on_miss=moves,
+        state=ScheduleState.SCHEDULED,
+        created_at=NOW,
+    )
     result = store.decide(op.id, OpState.CONFIRMED, "U_B", NOW, owner="r1", schedule=entry)
     assert result.won and result.op is not None
     # approved now, not executing: nothing for the interrupted-execution recovery to find

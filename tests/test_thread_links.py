@@ -93,8 +93,11 @@ async def test_reports_seen_outside_the_thread_link_to_it(
         _, failed_ts, _ = await refused_and_failed(h)
 
         def oncall() -> list[str]:
-            return [str(c.args["text"]) for c in h.state.calls_to("chat.postMessage")
-                    if c.args.get("channel") == ONCALL]  # fmt: skip
+            return [
+                str(c.args["text"])
+                for c in h.state.calls_to("chat.postMessage")
+                if c.args.get("channel") == ONCALL
+            ]
 
         announced = await until(lambda: len(oncall()) >= 2 and oncall())
         assert all(LINK.search(line) for line in announced)
@@ -117,8 +120,11 @@ async def test_the_stand_in_answers_get_permalink_as_slack_documents(
     async with aiohttp.ClientSession(headers=auth) as session:
         async with session.get(url, params={"channel": CHANNEL, "message_ts": ts}) as got:
             answer = await got.json()
-        assert answer == {"ok": True, "channel": CHANNEL,
-                          "permalink": link_to(ts)[1:-len("|thread>")]}  # fmt: skip
+        assert answer == {
+            "ok": True,
+            "channel": CHANNEL,
+            "permalink": link_to(ts)[1 : -len("|thread>")],
+        }
         form = {"channel": CHANNEL, "message_ts": reply}
         async with session.post(url, data=form) as got:
             in_thread = (await got.json())["permalink"]

@@ -15,11 +15,24 @@ from bot.core.wire.sdrs import JobStatus
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 POLICY = TrackerPolicy(first=5, cap=60, factor=2, timeout=3600)
 JOB = TrackedJob(
-    job_id="j", op_id="o", kind=JobKind.RESIZE, subject="pi", channel="C", thread_ts="1.1",
-    requester="U", confirmer="U", detail={}, submitted_at=T0, next_check_at=T0,
-    checks=0, errors=0, last_status=None, state=JobState.TRACKING, stuck_reported=False,
+    job_id="j",
+    op_id="o",
+    kind=JobKind.RESIZE,
+    subject="pi",
+    channel="C",
+    thread_ts="1.1",
+    requester="U",
+    confirmer="U",
+    detail={},
+    submitted_at=T0,
+    next_check_at=T0,
+    checks=0,
+    errors=0,
+    last_status=None,
+    state=JobState.TRACKING,
+    stuck_reported=False,
     finished_at=None,
-)  # fmt: skip
+)
 
 
 def at(seconds: float) -> datetime:

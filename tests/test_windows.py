@@ -82,15 +82,18 @@ def test_next_occurrence_in_its_zone() -> None:
     assert window.end == datetime(2026, 11, 29, 4, 0, tzinfo=SH)
     # crossing midnight: starts Saturday 23:00, ends Sunday 01:00
     late = parse_window("Sat 23:00-01:00 UTC").next_start(T0)
-    assert (late.start, late.end) == (datetime(2026, 11, 28, 23, tzinfo=UTC),
-                                      datetime(2026, 11, 29, 1, tzinfo=UTC))  # fmt: skip
+    assert (late.start, late.end) == (
+        datetime(2026, 11, 28, 23, tzinfo=UTC),
+        datetime(2026, 11, 29, 1, tzinfo=UTC),
+    )
 
 
 def test_current_window_is_used_while_enough_of_it_is_left() -> None:
     spec = parse_window("daily 07:00-09:00 UTC")
     assert spec.first_fitting(T0, 1800).start == datetime(2026, 11, 25, 7, tzinfo=UTC)
-    assert spec.first_fitting(T0, 1800, started=False).start == datetime(2026, 11, 26, 7,
-                                                                          tzinfo=UTC)  # fmt: skip
+    assert spec.first_fitting(T0, 1800, started=False).start == datetime(
+        2026, 11, 26, 7, tzinfo=UTC
+    )
     # 08:40: 20 min left, a 30 min operation waits for tomorrow
     assert spec.first_fitting(T0 + timedelta(minutes=40), 1800).start.day == 26
     with pytest.raises(WindowError, match="shorter than the operation's estimated 3 h 00 min"):
@@ -115,21 +118,27 @@ def test_daylight_saving_keeps_local_hours() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1),
-                 timezones=st.just(UTC)),
+    st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC)
+    ),
     st.frozensets(st.integers(0, 6), min_size=1),
-    st.integers(0, 23), st.integers(0, 59), st.integers(0, 23), st.integers(0, 59),
-    st.sampled_from(["UTC", "Asia/Shanghai", "Europe/Berlin", "America/New_York",
-                     "Australia/Lord_Howe"]),
-)  # fmt: skip
+    st.integers(0, 23),
+    st.integers(0, 59),
+    st.integers(0, 23),
+    st.integers(0, 59),
+    st.sampled_from(
+        ["UTC", "Asia/Shanghai", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe"]
+    ),
+)
 def test_next_occurrence_is_in_the_future_and_starts_on_an_allowed_day(
     now: datetime, days: frozenset[int], h1: int, m1: int, h2: int, m2: int, zone: str
 ) -> None:
     if (h1, m1) == (h2, m2):
         return
     names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-    spec = parse_window(f"{','.join(names[d] for d in sorted(days))} "
-                        f"{h1:02d}:{m1:02d}-{h2:02d}:{m2:02d} {zone}")  # fmt: skip
+    spec = parse_window(
+        f"{','.join(names[d] for d in sorted(days))} {h1:02d}:{m1:02d}-{h2:02d}:{m2:02d} {zone}"
+    )
     window = spec.next_start(now)
     assert window.start > now
     assert window.end >= window.start
@@ -164,30 +173,76 @@ NEXT = Window(T0 + timedelta(days=7), T0 + timedelta(days=7, hours=2))
         (T0, 1800, {"preflight_ok": True}, Action.RUN, None, False),
         # the latest start: end - estimate
         (T0 + timedelta(minutes=90), 1800, {"preflight_ok": True}, Action.RUN, None, False),
-        (T0 + timedelta(minutes=91), 1800, {"preflight_ok": True}, Action.NOT_STARTED,
-         NotStartedReason.MISSED, False),
+        (
+            T0 + timedelta(minutes=91),
+            1800,
+            {"preflight_ok": True},
+            Action.NOT_STARTED,
+            NotStartedReason.MISSED,
+            False,
+        ),
         # the bot was down through the window: missed, moved only if asked
         (T0 + timedelta(hours=3), 1800, {}, Action.NOT_STARTED, NotStartedReason.MISSED, False),
-        (T0 + timedelta(hours=3), 1800, {"moves_on_miss": True, "next_window": NEXT},
-         Action.NOT_STARTED, NotStartedReason.MISSED, True),
+        (
+            T0 + timedelta(hours=3),
+            1800,
+            {"moves_on_miss": True, "next_window": NEXT},
+            Action.NOT_STARTED,
+            NotStartedReason.MISSED,
+            True,
+        ),
         (T0, 3 * 3600, {}, Action.NOT_STARTED, NotStartedReason.TOO_SHORT, False),
-        (T0, 1800, {"preflight_ok": False}, Action.NOT_STARTED,
-         NotStartedReason.PREFLIGHT_REFUSED, False),
-        (T0, 1800, {"preflight_ok": False, "moves_on_miss": True, "next_window": NEXT},
-         Action.NOT_STARTED, NotStartedReason.PREFLIGHT_REFUSED, True),
-        (T0, 1800, {"preflight_ok": True, "changed": True}, Action.NOT_STARTED,
-         NotStartedReason.CHANGED, False),
+        (
+            T0,
+            1800,
+            {"preflight_ok": False},
+            Action.NOT_STARTED,
+            NotStartedReason.PREFLIGHT_REFUSED,
+            False,
+        ),
+        (
+            T0,
+            1800,
+            {"preflight_ok": False, "moves_on_miss": True, "next_window": NEXT},
+            Action.NOT_STARTED,
+            NotStartedReason.PREFLIGHT_REFUSED,
+            True,
+        ),
+        (
+            T0,
+            1800,
+            {"preflight_ok": True, "changed": True},
+            Action.NOT_STARTED,
+            NotStartedReason.CHANGED,
+            False,
+        ),
         # moving needs both the request and a next window
-        (T0, 1800, {"preflight_ok": False, "next_window": NEXT}, Action.NOT_STARTED,
-         NotStartedReason.PREFLIGHT_REFUSED, False),
-        (T0, 1800, {"preflight_ok": False, "moves_on_miss": True}, Action.NOT_STARTED,
-         NotStartedReason.PREFLIGHT_REFUSED, False),
+        (
+            T0,
+            1800,
+            {"preflight_ok": False, "next_window": NEXT},
+            Action.NOT_STARTED,
+            NotStartedReason.PREFLIGHT_REFUSED,
+            False,
+        ),
+        (
+            T0,
+            1800,
+            {"preflight_ok": False, "moves_on_miss": True},
+            Action.NOT_STARTED,
+            NotStartedReason.PREFLIGHT_REFUSED,
+            False,
+        ),
     ],
-)  # fmt: skip
+)
 def test_decision_at_window_start(
-    now: datetime, estimate: float, kw: dict[str, object], action: Action,
-    reason: NotStartedReason | None, moved: bool,
-) -> None:  # fmt: skip
+    now: datetime,
+    estimate: float,
+    kw: dict[str, object],
+    action: Action,
+    reason: NotStartedReason | None,
+    moved: bool,
+) -> None:
     decision = decide_start(now, W, estimate, **kw)  # type: ignore[arg-type]
     assert (decision.action, decision.reason, decision.moved) == (action, reason, moved)
     if moved:

@@ -134,8 +134,9 @@ async def test_cancel_before_start_sends_nothing_and_only_the_requester_or_appro
         row = h.deps.store.get_scheduled(op_id)
         assert row is not None and row.state is ScheduleState.SCHEDULED  # Carol may not
         await h.click(blocks.CANCEL_ACTION, op_id, ALICE, ts)
-        await until(lambda: any("scheduled run cancelled by <@U0ALICE001>" in u
-                                for u in h.updates(ts)))  # fmt: skip
+        await until(
+            lambda: any("scheduled run cancelled by <@U0ALICE001>" in u for u in h.updates(ts))
+        )
         h.clock.t = start
         assert await schedule_tick(h.deps) == 0
         await h.quiesce()
@@ -179,14 +180,22 @@ async def test_two_replicas_at_window_start_on_postgresql_one_runs_it(
     pg_url: str, tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
 ) -> None:
     spec, start = _window(timedelta(hours=1))
-    async with running(tmp_path, slack, emulator, world, maintenance_windows=spec,
-                       database_url=pg_url, replica_id="replica-a") as h:  # fmt: skip
+    async with running(
+        tmp_path,
+        slack,
+        emulator,
+        world,
+        maintenance_windows=spec,
+        database_url=pg_url,
+        replica_id="replica-a",
+    ) as h:
         op_id, ts = await _scheduled(h, f"resize {DB} s6.xlarge.2 window=soon")
         other_settings = h.deps.settings.model_copy(update={"replica_id": "replica-b"})
         fleet, bindings = build_fleet(other_settings)
         other_store = Store.from_url(pg_url)
-        other = Deps(settings=other_settings, store=other_store, fleet=fleet, bindings=bindings,
-                     now=h.clock)  # fmt: skip
+        other = Deps(
+            settings=other_settings, store=other_store, fleet=fleet, bindings=bindings, now=h.clock
+        )
         try:
             h.clock.t = start
             looked = await asyncio.gather(schedule_tick(h.deps), schedule_tick(other))

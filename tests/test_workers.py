@@ -99,23 +99,43 @@ def test_serve_with_a_worker_process_over_http(
 ) -> None:
     port = free_port()
     env = serve_env(
-        slack_api_url=slack.api_url, sdrs_url=emulator.url,
-        database_url=f"sqlite:///{tmp_path / 'w.sqlite3'}", bot_token=BOT_TOKEN,
-        signing_secret=SIGNING_SECRET, http_port=str(port), worker_processes="1",
-        inbox_tick_seconds="0.05", shutdown_seconds="5",
-    )  # fmt: skip
+        slack_api_url=slack.api_url,
+        sdrs_url=emulator.url,
+        database_url=f"sqlite:///{tmp_path / 'w.sqlite3'}",
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        http_port=str(port),
+        worker_processes="1",
+        inbox_tick_seconds="0.05",
+        shutdown_seconds="5",
+    )
     log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
-        body = command_body(RESIZE, user=ALICE, channel=CHANNEL, trigger="w-1",
-                            response_url=f"{slack.url}/response/w-1")  # fmt: skip
+        body = command_body(
+            RESIZE,
+            user=ALICE,
+            channel=CHANNEL,
+            trigger="w-1",
+            response_url=f"{slack.url}/response/w-1",
+        )
         deadline = time.monotonic() + 20
         while True:
             try:
-                request = Request(f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
-                                  headers={"content-type": "application/x-www-form-urlencoded",
-                                           **signed_headers(body)})  # fmt: skip
+                request = Request(
+                    f"http://127.0.0.1:{port}/slack/events",
+                    data=body.encode(),
+                    headers={
+                        "content-type": "application/x-www-form-urlencoded",
+                        **signed_headers(body),
+                    },
+                )
                 with urlopen(request, timeout=5) as answer:
                     assert answer.status == 200
                 break
@@ -125,8 +145,9 @@ def test_serve_with_a_worker_process_over_http(
         while not [c for c in slack.state.calls_to("chat.postMessage") if c.args.get("blocks")]:
             assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
             time.sleep(0.05)
-        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
-                                  text=True, check=False).stdout.split()  # fmt: skip
+        children = subprocess.run(
+            ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
         assert len(children) == 1  # the worker
         posted = [c for c in slack.state.calls_to("chat.postMessage") if c.args.get("blocks")]
         assert "ecs-erp-db-src" in json.dumps(posted[0].args["blocks"])
@@ -143,25 +164,39 @@ def test_a_worker_never_outlives_a_killed_serve(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread
 ) -> None:
     env = serve_env(
-        slack_api_url=slack.api_url, sdrs_url=emulator.url,
-        database_url=f"sqlite:///{tmp_path / 'k.sqlite3'}", bot_token=BOT_TOKEN,
-        signing_secret=SIGNING_SECRET, http_port=str(free_port()), worker_processes="1",
-    )  # fmt: skip
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        slack_api_url=slack.api_url,
+        sdrs_url=emulator.url,
+        database_url=f"sqlite:///{tmp_path / 'k.sqlite3'}",
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        http_port=str(free_port()),
+        worker_processes="1",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 20
     children: list[str] = []
     while not children and time.monotonic() < deadline:
-        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
-                                  text=True, check=False).stdout.split()  # fmt: skip
+        children = subprocess.run(
+            ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
         time.sleep(0.05)
     assert children, "serve did not start its worker"
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     while any(Path(f"/proc/{c}").exists() for c in children) and time.monotonic() < deadline:
         time.sleep(0.05)
-    alive = [c for c in children if Path(f"/proc/{c}/status").exists()
-             and "zombie" not in Path(f"/proc/{c}/status").read_text()]  # fmt: skip
+    alive = [
+        c
+        for c in children
+        if Path(f"/proc/{c}/status").exists()
+        and "zombie" not in Path(f"/proc/{c}/status").read_text()
+    ]
     assert alive == [], "the worker outlived its killed parent"
 
 
@@ -172,8 +207,13 @@ async def test_an_item_that_keeps_failing_is_set_aside_and_its_sender_told(
     retried with a pause, then dead-lettered: out of the inbox, into the audit trail,
     counted, and the person who clicked is told."""
     async with running(tmp_path, slack, emulator, world, worker_processes=1) as h:
-        bad = {"user": ALICE, "channel": CHANNEL, "op_id": "x" * 32, "message_ts": "1.1",
-               "to": "maybe"}  # fmt: skip
+        bad = {
+            "user": ALICE,
+            "channel": CHANNEL,
+            "op_id": "x" * 32,
+            "message_ts": "1.1",
+            "to": "maybe",
+        }
         h.deps.store.put_inbox(InboxKind.CLICK, "click:bad", bad, h.deps.now())
         for attempt in range(1, MAX_ATTEMPTS + 1):
             assert await drain_inbox(h.deps, h.app.client, "worker-0") == 1, attempt

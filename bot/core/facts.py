@@ -37,8 +37,11 @@ class FlavorFacts(_Fact):
 
     @classmethod
     def of(cls, flavor: Flavor | None, name: str) -> FlavorFacts:
-        return cls(id=name) if flavor is None else cls(id=flavor.id, vcpus=flavor.vcpus,
-                                                         ram=flavor.ram)  # fmt: skip
+        return (
+            cls(id=name)
+            if flavor is None
+            else cls(id=flavor.id, vcpus=flavor.vcpus, ram=flavor.ram)
+        )
 
 
 class SiteChange(_Fact):
@@ -149,9 +152,14 @@ def rename_facts(
     *,
     region: str = "",
 ) -> RenameFacts:
-    return RenameFacts(drill_id=intent.drill_id, current_name=current_name,
-                       new_name=intent.name, group_name=group_name, account=intent.account,
-                       region=region)  # fmt: skip
+    return RenameFacts(
+        drill_id=intent.drill_id,
+        current_name=current_name,
+        new_name=intent.name,
+        group_name=group_name,
+        account=intent.account,
+        region=region,
+    )
 
 
 # ---- what went wrong at the cloud ---------------------------------------------------------
@@ -190,9 +198,15 @@ class FailureFacts(_Fact):
                 maybe_sent=True,
             )
         if isinstance(error, ApiError):
-            return cls(kind="api", code=error.code, message=error.message,
-                       request_id=error.request_id, method=error.method, status=error.status,
-                       retry_after=error.retry_after)  # fmt: skip
+            return cls(
+                kind="api",
+                code=error.code,
+                message=error.message,
+                request_id=error.request_id,
+                method=error.method,
+                status=error.status,
+                retry_after=error.retry_after,
+            )
         if isinstance(error, TransportError):
             return cls(
                 kind="transport",

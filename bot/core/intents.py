@@ -476,8 +476,9 @@ def _parse_resize(args: list[str]) -> ResizeIntent | ResizeFormIntent:
                 "resize",
             )
     if "stop" in choices and choices.get("power") != "stop-start":
-        raise _fail("`stop=` says how power=stop-start stops the servers: add power=stop-start",
-                    "resize")  # fmt: skip
+        raise _fail(
+            "`stop=` says how power=stop-start stops the servers: add power=stop-start", "resize"
+        )
     return ResizeIntent(**fields, **choices, schedule=schedule)
 
 

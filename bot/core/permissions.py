@@ -108,35 +108,99 @@ _P = "/v1/{project_id}"
 # Literal paths before the templates that would also match them (cloudservers/detail before
 # cloudservers/{server_id}): the first matching row wins.
 PERMISSIONS: tuple[Permission, ...] = (
-    Permission("sdrs", "POST", _P + "/protected-instances/{protected_instance_id}/resize",
-               "ResizeProtectedInstance", SDRS_ADMIN, SYSTEM_PERMISSIONS),
-    Permission("sdrs", "GET", _P + "/protected-instances/{protected_instance_id}",
-               "ShowProtectedInstance", SDRS_ADMIN, SYSTEM_PERMISSIONS),
-    Permission("sdrs", "GET", _P + "/protected-instances",
-               "ListProtectedInstances", SDRS_ADMIN, SYSTEM_PERMISSIONS),
-    Permission("sdrs", "GET", _P + "/server-groups/{server_group_id}",
-               "ShowProtectionGroup", SDRS_ADMIN, SYSTEM_PERMISSIONS),
-    Permission("sdrs", "GET", _P + "/jobs/{job_id}",
-               "ShowJobStatus", SDRS_ADMIN, SYSTEM_PERMISSIONS),
-    Permission("sdrs", "GET", _P + "/disaster-recovery-drills/{disaster_recovery_drill_id}",
-               "ShowDisasterRecoveryDrill", SDRS_ADMIN, SYSTEM_PERMISSIONS),
-    Permission("sdrs", "PUT", _P + "/disaster-recovery-drills/{disaster_recovery_drill_id}",
-               "UpdateDisasterRecoveryDrillName", SDRS_ADMIN, SYSTEM_PERMISSIONS),
-    Permission("sdrs", "GET", _P + "/disaster-recovery-drills",
-               "ListDisasterRecoveryDrills", SDRS_ADMIN, SYSTEM_PERMISSIONS),
-    Permission("ecs", "GET", _P + "/cloudservers/detail",
-               "ListServersDetails", ECS_LIST, ECS_LIFECYCLE),
-    Permission("ecs", "GET", _P + "/cloudservers/resize_flavors",
-               "ListResizeFlavors", ECS_LIST, ECS_FLAVORS),
-    Permission("ecs", "GET", _P + "/cloudservers/{server_id}",
-               "ShowServer", ECS_GET, ECS_LIFECYCLE),
-    Permission("ecs", "POST", _P + "/cloudservers/action",
-               "BatchStopServers", ECS_STOP, ECS_BATCH_STOP, body_key="os-stop"),
-    Permission("ecs", "POST", _P + "/cloudservers/action",
-               "BatchStartServers", ECS_START, ECS_BATCH, body_key="os-start"),
-    Permission("ecs", "GET", _P + "/jobs/{job_id}",
-               "ShowJob", ECS_GET, ECS_SHOW_JOB),
-)  # fmt: skip
+    Permission(
+        "sdrs",
+        "POST",
+        _P + "/protected-instances/{protected_instance_id}/resize",
+        "ResizeProtectedInstance",
+        SDRS_ADMIN,
+        SYSTEM_PERMISSIONS,
+    ),
+    Permission(
+        "sdrs",
+        "GET",
+        _P + "/protected-instances/{protected_instance_id}",
+        "ShowProtectedInstance",
+        SDRS_ADMIN,
+        SYSTEM_PERMISSIONS,
+    ),
+    Permission(
+        "sdrs",
+        "GET",
+        _P + "/protected-instances",
+        "ListProtectedInstances",
+        SDRS_ADMIN,
+        SYSTEM_PERMISSIONS,
+    ),
+    Permission(
+        "sdrs",
+        "GET",
+        _P + "/server-groups/{server_group_id}",
+        "ShowProtectionGroup",
+        SDRS_ADMIN,
+        SYSTEM_PERMISSIONS,
+    ),
+    Permission(
+        "sdrs", "GET", _P + "/jobs/{job_id}", "ShowJobStatus", SDRS_ADMIN, SYSTEM_PERMISSIONS
+    ),
+    Permission(
+        "sdrs",
+        "GET",
+        _P + "/disaster-recovery-drills/{disaster_recovery_drill_id}",
+        "ShowDisasterRecoveryDrill",
+        SDRS_ADMIN,
+        SYSTEM_PERMISSIONS,
+    ),
+    Permission(
+        "sdrs",
+        "PUT",
+        _P + "/disaster-recovery-drills/{disaster_recovery_drill_id}",
+        "UpdateDisasterRecoveryDrillName",
+        SDRS_ADMIN,
+        SYSTEM_PERMISSIONS,
+    ),
+    Permission(
+        "sdrs",
+        "GET",
+        _P + "/disaster-recovery-drills",
+        "ListDisasterRecoveryDrills",
+        SDRS_ADMIN,
+        SYSTEM_PERMISSIONS,
+    ),
+    Permission(
+        "ecs", "GET", _P + "/cloudservers/detail", "ListServersDetails", ECS_LIST, ECS_LIFECYCLE
+    ),
+    Permission(
+        "ecs",
+        "GET",
+        _P + "/cloudservers/resize_flavors",
+        "ListResizeFlavors",
+        ECS_LIST,
+        ECS_FLAVORS,
+    ),
+    Permission(
+        "ecs", "GET", _P + "/cloudservers/{server_id}", "ShowServer", ECS_GET, ECS_LIFECYCLE
+    ),
+    Permission(
+        "ecs",
+        "POST",
+        _P + "/cloudservers/action",
+        "BatchStopServers",
+        ECS_STOP,
+        ECS_BATCH_STOP,
+        body_key="os-stop",
+    ),
+    Permission(
+        "ecs",
+        "POST",
+        _P + "/cloudservers/action",
+        "BatchStartServers",
+        ECS_START,
+        ECS_BATCH,
+        body_key="os-start",
+    ),
+    Permission("ecs", "GET", _P + "/jobs/{job_id}", "ShowJob", ECS_GET, ECS_SHOW_JOB),
+)
 
 BY_OPERATION: dict[str, Permission] = {p.operation: p for p in PERMISSIONS}
 

@@ -58,8 +58,11 @@ def slack_ids(values: Iterable[object], kind: str) -> frozenset[str]:
     them (a mistake may be a pasted token)."""
     items = [str(x) for x in values]
     what, prefixes, example = ID_KINDS[kind]
-    bad = [n for n, x in enumerate(items, start=1)
-           if not (_SLACK_ID_RE.fullmatch(x) and x[0] in prefixes)]  # fmt: skip
+    bad = [
+        n
+        for n, x in enumerate(items, start=1)
+        if not (_SLACK_ID_RE.fullmatch(x) and x[0] in prefixes)
+    ]
     if bad:
         raise ValueError(
             f"item(s) {', '.join(str(n) for n in bad[:5])} are not {what} ids ({what} ids look "

@@ -97,9 +97,14 @@ def check_resize(
     if will_stop is None:
         will_stop = intent.stop_start
     return decide_resize(
-        intent, state.instance, state.group, state.servers, state.catalogue(),
-        allowed_flavors=state.allowed_flavors, will_stop=will_stop,
-    )  # fmt: skip
+        intent,
+        state.instance,
+        state.group,
+        state.servers,
+        state.catalogue(),
+        allowed_flavors=state.allowed_flavors,
+        will_stop=will_stop,
+    )
 
 
 def closest_flavors(wanted: str, choices: list[Flavor], n: int = 3) -> list[str]:
@@ -147,9 +152,16 @@ def decide_resize(
     ) -> Preflight:
         detail = f"{site}: {subject} {status}" if site else f"{subject}: {status}"
         return Preflight(
-            False, refusal, detail.strip(), site=site, subject=subject, status=status,
-            suggestions=suggestions or [], group_name=group_name, instance_name=instance_name,
-        )  # fmt: skip
+            False,
+            refusal,
+            detail.strip(),
+            site=site,
+            subject=subject,
+            status=status,
+            suggestions=suggestions or [],
+            group_name=group_name,
+            instance_name=instance_name,
+        )
 
     if group.status not in RESIZABLE_GROUP_STATUSES:
         return refuse(Refusal.GROUP_STATUS, group_name, group.status)
@@ -173,9 +185,12 @@ def decide_resize(
             and new_flavor not in {f.id for f in allowed}
         ):
             return refuse(
-                Refusal.FLAVOR_NOT_ALLOWED, server.name or server.id, new_flavor, site,
+                Refusal.FLAVOR_NOT_ALLOWED,
+                server.name or server.id,
+                new_flavor,
+                site,
                 suggestions=closest_flavors(new_flavor, allowed),
-            )  # fmt: skip
+            )
         changes.append(
             SiteChange(site, server.id, server.name, server.flavor, new_flavor, server.status)
         )
@@ -198,9 +213,12 @@ def decide_resize(
     if prod and dr and (dr.vcpus < prod.vcpus or dr.ram < prod.ram):
         warnings.append((Warning.DR_SMALLER, f"{dr.id} < {prod.id}"))
     return Preflight(
-        True, changes=changes, warnings=warnings, group_name=group_name,
+        True,
+        changes=changes,
+        warnings=warnings,
+        group_name=group_name,
         instance_name=instance_name,
-    )  # fmt: skip
+    )
 
 
 def _flavor_after(

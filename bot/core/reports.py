@@ -35,56 +35,102 @@ def final_messages(
     failed = sdrs_job.status == JobStatus.FAIL
     facts = job.facts
     report = FinalReport(
-        op=facts, requester=job.requester, confirmer=job.confirmer, job_id=job.job_id,
-        job_type=sdrs_job.job_type, status=sdrs_job.status.value,
-        seconds=job_seconds(sdrs_job, job, now), new_flavors=job.new_flavors,
+        op=facts,
+        requester=job.requester,
+        confirmer=job.confirmer,
+        job_id=job.job_id,
+        job_type=sdrs_job.job_type,
+        status=sdrs_job.status.value,
+        seconds=job_seconds(sdrs_job, job, now),
+        new_flavors=job.new_flavors,
         error_code=sdrs_job.error_code,
         fail_reason=sdrs_job.fail_reason,
         failed_sub_jobs=[
-            SubJobFailure(job_id=s.job_id or "?", job_type=s.job_type, error_code=s.error_code,
-                          fail_reason=s.fail_reason)
-            for s in subs if s.status == JobStatus.FAIL
+            SubJobFailure(
+                job_id=s.job_id or "?",
+                job_type=s.job_type,
+                error_code=s.error_code,
+                fail_reason=s.fail_reason,
+            )
+            for s in subs
+            if s.status == JobStatus.FAIL
         ],
-    )  # fmt: skip
+    )
     messages = [
-        OutboxMessage(dedupe_key=f"job:{job.job_id}:final", channel=job.channel,
-                      thread_ts=job.thread_ts, content=report, reply_broadcast=failed)
-    ]  # fmt: skip
+        OutboxMessage(
+            dedupe_key=f"job:{job.job_id}:final",
+            channel=job.channel,
+            thread_ts=job.thread_ts,
+            content=report,
+            reply_broadcast=failed,
+        )
+    ]
     event = EventKind.FAILED if failed else EventKind.FINISHED
     messages += announcements(
-        routes, job.job_id,
-        Announcement(event=event, op=facts, channel=job.channel, actor=job.confirmer,
-                     job_id=job.job_id, error_code=sdrs_job.error_code if failed else None,
-                     thread_ts=job.thread_ts),
+        routes,
+        job.job_id,
+        Announcement(
+            event=event,
+            op=facts,
+            channel=job.channel,
+            actor=job.confirmer,
+            job_id=job.job_id,
+            error_code=sdrs_job.error_code if failed else None,
+            thread_ts=job.thread_ts,
+        ),
         skip=job.channel,
-    )  # fmt: skip
+    )
     if job.thread_ts and job.op_id:
         decided = Decided(
-            op=facts, requester=job.requester, state=OpState.CONFIRMED,
-            by=job.confirmer, at=job.confirmed_at, job_id=job.job_id,
+            op=facts,
+            requester=job.requester,
+            state=OpState.CONFIRMED,
+            by=job.confirmer,
+            at=job.confirmed_at,
+            job_id=job.job_id,
             job_status=sdrs_job.status.value,
-        )  # fmt: skip
+        )
         messages.append(
-            OutboxMessage(dedupe_key=f"job:{job.job_id}:confirmation", channel=job.channel,
-                          ts=job.thread_ts, content=decided)
-        )  # fmt: skip
+            OutboxMessage(
+                dedupe_key=f"job:{job.job_id}:confirmation",
+                channel=job.channel,
+                ts=job.thread_ts,
+                content=decided,
+            )
+        )
     return messages
 
 
 def stuck_messages(
     job: TrackedJob, now: datetime, stopped: bool, status: str | None, routes: Routes
 ) -> list[OutboxMessage]:
-    report = StuckReport(requester=job.requester, job_id=job.job_id,
-                         seconds=(now - job.submitted_at).total_seconds(), status=status,
-                         stopped=stopped)  # fmt: skip
+    report = StuckReport(
+        requester=job.requester,
+        job_id=job.job_id,
+        seconds=(now - job.submitted_at).total_seconds(),
+        status=status,
+        stopped=stopped,
+    )
     return [
-        OutboxMessage(dedupe_key=f"job:{job.job_id}:stuck", channel=job.channel,
-                      thread_ts=job.thread_ts, content=report, reply_broadcast=True),
+        OutboxMessage(
+            dedupe_key=f"job:{job.job_id}:stuck",
+            channel=job.channel,
+            thread_ts=job.thread_ts,
+            content=report,
+            reply_broadcast=True,
+        ),
         *announcements(
-            routes, job.job_id,
-            Announcement(event=EventKind.STUCK, op=job.facts, channel=job.channel,
-                         actor=job.confirmer, job_id=job.job_id, still=status or "unknown",
-                         thread_ts=job.thread_ts),
+            routes,
+            job.job_id,
+            Announcement(
+                event=EventKind.STUCK,
+                op=job.facts,
+                channel=job.channel,
+                actor=job.confirmer,
+                job_id=job.job_id,
+                still=status or "unknown",
+                thread_ts=job.thread_ts,
+            ),
             skip=job.channel,
         ),
-    ]  # fmt: skip
+    ]

@@ -57,9 +57,7 @@ def announcements(
     about the operation already)."""
     kind = content.event.value
     return [
-        OutboxMessage(
-            dedupe_key=f"notify:{key}:{kind}:{channel}", channel=channel, content=content
-        )  # fmt: skip
+        OutboxMessage(dedupe_key=f"notify:{key}:{kind}:{channel}", channel=channel, content=content)
         for channel in sorted(routes.get(kind, ()))
         if channel != skip
     ]

@@ -171,9 +171,10 @@ def _moved(rb: Runbook, seen: Seen, call: Literal["stop", "start"]) -> list[str]
     longer what it was before, or ECS is at work on them."""
     before = "ACTIVE" if call == "stop" else "SHUTOFF"
     return [
-        i for i in rb.stopped
+        i
+        for i in rb.stopped
         if seen.power.get(i, before) != before or seen.tasks.get(i) == POWERING[call]
-    ]  # fmt: skip
+    ]
 
 
 def _may_still_show(rb: Runbook, seen: Seen) -> bool:
@@ -208,16 +209,23 @@ def _stopping(rb: Runbook, seen: Seen) -> Next:
         if not running:
             off = Report(event="nothing-to-stop", servers=rb.name_list([s.id for s in rb.servers]))
             return Next(runbook=_to(rb, Step.RESIZING), action=Preflight(), reports=[off])
-        return Next(runbook=rb, action=Stop(ids=running, hard=rb.hard_stop),
-                    reports=[Report(event="stopping", servers=rb.name_list(running))])  # fmt: skip
+        return Next(
+            runbook=rb,
+            action=Stop(ids=running, hard=rb.hard_stop),
+            reports=[Report(event="stopping", servers=rb.name_list(running))],
+        )
     if seen.ecs_job is JobStatus.FAIL:
         really = [i for i in rb.stopped if seen.power.get(i) == "SHUTOFF"]
         # nothing stopped: this broadcast is the last word (nothing to start again)
         after = _to(
             rb, Step.STARTING, stopped=really, problem="the stop failed", end_told=not really
         )
-        report = Report(event="stop-failed", servers=rb.name_list(rb.stopped),
-                        detail=seen.ecs_error or "", loud=True)  # fmt: skip
+        report = Report(
+            event="stop-failed",
+            servers=rb.name_list(rb.stopped),
+            detail=seen.ecs_error or "",
+            loud=True,
+        )
         return Next(runbook=after, action=Wait(), reports=[report])
     all_off = all(seen.power.get(i) == "SHUTOFF" for i in rb.stopped)
     if all_off and seen.ecs_job in (None, JobStatus.SUCCESS):
@@ -245,23 +253,32 @@ def _resizing(rb: Runbook, seen: Seen) -> Next:
             return Next(runbook=rb, action=Wait())
         if seen.resized_as_asked:  # the servers have the flavors asked for: it was done
             report = Report(event="resized-seen", servers=rb.name_list([s.id for s in rb.servers]))
-            return Next(runbook=_to(rb, Step.STARTING, resize="success"), action=Wait(),
-                        reports=[report])  # fmt: skip
+            return Next(
+                runbook=_to(rb, Step.STARTING, resize="success"), action=Wait(), reports=[report]
+            )
         if seen.instance_failed:
-            report = Report(event="resize-failed", detail="the instance is error-resizing",
-                            servers=rb.name_list(rb.stopped), loud=True)  # fmt: skip
-            return Next(runbook=_to(rb, Step.STARTING, resize="fail"), action=Wait(),
-                        reports=[report])  # fmt: skip
-        report = Report(event="resize-unknown-ended",
-                        detail="the resize's outcome was not known; the instance is no longer "
-                               "resizing and its servers do not have the flavors asked for: "
-                               "check them")  # fmt: skip
+            report = Report(
+                event="resize-failed",
+                detail="the instance is error-resizing",
+                servers=rb.name_list(rb.stopped),
+                loud=True,
+            )
+            return Next(
+                runbook=_to(rb, Step.STARTING, resize="fail"), action=Wait(), reports=[report]
+            )
+        report = Report(
+            event="resize-unknown-ended",
+            detail="the resize's outcome was not known; the instance is no longer "
+            "resizing and its servers do not have the flavors asked for: "
+            "check them",
+        )
         return Next(runbook=_to(rb, Step.STARTING), action=Wait(), reports=[report])
     if rb.resize == "submitted":
         if seen.sdrs_job is JobStatus.SUCCESS:
             report = Report(event="resized")
-            return Next(runbook=_to(rb, Step.STARTING, resize="success"), action=Wait(),
-                        reports=[report])  # fmt: skip
+            return Next(
+                runbook=_to(rb, Step.STARTING, resize="success"), action=Wait(), reports=[report]
+            )
         if seen.sdrs_job is JobStatus.FAIL:
             report = Report(
                 event="resize-failed",
@@ -314,9 +331,15 @@ def _done(rb: Runbook) -> Report:
     whether every stopped server runs again; broadcast when it did not go as planned, unless a
     loud report already said how it ends (nothing is broadcast twice)."""
     loud = (rb.resize != "success" or bool(rb.left_stopped)) and not rb.end_told
-    return Report(event="runbook-done", servers=rb.name_list(rb.left_stopped), detail=rb.resize,
-                  code=rb.error_code, stopped=len(rb.stopped), why=rb.problem or "",
-                  loud=loud)  # fmt: skip
+    return Report(
+        event="runbook-done",
+        servers=rb.name_list(rb.left_stopped),
+        detail=rb.resize,
+        code=rb.error_code,
+        stopped=len(rb.stopped),
+        why=rb.problem or "",
+        loud=loud,
+    )
 
 
 # ---- around a changing call -----------------------------------------------------------------
@@ -370,10 +393,13 @@ def after_send(rb: Runbook, action: Stop | Resize | Start, outcome: Outcome) -> 
         if isinstance(outcome, Refused):
             why = UNAVAILABLE if outcome.unavailable else f"ECS refused the stop: {outcome.code}"
             done = _to(rb, Step.DONE, stopped=[], problem=why)
-            report = Report(event="stop-refused", servers=rb.name_list(action.ids),
-                            detail=f"{outcome.code or ''} {outcome.message}".strip(),
-                            unavailable=outcome.unavailable,
-                            retry_after=outcome.retry_after)  # fmt: skip
+            report = Report(
+                event="stop-refused",
+                servers=rb.name_list(action.ids),
+                detail=f"{outcome.code or ''} {outcome.message}".strip(),
+                unavailable=outcome.unavailable,
+                retry_after=outcome.retry_after,
+            )
             return Next(runbook=done, action=Finish(), reports=[report])
         after = _found_sent(rb).model_copy(update={"ecs_job": outcome.job_id})
         return Next(runbook=after, action=Wait())
@@ -386,10 +412,14 @@ def after_send(rb: Runbook, action: Stop | Resize | Start, outcome: Outcome) -> 
                 error_code=outcome.code,
                 problem=UNAVAILABLE if outcome.unavailable else None,
             )
-            report = Report(event="resize-failed", detail=f"{outcome.code or ''} "
-                            f"{outcome.message}".strip(), servers=rb.name_list(rb.stopped),
-                            unavailable=outcome.unavailable, retry_after=outcome.retry_after,
-                            loud=True)  # fmt: skip
+            report = Report(
+                event="resize-failed",
+                detail=f"{outcome.code or ''} {outcome.message}".strip(),
+                servers=rb.name_list(rb.stopped),
+                unavailable=outcome.unavailable,
+                retry_after=outcome.retry_after,
+                loud=True,
+            )
             return Next(runbook=after, action=Wait(), reports=[report])
         submitted = {"resize": "submitted", "sdrs_job": outcome.job_id}
         after = rb.model_copy(update={"sending": False, "sending_at": None, **submitted})

@@ -218,14 +218,21 @@ class CloudHttp:
                         request_id = answer.headers.get("X-Request-Id")
                         log.info(
                             "cloud change accepted: %s %s (HTTP %d, request id %s)",
-                            method, path, answer.status, request_id or "unknown",
+                            method,
+                            path,
+                            answer.status,
+                            request_id or "unknown",
                             extra={"request_id": request_id},
-                        )  # fmt: skip
+                        )
                     return self._decode(answer.body, method, full_url)
                 error = error_for(
-                    answer.status, answer.body, answer.headers, method, full_url,
+                    answer.status,
+                    answer.body,
+                    answer.headers,
+                    method,
+                    full_url,
                     not_found_codes=self._not_found_codes,
-                )  # fmt: skip
+                )
                 self._judged(credential, answer.status, error)
                 failure, status, cause = Failure.STATUS, answer.status, error
                 retry_after = error.retry_after

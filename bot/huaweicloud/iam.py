@@ -204,9 +204,13 @@ class OidcFetcher:
     """Exchanges the id token (read from its file each time) for temporary keys."""
 
     def __init__(
-        self, idp_id: str, id_token_file: Path, duration_seconds: int, iam_endpoint: str,
+        self,
+        idp_id: str,
+        id_token_file: Path,
+        duration_seconds: int,
+        iam_endpoint: str,
         sender: Sender,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._idp_id = idp_id
         self._file = id_token_file
         self._duration = duration_seconds

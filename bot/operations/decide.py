@@ -113,8 +113,7 @@ async def on_click(deps: Deps, chat: Chat, click: Click) -> None:
         now = deps.now()
         intent = op.intent
         if isinstance(intent, ResizeIntent) and intent.schedule is not None:
-            found = schedule.plan(deps, op.account, intent.schedule, now,
-                                  stops=intent.stop_start)  # fmt: skip
+            found = schedule.plan(deps, op.account, intent.schedule, now, stops=intent.stop_start)
             if not isinstance(found, tuple):  # e.g. the window was removed since the request
                 count("not-schedulable")
                 await chat.tell(channel, user, found)
@@ -126,15 +125,29 @@ async def on_click(deps: Deps, chat: Chat, click: Click) -> None:
     edit = decided_update(after, schedule=planned[1]) if planned else decided_update(after)
     event = EventKind(to.value)
     result = await asyncio.to_thread(
-        deps.store.decide, op.id, to, user, now,
-        owner=deps.owner, exec_lease=deps.execution_lease(),
+        deps.store.decide,
+        op.id,
+        to,
+        user,
+        now,
+        owner=deps.owner,
+        exec_lease=deps.execution_lease(),
         schedule=schedule.entry(op, *planned) if planned else None,
-        messages=[edit,
-                  *deps.announce(op.id, Announcement(event=event, op=op.facts,
-                                                     channel=op.channel, actor=user,
-                                                     thread_ts=op.message_ts),
-                                 skip=op.channel)],
-    )  # fmt: skip
+        messages=[
+            edit,
+            *deps.announce(
+                op.id,
+                Announcement(
+                    event=event,
+                    op=op.facts,
+                    channel=op.channel,
+                    actor=user,
+                    thread_ts=op.message_ts,
+                ),
+                skip=op.channel,
+            ),
+        ],
+    )
     if not result.won or result.op is None:
         count("lost-race")
         now_op = result.op or op
@@ -166,10 +179,14 @@ async def recheck_resize(deps: Deps, chat: Chat, op: PendingOperation, user: str
     if not check.allowed:
         log.info("confirm of %s refused by preflight: %s", op.id, check.detail)
         await asyncio.to_thread(
-            deps.store.record_event, deps.now(), AuditAction.CONFIRM_REFUSED, actor=user,
-            channel=op.channel, op_id=op.id,
+            deps.store.record_event,
+            deps.now(),
+            AuditAction.CONFIRM_REFUSED,
+            actor=user,
+            channel=op.channel,
+            op_id=op.id,
             detail={"refusal": str(check.refusal), "detail": check.detail},
-        )  # fmt: skip
+        )
         await chat.tell(op.channel, user, notices.PreflightRefused(check, at_confirm=True))
         return False
     shown: dict[str, str] = json.loads(op.checked_json) if op.checked_json else {}
@@ -206,13 +223,24 @@ async def close_as_stale(
     """What the confirmation shows is out of date: close it (nothing is sent to SDRS)."""
     now = deps.now()
     stale = replace(op, state=OpState.STALE, decided_by=user, decided_at=now)
-    announced = Announcement(event=EventKind.CANCELLED, op=op.facts, channel=op.channel,
-                             out_of_date=True, thread_ts=op.message_ts)  # fmt: skip
+    announced = Announcement(
+        event=EventKind.CANCELLED,
+        op=op.facts,
+        channel=op.channel,
+        out_of_date=True,
+        thread_ts=op.message_ts,
+    )
     result = await asyncio.to_thread(
-        deps.store.decide, op.id, OpState.STALE, user, now,
-        messages=[decided_update(stale, **changed),
-                  *deps.announce(op.id, announced, skip=op.channel)],
-    )  # fmt: skip
+        deps.store.decide,
+        op.id,
+        OpState.STALE,
+        user,
+        now,
+        messages=[
+            decided_update(stale, **changed),
+            *deps.announce(op.id, announced, skip=op.channel),
+        ],
+    )
     if result.won and result.op is not None:
         log.info("operation %s closed as out of date: %s", op.id, changed)
         deps.kick()

@@ -42,8 +42,9 @@ log = logging.getLogger(__name__)
 Cause = Literal["restart", "unreadable"]
 
 
-def _announce(deps: Deps, op: PendingOperation, event: EventKind, **facts: object
-              ) -> list[OutboxMessage]:  # fmt: skip
+def _announce(
+    deps: Deps, op: PendingOperation, event: EventKind, **facts: object
+) -> list[OutboxMessage]:
     facts = {"actor": op.decided_by, "thread_ts": op.message_ts, **facts}
     content = Announcement.model_validate(
         {"event": event, "op": op.facts, "channel": op.channel, **facts}
@@ -61,8 +62,11 @@ def _job_detail(op: PendingOperation) -> dict[str, object]:
 
 async def execute(deps: Deps, op: PendingOperation) -> None:
     context: dict[str, object] = {
-        "op_id": op.id, "user": op.decided_by, "channel": op.channel, "kind": op.kind.value,
-    }  # fmt: skip
+        "op_id": op.id,
+        "user": op.decided_by,
+        "channel": op.channel,
+        "kind": op.kind.value,
+    }
     intent = op.intent
     if isinstance(intent, ResizeIntent) and intent.stop_start:
         await start_runbook(deps, op)  # stop, resize, start: driven step by step by its tick
@@ -95,34 +99,62 @@ async def _resize(
     except CloudError as exc:
         failure = FailureFacts.of(exc)
         failed = SubmitFailed(failure=failure, command=command_text(intent))
-        log.warning("operation %s failed at SDRS: %s", op.id, exc,
-                    extra={**context, "request_id": failure.request_id,
-                           "outcome": "submit-failed"})  # fmt: skip
+        log.warning(
+            "operation %s failed at SDRS: %s",
+            op.id,
+            exc,
+            extra={**context, "request_id": failure.request_id, "outcome": "submit-failed"},
+        )
         await asyncio.to_thread(
-            deps.store.record_event, deps.now(), AuditAction.SUBMIT_FAILED,
-            messages=[thread_reply(op, f"op:{op.id}:result", failed),
-                      end_state(op, failure=failure),
-                      *_announce(deps, op, EventKind.FAILED, error_code=failure.code,
-                                 no_answer=failure.code is None)],
-            op_id=op.id, actor=op.decided_by, channel=op.channel,
+            deps.store.record_event,
+            deps.now(),
+            AuditAction.SUBMIT_FAILED,
+            messages=[
+                thread_reply(op, f"op:{op.id}:result", failed),
+                end_state(op, failure=failure),
+                *_announce(
+                    deps,
+                    op,
+                    EventKind.FAILED,
+                    error_code=failure.code,
+                    no_answer=failure.code is None,
+                ),
+            ],
+            op_id=op.id,
+            actor=op.decided_by,
+            channel=op.channel,
             detail={"request": params.body(), "error": str(exc), "code": failure.code},
-        )  # fmt: skip
+        )
         deps.kick()
         return
-    log.info("operation %s submitted: job %s", op.id, job_id,
-             extra={**context, "job_id": job_id, "outcome": "submitted"})  # fmt: skip
+    log.info(
+        "operation %s submitted: job %s",
+        op.id,
+        job_id,
+        extra={**context, "job_id": job_id, "outcome": "submitted"},
+    )
     now = deps.now()
     await asyncio.to_thread(
         deps.store.record_submission,
-        job_id=job_id, op_id=op.id, kind=JobKind.RESIZE, subject=intent.instance_id,
-        channel=op.channel, thread_ts=op.message_ts, requester=op.requester,
-        confirmer=op.decided_by, detail=_job_detail(op), account=op.account,
-        now=now, first_check_at=now + timedelta(seconds=deps.settings.job_poll_first_seconds),
-        messages=[thread_reply(op, f"job:{job_id}:submitted", Submitted(job_id=job_id)),
-                  end_state(op, job_id=job_id),
-                  *_announce(deps, op, EventKind.SUBMITTED, job_id=job_id)],
+        job_id=job_id,
+        op_id=op.id,
+        kind=JobKind.RESIZE,
+        subject=intent.instance_id,
+        channel=op.channel,
+        thread_ts=op.message_ts,
+        requester=op.requester,
+        confirmer=op.decided_by,
+        detail=_job_detail(op),
+        account=op.account,
+        now=now,
+        first_check_at=now + timedelta(seconds=deps.settings.job_poll_first_seconds),
+        messages=[
+            thread_reply(op, f"job:{job_id}:submitted", Submitted(job_id=job_id)),
+            end_state(op, job_id=job_id),
+            *_announce(deps, op, EventKind.SUBMITTED, job_id=job_id),
+        ],
         audit_detail={"request": params.body(), "job_id": job_id},
-    )  # fmt: skip
+    )
     deps.kick()
 
 
@@ -143,20 +175,31 @@ async def _rename(
         return
     except CloudError as exc:
         failure = FailureFacts.of(exc)
-        log.warning("operation %s failed at SDRS: %s", op.id, exc,
-                    extra={**context, "request_id": failure.request_id,
-                           "outcome": "rename-failed"})  # fmt: skip
+        log.warning(
+            "operation %s failed at SDRS: %s",
+            op.id,
+            exc,
+            extra={**context, "request_id": failure.request_id, "outcome": "rename-failed"},
+        )
         action, detail = AuditAction.RENAME_FAILED, {"error": str(exc), "code": failure.code}
         messages = [
-            thread_reply(op, f"op:{op.id}:result",
-                         SubmitFailed(failure=failure, command=command_text(intent))),
+            thread_reply(
+                op,
+                f"op:{op.id}:result",
+                SubmitFailed(failure=failure, command=command_text(intent)),
+            ),
             end_state(op, failure=failure),
-            *_announce(deps, op, EventKind.FAILED, error_code=failure.code,
-                       no_answer=failure.code is None),
-        ]  # fmt: skip
+            *_announce(
+                deps, op, EventKind.FAILED, error_code=failure.code, no_answer=failure.code is None
+            ),
+        ]
     else:
-        log.info("operation %s done: drill %s renamed", op.id, drill.id,
-                 extra={**context, "outcome": "renamed"})  # fmt: skip
+        log.info(
+            "operation %s done: drill %s renamed",
+            op.id,
+            drill.id,
+            extra={**context, "outcome": "renamed"},
+        )
         action, detail = AuditAction.RENAMED, {"name": drill.name}
         messages = [
             thread_reply(op, f"op:{op.id}:result", Renamed(name=drill.name)),
@@ -164,10 +207,15 @@ async def _rename(
             *_announce(deps, op, EventKind.FINISHED, renamed_to=drill.name),
         ]
     await asyncio.to_thread(
-        deps.store.record_event, deps.now(), action, messages=messages,
-        op_id=op.id, actor=op.decided_by, channel=op.channel,
+        deps.store.record_event,
+        deps.now(),
+        action,
+        messages=messages,
+        op_id=op.id,
+        actor=op.decided_by,
+        channel=op.channel,
         detail={"drill_id": intent.drill_id, **detail},
-    )  # fmt: skip
+    )
     deps.kick()
 
 

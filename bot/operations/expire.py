@@ -21,8 +21,9 @@ async def expire_sweep(deps: Deps) -> list[str]:
     def messages(op: PendingOperation) -> list[OutboxMessage]:
         accounts[op.id] = deps.fleet.resolve(op.account)
         expired = replace(op, state=OpState.EXPIRED, decided_at=now)
-        announced = Announcement(event=EventKind.EXPIRED, op=op.facts, channel=op.channel,
-                                 thread_ts=op.message_ts)  # fmt: skip
+        announced = Announcement(
+            event=EventKind.EXPIRED, op=op.facts, channel=op.channel, thread_ts=op.message_ts
+        )
         edit = [decided_update(expired)] if op.message_ts else []
         return [*edit, *deps.announce(op.id, announced, skip=op.channel)]
 

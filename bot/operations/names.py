@@ -22,8 +22,9 @@ async def resolve_names(
         exact = [(n, i) for n, i in pairs if n == name]
         if len(exact) == 1:
             return intent.model_copy(update={"instance_id": exact[0][1], "instance_name": None})
-        return NameUnresolved("protected instance", name, (exact or pairs)[:CANDIDATES],
-                              several=len(exact) > 1)  # fmt: skip
+        return NameUnresolved(
+            "protected instance", name, (exact or pairs)[:CANDIDATES], several=len(exact) > 1
+        )
     if isinstance(intent, RenameDrillIntent) and not intent.drill_id and intent.drill_name:
         name = intent.drill_name
         found_drills = await sdrs.list_drills(name=name, limit=100)
@@ -31,6 +32,5 @@ async def resolve_names(
         exact = [(n, i) for n, i in pairs if n == name]
         if len(exact) == 1:
             return intent.model_copy(update={"drill_id": exact[0][1], "drill_name": None})
-        return NameUnresolved("drill", name, (exact or pairs)[:CANDIDATES],
-                              several=len(exact) > 1)  # fmt: skip
+        return NameUnresolved("drill", name, (exact or pairs)[:CANDIDATES], several=len(exact) > 1)
     return intent

@@ -59,9 +59,12 @@ async def request_confirmation(
     intent = intent.model_copy(update={"account": chosen.account})
     decision = await allowed(deps, chat, user, channel, intent.kind, chosen.policy)
     if not decision.allowed and decision.denial is not None:
-        log.info("request denied: %s (%s)", intent.kind, decision.denial,
-                 extra={"user": user, "channel": channel, "kind": intent.kind,
-                        "outcome": "denied"})  # fmt: skip
+        log.info(
+            "request denied: %s (%s)",
+            intent.kind,
+            decision.denial,
+            extra={"user": user, "channel": channel, "kind": intent.kind, "outcome": "denied"},
+        )
         count("denied")
         await tell(notices.Denied(decision.denial))
         return
@@ -98,17 +101,31 @@ async def request_confirmation(
             intent = canonical_flavors(intent, state.catalogue())  # S6.XLARGE.2 -> s6.xlarge.2
             check = check_resize(intent, state)
             if not check.allowed:
-                log.info("resize of %s refused by preflight: %s (%s)",
-                         intent.instance_id, check.refusal, check.detail,
-                         extra={"user": user, "channel": channel, "kind": intent.kind,
-                                "outcome": "preflight-refused"})  # fmt: skip
+                log.info(
+                    "resize of %s refused by preflight: %s (%s)",
+                    intent.instance_id,
+                    check.refusal,
+                    check.detail,
+                    extra={
+                        "user": user,
+                        "channel": channel,
+                        "kind": intent.kind,
+                        "outcome": "preflight-refused",
+                    },
+                )
                 count("preflight-refused")
                 await asyncio.to_thread(
-                    deps.store.record_event, deps.now(), AuditAction.PREFLIGHT_REFUSED,
-                    actor=user, channel=channel,
-                    detail={"intent": intent.model_dump(exclude_none=True),
-                            "refusal": str(check.refusal), "detail": check.detail},
-                )  # fmt: skip
+                    deps.store.record_event,
+                    deps.now(),
+                    AuditAction.PREFLIGHT_REFUSED,
+                    actor=user,
+                    channel=channel,
+                    detail={
+                        "intent": intent.model_dump(exclude_none=True),
+                        "refusal": str(check.refusal),
+                        "detail": check.detail,
+                    },
+                )
                 await tell(notices.PreflightRefused(check))
                 return
             facts = resize_facts(intent, check, state.catalogue(), region=cloud.region)
@@ -153,9 +170,12 @@ async def request_confirmation(
         return
     announced = Announcement(event=EventKind.REQUESTED, op=facts, channel=channel, actor=user)
     await asyncio.to_thread(
-        deps.store.set_message_ts, op.id, ts,
-        messages=deps.announce(op.id, announced, skip=channel), now=deps.now(),
-    )  # fmt: skip
+        deps.store.set_message_ts,
+        op.id,
+        ts,
+        messages=deps.announce(op.id, announced, skip=channel),
+        now=deps.now(),
+    )
     deps.kick()
     count("confirmation-posted")
     context = {"op_id": op.id, "user": user, "channel": channel, "kind": intent.kind}

@@ -52,13 +52,24 @@ async def start_runbook(deps: Deps, op: PendingOperation) -> None:
     now = deps.now()
     deadline = now + timedelta(seconds=3 * deps.settings.job_timeout_seconds)
     await asyncio.to_thread(
-        deps.store.create_runbook, op_id=op.id, account=op.account, channel=op.channel,
-        thread_ts=op.message_ts, requester=op.requester, confirmer=op.decided_by,
-        state_json=runbook.model_dump_json(), step=runbook.step.value, now=now,
-        deadline=deadline, messages=[end_state(op, runbook="running")],
-    )  # fmt: skip
-    log.info("operation %s: stop-resize-start runbook started (stops %s)", op.id,
-             ", ".join(runbook.to_stop) or "nothing")  # fmt: skip
+        deps.store.create_runbook,
+        op_id=op.id,
+        account=op.account,
+        channel=op.channel,
+        thread_ts=op.message_ts,
+        requester=op.requester,
+        confirmer=op.decided_by,
+        state_json=runbook.model_dump_json(),
+        step=runbook.step.value,
+        now=now,
+        deadline=deadline,
+        messages=[end_state(op, runbook="running")],
+    )
+    log.info(
+        "operation %s: stop-resize-start runbook started (stops %s)",
+        op.id,
+        ", ".join(runbook.to_stop) or "nothing",
+    )
     deps.kick()
 
 
@@ -80,7 +91,7 @@ def _messages(row: RunbookRow, reports: list[rb_core.Report]) -> list[OutboxMess
             thread_ts=row.thread_ts,
             reply_broadcast=r.loud,
             content=RunbookEvent(requester=row.requester, **r.model_dump()),
-        )  # fmt: skip
+        )
         for r in reports
     ]
 
@@ -106,8 +117,9 @@ async def _advance(deps: Deps, row: RunbookRow) -> None:
             try:
                 seen = await _observe(cloud, state, intent, action, deps.now())
             except CloudError as exc:  # a read failed: try again at the next look
-                log.info("runbook %s: reading the cloud failed (%s); next look later",
-                         row.op_id, exc)  # fmt: skip
+                log.info(
+                    "runbook %s: reading the cloud failed (%s); next look later", row.op_id, exc
+                )
                 await _save(deps, row, state, [], wait=True)
                 return
             step = rb_core.decide(state, seen)
@@ -121,14 +133,23 @@ async def _advance(deps: Deps, row: RunbookRow) -> None:
             after = rb_core.after_send(state, changing, outcome)
             state = after.runbook
             audit: tuple[AuditAction, dict[str, object]] | None
-            audit = (AuditAction.RUNBOOK_STEP, {"call": changing.kind,
-                                                "outcome": outcome.model_dump()})  # fmt: skip
+            audit = (
+                AuditAction.RUNBOOK_STEP,
+                {"call": changing.kind, "outcome": outcome.model_dump()},
+            )
             messages = _messages(row, after.reports)
             ended = state.step is rb_core.Step.DONE  # the answer ended it (a refused stop/start)
             if ended:  # told now: once saved DONE, the runbook is no longer this replica's
                 messages.append(_final_edit(op, state))
-            if not await _save(deps, row, state, messages, wait=False, audit=audit,
-                               also_audit=_done_audit(state) if ended else None):  # fmt: skip
+            if not await _save(
+                deps,
+                row,
+                state,
+                messages,
+                wait=False,
+                audit=audit,
+                also_audit=_done_audit(state) if ended else None,
+            ):
                 return
             if ended:
                 return
@@ -150,8 +171,11 @@ async def _advance(deps: Deps, row: RunbookRow) -> None:
 
 
 def _done_audit(rb: rb_core.Runbook) -> tuple[AuditAction, dict[str, object]]:
-    finished: dict[str, object] = {"resize": rb.resize, "left_stopped": rb.left_stopped,
-                                   "error_code": rb.error_code}  # fmt: skip
+    finished: dict[str, object] = {
+        "resize": rb.resize,
+        "left_stopped": rb.left_stopped,
+        "error_code": rb.error_code,
+    }
     return AuditAction.RUNBOOK_DONE, finished
 
 
@@ -159,11 +183,15 @@ def _final_edit(op: PendingOperation, rb: rb_core.Runbook) -> OutboxMessage:
     """The confirmation, edited once more with how the whole runbook ended."""
     ok = rb.resize == "success" and not rb.left_stopped
     return end_state(
-        op, key="end-runbook", runbook="done" if ok else "attention",
-        runbook_resize=rb.resize, runbook_left_stopped=rb.name_list(rb.left_stopped),
-        runbook_stopped=len(rb.stopped), runbook_problem=rb.problem,
+        op,
+        key="end-runbook",
+        runbook="done" if ok else "attention",
+        runbook_resize=rb.resize,
+        runbook_left_stopped=rb.name_list(rb.left_stopped),
+        runbook_stopped=len(rb.stopped),
+        runbook_problem=rb.problem,
         job_id=rb.sdrs_job,
-    )  # fmt: skip
+    )
 
 
 async def _save(
@@ -179,12 +207,19 @@ async def _save(
     now = deps.now()
     next_at: datetime = now + timedelta(seconds=deps.settings.job_poll_first_seconds if wait else 0)
     saved = await asyncio.to_thread(
-        deps.store.save_runbook, row.op_id, deps.owner, state_json=state.model_dump_json(),
-        step=state.step.value, now=now, next_at=next_at,
-        lease_seconds=deps.settings.lease_seconds, messages=messages, audit=audit,
+        deps.store.save_runbook,
+        row.op_id,
+        deps.owner,
+        state_json=state.model_dump_json(),
+        step=state.step.value,
+        now=now,
+        next_at=next_at,
+        lease_seconds=deps.settings.lease_seconds,
+        messages=messages,
+        audit=audit,
         also_audit=also_audit,
         keep_lease=not wait,  # a runbook that waits is free for any replica at next_at
-    )  # fmt: skip
+    )
     if not saved:
         log.warning("runbook %s: lease lost; another replica goes on", row.op_id)
     elif messages:
@@ -230,11 +265,19 @@ async def _observe(
         check = check_resize(intent, state, will_stop=False)  # the servers are stopped now
         refusal = None if check.allowed else check.detail
     return rb_core.Seen(
-        power=power, tasks=tasks, now=now, ecs_job=ecs_job, ecs_error=ecs_error, sdrs_job=sdrs_job,
-        sdrs_error=sdrs_error, instance_resizing=resizing, instance_failed=failed,
-        resized_as_asked=as_asked, preflight_refusal=refusal,
+        power=power,
+        tasks=tasks,
+        now=now,
+        ecs_job=ecs_job,
+        ecs_error=ecs_error,
+        sdrs_job=sdrs_job,
+        sdrs_error=sdrs_error,
+        instance_resizing=resizing,
+        instance_failed=failed,
+        resized_as_asked=as_asked,
+        preflight_refusal=refusal,
         preflight_ran=isinstance(action, rb_core.Preflight),
-    )  # fmt: skip
+    )
 
 
 async def _send(

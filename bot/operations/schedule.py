@@ -52,9 +52,13 @@ def plan(
             if spec is None:
                 return notices.UnknownWindow(schedule.window, tuple(sorted(windows)))
             window = spec.first_fitting(now, estimate)
-            facts = ScheduleFacts(window=schedule.window, spec=spec.describe(),
-                                  starts_at=window.start, ends_at=window.end,
-                                  moves_on_miss=moves)  # fmt: skip
+            facts = ScheduleFacts(
+                window=schedule.window,
+                spec=spec.describe(),
+                starts_at=window.start,
+                ends_at=window.end,
+                moves_on_miss=moves,
+            )
             return window, facts
         assert schedule.when is not None
         window = one_off(schedule.when, now, deps.settings.one_off_window_seconds)
@@ -70,27 +74,41 @@ def plan(
 
 def entry(op: PendingOperation, window: Window, facts: ScheduleFacts) -> ScheduledOperation:
     return ScheduledOperation(
-        op_id=op.id, account=op.account, channel=op.channel, window=facts.window,
-        starts_at=window.start, ends_at=window.end, moves_on_miss=facts.moves_on_miss,
-        state=ScheduleState.SCHEDULED, created_at=window.start,
-    )  # fmt: skip
+        op_id=op.id,
+        account=op.account,
+        channel=op.channel,
+        window=facts.window,
+        starts_at=window.start,
+        ends_at=window.end,
+        moves_on_miss=facts.moves_on_miss,
+        state=ScheduleState.SCHEDULED,
+        created_at=window.start,
+    )
 
 
 def _facts(op: PendingOperation, row: ScheduledOperation, **more: object) -> ScheduleFacts:
     planned = op.facts.schedule if isinstance(op.facts, ResizeFacts) else None
     return ScheduleFacts.model_validate(
-        {"op_id": op.id, "window": row.window, "spec": planned.spec if planned else "",
-         "starts_at": row.starts_at, "ends_at": row.ends_at,
-         "moves_on_miss": row.moves_on_miss, **more}
-    )  # fmt: skip
+        {
+            "op_id": op.id,
+            "window": row.window,
+            "spec": planned.spec if planned else "",
+            "starts_at": row.starts_at,
+            "ends_at": row.ends_at,
+            "moves_on_miss": row.moves_on_miss,
+            **more,
+        }
+    )
 
 
 async def schedule_tick(deps: Deps) -> int:
     """Look at every scheduled operation whose window has begun; how many were looked at."""
     rows = await asyncio.to_thread(
-        deps.store.claim_scheduled, deps.owner, deps.now(),
+        deps.store.claim_scheduled,
+        deps.owner,
+        deps.now(),
         lease_seconds=deps.settings.lease_seconds,
-    )  # fmt: skip
+    )
     for row in rows:
         try:
             await _one(deps, row)
@@ -119,19 +137,24 @@ async def _one(deps: Deps, row: ScheduledOperation) -> None:
         changed = bool(check.allowed and op.checked_json and changed_since(shown, check))
         detail = "" if check.allowed else f"{check.refusal}: {check.detail}"
         now = deps.now()
-        decision = decide_start(now, window, estimate, preflight_ok=check.allowed,
-                                changed=changed)  # fmt: skip
+        decision = decide_start(now, window, estimate, preflight_ok=check.allowed, changed=changed)
     if decision.action is Action.WAIT:
         await asyncio.to_thread(deps.store.release_scheduled, row.op_id, deps.owner)
         return
     if decision.action is Action.RUN:
         started = await asyncio.to_thread(
-            deps.store.start_scheduled, row.op_id, deps.owner, now,
+            deps.store.start_scheduled,
+            row.op_id,
+            deps.owner,
+            now,
             exec_lease=deps.execution_lease(),
-        )  # fmt: skip
+        )
         if started:
-            log.info("scheduled operation %s started in its window", op.id,
-                     extra={"op_id": op.id, "outcome": "scheduled-start"})  # fmt: skip
+            log.info(
+                "scheduled operation %s started in its window",
+                op.id,
+                extra={"op_id": op.id, "outcome": "scheduled-start"},
+            )
             await execute(deps, op)
         return
     assert decision.reason is not None
@@ -139,16 +162,22 @@ async def _one(deps: Deps, row: ScheduledOperation) -> None:
     if row.moves_on_miss:
         moved = _next_window(deps, op, row, now, estimate)
     report = NotStarted(
-        requester=op.requester, window=row.window, starts_at=row.starts_at,
-        ends_at=row.ends_at, reason=decision.reason.value, detail=detail,
-        estimate_seconds=estimate, next_starts_at=moved.start if moved else None,
+        requester=op.requester,
+        window=row.window,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        reason=decision.reason.value,
+        detail=detail,
+        estimate_seconds=estimate,
+        next_starts_at=moved.start if moved else None,
         next_ends_at=moved.end if moved else None,
-    )  # fmt: skip
+    )
     key = f"op:{op.id}:not-started:{int(row.starts_at.timestamp())}"
     messages: list[OutboxMessage] = [thread_reply(op, key, report)]
     if moved is not None:
-        again = ScheduledOperation(**{**row.__dict__, "starts_at": moved.start,
-                                      "ends_at": moved.end})  # fmt: skip
+        again = ScheduledOperation(
+            **{**row.__dict__, "starts_at": moved.start, "ends_at": moved.end}
+        )
         edit = decided_update(op, schedule=_facts(op, again))
         messages.append(
             OutboxMessage(
@@ -156,23 +185,39 @@ async def _one(deps: Deps, row: ScheduledOperation) -> None:
                 channel=edit.channel,
                 ts=edit.ts,
                 content=edit.content,
-            )  # fmt: skip
+            )
         )
     else:
-        messages.append(end_state(op, schedule=_facts(op, row, state="not-started",
-                                                      reason=decision.reason.value)))  # fmt: skip
-        messages += deps.announce(op.id, Announcement(
-            event=EventKind.FAILED, op=op.facts, channel=op.channel,
-            thread_ts=op.message_ts), skip=op.channel)  # fmt: skip
+        messages.append(
+            end_state(
+                op, schedule=_facts(op, row, state="not-started", reason=decision.reason.value)
+            )
+        )
+        messages += deps.announce(
+            op.id,
+            Announcement(
+                event=EventKind.FAILED, op=op.facts, channel=op.channel, thread_ts=op.message_ts
+            ),
+            skip=op.channel,
+        )
     done = await asyncio.to_thread(
-        deps.store.not_started, row.op_id, deps.owner, now, reason=decision.reason.value,
-        moved_to=(moved.start, moved.end) if moved else None, messages=messages,
+        deps.store.not_started,
+        row.op_id,
+        deps.owner,
+        now,
+        reason=decision.reason.value,
+        moved_to=(moved.start, moved.end) if moved else None,
+        messages=messages,
         detail={"preflight": detail} if detail else None,
-    )  # fmt: skip
+    )
     if done:
-        log.info("scheduled operation %s not started: %s%s", op.id, decision.reason,
-                 f" (moved to {moved.start.isoformat()})" if moved else "",
-                 extra={"op_id": op.id, "outcome": "not-started"})  # fmt: skip
+        log.info(
+            "scheduled operation %s not started: %s%s",
+            op.id,
+            decision.reason,
+            f" (moved to {moved.start.isoformat()})" if moved else "",
+            extra={"op_id": op.id, "outcome": "not-started"},
+        )
         deps.kick()
 
 
@@ -213,18 +258,34 @@ async def cancel(deps: Deps, chat: Chat, op: PendingOperation, user: str) -> boo
     now = deps.now()
     edit = decided_update(op, schedule=_facts(op, row, state="cancelled", by=user))
     messages = [
-        OutboxMessage(dedupe_key=f"op:{op.id}:schedule-cancelled", channel=edit.channel,
-                      ts=edit.ts, content=edit.content),
-        *deps.announce(op.id, Announcement(event=EventKind.CANCELLED, op=op.facts,
-                                           channel=op.channel, actor=user,
-                                           thread_ts=op.message_ts), skip=op.channel),
-    ]  # fmt: skip
+        OutboxMessage(
+            dedupe_key=f"op:{op.id}:schedule-cancelled",
+            channel=edit.channel,
+            ts=edit.ts,
+            content=edit.content,
+        ),
+        *deps.announce(
+            op.id,
+            Announcement(
+                event=EventKind.CANCELLED,
+                op=op.facts,
+                channel=op.channel,
+                actor=user,
+                thread_ts=op.message_ts,
+            ),
+            skip=op.channel,
+        ),
+    ]
     won, after = await asyncio.to_thread(
         deps.store.cancel_scheduled, op.id, user, now, messages=messages
     )
     if won:
-        log.info("scheduled operation %s cancelled by %s", op.id, user,
-                 extra={"op_id": op.id, "user": user, "outcome": "schedule-cancelled"})  # fmt: skip
+        log.info(
+            "scheduled operation %s cancelled by %s",
+            op.id,
+            user,
+            extra={"op_id": op.id, "user": user, "outcome": "schedule-cancelled"},
+        )
         deps.kick()
     else:
         state = after.state.value if after else ScheduleState.STARTED.value

@@ -41,10 +41,12 @@ DEFAULT_ECS_FAILURE = "Ecs.0000"  # the ECS error-code table's generic "Request 
 # the page's ECS switches: the emulator's PowerFault kind, and what the page says it did
 POWER_SWITCHES: dict[str, tuple[PowerFaultKind, str]] = {
     "stop-fails": ("stop_fails", "the next ECS stop fails with {code}; the servers stay ACTIVE"),
-    "start-fails": ("start_fails",
-                    "the next ECS start fails with {code}; the servers stay SHUTOFF"),
+    "start-fails": (
+        "start_fails",
+        "the next ECS start fails with {code}; the servers stay SHUTOFF",
+    ),
     "start-to-error": ("start_to_error", "the next ECS start leaves the servers in ERROR"),
-}  # fmt: skip
+}
 
 
 class FaultControls:
@@ -85,9 +87,14 @@ class FaultControls:
                 raise ValueError("status must be 429 or a 5xx")
             retry_after = 2.0 if status == 429 else None
             self.emulator_faults.add(
-                Fault("status", status=status, retry_after=retry_after, times=None,
-                      path_any=SDRS_PATHS)
-            )  # fmt: skip
+                Fault(
+                    "status",
+                    status=status,
+                    retry_after=retry_after,
+                    times=None,
+                    path_any=SDRS_PATHS,
+                )
+            )
             return {"ok": True, "done": f"SDRS answers HTTP {status}"}
         if kind == "slack-ratelimit":
             seconds = float(spec.get("seconds", 5))

@@ -23,9 +23,15 @@ LEGACY_TOKEN = "legacy-verification-token"  # deprecated field Slack still sends
 
 
 def command_body(
-    text: str, *, user: str, user_name: str, channel: str, channel_name: str, trigger: str,
+    text: str,
+    *,
+    user: str,
+    user_name: str,
+    channel: str,
+    channel_name: str,
+    trigger: str,
     response_url: str,
-) -> str:  # fmt: skip
+) -> str:
     return urlencode(
         {
             "token": LEGACY_TOKEN,

@@ -70,8 +70,9 @@ class Running:
 def _accounts(job_seconds: float) -> list[AccountSetup]:
     prod = seeded_world(job_seconds=job_seconds)
     add_long_named_instance(prod)  # a name at SDRS's limit, to see Slack's limits kept
-    dr = seeded_world(job_seconds=job_seconds, prefix=DR_PREFIX,
-                      azs=("ap-southeast-1a", "ap-southeast-1b"))  # fmt: skip
+    dr = seeded_world(
+        job_seconds=job_seconds, prefix=DR_PREFIX, azs=("ap-southeast-1a", "ap-southeast-1b")
+    )
     dr.credentials.clear()
     dr.credentials[DR_AK] = DR_SK  # only its own key signs for it
     return [
@@ -89,17 +90,22 @@ def accounts_toml(accounts: list[AccountSetup], urls: dict[str, str], *, two_per
     lines = []
     for a in accounts:
         lines += [
-            f"[accounts.{a.name}]", f'region = "{a.region}"', f'project_id = "{a.project_id}"',
-            f'sdrs_endpoint = "{urls[a.name]}"', f'ecs_endpoint = "{urls[a.name]}"',
-            f'credentials = {{ kind = "static", ak = "{a.ak}", sk = "{a.sk}" }}', "",
-        ]  # fmt: skip
+            f"[accounts.{a.name}]",
+            f'region = "{a.region}"',
+            f'project_id = "{a.project_id}"',
+            f'sdrs_endpoint = "{urls[a.name]}"',
+            f'ecs_endpoint = "{urls[a.name]}"',
+            f'credentials = {{ kind = "static", ak = "{a.ak}", sk = "{a.sk}" }}',
+            "",
+        ]
     approvers = ", ".join(f'"{p.id}"' for p in PEOPLE if p.role == "approver")
     for channel in CHANNELS:
         lines += [
-            "[[bindings]]", f'channels = ["{channel.id}"]  # #{channel.name}',
+            "[[bindings]]",
+            f'channels = ["{channel.id}"]  # #{channel.name}',
             "accounts = [" + ", ".join(f'"{n}"' for n in channel.accounts) + "]",
             f'approval_mode = "{"two-person" if two_person else "requester"}"',
-        ]  # fmt: skip
+        ]
         if two_person:
             lines.append(f"approvers = [{approvers}]")
         # who may ask: everyone in this channel, said on purpose (nothing unset is open)
@@ -125,9 +131,10 @@ async def run_playground(
     emulator, service = emulators[first.name], emulators[first.name].emulator
     slack = SlackApiThread(SlackApiState(token=BOT_TOKEN), host=host, port=port)
     playground = Playground(
-        slack.server, [CloudAccount(a.name, a.region, a.world) for a in accounts],
+        slack.server,
+        [CloudAccount(a.name, a.region, a.world) for a in accounts],
         signing_secret=SIGNING_SECRET,
-    )  # fmt: skip
+    )
     playground.add_routes(slack.app)  # the page, on the stand-in's own server
     slack.start()
     playground.base_url = slack.url
@@ -137,14 +144,14 @@ async def run_playground(
     with tempfile.TemporaryDirectory(prefix="sdrs-playground-") as folder:
         database_url = f"sqlite:///{Path(folder) / 'playground.sqlite3'}"
         # the fault switches act on the first account's emulator (prod-cn) and on Slack
-        playground.controls = FaultControls(first.world, service.faults, slack.state,
-                                            database_url)  # fmt: skip
+        playground.controls = FaultControls(first.world, service.faults, slack.state, database_url)
         accounts_file = Path(folder) / "accounts.toml"
         accounts_file.write_text(
-            accounts_toml(accounts, {n: e.url for n, e in emulators.items()},
-                          two_person=two_person),
+            accounts_toml(
+                accounts, {n: e.url for n, e in emulators.items()}, two_person=two_person
+            ),
             encoding="utf-8",
-        )  # fmt: skip
+        )
         settings = Settings(
             _env_file=None,
             slack_bot_token=SecretStr(BOT_TOKEN),

@@ -54,10 +54,13 @@ class Script:
     def confirmations(self, channel: str = CHANNEL[0]) -> list[tuple[str, dict[str, Any]]]:
         """Confirmations still open (their buttons are replaced once decided)."""
         return sorted(
-            ((ts, m) for (ch, ts), m in self.state.message_items()
-             if ch == channel and any(b.get("type") == "actions" for b in m.get("blocks", []))),
+            (
+                (ts, m)
+                for (ch, ts), m in self.state.message_items()
+                if ch == channel and any(b.get("type") == "actions" for b in m.get("blocks", []))
+            ),
             key=lambda item: float(item[0]),
-        )  # fmt: skip
+        )
 
     def replies(self, ts: str, channel: str = CHANNEL[0]) -> list[str]:
         return [m["text"] for m in self.state.thread(channel, ts)]
@@ -73,10 +76,18 @@ class Script:
         out(f"  confirmation in #{name}:\n    " + _flat(section).replace("\n", "\n    "))
         actions = next(b for b in message["blocks"] if b["type"] == "actions")
         button = actions["elements"][0]
-        await self.call(self.r.playground.action(user, {
-            "action_id": button["action_id"], "block_id": actions["block_id"],
-            "value": button["value"], "message_ts": ts, "channel": channel,
-        }))  # fmt: skip
+        await self.call(
+            self.r.playground.action(
+                user,
+                {
+                    "action_id": button["action_id"],
+                    "block_id": actions["block_id"],
+                    "value": button["value"],
+                    "message_ts": ts,
+                    "channel": channel,
+                },
+            )
+        )
         out(f"  {NAMES[user]} clicked Confirm")
         return ts
 
@@ -85,8 +96,10 @@ class Script:
         out("1. alice: /sdrs resize erp-db s6.xlarge.2 (both sites)")
         await self.call(p.command(ALICE, f"/sdrs resize {sid('pi-erp-db')} s6.xlarge.2"))
         ts = await self.confirm(0)
-        final = await self.until("the job's final report", lambda: [
-            r for r in self.replies(ts) if "SUCCESS" in r or "FAIL" in r])  # fmt: skip
+        final = await self.until(
+            "the job's final report",
+            lambda: [r for r in self.replies(ts) if "SUCCESS" in r or "FAIL" in r],
+        )
         for reply in self.replies(ts):
             out(f"  thread: {_flat(reply)}")
         assert "SUCCESS" in final[0], final[0]
@@ -94,8 +107,9 @@ class Script:
         out("\n2. alice: /sdrs resize erp-app s6.xlarge.2 (its production server is running)")
         before = len(self.state.messages)
         await self.call(p.command(ALICE, f"/sdrs resize {sid('pi-erp-app')} s6.xlarge.2"))
-        refusal = await self.until("the refusal", lambda: [
-            e["text"] for e in p.ephemerals if "ACTIVE" in e["text"]])  # fmt: skip
+        refusal = await self.until(
+            "the refusal", lambda: [e["text"] for e in p.ephemerals if "ACTIVE" in e["text"]]
+        )
         out(f"  only alice sees: {_flat(refusal[0])}")
         assert len(self.state.messages) == before, "a refused resize must post nothing"
 
@@ -104,8 +118,10 @@ class Script:
         out("\n4. alice: /sdrs drill rename drill-erp 容灾演练-2026")
         await self.call(p.command(ALICE, f"/sdrs drill rename {sid('drill-erp')} 容灾演练-2026"))
         ts = await self.confirm(0)
-        renamed = await self.until("the rename result", lambda: [
-            r for r in self.replies(ts) if "renamed" in r or "refused" in r])  # fmt: skip
+        renamed = await self.until(
+            "the rename result",
+            lambda: [r for r in self.replies(ts) if "renamed" in r or "refused" in r],
+        )
         out(f"  thread: {_flat(renamed[0])}")
         assert "容灾演练-2026" in renamed[0]
         await self.second_account()
@@ -121,8 +137,11 @@ class Script:
             p.command(ALICE, f"/sdrs resize {sid('pi-erp-app')} s6.xlarge.2 power=stop-start")
         )
         ts = await self.confirm(0)
-        await self.until("the runbook's end", lambda: [
-            r for r in self.replies(ts) if "Stop-resize-start done" in r], within=60)  # fmt: skip
+        await self.until(
+            "the runbook's end",
+            lambda: [r for r in self.replies(ts) if "Stop-resize-start done" in r],
+            within=60,
+        )
         for reply in self.replies(ts):
             out(f"  thread: {_flat(reply)}")
         server = world.servers[app]
@@ -137,15 +156,19 @@ class Script:
         flavors_cn = {s.id: s.flavor for s in world_cn.servers.values()}
         out(f"\n5. alice in #dr-apac: /sdrs resize {DR_PREFIX}erp-db s6.xlarge.2 (no account)")
         await self.call(p.command(ALICE, f"/sdrs resize {db} s6.xlarge.2", apac))
-        asked = await self.until("the question", lambda: [
-            e["text"] for e in p.ephemerals if "several accounts" in e["text"]])  # fmt: skip
+        asked = await self.until(
+            "the question",
+            lambda: [e["text"] for e in p.ephemerals if "several accounts" in e["text"]],
+        )
         out(f"  only alice sees: {_flat(asked[0])}")
         assert not self.confirmations(apac), "an ambiguous command must post nothing"
         out(f"   alice in #dr-apac: /sdrs resize {DR_PREFIX}erp-db s6.xlarge.2 account=dr-ap")
         await self.call(p.command(ALICE, f"/sdrs resize {db} s6.xlarge.2 account=dr-ap", apac))
         ts = await self.confirm(0, channel=apac)
-        final = await self.until("the job's final report", lambda: [
-            r for r in self.replies(ts, apac) if "SUCCESS" in r or "FAIL" in r])  # fmt: skip
+        final = await self.until(
+            "the job's final report",
+            lambda: [r for r in self.replies(ts, apac) if "SUCCESS" in r or "FAIL" in r],
+        )
         for reply in self.replies(ts, apac):
             out(f"  thread: {_flat(reply)}")
         assert "SUCCESS" in final[0] and "account `dr-ap` (ap-southeast-1)" in final[0], final[0]

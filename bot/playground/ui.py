@@ -61,9 +61,13 @@ class CloudAccount:
 
 CHANNELS = (
     Channel("C0DROPS001", "dr-ops", "DR operations - sdrs-bot lives here", ("prod-cn",)),
-    Channel("C0DRAPAC01", "dr-apac", "APAC on-call: both accounts, name one with account=NAME",
-            ("dr-ap", "prod-cn")),
-)  # fmt: skip
+    Channel(
+        "C0DRAPAC01",
+        "dr-apac",
+        "APAC on-call: both accounts, name one with account=NAME",
+        ("dr-ap", "prod-cn"),
+    ),
+)
 CHANNEL = (CHANNELS[0].id, CHANNELS[0].name)  # the default channel
 
 
@@ -105,9 +109,12 @@ class Playground:
             if args.get("response_type") == "in_channel":
                 ts = self.server._next_ts()
                 self.state.messages[(channel, ts)] = {
-                    "type": "message", "text": args.get("text", ""), "ts": ts,
-                    "blocks": args.get("blocks") or [], "user": self.state.bot_user_id,
-                }  # fmt: skip
+                    "type": "message",
+                    "text": args.get("text", ""),
+                    "ts": ts,
+                    "blocks": args.get("blocks") or [],
+                    "user": self.state.bot_user_id,
+                }
             else:
                 self._ephemeral(user, {"channel": channel, **args})
 
@@ -116,10 +123,15 @@ class Playground:
         if isinstance(blocks, str):
             blocks = json.loads(blocks)
         self.ephemerals.append(
-            {"user": user, "text": args.get("text", ""), "blocks": blocks,
-             "ts": self.server._next_ts(), "ephemeral": True,
-             "channel": str(args.get("channel") or CHANNEL[0])}
-        )  # fmt: skip
+            {
+                "user": user,
+                "text": args.get("text", ""),
+                "blocks": blocks,
+                "ts": self.server._next_ts(),
+                "ephemeral": True,
+                "channel": str(args.get("channel") or CHANNEL[0]),
+            }
+        )
 
     # ---- delivering to the bot, as Slack does -----------------------------------------------
     def _trigger(self, user: str, channel: str = CHANNEL[0]) -> str:
@@ -146,8 +158,13 @@ class Playground:
         which only has a slash command, does not see it)."""
         ts = self.server._next_ts()
         where = self.channel(channel).id
-        self.state.messages[(where, ts)] = {"type": "message", "text": text, "ts": ts,
-                                            "user": user, "blocks": []}  # fmt: skip
+        self.state.messages[(where, ts)] = {
+            "type": "message",
+            "text": text,
+            "ts": ts,
+            "user": user,
+            "blocks": [],
+        }
         return {"ok": True}
 
     async def send(self, user: str, text: str, channel: str = CHANNEL[0]) -> dict[str, Any]:
@@ -159,10 +176,16 @@ class Playground:
         name = text.split(maxsplit=1)[0]
         if name != "/sdrs":
             self.ephemerals.append(
-                {"user": user, "author": "Slackbot", "ephemeral": True, "blocks": [],
-                 "ts": self.server._next_ts(), "channel": self.channel(channel).id,
-                 "text": f"`{name}` is not a valid command. In this workspace: `/sdrs`."}
-            )  # fmt: skip
+                {
+                    "user": user,
+                    "author": "Slackbot",
+                    "ephemeral": True,
+                    "blocks": [],
+                    "ts": self.server._next_ts(),
+                    "channel": self.channel(channel).id,
+                    "text": f"`{name}` is not a valid command. In this workspace: `/sdrs`.",
+                }
+            )
             return {"ok": True}
         return await self.command(user, text, channel)
 
@@ -174,9 +197,14 @@ class Playground:
         if text.startswith("/sdrs"):
             text = text[len("/sdrs") :].strip()
         body = payloads.command_body(
-            text, user=user, user_name=person.name, channel=where.id, channel_name=where.name,
-            trigger=trigger, response_url=f"{self.base_url}/response/{trigger}",
-        )  # fmt: skip
+            text,
+            user=user,
+            user_name=person.name,
+            channel=where.id,
+            channel_name=where.name,
+            trigger=trigger,
+            response_url=f"{self.base_url}/response/{trigger}",
+        )
         status, answer = await self._deliver(body)
         if status != 200:
             return {"ok": False, "error": f"the bot answered HTTP {status}"}
@@ -195,9 +223,11 @@ class Playground:
         where = self.channel(str(spec.get("channel") or ""))
         trigger = self._trigger(user, where.id)
         action: dict[str, Any] = {
-            "action_id": spec["action_id"], "block_id": spec.get("block_id", ""),
-            "type": spec.get("type", "button"), "action_ts": self.server._next_ts(),
-        }  # fmt: skip
+            "action_id": spec["action_id"],
+            "block_id": spec.get("block_id", ""),
+            "type": spec.get("type", "button"),
+            "action_ts": self.server._next_ts(),
+        }
         if "value" in spec:
             action["value"] = spec["value"]
         for field in ("selected_option", "selected_options"):
@@ -215,15 +245,20 @@ class Playground:
             ephemeral = bool(spec.get("ephemeral"))
             message = {} if ephemeral else self.state.messages.get((where.id, ts), {})
             fields.update(
-                container={"type": "message", "message_ts": ts, "channel_id": where.id,
-                           "is_ephemeral": ephemeral},
+                container={
+                    "type": "message",
+                    "message_ts": ts,
+                    "channel_id": where.id,
+                    "is_ephemeral": ephemeral,
+                },
                 channel={"id": where.id, "name": where.name},
                 message={k: v for k, v in message.items() if not k.startswith("_")},
                 response_url=f"{self.base_url}/response/{trigger}",
                 state={"values": {}},
-            )  # fmt: skip
-        body = payloads.interaction_body("block_actions", user=user, user_name=person.name,
-                                         **fields)  # fmt: skip
+            )
+        body = payloads.interaction_body(
+            "block_actions", user=user, user_name=person.name, **fields
+        )
         status, _ = await self._deliver(body)
         return {"ok": status == 200}
 
@@ -231,10 +266,15 @@ class Playground:
         person = self.people[user]
         view_id = str(spec["view_id"])
         body = payloads.interaction_body(
-            "block_suggestion", user=user, user_name=person.name,
-            container={"type": "view", "view_id": view_id}, action_id=spec["action_id"],
-            block_id=spec["block_id"], value=spec.get("value", ""), view=self._view(view_id),
-        )  # fmt: skip
+            "block_suggestion",
+            user=user,
+            user_name=person.name,
+            container={"type": "view", "view_id": view_id},
+            action_id=spec["action_id"],
+            block_id=spec["block_id"],
+            value=spec.get("value", ""),
+            view=self._view(view_id),
+        )
         status, answer = await self._deliver(body)
         options = json.loads(answer).get("options", []) if status == 200 and answer else []
         return {"ok": status == 200, "options": options}
@@ -244,9 +284,13 @@ class Playground:
         view_id = str(spec["view_id"])
         view = {**self._view(view_id), "state": {"values": spec.get("values", {})}}
         body = payloads.interaction_body(
-            "view_submission", user=user, user_name=person.name, trigger_id=self._trigger(user),
-            view=view, response_urls=[],
-        )  # fmt: skip
+            "view_submission",
+            user=user,
+            user_name=person.name,
+            trigger_id=self._trigger(user),
+            view=view,
+            response_urls=[],
+        )
         status, answer = await self._deliver(body)
         if status != 200:
             return {"ok": False, "error": f"the bot answered HTTP {status}"}
@@ -318,11 +362,16 @@ class Playground:
 
     def _channel_info(self, channel: Channel) -> dict[str, Any]:
         return {
-            "id": channel.id, "name": channel.name, "topic": channel.topic,
+            "id": channel.id,
+            "name": channel.name,
+            "topic": channel.topic,
             "approval": self.approval_mode,
-            "accounts": [{"name": n, "region": self.accounts[n].region}
-                         for n in channel.accounts if n in self.accounts],
-        }  # fmt: skip
+            "accounts": [
+                {"name": n, "region": self.accounts[n].region}
+                for n in channel.accounts
+                if n in self.accounts
+            ],
+        }
 
     def cloud(self) -> dict[str, Any]:
         """Every account's emulated cloud, labelled; the fault switches' state (they act on

@@ -85,13 +85,40 @@ def seeded_world(
         ("pi-erp-app", "erp-app", "protected", "pg-erp", "ACTIVE", "SHUTOFF", "s6.large.2", {}),
         ("pi-web-1", "web-1", "available", "pg-web", "SHUTOFF", "ACTIVE", "s6.medium.2", {}),
         ("pi-web-2", "web-2", "error-resizing", "pg-web", "SHUTOFF", "SHUTOFF", "s6.medium.2", {}),
-        ("pi-billing", "billing", "protected", "pg-failover", "SHUTOFF", "SHUTOFF", "s6.xlarge.2", {}),
+        (
+            "pi-billing",
+            "billing",
+            "protected",
+            "pg-failover",
+            "SHUTOFF",
+            "SHUTOFF",
+            "s6.xlarge.2",
+            {},
+        ),
         ("pi-reports", "reports", "protected", "pg-busy", "SHUTOFF", "SHUTOFF", "s6.large.2", {}),
         ("pi-erp-cache", "erp-cache", "error", "pg-erp", "SHUTOFF", "SHUTOFF", "s6.medium.2", {}),
-        ("pi-deh", "erp-deh", "protected", "pg-erp", "SHUTOFF", "SHUTOFF", "s6.large.2", {"deh": "1"}),
-        ("pi-prepaid", "erp-prepaid", "protected", "pg-erp", "SHUTOFF", "SHUTOFF", "s6.large.2", {"prepaid": "1"}),
+        (
+            "pi-deh",
+            "erp-deh",
+            "protected",
+            "pg-erp",
+            "SHUTOFF",
+            "SHUTOFF",
+            "s6.large.2",
+            {"deh": "1"},
+        ),
+        (
+            "pi-prepaid",
+            "erp-prepaid",
+            "protected",
+            "pg-erp",
+            "SHUTOFF",
+            "SHUTOFF",
+            "s6.large.2",
+            {"prepaid": "1"},
+        ),
         ("pi-hpc", "hpc-render", "protected", "pg-hpc", "SHUTOFF", "SHUTOFF", "c6.large.2", {}),
-    )  # fmt: skip
+    )
     for key, name, status, group, prod_state, dr_state, flavor, extra in instances:
         station = "target" if group == "pg-failover" else "source"
         zones = az_hpc if group == "pg-hpc" else (az_prod, az_dr)

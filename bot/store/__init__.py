@@ -190,18 +190,25 @@ class Store(
         executed. All zero: the bot is idle."""
         with self.engine.connect() as conn:
             return {
-                "tracking": int(conn.execute(
-                    select(func.count()).where(tracked_jobs.c.state == JobState.TRACKING.value)
-                ).scalar_one()),
-                "outbox": int(conn.execute(
-                    select(func.count()).where(outbox.c.state.in_(SEND_STATES))
-                ).scalar_one()),
+                "tracking": int(
+                    conn.execute(
+                        select(func.count()).where(tracked_jobs.c.state == JobState.TRACKING.value)
+                    ).scalar_one()
+                ),
+                "outbox": int(
+                    conn.execute(
+                        select(func.count()).where(outbox.c.state.in_(SEND_STATES))
+                    ).scalar_one()
+                ),
                 "inbox": int(conn.execute(select(func.count()).select_from(inbox)).scalar_one()),
-                "executing": int(conn.execute(
-                    select(func.count())
-                    .where(pending_operations.c.exec_state == ExecState.RUNNING.value)
-                ).scalar_one()),
-                "runbooks": int(conn.execute(
-                    select(func.count()).where(runbooks.c.step != "done")
-                ).scalar_one()),
-            }  # fmt: skip
+                "executing": int(
+                    conn.execute(
+                        select(func.count()).where(
+                            pending_operations.c.exec_state == ExecState.RUNNING.value
+                        )
+                    ).scalar_one()
+                ),
+                "runbooks": int(
+                    conn.execute(select(func.count()).where(runbooks.c.step != "done")).scalar_one()
+                ),
+            }

@@ -123,9 +123,15 @@ def outcome_of(events: Sequence[AuditEvent]) -> tuple[str | None, str | None, st
 def _event(m: Any) -> AuditEvent:
     at = from_epoch(m["at"])
     return AuditEvent(
-        id=int(m["id"]), at=at, action=m["action"], op_id=m["op_id"], job_id=m["job_id"],
-        actor=m["actor"], channel=m["channel"], detail=json.loads(m["detail_json"] or "{}"),
-    )  # fmt: skip
+        id=int(m["id"]),
+        at=at,
+        action=m["action"],
+        op_id=m["op_id"],
+        job_id=m["job_id"],
+        actor=m["actor"],
+        channel=m["channel"],
+        detail=json.loads(m["detail_json"] or "{}"),
+    )
 
 
 class AuditStore:
@@ -183,7 +189,7 @@ class AuditStore:
                     job_id=job_id,
                     error_code=code,
                     message_ts=m["message_ts"],
-                )  # fmt: skip
+                )
             )
         return entries
 

@@ -69,13 +69,16 @@ class InboxStore:
                     conn.execute(
                         insert(inbox)
                         .values(
-                            dedupe_key=dedupe_key, kind=kind.value, received_at=epoch(now),
+                            dedupe_key=dedupe_key,
+                            kind=kind.value,
+                            received_at=epoch(now),
                             attempts=1 if owner else 0,
-                            payload_json=json.dumps(payload, ensure_ascii=False), **leased,
+                            payload_json=json.dumps(payload, ensure_ascii=False),
+                            **leased,
                         )
                         .returning(inbox.c.id)
                     ).scalar_one()
-                )  # fmt: skip
+                )
         except IntegrityError:
             return None
 
@@ -87,10 +90,17 @@ class InboxStore:
         t = inbox.c
         at = epoch(now)
         rows = lease_rows(
-            self.engine, inbox, t.id, owner=owner, at=at, lease_seconds=lease_seconds,
-            order_by=t.id, limit=limit, also={"attempts": t.attempts + 1},
+            self.engine,
+            inbox,
+            t.id,
+            owner=owner,
+            at=at,
+            lease_seconds=lease_seconds,
+            order_by=t.id,
+            limit=limit,
+            also={"attempts": t.attempts + 1},
             returning=[t.id, t.kind, t.payload_json, t.attempts],
-        )  # fmt: skip
+        )
         items = [
             InboxItem(r.id, InboxKind(r.kind), json.loads(r.payload_json), r.attempts) for r in rows
         ]
@@ -102,9 +112,11 @@ class InboxStore:
         keys = [row.dedupe_key for row in rows]
         try:
             with self.engine.begin() as conn:
-                known = set(conn.execute(
-                    select(inbox.c.dedupe_key).where(inbox.c.dedupe_key.in_(keys))
-                ).scalars())  # fmt: skip
+                known = set(
+                    conn.execute(
+                        select(inbox.c.dedupe_key).where(inbox.c.dedupe_key.in_(keys))
+                    ).scalars()
+                )
                 ids: list[int | None] = []
                 for row in rows:
                     if row.dedupe_key in known:
@@ -112,15 +124,27 @@ class InboxStore:
                         continue
                     known.add(row.dedupe_key)
                     at = epoch(row.now)
-                    leased = ({"lease_owner": row.owner, "lease_until": at + row.lease_seconds}
-                              if row.owner else {})  # fmt: skip
-                    ids.append(int(conn.execute(
-                        insert(inbox).values(
-                            dedupe_key=row.dedupe_key, kind=row.kind.value, received_at=at,
-                            attempts=1 if row.owner else 0,
-                            payload_json=json.dumps(row.payload, ensure_ascii=False), **leased,
-                        ).returning(inbox.c.id)
-                    ).scalar_one()))  # fmt: skip
+                    leased = (
+                        {"lease_owner": row.owner, "lease_until": at + row.lease_seconds}
+                        if row.owner
+                        else {}
+                    )
+                    ids.append(
+                        int(
+                            conn.execute(
+                                insert(inbox)
+                                .values(
+                                    dedupe_key=row.dedupe_key,
+                                    kind=row.kind.value,
+                                    received_at=at,
+                                    attempts=1 if row.owner else 0,
+                                    payload_json=json.dumps(row.payload, ensure_ascii=False),
+                                    **leased,
+                                )
+                                .returning(inbox.c.id)
+                            ).scalar_one()
+                        )
+                    )
                 return ids
         except IntegrityError:  # another replica wrote one of these keys meanwhile: one by one
             return [
@@ -131,7 +155,7 @@ class InboxStore:
                     row.now,
                     owner=row.owner,
                     lease_seconds=row.lease_seconds,
-                )  # fmt: skip
+                )
                 for row in rows
             ]
 
@@ -151,10 +175,18 @@ class InboxStore:
         with self.engine.begin() as conn:
             conn.execute(delete(inbox).where(inbox.c.id == item.id))
             audit_in(
-                conn, now, AuditAction.INBOX_DEAD, actor=user, channel=channel,
-                detail={"kind": item.kind.value, "attempts": item.attempts, "reason": reason,
-                        "payload": item.payload},
-            )  # fmt: skip
+                conn,
+                now,
+                AuditAction.INBOX_DEAD,
+                actor=user,
+                channel=channel,
+                detail={
+                    "kind": item.kind.value,
+                    "attempts": item.attempts,
+                    "reason": reason,
+                    "payload": item.payload,
+                },
+            )
 
     def done_inbox(self, item_ids: list[int]) -> None:
         if not item_ids:

@@ -150,8 +150,17 @@ class JobStore:
             for message in messages:
                 enqueue_in(conn, message, now)
             _finish_execution(conn, op_id)
-            audit_in(conn, now, AuditAction.SUBMITTED, op_id=op_id, job_id=job_id, actor=confirmer,
-                     channel=channel, detail=audit_detail, account=account)  # fmt: skip
+            audit_in(
+                conn,
+                now,
+                AuditAction.SUBMITTED,
+                op_id=op_id,
+                job_id=job_id,
+                actor=confirmer,
+                channel=channel,
+                detail=audit_detail,
+                account=account,
+            )
 
     def record_event(
         self,
@@ -175,12 +184,17 @@ class JobStore:
         t = tracked_jobs.c
         at = epoch(now)
         rows = lease_rows(
-            self.engine, tracked_jobs, t.job_id,
+            self.engine,
+            tracked_jobs,
+            t.job_id,
             due=and_(t.state == JobState.TRACKING.value, t.next_check_at <= at),
-            owner=owner, at=at, lease_seconds=lease_seconds,
-            order_by=t.next_check_at, limit=limit,
+            owner=owner,
+            at=at,
+            lease_seconds=lease_seconds,
+            order_by=t.next_check_at,
+            limit=limit,
             returning=list(tracked_jobs.c),
-        )  # fmt: skip
+        )
         return [_row_to_job(r._mapping) for r in rows]
 
     def apply_check(

@@ -29,14 +29,15 @@ def lease_rows(
     inner select skips rows another replica is taking (``FOR UPDATE SKIP LOCKED``); on SQLite
     the write lock serialises takers. The table has ``lease_owner`` and ``lease_until``."""
     held_until = table.c.lease_until
-    free = and_(due if due is not None else true(),
-                or_(held_until.is_(None), held_until < at))  # fmt: skip
+    free = and_(due if due is not None else true(), or_(held_until.is_(None), held_until < at))
     values = {"lease_owner": owner, "lease_until": at + lease_seconds, **(also or {})}
     chosen = select(key).where(free).order_by(order_by).limit(limit)
     if engine.dialect.name == "postgresql":
         chosen = chosen.with_for_update(skip_locked=True)
     with engine.begin() as conn:
         return conn.execute(
-            update(table).where(key.in_(chosen.scalar_subquery())).values(**values)
+            update(table)
+            .where(key.in_(chosen.scalar_subquery()))
+            .values(**values)
             .returning(*returning)
-        ).all()  # fmt: skip
+        ).all()

@@ -82,21 +82,36 @@ class PendingStore:
         (the same command delivered twice), with the operation made the first time."""
         op_id = new_operation_id()
         row: dict[str, object] = {
-            "id": op_id, "kind": kind.value, "intent_json": intent_json,
-            "summary": "", "facts_json": facts_json, "request_key": request_key,
-            "requester": requester, "channel": channel, "message_ts": None,
-            "created_at": _epoch(now), "expires_at": _epoch(expires_at),
-            "state": OpState.PENDING.value, "decided_by": None, "decided_at": None,
-            "checked_json": checked_json, "account": account,
-        }  # fmt: skip
+            "id": op_id,
+            "kind": kind.value,
+            "intent_json": intent_json,
+            "summary": "",
+            "facts_json": facts_json,
+            "request_key": request_key,
+            "requester": requester,
+            "channel": channel,
+            "message_ts": None,
+            "created_at": _epoch(now),
+            "expires_at": _epoch(expires_at),
+            "state": OpState.PENDING.value,
+            "decided_by": None,
+            "decided_at": None,
+            "checked_json": checked_json,
+            "account": account,
+        }
         try:
             with self.engine.begin() as conn:
                 conn.execute(pending_operations.insert().values(**row))
                 audit_in(
-                    conn, now, AuditAction.REQUESTED, op_id=op_id, actor=requester,
-                    channel=channel, detail={"kind": kind.value, "intent": intent_json},
+                    conn,
+                    now,
+                    AuditAction.REQUESTED,
+                    op_id=op_id,
+                    actor=requester,
+                    channel=channel,
+                    detail={"kind": kind.value, "intent": intent_json},
                     account=account,
-                )  # fmt: skip
+                )
         except IntegrityError:
             if request_key is None:
                 raise
@@ -182,11 +197,19 @@ class PendingStore:
                 audit_in(conn, now, AuditAction(to.value), op_id=op_id, actor=user)
                 if schedule is not None and to is OpState.CONFIRMED:
                     schedule_in(conn, schedule, now)
-                    audit_in(conn, now, AuditAction.SCHEDULED, op_id=op_id, actor=user,
-                             detail={"window": schedule.window,
-                                     "starts_at": schedule.starts_at.isoformat(),
-                                     "ends_at": schedule.ends_at.isoformat(),
-                                     "moves_on_miss": schedule.moves_on_miss})  # fmt: skip
+                    audit_in(
+                        conn,
+                        now,
+                        AuditAction.SCHEDULED,
+                        op_id=op_id,
+                        actor=user,
+                        detail={
+                            "window": schedule.window,
+                            "starts_at": schedule.starts_at.isoformat(),
+                            "ends_at": schedule.ends_at.isoformat(),
+                            "moves_on_miss": schedule.moves_on_miss,
+                        },
+                    )
                 for message in messages:  # announcements: only the winner's
                     enqueue_in(conn, message, now)
         return Transition(won, self.get_pending(op_id))

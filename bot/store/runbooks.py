@@ -41,12 +41,19 @@ class RunbookRow:
 
 def _row(m: Any) -> RunbookRow:
     return RunbookRow(
-        op_id=m["op_id"], account=m["account"] or "", channel=m["channel"],
-        thread_ts=m["thread_ts"], requester=m["requester"], confirmer=m["confirmer"],
-        state_json=m["state_json"], step=m["step"], created_at=from_epoch(m["created_at"]),
-        deadline=from_epoch(m["deadline"]), next_at=from_epoch(m["next_at"]),
+        op_id=m["op_id"],
+        account=m["account"] or "",
+        channel=m["channel"],
+        thread_ts=m["thread_ts"],
+        requester=m["requester"],
+        confirmer=m["confirmer"],
+        state_json=m["state_json"],
+        step=m["step"],
+        created_at=from_epoch(m["created_at"]),
+        deadline=from_epoch(m["deadline"]),
+        next_at=from_epoch(m["next_at"]),
         finished_at=from_epoch(m["finished_at"]) if m["finished_at"] is not None else None,
-    )  # fmt: skip
+    )
 
 
 class RunbookStore:
@@ -83,13 +90,20 @@ class RunbookStore:
                     created_at=epoch(now),
                     deadline=epoch(deadline),
                     next_at=epoch(now),
-                )  # fmt: skip
+                )
             )
             for message in messages:
                 enqueue_in(conn, message, now)
             _finish_execution(conn, op_id)
-            audit_in(conn, now, AuditAction.RUNBOOK_STARTED, op_id=op_id, actor=confirmer,
-                     channel=channel, account=account)  # fmt: skip
+            audit_in(
+                conn,
+                now,
+                AuditAction.RUNBOOK_STARTED,
+                op_id=op_id,
+                actor=confirmer,
+                channel=channel,
+                account=account,
+            )
 
     def claim_runbooks(
         self, owner: str, now: datetime, *, lease_seconds: float, limit: int = 50
@@ -97,12 +111,17 @@ class RunbookStore:
         r = runbooks.c
         at = epoch(now)
         rows = lease_rows(
-            self.engine, runbooks, r.op_id,
+            self.engine,
+            runbooks,
+            r.op_id,
             due=and_(r.step != DONE, r.next_at <= at),
-            owner=owner, at=at, lease_seconds=lease_seconds,
-            order_by=r.next_at, limit=limit,
+            owner=owner,
+            at=at,
+            lease_seconds=lease_seconds,
+            order_by=r.next_at,
+            limit=limit,
             returning=list(runbooks.c),
-        )  # fmt: skip
+        )
         return [_row(x._mapping) for x in rows]
 
     def save_runbook(
@@ -132,11 +151,15 @@ class RunbookStore:
             changed = conn.execute(
                 update(runbooks)
                 .where(r.op_id == op_id, r.lease_owner == owner)
-                .values(state_json=state_json, step=step, next_at=epoch(next_at),
-                        lease_owner=owner if held else None,
-                        lease_until=at + lease_seconds if held else None,
-                        finished_at=at if done else None)
-            ).rowcount  # fmt: skip
+                .values(
+                    state_json=state_json,
+                    step=step,
+                    next_at=epoch(next_at),
+                    lease_owner=owner if held else None,
+                    lease_until=at + lease_seconds if held else None,
+                    finished_at=at if done else None,
+                )
+            ).rowcount
             if changed != 1:
                 return False
             for message in messages:
@@ -145,11 +168,16 @@ class RunbookStore:
                 if event is None:
                     continue
                 action, detail = event
-                row = conn.execute(
-                    select(r.channel, r.account).where(r.op_id == op_id)
-                ).one()  # fmt: skip
-                audit_in(conn, now, action, op_id=op_id, detail=detail, channel=row.channel,
-                         account=row.account)  # fmt: skip
+                row = conn.execute(select(r.channel, r.account).where(r.op_id == op_id)).one()
+                audit_in(
+                    conn,
+                    now,
+                    action,
+                    op_id=op_id,
+                    detail=detail,
+                    channel=row.channel,
+                    account=row.account,
+                )
         return True
 
     def get_runbook(self, op_id: str) -> RunbookRow | None:
@@ -177,7 +205,10 @@ class RunbookStore:
 
     def release_runbook_leases(self, owner: str) -> int:
         with self.engine.begin() as conn:
-            return int(conn.execute(
-                update(runbooks).where(runbooks.c.lease_owner == owner)
-                .values(lease_owner=None, lease_until=None)
-            ).rowcount)  # fmt: skip
+            return int(
+                conn.execute(
+                    update(runbooks)
+                    .where(runbooks.c.lease_owner == owner)
+                    .values(lease_owner=None, lease_until=None)
+                ).rowcount
+            )

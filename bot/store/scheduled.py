@@ -33,12 +33,19 @@ _S = ScheduleState.SCHEDULED.value
 
 def _row(m: Any) -> ScheduledOperation:
     return ScheduledOperation(
-        op_id=m["op_id"], account=m["account"] or "", channel=m["channel"],
-        window=m["window_name"] or "", starts_at=from_epoch(m["starts_at"]),
-        ends_at=from_epoch(m["ends_at"]), moves_on_miss=bool(m["moves_on_miss"]),
-        state=ScheduleState(m["state"]), created_at=from_epoch(m["created_at"]),
-        moves=int(m["moves"] or 0), reason=m["reason"], cancelled_by=m["cancelled_by"],
-    )  # fmt: skip
+        op_id=m["op_id"],
+        account=m["account"] or "",
+        channel=m["channel"],
+        window=m["window_name"] or "",
+        starts_at=from_epoch(m["starts_at"]),
+        ends_at=from_epoch(m["ends_at"]),
+        moves_on_miss=bool(m["moves_on_miss"]),
+        state=ScheduleState(m["state"]),
+        created_at=from_epoch(m["created_at"]),
+        moves=int(m["moves"] or 0),
+        reason=m["reason"],
+        cancelled_by=m["cancelled_by"],
+    )
 
 
 def schedule_in(conn: Connection, s: ScheduledOperation, now: datetime) -> None:
@@ -56,7 +63,7 @@ def schedule_in(conn: Connection, s: ScheduledOperation, now: datetime) -> None:
             moves=0,
             created_at=epoch(now),
             updated_at=epoch(now),
-        )  # fmt: skip
+        )
     )
 
 
@@ -88,12 +95,17 @@ class ScheduledStore:
         t = scheduled_operations.c
         at = epoch(now)
         rows = lease_rows(
-            self.engine, scheduled_operations, t.op_id,
+            self.engine,
+            scheduled_operations,
+            t.op_id,
             due=and_(t.state == _S, t.starts_at <= at),
-            owner=owner, at=at, lease_seconds=lease_seconds,
-            order_by=t.starts_at, limit=limit,
+            owner=owner,
+            at=at,
+            lease_seconds=lease_seconds,
+            order_by=t.starts_at,
+            limit=limit,
             returning=list(scheduled_operations.c),
-        )  # fmt: skip
+        )
         return [_row(r._mapping) for r in rows]
 
     def release_scheduled(self, op_id: str, owner: str) -> None:
@@ -113,19 +125,29 @@ class ScheduledStore:
         t, p = scheduled_operations.c, pending_operations.c
         at = epoch(now)
         with self.engine.begin() as conn:
-            won = conn.execute(
-                update(scheduled_operations)
-                .where(t.op_id == op_id, t.state == _S, t.lease_owner == owner)
-                .values(state=ScheduleState.STARTED.value, updated_at=at, lease_owner=None,
-                        lease_until=None)
-            ).rowcount == 1  # fmt: skip
+            won = (
+                conn.execute(
+                    update(scheduled_operations)
+                    .where(t.op_id == op_id, t.state == _S, t.lease_owner == owner)
+                    .values(
+                        state=ScheduleState.STARTED.value,
+                        updated_at=at,
+                        lease_owner=None,
+                        lease_until=None,
+                    )
+                ).rowcount
+                == 1
+            )
             if won:
                 conn.execute(
                     update(pending_operations)
                     .where(p.id == op_id)
-                    .values(exec_state=ExecState.RUNNING.value, exec_owner=owner,
-                            exec_until=at + exec_lease)
-                )  # fmt: skip
+                    .values(
+                        exec_state=ExecState.RUNNING.value,
+                        exec_owner=owner,
+                        exec_until=at + exec_lease,
+                    )
+                )
                 audit_in(conn, now, AuditAction.SCHEDULED_START, op_id=op_id)
         return won
 
@@ -145,25 +167,37 @@ class ScheduledStore:
         this caller no longer holds it (cancelled, or another replica took it)."""
         t = scheduled_operations.c
         at = epoch(now)
-        values: dict[str, Any] = {"reason": reason, "updated_at": at, "lease_owner": None,
-                                  "lease_until": None}  # fmt: skip
+        values: dict[str, Any] = {
+            "reason": reason,
+            "updated_at": at,
+            "lease_owner": None,
+            "lease_until": None,
+        }
         if moved_to is None:
             values["state"] = ScheduleState.NOT_STARTED.value
         else:
-            values.update(starts_at=epoch(moved_to[0]), ends_at=epoch(moved_to[1]),
-                          moves=t.moves + 1)  # fmt: skip
+            values.update(
+                starts_at=epoch(moved_to[0]), ends_at=epoch(moved_to[1]), moves=t.moves + 1
+            )
         with self.engine.begin() as conn:
-            won = conn.execute(
-                update(scheduled_operations)
-                .where(t.op_id == op_id, t.state == _S, t.lease_owner == owner)
-                .values(**values)
-            ).rowcount == 1  # fmt: skip
+            won = (
+                conn.execute(
+                    update(scheduled_operations)
+                    .where(t.op_id == op_id, t.state == _S, t.lease_owner == owner)
+                    .values(**values)
+                ).rowcount
+                == 1
+            )
             if won:
                 for message in messages:
                     enqueue_in(conn, message, now)
-                audit_in(conn, now, AuditAction.NOT_STARTED, op_id=op_id,
-                         detail={"reason": reason, "moved": moved_to is not None,
-                                 **(detail or {})})  # fmt: skip
+                audit_in(
+                    conn,
+                    now,
+                    AuditAction.NOT_STARTED,
+                    op_id=op_id,
+                    detail={"reason": reason, "moved": moved_to is not None, **(detail or {})},
+                )
         return won
 
     def cancel_scheduled(
@@ -172,12 +206,20 @@ class ScheduledStore:
         """``scheduled -> cancelled`` unless it started (or ended) first: (won, the row now)."""
         t = scheduled_operations.c
         with self.engine.begin() as conn:
-            won = conn.execute(
-                update(scheduled_operations)
-                .where(t.op_id == op_id, t.state == _S)
-                .values(state=ScheduleState.CANCELLED.value, cancelled_by=user,
-                        updated_at=epoch(now), lease_owner=None, lease_until=None)
-            ).rowcount == 1  # fmt: skip
+            won = (
+                conn.execute(
+                    update(scheduled_operations)
+                    .where(t.op_id == op_id, t.state == _S)
+                    .values(
+                        state=ScheduleState.CANCELLED.value,
+                        cancelled_by=user,
+                        updated_at=epoch(now),
+                        lease_owner=None,
+                        lease_until=None,
+                    )
+                ).rowcount
+                == 1
+            )
             if won:
                 for message in messages:
                     enqueue_in(conn, message, now)

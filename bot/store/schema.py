@@ -341,8 +341,11 @@ def _migrate_once(engine: Engine) -> str:
             raise SchemaTooNewError(found or "?", head)
         config = alembic_config(conn)
         if state.legacy_version is not None:
-            log.info("the database has pre-Alembic schema version %d: stamping it as revision %s",
-                     state.legacy_version, state.revision)  # fmt: skip
+            log.info(
+                "the database has pre-Alembic schema version %d: stamping it as revision %s",
+                state.legacy_version,
+                state.revision,
+            )
             command.stamp(config, state.revision or "base")
         if state.revision != head:
             log.info("migrating the database from %s to revision %s", state.describe(), head)
