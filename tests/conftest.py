@@ -17,17 +17,19 @@ from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import World
 from bot.sdrs.client import SdrsClient
+from tests.support.secrets import SecretLogCheck
 
-pytest_plugins = ["tests.slack_harness"]
+pytest_plugins = ["pytester", "tests.slack_harness", "tests.support.serve"]
 
-# every secret the scenario suites configure (tests/test_secret_logs.py greps for each)
-CONFIGURED_SECRETS = (
-    "test-signing-secret-4f2a",  # tests.slack_helpers.SIGNING_SECRET
-    "xoxb-test-token-8d1c",  # tests.slack_helpers.BOT_TOKEN
-    "xapp-sandbox-app-token",  # the Socket Mode app token of the Slack stand-in
-    "sandbox-secret-key-not-a-real-one",  # bot.sandbox.seed.SANDBOX_SK
-    "sandbox-iam-token",  # bot.sandbox.seed.SANDBOX_TOKEN
-)
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The secret-in-logs check watches every test of the run (tests/support/secrets.py)."""
+    check = SecretLogCheck(
+        redact=not os.environ.get("SDRS_BOT_TEST_LOG_RAW"),
+        copy_to=os.environ.get("SDRS_BOT_TEST_LOG"),
+    )
+    config.pluginmanager.register(check, "secret-log-check")
+
 
 _SETTINGS_ENV = {name.upper() for name in Settings.model_fields}
 
@@ -231,30 +233,3 @@ async def ecs(emulator: EmulatorThread) -> AsyncIterator[EcsClient]:
     clouds = build_clients(sandbox_settings(emulator.url))
     yield clouds.ecs
     await clouds.aclose()
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _log_everything_to_a_file() -> Iterator[None]:
-    """With SDRS_BOT_TEST_LOG set (tests/test_secret_logs.py does), every log record of this run,
-    at DEBUG, goes to that file as the bot writes them in production (JSON, secrets redacted).
-    SDRS_BOT_TEST_LOG_RAW=1 leaves redaction out, to see what the code itself logs."""
-    import logging
-
-    path = os.environ.get("SDRS_BOT_TEST_LOG")
-    if not path:
-        yield
-        return
-    from bot.logs import JsonFormatter, RedactSecrets
-
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(JsonFormatter())
-    if not os.environ.get("SDRS_BOT_TEST_LOG_RAW"):
-        handler.addFilter(RedactSecrets(CONFIGURED_SECRETS))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    level = root.level
-    root.setLevel(logging.DEBUG)
-    yield
-    root.removeHandler(handler)
-    root.setLevel(level)
-    handler.close()

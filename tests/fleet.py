@@ -1,19 +1,15 @@
-"""Shared set-up of the multi-process tests (crash, HA, shutdown): the stand-ins, and SDRS jobs
+"""Shared set-up of the multi-replica tests (HA, shutdown): the stand-ins, and SDRS jobs
 already submitted and tracked, as if confirmed earlier."""
 
 from __future__ import annotations
 
 import contextlib
 import random
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from bot.core.facts import Rendered
 from bot.core.states import JobKind
-from bot.sandbox.local_env import ROOT, free_port
 from bot.sandbox.seed import SANDBOX_PROJECT_ID, add_bulk_instances, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
@@ -84,32 +80,14 @@ def submit_tracked_jobs(
         )
 
 
-@contextlib.contextmanager
-def replicas(
-    env: dict[str, str], count: int, logs: Path
-) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """``count`` `sdrs-bot serve` processes (replica-0, ...), each logging to
-    ``logs/replica-N.log``; whatever is still running at the end is stopped."""
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        for r in range(count):
-            with (logs / f"replica-{r}.log").open("ab") as log:
-                procs.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "bot.cli", "serve"],
-                        env={**env, "HTTP_PORT": str(free_port()), "REPLICA_ID": f"replica-{r}"},
-                        cwd=ROOT,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
-        yield procs
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+def leases_of(store: Store, owner: str) -> set[str]:
+    """The jobs whose lease ``owner`` (a replica id) holds right now."""
+    from sqlalchemy import select
+
+    from bot.store.schema import tracked_jobs
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(tracked_jobs.c.job_id).where(tracked_jobs.c.lease_owner == owner)
+        )
+        return {r.job_id for r in rows}

@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.sandbox.faults import Fault
-from bot.sandbox.local_env import ROOT, free_port, serve_env
+from bot.sandbox.local_env import serve_env
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
@@ -27,44 +23,12 @@ from bot.store import Store
 from bot.store.schema import pending_operations
 from handlers import blocks
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, command_body, signed_headers
+from tests.support.serve import ServeFactory, wait_for
 
 pytestmark = pytest.mark.process
 
 COMMANDS = 50
 CHANNEL = "C0CRASHACK1"
-
-
-def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve"],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def _wait_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text()[-3000:]
-        try:
-            httpx.get(url.replace("/slack/events", "/healthz"), timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise AssertionError("serve did not start: " + log.read_text()[-3000:])
-
-
-def _kill_with_children(proc: subprocess.Popen[bytes]) -> None:
-    children = subprocess.run(
-        ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False
-    ).stdout.split()
-    proc.send_signal(signal.SIGKILL)
-    for child in children:  # the worker dies with it, without a graceful stop
-        subprocess.run(["kill", "-KILL", child], check=False)
-    proc.wait(10)
 
 
 async def _ack_all(url: str, slack: SlackApiThread) -> list[str]:
@@ -114,10 +78,12 @@ def _confirmations(slack: SlackApiThread) -> Counter[str]:
 
 @pytest.mark.parametrize("workers", ["0", "1"])
 def test_every_acked_command_is_answered_once_after_a_crash(
-    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, workers: str
+    tmp_path: Path,
+    slack: SlackApiThread,
+    emulator: EmulatorThread,
+    serve: ServeFactory,
+    workers: str,
 ) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/slack/events"
     db = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
     env = serve_env(
         slack_api_url=slack.api_url,
@@ -125,43 +91,32 @@ def test_every_acked_command_is_answered_once_after_a_crash(
         database_url=db,
         bot_token=BOT_TOKEN,
         signing_secret=SIGNING_SECRET,
-        http_port=str(port),
         worker_processes=workers,
         inbox_lease_seconds="3",
         recovery_tick_seconds="0.5",
         inbox_tick_seconds="0.1",
     )
-    log = tmp_path / "serve.log"
     # SDRS is slow: when the bot dies, the commands are acked but their work is in flight
     emulator.emulator.faults.add(Fault("latency", method="GET", seconds=3.0, times=None))
-    proc = _start(env, log)
+    bot = serve(env).wait_ready()
+    acked = asyncio.run(_ack_all(bot.url, slack))
+    bot.kill(with_children=True)  # the worker dies with it, without a graceful stop
+    assert len(acked) == COMMANDS, f"only {len(acked)} of {COMMANDS} acked"
+    before = sum(_confirmations(slack).values())
+    emulator.emulator.faults.clear()
+    bot.start().wait_ready()  # the same database
+    store = Store.from_url(db)
     try:
-        _wait_up(url, proc, log)
-        acked = asyncio.run(_ack_all(url, slack))
-        _kill_with_children(proc)
-        assert len(acked) == COMMANDS, f"only {len(acked)} of {COMMANDS} acked"
-        before = sum(_confirmations(slack).values())
-        emulator.emulator.faults.clear()
-        proc = _start(env, log)  # the same database
-        _wait_up(url, proc, log)
-        deadline = time.monotonic() + 90
-        store = Store.from_url(db)
-        try:
-            while time.monotonic() < deadline:
-                ops = _operations(store)
-                if all(t in ops and ops[t][1] for t in acked):
-                    break
-                time.sleep(0.2)
+
+        def answered() -> bool:
             ops = _operations(store)
-        finally:
-            store.close()
-        missing = [t for t in acked if t not in ops or not ops[t][1]]
-        assert not missing, f"{len(missing)} acked commands unanswered ({before} before the kill)"
-        posted = _confirmations(slack)
-        assert sorted(posted) == sorted(op_id for op_id, _ in ops.values())
-        assert max(posted.values()) == 1, "a confirmation was posted twice"
-        assert before < COMMANDS  # the kill really fell while work was in flight
+            return all(t in ops and ops[t][1] for t in acked)
+
+        wait_for(answered, 90, "every acked command to be answered", bot.log)
+        ops = _operations(store)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(30)
+        store.close()
+    posted = _confirmations(slack)
+    assert sorted(posted) == sorted(op_id for op_id, _ in ops.values())
+    assert max(posted.values()) == 1, "a confirmation was posted twice"
+    assert before < COMMANDS  # the kill really fell while work was in flight

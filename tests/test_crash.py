@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -22,7 +19,7 @@ import httpx
 import pytest
 
 from bot.core.states import JobKind
-from bot.sandbox.local_env import ROOT, free_port, serve_env
+from bot.sandbox.local_env import serve_env
 from bot.sandbox.seed import SANDBOX_PROJECT_ID, add_bulk_instances, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
@@ -36,46 +33,14 @@ from tests.slack_helpers import (
     command_body,
     signed_headers,
 )
+from tests.support.serve import ServeFactory, wait_for
 
-pytestmark = pytest.mark.process
+# one at a time: each keeps several processes and hundreds of jobs busy (the fleet group)
+pytestmark = [pytest.mark.process, pytest.mark.xdist_group("fleet")]
 
 JOBS = 200
 CHANNELS = [f"C0CRASH{n:03d}" for n in range(20)]
 USER = "U0CRASH001"
-
-
-class Bot:
-    """``sdrs-bot serve`` as a child process that can be killed and started again."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.kills = 0
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "serve"],
-                env=self.env,
-                cwd=ROOT,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-        self.kills += 1
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 @pytest.fixture
@@ -184,11 +149,10 @@ def _settled(store: Store) -> bool:
 
 
 def test_reports_survive_sigkill(
-    tmp_path: Path, stands: tuple[EmulatorThread, SlackApiThread]
+    tmp_path: Path, stands: tuple[EmulatorThread, SlackApiThread], serve: ServeFactory
 ) -> None:
     emulator, slack = stands
     world = emulator.emulator.world
-    port = free_port()
     db = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
     env = serve_env(
         slack_api_url=slack.api_url,
@@ -196,7 +160,6 @@ def test_reports_survive_sigkill(
         database_url=db,
         bot_token=BOT_TOKEN,
         signing_secret=SIGNING_SECRET,
-        http_port=str(port),
         outbox_pace_seconds="0.2",
         outbox_tick_seconds="0.1",
         tracker_tick_seconds="0.2",
@@ -209,9 +172,8 @@ def test_reports_survive_sigkill(
         execution_lease_seconds="4",
         recovery_tick_seconds="1",
     )
-    bot = Bot(env, tmp_path / "bot.log")
-    bot.start()
-    url = f"http://127.0.0.1:{port}/slack/events"
+    bot = serve(env, name="bot")
+    url = bot.url
     instances = [s for s in world.instances if world.instances[s].name.startswith("pi-bulk")]
     rng = random.Random(5)
 
@@ -231,13 +193,10 @@ def test_reports_survive_sigkill(
 
         await asyncio.gather(killer(), *(one(i, pi) for i, pi in enumerate(instances)))
 
+    asyncio.run(scenario())
+    store = Store.from_url(db)
     try:
-        asyncio.run(scenario())
-        store = Store.from_url(db)
-        deadline = time.monotonic() + 120
-        while not _settled(store) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert _settled(store), "jobs or messages still pending after 120 s"
+        wait_for(lambda: _settled(store), 120, "no jobs or messages pending", bot.log)
         # ---- the verdict ---------------------------------------------------------------
         assert bot.kills >= 3
         assert len(world.jobs) == JOBS, f"only {len(world.jobs)} of {JOBS} resizes reached SDRS"
@@ -277,6 +236,5 @@ def test_reports_survive_sigkill(
             f"{len(untracked)} reported as outcome unknown, "
             f"{len(slack.state.calls_to('chat.postMessage'))} posts"
         )
-        store.close()
     finally:
-        bot.stop()
+        store.close()

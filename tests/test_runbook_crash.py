@@ -8,10 +8,6 @@ stopped run again, and the thread tells each step once and truthfully."""
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.request import Request, urlopen
@@ -19,13 +15,14 @@ from urllib.request import Request, urlopen
 import pytest
 
 from bot.sandbox.faults import Fault
-from bot.sandbox.local_env import ROOT, free_port, serve_env
+from bot.sandbox.local_env import serve_env
 from bot.sandbox.seed import SANDBOX_PROJECT_ID, seeded_world, sid
 from bot.sandbox.server import CapturedRequest, Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.store import Store
 from handlers import blocks
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, action_body, command_body, signed_headers
+from tests.support.serve import ServeFactory, wait_for
 
 pytestmark = pytest.mark.process
 
@@ -65,23 +62,15 @@ def _post(url: str, body: str) -> None:
         assert response.status == 200
 
 
-def _until(condition: object, within: float, what: str) -> object:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        value = condition() if callable(condition) else condition
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.mark.parametrize("kill_at", ["stop", "resize", "start"])
 def test_sigkill_at_each_step_sends_each_call_once_and_tells_the_truth(
-    tmp_path: Path, stands: tuple[EmulatorThread, SlackApiThread], kill_at: str
+    tmp_path: Path,
+    stands: tuple[EmulatorThread, SlackApiThread],
+    serve: ServeFactory,
+    kill_at: str,
 ) -> None:
     emulator, slack = stands
     world = emulator.emulator.world
-    port = free_port()
     db = f"sqlite:///{tmp_path / 'runbook.sqlite3'}"
     env = serve_env(
         slack_api_url=slack.api_url,
@@ -89,7 +78,6 @@ def test_sigkill_at_each_step_sends_each_call_once_and_tells_the_truth(
         database_url=db,
         bot_token=BOT_TOKEN,
         signing_secret=SIGNING_SECRET,
-        http_port=str(port),
         outbox_pace_seconds="0",
         outbox_tick_seconds="0.1",
         tracker_tick_seconds="0.2",
@@ -99,23 +87,12 @@ def test_sigkill_at_each_step_sends_each_call_once_and_tells_the_truth(
         execution_lease_seconds="3",
         recovery_tick_seconds="0.5",
     )
-    log = (tmp_path / "serve.log").open("ab")
-
-    def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve"],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-    url = f"http://127.0.0.1:{port}/slack/events"
     path = "/resize" if kill_at == "resize" else "/cloudservers/action"
     late = Fault("late", method="POST", path_contains=path, seconds=4, times=1)
     if kill_at != "start":
         emulator.emulator.faults.add(late)
-    proc = start()
+    bot = serve(env).wait_ready()
+    url = bot.url
     try:
         body = command_body(
             f"resize {APP} s6.xlarge.2 power=stop-start",
@@ -124,8 +101,8 @@ def test_sigkill_at_each_step_sends_each_call_once_and_tells_the_truth(
             trigger="rb-1",
             response_url=f"{slack.url}/response/rb-1",
         )
-        _until(lambda: _try(url, body), 30, "the bot to answer")
-        posted = _until(
+        _post(url, body)
+        posted = wait_for(
             lambda: [
                 (ts, m)
                 for (ch, ts), m in slack.state.message_items()
@@ -134,7 +111,7 @@ def test_sigkill_at_each_step_sends_each_call_once_and_tells_the_truth(
             30,
             "the confirmation",
         )
-        ts, message = posted[0]  # type: ignore[index]
+        ts, message = posted[0]
         actions = next(b for b in message["blocks"] if b["type"] == "actions")
         click = action_body(
             action_id=blocks.CONFIRM_ACTION,
@@ -146,22 +123,21 @@ def test_sigkill_at_each_step_sends_each_call_once_and_tells_the_truth(
         )
         _post(url, click)
         if kill_at == "start":  # the stop shares its path: hold back the start's answer only
-            _until(
+            wait_for(
                 lambda: any(_kind(r) == "resize" for r in list(emulator.emulator.requests)),
                 60,
                 "the resize call",
             )
             emulator.emulator.faults.add(late)
-        _until(
+        wait_for(
             lambda: any(_kind(r) == kill_at for r in list(emulator.emulator.requests)),
             60,
             f"the {kill_at} call",
         )
-        time.sleep(0.3)  # carried out; its answer is held back 4 s
-        assert _sending(db), "the kill must fall while the call's answer is awaited"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-        proc = start()
+        # carried out; its answer is held back 4 s: the kill falls while it is awaited
+        wait_for(lambda: _sending(db), 2, "the stored state to say the call is being sent")
+        bot.kill()
+        bot.start()
         store = Store.from_url(db)
         try:
 
@@ -172,13 +148,11 @@ def test_sigkill_at_each_step_sends_each_call_once_and_tells_the_truth(
                 )
                 return told and not any(store.pending_work().values())
 
-            _until(ended, 120, "the runbook's end")
+            wait_for(ended, 120, "the runbook's end")
         finally:
             store.close()
     finally:
-        proc.terminate()
-        proc.wait(15)
-        log.close()
+        bot.stop()
     sent = [(k, r.at) for r in list(emulator.emulator.requests) if (k := _kind(r))]
     assert [k for k, _ in sent] == ["stop", "resize", "start"], sent  # each once, in order
     (resize_job,) = world.jobs.values()
@@ -198,11 +172,3 @@ def _sending(db: str) -> bool:
     finally:
         store.close()
     return bool(rows) and json.loads(rows[0].state_json)["sending"] is True
-
-
-def _try(url: str, body: str) -> bool:
-    try:
-        _post(url, body)
-    except OSError:
-        return False
-    return True

@@ -1,53 +1,85 @@
-"""Issue 7: the scenario suites run again in a subprocess with every log record, at DEBUG,
-written the way the bot writes them in production (JSON, redacting filter); then the whole log
-is searched for every configured secret. A canary test logs a token the way a library might:
-it must show up redacted, which proves the capture sees everything and the net holds."""
+"""The secret-in-logs check (tests/support/secrets.py) watches every test of every run: each
+log record, at DEBUG, formatted as the bot writes it in production (JSON, redacting filter), is
+searched for every configured secret. Here it is run on small test files of its own, to prove
+that it sees every record - a library's DEBUG line, a fixture's teardown - and fails the test
+that logs a secret, while the production redaction, when on, keeps such a line clean."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
+import pytest
+
+from tests.slack_helpers import BOT_TOKEN
+
+CONFTEST = """
+from tests.support.secrets import SecretLogCheck
+
+def pytest_configure(config):
+    config.pluginmanager.register(SecretLogCheck(redact={redact}), "secret-log-check")
+"""
+
+TESTS = f"""
+import logging
 
 import pytest
 
-from bot.logs import REDACTED
-from tests.conftest import CONFIGURED_SECRETS
-
-pytestmark = pytest.mark.process
-
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = [
-    "tests/test_slack_flow.py",
-    "tests/test_forms.py",
-    "tests/test_preflight_flow.py",
-    "tests/test_notifications.py",
-    "tests/test_check.py",
-    "tests/test_history.py",
-    "tests/test_ops_endpoints.py",
-    "tests/log_canary.py",
-]
+TOKEN = {BOT_TOKEN!r}
 
 
-@pytest.mark.skipif(bool(os.environ.get("SDRS_BOT_TEST_LOG")), reason="already inside the run")
-def test_no_secret_in_any_log_line_of_the_scenario_suites(tmp_path: Path) -> None:
-    log = tmp_path / "all.log"
-    env = {**os.environ, "SDRS_BOT_TEST_LOG": str(log)}
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SCENARIOS],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+def test_a_library_logs_a_header():
+    logging.getLogger("some.library").debug(
+        "sending headers {{'Authorization': 'Bearer %s'}}", TOKEN
     )
-    errors = [line for line in run.stdout.splitlines() if line.startswith(("E ", "FAILED"))]
-    assert run.returncode == 0, "\n".join(errors[:60]) or run.stdout[-3000:]
-    text = log.read_text(encoding="utf-8")
-    lines = text.count("\n")
-    assert lines > 1000, f"only {lines} log lines: the capture is not working"
-    leaked = [s for s in CONFIGURED_SECRETS if s in text]
-    assert not leaked, f"secrets in the logs: {leaked}"
-    canary = [line for line in text.splitlines() if "some.library" in line]
-    assert canary and REDACTED in canary[0]
+
+
+@pytest.fixture
+def connection():
+    yield
+    logging.getLogger("some.pool").info("closed %s", dict(token=TOKEN))
+
+
+def test_a_fixture_logs_it_at_teardown(connection):
+    pass
+
+
+def test_a_traceback_carries_it():
+    try:
+        raise ValueError(f"refused: {{TOKEN}}")
+    except ValueError:
+        logging.getLogger("bot.x").exception("failed")
+
+
+def test_nothing_secret():
+    logging.getLogger("bot.x").warning("an ordinary line")
+"""
+
+
+def test_a_logged_secret_fails_its_test(pytester: pytest.Pytester) -> None:
+    """Without the redaction (as SDRS_BOT_TEST_LOG_RAW=1 runs), each secret a test logs fails
+    that test - in the call or in a fixture's teardown - and says which secret, where."""
+    pytester.makeconftest(CONFTEST.format(redact=False))
+    pytester.makepyfile(test_leaks=TESTS)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio")
+    result.assert_outcomes(passed=2, failed=2, errors=1)  # the teardown's error: an extra line
+    result.stdout.fnmatch_lines(
+        [
+            "*a configured secret was logged (1 line(s) in call)*",
+            f"*'{BOT_TOKEN}' in: *some.library*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*a configured secret was logged (1 line(s) in teardown)*"])
+    result.stdout.fnmatch_lines(["*FAILED test_leaks.py::test_a_traceback_carries_it*"])
+    result.stdout.no_fnmatch_line("*test_nothing_secret*FAILED*")
+
+
+def test_the_production_redaction_keeps_the_lines_clean(pytester: pytest.Pytester) -> None:
+    """With the redaction the bot runs with, the same lines pass: redacted, not lost."""
+    pytester.makepyfile(test_leaks=TESTS)
+    log = pytester.path / "all.log"
+    pytester.makeconftest(
+        CONFTEST.format(redact=True).replace("redact=True)", f"redact=True, copy_to={str(log)!r})")
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio")
+    result.assert_outcomes(passed=4)
+    lines = log.read_text(encoding="utf-8").splitlines()
+    canary = [line for line in lines if "some.library" in line]
+    assert canary and "[redacted]" in canary[0] and BOT_TOKEN not in "\n".join(lines)

@@ -20,11 +20,13 @@ from bot.sandbox.local_env import serve_env
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.store import Store
-from tests.fleet import replicas, stands, submit_tracked_jobs
+from tests.fleet import leases_of, stands, submit_tracked_jobs
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET
+from tests.support.serve import ServeFactory, wait_for
 from tests.test_crash import _settled
 
-pytestmark = pytest.mark.process
+# one at a time: each keeps several processes and hundreds of jobs busy (the fleet group)
+pytestmark = [pytest.mark.process, pytest.mark.xdist_group("fleet")]
 
 JOBS = 120
 CHANNELS = [f"C0SD{n:05d}" for n in range(12)]
@@ -41,18 +43,6 @@ def stands_sd() -> Iterator[tuple[EmulatorThread, SlackApiThread]]:
         yield both
 
 
-def leases_of(store: Store, owner: str) -> set[str]:
-    from sqlalchemy import select
-
-    from bot.store.schema import tracked_jobs
-
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(tracked_jobs.c.job_id).where(tracked_jobs.c.lease_owner == owner)
-        )
-        return {r.job_id for r in rows}
-
-
 def released_leases(log_path: Path) -> int:
     for line in log_path.read_text(encoding="utf-8").splitlines():
         try:
@@ -65,7 +55,7 @@ def released_leases(log_path: Path) -> int:
 
 
 def test_sigterm_hands_jobs_over_within_one_poll(
-    pg_url: str, tmp_path: Path, stands_sd: tuple[EmulatorThread, SlackApiThread]
+    pg_url: str, stands_sd: tuple[EmulatorThread, SlackApiThread], serve: ServeFactory
 ) -> None:
     emulator, slack = stands_sd
     world = emulator.emulator.world
@@ -75,9 +65,6 @@ def test_sigterm_hands_jobs_over_within_one_poll(
         Fault("latency", method="GET", path_contains="/jobs/", seconds=CHECK, times=None)
     )
     store = Store.from_url(pg_url)
-    submit_tracked_jobs(
-        world, store, slack, channels=CHANNELS, seconds=(6.0, 14.0), seed=11, requester="U0SD000001"
-    )
     env = serve_env(
         slack_api_url=slack.api_url,
         sdrs_url=emulator.url,
@@ -95,70 +82,75 @@ def test_sigterm_hands_jobs_over_within_one_poll(
         shutdown_seconds=str(SHUTDOWN),
         log_format="json",
     )
-    logs = [tmp_path / f"replica-{r}.log" for r in range(2)]
     try:
-        with replicas(env, 2, tmp_path) as procs:
-            time.sleep(2.0)
-            # told to stop while it holds job leases (mid-tick: each check takes CHECK seconds)
-            deadline = time.monotonic() + 20
-            held = leases_of(store, "replica-0")
-            while not held and time.monotonic() < deadline:
-                time.sleep(0.02)
-                held = leases_of(store, "replica-0")
-            assert held, "replica 0 never held a job lease"
-            term_at = time.time()
-            procs[0].send_signal(signal.SIGTERM)
-            code = procs[0].wait(SHUTDOWN + 5)
-            stopped_in = time.time() - term_at
-            assert code == 0, logs[0].read_text()[-2000:]
-            assert stopped_in <= SHUTDOWN + 2
-            assert released_leases(logs[0]) > 0  # its tick was cut short; the leases given back
-            deadline = time.monotonic() + 90
-            while not _settled(store) and time.monotonic() < deadline:
-                time.sleep(0.5)
-            assert _settled(store), "jobs or messages still pending after 90 s"
-            stopped_at = term_at + stopped_in
-            first_check_after: dict[str, float] = {}
-            for request in list(emulator.emulator.requests):
-                job_id = request.path.rsplit("/", 1)[-1]
-                if "/jobs/" in request.path and request.at >= stopped_at:
-                    first_check_after.setdefault(job_id, request.at)
-            # the jobs replica 0 held when told to stop: checked again by replica 1 at its next
-            # tick - all but those replica 0 saw end before it stopped (a busy machine leaves
-            # time between the look at the leases and the SIGTERM)
-            for job_id in held:
-                tracked = store.get_tracked(job_id)
-                assert tracked is not None and tracked.finished_at is not None
-                assert (
-                    job_id in first_check_after or tracked.finished_at.timestamp() <= stopped_at
-                ), job_id
-            handover = max(
-                (first_check_after[j] - stopped_at for j in held if j in first_check_after),
-                default=0.0,
+        procs = [
+            serve({**env, "REPLICA_ID": f"replica-{r}"}, name=f"replica-{r}") for r in range(2)
+        ]
+        for proc in procs:
+            proc.wait_ready()  # both replicas tick: both get work
+        # the jobs start once the replicas run: a slow start on a busy machine eats none of them
+        submit_tracked_jobs(
+            world,
+            store,
+            slack,
+            channels=CHANNELS,
+            seconds=(6.0, 14.0),
+            seed=11,
+            requester="U0SD000001",
+        )
+        logs = [proc.log for proc in procs]
+        # told to stop while it holds job leases (mid-tick: each check takes CHECK seconds)
+        held = wait_for(lambda: leases_of(store, "replica-0"), 20, "replica 0 to hold a lease")
+        term_at = time.time()
+        procs[0].send_signal(signal.SIGTERM)
+        code = procs[0].wait(SHUTDOWN + 5)
+        stopped_in = time.time() - term_at
+        assert code == 0, logs[0].read_text()[-2000:]
+        assert stopped_in <= SHUTDOWN + 2
+        assert released_leases(logs[0]) > 0  # its tick was cut short; the leases given back
+        wait_for(lambda: _settled(store), 90, "no jobs or messages pending")
+        stopped_at = term_at + stopped_in
+        first_check_after: dict[str, float] = {}
+        for request in list(emulator.emulator.requests):
+            job_id = request.path.rsplit("/", 1)[-1]
+            if "/jobs/" in request.path and request.at >= stopped_at:
+                first_check_after.setdefault(job_id, request.at)
+        # the jobs replica 0 held when told to stop: checked again by replica 1 at its next
+        # tick - all but those replica 0 saw end before it stopped (a busy machine leaves
+        # time between the look at the leases and the SIGTERM)
+        for job_id in held:
+            tracked = store.get_tracked(job_id)
+            assert tracked is not None and tracked.finished_at is not None
+            assert job_id in first_check_after or tracked.finished_at.timestamp() <= stopped_at, (
+                job_id
             )
-            noticed_after_term = []
-            for job_id, job in world.jobs.items():
-                tracked = store.get_tracked(job_id)
-                assert tracked is not None and tracked.finished_at is not None
-                thread = slack.state.thread(tracked.channel, tracked.thread_ts or "")
-                finals = [m for m in thread if "SUCCESS:" in m["text"]]
-                assert len(finals) == 1, (job_id, [m["text"] for m in thread])
-                ended = (job.created + timedelta(seconds=job.done_after)).timestamp()
-                if ended > term_at:
-                    noticed_after_term.append(tracked.finished_at.timestamp() - ended)
-            # some jobs must end after the stop, or this run shows nothing about the hand-over
-            # (how many depends on how fast the replicas start on a busy machine)
-            assert noticed_after_term, "no job ended after the stop"
-            worst = max(noticed_after_term)
-            print(  # noqa: T201 - the figures of this run, for the record
-                f"\nSIGTERM: replica 0 stopped in {stopped_in:.2f}s, released "
-                f"{released_leases(logs[0])} leases; those {len(held)} jobs checked again by "
-                f"replica 1 within {handover:.2f}s; {len(noticed_after_term)} jobs ended after "
-                f"the stop: noticed within max {worst:.2f}s (lease {LEASE:g}s)"
-            )
-            # the leases were given back: replica 1 took those jobs before any lease could have
-            # run out (the printed figures: about 5 s of the 30 s lease on a quiet machine)
-            assert handover < LEASE
-            assert worst < LEASE
+        handover = max(
+            (first_check_after[j] - stopped_at for j in held if j in first_check_after),
+            default=0.0,
+        )
+        noticed_after_term = []
+        for job_id, job in world.jobs.items():
+            tracked = store.get_tracked(job_id)
+            assert tracked is not None and tracked.finished_at is not None
+            thread = slack.state.thread(tracked.channel, tracked.thread_ts or "")
+            finals = [m for m in thread if "SUCCESS:" in m["text"]]
+            assert len(finals) == 1, (job_id, [m["text"] for m in thread])
+            ended = (job.created + timedelta(seconds=job.done_after)).timestamp()
+            if ended > term_at:
+                noticed_after_term.append(tracked.finished_at.timestamp() - ended)
+        # some jobs must end after the stop, or this run shows nothing about the hand-over
+        # (how many depends on how fast the replicas start on a busy machine)
+        assert noticed_after_term, "no job ended after the stop"
+        worst = max(noticed_after_term)
+        print(  # noqa: T201 - the figures of this run, for the record
+            f"\nSIGTERM: replica 0 stopped in {stopped_in:.2f}s, released "
+            f"{released_leases(logs[0])} leases; those {len(held)} jobs checked again by "
+            f"replica 1 within {handover:.2f}s; {len(noticed_after_term)} jobs ended after "
+            f"the stop: noticed within max {worst:.2f}s (lease {LEASE:g}s)"
+        )
+        # the leases were given back: replica 1 took those jobs before any lease could have
+        # run out (the printed figures: about 5 s of the 30 s lease on a quiet machine)
+        assert handover < LEASE
+        assert worst < LEASE
     finally:
         store.close()
