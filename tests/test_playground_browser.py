@@ -642,7 +642,7 @@ def test_two_accounts_in_two_channels(browser: WebDriver) -> None:
         assert "account dr-ap (ap-southeast-1)" in confirmation.text  # type: ignore[attr-defined]
         click_confirm(browser)
         open_thread(browser, "ecs-hk-erp-db-src")
-        report = in_thread(browser, "SUCCESS")
+        report = in_thread(browser, "SUCCESS: resize of")  # the report, not the edited parent
         assert "in account dr-ap (ap-southeast-1)" in report.text  # type: ignore[attr-defined]
         shot(browser, "two-accounts")
         browser.find_element(By.ID, "thread-close").click()
