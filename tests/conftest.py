@@ -59,6 +59,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.postgres)
         if "browser" in names:
             item.add_marker(pytest.mark.browser)
+    # The long tests first: parallel workers (README's test command) then finish together
+    # instead of one of them starting a minute-long test near the end. A stable sort, so every
+    # worker sees the same order.
+    items.sort(key=_heaviness)
+
+
+def _heaviness(item: pytest.Item) -> int:
+    marks = {m.name for m in item.iter_markers()}
+    if marks & {"process", "slow", "browser"}:
+        return 0
+    return 1 if "postgres" in marks else 2
 
 
 PG_URL = os.environ.get(
@@ -67,14 +78,17 @@ PG_URL = os.environ.get(
 PG_NEEDED = "PostgreSQL at 127.0.0.1:5432 with database sdrs_bot_test (.ci/run creates it)"
 
 
-def _session_database(base_url: str) -> str:
-    """This test run's own database, made next to ``sdrs_bot_test`` (so two runs on one server,
-    e.g. a developer's and CI's, never empty each other's tables). Dropped at exit."""
-    import atexit
+_run_url: list[str] = []  # this process's database, once a test asked for one
 
+
+def _session_database(base_url: str) -> str:
+    """This test process's own database, made next to ``sdrs_bot_test`` (so two runs on one
+    server - a developer's and CI's - and the parallel workers of one run never empty each
+    other's tables): ``sdrs_bot_test_<xdist worker>_<pid>``. Dropped when the session ends."""
     import sqlalchemy as sa
 
-    name = f"sdrs_bot_test_{os.getpid()}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"sdrs_bot_test_{worker}_{os.getpid()}"
     admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -82,22 +96,24 @@ def _session_database(base_url: str) -> str:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     finally:
         admin.dispose()
-
-    def drop() -> None:
-        engine = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        except Exception:  # noqa: BLE001 - best effort at exit; the name is per pid
-            pass
-        finally:
-            engine.dispose()
-
-    atexit.register(drop)
     return base_url.rsplit("/", 1)[0] + "/" + name
 
 
-_run_url: list[str] = []
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop this process's database, if a test made it (best effort: the name is per pid)."""
+    if not _run_url:
+        return
+    import sqlalchemy as sa
+
+    name = _run_url[0].rsplit("/", 1)[1]
+    engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    except Exception:  # noqa: BLE001 - best effort at the end; a leftover harms no later run
+        pass
+    finally:
+        engine.dispose()
 
 
 def _reset_postgres() -> str:
