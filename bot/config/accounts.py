@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.config.credentials import CredentialSource, EnvironmentKeys
 from bot.core.bindings import ANY_CHANNEL, Binding, Bindings
 from bot.core.errors import ConfigError
 from bot.core.intents import ACCOUNT_NAME_RE, ACCOUNT_RULE
@@ -43,7 +44,6 @@ from bot.core.windows import (
     WindowSpec,
     parse_window,
 )
-from bot.huaweicloud.credential_spec import CredentialSource, EnvironmentKeys
 
 _REGION_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)+")
 _PROJECT_RE = re.compile(r"[0-9a-f]{32}")
