@@ -17,14 +17,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from bot.accounts_file import load_accounts
 from bot.cli import main
-from bot.cloud_wiring import build_clients, open_fleet
+from bot.config.accounts import load_accounts
 from bot.core.bindings import ANY_CHANNEL, Binding, Bindings, Chosen, NoAccount
 from bot.core.errors import CloudError, ConfigError
 from bot.core.intents import parse
 from bot.core.policy import AccessRule, Policy
 from bot.health import build_health_app
+from bot.huaweicloud.wiring import build_clients, open_fleet
 from bot.metrics import Metrics
 from bot.sandbox.gateway import TemporaryKeys
 from bot.sandbox.iam import IamEmulator, IamState, IamThread

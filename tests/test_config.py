@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import default_database_url, load_settings
+from bot.config.settings import default_database_url, load_settings
 from bot.core.errors import ConfigError
 
 SECRET = "sk-3c1f-do-not-print"
@@ -137,7 +137,7 @@ def test_two_person_mode_needs_approvers(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_the_documented_environment_table_is_generated_from_the_settings_model() -> None:
     from pathlib import Path
 
-    from bot.config import Settings, env_table
+    from bot.config.settings import Settings, env_table
 
     doc = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
     embedded = (
@@ -146,7 +146,7 @@ def test_the_documented_environment_table_is_generated_from_the_settings_model()
         .split("<!-- settings-table:end")[0]
     )
     assert embedded == env_table(), (
-        "run `python -m bot.config` and paste it into docs/configuration.md"
+        "run `python -m bot.config.settings` and paste it into docs/configuration.md"
     )
     for name in Settings.model_fields:
         assert f"`{name.upper()}`" in embedded

@@ -17,9 +17,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
-from bot.cloud_wiring import open_fleet
 from bot.core.errors import ApiError
 from bot.health import build_health_app
+from bot.huaweicloud.wiring import open_fleet
 from bot.metrics import Metrics
 from bot.runtime import open_runtime
 from bot.sandbox.gateway import TemporaryKeys
