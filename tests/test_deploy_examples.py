@@ -22,7 +22,8 @@ from tests.slack_harness import Harness
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 SETTINGS = {(info.alias or name).upper() for name, info in Settings.model_fields.items()}
-# What serve needs in every example (README: missing settings are listed together).
+# What serve needs in every example (docs/configuration.md: missing settings are listed
+# together).
 REQUIRED = {
     "SLACK_BOT_TOKEN",
     "HUAWEICLOUD_SDK_AK",

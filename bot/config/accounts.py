@@ -1,12 +1,12 @@
 """The accounts file (``ACCOUNTS_FILE``, TOML): the Huawei Cloud accounts the bot acts on and
 which Slack channels may act on which of them, under which policy.
 
-Example (README, "Several accounts")::
+Example (docs/configuration.md, "Several accounts")::
 
     [accounts.prod-cn]
     region = "cn-north-4"
     project_id = "0123456789abcdef0123456789abcdef"   # optional: found from IAM by region
-    credentials = { kind = "ecs-metadata" }           # see the README for every kind
+    credentials = { kind = "ecs-metadata" }           # docs/credentials.md: every kind
     windows = { nightly = "Sun 02:00-04:00 Asia/Shanghai" }  # overrides MAINTENANCE_WINDOWS
 
     [[bindings]]
