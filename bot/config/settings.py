@@ -273,11 +273,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_default(cls, v: str) -> str:
-        if v:
-            return v
-        url = default_database_url()
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return url
+        return v or default_database_url()  # the store creates its directory when it opens
 
     @field_validator("account_name")
     @classmethod
