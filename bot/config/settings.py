@@ -1,7 +1,10 @@
 """The bot's settings: one ``Settings`` model, read once from the environment (and ``.env``).
 
 Build it with :func:`load_settings`, which turns pydantic's validation errors into a single
-:class:`~bot.core.errors.ConfigError` naming every problem (never a traceback), then pass it down.
+:class:`~bot.core.errors.ConfigError` naming every problem (never a traceback), then pass it down
+(or with :func:`bot.config.diagnostics.read_settings`, which lists every problem and what serve
+would refuse to start with). :meth:`Settings.accounts` is the one accounts configuration,
+parsed once. Validators only judge values (no file or directory is created here).
 Secrets are ``SecretStr``: their ``repr``/``str`` are masked, so logging a ``Settings`` is safe.
 """
 
