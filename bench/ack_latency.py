@@ -36,7 +36,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.sandbox.seed import sid
-from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, command_body, signed_headers
+from tests.support.slack_helpers import BOT_TOKEN, SIGNING_SECRET, command_body, signed_headers
 
 CHILD = Path(__file__).resolve()
 BENCH_USER, BENCH_CHANNEL = "U0BENCH001", "C0BENCH001"

@@ -25,10 +25,10 @@ if [ $# -eq 0 ]; then
     # Settings (pydantic-settings), the Slack flows (slack-bolt/sdk over aiohttp), the cloud
     # clients (httpx), the store on SQLite and PostgreSQL (SQLAlchemy, psycopg), the tracker
     # (APScheduler), metrics (prometheus-client), the health endpoints and the scripted demo.
-    set -- tests/test_config.py tests/test_cloud_http.py tests/test_signing.py \
-        tests/test_store.py tests/test_store_jobs.py tests/test_slack_flow.py \
-        tests/test_outbox.py tests/test_ops_endpoints.py tests/test_shutdown.py \
-        tests/test_playground.py tests/test_check.py
+    set -- tests/config/test_config.py tests/cloud/test_cloud_http.py tests/cloud/test_signing.py \
+        tests/store/test_store.py tests/store/test_store_jobs.py tests/flows/test_slack_flow.py \
+        tests/slack/test_outbox.py tests/running/test_ops_endpoints.py tests/running/test_shutdown.py \
+        tests/playground/test_playground.py tests/running/test_check.py
 fi
 # A dependency too old may make a test wait forever: each test gets 120 s.
 "$tmp/venv/bin/python" -m pytest -q -p no:cacheprovider --timeout 120 -rfE "$@"

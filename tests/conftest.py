@@ -19,7 +19,7 @@ from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import World
 from tests.support.secrets import SecretLogCheck
 
-pytest_plugins = ["pytester", "tests.slack_harness", "tests.support.serve"]
+pytest_plugins = ["pytester", "tests.support.slack_harness", "tests.support.serve"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -184,7 +184,7 @@ def fresh_postgres() -> str:
 @pytest.fixture
 def slack() -> Iterator[SlackApiThread]:
     """The local Slack Web API stand-in (port 0), recording every call."""
-    from tests.slack_helpers import BOT_TOKEN
+    from tests.support.slack_helpers import BOT_TOKEN
 
     server = SlackApiThread(SlackApiState(token=BOT_TOKEN))
     server.start()

@@ -2,7 +2,7 @@
 
 Written from ``huaweicloudsdksdrs`` (``SdrsRegion``), ``huaweicloudsdkecs`` (``EcsRegion``),
 ``huaweicloudsdkdeh`` (``DeHRegion``), ``huaweicloudsdkiam`` (``IamRegion``, v3) and
-``huaweicloudsdksts`` (``StsRegion``) 3.1.219; ``tests/test_regions.py`` reads every region of
+``huaweicloudsdksts`` (``StsRegion``) 3.1.219; ``tests/cloud/test_regions.py`` reads every region of
 those tables from the installed packages and holds this table to them. The SDKs are test-only:
 the bot never imports them.
 

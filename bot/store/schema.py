@@ -18,9 +18,9 @@ Adding a revision is one file: copy the newest ``bot/store/migrations/versions/N
 the next number, set ``revision = "NNNN"`` and ``down_revision`` to the previous one, and write
 ``upgrade()`` with explicit ``op.*`` calls (``op.batch_alter_table`` for changes to existing
 columns, so SQLite gets them too; data conversions as SQL or ``op.get_bind()`` queries in the
-same revision). Change the tables below to match; ``tests/test_store_migrations.py`` checks the
-head schema equals these tables on both backends and upgrades the frozen old schemas
-(``tests/schemas/``) through it. Never edit a released revision.
+same revision). Change the tables below to match; ``tests/store/test_store_migrations.py``
+checks the head schema equals these tables on both backends and upgrades the frozen old schemas
+(``tests/store/schemas/``) through it. Never edit a released revision.
 
 Times are UTC epoch seconds (``Float``), which compare the same way on every backend.
 """

@@ -7,7 +7,7 @@ works on a copy, so what a test's ``caplog`` sees does not change.)
 Registered by tests/conftest.py, where ``SDRS_BOT_TEST_LOG_RAW=1`` leaves the redaction out, to
 see what the code itself logs (every secret a library or our code logs then fails its test),
 and ``SDRS_BOT_TEST_LOG=<file>`` also writes every checked line to that file.
-tests/test_secret_logs.py proves the check fails a test that logs a secret."""
+tests/repo/test_secret_logs.py proves the check fails a test that logs a secret."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from bot.logs import JsonFormatter, RedactSecrets
 
 # every secret the test settings configure
 CONFIGURED_SECRETS = (
-    "test-signing-secret-4f2a",  # tests.slack_helpers.SIGNING_SECRET
-    "xoxb-test-token-8d1c",  # tests.slack_helpers.BOT_TOKEN
+    "test-signing-secret-4f2a",  # tests.support.slack_helpers.SIGNING_SECRET
+    "xoxb-test-token-8d1c",  # tests.support.slack_helpers.BOT_TOKEN
     "xapp-sandbox-app-token",  # the Socket Mode app token of the Slack stand-in
     "sandbox-secret-key-not-a-real-one",  # bot.sandbox.seed.SANDBOX_SK
     "sandbox-iam-token",  # bot.sandbox.seed.SANDBOX_TOKEN
