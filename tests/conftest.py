@@ -17,13 +17,13 @@ from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, seeded_
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import World
-from tests.support.secrets import SecretLogCheck
+from tests.support.secret_logs import SecretLogCheck
 
 pytest_plugins = ["pytester", "tests.support.slack_harness", "tests.support.serve"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The secret-in-logs check watches every test of the run (tests/support/secrets.py)."""
+    """The secret-in-logs check watches every test of the run (tests/support/secret_logs.py)."""
     check = SecretLogCheck(
         redact=not os.environ.get("SDRS_BOT_TEST_LOG_RAW"),
         copy_to=os.environ.get("SDRS_BOT_TEST_LOG"),

@@ -1,4 +1,4 @@
-"""The secret-in-logs check (tests/support/secrets.py) watches every test of every run: each
+"""The secret-in-logs check (tests/support/secret_logs.py) watches every test of every run: each
 log record, at DEBUG, formatted as the bot writes it in production (JSON, redacting filter), is
 searched for every configured secret. Here it is run on small test files of its own, to prove
 that it sees every record - a library's DEBUG line, a fixture's teardown - and fails the test
@@ -11,7 +11,7 @@ import pytest
 from tests.support.slack_helpers import BOT_TOKEN
 
 CONFTEST = """
-from tests.support.secrets import SecretLogCheck
+from tests.support.secret_logs import SecretLogCheck
 
 def pytest_configure(config):
     config.pluginmanager.register(SecretLogCheck(redact={redact}), "secret-log-check")

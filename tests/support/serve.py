@@ -19,7 +19,7 @@ from urllib.request import urlopen
 import pytest
 
 from bot.sandbox.local_env import ROOT, free_port
-from tests.support.secrets import CONFIGURED_SECRETS
+from tests.support.secret_logs import CONFIGURED_SECRETS
 
 T = TypeVar("T")
 
