@@ -9,8 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from bot.accounts_file import AccountsFile, load_accounts, two_person_problems
 from bot.config import Settings, settings_env
 from bot.core.bindings import Bindings, everywhere
@@ -22,6 +20,7 @@ from bot.huaweicloud.credentials import CredentialProvider, SigningKeys
 from bot.huaweicloud.http import CloudHttp, Signer, SleepFn
 from bot.huaweicloud.iam import discover_project_id
 from bot.huaweicloud.signing import AkSkAuth, ProviderAuth, TokenAuth
+from bot.huaweicloud.transport import Sender
 from bot.metrics import Metrics
 from bot.sdrs.client import NOT_FOUND_CODES as SDRS_NOT_FOUND_CODES
 from bot.sdrs.client import SdrsClient
@@ -71,11 +70,12 @@ def build_clients(
     *,
     metrics: Metrics | None = None,
     sleep: SleepFn | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    sender: Sender | None = None,
     provider: CredentialProvider | None = None,
 ) -> CloudClients:
     """The SDRS and ECS clients of the environment's account (each with its own connection
-    pool); ``metrics`` observes every attempt; ``sleep``/``transport`` are for tests;
+    pool); ``metrics`` observes every attempt; ``sleep``/``sender`` are for tests (one
+    ``sender`` serves both clients and is closed by each);
     ``provider`` holds the environment's temporary keys (:func:`temporary_keys`)."""
     project = settings.huaweicloud_sdk_project_id
     if not project:
@@ -91,7 +91,7 @@ def build_clients(
         account=settings.account_name,
         metrics=metrics,
         sleep=sleep,
-        transport=transport,
+        sender=sender,
     )
 
 
@@ -105,7 +105,7 @@ def _clients(
     account: str,
     metrics: Metrics | None = None,
     sleep: SleepFn | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    sender: Sender | None = None,
 ) -> CloudClients:
 
     def http(base_url: str, service: str, **extra: Any) -> CloudHttp:
@@ -120,7 +120,7 @@ def _clients(
             max_attempts=settings.http_max_attempts,
             backoff_base=settings.http_backoff_base,
             backoff_cap=settings.http_backoff_cap,
-            transport=transport,
+            sender=sender,
             observe=metrics.observer(service, account) if metrics is not None else None,
             **optional,
             **extra,
@@ -136,7 +136,7 @@ def build_fleet(
     settings: Settings,
     *,
     metrics: Metrics | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    sender: Sender | None = None,
     project_ids: Mapping[str, str] | None = None,
     providers: Mapping[str, CredentialProvider] | None = None,
 ) -> tuple[Fleet, Bindings]:
@@ -145,7 +145,7 @@ def build_fleet(
     without a project id needs it in ``project_ids`` (:func:`open_fleet` finds them)."""
     if settings.accounts_file is None:
         provider = temporary_keys(settings)
-        clouds = build_clients(settings, metrics=metrics, transport=transport, provider=provider)
+        clouds = build_clients(settings, metrics=metrics, sender=sender, provider=provider)
         assert settings.huaweicloud_sdk_project_id is not None  # build_clients checked it
         account = Account(
             settings.account_name,
@@ -179,7 +179,7 @@ def build_fleet(
             spec.base_url("ecs"),
             account=name,
             metrics=metrics,
-            transport=transport,
+            sender=sender,
         )
         accounts.append(
             Account(

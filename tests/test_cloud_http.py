@@ -31,6 +31,7 @@ from bot.sandbox.server import EmulatorThread
 from bot.sdrs.client import NOT_FOUND_CODES, SdrsClient
 from handlers.blocks import CONFIRM_ACTION
 from tests.conftest import SleepRecorder, sandbox_settings
+from tests.httpx_sender import HttpxSender
 from tests.slack_harness import ALICE, Harness
 from tests.slack_helpers import until
 
@@ -285,7 +286,7 @@ async def test_the_request_id_of_every_accepted_change_is_logged(
     http = CloudHttp(
         "https://sdrs.example",
         AkSkAuth("AK", SecretStr("SK"), "p"),
-        transport=httpx.MockTransport(answer),
+        sender=HttpxSender(httpx.MockTransport(answer)),
     )
     caplog.set_level(logging.INFO, logger="bot.huaweicloud.http")
     try:
