@@ -7,6 +7,7 @@ Secrets are ``SecretStr``: their ``repr``/``str`` are masked, so logging a ``Set
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,6 +40,28 @@ def default_database_url(env: Mapping[str, str] = os.environ) -> str:
     xdg = env.get("XDG_DATA_HOME", "")
     base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"
     return f"sqlite:///{base / 'sdrs-bot' / 'sdrs-bot.sqlite3'}"
+
+
+POSTGRESQL_EXTRA = "pip install 'sdrs-bot[postgresql]'"
+
+
+def database_driver_problem(url: str) -> str | None:
+    """What this installation lacks to open the database ``url`` names, or None. PostgreSQL's
+    driver (psycopg) is the package's ``postgresql`` extra, not installed with it; SQLite (the
+    default) needs nothing more. A URL naming another driver (``postgresql+asyncpg://``) is the
+    operator's choice and left to SQLAlchemy. The URL itself (it may hold a password) is not
+    repeated."""
+    backend, _, driver = url.partition(":")[0].lower().partition("+")
+    if backend != "postgresql" or driver not in ("", "psycopg"):
+        return None
+    try:
+        importlib.import_module("psycopg")
+    except ImportError as exc:
+        return (
+            f"DATABASE_URL names PostgreSQL, and its driver psycopg is not installed ({exc}): "
+            f"install the postgresql extra: {POSTGRESQL_EXTRA}"
+        )
+    return None
 
 
 # Comma-separated Slack ids in the environment: "U012AB3CD,U045EF6GH".
@@ -472,6 +495,9 @@ def problems(settings: Settings, *, for_serving: bool = True) -> list[str]:
     """What these (parsed) settings lack to run: a bot token and the cloud credentials; for
     serving, also a transport (an app token for Socket Mode or a signing secret for HTTP)."""
     found = []
+    missing_driver = database_driver_problem(settings.database_url)
+    if missing_driver is not None:
+        found.append(missing_driver)
     if settings.slack_bot_token is None:
         found.append("SLACK_BOT_TOKEN is required (the xoxb- token of the app)")
     if for_serving and settings.slack_app_token is None and settings.slack_signing_secret is None:
