@@ -1,9 +1,10 @@
 # sdrs-bot: the Slack bot for Huawei Cloud SDRS, as a container.
 #   docker build -t sdrs-bot .          (or: podman build --format docker -t sdrs-bot .)
 #   docker run --env-file bot.env -v sdrs-bot-data:/data -p 3000:3000 -p 9464:9464 sdrs-bot
-# Configuration comes only from the environment (README, "Environment variables"); nothing is
-# read from files in the image. CI builds this from a Debian-packaged stand-in for the base
-# (deploy/ci-image.sh), so keep to what both provide: python3 with venv, /bin/sh.
+# Configuration comes only from the environment (docs/configuration.md, "Environment
+# variables"); nothing is read from files in the image. CI builds this from a Debian-packaged
+# stand-in for the base (deploy/ci-image.sh), so keep to what both provide: python3 with venv,
+# /bin/sh.
 ARG BASE=docker.io/library/python:3.11-slim-bookworm
 
 FROM ${BASE} AS build

@@ -66,7 +66,7 @@ def spawn(*args: str, log: IO[str] | None = None) -> tuple[subprocess.Popen[str]
 async def _serve_app(app: object) -> None:
     from aiohttp import web
 
-    from bot.app import build_web_app
+    from handlers.app import build_web_app
 
     web_app = build_web_app(app, signing_secret=SIGNING_SECRET)  # type: ignore[arg-type]
     runner = web.AppRunner(web_app, access_log=None)
@@ -107,10 +107,10 @@ def child_bot(slack_api: str, sdrs_url: str, db: str, workers: str = "0") -> Non
     that lets the bench's user resize and rename (secure by default: no policy, no start)."""
     from pydantic import SecretStr
 
-    from bot.app import serve
-    from bot.config import Settings
+    from bot.config.settings import Settings
     from bot.sandbox.local_env import free_port
     from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK
+    from bot.serve import serve
 
     port = free_port()
     settings = Settings(

@@ -35,8 +35,8 @@ from huaweicloudsdksdrs.v1.model import (
 )
 from pydantic import SecretStr
 
-from bot.cloud_wiring import build_clients
-from bot.config import Settings
+from bot.config.settings import Settings
+from bot.huaweicloud.wiring import build_clients
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, sid
 
 

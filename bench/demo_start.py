@@ -2,7 +2,7 @@
 
 Starts the demo N times as a person would (a new process each time), measures until it prints
 its URL (the bot is listening then), until the page answers, and from SIGINT until the process
-is gone. Also a bare `python -c "import bot.app"` run, for scale: most of the start is imports.
+is gone. Also a bare `python -c "import bot.serve"` run, for scale: most of the start is imports.
 
     python bench/demo_start.py [--runs 5]
     python bench/demo_start.py --quick     # one run (CI)
@@ -73,7 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     runs_wanted = 1 if args.quick else args.runs
     t = time.monotonic()
-    imports_cmd = [sys.executable, "-c", "import bot.app, bot.playground.run"]
+    imports_cmd = [sys.executable, "-c", "import bot.serve, bot.playground.run"]
     subprocess.run(imports_cmd, cwd=ROOT, check=True)
     imports = time.monotonic() - t
     try:

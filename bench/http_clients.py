@@ -46,10 +46,10 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
-from bot.cloud_wiring import build_clients  # noqa: E402
-from bot.config import Settings  # noqa: E402
+from bot.config.settings import Settings  # noqa: E402
 from bot.huaweicloud.aiohttp_transport import AiohttpSender  # noqa: E402
 from bot.huaweicloud.transport import Sender  # noqa: E402
+from bot.huaweicloud.wiring import build_clients  # noqa: E402
 from bot.sandbox.seed import (  # noqa: E402
     SANDBOX_AK,
     SANDBOX_PROJECT_ID,

@@ -1,13 +1,13 @@
 """``sdrs-bot check``: is this configuration ready to run? One line per check, with a remedy.
 
 Checks, in order: the settings parse and nothing ``serve`` needs is missing (the same list
-``serve`` refuses to start with, :func:`bot.config.read_settings`); Slack's bot token
+``serve`` refuses to start with, :func:`bot.config.settings.read_settings`); Slack's bot token
 (``auth.test``) and its scopes (the ``x-oauth-scopes`` header Slack returns) against
-:data:`bot.slack_scopes.BOT_SCOPES`; the transport (Socket Mode: the app token opens a
+:data:`handlers.scopes.BOT_SCOPES`; the transport (Socket Mode: the app token opens a
 connection URL with ``apps.connections.open``; HTTP mode: a signing secret is set); SDRS and ECS
 reachable with the credentials accepted (a harmless read each); least privilege: per call the bot
 makes, whether IAM allows it, what to add when it does not, and what cannot be tried harmlessly
-(:mod:`bot.access_check`, one ``iam`` line each); the database reachable and its schema
+(:mod:`bot.huaweicloud.access_check`, one ``iam`` line each); the database reachable and its schema
 current. A settings problem stops nothing: every part that can be tested is. Secrets are
 never printed.
 """
@@ -16,48 +16,33 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import create_engine, make_url
 
-from bot.access_check import check_access
-from bot.accounts_file import load_accounts
-from bot.cloud_wiring import open_fleet
-from bot.config import Settings, access_mode
+from bot.config.accounts import load_accounts
+from bot.config.settings import Settings, access_mode
+from bot.core.checks import Check
 from bot.core.errors import ApiError, CloudError, ConfigError
 from bot.core.permissions import AccessResult, AccessState
-from bot.fleet import Account
+from bot.huaweicloud.access_check import check_access
 from bot.huaweicloud.credentials import CredentialProvider
-from bot.slack_scopes import BOT_SCOPES
+from bot.huaweicloud.fleet import Account
+from bot.huaweicloud.wiring import open_fleet
 from bot.store.schema import head_revision, read_state
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
-    remedy: str = ""
-    untested: bool = False  # could not be tried (counts as ok; marked "--")
-
-    def line(self) -> str:
-        mark = "--  " if self.untested else "ok  " if self.ok else "FAIL"
-        fix = f"\n       -> {self.remedy}" if not self.ok and self.remedy else ""
-        return f"{mark} {self.name:<16} {self.detail}{fix}"
+from handlers.slack_check import slack_checks
 
 
 async def run_checks(settings: Settings, problems: list[str]) -> list[Check]:
-    """``problems``: what :func:`bot.config.read_settings` found (the same list ``serve``
+    """``problems``: what :func:`bot.config.settings.read_settings` found (the same list ``serve``
     refuses to start with); every other part is tested all the same."""
     results = [
         Check("settings", False, problem, "fix it in the environment or .env")
         for problem in problems
     ] or [Check("settings", True, "every setting parsed, none missing")]
     results.append(_access(settings))
-    results += await _slack(settings)
+    results += await slack_checks(settings)
     results += await _clouds(settings)
     results.append(await asyncio.to_thread(_database, settings))
     return results
@@ -78,79 +63,6 @@ def _access(settings: Settings) -> Check:
         "no request policy: serve refuses to start",
         "restrict every kind of change (the settings lines say where), or "
         "OPEN_ACCESS=true on purpose",
-    )
-
-
-async def _slack(settings: Settings) -> list[Check]:
-    if settings.slack_bot_token is None:
-        return [
-            Check(
-                "slack token",
-                False,
-                "SLACK_BOT_TOKEN is not set",
-                "set it to the app's Bot User OAuth Token (xoxb-...)",
-            )
-        ]
-    client = AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
-    )
-    try:
-        answer = await client.auth_test()
-    except SlackApiError as exc:
-        error = str(exc.response.get("error", "error"))
-        return [
-            Check(
-                "slack token",
-                False,
-                f"Slack refused the token: {error}",
-                "copy the Bot User OAuth Token again (OAuth & Permissions)",
-            )
-        ]
-    except Exception as exc:  # noqa: BLE001 - any network failure is a failed check
-        return [
-            Check(
-                "slack token",
-                False,
-                f"Slack not reachable: {type(exc).__name__}",
-                f"check the network path to {settings.slack_api_url}",
-            )
-        ]
-    results = [Check("slack token", True, f"bot {answer.get('user')} in {answer.get('team')}")]
-    granted = {
-        s.strip() for s in str(answer.headers.get("x-oauth-scopes", "")).split(",") if s.strip()
-    }
-    missing = sorted(set(BOT_SCOPES) - granted)
-    if missing:
-        remedy = "add them (manifest.yml lists them) and reinstall the app"
-        results.append(Check("slack scopes", False, f"missing {', '.join(missing)}", remedy))
-    else:
-        results.append(Check("slack scopes", True, ", ".join(BOT_SCOPES)))
-    results.append(await _transport(settings))
-    return results
-
-
-async def _transport(settings: Settings) -> Check:
-    if settings.slack_app_token is not None:
-        app_token = settings.slack_app_token.get_secret_value()
-        client = AsyncWebClient(base_url=settings.slack_api_url)
-        try:
-            await client.apps_connections_open(app_token=app_token)
-        except SlackApiError as exc:
-            error = str(exc.response.get("error", "error"))
-            return Check(
-                "socket mode",
-                False,
-                f"the app token was refused: {error}",
-                "create an app-level token with connections:write (xapp-...)",
-            )
-        except Exception as exc:  # noqa: BLE001 - network failure
-            return Check("socket mode", False, f"Slack not reachable: {type(exc).__name__}")
-        return Check("socket mode", True, "the app token opens a connection")
-    if settings.slack_signing_secret is not None:
-        return Check("http mode", True, f"signing secret set; listening on :{settings.http_port}")
-    remedy = "set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)"
-    return Check(
-        "transport", False, "neither SLACK_APP_TOKEN nor SLACK_SIGNING_SECRET is set", remedy
     )
 
 

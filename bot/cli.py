@@ -93,9 +93,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from bot.app import serve
-    from bot.config import read_settings
+    from bot.config.settings import read_settings
     from bot.logs import configure_logging
+    from bot.serve import serve
 
     settings, problems = read_settings()
     if problems:
@@ -109,7 +109,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """A worker process (serve starts them with WORKER_PROCESSES; one can also run alone). It
     takes the settings exactly as ``serve`` does: every problem at once, before the database
     or any connection is opened."""
-    from bot.config import read_settings
+    from bot.config.settings import read_settings
     from bot.logs import configure_logging
     from bot.worker import run_worker
 
@@ -124,7 +124,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """Check the configuration: one line per check, exit 1 if any failed."""
     from bot.check import run_checks
-    from bot.config import read_settings
+    from bot.config.settings import read_settings
 
     settings, problems = read_settings()
     results = asyncio.run(run_checks(settings, problems))
@@ -137,7 +137,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_audit_export(args: argparse.Namespace) -> int:
     """The audit trail as JSON lines (one event per line, oldest first)."""
-    from bot.config import load_settings
+    from bot.config.settings import load_settings
     from bot.store import Store
 
     since = _utc(args.since) if args.since else None

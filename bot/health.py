@@ -5,7 +5,7 @@
   leaves every value as it was: :meth:`bot.store.Store.probe_write`), the scheduler runs (with
   worker processes: every worker runs), in Socket Mode the connection to Slack is up, and every
   account's credential source holds valid keys the gateway has not refused; 503 with what is
-  not (``database_error``, ``credentials_error``: why), otherwise 200. The README's
+  not (``database_error``, ``credentials_error``: why), otherwise 200. docs/operations.md's
   "Readiness" lists the same checks (a test keeps them equal);
 * ``GET /metrics`` - Prometheus text format (:mod:`bot.metrics`).
 """

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from bot.config import Settings
+from bot.config.settings import Settings
 
 CONTEXT_FIELDS = ("op_id", "user", "channel", "job_id", "request_id", "kind", "outcome")
 REDACTED = "[redacted]"

@@ -14,51 +14,28 @@ from datetime import UTC, datetime
 
 import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cloud_wiring import open_fleet
-from bot.config import Settings
-from bot.core.errors import ConfigError
+from bot.config.settings import Settings
 from bot.core.tracking import TrackerPolicy
 from bot.huaweicloud.credentials import renew_ahead
+from bot.huaweicloud.wiring import open_fleet
 from bot.metrics import Metrics
 from bot.operations.deps import Deps, replica_name
 from bot.operations.execute import recover_interrupted
 from bot.operations.expire import expire_sweep
 from bot.operations.runbook import runbook_tick
 from bot.operations.schedule import schedule_tick
-from bot.outbox import OutboxSender
+from bot.operations.track import Tracker
 from bot.store import Store, StoreUnavailable
-from bot.tracker import Tracker
 from handlers import render
+from handlers.client import SlackClient, slack_client
 from handlers.inbox import InboxRunner
+from handlers.outbox import OutboxSender
 
 log = logging.getLogger(__name__)
 
 
-def slack_client(
-    settings: Settings, session: aiohttp.ClientSession | None = None, *, retries: bool = True
-) -> AsyncWebClient:
-    """The Web API client. Pass a shared ``session`` (created inside the running loop) so calls
-    reuse keep-alive connections; without one, slack_sdk opens a new session per call."""
-    if settings.slack_bot_token is None:
-        raise ConfigError(["SLACK_BOT_TOKEN is required (the xoxb- token of the app)"])
-    client = AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_url,
-        session=session,
-        # not slack_sdk's default connection-error retry: a connection that drops after sending
-        # may have posted, and a repeat would post twice (the outbox finds such a post instead)
-        retry_handlers=[],
-    )
-    if retries:
-        # 429s only: a 429 was not processed, so repeating is safe.
-        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
-    return client
-
-
-def build_workers(deps: Deps, outbox_client: AsyncWebClient) -> tuple[Tracker, OutboxSender]:
+def build_workers(deps: Deps, outbox_client: SlackClient) -> tuple[Tracker, OutboxSender]:
     """The tracker and the outbox sender of this replica (the scheduler drives them)."""
     settings = deps.settings
     owner = replica_name(settings)
@@ -178,7 +155,7 @@ class Runtime:
 
     deps: Deps
     session: aiohttp.ClientSession
-    client: AsyncWebClient
+    client: SlackClient
     tracker: Tracker
     sender: OutboxSender
     renewal: asyncio.Task[None] | None = None  # temporary credentials renewed ahead of expiry

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import bot
-from bot.config import Settings, settings_env
+from bot.config.settings import Settings, settings_env
 from bot.operations.deps import replica_name
 from bot.runtime import open_runtime, shut_down, start_scheduler, stop_on_signals
 from handlers.inbox import InboxRunner

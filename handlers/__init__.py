@@ -1,4 +1,12 @@
-"""Bolt listeners (thin: ack, call ``bot``, render with ``handlers.blocks``).
+"""The Slack adapter: everything that speaks Slack, and nothing else does.
 
-The Slack flow lands with the Slack-flow issue; this package holds only its listeners.
+- the Bolt app and how payloads reach it (:mod:`.app`), the Web API client (:mod:`.client`);
+- listeners, thin: ack, read the payload once, hand the work to an operation (:mod:`.commands`,
+  :mod:`.actions`, :mod:`.forms`), through the durable inbox (:mod:`.inbox`);
+- wording and Block Kit (:mod:`.blocks`, :mod:`.preflight_blocks`, :mod:`.modals`, dispatched
+  by :mod:`.render`);
+- the chat port the operations talk to (:mod:`.slack_chat`, :mod:`.slack_io`), the outbox sender
+  (:mod:`.outbox`), permalinks (:mod:`.links`), look-ups (:mod:`.lookup`), Slack's error codes
+  (:mod:`.slack_errors`), scopes and what ``sdrs-bot check`` asks Slack (:mod:`.scopes`,
+  :mod:`.slack_check`).
 """

@@ -40,7 +40,7 @@ from bot.core.notices import NameUnresolved, NoAccount, RunbookJob
 from bot.core.policy import Denial, Policy
 from bot.core.records import HistoryEntry, ScheduledOperation, TrackedJob
 from bot.core.states import JobState
-from bot.slack_links import SAFE_URL
+from handlers.links import SAFE_URL
 
 CONFIRM_ACTION = "sdrs_confirm"
 CANCEL_ACTION = "sdrs_cancel"

@@ -20,7 +20,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cloud_state import read_instance_state
 from bot.core.errors import CloudError
 from bot.core.intents import (
     UUID_RE,
@@ -31,6 +30,7 @@ from bot.core.intents import (
 )
 from bot.core.notices import Denied, Notice
 from bot.core.wire.ecs import Flavor
+from bot.operations import form_reads
 from bot.operations.access import allowed
 from bot.operations.deps import Deps
 from bot.operations.request import request_confirmation
@@ -41,7 +41,7 @@ from handlers.slack_io import slack_error, tell_user
 log = logging.getLogger(__name__)
 # options must be answered within Slack's 3 seconds: all the reads of one answer together get
 # most of them, not all; of those, the person's user groups (when not known from the last
-# minute, bot.slack_lookup.GROUP_CACHE_SECONDS) at most GROUPS_WITHIN
+# minute, handlers.lookup.GROUP_CACHE_SECONDS) at most GROUPS_WITHIN
 OPTIONS_WITHIN = 2.5
 GROUPS_WITHIN = 1.0
 # what ECS allows an instance's servers, as read when the form showed it, kept this long for
@@ -321,10 +321,7 @@ async def instance_choices(
     if account is None:
         return []
     try:
-        found = await asyncio.wait_for(
-            account.sdrs.list_protected_instances(name=query.strip() or None, limit=100),
-            within,
-        )
+        found = await form_reads.instances(account, query, within)
     except (CloudError, TimeoutError) as exc:
         log.warning("protected instances not listed for the form: %s", exc)
         return []
@@ -341,16 +338,10 @@ async def drill_choices(
     if account is None:
         return []
     try:
-        found = await asyncio.wait_for(account.sdrs.list_drills(limit=1000), within)
+        drills = await form_reads.drills(account, query, within)
     except (CloudError, TimeoutError) as exc:
         log.warning("drills not listed for the form: %s", exc)
         return []
-    wanted = query.strip().lower()
-    drills = [
-        d
-        for d in found.disaster_recovery_drills
-        if not wanted or wanted in d.name.lower() or d.id.startswith(wanted)
-    ]
     return [modals.option(d.name, d.id).to_dict() for d in drills[: modals.MAX_OPTIONS]]
 
 
@@ -371,7 +362,7 @@ async def flavor_choices(
     if allowed_here is None:
         try:
             state = await asyncio.wait_for(
-                read_instance_state(account.sdrs, account.ecs, instance_id, [site]), within
+                form_reads.instance_state(account, instance_id, [site]), within
             )
         except (CloudError, TimeoutError) as exc:
             log.warning("flavors not listed for the form: %s", exc or type(exc).__name__)
@@ -431,9 +422,7 @@ async def _show_sites(
     if not UUID_RE.fullmatch(instance_id) or account is None:  # only ids the picker offered
         return
     try:
-        state = await read_instance_state(
-            account.sdrs, account.ecs, instance_id, list(modals.SITES)
-        )
+        state = await form_reads.instance_state(account, instance_id, list(modals.SITES))
     except CloudError as exc:
         new = modals.resize_view(channel, (instance_id, label), problem=form_problem(exc))
         await update_view(client, str(view.get("id")), new, view.get("hash"))
@@ -482,16 +471,10 @@ async def _fill_drill(
     if account is None:
         return
     try:
-        drill = await account.sdrs.get_drill(drill_id)
+        drill, group = await form_reads.drill_with_group(account, drill_id)
     except CloudError as exc:
         log.info("drill %s not read for the form: %s", drill_id, exc)
         return
-    group = None
-    if drill.server_group_id:
-        try:
-            group = (await account.sdrs.get_protection_group(drill.server_group_id)).name
-        except CloudError:
-            group = drill.server_group_id
     new = modals.rename_view(channel, (drill.id, drill.name), drill.name, group)
     await update_view(client, view_id, new, view_hash)
 

@@ -1,7 +1,7 @@
 """The chat port (:class:`bot.operations.chat.Chat`) for Slack: group membership through
 ``usergroups.users.list``, the confirmation through ``chat.postMessage``, private replies through
 ``chat.postEphemeral`` (clicks, forms) or the command's ``response_url``, links to messages
-through ``chat.getPermalink`` (cached, see :mod:`bot.slack_links`)."""
+through ``chat.getPermalink`` (cached, see :mod:`handlers.links`)."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from bot.core.notices import Notice
 from bot.core.policy import Policy
 from bot.core.records import PendingOperation
 from bot.operations.chat import ChatPostError, Tell
-from bot.slack_errors import slack_error
-from bot.slack_links import PERMALINKS
-from bot.slack_lookup import find_posted, group_members
 from handlers import render
+from handlers.links import PERMALINKS
+from handlers.lookup import find_posted, group_members
+from handlers.slack_errors import slack_error
 
 log = logging.getLogger(__name__)
 CONFIRMATION_EVENT = "sdrs_bot_confirmation"  # message metadata naming the operation
@@ -37,7 +37,7 @@ class SlackChat:
         self.groups_within = groups_within
 
     async def member_groups(self, user: str, groups: Collection[str]) -> set[str]:
-        """From :func:`bot.slack_lookup.group_members` (kept a minute, read when older)."""
+        """From :func:`handlers.lookup.group_members` (kept a minute, read when older)."""
         cache = group_members(self.client)
         loop = asyncio.get_running_loop()
         deadline = None if self.groups_within is None else loop.time() + self.groups_within

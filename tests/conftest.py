@@ -9,14 +9,14 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from pydantic import SecretStr
 
-from bot.cloud_wiring import build_clients
-from bot.config import Settings
-from bot.ecs import EcsClient
+from bot.config.settings import Settings
+from bot.huaweicloud.ecs import EcsClient
+from bot.huaweicloud.sdrs import SdrsClient
+from bot.huaweicloud.wiring import build_clients
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import World
-from bot.sdrs.client import SdrsClient
 
 pytest_plugins = ["tests.slack_harness"]
 

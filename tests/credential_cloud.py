@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from bot.huaweicloud.aiohttp_transport import AiohttpSender
 from bot.huaweicloud.credentials import CredentialProvider
 from bot.huaweicloud.http import CloudHttp
+from bot.huaweicloud.sdrs import SdrsClient
 from bot.huaweicloud.signing import ProviderAuth
 from bot.sandbox.gateway import TemporaryKeys
 from bot.sandbox.iam import IamEmulator, IamState, IamThread
@@ -22,7 +23,6 @@ from bot.sandbox.seed import (
     seeded_world,
 )
 from bot.sandbox.server import Emulator, EmulatorThread
-from bot.sdrs.client import SdrsClient
 
 START = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
 REGION = "cn-north-4"

@@ -13,20 +13,21 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from bot.app import build_app
-from bot.cloud_wiring import build_fleet
+from bot.huaweicloud.sdrs import SdrsClient
+from bot.huaweicloud.wiring import build_fleet
 from bot.metrics import Metrics
 from bot.operations.deps import Deps
 from bot.operations.runbook import runbook_tick
-from bot.outbox import OutboxSender
-from bot.runtime import build_workers, slack_client
+from bot.operations.track import Tracker
+from bot.runtime import build_workers
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import World
-from bot.sdrs.client import SdrsClient
-from bot.slack_lookup import forget_group_members
 from bot.store import Store
-from bot.tracker import Tracker
+from handlers.app import build_app
+from handlers.client import slack_client
+from handlers.lookup import forget_group_members
+from handlers.outbox import OutboxSender
 from tests.conftest import sandbox_settings
 from tests.slack_helpers import (
     BOT_TOKEN,

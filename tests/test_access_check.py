@@ -1,4 +1,5 @@
-"""Least privilege, tried (``bot.access_check``) against the emulator with IAM refusals: all
+"""Least privilege, tried (``bot.huaweicloud.access_check``) against the emulator with IAM
+refusals: all
 allowed -> every read ok and only the two changes untested; one grant denied -> exactly the
 calls needing it are reported missing, with the remedy naming it; ``sdrs-bot check`` prints it."""
 
@@ -8,8 +9,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.access_check import check_access
-from bot.cloud_wiring import CloudClients, build_clients
 from bot.core.permissions import (
     PERMISSIONS,
     SDRS_ADMIN,
@@ -17,6 +16,8 @@ from bot.core.permissions import (
     AccessState,
     policy_actions,
 )
+from bot.huaweicloud.access_check import check_access
+from bot.huaweicloud.wiring import CloudClients, build_clients
 from bot.sandbox.seed import SANDBOX_PROJECT_ID
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.world import World

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config import read_settings
+from bot.config.settings import read_settings
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
@@ -178,12 +178,15 @@ def test_check_fails_with_the_same_refusal(
     assert main(["check"]) == 0, capsys.readouterr().out
 
 
-def test_the_readme_example_starts_on_its_own(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """The README's accounts file names who may ask in every binding: no environment policy
-    and no OPEN_ACCESS needed."""
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+def test_the_documented_example_starts_on_its_own(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The accounts file of docs/configuration.md names who may ask in every binding: no
+    environment policy and no OPEN_ACCESS needed."""
+    doc = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
     path = tmp_path / "accounts.toml"
-    path.write_text(readme.split("```toml\n", 1)[1].split("```", 1)[0], encoding="utf-8")
+    path.write_text(
+        doc.read_text(encoding="utf-8").split("```toml\n", 1)[1].split("```", 1)[0],
+        encoding="utf-8",
+    )
     env.setenv("ACCOUNTS_FILE", str(path))
     _, problems = read_settings(_env_file=None)
     assert not [p for p in problems if "no request policy" in p], problems

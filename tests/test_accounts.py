@@ -17,14 +17,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from bot.accounts_file import load_accounts
 from bot.cli import main
-from bot.cloud_wiring import build_clients, open_fleet
+from bot.config.accounts import load_accounts
 from bot.core.bindings import ANY_CHANNEL, Binding, Bindings, Chosen, NoAccount
 from bot.core.errors import CloudError, ConfigError
 from bot.core.intents import parse
 from bot.core.policy import AccessRule, Policy
 from bot.health import build_health_app
+from bot.huaweicloud.wiring import build_clients, open_fleet
 from bot.metrics import Metrics
 from bot.sandbox.gateway import TemporaryKeys
 from bot.sandbox.iam import IamEmulator, IamState, IamThread
@@ -343,9 +343,9 @@ async def test_a_job_is_tracked_in_its_own_account_after_a_restart(
         store2.close()
 
 
-def test_the_readme_example_is_a_valid_accounts_file(tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+def test_the_documented_example_is_a_valid_accounts_file(tmp_path: Path) -> None:
+    doc = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+    example = doc.read_text(encoding="utf-8").split("```toml\n", 1)[1].split("```", 1)[0]
     path = tmp_path / "accounts.toml"
     path.write_text(example, encoding="utf-8")
     bindings = load_accounts(path).bindings_with(Policy())

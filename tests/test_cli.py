@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config import Settings, read_settings, startup_summary
+from bot.config.settings import Settings, read_settings, startup_summary
 
 
 def sdrs_bot(

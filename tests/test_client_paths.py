@@ -13,12 +13,12 @@ from pydantic import SecretStr
 
 from bot.core.errors import CloudError
 from bot.core.wire.sdrs import ResizeParams
-from bot.ecs import EcsClient
+from bot.huaweicloud.ecs import EcsClient
 from bot.huaweicloud.http import CloudHttp, api_path, path_param
+from bot.huaweicloud.sdrs import SdrsClient
 from bot.huaweicloud.signing import AkSkAuth
 from bot.sandbox.seed import SANDBOX_PROJECT_ID
 from bot.sandbox.server import EmulatorThread
-from bot.sdrs.client import SdrsClient
 from tests.httpx_sender import HttpxSender
 
 P = SANDBOX_PROJECT_ID

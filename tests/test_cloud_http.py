@@ -9,7 +9,6 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.cloud_wiring import build_clients
 from bot.core.errors import (
     AuthError,
     ClientError,
@@ -23,12 +22,13 @@ from bot.core.wire.sdrs import ResizeParams
 from bot.huaweicloud.aiohttp_transport import AiohttpSender
 from bot.huaweicloud.errors import error_for, parse_error_body, parse_retry_after
 from bot.huaweicloud.http import CloudHttp
+from bot.huaweicloud.sdrs import NOT_FOUND_CODES, SdrsClient
 from bot.huaweicloud.signing import AkSkAuth
+from bot.huaweicloud.wiring import build_clients
 from bot.sandbox.faults import Fault
 from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import SANDBOX_AK, sid
 from bot.sandbox.server import EmulatorThread
-from bot.sdrs.client import NOT_FOUND_CODES, SdrsClient
 from handlers.blocks import CONFIRM_ACTION
 from tests.conftest import SleepRecorder, sandbox_settings
 from tests.httpx_sender import HttpxSender

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import default_database_url, load_settings
+from bot.config.settings import default_database_url, load_settings
 from bot.core.errors import ConfigError
 
 SECRET = "sk-3c1f-do-not-print"
@@ -134,16 +134,20 @@ def test_two_person_mode_needs_approvers(monkeypatch: pytest.MonkeyPatch) -> Non
         load_settings(_env_file=None)
 
 
-def test_readme_environment_table_is_generated_from_the_settings_model() -> None:
+def test_the_documented_environment_table_is_generated_from_the_settings_model() -> None:
     from pathlib import Path
 
-    from bot.config import Settings, env_table
+    from bot.config.settings import Settings, env_table
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    embedded = readme.split("<!-- settings-table:start -->\n")[1].split("<!-- settings-table:end")[
-        0
-    ]
-    assert embedded == env_table(), "run `python -m bot.config` and paste it into README.md"
+    doc = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+    embedded = (
+        doc.read_text(encoding="utf-8")
+        .split("<!-- settings-table:start -->\n")[1]
+        .split("<!-- settings-table:end")[0]
+    )
+    assert embedded == env_table(), (
+        "run `python -m bot.config.settings` and paste it into docs/configuration.md"
+    )
     for name in Settings.model_fields:
         assert f"`{name.upper()}`" in embedded
 

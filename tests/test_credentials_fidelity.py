@@ -26,12 +26,12 @@ from huaweicloudsdkcore.http.http_client import HttpClient
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from pydantic import SecretStr
 
+from bot.config.credentials import EcsMetadata, Oidc, StaticKeys
 from bot.huaweicloud.credential_sources import (
     build_provider,
     discover_project_id,
     sts_endpoint_for,
 )
-from bot.huaweicloud.credential_spec import EcsMetadata, Oidc, StaticKeys
 from bot.huaweicloud.credentials import SigningKeys
 from bot.huaweicloud.iam import parse_credential
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_SK

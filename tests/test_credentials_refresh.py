@@ -10,9 +10,9 @@ from datetime import timedelta
 
 import pytest
 
+from bot.config.credentials import EcsMetadata
 from bot.core.errors import CredentialsUnavailable
 from bot.huaweicloud.credential_sources import build_provider
-from bot.huaweicloud.credential_spec import EcsMetadata
 from bot.huaweicloud.credentials import (
     CredentialProvider,
     SigningKeys,
@@ -20,10 +20,10 @@ from bot.huaweicloud.credentials import (
     retry_delay,
 )
 from bot.huaweicloud.http import CloudHttp
+from bot.huaweicloud.sdrs import SdrsClient
 from bot.huaweicloud.signing import ProviderAuth
 from bot.sandbox.faults import Fault
 from bot.sandbox.seed import SANDBOX_PROJECT_ID
-from bot.sdrs.client import SdrsClient
 from tests.credential_cloud import REGION, START, Cloud, cloud
 
 

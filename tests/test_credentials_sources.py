@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.core.errors import AuthError, ConfigError, CredentialsUnavailable
-from bot.huaweicloud.credential_sources import build_provider, discover_project_id
-from bot.huaweicloud.credential_spec import (
+from bot.config.credentials import (
     AssumeAgency,
     EcsMetadata,
     EnvironmentKeys,
@@ -22,12 +20,14 @@ from bot.huaweicloud.credential_spec import (
     Profile,
     StaticKeys,
 )
+from bot.core.errors import AuthError, ConfigError, CredentialsUnavailable
+from bot.huaweicloud.credential_sources import build_provider, discover_project_id
 from bot.huaweicloud.credentials import AuthToken, SigningKeys
 from bot.huaweicloud.http import CloudHttp
 from bot.huaweicloud.iam import CredentialSourceError
+from bot.huaweicloud.sdrs import SdrsClient
 from bot.huaweicloud.signing import AkSkAuth
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, SANDBOX_TOKEN
-from bot.sdrs.client import SdrsClient
 from tests.credential_cloud import REGION, cloud, sender
 
 

@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.core.errors import ConfigError
-from bot.huaweicloud.credential_profile import read_profile
-from bot.huaweicloud.credential_spec import (
+from bot.config.credentials import (
     AssumeAgency,
     EcsMetadata,
     Oidc,
@@ -19,6 +17,8 @@ from bot.huaweicloud.credential_spec import (
     describe,
     parse_source,
 )
+from bot.core.errors import ConfigError
+from bot.huaweicloud.credential_profile import read_profile
 
 
 def test_a_nested_agency_source_parses_from_a_toml_like_table() -> None:

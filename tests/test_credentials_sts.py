@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.config.credentials import Oidc
 from bot.core.errors import CloudError, CredentialsUnavailable
 from bot.huaweicloud.credential_sources import build_provider
-from bot.huaweicloud.credential_spec import Oidc
 from bot.huaweicloud.credentials import SigningKeys
 from tests.credential_cloud import AGENCY_URN, PROVIDER_URN, REGION, START, cloud
 

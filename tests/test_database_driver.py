@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import POSTGRESQL_EXTRA, database_driver_problem, read_settings
+from bot.config.settings import POSTGRESQL_EXTRA, database_driver_problem, read_settings
 from bot.core.errors import ConfigError
 from bot.sandbox.local_env import ROOT
 from bot.store import Store

@@ -1,7 +1,7 @@
 """The deployment examples say only what the code reads: every environment name in the
 Dockerfile, the compose file (and its env file) and the Kubernetes manifest is a setting of
-:class:`bot.config.Settings`, and every probe or health check asks for a path that the process
-serves on that port (checked by asking a running app, not by reading a list)."""
+:class:`bot.config.settings.Settings`, and every probe or health check asks for a path that the
+process serves on that port (checked by asking a running app, not by reading a list)."""
 
 from __future__ import annotations
 
@@ -15,15 +15,16 @@ import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import build_web_app
-from bot.config import Settings
+from bot.config.settings import Settings
 from bot.health import build_health_app
+from handlers.app import build_web_app
 from tests.slack_harness import Harness
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 SETTINGS = {(info.alias or name).upper() for name, info in Settings.model_fields.items()}
-# What serve needs in every example (README: missing settings are listed together).
+# What serve needs in every example (docs/configuration.md: missing settings are listed
+# together).
 REQUIRED = {
     "SLACK_BOT_TOKEN",
     "HUAWEICLOUD_SDK_AK",

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.cloud_wiring import CloudClients, build_clients
 from bot.core.errors import ApiError, NotFoundError, OutcomeUnknownError
 from bot.core.wire.ecs import EcsJob
+from bot.huaweicloud.wiring import CloudClients, build_clients
 from bot.sandbox.faults import Fault
 from bot.sandbox.seed import SANDBOX_PROJECT_ID, seeded_world, sid
 from bot.sandbox.server import Emulator, EmulatorThread

@@ -8,9 +8,9 @@ import pytest
 
 from bot.core.errors import RateLimitedError
 from bot.core.wire.sdrs import ResizeParams
+from bot.huaweicloud.sdrs import SdrsClient
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
-from bot.sdrs.client import SdrsClient
 
 
 async def test_control_endpoints(sdrs: SdrsClient, emulator: EmulatorThread) -> None:

@@ -7,9 +7,9 @@ import pytest
 
 from bot.core.errors import ApiError, ClientError, NotFoundError
 from bot.core.wire.sdrs import ResizeParams
+from bot.huaweicloud.sdrs import SdrsClient
 from bot.sandbox.seed import sid
 from bot.sandbox.world import World
-from bot.sdrs.client import SdrsClient
 
 CASES = [
     # (instance, params, power changes, exception, code, message fragment)

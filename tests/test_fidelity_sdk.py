@@ -36,14 +36,14 @@ from huaweicloudsdksdrs.v1 import (
 )
 from huaweicloudsdksdrs.v1 import SdrsClient as SdkSdrsClient
 
-from bot.cloud_wiring import build_clients
 from bot.core.errors import ClientError
 from bot.core.wire.sdrs import ResizeParams
-from bot.ecs import EcsClient
+from bot.huaweicloud.ecs import EcsClient
+from bot.huaweicloud.sdrs import SdrsClient
+from bot.huaweicloud.wiring import build_clients
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, sid
 from bot.sandbox.server import CapturedRequest, EmulatorThread
 from bot.sandbox.world import World
-from bot.sdrs.client import SdrsClient
 from tests.conftest import sandbox_settings
 
 

@@ -8,6 +8,7 @@ import json
 import pkgutil
 import subprocess
 import sys
+import tomllib
 
 import pytest
 
@@ -52,3 +53,45 @@ def test_a_core_module_loads_no_io_library(module: str) -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
     ).stdout
     assert json.loads(out) == [], f"importing {module} loads {out.strip()}"
+
+
+def _layered_modules() -> list[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contracts = config["tool"]["importlinter"]["contracts"]
+    layers = next(c["layers"] for c in contracts if c["type"] == "layers")
+    return [m.strip() for layer in layers for m in layer.split(":")]
+
+
+def _all_modules() -> list[str]:
+    import bot
+    import handlers
+
+    found = ["bot", "handlers"]
+    for package in (bot, handlers):
+        prefix = f"{package.__name__}."
+        found += [m.name for m in pkgutil.walk_packages(package.__path__, prefix=prefix)]
+    return found
+
+
+def _outside(modules: list[str], layered: list[str]) -> list[str]:
+    return [
+        m
+        for m in modules
+        if m not in ("bot", "handlers")
+        and not any(m == top or m.startswith(f"{top}.") for top in layered)
+    ]
+
+
+def test_every_module_sits_in_an_import_linter_layer() -> None:
+    outside = _outside(_all_modules(), _layered_modules())
+    assert outside == [], f"add these to a layer in pyproject.toml: {outside}"
+
+
+def test_a_module_left_out_of_the_layers_is_found() -> None:
+    modules = ["bot", "bot.core", "bot.core.intents", "bot.coretools", "bot.health"]
+    assert _outside(modules, ["bot.core"]) == ["bot.coretools", "bot.health"]
+
+
+def test_bot_keeps_at_most_eight_loose_modules() -> None:
+    loose = sorted(p.stem for p in (ROOT / "bot").glob("*.py") if p.stem != "__init__")
+    assert len(loose) <= 8, f"bot/ holds {len(loose)} loose modules: {loose}"

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import build_web_app
+from handlers.app import build_web_app
 from tests.slack_harness import Harness
 from tests.slack_helpers import SIGNING_SECRET, signed_headers
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.slack_scopes import BOT_SCOPES
+from handlers.scopes import BOT_SCOPES
 
 ROOT = Path(__file__).resolve().parent.parent
 # Web API method (as slack_sdk names it) -> the bot scope it needs (Slack's method docs).

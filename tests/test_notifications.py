@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_settings
+from bot.config.settings import load_settings
 from bot.core.errors import ConfigError
 from bot.core.routing import parse_routes
 from bot.operations.expire import expire_sweep

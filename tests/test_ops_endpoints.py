@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.config import Settings
+from bot.config.settings import Settings
 from bot.health import build_health_app
 from bot.logs import REDACTED, configure_logging
 from bot.metrics import operation_of

@@ -16,10 +16,10 @@ from sqlalchemy import text
 
 from bot.core.facts import Rendered
 from bot.metrics import Metrics
-from bot.outbox import OutboxSender
 from bot.sandbox.slack_api import SlackApiThread
 from bot.store import OutboxMessage, Store
 from handlers import render
+from handlers.outbox import OutboxSender
 from tests.slack_helpers import BOT_TOKEN
 
 CH = "C0OUTBOX01"
@@ -352,7 +352,7 @@ async def test_a_post_whose_connection_drops_after_slack_took_it_is_not_sent_aga
     instead. slack_sdk's default connection-error retry would post the reply twice."""
     from pydantic import SecretStr
 
-    from bot.runtime import slack_client
+    from handlers.client import slack_client
     from tests.conftest import sandbox_settings
 
     settings = sandbox_settings(

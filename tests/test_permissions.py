@@ -15,7 +15,6 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.cloud_wiring import CloudClients, build_clients
 from bot.core.errors import AuthError, CloudError
 from bot.core.permissions import (
     PERMISSIONS,
@@ -28,12 +27,13 @@ from bot.core.permissions import (
     refused_grant,
 )
 from bot.core.wire.sdrs import ResizeParams
-from bot.ecs import EcsClient
+from bot.huaweicloud.ecs import EcsClient
+from bot.huaweicloud.sdrs import SdrsClient
+from bot.huaweicloud.wiring import CloudClients, build_clients
 from bot.sandbox.access_denial import DENIED_CODE
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.world import World
-from bot.sdrs.client import SdrsClient
 from tests.conftest import sandbox_settings
 
 ROOT = Path(__file__).resolve().parent.parent

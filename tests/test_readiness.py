@@ -17,9 +17,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
-from bot.cloud_wiring import open_fleet
 from bot.core.errors import ApiError
 from bot.health import build_health_app
+from bot.huaweicloud.wiring import open_fleet
 from bot.metrics import Metrics
 from bot.runtime import open_runtime
 from bot.sandbox.gateway import TemporaryKeys
@@ -216,9 +216,9 @@ async def test_the_environments_temporary_keys_refused_make_readiness_fail(
         await fleet.aclose()
 
 
-async def test_the_readme_lists_exactly_what_readyz_checks(tmp_path: Path) -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("**Readiness.**") : readme.index("**A database that stops")]
+async def test_the_operations_doc_lists_exactly_what_readyz_checks(tmp_path: Path) -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "operations.md").read_text(encoding="utf-8")
+    section = doc[doc.index("**Readiness.**") : doc.index("**A database that stops")]
     listed = re.findall(r"^- `(\w+)`", section, re.M)
 
     async def up() -> bool:

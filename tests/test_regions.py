@@ -16,9 +16,9 @@ from huaweicloudsdkiam.v3.region.iam_region import IamRegion
 from huaweicloudsdksdrs.v1.region.sdrs_region import SdrsRegion
 from huaweicloudsdksts.v1.region.sts_region import StsRegion
 
-from bot.accounts_file import load_accounts
 from bot.check import endpoint_source
-from bot.config import Settings, problems
+from bot.config.accounts import load_accounts
+from bot.config.settings import Settings, problems
 from bot.core.errors import ConfigError
 from bot.core.regions import SERVICES, endpoint_for, table
 from bot.huaweicloud.credential_sources import iam_endpoint_for, sts_endpoint_for

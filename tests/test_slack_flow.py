@@ -15,17 +15,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
-from bot.app import (
-    build_app,
-    build_web_app,
-    socket_mode_handler,
-    transport,
-)
 from bot.core.facts import RenameFacts
 from bot.core.intents import ResizeIntent
 from bot.operations.execute import recover_interrupted
 from bot.operations.expire import expire_sweep
-from bot.runtime import slack_client
 from bot.sandbox.faults import Fault
 from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import sid
@@ -34,6 +27,13 @@ from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import World
 from bot.store import OpState
 from handlers import blocks
+from handlers.app import (
+    build_app,
+    build_web_app,
+    socket_mode_handler,
+    transport,
+)
+from handlers.client import slack_client
 from tests.conftest import sandbox_settings
 from tests.slack_harness import ALICE, BOB, CAROL, CHANNEL, Harness, running
 from tests.slack_helpers import (
@@ -336,8 +336,8 @@ async def test_socket_mode_delivers_commands_and_clicks(
 
 
 def test_transport_choice_and_serve_problems() -> None:
-    from bot.config import load_settings
-    from bot.config import problems as serve_problems
+    from bot.config.settings import load_settings
+    from bot.config.settings import problems as serve_problems
 
     bare = load_settings(_env_file=None)
     assert transport(bare) == "http"
@@ -350,7 +350,7 @@ def test_transport_choice_and_serve_problems() -> None:
 async def test_serve_runs_http_mode_until_cancelled(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread
 ) -> None:
-    from bot.app import serve
+    from bot.serve import serve
 
     port = free_port()
     settings = sandbox_settings(

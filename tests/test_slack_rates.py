@@ -17,8 +17,8 @@ from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import World
-from bot.slack_lookup import GROUP_CACHE_SECONDS, group_members
 from handlers import blocks, modals
+from handlers.lookup import GROUP_CACHE_SECONDS, group_members
 from tests.slack_harness import ALICE, BOB, CHANNEL, Harness, running
 from tests.slack_helpers import (
     dispatch,

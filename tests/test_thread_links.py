@@ -17,8 +17,8 @@ from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import JobPlan, World
-from bot.slack_links import PERMALINKS, Permalinks
 from handlers import blocks
+from handlers.links import PERMALINKS, Permalinks
 from tests.slack_harness import ALICE, CHANNEL, Harness, running
 from tests.slack_helpers import BOT_TOKEN, until
 

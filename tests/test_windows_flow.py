@@ -9,8 +9,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.cloud_wiring import build_fleet
 from bot.core.states import ScheduleState
+from bot.huaweicloud.wiring import build_fleet
 from bot.operations.deps import Deps
 from bot.operations.schedule import schedule_tick
 from bot.sandbox.seed import sid

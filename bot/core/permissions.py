@@ -2,14 +2,14 @@
 is missing. Pure: a table and two decisions, no I/O.
 
 :data:`PERMISSIONS` has one row per (service, method, path template, body action) that
-:class:`bot.sdrs.client.SdrsClient` and :class:`bot.ecs.EcsClient` call. Two things a path alone
-does not tell: ECS's batch stop and start are one path (``POST .../cloudservers/action``), told
-apart by the body's one key (``os-stop``, ``os-start``: ``body_key``); and SDRS and ECS both
-serve ``GET /v1/{project_id}/jobs/{job_id}``, told apart by the endpoint (``service``). A test
-drives every client method against the emulator and matches each request it captured to a row,
-so a new call without a row fails; ``deploy/iam-policy.json`` is :func:`policy_document` (kept
-equal by a test), so no action is granted that no call needs. ``deploy/iam-policy.md`` cites the
-sources.
+:class:`bot.huaweicloud.sdrs.SdrsClient` and :class:`bot.huaweicloud.ecs.EcsClient` call. Two
+things a path alone does not tell: ECS's batch stop and start are one path (``POST
+.../cloudservers/action``), told apart by the body's one key (``os-stop``, ``os-start``:
+``body_key``); and SDRS and ECS both serve ``GET /v1/{project_id}/jobs/{job_id}``, told apart by
+the endpoint (``service``). A test drives every client method against the emulator and matches each
+request it captured to a row, so a new call without a row fails; ``deploy/iam-policy.json`` is
+:func:`policy_document` (kept equal by a test), so no action is granted that no call needs.
+``deploy/iam-policy.md`` cites the sources.
 
 Two kinds of grant, because the two services are authorised differently (sources in
 ``deploy/iam-policy.md``):

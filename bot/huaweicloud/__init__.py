@@ -1,5 +1,12 @@
-"""The Huawei Cloud layer shared by the SDRS and ECS clients: request signing
-(:mod:`.signing`), the HTTP core with safe retries (:mod:`.http`, over :mod:`.aiohttp_transport`)
-and the conversion of error answers into the :mod:`bot.core.errors` tree (:mod:`.errors`).
-Nothing here knows a particular service; the clients (``bot.sdrs.client``, ``bot.ecs``) take
-explicit values and are built from the settings in :mod:`bot.cloud_wiring`."""
+"""Everything that talks to Huawei Cloud.
+
+- the HTTP core with safe retries (:mod:`.http`, over :mod:`.aiohttp_transport`), request
+  signing (:mod:`.signing`) and error answers turned into the :mod:`bot.core.errors` tree
+  (:mod:`.errors`);
+- credentials: providers and their sources (:mod:`.credentials`, :mod:`.credential_sources`,
+  :mod:`.credential_profile`, :mod:`.iam`);
+- the service clients (:mod:`.sdrs`, :mod:`.ecs`) and the reads a preflight makes
+  (:mod:`.reads`);
+- one client set per account (:mod:`.fleet`), built from the settings (:mod:`.wiring`), and the
+  least-privilege check ``sdrs-bot check`` runs (:mod:`.access_check`).
+"""

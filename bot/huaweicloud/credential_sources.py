@@ -1,4 +1,4 @@
-"""From a source spec (:mod:`bot.huaweicloud.credential_spec`) to a
+"""From a source spec (:mod:`bot.config.credentials`) to a
 :class:`~bot.huaweicloud.credentials.CredentialProvider`.
 
 Environment variables read here (names and precedence as the official SDK):
@@ -27,11 +27,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from bot.core.errors import ConfigError
-from bot.core.regions import endpoint_for
-from bot.huaweicloud.aiohttp_transport import AiohttpSender
-from bot.huaweicloud.credential_profile import read_profile
-from bot.huaweicloud.credential_spec import (
+from bot.config.credentials import (
     CredentialSource,
     EcsMetadata,
     EnvironmentKeys,
@@ -41,6 +37,10 @@ from bot.huaweicloud.credential_spec import (
     StaticKeys,
     describe,
 )
+from bot.core.errors import ConfigError
+from bot.core.regions import endpoint_for
+from bot.huaweicloud.aiohttp_transport import AiohttpSender
+from bot.huaweicloud.credential_profile import read_profile
 from bot.huaweicloud.credentials import (
     AuthToken,
     Clock,

@@ -14,7 +14,6 @@ import json
 import logging
 from dataclasses import dataclass, replace
 
-from bot.cloud_state import read_resize_state
 from bot.core import notices
 from bot.core.errors import CloudError
 from bot.core.facts import Announcement, FailureFacts, RenameFacts, ScheduleFacts
@@ -24,6 +23,7 @@ from bot.core.preflight import changed_since, check_resize
 from bot.core.records import PendingOperation
 from bot.core.states import AuditAction, EventKind, OpKind, OpState
 from bot.core.windows import Window
+from bot.huaweicloud.reads import read_resize_state
 from bot.operations import schedule
 from bot.operations.chat import Chat
 from bot.operations.deps import Deps

@@ -8,16 +8,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.background import Background
-from bot.config import Settings
+from bot.config.settings import Settings
 from bot.core.bindings import Bindings, Chosen
 from bot.core.errors import CloudError
 from bot.core.facts import Announcement
 from bot.core.records import OutboxMessage
 from bot.core.routing import announcements
 from bot.core.windows import WindowSpec
-from bot.fleet import Account, Fleet
+from bot.huaweicloud.fleet import Account, Fleet
 from bot.metrics import Metrics
+from bot.operations.background import Background
 from bot.store import Store
 from bot.store.intake import Intake
 

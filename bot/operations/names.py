@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.core.intents import MutatingIntent, RenameDrillIntent, ResizeIntent
 from bot.core.notices import NameUnresolved
-from bot.sdrs.client import SdrsClient
+from bot.huaweicloud.sdrs import SdrsClient
 
 CANDIDATES = 10  # shown at most
 

@@ -8,7 +8,6 @@ import json
 import logging
 from datetime import timedelta
 
-from bot.cloud_state import read_resize_state
 from bot.core import notices
 from bot.core.bindings import NoAccount
 from bot.core.errors import CloudError
@@ -24,12 +23,13 @@ from bot.core.flavors import canonical_flavors
 from bot.core.intents import MutatingIntent, RenameDrillIntent, ResizeIntent, command_text
 from bot.core.preflight import check_resize
 from bot.core.states import AuditAction, EventKind, OpKind, OpState
+from bot.huaweicloud.reads import read_resize_state
+from bot.huaweicloud.sdrs import SdrsClient
 from bot.operations.access import allowed
 from bot.operations.chat import Chat, ChatPostError, Tell
 from bot.operations.deps import Deps
 from bot.operations.names import resolve_names
 from bot.operations.schedule import plan
-from bot.sdrs.client import SdrsClient
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from bot.cloud_state import read_resize_state
 from bot.core import runbook as rb_core
 from bot.core.errors import ApiError, CloudError, OutcomeUnknownError, ResponseFormatError
 from bot.core.facts import FailureFacts, ResizeFacts, RunbookEvent
@@ -18,7 +17,8 @@ from bot.core.preflight import check_resize
 from bot.core.records import OutboxMessage, PendingOperation
 from bot.core.states import AuditAction
 from bot.core.wire.sdrs import JobStatus
-from bot.fleet import Account
+from bot.huaweicloud.fleet import Account
+from bot.huaweicloud.reads import read_resize_state
 from bot.operations.deps import Deps
 from bot.operations.messages import end_state
 from bot.store.runbooks import RunbookRow

@@ -20,7 +20,6 @@ import json
 import logging
 from datetime import datetime
 
-from bot.cloud_state import read_resize_state
 from bot.core import notices
 from bot.core.errors import CloudError
 from bot.core.facts import Announcement, NotStarted, ResizeFacts, ScheduleFacts
@@ -30,6 +29,7 @@ from bot.core.preflight import changed_since, check_resize
 from bot.core.records import OutboxMessage, PendingOperation, ScheduledOperation
 from bot.core.states import EventKind, ScheduleState
 from bot.core.windows import Action, Window, WindowError, decide_start, one_off
+from bot.huaweicloud.reads import read_resize_state
 from bot.operations.chat import Chat
 from bot.operations.deps import Deps
 from bot.operations.execute import execute

@@ -20,8 +20,7 @@ from pathlib import Path
 import aiohttp
 from pydantic import SecretStr
 
-from bot.app import serve
-from bot.config import Settings
+from bot.config.settings import Settings
 from bot.playground.faults import FaultControls
 from bot.playground.ui import CHANNELS, PEOPLE, CloudAccount, Playground
 from bot.sandbox.local_env import free_port
@@ -35,6 +34,7 @@ from bot.sandbox.seed import (
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import World
+from bot.serve import serve
 
 # Playground-only credentials between the local stand-ins (not Slack's, not the cloud's).
 BOT_TOKEN = "xoxb-playground-bot-token"

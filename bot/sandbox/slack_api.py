@@ -33,7 +33,7 @@ from aiohttp import WSMsgType, web
 
 from bot.sandbox import block_limits
 from bot.sandbox.runner import AppThread
-from bot.slack_scopes import BOT_SCOPES
+from handlers.scopes import BOT_SCOPES
 
 
 @dataclass

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, event, func, make_url, select, text, updat
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from bot.config import database_driver_problem
+from bot.config.settings import database_driver_problem
 from bot.core.errors import ConfigError
 from bot.core.records import (
     CheckResult,

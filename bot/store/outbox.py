@@ -1,5 +1,5 @@
 """The outbox: Slack messages to deliver, written in the same transaction as the state change
-that causes them (see :mod:`bot.outbox` for the sender and the no-duplicate rule).
+that causes them (see :mod:`handlers.outbox` for the sender and the no-duplicate rule).
 
 Delivery order is kept per channel: only the oldest undelivered message of a channel can be
 claimed. Pacing is kept per channel in ``channel_pacing``: claiming a message reserves the

@@ -48,10 +48,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.facts import Announcement
 from bot.core.records import OutboxMessage
-from bot.slack_errors import slack_error
-from bot.slack_links import PERMALINKS
-from bot.slack_lookup import Budget, OverBudget, find_posted
 from bot.store import OutboxRow, Store
+from handlers.links import PERMALINKS
+from handlers.lookup import Budget, OverBudget, find_posted
+from handlers.slack_errors import slack_error
 
 log = logging.getLogger(__name__)
 

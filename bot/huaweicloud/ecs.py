@@ -5,7 +5,7 @@ stop-resize-start runbook (batch stop, batch start). Paths follow the ECS API re
 ``huaweicloudsdkecs``' ``EcsClient`` sends (``BatchStopServers``, ``BatchStartServers``: ``POST
 /v1/{project_id}/cloudservers/action``; ``ShowJob``: ``GET /v1/{project_id}/jobs/{job_id}``);
 bodies and answers are in :mod:`bot.core.wire.ecs`. Signing, transport, retries and errors come
-from :mod:`bot.huaweicloud`. Built from the settings in :mod:`bot.cloud_wiring`.
+from :mod:`bot.huaweicloud`. Built from the settings in :mod:`bot.huaweicloud.wiring`.
 
 The power actions are POSTs that change servers: :mod:`bot.core.retry` never repeats them once
 they may have been sent (a read timeout, a dropped connection, a 502/504 raise

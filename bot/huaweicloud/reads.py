@@ -15,8 +15,8 @@ from bot.core.intents import ResizeIntent
 from bot.core.preflight import ResizeState
 from bot.core.wire.ecs import Flavor, Server
 from bot.core.wire.sdrs import ProtectionGroup
-from bot.ecs import EcsClient
-from bot.sdrs.client import SdrsClient
+from bot.huaweicloud.ecs import EcsClient
+from bot.huaweicloud.sdrs import SdrsClient
 
 log = logging.getLogger(__name__)
 

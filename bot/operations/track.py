@@ -21,7 +21,7 @@ from bot.core.routing import Routes
 from bot.core.states import AuditAction, JobKind, JobState
 from bot.core.tracking import Failed, Seen, TrackerPolicy, decide, job_from_instance
 from bot.core.wire.sdrs import Job
-from bot.sdrs.client import SdrsClient
+from bot.huaweicloud.sdrs import SdrsClient
 from bot.store import Store
 
 log = logging.getLogger(__name__)

@@ -1,12 +1,12 @@
 """The accounts file (``ACCOUNTS_FILE``, TOML): the Huawei Cloud accounts the bot acts on and
 which Slack channels may act on which of them, under which policy.
 
-Example (README, "Several accounts")::
+Example (docs/configuration.md, "Several accounts")::
 
     [accounts.prod-cn]
     region = "cn-north-4"
     project_id = "0123456789abcdef0123456789abcdef"   # optional: found from IAM by region
-    credentials = { kind = "ecs-metadata" }           # see the README for every kind
+    credentials = { kind = "ecs-metadata" }           # docs/credentials.md: every kind
     windows = { nightly = "Sun 02:00-04:00 Asia/Shanghai" }  # overrides MAINTENANCE_WINDOWS
 
     [[bindings]]
@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.config.credentials import CredentialSource, EnvironmentKeys
 from bot.core.bindings import ANY_CHANNEL, Binding, Bindings
 from bot.core.errors import ConfigError
 from bot.core.intents import ACCOUNT_NAME_RE, ACCOUNT_RULE
@@ -43,7 +44,6 @@ from bot.core.windows import (
     WindowSpec,
     parse_window,
 )
-from bot.huaweicloud.credential_spec import CredentialSource, EnvironmentKeys
 
 _REGION_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)+")
 _PROJECT_RE = re.compile(r"[0-9a-f]{32}")

@@ -1,6 +1,6 @@
 """The cloud accounts this bot acts on, each with its own SDRS and ECS clients.
 
-Built by :mod:`bot.cloud_wiring` from the environment (one account) or ``ACCOUNTS_FILE``.
+Built by :mod:`bot.huaweicloud.wiring` from the environment (one account) or ``ACCOUNTS_FILE``.
 Operations and the tracker pick the clients of the account an operation or job records; a
 record made before accounts existed (account ``""``) belongs to the environment's account.
 """
@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from bot.core.errors import CloudError
 from bot.core.windows import WindowSpec
-from bot.ecs import EcsClient
 from bot.huaweicloud.credentials import CredentialProvider, CredentialStatus
-from bot.sdrs.client import SdrsClient
+from bot.huaweicloud.ecs import EcsClient
+from bot.huaweicloud.sdrs import SdrsClient
 
 
 class AccountUnavailable(CloudError):

@@ -9,21 +9,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.accounts_file import AccountsFile, load_accounts, two_person_problems
-from bot.config import Settings, settings_env
+from bot.config.accounts import AccountsFile, load_accounts, two_person_problems
+from bot.config.settings import Settings, settings_env
 from bot.core.bindings import Bindings, everywhere
 from bot.core.errors import CloudError, ConfigError
-from bot.ecs import EcsClient
-from bot.fleet import Account, Fleet
 from bot.huaweicloud.credential_sources import build_provider, iam_endpoint_for
 from bot.huaweicloud.credentials import CredentialProvider, SigningKeys
+from bot.huaweicloud.ecs import EcsClient
+from bot.huaweicloud.fleet import Account, Fleet
 from bot.huaweicloud.http import CloudHttp, Signer, SleepFn
 from bot.huaweicloud.iam import discover_project_id
+from bot.huaweicloud.sdrs import NOT_FOUND_CODES as SDRS_NOT_FOUND_CODES
+from bot.huaweicloud.sdrs import SdrsClient
 from bot.huaweicloud.signing import AkSkAuth, ProviderAuth, TokenAuth
 from bot.huaweicloud.transport import Sender
 from bot.metrics import Metrics
-from bot.sdrs.client import NOT_FOUND_CODES as SDRS_NOT_FOUND_CODES
-from bot.sdrs.client import SdrsClient
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.accounts_file import AccountsFile, binding_problem, load_accounts, two_person_problems
+from bot.config.accounts import AccountsFile, binding_problem, load_accounts, two_person_problems
 from bot.core.bindings import ANY_CHANNEL, Binding
 from bot.core.errors import ConfigError
 from bot.core.intents import ACCOUNT_NAME_RE, ACCOUNT_RULE
@@ -113,8 +113,8 @@ class Settings(BaseSettings):
 
     accounts_file: Path | None = Field(
         default=None,
-        description="TOML file naming several accounts and binding channels to them (README: "
-        "Several accounts); unset: the one account above",
+        description="TOML file naming several accounts and binding channels to them (docs/"
+        "configuration.md); unset: the one account above",
     )
     account_name: str = Field(
         default="default", description="The name shown for the one account set above"
@@ -423,8 +423,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 def env_table() -> str:
-    """The environment variables as a Markdown table, from this model (the README embeds it;
-    a test keeps the two equal). ``python -m bot.config`` prints it."""
+    """The environment variables as a Markdown table, from this model (docs/configuration.md
+    embeds it; a test keeps the two equal). ``python -m bot.config.settings`` prints it."""
     rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
     for name, info in Settings.model_fields.items():
         default = info.default

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack_errors import slack_error
+from handlers.slack_errors import slack_error
 
 log = logging.getLogger(__name__)
 

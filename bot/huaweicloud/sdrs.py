@@ -1,7 +1,7 @@
 """Async SDRS API client (v1). Paths, bodies and headers follow the API reference and
 ``huaweicloudsdksdrs``; signing, transport, retries and errors come from :mod:`bot.huaweicloud`.
 It takes explicit values (an HTTP core for the SDRS endpoint, the project id); it is built from
-the settings in :mod:`bot.cloud_wiring`."""
+the settings in :mod:`bot.huaweicloud.wiring`."""
 
 from __future__ import annotations
 

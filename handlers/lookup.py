@@ -104,7 +104,7 @@ async def find_posted(
 
 
 # How long a user group's members (usergroups.users.list) are kept: a person removed from a
-# group keeps the access it gives at most this long (README, "Slack's rate limits";
+# group keeps the access it gives at most this long (docs/operations.md, "Slack's rate limits";
 # docs/slack-rates.md).
 GROUP_CACHE_SECONDS = 60.0
 

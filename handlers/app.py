@@ -1,4 +1,5 @@
-"""Builds the Bolt ``AsyncApp`` and wires everything; runs it in HTTP mode or Socket Mode.
+"""The Bolt ``AsyncApp`` with every listener, and the way Slack's payloads reach it
+(:class:`Ingress`); :func:`bot.serve.serve` runs it with the runtime.
 
 * HTTP mode (``SLACK_SIGNING_SECRET``): an aiohttp server with ``POST /slack/events`` (Bolt
   verifies the ``v0`` signature and its 5-minute window) and ``GET /healthz``.
@@ -8,32 +9,24 @@
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Literal
 
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.signature import SignatureVerifier
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import Settings, startup_summary
-from bot.config import problems as config_problems
+from bot.config.settings import Settings
 from bot.core.errors import ConfigError
-from bot.health import build_health_app
 from bot.operations.deps import Deps
-from bot.runtime import open_runtime, shut_down, slack_client, start_scheduler, stop_on_signals
-from bot.worker import WorkerPool
 from handlers import actions, commands, forms
-from handlers.inbox import InboxRunner
+from handlers.client import SlackClient, slack_client
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +66,7 @@ class _UnhandledFilter(logging.Filter):
 _UNHANDLED = _UnhandledFilter()
 
 
-def build_app(deps: Deps, client: AsyncWebClient | None = None) -> AsyncApp:
+def build_app(deps: Deps, client: SlackClient | None = None) -> AsyncApp:
     logging.getLogger("bot.slack").addFilter(_SAME_TOKEN)  # idempotent: one filter object
     logging.getLogger("bot.slack").addFilter(_UNHANDLED)
     settings = deps.settings
@@ -238,92 +231,47 @@ def socket_mode_handler(app: AsyncApp, settings: Settings) -> AsyncSocketModeHan
     return AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run until SIGTERM/SIGINT (or ``stop``): Socket Mode when an app token is set, else HTTP
-    mode; the health/metrics endpoints on HEALTH_PORT in both. Stopping is graceful, within
-    SHUTDOWN_SECONDS: no new commands, in-flight work finished, job leases released (another
-    replica takes those jobs at its next tick), the outbox flushed as far as time allows.
-    Killed instead, nothing is lost either: leases expire and the outbox is durable."""
-    problems = config_problems(settings)
-    if problems:
-        raise ConfigError(problems)
-    log.info("%s", startup_summary(settings))
-    stop = stop or asyncio.Event()
-    handled = stop_on_signals(stop)
-    rt = await open_runtime(settings)
-    deps, tracker, sender = rt.deps, rt.tracker, rt.sender
-    app = build_app(deps, rt.client)
-    pool: WorkerPool | None = None
-    scheduler: AsyncIOScheduler | None = None
-    here: list[AsyncIOScheduler] = []  # the workers' work, done here while none can run
+class Ingress:
+    """How Slack's payloads reach the app: Socket Mode when an app-level token is set (no public
+    URL), else HTTP mode (``POST /slack/events`` on HTTP_HOST:HTTP_PORT)."""
 
-    def work_here(needed: bool) -> None:
-        if needed and not here:
-            inbox = InboxRunner(deps, app.client, deps.owner)
-            seconds = settings.inbox_tick_seconds
-            here.append(start_scheduler(deps, tracker, sender, inbox=inbox, inbox_seconds=seconds))
-        elif needed:
-            here[0].resume()
-        elif here:
-            here[0].pause()
-
-    if settings.worker_processes:  # they run the scheduler's work and the inbox (bot.worker)
-        pool = WorkerPool(settings, settings.worker_processes, work_here)
-        await pool.start()
-        running = pool.ready
-    else:
-        # the inbox rows a process that died left behind are handled here
-        scheduler = start_scheduler(
-            deps, tracker, sender, inbox=InboxRunner(deps, app.client, deps.owner)
+    def __init__(self, app: AsyncApp, settings: Settings) -> None:
+        self._app = app
+        self._settings = settings
+        self._socket = (
+            socket_mode_handler(app, settings) if transport(settings) == "socket" else None
         )
-        running = lambda: scheduler is not None and scheduler.running  # noqa: E731
-    socket_handler = socket_mode_handler(app, settings) if transport(settings) == "socket" else None
-    slack_connected = socket_handler.client.is_connected if socket_handler else None
-    health = await _start_site(
-        build_health_app(
-            deps.store,
-            deps.metrics,
-            scheduler_running=running,
-            slack_connected=slack_connected,
-            credentials=deps.fleet.credential_statuses,
-        ),
-        settings.health_host,
-        settings.health_port,
-    )
-    # Everything built so far lives as long as the process: keep it out of the garbage
-    # collector's scans, which shortens its pauses (and so the ack latency tail).
-    gc.collect()
-    gc.freeze()
-    web_runner: web.AppRunner | None = None
-    try:
-        if socket_handler is not None:
+        self._web: web.AppRunner | None = None
+
+    @property
+    def connected(self) -> Callable[[], Awaitable[bool]] | None:
+        """Whether the Socket Mode connection is up (None in HTTP mode: nothing to watch)."""
+        return self._socket.client.is_connected if self._socket is not None else None
+
+    async def start(self) -> None:
+        settings = self._settings
+        if self._socket is not None:
             log.info("Socket Mode: connecting to Slack")
-            await socket_handler.connect_async()  # type: ignore[no-untyped-call]
-        else:
-            web_runner = await _start_site(
-                build_web_app(app, signing_secret=_secret(settings.slack_signing_secret)),
-                settings.http_host,
-                settings.http_port,
-                shutdown_timeout=min(settings.shutdown_seconds / 4, 5.0),
-            )
-            log.info("HTTP mode on %s:%s (/slack/events)", settings.http_host, settings.http_port)
-        await stop.wait()
-    finally:
-        for sig in handled:
-            asyncio.get_running_loop().remove_signal_handler(sig)
-        await shut_down(
-            deps,
-            tracker,
-            sender,
-            scheduler or (here[0] if here else None),
-            stop_serving=lambda: _stop_serving(socket_handler, web_runner),
-            stop_workers=pool.stop if pool is not None else None,
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            return
+        self._web = await start_site(
+            build_web_app(self._app, signing_secret=_secret(settings.slack_signing_secret)),
+            settings.http_host,
+            settings.http_port,
+            shutdown_timeout=min(settings.shutdown_seconds / 4, 5.0),
         )
-        await health.cleanup()
-        await rt.close()
+        log.info("HTTP mode on %s:%s (/slack/events)", settings.http_host, settings.http_port)
+
+    async def stop(self) -> None:
+        """No new payloads; in HTTP mode, requests in flight (their acks) get the runner's
+        shutdown timeout to finish."""
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+        if self._web is not None:
+            await self._web.cleanup()
 
 
-async def _start_site(
+async def start_site(
     web_app: web.Application, host: str, port: int, shutdown_timeout: float = 5.0
 ) -> web.AppRunner:
     """Serve ``web_app``; on cleanup, requests in flight get ``shutdown_timeout`` to finish."""
@@ -331,13 +279,3 @@ async def _start_site(
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner
-
-
-async def _stop_serving(
-    socket_handler: AsyncSocketModeHandler | None, web_runner: web.AppRunner | None
-) -> None:
-    if socket_handler is not None:
-        await socket_handler.close_async()  # type: ignore[no-untyped-call]
-    if web_runner is not None:
-        # stops listening, then waits for requests in flight (their acks) up to its timeout
-        await web_runner.cleanup()

@@ -28,8 +28,8 @@ from bot.core.permissions import (
     AccessState,
     refused_grant,
 )
-from bot.ecs import EcsClient
-from bot.sdrs.client import SdrsClient
+from bot.huaweicloud.ecs import EcsClient
+from bot.huaweicloud.sdrs import SdrsClient
 
 # A job id no SDRS job has: the read is harmless and its "does not exist" answer shows that IAM
 # let the request through to the service.
