@@ -137,7 +137,8 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy URL; empty: SQLite in $XDG_DATA_HOME/sdrs-bot (else "
         "~/.local/share/sdrs-bot), created when needed; the image sets "
-        "sqlite:////data/sdrs-bot.sqlite3",
+        "sqlite:////data/sdrs-bot.sqlite3. PostgreSQL (postgresql+psycopg://...) needs the "
+        "postgresql extra: pip install 'sdrs-bot[postgresql]' (the image has it)",
     )
     job_poll_first_seconds: float = Field(
         default=5.0, gt=0, description="First check of a submitted job after this long"
