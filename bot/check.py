@@ -1,7 +1,8 @@
 """``sdrs-bot check``: is this configuration ready to run? One line per check, with a remedy.
 
 Checks, in order: the settings parse and nothing ``serve`` needs is missing (the same list
-``serve`` refuses to start with, :func:`bot.config.settings.read_settings`); Slack's bot token
+``serve`` refuses to start with, :func:`bot.config.diagnostics.read_settings`); Slack's bot
+token
 (``auth.test``) and its scopes (the ``x-oauth-scopes`` header Slack returns) against
 :data:`handlers.scopes.BOT_SCOPES`; the transport (Socket Mode: the app token opens a
 connection URL with ``apps.connections.open``; HTTP mode: a signing secret is set); SDRS and ECS
@@ -21,8 +22,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url
 
-from bot.config.accounts import load_accounts
-from bot.config.settings import Settings, access_mode
+from bot.config.diagnostics import access_mode
+from bot.config.settings import Settings
 from bot.core.checks import Check
 from bot.core.errors import ApiError, CloudError, ConfigError
 from bot.core.permissions import AccessResult, AccessState
@@ -35,8 +36,8 @@ from handlers.slack_check import slack_checks
 
 
 async def run_checks(settings: Settings, problems: list[str]) -> list[Check]:
-    """``problems``: what :func:`bot.config.settings.read_settings` found (the same list ``serve``
-    refuses to start with); every other part is tested all the same."""
+    """``problems``: what :func:`bot.config.diagnostics.read_settings` found (the same list
+    ``serve`` refuses to start with); every other part is tested all the same."""
     results = [
         Check("settings", False, problem, "fix it in the environment or .env")
         for problem in problems
@@ -126,13 +127,12 @@ async def _clouds(settings: Settings) -> list[Check]:
 def endpoint_source(settings: Settings, account: str, service: str) -> str:
     """Where ``service``'s endpoint of ``account`` comes from: the operator's setting, or the
     official SDK's region table (:mod:`bot.core.regions`)."""
-    if settings.accounts_file is None:
-        given = settings.sdrs_endpoint if service == "sdrs" else settings.ecs_endpoint
-        region, setting = settings.huaweicloud_sdk_region, f"{service.upper()}_ENDPOINT"
-    else:
-        spec = load_accounts(settings.accounts_file).accounts[account]
-        given = spec.sdrs_endpoint if service == "sdrs" else spec.ecs_endpoint
-        region, setting = spec.region, f"{service}_endpoint in ACCOUNTS_FILE"
+    accounts = settings.accounts()
+    spec = accounts.parsed().accounts[account]
+    given = spec.given_endpoint(service)
+    region, setting = spec.region, accounts.endpoint_setting(service)
+    if accounts.file is not None:
+        setting += " in ACCOUNTS_FILE"
     if given:
         return f"set by {setting}"
     return f"from the official SDK's {service.upper()} region table for {region}"

@@ -93,7 +93,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from bot.config.settings import read_settings
+    from bot.config.diagnostics import read_settings
     from bot.logs import configure_logging
     from bot.serve import serve
 
@@ -109,7 +109,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """A worker process (serve starts them with WORKER_PROCESSES; one can also run alone). It
     takes the settings exactly as ``serve`` does: every problem at once, before the database
     or any connection is opened."""
-    from bot.config.settings import read_settings
+    from bot.config.diagnostics import read_settings
     from bot.logs import configure_logging
     from bot.worker import run_worker
 
@@ -124,7 +124,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """Check the configuration: one line per check, exit 1 if any failed."""
     from bot.check import run_checks
-    from bot.config.settings import read_settings
+    from bot.config.diagnostics import read_settings
 
     settings, problems = read_settings()
     results = asyncio.run(run_checks(settings, problems))

@@ -9,8 +9,9 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.config.settings import Settings, startup_summary
-from bot.config.settings import problems as config_problems
+from bot.config.diagnostics import problems as config_problems
+from bot.config.diagnostics import startup_summary
+from bot.config.settings import Settings
 from bot.core.errors import ConfigError
 from bot.health import build_health_app
 from bot.runtime import open_runtime, shut_down, start_scheduler, stop_on_signals

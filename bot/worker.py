@@ -22,8 +22,10 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+from pydantic import SecretStr
+
 import bot
-from bot.config.settings import Settings, settings_env
+from bot.config.settings import Settings
 from bot.operations.deps import replica_name
 from bot.runtime import open_runtime, shut_down, start_scheduler, stop_on_signals
 from handlers.inbox import InboxRunner
@@ -99,6 +101,27 @@ def worker_command() -> list[str]:
     return [sys.executable, "-I", "-c", _WORKER_MAIN, str(package_root)]
 
 
+def worker_env(settings: Settings) -> dict[str, str]:
+    """The serving process's settings, as the environment of a worker child. A worker is a
+    process start of its own and reads its settings as every start does, from the environment
+    (ACCOUNTS_FILE included, parsed once at its start); handing over the parsed values (defaults
+    resolved, ``.env`` and overrides already read) makes it see what the serving process saw,
+    whatever its working directory. The only place settings become variables again."""
+    env: dict[str, str] = {}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, frozenset):
+            value = ",".join(sorted(value))
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        env[name.upper()] = str(value)
+    return env
+
+
 class WorkerPool:
     """The serving process's worker children: started, restarted if one dies, stopped.
 
@@ -143,7 +166,7 @@ class WorkerPool:
             self._tasks.append(asyncio.create_task(self._watch(n), name=f"worker {n}"))
 
     async def _spawn(self, n: int) -> asyncio.subprocess.Process:
-        env = {**os.environ, **settings_env(self.settings)}
+        env = {**os.environ, **worker_env(self.settings)}
         env["REPLICA_ID"] = f"{replica_name(self.settings)}-worker{n}"
         env[PARENT_ENV] = str(os.getpid())
         return await asyncio.create_subprocess_exec(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config.settings import read_settings
+from bot.config.diagnostics import read_settings
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread

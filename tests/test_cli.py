@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config.settings import Settings, read_settings, startup_summary
+from bot.config.diagnostics import read_settings, startup_summary
+from bot.config.settings import Settings
 
 
 def sdrs_bot(

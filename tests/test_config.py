@@ -7,6 +7,7 @@ import pytest
 
 from bot.config.settings import default_database_url, load_settings
 from bot.core.errors import ConfigError
+from bot.store import Store
 
 SECRET = "sk-3c1f-do-not-print"
 
@@ -16,7 +17,10 @@ def test_defaults_without_any_environment(tmp_path: Path, monkeypatch: pytest.Mo
     settings = load_settings(_env_file=None)
     expected = tmp_path / "data" / "sdrs-bot" / "sdrs-bot.sqlite3"
     assert settings.database_url == f"sqlite:///{expected}"
-    assert (tmp_path / "data" / "sdrs-bot").is_dir()  # created, so SQLite can make its file
+    assert not (tmp_path / "data").exists()  # reading the settings creates nothing
+    Store.from_url(settings.database_url).close()  # opening the store creates it (private)
+    assert expected.is_file()
+    assert (expected.parent.stat().st_mode & 0o777) == 0o700
     assert settings.sdrs_base_url == "https://sdrs.cn-north-4.myhuaweicloud.com"
     assert settings.ecs_base_url == "https://ecs.cn-north-4.myhuaweicloud.com"
     assert not settings.has_cloud_credentials

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config.settings import POSTGRESQL_EXTRA, database_driver_problem, read_settings
+from bot.config.diagnostics import read_settings
+from bot.config.settings import POSTGRESQL_EXTRA, database_driver_problem
 from bot.core.errors import ConfigError
 from bot.sandbox.local_env import ROOT
 from bot.store import Store

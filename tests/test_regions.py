@@ -18,7 +18,8 @@ from huaweicloudsdksts.v1.region.sts_region import StsRegion
 
 from bot.check import endpoint_source
 from bot.config.accounts import load_accounts
-from bot.config.settings import Settings, problems
+from bot.config.diagnostics import problems
+from bot.config.settings import Settings
 from bot.core.errors import ConfigError
 from bot.core.regions import SERVICES, endpoint_for, table
 from bot.huaweicloud.credential_sources import iam_endpoint_for, sts_endpoint_for

@@ -336,8 +336,8 @@ async def test_socket_mode_delivers_commands_and_clicks(
 
 
 def test_transport_choice_and_serve_problems() -> None:
+    from bot.config.diagnostics import problems as serve_problems
     from bot.config.settings import load_settings
-    from bot.config.settings import problems as serve_problems
 
     bare = load_settings(_env_file=None)
     assert transport(bare) == "http"

@@ -16,7 +16,8 @@ Example (docs/configuration.md, "Several accounts")::
     approvers = ["U012AB3CD"]
     resize = { usergroups = ["S0614TZR7"] }
 
-Read with :func:`load_accounts`, which raises one :class:`~bot.core.errors.ConfigError` listing
+Read with :func:`read_accounts` (once, at start: :meth:`bot.config.settings.Settings.accounts`)
+or :func:`load_accounts`, which raises one :class:`~bot.core.errors.ConfigError` listing
 every problem as ``FILE:LINE: where: what``, never echoing a value (it may be a secret).
 A binding's unset policy parts fall back to the environment's (``POLICY_*``, ``APPROVAL_MODE``,
 ``APPROVERS``, ``APPROVER_USERGROUPS``).
@@ -26,12 +27,15 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.config.credentials import CredentialSource, EnvironmentKeys
+from bot.config.values import Endpoint, ProjectId, Region
 from bot.core.bindings import ANY_CHANNEL, Binding, Bindings
 from bot.core.errors import ConfigError
 from bot.core.intents import ACCOUNT_NAME_RE, ACCOUNT_RULE
@@ -45,26 +49,17 @@ from bot.core.windows import (
     parse_window,
 )
 
-_REGION_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)+")
-_PROJECT_RE = re.compile(r"[0-9a-f]{32}")
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _endpoint(v: str | None) -> str | None:
-    if v is not None and not v.startswith(("http://", "https://")):
-        raise ValueError("must start with https:// (or http:// for a local emulator)")
-    return v.rstrip("/") if v else v
-
-
 class AccountSpec(_Strict):
-    region: str
-    project_id: str | None = None
-    sdrs_endpoint: str | None = None
-    ecs_endpoint: str | None = None
-    iam_endpoint: str | None = None
+    region: Region
+    project_id: ProjectId | None = None
+    sdrs_endpoint: Endpoint | None = None
+    ecs_endpoint: Endpoint | None = None
+    iam_endpoint: Endpoint | None = None
     credentials: CredentialSource = Field(default_factory=EnvironmentKeys)
     # maintenance windows by name (``windows = {nightly = "Sun 02:00-04:00 Asia/Shanghai"}``);
     # they override MAINTENANCE_WINDOWS of the same name for this account
@@ -85,37 +80,32 @@ class AccountSpec(_Strict):
     def window_specs(self) -> dict[str, WindowSpec]:
         return {name: parse_window(spec) for name, spec in self.windows.items()}
 
-    @field_validator("region")
-    @classmethod
-    def _region(cls, v: str) -> str:
-        if not _REGION_RE.fullmatch(v):
-            raise ValueError("must look like cn-north-4 (lower-case letters, digits and '-')")
-        return v
-
-    @field_validator("project_id")
-    @classmethod
-    def _project(cls, v: str | None) -> str | None:
-        if v is not None and not _PROJECT_RE.fullmatch(v):
-            raise ValueError("must be the 32-character lower-case hex project id")
-        return v
-
-    @field_validator("sdrs_endpoint", "ecs_endpoint", "iam_endpoint")
-    @classmethod
-    def _endpoints(cls, v: str | None) -> str | None:
-        return _endpoint(v)
-
-    def base_url(self, service: str) -> str:
-        given = {
+    def given_endpoint(self, service: str) -> str | None:
+        return {
             "sdrs": self.sdrs_endpoint,
             "ecs": self.ecs_endpoint,
             "iam": self.iam_endpoint,
         }.get(service)
+
+    def base_url(self, service: str, setting: str | None = None) -> str:
+        """The endpoint given for ``service``, else the SDK's table's for the region;
+        ConfigError naming ``setting`` (default: the file's key) when neither has one."""
+        given = self.given_endpoint(service)
         if given:
             return given
         url = endpoint_for(service, self.region)
         if url is None:
-            raise ConfigError([no_endpoint(service, self.region, f"{service}_endpoint")])
+            raise ConfigError([no_endpoint(service, self.region, setting or f"{service}_endpoint")])
         return url
+
+    def endpoint_problems(self, setting: Callable[[str], str]) -> list[str]:
+        """The services (SDRS, ECS) with neither an endpoint given nor one in the SDK's table
+        for the region, saying which ``setting(service)`` to set."""
+        return [
+            no_endpoint(service, self.region, setting(service))
+            for service in ("sdrs", "ecs")
+            if self.given_endpoint(service) is None and endpoint_for(service, self.region) is None
+        ]
 
 
 class RuleSpec(_Strict):
@@ -197,14 +187,12 @@ class AccountsFile(_Strict):
         return v
 
     def cross_problems(self) -> list[tuple[tuple[str, ...], str]]:
-        """(where, what) for what no single field shows: bindings naming unknown accounts."""
+        """(where, what) for what no single field shows: an account's region without an SDRS or
+        ECS endpoint, bindings naming unknown accounts."""
         found: list[tuple[tuple[str, ...], str]] = []
         for name, account in self.accounts.items():
-            for service in ("sdrs", "ecs"):
-                given = account.sdrs_endpoint if service == "sdrs" else account.ecs_endpoint
-                if given is None and endpoint_for(service, account.region) is None:
-                    what = no_endpoint(service, account.region, f"{service}_endpoint")
-                    found.append((("accounts", name, "region"), what))
+            for what in account.endpoint_problems(lambda service: f"{service}_endpoint"):
+                found.append((("accounts", name, "region"), what))
         for n, binding in enumerate(self.bindings):
             unknown = [a for a in binding.accounts if a not in self.accounts]
             if unknown:
@@ -240,34 +228,111 @@ def two_person_problems(bindings: Bindings) -> list[str]:
     ]
 
 
-def load_accounts(path: Path) -> AccountsFile:
+@dataclass(frozen=True)
+class Accounts:
+    """The one accounts configuration, read and parsed once at start: the Huawei Cloud accounts
+    the bot acts on and the channels bound to them. Either ``ACCOUNTS_FILE`` (``file``), or the
+    environment's one account (``HUAWEICLOUD_SDK_REGION``/``_PROJECT_ID``, ``SDRS_ENDPOINT``,
+    ``ECS_ENDPOINT``, named ``ACCOUNT_NAME``, credentials from the environment) as a one-entry
+    configuration of the same model, bound to every channel (``"*"``) under the environment's
+    policy. ``problems`` says what is wrong; then ``config`` is None."""
+
+    config: AccountsFile | None
+    problems: tuple[str, ...] = ()
+    file: Path | None = None  # None: the environment's one account
+    lines: tuple[str, ...] = ()  # the file's text, for the line of a problem
+
+    def parsed(self) -> AccountsFile:
+        """The configuration; ConfigError listing its problems if it has any."""
+        if self.config is None:
+            raise ConfigError(list(self.problems))
+        return self.config
+
+    def endpoint_setting(self, service: str) -> str:
+        """What sets ``service``'s endpoint here: a key of the file's account, or the
+        environment's ``SDRS_ENDPOINT``/``ECS_ENDPOINT``."""
+        return f"{service}_endpoint" if self.file is not None else f"{service.upper()}_ENDPOINT"
+
+    def binding_problem(self, index: int, what: str) -> str:
+        """``FILE:LINE: bindings[N]: what`` for the binding at ``index`` (from 0), as every
+        other problem in the file is written (plain ``what`` for the environment's account)."""
+        if self.file is None:
+            return what
+        return _describe(
+            self.file, list(self.lines), {"loc": ("bindings", str(index)), "msg": what}
+        )
+
+
+_ENVIRONMENT_NAMES = {
+    "region": "HUAWEICLOUD_SDK_REGION",
+    "project_id": "HUAWEICLOUD_SDK_PROJECT_ID",
+    "sdrs_endpoint": "SDRS_ENDPOINT",
+    "ecs_endpoint": "ECS_ENDPOINT",
+}
+
+
+def environment_accounts(
+    name: str,
+    *,
+    region: str,
+    project_id: str | None,
+    sdrs_endpoint: str | None,
+    ecs_endpoint: str | None,
+) -> Accounts:
+    """The environment's one account as a one-entry configuration: the same model and checks
+    as an entry of ACCOUNTS_FILE, its problems named by the environment's variables."""
+    try:
+        spec = AccountSpec(
+            region=region,
+            project_id=project_id,
+            sdrs_endpoint=sdrs_endpoint,
+            ecs_endpoint=ecs_endpoint,
+            credentials=EnvironmentKeys(),
+        )
+        config = AccountsFile(
+            accounts={name: spec}, bindings=[BindingSpec(channels=[ANY_CHANNEL], accounts=[name])]
+        )
+    except ValidationError as exc:
+        return Accounts(None, tuple(_environment_problem(dict(e)) for e in exc.errors()))
+    missing = spec.endpoint_problems(lambda service: f"{service.upper()}_ENDPOINT")
+    return Accounts(None, tuple(missing)) if missing else Accounts(config)
+
+
+def _environment_problem(error: dict[str, Any]) -> str:
+    loc = tuple(str(p) for p in error.get("loc", ()))
+    field = loc[-1] if loc else ""
+    name = _ENVIRONMENT_NAMES.get(field, field.upper() or "ACCOUNT_NAME")
+    msg = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    return f"{name}: {msg}"
+
+
+def read_accounts(path: Path) -> Accounts:
+    """Read and parse the accounts file, once: its configuration, or every problem with it as
+    ``FILE:LINE: where: what`` (never a value: it may be a secret)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError([f"{path}: cannot read the accounts file ({exc.strerror})"]) from None
+        return Accounts(None, (f"{path}: cannot read the accounts file ({exc.strerror})",), path)
+    lines = tuple(text.splitlines())
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
-    lines = text.splitlines()
+        return Accounts(None, (f"{path}: not valid TOML: {exc}",), path, lines)
     try:
         parsed = AccountsFile.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([_describe(path, lines, dict(e)) for e in exc.errors()]) from None
+        found = tuple(_describe(path, list(lines), dict(e)) for e in exc.errors())
+        return Accounts(None, found, path, lines)
     cross = parsed.cross_problems()
     if cross:
-        raise ConfigError([_describe(path, lines, {"loc": loc, "msg": msg}) for loc, msg in cross])
-    return parsed
+        found = tuple(_describe(path, list(lines), {"loc": loc, "msg": msg}) for loc, msg in cross)
+        return Accounts(None, found, path, lines)
+    return Accounts(parsed, (), path, lines)
 
 
-def binding_problem(path: Path, index: int, what: str) -> str:
-    """``FILE:LINE: bindings[N]: what`` for the binding at ``index`` (from 0), as every other
-    problem in the file is written."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        lines = []
-    return _describe(path, lines, {"loc": ("bindings", str(index)), "msg": what})
+def load_accounts(path: Path) -> AccountsFile:
+    """The accounts file parsed, or one ConfigError listing every problem with it."""
+    return read_accounts(path).parsed()
 
 
 def _describe(path: Path, lines: list[str], error: dict[str, Any]) -> str:

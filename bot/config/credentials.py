@@ -100,6 +100,20 @@ class EnvironmentKeys(_Spec):
     kind: Literal["environment"] = "environment"
 
 
+class EnvironmentCredentials(_Spec):
+    """What the ``environment`` kind signs with, as the settings read it (the environment, or
+    ``.env``): ``HUAWEICLOUD_SDK_AK``/``_SK`` (+ ``_SECURITY_TOKEN``), else the bot's
+    ``HUAWEICLOUD_SDK_AUTH_TOKEN``; ``HUAWEICLOUD_SDK_PROJECT_ID``. Handed to the provider as
+    values (:meth:`bot.config.settings.Settings.environment_credentials`), never written back
+    into environment variables."""
+
+    ak: str | None = None
+    sk: SecretStr | None = None
+    security_token: SecretStr | None = None
+    auth_token: SecretStr | None = None
+    project_id: str | None = None
+
+
 class Profile(_Spec):
     kind: Literal["profile"] = "profile"
     # None: HUAWEICLOUD_SDK_CREDENTIALS_FILE, else ~/.huaweicloud/credentials

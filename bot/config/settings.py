@@ -1,7 +1,10 @@
 """The bot's settings: one ``Settings`` model, read once from the environment (and ``.env``).
 
 Build it with :func:`load_settings`, which turns pydantic's validation errors into a single
-:class:`~bot.core.errors.ConfigError` naming every problem (never a traceback), then pass it down.
+:class:`~bot.core.errors.ConfigError` naming every problem (never a traceback), then pass it down
+(or with :func:`bot.config.diagnostics.read_settings`, which lists every problem and what serve
+would refuse to start with). :meth:`Settings.accounts` is the one accounts configuration,
+parsed once. Validators only judge values (no file or directory is created here).
 Secrets are ``SecretStr``: their ``repr``/``str`` are masked, so logging a ``Settings`` is safe.
 """
 
@@ -15,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     ValidationInfo,
@@ -23,12 +27,17 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.config.accounts import AccountsFile, binding_problem, load_accounts, two_person_problems
-from bot.core.bindings import ANY_CHANNEL, Binding
+from bot.config.accounts import (
+    Accounts,
+    AccountSpec,
+    environment_accounts,
+    read_accounts,
+)
+from bot.config.credentials import EnvironmentCredentials
+from bot.config.values import Endpoint, ProjectId, Region
 from bot.core.errors import ConfigError
 from bot.core.intents import ACCOUNT_NAME_RE, ACCOUNT_RULE
-from bot.core.policy import AccessRule, Policy, slack_ids, unrestricted
-from bot.core.regions import endpoint_for, no_endpoint
+from bot.core.policy import AccessRule, Policy, slack_ids
 from bot.core.routing import parse_routes
 from bot.core.windows import WindowSpec, parse_windows
 
@@ -75,6 +84,8 @@ class Settings(BaseSettings):
         extra="ignore",
         case_sensitive=False,
     )
+    # the accounts, parsed once (:meth:`accounts`), with the values they were parsed from
+    _accounts: tuple[tuple[object, ...], Accounts] | None = PrivateAttr(default=None)
 
     # Slack
     slack_bot_token: SecretStr | None = Field(default=None, description="Bot token (xoxb-...)")
@@ -100,13 +111,15 @@ class Settings(BaseSettings):
     huaweicloud_sdk_security_token: SecretStr | None = Field(
         default=None, description="Security token of temporary AK/SK (sent as X-Security-Token)"
     )
-    huaweicloud_sdk_project_id: str | None = Field(default=None, description="Project id")
-    huaweicloud_sdk_region: str = Field(default="cn-north-4", description="Region, e.g. cn-north-4")
-    sdrs_endpoint: str | None = Field(
+    huaweicloud_sdk_project_id: ProjectId | None = Field(default=None, description="Project id")
+    huaweicloud_sdk_region: Region = Field(
+        default="cn-north-4", description="Region, e.g. cn-north-4"
+    )
+    sdrs_endpoint: Endpoint | None = Field(
         default=None,
         description="SDRS endpoint override (default: the SDK's region table, docs/endpoints.md)",
     )
-    ecs_endpoint: str | None = Field(
+    ecs_endpoint: Endpoint | None = Field(
         default=None,
         description="ECS endpoint override (default: the SDK's region table, docs/endpoints.md)",
     )
@@ -297,11 +310,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_default(cls, v: str) -> str:
-        if v:
-            return v
-        url = default_database_url()
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return url
+        return v or default_database_url()  # the store creates its directory when it opens
 
     @field_validator("account_name")
     @classmethod
@@ -315,27 +324,6 @@ class Settings(BaseSettings):
     def _accounts_file_exists(cls, v: Path | None) -> Path | None:
         if v is not None and not v.is_file():
             raise ValueError("no such file (give the path of the accounts TOML file)")
-        return v
-
-    @field_validator("huaweicloud_sdk_project_id")
-    @classmethod
-    def _project_id_form(cls, v: str | None) -> str | None:
-        if v is not None and not (len(v) == 32 and all(c in "0123456789abcdef" for c in v)):
-            raise ValueError("must be the 32-character lower-case hex project id from the console")
-        return v
-
-    @field_validator("sdrs_endpoint", "ecs_endpoint")
-    @classmethod
-    def _endpoint_form(cls, v: str | None) -> str | None:
-        if v is not None and not v.startswith(("http://", "https://")):
-            raise ValueError("must start with https:// (or http:// for a local emulator)")
-        return v.rstrip("/") if v else v
-
-    @field_validator("huaweicloud_sdk_region")
-    @classmethod
-    def _region_form(cls, v: str) -> str:
-        if not v or any(c not in "abcdefghijklmnopqrstuvwxyz0123456789-" for c in v):
-            raise ValueError("must look like cn-north-4 (lower-case letters, digits and '-')")
         return v
 
     @model_validator(mode="after")
@@ -375,6 +363,16 @@ class Settings(BaseSettings):
             getattr(self, name) for name in Settings.model_fields if name.startswith("policy_")
         )
 
+    def environment_credentials(self) -> EnvironmentCredentials:
+        """The environment's credentials, for an account whose source is ``environment``."""
+        return EnvironmentCredentials(
+            ak=self.huaweicloud_sdk_ak,
+            sk=self.huaweicloud_sdk_sk,
+            security_token=self.huaweicloud_sdk_security_token,
+            auth_token=self.huaweicloud_sdk_auth_token,
+            project_id=self.huaweicloud_sdk_project_id,
+        )
+
     @property
     def has_cloud_credentials(self) -> bool:
         has_auth = bool(self.huaweicloud_sdk_ak or self.huaweicloud_sdk_auth_token)
@@ -382,45 +380,44 @@ class Settings(BaseSettings):
 
     @property
     def sdrs_base_url(self) -> str:
-        return self.sdrs_endpoint or _table_endpoint("sdrs", self.huaweicloud_sdk_region)
+        return self._environment_account().base_url("sdrs", "SDRS_ENDPOINT")
 
     @property
     def ecs_base_url(self) -> str:
-        return self.ecs_endpoint or _table_endpoint("ecs", self.huaweicloud_sdk_region)
+        return self._environment_account().base_url("ecs", "ECS_ENDPOINT")
 
-    def endpoint_problems(self) -> list[str]:
-        """The services whose endpoint is neither set nor in the SDK's table for the region."""
-        given = {"sdrs": self.sdrs_endpoint, "ecs": self.ecs_endpoint}
-        region = self.huaweicloud_sdk_region
-        return [
-            no_endpoint(s, region, f"{s.upper()}_ENDPOINT")
-            for s, url in given.items()
-            if url is None and endpoint_for(s, region) is None
-        ]
+    def _environment_account(self) -> AccountSpec:
+        return AccountSpec.model_construct(
+            region=self.huaweicloud_sdk_region,
+            sdrs_endpoint=self.sdrs_endpoint,
+            ecs_endpoint=self.ecs_endpoint,
+        )
 
-
-def _table_endpoint(service: str, region: str) -> str:
-    url = endpoint_for(service, region)
-    if url is None:
-        raise ConfigError([no_endpoint(service, region, f"{service.upper()}_ENDPOINT")])
-    return url
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The settings as environment variables (for a child process: ``sdrs-bot worker``)."""
-    env: dict[str, str] = {}
-    for name in Settings.model_fields:
-        value = getattr(settings, name)
-        if value is None:
-            continue
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
-        elif isinstance(value, frozenset):
-            value = ",".join(sorted(value))
-        elif isinstance(value, bool):
-            value = "true" if value else "false"
-        env[name.upper()] = str(value)
-    return env
+    def accounts(self) -> Accounts:
+        """The accounts this configuration acts on (ACCOUNTS_FILE, else the environment's one
+        account as a one-entry configuration), read and parsed once for these settings: every
+        later call answers the same value (a changed file is read again at the next start)."""
+        key = (
+            self.accounts_file,
+            self.account_name,
+            self.huaweicloud_sdk_region,
+            self.huaweicloud_sdk_project_id,
+            self.sdrs_endpoint,
+            self.ecs_endpoint,
+        )
+        if self._accounts is None or self._accounts[0] != key:
+            if self.accounts_file is not None:
+                found = read_accounts(self.accounts_file)
+            else:
+                found = environment_accounts(
+                    self.account_name,
+                    region=self.huaweicloud_sdk_region,
+                    project_id=self.huaweicloud_sdk_project_id,
+                    sdrs_endpoint=self.sdrs_endpoint,
+                    ecs_endpoint=self.ecs_endpoint,
+                )
+            self._accounts = (key, found)
+        return self._accounts[1]
 
 
 def env_table() -> str:
@@ -441,7 +438,7 @@ def env_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-def _describe(error: dict[str, Any]) -> str:
+def describe_error(error: dict[str, Any]) -> str:
     loc = ".".join(str(p) for p in error.get("loc", ()))
     name = loc.upper() if loc else "settings"
     msg = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
@@ -456,177 +453,7 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        raise ConfigError([_describe(dict(e)) for e in exc.errors()]) from None
-
-
-# Fields the model-level checks (_credentials_pair) look at: when one of those checks fails,
-# they fall back to their defaults so that the other problems can still be found.
-_CROSS_FIELD = (
-    "huaweicloud_sdk_ak",
-    "huaweicloud_sdk_sk",
-    "approval_mode",
-    "job_poll_first_seconds",
-    "job_poll_max_seconds",
-)
-
-
-def read_settings(*, for_serving: bool = True, **overrides: Any) -> tuple[Settings, list[str]]:
-    """The settings and every problem with them, all at once (what ``serve`` refuses to start
-    with and ``check`` reports). A value that does not parse is listed and replaced by its
-    default, so the rest can still be judged (and ``check`` can go on testing each part)."""
-    found: list[str] = []
-    fallback: dict[str, Any] = {}
-    for _ in range(3):  # field errors, then the cross-field checks they hid, then done
-        try:
-            settings = Settings(**{**overrides, **fallback})
-            break
-        except ValidationError as exc:
-            for error in exc.errors():
-                found.append(_describe(dict(error)))
-                names = [str(error["loc"][0])] if error.get("loc") else list(_CROSS_FIELD)
-                for name in names:
-                    if name in Settings.model_fields:
-                        fallback[name] = Settings.model_fields[name].default
-    else:  # pragma: no cover - every field has a default, so the third try parses
-        settings = Settings.model_construct()
-    return settings, found + problems(settings, for_serving=for_serving)
-
-
-def problems(settings: Settings, *, for_serving: bool = True) -> list[str]:
-    """What these (parsed) settings lack to run: a bot token and the cloud credentials; for
-    serving, also a transport (an app token for Socket Mode or a signing secret for HTTP)."""
-    found = []
-    missing_driver = database_driver_problem(settings.database_url)
-    if missing_driver is not None:
-        found.append(missing_driver)
-    if settings.slack_bot_token is None:
-        found.append("SLACK_BOT_TOKEN is required (the xoxb- token of the app)")
-    if for_serving and settings.slack_app_token is None and settings.slack_signing_secret is None:
-        found.append(
-            "set SLACK_APP_TOKEN (xapp-..., Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)"
-        )
-    parsed: AccountsFile | None = None
-    if settings.accounts_file is not None:
-        try:
-            parsed = load_accounts(settings.accounts_file)
-        except ConfigError as exc:
-            found.extend(exc.problems)
-        else:
-            found.extend(two_person_problems(parsed.bindings_with(settings.policy())))
-    else:
-        found.extend(settings.endpoint_problems())
-    if settings.accounts_file is None and not settings.has_cloud_credentials:
-        found.append(
-            "set HUAWEICLOUD_SDK_AK + HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN) and "
-            "HUAWEICLOUD_SDK_PROJECT_ID, or ACCOUNTS_FILE"
-        )
-    if for_serving:
-        found.extend(open_policy_problems(settings, parsed))
-    return found
-
-
-_MAY = {"resize": "resize production servers", "rename_drill": "rename DR drills"}
-
-
-def no_policy(kinds: tuple[str, ...], *, scope: str = "") -> str:
-    """The one refusal for a change kind nobody restricted (the environment's POLICY_* or a
-    binding in ACCOUNTS_FILE, every spelling of "empty"), with how to write it right."""
-    return (
-        f"no request policy for {' and '.join(kinds)}: anyone in "
-        f"{scope or 'any channel the bot is in'} could {' and '.join(_MAY[k] for k in kinds)}. "
-        "Restrict who may ask (POLICY_RESIZE_USERS / _USERGROUPS / _CHANNELS and "
-        "POLICY_RENAME_*, or in an ACCOUNTS_FILE binding resize = { users = [...] } and "
-        "rename_drill = { ... } with users, usergroups or channels), or set OPEN_ACCESS=true to "
-        "allow everyone in the bot's channels on purpose"
-    )
-
-
-def open_policy_problems(settings: Settings, parsed: AccountsFile | None = None) -> list[str]:
-    """Fail closed: every change kind, in the environment's one policy or in each binding of
-    ACCOUNTS_FILE (its unset parts taken from the environment), must name who may ask (users,
-    user groups or channels) - an empty list, an empty table or no table at all names nobody
-    and would let everyone in - unless OPEN_ACCESS=true says so on purpose."""
-    if settings.open_access:
-        return []
-    if settings.accounts_file is None:
-        kinds = unrestricted(settings.policy())
-        return [no_policy(kinds)] if kinds else []
-    if parsed is None:
-        try:
-            parsed = load_accounts(settings.accounts_file)
-        except ConfigError:
-            return []  # the file's own problems are reported (and refused) already
-    found = []
-    for n, binding in enumerate(parsed.bindings_with(settings.policy()).items):
-        kinds = unrestricted(binding.policy)
-        if kinds:
-            what = no_policy(kinds, scope=_channels(binding))
-            found.append(binding_problem(settings.accounts_file, n, what))
-    return found
-
-
-def _channels(binding: Binding) -> str:
-    named = sorted(c for c in binding.channels if c != ANY_CHANNEL)
-    parts = [f"channel {', '.join(named)}"] if named else []
-    if ANY_CHANNEL in binding.channels:
-        parts.append('every channel not named in a binding ("*")')
-    return " and ".join(parts)
-
-
-def access_mode(settings: Settings) -> Literal["bindings", "allow-lists", "open", "none"]:
-    """Which request policy is in force: an accounts file's bindings, the environment's
-    allow-lists, open to everyone on purpose (OPEN_ACCESS), or none - some change kind that
-    anyone could ask for, not chosen on purpose (serve refuses)."""
-    if open_policy_problems(settings):
-        return "none"
-    if settings.accounts_file is not None:
-        return "bindings"
-    if settings.has_request_policy:
-        return "allow-lists"
-    return "open"
-
-
-def startup_summary(settings: Settings) -> str:
-    """The one line ``serve`` logs when it starts: where it acts and how (no secrets)."""
-    policy = settings.policy()
-    limits = []
-    for kind, rule in sorted(policy.requests.items()):
-        parts = [
-            f"{len(ids)} {what}"
-            for what, ids in (
-                ("users", rule.users),
-                ("groups", rule.usergroups),
-                ("channels", rule.channels),
-            )
-            if ids
-        ]
-        limits.append(f"{kind}: {', '.join(parts) if parts else 'anyone'}")
-    approval: str = settings.approval_mode
-    if approval == "two-person":
-        approval += f" ({len(settings.approvers)} approvers, "
-        approval += f"{len(settings.approver_usergroups)} approver groups)"
-    where = (
-        "socket mode"
-        if settings.slack_app_token is not None
-        else f"http mode on {settings.http_host}:{settings.http_port}"
-    )
-    if settings.accounts_file is not None:
-        try:
-            parsed = load_accounts(settings.accounts_file)
-            names = ", ".join(f"{n} ({a.region})" for n, a in parsed.accounts.items())
-            cloud = f"accounts {names} bound to channels by {settings.accounts_file}"
-        except ConfigError:
-            cloud = f"accounts from {settings.accounts_file} (unreadable)"
-    else:
-        cloud = (
-            f"account {settings.account_name}: region {settings.huaweicloud_sdk_region}, "
-            f"project {settings.huaweicloud_sdk_project_id or '(none)'}"
-        )
-    return (
-        f"sdrs-bot starting: {cloud}, {where}, access {access_mode(settings)}, "
-        f"approval {approval}, policy {'; '.join(limits)}, "
-        f"health on {settings.health_host}:{settings.health_port}"
-    )
+        raise ConfigError([describe_error(dict(e)) for e in exc.errors()]) from None
 
 
 if __name__ == "__main__":

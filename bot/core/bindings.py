@@ -87,8 +87,3 @@ class Bindings:
         for binding in self.items:
             seen.update(dict.fromkeys(binding.accounts))
         return tuple(seen)
-
-
-def everywhere(account: str, policy: Policy) -> Bindings:
-    """The environment-only configuration: one account, every channel, one policy."""
-    return Bindings((Binding(frozenset({ANY_CHANNEL}), (account,), policy),))

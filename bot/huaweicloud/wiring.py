@@ -4,14 +4,13 @@ the metrics observers in. The clients themselves never read the settings."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.config.accounts import AccountsFile, load_accounts, two_person_problems
-from bot.config.settings import Settings, settings_env
-from bot.core.bindings import Bindings, everywhere
+from bot.config.accounts import AccountsFile, two_person_problems
+from bot.config.settings import Settings
+from bot.core.bindings import Bindings
 from bot.core.errors import CloudError, ConfigError
 from bot.huaweicloud.credential_sources import build_provider, iam_endpoint_for
 from bot.huaweicloud.credentials import CredentialProvider, SigningKeys
@@ -77,11 +76,7 @@ def build_clients(
     pool); ``metrics`` observes every attempt; ``sleep``/``sender`` are for tests (one
     ``sender`` serves both clients and is closed by each);
     ``provider`` holds the environment's temporary keys (:func:`temporary_keys`)."""
-    project = settings.huaweicloud_sdk_project_id
-    if not project:
-        raise ConfigError(["HUAWEICLOUD_SDK_PROJECT_ID is required to call SDRS and ECS"])
-    provider = provider or temporary_keys(settings)
-    auth = build_auth(settings) if provider is None else ProviderAuth(provider, project)
+    project, auth, _ = _environment_auth(settings, provider or temporary_keys(settings))
     return _clients(
         settings,
         auth,
@@ -93,6 +88,18 @@ def build_clients(
         sleep=sleep,
         sender=sender,
     )
+
+
+def _environment_auth(
+    settings: Settings, provider: CredentialProvider | None
+) -> tuple[str, Signer | ProviderAuth, CredentialProvider | None]:
+    """The environment's account signs with the settings' AK/SK or IAM token; with a
+    ``provider`` (its temporary keys) through that provider."""
+    project = settings.huaweicloud_sdk_project_id
+    if not project:
+        raise ConfigError(["HUAWEICLOUD_SDK_PROJECT_ID is required to call SDRS and ECS"])
+    auth = build_auth(settings) if provider is None else ProviderAuth(provider, project)
+    return project, auth, provider
 
 
 def _clients(
@@ -140,72 +147,70 @@ def build_fleet(
     project_ids: Mapping[str, str] | None = None,
     providers: Mapping[str, CredentialProvider] | None = None,
 ) -> tuple[Fleet, Bindings]:
-    """Every account with its clients, and the channel bindings: from ACCOUNTS_FILE, or the
-    environment's one account bound to every channel under the POLICY_* settings. An account
-    without a project id needs it in ``project_ids`` (:func:`open_fleet` finds them)."""
-    if settings.accounts_file is None:
-        provider = temporary_keys(settings)
-        clouds = build_clients(settings, metrics=metrics, sender=sender, provider=provider)
-        assert settings.huaweicloud_sdk_project_id is not None  # build_clients checked it
-        account = Account(
-            settings.account_name,
-            settings.huaweicloud_sdk_region,
-            settings.huaweicloud_sdk_project_id,
-            clouds.sdrs,
-            clouds.ecs,
-            settings.sdrs_base_url,
-            settings.ecs_base_url,
-            credentials=provider,
-        )
-        fleet = Fleet([account], legacy=settings.account_name)
-        return fleet, everywhere(settings.account_name, settings.policy())
-    parsed = load_accounts(settings.accounts_file)
-    bindings = parsed.bindings_with(settings.policy())
+    """Every account with its clients, and the channel bindings, from the one accounts
+    configuration (:meth:`Settings.accounts`: ACCOUNTS_FILE, or the environment's one account
+    bound to every channel under the POLICY_* settings). An account without a project id needs
+    it in ``project_ids`` (:func:`open_fleet` finds them)."""
+    accounts = settings.accounts()
+    config = accounts.parsed()
+    bindings = config.bindings_with(settings.policy())
     problems = two_person_problems(bindings)
     if problems:
         raise ConfigError(problems)
-    given = providers or account_providers(settings, parsed)
-    accounts = []
-    for name, spec in parsed.accounts.items():
-        provider = given[name]
-        project = spec.project_id or provider.project_id or (project_ids or {}).get(name)
-        if project is None:
-            raise ConfigError([f"account {name}: no project_id, and it was not discovered"])
+    from_environment = accounts.file is None
+    given = {} if from_environment else providers or account_providers(settings, config)
+    fleet = []
+    for name, spec in config.accounts.items():
+        if from_environment:
+            project, auth, provider = _environment_auth(settings, temporary_keys(settings))
+        else:
+            provider = given[name]
+            found = spec.project_id or provider.project_id or (project_ids or {}).get(name)
+            if found is None:
+                raise ConfigError([f"account {name}: no project_id, and it was not discovered"])
+            project, auth = found, ProviderAuth(provider, found)
+        setting = accounts.endpoint_setting
+        sdrs_url = spec.base_url("sdrs", setting("sdrs"))
+        ecs_url = spec.base_url("ecs", setting("ecs"))
         clouds = _clients(
             settings,
-            ProviderAuth(provider, project),
+            auth,
             project,
-            spec.base_url("sdrs"),
-            spec.base_url("ecs"),
+            sdrs_url,
+            ecs_url,
             account=name,
             metrics=metrics,
             sender=sender,
         )
-        accounts.append(
+        fleet.append(
             Account(
                 name,
                 spec.region,
                 project,
                 clouds.sdrs,
                 clouds.ecs,
-                spec.base_url("sdrs"),
-                spec.base_url("ecs"),
+                sdrs_url,
+                ecs_url,
                 credentials=provider,
                 windows=spec.window_specs(),
             )
         )
-    return Fleet(accounts), bindings
+    # records stored before accounts existed belong to the environment's account
+    return Fleet(fleet, legacy=settings.account_name if from_environment else None), bindings
 
 
-def account_providers(settings: Settings, parsed: AccountsFile) -> dict[str, CredentialProvider]:
+def account_providers(settings: Settings, config: AccountsFile) -> dict[str, CredentialProvider]:
     """Each account's credential provider (nothing is fetched yet). The ``environment`` kind
-    reads the settings as the environment (so ``.env`` counts too)."""
-    env = {**os.environ, **settings_env(settings)}
+    signs with the settings' values (so ``.env`` counts too), handed over as values."""
+    environment = settings.environment_credentials()
     return {
         name: build_provider(
-            spec.credentials, region=spec.region, iam_endpoint=spec.iam_endpoint, env=env
+            spec.credentials,
+            region=spec.region,
+            iam_endpoint=spec.iam_endpoint,
+            environment=environment,
         )
-        for name, spec in parsed.accounts.items()
+        for name, spec in config.accounts.items()
     }
 
 
@@ -215,9 +220,10 @@ async def open_fleet(
     """:func:`build_fleet`, after finding the project id of each account that names none
     (IAM's project named like the region, as the official SDK does). ConfigError if that
     fails: serve does not start acting on a guess."""
-    if settings.accounts_file is None:
+    accounts = settings.accounts()
+    if accounts.file is None:
         return build_fleet(settings, metrics=metrics)
-    parsed = load_accounts(settings.accounts_file)
+    parsed = accounts.parsed()
     providers = account_providers(settings, parsed)
     found: dict[str, str] = {}
     problems: list[str] = []

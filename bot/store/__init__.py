@@ -91,7 +91,10 @@ def make_engine(url: str) -> Engine:
     path = sqlite_file(url)
     if url.startswith("sqlite"):
         if path is not None and not os.path.exists(path):
-            sqlite3.connect(path).close()  # created once, here; later connections need the file
+            # created once, here (its directory too: the per-user default's may not exist yet,
+            # private to the user); later connections need the file
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            sqlite3.connect(path).close()
 
         def connect() -> sqlite3.Connection:
             if path is None:
