@@ -1,4 +1,4 @@
-"""An acked command survives a crash (README promise; issue 13 item 1): the real ``sdrs-bot
+"""An acked command survives a crash (a README promise): the real ``sdrs-bot
 serve`` acks 50 resize commands while SDRS is slow, and is killed with SIGKILL (its worker too)
 right after the last ack. Started again on the same database, it answers every acked command -
 one confirmation each, none twice - in both modes (one process, and a worker process)."""

@@ -275,7 +275,7 @@ def test_transport_honours_proxy_environment_read_once(monkeypatch: pytest.Monke
 async def test_the_request_id_of_every_accepted_change_is_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Issue 12 item 8: a change SDRS accepted is logged with its ``X-Request-Id`` (the line
+    """A change SDRS accepted is logged with its ``X-Request-Id`` (the line
     and the record's ``request_id`` field the JSON log carries); reads are not."""
     answers = {"POST": "req-post-1", "PUT": "req-put-2", "GET": "req-get-3"}
 

@@ -1,4 +1,4 @@
-"""SIGKILL during each step of a stop-resize-start (issue 17): the real ``sdrs-bot serve`` is
+"""SIGKILL during each step of a stop-resize-start: the real ``sdrs-bot serve`` is
 killed while the step's changing call is out - the emulator has carried it out and holds its
 answer back (its ``late`` fault), so the bot's database says only that it was about to send
 it - and started again on the same database. Each call reaches ECS/SDRS exactly once (the

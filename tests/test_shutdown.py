@@ -1,4 +1,4 @@
-"""Graceful shutdown (issue 7): two ``sdrs-bot serve`` replicas on real PostgreSQL track 120
+"""Graceful shutdown: two ``sdrs-bot serve`` replicas on real PostgreSQL track 120
 jobs; replica 0 gets SIGTERM while it holds job leases. It exits cleanly within
 SHUTDOWN_SECONDS, releasing its leases, so replica 1 takes those jobs at its next ticks, before
 any lease could have run out (it would otherwise have waited for them). Every report arrives

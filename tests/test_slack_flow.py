@@ -793,7 +793,7 @@ async def test_a_database_that_cannot_be_written_is_said_in_the_ack_and_then_rec
 async def test_building_the_app_logs_no_client_and_token_warning(
     h: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Issue 16: with SLACK_BOT_TOKEN set (as in every deployment) Bolt would warn "As you gave
+    """With SLACK_BOT_TOKEN set (as in every deployment) Bolt would warn "As you gave
     `client` as well, `token` will be unused." - our client holds that token, so it is not said."""
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     caplog.set_level(logging.DEBUG)

@@ -1,4 +1,4 @@
-"""Issue 12: history lines show SDRS's error code of a refused or failed operation, and
+"""History lines show SDRS's error code of a refused or failed operation, and
 history, jobs, status and the reports seen outside a thread link to the operation's thread
 (``chat.getPermalink`` of the Slack stand-in, as Slack documents it). A link that cannot be had
 leaves the line without it; the command never fails for it."""

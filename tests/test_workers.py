@@ -1,4 +1,4 @@
-"""WORKER_PROCESSES (issue 3's ack latency): the serving process queues commands and clicks in
+"""WORKER_PROCESSES (for ack latency): the serving process queues commands and clicks in
 the durable inbox before acking; workers do the rest exactly as the in-process path would.
 In-process scenarios drive a worker's inbox step directly; one test runs `sdrs-bot serve` with
 a real worker child over HTTP."""

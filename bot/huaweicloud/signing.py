@@ -1,6 +1,6 @@
 """Huawei Cloud AK/SK request signing (``SDK-HMAC-SHA256``) as an ``httpx.Auth``.
 
-The algorithm (DESIGN.md section 3; the reference is ``huaweicloudsdkcore.signer.Signer``):
+The algorithm (the reference is ``huaweicloudsdkcore.signer.Signer``):
 
 1. ``X-Sdk-Date`` = UTC time ``%Y%m%dT%H%M%SZ`` (the gateway refuses more than 15 min of skew).
 2. Signed headers: every header the caller set, lower-cased and sorted, except names containing
