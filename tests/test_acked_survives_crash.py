@@ -19,7 +19,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.sandbox.faults import Fault
-from bot.sandbox.local_env import ROOT, free_port, serve_env
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
@@ -27,6 +26,7 @@ from bot.store import Store
 from bot.store.schema import pending_operations
 from handlers import blocks
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, command_body, signed_headers
+from tests.support.local_env import ROOT, free_port, serve_env
 
 pytestmark = pytest.mark.process
 

@@ -26,13 +26,13 @@ from bot.huaweicloud.sdrs import NOT_FOUND_CODES, SdrsClient
 from bot.huaweicloud.signing import AkSkAuth
 from bot.huaweicloud.wiring import build_clients
 from bot.sandbox.faults import Fault
-from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import SANDBOX_AK, sid
 from bot.sandbox.server import EmulatorThread
 from handlers.blocks import CONFIRM_ACTION
 from tests.conftest import SleepRecorder, sandbox_settings
 from tests.slack_harness import ALICE, Harness
 from tests.slack_helpers import until
+from tests.support.local_env import free_port
 
 XLARGE = ResizeParams(flavorRef="s6.xlarge.2")
 

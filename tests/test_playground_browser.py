@@ -17,8 +17,8 @@ from typing import TypeVar
 
 import pytest
 
-from bot.sandbox.local_env import ROOT, free_port
 from bot.sandbox.seed import LONG_NAME, sid
+from tests.support.local_env import ROOT, free_port
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = ROOT / "test-artifacts" / "playground"
