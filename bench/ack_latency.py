@@ -108,9 +108,9 @@ def child_bot(slack_api: str, sdrs_url: str, db: str, workers: str = "0") -> Non
     from pydantic import SecretStr
 
     from bot.config.settings import Settings
-    from bot.sandbox.local_env import free_port
     from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK
     from bot.serve import serve
+    from tests.support.local_env import free_port
 
     port = free_port()
     settings = Settings(

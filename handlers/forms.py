@@ -1,7 +1,7 @@
 """The resize and rename modals: opening them (``/sdrs resize``, ``/sdrs drill rename [id]``, the
 help message's buttons), loading their selects from SDRS and ECS, and their submission, which
 becomes the same intent as a typed command and goes through the same policy, preflight and
-confirmation (:func:`handlers.commands.request_confirmation`).
+confirmation (:func:`bot.operations.request.request_confirmation`).
 
 Opening acks first, then calls ``views.open`` with the trigger id (valid for 3 seconds) before
 reading anything slow; what is read later arrives with ``views.update`` (guarded by the view's

@@ -13,13 +13,14 @@ from pathlib import Path
 
 from bot.core.facts import Rendered
 from bot.core.states import JobKind
-from bot.sandbox.local_env import ROOT, free_port
-from bot.sandbox.seed import SANDBOX_PROJECT_ID, add_bulk_instances, seeded_world
+from bot.sandbox.seed import SANDBOX_PROJECT_ID, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import JobPlan, World
 from bot.store import OutboxMessage, Store
 from tests.slack_helpers import BOT_TOKEN
+from tests.support.local_env import ROOT, free_port
+from tests.support.seed import add_bulk_instances
 
 
 @contextlib.contextmanager

@@ -27,7 +27,6 @@ from bot.health import build_health_app
 from bot.huaweicloud.wiring import build_clients, open_fleet
 from bot.metrics import Metrics
 from bot.sandbox.gateway import TemporaryKeys
-from bot.sandbox.iam import IamEmulator, IamState, IamThread
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, seeded_world, sid
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
@@ -38,6 +37,7 @@ from handlers import blocks
 from tests.conftest import sandbox_settings
 from tests.slack_harness import ALICE, BOB, make_harness, pump, running
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, until
+from tests.support.iam import IamEmulator, IamState, IamThread
 from tests.test_ops_endpoints import samples
 
 PROJECT_B = "0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e"

@@ -1,8 +1,7 @@
-"""An acked command survives a crash (a promise of docs/operations.md; issue 13 item 1): the
-real ``sdrs-bot serve`` acks 50 resize commands while SDRS is slow, and is killed with SIGKILL
-(its worker too) right after the last ack. Started again on the same database, it answers every
-acked command - one confirmation each, none twice - in both modes (one process, and a worker
-process)."""
+"""An acked command survives a crash (a promise of docs/operations.md): the real ``sdrs-bot
+serve`` acks 50 resize commands while SDRS is slow, and is killed with SIGKILL (its worker too)
+right after the last ack. Started again on the same database, it answers every acked command -
+one confirmation each, none twice - in both modes (one process, and a worker process)."""
 
 from __future__ import annotations
 
@@ -20,7 +19,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.sandbox.faults import Fault
-from bot.sandbox.local_env import ROOT, free_port, serve_env
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
@@ -28,6 +26,7 @@ from bot.store import Store
 from bot.store.schema import pending_operations
 from handlers import blocks
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, command_body, signed_headers
+from tests.support.local_env import ROOT, free_port, serve_env
 
 pytestmark = pytest.mark.process
 

@@ -1,4 +1,4 @@
-"""Hostile ids never leave the documented path (issue 13 item 5): empty, ``.`` and ``..``
+"""Hostile ids never leave the documented path: empty, ``.`` and ``..``
 segments are refused before anything is sent; anything else stays one quoted segment."""
 
 from __future__ import annotations

@@ -26,7 +26,6 @@ from bot.huaweicloud.sdrs import NOT_FOUND_CODES, SdrsClient
 from bot.huaweicloud.signing import AkSkAuth
 from bot.huaweicloud.wiring import build_clients
 from bot.sandbox.faults import Fault
-from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import SANDBOX_AK, sid
 from bot.sandbox.server import EmulatorThread
 from handlers.blocks import CONFIRM_ACTION
@@ -34,6 +33,7 @@ from tests.conftest import SleepRecorder, sandbox_settings
 from tests.httpx_sender import HttpxSender
 from tests.slack_harness import ALICE, Harness
 from tests.slack_helpers import until
+from tests.support.local_env import free_port
 
 XLARGE = ResizeParams(flavorRef="s6.xlarge.2")
 
@@ -276,7 +276,7 @@ def test_transport_honours_proxy_environment_read_once(monkeypatch: pytest.Monke
 async def test_the_request_id_of_every_accepted_change_is_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Issue 12 item 8: a change SDRS accepted is logged with its ``X-Request-Id`` (the line
+    """A change SDRS accepted is logged with its ``X-Request-Id`` (the line
     and the record's ``request_id`` field the JSON log carries); reads are not."""
     answers = {"POST": "req-post-1", "PUT": "req-put-2", "GET": "req-get-3"}
 

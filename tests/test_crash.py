@@ -22,8 +22,7 @@ import httpx
 import pytest
 
 from bot.core.states import JobKind
-from bot.sandbox.local_env import ROOT, free_port, serve_env
-from bot.sandbox.seed import SANDBOX_PROJECT_ID, add_bulk_instances, seeded_world
+from bot.sandbox.seed import SANDBOX_PROJECT_ID, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import JobPlan, World
@@ -36,6 +35,8 @@ from tests.slack_helpers import (
     command_body,
     signed_headers,
 )
+from tests.support.local_env import ROOT, free_port, serve_env
+from tests.support.seed import add_bulk_instances
 
 pytestmark = pytest.mark.process
 

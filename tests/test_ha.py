@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.local_env import serve_env
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.store import Store
 from tests.fleet import replicas, stands, submit_tracked_jobs
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET
+from tests.support.local_env import serve_env
 from tests.test_crash import _settled
 
 pytestmark = pytest.mark.process

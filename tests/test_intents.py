@@ -241,7 +241,7 @@ def test_random_input_never_raises_anything_but_parse_error(text: str) -> None:
         assert isinstance(result, typing.get_args(Intent))
 
 
-# ---- maintenance windows (issue 17) ----------------------------------------------------------
+# ---- maintenance windows ---------------------------------------------------------------------
 
 
 def test_resize_in_a_window_or_at_a_time() -> None:

@@ -1,6 +1,6 @@
 """Malformed requests over HTTP never get a 5xx: unsigned or badly signed ones get 401, signed
 ones Slack would never send get 400 (or Bolt's own answer), each with at most a rate-limited
-warning line - no traceback, no error log (issue 13 item 3)."""
+warning line - no traceback, no error log."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 7: lifecycle announcements routed by NOTIFY_ROUTES, through the outbox, recorded by the
+"""Lifecycle announcements routed by NOTIFY_ROUTES, through the outbox, recorded by the
 Slack Web API stand-in; failures and stuck jobs broadcast in their thread."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 7: /healthz, /readyz and /metrics (Prometheus text) scraped over HTTP after a scenario
+"""/healthz, /readyz and /metrics (Prometheus text) scraped over HTTP after a scenario
 run through the real app; operation labels; the JSON/text log formats and their redaction."""
 
 from __future__ import annotations

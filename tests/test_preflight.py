@@ -1,4 +1,4 @@
-"""The pure resize preflight decision (issue 5's first part): table tests."""
+"""The pure resize preflight decision: table tests."""
 
 from __future__ import annotations
 

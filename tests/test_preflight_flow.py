@@ -1,4 +1,4 @@
-"""Issue 5 scenarios: the preflight reads SDRS and ECS (the emulator) before a confirmation is
+"""Preflight scenarios: the preflight reads SDRS and ECS (the emulator) before a confirmation is
 posted and again at Confirm; signed payloads through the real app, Slack stand-in recording."""
 
 from __future__ import annotations

@@ -23,13 +23,13 @@ from bot.huaweicloud.wiring import open_fleet
 from bot.metrics import Metrics
 from bot.runtime import open_runtime
 from bot.sandbox.gateway import TemporaryKeys
-from bot.sandbox.iam import IamEmulator, IamState, IamThread
 from bot.sandbox.seed import SANDBOX_PROJECT_ID, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.store import Store
 from tests.conftest import sandbox_settings
 from tests.slack_helpers import BOT_TOKEN
+from tests.support.iam import IamEmulator, IamState, IamThread
 
 LIFETIME = timedelta(seconds=4)  # short: renewals and expiry are seen within a test
 

@@ -1,4 +1,4 @@
-"""SIGKILL during each step of a stop-resize-start (issue 17): the real ``sdrs-bot serve`` is
+"""SIGKILL during each step of a stop-resize-start: the real ``sdrs-bot serve`` is
 killed while the step's changing call is out - the emulator has carried it out and holds its
 answer back (its ``late`` fault), so the bot's database says only that it was about to send
 it - and started again on the same database. Each call reaches ECS/SDRS exactly once (the
@@ -19,13 +19,13 @@ from urllib.request import Request, urlopen
 import pytest
 
 from bot.sandbox.faults import Fault
-from bot.sandbox.local_env import ROOT, free_port, serve_env
 from bot.sandbox.seed import SANDBOX_PROJECT_ID, seeded_world, sid
 from bot.sandbox.server import CapturedRequest, Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.store import Store
 from handlers import blocks
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, action_body, command_body, signed_headers
+from tests.support.local_env import ROOT, free_port, serve_env
 
 pytestmark = pytest.mark.process
 

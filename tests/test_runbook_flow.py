@@ -1,4 +1,4 @@
-"""Stop-resize-start end to end (issue 17): signed Slack requests through the real app, the
+"""Stop-resize-start end to end: signed Slack requests through the real app, the
 SDRS/ECS emulator serving the stop, resize and start, the Slack stand-in recording each step
 in the thread. Each scenario counts the changing calls the emulator received: a stop, a resize
 and a start are each sent at most once, and only for the servers the confirmation named."""

@@ -1,4 +1,4 @@
-"""Issue 7: the scenario suites run again in a subprocess with every log record, at DEBUG,
+"""The scenario suites run again in a subprocess with every log record, at DEBUG,
 written the way the bot writes them in production (JSON, redacting filter); then the whole log
 is searched for every configured secret. A canary test logs a token the way a library might:
 it must show up redacted, which proves the capture sees everything and the net holds."""

@@ -1,4 +1,4 @@
-"""Graceful shutdown (issue 7): two ``sdrs-bot serve`` replicas on real PostgreSQL track 120
+"""Graceful shutdown: two ``sdrs-bot serve`` replicas on real PostgreSQL track 120
 jobs; replica 0 gets SIGTERM while it holds job leases. It exits cleanly within
 SHUTDOWN_SECONDS, releasing its leases, so replica 1 takes those jobs at its next ticks, before
 any lease could have run out (it would otherwise have waited for them). Every report arrives
@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.faults import Fault
-from bot.sandbox.local_env import serve_env
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.store import Store
 from tests.fleet import replicas, stands, submit_tracked_jobs
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET
+from tests.support.local_env import serve_env
 from tests.test_crash import _settled
 
 pytestmark = pytest.mark.process

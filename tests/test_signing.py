@@ -1,4 +1,4 @@
-"""The signer: DESIGN.md's known vector, and agreement with the official SDK's signer."""
+"""The signer: a pinned known vector, and agreement with the official SDK's signer."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tests.httpx_sender import sign_request
 PROJECT = "0123456789abcdef0123456789abcdef"
 
 
-def test_known_vector_from_design() -> None:
+def test_known_vector() -> None:
     request = httpx.Request(
         "POST",
         f"https://sdrs.cn-north-4.myhuaweicloud.com/v1/{PROJECT}/protected-instances/pi-1/resize",

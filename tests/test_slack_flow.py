@@ -20,7 +20,6 @@ from bot.core.intents import ResizeIntent
 from bot.operations.execute import recover_interrupted
 from bot.operations.expire import expire_sweep
 from bot.sandbox.faults import Fault
-from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
@@ -44,6 +43,7 @@ from tests.slack_helpers import (
     signed_headers,
     until,
 )
+from tests.support.local_env import free_port
 
 RESIZE = f"resize {sid('pi-erp-db')} s6.xlarge.2"
 
@@ -521,7 +521,7 @@ async def test_reports_arrive_once_through_slack_faults_within_the_pace(
     """While reports are being delivered, the Slack stand-in answers a share of posts with
     429 + Retry-After, with 503, or with a 503 after the post took effect. Every report still
     arrives exactly once, and no channel gets two messages closer together than the pace."""
-    from bot.sandbox.seed import add_bulk_instances
+    from tests.support.seed import add_bulk_instances
 
     pace = 0.2
     ids = add_bulk_instances(world, 12)
@@ -793,7 +793,7 @@ async def test_a_database_that_cannot_be_written_is_said_in_the_ack_and_then_rec
 async def test_building_the_app_logs_no_client_and_token_warning(
     h: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Issue 16: with SLACK_BOT_TOKEN set (as in every deployment) Bolt would warn "As you gave
+    """With SLACK_BOT_TOKEN set (as in every deployment) Bolt would warn "As you gave
     `client` as well, `token` will be unused." - our client holds that token, so it is not said."""
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     caplog.set_level(logging.DEBUG)

@@ -1,4 +1,4 @@
-"""Issue 13 item 2: a database that stops accepting writes is reported by /readyz (503 with the
+"""A database that stops accepting writes is reported by /readyz (503 with the
 reason), callers get StoreUnavailable (nothing was written), and the store recovers by itself
 once the database is back - no restart. SQLite: the file made read-only, then writable; the
 file moved away, then back. PostgreSQL (this run's own database): connections terminated;

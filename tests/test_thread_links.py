@@ -1,4 +1,4 @@
-"""Issue 12: history lines show SDRS's error code of a refused or failed operation, and
+"""History lines show SDRS's error code of a refused or failed operation, and
 history, jobs, status and the reports seen outside a thread link to the operation's thread
 (``chat.getPermalink`` of the Slack stand-in, as Slack documents it). A link that cannot be had
 leaves the line without it; the command never fails for it."""
@@ -12,7 +12,6 @@ import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
@@ -21,6 +20,7 @@ from handlers import blocks
 from handlers.links import PERMALINKS, Permalinks
 from tests.slack_harness import ALICE, CHANNEL, Harness, running
 from tests.slack_helpers import BOT_TOKEN, until
+from tests.support.local_env import free_port
 
 ONCALL = "C0ONCALL01"
 LINK = re.compile(r"<(https://[^|>]+)\|thread>")

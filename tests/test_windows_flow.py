@@ -1,4 +1,4 @@
-"""Issue 17 scenarios (maintenance windows): signed payloads through the real app, the Slack
+"""Maintenance window scenarios: signed payloads through the real app, the Slack
 stand-in recording, the SDRS/ECS emulator; time moves through ``deps.now`` (the harness
 clock), never by sleeping; the schedule tick is run as the scheduler would run it."""
 

@@ -22,12 +22,12 @@ from urllib.request import Request, urlopen
 
 import pytest
 
-from bot.sandbox.local_env import ROOT, free_port, serve_env
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from tests.slack_harness import ALICE, CHANNEL
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, command_body, signed_headers
+from tests.support.local_env import ROOT, free_port, serve_env
 
 pytestmark = pytest.mark.process
 

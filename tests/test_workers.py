@@ -1,4 +1,4 @@
-"""WORKER_PROCESSES (issue 3's ack latency): the serving process queues commands and clicks in
+"""WORKER_PROCESSES (for ack latency): the serving process queues commands and clicks in
 the durable inbox before acking; workers do the rest exactly as the in-process path would.
 In-process scenarios drive a worker's inbox step directly; one test runs `sdrs-bot serve` with
 a real worker child over HTTP."""
@@ -17,7 +17,6 @@ from urllib.request import Request, urlopen
 import pytest
 
 from bot.core.states import InboxKind
-from bot.sandbox.local_env import ROOT, free_port, serve_env
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
@@ -32,6 +31,7 @@ from tests.slack_helpers import (
     signed_headers,
     until,
 )
+from tests.support.local_env import ROOT, free_port, serve_env
 
 RESIZE = f"resize {sid('pi-erp-db')} s6.xlarge.2"
 

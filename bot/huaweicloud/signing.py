@@ -1,7 +1,7 @@
 """Huawei Cloud AK/SK request signing (``SDK-HMAC-SHA256``) of a request given as parts
 (method, quoted path, query pairs, headers, body): ``sign_headers`` adds the headers.
 
-The algorithm (DESIGN.md section 3; the reference is ``huaweicloudsdkcore.signer.Signer``):
+The algorithm (the reference is ``huaweicloudsdkcore.signer.Signer``):
 
 1. ``X-Sdk-Date`` = UTC time ``%Y%m%dT%H%M%SZ`` (the gateway refuses more than 15 min of skew).
 2. Signed headers: every header the caller set, lower-cased and sorted, except names containing
