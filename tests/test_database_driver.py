@@ -16,7 +16,7 @@ import pytest
 from bot.config.diagnostics import read_settings
 from bot.config.settings import POSTGRESQL_EXTRA, database_driver_problem
 from bot.core.errors import ConfigError
-from bot.sandbox.local_env import ROOT
+from tests.support.local_env import ROOT
 from bot.store import Store
 
 PG_URL = "postgresql://sdrs:secret-pw@db.example.internal:5432/sdrs_bot"
