@@ -34,7 +34,8 @@ from bot.operations import form_reads
 from bot.operations.access import allowed
 from bot.operations.deps import Deps
 from bot.operations.request import request_confirmation
-from handlers import blocks, modals, render
+from handlers import modals, render
+from handlers.messages.cloud import cloud_error_text
 from handlers.slack_chat import SlackChat
 from handlers.slack_io import slack_error, tell_user
 
@@ -482,6 +483,6 @@ async def _fill_drill(
 def form_problem(exc: CloudError) -> str:
     """The cloud's refusal as plain text for the form (which escapes it once itself, and adds
     its own mark)."""
-    text = blocks.cloud_error_text(exc).replace("*", "")
+    text = cloud_error_text(exc).replace("*", "")
     text = text.removeprefix(":x: ").removeprefix(":warning: ")
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

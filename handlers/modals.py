@@ -28,14 +28,8 @@ from slack_sdk.models.views import View
 from bot.core.intents import FLAVOR_RE, UUID_RE, RenameDrillIntent, ResizeIntent
 from bot.core.rules import DRILL_NAME_RULE, drill_name_problem
 from bot.core.wire.ecs import Flavor
-from handlers.blocks import (
-    OPEN_RENAME_ACTION,
-    OPEN_RESIZE_ACTION,
-    SITE_LABEL,
-    clip,
-    escape,
-    md_section,
-)
+from handlers.messages.help import OPEN_RENAME_ACTION, OPEN_RESIZE_ACTION
+from handlers.messages.text import SITE_LABEL, clip, escape, md_section
 
 RESIZE_CALLBACK = "sdrs_resize_form"
 RENAME_CALLBACK = "sdrs_rename_form"

@@ -29,7 +29,7 @@ from bot.sandbox.faults import Fault
 from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import SANDBOX_AK, sid
 from bot.sandbox.server import EmulatorThread
-from handlers.blocks import CONFIRM_ACTION
+from handlers.messages.confirmation import CONFIRM_ACTION
 from tests.conftest import SleepRecorder, sandbox_settings
 from tests.slack_harness import ALICE, Harness
 from tests.slack_helpers import until

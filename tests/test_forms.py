@@ -16,7 +16,8 @@ from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import World
-from handlers import blocks, modals
+from handlers import modals
+from handlers.messages.confirmation import CONFIRM_ACTION
 from tests.slack_harness import ALICE, BOB, CHANNEL, Harness, running
 from tests.slack_helpers import (
     action_body,
@@ -137,7 +138,7 @@ async def test_resize_form_loads_instances_and_flavors_then_confirms_like_the_co
     assert form["channel"] == typed["channel"] == CHANNEL
     assert form["blocks"][0] == typed["blocks"][0]  # the same summary, same preflight
     op_id, ts = await h.confirmation()
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     assert "Submitted to SDRS" in (await until(lambda: h.thread_replies(ts)))[0]
 
 
@@ -383,7 +384,7 @@ async def test_reading_follows_the_policy_for_changing(
 async def test_a_job_is_shown_only_in_its_own_channel(h: Harness) -> None:
     await h.command(f"resize {sid('pi-erp-db')} s6.xlarge.2")
     op_id, ts = await h.confirmation()
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     job_id = (await until(lambda: h.thread_replies(ts)))[0].split("`")[1]
     await h.command(f"status {job_id}", channel="C0ELSEWH01")
     elsewhere = (await until(h.responses))[0]["text"]
