@@ -42,6 +42,8 @@ from handlers.messages.text import Blocks
 
 __all__ = ["MESSAGES", "NOTICES", "Blocks", "confirmation", "message", "notice"]
 
+# Each entry of the tables is made by one of these, so that mypy checks that its renderer
+# takes the type it is entered for.
 _T = TypeVar("_T")
 NoticeRender = Callable[[Any], str]
 MessageRender = Callable[[Any, str | None], tuple[str, Blocks]]
