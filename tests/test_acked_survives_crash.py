@@ -24,7 +24,7 @@ from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.store import Store
 from bot.store.schema import pending_operations
-from handlers import blocks
+from handlers.messages.confirmation import CONFIRM_ACTION
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, command_body, signed_headers
 from tests.support.local_env import ROOT, free_port, serve_env
 
@@ -107,7 +107,7 @@ def _confirmations(slack: SlackApiThread) -> Counter[str]:
         found = json.loads(raw) if isinstance(raw, str) else raw or []
         for block in found:
             for element in block.get("elements") or []:
-                if element.get("action_id") == blocks.CONFIRM_ACTION:
+                if element.get("action_id") == CONFIRM_ACTION:
                     posted[str(element["value"])] += 1
     return posted
 

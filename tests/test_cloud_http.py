@@ -28,7 +28,7 @@ from bot.huaweicloud.wiring import build_clients
 from bot.sandbox.faults import Fault
 from bot.sandbox.seed import SANDBOX_AK, sid
 from bot.sandbox.server import EmulatorThread
-from handlers.blocks import CONFIRM_ACTION
+from handlers.messages.confirmation import CONFIRM_ACTION
 from tests.conftest import SleepRecorder, sandbox_settings
 from tests.httpx_sender import HttpxSender
 from tests.slack_harness import ALICE, Harness

@@ -27,7 +27,7 @@ from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import JobPlan, World
 from bot.store import Store
-from handlers import blocks
+from handlers.messages.confirmation import CONFIRM_ACTION
 from tests.slack_helpers import (
     BOT_TOKEN,
     SIGNING_SECRET,
@@ -102,7 +102,7 @@ def _confirmation(slack: SlackApiThread, channel: str, instance: str) -> tuple[s
         if ch != channel or "thread_ts" in message:
             continue
         text = str(message.get("blocks"))
-        if instance in text and blocks.CONFIRM_ACTION in text:
+        if instance in text and CONFIRM_ACTION in text:
             actions = [b for b in message["blocks"] if b.get("type") == "actions"]
             if actions:
                 found = (actions[0]["elements"][0]["value"], ts)
@@ -148,7 +148,7 @@ async def _drive(index: int, instance: str, url: str, slack: SlackApiThread, wor
             op_id, ts = found
             while time.monotonic() < deadline:
                 click = action_body(
-                    action_id=blocks.CONFIRM_ACTION,
+                    action_id=CONFIRM_ACTION,
                     op_id=op_id,
                     user=USER,
                     channel=channel,

@@ -23,7 +23,7 @@ from bot.sandbox.seed import SANDBOX_PROJECT_ID, seeded_world, sid
 from bot.sandbox.server import CapturedRequest, Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.store import Store
-from handlers import blocks
+from handlers.messages.confirmation import CONFIRM_ACTION
 from tests.slack_helpers import BOT_TOKEN, SIGNING_SECRET, action_body, command_body, signed_headers
 from tests.support.local_env import ROOT, free_port, serve_env
 
@@ -137,7 +137,7 @@ def test_sigkill_at_each_step_sends_each_call_once_and_tells_the_truth(
         ts, message = posted[0]  # type: ignore[index]
         actions = next(b for b in message["blocks"] if b["type"] == "actions")
         click = action_body(
-            action_id=blocks.CONFIRM_ACTION,
+            action_id=CONFIRM_ACTION,
             op_id=actions["elements"][0]["value"],
             user=USER,
             channel=CHANNEL,

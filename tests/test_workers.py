@@ -21,8 +21,8 @@ from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import World
-from handlers import blocks
 from handlers.inbox import MAX_ATTEMPTS, drain_inbox
+from handlers.messages.confirmation import CONFIRM_ACTION
 from tests.slack_harness import ALICE, CHANNEL, running
 from tests.slack_helpers import (
     BOT_TOKEN,
@@ -50,7 +50,7 @@ async def test_commands_and_clicks_go_through_the_inbox(
         await drain_inbox(h.deps, h.app.client, "worker-0")
         op_id, ts = await h.confirmation()
         assert h.deps.store.inbox_depth() == 0
-        await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+        await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
         await h.quiesce()
         assert h.sdrs_posts() == 0  # the click waits in the inbox
         await drain_inbox(h.deps, h.app.client, "worker-0")
