@@ -16,8 +16,8 @@ import pytest
 from bot.config.diagnostics import read_settings
 from bot.config.settings import POSTGRESQL_EXTRA, database_driver_problem
 from bot.core.errors import ConfigError
-from tests.support.local_env import ROOT
 from bot.store import Store
+from tests.support.local_env import ROOT
 
 PG_URL = "postgresql://sdrs:secret-pw@db.example.internal:5432/sdrs_bot"
 
