@@ -13,6 +13,8 @@ RUN python3 -m venv /opt/venv
 WORKDIR /src
 # Dependencies first, pinned and hash-checked (requirements.lock, from deploy/lock.sh), in their
 # own layer so a code change does not reinstall them. A mounted CA bundle (CI) is used if there.
+# The lock holds the postgresql extra (psycopg, PostgreSQL's driver): the image runs on SQLite
+# (the default below) or PostgreSQL (the compose and Kubernetes examples) alike.
 COPY requirements.lock ./
 RUN if [ -s /etc/ssl/certs/ca-certificates.crt ]; then \
         export PIP_CERT=/etc/ssl/certs/ca-certificates.crt; fi; \
@@ -22,8 +24,9 @@ COPY bot ./bot
 COPY handlers ./handlers
 RUN if [ -s /etc/ssl/certs/ca-certificates.crt ]; then \
         export PIP_CERT=/etc/ssl/certs/ca-certificates.crt; fi; \
-    /opt/venv/bin/pip install --no-deps . \
-    && /opt/venv/bin/python -c "import importlib.metadata as m; print('sdrs-bot', m.version('sdrs-bot'))"
+    /opt/venv/bin/pip install --no-deps '.[postgresql]' \
+    && /opt/venv/bin/python -c "import importlib.metadata as m; print('sdrs-bot', m.version('sdrs-bot'))" \
+    && /opt/venv/bin/python -c "import psycopg; print('postgresql extra: psycopg', psycopg.__version__)"
 
 FROM ${BASE}
 ARG VERSION=unknown

@@ -36,7 +36,12 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.sandbox.seed import sid
-from tests.support.slack_helpers import BOT_TOKEN, SIGNING_SECRET, command_body, signed_headers
+from tests.support.slack_helpers import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    slack_signed_headers,
+    slash_command_body,
+)
 
 CHILD = Path(__file__).resolve()
 BENCH_USER, BENCH_CHANNEL = "U0BENCH001", "C0BENCH001"
@@ -108,9 +113,9 @@ def child_bot(slack_api: str, sdrs_url: str, db: str, workers: str = "0") -> Non
     from pydantic import SecretStr
 
     from bot.config.settings import Settings
-    from bot.sandbox.local_env import free_port
     from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK
     from bot.serve import serve
+    from tests.support.local_env import free_port
 
     port = free_port()
     settings = Settings(
@@ -192,7 +197,10 @@ async def load(
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def one(body: str) -> None:
-            headers = {"content-type": "application/x-www-form-urlencoded", **signed_headers(body)}
+            headers = {
+                "content-type": "application/x-www-form-urlencoded",
+                **slack_signed_headers(body),
+            }
             async with semaphore:
                 started = time.perf_counter()
                 async with session.post(url, data=body.encode(), headers=headers) as response:
@@ -235,7 +243,7 @@ def bodies_for(n: int, slack_api: str, tag: str) -> list[str]:
         trigger = f"{tag}-{i}"
         response_url = f"{slack_api.removesuffix('/api/')}/response/{trigger}"
         out.append(
-            command_body(
+            slash_command_body(
                 text,
                 user=BENCH_USER,
                 channel=BENCH_CHANNEL,

@@ -1,4 +1,4 @@
-"""How fast `sdrs-bot demo` is ready and how fast Ctrl-C stops it (issue 6: start < 5 s).
+"""How fast `sdrs-bot demo` is ready and how fast Ctrl-C stops it (the aim: ready in under 5 s).
 
 Starts the demo N times as a person would (a new process each time), measures until it prints
 its URL (the bot is listening then), until the page answers, and from SIGINT until the process

@@ -36,12 +36,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.core.states import JobKind  # noqa: E402
-from bot.sandbox.local_env import free_port, serve_env  # noqa: E402
-from bot.sandbox.seed import SANDBOX_PROJECT_ID, add_bulk_instances, seeded_world  # noqa: E402
+from bot.sandbox.seed import SANDBOX_PROJECT_ID, seeded_world  # noqa: E402
 from bot.sandbox.server import Emulator, EmulatorThread  # noqa: E402
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread  # noqa: E402
 from bot.sandbox.world import JobPlan  # noqa: E402
 from bot.store import Store  # noqa: E402
+from tests.support.local_env import free_port, serve_env  # noqa: E402
+from tests.support.seed import add_bulk_instances  # noqa: E402
 
 TOKEN = "xoxb-bench"
 

@@ -42,4 +42,22 @@ timeout 120 "$tmp/venv/bin/sdrs-bot" demo --scripted --port 0 --job-seconds 1 >"
     echo "the installed wheel's scripted demo failed" >&2
     exit 1
 }
-echo "the installed wheel runs 'sdrs-bot demo --scripted' (exit 0)"
+httpx=$("$tmp/venv/bin/python" -c "import httpx" 2>/dev/null && echo "httpx installed by a dependency" \
+        || echo "without httpx: the bot sends with aiohttp only")
+echo "the installed wheel runs 'sdrs-bot demo --scripted' (exit 0; $httpx)"
+
+# PostgreSQL's driver is the postgresql extra, not installed with the wheel alone: serve with a
+# PostgreSQL DATABASE_URL stops at start (exit 2) with the line naming the extra.
+if "$tmp/venv/bin/python" -c "import psycopg" 2>/dev/null; then
+    echo "the wheel alone installed psycopg: it should come only with the postgresql extra" >&2
+    exit 1
+fi
+status=0
+env -i PATH="$PATH" HOME="$tmp" DATABASE_URL=postgresql://sdrs@127.0.0.1:1/none \
+    "$tmp/venv/bin/sdrs-bot" serve >"$tmp/serve.log" 2>&1 || status=$?
+if [ "$status" -ne 2 ] || ! grep -qF "pip install 'sdrs-bot[postgresql]'" "$tmp/serve.log"; then
+    cat "$tmp/serve.log" >&2
+    echo "serve without psycopg did not stop naming the postgresql extra (exit $status)" >&2
+    exit 1
+fi
+echo "without the postgresql extra, serve on PostgreSQL stops at start naming it (exit 2)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # requirements.lock: every run-time dependency pinned with hashes (uv pip compile, universal:
-# one file for every platform, Python 3.11+). The image installs from it (--require-hashes).
+# one file for every platform, Python 3.11+), with the postgresql extra (PostgreSQL's driver,
+# psycopg): the image installs from it (--require-hashes) and so carries the driver.
 #   deploy/lock.sh           rewrite it after changing dependencies in pyproject.toml
 #                            (pins already in the file are kept where pyproject still allows them)
 #   deploy/lock.sh --upgrade take the newest versions pyproject allows
@@ -9,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v uv >/dev/null 2>&1 || python -m pip install --quiet 'uv>=0.5'
-compile=(uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes
+compile=(uv pip compile pyproject.toml --extra postgresql --universal --python-version 3.11 --generate-hashes
          --custom-compile-command deploy/lock.sh --quiet)
 case "${1:-}" in
     --check)

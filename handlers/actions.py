@@ -13,8 +13,9 @@ from bot.core.states import InboxKind, OpState
 from bot.operations.decide import Click
 from bot.operations.deps import Deps
 from bot.store import StoreUnavailable
-from handlers import blocks
 from handlers.inbox import accept, click_item, run_here
+from handlers.messages.confirmation import CANCEL_ACTION, CONFIRM_ACTION
+from handlers.messages.errors import store_unavailable_text
 from handlers.slack_io import tell_user
 
 log = logging.getLogger(__name__)
@@ -52,13 +53,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except StoreUnavailable as exc:  # told at once: nothing was decided
             log.warning("click not taken, the database is unavailable: %s", exc.reason)
             await ack()
-            await tell_user(client, click.channel, click.user, blocks.store_unavailable_text())
+            await tell_user(client, click.channel, click.user, store_unavailable_text())
             return
         await ack()
         if item is not None and not deps.settings.worker_processes:
             run_here(deps, client, item, None)
 
-    @app.action(blocks.CONFIRM_ACTION)
+    @app.action(CONFIRM_ACTION)
     async def confirm(
         ack: AsyncAck,
         action: dict[str, Any],
@@ -68,7 +69,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         await clicked(ack, action, body, context, client, OpState.CONFIRMED)
 
-    @app.action(blocks.CANCEL_ACTION)
+    @app.action(CANCEL_ACTION)
     async def cancel(
         ack: AsyncAck,
         action: dict[str, Any],

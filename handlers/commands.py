@@ -28,8 +28,11 @@ from bot.core.intents import (
 from bot.core.states import InboxKind
 from bot.operations.deps import Deps
 from bot.store import StoreUnavailable
-from handlers import blocks, forms
+from handlers import forms
 from handlers.inbox import CommandWork, accept, command_item, run_here
+from handlers.messages.errors import parse_error_blocks, store_unavailable_text
+from handlers.messages.help import help_blocks
+from handlers.messages.text import escape
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +48,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             deps.metrics.commands.labels("unknown", "parse-error", "").inc()
             await ack(
                 response_type="ephemeral",
-                text=blocks.escape(exc.problem),
-                blocks=blocks.parse_error_blocks(exc),
+                text=escape(exc.problem),
+                blocks=parse_error_blocks(exc),
             )
             return
         if not isinstance(intent, ResizeIntent | RenameDrillIntent):
@@ -56,7 +59,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 await ack(
                     response_type="ephemeral",
                     text="sdrs-bot help",
-                    blocks=blocks.help_blocks(intent.topic),
+                    blocks=help_blocks(intent.topic),
                 )
             case ResizeFormIntent() | RenameFormIntent():
                 await ack()
@@ -81,7 +84,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 except StoreUnavailable as exc:  # answered at once: nothing was done
                     log.warning("command not taken, the database is unavailable: %s", exc.reason)
                     deps.metrics.commands.labels(intent.kind, "store-unavailable", "").inc()
-                    await ack(response_type="ephemeral", text=blocks.store_unavailable_text())
+                    await ack(response_type="ephemeral", text=store_unavailable_text())
                     return
                 await ack()
                 if item is not None and not deps.settings.worker_processes:

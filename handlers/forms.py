@@ -1,7 +1,7 @@
 """The resize and rename modals: opening them (``/sdrs resize``, ``/sdrs drill rename [id]``, the
 help message's buttons), loading their selects from SDRS and ECS, and their submission, which
 becomes the same intent as a typed command and goes through the same policy, preflight and
-confirmation (:func:`handlers.commands.request_confirmation`).
+confirmation (:func:`bot.operations.request.request_confirmation`).
 
 Opening acks first, then calls ``views.open`` with the trigger id (valid for 3 seconds) before
 reading anything slow; what is read later arrives with ``views.update`` (guarded by the view's
@@ -34,7 +34,8 @@ from bot.operations import form_reads
 from bot.operations.access import allowed
 from bot.operations.deps import Deps
 from bot.operations.request import request_confirmation
-from handlers import blocks, modals, render
+from handlers import modal_input, modals, render
+from handlers.messages.cloud import cloud_error_text
 from handlers.slack_chat import SlackChat
 from handlers.slack_io import slack_error, tell_user
 
@@ -182,8 +183,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
         return submitted
 
-    app.view(modals.RESIZE_CALLBACK)(on_submit(modals.resize_from_view))
-    app.view(modals.RENAME_CALLBACK)(on_submit(modals.rename_from_view))
+    app.view(modals.RESIZE_CALLBACK)(on_submit(modal_input.resize_from_view))
+    app.view(modals.RENAME_CALLBACK)(on_submit(modal_input.rename_from_view))
 
 
 async def _may_use(
@@ -220,7 +221,7 @@ def _user_of(body: dict[str, Any]) -> str:
 
 def _view_channel(body: dict[str, Any]) -> str:
     """The channel a form was opened in (kept in the view's private metadata)."""
-    return modals.metadata_of(body.get("view") or {}).get("channel", "")
+    return modal_input.metadata_of(body.get("view") or {}).get("channel", "")
 
 
 def _channel_of(body: dict[str, Any]) -> str:
@@ -237,7 +238,7 @@ def _submit(
 ) -> None:
     user = str((body.get("user") or {}).get("id", ""))
     view = body.get("view") or {}
-    channel = modals.metadata_of(view).get("channel", "")
+    channel = modal_input.metadata_of(view).get("channel", "")
     account = deps.form_account(channel)
     if account is not None:  # the form showed this account's state: the request is for it
         intent = intent.model_copy(update={"account": account.name})
@@ -352,8 +353,8 @@ async def flavor_choices(
     replica built it, or it is older than the cache) read again from SDRS and ECS within
     ``within`` seconds; nothing when they do not answer in time."""
     view = body.get("view") or {}
-    meta = modals.metadata_of(view)
-    site = modals.flavor_site(str(body.get("block_id") or ""))
+    meta = modal_input.metadata_of(view)
+    site = modal_input.flavor_site(str(body.get("block_id") or ""))
     instance_id, channel = meta.get("instance", ""), meta.get("channel", "")
     account = deps.form_account(channel)
     if site is None or account is None or not UUID_RE.fullmatch(instance_id):
@@ -382,7 +383,9 @@ async def show_instance(
     selected = action.get("selected_option") or {}
     instance_id = str(selected.get("value") or "")
     label = str((selected.get("text") or {}).get("text") or instance_id)
-    await _show_sites(deps, flavors, client, view, instance_id, label, modals.ticked_sites(view))
+    await _show_sites(
+        deps, flavors, client, view, instance_id, label, modal_input.ticked_sites(view)
+    )
 
 
 async def show_ticked(
@@ -393,7 +396,7 @@ async def show_ticked(
     view = body.get("view") or {}
     action = (body.get("actions") or [{}])[0]
     ticked = [str(o.get("value")) for o in action.get("selected_options") or []]
-    meta = modals.metadata_of(view)
+    meta = modal_input.metadata_of(view)
     instance_id = meta.get("instance", "")
     await _show_sites(
         deps,
@@ -417,7 +420,7 @@ async def _show_sites(
 ) -> None:
     """Read the instance's servers (SDRS, then ECS) and update the form, guarded by the view's
     hash: Slack keeps what was typed in fields whose block and action ids stay the same."""
-    channel = modals.metadata_of(view).get("channel", "")
+    channel = modal_input.metadata_of(view).get("channel", "")
     account = deps.form_account(channel)
     if not UUID_RE.fullmatch(instance_id) or account is None:  # only ids the picker offered
         return
@@ -454,7 +457,7 @@ async def show_drill(deps: Deps, client: AsyncWebClient, body: dict[str, Any]) -
     view = body.get("view") or {}
     action = (body.get("actions") or [{}])[0]
     drill_id = str((action.get("selected_option") or {}).get("value") or "")
-    channel = modals.metadata_of(view).get("channel", "")
+    channel = modal_input.metadata_of(view).get("channel", "")
     if UUID_RE.fullmatch(drill_id):  # only ids the picker offered reach a request path
         await _fill_drill(deps, client, str(view.get("id")), view.get("hash"), channel, drill_id)
 
@@ -482,6 +485,6 @@ async def _fill_drill(
 def form_problem(exc: CloudError) -> str:
     """The cloud's refusal as plain text for the form (which escapes it once itself, and adds
     its own mark)."""
-    text = blocks.cloud_error_text(exc).replace("*", "")
+    text = cloud_error_text(exc).replace("*", "")
     text = text.removeprefix(":x: ").removeprefix(":warning: ")
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -28,6 +28,7 @@ from bot.core.intents import (
     parse,
 )
 from bot.core.notices import NotHandled
+from bot.core.retry import backoff_delay
 from bot.core.states import InboxKind, OpState
 from bot.operations.decide import Click, on_click
 from bot.operations.deps import Deps
@@ -39,6 +40,8 @@ from handlers.slack_chat import SlackChat, responder
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5  # tries before an inbox item is set aside (dead-lettered)
+# a failed item is taken again after 2 s, then 4, 8... at most a minute
+RETRY_FIRST_SECONDS, RETRY_CAP_SECONDS = 2.0, 60.0
 
 WorkIntent = ResizeIntent | RenameDrillIntent | StatusIntent | JobsIntent | HistoryIntent
 
@@ -200,7 +203,8 @@ class InboxRunner:
             if item.attempts >= MAX_ATTEMPTS:
                 await set_aside(self.deps, self.client, item, f"{type(exc).__name__}: {exc}")
             else:  # handling is idempotent: take it again after a pause
-                at = self.deps.now() + timedelta(seconds=min(60, 2**item.attempts))
+                wait = backoff_delay(item.attempts, RETRY_FIRST_SECONDS, RETRY_CAP_SECONDS)
+                at = self.deps.now() + timedelta(seconds=wait)
                 await asyncio.to_thread(self.deps.store.retry_inbox, item.id, self.owner, at)
             return
         await asyncio.to_thread(self.deps.store.done_inbox, [item.id])

@@ -1,9 +1,6 @@
-"""The resize and drill-rename modals: views (``slack_sdk.models.views``) and reading a submitted
-view's state back into an intent. Pure: data in, view dicts or intents/errors out.
-
-A submitted form becomes the same intent a typed command would (it is checked by the same
-parser), so it goes through the same policy, preflight and confirmation.
-"""
+"""The resize and drill-rename modals: their views (``slack_sdk.models.views``) with their
+wording. Pure: data in, view dicts out. What a submitted view asks for:
+:mod:`handlers.modal_input`."""
 
 from __future__ import annotations
 
@@ -25,17 +22,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.intents import FLAVOR_RE, UUID_RE, RenameDrillIntent, ResizeIntent
-from bot.core.rules import DRILL_NAME_RULE, drill_name_problem
+from bot.core.rules import DRILL_NAME_RULE
 from bot.core.wire.ecs import Flavor
-from handlers.blocks import (
-    OPEN_RENAME_ACTION,
-    OPEN_RESIZE_ACTION,
-    SITE_LABEL,
-    clip,
-    escape,
-    md_section,
-)
+from handlers.messages.help import OPEN_RENAME_ACTION, OPEN_RESIZE_ACTION
+from handlers.messages.text import SITE_LABEL, clip, escape, md_section
 
 RESIZE_CALLBACK = "sdrs_resize_form"
 RENAME_CALLBACK = "sdrs_rename_form"
@@ -75,12 +65,6 @@ def flavor_option(flavor: Flavor) -> Option:
     return option(f"{flavor.id}{size}", flavor.id)
 
 
-def flavor_site(block_id: str) -> str | None:
-    """The site of a flavor field's block id (``production_flavor`` -> ``production``)."""
-    site = block_id.removesuffix("_flavor")
-    return site if site in SITES and site != block_id else None
-
-
 def matching_flavors(flavors: list[Flavor], query: str) -> list[Option]:
     """The flavors whose id and size contain every word typed (any case), in ECS's order, at
     most a select's :data:`MAX_OPTIONS` (an id longer than a flavor can be is not offered)."""
@@ -110,14 +94,6 @@ def _picker(action_id: str, chosen: tuple[str, str] | None) -> ExternalDataSelec
 
 def _metadata(**fields: str) -> str:
     return json.dumps(fields, sort_keys=True)
-
-
-def metadata_of(view: dict[str, Any]) -> dict[str, str]:
-    try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 def resize_view(
@@ -322,83 +298,3 @@ def rename_view(
 
 def name_block_id(drill_id: str | None) -> str:
     return f"name_{(drill_id or 'none')[:8]}"
-
-
-# ---- reading a submitted view ---------------------------------------------------------------
-
-
-def _value(values: dict[str, Any], block: str, action: str) -> str:
-    state = (values.get(block) or {}).get(action) or {}
-    selected = state.get("selected_option")
-    if isinstance(selected, dict):
-        return str(selected.get("value") or "")
-    return str(state.get("value") or "").strip()
-
-
-def ticked_sites(view: dict[str, Any]) -> list[str] | None:
-    """The sites ticked in a view's current state (None: the form has no site choice yet)."""
-    values = (view.get("state") or {}).get("values") or {}
-    if SITES_ACTION not in (values.get(SITES_BLOCK) or {}):
-        return None
-    return [site for site in _selected(values, SITES_BLOCK, SITES_ACTION) if site in SITES]
-
-
-def _selected(values: dict[str, Any], block: str, action: str) -> list[str]:
-    state = (values.get(block) or {}).get(action) or {}
-    return [str(o.get("value")) for o in state.get("selected_options") or []]
-
-
-def resize_from_view(view: dict[str, Any]) -> ResizeIntent | dict[str, str]:
-    """The intent the form asks for, or Slack's ``errors`` (block id -> message)."""
-    values = (view.get("state") or {}).get("values") or {}
-    instance = _value(values, "instance", PICK_INSTANCE)
-    if not instance:
-        return {"instance": "Choose a protected instance."}
-    if SITES_BLOCK not in values:
-        return {"instance": "Wait for the instance's servers to load, then choose flavors."}
-    sites = [site for site in _selected(values, SITES_BLOCK, SITES_ACTION) if site in SITES]
-    if not sites:
-        return {SITES_BLOCK: "Choose at least one site to resize."}
-    if not UUID_RE.fullmatch(instance):
-        return {"instance": "Choose a protected instance from the list."}
-    errors: dict[str, str] = {}
-    chosen: dict[str, str | None] = {}
-    for site in sites:
-        flavor = _value(values, f"{site}_flavor", "flavor")
-        host = _value(values, f"{site}_host", "host")
-        if not flavor:
-            errors[f"{site}_flavor"] = f"Choose the new flavor for the {SITE_LABEL[site]}."
-        elif not FLAVOR_RE.fullmatch(flavor) or len(flavor) > 64:
-            errors[f"{site}_flavor"] = "A flavor looks like s6.large.2."
-        else:
-            chosen[f"{site}_flavor"] = flavor
-        if host and not UUID_RE.fullmatch(host):
-            errors[f"{site}_host"] = "A dedicated host id is a UUID."
-        elif host:
-            chosen[f"{site}_host"] = host
-    power = _selected(values, POWER_BLOCK, POWER_ACTION)
-    if "hard" in power and "stop-start" not in power:
-        errors[POWER_BLOCK] = "A hard stop is for Stop and start again: tick that too."
-    if errors:
-        return errors
-    return ResizeIntent(
-        instance_id=instance,
-        **chosen,
-        power="stop-start" if "stop-start" in power else "as-is",
-        stop="hard" if "hard" in power else "soft",
-    )
-
-
-def rename_from_view(view: dict[str, Any]) -> RenameDrillIntent | dict[str, str]:
-    values = (view.get("state") or {}).get("values") or {}
-    drill = _value(values, "drill", PICK_DRILL)
-    if not drill or not UUID_RE.fullmatch(drill):
-        return {"drill": "Choose a DR drill from the list."}
-    block = next((b for b in values if b.startswith("name_")), name_block_id(drill))
-    name = _value(values, block, "name")
-    problem = drill_name_problem(name)
-    if problem:
-        return {block: f"{problem[0].upper()}{problem[1:]}. Allowed: {DRILL_NAME_RULE}."}
-    if name == metadata_of(view).get("current") and metadata_of(view).get("drill") == drill:
-        return {block: "That is the drill's current name; type a new one."}
-    return RenameDrillIntent(drill_id=drill.lower(), name=name)

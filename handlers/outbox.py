@@ -48,6 +48,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.facts import Announcement
 from bot.core.records import OutboxMessage
+from bot.core.retry import backoff_delay
 from bot.store import OutboxRow, Store
 from handlers.links import PERMALINKS
 from handlers.lookup import Budget, OverBudget, find_posted
@@ -62,6 +63,8 @@ LOOKUP_PAGES = 25  # how far back an uncertain post is looked for: 5,000 message
 LOOKUPS_PER_MINUTE, LOOKUP_BURST = 40.0, 10
 LOOKUP_METHODS = ("conversations.history", "conversations.replies")
 SCOPE_WARNING_EVERY = 60.0  # seconds between two missing_scope warnings of one method
+# a failed send is tried again after 1 s, then 2, 4... at most a minute (no Retry-After given)
+RETRY_FIRST_SECONDS, RETRY_CAP_SECONDS = 1.0, 60.0
 # Errors that no retry will fix: the row is set aside as dead (and logged).
 PERMANENT_ERRORS = frozenset(
     {
@@ -104,10 +107,6 @@ def linked_thread(msg: OutboxMessage) -> tuple[str, str] | None:
     if msg.reply_broadcast and msg.thread_ts:
         return msg.channel, msg.thread_ts
     return None
-
-
-def retry_delay(attempts: int) -> float:
-    return float(min(60, 2 ** max(attempts - 1, 0)))
 
 
 class OutboxSender:
@@ -311,7 +310,8 @@ class OutboxSender:
         if row.attempts >= self.max_attempts:
             await asyncio.to_thread(self.store.mark_dead, row.id, self.owner, error)
             return
-        at = self.now() + timedelta(seconds=retry_delay(row.attempts))
+        wait = backoff_delay(row.attempts, RETRY_FIRST_SECONDS, RETRY_CAP_SECONDS)
+        at = self.now() + timedelta(seconds=wait)
         await asyncio.to_thread(
             self.store.mark_retry, row.id, self.owner, at, error, uncertain=uncertain
         )

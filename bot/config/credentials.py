@@ -2,7 +2,7 @@
 
 The accounts file (TOML) describes each account's source as a table with a ``kind``; the
 :data:`CredentialSource` union parses it (``SOURCE_ADAPTER.validate_python(table)``) and names every
-problem. :func:`bot.huaweicloud.credentials.build_provider` turns a spec into a provider.
+problem. :func:`bot.huaweicloud.credential_sources.build_provider` turns a spec into a provider.
 
 The kinds follow the official SDK's credential providers (``huaweicloudsdkcore.auth.provider``):
 

@@ -10,6 +10,7 @@ Secrets are ``SecretStr``: their ``repr``/``str`` are masked, so logging a ``Set
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,6 +49,28 @@ def default_database_url(env: Mapping[str, str] = os.environ) -> str:
     xdg = env.get("XDG_DATA_HOME", "")
     base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"
     return f"sqlite:///{base / 'sdrs-bot' / 'sdrs-bot.sqlite3'}"
+
+
+POSTGRESQL_EXTRA = "pip install 'sdrs-bot[postgresql]'"
+
+
+def database_driver_problem(url: str) -> str | None:
+    """What this installation lacks to open the database ``url`` names, or None. PostgreSQL's
+    driver (psycopg) is the package's ``postgresql`` extra, not installed with it; SQLite (the
+    default) needs nothing more. A URL naming another driver (``postgresql+asyncpg://``) is the
+    operator's choice and left to SQLAlchemy. The URL itself (it may hold a password) is not
+    repeated."""
+    backend, _, driver = url.partition(":")[0].lower().partition("+")
+    if backend != "postgresql" or driver not in ("", "psycopg"):
+        return None
+    try:
+        importlib.import_module("psycopg")
+    except ImportError as exc:
+        return (
+            f"DATABASE_URL names PostgreSQL, and its driver psycopg is not installed ({exc}): "
+            f"install the postgresql extra: {POSTGRESQL_EXTRA}"
+        )
+    return None
 
 
 # Comma-separated Slack ids in the environment: "U012AB3CD,U045EF6GH".
@@ -127,7 +150,8 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy URL; empty: SQLite in $XDG_DATA_HOME/sdrs-bot (else "
         "~/.local/share/sdrs-bot), created when needed; the image sets "
-        "sqlite:////data/sdrs-bot.sqlite3",
+        "sqlite:////data/sdrs-bot.sqlite3. PostgreSQL (postgresql+psycopg://...) needs the "
+        "postgresql extra: pip install 'sdrs-bot[postgresql]' (the image has it)",
     )
     job_poll_first_seconds: float = Field(
         default=5.0, gt=0, description="First check of a submitted job after this long"

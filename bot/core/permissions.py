@@ -226,10 +226,6 @@ def policy_actions() -> list[str]:
     return sorted({p.grant.name for p in PERMISSIONS if p.grant.kind is GrantKind.ACTION})
 
 
-def required_roles() -> list[str]:
-    return sorted({p.grant.name for p in PERMISSIONS if p.grant.kind is GrantKind.ROLE})
-
-
 def policy_document() -> dict[str, Any]:
     """The custom policy (IAM ``Version 1.1``) with exactly the actions the bot uses."""
     return {"Version": "1.1", "Statement": [{"Effect": "Allow", "Action": policy_actions()}]}

@@ -69,10 +69,6 @@ def endpoint_for(service: str, region: str) -> str | None:
     return table(service).get(region) or _FALLBACK.get(service)
 
 
-def in_table(service: str, region: str) -> bool:
-    return region in table(service)
-
-
 def no_endpoint(service: str, region: str, setting: str) -> str:
     """The start-up problem for a region outside ``service``'s table, saying what to set."""
     known = ", ".join(sorted(table(service)))

@@ -8,10 +8,14 @@
   the instance instead of getting two resize jobs.
 
 Backoff is exponential with full jitter, capped; a ``Retry-After`` the server gave wins (capped).
+:func:`backoff_delay` is the one backoff of the bot: the cloud calls here, the outbox's and the
+inbox's retries, the credential refresh after a failure and the tracker's polling each use it
+with their own first delay and cap (the last three without jitter).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import Enum
 
@@ -48,9 +52,21 @@ def decide_retry(
 
 
 def backoff_delay(
-    attempt: int, base: float, cap: float, retry_after: float | None, rand: float
+    attempt: int,
+    base: float,
+    cap: float,
+    retry_after: float | None = None,
+    rand: float = 1.0,
+    *,
+    factor: float = 2.0,
 ) -> float:
-    """Delay before attempt ``attempt + 1``: full jitter over base*2^(attempt-1), capped."""
+    """Seconds to wait after attempt ``attempt`` (1-based; 0 counts as 1) before the next:
+    ``base * factor ** (attempt - 1)``, at most ``cap``, times ``rand`` (a uniform draw in
+    [0, 1) gives full jitter; 1.0, none). A ``Retry-After`` the server gave wins, capped too."""
     if retry_after is not None:
         return min(max(retry_after, 0.0), cap)
-    return rand * min(cap, base * 2.0 ** (attempt - 1))
+    try:
+        grown = base * factor ** max(attempt - 1, 0)
+    except OverflowError:  # so many attempts that the cap was reached long ago
+        grown = math.inf if base > 0 else 0.0
+    return rand * min(cap, grown)

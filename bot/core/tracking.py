@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.core.records import JobUpdate, TrackedJob
+from bot.core.retry import backoff_delay
 from bot.core.states import JobState
 from bot.core.wire.sdrs import Job, JobStatus
 
@@ -50,7 +51,7 @@ class TrackerPolicy:
 
     def wait(self, n: int) -> float:
         """Seconds to wait after the n-th (0-based) check or failure."""
-        return min(self.cap, self.first * self.factor**n)
+        return backoff_delay(n + 1, self.first, self.cap, factor=self.factor)
 
 
 @dataclass(frozen=True)

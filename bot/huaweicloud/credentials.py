@@ -45,6 +45,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import SecretStr
 
 from bot.core.errors import BotError, CredentialsUnavailable
+from bot.core.retry import backoff_delay
 from bot.huaweicloud.transport import MaybeSent, NotSent
 
 log = logging.getLogger(__name__)
@@ -122,8 +123,9 @@ def refresh_margin(obtained_at: datetime, expires_at: datetime) -> timedelta:
 
 def retry_delay(failures: int) -> timedelta:
     """Back-off before the next refresh after ``failures`` consecutive failures (>= 1)."""
-    factor: int = 2 ** min(failures - 1, 16)
-    return min(MAX_RETRY, FIRST_RETRY * factor)
+    return timedelta(
+        seconds=backoff_delay(failures, FIRST_RETRY.total_seconds(), MAX_RETRY.total_seconds())
+    )
 
 
 class CredentialProvider:

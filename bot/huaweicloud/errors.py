@@ -1,6 +1,6 @@
 """Huawei Cloud error answers -> the :mod:`bot.core.errors` tree.
 
-Shapes (DESIGN.md section 3; huaweicloudsdkcore's ``DefaultExceptionHandler`` reads the same):
+Shapes (huaweicloudsdkcore's ``DefaultExceptionHandler`` reads the same ones):
 ``{"error": {"code", "message"}}``, the same under another outer key (``badRequest``,
 ``itemNotFound``...), and the API gateway's ``{"error_code", "error_msg"}`` (``errorCode`` /
 ``errorMsg`` in some services). ``X-Request-Id`` is kept for Huawei support.

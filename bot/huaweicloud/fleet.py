@@ -80,10 +80,6 @@ class Fleet:
             if a.credentials is not None
         ]
 
-    def region_of(self, name: str) -> str:
-        account = self._accounts.get(self.resolve(name))
-        return account.region if account is not None else ""
-
     async def aclose(self) -> None:
         for account in self._accounts.values():
             await account.sdrs.aclose()

@@ -4,10 +4,9 @@ signing (:mod:`bot.huaweicloud.signing`), safe retries (decided by the pure
 (:mod:`bot.huaweicloud.errors`).
 
 Each attempt builds its headers, signs them and hands them to a
-:class:`~bot.huaweicloud.transport.Sender` (aiohttp by default): no per-call ``httpx`` objects,
-which cost more CPU than the signing (``bench/client_vs_sdk.py``). Connections: the sender's
-pool, ``max_connections`` (the former ``httpx.Limits`` was ignored with a custom transport and is
-gone). Tests may pass any ``httpx`` transport (``httpx.MockTransport``).
+:class:`~bot.huaweicloud.transport.Sender`: aiohttp's (``bench/http_clients.py`` measured it
+against httpx on this workload; ``bench/client_vs_sdk.py`` against the official SDK).
+Connections: the sender's pool, ``max_connections``. Tests may pass their own ``sender``.
 
 Credentials: ``auth`` is a fixed signer (``AkSkAuth``, ``TokenAuth``) or a
 :class:`~bot.huaweicloud.signing.ProviderAuth`, from which each attempt awaits one credential
@@ -31,7 +30,6 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequen
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, urlsplit
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
 from bot.core.errors import (
@@ -46,11 +44,11 @@ from bot.huaweicloud.aiohttp_transport import AiohttpSender
 from bot.huaweicloud.credentials import Credential
 from bot.huaweicloud.errors import error_for
 from bot.huaweicloud.signing import ProviderAuth, canonical_query
-from bot.huaweicloud.transport import HttpxSender, MaybeSent, NotSent, Sender, Timeouts
+from bot.huaweicloud.transport import MaybeSent, NotSent, Sender, Timeouts
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "sdrs-bot/0.1 (+httpx)"
+USER_AGENT = "sdrs-bot/0.1 (+aiohttp)"  # signed, so set before signing: names the sender
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"  # as the SDK sends with a body
 PLAIN_JSON_CONTENT_TYPE = "application/json"  # as the SDK sends on GET
 M = TypeVar("M", bound=BaseModel)
@@ -113,14 +111,14 @@ class CloudHttp:
         max_attempts: int = 4,
         backoff_base: float = 0.5,
         backoff_cap: float = 8.0,
-        transport: httpx.AsyncBaseTransport | None = None,
+        sender: Sender | None = None,
         sleep: SleepFn = asyncio.sleep,
         max_connections: int = 50,
         observe: Observer | None = None,
         not_found_codes: frozenset[str] = frozenset(),
     ) -> None:
-        """``max_connections`` sizes the default sender's pool (an ``httpx`` ``transport``
-        has its own); ``not_found_codes`` are the service's error codes that mean "does not
+        """``max_connections`` sizes the default sender's pool (a given ``sender`` has its
+        own); ``not_found_codes`` are the service's error codes that mean "does not
         exist" whatever the status."""
         parts = urlsplit(base_url)
         self._origin = f"{parts.scheme}://{parts.netloc}"
@@ -130,9 +128,7 @@ class CloudHttp:
         self._observe = observe
         self._not_found_codes = not_found_codes
         self._timeouts = Timeouts(connect=connect_timeout, read=read_timeout)
-        self._sender: Sender = (
-            HttpxSender(transport) if transport is not None else AiohttpSender(max_connections)
-        )
+        self._sender: Sender = sender if sender is not None else AiohttpSender(max_connections)
         self._max_attempts = max_attempts
         self._base = backoff_base
         self._cap = backoff_cap

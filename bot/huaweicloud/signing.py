@@ -1,6 +1,7 @@
-"""Huawei Cloud AK/SK request signing (``SDK-HMAC-SHA256``) as an ``httpx.Auth``.
+"""Huawei Cloud AK/SK request signing (``SDK-HMAC-SHA256``) of a request given as parts
+(method, quoted path, query pairs, headers, body): ``sign_headers`` adds the headers.
 
-The algorithm (DESIGN.md section 3; the reference is ``huaweicloudsdkcore.signer.Signer``):
+The algorithm (the reference is ``huaweicloudsdkcore.signer.Signer``):
 
 1. ``X-Sdk-Date`` = UTC time ``%Y%m%dT%H%M%SZ`` (the gateway refuses more than 15 min of skew).
 2. Signed headers: every header the caller set, lower-cased and sorted, except names containing
@@ -23,12 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Generator, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import quote, unquote
 
-import httpx
 from pydantic import SecretStr
 
 from bot.huaweicloud.credentials import AuthToken, Credential, CredentialProvider
@@ -137,10 +137,6 @@ def parse_authorization(value: str) -> tuple[str, list[str], str] | None:
         return None
 
 
-def query_pairs(url: httpx.URL) -> list[tuple[str, str]]:
-    return list(url.params.multi_items())
-
-
 def needs_unsigned_payload(headers: Mapping[str, str]) -> bool:
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
     return bool(content_type) and not content_type.startswith(
@@ -148,14 +144,12 @@ def needs_unsigned_payload(headers: Mapping[str, str]) -> bool:
     )
 
 
-class AkSkAuth(httpx.Auth):
+class AkSkAuth:
     """Signs each request with AK/SK; adds ``X-Project-Id`` when a project id is given.
 
     Temporary keys come with a ``security_token``: it is sent as ``X-Security-Token`` and, being
     set before signing, is one of the signed headers (the SDK's ``Credentials.sign_request``).
     """
-
-    requires_request_body = True
 
     def __init__(
         self,
@@ -209,18 +203,8 @@ class AkSkAuth(httpx.Auth):
         sig = signature(self._secret, string_to_sign(canonical, headers[HEADER_DATE]))
         headers["Authorization"] = authorization_header(self._ak, signed, sig)
 
-    def sign(self, request: httpx.Request) -> None:
-        raw_path = request.url.raw_path.decode("ascii").split("?", 1)[0]
-        query = query_pairs(request.url)
-        # httpx.Headers is a case-insensitive MutableMapping: signed in place
-        self.sign_headers(request.method, raw_path, query, request.headers, request.content)
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        self.sign(request)
-        yield request
-
-
-class TokenAuth(httpx.Auth):
+class TokenAuth:
     """IAM token authentication: ``X-Auth-Token`` (plus ``X-Project-Id``)."""
 
     def __init__(self, token: SecretStr, project_id: str | None = None) -> None:
@@ -241,12 +225,6 @@ class TokenAuth(httpx.Auth):
         headers["X-Auth-Token"] = self._token.get_secret_value()
         if self._project_id and HEADER_PROJECT not in headers:
             headers[HEADER_PROJECT] = self._project_id
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["X-Auth-Token"] = self._token.get_secret_value()
-        if self._project_id and HEADER_PROJECT not in request.headers:
-            request.headers[HEADER_PROJECT] = self._project_id
-        yield request
 
 
 class ProviderAuth:

@@ -1,4 +1,4 @@
-"""What the HTTP core needs from a transport, and an adapter for ``httpx`` transports.
+"""What the HTTP core needs from a transport.
 
 A :class:`Sender` sends one request as built and signed (method, absolute URL, headers, body)
 and returns the :class:`Answer`, or raises :class:`NotSent` (the request never left: connection
@@ -6,8 +6,9 @@ refused, connect or pool timeout) or :class:`MaybeSent` (it may have reached the
 timeout, connection lost after writing). The retry decision (:mod:`bot.core.retry`) reasons
 about exactly these two.
 
-The default sender is :class:`bot.huaweicloud.aiohttp_transport.AiohttpSender`; tests may pass
-any ``httpx.AsyncBaseTransport`` (``httpx.MockTransport``...) through :class:`HttpxSender`.
+The sender is :class:`bot.huaweicloud.aiohttp_transport.AiohttpSender` (the one HTTP client
+library the bot uses: Bolt and slack_sdk run on aiohttp too; ``bench/http_clients.py``); tests
+pass their own (``tests/support/httpx_sender.py`` answers with an ``httpx.MockTransport``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
-
-import httpx
 
 
 @dataclass(frozen=True)
@@ -60,39 +59,3 @@ class Sender(Protocol):
     ) -> Answer: ...
 
     async def aclose(self) -> None: ...
-
-
-class HttpxSender:
-    """Sends through an ``httpx`` transport (tests: ``httpx.MockTransport``)."""
-
-    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
-        self._transport = transport
-
-    async def send(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes, timeouts: Timeouts
-    ) -> Answer:
-        request = httpx.Request(
-            method,
-            url,
-            headers=dict(headers),
-            content=body,
-            extensions={
-                "timeout": {
-                    "connect": timeouts.connect,
-                    "read": timeouts.read,
-                    "write": timeouts.read,
-                    "pool": timeouts.read,
-                }
-            },
-        )
-        try:
-            response = await self._transport.handle_async_request(request)
-            content = await response.aread()
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise NotSent(exc) from exc
-        except httpx.TransportError as exc:
-            raise MaybeSent(exc) from exc
-        return Answer(response.status_code, response.headers, content)
-
-    async def aclose(self) -> None:
-        await self._transport.aclose()

@@ -8,8 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from bot.config.accounts import AccountsFile, two_person_problems
 from bot.config.settings import Settings
 from bot.core.bindings import Bindings
@@ -23,6 +21,7 @@ from bot.huaweicloud.iam import discover_project_id
 from bot.huaweicloud.sdrs import NOT_FOUND_CODES as SDRS_NOT_FOUND_CODES
 from bot.huaweicloud.sdrs import SdrsClient
 from bot.huaweicloud.signing import AkSkAuth, ProviderAuth, TokenAuth
+from bot.huaweicloud.transport import Sender
 from bot.metrics import Metrics
 
 
@@ -70,11 +69,12 @@ def build_clients(
     *,
     metrics: Metrics | None = None,
     sleep: SleepFn | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    sender: Sender | None = None,
     provider: CredentialProvider | None = None,
 ) -> CloudClients:
     """The SDRS and ECS clients of the environment's account (each with its own connection
-    pool); ``metrics`` observes every attempt; ``sleep``/``transport`` are for tests;
+    pool); ``metrics`` observes every attempt; ``sleep``/``sender`` are for tests (one
+    ``sender`` serves both clients and is closed by each);
     ``provider`` holds the environment's temporary keys (:func:`temporary_keys`)."""
     project, auth, _ = _environment_auth(settings, provider or temporary_keys(settings))
     return _clients(
@@ -86,7 +86,7 @@ def build_clients(
         account=settings.account_name,
         metrics=metrics,
         sleep=sleep,
-        transport=transport,
+        sender=sender,
     )
 
 
@@ -112,7 +112,7 @@ def _clients(
     account: str,
     metrics: Metrics | None = None,
     sleep: SleepFn | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    sender: Sender | None = None,
 ) -> CloudClients:
 
     def http(base_url: str, service: str, **extra: Any) -> CloudHttp:
@@ -127,7 +127,7 @@ def _clients(
             max_attempts=settings.http_max_attempts,
             backoff_base=settings.http_backoff_base,
             backoff_cap=settings.http_backoff_cap,
-            transport=transport,
+            sender=sender,
             observe=metrics.observer(service, account) if metrics is not None else None,
             **optional,
             **extra,
@@ -143,7 +143,7 @@ def build_fleet(
     settings: Settings,
     *,
     metrics: Metrics | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    sender: Sender | None = None,
     project_ids: Mapping[str, str] | None = None,
     providers: Mapping[str, CredentialProvider] | None = None,
 ) -> tuple[Fleet, Bindings]:
@@ -180,7 +180,7 @@ def build_fleet(
             ecs_url,
             account=name,
             metrics=metrics,
-            transport=transport,
+            sender=sender,
         )
         fleet.append(
             Account(

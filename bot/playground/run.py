@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from bot.config.settings import Settings
 from bot.playground.faults import FaultControls
 from bot.playground.ui import CHANNELS, PEOPLE, CloudAccount, Playground
-from bot.sandbox.local_env import free_port
+from bot.sandbox.runner import free_port
 from bot.sandbox.seed import (
     SANDBOX_AK,
     SANDBOX_PROJECT_ID,

@@ -1,5 +1,5 @@
 """How the emulated API gateway authenticates a request: shared by the SDRS/ECS emulator
-(:mod:`bot.sandbox.server`) and the IAM emulator (:mod:`bot.sandbox.iam`).
+(:mod:`bot.sandbox.server`) and the IAM emulator (``tests/support/iam.py``).
 
 - ``X-Auth-Token``: a token the world knows (and, for tokens IAM issued, not expired);
 - ``SDK-HMAC-SHA256``: the AK is permanent (``World.credentials``) or temporary

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import socket
 import threading
 from collections.abc import Coroutine
 from typing import Any, Self, TypeVar
@@ -12,6 +13,13 @@ from typing import Any, Self, TypeVar
 from aiohttp import web
 
 T = TypeVar("T")
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now (for a child process to bind)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 class AppThread:

@@ -101,10 +101,6 @@ def _not_found(code: str, message: str) -> SdrsApiError:
     return SdrsApiError(404, code, message, "itemNotFound")
 
 
-def _instance_missing(instance_id: str) -> SdrsApiError:
-    return _not_found("SDRS.1320", f"The protected instance {instance_id} does not exist")
-
-
 @lru_cache(maxsize=1024)  # a job's times are read on every poll
 def _ts(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"

@@ -23,6 +23,8 @@ from sqlalchemy import create_engine, event, func, make_url, select, text, updat
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from bot.config.settings import database_driver_problem
+from bot.core.errors import ConfigError
 from bot.core.records import (
     CheckResult,
     HistoryEntry,
@@ -113,6 +115,9 @@ def make_engine(url: str) -> Engine:
 
         availability.install(engine, sqlite_path=path)
         return engine
+    missing_driver = database_driver_problem(url)
+    if missing_driver is not None:  # not SQLAlchemy's bare "No module named 'psycopg'"
+        raise ConfigError([missing_driver])
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)

@@ -180,11 +180,6 @@ class RunbookStore:
                 )
         return True
 
-    def get_runbook(self, op_id: str) -> RunbookRow | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(runbooks).where(runbooks.c.op_id == op_id)).first()
-        return _row(row._mapping) if row is not None else None
-
     def runbook_of_job(self, job_id: str) -> RunbookRow | None:
         """The runbook whose resize is SDRS job ``job_id`` (its state names the job; the
         caller reads the state to be sure), or None."""

@@ -164,6 +164,8 @@ async def test_a_refusal_naming_another_action_reports_that_action() -> None:
     performed") is believed over the table: the remedy names what the message names."""
     import httpx
 
+    from tests.support.httpx_sender import HttpxSender
+
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/cloudservers/detail"):
             message = "Policy doesn't allow ecs:cloudServers:get to be performed."
@@ -171,7 +173,7 @@ async def test_a_refusal_naming_another_action_reports_that_action() -> None:
         return httpx.Response(404, json={"error": {"code": "SDRS.1320", "message": "none"}})
 
     settings = sandbox_settings("https://cloud.example", http_max_attempts=1)
-    clients = build_clients(settings, transport=httpx.MockTransport(answer))
+    clients = build_clients(settings, sender=HttpxSender(httpx.MockTransport(answer)))
     try:
         rows = await check_access(clients.sdrs, clients.ecs)
     finally:

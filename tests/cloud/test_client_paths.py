@@ -19,6 +19,7 @@ from bot.huaweicloud.sdrs import SdrsClient
 from bot.huaweicloud.signing import AkSkAuth
 from bot.sandbox.seed import SANDBOX_PROJECT_ID
 from bot.sandbox.server import EmulatorThread
+from tests.support.httpx_sender import HttpxSender
 
 P = SANDBOX_PROJECT_ID
 REFUSED = ["", ".", ".."]
@@ -92,10 +93,10 @@ class Recorder:
 
 async def run(call: Call, hostile: str, recorder: Recorder | None = None) -> list[str]:
     recorder = recorder or Recorder()
-    transport = httpx.MockTransport(recorder)
+    sender = HttpxSender(httpx.MockTransport(recorder))
     auth = AkSkAuth("AK", SecretStr("SK"), P)
-    sdrs = SdrsClient(CloudHttp("https://sdrs.example", auth, transport=transport), P)
-    ecs = EcsClient(CloudHttp("https://ecs.example", auth, transport=transport), P)
+    sdrs = SdrsClient(CloudHttp("https://sdrs.example", auth, sender=sender), P)
+    ecs = EcsClient(CloudHttp("https://ecs.example", auth, sender=sender), P)
     try:
         await call(sdrs, ecs, hostile)
     except CloudError:

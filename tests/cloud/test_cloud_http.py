@@ -26,11 +26,12 @@ from bot.huaweicloud.sdrs import NOT_FOUND_CODES, SdrsClient
 from bot.huaweicloud.signing import AkSkAuth
 from bot.huaweicloud.wiring import build_clients
 from bot.sandbox.faults import Fault
-from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import SANDBOX_AK, sid
 from bot.sandbox.server import EmulatorThread
-from handlers.blocks import CONFIRM_ACTION
+from handlers.messages.confirmation import CONFIRM_ACTION
 from tests.conftest import SleepRecorder, sandbox_settings
+from tests.support.httpx_sender import HttpxSender
+from tests.support.local_env import free_port
 from tests.support.slack_harness import ALICE, Harness
 from tests.support.slack_helpers import until
 
@@ -285,7 +286,7 @@ async def test_the_request_id_of_every_accepted_change_is_logged(
     http = CloudHttp(
         "https://sdrs.example",
         AkSkAuth("AK", SecretStr("SK"), "p"),
-        transport=httpx.MockTransport(answer),
+        sender=HttpxSender(httpx.MockTransport(answer)),
     )
     caplog.set_level(logging.INFO, logger="bot.huaweicloud.http")
     try:

@@ -15,7 +15,7 @@ from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import JobPlan, World
-from handlers import blocks
+from handlers.messages.confirmation import CONFIRM_ACTION
 from tests.flows.test_runbook_flow import APP, PROD, calls, confirm_stop_start, finished
 from tests.support.slack_harness import ALICE, Harness, running
 from tests.support.slack_helpers import until
@@ -39,7 +39,7 @@ def actions(h: Harness, op_id: str) -> list[tuple[str, dict[str, object]]]:
 async def confirm(h: Harness, text: str) -> tuple[str, str]:
     await h.command(text)
     op_id, ts = await h.confirmation()
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     return op_id, ts
 
 

@@ -211,7 +211,7 @@ def test_refusals_sdrs_would_give_after_confirm(
 
 
 def test_refusal_texts_name_the_server_and_what_to_do() -> None:
-    from handlers.preflight_blocks import refusal_text
+    from handlers.messages.preflight import refusal_text
 
     prepaid = decide_resize(PROD, *world(src=server("src", charging="1")), CAT)
     text = refusal_text(prepaid)

@@ -27,16 +27,16 @@ from bot.health import build_health_app
 from bot.huaweicloud.wiring import build_clients, open_fleet
 from bot.metrics import Metrics
 from bot.sandbox.gateway import TemporaryKeys
-from bot.sandbox.iam import IamEmulator, IamState, IamThread
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, seeded_world, sid
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import World
 from bot.store import Store
 from bot.store.schema import audit_events
-from handlers import blocks
+from handlers.messages.confirmation import CONFIRM_ACTION
 from tests.conftest import sandbox_settings
 from tests.running.test_ops_endpoints import samples
+from tests.support.iam import IamEmulator, IamState, IamThread
 from tests.support.slack_harness import ALICE, BOB, make_harness, pump, running
 from tests.support.slack_helpers import BOT_TOKEN, SIGNING_SECRET, until
 
@@ -237,9 +237,9 @@ async def test_each_request_goes_to_its_own_account_and_names_it(
         posted = str(h.state.calls_to("chat.postMessage")[0].args["blocks"])
         assert "account `dr-ap` (ap-southeast-1)" in posted
         # that binding's policy: two-person, so the requester may not confirm; Bob may
-        await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts, channel=TWO)
+        await h.click(CONFIRM_ACTION, op_id, ALICE, ts, channel=TWO)
         assert "Two-person rule" in (await until(lambda: h.ephemerals(ALICE)))[0]
-        await h.click(blocks.CONFIRM_ACTION, op_id, BOB, ts, channel=TWO)
+        await h.click(CONFIRM_ACTION, op_id, BOB, ts, channel=TWO)
         finals = await until(lambda: [t for t in h.thread_replies(ts) if "SUCCESS" in t] or None)
         assert "account `dr-ap` (ap-southeast-1)" in finals[0]
         assert _posts(emulator_b) == 1 and _posts(emulator) == 0  # only account B resized
@@ -249,7 +249,7 @@ async def test_each_request_goes_to_its_own_account_and_names_it(
         # the same command in the one-account channel goes to account A, requester mode
         await h.command(RESIZE, channel=ONE)
         op2, ts2 = await h.confirmation(1)
-        await h.click(blocks.CONFIRM_ACTION, op2, ALICE, ts2, channel=ONE)
+        await h.click(CONFIRM_ACTION, op2, ALICE, ts2, channel=ONE)
         await until(lambda: [t for t in h.thread_replies(ts2) if "SUCCESS" in t] or None)
         assert _posts(emulator) == 1 and _posts(emulator_b) == 1
         # history names the account of each line; the audit records carry it
@@ -316,7 +316,7 @@ async def test_a_job_is_tracked_in_its_own_account_after_a_restart(
     try:
         await h.command(f"{RESIZE} account=dr-ap", channel=TWO)
         op_id, ts = await h.confirmation()
-        await h.click(blocks.CONFIRM_ACTION, op_id, BOB, ts, channel=TWO)
+        await h.click(CONFIRM_ACTION, op_id, BOB, ts, channel=TWO)
         await until(lambda: store.all_tracked() or None)
         await h.quiesce()
     finally:

@@ -11,7 +11,7 @@ from bot.cli import main
 from bot.core.errors import ParseError
 from bot.core.intents import HistoryIntent, JobsIntent, parse
 from bot.sandbox.seed import sid
-from handlers import blocks
+from handlers.messages.confirmation import CANCEL_ACTION, CONFIRM_ACTION
 from tests.support.slack_harness import ALICE, BOB, CHANNEL, Harness
 from tests.support.slack_helpers import until
 
@@ -31,15 +31,15 @@ async def _three_operations(h: Harness) -> tuple[str, str]:
     """A resize that succeeds, a rename, a cancelled resize; returns the resize's (op, ts)."""
     await h.command(f"resize {sid('pi-erp-db')} s6.xlarge.2")
     op_id, ts = await h.confirmation()
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     await until(lambda: any("SUCCESS" in r for r in h.thread_replies(ts)), within=15)
     await h.command(f"drill rename {sid('drill-web')} web-q3", user=BOB)
     rename_op, rename_ts = await h.confirmation(1)
-    await h.click(blocks.CONFIRM_ACTION, rename_op, BOB, rename_ts)
+    await h.click(CONFIRM_ACTION, rename_op, BOB, rename_ts)
     await until(lambda: h.thread_replies(rename_ts))
     await h.command(f"resize {sid('pi-web-2')} s6.large.2")
     cancel_op, cancel_ts = await h.confirmation(2)
-    await h.click(blocks.CANCEL_ACTION, cancel_op, ALICE, cancel_ts)
+    await h.click(CANCEL_ACTION, cancel_op, ALICE, cancel_ts)
     await until(lambda: h.updates(cancel_ts))
     return op_id, ts
 

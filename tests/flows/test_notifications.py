@@ -16,7 +16,7 @@ from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import JobPlan, World
-from handlers import blocks
+from handlers.messages.confirmation import CANCEL_ACTION, CONFIRM_ACTION
 from tests.support.slack_harness import ALICE, BOB, CHANNEL, Harness, running
 from tests.support.slack_helpers import until
 
@@ -51,7 +51,7 @@ def posts_to(h: Harness, channel: str) -> list[str]:
 async def confirmed_resize(h: Harness, instance: str = "pi-erp-db") -> str:
     await h.command(f"resize {sid(instance)} s6.xlarge.2")
     op_id, ts = await h.confirmation()
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     return ts
 
 
@@ -78,7 +78,7 @@ async def test_failure_goes_to_oncall_too_and_is_broadcast(
     async with running(tmp_path, slack, emulator, world, **overrides) as h:
         await h.command(f"resize {sid('pi-erp-db')} s6.xlarge.2")
         op_id, ts = await h.confirmation()
-        await h.click(blocks.CONFIRM_ACTION, op_id, BOB, ts)
+        await h.click(CONFIRM_ACTION, op_id, BOB, ts)
         oncall = await until(lambda: posts_to(h, ONCALL))
         assert "*failed*" in oncall[0] and "*SDRS.1399*" in oncall[0]
         # the thread and the on-call channel are delivered independently: wait for both
@@ -113,7 +113,7 @@ async def test_cancel_expiry_and_refused_submission_are_announced(
     async with running(tmp_path, slack, emulator, world, notify_routes=ROUTES) as h:
         await h.command(f"resize {sid('pi-erp-db')} s6.xlarge.2")
         op_id, ts = await h.confirmation()
-        await h.click(blocks.CANCEL_ACTION, op_id, ALICE, ts)
+        await h.click(CANCEL_ACTION, op_id, ALICE, ts)
         await until(lambda: len(posts_to(h, AUDIT)) == 2)  # requested, cancelled
         await h.command(f"resize {sid('pi-web-2')} s6.large.2")
         await h.confirmation(1)
@@ -124,7 +124,7 @@ async def test_cancel_expiry_and_refused_submission_are_announced(
         deh = f"production=s6.xlarge.2 production-host={sid('deh-missing')}"
         await h.command(f"resize {sid('pi-deh')} {deh}")
         op3, ts3 = await h.confirmation(2)
-        await h.click(blocks.CONFIRM_ACTION, op3, ALICE, ts3)
+        await h.click(CONFIRM_ACTION, op3, ALICE, ts3)
         await until(lambda: len(posts_to(h, ONCALL)) == 1)
         audit = await until(
             lambda: "*failed*" in " ".join(posts_to(h, AUDIT)) and posts_to(h, AUDIT)

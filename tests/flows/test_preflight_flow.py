@@ -1,6 +1,5 @@
-"""Resize preflight scenarios: the preflight reads SDRS and ECS (the emulator) before a
-confirmation is posted and again at Confirm; signed payloads through the real app, Slack
-stand-in recording."""
+"""Preflight scenarios: the preflight reads SDRS and ECS (the emulator) before a confirmation is
+posted and again at Confirm; signed payloads through the real app, Slack stand-in recording."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from sqlalchemy import select
 from bot.sandbox.seed import sid
 from bot.store import OpState
 from bot.store.schema import audit_events
-from handlers import blocks
+from handlers.messages.confirmation import CONFIRM_ACTION
 from tests.support.slack_harness import ALICE, BOB, Harness
 from tests.support.slack_helpers import until
 
@@ -88,7 +87,7 @@ async def test_server_started_after_request_blocks_confirm_until_stopped(h: Harn
     await h.command(f"resize {DB} s6.xlarge.2")
     op_id, ts = await h.confirmation()
     h.world.set_power(sid("pi-erp-db-tgt"), "ACTIVE")
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     text = (await until(lambda: h.ephemerals(ALICE)))[0]
     assert "Not sent: DR-site server `ecs-erp-db-tgt` is ACTIVE" in text
     await h.quiesce()
@@ -97,7 +96,7 @@ async def test_server_started_after_request_blocks_confirm_until_stopped(h: Harn
     assert op is not None and op.state is OpState.PENDING  # still open
     assert "confirm-refused" in audit_actions(h)
     h.world.set_power(sid("pi-erp-db-tgt"), "SHUTOFF")
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     replies = await until(lambda: h.thread_replies(ts))
     assert "Submitted to SDRS, job" in replies[0]
     assert h.sdrs_posts() == 1
@@ -107,7 +106,7 @@ async def test_flavor_changed_since_request_closes_the_confirmation(h: Harness) 
     await h.command(f"resize {DB} s6.xlarge.2")
     op_id, ts = await h.confirmation()
     h.world.servers[sid("pi-erp-db-src")].flavor = "s6.2xlarge.2"  # resized by someone else
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     updates = await until(lambda: h.updates(ts))
     assert "production site changed since this was requested" in updates[0]
     assert "Nothing was sent to SDRS" in updates[0]
@@ -115,7 +114,7 @@ async def test_flavor_changed_since_request_closes_the_confirmation(h: Harness) 
     assert h.sdrs_posts() == 0
     op = h.deps.store.get_pending(op_id)
     assert op is not None and op.state is OpState.STALE
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     assert "out of date" in (await until(lambda: h.ephemerals(ALICE)))[0]
     assert h.sdrs_posts() == 0
 

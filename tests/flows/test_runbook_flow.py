@@ -15,7 +15,7 @@ from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import JobPlan, World
-from handlers import blocks
+from handlers.messages.confirmation import CONFIRM_ACTION
 from tests.support.slack_harness import ALICE, CHANNEL, Harness, running
 from tests.support.slack_helpers import until
 
@@ -45,7 +45,7 @@ def calls(h: Harness) -> list[tuple[str, Any]]:
 async def confirm_stop_start(h: Harness, text: str) -> str:
     await h.command(text)
     op_id, ts = await h.confirmation()
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     return ts
 
 
@@ -188,7 +188,7 @@ async def test_a_server_started_after_the_confirmation_is_not_stopped_by_the_bot
     await h.command(f"resize {APP} s6.xlarge.2 power=stop-start")
     op_id, ts = await h.confirmation()
     h.world.set_power(DR, "ACTIVE")  # someone started it meanwhile
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     replies = await finished(h, ts)
     assert calls(h) == [("stop", [PROD]), ("start", [PROD])]  # no resize was sent
     assert h.world.servers[DR].status == "ACTIVE" and h.world.servers[PROD].status == "ACTIVE"

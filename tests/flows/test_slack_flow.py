@@ -20,13 +20,11 @@ from bot.core.intents import ResizeIntent
 from bot.operations.execute import recover_interrupted
 from bot.operations.expire import expire_sweep
 from bot.sandbox.faults import Fault
-from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import World
 from bot.store import OpState
-from handlers import blocks
 from handlers.app import (
     build_app,
     build_web_app,
@@ -34,14 +32,16 @@ from handlers.app import (
     transport,
 )
 from handlers.client import slack_client
+from handlers.messages.confirmation import CANCEL_ACTION, CONFIRM_ACTION
 from tests.conftest import sandbox_settings
+from tests.support.local_env import free_port
 from tests.support.slack_harness import ALICE, BOB, CAROL, CHANNEL, Harness, running
 from tests.support.slack_helpers import (
     BOT_TOKEN,
     SIGNING_SECRET,
     action_body,
-    command_body,
-    signed_headers,
+    slack_signed_headers,
+    slash_command_body,
     until,
 )
 
@@ -73,7 +73,7 @@ async def test_resize_happy_path(h: Harness) -> None:
     assert post["channel"] == CHANNEL
     assert "s6.xlarge.2" in json.dumps(post["blocks"]) and op_id in json.dumps(post["blocks"])
     assert h.sdrs_posts() == 0  # nothing before the click
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     replies = await until(lambda: h.thread_replies(ts))
     assert "Submitted to SDRS, job" in replies[0]
     assert any("Confirmed by <@U0ALICE001>" in u for u in h.updates(ts))
@@ -89,7 +89,7 @@ async def test_rename_happy_path_shows_old_and_new_name(h: Harness) -> None:
     op_id, ts = await h.confirmation()
     summary = json.dumps(h.state.calls_to("chat.postMessage")[0].args["blocks"], ensure_ascii=False)
     assert "web_drill-2026.q1" in summary and "web季度演练-q2" in summary
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     replies = await until(lambda: h.thread_replies(ts))
     assert "Drill renamed to `web季度演练-q2`" in replies[0]
     assert h.world.drills[sid("drill-web")].name == "web季度演练-q2"
@@ -108,7 +108,7 @@ async def test_ack_does_not_wait_for_sdrs(h: Harness) -> None:
 async def test_foreign_user_click_changes_nothing(h: Harness) -> None:
     await h.command(RESIZE)
     op_id, ts = await h.confirmation()
-    await h.click(blocks.CONFIRM_ACTION, op_id, BOB, ts)
+    await h.click(CONFIRM_ACTION, op_id, BOB, ts)
     texts = await until(lambda: h.ephemerals(BOB))
     assert "Only the person who asked" in texts[0]
     await h.quiesce()
@@ -121,7 +121,7 @@ async def test_expired_confirmation_is_refused_and_marked(h: Harness) -> None:
     await h.command(RESIZE)
     op_id, ts = await h.confirmation()
     h.clock.t += timedelta(seconds=h.deps.settings.confirmation_ttl_seconds + 1)
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     texts = await until(lambda: h.ephemerals(ALICE))
     assert "expired" in texts[0]
     assert any("Expired" in u for u in await until(lambda: h.updates(ts)))
@@ -141,9 +141,9 @@ async def test_expiry_sweep_marks_unclicked_confirmations(h: Harness) -> None:
 async def test_cancel_then_confirm_does_nothing(h: Harness) -> None:
     await h.command(RESIZE)
     op_id, ts = await h.confirmation()
-    await h.click(blocks.CANCEL_ACTION, op_id, ALICE, ts)
+    await h.click(CANCEL_ACTION, op_id, ALICE, ts)
     assert any("Cancelled by <@U0ALICE001>" in u for u in await until(lambda: h.updates(ts)))
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     texts = await until(lambda: h.ephemerals(ALICE))
     assert "already cancelled" in texts[0]
     await h.quiesce()
@@ -153,7 +153,7 @@ async def test_cancel_then_confirm_does_nothing(h: Harness) -> None:
 async def test_double_and_concurrent_clicks_make_exactly_one_sdrs_call(h: Harness) -> None:
     await h.command(RESIZE)
     op_id, ts = await h.confirmation()
-    await asyncio.gather(*(h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts) for _ in range(6)))
+    await asyncio.gather(*(h.click(CONFIRM_ACTION, op_id, ALICE, ts) for _ in range(6)))
     await until(lambda: h.thread_replies(ts))
     await until(lambda: len(h.ephemerals(ALICE)) == 5)
     await h.quiesce()
@@ -177,7 +177,7 @@ async def test_sdrs_errors_are_shown_readably_in_the_thread(h: Harness) -> None:
         f"resize {sid('pi-deh')} production=s6.xlarge.2 production-host={sid('deh-missing')}"
     )
     op_id, ts = await h.confirmation()
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     reply = (await until(lambda: h.thread_replies(ts)))[0]
     assert "*SDRS.1368*" in reply and "Traceback" not in reply
 
@@ -216,18 +216,18 @@ async def test_two_person_rule(
         op_id, ts = await h.confirmation()
         posted = json.dumps(h.state.calls_to("chat.postMessage")[0].args["blocks"])
         assert f"<@{BOB}> or <!subteam^S0LEADS001> (not the requester)" in posted  # mentioned
-        await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)  # the requester
+        await h.click(CONFIRM_ACTION, op_id, ALICE, ts)  # the requester
         assert "Two-person rule" in (await until(lambda: h.ephemerals(ALICE)))[0]
-        await h.click(blocks.CONFIRM_ACTION, op_id, "U0NOBODY01", ts)
+        await h.click(CONFIRM_ACTION, op_id, "U0NOBODY01", ts)
         assert "Only an approver" in (await until(lambda: h.ephemerals("U0NOBODY01")))[0]
         await h.quiesce()
         assert h.sdrs_posts() == 0
-        await h.click(blocks.CANCEL_ACTION, op_id, "U0NOBODY01", ts)
+        await h.click(CANCEL_ACTION, op_id, "U0NOBODY01", ts)
         assert (
             "or an approver can cancel it"
             in (await until(lambda: h.ephemerals("U0NOBODY01")[1:]))[0]
         )
-        await h.click(blocks.CONFIRM_ACTION, op_id, CAROL, ts)  # approver through a group
+        await h.click(CONFIRM_ACTION, op_id, CAROL, ts)  # approver through a group
         await until(lambda: h.thread_replies(ts))
         assert h.sdrs_posts() == 1
         assert any("Confirmed by <@U0CAROL001>" in u for u in h.updates(ts))
@@ -274,14 +274,16 @@ async def test_http_mode_rejects_bad_signature_and_stale_timestamp(h: Harness) -
         )
         ctype = {"content-type": "application/x-www-form-urlencoded"}
         async with httpx.AsyncClient() as http:
-            good = await http.post(url, content=body, headers={**ctype, **signed_headers(body)})
+            good = await http.post(
+                url, content=body, headers={**ctype, **slack_signed_headers(body)}
+            )
             assert good.status_code == 200 and good.json()["response_type"] == "ephemeral"
-            forged = signed_headers(body)
+            forged = slack_signed_headers(body)
             forged["x-slack-signature"] = "v0=" + "0" * 64
             assert (
                 await http.post(url, content=body, headers={**ctype, **forged})
             ).status_code == 401
-            stale = signed_headers(body, timestamp=int(datetime.now(UTC).timestamp()) - 600)
+            stale = slack_signed_headers(body, timestamp=int(datetime.now(UTC).timestamp()) - 600)
             assert (
                 await http.post(url, content=body, headers={**ctype, **stale})
             ).status_code == 401
@@ -306,7 +308,7 @@ async def test_socket_mode_delivers_commands_and_clicks(
             await until(lambda: slack.server.connections)
             command = dict(
                 parse_qsl(
-                    command_body(
+                    slash_command_body(
                         RESIZE,
                         user=ALICE,
                         channel=CHANNEL,
@@ -319,7 +321,7 @@ async def test_socket_mode_delivers_commands_and_clicks(
             assert ack == {} or ack.get("text") is None  # empty ack: the confirmation follows
             op_id, ts = await h.confirmation()
             form = action_body(
-                action_id=blocks.CONFIRM_ACTION,
+                action_id=CONFIRM_ACTION,
                 op_id=op_id,
                 user=ALICE,
                 channel=CHANNEL,
@@ -363,7 +365,7 @@ async def test_serve_runs_http_mode_until_cancelled(
         http_port=port,
     )
     task = asyncio.create_task(serve(settings))
-    body = command_body(
+    body = slash_command_body(
         RESIZE,
         user=ALICE,
         channel=CHANNEL,
@@ -383,7 +385,10 @@ async def test_serve_runs_http_mode_until_cancelled(
                 if await healthy():
                     break
                 await asyncio.sleep(0.02)
-            headers = {"content-type": "application/x-www-form-urlencoded", **signed_headers(body)}
+            headers = {
+                "content-type": "application/x-www-form-urlencoded",
+                **slack_signed_headers(body),
+            }
             response = await http.post("/slack/events", content=body, headers=headers)
             assert response.status_code == 200
         await until(
@@ -402,7 +407,7 @@ async def test_serve_runs_http_mode_until_cancelled(
 async def _confirmed_resize(h: Harness, text: str = RESIZE) -> tuple[str, str]:
     await h.command(text)
     op_id, ts = await h.confirmation()
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     return op_id, ts
 
 
@@ -510,7 +515,7 @@ async def test_click_adopts_the_message_ts_when_it_was_not_saved(h: Harness) -> 
         from bot.store.schema import pending_operations
 
         conn.execute(update(pending_operations).values(message_ts=None))
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     assert "Submitted to SDRS" in (await until(lambda: h.thread_replies(ts)))[0]
 
 
@@ -521,7 +526,7 @@ async def test_reports_arrive_once_through_slack_faults_within_the_pace(
     """While reports are being delivered, the Slack stand-in answers a share of posts with
     429 + Retry-After, with 503, or with a 503 after the post took effect. Every report still
     arrives exactly once, and no channel gets two messages closer together than the pace."""
-    from bot.sandbox.seed import add_bulk_instances
+    from tests.support.seed import add_bulk_instances
 
     pace = 0.2
     ids = add_bulk_instances(world, 12)
@@ -545,7 +550,7 @@ async def test_reports_arrive_once_through_slack_faults_within_the_pace(
         slack.state.fail_next["chat.postMessage"] = ["ratelimited", "lost", "server_error"]
         faults = asyncio.create_task(weather())
         for channel, op_id, ts in confirmations:
-            await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts, channel=channel)
+            await h.click(CONFIRM_ACTION, op_id, ALICE, ts, channel=channel)
 
         def done() -> bool:
             return all(
@@ -604,7 +609,7 @@ async def test_a_confirmation_slack_posted_but_answered_503_is_found_and_works(
     pending = h.deps.store.get_pending(op_id)
     assert pending is not None and pending.state is OpState.PENDING and pending.message_ts == ts
     assert h.state.calls_to("conversations.history")
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     assert "Submitted to SDRS" in (await until(lambda: h.thread_replies(ts)))[0]
     await h.quiesce()
     assert not h.responses() and not h.ephemerals(ALICE)
@@ -629,7 +634,7 @@ async def test_a_confirmation_that_cannot_be_found_after_a_503_is_withdrawn_not_
     op_id, ts = await h.confirmation(recorded=False)  # it did arrive
     op = h.deps.store.get_pending(op_id)
     assert op is not None and op.state is OpState.WITHDRAWN and op.decided_by is None
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     told = (await until(lambda: h.ephemerals(ALICE)))[0]
     assert "Withdrawn by the bot" in told and "cancelled" not in told
     edits = await until(lambda: h.updates(ts))
@@ -658,9 +663,9 @@ async def test_a_rename_whose_drill_was_renamed_meanwhile_is_closed_not_sent(h: 
         assert pending is not None and isinstance(pending.facts, RenameFacts)
         named[pending.facts.new_name] = (op_id, ts)
     (first_op, first_ts), (second_op, second_ts) = named["first-name"], named["second-name"]
-    await h.click(blocks.CONFIRM_ACTION, first_op, ALICE, first_ts)
+    await h.click(CONFIRM_ACTION, first_op, ALICE, first_ts)
     await until(lambda: h.thread_replies(first_ts))
-    await h.click(blocks.CONFIRM_ACTION, second_op, ALICE, second_ts)
+    await h.click(CONFIRM_ACTION, second_op, ALICE, second_ts)
     updates = await until(lambda: [u for u in h.updates(second_ts) if "renamed to" in u])
     assert "`first-name`" in updates[0] and "Nothing was sent to SDRS" in updates[0]
     await h.quiesce()
@@ -684,7 +689,7 @@ async def test_the_confirmation_shows_how_it_ended_when_sdrs_refused_or_did_not_
     h.emulator.emulator.faults.add(fault)
     await h.command(RESIZE)
     op_id, ts = await h.confirmation()
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     last = await until(lambda: [u for u in h.updates(ts) if shown in u])
     assert f"Requested by <@{ALICE}>" in last[0] and f"Confirmed by <@{ALICE}>" in last[0]
     await h.quiesce()
@@ -715,7 +720,7 @@ async def test_sdrs_rate_limiting_the_resize_says_when_to_ask_again(h: Harness) 
     h.emulator.emulator.faults.add(
         Fault("status", method="POST", status=429, retry_after=7, path_contains="/resize")
     )
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     reply = (await until(lambda: h.thread_replies(ts)))[0]
     assert "Huawei Cloud is unavailable right now: it is limiting how often it is called " in (
         reply
@@ -738,7 +743,7 @@ async def test_commands_take_names_and_flavors_in_any_case(h: Harness) -> None:
     assert op.intent.instance_id == sid("pi-erp-db") and op.intent.flavor == "s6.xlarge.2"
     await h.command("drill rename web_drill-2026.q1 web-renamed")
     rename_op, rename_ts = await h.confirmation(1)
-    await h.click(blocks.CONFIRM_ACTION, rename_op, ALICE, rename_ts)
+    await h.click(CONFIRM_ACTION, rename_op, ALICE, rename_ts)
     await until(lambda: h.thread_replies(rename_ts))
     assert h.world.drills[sid("drill-web")].name == "web-renamed"
 

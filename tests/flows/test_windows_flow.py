@@ -18,7 +18,7 @@ from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import World
 from bot.store import Store
-from handlers import blocks
+from handlers.messages.confirmation import CANCEL_ACTION, CONFIRM_ACTION
 from tests.flows.test_runbook_flow import APP, PROD, calls, finished
 from tests.support.slack_harness import ALICE, CAROL, CHANNEL, Harness, running
 from tests.support.slack_helpers import until
@@ -37,7 +37,7 @@ async def _scheduled(h: Harness, text: str) -> tuple[str, str]:
     index = len([c for c in h.state.calls_to("chat.postMessage") if c.args.get("blocks")])
     await h.command(text)
     op_id, ts = await h.confirmation(index)
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     await until(lambda: h.deps.store.get_scheduled(op_id))
     await h.quiesce()
     return op_id, ts
@@ -55,7 +55,7 @@ async def test_runs_once_at_window_start_and_jobs_lists_it_before(
         decided = h.updates(ts)[-1]
         assert ":calendar: scheduled in window `soon`" in decided and h.sdrs_posts() == 0
         last = [c for c in h.state.calls_to("chat.update") if c.args.get("ts") == ts][-1]
-        assert blocks.CANCEL_ACTION in json.dumps(last.args["blocks"])  # Cancel stays
+        assert CANCEL_ACTION in json.dumps(last.args["blocks"])  # Cancel stays
         await h.command("jobs")
         listing = (await until(h.responses))[-1]["text"]
         assert "Waiting for their maintenance window" in listing and "window `soon`" in listing
@@ -69,7 +69,7 @@ async def test_runs_once_at_window_start_and_jobs_lists_it_before(
         row = h.deps.store.get_scheduled(op_id)
         assert row is not None and row.state is ScheduleState.STARTED
         # too late to cancel now
-        await h.click(blocks.CANCEL_ACTION, op_id, ALICE, ts)
+        await h.click(CANCEL_ACTION, op_id, ALICE, ts)
         await until(lambda: any("Too late to cancel" in t for t in h.ephemerals(ALICE)))
 
 
@@ -129,11 +129,11 @@ async def test_cancel_before_start_sends_nothing_and_only_the_requester_or_appro
     spec, start = _window(timedelta(hours=1))
     async with running(tmp_path, slack, emulator, world, maintenance_windows=spec) as h:
         op_id, ts = await _scheduled(h, f"resize {DB} s6.xlarge.2 window=soon")
-        await h.click(blocks.CANCEL_ACTION, op_id, CAROL, ts)
+        await h.click(CANCEL_ACTION, op_id, CAROL, ts)
         await until(lambda: h.ephemerals(CAROL))
         row = h.deps.store.get_scheduled(op_id)
         assert row is not None and row.state is ScheduleState.SCHEDULED  # Carol may not
-        await h.click(blocks.CANCEL_ACTION, op_id, ALICE, ts)
+        await h.click(CANCEL_ACTION, op_id, ALICE, ts)
         await until(
             lambda: any("scheduled run cancelled by <@U0ALICE001>" in u for u in h.updates(ts))
         )

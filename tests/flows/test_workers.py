@@ -12,20 +12,20 @@ from urllib.request import Request, urlopen
 
 import pytest
 
-from bot.sandbox.local_env import serve_env
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import World
-from handlers import blocks
 from handlers.inbox import drain_inbox
+from handlers.messages.confirmation import CONFIRM_ACTION
+from tests.support.local_env import serve_env
 from tests.support.serve import ServeFactory, wait_for
 from tests.support.slack_harness import ALICE, CHANNEL, running
 from tests.support.slack_helpers import (
     BOT_TOKEN,
     SIGNING_SECRET,
-    command_body,
-    signed_headers,
+    slack_signed_headers,
+    slash_command_body,
     until,
 )
 
@@ -46,7 +46,7 @@ async def test_commands_and_clicks_go_through_the_inbox(
         await drain_inbox(h.deps, h.app.client, "worker-0")
         op_id, ts = await h.confirmation()
         assert h.deps.store.inbox_depth() == 0
-        await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+        await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
         await h.quiesce()
         assert h.sdrs_posts() == 0  # the click waits in the inbox
         await drain_inbox(h.deps, h.app.client, "worker-0")
@@ -104,7 +104,7 @@ def test_serve_with_a_worker_process_over_http(
         shutdown_seconds="5",
     )
     bot = serve(env).wait_ready()
-    body = command_body(
+    body = slash_command_body(
         RESIZE,
         user=ALICE,
         channel=CHANNEL,
@@ -114,7 +114,7 @@ def test_serve_with_a_worker_process_over_http(
     request = Request(
         bot.url,
         data=body.encode(),
-        headers={"content-type": "application/x-www-form-urlencoded", **signed_headers(body)},
+        headers={"content-type": "application/x-www-form-urlencoded", **slack_signed_headers(body)},
     )
     with urlopen(request, timeout=5) as answer:
         assert answer.status == 200

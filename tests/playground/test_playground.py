@@ -403,7 +403,7 @@ def test_every_emoji_the_bot_writes_is_in_the_playground_emoji_table() -> None:
     assert table is not None
     known = set(re.findall(r"([a-z0-9_+-]+):\s*\"", table.group(1)))
     used: set[str] = set()
-    for path in sorted(Path(handlers.__file__).parent.glob("*.py")):
+    for path in sorted(Path(handlers.__file__).parent.rglob("*.py")):
         tree = ast.parse(path.read_text("utf-8"))
         docstrings = {
             id(n.body[0].value)

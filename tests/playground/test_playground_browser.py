@@ -1,4 +1,4 @@
-"""The playground (`sdrs-bot demo`) in a real browser (headless Debian Chromium through Selenium and
+"""`sdrs-bot demo` in a real browser (headless Debian Chromium through Selenium and
 chromedriver; .ci/run installs both). A person types /sdrs commands into the page, clicks the
 buttons and the confirm dialog, switches user, and reads the bot's answers; screenshots go to
 test-artifacts/playground/. Ctrl-C stops the demo cleanly."""
@@ -17,8 +17,8 @@ from typing import TypeVar
 
 import pytest
 
-from bot.sandbox.local_env import ROOT, free_port
 from bot.sandbox.seed import LONG_NAME, sid
+from tests.support.local_env import ROOT, free_port
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = ROOT / "test-artifacts" / "playground"

@@ -6,6 +6,7 @@ process serves on that port (checked by asking a running app, not by reading a l
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,32 @@ def test_each_example_gives_serve_what_it_needs_and_the_kubernetes_refs_exist() 
     assert _compose()["services"]["bot"]["environment"]["DATABASE_URL"].startswith("postgresql")
     (secret,) = _kind("Secret")
     assert secret["stringData"]["DATABASE_URL"].startswith("postgresql")
+
+
+def _locked() -> set[str]:
+    lines = (ROOT / "requirements.lock").read_text().splitlines()
+    return {re.split(r"[=;\s]", line)[0].lower() for line in lines if re.match(r"[a-z]", line)}
+
+
+def test_the_examples_on_postgresql_run_an_image_with_the_postgresql_extra() -> None:
+    """PostgreSQL's driver is the ``postgresql`` extra: the image the compose file builds (and
+    the Kubernetes manifest runs) installs it - every requirement of the extra is pinned in
+    requirements.lock, which the Dockerfile installs, and the Dockerfile imports the driver."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extra = pyproject["optional-dependencies"]["postgresql"]
+    names = {re.split(r"[\[<>=;\s]", req)[0].lower() for req in extra}
+    assert "psycopg" in names
+    assert not names & {re.split(r"[\[<>=;\s]", r)[0].lower() for r in pyproject["dependencies"]}
+    assert names <= _locked()
+    assert "psycopg-binary" in _locked()  # psycopg[binary]: no libpq needed in the image
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "-r requirements.lock" in dockerfile
+    assert "'.[postgresql]'" in dockerfile and "import psycopg" in dockerfile
+    assert _compose()["services"]["bot"]["build"] == "../.."  # the repository's Dockerfile
+    assert (
+        "pip install 'sdrs-bot[postgresql]'"
+        in (DEPLOY / "kubernetes" / "sdrs-bot.yaml").read_text()
+    )
 
 
 def _port_number(container: dict[str, Any], port: int | str) -> int:

@@ -13,7 +13,7 @@ import tomllib
 import pytest
 
 import bot.core
-from bot.sandbox.local_env import ROOT
+from tests.support.local_env import ROOT
 
 IO_LIBRARIES = (
     "httpx",

@@ -1,8 +1,7 @@
-"""An acked command survives a crash (a promise of docs/operations.md): the
-real ``sdrs-bot serve`` acks 50 resize commands while SDRS is slow, and is killed with SIGKILL
-(its worker too) right after the last ack. Started again on the same database, it answers every
-acked command - one confirmation each, none twice - in both modes (one process, and a worker
-process)."""
+"""An acked command survives a crash (a promise of docs/operations.md): the real ``sdrs-bot
+serve`` acks 50 resize commands while SDRS is slow, and is killed with SIGKILL (its worker too)
+right after the last ack. Started again on the same database, it answers every acked command -
+one confirmation each, none twice - in both modes (one process, and a worker process)."""
 
 from __future__ import annotations
 
@@ -16,15 +15,20 @@ import pytest
 from sqlalchemy import select
 
 from bot.sandbox.faults import Fault
-from bot.sandbox.local_env import serve_env
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.store import Store
 from bot.store.schema import pending_operations
-from handlers import blocks
+from handlers.messages.confirmation import CONFIRM_ACTION
+from tests.support.local_env import serve_env
 from tests.support.serve import ServeFactory, wait_for
-from tests.support.slack_helpers import BOT_TOKEN, SIGNING_SECRET, command_body, signed_headers
+from tests.support.slack_helpers import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    slack_signed_headers,
+    slash_command_body,
+)
 
 pytestmark = pytest.mark.process
 
@@ -38,14 +42,17 @@ async def _ack_all(url: str, slack: SlackApiThread) -> list[str]:
 
     async def one(client: httpx.AsyncClient, n: int) -> str | None:
         trigger = f"crash-ack-{n}"
-        body = command_body(
+        body = slash_command_body(
             text,
             user="U0ALICE001",
             channel=CHANNEL,
             trigger=trigger,
             response_url=f"{slack.url}/response/{trigger}",
         )
-        headers = {"content-type": "application/x-www-form-urlencoded", **signed_headers(body)}
+        headers = {
+            "content-type": "application/x-www-form-urlencoded",
+            **slack_signed_headers(body),
+        }
         answer = await client.post(url, content=body, headers=headers, timeout=10)
         return trigger if answer.status_code == 200 else None
 
@@ -72,7 +79,7 @@ def _confirmations(slack: SlackApiThread) -> Counter[str]:
         found = json.loads(raw) if isinstance(raw, str) else raw or []
         for block in found:
             for element in block.get("elements") or []:
-                if element.get("action_id") == blocks.CONFIRM_ACTION:
+                if element.get("action_id") == CONFIRM_ACTION:
                     posted[str(element["value"])] += 1
     return posted
 

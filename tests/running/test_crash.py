@@ -19,21 +19,22 @@ import httpx
 import pytest
 
 from bot.core.states import JobKind
-from bot.sandbox.local_env import serve_env
-from bot.sandbox.seed import SANDBOX_PROJECT_ID, add_bulk_instances, seeded_world
+from bot.sandbox.seed import SANDBOX_PROJECT_ID, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import JobPlan, World
 from bot.store import Store
-from handlers import blocks
+from handlers.messages.confirmation import CONFIRM_ACTION
 from tests.support.fleet import settled
+from tests.support.local_env import serve_env
+from tests.support.seed import add_bulk_instances
 from tests.support.serve import ServeFactory, wait_for
 from tests.support.slack_helpers import (
     BOT_TOKEN,
     SIGNING_SECRET,
     action_body,
-    command_body,
-    signed_headers,
+    slack_signed_headers,
+    slash_command_body,
 )
 
 # one at a time: each keeps several processes and hundreds of jobs busy (the fleet group)
@@ -67,7 +68,7 @@ def _confirmation(slack: SlackApiThread, channel: str, instance: str) -> tuple[s
         if ch != channel or "thread_ts" in message:
             continue
         text = str(message.get("blocks"))
-        if instance in text and blocks.CONFIRM_ACTION in text:
+        if instance in text and CONFIRM_ACTION in text:
             actions = [b for b in message["blocks"] if b.get("type") == "actions"]
             if actions:
                 found = (actions[0]["elements"][0]["value"], ts)
@@ -75,7 +76,7 @@ def _confirmation(slack: SlackApiThread, channel: str, instance: str) -> tuple[s
 
 
 async def _post(http: httpx.AsyncClient, url: str, body: str) -> bool:
-    headers = {"content-type": "application/x-www-form-urlencoded", **signed_headers(body)}
+    headers = {"content-type": "application/x-www-form-urlencoded", **slack_signed_headers(body)}
     try:
         response = await http.post(url, content=body, headers=headers, timeout=5)
     except httpx.TransportError:
@@ -93,7 +94,7 @@ async def _drive(index: int, instance: str, url: str, slack: SlackApiThread, wor
     async with httpx.AsyncClient() as http:
         while time.monotonic() < deadline:
             attempt += 1
-            body = command_body(
+            body = slash_command_body(
                 text,
                 user=USER,
                 channel=channel,
@@ -113,7 +114,7 @@ async def _drive(index: int, instance: str, url: str, slack: SlackApiThread, wor
             op_id, ts = found
             while time.monotonic() < deadline:
                 click = action_body(
-                    action_id=blocks.CONFIRM_ACTION,
+                    action_id=CONFIRM_ACTION,
                     op_id=op_id,
                     user=USER,
                     channel=channel,

@@ -11,11 +11,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot.sandbox.local_env import serve_env
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.store import Store
 from tests.support.fleet import leases_of, settled, stands, submit_tracked_jobs
+from tests.support.local_env import serve_env
 from tests.support.serve import ServeFactory, wait_for
 from tests.support.slack_helpers import BOT_TOKEN, SIGNING_SECRET
 

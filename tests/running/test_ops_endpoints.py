@@ -1,6 +1,5 @@
-"""The operations endpoints: /healthz, /readyz and /metrics (Prometheus text) scraped over
-HTTP after a scenario run through the real app; operation labels; the JSON/text log formats
-and their redaction."""
+"""/healthz, /readyz and /metrics (Prometheus text) scraped over HTTP after a scenario
+run through the real app; operation labels; the JSON/text log formats and their redaction."""
 
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ from bot.health import build_health_app
 from bot.logs import REDACTED, configure_logging
 from bot.metrics import operation_of
 from bot.sandbox.seed import SANDBOX_SK, sid
-from handlers import blocks
+from handlers.messages.confirmation import CONFIRM_ACTION
 from tests.support.slack_harness import ALICE, Harness
 from tests.support.slack_helpers import BOT_TOKEN, until
 
@@ -72,7 +71,7 @@ async def test_metrics_after_a_scenario(
 ) -> None:
     await h.command(f"resize {sid('pi-erp-db')} s6.xlarge.2")
     op_id, ts = await h.confirmation()
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     await until(lambda: any("SUCCESS" in r for r in h.thread_replies(ts)), within=15)
     await h.command("resize nonsense")
     await h.command(f"resize {sid('pi-erp-app')} s6.xlarge.2")  # refused: server running

@@ -23,12 +23,12 @@ from bot.huaweicloud.wiring import open_fleet
 from bot.metrics import Metrics
 from bot.runtime import open_runtime
 from bot.sandbox.gateway import TemporaryKeys
-from bot.sandbox.iam import IamEmulator, IamState, IamThread
 from bot.sandbox.seed import SANDBOX_PROJECT_ID, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.store import Store
 from tests.conftest import sandbox_settings
+from tests.support.iam import IamEmulator, IamState, IamThread
 from tests.support.slack_helpers import BOT_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]

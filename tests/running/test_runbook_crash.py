@@ -1,4 +1,4 @@
-"""SIGKILL during each step of a stop-resize-start (the runbook): the real ``sdrs-bot serve`` is
+"""SIGKILL during each step of a stop-resize-start: the real ``sdrs-bot serve`` is
 killed while the step's changing call is out - the emulator has carried it out and holds its
 answer back (its ``late`` fault), so the bot's database says only that it was about to send
 it - and started again on the same database. Each call reaches ECS/SDRS exactly once (the
@@ -15,19 +15,19 @@ from urllib.request import Request, urlopen
 import pytest
 
 from bot.sandbox.faults import Fault
-from bot.sandbox.local_env import serve_env
 from bot.sandbox.seed import SANDBOX_PROJECT_ID, seeded_world, sid
 from bot.sandbox.server import CapturedRequest, Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.store import Store
-from handlers import blocks
+from handlers.messages.confirmation import CONFIRM_ACTION
+from tests.support.local_env import serve_env
 from tests.support.serve import ServeFactory, wait_for
 from tests.support.slack_helpers import (
     BOT_TOKEN,
     SIGNING_SECRET,
     action_body,
-    command_body,
-    signed_headers,
+    slack_signed_headers,
+    slash_command_body,
 )
 
 pytestmark = pytest.mark.process
@@ -62,7 +62,7 @@ def _post(url: str, body: str) -> None:
     request = Request(
         url,
         data=body.encode(),
-        headers={"content-type": "application/x-www-form-urlencoded", **signed_headers(body)},
+        headers={"content-type": "application/x-www-form-urlencoded", **slack_signed_headers(body)},
     )
     with urlopen(request, timeout=10) as response:
         assert response.status == 200
@@ -100,7 +100,7 @@ def test_sigkill_at_each_step_sends_each_call_once_and_tells_the_truth(
     bot = serve(env).wait_ready()
     url = bot.url
     try:
-        body = command_body(
+        body = slash_command_body(
             f"resize {APP} s6.xlarge.2 power=stop-start",
             user=USER,
             channel=CHANNEL,
@@ -120,7 +120,7 @@ def test_sigkill_at_each_step_sends_each_call_once_and_tells_the_truth(
         ts, message = posted[0]
         actions = next(b for b in message["blocks"] if b["type"] == "actions")
         click = action_body(
-            action_id=blocks.CONFIRM_ACTION,
+            action_id=CONFIRM_ACTION,
             op_id=actions["elements"][0]["value"],
             user=USER,
             channel=CHANNEL,

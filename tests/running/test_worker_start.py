@@ -17,13 +17,18 @@ from urllib.request import Request, urlopen
 
 import pytest
 
-from bot.sandbox.local_env import ROOT, serve_env
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
+from tests.support.local_env import ROOT, serve_env
 from tests.support.serve import ServeFactory, wait_for
 from tests.support.slack_harness import ALICE, CHANNEL
-from tests.support.slack_helpers import BOT_TOKEN, SIGNING_SECRET, command_body, signed_headers
+from tests.support.slack_helpers import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    slack_signed_headers,
+    slash_command_body,
+)
 
 pytestmark = pytest.mark.process
 
@@ -31,7 +36,7 @@ RESIZE = f"resize {sid('pi-erp-db')} s6.xlarge.2"
 
 
 def command(port: int, slack: SlackApiThread, trigger: str) -> int:
-    body = command_body(
+    body = slash_command_body(
         RESIZE,
         user=ALICE,
         channel=CHANNEL,
@@ -41,7 +46,7 @@ def command(port: int, slack: SlackApiThread, trigger: str) -> int:
     request = Request(
         f"http://127.0.0.1:{port}/slack/events",
         data=body.encode(),
-        headers={"content-type": "application/x-www-form-urlencoded", **signed_headers(body)},
+        headers={"content-type": "application/x-www-form-urlencoded", **slack_signed_headers(body)},
     )
     with urlopen(request, timeout=5) as answer:
         return int(answer.status)

@@ -23,7 +23,8 @@ from bot.core.intents import ResizeIntent, parse
 from bot.core.policy import Denial, Policy
 from bot.core.preflight import Preflight, SiteChange, Warning
 from bot.core.wire.ecs import Flavor
-from handlers import blocks, preflight_blocks
+from handlers.messages import cloud, confirmation, errors, help, operation, runbook
+from handlers.messages.outcome import confirmed_text, outcome_blocks
 
 PI = "3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162"
 DEH = "0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d"
@@ -44,33 +45,33 @@ def test_confirmation_message_has_summary_context_and_two_buttons() -> None:
         ],
         warnings=[(Warning.SAME_FLAVOR, "dr")],
     )
-    summary = preflight_blocks.describe_resize(resize_facts(intent, check, {}))
+    summary = operation.describe_resize(resize_facts(intent, check, {}))
     assert (
         "production site, server `ecs-a`: `s6.medium.2` (1 vCPU, 2 GiB) → `s6.large.2` "
         f"on dedicated host `{DEH}`"
     ) in summary
     assert "DR site, server `ecs-b`: `s6.medium.2` (1 vCPU, 2 GiB) → `s6.xlarge.2`" in summary
     assert ":warning: The DR site server already has this flavor" in summary
-    result = blocks.confirmation_blocks(
+    result = confirmation.confirmation_blocks(
         op_id="a" * 32, summary=summary, requester="U_A", expires_at=WHEN
     )
     assert [b["type"] for b in result] == ["section", "context", "actions"]
     confirm, cancel = result[2]["elements"]
-    assert confirm["action_id"] == blocks.CONFIRM_ACTION and confirm["style"] == "primary"
+    assert confirm["action_id"] == confirmation.CONFIRM_ACTION and confirm["style"] == "primary"
     assert confirm["value"] == cancel["value"] == "a" * 32  # only the opaque id
     assert "confirm" in confirm  # a confirm dialog before anything is sent
-    assert cancel["action_id"] == blocks.CANCEL_ACTION
+    assert cancel["action_id"] == confirmation.CANCEL_ACTION
     assert "<@U_A>" in result[1]["elements"][0]["text"]
     assert "<!date^" in result[1]["elements"][0]["text"]
 
 
 def test_two_person_wording_and_outcome_replaces_buttons() -> None:
-    result = blocks.confirmation_blocks(
+    result = confirmation.confirmation_blocks(
         op_id="b" * 32,
         summary="s",
         requester="U_A",
         expires_at=WHEN,
-        approvers=blocks.approvers_text(
+        approvers=confirmation.approvers_text(
             Policy(
                 approval_mode="two-person",
                 approvers=frozenset({"U_B"}),
@@ -79,27 +80,27 @@ def test_two_person_wording_and_outcome_replaces_buttons() -> None:
         ),
     )
     assert "<@U_B> or <!subteam^S_LEADS> (not the requester)" in result[1]["elements"][0]["text"]
-    done = blocks.outcome_blocks("s", blocks.confirmed_text("U_B", WHEN))
+    done = outcome_blocks("s", confirmed_text("U_B", WHEN))
     assert [b["type"] for b in done] == ["section", "context"]
     assert "Confirmed by <@U_B> at 2026-11-23 12:15:00 UTC" in str(done)
 
 
 def test_user_values_are_escaped() -> None:
     facts = RenameFacts(drill_id=PI, new_name="x", current_name="<!channel> & <http://evil|click>")
-    text = blocks.describe_rename(facts)
+    text = operation.describe_rename(facts)
     assert "<!channel>" not in text and "&lt;!channel&gt; &amp;" in text
 
 
 def test_parse_error_and_help_are_readable() -> None:
     error = ParseError("`x` is not a flavor name", "/sdrs resize <id> <flavor>")
-    text = str(blocks.parse_error_blocks(error))
+    text = str(errors.parse_error_blocks(error))
     # shown by Slack as typed: <id> <flavor>
     assert "is not a flavor name" in text and "/sdrs resize &lt;id&gt; &lt;flavor&gt;" in text
     for topic in (None, "resize", "drill"):
-        assert blocks.help_blocks(topic)[0]["type"] == "section"
-    assert "64 bytes" in str(blocks.help_blocks("drill"))
+        assert help.help_blocks(topic)[0]["type"] == "section"
+    assert "64 bytes" in str(help.help_blocks("drill"))
     for denial in Denial:
-        assert blocks.denial_text(denial)
+        assert errors.DENIAL_TEXT[denial]
 
 
 def test_cloud_errors_are_shown_with_code_never_a_traceback() -> None:
@@ -109,25 +110,25 @@ def test_cloud_errors_are_shown_with_code_never_a_traceback() -> None:
         code="SDRS.1316",
         request_id="req-9",
     )
-    text = blocks.cloud_error_text(refused)
+    text = cloud.cloud_error_text(refused)
     assert "*SDRS.1316*" in text and "req-9" in text and "Traceback" not in text
     unknown = OutcomeUnknownError("no answer", hint="Check instance y before asking again.")
-    assert "Check instance y" in blocks.cloud_error_text(unknown)
-    assert "Could not reach SDRS" in blocks.cloud_error_text(httpx.ConnectError("refused"))
+    assert "Check instance y" in cloud.cloud_error_text(unknown)
+    assert "Could not reach SDRS" in cloud.cloud_error_text(httpx.ConnectError("refused"))
 
 
 def test_the_list_of_who_may_confirm_never_names_the_requester() -> None:
     two = Policy(approval_mode="two-person", approvers=frozenset({"U_A", "U_B"}))
-    assert blocks.approvers_text(two, "U_A") == "<@U_B>"
-    assert blocks.approvers_text(two, "U_C") == "<@U_A> or <@U_B>"
+    assert confirmation.approvers_text(two, "U_A") == "<@U_B>"
+    assert confirmation.approvers_text(two, "U_C") == "<@U_A> or <@U_B>"
     alone = Policy(approval_mode="two-person", approvers=frozenset({"U_A"}))
-    assert "<@U_A>" not in blocks.approvers_text(alone, "U_A")
-    assert "no other approver" in blocks.approvers_text(alone, "U_A")
+    assert "<@U_A>" not in confirmation.approvers_text(alone, "U_A")
+    assert "no other approver" in confirmation.approvers_text(alone, "U_A")
 
 
 def test_runbook_wording_speaks_of_one_server_in_the_singular() -> None:
     def said(event: str, servers: list[str], **more: Any) -> str:
-        return blocks.runbook_text(
+        return runbook.runbook_text(
             RunbookEvent(event=event, requester="U_A", servers=servers, **more)
         )
 
@@ -161,7 +162,7 @@ def test_a_runbook_that_resized_nothing_is_not_worded_as_done() -> None:
         ("refused", "the DR server runs"),
         ("fail", ""),
     ):
-        line = blocks.runbook_text(
+        line = runbook.runbook_text(
             RunbookEvent(event="runbook-done", requester="U_A", detail=outcome, why=why, loud=False)
         )
         assert "done" not in line and "ended without resizing" in line, line
@@ -171,7 +172,7 @@ def test_a_runbook_that_resized_nothing_is_not_worded_as_done() -> None:
 
 def test_an_unavailable_cloud_is_told_as_such_with_what_became_of_the_request() -> None:
     def told(error: CloudError, at: str = "thread") -> str:
-        return blocks.failure_text(FailureFacts.of(error), "/sdrs resize erp-db s6.large.2", at)
+        return cloud.failure_text(FailureFacts.of(error), "/sdrs resize erp-db s6.large.2", at)
 
     busy = ServerError("busy", status=503, code="APIGW.0503", method="POST", retry_after=2.5)
     text = told(busy)

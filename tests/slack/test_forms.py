@@ -16,7 +16,8 @@ from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import World
-from handlers import blocks, modals
+from handlers import modal_input, modals
+from handlers.messages.confirmation import CONFIRM_ACTION
 from tests.support.slack_harness import ALICE, BOB, CHANNEL, Harness, running
 from tests.support.slack_helpers import (
     action_body,
@@ -137,7 +138,7 @@ async def test_resize_form_loads_instances_and_flavors_then_confirms_like_the_co
     assert form["channel"] == typed["channel"] == CHANNEL
     assert form["blocks"][0] == typed["blocks"][0]  # the same summary, same preflight
     op_id, ts = await h.confirmation()
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     assert "Submitted to SDRS" in (await until(lambda: h.thread_replies(ts)))[0]
 
 
@@ -319,20 +320,20 @@ def _resize_view(instance: str, sites: list[str], **fields: str) -> dict[str, An
 @pytest.mark.parametrize("hostile", [".", "..", "a/b", "%2e%2e", "", "pi-1"])
 def test_forms_refuse_ids_that_are_not_picked_uuids(hostile: str) -> None:
     """Picker values come back from the client: a forged one never reaches a request path."""
-    result = modals.resize_from_view(
+    result = modal_input.resize_from_view(
         _resize_view(hostile, ["production"], production_flavor="s6.large.2")
     )
     assert isinstance(result, dict) and "instance" in result
     drill = {
         "state": {"values": {"drill": {modals.PICK_DRILL: {"selected_option": {"value": hostile}}}}}
     }
-    renamed = modals.rename_from_view(drill)
+    renamed = modal_input.rename_from_view(drill)
     assert isinstance(renamed, dict) and "drill" in renamed
 
 
 def test_the_form_builds_the_intent_itself() -> None:
     pi = "3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162"
-    intent = modals.resize_from_view(
+    intent = modal_input.resize_from_view(
         _resize_view(pi, ["dr", "bogus"], dr_flavor="s6.xlarge.2", production_flavor="x.y")
     )
     assert intent == ResizeIntent(instance_id=pi, dr_flavor="s6.xlarge.2")
@@ -383,7 +384,7 @@ async def test_reading_follows_the_policy_for_changing(
 async def test_a_job_is_shown_only_in_its_own_channel(h: Harness) -> None:
     await h.command(f"resize {sid('pi-erp-db')} s6.xlarge.2")
     op_id, ts = await h.confirmation()
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     job_id = (await until(lambda: h.thread_replies(ts)))[0].split("`")[1]
     await h.command(f"status {job_id}", channel="C0ELSEWH01")
     elsewhere = (await until(h.responses))[0]["text"]
@@ -409,7 +410,7 @@ def test_the_form_asks_for_stop_start_with_a_checkbox(
     view["state"]["values"][modals.POWER_BLOCK] = {
         modals.POWER_ACTION: {"selected_options": [{"value": v} for v in ticked]}
     }
-    intent = modals.resize_from_view(view)
+    intent = modal_input.resize_from_view(view)
     assert intent == ResizeIntent(instance_id=pi, dr_flavor="s6.xlarge.2", **expected)
 
 
@@ -419,7 +420,7 @@ def test_a_hard_stop_alone_is_a_field_error() -> None:
     view["state"]["values"][modals.POWER_BLOCK] = {
         modals.POWER_ACTION: {"selected_options": [{"value": "hard"}]}
     }
-    assert modals.resize_from_view(view) == {
+    assert modal_input.resize_from_view(view) == {
         modals.POWER_BLOCK: "A hard stop is for Stop and start again: tick that too."
     }
 

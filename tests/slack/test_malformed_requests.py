@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from handlers.app import build_web_app
 from tests.support.slack_harness import Harness
-from tests.support.slack_helpers import SIGNING_SECRET, signed_headers
+from tests.support.slack_helpers import SIGNING_SECRET, slack_signed_headers
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 UNSIGNED = [
@@ -34,7 +34,7 @@ UNSIGNED = [
 
 
 def _signed(body: str, content_type: str = FORM["content-type"]) -> dict[str, str]:
-    return {"content-type": content_type, **signed_headers(body)}
+    return {"content-type": content_type, **slack_signed_headers(body)}
 
 
 @pytest.mark.slow
@@ -121,7 +121,7 @@ async def test_fuzzed_requests_never_get_a_5xx(
     try:
         headers = {"content-type": content_type} if content_type else {}
         if signed:
-            headers.update(signed_headers(raw.decode("utf-8", "surrogatepass")))
+            headers.update(slack_signed_headers(raw.decode("utf-8", "surrogatepass")))
         async with httpx.AsyncClient() as http:
             answer = await http.post(
                 str(server.make_url("/slack/events")), content=raw, headers=headers
@@ -286,9 +286,9 @@ async def test_every_malformed_request_gets_its_4xx_and_at_most_one_log_line(
     """Each sent three times to the real HTTP app: the same 4xx each time, no traceback, and
     at most one (rate-limited) log line about them."""
     if headers is None:
-        headers = signed_headers(body)
+        headers = slack_signed_headers(body)
     elif headers == "nines":
-        sig = signed_headers(body)["x-slack-signature"]
+        sig = slack_signed_headers(body)["x-slack-signature"]
         headers = {"x-slack-request-timestamp": NINES, "x-slack-signature": sig}
     assert isinstance(headers, dict)
     server = TestServer(build_web_app(h.app, signing_secret=SIGNING_SECRET))

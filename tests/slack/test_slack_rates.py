@@ -17,8 +17,9 @@ from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import World
-from handlers import blocks, modals
+from handlers import modals
 from handlers.lookup import GROUP_CACHE_SECONDS, group_members
+from handlers.messages.confirmation import CONFIRM_ACTION
 from tests.support.slack_harness import ALICE, BOB, CHANNEL, Harness, running
 from tests.support.slack_helpers import (
     dispatch,
@@ -128,7 +129,7 @@ async def test_more_flavors_than_a_select_holds_are_typed_ahead_and_one_past_the
     op_id, ts = await h.confirmation()
     summary = json.dumps(h.state.calls_to("chat.postMessage")[0].args["blocks"])
     assert "m7.48xlarge.16" in summary
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     await until(lambda: h.thread_replies(ts))
     assert h.sdrs_posts() == 1
 
@@ -229,12 +230,12 @@ async def test_a_confirm_reads_the_approver_group_again_when_its_answer_is_a_min
         first, first_ts = await h.confirmation()
         await h.command(f"resize {sid('pi-web-2')} s6.large.2")
         second, second_ts = await h.confirmation(1)
-        await h.click(blocks.CONFIRM_ACTION, first, BOB, first_ts)
+        await h.click(CONFIRM_ACTION, first, BOB, first_ts)
         await until(lambda: h.thread_replies(first_ts))
         reads = len(h.state.calls_to("usergroups.users.list"))
         slack.state.usergroups[APPROVERS] = []  # Bob leaves the approvers
         group_members(h.app.client).now = lambda: time.monotonic() + GROUP_CACHE_SECONDS
-        await h.click(blocks.CONFIRM_ACTION, second, BOB, second_ts)
+        await h.click(CONFIRM_ACTION, second, BOB, second_ts)
         assert "Only an approver" in (await until(lambda: h.ephemerals(BOB)))[0]
         assert len(h.state.calls_to("usergroups.users.list")) == reads + 1
         await h.quiesce()

@@ -47,10 +47,11 @@ from bot.core.records import (
     TrackedJob,
 )
 from bot.core.states import EventKind, JobKind, JobState, OpKind, OpState, ScheduleState
-from handlers import blocks, render
-from handlers.blocks import NOT_STARTED_TEXT
+from handlers import render
+from handlers.messages import errors, help, runbook
+from handlers.messages.windows import NOT_STARTED_TEXT
 
-RUNBOOK_EVENTS = [*blocks._RUNBOOK, "runbook-done"]
+RUNBOOK_EVENTS = [*runbook.RUNBOOK_TEXT, "runbook-done"]
 
 MEANT = re.compile(
     r"<(@U[A-Z0-9]+|#C[A-Z0-9]+|!subteam\^S[A-Z0-9]+|!date\^\d+\^[^|<>]*\|[^<>]*"
@@ -414,11 +415,11 @@ def test_private_replies_are_slack_safe(
                 )
             )
         )
-    assert_only_meant(blocks.parse_error_blocks(ParseError(value, other)))
+    assert_only_meant(errors.parse_error_blocks(ParseError(value, other)))
 
 
 def test_help_shows_usage_placeholders_as_text() -> None:
     for topic in (None, "resize", "drill"):
-        help_blocks = blocks.help_blocks(topic)
+        help_blocks = help.help_blocks(topic)
         assert_only_meant(help_blocks)
-    assert "&lt;protected-instance-id&gt;" in json.dumps(blocks.help_blocks("resize"))
+    assert "&lt;protected-instance-id&gt;" in json.dumps(help.help_blocks("resize"))

@@ -14,7 +14,8 @@ import pytest
 from bot.core.errors import ApiError
 from bot.sandbox import block_limits
 from bot.sandbox.seed import sid
-from handlers import blocks, forms, modals
+from handlers import forms, modals
+from handlers.messages import cloud, confirmation
 from tests.support.slack_harness import ALICE, Harness
 from tests.support.slack_helpers import dispatch, until, view_action_body, view_checkboxes_body
 
@@ -128,9 +129,9 @@ def test_many_approvers_are_counted_not_listed() -> None:
         approvers=frozenset(f"U{i:09d}" for i in range(200)),
         approver_groups=frozenset({"S0LEADS001"}),
     )
-    text = blocks.approvers_text(policy)
+    text = confirmation.approvers_text(policy)
     assert text.startswith("<!subteam^S0LEADS001>, <@U000000000>")  # groups first
-    assert text.count("<@U") == blocks.APPROVERS_SHOWN - 1 and text.endswith("… or 191 more")
+    assert text.count("<@U") == confirmation.APPROVERS_SHOWN - 1 and text.endswith("… or 191 more")
 
 
 async def test_a_form_slack_refuses_is_logged_as_a_warning(
@@ -167,5 +168,5 @@ def test_a_long_cloud_refusal_is_shortened_on_purpose(status: int) -> None:
     """What the cloud writes (message, code, request id) is cut with "…", so a reply quoting it
     stays within Slack's recommended 4,000 characters whatever the cloud sent."""
     refusal = ApiError("<&>" * 5000, status=status, code="SDRS." + "9" * 500, request_id="r" * 500)
-    text = blocks.cloud_error_text(refusal)
+    text = cloud.cloud_error_text(refusal)
     assert len(text) <= 4000 and "…" in text

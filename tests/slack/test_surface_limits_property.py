@@ -50,7 +50,8 @@ from bot.core.records import (
 from bot.core.states import EventKind, JobKind, JobState, OpKind, OpState, ScheduleState
 from bot.core.wire.ecs import Flavor
 from bot.sandbox import block_limits
-from handlers import blocks, modals, render
+from handlers import modals, render
+from handlers.messages import errors, help, runbook, windows
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 RECOMMENDED = block_limits.MESSAGE_TEXT_RECOMMENDED
@@ -93,7 +94,7 @@ schedule = st.one_of(
         moves_on_miss=st.booleans(),
         state=st.sampled_from(["scheduled", "cancelled", "not-started"]),
         by=user,
-        reason=st.one_of(st.none(), st.sampled_from(list(blocks.NOT_STARTED_TEXT))),
+        reason=st.one_of(st.none(), st.sampled_from(list(windows.NOT_STARTED_TEXT))),
     ),
 )
 resize = st.builds(
@@ -241,14 +242,14 @@ message = st.one_of(
         window=st.just("w" * 32),
         starts_at=st.just(T0),
         ends_at=st.just(T0),
-        reason=st.sampled_from(list(blocks.NOT_STARTED_TEXT)),
+        reason=st.sampled_from(list(windows.NOT_STARTED_TEXT)),
         detail=reason,
         next_starts_at=st.one_of(st.none(), st.just(T0)),
         next_ends_at=st.just(T0),
     ),
     st.builds(
         RunbookEvent,
-        event=st.sampled_from([*blocks._RUNBOOK, "runbook-done"]),
+        event=st.sampled_from([*runbook.RUNBOOK_TEXT, "runbook-done"]),
         requester=user,
         servers=st.lists(name, max_size=2),
         detail=reason,
@@ -494,12 +495,12 @@ def test_every_private_reply_fits(
     ]
     for reply in replies:
         message_ok(render.notice(reply), None)
-    message_ok("", blocks.parse_error_blocks(ParseError(why[:2000], USAGE["resize"])))
+    message_ok("", errors.parse_error_blocks(ParseError(why[:2000], USAGE["resize"])))
 
 
 def test_help_fits() -> None:
     for topic in (None, "resize", "drill"):
-        message_ok("", blocks.help_blocks(topic))
+        message_ok("", help.help_blocks(topic))
 
 
 def _site(site: str, server: str, flavors: int, status: str) -> modals.SiteInfo:

@@ -12,13 +12,13 @@ import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox.local_env import free_port
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import JobPlan, World
-from handlers import blocks
 from handlers.links import PERMALINKS, Permalinks
+from handlers.messages.confirmation import CONFIRM_ACTION
+from tests.support.local_env import free_port
 from tests.support.slack_harness import ALICE, CHANNEL, Harness, running
 from tests.support.slack_helpers import BOT_TOKEN, until
 
@@ -36,12 +36,12 @@ async def refused_and_failed(h: Harness) -> tuple[str, str, str]:
     deh = f"production=s6.xlarge.2 production-host={sid('deh-missing')}"
     await h.command(f"resize {sid('pi-deh')} {deh}")
     op1, ts1 = await h.confirmation()
-    await h.click(blocks.CONFIRM_ACTION, op1, ALICE, ts1)
+    await h.click(CONFIRM_ACTION, op1, ALICE, ts1)
     await until(lambda: any("SDRS.1368" in r for r in h.thread_replies(ts1)))
     h.world.plan_next_job(JobPlan(fail=("SDRS.1399", "ECS resize of the DR server failed")))
     await h.command(f"resize {sid('pi-erp-db')} s6.xlarge.2")
     op2, ts2 = await h.confirmation(1)
-    await h.click(blocks.CONFIRM_ACTION, op2, ALICE, ts2)
+    await h.click(CONFIRM_ACTION, op2, ALICE, ts2)
     job_id = (await until(lambda: h.thread_replies(ts2)))[0].split("`")[1]
     await until(lambda: any("FAIL" in r for r in h.thread_replies(ts2)), within=15)
     return ts1, ts2, job_id
@@ -113,7 +113,7 @@ async def test_the_stand_in_answers_get_permalink_as_slack_documents(
 ) -> None:
     await h.command(f"resize {sid('pi-erp-db')} s6.xlarge.2")
     op_id, ts = await h.confirmation()
-    await h.click(blocks.CONFIRM_ACTION, op_id, ALICE, ts)
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
     reply = (await until(lambda: h.state.thread(CHANNEL, ts)))[0]["ts"]
     auth = {"Authorization": f"Bearer {BOT_TOKEN}"}
     url = f"{slack.api_url}chat.getPermalink"

@@ -1,0 +1,1 @@
+"""Helpers the tests and the benches share; not part of the wheel (tests/repo/test_packaging.py)."""

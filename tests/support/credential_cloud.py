@@ -14,7 +14,6 @@ from bot.huaweicloud.http import CloudHttp
 from bot.huaweicloud.sdrs import SdrsClient
 from bot.huaweicloud.signing import ProviderAuth
 from bot.sandbox.gateway import TemporaryKeys
-from bot.sandbox.iam import IamEmulator, IamState, IamThread
 from bot.sandbox.seed import (
     SANDBOX_AK,
     SANDBOX_PROJECT_ID,
@@ -23,6 +22,7 @@ from bot.sandbox.seed import (
     seeded_world,
 )
 from bot.sandbox.server import Emulator, EmulatorThread
+from tests.support.iam import IamEmulator, IamState, IamThread
 
 START = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
 REGION = "cn-north-4"

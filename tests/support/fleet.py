@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 from bot.core.facts import Rendered
 from bot.core.states import JobKind
-from bot.sandbox.seed import SANDBOX_PROJECT_ID, add_bulk_instances, seeded_world
+from bot.sandbox.seed import SANDBOX_PROJECT_ID, seeded_world
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import JobPlan, World
 from bot.store import OutboxMessage, Store
+from tests.support.seed import add_bulk_instances
 from tests.support.slack_helpers import BOT_TOKEN
 
 

@@ -18,7 +18,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from bot.sandbox.local_env import ROOT, free_port
+from tests.support.local_env import ROOT, free_port
 from tests.support.secret_logs import CONFIGURED_SECRETS
 
 T = TypeVar("T")
@@ -199,8 +199,8 @@ class ServeFactory:
         ]
 
 
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[ServeFactory]:
+@pytest.fixture(name="serve")
+def _serve(tmp_path: Path) -> Iterator[ServeFactory]:
     factory = ServeFactory(tmp_path)
     yield factory
     leaked = factory.close()

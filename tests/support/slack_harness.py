@@ -33,8 +33,8 @@ from tests.support.slack_helpers import (
     BOT_TOKEN,
     SIGNING_SECRET,
     action_body,
-    command_body,
     dispatch,
+    slash_command_body,
     until,
 )
 
@@ -96,7 +96,7 @@ class Harness:
     ) -> Any:
         self._trigger += 1
         trig = trigger or f"trigger-{self._trigger}"
-        body = command_body(
+        body = slash_command_body(
             text,
             user=user,
             channel=channel,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -20,15 +20,16 @@ TEAM = "T0TEAM0001"
 verifier = SignatureVerifier(SIGNING_SECRET)
 
 
-def signed_headers(body: str, timestamp: int | None = None) -> dict[str, str]:
+def slack_signed_headers(body: str, timestamp: int | None = None) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
-    return {
-        "x-slack-request-timestamp": ts,
-        "x-slack-signature": verifier.generate_signature(timestamp=ts, body=body),
-    }
+    signature = verifier.generate_signature(timestamp=ts, body=body)
+    assert signature is not None  # None only without a signing secret
+    return {"x-slack-request-timestamp": ts, "x-slack-signature": signature}
 
 
-def command_body(text: str, *, user: str, channel: str, trigger: str, response_url: str) -> str:
+def slash_command_body(
+    text: str, *, user: str, channel: str, trigger: str, response_url: str
+) -> str:
     return urlencode(
         {
             "token": "legacy-verification-token",
@@ -181,8 +182,11 @@ def suggestion_body(
 async def dispatch(
     app: AsyncApp, body: str, extra_headers: dict[str, str] | None = None
 ) -> BoltResponse:
-    headers = {"content-type": "application/x-www-form-urlencoded", **signed_headers(body)}
-    headers.update(extra_headers or {})
+    headers: dict[str, str | Sequence[str]] = {
+        "content-type": "application/x-www-form-urlencoded",
+        **slack_signed_headers(body),
+        **(extra_headers or {}),
+    }
     return await app.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
 
 

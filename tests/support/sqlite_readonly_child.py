@@ -35,7 +35,7 @@ def _drop_root_file_override() -> None:
     os.execv(sys.executable, [sys.executable, *sys.argv])
 
 
-async def main(url: str) -> None:
+async def _main(url: str) -> None:
     store = Store.from_url(url)
     runner = web.AppRunner(build_health_app(store, Metrics(), scheduler_running=lambda: True))
     await runner.setup()
@@ -94,4 +94,4 @@ def _fill(path: str) -> str:
 
 if __name__ == "__main__":
     _drop_root_file_override()
-    asyncio.run(main(sys.argv[1]))
+    asyncio.run(_main(sys.argv[1]))

@@ -1,57 +1,13 @@
-"""What the preflight tells people: the resize summary with current -> new flavors, refusals,
-warnings and "the state changed". Pure text builders (mrkdwn), like :mod:`handlers.blocks`."""
+"""What the preflight tells people: why a resize is refused (at the request or at Confirm),
+the warnings a confirmation shows, and that the servers changed since it was requested."""
 
 from __future__ import annotations
 
-from bot.core.facts import FlavorFacts, ResizeFacts
+from bot.core.notices import PreflightRefused
 from bot.core.preflight import Preflight, Refusal, Warning
-from handlers.blocks import SITE_LABEL, escape
+from handlers.messages.text import SITE_LABEL, escape
 
 SITE_SERVER = {"production": "Production-site server", "dr": "DR-site server"}
-
-
-def flavor_text(flavor: FlavorFacts) -> str:
-    size = f" ({flavor.vcpus} vCPU, {flavor.ram / 1024:g} GiB)" if flavor.vcpus else ""
-    return f"`{escape(flavor.id)}`{size}"
-
-
-def describe_resize(facts: ResizeFacts) -> str:
-    """The confirmation text: which physical server at which site goes from which flavor to
-    which, on which dedicated host, and the warnings to read before confirming."""
-    name = escape(facts.instance_name or facts.instance_id)
-    group = f", group `{escape(facts.group_name)}`" if facts.group_name else ""
-    lines = [f"*Resize protected instance* `{name}` (`{escape(facts.instance_id)}`{group})"]
-    for change in facts.changes:
-        on_host = f" on dedicated host `{escape(change.host)}`" if change.host else ""
-        server = escape(change.server_name or change.server_id)
-        power = _power_note(facts, change.power)
-        lines.append(
-            f"• {SITE_LABEL[change.site]}, server `{server}`: {flavor_text(change.current)} → "
-            f"{flavor_text(change.new)}{on_host}{power}"
-        )
-    if facts.one_flavor:
-        lines.append("_One flavor for both sites (flavorRef)._")
-    if facts.stop_start:
-        running = [
-            escape(c.server_name or c.server_id) for c in facts.changes if c.power == "ACTIVE"
-        ]
-        how = "a hard power-off" if facts.hard_stop else "a soft shut-down"
-        lines.append(
-            f"*Stop-resize-start:* stops {', '.join(f'`{r}`' for r in running) or 'nothing'} "
-            f"({how}), resizes once, then starts again exactly the "
-            f"{'server' if len(running) == 1 else 'servers'} it stopped - also if "
-            "the resize fails. Each step is reported in the thread."
-        )
-    lines += [f":warning: {warning_text(Warning(w.kind), w.what)}" for w in facts.warnings]
-    return "\n".join(lines)
-
-
-def _power_note(facts: ResizeFacts, power: str | None) -> str:
-    if not power:
-        return ""
-    if facts.stop_start and power == "ACTIVE":
-        return " · running now: stopped, resized, started again"
-    return " · stopped" if power == "SHUTOFF" else f" · {escape(power)}"
 
 
 def warning_text(kind: Warning, what: str) -> str:
@@ -127,15 +83,15 @@ def no_change_text(check: Preflight) -> str:
     )
 
 
-def refused_request_text(check: Preflight) -> str:
-    return f":no_entry: {refusal_text(check)} Nothing was posted or sent to SDRS."
-
-
-def refused_at_confirm_text(check: Preflight) -> str:
-    return (
-        f":no_entry: Not sent: {refusal_text(check)} The confirmation stays open until it "
-        "expires; click Confirm again once this is fixed."
-    )
+def refused_text(n: PreflightRefused) -> str:
+    """The refusal, privately: at the request nothing was posted; at Confirm the confirmation
+    stays open."""
+    if n.at_confirm:
+        return (
+            f":no_entry: Not sent: {refusal_text(n.check)} The confirmation stays open until it "
+            "expires; click Confirm again once this is fixed."
+        )
+    return f":no_entry: {refusal_text(n.check)} Nothing was posted or sent to SDRS."
 
 
 def changed_text(sites: list[str]) -> str:

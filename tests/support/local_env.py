@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
+from bot.sandbox.runner import free_port
 from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+__all__ = ["ROOT", "free_port", "serve_env"]
 
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now (for a child process to bind)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+ROOT = Path(__file__).resolve().parent.parent.parent  # the source tree
 
 
 def serve_env(
