@@ -54,11 +54,11 @@ from bot.sandbox.seed import (  # noqa: E402
     SANDBOX_AK,
     SANDBOX_PROJECT_ID,
     SANDBOX_SK,
-    add_bulk_instances,
     seeded_world,
 )
 from bot.sandbox.server import Emulator, EmulatorThread  # noqa: E402
 from tests.support.httpx_sender import HttpxSender  # noqa: E402
+from tests.support.seed import add_bulk_instances  # noqa: E402
 
 TRACKER_CONCURRENCY = 50  # Settings.tracker_concurrency's default
 POOL = 50  # CloudHttp's max_connections default (the tracker's pool)
