@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FAST_TIER = 'python -m pytest -m "not (postgres or process or browser or slow)"'
+FAST_TIER = 'python -m pytest -m "not (postgres or process or browser or slow)" -n 2'
 WHOLE_SUITE = "python -m pytest -n 4 --dist loadgroup"
 
 
