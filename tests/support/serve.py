@@ -71,16 +71,41 @@ class ServeProcess:
 
     def __init__(self, env: dict[str, str], log: Path, argv: Sequence[str], cwd: Path) -> None:
         self.env = dict(env)
-        if self.env.get("HEALTH_PORT", "0") == "0":
-            self.env["HEALTH_PORT"] = str(free_port())
         self.http = "SLACK_APP_TOKEN" not in self.env
-        if self.http and self.env.get("HTTP_PORT", "0") == "0":
-            self.env["HTTP_PORT"] = str(free_port())
+        # the ports chosen here (not by the test): free when chosen, but another process may
+        # bind one before the child does (parallel workers, other runs on the machine)
+        self.chosen = [name for name in self._ports() if self.env.get(name, "0") == "0"]
+        self._choose_ports()
+        self.lost_ports = 0  # starts given up because a chosen port was taken meanwhile
+        self.was_ready = False
         self.log = log
         self.argv = list(argv)
         self.cwd = cwd
         self.proc: subprocess.Popen[bytes] | None = None
         self.kills = 0
+
+    def _ports(self) -> list[str]:
+        return ["HEALTH_PORT", "HTTP_PORT"] if self.http else ["HEALTH_PORT"]
+
+    def _choose_ports(self) -> None:
+        for name in self.chosen:
+            self.env[name] = str(free_port())
+
+    def _lost_a_chosen_port(self) -> bool:
+        """The child stopped at start because a port chosen here was bound by another process
+        in between (it says "port N is in use"): not the bot's fault, so start it again on
+        other ports - only before it was first ready, while no test holds its ports."""
+        if self.was_ready or self.lost_ports >= 3 or not self.chosen:
+            return False
+        taken = {self.env[name] for name in self.chosen}
+        text = self.log_text()
+        return any(f"port {port} is in use" in text for port in taken)
+
+    def _serving_http(self) -> bool:
+        """The child itself listens on the Slack port: it said so (another process's socket on
+        that port would take connections too), and connections are taken."""
+        said = f":{self.http_port} (/slack/events)" in self.log_text()
+        return said and listening(self.http_port)
 
     @property
     def health_port(self) -> int:
@@ -111,10 +136,17 @@ class ServeProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def ready(self) -> bool:
-        """/readyz answers 200 and, in HTTP mode, the Slack port takes connections."""
+        """/readyz answers 200 and, in HTTP mode, the child serves the Slack port."""
         if not self.running():
+            if self._lost_a_chosen_port():
+                self.lost_ports += 1
+                self._choose_ports()
+                self.start()
+                return False
             raise AssertionError(f"serve exited ({self.returncode}):\n{self.log_text()[-3000:]}")
-        return readyz(self.health_port) == 200 and (not self.http or listening(self.http_port))
+        ready = readyz(self.health_port) == 200 and (not self.http or self._serving_http())
+        self.was_ready = self.was_ready or ready
+        return ready
 
     def wait_ready(self, within: float = 60.0) -> ServeProcess:
         wait_for(self.ready, within, "serve to be ready", self.log)
