@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.huaweicloud.credentials import CredentialStatus
+from bot.core.credential_status import CredentialStatus
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.store import Store
 

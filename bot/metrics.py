@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Protocol
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -25,26 +24,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from bot.core.credential_status import CredentialStatus
 from bot.store import Store
 from bot.store.schema import tracked_jobs
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-
-
-class CredentialStatus(Protocol):
-    """What the metrics read of an account's credential status
-    (:class:`bot.huaweicloud.credentials.CredentialStatus`)."""
-
-    @property
-    def ok(self) -> bool: ...
-    @property
-    def source(self) -> str: ...
-    @property
-    def consecutive_failures(self) -> int: ...
-    @property
-    def expires_at(self) -> datetime | None: ...
-
-
 _PROJECT_PREFIX = re.compile(r"^/v1/[^/]+")
 _ID_SEGMENT = re.compile(r"^(?=.*\d)[0-9A-Za-z-]{16,}$")
 

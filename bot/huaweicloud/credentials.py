@@ -44,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import SecretStr
 
+from bot.core.credential_status import CredentialStatus
 from bot.core.errors import BotError, CredentialsUnavailable
 from bot.core.retry import backoff_delay
 from bot.huaweicloud.transport import MaybeSent, NotSent
@@ -88,31 +89,6 @@ class AuthToken:
 
 Credential = SigningKeys | AuthToken
 Fetch = Callable[[], Awaitable[Credential]]
-
-
-@dataclass(frozen=True)
-class CredentialStatus:
-    """What /readyz, metrics and ``sdrs-bot check`` show about one provider (no secrets)."""
-
-    ok: bool  # a valid snapshot is held (or none was asked for yet and the last try did not fail)
-    source: str  # the source kind: static, ecs-metadata, oidc, assume-agency...
-    description: str  # e.g. "assume-agency ops@acct-b via ecs-metadata"
-    expires_at: datetime | None
-    last_error: str | None  # the last refresh failure, None after a success
-    consecutive_failures: int
-    refreshes: int  # successful fetches so far
-
-    def as_dict(self) -> dict[str, object]:
-        """JSON-ready (``expires_at`` ISO 8601) for /readyz and ``sdrs-bot check``."""
-        return {
-            "ok": self.ok,
-            "source": self.source,
-            "description": self.description,
-            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
-            "last_error": self.last_error,
-            "consecutive_failures": self.consecutive_failures,
-            "refreshes": self.refreshes,
-        }
 
 
 def refresh_margin(obtained_at: datetime, expires_at: datetime) -> timedelta:

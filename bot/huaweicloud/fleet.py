@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bot.core.credential_status import CredentialStatus
 from bot.core.errors import CloudError
 from bot.core.windows import WindowSpec
-from bot.huaweicloud.credentials import CredentialProvider, CredentialStatus
+from bot.huaweicloud.credentials import CredentialProvider
 from bot.huaweicloud.ecs import EcsClient
 from bot.huaweicloud.sdrs import SdrsClient
 
