@@ -16,7 +16,8 @@ Two kinds of grant, because the two services are authorised differently (sources
 
 * ECS supports policy-based authorisation: each call needs a named action
   (``ecs:cloudServers:get``, ``ecs:cloudServers:list``, ``ecs:cloudServers:stop``,
-  ``ecs:cloudServers:start``) that a custom policy (``Version 1.1``) can allow. Huawei's action
+  ``ecs:cloudServers:start``, ``ecs:cloudServerFlavors:get``, ``ecs:cloudServerQuotas:get``)
+  that a custom policy (``Version 1.1``) can allow. Huawei's action
   tables name no action for the ECS job query (``ShowJob``); it is mapped to
   ``ecs:cloudServers:get``, which the policy grants anyway (``deploy/iam-policy.md`` says why).
 * SDRS (BRS) supports only role-based authorisation: Huawei's permission references list one
@@ -74,6 +75,11 @@ ECS_GET = Grant(GrantKind.ACTION, "ecs:cloudServers:get")
 ECS_LIST = Grant(GrantKind.ACTION, "ecs:cloudServers:list")
 ECS_STOP = Grant(GrantKind.ACTION, "ecs:cloudServers:stop")
 ECS_START = Grant(GrantKind.ACTION, "ecs:cloudServers:start")
+ECS_FLAVORS_GET = Grant(GrantKind.ACTION, "ecs:cloudServerFlavors:get")
+ECS_QUOTAS_GET = Grant(GrantKind.ACTION, "ecs:cloudServerQuotas:get")
+# Huawei's action tables as this project could read them name no page for the limits' action
+# here: deploy/iam-policy.md says where the name comes from and how sure it is.
+ECS_QUOTAS = "ECS Tenant Quota Management actions (deploy/iam-policy.md, 'ECS quota')"
 
 
 @dataclass(frozen=True)
@@ -177,6 +183,22 @@ PERMISSIONS: tuple[Permission, ...] = (
         "ListResizeFlavors",
         ECS_LIST,
         ECS_FLAVORS,
+    ),
+    Permission(
+        "ecs",
+        "GET",
+        _P + "/cloudservers/flavors",
+        "ListFlavors",
+        ECS_FLAVORS_GET,
+        ECS_FLAVORS,
+    ),
+    Permission(
+        "ecs",
+        "GET",
+        _P + "/cloudservers/limits",
+        "ShowServerLimits",
+        ECS_QUOTAS_GET,
+        ECS_QUOTAS,
     ),
     Permission(
         "ecs", "GET", _P + "/cloudservers/{server_id}", "ShowServer", ECS_GET, ECS_LIFECYCLE

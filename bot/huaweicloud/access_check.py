@@ -8,7 +8,8 @@ power actions: nothing, their actions are their own).
 The reads, in order: list protected instances (limit 1); show the first one and its protection
 group; list drills (limit 1) and show the first; show a job whose id cannot exist (an answer
 "does not exist" means IAM let the call through); ECS: list servers (limit 1), show the first
-protected instance's production server and list its resize flavors. A read that needs an object
+protected instance's production server and list its resize flavors and the flavors of its
+availability zone, read the project's ECS limits. A read that needs an object
 the project does not have (no protected instance, no drill) is not tested, and says so. The ECS
 job read (``ShowJob``) is not sent: Huawei names no action for it and the table maps it to
 ``ecs:cloudServers:get``, so ShowServer's answer is reported for it (and the emulator, serving
@@ -83,9 +84,14 @@ async def check_access(sdrs: SdrsClient, ecs: EcsClient) -> list[AccessResult]:
         why = f"no server to read ({no_instance})" if instance is None else "the instance has none"
         results.append(_untested("ShowServer", why))
         results.append(_untested("ListResizeFlavors", why))
+        results.append(_untested("ListFlavors", why))
     else:
-        await attempt("ShowServer", lambda: ecs.get_server(server_id))
+        server = await attempt("ShowServer", lambda: ecs.get_server(server_id))
         await attempt("ListResizeFlavors", lambda: ecs.list_resize_flavors(server_id))
+        zone = server.availability_zone if server is not None else None
+        # the server's zone, as the preflight asks; the region's flavors when it was not read
+        await attempt("ListFlavors", lambda: ecs.list_zone_flavors(zone or None))
+    await attempt("ShowServerLimits", ecs.get_limits)
 
     results.append(_ecs_job(results))
     results.append(_changes("ResizeProtectedInstance", results, "a resize changes servers"))

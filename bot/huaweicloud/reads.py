@@ -2,7 +2,8 @@
 
 The protected instance first (it names the group and both servers), then in parallel: the
 protection group, both sites' servers (both are needed to compare sizes), and for each resized
-site the flavors ECS lets its server be resized to.
+site the flavors ECS lets its server be resized to; then, knowing the servers' availability
+zones, the capacity reads of :mod:`bot.huaweicloud.capacity` (one more round trip).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from bot.core.intents import ResizeIntent
 from bot.core.preflight import ResizeState
 from bot.core.wire.ecs import Flavor, Server
 from bot.core.wire.sdrs import ProtectionGroup
+from bot.huaweicloud.capacity import read_capacity
 from bot.huaweicloud.ecs import EcsClient
 from bot.huaweicloud.sdrs import SdrsClient
 
@@ -42,11 +44,18 @@ async def read_instance_state(
     allowed = {
         site: listed for site, listed in zip(resized, flavors, strict=True) if listed is not None
     }
+    by_id = {s.id: s for s in servers if s is not None}
+    zones = {
+        site: by_id[s].availability_zone or ""
+        for site, s in resized.items()
+        if s and s in by_id and by_id[s].availability_zone
+    }
     return ResizeState(
         instance=instance,
         group=group,
-        servers={s.id: s for s in servers if s is not None},
+        servers=by_id,
         allowed_flavors=allowed,
+        capacity=await read_capacity(ecs, zones),
     )
 
 
