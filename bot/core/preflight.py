@@ -165,7 +165,11 @@ def check_capacity(
             return Preflight(
                 False,
                 Refusal.QUOTA,
-                "; ".join(f"{s.resource} +{s.needed}, {s.used} of {s.limit} used" for s in short),
+                "; ".join(
+                    f"{s.resource} quota: +{s.needed} needed, {s.used} of {s.limit} used"
+                    + (" (MiB)" if s.resource == "ram" else "")
+                    for s in short
+                ),
                 subject=decided.instance_name,
                 group_name=decided.group_name,
                 instance_name=decided.instance_name,
