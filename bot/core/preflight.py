@@ -144,6 +144,7 @@ def check_capacity(
             choices = state.allowed_flavors.get(change.site)
             if choices is None:
                 choices = list(listing.flavors.values())
+            choices = [f for f in choices if f.id != change.current.id]  # it changes nothing
             return Preflight(
                 False,
                 Refusal.FLAVOR_NOT_IN_ZONE,

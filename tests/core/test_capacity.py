@@ -202,8 +202,8 @@ def test_a_flavor_sold_out_in_the_dr_zone_is_refused_with_the_closest_sold_there
     )
     withdrawn = check_resize(ResizeIntent(instance_id=PI, flavor="s6.xlarge.2"), state(one))
     assert withdrawn.zone_status == "abandon"
-    # s6 first; the current flavor s6.large.2 is offered too (nearest vCPUs)
-    assert withdrawn.suggestions == ["s6.large.2", "s6.medium.2", "s6.2xlarge.2"]
+    # s6 first, nearest vCPUs first; not the current flavor s6.large.2 (it changes nothing)
+    assert withdrawn.suggestions == ["s6.medium.2", "s6.2xlarge.2", "c7.xlarge.2"]
 
 
 def test_only_changed_sites_are_checked_against_their_zone() -> None:
