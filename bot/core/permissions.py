@@ -77,9 +77,7 @@ ECS_STOP = Grant(GrantKind.ACTION, "ecs:cloudServers:stop")
 ECS_START = Grant(GrantKind.ACTION, "ecs:cloudServers:start")
 ECS_FLAVORS_GET = Grant(GrantKind.ACTION, "ecs:cloudServerFlavors:get")
 ECS_QUOTAS_GET = Grant(GrantKind.ACTION, "ecs:cloudServerQuotas:get")
-# Huawei's action tables as this project could read them name no page for the limits' action
-# here: deploy/iam-policy.md says where the name comes from and how sure it is.
-ECS_QUOTAS = "ECS Tenant Quota Management actions (deploy/iam-policy.md, 'ECS quota')"
+ECS_QUOTAS = "https://support.huaweicloud.com/intl/en-us/api-ecs/ecs_06_0012.html"
 
 
 @dataclass(frozen=True)
