@@ -168,8 +168,14 @@ class Settings(BaseSettings):
     confirmation_ttl_seconds: float = Field(
         default=900.0, gt=0, description="A confirmation expires after this long"
     )
-    tracker_tick_seconds: float = Field(default=1.0, gt=0, description="How often due jobs run")
-    tracker_batch: int = Field(default=500, ge=1, description="Jobs claimed per tick")
+    tracker_tick_seconds: float = Field(
+        default=1.0, gt=0, description="How often due jobs are looked for"
+    )
+    tracker_batch: int = Field(
+        default=500,
+        ge=1,
+        description="Jobs claimed at a time (a tick claims again while batches come back full)",
+    )
     tracker_concurrency: int = Field(default=50, ge=1, description="SDRS job checks in flight")
     outbox_tick_seconds: float = Field(default=0.5, gt=0, description="How often the outbox runs")
     outbox_pace_seconds: float = Field(

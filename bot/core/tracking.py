@@ -66,6 +66,7 @@ class Failed:
     """The check got no usable answer (5xx, 429, timeout, connection)."""
 
     reason: str
+    throttled: bool = False  # SDRS answered 429 (after the client's own retries)
 
 
 @dataclass(frozen=True)

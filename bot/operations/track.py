@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from bot.core.errors import CloudError, NotFoundError
+from bot.core.errors import CloudError, NotFoundError, RateLimitedError
 from bot.core.records import CheckResult, OutboxMessage, TrackedJob
 from bot.core.reports import final_messages, stuck_messages
 from bot.core.routing import Routes
@@ -54,8 +54,21 @@ class Tracker:
         self.on_report: Callable[[], None] | None = None  # e.g. OutboxSender.kick
 
     async def tick(self) -> int:
-        """Check every due job this replica can claim; returns how many were checked. The
-        outcomes of one tick are written in one transaction."""
+        """Check every due job this replica can claim; returns how many were checked.
+
+        Batch after batch: a full batch means more jobs may be due, so the next is claimed at
+        once rather than a scheduler interval later (the cadence follows the due work, not
+        ``TRACKER_TICK_SECONDS``); a batch that was not full, or in which SDRS answered 429,
+        ends the run. The outcomes of one batch are written in one transaction."""
+        checked = 0
+        while True:
+            claimed, throttled = await self._batch()
+            checked += claimed
+            if claimed < self.batch or throttled:
+                return checked
+
+    async def _batch(self) -> tuple[int, bool]:
+        """Claim, check and write one batch: (jobs claimed, whether SDRS rate-limited us)."""
         jobs = await asyncio.to_thread(
             self.store.claim_jobs,
             self.owner,
@@ -64,7 +77,7 @@ class Tracker:
             limit=self.batch,
         )
         if not jobs:
-            return 0
+            return 0, False
         seen = await asyncio.gather(*(self._observe(job) for job in jobs))
         now = self.now()
         results = [
@@ -78,7 +91,8 @@ class Tracker:
             )
         if self.on_report is not None and any(r.messages for r in results):
             self.on_report()
-        return len(jobs)
+        throttled = any(isinstance(o, Failed) and o.throttled for o, _ in seen)
+        return len(jobs), throttled
 
     async def _observe(self, job: TrackedJob) -> tuple[Seen | Failed, Job | None]:
         async with self._semaphore:
@@ -95,7 +109,7 @@ class Tracker:
                 return Failed(f"{exc.code}: not found"), None
             except CloudError as exc:
                 log.info("job %s: check failed (%s), next try later", job.job_id, exc)
-                return Failed(str(exc)), None
+                return Failed(str(exc), throttled=isinstance(exc, RateLimitedError)), None
         self.checks += 1
         return Seen(sdrs_job.status), sdrs_job
 

@@ -7,6 +7,7 @@ import asyncio
 import concurrent.futures
 import socket
 import threading
+import time
 from collections.abc import Coroutine
 from typing import Any, Self, TypeVar
 
@@ -49,6 +50,13 @@ class AppThread:
         await web.TCPSite(self._runner, self._host, self._port).start()
         host, port = self._runner.addresses[0][:2]
         return f"http://{host}:{port}"
+
+    def cpu_seconds(self) -> float:
+        """CPU time its thread has used so far (the server's own share of this process)."""
+        ident = self._thread.ident
+        if ident is None:
+            return 0.0
+        return time.clock_gettime(time.pthread_getcpuclockid(ident))
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Run a coroutine on this server's loop, from another thread."""

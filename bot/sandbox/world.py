@@ -364,6 +364,7 @@ class World:
         self.instances: dict[str, Instance] = {}
         self.drills: dict[str, Drill] = {}
         self.jobs: dict[str, Job] = {}
+        self._jobs_of: dict[str, list[Job]] = {}  # instance id -> its jobs (SDRS), in order
         self.job_plans: list[JobPlan] = []
         self.ecs_jobs: dict[str, EcsJob] = {}
         self.power_faults: list[PowerFault] = []
@@ -429,7 +430,10 @@ class World:
     # ---- SDRS ---------------------------------------------------------------------------
     def resize(self, instance_id: str, body: Any) -> str:
         with self.lock:
-            self._advance()
+            # what this resize depends on: the servers' power (ECS jobs) and this instance's
+            # earlier resizes (its status, its servers' flavors); not every job of the world,
+            # which made N submissions cost N^2 steps
+            self._advance_for(instance_id)
             inst = self.instances.get(instance_id)
             if inst is None:
                 raise _not_found(
@@ -521,6 +525,7 @@ class World:
                 restore_status=inst.status if inst.status != "error-resizing" else "protected",
             )
             self.jobs[job.id] = job
+            self._jobs_of.setdefault(inst.id, []).append(job)
             inst.status = "resizing"
             return job.id
 
@@ -831,6 +836,15 @@ class World:
     def _advance(self) -> None:
         now = self.now()
         for job in self.jobs.values():
+            self._advance_job(job, now)
+        for ecs_job in self.ecs_jobs.values():
+            self._advance_ecs_job(ecs_job, now)
+
+    def _advance_for(self, instance_id: str) -> None:
+        """:meth:`_advance` for what one instance's state depends on (the same outcome for
+        it): every ECS job, and the SDRS jobs of that instance."""
+        now = self.now()
+        for job in self._jobs_of.get(instance_id, ()):
             self._advance_job(job, now)
         for ecs_job in self.ecs_jobs.values():
             self._advance_ecs_job(ecs_job, now)

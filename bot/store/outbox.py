@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.core.facts import MESSAGE, Rendered
 from bot.core.records import OutboxMessage
 from bot.core.states import OutboxState
-from bot.store.schema import channel_pacing, outbox
+from bot.store.schema import channel_pacing, outbox, sqlite_write_transaction
 from bot.store.times import epoch
 
 SEND_STATES = (OutboxState.PENDING.value, OutboxState.SENDING.value)
@@ -83,6 +83,79 @@ def _ensure_pacing_row(conn: Connection, channel: str) -> None:
     )
 
 
+def _due_heads(connectable: Engine | Connection, at: float) -> list[Any]:
+    """The oldest undelivered message of each channel, among the 2,000 oldest, if it is due."""
+    t = outbox.c
+    query = select(outbox).where(t.state.in_(SEND_STATES)).order_by(t.id).limit(2000)
+    if isinstance(connectable, Engine):
+        with connectable.connect() as conn:
+            rows = conn.execute(query).all()
+    else:
+        rows = connectable.execute(query).all()
+    heads: dict[str, Any] = {}
+    for row in rows:
+        heads.setdefault(row.channel, row)
+    return [
+        row
+        for row in heads.values()
+        if row.next_attempt_at <= at
+        and (row.state == OutboxState.PENDING or (row.lease_until or 0) < at)
+    ]
+
+
+def _claim_values(owner: str, at: float, lease_seconds: float, crashed: bool) -> dict[str, Any]:
+    t = outbox.c
+    return {
+        "state": OutboxState.SENDING.value,
+        "lease_owner": owner,
+        "lease_until": at + lease_seconds,
+        "attempts": t.attempts + 1,
+        "uncertain": t.uncertain | crashed,
+    }
+
+
+def _claimed_row(row: Any, crashed_mid_send: bool) -> OutboxRow:
+    return OutboxRow(
+        id=row.id,
+        message=OutboxMessage(
+            dedupe_key=row.dedupe_key,
+            channel=row.channel,
+            content=_content(row),
+            thread_ts=row.thread_ts,
+            ts=row.ts if row.method == "chat.update" else None,
+            reply_broadcast=bool(row.reply_broadcast),
+        ),
+        attempts=row.attempts + 1,
+        uncertain=bool(row.uncertain) or crashed_mid_send,
+        created_at=row.created_at,
+    )
+
+
+def _claim_locked(
+    conn: Connection, owner: str, at: float, lease_seconds: float, pace: float, limit: int
+) -> list[OutboxRow]:
+    """:meth:`OutboxStore.claim_messages` inside a transaction that holds the write lock: what
+    it reads (the heads, the free slots) stays true until it commits."""
+    heads = _due_heads(conn, at)
+    p = channel_pacing.c
+    free = set(
+        conn.execute(
+            select(p.channel).where(p.channel.in_({row.channel for row in heads}), p.next_at <= at)
+        ).scalars()
+    )
+    chosen = [row for row in heads if row.channel in free][:limit]
+    for row in chosen:
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.id == row.id)
+            .values(**_claim_values(owner, at, lease_seconds, row.state == OutboxState.SENDING))
+        )
+        conn.execute(
+            update(channel_pacing).where(p.channel == row.channel).values(next_at=at + pace)
+        )
+    return [_claimed_row(row, row.state == OutboxState.SENDING) for row in chosen]
+
+
 class OutboxStore:
     engine: Engine
 
@@ -97,25 +170,22 @@ class OutboxStore:
         self, owner: str, now: datetime, *, lease_seconds: float, pace_seconds: float, limit: int
     ) -> list[OutboxRow]:
         """Claim up to ``limit`` due messages, the oldest undelivered one of each channel whose
-        pacing slot is free; each claim reserves that channel's next slot."""
+        pacing slot is free; each claim reserves that channel's next slot.
+
+        On SQLite the whole claim is one transaction holding the write lock from its start
+        (every writer queues for that one lock, and its waiters sleep between tries: a
+        transaction per row made a run wait for the lock once per message while the tracker
+        wrote); on PostgreSQL each row is claimed in its own short transaction, so replicas
+        never hold locks the others wait for."""
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as conn, sqlite_write_transaction(conn):
+                return _claim_locked(conn, owner, epoch(now), lease_seconds, pace_seconds, limit)
         t = outbox.c
         at = epoch(now)
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(outbox).where(t.state.in_(SEND_STATES)).order_by(t.id).limit(2000)
-            ).all()
-        heads: dict[str, Any] = {}
-        for row in rows:
-            heads.setdefault(row.channel, row)
         claimed: list[OutboxRow] = []
-        for row in heads.values():
+        for row in _due_heads(self.engine, at):
             if len(claimed) >= limit:
                 break
-            due = row.next_attempt_at <= at and (
-                row.state == OutboxState.PENDING or (row.lease_until or 0) < at
-            )
-            if not due:
-                continue
             crashed_mid_send = row.state == OutboxState.SENDING
             with self.engine.connect() as conn, conn.begin() as tx:
                 won = conn.execute(
@@ -126,35 +196,14 @@ class OutboxStore:
                         t.next_attempt_at <= at,
                         or_(t.state == OutboxState.PENDING.value, t.lease_until < at),
                     )
-                    .values(
-                        state=OutboxState.SENDING.value,
-                        lease_owner=owner,
-                        lease_until=at + lease_seconds,
-                        attempts=t.attempts + 1,
-                        uncertain=t.uncertain | crashed_mid_send,
-                    )
+                    .values(**_claim_values(owner, at, lease_seconds, crashed_mid_send))
                 ).rowcount
                 if won != 1:
                     continue
                 if not self._reserve_slot(conn, row.channel, at, pace_seconds):
                     tx.rollback()
                     continue
-            claimed.append(
-                OutboxRow(
-                    id=row.id,
-                    message=OutboxMessage(
-                        dedupe_key=row.dedupe_key,
-                        channel=row.channel,
-                        content=_content(row),
-                        thread_ts=row.thread_ts,
-                        ts=row.ts if row.method == "chat.update" else None,
-                        reply_broadcast=bool(row.reply_broadcast),
-                    ),
-                    attempts=row.attempts + 1,
-                    uncertain=bool(row.uncertain) or crashed_mid_send,
-                    created_at=row.created_at,
-                )
-            )
+            claimed.append(_claimed_row(row, crashed_mid_send))
         return claimed
 
     @staticmethod

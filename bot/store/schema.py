@@ -43,6 +43,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -114,7 +115,7 @@ tracked_jobs = Table(
     Column("confirmer", String(32)),
     Column("detail_json", Text, nullable=False, default="{}"),
     Column("submitted_at", Float, nullable=False),
-    Column("next_check_at", Float, nullable=False, index=True),
+    Column("next_check_at", Float, nullable=False),
     Column("checks", Integer, nullable=False, default=0),
     Column("errors", Integer, nullable=False, default=0),  # consecutive transient failures
     Column("last_status", String(16)),
@@ -124,6 +125,10 @@ tracked_jobs = Table(
     Column("lease_until", Float),
     Column("finished_at", Float),
     Column("account", String(32), nullable=False, server_default=""),  # v0005: its account
+    # v0008: the claim walks the jobs being tracked in next_check_at order and stops at the
+    # batch size, so its cost does not grow with the finished jobs (whose next_check_at is the
+    # time they ended: always due, in a next_check_at-only index) or the ones not due yet
+    Index("ix_tracked_jobs_due", "state", "next_check_at"),
 )
 
 outbox = Table(
@@ -370,6 +375,15 @@ def _locked_transaction(conn: Connection) -> Iterator[None]:
                 )
             yield
         return
+    with sqlite_write_transaction(conn):
+        yield
+
+
+@contextmanager
+def sqlite_write_transaction(conn: Connection) -> Iterator[None]:
+    """One SQLite transaction that holds the write lock from its first statement (``BEGIN
+    IMMEDIATE``; the driver's own transaction handling is switched off meanwhile so that
+    statement starts it): what it reads stays true until it commits."""
     driver = conn.connection.driver_connection
     saved = driver.isolation_level  # type: ignore[union-attr]
     driver.isolation_level = None  # type: ignore[union-attr]

@@ -1,0 +1,131 @@
+"""The tracker's claim costs the same whatever the number of jobs that are not due: the
+finished ones (their ``next_check_at`` is when they ended, always in the past) and the tracked
+ones whose next check is later. Measured as work the database does, not time: SQLite's
+virtual-machine steps (a progress handler called every step) and PostgreSQL's rows read by the
+plan's scans (``EXPLAIN ANALYZE``), for the very statement ``claim_jobs`` sends, replayed in a
+transaction that is rolled back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, insert, text
+from sqlalchemy.engine import Engine
+
+from bot.core.states import JobKind, JobState
+from bot.store import Store
+from bot.store.schema import tracked_jobs
+from bot.store.times import epoch
+
+NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+DUE = 300  # jobs due now, more than one claim takes
+LIMIT = 50
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = Store.from_url(db_url)
+    yield s
+    s.close()
+
+
+def add_jobs(store: Store, prefix: str, count: int, *, state: JobState, next_at: float) -> None:
+    rows = [
+        {
+            "job_id": f"{prefix}-{n:06d}",
+            "op_id": None,
+            "kind": JobKind.RESIZE.value,
+            "subject": f"pi-{n}",
+            "channel": "C1",
+            "thread_ts": "1.000001",
+            "requester": "U1",
+            "confirmer": "U1",
+            "detail_json": json.dumps({}),
+            "submitted_at": epoch(NOW) - 3600,
+            "next_check_at": next_at,
+            "checks": 3,
+            "errors": 0,
+            "state": state.value,
+            "stuck_reported": False,
+            "account": "",
+        }
+        for n in range(count)
+    ]
+    with store.engine.begin() as conn:
+        conn.execute(insert(tracked_jobs), rows)
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE tracked_jobs"))  # what autovacuum does on a real table
+
+
+def claim_statement(store: Store) -> tuple[str, Any]:
+    """The UPDATE ... RETURNING that ``claim_jobs`` sends, and its parameters, captured from a
+    real claim whose leases are then given back (the replay sees no job leased)."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *rest: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE TRACKED_JOBS"):
+            seen.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        claimed = store.claim_jobs("probe", NOW, lease_seconds=30, limit=LIMIT)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", capture)
+    assert len(claimed) == LIMIT and len(seen) == 1
+    assert store.release_leases("probe") == LIMIT
+    return seen[0]
+
+
+def work_of(engine: Engine, statement: str, parameters: Any) -> int:
+    """How much the database works to run ``statement`` (rolled back afterwards)."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if engine.dialect.name == "sqlite":
+            steps = 0
+
+            def step() -> int:
+                nonlocal steps
+                steps += 1
+                return 0
+
+            raw.driver_connection.set_progress_handler(step, 1)  # type: ignore[union-attr]
+            try:
+                cursor.execute(statement, parameters)
+                cursor.fetchall()
+            finally:
+                raw.driver_connection.set_progress_handler(None, 1)  # type: ignore[union-attr]
+            return steps
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
+        (plan,) = cursor.fetchone()  # type: ignore[misc]
+        return rows_read(plan[0]["Plan"])
+    finally:
+        raw.rollback()
+        raw.close()
+
+
+def rows_read(node: dict[str, Any]) -> int:
+    """Rows a PostgreSQL plan's scans produced or threw away (by filter or by a skipped lock)."""
+    own = 0
+    if "Scan" in node["Node Type"]:
+        loops = node.get("Actual Loops", 1)
+        own = (node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)) * loops
+    return own + sum(rows_read(child) for child in node.get("Plans", []))
+
+
+def test_the_claim_does_not_read_the_jobs_that_are_not_due(store: Store) -> None:
+    add_jobs(store, "due", DUE, state=JobState.TRACKING, next_at=epoch(NOW) - 1)
+    small = work_of(store.engine, *claim_statement(store))
+    # many more jobs, none of them due: finished ones (their next_check_at is when they ended)
+    # and tracked ones checked later
+    ended = epoch(NOW - timedelta(minutes=30))
+    add_jobs(store, "finished", 6000, state=JobState.FINISHED, next_at=ended)
+    add_jobs(store, "gave-up", 1000, state=JobState.GAVE_UP, next_at=ended)
+    add_jobs(store, "later", 6000, state=JobState.TRACKING, next_at=epoch(NOW) + 60)
+    large = work_of(store.engine, *claim_statement(store))
+    # the same work within noise (a deeper index is a level more per row), not 13,000 rows more
+    assert large <= small * 1.5, (small, large)
