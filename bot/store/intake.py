@@ -5,12 +5,17 @@ the serving process writes once per request. One transaction per request makes c
 requests queue for the database's write lock (SQLite has one; workers write too) and the ack
 tail grows. :class:`Intake` keeps one writer: requests that arrive while a batch is being
 written wait for the next one, and each waits only for the commit that holds its row.
+
+The writer has a thread of its own: the work after the ack (and the scheduler's) runs its
+store calls on the event loop's default executor, and a commit queued behind those would hold
+acks back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,6 +42,7 @@ class Intake:
         self.store = store
         self._queue: list[tuple[Row, asyncio.Future[int | None]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake")
 
     async def put(self, row: Row) -> int | None:
         """The row's inbox id once committed; None when its key was there already."""
@@ -51,7 +57,8 @@ class Intake:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             rows = [row for row, _ in batch]
             try:
-                ids = await asyncio.to_thread(self.store.put_inbox_many, rows)
+                loop = asyncio.get_running_loop()
+                ids = await loop.run_in_executor(self._thread, self.store.put_inbox_many, rows)
             except Exception as exc:  # noqa: BLE001 - each waiting request gets the error
                 for _, done in batch:
                     if not done.done():
