@@ -3,11 +3,13 @@ WAL with synchronous=NORMAL (a commit survives the process; a power cut or OS cr
 the commits since the last checkpoint, which SQLite makes every 1000 WAL pages); on
 PostgreSQL, the server's synchronous_commit, which the bot leaves at its default (on: a commit
 returns once its WAL record is flushed). The crash itself is tested in
-tests/running/test_acked_survives_crash.py."""
+tests/running/test_acked_survives_crash.py. And the intake's SQLite connection waits for the
+write lock its own way (bot.store.intake)."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,4 +49,32 @@ def test_postgresql_intake_waits_for_the_wal_flush(pg_url: str) -> None:
             assert conn.execute(text("SHOW synchronous_commit")).scalar() == "on"
             assert conn.execute(text("SHOW fsync")).scalar() == "on"
     finally:
+        store.close()
+
+
+def test_sqlite_intake_waits_for_a_write_lock_another_process_holds(tmp_path: Path) -> None:
+    """The intake's own connection does not sleep in SQLite's busy handler: it tries again
+    every half millisecond, so it commits as soon as the other writer lets go - and it waits
+    rather than failing while the lock is held."""
+    path = tmp_path / "bot.sqlite3"
+    store = Store.from_url(f"sqlite:///{path}")
+    other = sqlite3.connect(path, check_same_thread=False)
+    try:
+
+        async def put_while_locked() -> tuple[int | None, float]:
+            intake = Intake(store)
+            other.execute("BEGIN IMMEDIATE")  # another writer holds the lock for 1 s
+            loop = asyncio.get_running_loop()
+            loop.call_later(1.0, other.commit)
+            started = loop.time()
+            try:
+                return await intake.put(_row("locked")), loop.time() - started
+            finally:
+                intake.close()
+
+        item_id, waited = asyncio.run(put_while_locked())
+        assert item_id is not None and waited >= 0.9  # it waited for the lock, then committed
+        assert store.inbox_depth() == 1
+    finally:
+        other.close()
         store.close()
