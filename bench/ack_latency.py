@@ -9,6 +9,7 @@ the ratios bot/bare. Figures are comparable only within one run. The bot runs as
 for its request policy, which names the bench's user (``serve`` refuses to start without one).
 
     python bench/ack_latency.py [--requests 1000] [--concurrency 20] [--sdrs-delay 2] [--workers 1]
+        [--database sqlite|postgresql]
     python bench/ack_latency.py --quick     # the same paths with tiny counts, in seconds (CI)
 
 With ``--workers 1`` (the default here) the bot acks and queues in its serving process and a
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -107,7 +109,7 @@ def child_bare(slack_api: str) -> None:
     asyncio.run(_serve_app(app))
 
 
-def child_bot(slack_api: str, sdrs_url: str, db: str, workers: str = "0") -> None:
+def child_bot(slack_api: str, sdrs_url: str, db_url: str, workers: str = "0") -> None:
     """The real ``serve()`` in HTTP mode, as ``sdrs-bot serve`` runs it, with a request policy
     that lets the bench's user resize and rename (secure by default: no policy, no start)."""
     from pydantic import SecretStr
@@ -134,7 +136,7 @@ def child_bot(slack_api: str, sdrs_url: str, db: str, workers: str = "0") -> Non
         health_port=0,
         shutdown_seconds=5.0,
         worker_processes=int(workers),
-        database_url=f"sqlite:///{db}",
+        database_url=db_url,
         http_host="127.0.0.1",
         http_port=port,
     )
@@ -158,25 +160,37 @@ def wait_healthy(proc: subprocess.Popen[str], url: str, within: float = 60.0) ->
     raise BenchFailed(f"{url} did not become healthy within {within:g}s")
 
 
-def work_done(db: str, sent: int, within: float) -> str:
+def work_done(db_url: str, sent: int, within: float) -> str:
     """A fast ack proves nothing if the work is dropped: wait until every command the bot acked
     became a confirmation (an operation in its database) and the inbox is empty; fail when one
-    is missing after ``within`` seconds or there are more than commands sent."""
-    import sqlite3
+    is missing after ``within`` seconds or there are more than commands sent. The drain rate:
+    the confirmations over the time between the first and the last one made."""
+    import sqlalchemy as sa
 
+    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
     started = time.monotonic()
     made = left = -1
-    while time.monotonic() - started < within:
-        with contextlib.closing(sqlite3.connect(db, timeout=5)) as conn:
-            made = conn.execute("SELECT count(*) FROM pending_operations").fetchone()[0]
-            left = conn.execute("SELECT count(*) FROM inbox").fetchone()[0]
-        if made >= sent and left == 0:
-            break
-        time.sleep(0.5)
+    first = last = 0.0
+    try:
+        while time.monotonic() - started < within:
+            with engine.connect() as conn:
+                made, first, last = conn.execute(
+                    sa.text(
+                        "SELECT count(*), min(created_at), max(created_at) FROM pending_operations"
+                    )
+                ).one()
+                left = conn.execute(sa.text("SELECT count(*) FROM inbox")).scalar_one()
+            if made >= sent and left == 0:
+                break
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
     took = time.monotonic() - started
+    rate = made / (last - first) if made and last > first else float("nan")
     figure = (
         f"work done: {made} of {sent} acked commands reached a confirmation, inbox {left}, "
-        f"{took:.1f}s after the last ack"
+        f"{took:.1f}s after the last ack; drain {rate:.1f} confirmations/s "
+        f"({made} in {last - first:.1f}s, first to last)"
     )
     if made != sent or left != 0:
         raise BenchFailed(f"{figure} (waited {within:g}s)")
@@ -274,6 +288,16 @@ def main() -> None:
         help="the bot's WORKER_PROCESSES (0: everything in the serving process)",
     )
     parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the bot's database: a SQLite file, or a PostgreSQL database of the bench's own "
+        "(made next to --postgres, dropped at the end)",
+    )
+    parser.add_argument(
+        "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/sdrs_bot_test"
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="tiny counts (40 commands, 1 round, SDRS 0.2 s late): the same paths in seconds",
@@ -282,13 +306,44 @@ def main() -> None:
     if args.quick:
         args.requests, args.rounds, args.sdrs_delay = 40, 1, 0.2
     try:
-        run(args)
+        if args.database == "sqlite":
+            with tempfile.TemporaryDirectory() as tmp:
+                run(args, f"sqlite:///{tmp}/b.sqlite3")
+        else:
+            with bench_database(args.postgres) as url:
+                if url is None:
+                    raise BenchFailed(f"PostgreSQL does not answer at {args.postgres}")
+                run(args, url)
     except BenchFailed as failed:
         print(f"ack_latency: the bench could not run: {failed}", file=sys.stderr)
         raise SystemExit(1) from None
 
 
-def run(args: argparse.Namespace) -> None:
+@contextlib.contextmanager
+def bench_database(url: str) -> Iterator[str | None]:
+    """A PostgreSQL database of the bench's own next to the one ``url`` names (a test run or
+    another bench on the same server is left alone), dropped at the end; None when the server
+    does not answer."""
+    import sqlalchemy as sa
+
+    name = f"sdrs_bot_bench_ack_{os.getpid()}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except Exception:  # noqa: BLE001 - reported by the caller
+        admin.dispose()
+        yield None
+        return
+    try:
+        yield sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def run(args: argparse.Namespace, db_url: str) -> None:
     warm_count = 5 if args.quick else 50
     procs: list[subprocess.Popen[str]] = []
     with tempfile.TemporaryDirectory() as tmp, open(os.path.join(tmp, "bot.log"), "w+") as log:
@@ -313,7 +368,7 @@ def run(args: argparse.Namespace) -> None:
                 "--child-bot",
                 slack_api,
                 sdrs_url,
-                os.path.join(tmp, "b.sqlite3"),
+                db_url,
                 str(args.workers),
                 log=log,
             )
@@ -351,7 +406,7 @@ def run(args: argparse.Namespace) -> None:
             print(
                 f"{args.requests} signed /sdrs commands over HTTP, concurrency "
                 f"{args.concurrency}, SDRS answering {args.sdrs_delay:g}s late, the bot with "
-                f"WORKER_PROCESSES={args.workers}"
+                f"WORKER_PROCESSES={args.workers}, on {args.database}"
             )
             print(f"{'app':<12}{'p50 ms':>10}{'p99 ms':>10}{'mean ms':>10}")
             for name, (p50, p99, mean) in results.items():
@@ -378,7 +433,7 @@ def run(args: argparse.Namespace) -> None:
             print(f"ratio sdrs-bot/bare: p50 {o50 / b50:.2f}x, p99 {o99 / b99:.2f}x")
             sent_to_bot = warm_count + per_round * args.rounds + args.requests // 2
             within = 60.0 if args.quick else 240.0
-            print(work_done(os.path.join(tmp, "b.sqlite3"), sent_to_bot, within))
+            print(work_done(db_url, sent_to_bot, within))
         except BenchFailed:
             log.seek(0)
             tail = "".join(log.readlines()[-20:])

@@ -169,6 +169,7 @@ class Runtime:
                 pass
         await self.session.close()
         await self.deps.fleet.aclose()
+        self.deps.intake.close()
         self.deps.store.close()
 
 

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -30,6 +31,7 @@ from bot.core.intents import (
 from bot.core.notices import NotHandled
 from bot.core.retry import backoff_delay
 from bot.core.states import InboxKind, OpState
+from bot.huaweicloud.pace import turn
 from bot.operations.decide import Click, on_click
 from bot.operations.deps import Deps
 from bot.operations.request import request_confirmation
@@ -136,17 +138,10 @@ async def set_aside(deps: Deps, client: AsyncWebClient, item: InboxItem, reason:
 def run_here(
     deps: Deps, client: AsyncWebClient, item: InboxItem, respond: AsyncRespond | None
 ) -> None:
-    """Handle an item this process accepted (after the ack), then delete it."""
-
-    async def run() -> None:
-        try:
-            await handle(deps, client, item, respond)
-        except Exception:
-            log.exception("inbox item %s (%s) failed; it will be taken again", item.id, item.kind)
-            return
-        await asyncio.to_thread(deps.store.done_inbox, [item.id])
-
-    deps.background.spawn(run(), name=f"inbox {item.kind} {item.id}")
+    """Handle an item this process accepted (after the ack), then delete it: at most
+    INBOX_CONCURRENCY at once in this process (``deps.inbox_slots``), the rest in turn."""
+    runner = InboxRunner(deps, client, deps.owner)
+    deps.inbox_slots.submit(partial(runner.one, item, respond), f"inbox {item.kind} {item.id}")
 
 
 async def handle(
@@ -163,20 +158,16 @@ async def handle(
 
 
 class InboxRunner:
-    """Takes inbox items up to ``concurrency`` in flight and handles each on its own (a slow
-    SDRS answer holds only its own item); an item is deleted once handled. Worker processes
-    run it for every item; a serving process without workers, for the items a process that
-    died left behind."""
+    """Takes inbox items and handles each on its own (a slow SDRS answer holds only its own
+    item), at most INBOX_CONCURRENCY in flight in this process with those it accepted itself
+    (``deps.inbox_slots``); an item is deleted once handled. Worker processes run it for every
+    item; a serving process without workers, for the items a process that died left behind."""
 
-    def __init__(
-        self, deps: Deps, client: AsyncWebClient, owner: str, concurrency: int = 100
-    ) -> None:
+    def __init__(self, deps: Deps, client: AsyncWebClient, owner: str) -> None:
         self.deps, self.client, self.owner = deps, client, owner
-        self.concurrency = concurrency
-        self.in_flight: set[asyncio.Task[None]] = set()
 
     async def tick(self) -> int:
-        room = self.concurrency - len(self.in_flight)
+        room = self.deps.inbox_slots.room
         if room <= 0:
             return 0
         items = await asyncio.to_thread(
@@ -187,17 +178,16 @@ class InboxRunner:
             limit=room,
         )
         for item in items:
-            task = self.deps.background.spawn(self._one(item), name=f"inbox {item.kind}")
-            self.in_flight.add(task)
-            task.add_done_callback(self.in_flight.discard)
+            self.deps.inbox_slots.submit(partial(self.one, item), f"inbox {item.kind} {item.id}")
         return len(items)
 
-    async def _one(self, item: InboxItem) -> None:
+    async def one(self, item: InboxItem, respond: AsyncRespond | None = None) -> None:
+        await turn()  # behind acks (bot.huaweicloud.pace)
         if item.attempts > MAX_ATTEMPTS:  # taken again and again: its handler dies each time
             await set_aside(self.deps, self.client, item, "its process died while handling it")
             return
         try:
-            await handle(self.deps, self.client, item)
+            await handle(self.deps, self.client, item, respond)
         except Exception as exc:
             log.exception("inbox item %s (%s) failed (try %d)", item.id, item.kind, item.attempts)
             if item.attempts >= MAX_ATTEMPTS:
@@ -210,8 +200,7 @@ class InboxRunner:
         await asyncio.to_thread(self.deps.store.done_inbox, [item.id])
 
     async def settle(self) -> None:
-        if self.in_flight:
-            await asyncio.wait(set(self.in_flight))
+        await self.deps.inbox_slots.settle()
 
 
 async def drain_inbox(deps: Deps, client: AsyncWebClient, owner: str) -> int:

@@ -144,6 +144,13 @@ class Settings(BaseSettings):
     http_max_attempts: int = Field(default=4, ge=1, le=10, description="Tries for safe requests")
     http_backoff_base: float = Field(default=0.5, ge=0, description="First retry delay, seconds")
     http_backoff_cap: float = Field(default=8.0, ge=0, description="Longest retry delay, seconds")
+    http_max_connections: int = Field(
+        default=400,
+        ge=1,
+        description="Connections per SDRS/ECS endpoint and account: more than "
+        "TRACKER_CONCURRENCY and INBOX_CONCURRENCY need at once (a command reads at most 1 SDRS "
+        "and 4 ECS resources at a time), else requests queue for a connection",
+    )
 
     # Store and scheduling
     database_url: str = Field(
@@ -246,6 +253,12 @@ class Settings(BaseSettings):
     )
     inbox_tick_seconds: float = Field(
         default=0.05, gt=0, description="How often a worker looks for acked commands and clicks"
+    )
+    inbox_concurrency: int = Field(
+        default=100,
+        ge=1,
+        description="Acked commands and clicks handled at once per process (a worker, or the "
+        "serving process without workers); more wait in the inbox",
     )
     inbox_lease_seconds: float = Field(
         default=120.0,

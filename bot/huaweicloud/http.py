@@ -43,6 +43,7 @@ from bot.core.retry import Failure, backoff_delay, decide_retry
 from bot.huaweicloud.aiohttp_transport import AiohttpSender
 from bot.huaweicloud.credentials import Credential
 from bot.huaweicloud.errors import error_for
+from bot.huaweicloud.pace import turn
 from bot.huaweicloud.signing import ProviderAuth, canonical_query
 from bot.huaweicloud.transport import MaybeSent, NotSent, Sender, Timeouts
 
@@ -190,6 +191,7 @@ class CloudHttp:
             retry_after: float | None = None
             status: int | None = None
             cause: Exception
+            await turn()  # signing and sending wait their turn behind acks (bot.huaweicloud.pace)
             started = time.perf_counter()
             # signed per attempt: X-Sdk-Date must be fresh on a retry
             try:
@@ -208,6 +210,7 @@ class CloudHttp:
                 self._observed(method, path, "no-answer", started)
             else:
                 self._observed(method, path, str(answer.status), started)
+                await turn()  # and so does what the caller does with the answer
                 if 200 <= answer.status < 300:
                     self._judged(credential, answer.status, None)
                     if method != "GET":

@@ -127,6 +127,7 @@ def _clients(
             max_attempts=settings.http_max_attempts,
             backoff_base=settings.http_backoff_base,
             backoff_cap=settings.http_backoff_cap,
+            max_connections=settings.http_max_connections,
             sender=sender,
             observe=metrics.observer(service, account) if metrics is not None else None,
             **optional,

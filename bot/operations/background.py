@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -85,3 +86,43 @@ class Background:
             return True
         _, still = await asyncio.wait(tasks, timeout=max(within, 0))
         return not still
+
+
+Work = Callable[[], Coroutine[Any, Any, Any]]
+
+
+class Limited:
+    """At most ``limit`` pieces of work run at once (as :class:`Background` tasks); the rest
+    wait their turn in order and start as others finish. Each piece is made only when it
+    starts (``work()``). Bounds what acked commands and clicks a process handles at once
+    (INBOX_CONCURRENCY): enough to overlap slow SDRS answers, never unbounded."""
+
+    def __init__(self, background: Background, limit: int) -> None:
+        self.background, self.limit = background, limit
+        self.running: set[asyncio.Task[Any]] = set()
+        self.waiting: deque[tuple[Work, str]] = deque()
+
+    @property
+    def room(self) -> int:
+        """How many more could start now, none of them waiting."""
+        return max(self.limit - len(self.running) - len(self.waiting), 0)
+
+    def submit(self, work: Work, name: str) -> None:
+        self.waiting.append((work, name))
+        self._start()
+
+    def _start(self) -> None:
+        while self.waiting and len(self.running) < self.limit:
+            work, name = self.waiting.popleft()
+            task = self.background.spawn(work(), name=name)
+            self.running.add(task)
+            task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self.running.discard(task)
+        self._start()
+
+    async def settle(self) -> None:
+        """Wait until nothing runs or waits."""
+        while self.running:
+            await asyncio.wait(set(self.running))

@@ -17,7 +17,7 @@ from bot.core.routing import announcements
 from bot.core.windows import WindowSpec
 from bot.huaweicloud.fleet import Account, Fleet
 from bot.metrics import Metrics
-from bot.operations.background import Background
+from bot.operations.background import Background, Limited
 from bot.store import Store
 from bot.store.intake import Intake
 
@@ -43,10 +43,13 @@ class Deps:
     # deliver queued messages soon (the outbox sender's kick), where this process sends them
     kick_outbox: Callable[[], None] | None = None
     intake: Intake = field(init=False)  # inbox rows, written with group commit
+    # acked commands and clicks this process handles at once (INBOX_CONCURRENCY)
+    inbox_slots: Limited = field(init=False)
 
     def __post_init__(self) -> None:
         self.routes = self.settings.routes()
         self.intake = Intake(self.store)
+        self.inbox_slots = Limited(self.background, self.settings.inbox_concurrency)
 
     def announce(
         self, key: str, content: Announcement, *, skip: str | None = None

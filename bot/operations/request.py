@@ -23,6 +23,7 @@ from bot.core.flavors import canonical_flavors
 from bot.core.intents import MutatingIntent, RenameDrillIntent, ResizeIntent, command_text
 from bot.core.preflight import check_resize
 from bot.core.states import AuditAction, EventKind, OpKind, OpState
+from bot.huaweicloud.pace import turn
 from bot.huaweicloud.reads import read_resize_state
 from bot.huaweicloud.sdrs import SdrsClient
 from bot.operations.access import allowed
@@ -137,6 +138,7 @@ async def request_confirmation(
         await tell(notices.CloudFailed(FailureFacts.of(exc), command_text(intent)))
         return
 
+    await turn()  # work after the ack waits its turn behind acks (bot.huaweicloud.pace)
     now = deps.now()
     op, created = await asyncio.to_thread(
         deps.store.create_pending,
@@ -155,6 +157,7 @@ async def request_confirmation(
         log.info("command %s handled again; operation %s already exists", request_key, op.id)
         count("duplicate")
         return
+    await turn()
     try:
         # handled again after a crash between storing the operation and saving its message:
         # the confirmation may exist already

@@ -84,6 +84,9 @@ class Emulator:
         self.denials = AccessDenials()  # IAM refusals per access key (POST /_sandbox/deny)
         self.requests: deque[CapturedRequest] = deque(maxlen=20_000)
         self.counts: Counter[str] = Counter()  # "METHOD /route" -> calls served
+        # "METHOD route" -> requests being answered now, and the most at once so far
+        self.in_flight: Counter[str] = Counter()
+        self.peak_in_flight: Counter[str] = Counter()
         p = r"/v1/(?P<project>[^/]+)"
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
             ("POST", re.compile(p + r"/protected-instances/(?P<id>[^/]+)/resize"), self._resize),
@@ -118,6 +121,21 @@ class Emulator:
 
     # ---- the API ------------------------------------------------------------------------
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        route = self._route_name(request.method, request.path)
+        self.in_flight[route] += 1
+        self.peak_in_flight[route] = max(self.peak_in_flight[route], self.in_flight[route])
+        try:
+            return await self._answer(request)
+        finally:
+            self.in_flight[route] -= 1
+
+    def _route_name(self, method: str, path: str) -> str:
+        for route_method, pattern, handler in self._routes:
+            if route_method == method and pattern.fullmatch(path):
+                return f"{method} {handler.__name__.lstrip('_')}"
+        return f"{method} ?"
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         raw_path = request.raw_path.split("?", 1)[0]
         query = parse_qsl(request.rel_url.raw_query_string, keep_blank_values=True)

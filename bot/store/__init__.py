@@ -87,7 +87,8 @@ def sqlite_file(url: str) -> str | None:
     return os.path.abspath(parsed.database)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool_size: int | None = None) -> Engine:
+    """The store's engine (``pool_size``: SQLite's connection pool, default SQLAlchemy's)."""
     path = sqlite_file(url)
     if url.startswith("sqlite"):
         if path is not None and not os.path.exists(path):
@@ -101,7 +102,8 @@ def make_engine(url: str) -> Engine:
                 return sqlite3.connect(":memory:", check_same_thread=False)
             return availability.sqlite_connect(path, timeout=30, check_same_thread=False)
 
-        engine = create_engine(url, creator=connect)
+        sized: dict[str, Any] = {"pool_size": pool_size} if pool_size is not None else {}
+        engine = create_engine(url, creator=connect, **sized)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(conn, _record):  # type: ignore[no-untyped-def]

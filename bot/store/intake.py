@@ -5,21 +5,40 @@ the serving process writes once per request. One transaction per request makes c
 requests queue for the database's write lock (SQLite has one; workers write too) and the ack
 tail grows. :class:`Intake` keeps one writer: requests that arrive while a batch is being
 written wait for the next one, and each waits only for the commit that holds its row.
+
+The writer has a thread of its own: the work after the ack (and the scheduler's) runs its
+store calls on the event loop's default executor, and a commit queued behind those would hold
+acks back. On SQLite it also has a connection of its own that does not wait in SQLite's busy
+handler: that sleeps 1, 2, 5, 10 ... up to 100 ms between tries for the write lock, and while
+it sleeps the other writers (a worker process's store calls, each after its own short
+transaction) take the lock again and again - acks waited hundreds of milliseconds so. The
+intake tries again every half millisecond instead (for up to ``LOCK_WAIT_SECONDS``, as the
+other connections' busy timeout), so it gets the lock in the first gap between two other
+transactions.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
 from bot.core.states import InboxKind
-from bot.store import Store
+from bot.store import Store, StoreUnavailable, make_engine
+from bot.store.inbox import InboxStore
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 200
+LOCK_WAIT_SECONDS = 30.0  # as the busy timeout of the store's other SQLite connections
+LOCK_RETRY_SECONDS = 0.0005
+_SQLITE_BUSY = 5
 
 
 @dataclass(frozen=True)
@@ -37,6 +56,15 @@ class Intake:
         self.store = store
         self._queue: list[tuple[Row, asyncio.Future[int | None]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake")
+        self._sqlite: _Writer | None = None
+        if store.engine.dialect.name == "sqlite":  # connected now: its PRAGMAs wait for no lock
+            self._sqlite = _Writer(_impatient(store.engine))
+
+    def close(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite.engine.dispose()
+        self._thread.shutdown(wait=False)
 
     async def put(self, row: Row) -> int | None:
         """The row's inbox id once committed; None when its key was there already."""
@@ -51,7 +79,8 @@ class Intake:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             rows = [row for row, _ in batch]
             try:
-                ids = await asyncio.to_thread(self.store.put_inbox_many, rows)
+                loop = asyncio.get_running_loop()
+                ids = await loop.run_in_executor(self._thread, self._commit, rows)
             except Exception as exc:  # noqa: BLE001 - each waiting request gets the error
                 for _, done in batch:
                     if not done.done():
@@ -60,3 +89,49 @@ class Intake:
             for (_, done), item_id in zip(batch, ids, strict=True):
                 if not done.done():
                     done.set_result(item_id)
+
+    def _commit(self, rows: list[Row]) -> list[int | None]:
+        """In the intake's thread: the batch, committed (see the module on SQLite's lock)."""
+        if self._sqlite is None:
+            return self.store.put_inbox_many(rows)
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                return self._sqlite.put_inbox_many(rows)
+            except StoreUnavailable as exc:
+                if not _busy(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(LOCK_RETRY_SECONDS)
+
+
+class _Writer(InboxStore):
+    """The inbox's writes on an engine of their own (no migration: the store ran it)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+
+def _impatient(engine: Engine) -> Engine:
+    """A one-connection engine on the same SQLite file whose connection gives up at once when
+    the write lock is taken (busy_timeout 0)."""
+    own = make_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
+
+    @event.listens_for(own, "connect")
+    def _no_busy_wait(conn, _record):  # type: ignore[no-untyped-def]
+        conn.execute("PRAGMA busy_timeout = 0")
+
+    own.connect().close()  # the one connection, opened (and pooled) now
+    return own
+
+
+def _busy(exc: BaseException) -> bool:
+    """Whether SQLite refused the write lock (SQLITE_BUSY), somewhere in ``exc``'s chain."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        code = getattr(current, "sqlite_errorcode", None)
+        if isinstance(code, int) and code & 0xFF == _SQLITE_BUSY:
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False

@@ -12,6 +12,7 @@ from urllib.request import Request, urlopen
 
 import pytest
 
+from bot.sandbox.faults import Fault
 from bot.sandbox.seed import sid
 from bot.sandbox.server import EmulatorThread
 from bot.sandbox.slack_api import SlackApiThread
@@ -68,6 +69,49 @@ async def test_an_acked_command_survives_a_worker_that_died(
         await h.confirmation()
         await h.quiesce()
         assert len([c for c in h.state.calls_to("chat.postMessage") if c.args.get("blocks")]) == 1
+
+
+async def test_a_worker_reads_sdrs_for_inbox_concurrency_commands_at_once(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> None:
+    """With SDRS answering late, the preflight reads of INBOX_CONCURRENCY commands are in
+    flight at once: never more (it bounds the work), and not fewer - a connection pool of 50
+    per endpoint held the drain to about 13 commands/s with SDRS 2 s late (issue 25)."""
+    emulator.emulator.faults.add(
+        Fault("latency", method="GET", path_contains="/protected-instances/", times=None, seconds=1)
+    )
+    async with running(
+        tmp_path, slack, emulator, world, worker_processes=1, inbox_concurrency=60
+    ) as h:
+        for n in range(90):
+            await h.command(RESIZE, trigger=f"many-{n}")
+        await h.quiesce()
+        assert h.deps.store.inbox_depth() == 90
+        assert await drain_inbox(h.deps, h.app.client, "worker-0") == 60  # room for 60
+        assert emulator.emulator.peak_in_flight["GET instance"] == 60
+        await drain_inbox(h.deps, h.app.client, "worker-0")
+        assert emulator.emulator.peak_in_flight["GET instance"] == 60
+        assert h.deps.store.inbox_depth() == 0
+        posted = [c for c in h.state.calls_to("chat.postMessage") if c.args.get("blocks")]
+        assert len(posted) == 90
+
+
+async def test_the_serving_process_handles_inbox_concurrency_commands_at_once(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> None:
+    """Without workers the serving process handles what it acked itself, at most
+    INBOX_CONCURRENCY at once (it had no bound): the rest wait their turn, none is lost."""
+    emulator.emulator.faults.add(
+        Fault("latency", method="GET", path_contains="/protected-instances/", times=None, seconds=1)
+    )
+    async with running(tmp_path, slack, emulator, world, inbox_concurrency=5) as h:
+        for n in range(12):
+            await h.command(RESIZE, trigger=f"here-{n}")
+        await h.quiesce(within=30)
+        assert emulator.emulator.peak_in_flight["GET instance"] == 5
+        assert h.deps.store.inbox_depth() == 0
+        posted = [c for c in h.state.calls_to("chat.postMessage") if c.args.get("blocks")]
+        assert len(posted) == 12
 
 
 async def test_status_and_refusals_are_answered_by_the_worker(

@@ -1,0 +1,80 @@
+"""The intake's durability level, as the README and docs/operations.md state it: on SQLite,
+WAL with synchronous=NORMAL (a commit survives the process; a power cut or OS crash may undo
+the commits since the last checkpoint, which SQLite makes every 1000 WAL pages); on
+PostgreSQL, the server's synchronous_commit, which the bot leaves at its default (on: a commit
+returns once its WAL record is flushed). The crash itself is tested in
+tests/running/test_acked_survives_crash.py. And the intake's SQLite connection waits for the
+write lock its own way (bot.store.intake)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import text
+
+from bot.core.states import InboxKind
+from bot.store import Store
+from bot.store.intake import Intake, Row
+
+
+def _row(key: str) -> Row:
+    return Row(InboxKind.COMMAND, key, {"n": key}, datetime.now(UTC), None, 120.0)
+
+
+def test_sqlite_intake_commits_in_wal_with_synchronous_normal(tmp_path: Path) -> None:
+    store = Store.from_url(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    try:
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+
+        async def put() -> list[int | None]:
+            intake = Intake(store)
+            return list(await asyncio.gather(*(intake.put(_row(f"k{n}")) for n in range(5))))
+
+        ids = asyncio.run(put())
+        assert None not in ids and store.inbox_depth() == 5  # committed when put returns
+    finally:
+        store.close()
+
+
+def test_postgresql_intake_waits_for_the_wal_flush(pg_url: str) -> None:
+    store = Store.from_url(pg_url)
+    try:
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SHOW synchronous_commit")).scalar() == "on"
+            assert conn.execute(text("SHOW fsync")).scalar() == "on"
+    finally:
+        store.close()
+
+
+def test_sqlite_intake_waits_for_a_write_lock_another_process_holds(tmp_path: Path) -> None:
+    """The intake's own connection does not sleep in SQLite's busy handler: it tries again
+    every half millisecond, so it commits as soon as the other writer lets go - and it waits
+    rather than failing while the lock is held."""
+    path = tmp_path / "bot.sqlite3"
+    store = Store.from_url(f"sqlite:///{path}")
+    other = sqlite3.connect(path, check_same_thread=False)
+    try:
+
+        async def put_while_locked() -> tuple[int | None, float]:
+            intake = Intake(store)
+            other.execute("BEGIN IMMEDIATE")  # another writer holds the lock for 1 s
+            loop = asyncio.get_running_loop()
+            loop.call_later(1.0, other.commit)
+            started = loop.time()
+            try:
+                return await intake.put(_row("locked")), loop.time() - started
+            finally:
+                intake.close()
+
+        item_id, waited = asyncio.run(put_while_locked())
+        assert item_id is not None and waited >= 0.9  # it waited for the lock, then committed
+        assert store.inbox_depth() == 1
+    finally:
+        other.close()
+        store.close()
