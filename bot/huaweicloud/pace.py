@@ -1,4 +1,4 @@
-"""Work after the ack yields to acks (issue 25).
+"""Work after the ack yields to acks.
 
 A serving process without worker processes acks and does the work after its acks on one event
 loop. SDRS answers come in bursts (commands read at once are answered at once, 2 s later): each
