@@ -16,7 +16,8 @@ Two kinds of grant, because the two services are authorised differently (sources
 
 * ECS supports policy-based authorisation: each call needs a named action
   (``ecs:cloudServers:get``, ``ecs:cloudServers:list``, ``ecs:cloudServers:stop``,
-  ``ecs:cloudServers:start``) that a custom policy (``Version 1.1``) can allow. Huawei's action
+  ``ecs:cloudServers:start``) that a custom policy (``Version 1.1``) can allow. DeH too: the
+  resize preflight's read of a dedicated host needs ``deh:dedicatedHosts:get``. Huawei's action
   tables name no action for the ECS job query (``ShowJob``); it is mapped to
   ``ecs:cloudServers:get``, which the policy grants anyway (``deploy/iam-policy.md`` says why).
 * SDRS (BRS) supports only role-based authorisation: Huawei's permission references list one
@@ -44,6 +45,7 @@ ECS_BATCH = (
 ECS_BATCH_STOP = "https://support.huaweicloud.com/intl/en-us/api-ecs/ecs_02_0303.html"
 ECS_SHOW_JOB = "https://support.huaweicloud.com/intl/en-us/api-ecs/ecs_02_0901.html"
 SYSTEM_PERMISSIONS = "https://support.huaweicloud.com/usermanual-permissions/iam_01_0001.html"
+DEH_API = "https://support.huaweicloud.com/intl/en-us/api-deh/"
 
 
 class GrantKind(StrEnum):
@@ -74,6 +76,7 @@ ECS_GET = Grant(GrantKind.ACTION, "ecs:cloudServers:get")
 ECS_LIST = Grant(GrantKind.ACTION, "ecs:cloudServers:list")
 ECS_STOP = Grant(GrantKind.ACTION, "ecs:cloudServers:stop")
 ECS_START = Grant(GrantKind.ACTION, "ecs:cloudServers:start")
+DEH_GET = Grant(GrantKind.ACTION, "deh:dedicatedHosts:get")
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ class Permission:
     """One API call: where it goes, its name in the official SDK, what IAM must allow, and the
     page that says so."""
 
-    service: str  # "sdrs" | "ecs"
+    service: str  # "sdrs" | "ecs" | "deh"
     method: str
     path: str  # the API reference's template; {name} is one path segment
     operation: str  # the huaweicloudsdk* operation name
@@ -200,6 +203,14 @@ PERMISSIONS: tuple[Permission, ...] = (
         body_key="os-start",
     ),
     Permission("ecs", "GET", _P + "/jobs/{job_id}", "ShowJob", ECS_GET, ECS_SHOW_JOB),
+    Permission(
+        "deh",
+        "GET",
+        "/v1.0/{project_id}/dedicated-hosts/{dedicated_host_id}",
+        "ShowDedicatedHost",
+        DEH_GET,
+        DEH_API,
+    ),
 )
 
 BY_OPERATION: dict[str, Permission] = {p.operation: p for p in PERMISSIONS}

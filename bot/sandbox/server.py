@@ -98,6 +98,11 @@ class Emulator:
             ("GET", re.compile(p + r"/cloudservers/resize_flavors"), self._flavors),
             ("GET", re.compile(p + r"/cloudservers/detail"), self._servers),
             ("GET", re.compile(p + r"/cloudservers/(?P<id>[^/]+)"), self._server),
+            (
+                "GET",
+                re.compile(r"/v1\.0/(?P<project>[^/]+)/dedicated-hosts/(?P<id>[^/]+)"),
+                self._dedicated_host,
+            ),
         ]
 
     def app(self) -> web.Application:
@@ -112,6 +117,7 @@ class Emulator:
         app.router.add_delete("/_sandbox/ecs-faults", self._ctl_clear_power_faults)
         self.denials.add_routes(app.router)
         app.router.add_route("*", "/v1/{tail:.*}", self._dispatch)
+        app.router.add_route("*", "/v1.0/{tail:.*}", self._dispatch)  # DeH
         return app
 
     # ---- the API ------------------------------------------------------------------------
@@ -261,6 +267,9 @@ class Emulator:
 
     async def _server(self, payload: Any, p: dict[str, str]) -> Any:
         return {"server": self.world.server_wire(p["id"])}
+
+    async def _dedicated_host(self, payload: Any, p: dict[str, str]) -> Any:
+        return {"dedicated_host": self.world.dedicated_host(p["id"], self.project_id)}
 
     async def _flavors(self, payload: Any, p: dict[str, str]) -> Any:
         server_id = p.get("q:instance_uuid")

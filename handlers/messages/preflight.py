@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.core.notices import PreflightRefused
 from bot.core.preflight import Preflight, Refusal, Warning
+from handlers.messages.dedicated_hosts import host_refusal_text, unchecked_text
 from handlers.messages.text import SITE_LABEL, escape
 
 SITE_SERVER = {"production": "Production-site server", "dr": "DR-site server"}
@@ -22,7 +23,9 @@ def warning_text(kind: Warning, what: str) -> str:
             f"The {SITE_LABEL[what]} server already has this flavor: nothing changes there "
             "(SDRS refuses a resize that changes nothing at all)."
         )
-    return (
+    if kind is Warning.DEDICATED_HOST_UNCHECKED:
+        return unchecked_text(what)
+    return (  # stored by earlier versions (a site on a DeH now keeps its host by default)
         f"The {SITE_LABEL[what]} server runs on a dedicated host but no host id was given "
         f"(add `{'production' if what == 'production' else 'dr'}-host=&lt;DeH id&gt;`)."
     )
@@ -60,6 +63,8 @@ def refusal_text(check: Preflight) -> str:
         return prepaid_text(check)
     if check.refusal is Refusal.NO_CHANGE:
         return no_change_text(check)
+    if check.refusal is Refusal.DEDICATED_HOST and check.host_problem is not None:
+        return host_refusal_text(check.host_problem)
     hint = ", ".join(f"`{escape(s)}`" for s in check.suggestions)
     return (
         f"`{escape(check.status)}` is not a flavor the {SITE_LABEL[check.site]} server "
