@@ -2,7 +2,8 @@
 is missing. Pure: a table and two decisions, no I/O.
 
 :data:`PERMISSIONS` has one row per (service, method, path template, body action) that
-:class:`bot.huaweicloud.sdrs.SdrsClient` and :class:`bot.huaweicloud.ecs.EcsClient` call. Two
+:class:`bot.huaweicloud.sdrs.SdrsClient`, :class:`bot.huaweicloud.ecs.EcsClient` and
+:class:`bot.huaweicloud.deh.DehClient` call. Two
 things a path alone does not tell: ECS's batch stop and start are one path (``POST
 .../cloudservers/action``), told apart by the body's one key (``os-stop``, ``os-start``:
 ``body_key``); and SDRS and ECS both serve ``GET /v1/{project_id}/jobs/{job_id}``, told apart by
