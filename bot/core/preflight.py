@@ -84,8 +84,10 @@ class Preflight:
 
     def snapshot(self) -> dict[str, str]:
         """What the confirmation showed, to compare with a later preflight: each resized
-        site's physical server and its current flavor."""
-        return {c.site: f"{c.server_id}:{c.current.id}" for c in self.changes}
+        site's physical server, its current flavor and (on a DeH) its current host - a server
+        moved to another host since is not silently sent back by the host the request named."""
+        on = {h.site: f"@{h.current_host_id}" for h in self.hosts if h.current_host_id}
+        return {c.site: f"{c.server_id}:{c.current.id}{on.get(c.site, '')}" for c in self.changes}
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ def refused_text(n: PreflightRefused) -> str:
 def changed_text(sites: list[str]) -> str:
     which = " and ".join(SITE_LABEL[s] for s in sites)
     return (
-        f":warning: The {which} changed since this was requested (another server or flavor "
-        "now), so what this confirmation shows is out of date. Nothing was sent to SDRS; "
-        "ask again to see the current state."
+        f":warning: The {which} changed since this was requested (another server, flavor or "
+        "dedicated host now), so what this confirmation shows is out of date. Nothing was sent "
+        "to SDRS; ask again to see the current state."
     )

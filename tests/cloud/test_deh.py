@@ -9,7 +9,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import requests
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
+from huaweicloudsdkcore.exceptions.exception_handler import DefaultExceptionHandler
+from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkdeh.v1 import DeHClient as SdkDehClient
 from huaweicloudsdkdeh.v1 import model as deh_model
 
@@ -163,3 +166,28 @@ def test_the_emulator_takes_a_host_with_room_and_moves_the_server_when_done() ->
     with pytest.raises(SdrsApiError) as refused:  # still SDRS.1367 without a host
         world.resize(sid("pi-deh"), {"resize": {"production_flavorRef": "s6.2xlarge.2"}})
     assert refused.value.code == "SDRS.1367"
+
+
+def test_the_emulators_deh_refusals_are_read_by_the_sdk() -> None:
+    world = seeded_world()
+    codes = []
+    for call in (
+        lambda: world.dedicated_host(sid("deh-missing")),
+        lambda: _resize(world, "deh-c7"),
+        lambda: _resize(world, "deh-full"),
+    ):
+        with pytest.raises(SdrsApiError) as refused:
+            call()
+        error = refused.value
+        response = requests.Response()
+        response.status_code = error.status
+        response._content = json.dumps(error.body()).encode()
+        with pytest.raises(ClientRequestException) as caught:
+            DefaultExceptionHandler().handle_exception(None, response)
+        assert caught.value.error_code == error.code and caught.value.error_msg == error.message
+        codes.append((error.status, error.code))
+    assert codes == [
+        (404, "DEH.0404"),
+        (400, "SANDBOX.DEH_FLAVOR"),
+        (400, "SANDBOX.DEH_CAPACITY"),
+    ]

@@ -135,3 +135,17 @@ def test_seeded_hosts_are_what_the_cases_above_rely_on() -> None:
     """deh-full has 2 vCPUs for s6.xlarge.2's 4; deh-c7 takes c7 flavors only."""
     full = DedicatedHost(sid("x"), "az", vcpus=2, memory=4096)
     assert full.takes(["s6.large.2", "c7.large.2"]) == ["s6.large.2"]
+
+
+async def test_a_server_moved_to_another_host_since_the_request_closes_it(h: Harness) -> None:
+    """The request filled in the current host; had the server moved since, Confirm would send
+    it back there: the confirmation is closed as out of date instead, nothing sent."""
+    await h.command(f"resize {sid('pi-deh')} production=s6.xlarge.2")
+    op_id, ts = await h.confirmation()
+    h.world.servers[DEH_SERVER].dedicated_host_id = sid("deh-prod-2")  # moved by someone else
+    await h.click(CONFIRM_ACTION, op_id, ALICE, ts)
+    updates = await until(lambda: h.updates(ts))
+    assert "production site changed since this was requested" in updates[0]
+    assert "dedicated host" in updates[0]
+    await h.quiesce()
+    assert h.sdrs_posts() == 0
