@@ -368,7 +368,7 @@ async def flavor_choices(
         except (CloudError, TimeoutError) as exc:
             log.warning("flavors not listed for the form: %s", exc or type(exc).__name__)
             return []
-        allowed_here = state.allowed_flavors.get(site) or []
+        allowed_here = state.offered_flavors(site) or []
         flavors.keep(account.name, instance_id, site, allowed_here)
     query = str(body.get("value") or "")
     return [o.to_dict() for o in modals.matching_flavors(allowed_here, query)]
@@ -436,7 +436,7 @@ async def _show_sites(
         server = state.servers.get(server_id or "")
         if server is None:
             continue
-        choices = state.allowed_flavors.get(site)
+        choices = state.offered_flavors(site)  # less what its zone does not sell
         if choices is not None:  # the flavor field's type-ahead serves from these
             flavors.keep(account.name, instance_id, site, choices)
         sites.append(

@@ -17,8 +17,9 @@ Two kinds of grant, because the two services are authorised differently (sources
 
 * ECS supports policy-based authorisation: each call needs a named action
   (``ecs:cloudServers:get``, ``ecs:cloudServers:list``, ``ecs:cloudServers:stop``,
-  ``ecs:cloudServers:start``) that a custom policy (``Version 1.1``) can allow. DeH too: the
-  resize preflight's read of a dedicated host needs ``deh:dedicatedHosts:get``. Huawei's action
+  ``ecs:cloudServers:start``, ``ecs:cloudServerFlavors:get``, ``ecs:cloudServerQuotas:get``)
+  that a custom policy (``Version 1.1``) can allow. DeH too: the resize preflight's read of a
+  dedicated host needs ``deh:dedicatedHosts:get``. Huawei's action
   tables name no action for the ECS job query (``ShowJob``); it is mapped to
   ``ecs:cloudServers:get``, which the policy grants anyway (``deploy/iam-policy.md`` says why).
 * SDRS (BRS) supports only role-based authorisation: Huawei's permission references list one
@@ -78,6 +79,9 @@ ECS_LIST = Grant(GrantKind.ACTION, "ecs:cloudServers:list")
 ECS_STOP = Grant(GrantKind.ACTION, "ecs:cloudServers:stop")
 ECS_START = Grant(GrantKind.ACTION, "ecs:cloudServers:start")
 DEH_GET = Grant(GrantKind.ACTION, "deh:dedicatedHosts:get")
+ECS_FLAVORS_GET = Grant(GrantKind.ACTION, "ecs:cloudServerFlavors:get")
+ECS_QUOTAS_GET = Grant(GrantKind.ACTION, "ecs:cloudServerQuotas:get")
+ECS_QUOTAS = "https://support.huaweicloud.com/intl/en-us/api-ecs/ecs_06_0012.html"
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,22 @@ PERMISSIONS: tuple[Permission, ...] = (
         "ListResizeFlavors",
         ECS_LIST,
         ECS_FLAVORS,
+    ),
+    Permission(
+        "ecs",
+        "GET",
+        _P + "/cloudservers/flavors",
+        "ListFlavors",
+        ECS_FLAVORS_GET,
+        ECS_FLAVORS,
+    ),
+    Permission(
+        "ecs",
+        "GET",
+        _P + "/cloudservers/limits",
+        "ShowServerLimits",
+        ECS_QUOTAS_GET,
+        ECS_QUOTAS,
     ),
     Permission(
         "ecs", "GET", _P + "/cloudservers/{server_id}", "ShowServer", ECS_GET, ECS_LIFECYCLE

@@ -16,6 +16,11 @@ server on a DeH whose host id is not known and none named (SDRS.1367), an unknow
 the new flavor or without the free vCPUs/memory for it (no SDRS code documented). A resized site
 on a dedicated host keeps its current host unless one is named; the body always names it.
 A host that could not be read is sent unchecked, with a warning.
+
+Capacity (:mod:`bot.core.capacity`), where it was read: a new flavor sold out, withdrawn or not
+listed in the resized server's availability zone (SDRS.1379), and a resize that would take the
+project past its ECS cores or RAM quota (both sites counted together; ``docs/refusals.md`` says
+what each refusal spares).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from bot.core import capacity
 from bot.core.dedicated_hosts import HostChoice, HostProblem, SiteResize, choose_hosts
 from bot.core.intents import ResizeIntent
 from bot.core.rules import RESIZABLE_GROUP_STATUSES, RESIZABLE_INSTANCE_STATUSES
@@ -42,6 +48,8 @@ class Refusal(StrEnum):
     PREPAID = "prepaid"  # yearly/monthly server: SDRS.1376
     NO_CHANGE = "no-change"  # every resized server already has its new flavor: SDRS.1341
     DEDICATED_HOST = "dedicated-host"  # which one and why: Preflight.host_problem
+    FLAVOR_NOT_IN_ZONE = "flavor-not-in-zone"  # sold out/withdrawn in the server's AZ: SDRS.1379
+    QUOTA = "quota"  # past the project's ECS cores or RAM quota
 
 
 class Warning(StrEnum):
@@ -82,6 +90,10 @@ class Preflight:
         one unless another was named), so the body sent names it."""
         return {f"{c.site}_host": c.host_id for c in self.hosts}
 
+    zone: str = ""  # FLAVOR_NOT_IN_ZONE: the server's availability zone
+    zone_status: str = ""  # FLAVOR_NOT_IN_ZONE: the flavor's sale status there
+    shortfalls: list[capacity.Shortfall] = field(default_factory=list)  # QUOTA: what passes
+
     def snapshot(self) -> dict[str, str]:
         """What the confirmation showed, to compare with a later preflight: each resized
         site's physical server, its current flavor and (on a DeH) its current host - a server
@@ -101,9 +113,18 @@ class ResizeState:
     allowed_flavors: dict[str, list[Flavor]] = field(default_factory=dict)
     # dedicated hosts read from the DeH API by id (None: it does not exist); not read: absent
     hosts: dict[str, DedicatedHost | None] = field(default_factory=dict)
+    # the flavors of each resized server's zone and the project's ECS limits, where read
+    capacity: capacity.Capacity = field(default_factory=capacity.Capacity)
+
+    def offered_flavors(self, site: str) -> list[Flavor] | None:
+        """The flavors a form offers for ``site``: its resize list, less those its zone does
+        not sell (None: not listed)."""
+        return self.capacity.offered(site, self.allowed_flavors.get(site))
 
     def catalogue(self) -> dict[str, Flavor]:
         known = {s.flavor.id: s.flavor for s in self.servers.values()}
+        for listing in self.capacity.zones.values():
+            known.update(listing.flavors)
         for flavors in self.allowed_flavors.values():
             known.update((f.id, f) for f in flavors)
         return known
@@ -116,16 +137,68 @@ def check_resize(
     says (power=stop-start); a runbook that has just stopped them passes False."""
     if will_stop is None:
         will_stop = intent.stop_start
-    return decide_resize(
+    catalogue = state.catalogue()
+    decided = decide_resize(
         intent,
         state.instance,
         state.group,
         state.servers,
-        state.catalogue(),
+        catalogue,
         allowed_flavors=state.allowed_flavors,
         will_stop=will_stop,
         hosts=state.hosts,
     )
+    return check_capacity(decided, state, catalogue) if decided.allowed else decided
+
+
+def check_capacity(
+    decided: Preflight, state: ResizeState, catalogue: dict[str, Flavor]
+) -> Preflight:
+    """An allowed preflight refused when a changed site's new flavor is not sold in its
+    server's zone, or the changes together pass the project's quota (where these were read)."""
+    read = state.capacity
+    for change in decided.changes:
+        listing = read.zones.get(change.site)
+        if change.current.id == change.new_flavor or listing is None:
+            continue
+        if listing.refuses(change.new_flavor):
+            wanted = catalogue.get(change.new_flavor) or Flavor(id=change.new_flavor)
+            choices = state.allowed_flavors.get(change.site)
+            if choices is None:
+                choices = list(listing.flavors.values())
+            choices = [f for f in choices if f.id != change.current.id]  # it changes nothing
+            return Preflight(
+                False,
+                Refusal.FLAVOR_NOT_IN_ZONE,
+                f"{change.site}: {change.new_flavor} {listing.status(change.new_flavor)} "
+                f"in {listing.zone}",
+                suggestions=capacity.closest_available(wanted, choices, listing),
+                site=change.site,
+                subject=change.server_name or change.server_id,
+                status=change.new_flavor,
+                group_name=decided.group_name,
+                instance_name=decided.instance_name,
+                zone=listing.zone,
+                zone_status=listing.status(change.new_flavor),
+            )
+    if read.limits is not None:
+        resizes = [(c.current, catalogue.get(c.new_flavor)) for c in decided.changes]
+        short = capacity.quota_shortfalls(resizes, read.limits)
+        if short:
+            return Preflight(
+                False,
+                Refusal.QUOTA,
+                "; ".join(
+                    f"{s.resource} quota: +{s.needed} needed, {s.used} of {s.limit} used"
+                    + (" (MiB)" if s.resource == "ram" else "")
+                    for s in short
+                ),
+                subject=decided.instance_name,
+                group_name=decided.group_name,
+                instance_name=decided.instance_name,
+                shortfalls=short,
+            )
+    return decided
 
 
 def closest_flavors(wanted: str, choices: list[Flavor], n: int = 3) -> list[str]:

@@ -8,9 +8,10 @@ power actions: nothing, their actions are their own).
 The reads, in order: list protected instances (limit 1); show the first one and its protection
 group; list drills (limit 1) and show the first; show a job whose id cannot exist (an answer
 "does not exist" means IAM let the call through); ECS: list servers (limit 1), show the first
-protected instance's production server and list its resize flavors; DeH: show a dedicated host
-whose id cannot exist (a "does not exist" answer means IAM let it through; no DeH endpoint for
-the region: not tried). A read that needs an object
+protected instance's production server and list its resize flavors and the flavors of its
+availability zone, read the project's ECS limits; DeH: show a dedicated host whose id cannot
+exist (a "does not exist" answer means IAM let it through; no DeH endpoint for the region: not
+tried). A read that needs an object
 the project does not have (no protected instance, no drill) is not tested, and says so. The ECS
 job read (``ShowJob``) is not sent: Huawei names no action for it and the table maps it to
 ``ecs:cloudServers:get``, so ShowServer's answer is reported for it (and the emulator, serving
@@ -90,9 +91,14 @@ async def check_access(
         why = f"no server to read ({no_instance})" if instance is None else "the instance has none"
         results.append(_untested("ShowServer", why))
         results.append(_untested("ListResizeFlavors", why))
+        results.append(_untested("ListFlavors", why))
     else:
-        await attempt("ShowServer", lambda: ecs.get_server(server_id))
+        server = await attempt("ShowServer", lambda: ecs.get_server(server_id))
         await attempt("ListResizeFlavors", lambda: ecs.list_resize_flavors(server_id))
+        zone = server.availability_zone if server is not None else None
+        # the server's zone, as the preflight asks; the region's flavors when it was not read
+        await attempt("ListFlavors", lambda: ecs.list_zone_flavors(zone or None))
+    await attempt("ShowServerLimits", ecs.get_limits)
 
     if deh is None:
         why = "no DeH endpoint for this region (set DEH_ENDPOINT / deh_endpoint)"

@@ -1,5 +1,6 @@
 """The ECS calls the bot needs: reads (a server's power state, flavor, placement and billing, the
-flavors a server may be resized to, an ECS job) and the two power actions of the
+flavors a server may be resized to, the flavors of an availability zone with their sale status,
+the project's limits, an ECS job) and the two power actions of the
 stop-resize-start runbook (batch stop, batch start). Paths follow the ECS API reference
 (``/v1/{project_id}/cloudservers``, ``/v1/{project_id}/jobs/{job_id}``) and equal what
 ``huaweicloudsdkecs``' ``EcsClient`` sends (``BatchStopServers``, ``BatchStartServers``: ``POST
@@ -20,8 +21,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.core.errors import ResponseFormatError
+from bot.core.wire.capacity import ServerLimits, ZoneFlavor
 from bot.core.wire.ecs import EcsJob, EcsJobCreated, Flavor, Server, start_body, stop_body
 from bot.huaweicloud.http import CloudHttp, api_path, parse_model
+
+FLAVOR_PAGE = 1000  # ListFlavors' default and the page the bot asks for
 
 
 class EcsClient:
@@ -58,6 +62,35 @@ class EcsClient:
         if not isinstance(flavors, list):
             raise ResponseFormatError("list resize flavors: no 'flavors' list in the answer")
         return [parse_model(Flavor, f, "resize flavor") for f in flavors]
+
+    async def list_zone_flavors(self, zone: str | None) -> list[ZoneFlavor]:
+        """ECS "Querying Flavors" (``ListFlavors``): ``GET
+        /v1/{project_id}/cloudservers/flavors?availability_zone=`` with each flavor's sale
+        status (``os_extra_specs``), every page (``limit`` 1000, ``marker`` the last id);
+        ``zone`` None: the region's flavors, no zone asked for."""
+        if zone == "":
+            raise ValueError("an empty availability zone cannot be looked up; nothing was sent")
+        found: list[ZoneFlavor] = []
+        marker = ""
+        while True:
+            query = [("availability_zone", zone)] if zone else []
+            query.append(("limit", str(FLAVOR_PAGE)))
+            if marker:
+                query.append(("marker", marker))
+            data = await self._http.request("GET", self._path("flavors"), query=query)
+            page = data.get("flavors")
+            if not isinstance(page, list):
+                raise ResponseFormatError("list flavors: no 'flavors' list in the answer")
+            found += [parse_model(ZoneFlavor, f, "flavor") for f in page]
+            if len(page) < FLAVOR_PAGE or found[-1].id == marker:
+                return found
+            marker = found[-1].id
+
+    async def get_limits(self) -> ServerLimits:
+        """ECS "Querying Tenant Quotas" (``ShowServerLimits``): ``GET
+        /v1/{project_id}/cloudservers/limits``, the ``absolute`` object."""
+        data = await self._http.request("GET", self._path("limits"))
+        return parse_model(ServerLimits, data.get("absolute"), "show server limits")
 
     async def batch_stop(self, server_ids: Sequence[str], *, hard: bool = False) -> str:
         """ECS "Stopping ECSs in a Batch" (``BatchStopServers``): ``POST

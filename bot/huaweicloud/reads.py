@@ -2,10 +2,12 @@
 
 The protected instance first (it names the group and both servers), then in parallel: the
 protection group, both sites' servers (both are needed to compare sizes), and for each resized
-site the flavors ECS lets its server be resized to. Then, for each resized site on a dedicated
-host (or naming one), the host it goes to, from the DeH API: a host that does not exist is
-recorded as such (the preflight refuses it); one that cannot be read (no DeH endpoint, an error)
-is left out, and the preflight sends it unchecked with a warning.
+site the flavors ECS lets its server be resized to; then, knowing the servers, in parallel (one
+more round trip): the capacity reads of :mod:`bot.huaweicloud.capacity` (by the servers'
+availability zones), and for each resized site on a dedicated host (or naming one) the host it
+goes to, from the DeH API: a host that does not exist is recorded as such (the preflight refuses
+it); one that cannot be read (no DeH endpoint, an error) is left out, and the preflight sends it
+unchecked with a warning.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bot.core.preflight import ResizeState
 from bot.core.wire.deh import DedicatedHost
 from bot.core.wire.ecs import Flavor, Server
 from bot.core.wire.sdrs import ProtectionGroup
+from bot.huaweicloud.capacity import read_capacity
 from bot.huaweicloud.deh import DehClient
 from bot.huaweicloud.ecs import EcsClient
 from bot.huaweicloud.sdrs import SdrsClient
@@ -70,7 +73,13 @@ async def read_instance_state(
         if server_id in by_id
     ]
     host_ids = hosts_to_read(placed) if deh is not None else []
-    read = await asyncio.gather(*(_host(deh, h) for h in host_ids if deh is not None))
+    zones = {
+        site: by_id[s].availability_zone or ""
+        for site, s in resized.items()
+        if s and s in by_id and by_id[s].availability_zone
+    }
+    hosts_read = asyncio.gather(*(_host(deh, h) for h in host_ids if deh is not None))
+    read, capacity = await asyncio.gather(hosts_read, read_capacity(ecs, zones))
     hosts = {h: found for h, (ok, found) in zip(host_ids, read, strict=True) if ok}
     return ResizeState(
         instance=instance,
@@ -78,6 +87,7 @@ async def read_instance_state(
         servers=by_id,
         allowed_flavors=allowed,
         hosts=hosts,
+        capacity=capacity,
     )
 
 

@@ -29,6 +29,7 @@ from bot.sandbox.seed import (
     SANDBOX_PROJECT_ID,
     SANDBOX_SK,
     add_long_named_instance,
+    near_core_quota,
     seeded_world,
 )
 from bot.sandbox.server import Emulator, EmulatorThread
@@ -73,6 +74,7 @@ def _accounts(job_seconds: float) -> list[AccountSetup]:
     dr = seeded_world(
         job_seconds=job_seconds, prefix=DR_PREFIX, azs=("ap-southeast-1a", "ap-southeast-1b")
     )
+    near_core_quota(dr)  # a project near its ECS cores quota: bigger resizes are refused
     dr.credentials.clear()
     dr.credentials[DR_AK] = DR_SK  # only its own key signs for it
     return [

@@ -1,7 +1,8 @@
 """A realistic emulated world: groups and instances in several states, running and stopped
 servers, a failed-over instance, a dedicated host, a yearly/monthly server, drills with Chinese
 and ASCII names, and a flavor catalogue (one instance, ``hpc-render``, may be resized to more
-than 100 flavors). Ids are stable UUIDs derived from readable names, so
+than 100 flavors; ``c7.large.2`` is offered only in the production AZ, ``c7.xlarge.2`` is sold
+out in the DR AZ). :func:`near_core_quota` brings a project near its ECS cores quota. Ids are stable UUIDs derived from readable names, so
 tests and the playground can refer to them as ``ids["pi-erp-db"]``."""
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def seeded_world(
     ):
         w.add_flavor(fid, vcpus, ram)
     w.add_flavor("c7.large.2", 2, 4096, azs={az_prod})  # not sold in the DR AZ
+    w.set_flavor_status("c7.xlarge.2", "sellout", az_dr)  # sold out in the DR AZ
     # a compute family sold only in a third pair of zones: its servers may be resized to more
     # flavors than a select holds (100), so the form's flavor field types ahead
     az_hpc = (az_prod[:-1] + "c", az_dr[:-1] + "d")
@@ -158,6 +160,14 @@ def seeded_world(
         ]
         w.add_drill(drill)
     return w
+
+
+def near_core_quota(world: World, headroom: int = 8) -> None:
+    """The project's ECS cores quota ``headroom`` vCPUs above what its servers use now: a
+    resize of erp-db to ``s6.xlarge.2`` on both sites (+4) fits, to ``s6.2xlarge.2`` (+12)
+    does not."""
+    cores, _ram = world.used()
+    world.max_total_cores = cores + headroom
 
 
 LONG_NAME = "ledger-archive-总账归档数据库灾备保护实例一号主1"  # 64 bytes in UTF-8: SDRS's longest

@@ -97,6 +97,8 @@ class Emulator:
             ("POST", re.compile(p + r"/cloudservers/action"), self._power),
             ("GET", re.compile(p + r"/cloudservers/resize_flavors"), self._flavors),
             ("GET", re.compile(p + r"/cloudservers/detail"), self._servers),
+            ("GET", re.compile(p + r"/cloudservers/flavors"), self._zone_flavors),
+            ("GET", re.compile(p + r"/cloudservers/limits"), self._limits),
             ("GET", re.compile(p + r"/cloudservers/(?P<id>[^/]+)"), self._server),
             (
                 "GET",
@@ -276,6 +278,16 @@ class Emulator:
         if not server_id:
             raise SdrsApiError(400, "Ecs.0005", "Request parameter instance_uuid is missing")
         return {"flavors": self.world.resize_flavors(server_id)}
+
+    async def _zone_flavors(self, payload: Any, p: dict[str, str]) -> Any:
+        try:
+            limit = int(p.get("q:limit", "1000"))
+        except ValueError:
+            raise SdrsApiError(400, "Ecs.0005", "Request parameter limit is invalid") from None
+        return {"flavors": self.world.zone_flavors(limit, p.get("q:marker") or None)}
+
+    async def _limits(self, payload: Any, p: dict[str, str]) -> Any:
+        return self.world.limits_wire()
 
     # ---- control ------------------------------------------------------------------------
     async def _ctl_state(self, request: web.Request) -> web.Response:

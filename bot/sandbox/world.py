@@ -12,7 +12,8 @@ each case is not documented, so the mapping below is this emulator's, stated her
 * malformed body or no flavor at all: 400 SDRS.0201
 * protection group not available/protected: 400 SDRS.1024
 * instance not available/protected/error-resizing: 400 SDRS.1328
-* unknown flavor: 400 SDRS.1378; flavor not sold in the server's AZ: 400 SDRS.1379
+* unknown flavor: 400 SDRS.1378; flavor not sold in the server's AZ (offered only in other
+  zones, or ``sellout``/``abandon`` there, :meth:`World.set_flavor_status`): 400 SDRS.1379
 * yearly/monthly (prePaid) server: 400 SDRS.1376
 * a resized server not SHUTOFF: SDRS.1316 (production site), SDRS.1319 (DR site),
   SDRS.1342 (both sites running, when both are resized)
@@ -48,6 +49,23 @@ and ECS jobs (``GET /v1/{project_id}/jobs/{job_id}``), as the ECS API reference 
 * any failed sub-job makes the job FAIL, with the first failure's ``error_code`` and
   ``fail_reason``; power faults (:class:`bot.sandbox.faults.PowerFault`) make sub-jobs fail or
   a started server end in ERROR.
+
+ECS capacity reads, as huaweicloudsdkecs models them:
+
+* ``GET /v1/{project_id}/cloudservers/flavors?availability_zone=`` (``ListFlavors``): every
+  flavor of the world, by id, paged by ``limit`` (default 1000) and ``marker`` (the id after
+  which to go on), each with ``os_extra_specs`` ``cond:operation:status`` (``abandon`` for a
+  flavor offered only in some zones) and ``cond:operation:az`` (``"az(status), ..."``: its
+  zones and each per-zone status set). Withdrawn flavors are listed too (with their status);
+  whether ECS lists them is not documented, and the bot reads both cases the same way.
+* ``GET /v1/{project_id}/cloudservers/limits`` (``ShowServerLimits``): ``absolute`` with the
+  quota (``maxTotalCores``, ``maxTotalRAMSize`` in MiB) and what is used: the vCPUs and RAM of
+  every server of the world (running or not) plus what the world says other servers of the
+  project use. A resize past the quota is not refused here: the code ECS or SDRS answers it
+  with is not documented (``docs/refusals.md``).
+* ``GET .../cloudservers/resize_flavors`` lists what a server may be resized to whatever the
+  flavors' sale status (this emulator's reading: the sale status is the zone list's), less the
+  flavors offered only in other zones.
 
 SDRS and ECS jobs share the path ``/v1/{project_id}/jobs/{job_id}`` and, in this emulator, one
 host; their ids come from one space (random UUID hex), so the id says which service's job it is
@@ -118,10 +136,28 @@ class Flavor:
     id: str
     vcpus: int
     ram: int  # MiB
-    azs: frozenset[str] | None = None  # None: sold everywhere
+    azs: frozenset[str] | None = None  # None: offered in every zone
+    status: str = "normal"  # cond:operation:status where azs and az_status say nothing
+    az_status: dict[str, str] = field(default_factory=dict)  # zone -> its status there
 
     def ecs(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.id, "vcpus": str(self.vcpus), "ram": str(self.ram)}
+
+    def status_in(self, az: str) -> str:
+        if az in self.az_status:
+            return self.az_status[az]
+        return self.status if self.azs is None or az in self.azs else "abandon"
+
+    def extra_specs(self) -> dict[str, str]:
+        """``os_extra_specs`` (``FlavorExtraSpec``) with the two sale-status keys."""
+        specs = {
+            "ecs:performancetype": "normal",
+            "cond:operation:status": self.status if self.azs is None else "abandon",
+        }
+        named = sorted(set(self.azs or ()) | set(self.az_status))
+        if named:
+            specs["cond:operation:az"] = ", ".join(f"{z}({self.status_in(z)})" for z in named)
+        return specs
 
 
 @dataclass
@@ -334,12 +370,27 @@ class World:
         self.ecs_jobs: dict[str, EcsJob] = {}
         self.power_faults: list[PowerFault] = []
         self.credentials: dict[str, str] = {}  # AK -> SK
+        # the project's ECS quota (ShowServerLimits) and what servers outside this world use
+        self.max_total_cores = 100_000
+        self.max_total_ram = 400 * 1024 * 1024  # MiB
+        self.other_cores_used = 0
+        self.other_ram_used = 0  # MiB
         self.tokens: set[str] = set()
 
     # ---- building the world -------------------------------------------------------------
     def add_flavor(self, fid: str, vcpus: int, ram: int, azs: set[str] | None = None) -> None:
         with self.lock:
             self.flavors[fid] = Flavor(fid, vcpus, ram, frozenset(azs) if azs else None)
+
+    def set_flavor_status(self, fid: str, status: str, az: str | None = None) -> None:
+        """The flavor's sale status (normal, sellout, abandon, obt, promotion) in every zone
+        (``az`` None) or in one."""
+        with self.lock:
+            flavor = self.flavors[fid]
+            if az is None:
+                flavor.status = status
+            else:
+                flavor.az_status[az] = status
 
     def add_server(self, server: Server) -> None:
         with self.lock:
@@ -436,7 +487,7 @@ class World:
                 flavor = self.flavors.get(flv or "")
                 if flavor is None:
                     raise _bad("SDRS.1378", f"The flavor {flv} does not exist")
-                if flavor.azs is not None and srv.az not in flavor.azs:
+                if flavor.status_in(srv.az) in ("sellout", "abandon"):
                     raise _bad("SDRS.1379", f"The flavor {flv} is not available in {srv.az}")
             for _site, srv, _flv, _host in targets:
                 if srv.charging_mode == "prePaid":
@@ -740,6 +791,56 @@ class World:
                 for f in sorted(self.flavors.values(), key=lambda f: (f.vcpus, f.ram, f.id))
                 if f.id != srv.flavor and (f.azs is None or srv.az in f.azs)
             ]
+
+    def zone_flavors(self, limit: int, marker: str | None) -> list[dict[str, Any]]:
+        """``ListFlavors``' ``flavors``: by id, after ``marker``, at most ``limit``."""
+        with self.lock:
+            ids = sorted(self.flavors)
+            if marker:
+                if marker not in self.flavors:
+                    raise SdrsApiError(400, ECS_BAD_REQUEST, f"Invalid marker {marker}")
+                ids = ids[ids.index(marker) + 1 :]
+            return [
+                {
+                    **self.flavors[fid].ecs(),
+                    "ram": self.flavors[fid].ram,
+                    "disk": "0",
+                    "swap": "",
+                    "OS-FLV-EXT-DATA:ephemeral": 0,
+                    "OS-FLV-DISABLED:disabled": False,
+                    "rxtx_factor": 1.0,
+                    "os-flavor-access:is_public": True,
+                    "links": [],
+                    "os_extra_specs": self.flavors[fid].extra_specs(),
+                }
+                for fid in ids[:limit]
+            ]
+
+    def used(self) -> tuple[int, int]:
+        """(vCPUs, RAM MiB) the project uses: every server of the world, and the others."""
+        with self.lock:
+            self._advance()
+            cores, ram = self.other_cores_used, self.other_ram_used
+            for srv in self.servers.values():
+                flavor = self.flavors.get(srv.flavor)
+                if flavor is not None:
+                    cores, ram = cores + flavor.vcpus, ram + flavor.ram
+            return cores, ram
+
+    def limits_wire(self) -> dict[str, Any]:
+        """``ShowServerLimitsResponse``: ``absolute`` (``ServerLimits``)."""
+        with self.lock:
+            cores, ram = self.used()
+            return {
+                "absolute": {
+                    "maxTotalCores": self.max_total_cores,
+                    "totalCoresUsed": cores,
+                    "maxTotalRAMSize": self.max_total_ram,
+                    "totalRAMUsed": ram,
+                    "maxTotalInstances": 10_000,
+                    "totalInstancesUsed": len(self.servers),
+                }
+            }
 
     # ---- time ---------------------------------------------------------------------------
     def _advance(self) -> None:

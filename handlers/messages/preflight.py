@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.core.notices import PreflightRefused
 from bot.core.preflight import Preflight, Refusal, Warning
+from handlers.messages.capacity import not_in_zone_text, quota_text
 from handlers.messages.dedicated_hosts import host_refusal_text, unchecked_text
 from handlers.messages.text import SITE_LABEL, escape
 
@@ -65,6 +66,10 @@ def refusal_text(check: Preflight) -> str:
         return no_change_text(check)
     if check.refusal is Refusal.DEDICATED_HOST and check.host_problem is not None:
         return host_refusal_text(check.host_problem)
+    if check.refusal is Refusal.FLAVOR_NOT_IN_ZONE:
+        return not_in_zone_text(check)
+    if check.refusal is Refusal.QUOTA:
+        return quota_text(check)
     hint = ", ".join(f"`{escape(s)}`" for s in check.suggestions)
     return (
         f"`{escape(check.status)}` is not a flavor the {SITE_LABEL[check.site]} server "

@@ -108,10 +108,11 @@ async def test_a_missing_sdrs_role_is_named_for_every_sdrs_call_and_the_changes(
         "ShowDisasterRecoveryDrill",
         "ShowServer",
         "ListResizeFlavors",
+        "ListFlavors",
         *ECS_POWER,
         *DERIVED,
     }
-    assert states[AccessState.OK] == {"ListServersDetails", "ShowDedicatedHost"}
+    assert states[AccessState.OK] == {"ListServersDetails", "ShowServerLimits", "ShowDedicatedHost"}
     for row in rows:
         if row.state is AccessState.MISSING:
             assert row.grant == SDRS_ADMIN
@@ -156,6 +157,7 @@ async def test_an_empty_project_says_what_could_not_be_read() -> None:
         "ListDisasterRecoveryDrills",
         "ShowJobStatus",
         "ListServersDetails",
+        "ShowServerLimits",
     }
 
 

@@ -31,6 +31,7 @@ from huaweicloudsdksdrs.v1 import SdrsClient as SdkSdrsClient
 from huaweicloudsdksdrs.v1 import model as sdrs_model
 from pydantic import BaseModel
 
+from bot.core.wire import capacity as our_capacity
 from bot.core.wire import ecs as our_ecs
 from bot.core.wire import sdrs as our_sdrs
 from bot.sandbox.faults import PowerFault
@@ -370,6 +371,9 @@ OUR_MODELS: list[tuple[type[BaseModel], Any, str]] = [
     (our_ecs.EcsSubJobEntities, ecs_model, "SubJobEntities"),
     (our_ecs.EcsJobCreated, ecs_model, "BatchStopServersResponse"),
     (our_ecs.EcsJobCreated, ecs_model, "BatchStartServersResponse"),
+    (our_capacity.ZoneFlavor, ecs_model, "Flavor"),
+    (our_capacity.FlavorExtraSpecs, ecs_model, "FlavorExtraSpec"),
+    (our_capacity.ServerLimits, ecs_model, "ServerLimits"),
 ]
 
 

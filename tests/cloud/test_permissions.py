@@ -78,6 +78,11 @@ DRIVERS: dict[str, tuple[str, Drive]] = {
     ),
     "EcsClient.get_server": ("ShowServer", lambda s, e, w: e.get_server(sid("pi-erp-db-src"))),
     "EcsClient.count_servers": ("ListServersDetails", lambda s, e, w: e.count_servers()),
+    "EcsClient.list_zone_flavors": (
+        "ListFlavors",
+        lambda s, e, w: e.list_zone_flavors("cn-north-4a"),
+    ),
+    "EcsClient.get_limits": ("ShowServerLimits", lambda s, e, w: e.get_limits()),
     "EcsClient.list_resize_flavors": (
         "ListResizeFlavors",
         lambda s, e, w: e.list_resize_flavors(sid("pi-erp-db-src")),
@@ -169,6 +174,8 @@ def test_the_policy_file_is_exactly_the_actions_the_calls_need() -> None:
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == [
         "deh:dedicatedHosts:get",
+        "ecs:cloudServerFlavors:get",
+        "ecs:cloudServerQuotas:get",
         "ecs:cloudServers:get",
         "ecs:cloudServers:list",
         "ecs:cloudServers:start",

@@ -89,7 +89,7 @@ def test_iam_lines_per_call_and_a_denied_action_names_its_remedy(
     code, lines = run(capsys)
     assert code == 0, lines
     access = lines["iam"].splitlines()
-    assert len(access) == 15  # one per call the bot makes (bot.core.permissions.PERMISSIONS)
+    assert len(access) == 17  # one per call the bot makes (bot.core.permissions.PERMISSIONS)
     untested = [line for line in access if line.startswith("--")]
     assert all(line.startswith("ok") for line in access if line not in untested)
     changes = {

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core import notices
+from bot.core.capacity import Shortfall
 from bot.core.errors import ParseError
 from bot.core.facts import (
     Announcement,
@@ -407,6 +408,27 @@ def test_private_replies_are_slack_safe(
         notices.NotHandled(3),
     ):
         assert_only_meant(render.notice(notice))
+    for zone_check in (
+        Preflight(
+            False,
+            Refusal.FLAVOR_NOT_IN_ZONE,
+            value,
+            site="dr",
+            subject=value,
+            status=other,
+            suggestions=[value, other],
+            zone=value,
+            zone_status=other,
+        ),
+        Preflight(
+            False,
+            Refusal.QUOTA,
+            value,
+            instance_name=value,
+            shortfalls=[Shortfall("cores", 3, 10, 12), Shortfall("ram", 2048, 4096, 5000)],
+        ),
+    ):
+        assert_only_meant(render.notice(notices.PreflightRefused(zone_check)))
     for refusal in Refusal:
         assert_only_meant(
             render.notice(

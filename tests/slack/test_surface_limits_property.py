@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.core import notices
+from bot.core.capacity import Shortfall
 from bot.core.errors import ParseError
 from bot.core.facts import (
     Announcement,
@@ -492,6 +493,36 @@ def test_every_private_reply_fits(
             Preflight(False, r, value, site="production", subject=value, status=other)
         )
         for r in Refusal
+    ]
+    replies += [  # capacity refusals at their longest: zone names, statuses, big figures
+        notices.PreflightRefused(
+            Preflight(
+                False,
+                Refusal.FLAVOR_NOT_IN_ZONE,
+                value,
+                site="dr",
+                subject=value,
+                status=other,
+                suggestions=[value, other, value],
+                zone=value,
+                zone_status=other,
+            ),
+            at_confirm=True,
+        ),
+        notices.PreflightRefused(
+            Preflight(
+                False,
+                Refusal.QUOTA,
+                value,
+                subject=value,
+                instance_name=value,
+                shortfalls=[
+                    Shortfall("cores", 10**9, 10**12, 10**12 + 1),
+                    Shortfall("ram", 10**12, 10**15, 10**15 + 1),
+                ],
+            ),
+            at_confirm=True,
+        ),
     ]
     for reply in replies:
         message_ok(render.notice(reply), None)
