@@ -130,6 +130,7 @@ def child_bot(slack_api: str, sdrs_url: str, db_url: str, workers: str = "0") ->
         huaweicloud_sdk_project_id=SANDBOX_PROJECT_ID,
         sdrs_endpoint=sdrs_url,
         ecs_endpoint=sdrs_url,
+        deh_endpoint=sdrs_url,
         policy_resize_users=frozenset({BENCH_USER}),
         policy_rename_users=frozenset({BENCH_USER}),
         health_host="127.0.0.1",

@@ -135,6 +135,7 @@ async def measure(url: str, sender: Sender, job_ids: list[str], concurrency: int
         huaweicloud_sdk_project_id=SANDBOX_PROJECT_ID,
         sdrs_endpoint=url,
         ecs_endpoint=url,
+        deh_endpoint=url,
         http_max_attempts=1,  # a failure is the bench failing, not a retry to time
     )
     clients = build_clients(settings, sender=sender)

@@ -173,7 +173,7 @@ async def _cloud(
 
 async def _least_privilege(account: Account, name: str) -> list[Check]:
     """Least privilege for one account: one line per call the bot makes."""
-    rows = await check_access(account.sdrs, account.ecs)
+    rows = await check_access(account.sdrs, account.ecs, account.deh)
     if not any(r.state in (AccessState.OK, AccessState.MISSING) for r in rows):
         # nothing could be told (credentials refused, endpoint down): one line, not eleven
         first = next(r for r in rows if r.state is AccessState.ERROR)

@@ -447,6 +447,7 @@ async def _show_sites(
                 flavor=server.flavor,
                 choices=choices,
                 on_dedicated_host=server.on_dedicated_host,
+                current_host=server.dedicated_host_id or "",
             )
         )
     new = modals.resize_view(channel, (instance_id, label), sites, ticked=ticked)

@@ -24,6 +24,7 @@ from slack_sdk.models.views import View
 
 from bot.core.rules import DRILL_NAME_RULE
 from bot.core.wire.ecs import Flavor
+from handlers.messages.dedicated_hosts import form_host_hint, form_host_label
 from handlers.messages.help import OPEN_RENAME_ACTION, OPEN_RESIZE_ACTION
 from handlers.messages.text import SITE_LABEL, clip, escape, md_section
 
@@ -54,6 +55,7 @@ class SiteInfo:
     flavor: Flavor
     choices: list[Flavor] | None  # what ECS lists for a resize (None: could not list)
     on_dedicated_host: bool
+    current_host: str = ""  # the DeH it runs on ("": not said by ECS)
 
 
 def option(text: str, value: str) -> Option:
@@ -217,10 +219,9 @@ def _site_blocks(sites: list[SiteInfo], ticked: list[str]) -> list[Block]:
             blocks.append(
                 InputBlock(
                     block_id=f"{s.site}_host",
-                    label=f"Dedicated host id, {SITE_LABEL[s.site]}",
+                    label=form_host_label(SITE_LABEL[s.site]),
                     element=PlainTextInputElement(action_id="host"),
-                    hint="This server runs on a dedicated host (DeH): give the host for the "
-                    "new flavor.",
+                    hint=form_host_hint(s.current_host),
                     optional=True,
                 )
             )

@@ -210,6 +210,7 @@ def sandbox_settings(url: str, **overrides: object) -> Settings:
         "huaweicloud_sdk_project_id": SANDBOX_PROJECT_ID,
         "sdrs_endpoint": url,
         "ecs_endpoint": url,
+        "deh_endpoint": url,
         "http_backoff_base": 0.01,
         "http_backoff_cap": 0.05,
         "http_read_timeout": 5.0,

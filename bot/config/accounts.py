@@ -59,6 +59,7 @@ class AccountSpec(_Strict):
     project_id: ProjectId | None = None
     sdrs_endpoint: Endpoint | None = None
     ecs_endpoint: Endpoint | None = None
+    deh_endpoint: Endpoint | None = None  # dedicated hosts (optional: unread without one)
     iam_endpoint: Endpoint | None = None
     credentials: CredentialSource = Field(default_factory=EnvironmentKeys)
     # maintenance windows by name (``windows = {nightly = "Sun 02:00-04:00 Asia/Shanghai"}``);
@@ -84,8 +85,14 @@ class AccountSpec(_Strict):
         return {
             "sdrs": self.sdrs_endpoint,
             "ecs": self.ecs_endpoint,
+            "deh": self.deh_endpoint,
             "iam": self.iam_endpoint,
         }.get(service)
+
+    def deh_url(self) -> str | None:
+        """The DeH endpoint given, else the SDK's table's for the region, else None: the
+        bot then does not read dedicated hosts (a resize on one is sent unchecked)."""
+        return self.given_endpoint("deh") or endpoint_for("deh", self.region)
 
     def base_url(self, service: str, setting: str | None = None) -> str:
         """The endpoint given for ``service``, else the SDK's table's for the region;
@@ -268,6 +275,7 @@ _ENVIRONMENT_NAMES = {
     "project_id": "HUAWEICLOUD_SDK_PROJECT_ID",
     "sdrs_endpoint": "SDRS_ENDPOINT",
     "ecs_endpoint": "ECS_ENDPOINT",
+    "deh_endpoint": "DEH_ENDPOINT",
 }
 
 
@@ -278,6 +286,7 @@ def environment_accounts(
     project_id: str | None,
     sdrs_endpoint: str | None,
     ecs_endpoint: str | None,
+    deh_endpoint: str | None = None,
 ) -> Accounts:
     """The environment's one account as a one-entry configuration: the same model and checks
     as an entry of ACCOUNTS_FILE, its problems named by the environment's variables."""
@@ -287,6 +296,7 @@ def environment_accounts(
             project_id=project_id,
             sdrs_endpoint=sdrs_endpoint,
             ecs_endpoint=ecs_endpoint,
+            deh_endpoint=deh_endpoint,
             credentials=EnvironmentKeys(),
         )
         config = AccountsFile(

@@ -123,6 +123,11 @@ class Settings(BaseSettings):
         default=None,
         description="ECS endpoint override (default: the SDK's region table, docs/endpoints.md)",
     )
+    deh_endpoint: Endpoint | None = Field(
+        default=None,
+        description="DeH (dedicated host) endpoint override (default: the SDK's region table; "
+        "none: dedicated hosts are not read, docs/endpoints.md)",
+    )
 
     accounts_file: Path | None = Field(
         default=None,
@@ -405,11 +410,17 @@ class Settings(BaseSettings):
     def ecs_base_url(self) -> str:
         return self._environment_account().base_url("ecs", "ECS_ENDPOINT")
 
+    @property
+    def deh_base_url(self) -> str | None:
+        """None: no DeH endpoint given or known for the region (hosts are not read)."""
+        return self._environment_account().deh_url()
+
     def _environment_account(self) -> AccountSpec:
         return AccountSpec.model_construct(
             region=self.huaweicloud_sdk_region,
             sdrs_endpoint=self.sdrs_endpoint,
             ecs_endpoint=self.ecs_endpoint,
+            deh_endpoint=self.deh_endpoint,
         )
 
     def accounts(self) -> Accounts:
@@ -423,6 +434,7 @@ class Settings(BaseSettings):
             self.huaweicloud_sdk_project_id,
             self.sdrs_endpoint,
             self.ecs_endpoint,
+            self.deh_endpoint,
         )
         if self._accounts is None or self._accounts[0] != key:
             if self.accounts_file is not None:
@@ -434,6 +446,7 @@ class Settings(BaseSettings):
                     project_id=self.huaweicloud_sdk_project_id,
                     sdrs_endpoint=self.sdrs_endpoint,
                     ecs_endpoint=self.ecs_endpoint,
+                    deh_endpoint=self.deh_endpoint,
                 )
             self._accounts = (key, found)
         return self._accounts[1]

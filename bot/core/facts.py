@@ -50,7 +50,9 @@ class SiteChange(_Fact):
     server_name: str | None = None
     current: FlavorFacts
     new: FlavorFacts
-    host: str | None = None  # dedicated host id given for this site
+    host: str | None = None  # the dedicated host id sent for this site
+    host_name: str | None = None  # its name, as the DeH API gave it
+    host_from: str | None = None  # the host it is on now, when it moves to another
     power: str | None = None  # the server's ECS status when the confirmation was made
 
 
@@ -120,6 +122,7 @@ def resize_facts(
     """What a resize confirmation shows: each resized site's physical server, current and new
     flavor (with sizes where known), dedicated host, and the preflight's warnings."""
     hosts = {"production": intent.production_host, "dr": intent.dr_host}
+    chosen = {h.site: h for h in check.hosts}
     return ResizeFacts(
         account=intent.account,
         region=region,
@@ -133,7 +136,13 @@ def resize_facts(
                 server_name=c.server_name or None,
                 current=FlavorFacts.of(c.current, c.current.id),
                 new=FlavorFacts.of(catalogue.get(c.new_flavor), c.new_flavor),
-                host=hosts.get(c.site),
+                host=chosen[c.site].host_id if c.site in chosen else hosts.get(c.site),
+                host_name=chosen[c.site].host_name or None if c.site in chosen else None,
+                host_from=(
+                    chosen[c.site].current_host_id or None
+                    if c.site in chosen and not chosen[c.site].stays
+                    else None
+                ),
                 power=c.status or None,
             )
             for c in check.changes

@@ -9,7 +9,10 @@ Forms::
     resize <protected-instance-id> <flavor>                    both sites (flavorRef)
     resize <id> production=<flavor> [dr=<flavor>]              per site; either alone
     resize <id> --production <flavor> --dr=<flavor>            the same as flags
-    resize <id> ... production-host=<DeH id> dr-host=<DeH id>  dedicated hosts per site
+    resize <id> ... production_dedicated_host=<DeH id> dr_dedicated_host=<DeH id>
+                                                               the dedicated host per site
+                                                               (default: its current one;
+                                                               also production-host=/dr-host=)
     resize <id> ... power=stop-start [stop=soft|hard]          stop the running servers,
                                                                resize, start them again
     drill rename <drill-id> <new name>                         quotes allowed ("..." or “...”)
@@ -53,7 +56,8 @@ USAGE: dict[str, str] = {
     "resize": (
         "/sdrs resize <protected-instance-id> <flavor>\n"
         "/sdrs resize <protected-instance-id> production=<flavor> dr=<flavor>\n"
-        "/sdrs resize <protected-instance-id> production=<flavor> production-host=<DeH id>\n"
+        "/sdrs resize <protected-instance-id> production=<flavor> "
+        "production_dedicated_host=<DeH id>\n"
         "/sdrs resize <protected-instance-id> <flavor> power=stop-start [stop=hard]\n"
         "/sdrs resize <protected-instance-id> <flavor> window=<name> [if-missed=next]\n"
         "/sdrs resize <protected-instance-id> <flavor> when=2026-11-29T02:00+08:00"
@@ -211,6 +215,11 @@ _RESIZE_OPTIONS = {
     "production-host": "production_host",
     "prod-host": "production_host",
     "dr-host": "dr_host",
+    # the and the API's spelling (the body's production_dedicated_host_id)
+    "production_dedicated_host": "production_host",
+    "production-dedicated-host": "production_host",
+    "dr_dedicated_host": "dr_host",
+    "dr-dedicated-host": "dr_host",
 }
 _COMMANDS = ("resize", "drill", "help", "status", "jobs", "history")
 
@@ -228,8 +237,8 @@ def command_text(intent: MutatingIntent) -> str:
         options = {
             "production": intent.production_flavor,
             "dr": intent.dr_flavor,
-            "production-host": intent.production_host,
-            "dr-host": intent.dr_host,
+            "production_dedicated_host": intent.production_host,
+            "dr_dedicated_host": intent.dr_host,
         }
         words += [intent.flavor] if intent.flavor else []
         words += [f"{name}={value}" for name, value in options.items() if value]
@@ -472,7 +481,8 @@ def _parse_resize(args: list[str]) -> ResizeIntent | ResizeFormIntent:
     for site in ("production", "dr"):
         if f"{site}_host" in fields and not (flavor or f"{site}_flavor" in fields):
             raise _fail(
-                f"`{site}-host` is only used when the {site} site is resized: add {site}=<flavor>",
+                f"`{site}_dedicated_host` is only used when the {site} site is resized: add "
+                f"{site}=<flavor>",
                 "resize",
             )
     if "stop" in choices and choices.get("power") != "stop-start":

@@ -2,7 +2,8 @@
 is missing. Pure: a table and two decisions, no I/O.
 
 :data:`PERMISSIONS` has one row per (service, method, path template, body action) that
-:class:`bot.huaweicloud.sdrs.SdrsClient` and :class:`bot.huaweicloud.ecs.EcsClient` call. Two
+:class:`bot.huaweicloud.sdrs.SdrsClient`, :class:`bot.huaweicloud.ecs.EcsClient` and
+:class:`bot.huaweicloud.deh.DehClient` call. Two
 things a path alone does not tell: ECS's batch stop and start are one path (``POST
 .../cloudservers/action``), told apart by the body's one key (``os-stop``, ``os-start``:
 ``body_key``); and SDRS and ECS both serve ``GET /v1/{project_id}/jobs/{job_id}``, told apart by
@@ -17,7 +18,8 @@ Two kinds of grant, because the two services are authorised differently (sources
 * ECS supports policy-based authorisation: each call needs a named action
   (``ecs:cloudServers:get``, ``ecs:cloudServers:list``, ``ecs:cloudServers:stop``,
   ``ecs:cloudServers:start``, ``ecs:cloudServerFlavors:get``, ``ecs:cloudServerQuotas:get``)
-  that a custom policy (``Version 1.1``) can allow. Huawei's action
+  that a custom policy (``Version 1.1``) can allow. DeH too: the resize preflight's read of a
+  dedicated host needs ``deh:dedicatedHosts:get``. Huawei's action
   tables name no action for the ECS job query (``ShowJob``); it is mapped to
   ``ecs:cloudServers:get``, which the policy grants anyway (``deploy/iam-policy.md`` says why).
 * SDRS (BRS) supports only role-based authorisation: Huawei's permission references list one
@@ -45,6 +47,7 @@ ECS_BATCH = (
 ECS_BATCH_STOP = "https://support.huaweicloud.com/intl/en-us/api-ecs/ecs_02_0303.html"
 ECS_SHOW_JOB = "https://support.huaweicloud.com/intl/en-us/api-ecs/ecs_02_0901.html"
 SYSTEM_PERMISSIONS = "https://support.huaweicloud.com/usermanual-permissions/iam_01_0001.html"
+DEH_API = "https://support.huaweicloud.com/intl/en-us/api-deh/"
 
 
 class GrantKind(StrEnum):
@@ -75,6 +78,7 @@ ECS_GET = Grant(GrantKind.ACTION, "ecs:cloudServers:get")
 ECS_LIST = Grant(GrantKind.ACTION, "ecs:cloudServers:list")
 ECS_STOP = Grant(GrantKind.ACTION, "ecs:cloudServers:stop")
 ECS_START = Grant(GrantKind.ACTION, "ecs:cloudServers:start")
+DEH_GET = Grant(GrantKind.ACTION, "deh:dedicatedHosts:get")
 ECS_FLAVORS_GET = Grant(GrantKind.ACTION, "ecs:cloudServerFlavors:get")
 ECS_QUOTAS_GET = Grant(GrantKind.ACTION, "ecs:cloudServerQuotas:get")
 ECS_QUOTAS = "https://support.huaweicloud.com/intl/en-us/api-ecs/ecs_06_0012.html"
@@ -85,7 +89,7 @@ class Permission:
     """One API call: where it goes, its name in the official SDK, what IAM must allow, and the
     page that says so."""
 
-    service: str  # "sdrs" | "ecs"
+    service: str  # "sdrs" | "ecs" | "deh"
     method: str
     path: str  # the API reference's template; {name} is one path segment
     operation: str  # the huaweicloudsdk* operation name
@@ -220,6 +224,14 @@ PERMISSIONS: tuple[Permission, ...] = (
         body_key="os-start",
     ),
     Permission("ecs", "GET", _P + "/jobs/{job_id}", "ShowJob", ECS_GET, ECS_SHOW_JOB),
+    Permission(
+        "deh",
+        "GET",
+        "/v1.0/{project_id}/dedicated-hosts/{dedicated_host_id}",
+        "ShowDedicatedHost",
+        DEH_GET,
+        DEH_API,
+    ),
 )
 
 BY_OPERATION: dict[str, Permission] = {p.operation: p for p in PERMISSIONS}

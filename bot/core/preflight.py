@@ -9,9 +9,13 @@ confirming. "Production" is the current production site: after a failover
 SDRS refusals caught here, before any confirmation (the SDRS error code each one spares):
 group status (SDRS.1024), instance status (SDRS.1328), a resized server not stopped
 (SDRS.1316/1319/1342), a flavor outside the server's ECS resize list (SDRS.1378/1379),
-a yearly/monthly server (ECS ``metadata.charging_mode`` "1"; SDRS.1376) and a resize that changes
-nothing on any site (SDRS.1341). A dedicated-host server without a host id is a warning (SDRS.1367
-when sent); the DeH id itself (SDRS.1368/1369) is not readable here.
+a yearly/monthly server (ECS ``metadata.charging_mode`` "1"; SDRS.1376), a resize that changes
+nothing on any site (SDRS.1341), and dedicated hosts (:mod:`bot.core.dedicated_hosts`): a
+server on a DeH whose host id is not known and none named (SDRS.1367), an unknown host
+(SDRS.1368), a host in another availability zone (SDRS.1369), a host whose type does not take
+the new flavor or without the free vCPUs/memory for it (no SDRS code documented). A resized site
+on a dedicated host keeps its current host unless one is named; the body always names it.
+A host that could not be read is sent unchecked, with a warning.
 
 Capacity (:mod:`bot.core.capacity`), where it was read: a new flavor sold out, withdrawn or not
 listed in the resized server's availability zone (SDRS.1379), and a resize that would take the
@@ -22,12 +26,15 @@ what each refusal spares).
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from bot.core import capacity
+from bot.core.dedicated_hosts import HostChoice, HostProblem, SiteResize, choose_hosts
 from bot.core.intents import ResizeIntent
 from bot.core.rules import RESIZABLE_GROUP_STATUSES, RESIZABLE_INSTANCE_STATUSES
+from bot.core.wire.deh import DedicatedHost
 from bot.core.wire.ecs import Flavor, Server
 from bot.core.wire.sdrs import ProtectedInstance, ProtectionGroup
 
@@ -40,6 +47,7 @@ class Refusal(StrEnum):
     FLAVOR_NOT_ALLOWED = "flavor-not-allowed"
     PREPAID = "prepaid"  # yearly/monthly server: SDRS.1376
     NO_CHANGE = "no-change"  # every resized server already has its new flavor: SDRS.1341
+    DEDICATED_HOST = "dedicated-host"  # which one and why: Preflight.host_problem
     FLAVOR_NOT_IN_ZONE = "flavor-not-in-zone"  # sold out/withdrawn in the server's AZ: SDRS.1379
     QUOTA = "quota"  # past the project's ECS cores or RAM quota
 
@@ -47,7 +55,8 @@ class Refusal(StrEnum):
 class Warning(StrEnum):
     DR_SMALLER = "dr-smaller-than-production"
     SAME_FLAVOR = "same-flavor"
-    DEDICATED_HOST_MISSING = "dedicated-host-not-given"
+    DEDICATED_HOST_MISSING = "dedicated-host-not-given"  # stored by earlier versions only
+    DEDICATED_HOST_UNCHECKED = "dedicated-host-not-read"  # the DeH API did not answer
 
 
 @dataclass(frozen=True)
@@ -73,14 +82,24 @@ class Preflight:
     status: str = ""  # its status (or the refused flavor)
     group_name: str = ""
     instance_name: str = ""
+    hosts: list[HostChoice] = field(default_factory=list)  # each resized site on a DeH
+    host_problem: HostProblem | None = None  # Refusal.DEDICATED_HOST: which host, why
+
+    def host_fields(self) -> dict[str, str]:
+        """The intent's host fields naming each resized site's dedicated host (the current
+        one unless another was named), so the body sent names it."""
+        return {f"{c.site}_host": c.host_id for c in self.hosts}
+
     zone: str = ""  # FLAVOR_NOT_IN_ZONE: the server's availability zone
     zone_status: str = ""  # FLAVOR_NOT_IN_ZONE: the flavor's sale status there
     shortfalls: list[capacity.Shortfall] = field(default_factory=list)  # QUOTA: what passes
 
     def snapshot(self) -> dict[str, str]:
         """What the confirmation showed, to compare with a later preflight: each resized
-        site's physical server and its current flavor."""
-        return {c.site: f"{c.server_id}:{c.current.id}" for c in self.changes}
+        site's physical server, its current flavor and (on a DeH) its current host - a server
+        moved to another host since is not silently sent back by the host the request named."""
+        on = {h.site: f"@{h.current_host_id}" for h in self.hosts if h.current_host_id}
+        return {c.site: f"{c.server_id}:{c.current.id}{on.get(c.site, '')}" for c in self.changes}
 
 
 @dataclass(frozen=True)
@@ -92,6 +111,8 @@ class ResizeState:
     servers: dict[str, Server]  # by id, both sites where readable
     # per resized site: the flavors ECS says its server may be resized to (None: not listed)
     allowed_flavors: dict[str, list[Flavor]] = field(default_factory=dict)
+    # dedicated hosts read from the DeH API by id (None: it does not exist); not read: absent
+    hosts: dict[str, DedicatedHost | None] = field(default_factory=dict)
     # the flavors of each resized server's zone and the project's ECS limits, where read
     capacity: capacity.Capacity = field(default_factory=capacity.Capacity)
 
@@ -125,6 +146,7 @@ def check_resize(
         catalogue,
         allowed_flavors=state.allowed_flavors,
         will_stop=will_stop,
+        hosts=state.hosts,
     )
     return check_capacity(decided, state, catalogue) if decided.allowed else decided
 
@@ -206,13 +228,15 @@ def decide_resize(
     *,
     allowed_flavors: dict[str, list[Flavor]] | None = None,
     will_stop: bool = False,
+    hosts: Mapping[str, DedicatedHost | None] | None = None,
 ) -> Preflight:
     """``will_stop``: the operation stops running (ACTIVE) servers first (power=stop-start),
     so they are not refused for running; any other state still is.
     ``servers`` by id (both sites when known); ``catalogue`` the flavors known by id, for
     comparing sizes (a flavor missing from it is compared as unknown); ``allowed_flavors`` per
     site, where ECS listed them: a new flavor outside that list (and not the current one) is
-    refused with the closest valid names."""
+    refused with the closest valid names. ``hosts``: the dedicated hosts read, by id (None:
+    it does not exist); a host not in it is sent unchecked, with a warning."""
     group_name, instance_name = group.name or group.id, instance.name or instance.id
 
     def refuse(
@@ -269,14 +293,20 @@ def decide_resize(
     if changes and all(c.current.id == c.new_flavor for c in changes):
         first = changes[0]
         return refuse(Refusal.NO_CHANGE, first.server_name or first.server_id, first.new_flavor)
+    named = {"production": intent.production_host, "dr": intent.dr_host}
+    placed = choose_hosts(
+        [SiteResize(c.site, servers[c.server_id], c.new_flavor, named[c.site]) for c in changes],
+        hosts or {},
+        catalogue,
+    )
+    if isinstance(placed, HostProblem):
+        refused = refuse(Refusal.DEDICATED_HOST, placed.server, placed.refusal, placed.site)
+        return replace(refused, host_problem=placed)
     warnings: list[tuple[Warning, str]] = []
     for change in changes:
         if change.current.id == change.new_flavor:
             warnings.append((Warning.SAME_FLAVOR, change.site))
-        host = intent.production_host if change.site == "production" else intent.dr_host
-        server = servers[change.server_id]
-        if server.on_dedicated_host and not host:
-            warnings.append((Warning.DEDICATED_HOST_MISSING, change.site))
+    warnings += [(Warning.DEDICATED_HOST_UNCHECKED, c.site) for c in placed if not c.checked]
     after = {
         "production": _flavor_after("production", changes, servers, site_server, catalogue),
         "dr": _flavor_after("dr", changes, servers, site_server, catalogue),
@@ -290,6 +320,7 @@ def decide_resize(
         warnings=warnings,
         group_name=group_name,
         instance_name=instance_name,
+        hosts=placed,
     )
 
 

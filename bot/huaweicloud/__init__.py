@@ -5,7 +5,7 @@
   (:mod:`.errors`);
 - credentials: providers and their sources (:mod:`.credentials`, :mod:`.credential_sources`,
   :mod:`.credential_profile`, :mod:`.iam`);
-- the service clients (:mod:`.sdrs`, :mod:`.ecs`) and the reads a preflight makes
+- the service clients (:mod:`.sdrs`, :mod:`.ecs`, :mod:`.deh`) and the reads a preflight makes
   (:mod:`.reads`);
 - one client set per account (:mod:`.fleet`), built from the settings (:mod:`.wiring`), and the
   least-privilege check ``sdrs-bot check`` runs (:mod:`.access_check`).

@@ -9,7 +9,9 @@ The reads, in order: list protected instances (limit 1); show the first one and 
 group; list drills (limit 1) and show the first; show a job whose id cannot exist (an answer
 "does not exist" means IAM let the call through); ECS: list servers (limit 1), show the first
 protected instance's production server and list its resize flavors and the flavors of its
-availability zone, read the project's ECS limits. A read that needs an object
+availability zone, read the project's ECS limits; DeH: show a dedicated host whose id cannot
+exist (a "does not exist" answer means IAM let it through; no DeH endpoint for the region: not
+tried). A read that needs an object
 the project does not have (no protected instance, no drill) is not tested, and says so. The ECS
 job read (``ShowJob``) is not sent: Huawei names no action for it and the table maps it to
 ``ecs:cloudServers:get``, so ShowServer's answer is reported for it (and the emulator, serving
@@ -29,19 +31,24 @@ from bot.core.permissions import (
     AccessState,
     refused_grant,
 )
+from bot.huaweicloud.deh import DehClient
 from bot.huaweicloud.ecs import EcsClient
 from bot.huaweicloud.sdrs import SdrsClient
 
 # A job id no SDRS job has: the read is harmless and its "does not exist" answer shows that IAM
 # let the request through to the service.
 PROBE_JOB_ID = "sdrs-bot-access-check-no-such-job"
+PROBE_HOST_ID = "sdrs-bot-access-check-no-such-host"
 
 Read = Callable[[], Awaitable[Any]]
 
 
-async def check_access(sdrs: SdrsClient, ecs: EcsClient) -> list[AccessResult]:
+async def check_access(
+    sdrs: SdrsClient, ecs: EcsClient, deh: DehClient | None = None
+) -> list[AccessResult]:
     """One result per call the bot makes (``bot.core.permissions.PERMISSIONS``), for the account
-    these clients are built for. Never raises for a cloud answer: each one is a row."""
+    these clients are built for (``deh``: None without a DeH endpoint). Never raises for a
+    cloud answer: each one is a row."""
     results: list[AccessResult] = []
 
     async def attempt(operation: str, read: Read, *, absent_ok: bool = False) -> Any:
@@ -92,6 +99,13 @@ async def check_access(sdrs: SdrsClient, ecs: EcsClient) -> list[AccessResult]:
         # the server's zone, as the preflight asks; the region's flavors when it was not read
         await attempt("ListFlavors", lambda: ecs.list_zone_flavors(zone or None))
     await attempt("ShowServerLimits", ecs.get_limits)
+
+    if deh is None:
+        why = "no DeH endpoint for this region (set DEH_ENDPOINT / deh_endpoint)"
+        results.append(_untested("ShowDedicatedHost", why))
+    else:
+        probe = deh.get_dedicated_host
+        await attempt("ShowDedicatedHost", lambda: probe(PROBE_HOST_ID), absent_ok=True)
 
     results.append(_ecs_job(results))
     results.append(_changes("ResizeProtectedInstance", results, "a resize changes servers"))

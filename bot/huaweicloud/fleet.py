@@ -14,6 +14,7 @@ from bot.core.credential_status import CredentialStatus
 from bot.core.errors import CloudError
 from bot.core.windows import WindowSpec
 from bot.huaweicloud.credentials import CredentialProvider
+from bot.huaweicloud.deh import DehClient
 from bot.huaweicloud.ecs import EcsClient
 from bot.huaweicloud.sdrs import SdrsClient
 
@@ -35,6 +36,8 @@ class Account:
     credentials: CredentialProvider | None = field(default=None, compare=False)
     # its own maintenance windows (ACCOUNTS_FILE), overriding MAINTENANCE_WINDOWS by name
     windows: Mapping[str, WindowSpec] = field(default_factory=dict, compare=False)
+    # dedicated hosts (None: no DeH endpoint for the region; hosts are then not read)
+    deh: DehClient | None = field(default=None, compare=False)
 
     def label(self) -> str:
         return f"{self.name} ({self.region})"
@@ -85,5 +88,7 @@ class Fleet:
         for account in self._accounts.values():
             await account.sdrs.aclose()
             await account.ecs.aclose()
+            if account.deh is not None:
+                await account.deh.aclose()
             if account.credentials is not None:
                 await account.credentials.aclose()

@@ -14,6 +14,7 @@ from bot.core.bindings import Bindings
 from bot.core.errors import CloudError, ConfigError
 from bot.huaweicloud.credential_sources import build_provider, iam_endpoint_for
 from bot.huaweicloud.credentials import CredentialProvider, SigningKeys
+from bot.huaweicloud.deh import DehClient
 from bot.huaweicloud.ecs import EcsClient
 from bot.huaweicloud.fleet import Account, Fleet
 from bot.huaweicloud.http import CloudHttp, Signer, SleepFn
@@ -29,10 +30,13 @@ from bot.metrics import Metrics
 class CloudClients:
     sdrs: SdrsClient
     ecs: EcsClient
+    deh: DehClient | None = None  # no DeH endpoint: dedicated hosts are not read
 
     async def aclose(self) -> None:
         await self.sdrs.aclose()
         await self.ecs.aclose()
+        if self.deh is not None:
+            await self.deh.aclose()
 
 
 def build_auth(settings: Settings) -> AkSkAuth | TokenAuth:
@@ -83,6 +87,7 @@ def build_clients(
         project,
         settings.sdrs_base_url,
         settings.ecs_base_url,
+        deh_url=settings.deh_base_url,
         account=settings.account_name,
         metrics=metrics,
         sleep=sleep,
@@ -109,6 +114,7 @@ def _clients(
     sdrs_url: str,
     ecs_url: str,
     *,
+    deh_url: str | None = None,
     account: str,
     metrics: Metrics | None = None,
     sleep: SleepFn | None = None,
@@ -137,6 +143,7 @@ def _clients(
     return CloudClients(
         sdrs=SdrsClient(http(sdrs_url, "sdrs", not_found_codes=SDRS_NOT_FOUND_CODES), project),
         ecs=EcsClient(http(ecs_url, "ecs"), project),
+        deh=DehClient(http(deh_url, "deh"), project) if deh_url else None,
     )
 
 
@@ -179,6 +186,7 @@ def build_fleet(
             project,
             sdrs_url,
             ecs_url,
+            deh_url=spec.deh_url(),
             account=name,
             metrics=metrics,
             sender=sender,
@@ -194,6 +202,7 @@ def build_fleet(
                 ecs_url,
                 credentials=provider,
                 windows=spec.window_specs(),
+                deh=clouds.deh,
             )
         )
     # records stored before accounts existed belong to the environment's account

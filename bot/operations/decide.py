@@ -169,7 +169,7 @@ async def recheck_resize(deps: Deps, chat: Chat, op: PendingOperation, user: str
     assert isinstance(intent, ResizeIntent)
     try:
         cloud = deps.cloud(op.account)
-        state = await read_resize_state(cloud.sdrs, cloud.ecs, intent)
+        state = await read_resize_state(cloud.sdrs, cloud.ecs, intent, deh=cloud.deh)
     except CloudError as exc:
         failed = notices.CloudFailed(FailureFacts.of(exc), command_text(intent), at="confirm")
         await chat.tell(op.channel, user, failed)

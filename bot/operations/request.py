@@ -98,7 +98,7 @@ async def request_confirmation(
             group = await _group_name(cloud.sdrs, drill.server_group_id)
             facts = rename_facts(intent, drill.name, group, region=cloud.region)
         else:
-            state = await read_resize_state(cloud.sdrs, cloud.ecs, intent)
+            state = await read_resize_state(cloud.sdrs, cloud.ecs, intent, deh=cloud.deh)
             intent = canonical_flavors(intent, state.catalogue())  # S6.XLARGE.2 -> s6.xlarge.2
             check = check_resize(intent, state)
             if not check.allowed:
@@ -129,6 +129,9 @@ async def request_confirmation(
                 )
                 await tell(notices.PreflightRefused(check))
                 return
+            # a site on a dedicated host keeps its host unless one was named: the stored intent
+            # (and so the body sent at Confirm) names it
+            intent = intent.model_copy(update=check.host_fields())
             facts = resize_facts(intent, check, state.catalogue(), region=cloud.region)
             if planned is not None:
                 facts = facts.model_copy(update={"schedule": planned})

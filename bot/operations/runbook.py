@@ -261,7 +261,7 @@ async def _observe(
         )
     refusal = None
     if isinstance(action, rb_core.Preflight):
-        state = await read_resize_state(cloud.sdrs, cloud.ecs, intent)
+        state = await read_resize_state(cloud.sdrs, cloud.ecs, intent, deh=cloud.deh)
         check = check_resize(intent, state, will_stop=False)  # the servers are stopped now
         refusal = None if check.allowed else check.detail
     return rb_core.Seen(

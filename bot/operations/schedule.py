@@ -131,7 +131,7 @@ async def _one(deps: Deps, row: ScheduledOperation) -> None:
     detail = ""
     if decision.action is Action.CHECK:
         cloud = deps.cloud(op.account)
-        state = await read_resize_state(cloud.sdrs, cloud.ecs, intent)
+        state = await read_resize_state(cloud.sdrs, cloud.ecs, intent, deh=cloud.deh)
         check = check_resize(intent, state, will_stop=stops)
         shown: dict[str, str] = json.loads(op.checked_json) if op.checked_json else {}
         changed = bool(check.allowed and op.checked_json and changed_since(shown, check))

@@ -97,6 +97,7 @@ def accounts_toml(accounts: list[AccountSetup], urls: dict[str, str], *, two_per
             f'project_id = "{a.project_id}"',
             f'sdrs_endpoint = "{urls[a.name]}"',
             f'ecs_endpoint = "{urls[a.name]}"',
+            f'deh_endpoint = "{urls[a.name]}"',
             f'credentials = {{ kind = "static", ak = "{a.ak}", sk = "{a.sk}" }}',
             "",
         ]

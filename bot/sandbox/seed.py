@@ -11,7 +11,8 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.sandbox.world import DedicatedHost, Drill, Group, Instance, Server, World
+from bot.sandbox.deh import DedicatedHost
+from bot.sandbox.world import Drill, Group, Instance, Server, World
 
 SANDBOX_PROJECT_ID = "5a4db1a5e0e64c3a9a1f5d0c2b7e9f10"
 SANDBOX_AK = "SANDBOXAKEXAMPLE0001"
@@ -68,8 +69,15 @@ def seeded_world(
             size = "large" if n == 1 else "xlarge" if n == 2 else f"{n // 2}xlarge"
             for ratio in (vcpu_ram, vcpu_ram * 2):
                 w.add_flavor(f"{family}.{size}.{ratio}", 2 * n, 2 * n * ratio * 1024, set(az_hpc))
-    w.add_host(DedicatedHost(sid("deh-prod"), az_prod))
-    w.add_host(DedicatedHost(sid("deh-dr"), az_dr))
+    # dedicated hosts: erp-deh's production server runs on deh-prod; the others are where a
+    # resize may name (another host with room, a full one, one of another type, another AZ)
+    w.add_host(DedicatedHost(sid("deh-prod"), az_prod, f"{prefix}deh-erp-prod", vcpus=16))
+    w.add_host(DedicatedHost(sid("deh-prod-2"), az_prod, f"{prefix}deh-erp-prod-2", vcpus=16))
+    w.add_host(
+        DedicatedHost(sid("deh-full"), az_prod, f"{prefix}deh-nearly-full", vcpus=2, memory=4096)
+    )
+    w.add_host(DedicatedHost(sid("deh-c7"), az_prod, f"{prefix}deh-compute", host_type="c7"))
+    w.add_host(DedicatedHost(sid("deh-dr"), az_dr, f"{prefix}deh-erp-dr", vcpus=16))
 
     groups = (
         ("pg-erp", "erp-protection", "protected", "source"),

@@ -103,6 +103,11 @@ class Emulator:
             ("GET", re.compile(p + r"/cloudservers/flavors"), self._zone_flavors),
             ("GET", re.compile(p + r"/cloudservers/limits"), self._limits),
             ("GET", re.compile(p + r"/cloudservers/(?P<id>[^/]+)"), self._server),
+            (
+                "GET",
+                re.compile(r"/v1\.0/(?P<project>[^/]+)/dedicated-hosts/(?P<id>[^/]+)"),
+                self._dedicated_host,
+            ),
         ]
 
     def app(self) -> web.Application:
@@ -117,6 +122,7 @@ class Emulator:
         app.router.add_delete("/_sandbox/ecs-faults", self._ctl_clear_power_faults)
         self.denials.add_routes(app.router)
         app.router.add_route("*", "/v1/{tail:.*}", self._dispatch)
+        app.router.add_route("*", "/v1.0/{tail:.*}", self._dispatch)  # DeH
         return app
 
     # ---- the API ------------------------------------------------------------------------
@@ -281,6 +287,9 @@ class Emulator:
 
     async def _server(self, payload: Any, p: dict[str, str]) -> Any:
         return {"server": self.world.server_wire(p["id"])}
+
+    async def _dedicated_host(self, payload: Any, p: dict[str, str]) -> Any:
+        return {"dedicated_host": self.world.dedicated_host(p["id"], self.project_id)}
 
     async def _flavors(self, payload: Any, p: dict[str, str]) -> Any:
         server_id = p.get("q:instance_uuid")

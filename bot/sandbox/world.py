@@ -20,7 +20,12 @@ each case is not documented, so the mapping below is this emulator's, stated her
 * every resized server already has the flavor: 400 SDRS.1341
 * dedicated hosts: server on a DeH but no DeH id for its site: SDRS.1367; unknown DeH id:
   SDRS.1368; DeH in another AZ than the server: SDRS.1369; DeH id for a site not resized:
-  SDRS.1370
+  SDRS.1370; a DeH whose type does not take the new flavor, or without the free vCPUs/memory
+  for it: 400 ``SANDBOX.DEH_FLAVOR`` / ``SANDBOX.DEH_CAPACITY`` (no SDRS code is documented for
+  these; :mod:`bot.sandbox.deh`). An accepted resize to another host moves the server there
+  when its job succeeds.
+
+DeH (``GET /v1.0/{project_id}/dedicated-hosts/{id}``): :mod:`bot.sandbox.deh`.
 
 ECS batch stop / start (``POST /v1/{project_id}/cloudservers/action``, ``os-stop``/``os-start``)
 and ECS jobs (``GET /v1/{project_id}/jobs/{job_id}``), as the ECS API reference describes them:
@@ -83,6 +88,8 @@ from bot.core.rules import (
     RESIZABLE_INSTANCE_STATUSES,
     drill_name_problem,
 )
+from bot.sandbox.deh import NOT_FOUND_CODE as DEH_NOT_FOUND
+from bot.sandbox.deh import DedicatedHost
 from bot.sandbox.faults import PowerFault
 
 JOB_TYPE_RESIZE = "resizeProtectedInstanceNew"
@@ -165,12 +172,6 @@ class Server:
 
 
 @dataclass
-class DedicatedHost:
-    id: str
-    az: str
-
-
-@dataclass
 class Group:
     id: str
     name: str
@@ -233,6 +234,7 @@ class Job:
     run_after: float
     done_after: float
     changes: dict[str, str]  # server id -> new flavor
+    moves: dict[str, str] = field(default_factory=dict)  # server id -> the DeH it moves to
     fail: tuple[str, str] | None = None
     hang: bool = False
     status: str = "INIT"
@@ -508,8 +510,8 @@ class World:
                 raise _bad(code, f"The {where} server {srv.id} is {srv.status}, not stopped")
             if all(srv.flavor == flv for _s, srv, flv, _h in targets):
                 raise _bad("SDRS.1341", "The new flavor is the same as the current flavor")
-            for site, srv, _flv, host in targets:
-                self._check_host(site, srv, host)
+            for site, srv, flv, host in targets:
+                self._check_host(site, srv, host, flv or "")
             plan = self.job_plans.pop(0) if self.job_plans else JobPlan()
             total = self.job_seconds if plan.seconds is None else plan.seconds
             job = Job(
@@ -520,6 +522,7 @@ class World:
                 run_after=min(self.job_init_seconds, total),
                 done_after=total,
                 changes={srv.id: flv for _s, srv, flv, _h in targets if flv},
+                moves={srv.id: h for _s, srv, _f, h in targets if h and h != srv.dedicated_host_id},
                 fail=plan.fail,
                 hang=plan.hang,
                 restore_status=inst.status if inst.status != "error-resizing" else "protected",
@@ -529,7 +532,7 @@ class World:
             inst.status = "resizing"
             return job.id
 
-    def _check_host(self, site: str, srv: Server, host: str | None) -> None:
+    def _check_host(self, site: str, srv: Server, host: str | None, flavor: str) -> None:
         if srv.dedicated_host_id and not host:
             raise _bad(
                 "SDRS.1367",
@@ -545,6 +548,18 @@ class World:
                     "SDRS.1369",
                     f"The dedicated host {host} is in {deh.az}, the server is in {srv.az}",
                 )
+            refused = deh.refusal(srv, flavor, self.servers.values(), self.flavors)
+            if refused is not None:
+                raise _bad(*refused)
+
+    def dedicated_host(self, host_id: str, project_id: str = "") -> dict[str, Any]:
+        """``ShowDedicatedHost``'s ``dedicated_host`` (404 for an unknown host)."""
+        with self.lock:
+            self._advance()
+            host = self.hosts.get(host_id)
+            if host is None:
+                raise _not_found(DEH_NOT_FOUND, f"The dedicated host {host_id} does not exist")
+            return host.wire(self.servers.values(), self.flavors, project_id)
 
     def job(self, job_id: str) -> dict[str, Any]:
         with self.lock:
@@ -885,6 +900,8 @@ class World:
             job.status = "SUCCESS"
             for sid, flv in job.changes.items():
                 self.servers[sid].flavor = flv
+            for sid, host in job.moves.items():
+                self.servers[sid].dedicated_host_id = host
             inst.status = job.restore_status
 
     def _server(self, server_id: str) -> Server:

@@ -26,7 +26,9 @@ HELP_TEXT = {
         "available/protected/error-resizing).\n"
         f"```{escape(USAGE['resize'])}```\n"
         "One flavor resizes both sites; `production=`/`dr=` resize one site each. "
-        "`production-host=`/`dr-host=` give a dedicated host for a site on DeH."
+        "A site on a dedicated host (DeH) stays on its host; "
+        "`production_dedicated_host=`/`dr_dedicated_host=` (or `production-host=`/`dr-host=`) "
+        "move it to another."
     ),
     "drill": (
         "*Rename a DR drill.* Names: at most 64 bytes (a Chinese character takes 3), only "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.core.facts import FlavorFacts, LegacyFacts, OperationFacts, RenameFacts, ResizeFacts
 from bot.core.preflight import Warning
+from handlers.messages.dedicated_hosts import placement_text
 from handlers.messages.preflight import warning_text
 from handlers.messages.text import SITE_LABEL, escape
 from handlers.messages.windows import schedule_when_text
@@ -96,7 +97,7 @@ def describe_resize(facts: ResizeFacts) -> str:
     group = f", group `{escape(facts.group_name)}`" if facts.group_name else ""
     lines = [f"*Resize protected instance* `{name}` (`{escape(facts.instance_id)}`{group})"]
     for change in facts.changes:
-        on_host = f" on dedicated host `{escape(change.host)}`" if change.host else ""
+        on_host = placement_text(change)
         server = escape(change.server_name or change.server_id)
         power = _power_note(facts, change.power)
         lines.append(

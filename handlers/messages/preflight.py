@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.core.notices import PreflightRefused
 from bot.core.preflight import Preflight, Refusal, Warning
 from handlers.messages.capacity import not_in_zone_text, quota_text
+from handlers.messages.dedicated_hosts import host_refusal_text, unchecked_text
 from handlers.messages.text import SITE_LABEL, escape
 
 SITE_SERVER = {"production": "Production-site server", "dr": "DR-site server"}
@@ -23,7 +24,9 @@ def warning_text(kind: Warning, what: str) -> str:
             f"The {SITE_LABEL[what]} server already has this flavor: nothing changes there "
             "(SDRS refuses a resize that changes nothing at all)."
         )
-    return (
+    if kind is Warning.DEDICATED_HOST_UNCHECKED:
+        return unchecked_text(what)
+    return (  # stored by earlier versions (a site on a DeH now keeps its host by default)
         f"The {SITE_LABEL[what]} server runs on a dedicated host but no host id was given "
         f"(add `{'production' if what == 'production' else 'dr'}-host=&lt;DeH id&gt;`)."
     )
@@ -61,6 +64,8 @@ def refusal_text(check: Preflight) -> str:
         return prepaid_text(check)
     if check.refusal is Refusal.NO_CHANGE:
         return no_change_text(check)
+    if check.refusal is Refusal.DEDICATED_HOST and check.host_problem is not None:
+        return host_refusal_text(check.host_problem)
     if check.refusal is Refusal.FLAVOR_NOT_IN_ZONE:
         return not_in_zone_text(check)
     if check.refusal is Refusal.QUOTA:
@@ -102,7 +107,7 @@ def refused_text(n: PreflightRefused) -> str:
 def changed_text(sites: list[str]) -> str:
     which = " and ".join(SITE_LABEL[s] for s in sites)
     return (
-        f":warning: The {which} changed since this was requested (another server or flavor "
-        "now), so what this confirmation shows is out of date. Nothing was sent to SDRS; "
-        "ask again to see the current state."
+        f":warning: The {which} changed since this was requested (another server, flavor or "
+        "dedicated host now), so what this confirmation shows is out of date. Nothing was sent "
+        "to SDRS; ask again to see the current state."
     )

@@ -48,7 +48,7 @@ async def test_all_allowed_every_read_is_ok_and_only_the_changes_are_untested(
     clouds: CloudClients, emulator: EmulatorThread
 ) -> None:
     before = len(emulator.emulator.requests)
-    rows = await check_access(clouds.sdrs, clouds.ecs)
+    rows = await check_access(clouds.sdrs, clouds.ecs, clouds.deh)
     assert [r.operation for r in rows].count("ShowServer") == 1
     assert {r.operation for r in rows} == {p.operation for p in PERMISSIONS}
     states = by_state(rows)
@@ -72,7 +72,7 @@ async def test_one_denied_action_is_named_as_missing_with_its_remedy(
     clouds: CloudClients, emulator: EmulatorThread, action: str
 ) -> None:
     emulator.emulator.denials.deny([action], None)
-    rows = await check_access(clouds.sdrs, clouds.ecs)
+    rows = await check_access(clouds.sdrs, clouds.ecs, clouds.deh)
     needing = {p.operation for p in PERMISSIONS if p.grant.name == action} - ECS_POWER
     states = by_state(rows)
     assert states.get(AccessState.MISSING, set()) == needing
@@ -93,7 +93,7 @@ async def test_a_missing_sdrs_role_is_named_for_every_sdrs_call_and_the_changes(
     clouds: CloudClients, emulator: EmulatorThread
 ) -> None:
     emulator.emulator.denials.deny(["SDRS Administrator"], None)
-    rows = await check_access(clouds.sdrs, clouds.ecs)
+    rows = await check_access(clouds.sdrs, clouds.ecs, clouds.deh)
     states = by_state(rows)
     # reads that need an instance or a drill from a refused list cannot be tried
     assert states[AccessState.MISSING] == {
@@ -112,7 +112,7 @@ async def test_a_missing_sdrs_role_is_named_for_every_sdrs_call_and_the_changes(
         *ECS_POWER,
         *DERIVED,
     }
-    assert states[AccessState.OK] == {"ListServersDetails", "ShowServerLimits"}
+    assert states[AccessState.OK] == {"ListServersDetails", "ShowServerLimits", "ShowDedicatedHost"}
     for row in rows:
         if row.state is AccessState.MISSING:
             assert row.grant == SDRS_ADMIN

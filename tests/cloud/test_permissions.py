@@ -1,4 +1,4 @@
-"""Least privilege, the table side: every request the SDRS and ECS clients send (driven against
+"""Least privilege, the table side: every request the SDRS, ECS and DeH clients send (driven against
 the emulator, captured there) has a row in ``bot.core.permissions.PERMISSIONS``, every row is
 sent by some client method, and ``deploy/iam-policy.json`` is exactly the actions those rows
 need. The emulator refuses denied grants per access key as IAM does (HTTP 403)."""
@@ -27,6 +27,7 @@ from bot.core.permissions import (
     refused_grant,
 )
 from bot.core.wire.sdrs import ResizeParams
+from bot.huaweicloud.deh import DehClient
 from bot.huaweicloud.ecs import EcsClient
 from bot.huaweicloud.sdrs import SdrsClient
 from bot.huaweicloud.wiring import CloudClients, build_clients
@@ -102,6 +103,13 @@ DRIVERS: dict[str, tuple[str, Drive]] = {
     ),
 }
 NOT_API_CALLS = {"aclose"}
+# the DeH client's calls (a host the seeded world has), and their rows
+DEH_DRIVERS: dict[str, tuple[str, Callable[[DehClient], Awaitable[Any]]]] = {
+    "DehClient.get_dedicated_host": (
+        "ShowDedicatedHost",
+        lambda d: d.get_dedicated_host(sid("deh-prod")),
+    ),
+}
 
 
 def _public_methods(cls: type) -> set[str]:
@@ -123,6 +131,7 @@ async def clouds(emulator: EmulatorThread) -> AsyncIterator[CloudClients]:
 
 def test_every_client_method_is_driven() -> None:
     assert _public_methods(SdrsClient) | _public_methods(EcsClient) == set(DRIVERS)
+    assert _public_methods(DehClient) == set(DEH_DRIVERS)
 
 
 async def test_every_request_the_clients_send_has_a_row_and_every_row_is_sent(
@@ -144,6 +153,16 @@ async def test_every_request_the_clients_send_has_a_row_and_every_row_is_sent(
             assert row.operation == operation, f"{name} matched {row.operation}"
             assert row.service == ("sdrs" if name.startswith("Sdrs") else "ecs"), name
             served.add(row.operation)
+    assert clouds.deh is not None
+    for name, (operation, call) in DEH_DRIVERS.items():
+        before = len(emulator.emulator.requests)
+        await call(clouds.deh)
+        sent = list(emulator.emulator.requests)[before:]
+        assert sent, f"{name} sent nothing"
+        for request in sent:
+            row = permission_for(request.method, request.path, service="deh")
+            assert row is not None and row.operation == operation, name
+            served.add(row.operation)
     assert served == {p.operation for p in PERMISSIONS}, "a row no client method sends"
 
 
@@ -154,6 +173,7 @@ def test_the_policy_file_is_exactly_the_actions_the_calls_need() -> None:
     (statement,) = shipped["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == [
+        "deh:dedicatedHosts:get",
         "ecs:cloudServerFlavors:get",
         "ecs:cloudServerQuotas:get",
         "ecs:cloudServers:get",

@@ -64,6 +64,7 @@ region = "cn-north-4"
 project_id = "{SANDBOX_PROJECT_ID}"
 sdrs_endpoint = "{url}"
 ecs_endpoint = "{url}"
+deh_endpoint = "{url}"
 credentials = {{ kind = "static", ak = "{SANDBOX_AK}", sk = "{SANDBOX_SK}" }}
 
 [[bindings]]
@@ -111,7 +112,7 @@ def test_an_empty_or_missing_binding_policy_is_refused_by_the_loader(
     assert len(refusals) == 1, problems
     refusal = refusals[0]
     # where: the file, the binding's line, the binding - as every other problem in the file
-    assert re.match(rf"{re.escape(str(path))}:8: bindings\[1\]: no request policy for ", refusal)
+    assert re.match(rf"{re.escape(str(path))}:9: bindings\[1\]: no request policy for ", refusal)
     assert f"no request policy for {' and '.join(open_kinds)}: anyone in " in refusal
     where = f"channel {CHANNEL}" if CHANNEL in channels else "every channel not named"
     assert where in refusal

@@ -68,6 +68,14 @@ DEH2 = "9a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d"
             f"resize {PI} s6.large.2 production-host={DEH} dr-host={DEH2}",
             ResizeIntent(instance_id=PI, flavor="s6.large.2", production_host=DEH, dr_host=DEH2),
         ),
+        (  # the spelling, beside the older one
+            f"resize {PI} s6.large.2 production_dedicated_host={DEH} dr_dedicated_host={DEH2}",
+            ResizeIntent(instance_id=PI, flavor="s6.large.2", production_host=DEH, dr_host=DEH2),
+        ),
+        (
+            f"resize {PI} dr=s6.large.2 --dr-dedicated-host {DEH2}",
+            ResizeIntent(instance_id=PI, dr_flavor="s6.large.2", dr_host=DEH2),
+        ),
         (
             f"resize {PI} --flavor s6.large.2",
             ResizeIntent(instance_id=PI, flavor="s6.large.2"),
@@ -176,6 +184,13 @@ def test_stop_start_is_not_sent_to_sdrs() -> None:
     assert isinstance(plain, ResizeIntent) and isinstance(runbook, ResizeIntent)
     assert runbook.stop_start and not plain.stop_start
     assert runbook.params().body() == plain.params().body()
+
+
+def test_both_spellings_of_a_host_are_one_option() -> None:
+    with pytest.raises(ParseError, match="given twice"):
+        parse(f"resize {PI} s6.large.2 production-host={DEH} production_dedicated_host={DEH}")
+    with pytest.raises(ParseError, match="`dr_dedicated_host` is only used when the dr site"):
+        parse(f"resize {PI} production=s6.large.2 dr_dedicated_host={DEH}")
 
 
 def test_resize_intent_params_and_sites() -> None:

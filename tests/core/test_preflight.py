@@ -119,11 +119,14 @@ def test_warnings() -> None:
     )
     same = decide_resize(same_prod, *world(), CAT)
     assert same.allowed and [w for w, _ in same.warnings] == [Warning.SAME_FLAVOR]
+    # a DeH server keeps its host; a host that was not read is sent unchecked, with a warning
     deh = decide_resize(PROD, *world(src=server("src", host="deh-1")), CAT)
-    assert (Warning.DEDICATED_HOST_MISSING, "production") in deh.warnings
+    assert (Warning.DEDICATED_HOST_UNCHECKED, "production") in deh.warnings
+    assert deh.host_fields() == {"production_host": "deh-1"}
     given = ResizeIntent(instance_id=PI, production_flavor="s6.xlarge.2", production_host=PI)
     warned = decide_resize(given, *world(src=server("src", host="deh-1")), CAT).warnings
-    assert [w for w, _ in warned] == [Warning.DR_SMALLER]  # DR stays s6.large.2: smaller now
+    # DR stays s6.large.2: smaller now
+    assert [w for w, _ in warned] == [Warning.DEDICATED_HOST_UNCHECKED, Warning.DR_SMALLER]
     bigger_dr = decide_resize(ResizeIntent(instance_id=PI, dr_flavor="s6.xlarge.2"), *world(), CAT)
     assert bigger_dr.allowed and not bigger_dr.warnings
 
@@ -222,9 +225,9 @@ def test_refusal_texts_name_the_server_and_what_to_do() -> None:
 
 
 def test_host_name_alone_is_not_a_dedicated_host() -> None:
-    """OS-EXT-SRV-ATTR:host (set on every server) must not raise the DeH warning."""
+    """OS-EXT-SRV-ATTR:host (set on every server) does not put a server on a DeH."""
     result = decide_resize(PROD, *world(), CAT)
-    assert result.allowed and Warning.DEDICATED_HOST_MISSING not in [w for w, _ in result.warnings]
+    assert result.allowed and not result.hosts and result.host_fields() == {}
     tenancy_only = Server.model_validate(
         {
             "id": "src",
@@ -233,8 +236,9 @@ def test_host_name_alone_is_not_a_dedicated_host() -> None:
             "os:scheduler_hints": {"tenancy": ["dedicated"]},
         }
     )
-    warned = decide_resize(PROD, *world(src=tenancy_only), CAT)
-    assert (Warning.DEDICATED_HOST_MISSING, "production") in warned.warnings
+    refused = decide_resize(PROD, *world(src=tenancy_only), CAT)  # on a DeH, id unknown
+    assert refused.refusal is Refusal.DEDICATED_HOST and refused.host_problem is not None
+    assert refused.host_problem.sdrs_code == "SDRS.1367"
 
 
 @pytest.mark.parametrize(

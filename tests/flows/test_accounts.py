@@ -196,11 +196,13 @@ def _accounts_file(tmp_path: Path, a: EmulatorThread, b: EmulatorThread) -> Path
             f'project_id = "{SANDBOX_PROJECT_ID}"',
             f'project_id = "{SANDBOX_PROJECT_ID}"\nsdrs_endpoint = "{a.url}"\n'
             f'ecs_endpoint = "{a.url}"\n'
+            f'deh_endpoint = "{a.url}"\n'
             f'credentials = {{ kind = "static", ak = "{SANDBOX_AK}", sk = "{SANDBOX_SK}" }}',
         )
         .replace(
             f'project_id = "{PROJECT_B}"',
-            f'project_id = "{PROJECT_B}"\nsdrs_endpoint = "{b.url}"\necs_endpoint = "{b.url}"',
+            f'project_id = "{PROJECT_B}"\nsdrs_endpoint = "{b.url}"\necs_endpoint = "{b.url}"'
+            f'\ndeh_endpoint = "{b.url}"',
         )
     )
     path = tmp_path / "accounts.toml"
@@ -422,6 +424,7 @@ def _agency_file(tmp_path: Path, sdrs: EmulatorThread, iam: IamThread) -> Path:
 region = "cn-north-4"
 sdrs_endpoint = "{sdrs.url}"
 ecs_endpoint = "{sdrs.url}"
+deh_endpoint = "{sdrs.url}"
 iam_endpoint = "{iam.url}"
 credentials = {{ kind = "ecs-metadata", endpoint = "{iam.url}" }}
 
@@ -576,6 +579,7 @@ def test_check_with_an_account_on_oidc_at_sts(
 region = "cn-north-4"
 sdrs_endpoint = "{sdrs.url}"
 ecs_endpoint = "{sdrs.url}"
+deh_endpoint = "{sdrs.url}"
 iam_endpoint = "{iam_thread.url}"
 
 [accounts.prod-cn.credentials]

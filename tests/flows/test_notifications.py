@@ -121,6 +121,8 @@ async def test_cancel_expiry_and_refused_submission_are_announced(
         h.clock.t += timedelta(hours=1)
         await expire_sweep(h.deps)
         # SDRS refuses an unknown dedicated host (SDRS.1368), which the preflight cannot read
+        # here (IAM does not let the bot read DeH)
+        h.emulator.emulator.denials.deny(["deh:dedicatedHosts:get"])
         deh = f"production=s6.xlarge.2 production-host={sid('deh-missing')}"
         await h.command(f"resize {sid('pi-deh')} {deh}")
         op3, ts3 = await h.confirmation(2)

@@ -79,8 +79,9 @@ async def test_confirmation_shows_current_and_new_flavors_and_warnings(h: Harnes
     await h.command(f"resize {sid('pi-deh')} s6.xlarge.2")
     await h.confirmation(1)
     summary = json.dumps(confirmation_posts(h)[1]["blocks"])
-    assert "dedicated host but no host id was given" in summary
-    assert "production-host=&lt;DeH id&gt;" in summary  # shown by Slack as typed
+    # on a dedicated host: it stays there (the host read, with its name)
+    assert f"stays on dedicated host `deh-erp-prod` (`{sid('deh-prod')}`)" in summary
+    assert "could not be read" not in summary
 
 
 async def test_server_started_after_request_blocks_confirm_until_stopped(h: Harness) -> None:

@@ -172,7 +172,9 @@ async def test_slack_retry_of_the_same_command_posts_one_confirmation(h: Harness
 
 
 async def test_sdrs_errors_are_shown_readably_in_the_thread(h: Harness) -> None:
-    # A dedicated host id the bot cannot check (no DeH API read): SDRS refuses it (SDRS.1368).
+    # A dedicated host id the bot cannot check (IAM does not let it read DeH): SDRS refuses it
+    # (SDRS.1368) after Confirm.
+    h.emulator.emulator.denials.deny(["deh:dedicatedHosts:get"])
     await h.command(
         f"resize {sid('pi-deh')} production=s6.xlarge.2 production-host={sid('deh-missing')}"
     )

@@ -29,6 +29,7 @@ def env(
         "HUAWEICLOUD_SDK_PROJECT_ID": SANDBOX_PROJECT_ID,
         "SDRS_ENDPOINT": emulator.url,
         "ECS_ENDPOINT": emulator.url,
+        "DEH_ENDPOINT": emulator.url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
         "OPEN_ACCESS": "true",
     }.items():
@@ -88,7 +89,7 @@ def test_iam_lines_per_call_and_a_denied_action_names_its_remedy(
     code, lines = run(capsys)
     assert code == 0, lines
     access = lines["iam"].splitlines()
-    assert len(access) == 16  # one per call the bot makes (bot.core.permissions.PERMISSIONS)
+    assert len(access) == 17  # one per call the bot makes (bot.core.permissions.PERMISSIONS)
     untested = [line for line in access if line.startswith("--")]
     assert all(line.startswith("ok") for line in access if line not in untested)
     changes = {
@@ -112,6 +113,20 @@ def test_iam_lines_per_call_and_a_denied_action_names_its_remedy(
         == 2
     )
     assert lines["ecs"].startswith("FAIL")  # the plain ECS read is refused too
+
+
+def test_the_dedicated_host_read_is_checked_and_a_denial_names_its_action(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], emulator: EmulatorThread
+) -> None:
+    code, lines = run(capsys)
+    [deh] = [line for line in lines["iam"].splitlines() if "ShowDedicatedHost" in line]
+    assert code == 0 and deh.startswith("ok")
+    assert "(deh:dedicatedHosts:get): allowed (the probe's id does not exist" in deh
+    httpx.post(f"{emulator.url}/_sandbox/deny", json={"grants": ["deh:dedicatedHosts:get"]})
+    code, lines = run(capsys)
+    failed = [line for line in lines["iam"].splitlines() if line.startswith("FAIL")]
+    assert code == 1 and [line.split()[2] for line in failed] == ["ShowDedicatedHost"]
+    assert "-> add deh:dedicatedHosts:get to the custom policy" in lines["iam"]
 
 
 def test_an_old_schema_is_reported_as_migrated_at_start(

@@ -60,6 +60,7 @@ def accounts(tmp_path: Path, sdrs: EmulatorThread, credentials: str, extra: str 
 region = "cn-north-4"
 sdrs_endpoint = "{sdrs.url}"
 ecs_endpoint = "{sdrs.url}"
+deh_endpoint = "{sdrs.url}"
 credentials = {credentials}
 {extra}
 

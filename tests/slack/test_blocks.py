@@ -47,8 +47,8 @@ def test_confirmation_message_has_summary_context_and_two_buttons() -> None:
     )
     summary = operation.describe_resize(resize_facts(intent, check, {}))
     assert (
-        "production site, server `ecs-a`: `s6.medium.2` (1 vCPU, 2 GiB) → `s6.large.2` "
-        f"on dedicated host `{DEH}`"
+        "production site, server `ecs-a`: `s6.medium.2` (1 vCPU, 2 GiB) → `s6.large.2`"
+        f" · stays on dedicated host `{DEH}`"  # no host read: its id alone
     ) in summary
     assert "DR site, server `ecs-b`: `s6.medium.2` (1 vCPU, 2 GiB) → `s6.xlarge.2`" in summary
     assert ":warning: The DR site server already has this flavor" in summary

@@ -32,7 +32,9 @@ def link_to(ts: str, channel: str = CHANNEL) -> str:
 
 async def refused_and_failed(h: Harness) -> tuple[str, str, str]:
     """A resize SDRS refuses (SDRS.1368: an unknown dedicated host) and one whose job fails
-    (SDRS.1399); (refused ts, failed ts, failed job id)."""
+    (SDRS.1399); (refused ts, failed ts, failed job id). The bot may not read DeH here, so the
+    unknown host reaches SDRS."""
+    h.emulator.emulator.denials.deny(["deh:dedicatedHosts:get"])
     deh = f"production=s6.xlarge.2 production-host={sid('deh-missing')}"
     await h.command(f"resize {sid('pi-deh')} {deh}")
     op1, ts1 = await h.confirmation()

@@ -35,6 +35,7 @@ def serve_env(
             "HUAWEICLOUD_SDK_PROJECT_ID": SANDBOX_PROJECT_ID,
             "SDRS_ENDPOINT": sdrs_url,
             "ECS_ENDPOINT": sdrs_url,
+            "DEH_ENDPOINT": sdrs_url,
             "DATABASE_URL": database_url,
             "HTTP_HOST": "127.0.0.1",
             "HEALTH_HOST": "127.0.0.1",
