@@ -47,7 +47,7 @@ ECS_BATCH = (
 ECS_BATCH_STOP = "https://support.huaweicloud.com/intl/en-us/api-ecs/ecs_02_0303.html"
 ECS_SHOW_JOB = "https://support.huaweicloud.com/intl/en-us/api-ecs/ecs_02_0901.html"
 SYSTEM_PERMISSIONS = "https://support.huaweicloud.com/usermanual-permissions/iam_01_0001.html"
-DEH_API = "https://support.huaweicloud.com/intl/en-us/api-deh/"
+DEH_API = "https://support.huaweicloud.com/intl/en-us/api-deh/deh_08_0002.html"
 
 
 class GrantKind(StrEnum):
