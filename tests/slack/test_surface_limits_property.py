@@ -49,6 +49,7 @@ from bot.core.records import (
 )
 from bot.core.states import EventKind, JobKind, JobState, OpKind, OpState, ScheduleState
 from bot.core.wire.ecs import Flavor
+from bot.core.wording import Wording, verbatim
 from bot.sandbox import block_limits
 from handlers import modals, render
 from handlers.messages import errors, help, runbook, windows
@@ -495,7 +496,9 @@ def test_every_private_reply_fits(
     ]
     for reply in replies:
         message_ok(render.notice(reply), None)
-    message_ok("", errors.parse_error_blocks(ParseError(why[:2000], USAGE["resize"])))
+    message_ok(
+        "", errors.parse_error_blocks(ParseError(verbatim(why[:2000]), Wording(USAGE["resize"])))
+    )
 
 
 def test_help_fits() -> None:
