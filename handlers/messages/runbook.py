@@ -90,6 +90,7 @@ def runbook_outcome_text(outcome: str | None, code: str | None = None, why: str 
     """How a stop-resize-start ended (bot.core.runbook.ResizeOutcome): "done: resized" only
     when it resized; otherwise what happened, never worded as a success."""
     code_text = f" (`{escape(code)}`)" if code else ""
+    why = recorded(why)
     because = f": {escape(why)}" if why else ""
     if outcome == "success":
         return _("done: resized")
@@ -108,6 +109,12 @@ def runbook_outcome_text(outcome: str | None, code: str | None = None, why: str 
     if outcome == "submitted":
         return _("ended before the resize did: check the instance's flavors in the SDRS console")
     return _("ended, the resize's outcome is not known: check the instance's flavors")
+
+
+def recorded(text: str) -> str:
+    """A reason the core recorded in English (an N_-marked msgid: "the stop failed"), in the
+    reader's language; anything else (a cloud's message, a job id) as it is."""
+    return _(text)
 
 
 def _stopped_again(stopped: int) -> str:
@@ -147,7 +154,7 @@ def runbook_text(e: RunbookEvent) -> str:
     again = _(" Starting {servers} again.").format(servers=servers) if e.servers else ""
     return _(template).format(
         servers=servers,
-        detail=escape(e.detail),
+        detail=escape(recorded(e.detail)),
         requester=e.requester,
         again=again,
         later=retry_in(e.retry_after),

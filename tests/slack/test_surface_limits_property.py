@@ -722,3 +722,15 @@ def test_every_parse_error_reads_in_chinese(command: str) -> None:
 
     english, chinese = _both(shown)
     assert chinese != english
+
+
+def test_reasons_the_core_records_read_in_chinese() -> None:
+    """A stop-resize-start's reason recorded in English by the core (an N_-marked msgid) is
+    shown translated; one from the cloud is shown as it came."""
+    event = RunbookEvent(
+        event="left-stopped", requester="U0ALICE001", servers=["web-01"], detail="the stop failed"
+    )
+    english, chinese = _both(lambda: runbook.runbook_text(event))
+    assert "(the stop failed)" in english and "（关机失败）" in chinese
+    cloud = event.model_copy(update={"detail": "Ecs.0001 quota exceeded"})
+    assert "Ecs.0001 quota exceeded" in _both(lambda: runbook.runbook_text(cloud))[1]
