@@ -19,7 +19,9 @@ COPY requirements.lock ./
 RUN if [ -s /etc/ssl/certs/ca-certificates.crt ]; then \
         export PIP_CERT=/etc/ssl/certs/ca-certificates.crt; fi; \
     /opt/venv/bin/pip install --require-hashes --only-binary=:all: -r requirements.lock
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md MANIFEST.in babel.cfg ./
+# the build backend compiles the message catalogs (handlers/locale/*.po -> .mo) into the wheel
+COPY build_backend ./build_backend
 COPY bot ./bot
 COPY handlers ./handlers
 RUN if [ -s /etc/ssl/certs/ca-certificates.crt ]; then \

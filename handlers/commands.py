@@ -30,7 +30,7 @@ from bot.operations.deps import Deps
 from bot.store import StoreUnavailable
 from handlers import forms
 from handlers.inbox import CommandWork, accept, command_item, run_here
-from handlers.messages.errors import parse_error_blocks, store_unavailable_text
+from handlers.messages.errors import parse_error_blocks, parse_problem_text, store_unavailable_text
 from handlers.messages.help import help_blocks
 from handlers.messages.text import escape
 
@@ -48,7 +48,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             deps.metrics.commands.labels("unknown", "parse-error", "").inc()
             await ack(
                 response_type="ephemeral",
-                text=escape(exc.problem),
+                text=escape(parse_problem_text(exc)),
                 blocks=parse_error_blocks(exc),
             )
             return

@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 
 from bot.core.language import DEFAULT, Language
+from bot.core.wording import Wording
 
 DOMAIN = "messages"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -50,11 +51,20 @@ def catalog(language: Language) -> gettext.NullTranslations:
 
 
 def _(message: str) -> str:
+    if not message:  # gettext's "" is the catalog's header
+        return message
     return catalog(current()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return catalog(current()).ngettext(singular, plural, n)
+
+
+def tr(w: Wording) -> str:
+    """A sentence the core worded (:mod:`bot.core.wording`), translated and filled in (its
+    values that are wordings too). Nothing is escaped: the caller escapes for mrkdwn."""
+    values = {k: tr(v) if isinstance(v, Wording) else v for k, v in w.values.items()}
+    return _(w.msgid).format(**values) if w.msgid else ""
 
 
 def N_(message: str) -> str:

@@ -12,7 +12,8 @@ import json
 from typing import Any
 
 from bot.core.intents import FLAVOR_RE, UUID_RE, RenameDrillIntent, ResizeIntent
-from bot.core.rules import DRILL_NAME_RULE, drill_name_problem
+from bot.core.rules import DRILL_NAME_RULE, drill_name_wording
+from handlers.i18n import _, tr
 from handlers.messages.text import SITE_LABEL
 from handlers.modals import (
     PICK_DRILL,
@@ -66,32 +67,34 @@ def resize_from_view(view: dict[str, Any]) -> ResizeIntent | dict[str, str]:
     values = (view.get("state") or {}).get("values") or {}
     instance = _value(values, "instance", PICK_INSTANCE)
     if not instance:
-        return {"instance": "Choose a protected instance."}
+        return {"instance": _("Choose a protected instance.")}
     if SITES_BLOCK not in values:
-        return {"instance": "Wait for the instance's servers to load, then choose flavors."}
+        return {"instance": _("Wait for the instance's servers to load, then choose flavors.")}
     sites = [site for site in _selected(values, SITES_BLOCK, SITES_ACTION) if site in SITES]
     if not sites:
-        return {SITES_BLOCK: "Choose at least one site to resize."}
+        return {SITES_BLOCK: _("Choose at least one site to resize.")}
     if not UUID_RE.fullmatch(instance):
-        return {"instance": "Choose a protected instance from the list."}
+        return {"instance": _("Choose a protected instance from the list.")}
     errors: dict[str, str] = {}
     chosen: dict[str, str | None] = {}
     for site in sites:
         flavor = _value(values, f"{site}_flavor", "flavor")
         host = _value(values, f"{site}_host", "host")
         if not flavor:
-            errors[f"{site}_flavor"] = f"Choose the new flavor for the {SITE_LABEL[site]}."
+            errors[f"{site}_flavor"] = _("Choose the new flavor for the {site}.").format(
+                site=_(SITE_LABEL[site])
+            )
         elif not FLAVOR_RE.fullmatch(flavor) or len(flavor) > 64:
-            errors[f"{site}_flavor"] = "A flavor looks like s6.large.2."
+            errors[f"{site}_flavor"] = _("A flavor looks like s6.large.2.")
         else:
             chosen[f"{site}_flavor"] = flavor
         if host and not UUID_RE.fullmatch(host):
-            errors[f"{site}_host"] = "A dedicated host id is a UUID."
+            errors[f"{site}_host"] = _("A dedicated host id is a UUID.")
         elif host:
             chosen[f"{site}_host"] = host
     power = _selected(values, POWER_BLOCK, POWER_ACTION)
     if "hard" in power and "stop-start" not in power:
-        errors[POWER_BLOCK] = "A hard stop is for Stop and start again: tick that too."
+        errors[POWER_BLOCK] = _("A hard stop is for Stop and start again: tick that too.")
     if errors:
         return errors
     return ResizeIntent(
@@ -106,12 +109,17 @@ def rename_from_view(view: dict[str, Any]) -> RenameDrillIntent | dict[str, str]
     values = (view.get("state") or {}).get("values") or {}
     drill = _value(values, "drill", PICK_DRILL)
     if not drill or not UUID_RE.fullmatch(drill):
-        return {"drill": "Choose a DR drill from the list."}
+        return {"drill": _("Choose a DR drill from the list.")}
     block = next((b for b in values if b.startswith("name_")), name_block_id(drill))
     name = _value(values, block, "name")
-    problem = drill_name_problem(name)
+    problem = drill_name_wording(name)
     if problem:
-        return {block: f"{problem[0].upper()}{problem[1:]}. Allowed: {DRILL_NAME_RULE}."}
+        why = tr(problem)
+        return {
+            block: _("{problem}. Allowed: {rule}.").format(
+                problem=why[:1].upper() + why[1:], rule=_(DRILL_NAME_RULE)
+            )
+        }
     if name == metadata_of(view).get("current") and metadata_of(view).get("drill") == drill:
-        return {block: "That is the drill's current name; type a new one."}
+        return {block: _("That is the drill's current name; type a new one.")}
     return RenameDrillIntent(drill_id=drill.lower(), name=name)

@@ -24,6 +24,7 @@ from slack_sdk.models.views import View
 
 from bot.core.rules import DRILL_NAME_RULE
 from bot.core.wire.ecs import Flavor
+from handlers.i18n import N_, _
 from handlers.messages.dedicated_hosts import form_host_hint, form_host_label
 from handlers.messages.help import OPEN_RENAME_ACTION, OPEN_RESIZE_ACTION
 from handlers.messages.text import SITE_LABEL, clip, escape, md_section
@@ -42,7 +43,7 @@ SITES_ACTION = "sdrs_pick_sites"  # ticking or unticking a site rebuilds the for
 POWER_BLOCK, POWER_ACTION = "power", "sdrs_power"  # power=stop-start [stop=hard]
 OPTION_TEXT_MAX = 75  # Slack: an option's text and description, at most 75 characters each
 # (the label says the rest: exactly the servers it stopped are started again, also on failure)
-STOP_START_NOTE = "Stops running servers of the ticked sites, resizes, starts them again"
+STOP_START_NOTE = N_("Stops running servers of the ticked sites, resizes, starts them again")
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def _picker(action_id: str, chosen: tuple[str, str] | None) -> ExternalDataSelec
     """A searchable select whose options the app loads (block_suggestion) as the user types."""
     return ExternalDataSelectElement(
         action_id=action_id,
-        placeholder="Type part of a name",
+        placeholder=_("Type part of a name"),
         min_query_length=0,
         initial_option=option(chosen[1], chosen[0]) if chosen else None,
     )
@@ -110,7 +111,10 @@ def resize_view(
     picker = _picker(PICK_INSTANCE, instance)
     blocks: list[Block] = [
         InputBlock(
-            block_id="instance", label="Protected instance", element=picker, dispatch_action=True
+            block_id="instance",
+            label=_("Protected instance"),
+            element=picker,
+            dispatch_action=True,
         )
     ]
     if problem:  # plain text, escaped here once (Slack's section text: at most 3,000)
@@ -120,8 +124,10 @@ def resize_view(
             ContextBlock(
                 elements=[
                     MarkdownTextObject(
-                        text="Choose a protected instance to see its servers and the flavors "
-                        "they can be resized to."
+                        text=_(
+                            "Choose a protected instance to see its servers and the flavors "
+                            "they can be resized to."
+                        )
                     )
                 ]
             )
@@ -131,9 +137,9 @@ def resize_view(
     view = View(
         type="modal",
         callback_id=RESIZE_CALLBACK,
-        title="Resize an instance",
-        submit="Review",
-        close="Cancel",
+        title=_("Resize an instance"),
+        submit=_("Review"),
+        close=_("Cancel"),
         blocks=blocks,
         private_metadata=_metadata(
             channel=channel,
@@ -147,10 +153,12 @@ def resize_view(
 def power_text(status: str) -> str:
     """A server's power state as the form shows it (plain text)."""
     if status == "SHUTOFF":
-        return "stopped"
+        return _("stopped")
     if status == "ACTIVE":
-        return "running (ACTIVE): stop it before resizing, or tick Stop and start again below"
-    return f"{status or 'power state unknown'}: it must be stopped before resizing"
+        return _("running (ACTIVE): stop it before resizing, or tick Stop and start again below")
+    return _("{status}: it must be stopped before resizing").format(
+        status=status or _("power state unknown")
+    )
 
 
 def size_text(flavor: Flavor) -> str:
@@ -163,7 +171,7 @@ def _site_blocks(sites: list[SiteInfo], ticked: list[str]) -> list[Block]:
     flavor and power state (and a dedicated host field for a server on DeH)."""
     site_options = {
         s.site: Option(
-            text=SITE_LABEL[s.site][0].upper() + SITE_LABEL[s.site][1:],
+            text=_(SITE_LABEL[s.site])[:1].upper() + _(SITE_LABEL[s.site])[1:],
             value=s.site,
             description=PlainTextObject(text=clip(s.server_name, OPTION_TEXT_MAX)),
         )
@@ -173,7 +181,7 @@ def _site_blocks(sites: list[SiteInfo], ticked: list[str]) -> list[Block]:
     blocks: list[Block] = [
         InputBlock(
             block_id=SITES_BLOCK,
-            label="Sites to resize",
+            label=_("Sites to resize"),
             element=CheckboxesElement(
                 action_id=SITES_ACTION,
                 options=list(site_options.values()),
@@ -184,33 +192,39 @@ def _site_blocks(sites: list[SiteInfo], ticked: list[str]) -> list[Block]:
     ]
     if not chosen:
         blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text="Tick a site to choose its flavor.")])
+            ContextBlock(elements=[MarkdownTextObject(text=_("Tick a site to choose its flavor."))])
         )
     for s in sites:
         if s.site not in ticked:
             continue
         size = size_text(s.flavor)
-        now = f"Now {s.flavor.id}" + (f" ({size})" if size else "")
+        now = _("Now {flavor}").format(flavor=s.flavor.id) + (f" ({size})" if size else "")
         element: StaticSelectElement | ExternalDataSelectElement | PlainTextInputElement
         if s.choices and len(s.choices) > MAX_OPTIONS:
             # more than a select holds: typed ahead, the options loaded as the person types
             element = ExternalDataSelectElement(
                 action_id=FLAVOR_ACTION,
-                placeholder=f"Type part of a flavor ({len(s.choices)} allowed)",
+                placeholder=_("Type part of a flavor ({count} allowed)").format(
+                    count=len(s.choices)
+                ),
                 min_query_length=0,
             )
         elif s.choices:
             element = StaticSelectElement(
                 action_id=FLAVOR_ACTION,
-                placeholder="Choose a flavor",
+                placeholder=_("Choose a flavor"),
                 options=[flavor_option(f) for f in s.choices],
             )
         else:
-            element = PlainTextInputElement(action_id=FLAVOR_ACTION, placeholder="e.g. s6.xlarge.2")
+            element = PlainTextInputElement(
+                action_id=FLAVOR_ACTION, placeholder=_("e.g. s6.xlarge.2")
+            )
         blocks.append(
             InputBlock(
                 block_id=f"{s.site}_flavor",
-                label=f"New flavor, {SITE_LABEL[s.site]}: {s.server_name}"[:2000],
+                label=_("New flavor, {site}: {server}").format(
+                    site=_(SITE_LABEL[s.site]), server=s.server_name
+                )[:2000],
                 element=element,
                 hint=f"{now} · {power_text(s.status)}",
             )
@@ -219,7 +233,7 @@ def _site_blocks(sites: list[SiteInfo], ticked: list[str]) -> list[Block]:
             blocks.append(
                 InputBlock(
                     block_id=f"{s.site}_host",
-                    label=form_host_label(SITE_LABEL[s.site]),
+                    label=form_host_label(_(SITE_LABEL[s.site])),
                     element=PlainTextInputElement(action_id="host"),
                     hint=form_host_hint(s.current_host),
                     optional=True,
@@ -233,21 +247,21 @@ def _site_blocks(sites: list[SiteInfo], ticked: list[str]) -> list[Block]:
 def _power_block() -> InputBlock:
     return InputBlock(
         block_id=POWER_BLOCK,
-        label="Running servers",
+        label=_("Running servers"),
         optional=True,
-        hint="Exactly the servers it stopped are started again, also if the resize fails.",
+        hint=_("Exactly the servers it stopped are started again, also if the resize fails."),
         element=CheckboxesElement(
             action_id=POWER_ACTION,
             options=[
                 Option(
-                    text="Stop and start again",
+                    text=_("Stop and start again"),
                     value="stop-start",
-                    description=PlainTextObject(text=STOP_START_NOTE),
+                    description=PlainTextObject(text=_(STOP_START_NOTE)),
                 ),
                 Option(
-                    text="Hard stop (power off)",
+                    text=_("Hard stop (power off)"),
                     value="hard",
-                    description=PlainTextObject(text="Instead of a soft shut-down."),
+                    description=PlainTextObject(text=_("Instead of a soft shut-down.")),
                 ),
             ],
         ),
@@ -264,31 +278,28 @@ def rename_view(
     The name block's id follows the drill, so Slack shows the new prefill after a change."""
     picker = _picker(PICK_DRILL, drill)
     blocks: list[Block] = [
-        InputBlock(block_id="drill", label="DR drill", element=picker, dispatch_action=True)
+        InputBlock(block_id="drill", label=_("DR drill"), element=picker, dispatch_action=True)
     ]
     if drill and current_name is not None:
-        in_group = f" · protection group `{escape(group)}`" if group else ""
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(text=f"Current name `{escape(current_name)}`{in_group}")
-                ]
-            )
+        in_group = _(" · protection group `{group}`").format(group=escape(group)) if group else ""
+        current = _("Current name `{name}`{in_group}").format(
+            name=escape(current_name), in_group=in_group
         )
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=current)]))
     blocks.append(
         InputBlock(
             block_id=name_block_id(drill[0] if drill else None),
-            label="New name",
+            label=_("New name"),
             element=PlainTextInputElement(action_id="name", initial_value=current_name or None),
-            hint=f"Drill names: {DRILL_NAME_RULE}.",
+            hint=_("Drill names: {rule}.").format(rule=_(DRILL_NAME_RULE)),
         )
     )
     view = View(
         type="modal",
         callback_id=RENAME_CALLBACK,
-        title="Rename a DR drill",
-        submit="Review",
-        close="Cancel",
+        title=_("Rename a DR drill"),
+        submit=_("Review"),
+        close=_("Cancel"),
         blocks=blocks,
         private_metadata=_metadata(
             channel=channel, drill=drill[0] if drill else "", current=current_name or ""

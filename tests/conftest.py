@@ -17,18 +17,39 @@ from bot.sandbox.seed import SANDBOX_AK, SANDBOX_PROJECT_ID, SANDBOX_SK, seeded_
 from bot.sandbox.server import Emulator, EmulatorThread
 from bot.sandbox.slack_api import SlackApiState, SlackApiThread
 from bot.sandbox.world import World
+from tests.support.local_env import ROOT
 from tests.support.secret_logs import SecretLogCheck
 
 pytest_plugins = ["pytester", "tests.support.slack_harness", "tests.support.serve"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The secret-in-logs check watches every test of the run (tests/support/secret_logs.py)."""
+    """The secret-in-logs check watches every test of the run (tests/support/secret_logs.py).
+    The compiled message catalogs are brought up to date with their .po first (the build
+    compiles them; a .po edited since the last ``pip install -e .`` would be tested stale)."""
+    if not hasattr(config, "workerinput"):  # once, in the controller, before any worker
+        compile_catalogs()
     check = SecretLogCheck(
         redact=not os.environ.get("SDRS_BOT_TEST_LOG_RAW"),
         copy_to=os.environ.get("SDRS_BOT_TEST_LOG"),
     )
     config.pluginmanager.register(check, "secret-log-check")
+
+
+def compile_catalogs() -> None:
+    """``handlers/locale/*/LC_MESSAGES/messages.mo`` from its .po when missing or older (what
+    the build backend, build_backend/sdrs_build.py, does at every build)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (ROOT / "handlers" / "locale").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=po.parent.parent.name)
+        with mo.open("wb") as f:
+            write_mo(f, catalog, use_fuzzy=False)
 
 
 _SETTINGS_ENV = {name.upper() for name in Settings.model_fields}

@@ -24,6 +24,8 @@ HTTP failures are converted at the client boundary (``bot.huaweicloud``): caller
 
 from __future__ import annotations
 
+from bot.core.wording import Wording
+
 
 class BotError(Exception):
     """Root of every error the bot raises deliberately."""
@@ -39,12 +41,22 @@ class ConfigError(BotError):
 
 
 class ParseError(BotError):
-    """The user's command text is not valid: ``problem`` says why, ``usage`` shows the form."""
+    """The user's command text is not valid: ``wording`` says why, ``usage_wording`` shows the
+    form (each translated where it is shown: :mod:`bot.core.wording`); ``problem`` and
+    ``usage`` are the same in English."""
 
-    def __init__(self, problem: str, usage: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.usage = usage
+    def __init__(self, problem: Wording, usage: Wording) -> None:
+        super().__init__(problem.english())
+        self.wording = problem
+        self.usage_wording = usage
+
+    @property
+    def problem(self) -> str:
+        return self.wording.english()
+
+    @property
+    def usage(self) -> str:
+        return self.usage_wording.english()
 
 
 class CloudError(BotError):

@@ -40,9 +40,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from bot.core.errors import ParseError
-from bot.core.rules import DRILL_NAME_RULE, drill_name_problem
+from bot.core.rules import DRILL_NAME_RULE, drill_name_wording
 from bot.core.windows import WINDOW_NAME_RE, WINDOW_NAME_RULE, WindowError, parse_when
 from bot.core.wire.sdrs import ResizeParams
+from bot.core.wording import N_, Value, Wording, wording
 
 MAX_INPUT_CHARS = 2000
 UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -52,8 +53,9 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": 
 
 Topic = Literal["resize", "drill"]
 
+# msgids: each translated where it is shown (handlers.i18n.tr)
 USAGE: dict[str, str] = {
-    "resize": (
+    "resize": N_(
         "/sdrs resize <protected-instance-id> <flavor>\n"
         "/sdrs resize <protected-instance-id> production=<flavor> dr=<flavor>\n"
         "/sdrs resize <protected-instance-id> production=<flavor> "
@@ -62,15 +64,15 @@ USAGE: dict[str, str] = {
         "/sdrs resize <protected-instance-id> <flavor> window=<name> [if-missed=next]\n"
         "/sdrs resize <protected-instance-id> <flavor> when=2026-11-29T02:00+08:00"
     ),
-    "drill": "/sdrs drill rename <drill-id> <new name>",
-    "general": (
+    "drill": N_("/sdrs drill rename <drill-id> <new name>"),
+    "general": N_(
         "/sdrs resize ... | /sdrs drill rename ... | /sdrs status <job-id> | "
         "/sdrs jobs [page=N] | /sdrs history [n] [page=N] | /sdrs help [resize|drill]"
     ),
-    "status": (
+    "status": N_(
         "/sdrs status <job-id>   (or /sdrs jobs [page=N] for every job tracked in this channel)"
     ),
-    "history": (
+    "history": N_(
         "/sdrs history [n] [page=N]   (the latest n operations in this channel; n up to 50; "
         "a long list comes in pages)"
     ),
@@ -82,10 +84,10 @@ StopType = Literal["soft", "hard"]
 # option name -> the words it takes and what each means (for the error that lists them)
 _RESIZE_CHOICES: dict[str, dict[str, str]] = {
     "power": {
-        "stop-start": "stop the running servers, resize, start them again",
-        "as-is": "resize only servers already stopped (the default)",
+        "stop-start": N_("stop the running servers, resize, start them again"),
+        "as-is": N_("resize only servers already stopped (the default)"),
     },
-    "stop": {"soft": "shut down (the default)", "hard": "power off"},
+    "stop": {"soft": N_("shut down (the default)"), "hard": N_("power off")},
 }
 
 
@@ -94,7 +96,7 @@ class _Intent(BaseModel):
 
 
 ACCOUNT_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
-ACCOUNT_RULE = "lower-case letters, digits, '-' and '_', at most 32, e.g. prod-cn-north-4"
+ACCOUNT_RULE = N_("lower-case letters, digits, '-' and '_', at most 32, e.g. prod-cn-north-4")
 
 
 class _OnAccount(_Intent):
@@ -224,6 +226,7 @@ _RESIZE_OPTIONS = {
 _COMMANDS = ("resize", "drill", "help", "status", "jobs", "history")
 
 
+UUID_EXAMPLE = "3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162"
 _PLAIN_WORD = re.compile(r"[^\s'\"“”„‘’「」]+")  # read back as typed, without quotes
 
 
@@ -253,22 +256,28 @@ def command_text(intent: MutatingIntent) -> str:
     return "/sdrs " + " ".join(w if _PLAIN_WORD.fullmatch(w) else shlex.quote(w) for w in words)
 
 
-def _fail(problem: str, topic: str) -> ParseError:
-    return ParseError(problem, USAGE[topic])
+def _fail(msgid: str, usage: str, /, **values: Value) -> ParseError:
+    """``msgid``: N_-marked, its ``{name}`` placeholders filled from ``values``; ``usage``:
+    the :data:`USAGE` to show."""
+    return ParseError(wording(msgid, **values), Wording(USAGE[usage]))
 
 
 def _tokens(text: str) -> list[str]:
     if len(text) > MAX_INPUT_CHARS:
-        raise _fail(f"the command is {len(text)} characters long; the limit is 2000", "general")
+        raise _fail(
+            N_("the command is {length} characters long; the limit is 2000"),
+            "general",
+            length=len(text),
+        )
     try:
         return shlex.split(text.translate(_QUOTES).replace("\u00a0", " "), posix=True)
     except ValueError:
-        raise _fail("a quote is not closed", "general") from None
+        raise _fail(N_("a quote is not closed"), "general") from None
 
 
-def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
+def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> Wording:
     close = difflib.get_close_matches(word.lower(), choices, n=1, cutoff=0.6)
-    return f" Did you mean `{close[0]}`?" if close else ""
+    return wording(N_(" Did you mean `{word}`?"), word=close[0]) if close else Wording("")
 
 
 def _shown(value: str, limit: int = 40) -> str:
@@ -290,13 +299,18 @@ def _take_account(rest: list[str]) -> tuple[list[str], str]:
             continue
         if not sep:
             if i + 1 >= len(rest):
-                raise _fail("`--account` needs an account name", "general")
+                raise _fail(N_("`--account` needs an account name"), "general")
             value = rest[i + 1]
             i += 1
         if account:
-            raise _fail("`account` is given twice", "general")
+            raise _fail(N_("`account` is given twice"), "general")
         if not ACCOUNT_NAME_RE.fullmatch(value):
-            raise _fail(f"`{_shown(value)}` is not an account name ({ACCOUNT_RULE})", "general")
+            raise _fail(
+                N_("`{value}` is not an account name ({rule})"),
+                "general",
+                value=_shown(value),
+                rule=Wording(ACCOUNT_RULE),
+            )
         account = value
         i += 1
     return kept, account
@@ -311,8 +325,9 @@ def parse(text: str) -> Intent:
     if account:
         if command not in ("resize", "drill"):
             raise _fail(
-                f"`account=` is for `resize` and `drill rename`, not `{_shown(command)}`",
+                N_("`account=` is for `resize` and `drill rename`, not `{command}`"),
                 "general",
+                command=_shown(command),
             )
         return _on_account(command, rest, account)
     if command == "help":
@@ -324,17 +339,22 @@ def parse(text: str) -> Intent:
     if command == "jobs":
         rest, page = _take_page(rest, "status")
         if rest:
-            raise _fail("`jobs` takes only `page=N`", "status")
+            raise _fail(N_("`jobs` takes only `page=N`"), "status")
         return JobsIntent(page=page)
     if command == "history":
         return _parse_history(rest)
     if command == "status":
         if len(rest) != 1:
-            raise _fail("give exactly one job id", "status")
+            raise _fail(N_("give exactly one job id"), "status")
         if not _JOB_ID_RE.fullmatch(rest[0]):
-            raise _fail(f"`{_shown(rest[0])}` is not an SDRS job id", "status")
+            raise _fail(N_("`{value}` is not an SDRS job id"), "status", value=_shown(rest[0]))
         return StatusIntent(job_id=rest[0])
-    raise _fail(f"`{_shown(tokens[0])}` is not a command.{_suggest(command, _COMMANDS)}", "general")
+    raise _fail(
+        N_("`{word}` is not a command.{hint}"),
+        "general",
+        word=_shown(tokens[0]),
+        hint=_suggest(command, _COMMANDS),
+    )
 
 
 def _on_account(command: str, rest: list[str], account: str) -> Intent:
@@ -349,8 +369,8 @@ def _take_page(rest: list[str], topic: str) -> tuple[list[str], int]:
         return rest, 1
     value = pages[-1].split("=", 1)[1]
     if len(pages) > 1 or not re.fullmatch(r"[0-9]{1,2}", value) or not 0 < int(value):
-        problem = f"`{_shown(pages[-1])}` is not a page: give `page=` a number from 1 to 99"
-        raise _fail(problem, topic)
+        problem = N_("`{value}` is not a page: give `page=` a number from 1 to 99")
+        raise _fail(problem, topic, value=_shown(pages[-1]))
     return [w for w in rest if w not in pages], int(value)
 
 
@@ -364,8 +384,10 @@ def _parse_history(rest: list[str]) -> HistoryIntent:
         or not 0 < int(rest[0]) <= HISTORY_MAX
     ):
         raise _fail(
-            f"`{_shown(' '.join(rest))}` is not a count: give a number from 1 to {HISTORY_MAX}",
+            N_("`{value}` is not a count: give a number from 1 to {most}"),
             "history",
+            value=_shown(" ".join(rest)),
+            most=HISTORY_MAX,
         )
     return HistoryIntent(limit=int(rest[0]), page=page)
 
@@ -378,15 +400,22 @@ def _parse_help(rest: list[str]) -> HelpIntent:
         return HelpIntent(topic="resize")
     if topic == "drill" and len(rest) <= 2:
         return HelpIntent(topic="drill")
-    raise _fail(f"there is no help on `{_shown(' '.join(rest))}`; try `help resize`", "general")
+    raise _fail(
+        N_("there is no help on `{topic}`; try `help resize`"),
+        "general",
+        topic=_shown(" ".join(rest)),
+    )
 
 
 def _check_uuid(value: str, what: str, topic: str) -> str:
+    """``what``: an N_-marked msgid naming the id ("drill id")."""
     if not UUID_RE.fullmatch(value):
         raise _fail(
-            f"`{_shown(value)}` is not a {what}: it should be a UUID such as "
-            "`3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162`",
+            N_("`{value}` is not a {what}: it should be a UUID such as `{example}`"),
             topic,
+            value=_shown(value),
+            what=Wording(what),
+            example=UUID_EXAMPLE,
         )
     return value.lower()
 
@@ -395,21 +424,28 @@ def _id_or_name(value: str, field: str, what: str, topic: str) -> dict[str, str]
     """A UUID is the id; anything else that could be a name is looked up by name later."""
     if UUID_RE.fullmatch(value):
         return {f"{field}_id": value.lower()}
-    if drill_name_problem(value) is None:  # SDRS names: the same characters and length
+    if drill_name_wording(value) is None:  # SDRS names: the same characters and length
         return {f"{field}_name": value}
-    raise _fail(
-        f"`{_shown(value)}` is neither a {what} id (a UUID such as "
-        f"`3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162`) nor a {what} name",
-        topic,
+    problem = (
+        N_(
+            "`{value}` is neither a protected instance id (a UUID such as `{example}`) nor a "
+            "protected instance name"
+        )
+        if what == "protected instance"
+        else N_("`{value}` is neither a drill id (a UUID such as `{example}`) nor a drill name")
     )
+    raise _fail(problem, topic, value=_shown(value), example=UUID_EXAMPLE)
 
 
 def _check_flavor(value: str) -> str:
     if not FLAVOR_RE.fullmatch(value) or len(value) > 64:
         raise _fail(
-            f"`{_shown(value)}` is not a flavor name: flavors look like `s6.large.2` "
-            "(series.size.memory-ratio)",
+            N_(
+                "`{value}` is not a flavor name: flavors look like `s6.large.2` "
+                "(series.size.memory-ratio)"
+            ),
             "resize",
+            value=_shown(value),
         )
     return value
 
@@ -425,7 +461,7 @@ def _split_options(args: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
             name, sep, value = arg.lstrip("-").partition("=")
             if not sep:
                 if i + 1 >= len(args):
-                    raise _fail(f"`{_shown(arg)}` needs a value", "resize")
+                    raise _fail(N_("`{option}` needs a value"), "resize", option=_shown(arg))
                 value = args[i + 1]
                 i += 1
             options.append((name.lower(), value))
@@ -440,13 +476,15 @@ def _parse_resize(args: list[str]) -> ResizeIntent | ResizeFormIntent:
         return ResizeFormIntent()
     positional, options = _split_options(args)
     if not positional:
-        raise _fail("the protected instance id is missing", "resize")
+        raise _fail(N_("the protected instance id is missing"), "resize")
     fields: dict[str, str] = _id_or_name(positional[0], "instance", "protected instance", "resize")
     if len(positional) == 2:
         fields["flavor"] = _check_flavor(positional[1])
     elif len(positional) > 2:
         extra = " ".join(positional[2:])
-        raise _fail(f"unexpected words after the flavor: `{_shown(extra)}`", "resize")
+        raise _fail(
+            N_("unexpected words after the flavor: `{words}`"), "resize", words=_shown(extra)
+        )
     choices: dict[str, str] = {}
     schedule_options = [(n, v) for n, v in options if n in _SCHEDULE_OPTIONS]
     for name, value in options:
@@ -458,48 +496,78 @@ def _parse_resize(args: list[str]) -> ResizeIntent | ResizeFormIntent:
         field = _RESIZE_OPTIONS.get(name)
         if field is None:
             hint = _suggest(name, [*_RESIZE_OPTIONS, *_RESIZE_CHOICES, *_SCHEDULE_OPTIONS])
-            raise _fail(f"`{_shown(name)}` is not a resize option.{hint}", "resize")
+            raise _fail(
+                N_("`{option}` is not a resize option.{hint}"),
+                "resize",
+                option=_shown(name),
+                hint=hint,
+            )
         if field in fields:
-            raise _fail(f"`{name}` is given twice", "resize")
+            raise _fail(N_("`{option}` is given twice"), "resize", option=name)
         if not value:
-            raise _fail(f"`{name}=` needs a value", "resize")
+            raise _fail(N_("`{option}=` needs a value"), "resize", option=name)
         is_host = field.endswith("_host")
         fields[field] = (
-            _check_uuid(value, "dedicated host id", "resize") if is_host else _check_flavor(value)
+            _check_uuid(value, N_("dedicated host id"), "resize")
+            if is_host
+            else _check_flavor(value)
         )
     flavor = fields.get("flavor")
     schedule = _schedule(schedule_options)
     per_site = [f for f in ("production_flavor", "dr_flavor") if f in fields]
     if flavor and per_site:
         raise _fail(
-            "a flavor for both sites and a per-site flavor together are ambiguous (SDRS would "
-            "silently ignore the per-site one): give either one flavor, or production=/dr=",
+            N_(
+                "a flavor for both sites and a per-site flavor together are ambiguous (SDRS "
+                "would silently ignore the per-site one): give either one flavor, or "
+                "production=/dr="
+            ),
             "resize",
         )
     if not flavor and not per_site:
-        raise _fail("no flavor given: add a flavor, or production=<flavor> / dr=<flavor>", "resize")
+        raise _fail(
+            N_("no flavor given: add a flavor, or production=<flavor> / dr=<flavor>"), "resize"
+        )
     for site in ("production", "dr"):
         if f"{site}_host" in fields and not (flavor or f"{site}_flavor" in fields):
             raise _fail(
-                f"`{site}_dedicated_host` is only used when the {site} site is resized: add "
-                f"{site}=<flavor>",
+                N_(
+                    "`production_dedicated_host` is only used when the production site is "
+                    "resized: add production=<flavor>"
+                )
+                if site == "production"
+                else N_(
+                    "`dr_dedicated_host` is only used when the dr site is resized: add "
+                    "dr=<flavor>"
+                ),
                 "resize",
             )
     if "stop" in choices and choices.get("power") != "stop-start":
         raise _fail(
-            "`stop=` says how power=stop-start stops the servers: add power=stop-start", "resize"
+            N_("`stop=` says how power=stop-start stops the servers: add power=stop-start"),
+            "resize",
         )
     return ResizeIntent(**fields, **choices, schedule=schedule)
 
 
 def _check_choice(name: str, value: str, seen: dict[str, str]) -> str:
     if name in seen:
-        raise _fail(f"`{name}` is given twice", "resize")
+        raise _fail(N_("`{option}` is given twice"), "resize", option=name)
     allowed = _RESIZE_CHOICES[name]
     word = value.lower()
     if word not in allowed:
-        listed = "; ".join(f"`{name}={w}` ({what})" for w, what in allowed.items())
-        raise _fail(f"`{name}=` takes {listed}, not `{_shown(value)}`", "resize")
+        first, second = (
+            wording(N_("`{option}={word}` ({meaning})"), option=name, word=w, meaning=Wording(m))
+            for w, m in allowed.items()
+        )
+        raise _fail(
+            N_("`{option}=` takes {first}; {second}, not `{value}`"),
+            "resize",
+            option=name,
+            first=first,
+            second=second,
+            value=_shown(value),
+        )
     return word
 
 
@@ -511,72 +579,97 @@ def _schedule(options: list[tuple[str, str]]) -> Schedule | None:
     given: dict[str, str] = {}
     for name, value in options:
         if name in given:
-            raise _fail(f"`{name}` is given twice", "resize")
+            raise _fail(N_("`{option}` is given twice"), "resize", option=name)
         if not value:
-            raise _fail(f"`{name}=` needs a value", "resize")
+            raise _fail(N_("`{option}=` needs a value"), "resize", option=name)
         given[name] = value
     if not given:
         return None
     if "window" in given and "when" in given:
         raise _fail(
-            "give either `window=<name>` (a configured maintenance window) or "
-            "`when=<time>` (a one-off time), not both",
+            N_(
+                "give either `window=<name>` (a configured maintenance window) or "
+                "`when=<time>` (a one-off time), not both"
+            ),
             "resize",
         )
     missed = given.get("if-missed", "report").lower()
     if missed not in ("report", "next"):
         raise _fail(
-            f"`if-missed={_shown(missed)}`: write `if-missed=next` (move to the next window) "
-            "or leave it out (not started and reported)",
+            N_(
+                "`if-missed={value}`: write `if-missed=next` (move to the next window) "
+                "or leave it out (not started and reported)"
+            ),
             "resize",
+            value=_shown(missed),
         )
     if "window" in given:
         window = given["window"].lower()
         if not WINDOW_NAME_RE.fullmatch(window):
-            raise _fail(f"`{_shown(window)}` is not a window name ({WINDOW_NAME_RULE})", "resize")
+            raise _fail(
+                N_("`{value}` is not a window name ({rule})"),
+                "resize",
+                value=_shown(window),
+                rule=Wording(WINDOW_NAME_RULE),
+            )
         return Schedule(window=window, if_missed="next" if missed == "next" else "report")
     if "when" not in given:
         raise _fail(
-            "`if-missed=` needs `window=<name>`: it says what happens when the operation "
-            "cannot start in its window",
+            N_(
+                "`if-missed=` needs `window=<name>`: it says what happens when the operation "
+                "cannot start in its window"
+            ),
             "resize",
         )
     if missed == "next":
         raise _fail(
-            "`if-missed=next` needs `window=<name>`: a one-off `when=` time has no next window",
+            N_("`if-missed=next` needs `window=<name>`: a one-off `when=` time has no next window"),
             "resize",
         )
     try:
         at = parse_when(given["when"])
     except WindowError as exc:
-        raise _fail(f"`when=`: {exc}", "resize") from None
+        raise _fail(N_("`when=`: {problem}"), "resize", problem=str(exc)) from None
     return Schedule(when=at)
 
 
 def _parse_drill(args: list[str]) -> RenameDrillIntent | RenameFormIntent:
     if not args or args[0].lower() != "rename":
-        got = f" (got `{_shown(args[0])}`)" if args else ""
-        raise _fail(f"the only drill action is `rename`{got}", "drill")
+        if args:
+            raise _fail(
+                N_("the only drill action is `rename` (got `{word}`)"),
+                "drill",
+                word=_shown(args[0]),
+            )
+        raise _fail(N_("the only drill action is `rename`"), "drill")
     if len(args) < 2:
         return RenameFormIntent()
     if len(args) < 3:
-        return RenameFormIntent(drill_id=_check_uuid(args[1], "drill id", "drill"))
+        return RenameFormIntent(drill_id=_check_uuid(args[1], N_("drill id"), "drill"))
     scheduled = [a for a in args[1:] if a.lstrip("-").lower().startswith(_SCHEDULE_OPTIONS)]
     if scheduled:
         raise _fail(
-            f"`{_shown(scheduled[0])}`: maintenance windows (`window=`, `when=`, `if-missed=`) "
-            "are for `resize` only; a drill rename runs when it is confirmed",
+            N_(
+                "`{option}`: maintenance windows (`window=`, `when=`, `if-missed=`) are for "
+                "`resize` only; a drill rename runs when it is confirmed"
+            ),
             "drill",
+            option=_shown(scheduled[0]),
         )
     drill = _id_or_name(args[1], "drill", "drill", "drill")
     if len(args) > 3:
         raise _fail(
-            "drill names cannot contain spaces; use `-`, `_` or `.` instead "
-            f"(allowed: {DRILL_NAME_RULE})",
+            N_("drill names cannot contain spaces; use `-`, `_` or `.` instead (allowed: {rule})"),
             "drill",
+            rule=Wording(DRILL_NAME_RULE),
         )
     name = args[2]
-    problem = drill_name_problem(name)
+    problem = drill_name_wording(name)
     if problem:
-        raise _fail(f"{problem}. A drill name has {DRILL_NAME_RULE}", "drill")
+        raise _fail(
+            N_("{problem}. A drill name has {rule}"),
+            "drill",
+            problem=problem,
+            rule=Wording(DRILL_NAME_RULE),
+        )
     return RenameDrillIntent(name=name, **drill)

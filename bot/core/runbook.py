@@ -34,9 +34,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.core.wire.sdrs import JobStatus
+from bot.core.wording import N_
 
 SETTLE_SECONDS = 120.0
-UNAVAILABLE = "Huawei Cloud was unavailable"  # why a call was refused: busy, failing, unreachable
+UNAVAILABLE = N_(
+    "Huawei Cloud was unavailable"
+)  # why a call was refused: busy, failing, unreachable
 POWERING = {"stop": "powering-off", "start": "powering-on"}  # ECS task_state during the job
 
 
@@ -199,7 +202,7 @@ def _stopping(rb: Runbook, seen: Seen) -> Next:
         if not _moved(rb, seen, "stop"):
             if _may_still_show(rb, seen):
                 return Next(runbook=rb, action=Wait())
-            why = "interrupted while asking ECS to stop"
+            why = N_("interrupted while asking ECS to stop")
             done = _to(rb, Step.DONE, stopped=[], problem=why)
             report = Report(event="ended-before-stop", servers=rb.name_list(rb.stopped))
             return Next(runbook=done, action=Finish(), reports=[report])
@@ -218,7 +221,7 @@ def _stopping(rb: Runbook, seen: Seen) -> Next:
         really = [i for i in rb.stopped if seen.power.get(i) == "SHUTOFF"]
         # nothing stopped: this broadcast is the last word (nothing to start again)
         after = _to(
-            rb, Step.STARTING, stopped=really, problem="the stop failed", end_told=not really
+            rb, Step.STARTING, stopped=really, problem=N_("the stop failed"), end_told=not really
         )
         report = Report(
             event="stop-failed",
@@ -259,7 +262,7 @@ def _resizing(rb: Runbook, seen: Seen) -> Next:
         if seen.instance_failed:
             report = Report(
                 event="resize-failed",
-                detail="the instance is error-resizing",
+                detail=N_("the instance is error-resizing"),
                 servers=rb.name_list(rb.stopped),
                 loud=True,
             )
@@ -268,9 +271,11 @@ def _resizing(rb: Runbook, seen: Seen) -> Next:
             )
         report = Report(
             event="resize-unknown-ended",
-            detail="the resize's outcome was not known; the instance is no longer "
-            "resizing and its servers do not have the flavors asked for: "
-            "check them",
+            detail=N_(
+                "the resize's outcome was not known; the instance is no longer "
+                "resizing and its servers do not have the flavors asked for: "
+                "check them"
+            ),
         )
         return Next(runbook=_to(rb, Step.STARTING), action=Wait(), reports=[report])
     if rb.resize == "submitted":
@@ -300,7 +305,7 @@ def _starting(rb: Runbook, seen: Seen) -> Next:
         if not _moved(rb, seen, "start"):
             if _may_still_show(rb, seen):
                 return Next(runbook=rb, action=Wait())
-            return _left_stopped(rb, rb.stopped, "interrupted while asking ECS to start")
+            return _left_stopped(rb, rb.stopped, N_("interrupted while asking ECS to start"))
         rb = _found_sent(rb)
     if not rb.sent:
         starting = Report(event="starting", servers=rb.name_list(rb.stopped))
@@ -316,7 +321,7 @@ def _starting(rb: Runbook, seen: Seen) -> Next:
         return Next(runbook=done, action=Finish(), reports=[started, _done(done)])
     broken = [i for i in rb.stopped if seen.power.get(i) == "ERROR"]
     if broken:
-        return _left_stopped(rb, broken, "ERROR instead of ACTIVE after the start")
+        return _left_stopped(rb, broken, N_("ERROR instead of ACTIVE after the start"))
     return Next(runbook=rb, action=Wait())
 
 
@@ -440,7 +445,7 @@ def timed_out(rb: Runbook) -> Next:
     if rb.step is Step.DONE:
         return Next(runbook=rb, action=Finish())
     if rb.step is Step.RESIZING and rb.resize in ("submitted", "unknown"):
-        why = "the resize did not end in time"
+        why = N_("the resize did not end in time")
     else:
         why = f"step {rb.step.value} did not end in time"
     return _left_stopped(rb, list(rb.stopped), why)

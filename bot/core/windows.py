@@ -29,6 +29,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.core.wording import N_
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WINDOW_FORM = (
     "`<days> HH:MM-HH:MM <time zone>`, e.g. `Sun 02:00-04:00 Asia/Shanghai`, "
@@ -223,7 +225,7 @@ def parse_windows(text: str) -> dict[str, WindowSpec]:
 
 
 WINDOW_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
-WINDOW_NAME_RULE = "lower-case letters, digits, '-' and '_', at most 32, e.g. nightly"
+WINDOW_NAME_RULE = N_("lower-case letters, digits, '-' and '_', at most 32, e.g. nightly")
 
 
 def parse_when(text: str) -> datetime:

@@ -7,21 +7,22 @@ from __future__ import annotations
 from bot.core.errors import CloudError
 from bot.core.facts import FailureFacts, SubmitFailed
 from bot.core.notices import CloudFailed
+from handlers.i18n import N_, _
 from handlers.messages.text import clip, escape, retry_in
 
 CLOUD_TEXT_MAX = 500  # of a message the cloud wrote: escaped, at most 2,500 (Slack: 4,000)
 ID_MAX = 100  # of a code or request id the cloud sent
 
 # What to do about the refusals an operator meets most (codes from the SDRS error-code list).
-CODE_HINTS = {
-    "SDRS.0202": (
+CODE_HINTS = {  # msgids: _(CODE_HINTS[...])
+    "SDRS.0202": N_(
         "\nDrill names: at most 64 bytes, only Chinese characters, a-z, A-Z, 0-9, `.`, `_`, `-`."
     ),
-    "SDRS.1902": (
+    "SDRS.1902": N_(
         "\nNo drill has that id in this project: `/sdrs drill rename` alone opens a form to "
         "pick one by name."
     ),
-    "SDRS.1320": (
+    "SDRS.1320": N_(
         "\nNo protected instance has that id in this project: `/sdrs resize` alone opens a "
         "form to pick one by name."
     ),
@@ -37,7 +38,7 @@ def cloud_error_text(error: Exception) -> str:
     """A readable SDRS/ECS failure: code and message, never a traceback."""
     if isinstance(error, CloudError):
         return failure_text(FailureFacts.of(error))
-    return f":x: Could not reach SDRS: {from_cloud(str(error))}"
+    return _(":x: Could not reach SDRS: {message}").format(message=from_cloud(str(error)))
 
 
 def cloud_failed_text(n: CloudFailed) -> str:
@@ -56,43 +57,58 @@ def failure_text(failure: FailureFacts, command: str = "", at: str = "") -> str:
     if failure.unavailable:
         return unavailable_text(failure, command, at)
     if failure.kind == "unknown":
-        return (
-            ":warning: No reliable answer from SDRS - it may or may not have acted. "
-            f"{escape(failure.hint)}"
-        )
+        return _(
+            ":warning: No reliable answer from SDRS - it may or may not have acted. {hint}"
+        ).format(hint=escape(failure.hint))
     if failure.kind == "api":
         rid = (
-            f" (request id `{from_cloud(failure.request_id, ID_MAX)}`)"
+            _(" (request id `{id}`)").format(id=from_cloud(failure.request_id, ID_MAX))
             if failure.request_id
             else ""
         )
-        hint = CODE_HINTS.get(failure.code or "", "")
-        code = from_cloud(failure.code or "error", ID_MAX)
-        return f":x: SDRS refused: *{code}* - {from_cloud(failure.message)}{rid}{hint}"
-    return f":x: Could not reach SDRS: {from_cloud(failure.message)}"
+        hint = _(CODE_HINTS.get(failure.code or "", ""))
+        code = from_cloud(failure.code or _("error"), ID_MAX)
+        return _(":x: SDRS refused: *{code}* - {message}{request}{hint}").format(
+            code=code, message=from_cloud(failure.message), request=rid, hint=hint
+        )
+    return _(":x: Could not reach SDRS: {message}").format(message=from_cloud(failure.message))
 
 
 def unavailable_text(failure: FailureFacts, command: str = "", at: str = "") -> str:
     """Huawei Cloud was busy, failing or unreachable: say so, say exactly what became of the
     request, which command it was, and when to try again (Retry-After when the cloud gave it)."""
     code = f" `{from_cloud(failure.code, ID_MAX)}`" if failure.code else ""
-    rid = f", request id `{from_cloud(failure.request_id, ID_MAX)}`" if failure.request_id else ""
+    rid = (
+        _(", request id `{id}`").format(id=from_cloud(failure.request_id, ID_MAX))
+        if failure.request_id
+        else ""
+    )
     if failure.kind == "transport":
-        why = "it could not be reached"
+        why = _("it could not be reached")
     elif failure.status == 429:
-        why = f"it is limiting how often it is called (HTTP 429{code}{rid})"
+        why = _("it is limiting how often it is called (HTTP 429{code}{request})").format(
+            code=code, request=rid
+        )
     else:
-        why = f"it answered HTTP {failure.status}{code}{rid}"
+        why = _("it answered HTTP {status}{code}{request}").format(
+            status=failure.status, code=code, request=rid
+        )
     sent = {
-        "no": "Nothing was sent.",
-        "not-done": "Nothing was changed.",
-        "maybe": "It may or may not have been carried out: check before asking again.",
+        "no": _("Nothing was sent."),
+        "not-done": _("Nothing was changed."),
+        "maybe": _("It may or may not have been carried out: check before asking again."),
     }[failure.sent]
     when = retry_in(failure.retry_after)
-    cmd = f"`{escape(command)}`" if command else "it"
-    then = {
-        "request": f"Nothing was posted: run {cmd} again {when}.",
-        "confirm": f"The confirmation stays open ({cmd}): click Confirm again {when}.",
-        "thread": f"To try again {when}, ask again: {cmd}.",
-    }.get(at, f"Try again {when}.")
-    return f":warning: Huawei Cloud is unavailable right now: {why}. {sent} {then}"
+    cmd = f"`{escape(command)}`" if command else _("it")
+    if at == "request":
+        then = _("Nothing was posted: run {command} again {when}.")
+    elif at == "confirm":
+        then = _("The confirmation stays open ({command}): click Confirm again {when}.")
+    elif at == "thread":
+        then = _("To try again {when}, ask again: {command}.")
+    else:
+        then = _("Try again {when}.")
+    then = then.format(command=cmd, when=when)
+    return _(":warning: Huawei Cloud is unavailable right now: {why}. {sent} {then}").format(
+        why=why, sent=sent, then=then
+    )

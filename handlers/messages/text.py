@@ -9,11 +9,12 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
+from handlers.i18n import N_, _, ngettext
 from handlers.links import SAFE_URL
 
 Blocks = list[dict[str, Any]] | None  # a message's Block Kit (None: text only)
 
-SITE_LABEL = {"production": "production site", "dr": "DR site"}
+SITE_LABEL = {"production": N_("production site"), "dr": N_("DR site")}  # msgids: _(...)
 
 
 def escape(text: str) -> str:
@@ -32,12 +33,15 @@ def thread_link(url: str | None) -> str:
     a plain https URL from Slack (``&`` as ``&amp;``), else nothing."""
     if not url or not SAFE_URL.fullmatch(url):
         return ""
-    return f" · <{url.replace('&', '&amp;')}|thread>"
+    label = _("thread")
+    return f" · <{url.replace('&', '&amp;')}|{label}>"
 
 
 def confirmed_by(confirmer: str | None, requester: str) -> str:
     """ ", confirmed by <@U2>" when someone other than the requester confirmed, else ""."""
-    return f", confirmed by <@{confirmer}>" if confirmer and confirmer != requester else ""
+    if confirmer and confirmer != requester:
+        return _(", confirmed by <@{user}>").format(user=confirmer)
+    return ""
 
 
 def slack_date(at: datetime) -> str:
@@ -54,13 +58,17 @@ def duration_text(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
+        return _("{hours}h {minutes}m").format(hours=hours, minutes=minutes)
+    if minutes:
+        return _("{minutes}m {seconds}s").format(minutes=minutes, seconds=secs)
+    return _("{seconds}s").format(seconds=secs)
 
 
 def retry_in(seconds: float | None) -> str:
     """When to try again: "in 12 s" (the cloud's Retry-After), else "in a few minutes"."""
-    return f"in {max(math.ceil(seconds), 1)} s" if seconds else "in a few minutes"
+    if seconds:
+        return _("in {seconds} s").format(seconds=max(math.ceil(seconds), 1))
+    return _("in a few minutes")
 
 
 def md_section(text: str) -> SectionBlock:
@@ -95,4 +103,8 @@ def pages(lines: list[str], budget: int = PAGE_CHARS) -> list[list[str]]:
 
 
 def no_page_text(page: int, count: int) -> str:
-    return f"There is no page {page}: the list has {count} page{'s' if count != 1 else ''}."
+    return ngettext(
+        "There is no page {page}: the list has {count} page.",
+        "There is no page {page}: the list has {count} pages.",
+        count,
+    ).format(page=page, count=count)

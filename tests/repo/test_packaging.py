@@ -7,6 +7,8 @@ and ``demo`` need."""
 from __future__ import annotations
 
 import ast
+import gettext
+import io
 import shutil
 import subprocess
 import sys
@@ -27,11 +29,13 @@ FORMER_PLACES = ("bot/sandbox/local_env.py", "bot/sandbox/iam.py")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """The wheel's files by name."""
     src = tmp_path_factory.mktemp("source")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "MANIFEST.in", "babel.cfg"):
         shutil.copy(ROOT / name, src / name)
-    for package in ("bot", "handlers"):
+    for package in ("bot", "handlers", "build_backend"):  # no compiled catalog: the build makes it
         shutil.copytree(
-            ROOT / package, src / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            ROOT / package,
+            src / package,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.mo"),
         )
     dist = tmp_path_factory.mktemp("dist")
     built = subprocess.run(
@@ -83,3 +87,14 @@ def test_the_wheel_ships_none_of_the_tests_helpers(wheel: dict[str, bytes]) -> N
     }
     assert len(shipped) > 100  # the whole bot, not an empty or partial wheel
     assert {name: sorted(defs & helpers) for name, defs in shipped.items() if defs & helpers} == {}
+
+
+def test_the_wheel_carries_the_compiled_catalogs(wheel: dict[str, bytes]) -> None:
+    """Built from a tree without any .mo (as a fresh clone is), the wheel has the Chinese
+    catalog compiled from its .po, and gettext reads it."""
+    name = "handlers/locale/zh/LC_MESSAGES/messages.mo"
+    assert name in wheel
+    catalog = gettext.GNUTranslations(io.BytesIO(wheel[name]))
+    assert catalog.gettext("Confirm") == "确认"
+    assert catalog.gettext("Change SDRS now?") == "现在变更 SDRS？"
+    assert "handlers/locale/zh/LC_MESSAGES/messages.po" in wheel

@@ -23,6 +23,7 @@ from bot.core.intents import ResizeIntent, parse
 from bot.core.policy import Denial, Policy
 from bot.core.preflight import Preflight, SiteChange, Warning
 from bot.core.wire.ecs import Flavor
+from bot.core.wording import verbatim
 from handlers.messages import cloud, confirmation, errors, help, operation, runbook
 from handlers.messages.outcome import confirmed_text, outcome_blocks
 
@@ -92,7 +93,7 @@ def test_user_values_are_escaped() -> None:
 
 
 def test_parse_error_and_help_are_readable() -> None:
-    error = ParseError("`x` is not a flavor name", "/sdrs resize <id> <flavor>")
+    error = ParseError(verbatim("`x` is not a flavor name"), verbatim("/sdrs resize <id> <flavor>"))
     text = str(errors.parse_error_blocks(error))
     # shown by Slack as typed: <id> <flavor>
     assert "is not a flavor name" in text and "/sdrs resize &lt;id&gt; &lt;flavor&gt;" in text

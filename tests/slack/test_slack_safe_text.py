@@ -48,6 +48,7 @@ from bot.core.records import (
     TrackedJob,
 )
 from bot.core.states import EventKind, JobKind, JobState, OpKind, OpState, ScheduleState
+from bot.core.wording import verbatim
 from handlers import render
 from handlers.messages import errors, help, runbook
 from handlers.messages.windows import NOT_STARTED_TEXT
@@ -437,7 +438,7 @@ def test_private_replies_are_slack_safe(
                 )
             )
         )
-    assert_only_meant(errors.parse_error_blocks(ParseError(value, other)))
+    assert_only_meant(errors.parse_error_blocks(ParseError(verbatim(value), verbatim(other))))
 
 
 def test_help_shows_usage_placeholders_as_text() -> None:

@@ -3,14 +3,23 @@ message, confirmation, private reply, listing, form and option, built with names
 maximum (64 bytes, also in Chinese), 32-character account names, 3 and 200 approvers, many
 servers, sub-jobs, flavors and entries, is checked against the same validator the Slack
 stand-in uses (bot/sandbox/block_limits.py), and each message's text is at most Slack's
-recommended 4,000 characters. Long content is shortened on purpose, never by an exception."""
+recommended 4,000 characters. Long content is shortened on purpose, never by an exception.
+
+Each test runs in every language the bot speaks (English and Simplified Chinese): Slack counts
+characters, and a translation is laid out differently. The samples rendered in Chinese are also
+checked for English left untranslated (no sentence of an English msgid shows)."""
 
 from __future__ import annotations
 
+import functools
+import inspect
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+from babel.messages.pofile import read_po
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +37,7 @@ from bot.core.facts import (
     OperationFacts,
     Renamed,
     RenameFacts,
+    Rendered,
     ResizeFacts,
     RunbookEvent,
     ScheduleFacts,
@@ -39,6 +49,7 @@ from bot.core.facts import (
     WarningFacts,
 )
 from bot.core.intents import USAGE
+from bot.core.language import Language
 from bot.core.policy import Denial, Policy
 from bot.core.preflight import Preflight, Refusal, Warning
 from bot.core.records import (
@@ -50,9 +61,13 @@ from bot.core.records import (
 )
 from bot.core.states import EventKind, JobKind, JobState, OpKind, OpState, ScheduleState
 from bot.core.wire.ecs import Flavor
+from bot.core.wording import Wording, verbatim
 from bot.sandbox import block_limits
 from handlers import modals, render
+from handlers.i18n import _, speaking
 from handlers.messages import errors, help, runbook, windows
+from handlers.messages.text import no_page_text
+from tests.support.local_env import ROOT
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 RECOMMENDED = block_limits.MESSAGE_TEXT_RECOMMENDED
@@ -334,18 +349,41 @@ def message_ok(text: str, blocks_out: list[dict[str, Any]] | None) -> None:
     assert block_limits.message_block_errors(blocks_out) == []
 
 
+def in_each_language(test: Callable[..., None]) -> Callable[..., None]:
+    """Run ``test`` once per language, everything it renders in that language."""
+
+    @functools.wraps(test)
+    def run(*args: Any, language: Language, **kwargs: Any) -> None:
+        with speaking(language):
+            test(*args, **kwargs)
+
+    signature = inspect.signature(test)
+    extra = inspect.Parameter("language", inspect.Parameter.KEYWORD_ONLY, annotation=Language)
+    run.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), extra]
+    )
+    return pytest.mark.parametrize("language", list(Language))(run)
+
+
+def _job_text(i: int) -> str:
+    """How a listing names the job ``{i:032x}``, in the language spoken."""
+    return _("job `{job}`").format(job=f"{i:032x}")
+
+
 def every_page(render_page: Callable[[int], str]) -> list[str]:
     """Each page of a listing, in order; the page after the last says there is none."""
     shown = [render_page(1)]
-    while "Next: `" in shown[-1]:
+    while f"page={len(shown) + 1}`" in shown[-1]:
         shown.append(render_page(len(shown) + 1))
-    assert render_page(len(shown) + 1).startswith("There is no page") or len(shown) == 1
+    after = render_page(len(shown) + 1)
+    assert after == no_page_text(len(shown) + 1, len(shown)) or len(shown) == 1
     return shown
 
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@in_each_language
 @FAST
 @given(op_facts, policy, link)
 @example(
@@ -358,6 +396,7 @@ def test_every_confirmation_fits(facts: OperationFacts, pol: Policy, url: str | 
     message_ok(text, out)
 
 
+@in_each_language
 @FAST
 @given(message, link)
 def test_every_outbox_message_fits(content: Any, url: str | None) -> None:
@@ -367,6 +406,7 @@ def test_every_outbox_message_fits(content: Any, url: str | None) -> None:
     message_ok(text, out)
 
 
+@in_each_language
 @FAST
 @given(st.lists(op_facts, min_size=1, max_size=3), st.integers(1, 50), st.integers(1, 6), link)
 @example(facts=[LONGEST], count=50, page=1, url=LINK)
@@ -395,14 +435,14 @@ def test_history_of_50_entries_fits_and_pages(
         message_ok(text, None)
     # every entry is on exactly one page, and a page with more after it says how to see them
     for i in range(count):
-        assert sum(f"job `{i:032x}`" in text for text in shown) == 1
+        assert sum(_job_text(i) in text for text in shown) == 1
     if len(shown) > 1:  # each page but the last says how to see the next
         assert all(
-            f"Next: `/sdrs history {count} page={p + 2}`" in text
-            for p, text in enumerate(shown[:-1])
+            f"`/sdrs history {count} page={p + 2}`" in text for p, text in enumerate(shown[:-1])
         )
 
 
+@in_each_language
 @FAST
 @given(
     st.lists(op_facts, min_size=1, max_size=3),
@@ -447,18 +487,29 @@ def test_jobs_at_the_stores_caps_fits_and_pages(
     for text in shown:
         message_ok(text, None)
     for i in range(jobs):
-        assert sum(f"job `{i:032x}`" in text for text in shown) == 1
+        assert sum(_job_text(i) in text for text in shown) == 1
     lines = sum(text.count("\n• ") + text.startswith("• ") for text in shown)
     assert lines == total
     if len(shown) > 1:
-        assert all(f"Next: `/sdrs jobs page={p + 2}`" in text for p, text in enumerate(shown[:-1]))
+        assert all(f"`/sdrs jobs page={p + 2}`" in text for p, text in enumerate(shown[:-1]))
 
 
+@in_each_language
 @FAST
 @given(name, name, st.lists(st.tuples(name, uuid_like), max_size=30), reason, code, account)
 def test_every_private_reply_fits(
     value: str, other: str, candidates: list[tuple[str, str]], why: str, err: str, acct: str
 ) -> None:
+    for reply in _private_replies(value, other, candidates, why, err, acct):
+        message_ok(render.notice(reply), None)
+    message_ok(
+        "", errors.parse_error_blocks(ParseError(verbatim(why[:2000]), Wording(USAGE["resize"])))
+    )
+
+
+def _private_replies(
+    value: str, other: str, candidates: list[tuple[str, str]], why: str, err: str, acct: str
+) -> list[notices.Notice]:
     check = Preflight(
         False,
         Refusal.FLAVOR_NOT_ALLOWED,
@@ -524,11 +575,10 @@ def test_every_private_reply_fits(
             at_confirm=True,
         ),
     ]
-    for reply in replies:
-        message_ok(render.notice(reply), None)
-    message_ok("", errors.parse_error_blocks(ParseError(why[:2000], USAGE["resize"])))
+    return replies
 
 
+@in_each_language
 def test_help_fits() -> None:
     for topic in (None, "resize", "drill"):
         message_ok("", help.help_blocks(topic))
@@ -549,6 +599,7 @@ def _site(site: str, server: str, flavors: int, status: str) -> modals.SiteInfo:
     )
 
 
+@in_each_language
 @FAST
 @given(
     name,
@@ -582,5 +633,135 @@ def test_every_form_fits(
     ]
     for view in views:
         assert block_limits.view_errors(view) == []
+        assert untranslated(view) == []
     options = [modals.option(f"{instance} (error-resizing)", "1" * 36).to_dict()] * 100
     assert block_limits.options_errors(options) == []
+
+
+# ---- Chinese: nothing left in English ------------------------------------------------------
+
+# a run of three or more English words (what a sentence left untranslated shows)
+ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}(?:[ ,'-]+[A-Za-z]{2,}){2,}")
+
+
+def _english_runs() -> frozenset[str]:
+    """Every run of English words of every msgid that no Chinese translation keeps (commands,
+    options and status values are kept: those are not counted)."""
+    with (ROOT / "handlers" / "locale" / "zh" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalog = read_po(f)
+    messages = [m for m in catalog if m.id]
+    kept = "\n".join(t for m in messages for t in _strings(m.string))
+    runs = {
+        run
+        for m in messages
+        for text in _strings(m.id)
+        for literal in re.split(r"\{[^{}]*\}", text)
+        for run in ENGLISH_RUN.findall(literal)
+    }
+    return frozenset(run for run in runs if run not in kept)
+
+
+def _strings(text: str | tuple[str, ...]) -> tuple[str, ...]:
+    return text if isinstance(text, tuple) else (text,)
+
+
+ENGLISH_RUNS = _english_runs()
+
+
+def untranslated(rendered: Any) -> list[str]:
+    """The English sentences (runs of a msgid) that ``rendered`` still shows, when spoken in
+    Chinese (in English: nothing to check)."""
+    from handlers.i18n import current
+
+    if current() is not Language.ZH:
+        return []
+    text = rendered if isinstance(rendered, str) else repr(rendered)
+    return sorted(run for run in ENGLISH_RUNS if run in text)
+
+
+def test_the_untranslated_check_sees_english() -> None:
+    assert len(ENGLISH_RUNS) > 200
+    with speaking(Language.ZH):
+        assert untranslated(":x: The resize failed: boom.") == ["The resize failed"]
+        assert untranslated(render.notice(notices.NotHandled(3))) == []
+        assert untranslated(help.help_blocks("resize")) == []
+    assert "sdrs drill rename" not in ENGLISH_RUNS  # a command is kept as it is
+
+
+def _both(render_it: Callable[[], Any]) -> tuple[Any, Any]:
+    with speaking(Language.EN):
+        english = render_it()
+    with speaking(Language.ZH):
+        chinese = render_it()
+        assert untranslated(chinese) == [], chinese
+    return english, chinese
+
+
+@FAST
+@given(op_facts, policy, message, link)
+def test_every_message_and_confirmation_reads_in_chinese(
+    facts: OperationFacts, pol: Policy, content: Any, url: str | None
+) -> None:
+    english, chinese = _both(lambda: render.confirmation(_op(facts), pol))
+    assert chinese[0] != english[0] and chinese[1] != english[1]
+    if not isinstance(content, Rendered):  # queued by an older version: sent as it was
+        msg = OutboxMessage(dedupe_key="k", channel="C0DROPS001", content=content)
+        english, chinese = _both(lambda: render.message(msg, url))
+        assert chinese != english
+
+
+@FAST
+@given(name, name, st.lists(st.tuples(name, uuid_like), max_size=30), reason, code, account)
+def test_every_private_reply_reads_in_chinese(
+    value: str, other: str, candidates: list[tuple[str, str]], why: str, err: str, acct: str
+) -> None:
+    for reply in _private_replies(value, other, candidates, why, err, acct):
+        english, chinese = _both(lambda reply=reply: render.notice(reply))  # type: ignore[misc]
+        assert chinese != english
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "resze",
+        "resize",
+        "resize x y z",
+        "resize 3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162 s6.large.2 power=x",
+        "resize 3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162 s6.large.2 flavr=x",
+        "resize 3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162 s6.large.2 window=a when=b",
+        "resize x s6.large.2 if-missed=next when=2030-01-01T00:00Z",
+        "resize 3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162 dr-host=3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162",
+        "drill rename 3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162 a!b",
+        "drill rename x y z",
+        "drill copy",
+        "history 500",
+        "jobs page=0",
+        "status x",
+        "help me",
+        "resize x account=Bad!",
+    ],
+)
+def test_every_parse_error_reads_in_chinese(command: str) -> None:
+    from bot.core.intents import parse
+
+    def shown() -> list[dict[str, Any]]:
+        try:
+            parse(command)
+        except ParseError as error:
+            return errors.parse_error_blocks(error)
+        return help.help_blocks(None)  # "resize" alone: the form (help stands in for it)
+
+    english, chinese = _both(shown)
+    assert chinese != english
+
+
+def test_reasons_the_core_records_read_in_chinese() -> None:
+    """A stop-resize-start's reason recorded in English by the core (an N_-marked msgid) is
+    shown translated; one from the cloud is shown as it came."""
+    event = RunbookEvent(
+        event="left-stopped", requester="U0ALICE001", servers=["web-01"], detail="the stop failed"
+    )
+    english, chinese = _both(lambda: runbook.runbook_text(event))
+    assert "(the stop failed)" in english and "（关机失败）" in chinese
+    cloud = event.model_copy(update={"detail": "Ecs.0001 quota exceeded"})
+    assert "Ecs.0001 quota exceeded" in _both(lambda: runbook.runbook_text(cloud))[1]
