@@ -537,8 +537,7 @@ def _parse_resize(args: list[str]) -> ResizeIntent | ResizeFormIntent:
                 )
                 if site == "production"
                 else N_(
-                    "`dr_dedicated_host` is only used when the dr site is resized: add "
-                    "dr=<flavor>"
+                    "`dr_dedicated_host` is only used when the dr site is resized: add dr=<flavor>"
                 ),
                 "resize",
             )
