@@ -37,6 +37,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from bot.core.errors import ParseError
+from bot.core.language import Language, parse_language
 from bot.core.rules import DRILL_NAME_RULE, drill_name_problem
 from bot.core.windows import WINDOW_NAME_RE, WINDOW_NAME_RULE, WindowError, parse_when
 from bot.core.wire.sdrs import ResizeParams
@@ -179,6 +180,18 @@ HISTORY_MAX = 50
 PAGE_MAX = 99
 
 
+class LanguageIntent(_Intent):
+    """``/sdrs lang zh|en`` (the person's own language), ``/sdrs lang auto`` (their Slack
+    locale's again), ``/sdrs lang`` (which one, and why)."""
+
+    kind: Literal["lang"] = "lang"
+    language: Language | None = None
+    auto: bool = False
+
+
+LANG_USAGE = "/sdrs lang zh | /sdrs lang en | /sdrs lang auto | /sdrs lang"
+
+
 class RenameDrillIntent(_OnAccount):
     kind: Literal["rename_drill"] = "rename_drill"
     drill_id: str = ""  # "" until a typed drill name is resolved to its id
@@ -194,7 +207,8 @@ Intent = Annotated[
     | JobsIntent
     | HistoryIntent
     | ResizeFormIntent
-    | RenameFormIntent,
+    | RenameFormIntent
+    | LanguageIntent,
     Field(discriminator="kind"),
 ]
 INTENT: TypeAdapter[Intent] = TypeAdapter(Intent)  # reads a stored intent back, by its kind
@@ -212,7 +226,7 @@ _RESIZE_OPTIONS = {
     "prod-host": "production_host",
     "dr-host": "dr_host",
 }
-_COMMANDS = ("resize", "drill", "help", "status", "jobs", "history")
+_COMMANDS = ("resize", "drill", "help", "status", "jobs", "history", "lang")
 
 
 _PLAIN_WORD = re.compile(r"[^\s'\"“”„‘’「」]+")  # read back as typed, without quotes
@@ -319,6 +333,8 @@ def parse(text: str) -> Intent:
         return JobsIntent(page=page)
     if command == "history":
         return _parse_history(rest)
+    if command in ("lang", "language"):
+        return _parse_language(rest)
     if command == "status":
         if len(rest) != 1:
             raise _fail("give exactly one job id", "status")
@@ -326,6 +342,18 @@ def parse(text: str) -> Intent:
             raise _fail(f"`{_shown(rest[0])}` is not an SDRS job id", "status")
         return StatusIntent(job_id=rest[0])
     raise _fail(f"`{_shown(tokens[0])}` is not a command.{_suggest(command, _COMMANDS)}", "general")
+
+
+def _parse_language(rest: list[str]) -> LanguageIntent:
+    if not rest:
+        return LanguageIntent()
+    if len(rest) == 1 and rest[0].lower() == "auto":
+        return LanguageIntent(auto=True)
+    language = parse_language(rest[0]) if len(rest) == 1 else None
+    if language is None:
+        problem = f"`{_shown(' '.join(rest))}` is not a language: zh (中文), en or auto"
+        raise ParseError(problem, LANG_USAGE)
+    return LanguageIntent(language=language)
 
 
 def _on_account(command: str, rest: list[str], account: str) -> Intent:

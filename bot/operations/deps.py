@@ -47,6 +47,8 @@ class Deps:
     def __post_init__(self) -> None:
         self.routes = self.settings.routes()
         self.intake = Intake(self.store)
+        # a message queued for a channel is rendered, when sent, in its binding's language
+        self.store.channel_language = self.bindings.language_in
 
     def announce(
         self, key: str, content: Announcement, *, skip: str | None = None

@@ -8,6 +8,7 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from bot.core.intents import USAGE
+from handlers.messages.language import help_line
 from handlers.messages.text import dicts, escape, md_section
 
 OPEN_RESIZE_ACTION = "sdrs_open_resize"
@@ -45,4 +46,7 @@ def help_blocks(topic: str | None) -> list[dict[str, Any]]:
             ButtonElement(text="Rename a drill...", action_id=OPEN_RENAME_ACTION, value="rename"),
         ],
     )
-    return dicts([md_section(HELP_TEXT.get(topic, HELP_TEXT[None])), buttons])
+    sections = [md_section(HELP_TEXT.get(topic, HELP_TEXT[None]))]
+    if topic is None:
+        sections.append(md_section(help_line()))
+    return dicts([*sections, buttons])
