@@ -84,7 +84,10 @@ class SpeakingApp(AsyncApp):
         user = req.context.user_id
         if not user or not _for_us(req.body):  # nobody to answer: no look-up
             return await super().async_dispatch(req)
-        person = await language_of(self.deps.store, self.client, user)
+        # an options load's reads have Slack's 3 seconds already (docs/slack-rates.md): it
+        # takes the person's locale only if it is known (the form was opened by them)
+        ask = req.body.get("type") != "block_suggestion"
+        person = await language_of(self.deps.store, self.client, user, ask_slack=ask)
         with speaking(person.language):
             return await super().async_dispatch(req)
 

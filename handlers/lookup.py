@@ -214,11 +214,18 @@ class UserLocales:
         while len(self._answers) > self.size:
             self._answers.popitem(last=False)
 
-    async def locale(self, client: AsyncWebClient, user: str, *, within: float) -> str | None:
+    def kept(self, user: str) -> tuple[bool, str | None]:
+        """(whether an answer about ``user`` is kept, that answer), without asking Slack."""
         kept = self._answers.get(user)
-        if kept is not None and self.now() < kept[0]:
-            self._answers.move_to_end(user)
-            return kept[1]
+        if kept is None or self.now() >= kept[0]:
+            return False, None
+        self._answers.move_to_end(user)
+        return True, kept[1]
+
+    async def locale(self, client: AsyncWebClient, user: str, *, within: float) -> str | None:
+        known, locale = self.kept(user)
+        if known:
+            return locale
         client = _without_retries(client)  # on the way to an ack: a 429 is not waited out
         try:
             answer = await asyncio.wait_for(

@@ -22,10 +22,17 @@ LOCALE_WITHIN_SECONDS = 1.0
 
 
 async def language_of(
-    store: Store, client: AsyncWebClient, user: str, *, within: float = LOCALE_WITHIN_SECONDS
+    store: Store,
+    client: AsyncWebClient,
+    user: str,
+    *,
+    within: float = LOCALE_WITHIN_SECONDS,
+    ask_slack: bool = True,
 ) -> PersonLanguage:
     """``user``'s language and where it comes from. Never raises: a store that cannot be read
-    or a Slack that does not answer leaves the other source, or English."""
+    or a Slack that does not answer leaves the other source, or English. Without
+    ``ask_slack`` only a locale already kept counts (an options load: its reads already have
+    all of Slack's 3 seconds)."""
     chosen: Language | None = None
     try:
         chosen = await asyncio.to_thread(store.chosen_language, user)
@@ -33,5 +40,7 @@ async def language_of(
         log.info("language chosen by %s not known (%s)", user, type(exc).__name__)
     if chosen is not None:
         return person_language(chosen, None)
-    locale = await user_locales(client).locale(client, user, within=within)
-    return person_language(None, locale)
+    locales = user_locales(client)
+    if ask_slack:
+        return person_language(None, await locales.locale(client, user, within=within))
+    return person_language(None, locales.kept(user)[1])

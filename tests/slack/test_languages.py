@@ -22,11 +22,12 @@ from bot.core.facts import Rendered
 from bot.core.language import Language
 from bot.sandbox.slack_api import SlackApiThread
 from bot.store import OutboxMessage, Store
+from handlers import modals
 from handlers.i18n import catalog, current, speaking
-from handlers.lookup import LOCALE_CACHE_SECONDS, user_locales
+from handlers.lookup import LOCALE_CACHE_PEOPLE, LOCALE_CACHE_SECONDS, UserLocales, user_locales
 from handlers.outbox import OutboxSender
 from tests.support.slack_harness import ALICE, BOB, CAROL, CHANNEL, Harness
-from tests.support.slack_helpers import BOT_TOKEN, action_body, dispatch, until
+from tests.support.slack_helpers import BOT_TOKEN, action_body, dispatch, suggestion_body, until
 
 EN, ZH = Language.EN, Language.ZH
 PROBE = "test_probe_language"
@@ -203,3 +204,40 @@ async def test_a_queued_message_renders_in_its_audiences_language_when_sent(
         "C0CHINA001": "china",
         "C0WORLD001": "world",
     }
+
+
+async def test_the_locale_cache_is_bounded_least_recently_asked_first(
+    slack: SlackApiThread,
+) -> None:
+    """docs/slack-rates.md: an hour per person, at most 10,000 people, the least recently seen
+    go first."""
+    assert (LOCALE_CACHE_SECONDS, LOCALE_CACHE_PEOPLE) == (3600.0, 10_000)
+    slack.state.locales.update({ALICE: "zh-CN", BOB: "en-US", CAROL: "zh-TW"})
+    cache = UserLocales(size=2)
+    async with aiohttp.ClientSession() as session:
+        client = AsyncWebClient(token=BOT_TOKEN, base_url=slack.api_url, session=session)
+        assert await cache.locale(client, ALICE, within=1) == "zh-CN"
+        assert await cache.locale(client, BOB, within=1) == "en-US"
+        assert await cache.locale(client, ALICE, within=1) == "zh-CN"  # kept; now the newest
+        assert await cache.locale(client, CAROL, within=1) == "zh-TW"  # BOB goes
+        assert len(cache) == 2
+        assert await cache.locale(client, ALICE, within=1) == "zh-CN"  # still kept
+        assert await cache.locale(client, BOB, within=1) == "en-US"  # asked again
+    asked = [c.args["user"] for c in slack.state.calls_to("users.info")]
+    assert asked == [ALICE, BOB, CAROL, BOB]
+
+
+async def test_an_options_load_asks_slack_for_no_locale(h: Harness) -> None:
+    """Its reads have Slack's 3 seconds already: the locale is taken only if known."""
+    h.state.locales.update({ALICE: "zh-CN", BOB: "zh-CN"})
+    await h.command("resize", user=ALICE)  # alice opens the form: her locale is known now
+    view = await until(lambda: h.state.views and next(iter(h.state.views.values())))
+    for user in (ALICE, BOB):  # bob never sent anything: not asked for
+        response = await dispatch(
+            h.app,
+            suggestion_body(
+                user, view, action_id=modals.PICK_INSTANCE, block_id="instance", value="erp"
+            ),
+        )
+        assert json.loads(response.body)["options"]
+    assert [c["user"] for c in locale_calls(h)] == [ALICE]
