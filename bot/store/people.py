@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from bot.core.language import Language
 from bot.store.schema import person_languages
@@ -30,13 +31,19 @@ class PeopleStore:
     def choose_language(self, user: str, language: Language | None, now: datetime) -> None:
         """Keep ``user``'s choice (None: forget it, their Slack locale decides again)."""
         t = person_languages.c
-        with self.engine.begin() as conn:
-            if language is None:
+        if language is None:
+            with self.engine.begin() as conn:
                 conn.execute(delete(person_languages).where(t.user_id == user))
+            return
+        values = {"language": language.value, "updated_at": epoch(now)}
+        for _ in range(2):  # the row may appear between the two statements (another replica)
+            try:
+                with self.engine.begin() as conn:
+                    changed = conn.execute(
+                        update(person_languages).where(t.user_id == user).values(**values)
+                    ).rowcount
+                    if not changed:
+                        conn.execute(insert(person_languages).values(user_id=user, **values))
                 return
-            values = {"language": language.value, "updated_at": epoch(now)}
-            changed = conn.execute(
-                update(person_languages).where(t.user_id == user).values(**values)
-            ).rowcount
-            if not changed:
-                conn.execute(insert(person_languages).values(user_id=user, **values))
+            except IntegrityError:
+                continue
