@@ -20,6 +20,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config.settings import Settings
@@ -27,6 +29,8 @@ from bot.core.errors import ConfigError
 from bot.operations.deps import Deps
 from handlers import actions, commands, forms
 from handlers.client import SlackClient, slack_client
+from handlers.i18n import speaking
+from handlers.people import language_of
 
 log = logging.getLogger(__name__)
 
@@ -66,18 +70,51 @@ class _UnhandledFilter(logging.Filter):
 _UNHANDLED = _UnhandledFilter()
 
 
+class SpeakingApp(AsyncApp):
+    """The Bolt app, answering each person in their language: every payload a person sent (a
+    command, a click, a form, an options load) is handled inside ``speaking(their language)``
+    (:func:`handlers.people.language_of`), so what its listeners render for them - acks,
+    ephemeral messages, forms, and the work they hand to the background, which inherits the
+    context - is in that language. Messages seen by everyone set their channel's language
+    themselves (:mod:`handlers.slack_chat`, :mod:`handlers.outbox`)."""
+
+    deps: Deps
+
+    async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        user = req.context.user_id
+        if not user or not _for_us(req.body):  # nobody to answer: no look-up
+            return await super().async_dispatch(req)
+        # an options load's reads have Slack's 3 seconds already (docs/slack-rates.md): it
+        # takes the person's locale only if it is known (the form was opened by them)
+        ask = req.body.get("type") != "block_suggestion"
+        person = await language_of(self.deps.store, self.client, user, ask_slack=ask)
+        with speaking(person.language):
+            return await super().async_dispatch(req)
+
+
+# the interactions the app has listeners for (a command of another name has none)
+_ANSWERED = frozenset({"block_actions", "view_submission", "view_closed", "block_suggestion"})
+
+
+def _for_us(body: dict[str, object]) -> bool:
+    if "command" in body:
+        return body.get("command") == "/sdrs"
+    return body.get("type") in _ANSWERED
+
+
 def build_app(deps: Deps, client: SlackClient | None = None) -> AsyncApp:
     logging.getLogger("bot.slack").addFilter(_SAME_TOKEN)  # idempotent: one filter object
     logging.getLogger("bot.slack").addFilter(_UNHANDLED)
     settings = deps.settings
     secret = settings.slack_signing_secret
-    app = AsyncApp(
+    app = SpeakingApp(
         client=client or slack_client(settings),
         signing_secret=_secret(secret),
         request_verification_enabled=secret is not None,
         process_before_response=True,  # listeners ack, then hand off to deps.background
         logger=logging.getLogger("bot.slack"),
     )
+    app.deps = deps
     commands.register(app, deps)
     actions.register(app, deps)
     forms.register(app, deps)

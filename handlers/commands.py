@@ -7,6 +7,7 @@ right after it. Anything else is acked empty and handed to an operation
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -18,6 +19,7 @@ from bot.core.intents import (
     HelpIntent,
     HistoryIntent,
     JobsIntent,
+    LanguageIntent,
     RenameDrillIntent,
     RenameFormIntent,
     ResizeFormIntent,
@@ -29,10 +31,13 @@ from bot.core.states import InboxKind
 from bot.operations.deps import Deps
 from bot.store import StoreUnavailable
 from handlers import forms
+from handlers.i18n import speaking
 from handlers.inbox import CommandWork, accept, command_item, run_here
 from handlers.messages.errors import parse_error_blocks, parse_problem_text, store_unavailable_text
 from handlers.messages.help import help_blocks
+from handlers.messages.language import auto_text, chosen_text, current_text
 from handlers.messages.text import escape
+from handlers.people import language_of
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
                     response_type="ephemeral",
                     text="sdrs-bot help",
                     blocks=help_blocks(intent.topic),
+                )
+            case LanguageIntent():
+                await ack(
+                    response_type="ephemeral", text=await _language(deps, client, intent, command)
                 )
             case ResizeFormIntent() | RenameFormIntent():
                 await ack()
@@ -89,3 +98,23 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 await ack()
                 if item is not None and not deps.settings.worker_processes:
                     run_here(deps, client, item, respond)
+
+
+async def _language(
+    deps: Deps, client: AsyncWebClient, intent: LanguageIntent, command: dict[str, Any]
+) -> str:
+    """``/sdrs lang ...``, answered in the ack, in the person's language after it."""
+    user = str(command["user_id"])
+    if intent.language is None and not intent.auto:
+        return current_text(await language_of(deps.store, client, user))
+    try:
+        await asyncio.to_thread(deps.store.choose_language, user, intent.language, deps.now())
+    except StoreUnavailable as exc:
+        log.warning("language not kept, the database is unavailable: %s", exc.reason)
+        return store_unavailable_text()
+    if intent.language is not None:
+        with speaking(intent.language):
+            return chosen_text(intent.language)
+    person = await language_of(deps.store, client, user)
+    with speaking(person.language):
+        return auto_text(person)

@@ -200,7 +200,7 @@ async def _may_use(
     """A form shows what SDRS and ECS hold: only to people who may ask for its change here.
     ``within``: on the way to an ack, the user's groups must be known within that many seconds
     (a group not known by then counts as not theirs)."""
-    chat = SlackChat(client, groups_within=within)
+    chat = SlackChat(client, deps.bindings.language_in, groups_within=within)
     decision = await allowed(deps, chat, user, channel, kind)
     if decision.allowed or decision.denial is None:
         return True
@@ -248,7 +248,7 @@ def _submit(
 
     work = request_confirmation(
         deps,
-        SlackChat(client),
+        SlackChat(client, deps.bindings.language_in),
         tell,
         intent,
         user=user,

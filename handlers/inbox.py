@@ -38,6 +38,8 @@ from bot.operations.request import request_confirmation
 from bot.operations.status import answer_status
 from bot.store import InboxItem
 from bot.store.intake import Row
+from handlers.i18n import speaking
+from handlers.people import language_of
 from handlers.slack_chat import SlackChat, responder
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ async def run_command(
         case ResizeIntent() | RenameDrillIntent():
             await request_confirmation(
                 deps,
-                SlackChat(client),
+                SlackChat(client, deps.bindings.language_in),
                 tell,
                 work.intent,
                 user=work.user,
@@ -76,7 +78,12 @@ async def run_command(
             )
         case StatusIntent() | JobsIntent() | HistoryIntent():
             await answer_status(
-                deps, SlackChat(client), tell, work.intent, user=work.user, channel=work.channel
+                deps,
+                SlackChat(client, deps.bindings.language_in),
+                tell,
+                work.intent,
+                user=work.user,
+                channel=work.channel,
             )
 
 
@@ -132,7 +139,11 @@ async def set_aside(deps: Deps, client: AsyncWebClient, item: InboxItem, reason:
     deps.metrics.inbox_dead.labels(item.kind.value).inc()
     user, channel = item.sender()
     if user and channel:
-        await SlackChat(client).tell(channel, user, NotHandled(item.attempts))
+        person = await language_of(deps.store, client, user)
+        with speaking(person.language):
+            await SlackChat(client, deps.bindings.language_in).tell(
+                channel, user, NotHandled(item.attempts)
+            )
 
 
 def run_here(
@@ -147,9 +158,22 @@ def run_here(
 async def handle(
     deps: Deps, client: AsyncWebClient, item: InboxItem, respond: AsyncRespond | None = None
 ) -> None:
-    """Run an inbox item to its end."""
+    """Run an inbox item to its end, speaking to its sender in their language (also in a
+    worker process, which did not see the payload arrive)."""
+    user, _ = item.sender()
+    if not user:
+        await _handle(deps, client, item, respond)
+        return
+    person = await language_of(deps.store, client, user)
+    with speaking(person.language):
+        await _handle(deps, client, item, respond)
+
+
+async def _handle(
+    deps: Deps, client: AsyncWebClient, item: InboxItem, respond: AsyncRespond | None
+) -> None:
     if item.kind is InboxKind.CLICK:
-        await on_click(deps, SlackChat(client), _click(item.payload))
+        await on_click(deps, SlackChat(client, deps.bindings.language_in), _click(item.payload))
         return
     work = _command(item.payload)
     if work is not None:

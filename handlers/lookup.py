@@ -2,19 +2,23 @@
 idempotency key for chat.postMessage): a thread's replies, or a channel's messages since a
 moment, page by page and bounded - and, for callers that may look often (the outbox), within a
 per-method budget (:class:`Budget`), so a burst of look-ups cannot use up Slack's rate tier.
-And who is in a user group (:class:`GroupMembers`), kept briefly."""
+And who is in a user group (:class:`GroupMembers`), kept briefly, and each person's Slack
+locale (:class:`UserLocales`), kept longer."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+log = logging.getLogger(__name__)
 PAGE = 200
 
 
@@ -145,19 +149,7 @@ class GroupMembers:
         else:
             if self.now() < self._limited_until:
                 raise TimeoutError(f"usergroups.users.list rate-limited for {group}")
-            quick = AsyncWebClient(
-                token=client.token,
-                base_url=client.base_url,
-                session=client.session,
-                timeout=client.timeout,
-                ssl=client.ssl,
-                proxy=client.proxy,
-                trust_env_in_session=client.trust_env_in_session,
-                headers=dict(client.headers),
-                team_id=client.default_params.get("team_id"),
-                logger=client.logger,
-                retry_handlers=[],  # the client as it is, but a 429 is answered at once
-            )
+            quick = _without_retries(client)
             try:
                 answer = await asyncio.wait_for(
                     quick.usergroups_users_list(usergroup=group), max(within, 0.0)
@@ -172,17 +164,112 @@ class GroupMembers:
         return users
 
 
+def _without_retries(client: AsyncWebClient) -> AsyncWebClient:
+    """The client as it is, but a 429 is answered at once (no retry handler waits it out)."""
+    return AsyncWebClient(
+        token=client.token,
+        base_url=client.base_url,
+        session=client.session,
+        timeout=client.timeout,
+        ssl=client.ssl,
+        proxy=client.proxy,
+        trust_env_in_session=client.trust_env_in_session,
+        headers=dict(client.headers),
+        team_id=client.default_params.get("team_id"),
+        logger=client.logger,
+        retry_handlers=[],
+    )
+
+
+# How long a person's Slack locale (users.info with include_locale) is kept, and for how many
+# people: a person who changes their Slack language sees it in the bot's private answers within
+# this time (docs/user-guide.md, "Language"); one call per person per hour stays far below
+# users.info's Tier 4 (100+ a minute; docs/slack-rates.md).
+LOCALE_CACHE_SECONDS = 3600.0
+LOCALE_CACHE_PEOPLE = 10_000
+# a read that failed is not tried again for this long (the person reads English meanwhile)
+LOCALE_FAILED_SECONDS = 60.0
+
+
+class UserLocales:
+    """Each person's Slack locale (``zh-CN``...), read with ``users.info(include_locale=true)``
+    and kept :data:`LOCALE_CACHE_SECONDS`, for at most :data:`LOCALE_CACHE_PEOPLE` people (the
+    least recently asked for go first); one cache per workspace token in the process
+    (:func:`user_locales`). Asked on the way to an ack, so a read is given up after ``within``
+    seconds and never waits out a 429; a read that fails or is given up answers None (the
+    person reads English) and is not tried again for :data:`LOCALE_FAILED_SECONDS`."""
+
+    def __init__(self, ttl: float = LOCALE_CACHE_SECONDS, size: int = LOCALE_CACHE_PEOPLE) -> None:
+        self.ttl = ttl
+        self.size = size
+        self.now: Callable[[], float] = time.monotonic
+        self._answers: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def _keep(self, user: str, until: float, locale: str | None) -> None:
+        self._answers[user] = (until, locale)
+        self._answers.move_to_end(user)
+        while len(self._answers) > self.size:
+            self._answers.popitem(last=False)
+
+    def kept(self, user: str) -> tuple[bool, str | None]:
+        """(whether an answer about ``user`` is kept, that answer), without asking Slack."""
+        kept = self._answers.get(user)
+        if kept is None or self.now() >= kept[0]:
+            return False, None
+        self._answers.move_to_end(user)
+        return True, kept[1]
+
+    async def locale(self, client: AsyncWebClient, user: str, *, within: float) -> str | None:
+        known, locale = self.kept(user)
+        if known:
+            return locale
+        client = _without_retries(client)  # on the way to an ack: a 429 is not waited out
+        try:
+            answer = await asyncio.wait_for(
+                client.users_info(user=user, include_locale=True), max(within, 0.0)
+            )
+        except (SlackApiError, TimeoutError, OSError) as exc:
+            why = slack_error_of(exc)
+            log.info("Slack locale of %s not known (%s): English for now", user, why)
+            self._keep(user, self.now() + LOCALE_FAILED_SECONDS, None)
+            return None
+        found = (answer.get("user") or {}).get("locale")
+        locale = str(found) if found else None
+        self._keep(user, self.now() + self.ttl, locale)
+        return locale
+
+
+def slack_error_of(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or exc.response.status_code)
+    return type(exc).__name__
+
+
 _GROUPS: dict[tuple[str, str], GroupMembers] = {}
+_LOCALES: dict[tuple[str, str], UserLocales] = {}
 
 
 def forget_group_members() -> None:
-    """Forget every group's members (another workspace, or a test that starts afresh: a new
-    Slack stand-in may answer at the address an earlier one had)."""
+    """Forget every group's members and person's locale (another workspace, or a test that
+    starts afresh: a new Slack stand-in may answer at the address an earlier one had)."""
     _GROUPS.clear()
+    _LOCALES.clear()
+
+
+def _workspace(client: AsyncWebClient) -> tuple[str, str]:
+    """Bolt makes a client per request: the caches follow the token and API address, not the
+    client object."""
+    return str(client.base_url), hashlib.sha256(str(client.token or "").encode()).hexdigest()
 
 
 def group_members(client: AsyncWebClient) -> GroupMembers:
-    """The process's cache for the workspace of ``client`` (Bolt makes a client per request:
-    the cache follows the token and API address, not the client object)."""
-    token = hashlib.sha256(str(client.token or "").encode()).hexdigest()
-    return _GROUPS.setdefault((str(client.base_url), token), GroupMembers())
+    """The process's cache of group members for the workspace of ``client``."""
+    return _GROUPS.setdefault(_workspace(client), GroupMembers())
+
+
+def user_locales(client: AsyncWebClient) -> UserLocales:
+    """The process's cache of Slack locales for the workspace of ``client``."""
+    return _LOCALES.setdefault(_workspace(client), UserLocales())

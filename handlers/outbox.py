@@ -47,9 +47,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.facts import Announcement
+from bot.core.language import DEFAULT
 from bot.core.records import OutboxMessage
 from bot.core.retry import backoff_delay
 from bot.store import OutboxRow, Store
+from handlers.i18n import speaking
 from handlers.links import PERMALINKS
 from handlers.lookup import Budget, OverBudget, find_posted
 from handlers.slack_errors import slack_error
@@ -218,7 +220,10 @@ class OutboxSender:
         msg = row.message
         thread = linked_thread(msg)
         link = await PERMALINKS.get(self.client, *thread) if thread else None  # None: no link
-        text, blocks = self.render(msg, link)  # facts become text now, not when queued
+        # facts become text now, not when queued, in the language decided when it was queued
+        # (its audience's); a row queued before there were languages has none: English
+        with speaking(msg.language or DEFAULT):
+            text, blocks = self.render(msg, link)
         if msg.ts:
             return await self.client.chat_update(
                 channel=msg.channel, ts=msg.ts, text=text, blocks=blocks

@@ -7,6 +7,7 @@ BOT_SCOPES = (
     "chat:write",  # confirmations, their updates, thread reports, ephemeral notes
     "commands",  # /sdrs
     "usergroups:read",  # user-group allow-lists and approver groups
+    "users:read",  # each person's Slack locale (users.info), the language of private answers
     "channels:history",  # the outbox reads a thread before re-sending a report that may
     "groups:history",  # already have arrived (public / private channels,
     "im:history",  # direct messages,

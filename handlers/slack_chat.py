@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 import aiohttp
 from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.language import Language
 from bot.core.notices import Notice
 from bot.core.policy import Policy
 from bot.core.records import PendingOperation
 from bot.operations.chat import ChatPostError, Tell
 from handlers import render
+from handlers.i18n import speaking
 from handlers.links import PERMALINKS
 from handlers.lookup import find_posted, group_members
 from handlers.slack_errors import slack_error
@@ -29,11 +31,24 @@ HISTORY_PAGES = 10  # a confirmation is looked for among the channel's newest 2,
 
 
 class SlackChat:
-    """``groups_within``: group membership must be known within that many seconds (an options
+    """``channel_language``: the language of a message in a channel, seen by everyone (the
+    channel binding's, :meth:`bot.core.bindings.Bindings.language_in`): the confirmation is
+    rendered in it. Private replies (:meth:`tell`) are rendered in the language of the context
+    (the person's, set where their payload is handled: :mod:`handlers.app`,
+    :mod:`handlers.inbox`).
+
+    ``groups_within``: group membership must be known within that many seconds (an options
     load, answered in its ack); a group not known by then counts as not the user's."""
 
-    def __init__(self, client: AsyncWebClient, *, groups_within: float | None = None) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        channel_language: Callable[[str], Language],
+        *,
+        groups_within: float | None = None,
+    ) -> None:
         self.client = client
+        self.channel_language = channel_language
         self.groups_within = groups_within
 
     async def member_groups(self, user: str, groups: Collection[str]) -> set[str]:
@@ -68,7 +83,8 @@ class SlackChat:
                 found = await self._find_confirmation(op)
                 if found is not None:
                     return found
-            text, blocks = render.confirmation(op, policy)
+            with speaking(self.channel_language(op.channel)):  # seen by everyone there
+                text, blocks = render.confirmation(op, policy)
             posted = await self.client.chat_postMessage(
                 channel=op.channel,
                 text=text,

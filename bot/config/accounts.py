@@ -14,6 +14,7 @@ Example (docs/configuration.md, "Several accounts")::
     accounts = ["prod-cn"]
     approval_mode = "two-person"
     approvers = ["U012AB3CD"]
+    language = "zh"                                   # the channel's messages: en (default) | zh
     resize = { usergroups = ["S0614TZR7"] }
 
 Read with :func:`read_accounts` (once, at start: :meth:`bot.config.settings.Settings.accounts`)
@@ -39,6 +40,7 @@ from bot.config.values import Endpoint, ProjectId, Region
 from bot.core.bindings import ANY_CHANNEL, Binding, Bindings
 from bot.core.errors import ConfigError
 from bot.core.intents import ACCOUNT_NAME_RE, ACCOUNT_RULE
+from bot.core.language import DEFAULT, Language
 from bot.core.policy import AccessRule, Policy, slack_ids
 from bot.core.regions import endpoint_for, no_endpoint
 from bot.core.windows import (
@@ -135,6 +137,7 @@ class BindingSpec(_Strict):
     channels: list[str]
     accounts: list[str] = Field(min_length=1)
     default_account: str | None = None
+    language: Language = DEFAULT  # of messages in these channels, seen by everyone: en | zh
     approval_mode: Literal["requester", "two-person"] | None = None
     approvers: frozenset[str] | None = None
     approver_usergroups: frozenset[str] | None = None
@@ -210,6 +213,19 @@ class AccountsFile(_Strict):
                         f"{', '.join(self.accounts)})",
                     )
                 )
+        languages: dict[str, tuple[int, Language]] = {}
+        for n, binding in enumerate(self.bindings):
+            for channel in binding.channels:
+                first = languages.setdefault(channel, (n, binding.language))
+                if first[1] != binding.language:
+                    found.append(
+                        (
+                            ("bindings", str(n), "language"),
+                            f"{channel} is in bindings [{first[0] + 1}] and [{n + 1}] with "
+                            f"different languages ({first[1].value}, "
+                            f"{binding.language.value}): give them one",
+                        )
+                    )
         return found
 
     def bindings_with(self, fallback: Policy) -> Bindings:
@@ -220,6 +236,7 @@ class AccountsFile(_Strict):
                     accounts=tuple(b.accounts),
                     policy=b.policy(fallback),
                     default_account=b.default_account,
+                    language=b.language,
                 )
                 for b in self.bindings
             )

@@ -1,16 +1,18 @@
 """Which cloud account a Slack channel acts on, and under which policy. Pure.
 
 A :class:`Binding` ties channels (``*``: every channel not bound by name) to accounts, with the
-policy that governs requests and approvals there. A channel named in some binding uses only
-the bindings that name it; the ``*`` bindings apply to every other channel. A command names
-its account (``account=NAME``) or gets the channel's only account, or its binding's
-``default_account``; anything else is answered with the accounts it may choose from.
+policy that governs requests and approvals there, and the language of the bot's messages
+there. A channel named in some binding uses only the bindings that name it; the ``*``
+bindings apply to every other channel. A command names its account (``account=NAME``) or gets
+the channel's only account, or its binding's ``default_account``; anything else is answered
+with the accounts it may choose from.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.core.language import DEFAULT, Language
 from bot.core.policy import Policy
 
 ANY_CHANNEL = "*"
@@ -22,6 +24,7 @@ class Binding:
     accounts: tuple[str, ...]
     policy: Policy
     default_account: str | None = None
+    language: Language = DEFAULT  # of the bot's messages in these channels, seen by everyone
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,12 @@ class Bindings:
             if account in binding.accounts:
                 return binding.policy
         return None
+
+    def language_in(self, channel: str) -> Language:
+        """The language of a message in ``channel``, seen by everyone: its bindings' (the
+        accounts file refuses a channel whose bindings disagree), English where none applies."""
+        here = self.here(channel)
+        return here[0].language if here else DEFAULT
 
     def policies_in(self, channel: str) -> list[Policy]:
         return [b.policy for b in self.here(channel)]

@@ -40,10 +40,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from bot.core.errors import ParseError
+from bot.core.language import Language, parse_language
 from bot.core.rules import DRILL_NAME_RULE, drill_name_wording
 from bot.core.windows import WINDOW_NAME_RE, WINDOW_NAME_RULE, WindowError, parse_when
 from bot.core.wire.sdrs import ResizeParams
-from bot.core.wording import N_, Value, Wording, wording
+from bot.core.wording import N_, Value, Wording, verbatim, wording
 
 MAX_INPUT_CHARS = 2000
 UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -185,6 +186,18 @@ HISTORY_MAX = 50
 PAGE_MAX = 99
 
 
+class LanguageIntent(_Intent):
+    """``/sdrs lang zh|en`` (the person's own language), ``/sdrs lang auto`` (their Slack
+    locale's again), ``/sdrs lang`` (which one, and why)."""
+
+    kind: Literal["lang"] = "lang"
+    language: Language | None = None
+    auto: bool = False
+
+
+LANG_USAGE = "/sdrs lang zh | /sdrs lang en | /sdrs lang auto | /sdrs lang"
+
+
 class RenameDrillIntent(_OnAccount):
     kind: Literal["rename_drill"] = "rename_drill"
     drill_id: str = ""  # "" until a typed drill name is resolved to its id
@@ -200,7 +213,8 @@ Intent = Annotated[
     | JobsIntent
     | HistoryIntent
     | ResizeFormIntent
-    | RenameFormIntent,
+    | RenameFormIntent
+    | LanguageIntent,
     Field(discriminator="kind"),
 ]
 INTENT: TypeAdapter[Intent] = TypeAdapter(Intent)  # reads a stored intent back, by its kind
@@ -223,7 +237,7 @@ _RESIZE_OPTIONS = {
     "dr_dedicated_host": "dr_host",
     "dr-dedicated-host": "dr_host",
 }
-_COMMANDS = ("resize", "drill", "help", "status", "jobs", "history")
+_COMMANDS = ("resize", "drill", "help", "status", "jobs", "history", "lang")
 
 
 UUID_EXAMPLE = "3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162"
@@ -343,6 +357,8 @@ def parse(text: str) -> Intent:
         return JobsIntent(page=page)
     if command == "history":
         return _parse_history(rest)
+    if command in ("lang", "language"):
+        return _parse_language(rest)
     if command == "status":
         if len(rest) != 1:
             raise _fail(N_("give exactly one job id"), "status")
@@ -355,6 +371,23 @@ def parse(text: str) -> Intent:
         word=_shown(tokens[0]),
         hint=_suggest(command, _COMMANDS),
     )
+
+
+def _parse_language(rest: list[str]) -> LanguageIntent:
+    if not rest:
+        return LanguageIntent()
+    if len(rest) == 1 and rest[0].lower() == "auto":
+        return LanguageIntent(auto=True)
+    language = parse_language(rest[0]) if len(rest) == 1 else None
+    if language is None:
+        raise ParseError(
+            wording(
+                N_("`{value}` is not a language: zh (中文), en or auto"),
+                value=_shown(" ".join(rest)),
+            ),
+            verbatim(LANG_USAGE),
+        )
+    return LanguageIntent(language=language)
 
 
 def _on_account(command: str, rest: list[str], account: str) -> Intent:

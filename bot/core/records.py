@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.core.facts import OPERATION_FACTS, LegacyFacts, Message, OperationFacts, ResizeFacts
 from bot.core.intents import INTENT, Intent
+from bot.core.language import Language
 from bot.core.states import AuditAction, JobKind, JobState, OpKind, OpState, ScheduleState
 
 
@@ -24,6 +25,9 @@ class OutboxMessage:
     thread_ts: str | None = None
     ts: str | None = None
     reply_broadcast: bool = False
+    # its audience's language, decided when it is queued (the channel binding's); None: not
+    # decided (a row queued before there were languages): English
+    language: Language | None = None
 
     @property
     def method(self) -> str:

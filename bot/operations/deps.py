@@ -50,6 +50,8 @@ class Deps:
         self.routes = self.settings.routes()
         self.intake = Intake(self.store)
         self.inbox_slots = Limited(self.background, self.settings.inbox_concurrency)
+        # a message queued for a channel is rendered, when sent, in its binding's language
+        self.store.channel_language = self.bindings.language_in
 
     def announce(
         self, key: str, content: Announcement, *, skip: str | None = None

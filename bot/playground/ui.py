@@ -35,12 +35,13 @@ class Person:
     id: str
     name: str
     role: str
+    locale: str  # their Slack language (users.info): the language of the bot's private answers
 
 
 PEOPLE = (
-    Person("U0ALICE001", "alice", "operator"),
-    Person("U0BOB00001", "bob", "approver"),
-    Person("U0CAROL001", "carol", "approver"),
+    Person("U0ALICE001", "alice", "operator", "zh-CN"),  # reads the bot in Chinese
+    Person("U0BOB00001", "bob", "approver", "en-US"),
+    Person("U0CAROL001", "carol", "approver", "en-US"),
 )
 
 
@@ -89,6 +90,7 @@ class Playground:
         self._trigger_channels: dict[str, str] = {}
         self.secret = signing_secret
         self.people = {p.id: p for p in people}
+        self.state.locales.update({p.id: p.locale for p in people})  # what users.info says
         self.bot_url = ""  # the bot's Request URL, set once it listens
         self.base_url = ""  # this server's own URL (for response_url)
         self.ephemerals: list[dict[str, Any]] = []

@@ -21,6 +21,7 @@ import itertools
 import json
 import math
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -58,10 +59,12 @@ METHOD_SCOPES = {
     "chat.update": "chat:write",
     "chat.postEphemeral": "chat:write",
     "usergroups.users.list": "usergroups:read",
+    "users.info": "users:read",
 }
 HISTORY_METHODS = ("conversations.history", "conversations.replies")
 # a conversation id's first letter -> the history scope (C public, G private or group DM, D DM)
 CHANNEL_SCOPES = {"C": "channels:history", "G": "groups:history", "D": "im:history"}
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral")
 VIEW_METHODS = ("views.open", "views.update", "views.push")
 
@@ -97,6 +100,8 @@ class SlackApiState:
     listeners: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
     used_triggers: set[str] = field(default_factory=set)
     rejections: list[Rejection] = field(default_factory=list)  # refused as Slack would
+    # user -> Slack locale (users.info with include_locale); a user not listed has en-US
+    locales: dict[str, str] = field(default_factory=dict)
 
     def calls_to(self, method: str) -> list[SlackCall]:
         return [c for c in list(self.calls) if c.method == method]
@@ -503,6 +508,17 @@ class SlackApiServer:
         ]
         top.sort(key=lambda m: float(m["ts"]), reverse=True)  # newest first
         return self._page([self._visible(m, args) for m in top], args, default=100)
+
+    async def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        """https://api.slack.com/methods/users.info: the user object; its ``locale`` only when
+        asked for with ``include_locale`` (true or 1)."""
+        user = str(args.get("user", ""))
+        if not _USER_ID.fullmatch(user):
+            return {"ok": False, "error": "user_not_found"}
+        found: dict[str, Any] = {"id": user, "team_id": self.state.team_id, "name": user.lower()}
+        if str(args.get("include_locale", "")).lower() in ("true", "1"):
+            found["locale"] = self.state.locales.get(user, "en-US")
+        return {"ok": True, "user": found}
 
     async def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         group = str(args.get("usergroup", ""))

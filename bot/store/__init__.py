@@ -7,6 +7,7 @@ for several replicas. Every part is a mixin over one engine:
 * :mod:`bot.store.audit` - reading the audit trail (history, export);
 * :mod:`bot.store.scheduled` - confirmed operations waiting for their maintenance window;
 * :mod:`bot.store.inbox` - acked Slack payloads waiting for a worker process;
+* :mod:`bot.store.people` - each person's own choice of language (``/sdrs lang``);
 * :mod:`bot.store.schema` - tables, and Alembic migrations (:mod:`bot.store.migrations`) run
   on open;
 * :mod:`bot.store.availability` - a database that cannot be written: :class:`StoreUnavailable`,
@@ -40,8 +41,9 @@ from bot.store.audit import AuditEvent, AuditStore
 from bot.store.availability import StoreUnavailable, is_unavailable
 from bot.store.inbox import InboxItem, InboxStore
 from bot.store.jobs import JobStore
-from bot.store.outbox import SEND_STATES, OutboxRow, OutboxStore
+from bot.store.outbox import SEND_STATES, ChannelLanguage, OutboxRow, OutboxStore, no_language
 from bot.store.pending import PendingStore
+from bot.store.people import PeopleStore
 from bot.store.runbooks import RunbookStore
 from bot.store.scheduled import ScheduledStore
 from bot.store.schema import (
@@ -135,10 +137,20 @@ def _close_on_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> Non
 
 
 class Store(
-    PendingStore, OutboxStore, JobStore, AuditStore, InboxStore, RunbookStore, ScheduledStore
+    PendingStore,
+    OutboxStore,
+    JobStore,
+    AuditStore,
+    InboxStore,
+    RunbookStore,
+    ScheduledStore,
+    PeopleStore,
 ):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # the language of a message queued for a channel (the channel binding's): set by the
+        # composition root (bot.operations.deps.Deps); until then rows are queued without one
+        self.channel_language: ChannelLanguage = no_language
         try:
             self.schema_version = migrate(engine)
         except BaseException:

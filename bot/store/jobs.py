@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from bot.core.records import CheckResult, JobUpdate, OutboxMessage, TrackedJob
 from bot.core.states import AuditAction, ExecState, JobKind, JobState
 from bot.store.lease import lease_rows
-from bot.store.outbox import enqueue_in
+from bot.store.outbox import ChannelLanguage, enqueue_in
 from bot.store.schema import audit_events, pending_operations, tracked_jobs
 from bot.store.times import epoch, from_epoch
 
@@ -106,6 +106,7 @@ def _finish_execution(conn: Connection, op_id: str | None) -> None:
 
 class JobStore:
     engine: Engine
+    channel_language: ChannelLanguage  # see Store
 
     def record_submission(
         self,
@@ -148,7 +149,7 @@ class JobStore:
                 )
             )
             for message in messages:
-                enqueue_in(conn, message, now)
+                enqueue_in(conn, message, now, self.channel_language)
             _finish_execution(conn, op_id)
             audit_in(
                 conn,
@@ -173,7 +174,7 @@ class JobStore:
         """An audit event and the messages it causes, in one transaction."""
         with self.engine.begin() as conn:
             for message in messages:
-                enqueue_in(conn, message, now)
+                enqueue_in(conn, message, now, self.channel_language)
             if fields.get("op_id"):
                 _finish_execution(conn, str(fields["op_id"]))
             audit_in(conn, now, action, **fields)
@@ -263,7 +264,7 @@ class JobStore:
             )
             for result in mine:
                 for message in result.messages:
-                    enqueue_in(conn, message, now)
+                    enqueue_in(conn, message, now, self.channel_language)
                 if result.audit is not None:
                     action, detail = result.audit
                     audit_in(conn, now, action, job_id=result.job_id, detail=detail)

@@ -11,6 +11,7 @@ and the message is claimed again, marked ``uncertain``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,12 +21,20 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.facts import MESSAGE, Rendered
+from bot.core.language import Language
 from bot.core.records import OutboxMessage
 from bot.core.states import OutboxState
 from bot.store.schema import channel_pacing, outbox, sqlite_write_transaction
 from bot.store.times import epoch
 
 SEND_STATES = (OutboxState.PENDING.value, OutboxState.SENDING.value)
+# the language of a message in a channel, seen by everyone (the channel binding's); None: not
+# known here (the row is then sent in English)
+ChannelLanguage = Callable[[str], Language | None]
+
+
+def no_language(channel: str) -> Language | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -37,8 +46,14 @@ class OutboxRow:
     created_at: float
 
 
-def enqueue_in(conn: Connection, message: OutboxMessage, now: datetime) -> bool:
-    """Add a message inside the caller's transaction; False when its dedupe key exists."""
+def enqueue_in(
+    conn: Connection,
+    message: OutboxMessage,
+    now: datetime,
+    channel_language: ChannelLanguage = no_language,
+) -> bool:
+    """Add a message inside the caller's transaction; False when its dedupe key exists. Its
+    audience's language is decided now: the message's own, else its channel's."""
     exists = conn.execute(
         select(outbox.c.id).where(outbox.c.dedupe_key == message.dedupe_key)
     ).first()
@@ -55,6 +70,7 @@ def enqueue_in(conn: Connection, message: OutboxMessage, now: datetime) -> bool:
             text="",
             content_json=MESSAGE.dump_json(message.content).decode(),
             reply_broadcast=message.reply_broadcast,
+            language=_stored(message.language or channel_language(message.channel)),
             state=OutboxState.PENDING.value,
             attempts=0,
             uncertain=False,
@@ -71,6 +87,19 @@ def _content(row: Any) -> Any:
         return MESSAGE.validate_json(row.content_json)
     blocks = json.loads(row.blocks_json) if row.blocks_json else None
     return Rendered(text=row.text, blocks=blocks)
+
+
+def _stored(language: Language | None) -> str | None:
+    return language.value if language is not None else None
+
+
+def _language(value: str | None) -> Language | None:
+    """A row's language; None (English) for a row queued before languages, or one this version
+    does not know."""
+    try:
+        return Language(value) if value else None
+    except ValueError:
+        return None
 
 
 def _ensure_pacing_row(conn: Connection, channel: str) -> None:
@@ -124,6 +153,7 @@ def _claimed_row(row: Any, crashed_mid_send: bool) -> OutboxRow:
             thread_ts=row.thread_ts,
             ts=row.ts if row.method == "chat.update" else None,
             reply_broadcast=bool(row.reply_broadcast),
+            language=_language(row.language),
         ),
         attempts=row.attempts + 1,
         uncertain=bool(row.uncertain) or crashed_mid_send,
@@ -158,11 +188,12 @@ def _claim_locked(
 
 class OutboxStore:
     engine: Engine
+    channel_language: ChannelLanguage  # see Store
 
     def enqueue(self, message: OutboxMessage, now: datetime) -> bool:
         try:
             with self.engine.begin() as conn:
-                return enqueue_in(conn, message, now)
+                return enqueue_in(conn, message, now, self.channel_language)
         except IntegrityError:
             return False  # the same key, inserted at the same moment by another replica
 

@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.core.records import OutboxMessage, PendingOperation, ScheduledOperation, Transition
 from bot.core.states import AuditAction, ExecState, OpKind, OpState
 from bot.store.jobs import audit_in
-from bot.store.outbox import enqueue_in
+from bot.store.outbox import ChannelLanguage, enqueue_in
 from bot.store.scheduled import schedule_in
 from bot.store.schema import pending_operations
 from bot.store.times import epoch as _epoch
@@ -62,6 +62,7 @@ class PendingStore:
     """Pending confirmations (a mixin of :class:`bot.store.Store`)."""
 
     engine: Engine
+    channel_language: ChannelLanguage  # see Store
 
     # ---- pending operations -------------------------------------------------------------
     def create_pending(
@@ -145,7 +146,7 @@ class PendingStore:
                 .values(message_ts=ts)
             )
             for message in messages:
-                enqueue_in(conn, message, now or datetime.now(UTC))
+                enqueue_in(conn, message, now or datetime.now(UTC), self.channel_language)
 
     def decide(
         self,
@@ -211,7 +212,7 @@ class PendingStore:
                         },
                     )
                 for message in messages:  # announcements: only the winner's
-                    enqueue_in(conn, message, now)
+                    enqueue_in(conn, message, now, self.channel_language)
         return Transition(won, self.get_pending(op_id))
 
     def withdraw(self, op_id: str, now: datetime, *, reason: str) -> bool:
@@ -300,5 +301,5 @@ class PendingStore:
                     expired.append(op.id)
                     audit_in(conn, now, AuditAction.EXPIRED, op_id=op.id)
                     for message in announce(op) if announce else ():
-                        enqueue_in(conn, message, now)
+                        enqueue_in(conn, message, now, self.channel_language)
         return expired

@@ -16,7 +16,7 @@ from bot.core.records import OutboxMessage
 from bot.core.states import AuditAction
 from bot.store.jobs import _finish_execution, audit_in
 from bot.store.lease import lease_rows
-from bot.store.outbox import enqueue_in
+from bot.store.outbox import ChannelLanguage, enqueue_in
 from bot.store.schema import runbooks
 from bot.store.times import epoch, from_epoch
 
@@ -58,6 +58,7 @@ def _row(m: Any) -> RunbookRow:
 
 class RunbookStore:
     engine: Engine
+    channel_language: ChannelLanguage  # see Store
 
     def create_runbook(
         self,
@@ -93,7 +94,7 @@ class RunbookStore:
                 )
             )
             for message in messages:
-                enqueue_in(conn, message, now)
+                enqueue_in(conn, message, now, self.channel_language)
             _finish_execution(conn, op_id)
             audit_in(
                 conn,
@@ -163,7 +164,7 @@ class RunbookStore:
             if changed != 1:
                 return False
             for message in messages:
-                enqueue_in(conn, message, now)
+                enqueue_in(conn, message, now, self.channel_language)
             for event in (audit, also_audit):
                 if event is None:
                     continue

@@ -24,7 +24,7 @@ from bot.core.records import OutboxMessage, ScheduledOperation
 from bot.core.states import AuditAction, ExecState, ScheduleState
 from bot.store.jobs import audit_in
 from bot.store.lease import lease_rows
-from bot.store.outbox import enqueue_in
+from bot.store.outbox import ChannelLanguage, enqueue_in
 from bot.store.schema import pending_operations, scheduled_operations
 from bot.store.times import epoch, from_epoch
 
@@ -69,6 +69,7 @@ def schedule_in(conn: Connection, s: ScheduledOperation, now: datetime) -> None:
 
 class ScheduledStore:
     engine: Engine
+    channel_language: ChannelLanguage  # see Store
 
     def get_scheduled(self, op_id: str) -> ScheduledOperation | None:
         t = scheduled_operations
@@ -190,7 +191,7 @@ class ScheduledStore:
             )
             if won:
                 for message in messages:
-                    enqueue_in(conn, message, now)
+                    enqueue_in(conn, message, now, self.channel_language)
                 audit_in(
                     conn,
                     now,
@@ -222,6 +223,6 @@ class ScheduledStore:
             )
             if won:
                 for message in messages:
-                    enqueue_in(conn, message, now)
+                    enqueue_in(conn, message, now, self.channel_language)
                 audit_in(conn, now, AuditAction.SCHEDULE_CANCELLED, op_id=op_id, actor=user)
         return won, self.get_scheduled(op_id)

@@ -154,6 +154,9 @@ outbox = Table(
     Column("lease_until", Float),
     Column("sent_ts", String(32)),
     Column("last_error", Text),
+    # v0009: the language it is rendered in when sent, decided when it was queued (its
+    # audience's); NULL (rows queued before): English
+    Column("language", String(8)),
 )
 
 channel_pacing = Table(
@@ -197,6 +200,16 @@ runbooks = Table(
     Column("lease_owner", String(64)),
     Column("lease_until", Float),
     Column("finished_at", Float),
+)
+
+
+person_languages = Table(
+    # v0009: a person's own choice of language (/sdrs lang zh|en), over their Slack locale
+    "person_languages",
+    metadata,
+    Column("user_id", String(32), primary_key=True),
+    Column("language", String(8), nullable=False),  # bot.core.language.Language
+    Column("updated_at", Float, nullable=False),
 )
 
 

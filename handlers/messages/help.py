@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from bot.core.intents import USAGE
 from handlers.i18n import _
+from handlers.messages.language import help_line
 from handlers.messages.text import dicts, escape, md_section
 
 OPEN_RESIZE_ACTION = "sdrs_open_resize"
@@ -53,4 +54,7 @@ def help_blocks(topic: str | None) -> list[dict[str, Any]]:
             ),
         ],
     )
-    return dicts([md_section(help_text(topic)), buttons])
+    sections = [md_section(help_text(topic))]
+    if topic is None:
+        sections.append(md_section(help_line()))
+    return dicts([*sections, buttons])

@@ -196,3 +196,43 @@ accounts = ["prod"]
     assert found.sk.get_secret_value() == "sk-from-settings"
     assert provider.project_id == PROJECT
     assert dict(os.environ) == before
+
+
+LANGUAGES = f"""
+[accounts.prod-cn]
+region = "cn-north-4"
+project_id = "{PROJECT}"
+credentials = {{ kind = "static", ak = "AKFIRST", sk = "sk-first" }}
+
+[[bindings]]
+channels = ["C0CHINA001"]
+accounts = ["prod-cn"]
+language = "zh"
+
+[[bindings]]
+channels = ["*"]
+accounts = ["prod-cn"]
+"""
+
+
+def test_a_bindings_language_is_read_default_english_and_validated(tmp_path: Path) -> None:
+    from bot.core.language import Language
+
+    path = tmp_path / "accounts.toml"
+    path.write_text(LANGUAGES, encoding="utf-8")
+    bindings = load_accounts(path).bindings_with(Settings(_env_file=None, **SLACK).policy())
+    assert bindings.language_in("C0CHINA001") is Language.ZH
+    assert bindings.language_in("C0OTHER001") is Language.EN
+    path.write_text(LANGUAGES.replace('language = "zh"', 'language = "fr"'), encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_accounts(path)
+    assert ":10: bindings[1].language: Input should be 'en' or 'zh'" in str(refused.value)
+    # one channel in two bindings of different languages: which one would it speak?
+    path.write_text(
+        LANGUAGES.replace('channels = ["*"]', 'channels = ["C0CHINA001"]'), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as refused:
+        load_accounts(path)
+    assert "bindings[2].language: C0CHINA001 is in bindings [1] and [2] with different" in str(
+        refused.value
+    )

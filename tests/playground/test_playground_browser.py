@@ -178,9 +178,15 @@ def fault(driver: WebDriver, kind: str) -> str:
     return str(driver.find_element(By.ID, "fault-done").text)
 
 
-def ready(driver: WebDriver, demo: Demo) -> None:
+def ready(driver: WebDriver, demo: Demo, *, english: bool = True) -> None:
+    """The page loaded. alice's Slack language is Chinese: unless ``english`` is False she
+    first chooses English (``/sdrs lang en``), so that tests read her private answers and forms
+    in the words they look for."""
     driver.get(demo.url)
     wait_for(driver, "//*[@id='cloud-body']//td")
+    if english:
+        type_command(driver, "/sdrs lang en")
+        wait_for(driver, "//div[contains(@class,'ephemeral')][contains(., 'in English')]")
 
 
 def visible_in(driver: WebDriver, element: object, box_id: str) -> bool:
@@ -201,8 +207,7 @@ def test_resize_rename_and_refusal_in_the_browser(browser: WebDriver) -> None:
     demo = Demo()
     try:
         print(f"\ndemo printed its URL {demo.started_in:.2f}s after start")  # noqa: T201
-        browser.get(demo.url)
-        wait_for(browser, "//*[@id='cloud-body']//td")
+        ready(browser, demo)
         type_command(browser, f"/sdrs resize {sid('pi-erp-db')} s6.xlarge.2")
         wait_for(browser, "//div[contains(@class,'message')]//*[contains(., 'ecs-erp-db-src')]")
         shot(browser, "1-confirmation")
@@ -231,8 +236,7 @@ def test_resize_rename_and_refusal_in_the_browser(browser: WebDriver) -> None:
 def test_two_person_rule_with_a_second_user(browser: WebDriver) -> None:
     demo = Demo("--two-person")
     try:
-        browser.get(demo.url)
-        wait_for(browser, "//*[@id='cloud-body']//td")
+        ready(browser, demo)
         Select(browser.find_element(By.ID, "user")).select_by_value("U0ALICE001")
         assert "Two-person rule" in browser.find_element(By.ID, "mode").text
         type_command(browser, f"/sdrs resize {sid('pi-web-2')} s6.large.2")
@@ -254,8 +258,7 @@ def test_two_person_rule_with_a_second_user(browser: WebDriver) -> None:
 def test_the_resize_form_in_the_browser(browser: WebDriver) -> None:
     demo = Demo()
     try:
-        browser.get(demo.url)
-        wait_for(browser, "//*[@id='cloud-body']//td")
+        ready(browser, demo)
         type_command(browser, "/sdrs resize")
         picker = wait_for(browser, "//*[@id='modal']//input[@name='instance']")
         picker.send_keys("erp-db")  # type: ignore[attr-defined]
@@ -903,3 +906,42 @@ def test_the_resize_form_and_confirm_dialog_at_slacks_limits(browser: WebDriver)
     finally:
         code, _ = demo.stop()
     assert code == 0
+
+
+def test_alice_reads_the_bot_in_chinese_and_bob_in_english(browser: WebDriver) -> None:
+    """The playground's people have Slack languages: alice Chinese (zh-CN), bob English. Her
+    private answers and forms are in Chinese, his in English, and the channel's messages in the
+    channel's language (English) for both; screenshots of her flow for the artefacts."""
+    demo = Demo()
+    try:
+        ready(browser, demo, english=False)
+        user = Select(browser.find_element(By.ID, "user"))
+        assert "zh-CN" in user.first_selected_option.text
+        type_command(browser, "/sdrs lang")
+        said = wait_for(browser, "//div[contains(@class,'ephemeral')][contains(., 'zh-CN')]")
+        assert "中文" in said.text  # type: ignore[attr-defined]
+        shot(browser, "zh-1-lang")
+        type_command(browser, "/sdrs help")
+        wait_for(browser, "//div[contains(@class,'ephemeral')][contains(., '/sdrs lang zh|en')]")
+        shot(browser, "zh-2-help")
+        type_command(browser, f"/sdrs resize {sid('pi-erp-app')} s6.xlarge.2")
+        wait_for(browser, "//div[contains(@class,'ephemeral')][contains(., 'ACTIVE')]")
+        shot(browser, "zh-3-refused-preflight")
+        type_command(browser, f"/sdrs resize {sid('pi-erp-db')} s6.xlarge.2")
+        wait_for(browser, "//div[contains(@class,'message')]//*[contains(., 'ecs-erp-db-src')]")
+        click_confirm(browser)
+        open_thread(browser)
+        in_thread(browser, "SUCCESS")
+        shot(browser, "zh-4-confirmed-in-thread")
+        type_command(browser, "/sdrs resize")
+        wait_for(browser, "//*[@id='modal']//input[@name='instance']")
+        shot(browser, "zh-5-form")
+        browser.find_element(By.ID, "modal-close").click()
+        user.select_by_value("U0BOB00001")
+        type_command(browser, "/sdrs lang")
+        said = wait_for(browser, "//div[contains(@class,'ephemeral')][contains(., 'en-US')]")
+        assert "English" in said.text  # type: ignore[attr-defined]
+        shot(browser, "zh-6-bob-in-english")
+    finally:
+        code, _ = demo.stop()
+    assert code == 0, demo.output

@@ -14,6 +14,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS += sorted((ROOT / "docs" / "zh-CN").glob("*.md"))  # translations
+# each guide and its translation(s): the same sections, so that they cannot drift apart silently
+TRANSLATED = {ROOT / "docs" / "user-guide.md": [ROOT / "docs" / "zh-CN" / "user-guide.md"]}
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 TICKED = re.compile(r"`([^`\s]+)`")
 REPO_PATH = re.compile(r"^(bot|handlers|tests|bench|deploy|docs)/[\w./-]*$")
@@ -40,6 +43,28 @@ def test_the_readme_is_short_and_starts_with_the_two_commands() -> None:
         "pip install -e '.[test]' && python -m pytest -n 4 --dist loadgroup",
     ]
     assert "](docs/img/playground.png)" in text and (ROOT / "docs/img/playground.png").is_file()
+
+
+def outline(path: Path) -> list[int]:
+    """The level of each heading, in order (outside code blocks)."""
+    text = re.sub(r"^```.*?^```", "", path.read_text(encoding="utf-8"), flags=re.M | re.S)
+    return [len(h) for h in re.findall(r"^(#{1,6}) ", text, re.M)]
+
+
+@pytest.mark.parametrize("original", sorted(TRANSLATED), ids=lambda p: p.name)
+def test_a_translated_guide_has_the_sections_of_its_original(original: Path) -> None:
+    for translation in TRANSLATED[original]:
+        assert translation.is_file(), translation
+        assert outline(translation) == outline(original), translation
+        # each links to the other
+        assert translation.relative_to(original.parent).as_posix() in original.read_text(
+            encoding="utf-8"
+        )
+        assert f"../{original.name}" in translation.read_text(encoding="utf-8")
+        # the Chinese translation uses Huawei Cloud's Chinese terms
+        text = translation.read_text(encoding="utf-8")
+        terms = ("保护实例", "保护组", "生产站点", "容灾站点", "规格", "容灾演练", "专属主机")
+        assert [t for t in terms if t not in text] == []
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)

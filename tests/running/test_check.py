@@ -173,8 +173,8 @@ def test_missing_scopes(
     code, lines = run(capsys)
     assert code == 1
     assert (
-        "missing channels:history, groups:history, im:history, mpim:history, usergroups:read"
-        in lines["slack scopes"]
+        "missing channels:history, groups:history, im:history, mpim:history, usergroups:read, "
+        "users:read" in lines["slack scopes"]
     )
     assert "reinstall the app" in lines["slack scopes"]
 

@@ -16,6 +16,7 @@ SCOPE_OF = {
     "chat_update": {"chat:write"},
     "chat_postEphemeral": {"chat:write"},
     "usergroups_users_list": {"usergroups:read"},
+    "users_info": {"users:read"},  # the locale of a person (include_locale)
     # public and private channels the bot is in
     "conversations_replies": {"channels:history", "groups:history", "im:history", "mpim:history"},
     "conversations_history": {"channels:history", "groups:history", "im:history", "mpim:history"},

@@ -501,7 +501,7 @@ async function refresh() {
     if (state.channel.id !== channel) channel = state.channel.id;  // a channel that is gone
     if (!people.length) {
       people = state.people;
-      $("user").innerHTML = people.map((p) => `<option value="${p.id}">${esc(p.name)} (${esc(p.role)})</option>`).join("");
+      $("user").innerHTML = people.map((p) => `<option value="${p.id}">${esc(p.name)} (${esc(p.role)}, ${esc(p.locale)})</option>`).join("");
       $("user").value = user;
     }
     renderChannels(state);
