@@ -32,6 +32,7 @@ async def test_the_playground_resizes_a_server_on_a_dedicated_host() -> None:
                 async with session.post(f"{base}/ui/command", json=body) as r:
                     assert r.status == 200, await r.text()
 
+            await command("/sdrs lang en")  # alice's Slack is Chinese: read the English texts
             full = f"production_dedicated_host={sid('deh-full')}"
             await command(f"/sdrs resize {sid('pi-deh')} production=s6.xlarge.2 {full}")
             refused = await _poll(
