@@ -158,7 +158,7 @@ class Script:
         await self.call(p.command(ALICE, f"/sdrs resize {db} s6.xlarge.2", apac))
         asked = await self.until(
             "the question",
-            lambda: [e["text"] for e in p.ephemerals if "several accounts" in e["text"]],
+            lambda: [e["text"] for e in p.ephemerals if "`account=NAME`" in e["text"]],
         )
         out(f"  only alice sees: {_flat(asked[0])}")
         assert not self.confirmations(apac), "an ambiguous command must post nothing"

@@ -268,7 +268,7 @@ async def test_two_accounts_bound_to_two_channels_through_the_page() -> None:
             asked = await _poll(
                 session,
                 state(apac),
-                lambda s: [e["text"] for e in s["ephemerals"] if "several accounts" in e["text"]],
+                lambda s: [e["text"] for e in s["ephemerals"] if "`account=NAME`" in e["text"]],
             )
             assert "`dr-ap`, `prod-cn`" in asked[0] and "account=NAME" in asked[0]
             await post("command", channel=apac, text=f"/sdrs resize {db} s6.xlarge.2 account=dr-ap")

@@ -64,10 +64,11 @@ def test_scripted_demo_runs_the_flows_through_the_slack_side(
     text = capsys.readouterr().out
     assert "`s6.large.2` (2 vCPU, 4 GiB) → `s6.xlarge.2` (4 vCPU, 8 GiB)" in text
     assert "alice clicked Confirm" in text and "@alice SUCCESS: resize" in text
-    assert "only alice sees: :no_entry: Production-site server `ecs-erp-app-src` is ACTIVE" in text
+    # alice's Slack is Chinese: what only she sees is in Chinese; the channel's messages in English
+    assert "only alice sees: :no_entry: 生产站点云服务器 `ecs-erp-app-src` 状态为 ACTIVE" in text
     assert "Drill renamed to `容灾演练-2026`" in text
     # the second account, from the channel bound to both: asked which, then named everywhere
-    assert "only alice sees: :question: This channel acts on several accounts" in text
+    assert "only alice sees: :question: 本频道绑定了多个账号（`dr-ap`, `prod-cn`）" in text
     assert "confirmation in #dr-apac:" in text and "Cloud: account `dr-ap` (ap-southeast-1)" in text
     assert "SUCCESS: resize of `hk-erp-db` in account `dr-ap` (ap-southeast-1)" in text
     assert text.rstrip().endswith("All steps ended as expected.")
