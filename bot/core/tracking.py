@@ -5,10 +5,16 @@ Polling backs off: the first check ``first`` seconds after submission, then each
 ``factor`` times longer, capped at ``cap``. A transient failure (5xx, 429, timeout) is not a
 verdict: the job is checked again later with its own backoff. After ``timeout`` the thread gets
 one "still running" report; tracking then continues, or stops when ``stop_when_stuck``.
+
+Each wait is shortened by up to ``jitter`` of itself (10%), by an amount fixed by the job id and
+the check's number: jobs submitted together (a fleet resized at once) would otherwise come due
+together at every check, all in one tick, and the last of such a wave is checked as late as the
+wave takes to pass. Shortening only, so a job is never checked later than the backoff says.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -48,10 +54,18 @@ class TrackerPolicy:
     factor: float = 2.0
     timeout: float = 3600.0
     stop_when_stuck: bool = False
+    jitter: float = 0.1  # each wait is shortened by up to this share of itself (see the module)
 
-    def wait(self, n: int) -> float:
-        """Seconds to wait after the n-th (0-based) check or failure."""
-        return backoff_delay(n + 1, self.first, self.cap, factor=self.factor)
+    def wait(self, n: int, key: str = "") -> float:
+        """Seconds to wait after the n-th (0-based) check or failure of the job ``key``."""
+        base = backoff_delay(n + 1, self.first, self.cap, factor=self.factor)
+        return base * (1.0 - self.jitter * spread(f"{key}:{n}")) if key else base
+
+
+def spread(key: str) -> float:
+    """A number in [0, 1) fixed by ``key``, evenly spread over keys (the job's jitter)."""
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
 
 
 @dataclass(frozen=True)
@@ -96,11 +110,11 @@ def decide(
     if isinstance(outcome, Seen):
         checks, errors = job.checks + 1, 0
         status = outcome.status.value
-        wait = policy.wait(job.checks)
+        wait = policy.wait(job.checks, job.job_id)
     else:
         checks, errors = job.checks, job.errors + 1
         status = job.last_status
-        wait = policy.wait(job.errors)
+        wait = policy.wait(job.errors, job.job_id)
     stuck_now = age >= policy.timeout and not job.stuck_reported
     gave_up = age >= policy.timeout and policy.stop_when_stuck
     return Decision(

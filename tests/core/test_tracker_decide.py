@@ -13,7 +13,7 @@ from bot.core.tracking import Failed, Seen, TrackerPolicy, decide
 from bot.core.wire.sdrs import JobStatus
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-POLICY = TrackerPolicy(first=5, cap=60, factor=2, timeout=3600)
+POLICY = TrackerPolicy(first=5, cap=60, factor=2, timeout=3600, jitter=0)
 JOB = TrackedJob(
     job_id="j",
     op_id="o",
@@ -95,3 +95,29 @@ def test_stuck_report_also_fires_while_sdrs_is_failing() -> None:
 def test_success_after_stuck_still_gets_its_final_report() -> None:
     d = decide(at(5000), replace(JOB, stuck_reported=True), Seen(JobStatus.SUCCESS), POLICY)
     assert d.report == "final" and d.update.stuck_reported
+
+
+def test_jobs_submitted_together_come_due_apart() -> None:
+    """A fleet resized at once: each job's wait is shortened by its own share of up to 10%, so
+    the jobs of one wave spread over 10% of the wait instead of coming due in one tick."""
+    policy = replace(POLICY, jitter=0.1)
+    jobs = [replace(JOB, job_id=f"job-{i}", checks=5) for i in range(2000)]
+    due = sorted(
+        (decide(at(100), job, Seen(JobStatus.RUNNING), policy).update.next_check_at or T0) - at(100)
+        for job in jobs
+    )
+    waits = [d.total_seconds() for d in due]
+    assert 54.0 <= waits[0] and waits[-1] <= 60.0  # never later than the backoff's 60 s
+    # evenly spread: each of the six 1-second slices of 54-60 s holds about a sixth of them
+    counts = [sum(1 for w in waits if 54 + k <= w < 55 + k) for k in range(6)]
+    assert all(250 <= c <= 420 for c in counts), counts
+
+
+def test_a_jobs_jitter_is_fixed_by_its_id_and_check() -> None:
+    policy = replace(POLICY, jitter=0.1)
+    first = decide(at(100), JOB, Seen(JobStatus.RUNNING), policy).update.next_check_at
+    again = decide(at(100), JOB, Seen(JobStatus.RUNNING), policy).update.next_check_at
+    later = decide(at(100), replace(JOB, checks=1), Seen(JobStatus.RUNNING), policy)
+    assert first == again and later.update.next_check_at != first
+    failed = decide(at(100), JOB, Failed("503"), policy).update.next_check_at
+    assert failed is not None and at(100 + 4.5) <= failed <= at(105)
