@@ -7,7 +7,6 @@ right after it. Anything else is acked empty and handed to an operation
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -37,7 +36,7 @@ from handlers.messages.errors import parse_error_blocks, parse_problem_text, sto
 from handlers.messages.help import help_blocks
 from handlers.messages.language import auto_text, chosen_text, current_text
 from handlers.messages.text import escape
-from handlers.people import language_of
+from handlers.people import choose, language_of
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +107,7 @@ async def _language(
     if intent.language is None and not intent.auto:
         return current_text(await language_of(deps.store, client, user))
     try:
-        await asyncio.to_thread(deps.store.choose_language, user, intent.language, deps.now())
+        await choose(deps.store, user, intent.language, deps.now())
     except StoreUnavailable as exc:
         log.warning("language not kept, the database is unavailable: %s", exc.reason)
         return store_unavailable_text()

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import OrderedDict
+from datetime import datetime
+from weakref import WeakKeyDictionary
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -19,6 +23,51 @@ log = logging.getLogger(__name__)
 # A person's language is known on the way to an ack (Slack's 3 seconds): Slack's answer about
 # their locale is waited for at most this long (then English, and asked again a minute later).
 LOCALE_WITHIN_SECONDS = 1.0
+# A person's own choice (/sdrs lang) is read from the store at most this often per process, for
+# at most CHOICE_CACHE_PEOPLE people: a database read on every ack would queue behind the
+# intake's writes. A choice made here is known at once; one made on another replica within
+# this long.
+CHOICE_CACHE_SECONDS = 30.0
+CHOICE_CACHE_PEOPLE = 10_000
+
+
+class Choices:
+    """Each person's own choice of language as the store last said it, kept a while."""
+
+    def __init__(self, ttl: float = CHOICE_CACHE_SECONDS, size: int = CHOICE_CACHE_PEOPLE) -> None:
+        self.ttl, self.size = ttl, size
+        self.now = time.monotonic
+        self._kept: OrderedDict[str, tuple[float, Language | None]] = OrderedDict()
+
+    def kept(self, user: str) -> tuple[bool, Language | None]:
+        kept = self._kept.get(user)
+        if kept is None or self.now() >= kept[0]:
+            return False, None
+        self._kept.move_to_end(user)
+        return True, kept[1]
+
+    def keep(self, user: str, language: Language | None) -> None:
+        self._kept[user] = (self.now() + self.ttl, language)
+        self._kept.move_to_end(user)
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+
+
+_choices: WeakKeyDictionary[Store, Choices] = WeakKeyDictionary()
+
+
+def choices(store: Store) -> Choices:
+    """The choices kept for ``store`` in this process."""
+    kept = _choices.get(store)
+    if kept is None:
+        kept = _choices[store] = Choices()
+    return kept
+
+
+async def choose(store: Store, user: str, language: Language | None, now: datetime) -> None:
+    """Keep ``user``'s choice (None: forget it) in the store, and here at once."""
+    await asyncio.to_thread(store.choose_language, user, language, now)
+    choices(store).keep(user, language)
 
 
 async def language_of(
@@ -33,11 +82,14 @@ async def language_of(
     or a Slack that does not answer leaves the other source, or English. Without
     ``ask_slack`` only a locale already kept counts (an options load: its reads already have
     all of Slack's 3 seconds)."""
-    chosen: Language | None = None
-    try:
-        chosen = await asyncio.to_thread(store.chosen_language, user)
-    except Exception as exc:  # noqa: BLE001 - the database is down: the locale still tells
-        log.info("language chosen by %s not known (%s)", user, type(exc).__name__)
+    kept = choices(store)
+    known, chosen = kept.kept(user)
+    if not known:
+        try:
+            chosen = await asyncio.to_thread(store.chosen_language, user)
+            kept.keep(user, chosen)
+        except Exception as exc:  # noqa: BLE001 - the database is down: the locale still tells
+            log.info("language chosen by %s not known (%s)", user, type(exc).__name__)
     if chosen is not None:
         return person_language(chosen, None)
     locales = user_locales(client)

@@ -26,6 +26,7 @@ from handlers import modals
 from handlers.i18n import catalog, current, speaking
 from handlers.lookup import LOCALE_CACHE_PEOPLE, LOCALE_CACHE_SECONDS, UserLocales, user_locales
 from handlers.outbox import OutboxSender
+from handlers.people import choose
 from tests.support.slack_harness import ALICE, BOB, CAROL, CHANNEL, Harness
 from tests.support.slack_helpers import BOT_TOKEN, action_body, dispatch, suggestion_body, until
 
@@ -140,7 +141,7 @@ async def test_each_payload_is_handled_in_its_persons_language(h: Harness) -> No
     await until(lambda: len(seen) == 2)
     await click(h, BOB)
     await until(lambda: len(seen) == 4)
-    h.deps.store.choose_language(BOB, ZH, datetime.now(UTC))  # his own choice wins
+    await choose(h.deps.store, BOB, ZH, datetime.now(UTC))  # his own choice (/sdrs lang) wins
     await click(h, BOB)
     await until(lambda: len(seen) == 6)
     assert seen == [
