@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -38,6 +36,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.sandbox.seed import sid
+from tests.support.bench_db import bench_database
 from tests.support.slack_helpers import (
     BOT_TOKEN,
     SIGNING_SECRET,
@@ -311,37 +310,13 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 run(args, f"sqlite:///{tmp}/b.sqlite3")
         else:
-            with bench_database(args.postgres) as url:
+            with bench_database(args.postgres, "ack") as url:
                 if url is None:
                     raise BenchFailed(f"PostgreSQL does not answer at {args.postgres}")
                 run(args, url)
     except BenchFailed as failed:
         print(f"ack_latency: the bench could not run: {failed}", file=sys.stderr)
         raise SystemExit(1) from None
-
-
-@contextlib.contextmanager
-def bench_database(url: str) -> Iterator[str | None]:
-    """A PostgreSQL database of the bench's own next to the one ``url`` names (a test run or
-    another bench on the same server is left alone), dropped at the end; None when the server
-    does not answer."""
-    import sqlalchemy as sa
-
-    name = f"sdrs_bot_bench_ack_{os.getpid()}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except Exception:  # noqa: BLE001 - reported by the caller
-        admin.dispose()
-        yield None
-        return
-    try:
-        yield sa.make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def run(args: argparse.Namespace, db_url: str) -> None:

@@ -33,7 +33,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
@@ -51,6 +50,7 @@ from bot.sandbox.world import JobPlan, World  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.store.schema import tracked_jobs  # noqa: E402
 from bot.store.times import epoch  # noqa: E402
+from tests.support.bench_db import bench_database  # noqa: E402
 from tests.support.local_env import free_port, serve_env  # noqa: E402
 from tests.support.seed import add_bulk_instances  # noqa: E402
 
@@ -102,31 +102,6 @@ def wait_ready(bot: subprocess.Popen[bytes], health_port: int) -> float:
 
 def settled(store: Store) -> bool:
     return not any(store.pending_work().values())
-
-
-@contextlib.contextmanager
-def bench_database(url: str) -> Iterator[str | None]:
-    """A PostgreSQL database of the bench's own next to the one ``url`` names (so a test run or
-    another bench on the same server is left alone), dropped at the end; None when the server
-    is not reachable."""
-    import sqlalchemy as sa
-
-    name = f"sdrs_bot_bench_{os.getpid()}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - PostgreSQL is optional here: reported, skipped
-        print(f"\nPostgreSQL not reachable ({type(exc).__name__}): skipped")
-        admin.dispose()
-        yield None
-        return
-    try:
-        yield sa.make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def run(db_url: str, args: argparse.Namespace, log: IO[str]) -> None:
@@ -324,8 +299,10 @@ def main() -> None:
             if "sqlite" in backends:
                 run(f"sqlite:///{tmp}/scale.sqlite3", args, log)
             if "postgresql" in backends:
-                with bench_database(args.postgres) as url:
-                    if url is not None:
+                with bench_database(args.postgres, "scale") as url:
+                    if url is None:
+                        print(f"\nPostgreSQL not reachable at {args.postgres}: skipped")
+                    else:
                         run(url, args, log)
         except BenchFailed as failed:
             log.seek(0)
