@@ -128,12 +128,16 @@ class TransportError(CloudError):
 class OutcomeUnknownError(TransportError):
     """A request that must not be repeated blindly was sent, and no reliable answer came back.
 
-    ``hint`` tells the operator what to check before trying again.
+    ``hint_wording`` tells the operator what to check before trying again (translated where it
+    is shown; None: nothing to say); ``hint`` is its English, for logs.
     """
 
-    def __init__(self, message: str, *, hint: str, method: str = "", url: str = "") -> None:
+    def __init__(
+        self, message: str, *, hint: Wording | None, method: str = "", url: str = ""
+    ) -> None:
         super().__init__(message, method=method, url=url, maybe_sent=True)
-        self.hint = hint
+        self.hint_wording = hint
+        self.hint = hint.english() if hint is not None else ""
 
 
 class ResponseFormatError(CloudError):

@@ -19,6 +19,7 @@ from bot.core.intents import RenameDrillIntent, ResizeIntent
 from bot.core.preflight import Preflight
 from bot.core.states import EventKind, OpState
 from bot.core.wire.ecs import Flavor
+from bot.core.wording import Wording, verbatim
 
 Site = Literal["production", "dr"]
 
@@ -171,6 +172,27 @@ def rename_facts(
     )
 
 
+class WordingFacts(_Fact):
+    """A :class:`~bot.core.wording.Wording` as stored data (msgid and values), so a stored
+    sentence the bot wrote is translated when it is shown, in its reader's language."""
+
+    msgid: str
+    values: dict[str, str | int | WordingFacts] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, w: Wording) -> WordingFacts:
+        return cls(
+            msgid=w.msgid,
+            values={k: cls.of(v) if isinstance(v, Wording) else v for k, v in w.values.items()},
+        )
+
+    def wording(self) -> Wording:
+        return Wording(
+            self.msgid,
+            {k: v.wording() if isinstance(v, WordingFacts) else v for k, v in self.values.items()},
+        )
+
+
 # ---- what went wrong at the cloud ---------------------------------------------------------
 
 
@@ -180,16 +202,18 @@ GATEWAY_TIMEOUTS = frozenset({502, 504})  # a change behind them may have been c
 
 class FailureFacts(_Fact):
     """A cloud failure as data: ``kind`` api (the service refused: code, message, request
-    id), unknown (no reliable answer to a non-idempotent call: ``hint`` says what to check),
-    or transport (no answer). ``method``, ``status`` (api), ``retry_after`` (seconds, when
-    the cloud said) and ``unreachable``/``maybe_sent`` (transport: no connection / the
-    request may have reached it) tell whether the cloud was unavailable and what was sent."""
+    id), unknown (no reliable answer to a non-idempotent call: ``said_hint`` says what to
+    check; ``hint``, its English, is all a row stored before it has), or transport (no
+    answer). ``method``, ``status`` (api), ``retry_after`` (seconds, when the cloud said) and
+    ``unreachable``/``maybe_sent`` (transport: no connection / the request may have reached
+    it) tell whether the cloud was unavailable and what was sent."""
 
     kind: Literal["api", "unknown", "transport"]
     code: str | None = None
     message: str = ""
     request_id: str | None = None
-    hint: str = ""
+    hint: str = ""  # the hint in English (rows stored before ``hint_wording`` have only this)
+    hint_wording: WordingFacts | None = None
     method: str = ""
     status: int | None = None
     retry_after: float | None = None
@@ -197,12 +221,29 @@ class FailureFacts(_Fact):
     maybe_sent: bool = False
 
     @classmethod
+    def unknown(cls, message: str, hint: Wording) -> FailureFacts:
+        """No reliable answer: ``hint`` says what to check before asking again."""
+        return cls(
+            kind="unknown", message=message, hint=hint.english(), hint_wording=WordingFacts.of(hint)
+        )
+
+    @property
+    def said_hint(self) -> Wording:
+        """The hint to show: its wording, else (a row stored before wordings) the English
+        it was stored with, as it is."""
+        if self.hint_wording is not None:
+            return self.hint_wording.wording()
+        return verbatim(self.hint)
+
+    @classmethod
     def of(cls, error: CloudError) -> FailureFacts:
         if isinstance(error, OutcomeUnknownError):
+            hint = error.hint_wording
             return cls(
                 kind="unknown",
                 message=str(error),
                 hint=error.hint,
+                hint_wording=WordingFacts.of(hint) if hint is not None else None,
                 method=error.method,
                 maybe_sent=True,
             )
@@ -286,10 +327,19 @@ class NotStarted(_Fact):
     starts_at: datetime
     ends_at: datetime
     reason: str  # bot.core.windows.NotStartedReason
-    detail: str = ""  # the preflight's refusal, as data
+    detail: str = ""  # the preflight's refusal, in English (all a row stored before has)
+    detail_wording: WordingFacts | None = None  # the same, translated where shown
     estimate_seconds: float = 0
     next_starts_at: datetime | None = None
     next_ends_at: datetime | None = None
+
+    @property
+    def said_detail(self) -> Wording:
+        """The refusal to show: its wording, else (a row stored before wordings) the English
+        it was stored with, as it is."""
+        if self.detail_wording is not None:
+            return self.detail_wording.wording()
+        return verbatim(self.detail)
 
 
 class Submitted(_Fact):

@@ -661,7 +661,7 @@ def _schedule(options: list[tuple[str, str]]) -> Schedule | None:
     try:
         at = parse_when(given["when"])
     except WindowError as exc:
-        raise _fail(N_("`when=`: {problem}"), "resize", problem=str(exc)) from None
+        raise _fail(N_("`when=`: {problem}"), "resize", problem=exc.wording) from None
     return Schedule(when=at)
 
 

@@ -11,6 +11,7 @@ from bot.core.facts import FailureFacts
 from bot.core.policy import Denial
 from bot.core.preflight import Preflight
 from bot.core.records import HistoryEntry, PendingOperation, ScheduledOperation, TrackedJob
+from bot.core.wording import Wording
 
 
 @dataclass(frozen=True)
@@ -121,9 +122,10 @@ class UnknownWindow:
 
 @dataclass(frozen=True)
 class CannotSchedule:
-    """The window or time cannot be used (``problem``: what is wrong, from bot.core.windows)."""
+    """The window or time cannot be used (``problem``: what is wrong, from bot.core.windows,
+    translated where it is shown)."""
 
-    problem: str
+    problem: Wording
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from bot.core.rules import RESIZABLE_GROUP_STATUSES, RESIZABLE_INSTANCE_STATUSES
 from bot.core.wire.deh import DedicatedHost
 from bot.core.wire.ecs import Flavor, Server
 from bot.core.wire.sdrs import ProtectedInstance, ProtectionGroup
+from bot.core.wording import N_, Wording, verbatim, wording
 
 
 class Refusal(StrEnum):
@@ -336,3 +337,72 @@ def _flavor_after(
             return catalogue.get(change.new_flavor)
     server = servers.get(site_server[site] or "")
     return server.flavor if server else None
+
+
+# ---- a refusal as a stored sentence ----------------------------------------------------------
+
+# The refusal's name, translated where shown; the msgid is the code, so the English stays the
+# code (what the log and the stored English say).
+REFUSAL_LABEL = {
+    Refusal.GROUP_STATUS: N_("group-status"),
+    Refusal.INSTANCE_STATUS: N_("instance-status"),
+    Refusal.SERVER_RUNNING: N_("server-running"),
+    Refusal.SERVER_MISSING: N_("server-missing"),
+    Refusal.FLAVOR_NOT_ALLOWED: N_("flavor-not-allowed"),
+    Refusal.PREPAID: N_("prepaid"),
+    Refusal.NO_CHANGE: N_("no-change"),
+    Refusal.DEDICATED_HOST: N_("dedicated-host"),
+    Refusal.FLAVOR_NOT_IN_ZONE: N_("flavor-not-in-zone"),
+    Refusal.QUOTA: N_("quota"),
+}
+_SITE_WORD = {"production": N_("production"), "dr": N_("dr")}
+
+
+def refusal_wording(check: Preflight) -> Wording:
+    """A refused preflight as one short sentence (why a scheduled operation did not start):
+    the refusal's name and what failed. Its English is ``"{refusal}: {detail}"`` exactly; the
+    site names and the sentence around the cloud's values are translated where it is shown."""
+    refusal = check.refusal
+    if refusal is None:
+        return verbatim(check.detail)
+    label = Wording(REFUSAL_LABEL[refusal])
+    plain = f"{refusal}: {check.detail}"
+    said = wording(N_("{refusal}: {detail}"), refusal=label, detail=_detail_wording(check))
+    # the sentence is built from the fields; should they ever disagree with the detail the
+    # preflight wrote, the detail is shown as it is (in every language)
+    if said.english() != plain:
+        return wording(N_("{refusal}: {detail}"), refusal=label, detail=verbatim(check.detail))
+    return said
+
+
+def _detail_wording(check: Preflight) -> Wording:
+    site = Wording(_SITE_WORD[check.site]) if check.site in _SITE_WORD else verbatim(check.site)
+    if check.refusal is Refusal.QUOTA:
+        said: Wording | None = None
+        for s in check.shortfalls:
+            one = wording(
+                N_("{resource} quota: +{needed} needed, {used} of {limit} used (MiB)")
+                if s.resource == "ram"
+                else N_("{resource} quota: +{needed} needed, {used} of {limit} used"),
+                resource=s.resource,
+                needed=s.needed,
+                used=s.used,
+                limit=s.limit,
+            )
+            said = one if said is None else wording(N_("{first}; {next}"), first=said, next=one)
+        return said or verbatim(check.detail)
+    if check.refusal is Refusal.FLAVOR_NOT_IN_ZONE:
+        return wording(
+            N_("{site}: {flavor} {status} in {zone}"),
+            site=site,
+            flavor=check.status,
+            status=check.zone_status,
+            zone=check.zone,
+        )
+    if not check.site:
+        return verbatim(f"{check.subject}: {check.status}".strip())
+    if not check.status:
+        return wording(N_("{site}: {subject}"), site=site, subject=check.subject)
+    return wording(
+        N_("{site}: {subject} {status}"), site=site, subject=check.subject, status=check.status
+    )

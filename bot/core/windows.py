@@ -29,14 +29,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.core.wording import N_
+from bot.core.wording import N_, Wording, wording
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WINDOW_FORM = (
+WINDOW_FORM = N_(
     "`<days> HH:MM-HH:MM <time zone>`, e.g. `Sun 02:00-04:00 Asia/Shanghai`, "
     "`Mon-Fri 01:00-03:00 UTC`, `Sat,Sun 23:00-01:00 Europe/Berlin` or `daily 03:00-04:00 UTC`"
 )
-WHEN_FORM = "an ISO 8601 time with its UTC offset, e.g. `2026-11-29T02:00+08:00`"
+WHEN_FORM = N_("an ISO 8601 time with its UTC offset, e.g. `2026-11-29T02:00+08:00`")
 _TIME_RE = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 #: occurrences looked at when searching for one long enough (a year of daily windows)
 SEARCH_LIMIT = 400
@@ -44,7 +44,12 @@ SEARCH_LIMIT = 400
 
 class WindowError(ValueError):
     """A window spec or a one-off time that cannot be used: the message says what is wrong
-    and how to write it."""
+    and how to write it. ``wording``: that message for people (translated where it is shown,
+    :func:`handlers.i18n.tr`); ``str()`` is its English, for logs and configuration errors."""
+
+    def __init__(self, problem: Wording) -> None:
+        super().__init__(problem.english())
+        self.wording = problem
 
 
 @dataclass(frozen=True)
@@ -109,8 +114,14 @@ class WindowSpec:
             if window.seconds >= estimate and window.latest_start(estimate) >= now:
                 return window
         raise WindowError(
-            f"the window {self.describe()} is shorter than the operation's estimated "
-            f"{_duration(estimate)}: give a longer window"
+            wording(
+                N_(
+                    "the window {spec} is shorter than the operation's estimated {duration}: "
+                    "give a longer window"
+                ),
+                spec=self.describe(),
+                duration=_duration(estimate),
+            )
         )
 
 
@@ -126,9 +137,13 @@ def _aware(t: datetime) -> None:
         raise ValueError("times must be timezone-aware")
 
 
-def _duration(seconds: float) -> str:
+def _duration(seconds: float) -> Wording:
     minutes = round(seconds / 60)
-    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+    if minutes >= 60:
+        return wording(
+            N_("{hours} h {minutes} min"), hours=minutes // 60, minutes=f"{minutes % 60:02d}"
+        )
+    return wording(N_("{minutes} min"), minutes=minutes)
 
 
 def _days_text(days: frozenset[int]) -> str:
@@ -163,17 +178,26 @@ def _day(word: str) -> int:
     if key in _FULL_DAYS:
         return _FULL_DAYS.index(key)
     raise WindowError(
-        f"`{word[:20]}` is not a day: use Mon, Tue, Wed, Thu, Fri, Sat, Sun, a range such "
-        "as `Mon-Fri`, a list such as `Sat,Sun`, or `daily`"
+        wording(
+            N_(
+                "`{word}` is not a day: use Mon, Tue, Wed, Thu, Fri, Sat, Sun, a range such "
+                "as `Mon-Fri`, a list such as `Sat,Sun`, or `daily`"
+            ),
+            word=word[:20],
+        )
     )
+
+
+_NOT_A_TIME = {
+    "start": N_("the start time `{word}` is not HH:MM on a 24-hour clock (e.g. 02:00, 23:30)"),
+    "end": N_("the end time `{word}` is not HH:MM on a 24-hour clock (e.g. 02:00, 23:30)"),
+}
 
 
 def _parse_time(word: str, which: str) -> time:
     match = _TIME_RE.fullmatch(word)
     if not match:
-        raise WindowError(
-            f"the {which} time `{word[:20]}` is not HH:MM on a 24-hour clock (e.g. 02:00, 23:30)"
-        )
+        raise WindowError(wording(_NOT_A_TIME[which], word=word[:20]))
     return time(int(match.group(1)), int(match.group(2)))
 
 
@@ -182,23 +206,37 @@ def parse_window(text: str) -> WindowSpec:
     what is wrong and how to write it."""
     words = text.split()
     if len(words) != 3:
-        hint = " (the time zone is missing)" if len(words) == 2 else ""
-        raise WindowError(f"a window is three words{hint}: {WINDOW_FORM}")
+        msgid = (
+            N_("a window is three words (the time zone is missing): {form}")
+            if len(words) == 2
+            else N_("a window is three words: {form}")
+        )
+        raise WindowError(wording(msgid, form=Wording(WINDOW_FORM)))
     day_word, span, zone = words
     first, sep, last = span.partition("-")
     if not sep:
-        raise WindowError(f"`{span[:20]}` is not a time span: write start-end, e.g. 02:00-04:00")
+        raise WindowError(
+            wording(
+                N_("`{span}` is not a time span: write start-end, e.g. 02:00-04:00"),
+                span=span[:20],
+            )
+        )
     start, end = _parse_time(first, "start"), _parse_time(last, "end")
     if start == end:
-        raise WindowError("the window starts and ends at the same time: give its end")
+        raise WindowError(Wording(N_("the window starts and ends at the same time: give its end")))
     try:
         if "/" not in zone and zone not in ("UTC", "GMT"):
             raise ZoneInfoNotFoundError(zone)
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise WindowError(
-            f"`{zone[:40]}` is not a time zone: use an IANA name such as UTC, Asia/Shanghai "
-            "or Europe/Berlin"
+            wording(
+                N_(
+                    "`{zone}` is not a time zone: use an IANA name such as UTC, Asia/Shanghai "
+                    "or Europe/Berlin"
+                ),
+                zone=zone[:40],
+            )
         ) from None
     return WindowSpec(_parse_days(day_word), start, end, zone)
 
@@ -212,15 +250,25 @@ def parse_windows(text: str) -> dict[str, WindowSpec]:
         name = name.strip()
         if not sep or not WINDOW_NAME_RE.fullmatch(name):
             raise WindowError(
-                f"entry {n}: write name=spec, the name {WINDOW_NAME_RULE}, e.g. "
-                "nightly=Sun 02:00-04:00 Asia/Shanghai"
+                wording(
+                    N_(
+                        "entry {n}: write name=spec, the name {rule}, e.g. "
+                        "nightly=Sun 02:00-04:00 Asia/Shanghai"
+                    ),
+                    n=n,
+                    rule=Wording(WINDOW_NAME_RULE),
+                )
             )
         if name in found:
-            raise WindowError(f"entry {n}: the window {name} is defined twice")
+            raise WindowError(
+                wording(N_("entry {n}: the window {name} is defined twice"), n=n, name=name)
+            )
         try:
             found[name] = parse_window(spec)
         except WindowError as exc:
-            raise WindowError(f"entry {n} ({name}): {exc}") from None
+            raise WindowError(
+                wording(N_("entry {n} ({name}): {problem}"), n=n, name=name, problem=exc.wording)
+            ) from None
     return found
 
 
@@ -234,11 +282,20 @@ def parse_when(text: str) -> datetime:
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
-        raise WindowError(f"`{text[:40]}` is not a time: give {WHEN_FORM}") from None
+        raise WindowError(
+            wording(
+                N_("`{text}` is not a time: give {form}"), text=text[:40], form=Wording(WHEN_FORM)
+            )
+        ) from None
     if at.tzinfo is None or at.utcoffset() is None:
         raise WindowError(
-            f"`{text[:40]}` has no UTC offset, so it could mean several instants: add it, "
-            "e.g. `2026-11-29T02:00+08:00` (or `Z` for UTC)"
+            wording(
+                N_(
+                    "`{text}` has no UTC offset, so it could mean several instants: add it, "
+                    "e.g. `2026-11-29T02:00+08:00` (or `Z` for UTC)"
+                ),
+                text=text[:40],
+            )
         )
     return at.astimezone(UTC)
 
@@ -248,9 +305,26 @@ def one_off(at: datetime, now: datetime, length_seconds: float) -> Window:
     _aware(now)
     if at <= now:
         raise WindowError(
-            f"{at:%Y-%m-%d %H:%M} UTC has passed: give a time in the future ({WHEN_FORM})"
+            wording(
+                N_("{at} UTC has passed: give a time in the future ({form})"),
+                at=f"{at:%Y-%m-%d %H:%M}",
+                form=Wording(WHEN_FORM),
+            )
         )
     return Window(at, at + timedelta(seconds=length_seconds))
+
+
+def one_off_too_short(window: Window, estimate: float) -> Wording:
+    """Why a one-off time cannot be used: its window (ONE_OFF_WINDOW_SECONDS) is shorter than
+    the operation's estimate."""
+    return wording(
+        N_(
+            "a one-off window is {window} min (ONE_OFF_WINDOW_SECONDS), shorter than the "
+            "resize's estimated {estimate} min"
+        ),
+        window=f"{window.seconds / 60:.0f}",
+        estimate=f"{estimate / 60:.0f}",
+    )
 
 
 # ---- the decision at a window's start ---------------------------------------------------

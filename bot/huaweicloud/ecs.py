@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.core.errors import ResponseFormatError
+from bot.core.hints import power_hint
 from bot.core.wire.capacity import ServerLimits, ZoneFlavor
 from bot.core.wire.ecs import EcsJob, EcsJobCreated, Flavor, Server, start_body, stop_body
 from bot.huaweicloud.http import CloudHttp, api_path, parse_model
@@ -99,27 +100,24 @@ class EcsClient:
         :meth:`get_job` (each server is SHUTOFF when the job is SUCCESS). Never retried once it
         may have been sent."""
         body = stop_body(server_ids, hard=hard)
-        return await self._power_action(body, server_ids, "stop", "SHUTOFF", "powering-off")
+        return await self._power_action(body, server_ids, "stop")
 
     async def batch_start(self, server_ids: Sequence[str]) -> str:
         """ECS "Starting ECSs in a Batch" (``BatchStartServers``): ``POST
         /v1/{project_id}/cloudservers/action`` with ``{"os-start": {"servers": [{"id"}]}}``;
         returns the ECS job id. Never retried once it may have been sent."""
         body = start_body(server_ids)
-        return await self._power_action(body, server_ids, "start", "ACTIVE", "powering-on")
+        return await self._power_action(body, server_ids, "start")
 
     async def _power_action(
-        self, body: dict[str, Any], server_ids: Sequence[str], what: str, after: str, task: str
+        self, body: dict[str, Any], server_ids: Sequence[str], what: str
     ) -> str:
         """POST cloudservers/action; a lost answer says how to tell whether it was accepted."""
         data = await self._http.request(
             "POST",
             self._path("action"),
             body=body,
-            unknown_outcome_hint=(
-                f"Read servers {', '.join(server_ids)} in ECS before asking again: {after} (or a "
-                f"task_state of {task}) means the {what} was accepted."
-            ),
+            unknown_outcome_hint=power_hint(server_ids, stop=what == "stop"),
         )
         return parse_model(EcsJobCreated, data, f"batch {what}").job_id
 

@@ -40,6 +40,7 @@ from bot.core.errors import (
     TransportError,
 )
 from bot.core.retry import Failure, backoff_delay, decide_retry
+from bot.core.wording import Wording
 from bot.huaweicloud.aiohttp_transport import AiohttpSender
 from bot.huaweicloud.credentials import Credential
 from bot.huaweicloud.errors import error_for
@@ -178,7 +179,7 @@ class CloudHttp:
         *,
         query: Sequence[tuple[str, str]] = (),
         body: Mapping[str, Any] | None = None,
-        unknown_outcome_hint: str = "",
+        unknown_outcome_hint: Wording | None = None,
     ) -> dict[str, Any]:
         """Send, retrying where safe; return the decoded JSON object of a 2xx answer.
         ``path`` is already quoted (:func:`api_path`)."""

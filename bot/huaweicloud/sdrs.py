@@ -6,6 +6,7 @@ the settings in :mod:`bot.huaweicloud.wiring`."""
 from __future__ import annotations
 
 from bot.core.errors import ResponseFormatError
+from bot.core.hints import instance_resize_hint
 from bot.core.wire.sdrs import (
     Drill,
     DrillList,
@@ -46,10 +47,7 @@ class SdrsClient:
             "POST",
             path,
             body=params.body(),
-            unknown_outcome_hint=(
-                f"Check protected instance {instance_id} in SDRS before asking again: a status "
-                "of 'resizing' (or a new resize job) means the request was accepted."
-            ),
+            unknown_outcome_hint=instance_resize_hint(instance_id),
         )
         return parse_model(JobCreated, data, "resize").job_id
 

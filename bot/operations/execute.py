@@ -28,6 +28,7 @@ from bot.core.facts import (
     SubmitFailed,
     Submitted,
 )
+from bot.core.hints import drill_name_hint, instance_check_hint
 from bot.core.intents import RenameDrillIntent, ResizeIntent, command_text
 from bot.core.records import OutboxMessage, PendingOperation
 from bot.core.states import AuditAction, EventKind, JobKind
@@ -240,10 +241,9 @@ async def _settle_rename(deps: Deps, op: PendingOperation, intent: RenameDrillIn
     else:
         action = AuditAction.ANSWER_UNREADABLE
         detail["name_now"] = name
-        unknown = FailureFacts(
-            kind="unknown",
-            message="SDRS answered the rename, but its answer could not be read",
-            hint=f"Check drill {intent.drill_id}'s name in SDRS before asking again.",
+        unknown = FailureFacts.unknown(
+            "SDRS answered the rename, but its answer could not be read",
+            drill_name_hint(intent.drill_id),
         )
         messages = [
             thread_reply(op, f"op:{op.id}:result", SubmitFailed(failure=unknown)),
@@ -295,10 +295,8 @@ async def _settle_resize(
     check."""
     if await _follow_instance(deps, op, intent, cause):
         return
-    unknown = FailureFacts(
-        kind="unknown",
-        message="the resize's answer was lost or unreadable",
-        hint=f"Check protected instance {intent.instance_id} in SDRS before asking again.",
+    unknown = FailureFacts.unknown(
+        "the resize's answer was lost or unreadable", instance_check_hint(intent.instance_id)
     )
     action = AuditAction.INTERRUPTED if cause == "restart" else AuditAction.ANSWER_UNREADABLE
     unknown_why = {"interrupted": True} if cause == "restart" else {"unreadable": True}

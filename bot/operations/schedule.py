@@ -22,13 +22,20 @@ from datetime import datetime
 
 from bot.core import notices
 from bot.core.errors import CloudError
-from bot.core.facts import Announcement, NotStarted, ResizeFacts, ScheduleFacts
+from bot.core.facts import Announcement, NotStarted, ResizeFacts, ScheduleFacts, WordingFacts
 from bot.core.intents import ResizeIntent, Schedule
 from bot.core.policy import Denial, may_cancel
-from bot.core.preflight import changed_since, check_resize
+from bot.core.preflight import changed_since, check_resize, refusal_wording
 from bot.core.records import OutboxMessage, PendingOperation, ScheduledOperation
 from bot.core.states import EventKind, ScheduleState
-from bot.core.windows import Action, Window, WindowError, decide_start, one_off
+from bot.core.windows import (
+    Action,
+    Window,
+    WindowError,
+    decide_start,
+    one_off,
+    one_off_too_short,
+)
 from bot.huaweicloud.reads import read_resize_state
 from bot.operations.chat import Chat
 from bot.operations.deps import Deps
@@ -63,12 +70,9 @@ def plan(
         assert schedule.when is not None
         window = one_off(schedule.when, now, deps.settings.one_off_window_seconds)
     except WindowError as exc:
-        return notices.CannotSchedule(str(exc))
+        return notices.CannotSchedule(exc.wording)
     if window.seconds < estimate:
-        return notices.CannotSchedule(
-            f"a one-off window is {window.seconds / 60:.0f} min (ONE_OFF_WINDOW_SECONDS), "
-            f"shorter than the resize's estimated {estimate / 60:.0f} min"
-        )
+        return notices.CannotSchedule(one_off_too_short(window, estimate))
     return window, ScheduleFacts(starts_at=window.start, ends_at=window.end)
 
 
@@ -129,13 +133,16 @@ async def _one(deps: Deps, row: ScheduledOperation) -> None:
     now = deps.now()
     decision = decide_start(now, window, estimate)
     detail = ""
+    detail_wording: WordingFacts | None = None
     if decision.action is Action.CHECK:
         cloud = deps.cloud(op.account)
         state = await read_resize_state(cloud.sdrs, cloud.ecs, intent, deh=cloud.deh)
         check = check_resize(intent, state, will_stop=stops)
         shown: dict[str, str] = json.loads(op.checked_json) if op.checked_json else {}
         changed = bool(check.allowed and op.checked_json and changed_since(shown, check))
-        detail = "" if check.allowed else f"{check.refusal}: {check.detail}"
+        if not check.allowed:
+            said = refusal_wording(check)
+            detail, detail_wording = said.english(), WordingFacts.of(said)
         now = deps.now()
         decision = decide_start(now, window, estimate, preflight_ok=check.allowed, changed=changed)
     if decision.action is Action.WAIT:
@@ -168,6 +175,7 @@ async def _one(deps: Deps, row: ScheduledOperation) -> None:
         ends_at=row.ends_at,
         reason=decision.reason.value,
         detail=detail,
+        detail_wording=detail_wording,
         estimate_seconds=estimate,
         next_starts_at=moved.start if moved else None,
         next_ends_at=moved.end if moved else None,

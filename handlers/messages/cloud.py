@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot.core.errors import CloudError
 from bot.core.facts import FailureFacts, SubmitFailed
 from bot.core.notices import CloudFailed
-from handlers.i18n import N_, _
+from handlers.i18n import N_, _, tr
 from handlers.messages.text import clip, escape, retry_in
 
 CLOUD_TEXT_MAX = 500  # of a message the cloud wrote: escaped, at most 2,500 (Slack: 4,000)
@@ -59,7 +59,7 @@ def failure_text(failure: FailureFacts, command: str = "", at: str = "") -> str:
     if failure.kind == "unknown":
         return _(
             ":warning: No reliable answer from SDRS - it may or may not have acted. {hint}"
-        ).format(hint=escape(failure.hint))
+        ).format(hint=escape(tr(failure.said_hint)))
     if failure.kind == "api":
         rid = (
             _(" (request id `{id}`)").format(id=from_cloud(failure.request_id, ID_MAX))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.core.facts import NotStarted, ScheduleFacts
 from bot.core.notices import CannotSchedule, NotCancellable, UnknownWindow
-from handlers.i18n import N_, _
+from handlers.i18n import N_, _, tr
 from handlers.messages.text import escape, slack_date
 
 NOT_STARTED_TEXT = {  # msgids: _(NOT_STARTED_TEXT[...])
@@ -50,7 +50,8 @@ def scheduled_outcome_text(s: ScheduleFacts) -> str:
 
 def not_started_text(n: NotStarted) -> str:
     why = _why(n.reason)
-    detail = f" ({escape(n.detail)})" if n.detail else ""
+    said = tr(n.said_detail)
+    detail = f" ({escape(said)})" if said else ""
     window = (
         _("window `{window}`").format(window=escape(n.window))
         if n.window
@@ -85,7 +86,7 @@ def unknown_window_text(n: UnknownWindow) -> str:
 
 def cannot_schedule_text(n: CannotSchedule) -> str:
     return _("This cannot be scheduled: {problem}. Nothing was posted.").format(
-        problem=escape(n.problem)
+        problem=escape(tr(n.problem))
     )
 
 

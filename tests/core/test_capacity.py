@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from bot.core import capacity
 from bot.core.capacity import Capacity, ZoneListing, az_statuses, quota_shortfalls
 from bot.core.intents import ResizeIntent
-from bot.core.preflight import Refusal, ResizeState, check_resize
+from bot.core.preflight import Refusal, ResizeState, check_resize, refusal_wording
 from bot.core.wire.capacity import ServerLimits, ZoneFlavor
 from bot.core.wire.ecs import Flavor
+from bot.core.wording import Wording
 from tests.core.test_preflight import PI, server, world
 
 S6L = Flavor(id="s6.large.2", vcpus=2, ram=4096)
@@ -196,6 +197,11 @@ def test_a_flavor_sold_out_in_the_dr_zone_is_refused_with_the_closest_sold_there
     )
     assert check.subject == "ecs-tgt"
     assert check.suggestions == []  # az2(sellout) applies to every flavor here
+    said = refusal_wording(check)  # a not-started report's detail, worded for translation
+    assert said.english() == f"{check.refusal}: {check.detail}"
+    assert said.english() == "flavor-not-in-zone: dr: s6.xlarge.2 sellout in az2"
+    detail = said.values["detail"]
+    assert isinstance(detail, Wording) and detail.msgid != "{text}"  # not the verbatim detail
     one = zones("")
     one["dr"] = ZoneListing(
         "az2", {**one["dr"].statuses, "s6.xlarge.2": "abandon"}, one["dr"].flavors
@@ -233,6 +239,15 @@ def test_a_resize_past_the_quota_counts_both_sites() -> None:
         ("ram", 24576, 61440, 81920, 20480),
     ]
     assert both.instance_name == "erp-db"
+    said = refusal_wording(both)  # a not-started report's detail, worded for translation
+    assert (
+        said.english()
+        == f"{both.refusal}: {both.detail}"
+        == (
+            "quota: cores quota: +12 needed, 35 of 40 used; "
+            "ram quota: +24576 needed, 61440 of 81920 used (MiB)"
+        )
+    )
 
 
 def test_an_earlier_refusal_comes_first() -> None:

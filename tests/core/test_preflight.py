@@ -5,10 +5,20 @@ from __future__ import annotations
 import pytest
 
 from bot.core.intents import ResizeIntent
-from bot.core.preflight import Refusal, Warning, changed_since, closest_flavors, decide_resize
+from bot.core.preflight import (
+    REFUSAL_LABEL,
+    Preflight,
+    Refusal,
+    Warning,
+    changed_since,
+    closest_flavors,
+    decide_resize,
+    refusal_wording,
+)
 from bot.core.rules import INSTANCE_STATUSES, RESIZABLE_INSTANCE_STATUSES
 from bot.core.wire.ecs import Flavor, Server
 from bot.core.wire.sdrs import ProtectedInstance, ProtectionGroup
+from bot.core.wording import Wording
 
 PI = "3f1c5e6a-8b0d-4a7e-9c2f-1d2e3f405162"
 CAT = {
@@ -258,3 +268,45 @@ def test_stop_start_lets_a_running_server_through_but_no_other_state(
         assert {c.site: c.status for c in result.changes}["production"] == status
     if status == "ACTIVE":
         assert decide_resize(BOTH, *parts, CAT).refusal is Refusal.SERVER_RUNNING
+
+
+def _refused_kinds() -> list[Preflight]:
+    inst, grp, servers = world()
+    del servers["tgt"]
+    listed = [CAT["s6.xlarge.2"], CAT["s6.medium.2"]]
+    typo = ResizeIntent(instance_id=PI, production_flavor="s6.xlarg.2")
+    return [
+        decide_resize(BOTH, *world(group="failed-over"), CAT),
+        decide_resize(BOTH, *world(instance="error"), CAT),
+        decide_resize(BOTH, *world(src=server("src", status="ACTIVE")), CAT),
+        decide_resize(BOTH, *world(tgt=server("tgt", status="ERROR")), CAT),
+        decide_resize(BOTH, inst, grp, servers, CAT),
+        decide_resize(PROD, *world(src=server("src", charging="1")), CAT),
+        decide_resize(typo, *world(), CAT, allowed_flavors={"production": listed}),
+        decide_resize(ResizeIntent(instance_id=PI, flavor="s6.large.2"), *world(), CAT),
+    ]
+
+
+def test_a_refusal_worded_for_people_is_in_english_exactly_the_stored_detail() -> None:
+    """The not-started report's wording of a refusal (translated where shown) reads in English
+    as ``refusal: detail`` did; a site is a word the catalog translates, not the verbatim
+    detail (which would stay English in Chinese)."""
+    kinds = _refused_kinds()
+    assert {k.refusal for k in kinds} == {
+        Refusal.GROUP_STATUS,
+        Refusal.INSTANCE_STATUS,
+        Refusal.SERVER_RUNNING,
+        Refusal.SERVER_MISSING,
+        Refusal.PREPAID,
+        Refusal.FLAVOR_NOT_ALLOWED,
+        Refusal.NO_CHANGE,
+    }
+    for check in kinds:
+        assert check.refusal is not None
+        said = refusal_wording(check)
+        assert said.english() == f"{check.refusal}: {check.detail}"
+        assert said.values["refusal"] == Wording(REFUSAL_LABEL[check.refusal])
+        detail = said.values["detail"]
+        assert isinstance(detail, Wording)
+        if check.site:
+            assert detail.msgid != "{text}" and isinstance(detail.values["site"], Wording)

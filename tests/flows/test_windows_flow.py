@@ -19,6 +19,7 @@ from bot.sandbox.slack_api import SlackApiThread
 from bot.sandbox.world import World
 from bot.store import Store
 from handlers.messages.confirmation import CANCEL_ACTION, CONFIRM_ACTION
+from tests.flows.test_languages_flow import _chinese_channel
 from tests.flows.test_runbook_flow import APP, PROD, calls, finished
 from tests.support.slack_harness import ALICE, CAROL, CHANNEL, Harness, running
 from tests.support.slack_helpers import until
@@ -224,3 +225,23 @@ async def test_a_scheduled_stop_resize_start_runs_its_runbook_at_window_start(
         assert [k for k, _ in calls(h)] == ["stop", "resize", "start"]
         assert h.world.servers[PROD].status == "ACTIVE"
         assert h.world.servers[PROD].flavor == "s6.xlarge.2"
+
+
+async def test_a_refusal_at_the_window_start_is_reported_in_a_chinese_channels_language(
+    tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread, world: World
+) -> None:
+    """The preflight's refusal is stored with the not-started report as a wording and shown
+    in the channel's language when the outbox sends it (not the English it is logged in)."""
+    spec, start = _window(timedelta(hours=1))
+    accounts = _chinese_channel(tmp_path, emulator)
+    async with running(
+        tmp_path, slack, emulator, world, maintenance_windows=spec, accounts_file=accounts
+    ) as h:
+        _, ts = await _scheduled(h, f"resize {DB} s6.xlarge.2 window=soon")
+        h.world.set_power(sid("pi-erp-db-src"), "ACTIVE")
+        h.clock.t = start
+        await schedule_tick(h.deps)
+        replies = await until(lambda: h.thread_replies(ts))
+        assert "服务器未关机：生产站点：" in replies[0] and " ACTIVE)" in replies[0]
+        assert "server-running" not in replies[0] and "production" not in replies[0]
+        assert h.sdrs_posts() == 0

@@ -113,7 +113,9 @@ def test_cloud_errors_are_shown_with_code_never_a_traceback() -> None:
     )
     text = cloud.cloud_error_text(refused)
     assert "*SDRS.1316*" in text and "req-9" in text and "Traceback" not in text
-    unknown = OutcomeUnknownError("no answer", hint="Check instance y before asking again.")
+    unknown = OutcomeUnknownError(
+        "no answer", hint=verbatim("Check instance y before asking again.")
+    )
     assert "Check instance y" in cloud.cloud_error_text(unknown)
     assert "Could not reach SDRS" in cloud.cloud_error_text(httpx.ConnectError("refused"))
 

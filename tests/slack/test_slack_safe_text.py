@@ -402,7 +402,7 @@ def test_private_replies_are_slack_safe(
             ],
         ),
         notices.UnknownWindow(value, (value, other)),
-        notices.CannotSchedule(value),
+        notices.CannotSchedule(verbatim(value)),
         notices.NotCancellable(value, "U0BOB00001"),
         notices.NotCancellable("started"),
         notices.Denied(Denial.USER),

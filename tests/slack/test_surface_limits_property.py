@@ -527,7 +527,7 @@ def _private_replies(
         notices.AlreadyDecided("stale", None),
         notices.UnknownJob(err or "j" * 64),
         notices.UnknownWindow("w" * 32, ("w" * 32,) * 20),
-        notices.CannotSchedule(why),
+        notices.CannotSchedule(verbatim(why)),
         notices.NotCancellable("cancelled", "U0BOB00001"),
         notices.Denied(Denial.USER),
         notices.NotHandled(9),
