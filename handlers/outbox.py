@@ -144,6 +144,9 @@ class OutboxSender:
         self.missing_scope: Counter[str] = Counter()  # Web API method -> missing_scope answers
         self._scope_warned: dict[str, tuple[float, int]] = {}  # method -> (last warning, held)
         self._kicked: asyncio.Task[int] | None = None
+        # rows this process is sending now: a send that outlasts its lease is claimed again by
+        # the next run (the lease ran out), which must not post it a second time meanwhile
+        self._sending: set[int] = set()
 
     def kick(self) -> None:
         """Deliver soon, without waiting for the next scheduled run (a report was queued).
@@ -162,8 +165,16 @@ class OutboxSender:
             pace_seconds=self.pace,
             limit=self.batch,
         )
-        results = await asyncio.gather(*(self._deliver(row) for row in rows))
+        mine = [row for row in rows if row.id not in self._sending]
+        results = await asyncio.gather(*(self._deliver_once(row) for row in mine))
         return sum(results)
+
+    async def _deliver_once(self, row: OutboxRow) -> int:
+        self._sending.add(row.id)
+        try:
+            return await self._deliver(row)
+        finally:
+            self._sending.discard(row.id)
 
     async def _deliver(self, row: OutboxRow) -> int:
         msg = row.message

@@ -87,7 +87,8 @@ class SlackApiState:
     # method -> (share of calls, kind): "ratelimited" (429 + Retry-After), "server_error" (503),
     # "lost" (the call takes effect, then the answer is a 503: the caller cannot know),
     # "dropped" (the call takes effect, then the connection closes without an answer),
-    # "missing_scope" (fail_next only: refused as a token without the method's scope)
+    # "missing_scope" (fail_next only: refused as a token without the method's scope),
+    # "slow:<seconds>" (fail_next only: the call waits that long, then takes effect as usual)
     faults: dict[str, tuple[float, str]] = field(default_factory=dict)
     fault_seed: int = 7
     posted_at: list[tuple[str, float]] = field(default_factory=list)  # (channel, when) per post
@@ -274,6 +275,9 @@ class SlackApiServer:
         queued = self.state.fail_next.get(method)
         if queued:
             kind = queued.pop(0)
+        if kind and kind.startswith("slow:"):
+            await asyncio.sleep(float(kind.removeprefix("slow:")))
+            kind = None
         if kind == "ratelimited":
             self.state.ratelimited[method] += 1
             return web.json_response(

@@ -20,7 +20,7 @@ from bot.sandbox.slack_api import SlackApiThread
 from bot.store import OutboxMessage, Store
 from handlers import render
 from handlers.outbox import OutboxSender
-from tests.support.slack_helpers import BOT_TOKEN
+from tests.support.slack_helpers import BOT_TOKEN, until
 
 CH = "C0OUTBOX01"
 
@@ -369,3 +369,24 @@ async def test_a_post_whose_connection_drops_after_slack_took_it_is_not_sent_aga
         assert await s.run_once() == 1  # found in the thread
     assert len(slack.state.thread(CH, ts)) == 1
     assert len(slack.state.calls_to("chat.postMessage")) == 1
+
+
+async def test_a_send_that_outlasts_its_lease_is_not_posted_again_by_the_next_run(
+    store: Store, client: AsyncWebClient, slack: SlackApiThread
+) -> None:
+    """A loaded process: the post takes longer than the row's lease, so the next run claims the
+    row again (its lease ran out) while the first send is still on its way. The same process
+    must not post it a second time."""
+    clock = Clock()
+    ts = parent(slack)
+    store.enqueue(reply("slow-1", ts), clock())
+    slack.state.fail_next["chat.postMessage"] = ["slow:0.5"]
+    s = sender(store, client, clock)
+    first = asyncio.create_task(s.run_once())
+    await until(lambda: bool(slack.state.calls_to("chat.postMessage")))
+    clock.advance(31)  # past the 30 s lease: the row is due for a claim again
+    assert await s.run_once() == 0
+    assert await first == 1
+    assert [m["text"] for m in slack.state.thread(CH, ts)] == ["report"]
+    assert len(slack.state.calls_to("chat.postMessage")) == 1
+    assert store.outbox_stats(clock()) == (0, None)
