@@ -64,12 +64,12 @@ class CommandWork:
 async def run_command(
     deps: Deps, client: AsyncWebClient, work: CommandWork, respond: AsyncRespond
 ) -> None:
-    tell = responder(respond)
+    tell, chat = responder(respond), _chat(deps, client)
     match work.intent:
         case ResizeIntent() | RenameDrillIntent():
             await request_confirmation(
                 deps,
-                SlackChat(client, deps.bindings.language_in),
+                chat,
                 tell,
                 work.intent,
                 user=work.user,
@@ -79,12 +79,17 @@ async def run_command(
         case StatusIntent() | JobsIntent() | HistoryIntent():
             await answer_status(
                 deps,
-                SlackChat(client, deps.bindings.language_in),
+                chat,
                 tell,
                 work.intent,
                 user=work.user,
                 channel=work.channel,
             )
+
+
+def _chat(deps: Deps, client: AsyncWebClient) -> SlackChat:
+    """Slack for the operations: channel messages in their binding's language."""
+    return SlackChat(client, deps.bindings.language_in)
 
 
 def command_item(work: CommandWork) -> tuple[str, dict[str, Any]]:
@@ -141,9 +146,7 @@ async def set_aside(deps: Deps, client: AsyncWebClient, item: InboxItem, reason:
     if user and channel:
         person = await language_of(deps.store, client, user)
         with speaking(person.language):
-            await SlackChat(client, deps.bindings.language_in).tell(
-                channel, user, NotHandled(item.attempts)
-            )
+            await _chat(deps, client).tell(channel, user, NotHandled(item.attempts))
 
 
 def run_here(
@@ -173,7 +176,7 @@ async def _handle(
     deps: Deps, client: AsyncWebClient, item: InboxItem, respond: AsyncRespond | None
 ) -> None:
     if item.kind is InboxKind.CLICK:
-        await on_click(deps, SlackChat(client, deps.bindings.language_in), _click(item.payload))
+        await on_click(deps, _chat(deps, client), _click(item.payload))
         return
     work = _command(item.payload)
     if work is not None:

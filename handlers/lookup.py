@@ -13,7 +13,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -191,7 +191,37 @@ LOCALE_CACHE_PEOPLE = 10_000
 LOCALE_FAILED_SECONDS = 60.0
 
 
-class UserLocales:
+V = TypeVar("V")
+
+
+class Kept(Generic[V]):
+    """Answers kept each until its own time, for at most ``size`` keys (the least recently
+    asked for go first): a bounded, expiring cache of one process."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.now: Callable[[], float] = time.monotonic
+        self._answers: OrderedDict[str, tuple[float, V | None]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def keep(self, key: str, until: float, value: V | None) -> None:
+        self._answers[key] = (until, value)
+        self._answers.move_to_end(key)
+        while len(self._answers) > self.size:
+            self._answers.popitem(last=False)
+
+    def kept(self, key: str) -> tuple[bool, V | None]:
+        """(whether an answer about ``key`` is kept, that answer), without asking anyone."""
+        kept = self._answers.get(key)
+        if kept is None or self.now() >= kept[0]:
+            return False, None
+        self._answers.move_to_end(key)
+        return True, kept[1]
+
+
+class UserLocales(Kept[str]):
     """Each person's Slack locale (``zh-CN``...), read with ``users.info(include_locale=true)``
     and kept :data:`LOCALE_CACHE_SECONDS`, for at most :data:`LOCALE_CACHE_PEOPLE` people (the
     least recently asked for go first); one cache per workspace token in the process
@@ -200,27 +230,8 @@ class UserLocales:
     person reads English) and is not tried again for :data:`LOCALE_FAILED_SECONDS`."""
 
     def __init__(self, ttl: float = LOCALE_CACHE_SECONDS, size: int = LOCALE_CACHE_PEOPLE) -> None:
+        super().__init__(size)
         self.ttl = ttl
-        self.size = size
-        self.now: Callable[[], float] = time.monotonic
-        self._answers: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._answers)
-
-    def _keep(self, user: str, until: float, locale: str | None) -> None:
-        self._answers[user] = (until, locale)
-        self._answers.move_to_end(user)
-        while len(self._answers) > self.size:
-            self._answers.popitem(last=False)
-
-    def kept(self, user: str) -> tuple[bool, str | None]:
-        """(whether an answer about ``user`` is kept, that answer), without asking Slack."""
-        kept = self._answers.get(user)
-        if kept is None or self.now() >= kept[0]:
-            return False, None
-        self._answers.move_to_end(user)
-        return True, kept[1]
 
     async def locale(self, client: AsyncWebClient, user: str, *, within: float) -> str | None:
         known, locale = self.kept(user)
@@ -234,11 +245,11 @@ class UserLocales:
         except (SlackApiError, TimeoutError, OSError) as exc:
             why = slack_error_of(exc)
             log.info("Slack locale of %s not known (%s): English for now", user, why)
-            self._keep(user, self.now() + LOCALE_FAILED_SECONDS, None)
+            self.keep(user, self.now() + LOCALE_FAILED_SECONDS, None)
             return None
         found = (answer.get("user") or {}).get("locale")
         locale = str(found) if found else None
-        self._keep(user, self.now() + self.ttl, locale)
+        self.keep(user, self.now() + self.ttl, locale)
         return locale
 
 

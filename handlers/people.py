@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import OrderedDict
 from datetime import datetime
 from weakref import WeakKeyDictionary
 
@@ -16,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.audience import PersonLanguage, person_language
 from bot.core.language import Language
 from bot.store import Store
-from handlers.lookup import user_locales
+from handlers.lookup import Kept, user_locales
 
 log = logging.getLogger(__name__)
 
@@ -31,26 +29,15 @@ CHOICE_CACHE_SECONDS = 30.0
 CHOICE_CACHE_PEOPLE = 10_000
 
 
-class Choices:
+class Choices(Kept[Language]):
     """Each person's own choice of language as the store last said it, kept a while."""
 
     def __init__(self, ttl: float = CHOICE_CACHE_SECONDS, size: int = CHOICE_CACHE_PEOPLE) -> None:
-        self.ttl, self.size = ttl, size
-        self.now = time.monotonic
-        self._kept: OrderedDict[str, tuple[float, Language | None]] = OrderedDict()
+        super().__init__(size)
+        self.ttl = ttl
 
-    def kept(self, user: str) -> tuple[bool, Language | None]:
-        kept = self._kept.get(user)
-        if kept is None or self.now() >= kept[0]:
-            return False, None
-        self._kept.move_to_end(user)
-        return True, kept[1]
-
-    def keep(self, user: str, language: Language | None) -> None:
-        self._kept[user] = (self.now() + self.ttl, language)
-        self._kept.move_to_end(user)
-        while len(self._kept) > self.size:
-            self._kept.popitem(last=False)
+    def remember(self, user: str, language: Language | None) -> None:
+        self.keep(user, self.now() + self.ttl, language)
 
 
 _choices: WeakKeyDictionary[Store, Choices] = WeakKeyDictionary()
@@ -67,7 +54,7 @@ def choices(store: Store) -> Choices:
 async def choose(store: Store, user: str, language: Language | None, now: datetime) -> None:
     """Keep ``user``'s choice (None: forget it) in the store, and here at once."""
     await asyncio.to_thread(store.choose_language, user, language, now)
-    choices(store).keep(user, language)
+    choices(store).remember(user, language)
 
 
 async def language_of(
@@ -87,7 +74,7 @@ async def language_of(
     if not known:
         try:
             chosen = await asyncio.to_thread(store.chosen_language, user)
-            kept.keep(user, chosen)
+            kept.remember(user, chosen)
         except Exception as exc:  # noqa: BLE001 - the database is down: the locale still tells
             log.info("language chosen by %s not known (%s)", user, type(exc).__name__)
     if chosen is not None:
