@@ -214,11 +214,17 @@ class Kept(Generic[V]):
 
     def kept(self, key: str) -> tuple[bool, V | None]:
         """(whether an answer about ``key`` is kept, that answer), without asking anyone."""
+        known, value, fresh = self.last(key)
+        return (True, value) if known and fresh else (False, None)
+
+    def last(self, key: str) -> tuple[bool, V | None, bool]:
+        """(whether an answer about ``key`` is kept, even out of date; that answer; whether it
+        is still in date), without asking anyone."""
         kept = self._answers.get(key)
-        if kept is None or self.now() >= kept[0]:
-            return False, None
+        if kept is None:
+            return False, None, False
         self._answers.move_to_end(key)
-        return True, kept[1]
+        return True, kept[1], self.now() < kept[0]
 
 
 class UserLocales(Kept[str]):

@@ -24,20 +24,42 @@ LOCALE_WITHIN_SECONDS = 1.0
 # A person's own choice (/sdrs lang) is read from the store at most this often per process, for
 # at most CHOICE_CACHE_PEOPLE people: a database read on every ack would queue behind the
 # intake's writes. A choice made here is known at once; one made on another replica within
-# this long.
+# this long (and the one read that follows: see Choices).
 CHOICE_CACHE_SECONDS = 30.0
 CHOICE_CACHE_PEOPLE = 10_000
 
 
 class Choices(Kept[Language]):
-    """Each person's own choice of language as the store last said it, kept a while."""
+    """Each person's own choice of language as the store last said it, kept a while. Only a
+    person never seen waits for the store (one read, however many of their requests come at
+    once); once a kept choice is out of date it is still answered while it is read again in
+    the background, once - so no ack waits for the database when the kept choices expire
+    (every request of a busy person would otherwise read it at the same moment)."""
 
     def __init__(self, ttl: float = CHOICE_CACHE_SECONDS, size: int = CHOICE_CACHE_PEOPLE) -> None:
         super().__init__(size)
         self.ttl = ttl
+        self._reads: dict[str, asyncio.Task[None]] = {}
 
     def remember(self, user: str, language: Language | None) -> None:
         self.keep(user, self.now() + self.ttl, language)
+
+    def read(self, store: Store, user: str) -> asyncio.Task[None]:
+        """The store's answer about ``user``, being read: one read at a time per person."""
+        task = self._reads.get(user)
+        if task is None:
+            task = self._reads[user] = asyncio.get_running_loop().create_task(
+                self._read(store, user)
+            )
+        return task
+
+    async def _read(self, store: Store, user: str) -> None:
+        try:
+            self.remember(user, await asyncio.to_thread(store.chosen_language, user))
+        except Exception as exc:  # noqa: BLE001 - the database is down: the locale still tells
+            log.info("language chosen by %s not known (%s)", user, type(exc).__name__)
+        finally:
+            self._reads.pop(user, None)
 
 
 _choices: WeakKeyDictionary[Store, Choices] = WeakKeyDictionary()
@@ -70,13 +92,12 @@ async def language_of(
     ``ask_slack`` only a locale already kept counts (an options load: its reads already have
     all of Slack's 3 seconds)."""
     kept = choices(store)
-    known, chosen = kept.kept(user)
-    if not known:
-        try:
-            chosen = await asyncio.to_thread(store.chosen_language, user)
-            kept.remember(user, chosen)
-        except Exception as exc:  # noqa: BLE001 - the database is down: the locale still tells
-            log.info("language chosen by %s not known (%s)", user, type(exc).__name__)
+    known, chosen, fresh = kept.last(user)
+    if not known:  # never seen: their first request waits for the store
+        await asyncio.shield(kept.read(store, user))
+        chosen = kept.kept(user)[1]
+    elif not fresh:  # answered as kept; read again behind this request
+        kept.read(store, user)
     if chosen is not None:
         return person_language(chosen, None)
     locales = user_locales(client)
