@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -107,57 +109,42 @@ class InboxStore:
         return sorted(items, key=lambda item: item.id)
 
     def put_inbox_many(self, rows: Sequence[Any]) -> list[int | None]:
-        """Several :meth:`put_inbox` in one transaction (group commit, :mod:`bot.store.intake`);
-        each row's id, or None for a key that was there already (or earlier in ``rows``)."""
-        keys = [row.dedupe_key for row in rows]
-        try:
-            with self.engine.begin() as conn:
-                known = set(
-                    conn.execute(
-                        select(inbox.c.dedupe_key).where(inbox.c.dedupe_key.in_(keys))
-                    ).scalars()
-                )
-                ids: list[int | None] = []
-                for row in rows:
-                    if row.dedupe_key in known:
-                        ids.append(None)
-                        continue
-                    known.add(row.dedupe_key)
-                    at = epoch(row.now)
-                    leased = (
-                        {"lease_owner": row.owner, "lease_until": at + row.lease_seconds}
-                        if row.owner
-                        else {}
-                    )
-                    ids.append(
-                        int(
-                            conn.execute(
-                                insert(inbox)
-                                .values(
-                                    dedupe_key=row.dedupe_key,
-                                    kind=row.kind.value,
-                                    received_at=at,
-                                    attempts=1 if row.owner else 0,
-                                    payload_json=json.dumps(row.payload, ensure_ascii=False),
-                                    **leased,
-                                )
-                                .returning(inbox.c.id)
-                            ).scalar_one()
-                        )
-                    )
-                return ids
-        except IntegrityError:  # another replica wrote one of these keys meanwhile: one by one
-            return [
-                self.put_inbox(
-                    row.kind,
-                    row.dedupe_key,
-                    row.payload,
-                    row.now,
-                    owner=row.owner,
-                    lease_seconds=row.lease_seconds,
-                )
-                for row in rows
-            ]
+        """Several :meth:`put_inbox` in one transaction and one statement (group commit,
+        :mod:`bot.store.intake`: on the way to acks): each row's id, or None for a key that
+        was there already (or earlier in ``rows``). ``INSERT ... ON CONFLICT DO NOTHING``: a key
+        another replica wrote meanwhile is a key that was there."""
+        first: dict[str, Any] = {}
+        for row in rows:
+            first.setdefault(row.dedupe_key, row)
+        if not first:
+            return []
+        values = []
+        for row in first.values():
+            at = epoch(row.now)
+            values.append(
+                {
+                    "dedupe_key": row.dedupe_key,
+                    "kind": row.kind.value,
+                    "received_at": at,
+                    "attempts": 1 if row.owner else 0,
+                    "payload_json": json.dumps(row.payload, ensure_ascii=False),
+                    "lease_owner": row.owner or None,
+                    "lease_until": at + row.lease_seconds if row.owner else None,
+                }
+            )
+        insert_into = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert_into(inbox)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=[inbox.c.dedupe_key])
+            .returning(inbox.c.id, inbox.c.dedupe_key)
+        )
+        with self.engine.begin() as conn:
+            made = {key: int(item_id) for item_id, key in conn.execute(statement)}
+        ids: list[int | None] = []
+        for row in rows:
+            ids.append(made.pop(row.dedupe_key, None))  # a key's first row only
+        return ids
 
     def retry_inbox(self, item_id: int, owner: str, at: datetime) -> None:
         """Give an item back, to be taken again from ``at`` on (its handling failed)."""

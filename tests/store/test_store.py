@@ -197,6 +197,11 @@ def test_inbox_group_commit_keeps_one_row_per_key(store: Store) -> None:
     assert len({first, ids[0], ids[2]}) == 3 and store.inbox_depth() == 3
     # leased to the writer: not taken by another before the lease runs out
     assert [i.id for i in store.take_inbox("r2", NOW, lease_seconds=60, limit=10)] == [first]
+    # a row for the workers (no owner) is free at once, with its payload as written
+    free = Row(InboxKind.COMMAND, "command:t-3", {"n": 5, "text": "容灾"}, NOW, None, 60)
+    [new_id] = store.put_inbox_many([free])
+    [taken] = store.take_inbox("r2", NOW, lease_seconds=60, limit=10)
+    assert (taken.id, taken.payload, taken.attempts) == (new_id, {"n": 5, "text": "容灾"}, 1)
 
 
 def _closed(raw: object) -> bool:
