@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from collections.abc import AsyncIterator, Iterator
 
@@ -50,6 +51,27 @@ def compile_catalogs() -> None:
             catalog = read_po(f, locale=po.parent.parent.name)
         with mo.open("wb") as f:
             write_mo(f, catalog, use_fuzzy=False)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What the imports and the collection made lives to the end of the run: out of the
+    garbage collector's sight (``gc.freeze``), so the collection after each test
+    (:func:`collect_this_tests_garbage`) looks only at what tests made - a fraction of a
+    millisecond instead of ~90 ms."""
+    gc.collect()
+    gc.freeze()
+
+
+@pytest.fixture(autouse=True)
+def collect_this_tests_garbage() -> Iterator[None]:
+    """After each test (every other fixture of it torn down first: this one is set up first):
+    collect the garbage it left. Something it left unclosed and unreachable - an aiohttp
+    session, a psycopg connection, a socket - warns now, and the warning (an error in this
+    suite) fails *this* test, every time, instead of whichever test happened to be running
+    when the collector next ran: in 1 of 2 full runs, on a test that had nothing to do with
+    it (the wheel's contents once; the end of the run, naming no test, another time)."""
+    yield
+    gc.collect()
 
 
 _SETTINGS_ENV = {name.upper() for name in Settings.model_fields}
