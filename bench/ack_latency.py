@@ -167,7 +167,13 @@ def work_done(db_url: str, sent: int, within: float) -> str:
     the confirmations over the time between the first and the last one made."""
     import sqlalchemy as sa
 
-    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    from bot.store import inbox_url
+
+    def connectable(url: str) -> str:
+        return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+    engine = sa.create_engine(connectable(db_url))
+    inbox_engine = sa.create_engine(connectable(inbox_url(db_url)))  # a file of its own on SQLite
     started = time.monotonic()
     made = left = -1
     first = last = 0.0
@@ -179,12 +185,14 @@ def work_done(db_url: str, sent: int, within: float) -> str:
                         "SELECT count(*), min(created_at), max(created_at) FROM pending_operations"
                     )
                 ).one()
+            with inbox_engine.connect() as conn:
                 left = conn.execute(sa.text("SELECT count(*) FROM inbox")).scalar_one()
             if made >= sent and left == 0:
                 break
             time.sleep(0.5)
     finally:
         engine.dispose()
+        inbox_engine.dispose()
     took = time.monotonic() - started
     rate = made / (last - first) if made and last > first else float("nan")
     figure = (

@@ -3,7 +3,10 @@
 Every command and click that needs more than the ack is written here before the ack, in both
 modes: with ``WORKER_PROCESSES`` the row waits for a worker process (keeping the serving
 process's acks fast while SDRS answers arrive in bursts); without, the serving process leases
-the row to itself and handles it at once. A row is leased while someone handles it and deleted
+the row to itself and handles it at once. On a SQLite file the inbox is a file of its own
+(:func:`bot.store.inbox_url`: the acks' commits do not queue behind the other writes); its table
+is made there when missing, and rows an older version left in the main file are moved into it
+(:func:`open_inbox_file`). A row is leased while someone handles it and deleted
 when done; a process that dies leaves its rows to the next inbox tick after their lease, so an
 acked command or click is never lost. Handling is idempotent where it matters (a command's
 confirmation is keyed by its trigger id; a click's decision is one conditional UPDATE)."""
@@ -25,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.core.states import AuditAction, InboxKind
 from bot.store.jobs import audit_in
 from bot.store.lease import lease_rows
-from bot.store.schema import inbox
+from bot.store.schema import inbox, sqlite_write_transaction
 from bot.store.times import epoch
 
 
@@ -48,8 +51,31 @@ class InboxItem:
         return (str(user) if user else None), (str(channel) if channel else None)
 
 
+def open_inbox_file(main: Engine, own: Engine) -> None:
+    """The inbox's own SQLite file, ready: its table made if missing, and the rows an older
+    version acked into the main file's inbox moved here (copied - a key already here is kept -
+    then deleted there: a crash in between moves them again, none lost, none doubled). The
+    table keeps its schema (:data:`bot.store.schema.inbox`); a change to it must be made here
+    as well as in a migration."""
+    with own.connect() as conn, sqlite_write_transaction(conn):  # processes starting at once
+        inbox.metadata.create_all(conn, tables=[inbox], checkfirst=True)
+        with main.connect() as old:
+            left = old.execute(select(inbox)).mappings().all()
+        if left:
+            conn.execute(
+                sqlite_insert(inbox)
+                .values([{k: v for k, v in row.items() if k != "id"} for row in left])
+                .on_conflict_do_nothing(index_elements=[inbox.c.dedupe_key])
+            )
+    if not left:
+        return
+    with main.begin() as conn:
+        conn.execute(delete(inbox).where(inbox.c.id.in_([row["id"] for row in left])))
+
+
 class InboxStore:
     engine: Engine
+    inbox_engine: Engine  # the same engine but on a SQLite file (bot.store.inbox_url)
 
     def put_inbox(
         self,
@@ -66,7 +92,7 @@ class InboxStore:
         process handles it itself; if it dies, the item is taken again after the lease)."""
         leased = {"lease_owner": owner, "lease_until": epoch(now) + lease_seconds} if owner else {}
         try:
-            with self.engine.begin() as conn:
+            with self.inbox_engine.begin() as conn:
                 return int(
                     conn.execute(
                         insert(inbox)
@@ -92,7 +118,7 @@ class InboxStore:
         t = inbox.c
         at = epoch(now)
         rows = lease_rows(
-            self.engine,
+            self.inbox_engine,
             inbox,
             t.id,
             owner=owner,
@@ -132,14 +158,14 @@ class InboxStore:
                     "lease_until": at + row.lease_seconds if row.owner else None,
                 }
             )
-        insert_into = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        insert_into = pg_insert if self.inbox_engine.dialect.name == "postgresql" else sqlite_insert
         statement = (
             insert_into(inbox)
             .values(values)
             .on_conflict_do_nothing(index_elements=[inbox.c.dedupe_key])
             .returning(inbox.c.id, inbox.c.dedupe_key)
         )
-        with self.engine.begin() as conn:
+        with self.inbox_engine.begin() as conn:
             made = {key: int(item_id) for item_id, key in conn.execute(statement)}
         ids: list[int | None] = []
         for row in rows:
@@ -148,7 +174,7 @@ class InboxStore:
 
     def retry_inbox(self, item_id: int, owner: str, at: datetime) -> None:
         """Give an item back, to be taken again from ``at`` on (its handling failed)."""
-        with self.engine.begin() as conn:
+        with self.inbox_engine.begin() as conn:
             conn.execute(
                 update(inbox)
                 .where(inbox.c.id == item_id, inbox.c.lease_owner == owner)
@@ -159,8 +185,9 @@ class InboxStore:
         """Set an item that keeps failing aside: it leaves the inbox and stays in the audit
         trail (``inbox-dead``, with its payload) for a person to look at."""
         user, channel = item.sender()
+        # in the audit trail first, then out of the inbox (two files on SQLite: a crash in
+        # between sets it aside again, audited twice rather than lost)
         with self.engine.begin() as conn:
-            conn.execute(delete(inbox).where(inbox.c.id == item.id))
             audit_in(
                 conn,
                 now,
@@ -174,13 +201,15 @@ class InboxStore:
                     "payload": item.payload,
                 },
             )
+        with self.inbox_engine.begin() as conn:
+            conn.execute(delete(inbox).where(inbox.c.id == item.id))
 
     def done_inbox(self, item_ids: list[int]) -> None:
         if not item_ids:
             return
-        with self.engine.begin() as conn:
+        with self.inbox_engine.begin() as conn:
             conn.execute(delete(inbox).where(inbox.c.id.in_(item_ids)))
 
     def inbox_depth(self) -> int:
-        with self.engine.connect() as conn:
+        with self.inbox_engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(inbox)).scalar_one())

@@ -6,7 +6,9 @@ requests queue for the database's write lock (SQLite has one; workers write too)
 tail grows. :class:`Intake` keeps one writer: requests that arrive while a batch is being
 written wait for the next one, and each waits only for the commit that holds its row.
 
-The writer has a thread of its own: the work after the ack (and the scheduler's) runs its
+On a SQLite file the inbox is a file of its own (:func:`bot.store.inbox_url`), so these commits
+wait only for the inbox's own writes, not for the work after the acks. The writer has a thread
+of its own: the work after the ack (and the scheduler's) runs its
 store calls on the event loop's default executor, and a commit queued behind those would hold
 acks back. On SQLite it also has a connection of its own that does not wait in SQLite's busy
 handler: that sleeps 1, 2, 5, 10 ... up to 100 ms between tries for the write lock, and while
@@ -58,8 +60,8 @@ class Intake:
         self._writer: asyncio.Task[None] | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake")
         self._sqlite: _Writer | None = None
-        if store.engine.dialect.name == "sqlite":  # connected now: its PRAGMAs wait for no lock
-            self._sqlite = _Writer(_impatient(store.engine))
+        if store.inbox_engine.dialect.name == "sqlite":  # connected now: PRAGMAs wait for no lock
+            self._sqlite = _Writer(_impatient(store.inbox_engine))
 
     def close(self) -> None:
         if self._sqlite is not None:
@@ -94,6 +96,11 @@ class Intake:
         """In the intake's thread: the batch, committed (see the module on SQLite's lock)."""
         if self._sqlite is None:
             return self.store.put_inbox_many(rows)
+        # The database itself is in another file: one that cannot be used (gone, replaced,
+        # not writable - its engine checks at checkout, bot.store.availability) fails the ack
+        # as it did when the inbox was in it, rather than acking what cannot be handled.
+        with self.store.engine.connect():
+            pass
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
             try:
@@ -108,7 +115,7 @@ class _Writer(InboxStore):
     """The inbox's writes on an engine of their own (no migration: the store ran it)."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        self.engine = self.inbox_engine = engine
 
 
 def _impatient(engine: Engine) -> Engine:

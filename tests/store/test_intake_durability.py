@@ -4,7 +4,8 @@ the commits since the last checkpoint, which SQLite makes every 1000 WAL pages);
 PostgreSQL, the server's synchronous_commit, which the bot leaves at its default (on: a commit
 returns once its WAL record is flushed). The crash itself is tested in
 tests/running/test_acked_survives_crash.py. And the intake's SQLite connection waits for the
-write lock its own way (bot.store.intake)."""
+write lock its own way (bot.store.intake), in a file of its own (bot.store.inbox_url): the
+main file's write lock, held by the work after the acks, does not hold an ack."""
 
 from __future__ import annotations
 
@@ -27,10 +28,12 @@ def _row(key: str) -> Row:
 def test_sqlite_intake_commits_in_wal_with_synchronous_normal(tmp_path: Path) -> None:
     store = Store.from_url(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
     try:
-        with store.engine.connect() as conn:
-            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
-            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+        assert store.inbox_engine is not store.engine  # the inbox's own file
+        for engine in (store.engine, store.inbox_engine):
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+                assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
 
         async def put() -> list[int | None]:
             intake = Intake(store)
@@ -56,9 +59,8 @@ def test_sqlite_intake_waits_for_a_write_lock_another_process_holds(tmp_path: Pa
     """The intake's own connection does not sleep in SQLite's busy handler: it tries again
     every half millisecond, so it commits as soon as the other writer lets go - and it waits
     rather than failing while the lock is held."""
-    path = tmp_path / "bot.sqlite3"
-    store = Store.from_url(f"sqlite:///{path}")
-    other = sqlite3.connect(path, check_same_thread=False)
+    store = Store.from_url(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    other = sqlite3.connect(tmp_path / "bot-inbox.sqlite3", check_same_thread=False)
     try:
 
         async def put_while_locked() -> tuple[int | None, float]:
@@ -75,6 +77,33 @@ def test_sqlite_intake_waits_for_a_write_lock_another_process_holds(tmp_path: Pa
         item_id, waited = asyncio.run(put_while_locked())
         assert item_id is not None and waited >= 0.9  # it waited for the lock, then committed
         assert store.inbox_depth() == 1
+    finally:
+        other.close()
+        store.close()
+
+
+def test_sqlite_intake_commits_while_the_main_file_is_locked(tmp_path: Path) -> None:
+    """The work after the acks (a worker process, at a lower priority) holds the main file's
+    write lock for as long as the system leaves it unscheduled: an ack's commit does not
+    wait for it (before the inbox had a file of its own it waited here until the lock was
+    let go - 30 s at most)."""
+    path = tmp_path / "bot.sqlite3"
+    store = Store.from_url(f"sqlite:///{path}")
+    other = sqlite3.connect(path, check_same_thread=False)
+    try:
+
+        async def put_while_main_locked() -> int | None:
+            intake = Intake(store)
+            other.execute("BEGIN IMMEDIATE")  # the main file's lock, held until the end
+            try:
+                return await asyncio.wait_for(intake.put(_row("acked")), 5.0)
+            finally:
+                intake.close()
+
+        assert asyncio.run(put_while_main_locked()) is not None
+        other.rollback()
+        assert store.inbox_depth() == 1
+        assert other.execute("SELECT count(*) FROM inbox").fetchone() == (0,)  # not the main file
     finally:
         other.close()
         store.close()
