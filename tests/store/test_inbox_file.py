@@ -10,8 +10,10 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from bot.core.states import InboxKind
-from bot.store import Store, inbox_url
+from bot.store import Store, StoreUnavailable, inbox_url
 
 NOW = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
 
@@ -82,4 +84,21 @@ def test_on_postgresql_the_inbox_is_in_the_database(pg_url: str) -> None:
         assert store.put_inbox(InboxKind.COMMAND, "command:pg", {}, NOW) is not None
         assert store.inbox_depth() == 1
     finally:
+        store.close()
+
+
+def test_readiness_probes_the_inbox_file_too(tmp_path: Path) -> None:
+    """An ack needs the inbox file's write lock: readiness fails while it cannot be had (here
+    another connection holds it past the probe's wait), and passes once it can."""
+    store = Store.from_url(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    other = sqlite3.connect(tmp_path / "bot-inbox.sqlite3", check_same_thread=False)
+    try:
+        store.probe_write()
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreUnavailable):
+            store.probe_write()
+        other.rollback()
+        store.probe_write()
+    finally:
+        other.close()
         store.close()
