@@ -201,6 +201,7 @@ def test_reports_survive_sigkill(
         per_instance = Counter(job.instance_id for job in world.jobs.values())
         assert per_instance and max(per_instance.values()) == 1, "an instance was resized twice"
         missing, doubled = [], []
+        shown: list[str] = []  # the first doubled thread, message by message, for the failure
         followed = {
             j.subject: j for j in store.all_tracked() if j.kind is JobKind.RESIZE_BY_INSTANCE
         }
@@ -215,8 +216,14 @@ def test_reports_survive_sigkill(
                 missing.append(job_id)
             if len(finals) > 1 or len(texts) != len(set(texts)):
                 doubled.append(job_id)
+                shown = shown or [
+                    f"{m.get('ts')} {str(m.get('metadata'))[:160]} {m['text'][:160]!r}"
+                    for m in thread
+                ]
         assert not missing, f"{len(missing)} jobs without a final report"
-        assert not doubled, f"{len(doubled)} threads with a doubled report"
+        assert not doubled, f"{len(doubled)} threads with a doubled report, e.g.\n" + "\n".join(
+            shown
+        )
         by_instance = {
             j.subject for j in store.all_tracked() if j.kind is JobKind.RESIZE_BY_INSTANCE
         }
