@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from typing import Literal
 
@@ -61,7 +63,40 @@ def _job_detail(op: PendingOperation) -> dict[str, object]:
     }
 
 
+@asynccontextmanager
+async def _leased(deps: Deps, op: PendingOperation) -> AsyncIterator[None]:
+    """While the body runs, this replica renews its execution lease of ``op`` every third of
+    the lease: a live execution whose SDRS call is slow (or whose process is starved of CPU)
+    is never taken for an interrupted one. Taken so, the resize's job would be followed twice -
+    by its job id here and by its instance there - and reported twice (seen in the crash
+    test under load, with a 4 s lease and calls of up to 2 x 5 s)."""
+    lease = deps.execution_lease()
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(lease / 3)
+            mine = await asyncio.to_thread(
+                deps.store.renew_execution, op.id, deps.owner, deps.now(), lease
+            )
+            if not mine:
+                log.warning("operation %s: its execution is no longer this replica's", op.id)
+                return
+
+    renewing = asyncio.get_running_loop().create_task(renew(), name=f"lease of {op.id}")
+    try:
+        yield
+    finally:
+        renewing.cancel()
+        with suppress(asyncio.CancelledError):
+            await renewing
+
+
 async def execute(deps: Deps, op: PendingOperation) -> None:
+    async with _leased(deps, op):
+        await _execute(deps, op)
+
+
+async def _execute(deps: Deps, op: PendingOperation) -> None:
     context: dict[str, object] = {
         "op_id": op.id,
         "user": op.decided_by,
@@ -281,7 +316,8 @@ async def recover_interrupted(deps: Deps) -> int:
         if not isinstance(intent, ResizeIntent) or intent.stop_start:
             await execute(deps, op)
             continue
-        await _settle_resize(deps, op, intent, cause="restart")
+        async with _leased(deps, op):
+            await _settle_resize(deps, op, intent, cause="restart")
     return len(ops)
 
 

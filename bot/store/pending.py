@@ -242,6 +242,22 @@ class PendingStore:
                 .values(message_ts=ts)
             )
 
+    def renew_execution(self, op_id: str, owner: str, now: datetime, lease_seconds: float) -> bool:
+        """Extend ``owner``'s execution lease of ``op_id`` (it is still executing it, alive);
+        False when the execution is no longer ``owner``'s (over, or taken as interrupted)."""
+        t = pending_operations.c
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(pending_operations)
+                .where(
+                    t.id == op_id,
+                    t.exec_state == ExecState.RUNNING.value,
+                    t.exec_owner == owner,
+                )
+                .values(exec_until=_epoch(now) + lease_seconds)
+            )
+        return result.rowcount == 1
+
     def claim_interrupted(
         self, owner: str, now: datetime, lease_seconds: float
     ) -> list[PendingOperation]:
