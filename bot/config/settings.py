@@ -196,8 +196,9 @@ class Settings(BaseSettings):
     execution_lease_seconds: float = Field(
         default=0.0,
         ge=0,
-        description="How long a confirmed operation may take before it counts as interrupted "
-        "(0: derived from the HTTP timeouts and attempts)",
+        description="A confirmed operation's execution lease: renewed every third of it while "
+        "its replica executes it, so it is how long an operation whose replica died waits "
+        "before it counts as interrupted (0: derived from the HTTP timeouts and attempts)",
     )
     maintenance_windows: str = Field(
         default="",
