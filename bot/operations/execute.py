@@ -75,9 +75,13 @@ async def _leased(deps: Deps, op: PendingOperation) -> AsyncIterator[None]:
     async def renew() -> None:
         while True:
             await asyncio.sleep(lease / 3)
-            mine = await asyncio.to_thread(
-                deps.store.renew_execution, op.id, deps.owner, deps.now(), lease
-            )
+            try:
+                mine = await asyncio.to_thread(
+                    deps.store.renew_execution, op.id, deps.owner, deps.now(), lease
+                )
+            except Exception as exc:  # noqa: BLE001 - the database is down: try at the next third
+                log.warning("operation %s: its execution lease not renewed (%s)", op.id, exc)
+                continue
             if not mine:
                 log.warning("operation %s: its execution is no longer this replica's", op.id)
                 return
