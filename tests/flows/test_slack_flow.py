@@ -4,6 +4,7 @@ records what the bot sent, and the SDRS emulator behind the real client."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -356,17 +357,37 @@ async def test_serve_runs_http_mode_until_cancelled(
 ) -> None:
     from bot.serve import serve
 
-    port = free_port()
-    settings = sandbox_settings(
-        emulator.url,
-        slack_bot_token=SecretStr(BOT_TOKEN),
-        slack_signing_secret=SecretStr(SIGNING_SECRET),
-        slack_api_url=slack.api_url,
-        database_url=f"sqlite:///{tmp_path / 'serve.sqlite3'}",
-        http_host="127.0.0.1",
-        http_port=port,
-    )
-    task = asyncio.create_task(serve(settings))
+    async def started() -> tuple[asyncio.Task[None], int]:
+        """serve() on a free port; another one if something else took it before serve bound
+        it (free_port cannot hold it: another test run on the machine took one once)."""
+        for _ in range(5):
+            port = free_port()
+            settings = sandbox_settings(
+                emulator.url,
+                slack_bot_token=SecretStr(BOT_TOKEN),
+                slack_signing_secret=SecretStr(SIGNING_SECRET),
+                slack_api_url=slack.api_url,
+                database_url=f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+                http_host="127.0.0.1",
+                http_port=port,
+            )
+            task = asyncio.create_task(serve(settings))
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                for _ in range(200):
+                    if task.done():
+                        break
+                    try:
+                        if (await http.get("/healthz")).status_code == 200:
+                            return task, port
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.02)
+            error = task.exception() if task.done() else None
+            if not (isinstance(error, OSError) and error.errno == errno.EADDRINUSE):
+                break
+        return task, port
+
+    task, port = await started()
     body = slash_command_body(
         RESIZE,
         user=ALICE,
@@ -376,17 +397,6 @@ async def test_serve_runs_http_mode_until_cancelled(
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-
-            async def healthy() -> bool:
-                try:
-                    return (await http.get("/healthz")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            for _ in range(200):
-                if await healthy():
-                    break
-                await asyncio.sleep(0.02)
             headers = {
                 "content-type": "application/x-www-form-urlencoded",
                 **slack_signed_headers(body),
