@@ -37,6 +37,7 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.select import Select  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -105,14 +106,40 @@ def browser() -> Iterator[WebDriver]:
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver._web_element_cls = Refound  # elements found by wait_for read their text anew
     yield driver
     driver.quit()
 
 
+class Refound(WebElement):
+    """The page polls and draws anew what changed, so an element found a moment ago may have
+    been replaced by the time its text is read (StaleElementReferenceException, seen twice on
+    a busy machine): one found by :func:`wait_for` reads its text from the element its XPath
+    finds now instead."""
+
+    xpath: str | None = None
+
+    @property
+    def text(self) -> str:
+        element: WebElement = self
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                return str(WebElement.text.fget(element))  # type: ignore[attr-defined]
+            except StaleElementReferenceException:
+                if self.xpath is None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+                element = self.parent.find_element(By.XPATH, self.xpath)
+
+
 def wait_for(driver: WebDriver, xpath: str, within: float = 30) -> object:
-    return WebDriverWait(driver, within, poll_frequency=0.1).until(
+    found = WebDriverWait(driver, within, poll_frequency=0.1).until(
         ec.presence_of_element_located((By.XPATH, xpath))
     )
+    if isinstance(found, Refound):
+        found.xpath = xpath
+    return found
 
 
 def type_command(driver: WebDriver, text: str) -> None:
