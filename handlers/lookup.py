@@ -217,6 +217,11 @@ class Kept(Generic[V]):
         known, value, fresh = self.last(key)
         return (True, value) if known and fresh else (False, None)
 
+    def until(self, key: str) -> float | None:
+        """Until when the answer about ``key`` is in date (None: none is kept)."""
+        kept = self._answers.get(key)
+        return None if kept is None else kept[0]
+
     def last(self, key: str) -> tuple[bool, V | None, bool]:
         """(whether an answer about ``key`` is kept, even out of date; that answer; whether it
         is still in date), without asking anyone."""

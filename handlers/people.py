@@ -46,20 +46,24 @@ class Choices(Kept[Language]):
 
     def read(self, store: Store, user: str) -> asyncio.Task[None]:
         """The store's answer about ``user``, being read: one read at a time per person."""
+        loop = asyncio.get_running_loop()
         task = self._reads.get(user)
-        if task is None:
-            task = self._reads[user] = asyncio.get_running_loop().create_task(
-                self._read(store, user)
-            )
+        if task is None or task.done() or task.get_loop() is not loop:
+            task = self._reads[user] = loop.create_task(self._read(store, user))
         return task
 
     async def _read(self, store: Store, user: str) -> None:
+        started = self.now()
         try:
-            self.remember(user, await asyncio.to_thread(store.chosen_language, user))
+            chosen = await asyncio.to_thread(store.chosen_language, user)
         except Exception as exc:  # noqa: BLE001 - the database is down: the locale still tells
             log.info("language chosen by %s not known (%s)", user, type(exc).__name__)
+            return
         finally:
             self._reads.pop(user, None)
+        until = self.until(user)
+        if until is None or until - self.ttl <= started:  # not chosen here meanwhile
+            self.remember(user, chosen)
 
 
 _choices: WeakKeyDictionary[Store, Choices] = WeakKeyDictionary()

@@ -111,3 +111,29 @@ async def test_a_person_never_seen_waits_for_one_read_however_many_requests(
     answers = await asyncio.gather(*asks)
     assert {a.language for a in answers} == {Language.ZH}
     assert reads == [ALICE]
+
+
+async def test_a_choice_made_while_it_is_read_again_is_not_undone_by_the_read(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    choices(store).now = lambda: clock[0]
+    await choose(store, ALICE, Language.ZH, NOW)
+    clock[0] += CHOICE_CACHE_SECONDS
+    real = store.chosen_language
+    gate, read = threading.Event(), threading.Event()
+
+    def read_then_wait(user: str) -> Language | None:
+        found = real(user)  # read before the choice below...
+        read.set()
+        assert gate.wait(10)
+        return found  # ...answered after it
+
+    monkeypatch.setattr(store, "chosen_language", read_then_wait)
+    assert (await language_of(store, NOBODY, ALICE)).language is Language.ZH  # read starts
+    assert await asyncio.to_thread(read.wait, 10)  # it has read the store (ZH)
+    clock[0] += 1
+    await choose(store, ALICE, Language.EN, NOW)
+    gate.set()
+    await _reads_done(store)
+    assert (await language_of(store, NOBODY, ALICE)).language is Language.EN
