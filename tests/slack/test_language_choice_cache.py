@@ -40,9 +40,7 @@ async def test_a_choice_made_here_counts_at_once(store: Store) -> None:
 
 
 async def test_another_replicas_choice_counts_once_the_kept_one_is_old(store: Store) -> None:
-    clock = [1000.0]
-    choices(store).now = lambda: clock[0]
-    await choose(store, ALICE, Language.ZH, NOW)
+    clock = await _chose_chinese(store)
     store.choose_language(ALICE, Language.EN, NOW)  # another replica, same database
     assert (await language_of(store, NOBODY, ALICE)).language is Language.ZH  # kept here
     clock[0] += CHOICE_CACHE_SECONDS
@@ -50,6 +48,14 @@ async def test_another_replicas_choice_counts_once_the_kept_one_is_old(store: St
     assert (await language_of(store, NOBODY, ALICE)).language is Language.ZH
     await _reads_done(store)
     assert (await language_of(store, NOBODY, ALICE)).language is Language.EN  # read again
+
+
+async def _chose_chinese(store: Store) -> list[float]:
+    """Alice chose Chinese here; the choices' clock, which the test moves (``clock[0] += s``)."""
+    clock = [1000.0]
+    choices(store).now = lambda: clock[0]
+    await choose(store, ALICE, Language.ZH, NOW)
+    return clock
 
 
 async def _reads_done(store: Store) -> None:
@@ -76,9 +82,7 @@ def _counting_gated(
 async def test_an_out_of_date_choice_is_answered_without_waiting_for_the_store(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = [1000.0]
-    choices(store).now = lambda: clock[0]
-    await choose(store, ALICE, Language.ZH, NOW)
+    clock = await _chose_chinese(store)
     store.choose_language(ALICE, Language.EN, NOW)  # another replica
     clock[0] += CHOICE_CACHE_SECONDS
     reads, gate = _counting_gated(store, monkeypatch)
@@ -116,9 +120,7 @@ async def test_a_person_never_seen_waits_for_one_read_however_many_requests(
 async def test_a_choice_made_while_it_is_read_again_is_not_undone_by_the_read(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = [1000.0]
-    choices(store).now = lambda: clock[0]
-    await choose(store, ALICE, Language.ZH, NOW)
+    clock = await _chose_chinese(store)
     clock[0] += CHOICE_CACHE_SECONDS
     real = store.chosen_language
     gate, read = threading.Event(), threading.Event()
