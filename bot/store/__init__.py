@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import create_engine, event, func, make_url, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from bot.config.settings import database_driver_problem
@@ -147,6 +149,26 @@ def make_engine(url: str, pool_size: int | None = None) -> Engine:
     return engine
 
 
+@contextmanager
+def _probing(conn: Connection) -> Iterator[None]:
+    """A readiness probe's transaction on ``conn``: it waits at most
+    :data:`PROBE_LOCK_SECONDS` for a lock, and whatever it left is rolled back and SQLite's
+    usual lock wait restored afterwards."""
+    ms = int(PROBE_LOCK_SECONDS * 1000)
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"SET LOCAL lock_timeout = {ms}"))
+        conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {ms}")
+    try:
+        yield
+    finally:
+        if conn.in_transaction():
+            conn.rollback()
+        if conn.dialect.name == "sqlite" and not conn.invalidated:
+            conn.exec_driver_sql("PRAGMA busy_timeout = 30000")
+
+
 def _close_on_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
     """Pool ``checkin`` hook of a closed store: the connection given back is closed at once (a
     later checkout, if any, opens a new one)."""
@@ -172,8 +194,9 @@ class Store(
         self.channel_language: ChannelLanguage = no_language
         try:
             self.schema_version = migrate(engine)
-            own = inbox_url(engine.url.render_as_string(hide_password=False))
-            if own != engine.url.render_as_string(hide_password=False):
+            url = engine.url.render_as_string(hide_password=False)
+            own = inbox_url(url)
+            if own != url:
                 self.inbox_engine = make_engine(own)
                 open_inbox_file(engine, self.inbox_engine)
         except BaseException:
@@ -212,42 +235,24 @@ class Store(
         rolled-back write touching no row did not notice. It changes no value. (A SQLite file
         that is gone or not writable fails at checkout already, see
         :func:`bot.store.availability.install`.) Waits at most :data:`PROBE_LOCK_SECONDS` for
-        a lock.
+        a lock. A SQLite inbox file of its own (:func:`inbox_url`) is probed for its write lock
+        and writability too (a write statement that changes no row: no page written).
         """
-        with self.engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
-                ms = int(PROBE_LOCK_SECONDS * 1000)
-                conn.execute(text(f"SET LOCAL lock_timeout = {ms}"))
-                conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))
-            elif conn.dialect.name == "sqlite":
-                conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(PROBE_LOCK_SECONDS * 1000)}")
-            try:
-                # negated and back in one transaction: nobody sees it, and the page is written
-                # (SQLite skips a row written with the value it already has)
-                flip = (
-                    update(schema_version)
-                    .where(schema_version.c.id == 1)
-                    .values(version=-schema_version.c.version)
-                )
-                conn.execute(flip)
-                conn.execute(flip)
-                conn.commit()
-            finally:
-                if conn.in_transaction():
-                    conn.rollback()
-                if conn.dialect.name == "sqlite" and not conn.invalidated:
-                    conn.exec_driver_sql("PRAGMA busy_timeout = 30000")
+        with self.engine.connect() as conn, _probing(conn):
+            # negated and back in one transaction: nobody sees it, and the page is written
+            # (SQLite skips a row written with the value it already has)
+            flip = (
+                update(schema_version)
+                .where(schema_version.c.id == 1)
+                .values(version=-schema_version.c.version)
+            )
+            conn.execute(flip)
+            conn.execute(flip)
+            conn.commit()
         if self.inbox_engine is not self.engine:  # the acks' file: its write lock, and writable
-            with self.inbox_engine.connect() as conn:
-                conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(PROBE_LOCK_SECONDS * 1000)}")
-                try:
-                    conn.execute(update(inbox).where(inbox.c.id == -1).values(attempts=0))
-                    conn.commit()
-                finally:
-                    if conn.in_transaction():
-                        conn.rollback()
-                    if not conn.invalidated:
-                        conn.exec_driver_sql("PRAGMA busy_timeout = 30000")
+            with self.inbox_engine.connect() as conn, _probing(conn):
+                conn.execute(update(inbox).where(inbox.c.id == -1).values(attempts=0))
+                conn.commit()
 
     def pending_work(self) -> dict[str, int]:
         """Work not finished yet: jobs being tracked, messages not delivered, operations being
