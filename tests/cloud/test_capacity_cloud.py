@@ -7,6 +7,8 @@ carry what the zones and the quota say."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from huaweicloudsdkecs.v2 import model as ecs_model
 
@@ -14,6 +16,7 @@ from bot.core import capacity
 from bot.core.intents import ResizeIntent
 from bot.core.preflight import Refusal, check_resize
 from bot.core.wire.capacity import ZoneFlavor
+from bot.huaweicloud.capacity import ZoneListings
 from bot.huaweicloud.ecs import FLAVOR_PAGE, EcsClient
 from bot.huaweicloud.reads import read_instance_state
 from bot.huaweicloud.sdrs import SdrsClient
@@ -118,3 +121,42 @@ async def test_an_unreadable_capacity_read_leaves_the_preflight_to_sdrs(
     assert state.capacity.zones == {} and state.capacity.limits is None
     check = check_resize(ResizeIntent(instance_id=sid("pi-erp-db"), flavor="s6.xlarge.2"), state)
     assert check.allowed  # not read: not refused here (SDRS and ECS still check)
+
+
+async def test_a_burst_of_preflights_lists_each_zone_once(
+    emulator: EmulatorThread, sdrs: SdrsClient, ecs: EcsClient
+) -> None:
+    """Twenty preflights at once over both sites' zones: one listing per zone, read once and
+    shared (not twenty each); the quota is read by each."""
+    states = await asyncio.gather(
+        *(read_instance_state(sdrs, ecs, sid("pi-erp-db"), ["production", "dr"]) for _ in range(20))
+    )
+    assert emulator.emulator.counts["GET zone_flavors"] == 2  # AZ_PROD and AZ_DR
+    assert emulator.emulator.counts["GET limits"] == 20
+    assert all(s.capacity.zones["dr"].status("c7.xlarge.2") == "sellout" for s in states)
+    await read_instance_state(sdrs, ecs, sid("pi-erp-db"), ["dr"])  # later, within the window
+    assert emulator.emulator.counts["GET zone_flavors"] == 2
+
+
+async def test_a_zone_listing_is_read_again_after_its_window(world: World, ecs: EcsClient) -> None:
+    now = [0.0]
+    listings = ZoneListings(ecs, seconds=60.0, clock=lambda: now[0])
+    first = await listings.get(AZ_DR)
+    assert first is not None and first.status("c7.xlarge.2") == "sellout"
+    world.set_flavor_status("c7.xlarge.2", "normal", az=AZ_DR)  # back in stock there
+    now[0] = 59.0
+    assert await listings.get(AZ_DR) is first  # kept: not read again
+    now[0] = 60.0
+    again = await listings.get(AZ_DR)
+    assert again is not None and again.status("c7.xlarge.2") == "normal"
+
+
+async def test_a_zone_listing_that_could_not_be_read_is_not_kept(
+    emulator: EmulatorThread, ecs: EcsClient
+) -> None:
+    listings = ZoneListings(ecs, clock=lambda: 0.0)  # the window never ends
+    emulator.emulator.denials.deny(["ecs:cloudServerFlavors:get"])
+    assert await listings.get(AZ_DR) is None
+    emulator.emulator.denials.clear()
+    listed = await listings.get(AZ_DR)  # asked again at once, not an hour later
+    assert listed is not None and listed.status("c7.xlarge.2") == "sellout"
