@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -355,7 +356,7 @@ def test_transport_choice_and_serve_problems() -> None:
 async def test_serve_runs_http_mode_until_cancelled(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread
 ) -> None:
-    from bot.serve import serve
+    from bot.serve import GC_THRESHOLDS, serve
 
     async def started() -> tuple[asyncio.Task[None], int]:
         """serve() on a free port; another one if something else took it before serve bound
@@ -387,7 +388,9 @@ async def test_serve_runs_http_mode_until_cancelled(
                 break
         return task, port
 
+    before = gc.get_threshold()
     task, port = await started()
+    assert gc.get_threshold() == GC_THRESHOLDS  # while serving (bot.serve)
     body = slash_command_body(
         RESIZE,
         user=ALICE,
@@ -411,6 +414,7 @@ async def test_serve_runs_http_mode_until_cancelled(
         with pytest.raises(asyncio.CancelledError):
             await task
     assert (tmp_path / "serve.sqlite3").exists()
+    assert gc.get_threshold() == before  # given back when serve returns
 
 
 # ---- tracking: the job's end reported in the thread --------------------------------------------

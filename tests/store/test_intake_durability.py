@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from bot.core.states import InboxKind
 from bot.store import Store
@@ -111,4 +112,32 @@ def test_sqlite_intake_commits_while_the_main_file_is_locked(tmp_path: Path) -> 
         assert other.execute("SELECT count(*) FROM inbox").fetchone() == (0,)  # not the main file
     finally:
         other.close()
+        store.close()
+
+
+def test_sqlite_intake_commits_on_the_event_loop(tmp_path: Path) -> None:
+    """No thread between an ack and its commit on SQLite: without worker processes a thread
+    of its own waited for the GIL behind the work after the acks (bot.store.intake)."""
+    store = Store.from_url(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    committed_in: list[int] = []
+    try:
+
+        async def put() -> int:
+            intake = Intake(store)
+            assert intake._sqlite is not None
+            event.listen(
+                intake._sqlite.engine,
+                "commit",
+                lambda _: committed_in.append(threading.get_ident()),
+            )
+            try:
+                await asyncio.gather(*(intake.put(_row(f"k{n}")) for n in range(3)))
+            finally:
+                intake.close()
+            return threading.get_ident()
+
+        loop_thread = asyncio.run(put())
+        assert committed_in and set(committed_in) == {loop_thread}
+        assert store.inbox_depth() == 3
+    finally:
         store.close()
