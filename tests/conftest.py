@@ -204,13 +204,14 @@ def fail_on_open_postgres_connections() -> None:
     import psycopg
 
     gc.collect()
-    open_ = [c for c in gc.get_objects() if isinstance(c, psycopg.Connection) and not c.closed]
+    kinds = (psycopg.Connection, psycopg.AsyncConnection)
+    open_ = [c for c in gc.get_objects() if isinstance(c, kinds) and not c.closed]
     for conn in open_:
-        conn.close()
+        conn.pgconn.finish()  # libpq's close (an async connection's close() needs its loop)
     if open_:
         pytest.fail(
-            f"{len(open_)} PostgreSQL connection(s) left open by this test (close the Store or "
-            "engine that opened them)",
+            f"{len(open_)} PostgreSQL connection(s) left open by this test (close the Store, "
+            "engine or intake that opened them)",
             pytrace=False,
         )
 

@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import Insert
 
 from bot.core.states import AuditAction, InboxKind
 from bot.store.jobs import audit_in
@@ -139,38 +140,12 @@ class InboxStore:
         :mod:`bot.store.intake`: on the way to acks): each row's id, or None for a key that
         was there already (or earlier in ``rows``). ``INSERT ... ON CONFLICT DO NOTHING``: a key
         another replica wrote meanwhile is a key that was there."""
-        first: dict[str, Any] = {}
-        for row in rows:
-            first.setdefault(row.dedupe_key, row)
-        if not first:
+        statement = insert_rows(rows, self.inbox_engine.dialect.name)
+        if statement is None:
             return []
-        values = []
-        for row in first.values():
-            at = epoch(row.now)
-            values.append(
-                {
-                    "dedupe_key": row.dedupe_key,
-                    "kind": row.kind.value,
-                    "received_at": at,
-                    "attempts": 1 if row.owner else 0,
-                    "payload_json": json.dumps(row.payload, ensure_ascii=False),
-                    "lease_owner": row.owner or None,
-                    "lease_until": at + row.lease_seconds if row.owner else None,
-                }
-            )
-        insert_into = pg_insert if self.inbox_engine.dialect.name == "postgresql" else sqlite_insert
-        statement = (
-            insert_into(inbox)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=[inbox.c.dedupe_key])
-            .returning(inbox.c.id, inbox.c.dedupe_key)
-        )
         with self.inbox_engine.begin() as conn:
             made = {key: int(item_id) for item_id, key in conn.execute(statement)}
-        ids: list[int | None] = []
-        for row in rows:
-            ids.append(made.pop(row.dedupe_key, None))  # a key's first row only
-        return ids
+        return ids_of(rows, made)
 
     def retry_inbox(self, item_id: int, owner: str, at: datetime) -> None:
         """Give an item back, to be taken again from ``at`` on (its handling failed)."""
@@ -213,3 +188,39 @@ class InboxStore:
     def inbox_depth(self) -> int:
         with self.inbox_engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(inbox)).scalar_one())
+
+
+def insert_rows(rows: Sequence[Any], dialect: str) -> Insert | None:
+    """The statement of :meth:`InboxStore.put_inbox_many` (None: no rows): each key's first
+    row, ``ON CONFLICT DO NOTHING``, returning the id and key of each row made."""
+    first: dict[str, Any] = {}
+    for row in rows:
+        first.setdefault(row.dedupe_key, row)
+    if not first:
+        return None
+    values = []
+    for row in first.values():
+        at = epoch(row.now)
+        values.append(
+            {
+                "dedupe_key": row.dedupe_key,
+                "kind": row.kind.value,
+                "received_at": at,
+                "attempts": 1 if row.owner else 0,
+                "payload_json": json.dumps(row.payload, ensure_ascii=False),
+                "lease_owner": row.owner or None,
+                "lease_until": at + row.lease_seconds if row.owner else None,
+            }
+        )
+    insert_into = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert_into(inbox)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[inbox.c.dedupe_key])
+        .returning(inbox.c.id, inbox.c.dedupe_key)
+    )
+
+
+def ids_of(rows: Sequence[Any], made: dict[str, int]) -> list[int | None]:
+    """Each row's id from ``made`` (key -> id of the rows inserted): a key's first row only."""
+    return [made.pop(row.dedupe_key, None) for row in rows]

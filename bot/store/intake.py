@@ -20,9 +20,13 @@ instead (an ``asyncio.sleep``: the loop goes on meanwhile), for up to ``LOCK_WAI
 the other connections' busy timeout, so it gets the lock in the first gap between two other
 transactions.
 
-On PostgreSQL a commit is a round trip to the server, made in the intake's own thread (the
-work after the acks runs its store calls on the event loop's default executor, and a commit
-queued behind those would hold acks back).
+On PostgreSQL the batch is sent on the event loop too, over a connection of its own in
+psycopg's async API (:class:`_PgWriter`): a round trip the loop waits for without a thread.
+The store's connections are synchronous and their calls run in threads; a thread of the
+intake's own waited for the GIL behind those of the work after the acks, as on SQLite. A
+connection found broken before the batch was committed (the server restarted) is replaced and
+the batch sent once more; one lost while committing fails the batch (whether it was committed
+is not known: the acks say "try again", and a retried command finds its first row).
 """
 
 from __future__ import annotations
@@ -30,19 +34,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from bot.core.states import InboxKind
-from bot.store import Store, StoreUnavailable, make_engine
-from bot.store.inbox import InboxStore
+from bot.store import Store, StoreUnavailable, is_unavailable, make_engine
+from bot.store.inbox import InboxStore, ids_of, insert_rows
+
+if TYPE_CHECKING:  # psycopg is PostgreSQL's extra: imported when the store is on PostgreSQL
+    import psycopg
 
 log = logging.getLogger(__name__)
+CONNECT_TIMEOUT_SECONDS = 10  # the PostgreSQL intake's connection
 MAX_BATCH = 200
 LOCK_WAIT_SECONDS = 30.0  # as the busy timeout of the store's other SQLite connections
 LOCK_RETRY_SECONDS = 0.0005
@@ -64,15 +71,18 @@ class Intake:
         self.store = store
         self._queue: list[tuple[Row, asyncio.Future[int | None]]] = []
         self._writer: asyncio.Task[None] | None = None
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake")
         self._sqlite: _Writer | None = None
+        self._pg: _PgWriter | None = None
         if store.inbox_engine.dialect.name == "sqlite":  # connected now: PRAGMAs wait for no lock
             self._sqlite = _Writer(_impatient(store.inbox_engine))
+        elif store.inbox_engine.dialect.name == "postgresql":
+            self._pg = _PgWriter(store.inbox_engine)
 
     def close(self) -> None:
         if self._sqlite is not None:
             self._sqlite.engine.dispose()
-        self._thread.shutdown(wait=False)
+        if self._pg is not None:
+            self._pg.close()
 
     async def put(self, row: Row) -> int | None:
         """The row's inbox id once committed; None when its key was there already."""
@@ -89,9 +99,10 @@ class Intake:
             try:
                 if self._sqlite is not None:
                     ids = await self._commit_sqlite(self._sqlite, rows)
-                else:
-                    loop = asyncio.get_running_loop()
-                    ids = await loop.run_in_executor(self._thread, self.store.put_inbox_many, rows)
+                elif self._pg is not None:
+                    ids = await self._pg.put_many(rows)
+                else:  # another database SQLAlchemy speaks: its synchronous call
+                    ids = self.store.put_inbox_many(rows)
             except Exception as exc:  # noqa: BLE001 - each waiting request gets the error
                 for _, done in batch:
                     if not done.done():
@@ -123,6 +134,73 @@ class _Writer(InboxStore):
 
     def __init__(self, engine: Engine) -> None:
         self.engine = self.inbox_engine = engine
+
+
+class _PgWriter:
+    """The inbox's writes on PostgreSQL over one connection of psycopg's async API, made on
+    the event loop that uses it (see the module)."""
+
+    def __init__(self, engine: Engine) -> None:
+        import psycopg
+
+        self.psycopg = psycopg
+        url = engine.url.set(drivername="postgresql")
+        self.conninfo = url.render_as_string(hide_password=False)
+        self.dialect = engine.dialect
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def put_many(self, rows: list[Row]) -> list[int | None]:
+        statement = insert_rows(rows, "postgresql")
+        if statement is None:
+            return []
+        compiled = statement.compile(dialect=self.dialect)
+        sql, params = str(compiled), compiled.params
+        for attempt in (1, 2):
+            conn = await self._connection()
+            try:
+                cursor = await conn.execute(sql, params)
+                made = {str(key): int(item_id) for item_id, key in await cursor.fetchall()}
+            except self.psycopg.Error as exc:
+                broken = conn.broken or conn.closed
+                self._forget() if broken else await conn.rollback()
+                if broken and attempt == 1:  # not committed: send it again, on a new one
+                    continue
+                raise _unavailable(exc) from exc
+            try:
+                await conn.commit()
+            except self.psycopg.Error as exc:
+                self._forget()
+                raise _unavailable(exc) from exc
+            return ids_of(rows, made)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _connection(self) -> psycopg.AsyncConnection[Any]:
+        loop = asyncio.get_running_loop()
+        if self._conn is not None and (self._loop is not loop or self._conn.closed):
+            self._forget()
+        if self._conn is None:
+            try:
+                self._conn = await self.psycopg.AsyncConnection.connect(
+                    self.conninfo, connect_timeout=CONNECT_TIMEOUT_SECONDS
+                )
+            except self.psycopg.Error as exc:
+                raise _unavailable(exc) from exc
+            self._loop = loop
+        return self._conn
+
+    def _forget(self) -> None:
+        if self._conn is not None:
+            self._conn.pgconn.finish()  # libpq's close: nothing to wait for
+        self._conn, self._loop = None, None
+
+    def close(self) -> None:
+        self._forget()
+
+
+def _unavailable(exc: psycopg.Error) -> Exception:
+    """The store's error for a database that cannot be used now; others as they are."""
+    return StoreUnavailable(str(exc).strip() or type(exc).__name__) if is_unavailable(exc) else exc
 
 
 def _impatient(engine: Engine) -> Engine:

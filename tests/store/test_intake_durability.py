@@ -15,11 +15,13 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event, text
 
 from bot.core.states import InboxKind
-from bot.store import Store
+from bot.store import Store, StoreUnavailable
 from bot.store.intake import Intake, Row
+from tests.support.local_env import free_port
 
 
 def _row(key: str) -> Row:
@@ -139,5 +141,55 @@ def test_sqlite_intake_commits_on_the_event_loop(tmp_path: Path) -> None:
         loop_thread = asyncio.run(put())
         assert committed_in and set(committed_in) == {loop_thread}
         assert store.inbox_depth() == 3
+    finally:
+        store.close()
+
+
+def test_postgresql_intake_replaces_a_connection_the_server_ended(pg_url: str) -> None:
+    """The intake's own connection (psycopg's async API, on the event loop): ended by the
+    server between two batches (a restart, an idle timeout), it is replaced and the batch
+    sent again - the ack does not fail for it."""
+    store = Store.from_url(pg_url)
+    try:
+
+        async def put_across_a_lost_connection() -> tuple[int | None, int | None, int, int]:
+            intake = Intake(store)
+            try:
+                first = await intake.put(_row("before"))
+                assert intake._pg is not None and intake._pg._conn is not None
+                ended = intake._pg._conn.info.backend_pid
+                with store.engine.connect() as conn:
+                    conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": ended})
+                second = await intake.put(_row("after"))
+                assert intake._pg._conn is not None
+                return first, second, ended, intake._pg._conn.info.backend_pid
+            finally:
+                intake.close()
+
+        first, second, ended, now = asyncio.run(put_across_a_lost_connection())
+        assert first is not None and second is not None and now != ended
+        assert store.inbox_depth() == 2
+    finally:
+        store.close()
+
+
+def test_postgresql_intake_says_unavailable_when_the_server_does_not_answer(pg_url: str) -> None:
+    """No server where the intake connects: the ack's error is StoreUnavailable (the person is
+    told to try again; nothing was acked)."""
+    store = Store.from_url(pg_url)
+    try:
+
+        async def put_nowhere() -> None:
+            intake = Intake(store)
+            assert intake._pg is not None
+            intake._pg.conninfo = f"postgresql://postgres@127.0.0.1:{free_port()}/none"
+            try:
+                await intake.put(_row("nowhere"))
+            finally:
+                intake.close()
+
+        with pytest.raises(StoreUnavailable):
+            asyncio.run(put_nowhere())
+        assert store.inbox_depth() == 0
     finally:
         store.close()
