@@ -254,4 +254,5 @@ async def running(
         # tick's error a test provoked) is not this clean-up's business
         await asyncio.wait([pumping])
         await harness.deps.fleet.aclose()
+        harness.deps.intake.close()
         store.close()
