@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -23,6 +24,11 @@ log = logging.getLogger(__name__)
 # the garbage collector's thresholds while serving: a young collection per 700 allocations (as
 # Python's default), survivors examined every 50th, the whole heap every 100th of those
 GC_THRESHOLDS = (700, 50, 100)
+# Threads for the store calls made from the serving process's event loop (its default
+# executor): Python runs one thread at a time, and each PostgreSQL round trip gives the GIL
+# up and takes it back - with asyncio's default (cores + 4) those threads' hand-offs kept the
+# loop, and so the acks, waiting (bench/README.md, without workers).
+STORE_THREADS = 2
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -36,6 +42,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         raise ConfigError(problems)
     log.info("%s", startup_summary(settings))
     stop = stop or asyncio.Event()
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=STORE_THREADS, thread_name_prefix="store")
+    )
     handled = stop_on_signals(stop)
     rt = await open_runtime(settings)
     deps, tracker, sender = rt.deps, rt.tracker, rt.sender

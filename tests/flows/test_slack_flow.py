@@ -8,6 +8,7 @@ import errno
 import gc
 import json
 import logging
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote
@@ -356,7 +357,7 @@ def test_transport_choice_and_serve_problems() -> None:
 async def test_serve_runs_http_mode_until_cancelled(
     tmp_path: Path, slack: SlackApiThread, emulator: EmulatorThread
 ) -> None:
-    from bot.serve import GC_THRESHOLDS, serve
+    from bot.serve import GC_THRESHOLDS, STORE_THREADS, serve
 
     async def started() -> tuple[asyncio.Task[None], int]:
         """serve() on a free port; another one if something else took it before serve bound
@@ -409,12 +410,15 @@ async def test_serve_runs_http_mode_until_cancelled(
         await until(
             lambda: [c for c in slack.state.calls_to("chat.postMessage") if c.args.get("blocks")]
         )
+        store_threads = {t.name for t in threading.enumerate() if t.name.startswith("store_")}
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
     assert (tmp_path / "serve.sqlite3").exists()
     assert gc.get_threshold() == before  # given back when serve returns
+    # the store calls ran on the serving process's few threads (bot.serve.STORE_THREADS)
+    assert 1 <= len(store_threads) <= STORE_THREADS
 
 
 # ---- tracking: the job's end reported in the thread --------------------------------------------
