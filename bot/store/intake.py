@@ -162,9 +162,14 @@ class _PgWriter:
                 cursor = await conn.execute(sql, params)
                 made = {str(key): int(item_id) for item_id, key in await cursor.fetchall()}
             except self.psycopg.Error as exc:
-                broken = conn.broken or conn.closed
-                self._forget() if broken else await conn.rollback()
-                if broken and attempt == 1:  # not committed: send it again, on a new one
+                if not (conn.broken or conn.closed):  # the server refused it: not sent again
+                    try:
+                        await conn.rollback()
+                    except self.psycopg.Error:
+                        self._forget()
+                    raise _unavailable(exc) from exc
+                self._forget()
+                if attempt == 1:  # not committed: send it again, on a new connection
                     continue
                 raise _unavailable(exc) from exc
             try:
