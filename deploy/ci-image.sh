@@ -20,8 +20,9 @@ step() { echo "== image: $* (+$((SECONDS - started)) s)"; }
 if ! { command -v podman && command -v runc && command -v mmdebstrap; } >/dev/null 2>&1; then
     step "installing podman, runc, mmdebstrap from Debian"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq podman runc mmdebstrap >/dev/null
+    # another run on this machine may be installing too: wait for its lock (up to 10 min)
+    apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq podman runc mmdebstrap >/dev/null
 fi
 
 # A private podman configuration (never /etc): runc (crun cannot start containers on these
