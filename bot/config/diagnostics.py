@@ -1,8 +1,8 @@
 """What the settings say at start-up, apart from the settings themselves: every problem that
 stops ``serve`` (and that ``check`` lists), which request policy is in force, and the one line
 ``serve`` logs when it starts. Pure: the accounts come from :meth:`Settings.accounts` (parsed
-once), and whether PostgreSQL's driver is installed from
-:func:`~bot.config.settings.database_driver_problem`."""
+once), and whether the database URL can be used (PostgreSQL's driver installed) from
+:func:`~bot.config.settings.database_url_problem`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from bot.config.accounts import two_person_problems
-from bot.config.settings import Settings, database_driver_problem, describe_error
+from bot.config.settings import Settings, database_url_problem, describe_error
 from bot.core.bindings import ANY_CHANNEL, Binding
 from bot.core.policy import unrestricted
 
@@ -52,9 +52,9 @@ def problems(settings: Settings, *, for_serving: bool = True) -> list[str]:
     """What these (parsed) settings lack to run: a bot token and the cloud credentials; for
     serving, also a transport (an app token for Socket Mode or a signing secret for HTTP)."""
     found = []
-    missing_driver = database_driver_problem(settings.database_url)
-    if missing_driver is not None:
-        found.append(missing_driver)
+    database = database_url_problem(settings.database_url)
+    if database is not None:
+        found.append(database)
     if settings.slack_bot_token is None:
         found.append("SLACK_BOT_TOKEN is required (the xoxb- token of the app)")
     if for_serving and settings.slack_app_token is None and settings.slack_signing_secret is None:

@@ -52,16 +52,27 @@ def default_database_url(env: Mapping[str, str] = os.environ) -> str:
 
 
 POSTGRESQL_EXTRA = "pip install 'sdrs-bot[postgresql]'"
+#: the databases the store speaks: URL scheme -> (name, the one driver it speaks it through)
+_DRIVERS = {"sqlite": ("SQLite", "pysqlite"), "postgresql": ("PostgreSQL", "psycopg")}
 
 
-def database_driver_problem(url: str) -> str | None:
-    """What this installation lacks to open the database ``url`` names, or None. PostgreSQL's
-    driver (psycopg) is the package's ``postgresql`` extra, not installed with it; SQLite (the
-    default) needs nothing more. A URL naming another driver (``postgresql+asyncpg://``) is the
-    operator's choice and left to SQLAlchemy. The URL itself (it may hold a password) is not
-    repeated."""
+def database_url_problem(url: str) -> str | None:
+    """What stops the database ``url`` names from being used here, or None. The store speaks
+    SQLite (the default, nothing more to install) and PostgreSQL through psycopg (the package's
+    ``postgresql`` extra, not installed with it); any other database or driver is refused at
+    start with one line, not SQLAlchemy's traceback or a failure at the first ack. The URL
+    itself (it may hold a password) is not repeated."""
     backend, _, driver = url.partition(":")[0].lower().partition("+")
-    if backend != "postgresql" or driver not in ("", "psycopg"):
+    if backend not in _DRIVERS:
+        return (
+            f"DATABASE_URL names {backend or 'no database'}: the bot's store is SQLite "
+            "(sqlite:////path/to/file.sqlite3, the default) or PostgreSQL "
+            "(postgresql+psycopg://user@host/db)"
+        )
+    name, spoken = _DRIVERS[backend]
+    if driver not in ("", spoken):
+        return f"DATABASE_URL names {name}'s driver {driver}: the bot speaks {name} via {spoken}"
+    if backend == "sqlite":
         return None
     try:
         importlib.import_module("psycopg")

@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, event, func, make_url, select, text, updat
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from bot.config.settings import database_driver_problem
+from bot.config.settings import database_url_problem
 from bot.core.errors import ConfigError
 from bot.core.records import (
     CheckResult,
@@ -111,6 +111,9 @@ def inbox_url(url: str) -> str:
 
 def make_engine(url: str, pool_size: int | None = None) -> Engine:
     """The store's engine (``pool_size``: SQLite's connection pool, default SQLAlchemy's)."""
+    problem = database_url_problem(url)
+    if problem is not None:  # not SQLAlchemy's bare "No module named 'psycopg'"
+        raise ConfigError([problem])
     path = sqlite_file(url)
     if url.startswith("sqlite"):
         if path is not None and not os.path.exists(path):
@@ -139,9 +142,6 @@ def make_engine(url: str, pool_size: int | None = None) -> Engine:
 
         availability.install(engine, sqlite_path=path)
         return engine
-    missing_driver = database_driver_problem(url)
-    if missing_driver is not None:  # not SQLAlchemy's bare "No module named 'psycopg'"
-        raise ConfigError([missing_driver])
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)

@@ -73,9 +73,10 @@ class Intake:
         self._writer: asyncio.Task[None] | None = None
         self._sqlite: _Writer | None = None
         self._pg: _PgWriter | None = None
+        # the store speaks these two (bot.store.make_engine refuses any other database)
         if store.inbox_engine.dialect.name == "sqlite":  # connected now: PRAGMAs wait for no lock
             self._sqlite = _Writer(_impatient(store.inbox_engine))
-        elif store.inbox_engine.dialect.name == "postgresql":
+        else:
             self._pg = _PgWriter(store.inbox_engine)
 
     def close(self) -> None:
@@ -99,10 +100,9 @@ class Intake:
             try:
                 if self._sqlite is not None:
                     ids = await self._commit_sqlite(self._sqlite, rows)
-                elif self._pg is not None:
+                else:
+                    assert self._pg is not None
                     ids = await self._pg.put_many(rows)
-                else:  # another database SQLAlchemy speaks: its synchronous call
-                    ids = self.store.put_inbox_many(rows)
             except Exception as exc:  # noqa: BLE001 - each waiting request gets the error
                 for _, done in batch:
                     if not done.done():

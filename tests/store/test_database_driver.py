@@ -1,8 +1,10 @@
 """PostgreSQL's driver is an extra (``pip install 'sdrs-bot[postgresql]'``): SQLite needs
 nothing more, and a PostgreSQL DATABASE_URL without the driver fails at start with one clear
-line naming the extra - not SQLAlchemy's traceback. "Not installed" is made real for one test:
-``sys.modules["psycopg"] = None`` makes every ``import psycopg`` fail as if it were absent (the
-installed wheel without the extra is checked the same way by deploy/check-wheel.sh)."""
+line naming the extra - not SQLAlchemy's traceback. A URL naming a database or a driver the
+store does not speak fails at start the same way, naming what it speaks. "Not installed" is
+made real for one test: ``sys.modules["psycopg"] = None`` makes every ``import psycopg`` fail
+as if it were absent (the installed wheel without the extra is checked the same way by
+deploy/check-wheel.sh)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.config.diagnostics import read_settings
-from bot.config.settings import POSTGRESQL_EXTRA, database_driver_problem
+from bot.config.settings import POSTGRESQL_EXTRA, database_url_problem
 from bot.core.errors import ConfigError
 from bot.store import Store
 from tests.support.local_env import ROOT
@@ -28,14 +30,14 @@ def no_driver(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_with_the_driver_installed_nothing_is_missing() -> None:
-    assert database_driver_problem(PG_URL) is None
-    assert database_driver_problem("postgresql+psycopg://u@h/d") is None
+    assert database_url_problem(PG_URL) is None
+    assert database_url_problem("postgresql+psycopg://u@h/d") is None
 
 
 @pytest.mark.usefixtures("no_driver")
 @pytest.mark.parametrize("url", [PG_URL, "postgresql+psycopg://u@h/d", "POSTGRESQL://u@h/d"])
 def test_a_postgresql_url_without_the_driver_names_the_extra(url: str) -> None:
-    problem = database_driver_problem(url)
+    problem = database_url_problem(url)
     assert problem is not None
     assert POSTGRESQL_EXTRA in problem
     assert "pip install 'sdrs-bot[postgresql]'" in problem
@@ -43,11 +45,34 @@ def test_a_postgresql_url_without_the_driver_names_the_extra(url: str) -> None:
 
 
 @pytest.mark.usefixtures("no_driver")
+@pytest.mark.parametrize("url", ["sqlite:///x.sqlite3", "sqlite://", "sqlite+pysqlite:///x"])
+def test_sqlite_needs_no_extra(url: str) -> None:
+    assert database_url_problem(url) is None
+
+
 @pytest.mark.parametrize(
-    "url", ["sqlite:///x.sqlite3", "sqlite://", "postgresql+asyncpg://u@h/d", "mysql://u@h/d"]
+    ("url", "named"),
+    [
+        ("mysql://sdrs:secret-pw@h/d", "names mysql"),
+        ("postgresql+asyncpg://sdrs:secret-pw@h/d", "driver asyncpg"),
+        ("postgresql+psycopg2://sdrs:secret-pw@h/d", "driver psycopg2"),
+        ("sqlite+aiosqlite:///x.sqlite3", "driver aiosqlite"),
+    ],
 )
-def test_sqlite_and_urls_naming_another_driver_need_no_extra(url: str) -> None:
-    assert database_driver_problem(url) is None
+def test_a_database_or_driver_the_store_does_not_speak_is_refused_at_start(
+    url: str, named: str
+) -> None:
+    """The store speaks SQLite and PostgreSQL through psycopg (the intake's group commit, the
+    leases and the outbox have a statement for each, no other): any other URL is one line at
+    start - in the settings' problems and from the store - not a failure at the first ack."""
+    problem = database_url_problem(url)
+    assert problem is not None and named in problem
+    assert "secret-pw" not in problem
+    _, problems = read_settings(_env_file=None, database_url=url)
+    assert problem in problems
+    with pytest.raises(ConfigError) as refused:
+        Store.from_url(url)
+    assert problem in str(refused.value) and "secret-pw" not in str(refused.value)
 
 
 @pytest.mark.usefixtures("no_driver")
