@@ -193,11 +193,54 @@ class InboxStore:
 def insert_rows(rows: Sequence[Any], dialect: str) -> Insert | None:
     """The statement of :meth:`InboxStore.put_inbox_many` (None: no rows): each key's first
     row, ``ON CONFLICT DO NOTHING``, returning the id and key of each row made."""
+    values = _values(rows)
+    if not values:
+        return None
+    insert_into = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert_into(inbox)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[inbox.c.dedupe_key])
+        .returning(inbox.c.id, inbox.c.dedupe_key)
+    )
+
+
+#: The inbox's columns a batch writes, with their PostgreSQL array types (:data:`PG_INSERT_ROWS`).
+_PG_ARRAYS = {
+    "dedupe_key": "text[]",
+    "kind": "text[]",
+    "received_at": "float8[]",
+    "attempts": "int4[]",
+    "payload_json": "text[]",
+    "lease_owner": "text[]",
+    "lease_until": "float8[]",
+}
+#: :func:`insert_rows`' statement on PostgreSQL as one fixed text: the batch is one array per
+#: column (:func:`pg_arrays`), whatever its size. Nothing is compiled per batch (SQLAlchemy's
+#: multi-row INSERT was compiled for each: 0.2 ms of the event loop's CPU for one row, 1.8 ms
+#: for twenty, on the way to the acks) and psycopg prepares the statement on the server after
+#: its fifth use.
+PG_INSERT_ROWS = (
+    f"INSERT INTO {inbox.name} ({', '.join(_PG_ARRAYS)}) "
+    f"SELECT * FROM unnest({', '.join(f'%({c})s::{t}' for c, t in _PG_ARRAYS.items())}) "
+    f"ON CONFLICT ({inbox.c.dedupe_key.name}) DO NOTHING "
+    f"RETURNING {inbox.c.id.name}, {inbox.c.dedupe_key.name}"
+)
+
+
+def pg_arrays(rows: Sequence[Any]) -> dict[str, list[Any]] | None:
+    """:data:`PG_INSERT_ROWS`' parameters for ``rows`` (None: no rows)."""
+    values = _values(rows)
+    if not values:
+        return None
+    return {column: [value[column] for value in values] for column in _PG_ARRAYS}
+
+
+def _values(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """The inbox row of each key's first row in ``rows``."""
     first: dict[str, Any] = {}
     for row in rows:
         first.setdefault(row.dedupe_key, row)
-    if not first:
-        return None
     values = []
     for row in first.values():
         at = epoch(row.now)
@@ -212,13 +255,7 @@ def insert_rows(rows: Sequence[Any], dialect: str) -> Insert | None:
                 "lease_until": at + row.lease_seconds if row.owner else None,
             }
         )
-    insert_into = pg_insert if dialect == "postgresql" else sqlite_insert
-    return (
-        insert_into(inbox)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=[inbox.c.dedupe_key])
-        .returning(inbox.c.id, inbox.c.dedupe_key)
-    )
+    return values
 
 
 def ids_of(rows: Sequence[Any], made: dict[str, int]) -> list[int | None]:

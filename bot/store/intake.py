@@ -43,7 +43,7 @@ from sqlalchemy.engine import Engine
 
 from bot.core.states import InboxKind
 from bot.store import Store, StoreUnavailable, is_unavailable, make_engine
-from bot.store.inbox import InboxStore, ids_of, insert_rows
+from bot.store.inbox import PG_INSERT_ROWS, InboxStore, ids_of, pg_arrays
 
 if TYPE_CHECKING:  # psycopg is PostgreSQL's extra: imported when the store is on PostgreSQL
     import psycopg
@@ -146,20 +146,17 @@ class _PgWriter:
         self.psycopg = psycopg
         url = engine.url.set(drivername="postgresql")
         self.conninfo = url.render_as_string(hide_password=False)
-        self.dialect = engine.dialect
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def put_many(self, rows: list[Row]) -> list[int | None]:
-        statement = insert_rows(rows, "postgresql")
-        if statement is None:
+        params = pg_arrays(rows)
+        if params is None:
             return []
-        compiled = statement.compile(dialect=self.dialect)
-        sql, params = str(compiled), compiled.params
         for attempt in (1, 2):
             conn = await self._connection()
             try:
-                cursor = await conn.execute(sql, params)
+                cursor = await conn.execute(PG_INSERT_ROWS, params)
                 made = {str(key): int(item_id) for item_id, key in await cursor.fetchall()}
             except self.psycopg.Error as exc:
                 if not (conn.broken or conn.closed):  # the server refused it: not sent again

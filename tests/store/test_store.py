@@ -204,6 +204,48 @@ def test_inbox_group_commit_keeps_one_row_per_key(store: Store) -> None:
     assert (taken.id, taken.payload, taken.attempts) == (new_id, {"n": 5, "text": "容灾"}, 1)
 
 
+def test_the_intake_writes_a_batch_as_the_store_does(store: Store) -> None:
+    """The serving process's group commit (bot.store.intake: its own statement on PostgreSQL,
+    sent on the event loop) keeps the same contract: requests that arrive together are one
+    batch; a key already there, or twice in the batch, gives None and no second row; each row
+    is written as given (its lease or none, its payload)."""
+    import asyncio
+
+    from bot.core.states import InboxKind
+    from bot.store.intake import Intake, Row
+
+    there = store.put_inbox(InboxKind.COMMAND, "command:t-0", {"n": 0}, NOW)
+
+    def row(key: str, n: int, owner: str | None) -> Row:
+        return Row(InboxKind.COMMAND, key, {"n": n, "text": "容灾 drill"}, NOW, owner, 60)
+
+    async def put_together() -> tuple[list[int | None], list[int | None]]:
+        intake = Intake(store)
+        try:
+            leased = [row("command:t-1", 1, "r1"), row("command:t-0", 2, "r1")]
+            leased += [row("command:t-2", 3, "r1"), row("command:t-1", 4, "r1")]
+            first = list(await asyncio.gather(*(intake.put(r) for r in leased)))
+            # a batch with no lease at all (the workers' rows): every lease column empty
+            free = [row("command:t-3", 5, None), row("command:t-4", 6, None)]
+            return first, list(await asyncio.gather(*(intake.put(r) for r in free)))
+        finally:
+            intake.close()
+
+    leased, free = asyncio.run(put_together())
+    assert leased[1] is None and leased[3] is None and leased[0] and leased[2]
+    assert len({there, leased[0], leased[2], *free}) == 5 and store.inbox_depth() == 5
+    # the leased rows are not taken before their lease runs out; the others are, as written
+    taken = store.take_inbox("r2", NOW, lease_seconds=60, limit=10)
+    assert [i.id for i in taken] == [there, *free]
+    assert [(i.payload, i.attempts) for i in taken[1:]] == [
+        ({"n": 5, "text": "容灾 drill"}, 1),
+        ({"n": 6, "text": "容灾 drill"}, 1),
+    ]
+    later = NOW + timedelta(seconds=61)
+    retaken = {i.id: i.attempts for i in store.take_inbox("r2", later, lease_seconds=60, limit=10)}
+    assert (retaken[leased[0]], retaken[leased[2]]) == (2, 2)  # leased at once: attempt 1
+
+
 def _closed(raw: object) -> bool:
     """Whether a driver connection (psycopg or sqlite3) has been closed."""
     if hasattr(raw, "closed"):
