@@ -173,8 +173,9 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy URL; empty: SQLite in $XDG_DATA_HOME/sdrs-bot (else "
         "~/.local/share/sdrs-bot), created when needed; the image sets "
-        "sqlite:////data/sdrs-bot.sqlite3. PostgreSQL (postgresql+psycopg://...) needs the "
-        "postgresql extra: pip install 'sdrs-bot[postgresql]' (the image has it)",
+        "sqlite:////data/sdrs-bot.sqlite3. PostgreSQL (postgresql+psycopg://... or "
+        "postgresql://...) needs the postgresql extra: pip install 'sdrs-bot[postgresql]' (the "
+        "image has it). No other database or driver: refused at start",
     )
     job_poll_first_seconds: float = Field(
         default=5.0, gt=0, description="First check of a submitted job after this long"
