@@ -132,17 +132,6 @@ def _due_heads(connectable: Engine | Connection, at: float) -> list[Any]:
     ]
 
 
-def _claim_values(owner: str, at: float, lease_seconds: float, crashed: bool) -> dict[str, Any]:
-    t = outbox.c
-    return {
-        "state": OutboxState.SENDING.value,
-        "lease_owner": owner,
-        "lease_until": at + lease_seconds,
-        "attempts": t.attempts + 1,
-        "uncertain": t.uncertain | crashed,
-    }
-
-
 def _claimed_row(row: Any, crashed_mid_send: bool) -> OutboxRow:
     return OutboxRow(
         id=row.id,
@@ -161,27 +150,58 @@ def _claimed_row(row: Any, crashed_mid_send: bool) -> OutboxRow:
     )
 
 
-def _claim_locked(
-    conn: Connection, owner: str, at: float, lease_seconds: float, pace: float, limit: int
+def _claim_heads(
+    conn: Connection,
+    heads: list[Any],
+    owner: str,
+    at: float,
+    lease_seconds: float,
+    pace: float,
+    limit: int,
 ) -> list[OutboxRow]:
-    """:meth:`OutboxStore.claim_messages` inside a transaction that holds the write lock: what
-    it reads (the heads, the free slots) stays true until it commits."""
-    heads = _due_heads(conn, at)
-    p = channel_pacing.c
-    free = set(
-        conn.execute(
-            select(p.channel).where(p.channel.in_({row.channel for row in heads}), p.next_at <= at)
-        ).scalars()
-    )
-    chosen = [row for row in heads if row.channel in free][:limit]
-    for row in chosen:
-        conn.execute(
-            update(outbox)
-            .where(outbox.c.id == row.id)
-            .values(**_claim_values(owner, at, lease_seconds, row.state == OutboxState.SENDING))
+    """Take up to ``limit`` of ``heads`` (oldest first) whose channel's slot is free, and
+    reserve those channels' next slots: two statements in the caller's transaction, whatever
+    the number of rows. Each head is taken only if it is still due and free (another replica
+    may have taken it since it was read); on PostgreSQL a head another transaction is taking or
+    marking sent is skipped (``FOR UPDATE SKIP LOCKED``), so no replica waits for another, and
+    the outbox rows are locked before the pacing rows, as :meth:`OutboxStore.mark_sent` does."""
+    if not heads:
+        return []
+    t, p = outbox.c, channel_pacing.c
+    by_id = {row.id: row for row in heads}
+    takeable = (
+        select(t.id)
+        .where(
+            t.id.in_(list(by_id)),
+            t.state.in_(SEND_STATES),
+            t.next_attempt_at <= at,
+            or_(t.state == OutboxState.PENDING.value, t.lease_until < at),
+            t.channel.in_(select(p.channel).where(p.next_at <= at)),
         )
+        .order_by(t.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        takeable = takeable.with_for_update(skip_locked=True, of=outbox)
+    won = conn.execute(
+        update(outbox)
+        .where(t.id.in_(takeable.scalar_subquery()))
+        .values(
+            state=OutboxState.SENDING.value,
+            lease_owner=owner,
+            lease_until=at + lease_seconds,
+            attempts=t.attempts + 1,
+            # taken while "sending": its last sender died mid-send (Slack may have it)
+            uncertain=or_(t.uncertain, t.state == OutboxState.SENDING.value),
+        )
+        .returning(t.id)
+    ).scalars()
+    chosen = [by_id[item_id] for item_id in sorted(won)]
+    if chosen:  # a slot another writer pushed later meanwhile (Retry-After) is not pulled back
         conn.execute(
-            update(channel_pacing).where(p.channel == row.channel).values(next_at=at + pace)
+            update(channel_pacing)
+            .where(p.channel.in_({row.channel for row in chosen}), p.next_at <= at)
+            .values(next_at=at + pace)
         )
     return [_claimed_row(row, row.state == OutboxState.SENDING) for row in chosen]
 
@@ -203,51 +223,20 @@ class OutboxStore:
         """Claim up to ``limit`` due messages, the oldest undelivered one of each channel whose
         pacing slot is free; each claim reserves that channel's next slot.
 
-        On SQLite the whole claim is one transaction holding the write lock from its start
-        (every writer queues for that one lock, and its waiters sleep between tries: a
-        transaction per row made a run wait for the lock once per message while the tracker
-        wrote); on PostgreSQL each row is claimed in its own short transaction, so replicas
-        never hold locks the others wait for."""
+        The heads are read, then taken in one short transaction of two statements
+        (:func:`_claim_heads`: a statement per row cost 1.4 ms of CPU per message on
+        PostgreSQL and 0.5 ms on SQLite, and a burst of reports waited for it). On SQLite the
+        transaction holds the write lock from its start, the heads read inside it (every writer
+        queues for that one lock); on PostgreSQL the heads are read before it and replicas
+        skip each other's rows instead of waiting."""
+        at = epoch(now)
         if self.engine.dialect.name == "sqlite":
             with self.engine.connect() as conn, sqlite_write_transaction(conn):
-                return _claim_locked(conn, owner, epoch(now), lease_seconds, pace_seconds, limit)
-        t = outbox.c
-        at = epoch(now)
-        claimed: list[OutboxRow] = []
-        for row in _due_heads(self.engine, at):
-            if len(claimed) >= limit:
-                break
-            crashed_mid_send = row.state == OutboxState.SENDING
-            with self.engine.connect() as conn, conn.begin() as tx:
-                won = conn.execute(
-                    update(outbox)
-                    .where(
-                        t.id == row.id,
-                        t.state.in_(SEND_STATES),
-                        t.next_attempt_at <= at,
-                        or_(t.state == OutboxState.PENDING.value, t.lease_until < at),
-                    )
-                    .values(**_claim_values(owner, at, lease_seconds, crashed_mid_send))
-                ).rowcount
-                if won != 1:
-                    continue
-                if not self._reserve_slot(conn, row.channel, at, pace_seconds):
-                    tx.rollback()
-                    continue
-            claimed.append(_claimed_row(row, crashed_mid_send))
-        return claimed
-
-    @staticmethod
-    def _reserve_slot(conn: Connection, channel: str, at: float, pace: float) -> bool:
-        p = channel_pacing.c
-        return (
-            conn.execute(
-                update(channel_pacing)
-                .where(p.channel == channel, p.next_at <= at)
-                .values(next_at=at + pace)
-            ).rowcount
-            == 1
-        )
+                heads = _due_heads(conn, at)
+                return _claim_heads(conn, heads, owner, at, lease_seconds, pace_seconds, limit)
+        heads = _due_heads(self.engine, at)
+        with self.engine.begin() as conn:
+            return _claim_heads(conn, heads, owner, at, lease_seconds, pace_seconds, limit)
 
     def hold_channel(self, channel: str, until: datetime) -> None:
         """Keep a channel quiet until ``until`` (Slack said Retry-After)."""
