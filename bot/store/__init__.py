@@ -44,7 +44,14 @@ from bot.store.audit import AuditEvent, AuditStore
 from bot.store.availability import StoreUnavailable, is_unavailable
 from bot.store.inbox import InboxItem, InboxStore, open_inbox_file
 from bot.store.jobs import JobStore
-from bot.store.outbox import SEND_STATES, ChannelLanguage, OutboxRow, OutboxStore, no_language
+from bot.store.outbox import (
+    SEND_STATES,
+    ChannelLanguage,
+    Delivered,
+    OutboxRow,
+    OutboxStore,
+    no_language,
+)
 from bot.store.pending import PendingStore
 from bot.store.people import PeopleStore
 from bot.store.runbooks import RunbookStore
@@ -70,6 +77,7 @@ __all__ = [
     "OutboxState",
     "OutboxMessage",
     "OutboxRow",
+    "Delivered",
     "PendingOperation",
     "SchemaTooNewError",
     "Store",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, case, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -28,6 +28,19 @@ from bot.store.schema import channel_pacing, outbox, sqlite_write_transaction
 from bot.store.times import epoch
 
 SEND_STATES = (OutboxState.PENDING.value, OutboxState.SENDING.value)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A message Slack took (:meth:`OutboxStore.mark_sent_many`): its row, the ts Slack gave
+    it, and when its channel's next slot may start at the earliest (pacing from delivery)."""
+
+    row_id: int
+    sent_ts: str | None
+    channel: str
+    quiet_until: datetime
+
+
 # the language of a message in a channel, seen by everyone (the channel binding's); None: not
 # known here (the row is then sent in English)
 ChannelLanguage = Callable[[str], Language | None]
@@ -198,12 +211,25 @@ def _claim_heads(
     ).scalars()
     chosen = [by_id[item_id] for item_id in sorted(won)]
     if chosen:  # a slot another writer pushed later meanwhile (Retry-After) is not pulled back
+        _lock_pacing(conn, {row.channel for row in chosen})
         conn.execute(
             update(channel_pacing)
             .where(p.channel.in_({row.channel for row in chosen}), p.next_at <= at)
             .values(next_at=at + pace)
         )
     return [_claimed_row(row, row.state == OutboxState.SENDING) for row in chosen]
+
+
+def _lock_pacing(conn: Connection, channels: set[str]) -> None:
+    """On PostgreSQL, lock these channels' pacing rows in the channels' order before updating
+    several in one statement (whose own order is the plan's): every transaction that holds more
+    than one takes them in the same order, so two replicas never wait for each other in a
+    circle."""
+    if conn.dialect.name == "postgresql" and len(channels) > 1:
+        p = channel_pacing.c
+        conn.execute(
+            select(p.channel).where(p.channel.in_(channels)).order_by(p.channel).with_for_update()
+        )
 
 
 class OutboxStore:
@@ -285,6 +311,46 @@ class OutboxStore:
                     .values(next_at=epoch(quiet_until))
                 )
             return won
+
+    def mark_sent_many(self, owner: str, delivered: list[Delivered]) -> list[bool]:
+        """:meth:`mark_sent` (with its channel's quiet time) for several messages in one
+        transaction of two statements, whatever their number (the sender writes the
+        deliveries that finish together at once, :class:`handlers.outbox.Deliveries`): each
+        message's row, whether it was still this owner's to mark."""
+        if not delivered:
+            return []
+        t, p = outbox.c, channel_pacing.c
+        with self.engine.begin() as conn:
+            won = set(
+                conn.execute(
+                    update(outbox)
+                    .where(
+                        t.id.in_([d.row_id for d in delivered]),
+                        t.lease_owner == owner,
+                        t.state == OutboxState.SENDING.value,
+                    )
+                    .values(
+                        state=OutboxState.SENT.value,
+                        sent_ts=case({d.row_id: d.sent_ts for d in delivered}, value=t.id),
+                        lease_until=None,
+                        last_error=None,
+                    )
+                    .returning(t.id)
+                ).scalars()
+            )
+            quiet: dict[str, float] = {}
+            for d in delivered:
+                if d.row_id in won:
+                    quiet[d.channel] = max(quiet.get(d.channel, 0.0), epoch(d.quiet_until))
+            if quiet:
+                _lock_pacing(conn, set(quiet))
+                until = case(quiet, value=p.channel)
+                conn.execute(
+                    update(channel_pacing)
+                    .where(p.channel.in_(list(quiet)), p.next_at < until)
+                    .values(next_at=until)
+                )
+        return [d.row_id in won for d in delivered]
 
     def mark_retry(
         self, row_id: int, owner: str, at: datetime, error: str, *, uncertain: bool

@@ -390,3 +390,74 @@ async def test_a_send_that_outlasts_its_lease_is_not_posted_again_by_the_next_ru
     assert [m["text"] for m in slack.state.thread(CH, ts)] == ["report"]
     assert len(slack.state.calls_to("chat.postMessage")) == 1
     assert store.outbox_stats(clock()) == (0, None)
+
+
+async def test_deliveries_that_finish_together_are_marked_in_one_write(
+    store: Store, client: AsyncWebClient, slack: SlackApiThread
+) -> None:
+    """A burst of reports (one per channel): each is marked sent with its own ts and paced from
+    its delivery, and the deliveries that finish together are written together - a few
+    transactions for 40 messages, not one each (30,000 jobs were 30,000 transactions)."""
+    from sqlalchemy import event
+
+    clock = Clock()
+    channels = [f"C0BURST{n:03d}" for n in range(40)]
+    threads = {ch: parent(slack, ch) for ch in channels}
+    for ch in channels:
+        assert store.enqueue(reply(f"burst-{ch}", threads[ch], f"report {ch}", channel=ch), clock())
+    commits: list[int] = []
+
+    def committed(conn: object) -> None:
+        commits.append(1)
+
+    event.listen(store.engine, "commit", committed)
+    try:
+        assert await sender(store, client, clock).run_once() == 40
+    finally:
+        event.remove(store.engine, "commit", committed)
+    assert len(commits) <= 1 + 40 // 4, len(commits)  # the claim, then the marks in a few writes
+    for ch in channels:
+        [posted] = slack.state.thread(ch, threads[ch])
+        assert posted["text"] == f"report {ch}"
+        with store.engine.connect() as conn:
+            state, sent_ts = conn.execute(
+                text("SELECT state, sent_ts FROM outbox WHERE dedupe_key = :k"),
+                {"k": f"burst-{ch}"},
+            ).one()
+        assert (state, sent_ts) == ("sent", posted["ts"])
+    # every channel's next slot counts from its delivery: nothing more within the pace
+    for ch in channels:
+        store.enqueue(reply(f"next-{ch}", threads[ch], channel=ch), clock())
+    clock.advance(0.5)
+    assert await sender(store, client, clock).run_once() == 0
+    clock.advance(0.6)
+    assert await sender(store, client, clock).run_once() == 40
+
+
+def test_marking_several_sent_marks_only_this_senders_rows(store: Store) -> None:
+    """``mark_sent_many``: each row only while this sender holds it (a row another sender took
+    over stays theirs to mark); each channel's next slot is pushed to its quiet time, never
+    pulled back from a later hold (Slack's Retry-After)."""
+    from bot.store import Delivered
+    from bot.store.schema import channel_pacing
+
+    clock = Clock()
+    chans = ["C0MARK0001", "C0MARK0002", "C0MARK0003"]
+    for ch in chans:
+        assert store.enqueue(reply(f"mark-{ch}", "1.000001", channel=ch), clock())
+    mine = store.claim_messages("A", clock(), lease_seconds=30, pace_seconds=1, limit=2)
+    [theirs] = store.claim_messages("B", clock(), lease_seconds=30, pace_seconds=1, limit=2)
+    held_until = clock() + timedelta(seconds=60)
+    store.hold_channel(mine[1].message.channel, held_until)
+    quiet = clock() + timedelta(seconds=5)
+    marks = [Delivered(r.id, f"17000000{r.id}.000100", r.message.channel, quiet) for r in mine]
+    marks.append(Delivered(theirs.id, "1700000099.000100", theirs.message.channel, quiet))
+    assert store.mark_sent_many("A", marks) == [True, True, False]
+    with store.engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT id, sent_ts FROM outbox WHERE state = 'sent'")).all())
+        paced = dict(conn.execute(channel_pacing.select()).all())
+    assert rows == {r.id: f"17000000{r.id}.000100" for r in mine}
+    assert paced[mine[0].message.channel] == quiet.timestamp()
+    assert paced[mine[1].message.channel] == held_until.timestamp()
+    assert paced[theirs.message.channel] == (clock() + timedelta(seconds=1)).timestamp()
+    assert store.mark_sent_many("A", []) == []
