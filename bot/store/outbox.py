@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -232,6 +232,50 @@ def _lock_pacing(conn: Connection, channels: set[str]) -> None:
         )
 
 
+_SENT = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("b_row"))
+    .values(
+        state=OutboxState.SENT.value, sent_ts=bindparam("b_ts"), lease_until=None, last_error=None
+    )
+)
+_QUIET = (
+    update(channel_pacing)
+    .where(
+        channel_pacing.c.channel == bindparam("b_ch"), channel_pacing.c.next_at < bindparam("b_at")
+    )
+    .values(next_at=bindparam("b_at"))
+)
+
+
+def _mark_sent_locked(conn: Connection, owner: str, delivered: list[Delivered]) -> set[int]:
+    """:meth:`OutboxStore.mark_sent_many` in the caller's transaction: the ids marked."""
+    t = outbox.c
+    mine = (
+        select(t.id)
+        .where(
+            t.id.in_([d.row_id for d in delivered]),
+            t.lease_owner == owner,
+            t.state == OutboxState.SENDING.value,
+        )
+        .order_by(t.id)
+    )
+    if conn.dialect.name == "postgresql":
+        mine = mine.with_for_update()
+    won = set(conn.execute(mine).scalars())
+    if not won:
+        return won
+    conn.execute(
+        _SENT, [{"b_row": d.row_id, "b_ts": d.sent_ts} for d in delivered if d.row_id in won]
+    )
+    quiet: dict[str, float] = {}
+    for d in delivered:
+        if d.row_id in won:
+            quiet[d.channel] = max(quiet.get(d.channel, 0.0), epoch(d.quiet_until))
+    conn.execute(_QUIET, [{"b_ch": ch, "b_at": at} for ch, at in sorted(quiet.items())])
+    return won
+
+
 class OutboxStore:
     engine: Engine
     channel_language: ChannelLanguage  # see Store
@@ -314,42 +358,20 @@ class OutboxStore:
 
     def mark_sent_many(self, owner: str, delivered: list[Delivered]) -> list[bool]:
         """:meth:`mark_sent` (with its channel's quiet time) for several messages in one
-        transaction of two statements, whatever their number (the sender writes the
+        transaction of three statements, whatever their number (the sender writes the
         deliveries that finish together at once, :class:`handlers.outbox.Deliveries`): each
-        message's row, whether it was still this owner's to mark."""
+        message's row, whether it was still this owner's to mark. The statements keep one shape
+        for any number of rows (a list read, then two ``executemany``), so SQLAlchemy compiles
+        each once; the rows to mark are locked first (SQLite: the write lock; PostgreSQL: the
+        rows, by id), the channels' slots then taken in the channels' order."""
         if not delivered:
             return []
-        t, p = outbox.c, channel_pacing.c
-        with self.engine.begin() as conn:
-            won = set(
-                conn.execute(
-                    update(outbox)
-                    .where(
-                        t.id.in_([d.row_id for d in delivered]),
-                        t.lease_owner == owner,
-                        t.state == OutboxState.SENDING.value,
-                    )
-                    .values(
-                        state=OutboxState.SENT.value,
-                        sent_ts=case({d.row_id: d.sent_ts for d in delivered}, value=t.id),
-                        lease_until=None,
-                        last_error=None,
-                    )
-                    .returning(t.id)
-                ).scalars()
-            )
-            quiet: dict[str, float] = {}
-            for d in delivered:
-                if d.row_id in won:
-                    quiet[d.channel] = max(quiet.get(d.channel, 0.0), epoch(d.quiet_until))
-            if quiet:
-                _lock_pacing(conn, set(quiet))
-                until = case(quiet, value=p.channel)
-                conn.execute(
-                    update(channel_pacing)
-                    .where(p.channel.in_(list(quiet)), p.next_at < until)
-                    .values(next_at=until)
-                )
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as conn, sqlite_write_transaction(conn):
+                won = _mark_sent_locked(conn, owner, delivered)
+        else:
+            with self.engine.begin() as conn:
+                won = _mark_sent_locked(conn, owner, delivered)
         return [d.row_id in won for d in delivered]
 
     def mark_retry(
