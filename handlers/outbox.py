@@ -51,6 +51,7 @@ from bot.core.language import DEFAULT
 from bot.core.records import OutboxMessage
 from bot.core.retry import backoff_delay
 from bot.store import Delivered, OutboxRow, Store
+from bot.store.group_commit import GroupCommit
 from handlers.i18n import speaking
 from handlers.links import PERMALINKS
 from handlers.lookup import Budget, OverBudget, find_posted
@@ -111,44 +112,6 @@ def linked_thread(msg: OutboxMessage) -> tuple[str, str] | None:
     return None
 
 
-class Deliveries:
-    """The deliveries of one sender, written as they finish, those that finish together in one
-    store call (:meth:`bot.store.Store.mark_sent_many`): a message is marked sent as soon as a
-    write is free to take it, and its delivery waits for that write - as with one write per
-    message, minus a transaction (and a thread hand-off) each. A burst of reports was 30,000
-    transactions for 30,000 jobs."""
-
-    def __init__(self, store: Store, owner: str) -> None:
-        self.store = store
-        self.owner = owner
-        self._waiting: list[tuple[Delivered, asyncio.Future[bool]]] = []
-        self._writer: asyncio.Task[None] | None = None
-
-    async def mark(self, delivered: Delivered) -> bool:
-        """Whether the row was still this sender's to mark (its lease held)."""
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.append((delivered, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._write())
-        return await done
-
-    async def _write(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
-            try:
-                won = await asyncio.to_thread(
-                    self.store.mark_sent_many, self.owner, [d for d, _ in batch]
-                )
-            except Exception as exc:  # noqa: BLE001 - each waiting delivery gets the error
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
-            for (_, done), mine in zip(batch, won, strict=True):
-                if not done.done():
-                    done.set_result(mine)
-
-
 class OutboxSender:
     def __init__(
         self,
@@ -182,7 +145,9 @@ class OutboxSender:
         self.missing_scope: Counter[str] = Counter()  # Web API method -> missing_scope answers
         self._scope_warned: dict[str, tuple[float, int]] = {}  # method -> (last warning, held)
         self._kicked: asyncio.Task[int] | None = None
-        self._deliveries = Deliveries(store, owner)
+        # deliveries that finish together are marked sent in one write (a burst of reports
+        # was a transaction each: 30,000 for 30,000 jobs)
+        self._deliveries: GroupCommit[Delivered, bool] = GroupCommit(self._mark_sent)
         # rows this process is sending now: a send that outlasts its lease is claimed again by
         # the next run (the lease ran out), which must not post it a second time meanwhile
         self._sending: set[int] = set()
@@ -258,8 +223,11 @@ class OutboxSender:
         ts = response.get("ts")
         quiet_until = self.now() + timedelta(seconds=self.pace)
         delivered = Delivered(row.id, str(ts) if ts else None, row.message.channel, quiet_until)
-        await self._deliveries.mark(delivered)
+        await self._deliveries.put(delivered)
         return 1
+
+    async def _mark_sent(self, delivered: list[Delivered]) -> list[bool]:
+        return await asyncio.to_thread(self.store.mark_sent_many, self.owner, delivered)
 
     async def _send(self, row: OutboxRow) -> Any:
         msg = row.message

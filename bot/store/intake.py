@@ -43,6 +43,7 @@ from sqlalchemy.engine import Engine
 
 from bot.core.states import InboxKind
 from bot.store import Store, StoreUnavailable, is_unavailable, make_engine
+from bot.store.group_commit import GroupCommit
 from bot.store.inbox import PG_INSERT_ROWS, InboxStore, ids_of, pg_arrays
 
 if TYPE_CHECKING:  # psycopg is PostgreSQL's extra: imported when the store is on PostgreSQL
@@ -69,8 +70,7 @@ class Row:
 class Intake:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._queue: list[tuple[Row, asyncio.Future[int | None]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._group: GroupCommit[Row, int | None] = GroupCommit(self._write, MAX_BATCH)
         self._sqlite: _Writer | None = None
         self._pg: _PgWriter | None = None
         # the store speaks these two (bot.store.make_engine refuses any other database)
@@ -87,30 +87,13 @@ class Intake:
 
     async def put(self, row: Row) -> int | None:
         """The row's inbox id once committed; None when its key was there already."""
-        done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        self._queue.append((row, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._write())
-        return await done
+        return await self._group.put(row)
 
-    async def _write(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-            rows = [row for row, _ in batch]
-            try:
-                if self._sqlite is not None:
-                    ids = await self._commit_sqlite(self._sqlite, rows)
-                else:
-                    assert self._pg is not None
-                    ids = await self._pg.put_many(rows)
-            except Exception as exc:  # noqa: BLE001 - each waiting request gets the error
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
-            for (_, done), item_id in zip(batch, ids, strict=True):
-                if not done.done():
-                    done.set_result(item_id)
+    async def _write(self, rows: list[Row]) -> list[int | None]:
+        if self._sqlite is not None:
+            return await self._commit_sqlite(self._sqlite, rows)
+        assert self._pg is not None
+        return await self._pg.put_many(rows)
 
     async def _commit_sqlite(self, writer: _Writer, rows: list[Row]) -> list[int | None]:
         """On the event loop: the batch, committed (see the module on SQLite's lock)."""

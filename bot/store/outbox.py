@@ -359,7 +359,7 @@ class OutboxStore:
     def mark_sent_many(self, owner: str, delivered: list[Delivered]) -> list[bool]:
         """:meth:`mark_sent` (with its channel's quiet time) for several messages in one
         transaction of three statements, whatever their number (the sender writes the
-        deliveries that finish together at once, :class:`handlers.outbox.Deliveries`): each
+        deliveries that finish together at once, :mod:`bot.store.group_commit`): each
         message's row, whether it was still this owner's to mark. The statements keep one shape
         for any number of rows (a list read, then two ``executemany``), so SQLAlchemy compiles
         each once; the rows to mark are locked first (SQLite: the write lock; PostgreSQL: the
