@@ -173,15 +173,22 @@ def _claim_heads(
     limit: int,
 ) -> list[OutboxRow]:
     """Take up to ``limit`` of ``heads`` (oldest first) whose channel's slot is free, and
-    reserve those channels' next slots: two statements in the caller's transaction, whatever
-    the number of rows. Each head is taken only if it is still due and free (another replica
-    may have taken it since it was read); on PostgreSQL a head another transaction is taking or
-    marking sent is skipped (``FOR UPDATE SKIP LOCKED``), so no replica waits for another, and
-    the outbox rows are locked before the pacing rows, as :meth:`OutboxStore.mark_sent` does."""
+    reserve those channels' next slots: three statements in the caller's transaction, whatever
+    the number of rows - the free slots (locked), the heads taken, the slots reserved. A head is
+    taken only if it is still due and free (another replica may have taken it since it was
+    read). On PostgreSQL the slots and the heads are locked with ``SKIP LOCKED``: a claim never
+    waits for another transaction (a slot being reserved or pushed later by a hold, a row being
+    marked sent is left for the next claim), so it cannot be part of a deadlock."""
     if not heads:
         return []
     t, p = outbox.c, channel_pacing.c
-    by_id = {row.id: row for row in heads}
+    slots = select(p.channel).where(p.channel.in_({row.channel for row in heads}), p.next_at <= at)
+    if conn.dialect.name == "postgresql":
+        slots = slots.order_by(p.channel).with_for_update(skip_locked=True)
+    free = set(conn.execute(slots).scalars())
+    by_id = {row.id: row for row in heads if row.channel in free}
+    if not by_id:
+        return []
     takeable = (
         select(t.id)
         .where(
@@ -189,13 +196,12 @@ def _claim_heads(
             t.state.in_(SEND_STATES),
             t.next_attempt_at <= at,
             or_(t.state == OutboxState.PENDING.value, t.lease_until < at),
-            t.channel.in_(select(p.channel).where(p.next_at <= at)),
         )
         .order_by(t.id)
         .limit(limit)
     )
     if conn.dialect.name == "postgresql":
-        takeable = takeable.with_for_update(skip_locked=True, of=outbox)
+        takeable = takeable.with_for_update(skip_locked=True)
     won = conn.execute(
         update(outbox)
         .where(t.id.in_(takeable.scalar_subquery()))
@@ -210,26 +216,13 @@ def _claim_heads(
         .returning(t.id)
     ).scalars()
     chosen = [by_id[item_id] for item_id in sorted(won)]
-    if chosen:  # a slot another writer pushed later meanwhile (Retry-After) is not pulled back
-        _lock_pacing(conn, {row.channel for row in chosen})
+    if chosen:  # their slots are this transaction's (locked above; SQLite: the write lock)
         conn.execute(
             update(channel_pacing)
-            .where(p.channel.in_({row.channel for row in chosen}), p.next_at <= at)
+            .where(p.channel.in_({row.channel for row in chosen}))
             .values(next_at=at + pace)
         )
     return [_claimed_row(row, row.state == OutboxState.SENDING) for row in chosen]
-
-
-def _lock_pacing(conn: Connection, channels: set[str]) -> None:
-    """On PostgreSQL, lock these channels' pacing rows in the channels' order before updating
-    several in one statement (whose own order is the plan's): every transaction that holds more
-    than one takes them in the same order, so two replicas never wait for each other in a
-    circle."""
-    if conn.dialect.name == "postgresql" and len(channels) > 1:
-        p = channel_pacing.c
-        conn.execute(
-            select(p.channel).where(p.channel.in_(channels)).order_by(p.channel).with_for_update()
-        )
 
 
 _SENT = (
