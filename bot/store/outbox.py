@@ -286,7 +286,7 @@ class OutboxStore:
         """Claim up to ``limit`` due messages, the oldest undelivered one of each channel whose
         pacing slot is free; each claim reserves that channel's next slot.
 
-        The heads are read, then taken in one short transaction of two statements
+        The heads are read, then taken in one short transaction of three statements
         (:func:`_claim_heads`: a statement per row cost 1.4 ms of CPU per message on
         PostgreSQL and 0.5 ms on SQLite, and a burst of reports waited for it). On SQLite the
         transaction holds the write lock from its start, the heads read inside it (every writer
@@ -311,22 +311,13 @@ class OutboxStore:
                 .values(next_at=epoch(until))
             )
 
-    def mark_sent(
-        self,
-        row_id: int,
-        owner: str,
-        sent_ts: str | None,
-        *,
-        channel: str | None = None,
-        quiet_until: datetime | None = None,
-    ) -> bool:
-        """Record a delivery. With ``quiet_until``, the channel's next slot starts no earlier
-        than that: pacing then counts from when Slack had the message, not from the claim, so
-        a slow send cannot bring two messages closer together than the pace."""
+    def mark_sent(self, row_id: int, owner: str, sent_ts: str | None) -> bool:
+        """Record a delivery found without sending (the look-up after an uncertain send): the
+        channel's pacing stays as the claim reserved it. A message sent now is recorded with
+        its channel's quiet time by :meth:`mark_sent_many`."""
         t = outbox.c
-        p = channel_pacing.c
         with self.engine.begin() as conn:
-            won = (
+            return (
                 conn.execute(
                     update(outbox)
                     .where(
@@ -341,16 +332,11 @@ class OutboxStore:
                 ).rowcount
                 == 1
             )
-            if won and channel is not None and quiet_until is not None:
-                conn.execute(
-                    update(channel_pacing)
-                    .where(p.channel == channel, p.next_at < epoch(quiet_until))
-                    .values(next_at=epoch(quiet_until))
-                )
-            return won
 
     def mark_sent_many(self, owner: str, delivered: list[Delivered]) -> list[bool]:
-        """:meth:`mark_sent` (with its channel's quiet time) for several messages in one
+        """Record deliveries: each row sent, and its channel's next slot no earlier than its
+        quiet time (pacing counts from when Slack had the message, not from the claim, so a
+        slow send cannot bring two messages closer together than the pace), for several in one
         transaction of three statements, whatever their number (the sender writes the
         deliveries that finish together at once, :mod:`bot.store.group_commit`): each
         message's row, whether it was still this owner's to mark. The statements keep one shape
