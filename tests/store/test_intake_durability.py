@@ -10,7 +10,10 @@ main file's write lock, held by the work after the acks, does not hold an ack.""
 from __future__ import annotations
 
 import asyncio
+import os
+import select
 import sqlite3
+import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -160,6 +163,9 @@ def test_postgresql_intake_replaces_a_connection_the_server_ended(pg_url: str) -
                 ended = intake._pg._conn.info.backend_pid
                 with store.engine.connect() as conn:
                     conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": ended})
+                # between two batches: the server's goodbye has reached this end
+                readable, _, _ = select.select([intake._pg._conn.pgconn.socket], [], [], 5.0)
+                assert readable
                 second = await intake.put(_row("after"))
                 assert intake._pg._conn is not None
                 return first, second, ended, intake._pg._conn.info.backend_pid
@@ -169,6 +175,49 @@ def test_postgresql_intake_replaces_a_connection_the_server_ended(pg_url: str) -
         first, second, ended, now = asyncio.run(put_across_a_lost_connection())
         assert first is not None and second is not None and now != ended
         assert store.inbox_depth() == 2
+    finally:
+        store.close()
+
+
+def test_postgresql_intake_commits_a_batch_in_one_round_trip(pg_url: str) -> None:
+    """A batch is one statement on a connection in autocommit: its own transaction, committed
+    as it answers - one round trip, where BEGIN, the INSERT and COMMIT took three, each a
+    wake-up of the server's process, which on a busy machine waits its turn for a core
+    (bench/README.md). The commit still waits for its WAL record's flush."""
+    from psycopg import pq  # PostgreSQL's extra
+
+    store = Store.from_url(pg_url)
+    try:
+
+        async def put_traced() -> tuple[int | None, str, str]:
+            intake = Intake(store)
+            try:
+                await intake.put(_row("connects"))
+                assert intake._pg is not None and intake._pg._conn is not None
+                conn = intake._pg._conn
+                with tempfile.TemporaryFile("w+") as trace:
+                    conn.pgconn.trace(os.dup(trace.fileno()))
+                    conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+                    try:
+                        made = await intake.put(_row("traced"))
+                    finally:
+                        conn.pgconn.untrace()
+                    trace.seek(0)
+                    said = trace.read()
+                cursor = await conn.execute("SHOW synchronous_commit")
+                row = await cursor.fetchone()
+                assert row is not None
+                return made, said, str(row[0])
+            finally:
+                intake.close()
+
+        made, said, synchronous = asyncio.run(put_traced())
+        assert made is not None
+        from_server = [line.split("\t")[2] for line in said.splitlines() if line[:1] == "B"]
+        assert from_server.count("ReadyForQuery") == 1, said
+        assert "BEGIN" not in said and "COMMIT" not in said, said
+        assert synchronous == "on"
+        assert store.inbox_depth() == 2  # committed: another connection sees both
     finally:
         store.close()
 
