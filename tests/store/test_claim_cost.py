@@ -3,7 +3,8 @@ finished ones (their ``next_check_at`` is when they ended, always in the past) a
 ones whose next check is later. Measured as work the database does, not time: SQLite's
 virtual-machine steps (a progress handler called every step) and PostgreSQL's rows read by the
 plan's scans (``EXPLAIN ANALYZE``), for the very statement ``claim_jobs`` sends, replayed in a
-transaction that is rolled back."""
+transaction that is rolled back. And the batches on the way out (the outbox's claim) and in
+(the intake's rows) are a few statements of one shape whatever their size."""
 
 from __future__ import annotations
 
@@ -212,3 +213,42 @@ def test_the_outbox_claim_waits_for_no_other_transaction(pg_url: str) -> None:
         assert [row.message.channel for row in later] == ["C1"]
     finally:
         store.close()
+
+
+def test_the_inbox_batch_is_one_statement_whatever_its_size(store: Store) -> None:
+    """The intake's batch (``put_inbox_many``, on the way to the acks) is one fixed text
+    whatever the number of rows - the rows travel as parameters (PostgreSQL arrays, a SQLite
+    JSON array), so nothing is compiled or cached per batch size (SQLAlchemy's multi-row
+    VALUES made a statement for each, up to the intake's 200). Each row's times come back
+    exactly as given."""
+    from bot.core.states import InboxKind
+    from bot.store.intake import Row
+
+    sent: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT"):
+            sent.append(statement)
+
+    rows = []
+    event.listen(store.inbox_engine, "before_cursor_execute", record)
+    try:
+        for size in (1, 2, 3, 7, 20):
+            at = NOW + timedelta(microseconds=size * 123_457)
+            batch = [
+                Row(InboxKind.COMMAND, f"command:{size}-{n}", {"n": n}, at, "r1", 60.25)
+                for n in range(size)
+            ]
+            assert all(store.put_inbox_many(batch))
+            rows += batch
+    finally:
+        event.remove(store.inbox_engine, "before_cursor_execute", record)
+    assert len(sent) == 5 and len(set(sent)) == 1
+    with store.inbox_engine.connect() as conn:
+        written = {
+            key: (received, until)
+            for key, received, until in conn.execute(
+                text("SELECT dedupe_key, received_at, lease_until FROM inbox")
+            )
+        }
+    assert written == {r.dedupe_key: (epoch(r.now), epoch(r.now) + 60.25) for r in rows}
