@@ -32,8 +32,8 @@ ack p99 was 1.0-3.7x bare Bolt's with three, 0.6-0.8x with one (bench/README.md)
 the server ended while idle (a restart, an idle timeout) is found before the batch is sent -
 its goodbye is read without a round trip - and replaced; one lost while the batch was on its
 way fails the batch: whether it was committed is not known, and the acks say "try again" (a
-row that was committed is still handled, once its lease ends - a confirmation that may come
-beside the retried command's; each waits for its own Confirm).
+row that was committed is still handled - by a worker, or here once its lease ends - so a
+confirmation may come beside the retried command's; each waits for its own Confirm).
 """
 
 from __future__ import annotations
