@@ -28,12 +28,13 @@ connection is in autocommit: the batch is one statement, its own transaction, co
 WAL record flushed, with the server's default ``synchronous_commit``) before it answers - one
 round trip. BEGIN, the INSERT and COMMIT took three, each a wake-up of the server's process,
 which on a busy machine waits its turn for a core: without worker processes the open loop's
-ack p99 was 1.0-3.7x bare Bolt's with three, 0.6-0.8x with one (bench/README.md). A connection
-the server ended while idle (a restart, an idle timeout) is found before the batch is sent -
-its goodbye is read without a round trip - and replaced; one lost while the batch was on its
-way fails the batch: whether it was committed is not known, and the acks say "try again" (a
-row that was committed is still handled - by a worker, or here once its lease ends - so a
-confirmation may come beside the retried command's; each waits for its own Confirm).
+ack p99 was 1.0-3.7x bare Bolt's with three, 0.6-0.8x in six runs of seven with one
+(bench/README.md). A connection the server ended while idle (a restart, an idle timeout) is
+found before the batch is sent - its goodbye is read without a round trip - and replaced; one
+lost while the batch was on its way fails the batch: whether it was committed is not known,
+and the acks say "try again" (a row that was committed is still handled - by a worker, or
+here once its lease ends - so a confirmation may come beside the retried command's; each
+waits for its own Confirm).
 """
 
 from __future__ import annotations
