@@ -15,6 +15,7 @@ import select
 import sqlite3
 import tempfile
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -220,6 +221,64 @@ def test_postgresql_intake_commits_a_batch_in_one_round_trip(pg_url: str) -> Non
         assert store.inbox_depth() == 2  # committed: another connection sees both
     finally:
         store.close()
+
+
+def test_postgresql_intake_fails_a_batch_lost_on_its_way_and_does_not_send_it_again(
+    pg_url: str,
+) -> None:
+    """The connection ends while the batch's statement runs (here: it waits for another
+    transaction's row with the same key, and the server ends it): the batch fails with
+    StoreUnavailable (the acks say "try again"), it is not sent again, and the next batch goes
+    on a new connection."""
+    store = Store.from_url(pg_url)
+    try:
+        with store.inbox_engine.connect() as other:
+            other.execute(
+                text(
+                    "INSERT INTO inbox (dedupe_key, kind, payload_json, received_at, attempts) "
+                    "VALUES ('held', 'command', '{}', 0, 0)"
+                )
+            )  # not committed: the intake's row with that key waits for this transaction
+
+            async def lose_the_connection_midway() -> tuple[BaseException | None, int | None]:
+                intake = Intake(store)
+                try:
+                    await intake.put(_row("connects"))
+                    assert intake._pg is not None and intake._pg._conn is not None
+                    pid = intake._pg._conn.info.backend_pid
+                    put = asyncio.ensure_future(intake.put(_row("held")))
+                    await asyncio.to_thread(_terminate_once_waiting, store, pid)
+                    lost = (await asyncio.gather(put, return_exceptions=True))[0]
+                    return lost if isinstance(lost, BaseException) else None, await intake.put(
+                        _row("after")
+                    )
+                finally:
+                    intake.close()
+
+            # sent again, the batch would wait for that lock once more: bounded here
+            lost, after = asyncio.run(asyncio.wait_for(lose_the_connection_midway(), 20))
+            other.rollback()
+        assert isinstance(lost, StoreUnavailable)
+        assert after is not None
+        with store.inbox_engine.connect() as conn:
+            keys = conn.execute(text("SELECT dedupe_key FROM inbox ORDER BY id")).scalars().all()
+        assert keys == ["connects", "after"]  # "held" was neither committed nor sent again
+    finally:
+        store.close()
+
+
+def _terminate_once_waiting(store: Store, pid: int) -> None:
+    """End backend ``pid`` once it waits for a lock (its statement is under way)."""
+    with store.engine.connect() as conn:
+        for _ in range(500):
+            waiting = conn.execute(
+                text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            ).scalar()
+            if waiting == "Lock":
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                return
+            time.sleep(0.01)
+    raise AssertionError(f"backend {pid} never waited for the lock")
 
 
 def test_postgresql_intake_says_unavailable_when_the_server_does_not_answer(pg_url: str) -> None:
